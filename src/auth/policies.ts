@@ -1,0 +1,44 @@
+import type { Executor } from '../db/database.js';
+import type { Organization } from '../db/schema.js';
+import { forbidden } from '../http/problem.js';
+import { findOrganizationByIdentityId } from '../organizations/queries.js';
+import { findAssignmentOfUser } from '../salesreps/queries.js';
+import type { Principal } from './verify.js';
+
+/** Who may call a route: anyone, an Admin of the token's organization, or an active SalesRep of it. */
+export type Policy = 'public' | 'Admin' | 'SalesRep';
+
+export const ROLE_ADMIN = 'Admin';
+export const ROLE_SALES_REP = 'SalesRep';
+
+/** What an authorized request knows about its caller. */
+export interface RequestAuth {
+  principal: Principal;
+  /** The tenant of the request: the token's organization. */
+  organization: Organization;
+}
+
+/**
+ * Applies a route's policy to a verified principal. The SalesRep policy looks the rep's assignment up on every
+ * request, so a deactivated or deleted rep is refused at once, whatever its token says.
+ */
+export async function authorize(
+  db: Executor,
+  principal: Principal,
+  policy: 'Admin' | 'SalesRep',
+): Promise<RequestAuth> {
+  const isAdmin = principal.roles.has(ROLE_ADMIN);
+  const isSalesRep = principal.roles.has(ROLE_SALES_REP);
+  if (!isAdmin && !isSalesRep) throw forbidden('The token holds neither the Admin nor the SalesRep role.');
+
+  const organization = await findOrganizationByIdentityId(db, principal.identityOrganizationId);
+  if (!organization) throw forbidden("The token's organization is not known to this service.");
+
+  if (policy === 'Admin') {
+    if (!isAdmin) throw forbidden('This endpoint requires the Admin role.');
+    return { principal, organization };
+  }
+  const assignment = await findAssignmentOfUser(db, organization.id, principal.userId);
+  if (!assignment?.active) throw forbidden('The caller is not an active sales rep of this organization.');
+  return { principal, organization };
+}

@@ -1,0 +1,100 @@
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  errors,
+  type JWK,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  jwtVerify,
+} from 'jose';
+import type { AuthConfig } from '../config.js';
+import { unauthorized } from '../http/problem.js';
+
+/** The caller, as its verified token says. */
+export interface Principal {
+  /** The identity provider's user id (`identityProviderUserId`). */
+  userId: string;
+  /** The token's organization: an `identityOrganizationId`. */
+  identityOrganizationId: string;
+  roles: ReadonlySet<string>;
+}
+
+/** Asymmetric algorithms only: a token signed with a shared secret, or not at all, is refused. */
+const ALLOWED_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+];
+
+export type TokenVerifier = (token: string) => Promise<Principal>;
+
+/**
+ * Verifies bearer tokens against the configured JWKS URL, or against the local issuer's keys when none is
+ * configured. Keys never come from the token itself.
+ */
+export function createTokenVerifier(
+  config: AuthConfig,
+  localJwks: { keys: JWK[] } | undefined,
+): TokenVerifier {
+  let keys: JWTVerifyGetKey;
+  if (config.jwksUrl) keys = createRemoteJWKSet(new URL(config.jwksUrl));
+  else if (localJwks) keys = createLocalJWKSet(localJwks);
+  else throw new Error('No JWKS URL configured and no local issuer');
+
+  return async (token) => {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, keys, {
+        algorithms: ALLOWED_ALGORITHMS,
+        issuer: config.issuer,
+        audience: config.audience,
+        clockTolerance: config.clockToleranceSeconds,
+        requiredClaims: ['exp'],
+      }));
+    } catch (error) {
+      throw unauthorized(describeVerificationFailure(error));
+    }
+    return toPrincipal(payload, config.claims);
+  };
+}
+
+function describeVerificationFailure(error: unknown): string {
+  if (error instanceof errors.JWTExpired) return 'The token has expired.';
+  if (error instanceof errors.JWTClaimValidationFailed)
+    return `The token's "${error.claim}" claim is not valid.`;
+  if (error instanceof errors.JOSEAlgNotAllowed)
+    return 'The token is signed with an algorithm that is not allowed.';
+  if (error instanceof errors.JWSSignatureVerificationFailed) return 'The token signature is not valid.';
+  if (error instanceof errors.JWKSNoMatchingKey) return 'The token is signed with an unknown key.';
+  return 'The token is not valid.';
+}
+
+function toPrincipal(payload: JWTPayload, claims: AuthConfig['claims']): Principal {
+  const userId = payload[claims.userId] ?? payload[claims.userIdFallback];
+  if (typeof userId !== 'string' || userId === '') throw unauthorized('The token names no user.');
+  const organization = payload[claims.organization];
+  if (typeof organization !== 'string' || organization === '') {
+    throw unauthorized('The token names no organization.');
+  }
+  return { userId, identityOrganizationId: organization, roles: readRoles(payload[claims.roles]) };
+}
+
+/** Roles as an array of strings, or of objects with a `key` (as Kinde issues them). */
+function readRoles(claim: unknown): ReadonlySet<string> {
+  const roles = new Set<string>();
+  if (!Array.isArray(claim)) return roles;
+  for (const role of claim) {
+    if (typeof role === 'string') roles.add(role);
+    else if (role && typeof role === 'object' && typeof (role as { key?: unknown }).key === 'string') {
+      roles.add((role as { key: string }).key);
+    }
+  }
+  return roles;
+}

@@ -1,0 +1,134 @@
+import { parseArgs } from 'node:util';
+import { openLocalIssuer } from './auth/local-issuer.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
+import { migrateToLatest, openDatabase } from './db/database.js';
+import { EmbeddedDatabaseBusyError } from './db/embedded-lock.js';
+import { serve } from './main.js';
+import {
+  createOrganization,
+  DuplicateOrganizationError,
+  toOrganizationView,
+} from './organizations/service.js';
+
+const USAGE = `Usage: salesreps <command> [options]
+
+Commands:
+  serve                                   run the HTTP service (what npm start runs)
+  migrate                                 bring the database schema up to date
+  org create --name NAME --identity-org ID
+                                          register an organization; prints it as JSON
+  token --org IDENTITY_ORG_ID --user USER_ID --role Admin|SalesRep [--role ...] [--ttl SECONDS]
+                                          print a token from the local issuer
+
+Configuration comes from the environment (DATA_DIR, DATABASE_URL, ...): see the README.`;
+
+/** A failure the user can fix: printed as one line, exit status 2, no stack trace. */
+class UsageError extends Error {}
+
+async function withDatabase<T>(
+  config: Config,
+  work: (db: Awaited<ReturnType<typeof openDatabase>>['db']) => Promise<T>,
+) {
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: 2,
+  });
+  try {
+    await migrateToLatest(database.db);
+    return await work(database.db);
+  } finally {
+    await database.close();
+  }
+}
+
+async function run(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const config = loadConfig();
+  switch (command) {
+    case 'serve':
+      parseArgs({ args: rest, options: {} });
+      await serve(config);
+      return;
+    case 'migrate': {
+      parseArgs({ args: rest, options: {} });
+      const applied = await withDatabase(config, async () => []);
+      process.stdout.write(`Schema up to date${applied.length ? '' : ''}.\n`);
+      return;
+    }
+    case 'org':
+      await orgCommand(config, rest);
+      return;
+    case 'token':
+      await tokenCommand(config, rest);
+      return;
+    default:
+      throw new UsageError(`Unknown command "${command}".\n\n${USAGE}`);
+  }
+}
+
+async function orgCommand(config: Config, args: string[]): Promise<void> {
+  const [subcommand, ...rest] = args;
+  if (subcommand !== 'create')
+    throw new UsageError('Usage: salesreps org create --name NAME --identity-org ID');
+  const { values } = parseArgs({
+    args: rest,
+    options: { name: { type: 'string' }, 'identity-org': { type: 'string' } },
+  });
+  if (!values.name || !values['identity-org']) {
+    throw new UsageError('Usage: salesreps org create --name NAME --identity-org ID');
+  }
+  const input = { name: values.name, identityOrganizationId: values['identity-org'] };
+  const organization = await withDatabase(config, (db) => createOrganization(db, input));
+  process.stdout.write(`${JSON.stringify(toOrganizationView(organization), null, 2)}\n`);
+}
+
+const TOKEN_ROLES = ['Admin', 'SalesRep'];
+
+async function tokenCommand(config: Config, args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      org: { type: 'string' },
+      user: { type: 'string' },
+      role: { type: 'string', multiple: true },
+      ttl: { type: 'string', default: '3600' },
+    },
+  });
+  const usage =
+    'Usage: salesreps token --org IDENTITY_ORG_ID --user USER_ID --role Admin|SalesRep [--role ...] [--ttl SECONDS]';
+  if (!values.org || !values.user || !values.role?.length) throw new UsageError(usage);
+  const unknownRole = values.role.find((role) => !TOKEN_ROLES.includes(role));
+  if (unknownRole) throw new UsageError(`Unknown role "${unknownRole}": use ${TOKEN_ROLES.join(' or ')}.`);
+  const ttl = Number(values.ttl);
+  if (!Number.isInteger(ttl) || ttl < 1 || ttl > 30 * 24 * 3600) {
+    throw new UsageError('--ttl must be a whole number of seconds from 1 to 2592000 (30 days).');
+  }
+  if (config.auth.jwksUrl) {
+    throw new UsageError(
+      'AUTH_JWKS_URL is set: tokens come from that identity provider, and the service would refuse one from the local issuer.',
+    );
+  }
+  const issuer = await openLocalIssuer(config.auth);
+  const token = await issuer.sign({ userId: values.user, organization: values.org, roles: values.role }, ttl);
+  process.stdout.write(`${token}\n`);
+}
+
+try {
+  await run(process.argv.slice(2));
+} catch (error) {
+  const known =
+    error instanceof UsageError ||
+    error instanceof ConfigError ||
+    error instanceof EmbeddedDatabaseBusyError ||
+    error instanceof DuplicateOrganizationError ||
+    (error instanceof TypeError && (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS'));
+  process.stderr.write(
+    `salesreps: ${error instanceof Error && known ? error.message : String(error instanceof Error ? error.stack : error)}\n`,
+  );
+  process.exitCode = known ? 2 : 1;
+}

@@ -1,0 +1,62 @@
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect, type Transaction } from 'kysely';
+import { Migrator } from 'kysely/migration';
+import pg from 'pg';
+import { lockEmbeddedDatabase } from './embedded-lock.js';
+import { migrationProvider } from './migrations/index.js';
+import type { Tables } from './schema.js';
+import { SerializedPGliteDialect } from './serialized-pglite-dialect.js';
+
+export type Db = Kysely<Tables>;
+export type Trx = Transaction<Tables>;
+/** What a query function runs on: the database or a transaction of it. */
+export type Executor = Db | Trx;
+
+export interface Database {
+  db: Db;
+  kind: 'postgres' | 'pglite';
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** A PostgreSQL server; when absent, the embedded database. */
+  databaseUrl?: string | undefined;
+  /** The embedded database's folder; when absent (tests), an in-memory embedded database. */
+  dataDir?: string | undefined;
+  poolSize?: number;
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.databaseUrl) {
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+    return { db, kind: 'postgres', close: () => db.destroy() };
+  }
+  const release = options.dataDir ? lockEmbeddedDatabase(options.dataDir) : () => {};
+  try {
+    const pglite = await PGlite.create(options.dataDir ? path.join(options.dataDir, 'pglite') : undefined);
+    const db = new Kysely<Tables>({ dialect: new SerializedPGliteDialect({ pglite }) });
+    return {
+      db,
+      kind: 'pglite',
+      close: async () => {
+        await db.destroy();
+        release();
+      },
+    };
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+/** Brings the schema up to date; safe to run from several processes at once (Kysely takes a lock). */
+export async function migrateToLatest(db: Db): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error;
+  return (results ?? [])
+    .filter((result) => result.status === 'Success')
+    .map((result) => result.migrationName);
+}

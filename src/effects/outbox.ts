@@ -1,0 +1,66 @@
+import type { Trx } from '../db/database.js';
+
+/**
+ * The side effects a change implies, each with everything needed to carry it out later (the rep may be gone
+ * by then). They are recorded in the transaction of the change, so that a change and its effects are committed
+ * together or not at all; the effect workers carry them out afterwards, each once, keyed by the effect's id.
+ */
+export type Effect =
+  | {
+      kind: 'identity.provision';
+      payload: {
+        identityProviderUserId: string;
+        email: string;
+        firstName: string;
+        lastName: string;
+        identityOrganizationId: string;
+        roles: string[];
+      };
+    }
+  | {
+      kind: 'identity.grantMembership';
+      payload: { identityProviderUserId: string; identityOrganizationId: string; roles: string[] };
+    }
+  | {
+      kind: 'identity.revokeMembership';
+      payload: { identityProviderUserId: string; identityOrganizationId: string };
+    }
+  | { kind: 'identity.deleteUser'; payload: { identityProviderUserId: string } }
+  | { kind: 'email.welcome' | 'email.reinvitation'; payload: InvitationEmail }
+  | {
+      kind: 'sync.grant';
+      payload: { salesRepId: string; organizationId: string; repNumber: string; email: string };
+    }
+  | { kind: 'sync.revoke'; payload: { salesRepId: string; organizationId: string } }
+  | { kind: 'sync.deleteAccount'; payload: { salesRepId: string } };
+
+export type EffectKind = Effect['kind'];
+
+export interface InvitationEmail {
+  to: string;
+  firstName: string;
+  lastName: string;
+  organizationName: string;
+  identityOrganizationId: string;
+  repNumber: string;
+}
+
+/** Records effects in the caller's transaction, in order: workers carry a rep's effects out in that order. */
+export async function recordEffects(
+  trx: Trx,
+  scope: { organizationId: string; salesRepId: string },
+  effects: Effect[],
+): Promise<void> {
+  if (effects.length === 0) return;
+  await trx
+    .insertInto('effect')
+    .values(
+      effects.map((effect) => ({
+        organization_id: scope.organizationId,
+        sales_rep_id: scope.salesRepId,
+        kind: effect.kind,
+        payload: JSON.stringify(effect.payload),
+      })),
+    )
+    .execute();
+}

@@ -1,0 +1,211 @@
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { authorize, type Policy, type RequestAuth } from '../auth/policies.js';
+import type { TokenVerifier } from '../auth/verify.js';
+import type { Db } from '../db/database.js';
+import { salesRepRoutes } from '../salesreps/routes.js';
+import type { IdentityDirectory } from '../salesreps/service.js';
+import { Problem, ProblemError, problemBody, unauthorized } from './problem.js';
+import { toFieldErrors, validators } from './validation.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call the route. A route without one is refused to everybody. */
+    policy?: Policy;
+  }
+  interface FastifyRequest {
+    auth: RequestAuth | undefined;
+  }
+}
+
+export interface AppDependencies {
+  db: Db;
+  verifyToken: TokenVerifier;
+  identity: IdentityDirectory;
+  /** The local issuer's public keys, served at /.well-known/jwks.json; absent when an external JWKS is used. */
+  localJwks: { keys: object[] } | undefined;
+  bodyLimitBytes: number;
+  logger: FastifyServerOptions['logger'];
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.logger,
+    bodyLimit: deps.bodyLimitBytes,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    routerOptions: { maxParamLength: 200 },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? validators.body : validators.other).compile(schema),
+  );
+  app.addSchema(Problem);
+  app.decorateRequest('auth', undefined);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Sales Reps API',
+        version: '1.0.0',
+        description:
+          'Sales reps and their organization assignments. Every request carries `Authorization: Bearer <JWT>`.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      security: [{ bearer: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    if (request.is404) return;
+    const policy = request.routeOptions.config.policy;
+    if (policy === 'public') return;
+    if (!policy) throw new Error(`Route ${request.routeOptions.url} declares no policy`);
+    const header = request.headers.authorization;
+    const token = header?.match(/^Bearer ([^\s]+)$/i)?.[1];
+    if (!token) throw unauthorized('A bearer token is required (Authorization: Bearer <JWT>).');
+    request.auth = await authorize(deps.db, await deps.verifyToken(token), policy);
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const problem = toProblem(error, request.id);
+    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+    if (error instanceof ProblemError) reply.headers(error.headers);
+    return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .code(404)
+      .type(PROBLEM_CONTENT_TYPE)
+      .send(
+        problemBody(404, 'not-found', `No route ${request.method} ${request.url.split('?')[0]}.`, request.id),
+      ),
+  );
+
+  app.get(
+    '/healthz',
+    {
+      config: { policy: 'public' },
+      schema: {
+        tags: ['Operations'],
+        summary: 'The process is up',
+        response: { 200: Type.Object({ status: Type.String() }) },
+      },
+    },
+    async () => ({ status: 'ok' }),
+  );
+
+  app.get(
+    '/readyz',
+    {
+      config: { policy: 'public' },
+      schema: {
+        tags: ['Operations'],
+        summary: 'The database answers',
+        response: { 200: Type.Object({ status: Type.String() }), 503: Type.Ref('Problem') },
+      },
+    },
+    async (request, reply) => {
+      try {
+        await deps.db.selectNoFrom((eb) => eb.lit(1).as('one')).execute();
+        return { status: 'ready' };
+      } catch (error) {
+        request.log.warn({ err: error }, 'database not reachable');
+        return reply
+          .code(503)
+          .type(PROBLEM_CONTENT_TYPE)
+          .send(problemBody(503, 'not-ready', 'The database is not reachable.', request.id));
+      }
+    },
+  );
+
+  if (deps.localJwks) {
+    const jwks = deps.localJwks;
+    app.get(
+      '/.well-known/jwks.json',
+      {
+        config: { policy: 'public' },
+        schema: { tags: ['Operations'], summary: "The local token issuer's public keys" },
+      },
+      async () => jwks,
+    );
+  }
+
+  await app.register(salesRepRoutes({ db: deps.db, identity: deps.identity }));
+
+  app.get('/openapi.json', { config: { policy: 'public' }, schema: { hide: true } }, async () =>
+    app.swagger(),
+  );
+  await app.register(async (docs) => {
+    docs.addHook('onRoute', (route) => {
+      route.config = { ...route.config, policy: 'public' };
+    });
+    await docs.register(swaggerUi, { routePrefix: '/docs' });
+  });
+
+  return app;
+}
+
+function toProblem(error: FastifyError, requestId: string): Problem {
+  if (error instanceof ProblemError) return error.toProblem(requestId);
+  if (error.validation) {
+    const context = error.validationContext ?? 'body';
+    const errors = toFieldErrors(error.validation, context);
+    const fields = errors.map((entry) => entry.field).join(', ');
+    return problemBody(
+      400,
+      'validation',
+      `The request ${context} is not valid: ${fields}.`,
+      requestId,
+      errors,
+    );
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return problemBody(413, 'body-too-large', 'The request body is too large.', requestId);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return problemBody(
+        415,
+        'unsupported-media-type',
+        'The request body must be application/json.',
+        requestId,
+      );
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return problemBody(
+        400,
+        'validation',
+        'The request body is empty; a JSON object is expected.',
+        requestId,
+        [{ field: 'body', message: 'is required' }],
+      );
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return problemBody(400, 'malformed-json', 'The request body is not valid JSON.', requestId, [
+        { field: 'body', message: 'is not valid JSON' },
+      ]);
+  }
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    if (error instanceof SyntaxError) {
+      return problemBody(400, 'malformed-json', 'The request body is not valid JSON.', requestId, [
+        { field: 'body', message: 'is not valid JSON' },
+      ]);
+    }
+    return problemBody(status, 'client-error', error.message, requestId);
+  }
+  return problemBody(
+    500,
+    'internal',
+    'An unexpected error occurred; the request id identifies it in the logs.',
+    requestId,
+  );
+}

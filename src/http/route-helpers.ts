@@ -1,0 +1,31 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { RequestAuth } from '../auth/policies.js';
+
+const descriptions: Record<number, string> = {
+  400: 'Invalid input; `errors` names each field.',
+  401: 'Missing or invalid bearer token.',
+  403: "The token's roles or organization do not allow this.",
+  404: 'Not found in this organization.',
+  409: 'Conflicts with the current state.',
+  413: 'The body is too large.',
+  415: 'The body is not application/json.',
+};
+
+/** The problem+json responses a route declares, one per status it can answer with. */
+export function errorResponses(...statuses: number[]) {
+  return Object.fromEntries(
+    statuses.map((status) => [status, Type.Ref('Problem', { description: descriptions[status] ?? 'Error' })]),
+  );
+}
+
+/** The caller of a route whose policy is not public (the auth hook has set it before the handler runs). */
+export function requireAuth(request: FastifyRequest): RequestAuth {
+  if (!request.auth) throw new Error(`Route ${request.routeOptions.url} ran without authorization`);
+  return request.auth;
+}
+
+/** Answers 200 with no body at all (the typed reply would insist on a payload). */
+export function sendEmpty(reply: { code(status: number): unknown }): FastifyReply {
+  return (reply.code(200) as FastifyReply).send();
+}

@@ -1,0 +1,151 @@
+import { type Static, Type } from '@sinclair/typebox';
+
+/** Field limits of the API (CONTRACT.md "Limits of fields"; the README restates them). */
+export const LIMITS = { name: 100, email: 254, phone: 32, repNumber: 32, id: 64, pageSize: 100 } as const;
+
+// A name: at least one visible character, no control characters; stored trimmed.
+const Name = Type.String({
+  minLength: 1,
+  maxLength: LIMITS.name,
+  pattern: '^(?=.*\\S)[^\\u0000-\\u001F\\u007F]+$',
+});
+const Email = Type.String({ format: 'email', maxLength: LIMITS.email });
+// A phone number: any printable text with at least one digit, e.g. "+1 (555) 555-5555 ext. 12".
+const Phone = Type.String({ maxLength: LIMITS.phone, pattern: '^(?=.*[0-9])[^\\u0000-\\u001F\\u007F]+$' });
+// A rep number: printable ASCII, no leading or trailing space.
+const RepNumber = Type.String({
+  minLength: 1,
+  maxLength: LIMITS.repNumber,
+  pattern: '^[!-~](?:[ -~]*[!-~])?$',
+  examples: ['REP-001'],
+});
+const Id = Type.String({ minLength: 1, maxLength: LIMITS.id });
+export const KNOWN_ROLES = ['SalesRep'] as const;
+
+export const SORT_FIELDS = ['RepNumber', 'FirstName', 'LastName', 'Email', 'PhoneNumber', 'Active'] as const;
+export type SortField = (typeof SORT_FIELDS)[number];
+export type SortDirection = 'asc' | 'desc';
+
+/** Matches any of the words in any letter case: `sortOn=lastname` is `LastName`. */
+function caseInsensitiveWords(words: readonly string[], description: string, fallback: string) {
+  const alternatives = words.map((word) =>
+    [...word].map((c) => (/[a-z]/i.test(c) ? `[${c.toUpperCase()}${c.toLowerCase()}]` : c)).join(''),
+  );
+  return Type.String({ pattern: `^(?:${alternatives.join('|')})$`, description, default: fallback });
+}
+
+export const ListSalesRepsQuery = Type.Object(
+  {
+    pageNumber: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000_000, default: 1 })),
+    pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.pageSize, default: 25 })),
+    sortOn: Type.Optional(
+      caseInsensitiveWords(SORT_FIELDS, `One of ${SORT_FIELDS.join(', ')} (any letter case).`, 'RepNumber'),
+    ),
+    sortDirection: Type.Optional(
+      caseInsensitiveWords(['asc', 'desc'], 'asc or desc (any letter case).', 'asc'),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ListSalesRepsQuery = Static<typeof ListSalesRepsQuery>;
+
+export const OrganizationSalesRep = Type.Object({
+  organizationId: Type.String(),
+  organizationSalesRepId: Type.String(),
+  salesRepId: Type.String(),
+  firstName: Type.String(),
+  lastName: Type.String(),
+  email: Type.String(),
+  phoneNumber: Type.Union([Type.String(), Type.Null()], { description: 'null when none was given' }),
+  repNumber: Type.String(),
+  active: Type.Boolean(),
+});
+export type OrganizationSalesRep = Static<typeof OrganizationSalesRep>;
+
+export const SalesRepOrganization = Type.Object({
+  organizationId: Type.String(),
+  organizationName: Type.String(),
+  identityOrganizationId: Type.String(),
+  identityProviderUserId: Type.String(),
+  organizationSalesRepId: Type.String(),
+  salesRepId: Type.String(),
+  repNumber: Type.String(),
+  firstName: Type.String(),
+  lastName: Type.String(),
+  email: Type.String(),
+  phoneNumber: Type.Union([Type.String(), Type.Null()]),
+  active: Type.Boolean(),
+});
+export type SalesRepOrganization = Static<typeof SalesRepOrganization>;
+
+export const MyOrganizationsResponse = Type.Object({
+  salesRepOrganizations: Type.Array(SalesRepOrganization),
+});
+
+export const AddSalesRepBody = Type.Object(
+  {
+    firstName: Name,
+    lastName: Name,
+    email: Email,
+    phoneNumber: Type.Optional(Phone),
+    repNumber: RepNumber,
+    roles: Type.Optional(
+      Type.Array(Type.Union(KNOWN_ROLES.map((role) => Type.Literal(role))), {
+        minItems: 1,
+        maxItems: KNOWN_ROLES.length,
+        uniqueItems: true,
+        description: 'Roles to assign at the identity provider; default ["SalesRep"].',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type AddSalesRepBody = Static<typeof AddSalesRepBody>;
+
+export const AddSalesRepResponse = Type.Object({
+  organizationId: Type.String(),
+  organizationName: Type.String(),
+  organizationSalesRepId: Type.String(),
+  salesRepId: Type.String(),
+  firstName: Type.String(),
+  lastName: Type.String(),
+  email: Type.String(),
+  phoneNumber: Type.Union([Type.String(), Type.Null()]),
+  repNumber: Type.String(),
+  identityProvider: Type.String({ examples: ['Local', 'Kinde'] }),
+  identityProviderUserId: Type.String(),
+});
+export type AddSalesRepResponse = Static<typeof AddSalesRepResponse>;
+
+export const ChangeRepNumberBody = Type.Object(
+  { organizationSalesRepId: Id, repNumber: RepNumber },
+  { additionalProperties: false },
+);
+export type ChangeRepNumberBody = Static<typeof ChangeRepNumberBody>;
+
+export const ChangeRepNumberResponse = Type.Object({
+  organizationId: Type.String(),
+  organizationSalesRepId: Type.String(),
+  salesRepId: Type.String(),
+  repNumber: Type.String(),
+  firstName: Type.String(),
+  lastName: Type.String(),
+  email: Type.String(),
+  success: Type.Literal(true),
+});
+export type ChangeRepNumberResponse = Static<typeof ChangeRepNumberResponse>;
+
+export const AssignmentBody = Type.Object({ organizationSalesRepId: Id }, { additionalProperties: false });
+export type AssignmentBody = Static<typeof AssignmentBody>;
+
+export const DeleteBody = Type.Object(
+  { organizationSalesRepId: Type.Optional(Id) },
+  { additionalProperties: false },
+);
+
+export const DeleteQuery = Type.Object(
+  { organizationSalesRepId: Type.Optional(Id) },
+  { additionalProperties: false },
+);
+
+export const SuccessResponse = Type.Object({ success: Type.Literal(true) });

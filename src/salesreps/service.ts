@@ -1,0 +1,350 @@
+import type { RequestAuth } from '../auth/policies.js';
+import type { Db } from '../db/database.js';
+import type { Organization } from '../db/schema.js';
+import { type Effect, recordEffects } from '../effects/outbox.js';
+import { conflict, notFound } from '../http/problem.js';
+import { newId } from '../ids.js';
+import {
+  countAssignments,
+  deleteAssignment,
+  deleteSalesRep,
+  findAssignmentForUpdate,
+  insertAssignment,
+  insertOrFindSalesRep,
+  listAssignmentsPage,
+  listOrganizationsOfUser,
+  lockSalesRepAndCountAssignments,
+  updateActive,
+  updateRepNumber,
+} from './queries.js';
+import {
+  type AddSalesRepBody,
+  type AddSalesRepResponse,
+  type ChangeRepNumberBody,
+  type ChangeRepNumberResponse,
+  type ListSalesRepsQuery,
+  type OrganizationSalesRep,
+  type SalesRepOrganization,
+  SORT_FIELDS,
+  type SortDirection,
+  type SortField,
+} from './schemas.js';
+
+/** The identity provider as the use-cases see it: its name, and the user id a new rep will have there. */
+export interface IdentityDirectory {
+  /** Shown as `identityProvider` in responses, e.g. "Local" or "Kinde". */
+  name: string;
+  /** The provider's user id for a new rep; must be final once returned (the PUT response shows it). */
+  userIdFor(rep: { email: string; firstName: string; lastName: string }): Promise<string>;
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+function uniqueViolationOf(error: unknown): string | undefined {
+  if (error && typeof error === 'object' && (error as { code?: unknown }).code === UNIQUE_VIOLATION) {
+    return String((error as { constraint?: unknown }).constraint ?? '');
+  }
+  return undefined;
+}
+
+function repNumberTaken(repNumber: string) {
+  return conflict('rep-number-taken', `Rep number "${repNumber}" is already used in this organization.`);
+}
+
+export interface SalesRepPage {
+  items: OrganizationSalesRep[];
+  total: number;
+  pageNumber: number;
+  pageSize: number;
+  sortOn: SortField;
+  sortDirection: SortDirection;
+}
+
+export async function listSalesReps(
+  db: Db,
+  organization: Organization,
+  query: ListSalesRepsQuery,
+): Promise<SalesRepPage> {
+  const pageNumber = query.pageNumber ?? 1;
+  const pageSize = query.pageSize ?? 25;
+  const sortOn =
+    SORT_FIELDS.find((field) => field.toLowerCase() === query.sortOn?.toLowerCase()) ?? 'RepNumber';
+  const sortDirection: SortDirection = query.sortDirection?.toLowerCase() === 'desc' ? 'desc' : 'asc';
+  const [rows, total] = await Promise.all([
+    listAssignmentsPage(db, organization.id, {
+      sortOn,
+      sortDirection,
+      limit: pageSize,
+      offset: (pageNumber - 1) * pageSize,
+    }),
+    countAssignments(db, organization.id),
+  ]);
+  return {
+    items: rows.map((row) => ({
+      organizationId: row.organization_id,
+      organizationSalesRepId: row.id,
+      salesRepId: row.sales_rep_id,
+      firstName: row.first_name,
+      lastName: row.last_name,
+      email: row.email,
+      phoneNumber: row.phone_number,
+      repNumber: row.rep_number,
+      active: row.active,
+    })),
+    total,
+    pageNumber,
+    pageSize,
+    sortOn,
+    sortDirection,
+  };
+}
+
+/** Every organization of the calling rep, active or not. A caller who is no rep gets an empty list. */
+export async function listMyOrganizations(db: Db, auth: RequestAuth): Promise<SalesRepOrganization[]> {
+  const rows = await listOrganizationsOfUser(db, auth.principal.userId);
+  return rows.map((row) => ({
+    organizationId: row.organization_id,
+    organizationName: row.organization_name,
+    identityOrganizationId: row.identity_organization_id,
+    identityProviderUserId: row.identity_provider_user_id,
+    organizationSalesRepId: row.assignment_id,
+    salesRepId: row.sales_rep_id,
+    repNumber: row.rep_number,
+    firstName: row.first_name,
+    lastName: row.last_name,
+    email: row.email,
+    phoneNumber: row.phone_number,
+    active: row.active,
+  }));
+}
+
+/**
+ * Adds a rep to the organization, reusing the rep (and its identity provider user) when one with that email
+ * exists anywhere; records the provisioning, the welcome email and the data-sync grant in the same transaction.
+ */
+export async function addSalesRep(
+  db: Db,
+  identity: IdentityDirectory,
+  organization: Organization,
+  body: AddSalesRepBody,
+): Promise<AddSalesRepResponse> {
+  const input = {
+    email: body.email.trim(),
+    firstName: body.firstName.trim(),
+    lastName: body.lastName.trim(),
+    phoneNumber: body.phoneNumber?.trim() ?? null,
+    repNumber: body.repNumber,
+    roles: body.roles ?? ['SalesRep'],
+  };
+  const identityProviderUserId = await identity.userIdFor(input);
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const { rep } = await insertOrFindSalesRep(trx, {
+        id: newId(),
+        email: input.email,
+        first_name: input.firstName,
+        last_name: input.lastName,
+        phone_number: input.phoneNumber,
+        identity_provider_user_id: identityProviderUserId,
+        created_at: new Date(),
+      });
+      const assignment = await insertAssignment(trx, {
+        id: newId(),
+        organization_id: organization.id,
+        sales_rep_id: rep.id,
+        rep_number: input.repNumber,
+        roles: input.roles,
+        first_name: rep.first_name,
+        last_name: rep.last_name,
+        email: rep.email,
+        phone_number: rep.phone_number,
+      });
+      await recordEffects(trx, { organizationId: organization.id, salesRepId: rep.id }, [
+        {
+          kind: 'identity.provision',
+          payload: {
+            identityProviderUserId: rep.identity_provider_user_id,
+            email: rep.email,
+            firstName: rep.first_name,
+            lastName: rep.last_name,
+            identityOrganizationId: organization.identity_organization_id,
+            roles: input.roles,
+          },
+        },
+        { kind: 'email.welcome', payload: invitation(organization, rep, assignment.rep_number) },
+        syncGrant(organization.id, rep.id, assignment.rep_number, rep.email),
+      ]);
+      return {
+        organizationId: organization.id,
+        organizationName: organization.name,
+        organizationSalesRepId: assignment.id,
+        salesRepId: rep.id,
+        firstName: rep.first_name,
+        lastName: rep.last_name,
+        email: rep.email,
+        phoneNumber: rep.phone_number,
+        repNumber: assignment.rep_number,
+        identityProvider: identity.name,
+        identityProviderUserId: rep.identity_provider_user_id,
+      };
+    });
+  } catch (error) {
+    const constraint = uniqueViolationOf(error);
+    if (constraint === 'organization_sales_rep_assignment_key') {
+      throw conflict(
+        'already-assigned',
+        `A sales rep with email "${input.email}" is already in this organization.`,
+      );
+    }
+    if (constraint === 'organization_sales_rep_rep_number_key') throw repNumberTaken(input.repNumber);
+    throw error;
+  }
+}
+
+function invitation(
+  organization: Organization,
+  rep: { email: string; first_name: string; last_name: string },
+  repNumber: string,
+) {
+  return {
+    to: rep.email,
+    firstName: rep.first_name,
+    lastName: rep.last_name,
+    organizationName: organization.name,
+    identityOrganizationId: organization.identity_organization_id,
+    repNumber,
+  };
+}
+
+function syncGrant(organizationId: string, salesRepId: string, repNumber: string, email: string): Effect {
+  return { kind: 'sync.grant', payload: { salesRepId, organizationId, repNumber, email } };
+}
+
+function assignmentNotFound() {
+  return notFound('No sales rep assignment with that organizationSalesRepId in this organization.');
+}
+
+/** Changes the rep number; the data-sync system is told the new number. The same number again changes nothing. */
+export async function changeRepNumber(
+  db: Db,
+  organization: Organization,
+  body: ChangeRepNumberBody,
+): Promise<ChangeRepNumberResponse> {
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const assignment = await findAssignmentForUpdate(trx, organization.id, body.organizationSalesRepId);
+      if (!assignment) throw assignmentNotFound();
+      if (assignment.rep_number !== body.repNumber) {
+        await updateRepNumber(trx, assignment.id, body.repNumber);
+        if (assignment.active) {
+          await recordEffects(trx, { organizationId: organization.id, salesRepId: assignment.sales_rep_id }, [
+            syncGrant(organization.id, assignment.sales_rep_id, body.repNumber, assignment.email),
+          ]);
+        }
+      }
+      return {
+        organizationId: organization.id,
+        organizationSalesRepId: assignment.id,
+        salesRepId: assignment.sales_rep_id,
+        repNumber: body.repNumber,
+        firstName: assignment.first_name,
+        lastName: assignment.last_name,
+        email: assignment.email,
+        success: true as const,
+      };
+    });
+  } catch (error) {
+    if (uniqueViolationOf(error) === 'organization_sales_rep_rep_number_key')
+      throw repNumberTaken(body.repNumber);
+    throw error;
+  }
+}
+
+/**
+ * Activates or deactivates an assignment. Only a real change records effects, so repeating a call sends nothing
+ * more: deactivation revokes the membership and the sync permissions; activation restores both and re-invites.
+ */
+export async function setActive(
+  db: Db,
+  organization: Organization,
+  assignmentId: string,
+  active: boolean,
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const assignment = await findAssignmentForUpdate(trx, organization.id, assignmentId);
+    if (!assignment) throw assignmentNotFound();
+    if (assignment.active === active) return;
+    await updateActive(trx, assignment.id, active);
+    const scope = { organizationId: organization.id, salesRepId: assignment.sales_rep_id };
+    const membership = {
+      identityProviderUserId: assignment.identity_provider_user_id,
+      identityOrganizationId: organization.identity_organization_id,
+    };
+    await recordEffects(
+      trx,
+      scope,
+      active
+        ? [
+            { kind: 'identity.grantMembership', payload: { ...membership, roles: assignment.roles } },
+            {
+              kind: 'email.reinvitation',
+              payload: invitation(organization, assignment, assignment.rep_number),
+            },
+            syncGrant(organization.id, assignment.sales_rep_id, assignment.rep_number, assignment.email),
+          ]
+        : [
+            { kind: 'identity.revokeMembership', payload: membership },
+            {
+              kind: 'sync.revoke',
+              payload: { salesRepId: assignment.sales_rep_id, organizationId: organization.id },
+            },
+          ],
+    );
+  });
+}
+
+/**
+ * Removes the assignment. When it was the rep's last organization the rep record goes too, and its identity
+ * provider user and data-sync account are deleted; otherwise only this organization's access is revoked.
+ */
+export async function removeSalesRep(
+  db: Db,
+  organization: Organization,
+  assignmentId: string,
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const assignment = await findAssignmentForUpdate(trx, organization.id, assignmentId);
+    if (!assignment) throw assignmentNotFound();
+    await deleteAssignment(trx, assignment.id);
+    const remaining = await lockSalesRepAndCountAssignments(trx, assignment.sales_rep_id);
+    const effects: Effect[] = [
+      {
+        kind: 'identity.revokeMembership',
+        payload: {
+          identityProviderUserId: assignment.identity_provider_user_id,
+          identityOrganizationId: organization.identity_organization_id,
+        },
+      },
+    ];
+    if (remaining === 0) {
+      await deleteSalesRep(trx, assignment.sales_rep_id);
+      effects.push(
+        {
+          kind: 'identity.deleteUser',
+          payload: { identityProviderUserId: assignment.identity_provider_user_id },
+        },
+        { kind: 'sync.deleteAccount', payload: { salesRepId: assignment.sales_rep_id } },
+      );
+    } else {
+      effects.push({
+        kind: 'sync.revoke',
+        payload: { salesRepId: assignment.sales_rep_id, organizationId: organization.id },
+      });
+    }
+    await recordEffects(
+      trx,
+      { organizationId: organization.id, salesRepId: assignment.sales_rep_id },
+      effects,
+    );
+  });
+}

@@ -1,0 +1,74 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { type LocalIssuer, openLocalIssuer } from '../../src/auth/local-issuer.js';
+import { createTokenVerifier } from '../../src/auth/verify.js';
+import { loadConfig } from '../../src/config.js';
+import type { Db } from '../../src/db/database.js';
+import type { Organization } from '../../src/db/schema.js';
+import { localIdentityDirectory } from '../../src/effects/identity/directory.js';
+import { buildApp } from '../../src/http/app.js';
+import { newId } from '../../src/ids.js';
+import { createOrganization } from '../../src/organizations/service.js';
+import { type DatabaseKind, openTestDatabase, type TestDatabase } from './databases.js';
+
+export interface TestService {
+  app: FastifyInstance;
+  db: Db;
+  database: TestDatabase;
+  issuer: LocalIssuer;
+  /** A new organization with a unique identity organization id, so tests never share a tenant. */
+  createOrganization(name?: string): Promise<Organization>;
+  /** A token of the local issuer, as a real identity provider would issue it. */
+  token(organization: Organization | string, userId: string, roles: string[]): Promise<string>;
+  /** `app.inject` with a bearer token and a JSON body. */
+  call(method: InjectOptions['method'], url: string, token: string, body?: unknown): Promise<LightMyRequestResponse>;
+  close(): Promise<void>;
+}
+
+/** The app in-process (as production builds it) over a fresh database of the given kind. */
+export async function startTestService(kind: DatabaseKind): Promise<TestService> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'salesreps-test-'));
+  const config = loadConfig({ DATA_DIR: dataDir });
+  const database = await openTestDatabase(kind);
+  const issuer = await openLocalIssuer(config.auth);
+  const app = await buildApp({
+    db: database.db,
+    verifyToken: createTokenVerifier(config.auth, issuer.jwks),
+    identity: localIdentityDirectory,
+    localJwks: issuer.jwks,
+    bodyLimitBytes: config.bodyLimitBytes,
+    logger: false,
+  });
+  await app.ready();
+  return {
+    app,
+    db: database.db,
+    database,
+    issuer,
+    createOrganization: (name = 'Acme Distributors') =>
+      createOrganization(database.db, { name, identityOrganizationId: `org_${newId()}` }),
+    token: (organization, userId, roles) =>
+      issuer.sign(
+        {
+          userId,
+          organization: typeof organization === 'string' ? organization : organization.identity_organization_id,
+          roles,
+        },
+        600,
+      ),
+    call: (method, url, token, body) =>
+      app.inject({
+        method,
+        url,
+        headers: { authorization: `Bearer ${token}` },
+        ...(body === undefined ? {} : { payload: body as object }),
+      }),
+    close: async () => {
+      await app.close();
+      await database.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
