@@ -3,6 +3,7 @@ import { openLocalIssuer } from './auth/local-issuer.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { migrateToLatest, openDatabase } from './db/database.js';
 import { EmbeddedDatabaseBusyError } from './db/embedded-lock.js';
+import { EffectsCommandError, effectsCommand, idpCommand } from './effects/commands.js';
 import { serve } from './main.js';
 import {
   createOrganization,
@@ -19,6 +20,9 @@ Commands:
                                           register an organization; prints it as JSON
   token --org IDENTITY_ORG_ID --user USER_ID --role Admin|SalesRep [--role ...] [--ttl SECONDS]
                                           print a token from the local issuer
+  effects list [--org IDENTITY_ORG_ID] [--status pending|dead] | effects retry --id EFFECT_ID
+                                          see pending or dead side effects; retry a dead one
+  idp users                               list the local identity provider's accounts (IDP=local)
 
 Configuration comes from the environment (DATA_DIR, DATABASE_URL, ...): see the README.`;
 
@@ -27,7 +31,7 @@ class UsageError extends Error {}
 
 async function withDatabase<T>(
   config: Config,
-  work: (db: Awaited<ReturnType<typeof openDatabase>>['db']) => Promise<T>,
+  work: (db: Awaited<ReturnType<typeof openDatabase>>['db'], appliedMigrations: string[]) => Promise<T>,
 ) {
   const database = await openDatabase({
     databaseUrl: config.databaseUrl,
@@ -35,8 +39,8 @@ async function withDatabase<T>(
     poolSize: 2,
   });
   try {
-    await migrateToLatest(database.db);
-    return await work(database.db);
+    const applied = await migrateToLatest(database.db);
+    return await work(database.db, applied);
   } finally {
     await database.close();
   }
@@ -56,13 +60,23 @@ async function run(argv: string[]): Promise<void> {
       return;
     case 'migrate': {
       parseArgs({ args: rest, options: {} });
-      const applied = await withDatabase(config, async () => []);
-      process.stdout.write(`Schema up to date${applied.length ? '' : ''}.\n`);
+      const applied = await withDatabase(config, async (_db, appliedMigrations) => appliedMigrations);
+      process.stdout.write(
+        applied.length
+          ? `Applied ${applied.length} migration(s): ${applied.join(', ')}. The schema is up to date.\n`
+          : 'The schema was up to date: no migration to apply.\n',
+      );
       return;
     }
     case 'org':
       await orgCommand(config, rest);
       return;
+    case 'effects':
+    case 'idp': {
+      const handler = command === 'effects' ? effectsCommand : idpCommand;
+      process.stdout.write(`${await withDatabase(config, (db) => handler(db, rest))}\n`);
+      return;
+    }
     case 'token':
       await tokenCommand(config, rest);
       return;
@@ -125,6 +139,7 @@ try {
     error instanceof UsageError ||
     error instanceof ConfigError ||
     error instanceof EmbeddedDatabaseBusyError ||
+    error instanceof EffectsCommandError ||
     error instanceof DuplicateOrganizationError ||
     (error instanceof TypeError && (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS'));
   process.stderr.write(

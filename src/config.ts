@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 
 /** Every setting of the service, read once from the environment and validated at start. */
@@ -15,6 +16,60 @@ export interface Config {
   demo: boolean;
   auth: AuthConfig;
   identityProvider: 'local' | 'kinde';
+  effects: EffectsConfig;
+  /** Waits this long for a PostgreSQL connection, then the request fails with 503. */
+  databaseConnectTimeoutMs: number;
+  /** The longest a statement may run on PostgreSQL (statement_timeout); the client gives up a second later. */
+  databaseStatementTimeoutMs: number;
+  http: HttpConfig;
+  /** SIGTERM waits this long for in-flight work before closing connections anyway. */
+  shutdownTimeoutMs: number;
+  metrics: MetricsConfig;
+}
+
+/** Limits and time-outs of the HTTP server (docs/operations-hardening.md). */
+export interface HttpConfig {
+  rateLimit: {
+    /** Requests per window for each authenticated user and organization, or each address before that. */
+    max: number;
+    windowMs: number;
+    /** Shares the counts between replicas; without it each process counts on its own. */
+    redisUrl: string | undefined;
+  };
+  /** Origins whose browser pages may call the API; empty: no CORS headers at all. `*` admits any origin. */
+  corsOrigins: string[];
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  /** The proxies in front of the service, whose X-Forwarded-For is believed: off, a hop count, or addresses. */
+  trustProxy: boolean | number | string;
+}
+
+/** Where GET /metrics is served: its own port, the public port behind a bearer token, both, or neither. */
+export interface MetricsConfig {
+  port: number | undefined;
+  token: string | undefined;
+}
+
+/** The effect workers and the systems they talk to (docs/effects.md). */
+export interface EffectsConfig {
+  retryBaseMs: number;
+  retryMaxMs: number;
+  maxAttempts: number;
+  /** How often an idle worker looks for due effects: a new effect is picked up within this time. */
+  pollMs: number;
+  /** How long a claimed effect is held before another worker may take it over (longer than any call). */
+  leaseMs: number;
+  /** Effects carried out at once by one process (each of a different rep). */
+  concurrency: number;
+  /** The time-out of every call to the identity provider, the mail server and the webhook. */
+  callTimeoutMs: number;
+  kinde: { domain: string; clientId: string; clientSecret: string; audience: string } | undefined;
+  mail: { transport: 'file'; directory: string } | { transport: 'smtp'; url: string };
+  mailFrom: string;
+  /** The login link of the emails; `{org}` is replaced by the organization's identity organization id. */
+  loginUrl: string;
+  sync: { url: string; secret: string } | undefined;
 }
 
 export interface AuthConfig {
@@ -96,6 +151,12 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
     demo: flag(env, 'DEMO', databaseUrl === undefined),
     identityProvider: oneOf(env, 'IDP', ['local', 'kinde'], 'local'),
+    effects: effectsConfig(env, dataDir),
+    databaseConnectTimeoutMs: integer(env, 'DATABASE_CONNECT_TIMEOUT_MS', 2000, 100, 60_000),
+    databaseStatementTimeoutMs: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 5000, 100, 600_000),
+    http: httpConfig(env),
+    shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 25_000, 0, 600_000),
+    metrics: metricsConfig(env),
     auth: {
       jwksUrl: url(env, 'AUTH_JWKS_URL', ['https:', 'http:']),
       issuer: text(env, 'AUTH_ISSUER', 'salesreps-local'),
@@ -110,4 +171,163 @@ export function loadConfig(env: Env = process.env): Config {
       },
     },
   };
+}
+
+function required(env: Env, name: string, because: string): string {
+  const value = optionalText(env, name);
+  if (value === undefined) throw new ConfigError(`${name} is required ${because}`);
+  return value;
+}
+
+function requiredUrl(env: Env, name: string, because: string, protocols: readonly string[]): string {
+  required(env, name, because);
+  return url(env, name, protocols) as string;
+}
+
+function effectsConfig(env: Env, dataDir: string): EffectsConfig {
+  const retryBaseMs = integer(env, 'EFFECTS_RETRY_BASE_MS', 1000, 1, 3_600_000);
+  const retryMaxMs = integer(env, 'EFFECTS_RETRY_MAX_MS', 300_000, 1, 86_400_000);
+  if (retryMaxMs < retryBaseMs) {
+    throw new ConfigError(
+      `EFFECTS_RETRY_MAX_MS (${retryMaxMs}) must not be below EFFECTS_RETRY_BASE_MS (${retryBaseMs})`,
+    );
+  }
+  const callTimeoutMs = integer(env, 'EFFECTS_CALL_TIMEOUT_MS', 15_000, 100, 300_000);
+  const leaseMs = integer(env, 'EFFECTS_LEASE_MS', 120_000, 1000, 3_600_000);
+  if (leaseMs <= callTimeoutMs * 3) {
+    throw new ConfigError(
+      `EFFECTS_LEASE_MS (${leaseMs}) must exceed three times EFFECTS_CALL_TIMEOUT_MS (${callTimeoutMs}): an effect makes up to three calls`,
+    );
+  }
+  const idp = oneOf(env, 'IDP', ['local', 'kinde'], 'local');
+  const kindeDomain = idp === 'kinde' ? required(env, 'KINDE_DOMAIN', 'when IDP=kinde') : undefined;
+  const mail = oneOf(env, 'MAIL', ['file', 'smtp'], 'file');
+  const sync = oneOf(env, 'SYNC', ['none', 'webhook'], 'none');
+  const loginUrl = text(env, 'LOGIN_URL', 'http://localhost:3000/login?org={org}');
+  try {
+    new URL(loginUrl.replaceAll('{org}', 'org'));
+  } catch {
+    throw new ConfigError('LOGIN_URL must be a URL (it may hold {org})');
+  }
+  const webhookSecret = sync === 'webhook' ? required(env, 'SYNC_WEBHOOK_SECRET', 'when SYNC=webhook') : '';
+  if (sync === 'webhook' && !/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(webhookSecret)) {
+    throw new ConfigError('SYNC_WEBHOOK_SECRET must be a Standard Webhooks secret: "whsec_" and base64');
+  }
+  return {
+    retryBaseMs,
+    retryMaxMs,
+    maxAttempts: integer(env, 'EFFECTS_MAX_ATTEMPTS', 20, 1, 1000),
+    pollMs: integer(env, 'EFFECTS_POLL_MS', 500, 10, 1000),
+    leaseMs,
+    concurrency: integer(env, 'EFFECTS_CONCURRENCY', 8, 1, 100),
+    callTimeoutMs,
+    kinde: kindeDomain
+      ? {
+          domain: kindeUrl(kindeDomain),
+          clientId: required(env, 'KINDE_CLIENT_ID', 'when IDP=kinde'),
+          clientSecret: required(env, 'KINDE_CLIENT_SECRET', 'when IDP=kinde'),
+          audience: text(env, 'KINDE_AUDIENCE', `${kindeUrl(kindeDomain)}/api`),
+        }
+      : undefined,
+    mail:
+      mail === 'smtp'
+        ? { transport: 'smtp', url: requiredUrl(env, 'SMTP_URL', 'when MAIL=smtp', ['smtp:', 'smtps:']) }
+        : { transport: 'file', directory: path.join(dataDir, 'mail') },
+    mailFrom: text(env, 'MAIL_FROM', 'Sales Reps <no-reply@localhost>'),
+    loginUrl,
+    sync:
+      sync === 'webhook'
+        ? {
+            url: requiredUrl(env, 'SYNC_WEBHOOK_URL', 'when SYNC=webhook', ['https:', 'http:']),
+            secret: webhookSecret,
+          }
+        : undefined,
+  };
+}
+
+/** KINDE_DOMAIN as a base URL: "acme.kinde.com" means https://acme.kinde.com. */
+function kindeUrl(domain: string): string {
+  const withScheme = /^https?:\/\//.test(domain) ? domain : `https://${domain}`;
+  try {
+    return new URL(withScheme).origin;
+  } catch {
+    throw new ConfigError('KINDE_DOMAIN must be a host name such as acme.kinde.com, or an https URL');
+  }
+}
+
+function httpConfig(env: Env): HttpConfig {
+  const requestTimeoutMs = integer(env, 'REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000);
+  const headersTimeoutMs = integer(env, 'HEADERS_TIMEOUT_MS', 10_000, 1000, 600_000);
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError(
+      `HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must not exceed REQUEST_TIMEOUT_MS (${requestTimeoutMs})`,
+    );
+  }
+  return {
+    rateLimit: {
+      max: integer(env, 'RATE_LIMIT_MAX', 600, 1, 1_000_000),
+      windowMs: integer(env, 'RATE_LIMIT_WINDOW_MS', 60_000, 1000, 86_400_000),
+      redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    },
+    corsOrigins: corsOrigins(env),
+    requestTimeoutMs,
+    headersTimeoutMs,
+    keepAliveTimeoutMs: integer(env, 'KEEP_ALIVE_TIMEOUT_MS', 75_000, 1000, 600_000),
+    trustProxy: trustProxy(env),
+  };
+}
+
+function corsOrigins(env: Env): string[] {
+  const raw = optionalText(env, 'CORS_ORIGINS');
+  if (raw === undefined) return [];
+  const origins = raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  if (origins.includes('*')) {
+    if (origins.length > 1) throw new ConfigError('CORS_ORIGINS must be "*" alone or a list of origins');
+    return origins;
+  }
+  for (const origin of origins) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== origin) {
+      throw new ConfigError(
+        `CORS_ORIGINS must list origins such as https://app.example.com (scheme, host, optional port; no path or trailing slash), got "${origin}"`,
+      );
+    }
+  }
+  return origins;
+}
+
+function trustProxy(env: Env): boolean | number | string {
+  const raw = optionalText(env, 'TRUST_PROXY');
+  if (raw === undefined || ['false', 'no', 'off', '0'].includes(raw.toLowerCase())) return false;
+  if (['true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
+  if (/^\d+$/.test(raw)) return integer(env, 'TRUST_PROXY', 0, 0, 100);
+  const addresses = raw.split(',').map((entry) => entry.trim());
+  for (const address of addresses) {
+    const [ip, prefix] = address.split('/');
+    if (!ip || isIP(ip) === 0 || (prefix !== undefined && !/^\d{1,3}$/.test(prefix))) {
+      throw new ConfigError(
+        `TRUST_PROXY must be true, false, a hop count, or proxy addresses/CIDRs separated by commas, got "${address}"`,
+      );
+    }
+  }
+  return addresses.join(',');
+}
+
+function metricsConfig(env: Env): MetricsConfig {
+  const token = optionalText(env, 'METRICS_TOKEN');
+  if (token !== undefined && token.length < 16) {
+    throw new ConfigError(
+      'METRICS_TOKEN must be at least 16 characters (it guards /metrics on the public port)',
+    );
+  }
+  const port = env.METRICS_PORT?.trim() ? integer(env, 'METRICS_PORT', 0, 0, 65535) : undefined;
+  return { port, token };
 }

@@ -5,8 +5,11 @@ import { findOrganizationByIdentityId } from '../organizations/queries.js';
 import { findAssignmentOfUser } from '../salesreps/queries.js';
 import type { Principal } from './verify.js';
 
-/** Who may call a route: anyone, an Admin of the token's organization, or an active SalesRep of it. */
-export type Policy = 'public' | 'Admin' | 'SalesRep';
+/**
+ * Who may call a route: anyone, an Admin of the token's organization, an active SalesRep of it, or either (an Admin
+ * token is taken as Admin; any other must pass the SalesRep policy).
+ */
+export type Policy = 'public' | 'Admin' | 'SalesRep' | 'AdminOrSalesRep';
 
 export const ROLE_ADMIN = 'Admin';
 export const ROLE_SALES_REP = 'SalesRep';
@@ -16,6 +19,8 @@ export interface RequestAuth {
   principal: Principal;
   /** The tenant of the request: the token's organization. */
   organization: Organization;
+  /** The caller's active assignment in the organization, present when the SalesRep policy admitted the caller. */
+  salesRep?: { organizationSalesRepId: string; repNumber: string };
 }
 
 /**
@@ -25,7 +30,7 @@ export interface RequestAuth {
 export async function authorize(
   db: Executor,
   principal: Principal,
-  policy: 'Admin' | 'SalesRep',
+  policy: Exclude<Policy, 'public'>,
 ): Promise<RequestAuth> {
   const isAdmin = principal.roles.has(ROLE_ADMIN);
   const isSalesRep = principal.roles.has(ROLE_SALES_REP);
@@ -34,11 +39,15 @@ export async function authorize(
   const organization = await findOrganizationByIdentityId(db, principal.identityOrganizationId);
   if (!organization) throw forbidden("The token's organization is not known to this service.");
 
-  if (policy === 'Admin') {
+  if (policy === 'Admin' || (policy === 'AdminOrSalesRep' && isAdmin)) {
     if (!isAdmin) throw forbidden('This endpoint requires the Admin role.');
     return { principal, organization };
   }
   const assignment = await findAssignmentOfUser(db, organization.id, principal.userId);
   if (!assignment?.active) throw forbidden('The caller is not an active sales rep of this organization.');
-  return { principal, organization };
+  return {
+    principal,
+    organization,
+    salesRep: { organizationSalesRepId: assignment.id, repNumber: assignment.rep_number },
+  };
 }

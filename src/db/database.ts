@@ -16,7 +16,16 @@ export type Executor = Db | Trx;
 export interface Database {
   db: Db;
   kind: 'postgres' | 'pglite';
+  /** The connection pool's use right now (PostgreSQL only; the embedded database has one connection). */
+  poolUse(): PoolUse | undefined;
   close(): Promise<void>;
+}
+
+export interface PoolUse {
+  total: number;
+  idle: number;
+  /** Callers waiting for a connection. */
+  waiting: number;
 }
 
 export interface DatabaseOptions {
@@ -25,13 +34,36 @@ export interface DatabaseOptions {
   /** The embedded database's folder; when absent (tests), an in-memory embedded database. */
   dataDir?: string | undefined;
   poolSize?: number;
+  /** How long to wait for a PostgreSQL connection before failing (default 2 s). */
+  connectTimeoutMs?: number;
+  /** statement_timeout on every PostgreSQL connection (default 5 s); the client gives up a second later. */
+  statementTimeoutMs?: number;
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    const statementTimeoutMs = options.statementTimeoutMs ?? 5000;
+    // Bounded waits everywhere, so that a database that is down or restarting fails a request in seconds.
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 2000,
+      statement_timeout: statementTimeoutMs,
+      query_timeout: statementTimeoutMs + 1000,
+      idle_in_transaction_session_timeout: statementTimeoutMs * 2,
+      keepAlive: true,
+    });
+    // A connection that breaks (a server restart) is dropped from the pool and the next request opens a new
+    // one; without these listeners its 'error' event would end the process.
+    pool.on('error', () => {});
+    pool.on('connect', (client) => client.on('error', () => {}));
     const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
-    return { db, kind: 'postgres', close: () => db.destroy() };
+    return {
+      db,
+      kind: 'postgres',
+      poolUse: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+      close: () => db.destroy(),
+    };
   }
   const release = options.dataDir ? lockEmbeddedDatabase(options.dataDir) : () => {};
   try {
@@ -40,6 +72,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     return {
       db,
       kind: 'pglite',
+      poolUse: () => undefined,
       close: async () => {
         await db.destroy();
         release();

@@ -23,38 +23,78 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** How long a take-over guard may exist before it counts as left by a process that died mid-way. */
+const GUARD_STALE_MS = 10_000;
+
 /**
  * Takes the embedded database's lock file for this process, or throws when a live process holds it.
- * The file is created with O_EXCL, so of two processes starting together exactly one gets it; a lock left by a
- * process that died is taken over. Returns the release function.
+ * The file appears with its pid already in it (written aside, then hard-linked into place, which fails when the
+ * file exists), so of two processes starting together exactly one gets it and the other never reads it empty.
+ * A lock left by a process that died is taken over. Returns the release function.
  */
 export function lockEmbeddedDatabase(dataDir: string): () => void {
   fs.mkdirSync(dataDir, { recursive: true });
   const lockFile = path.join(dataDir, 'pglite.lock');
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fd = fs.openSync(lockFile, 'wx');
-      fs.writeSync(fd, String(process.pid));
-      fs.closeSync(fd);
+  for (let attempt = 0; attempt < 100; attempt++) {
+    if (createHoldingPid(lockFile)) {
       return () => {
         if (readPid(lockFile) === process.pid) fs.rmSync(lockFile, { force: true });
       };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     const holder = readPid(lockFile);
+    // Our own pid in the file is a lock of an earlier process that had it (a container restarted).
     if (holder !== undefined && holder !== process.pid && isAlive(holder)) {
       throw new EmbeddedDatabaseBusyError(dataDir, holder);
     }
-    // A stale lock (its process is gone) or one still being written: move it aside and try again.
-    try {
-      fs.renameSync(lockFile, `${lockFile}.stale-${process.pid}`);
-      fs.rmSync(`${lockFile}.stale-${process.pid}`, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
+    removeStaleLock(lockFile, holder);
   }
   throw new Error(`Could not lock the embedded database in ${dataDir}`);
+}
+
+/** Creates the file with this process's pid in it; false when it exists. */
+function createHoldingPid(file: string): boolean {
+  const draft = `${file}.${process.pid}.draft`;
+  fs.writeFileSync(draft, String(process.pid));
+  try {
+    fs.linkSync(draft, file);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return false;
+  } finally {
+    fs.rmSync(draft, { force: true });
+  }
+}
+
+/**
+ * Removes a lock whose process is gone. A second lock guards the removal, so that of two processes finding the
+ * same stale lock, the slower one cannot remove the fresh lock the faster one has just taken.
+ */
+function removeStaleLock(lockFile: string, stalePid: number | undefined): void {
+  const guard = `${lockFile}.takeover`;
+  if (!createHoldingPid(guard)) {
+    if (Date.now() - modifiedAt(guard) > GUARD_STALE_MS) fs.rmSync(guard, { force: true });
+    else pause(50);
+    return;
+  }
+  try {
+    if (readPid(lockFile) === stalePid) fs.rmSync(lockFile, { force: true });
+  } finally {
+    fs.rmSync(guard, { force: true });
+  }
+}
+
+function modifiedAt(file: string): number {
+  try {
+    return fs.statSync(file).mtimeMs;
+  } catch {
+    return Date.now();
+  }
+}
+
+/** Waits without giving up the thread: opening the database is synchronous up to here. */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 function readPid(lockFile: string): number | undefined {

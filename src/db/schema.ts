@@ -51,16 +51,98 @@ export interface EffectTable {
   last_error: string | null;
   created_at: Generated<Date>;
   finished_at: Date | null;
+  /** Until when a worker holds the effect; a lease that ran out (a worker that died) may be claimed again. */
+  lease_until: Date | null;
+  lease_token: string | null;
+  /** How a done effect ended, e.g. "skipped: superseded by a later change". */
+  outcome: string | null;
+}
+
+/** The local identity provider's accounts (IDP=local); the id is the rep's identity_provider_user_id. */
+export interface IdpAccountTable {
+  id: string;
+  email: string;
+  first_name: string;
+  last_name: string;
+  created_at: Generated<Date>;
+}
+
+/** The local identity provider's organization memberships, with the role keys. */
+export interface IdpMembershipTable {
+  account_id: string;
+  identity_organization_id: string;
+  roles: string[];
+  created_at: Generated<Date>;
+}
+
+/** A jsonb column: written as JSON text, read back parsed. */
+type JsonColumn<T> = ColumnType<T, string, string>;
+
+export interface CustomerAddressJson {
+  label?: string;
+  line1: string;
+  line2?: string;
+  city?: string;
+  region?: string;
+  postalCode?: string;
+  country?: string;
+}
+
+export interface CustomerContactJson {
+  name: string;
+  title?: string;
+  email?: string;
+  phone?: string;
+}
+
+/**
+ * A customer (buyer account) of an organization. `rep_number` names the rep who serves it; `company_name_search`
+ * is the company name lower-cased by the service, for the case-insensitive prefix search.
+ */
+export interface CustomerTable {
+  id: string;
+  organization_id: string;
+  customer_number: string;
+  company_name: string;
+  company_name_search: string;
+  company_email: string | null;
+  company_phone: string | null;
+  pricing: string | null;
+  terms: string | null;
+  active: boolean;
+  rep_number: string | null;
+  external_id: string | null;
+  addresses: JsonColumn<CustomerAddressJson[]>;
+  contacts: JsonColumn<CustomerContactJson[]>;
+  customer_attributes: JsonColumn<Record<string, string>>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+/**
+ * An organization's number of assignments and a version that grows with every change to them; kept by triggers
+ * in the transaction of each change (migration 0004). A missing row means no assignment yet.
+ */
+export interface OrganizationAssignmentCountTable {
+  organization_id: string;
+  assignment_count: number;
+  version: ColumnType<string, string | number, string | number>;
 }
 
 export interface Tables {
   organization: OrganizationTable;
   sales_rep: SalesRepTable;
   organization_sales_rep: OrganizationSalesRepTable;
+  organization_assignment_count: OrganizationAssignmentCountTable;
   effect: EffectTable;
+  idp_account: IdpAccountTable;
+  idp_membership: IdpMembershipTable;
+  customer: CustomerTable;
 }
 
 export type Organization = Selectable<OrganizationTable>;
 export type SalesRep = Selectable<SalesRepTable>;
 export type NewSalesRep = Insertable<SalesRepTable>;
 export type OrganizationSalesRep = Selectable<OrganizationSalesRepTable>;
+export type Customer = Selectable<CustomerTable>;
+export type NewCustomer = Insertable<CustomerTable>;

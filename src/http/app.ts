@@ -1,15 +1,27 @@
-import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyRequest,
+  type FastifyServerOptions,
+  LogController,
+} from 'fastify';
 import { authorize, type Policy, type RequestAuth } from '../auth/policies.js';
 import type { TokenVerifier } from '../auth/verify.js';
+import { type HttpConfig, loadConfig } from '../config.js';
+import { customerRoutes } from '../customers/routes.js';
 import type { Db } from '../db/database.js';
+import { effectRoutes } from '../effects/routes.js';
 import { salesRepRoutes } from '../salesreps/routes.js';
 import type { IdentityDirectory } from '../salesreps/service.js';
+import { isDatabaseUnavailable } from './database-unavailable.js';
+import { logEachRequest } from './logging.js';
+import { createMetrics, measureRequests, metricsRoute, type ServiceMetrics } from './metrics.js';
 import { Problem, ProblemError, problemBody, unauthorized } from './problem.js';
+import { registerRateLimit, registerSecurityHeaders, requestIdFor, serverLimits } from './security.js';
 import { toFieldErrors, validators } from './validation.js';
 
 declare module 'fastify' {
@@ -30,17 +42,28 @@ export interface AppDependencies {
   localJwks: { keys: object[] } | undefined;
   bodyLimitBytes: number;
   logger: FastifyServerOptions['logger'];
+  /** Rate limits, CORS and time-outs; the defaults of the configuration when absent. */
+  http?: HttpConfig;
+  /** Where request durations are recorded; a registry of the app's own when absent. */
+  metrics?: ServiceMetrics;
+  /** Serves GET /metrics on this app's port to callers presenting it as a bearer token. */
+  metricsToken?: string | undefined;
 }
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+  const http = deps.http ?? loadConfig({}).http;
+  const metrics = deps.metrics ?? createMetrics({ db: deps.db, poolUse: () => undefined });
   const app = Fastify({
     logger: deps.logger,
     bodyLimit: deps.bodyLimitBytes,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    genReqId: requestIdFor,
+    // One line per request, written by logEachRequest.
+    logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
     routerOptions: { maxParamLength: 200 },
+    ...serverLimits(http),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(({ schema, httpPart }) =>
@@ -64,8 +87,22 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
 
+  logEachRequest(app);
+  measureRequests(app, metrics);
+  await registerSecurityHeaders(app, http);
+  const limitRate = await registerRateLimit(app, http.rateLimit);
+
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    try {
+      await authenticate(request);
+    } finally {
+      // Counted once authentication is settled: per user and organization, or per address when it failed.
+      await limitRate(request, reply);
+    }
+  });
+
+  async function authenticate(request: FastifyRequest): Promise<void> {
     if (request.is404) return;
     const policy = request.routeOptions.config.policy;
     if (policy === 'public') return;
@@ -74,12 +111,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     const token = header?.match(/^Bearer ([^\s]+)$/i)?.[1];
     if (!token) throw unauthorized('A bearer token is required (Authorization: Bearer <JWT>).');
     request.auth = await authorize(deps.db, await deps.verifyToken(token), policy);
-  });
+  }
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const problem = toProblem(error, request.id);
     if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
     if (error instanceof ProblemError) reply.headers(error.headers);
+    if (problem.status === 503) reply.header('retry-after', '5');
     return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
   });
 
@@ -95,7 +133,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.get(
     '/healthz',
     {
-      config: { policy: 'public' },
+      config: { policy: 'public', rateLimited: false },
       schema: {
         tags: ['Operations'],
         summary: 'The process is up',
@@ -108,7 +146,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.get(
     '/readyz',
     {
-      config: { policy: 'public' },
+      config: { policy: 'public', rateLimited: false },
       schema: {
         tags: ['Operations'],
         summary: 'The database answers',
@@ -135,13 +173,33 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       '/.well-known/jwks.json',
       {
         config: { policy: 'public' },
-        schema: { tags: ['Operations'], summary: "The local token issuer's public keys" },
+        schema: {
+          tags: ['Operations'],
+          summary: "The local token issuer's public keys",
+          response: {
+            200: Type.Object({
+              keys: Type.Array(
+                Type.Object(
+                  {},
+                  {
+                    additionalProperties: true,
+                    description: 'A public JWK (RFC 7517): kty, crv, x, y, kid, alg, use',
+                  },
+                ),
+              ),
+            }),
+          },
+        },
       },
       async () => jwks,
     );
   }
 
   await app.register(salesRepRoutes({ db: deps.db, identity: deps.identity }));
+  await app.register(customerRoutes({ db: deps.db }));
+  await app.register(effectRoutes({ db: deps.db }));
+
+  if (deps.metricsToken) metricsRoute(app, metrics, deps.metricsToken);
 
   app.get('/openapi.json', { config: { policy: 'public' }, schema: { hide: true } }, async () =>
     app.swagger(),
@@ -158,6 +216,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
 function toProblem(error: FastifyError, requestId: string): Problem {
   if (error instanceof ProblemError) return error.toProblem(requestId);
+  if (isDatabaseUnavailable(error)) {
+    return problemBody(
+      503,
+      'database-unavailable',
+      'The database is not reachable; try again shortly.',
+      requestId,
+    );
+  }
   if (error.validation) {
     const context = error.validationContext ?? 'body';
     const errors = toFieldErrors(error.validation, context);

@@ -5,11 +5,13 @@ export interface PageFacts {
   pageSize: number;
   sortOn: string;
   sortDirection: string;
+  /** Query parameters that chose the rows (e.g. a search); every link keeps those that were given. */
+  filters?: Record<string, string | undefined>;
 }
 
 /**
  * `X-Total-Count`, and a `Link` header (RFC 8288) with `first` and `last` always and `prev` and `next` where such
- * a page exists. Links are relative to the request's own path and keep its sort.
+ * a page exists. Links are relative to the request's own path and keep its sort and filters.
  */
 export function paginationHeaders(requestUrl: string, page: PageFacts): Record<string, string> {
   const path = requestUrl.split('?')[0] ?? '';
@@ -21,6 +23,9 @@ export function paginationHeaders(requestUrl: string, page: PageFacts): Record<s
       sortOn: page.sortOn,
       sortDirection: page.sortDirection,
     });
+    for (const [name, value] of Object.entries(page.filters ?? {})) {
+      if (value !== undefined) query.set(name, value);
+    }
     return `<${path}?${query}>; rel="${rel}"`;
   };
   const links = [link(1, 'first')];

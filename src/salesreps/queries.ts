@@ -1,14 +1,14 @@
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { Executor, Trx } from '../db/database.js';
 import type { OrganizationSalesRep, SalesRep } from '../db/schema.js';
 import type { SortDirection, SortField } from './schemas.js';
 
-/** The active flag of a user's assignment in an organization, looked up by identity provider user id. */
+/** A user's assignment in an organization (its active flag and rep number), by identity provider user id. */
 export function findAssignmentOfUser(db: Executor, organizationId: string, identityProviderUserId: string) {
   return db
     .selectFrom('organization_sales_rep as a')
     .innerJoin('sales_rep as r', 'r.id', 'a.sales_rep_id')
-    .select(['a.id', 'a.active'])
+    .select(['a.id', 'a.active', 'a.rep_number'])
     .where('r.identity_provider_user_id', '=', identityProviderUserId)
     .where('a.organization_id', '=', organizationId)
     .executeTakeFirst();
@@ -16,38 +16,32 @@ export function findAssignmentOfUser(db: Executor, organizationId: string, ident
 
 /** Every assignment of the rep behind an identity provider user, with its organization, by organization name. */
 export function listOrganizationsOfUser(db: Executor, identityProviderUserId: string) {
-  return db
-    .selectFrom('sales_rep as r')
-    .innerJoin('organization_sales_rep as a', 'a.sales_rep_id', 'r.id')
-    .innerJoin('organization as o', 'o.id', 'a.organization_id')
-    .select([
-      'o.id as organization_id',
-      'o.name as organization_name',
-      'o.identity_organization_id',
-      'r.identity_provider_user_id',
-      'a.id as assignment_id',
-      'r.id as sales_rep_id',
-      'a.rep_number',
-      'r.first_name',
-      'r.last_name',
-      'r.email',
-      'r.phone_number',
-      'a.active',
-    ])
-    .where('r.identity_provider_user_id', '=', identityProviderUserId)
-    .orderBy('o.name')
-    .orderBy('o.id')
-    .execute();
+  return (
+    db
+      .selectFrom('sales_rep as r')
+      .innerJoin('organization_sales_rep as a', 'a.sales_rep_id', 'r.id')
+      .innerJoin('organization as o', 'o.id', 'a.organization_id')
+      .select([
+        'o.id as organization_id',
+        'o.name as organization_name',
+        'o.identity_organization_id',
+        'r.identity_provider_user_id',
+        'a.id as assignment_id',
+        'r.id as sales_rep_id',
+        'a.rep_number',
+        'r.first_name',
+        'r.last_name',
+        'r.email',
+        'r.phone_number',
+        'a.active',
+      ])
+      .where('r.identity_provider_user_id', '=', identityProviderUserId)
+      // Byte order, like the admin's list, whatever the server's locale.
+      .orderBy(sql`o.name collate "C"`)
+      .orderBy('o.id')
+      .execute()
+  );
 }
-
-const SORT_COLUMNS = {
-  RepNumber: 'rep_number',
-  FirstName: 'first_name',
-  LastName: 'last_name',
-  Email: 'email',
-  PhoneNumber: 'phone_number',
-  Active: 'active',
-} as const satisfies Record<SortField, keyof OrganizationSalesRep>;
 
 export interface PageRequest {
   sortOn: SortField;
@@ -56,36 +50,232 @@ export interface PageRequest {
   offset: number;
 }
 
-/** One page of an organization's assignments; ties are broken by id so that pages never overlap. */
-export function listAssignmentsPage(db: Executor, organizationId: string, page: PageRequest) {
-  return db
-    .selectFrom('organization_sales_rep')
-    .select([
-      'organization_id',
-      'id',
-      'sales_rep_id',
-      'first_name',
-      'last_name',
-      'email',
-      'phone_number',
-      'rep_number',
-      'active',
-    ])
-    .where('organization_id', '=', organizationId)
-    .orderBy(SORT_COLUMNS[page.sortOn], page.sortDirection)
-    .orderBy('id', page.sortDirection)
-    .limit(page.limit)
-    .offset(page.offset)
-    .execute();
+/** The columns of a listed assignment, as the list reads them. */
+export type AssignmentListRow = Pick<
+  OrganizationSalesRep,
+  | 'organization_id'
+  | 'id'
+  | 'sales_rep_id'
+  | 'first_name'
+  | 'last_name'
+  | 'email'
+  | 'phone_number'
+  | 'rep_number'
+  | 'active'
+>;
+
+/**
+ * The sort key of each sort field, most significant first, each matching one index (migrations 0001, 0004). The
+ * id ends every key but the rep number's (unique in an organization), so that no two rows tie and pages never
+ * overlap. The phone number sorts as `phone_number nulls last, id` (first in descending order), spelled so that
+ * no part of the key is NULL: a row comparison with the key then seeks anywhere, NULL part included.
+ */
+const SORT_KEYS: Record<SortField, readonly RawBuilder<unknown>[]> = {
+  RepNumber: [sql`rep_number`],
+  FirstName: [sql`first_name`, sql`id`],
+  LastName: [sql`last_name`, sql`id`],
+  Email: [sql`email`, sql`id`],
+  PhoneNumber: [sql`(phone_number is null)`, sql`coalesce(phone_number, '')`, sql`id`],
+  Active: [sql`active`, sql`id`],
+};
+
+/** A page boundary is kept every this many rows of an order; a deep page skips fewer rows than this. */
+const BOUNDARY_INTERVAL = 100;
+/** Boundaries read again this many times when writes change the organization meanwhile. */
+const BOUNDARY_ATTEMPTS = 3;
+/** Cached boundary sets per database handle; one is 1,000 keys for 100,000 rows (about 100 kB). */
+const BOUNDARY_CACHE_ENTRIES = 1000;
+
+/** The keys at ascending positions 0, BOUNDARY_INTERVAL, 2 × BOUNDARY_INTERVAL, ... of one organization's order. */
+interface PageBoundaries {
+  /** The organization's assignment version they were read at, with its assignment count. */
+  version: string;
+  count: number;
+  keys: unknown[][];
 }
 
+const boundaryCaches = new WeakMap<
+  Executor,
+  Map<string, { wantedVersion: string | undefined; boundaries: Promise<PageBoundaries> }>
+>();
+
+function keyColumns(sortOn: SortField) {
+  return SORT_KEYS[sortOn].map((expression, index) => sql`${expression} as ${sql.ref(`k${index}`)}`);
+}
+
+function orderByKeys(sortOn: SortField, direction: SortDirection, table?: string) {
+  const dir = sql.raw(direction);
+  return sql.join(
+    SORT_KEYS[sortOn].map((expression, index) =>
+      table ? sql`${sql.ref(`${table}.k${index}`)} ${dir}` : sql`${expression} ${dir}`,
+    ),
+  );
+}
+
+/**
+ * One page: the ids come from an index-only scan of the sort's index (OFFSET skips index entries, never table
+ * rows), then only those rows are read. With `from`, the scan starts at a page boundary instead of the first
+ * row, and runs only while the organization's assignments are still at `from.version` in this statement's
+ * snapshot; `listVersion` tells which version that snapshot saw.
+ */
+async function selectPage(
+  db: Executor,
+  organizationId: string,
+  page: PageRequest,
+  offset: number,
+  from?: { key: unknown[]; version: string },
+): Promise<{ rows: AssignmentListRow[]; listVersion: string | undefined }> {
+  const keys = SORT_KEYS[page.sortOn];
+  const seek = from
+    ? sql`and (${sql.join(keys)}) ${sql.raw(page.sortDirection === 'asc' ? '>=' : '<=')} (${sql.join(from.key)})
+          and c.version = ${from.version}`
+    : sql``;
+  const ids = sql`
+    select id, ${sql.join(keyColumns(page.sortOn))}
+    from organization_sales_rep
+    where organization_id = ${organizationId} ${seek}
+    order by ${orderByKeys(page.sortOn, page.sortDirection)}
+    limit ${page.limit} offset ${offset}`;
+  const columns = sql`a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email,
+    a.phone_number, a.rep_number, a.active`;
+  if (!from) {
+    const { rows } = await sql<AssignmentListRow>`
+      select ${columns} from (${ids}) page join organization_sales_rep a on a.id = page.id
+      order by ${orderByKeys(page.sortOn, page.sortDirection, 'page')}`.execute(db);
+    return { rows, listVersion: undefined };
+  }
+  // The version row and the page in one statement, so both come from the same snapshot.
+  const { rows } = await sql<Partial<AssignmentListRow> & { list_version: string }>`
+    select c.version::text as list_version, ${columns}
+    from organization_assignment_count c
+    left join lateral (${ids}) page on true
+    left join organization_sales_rep a on a.id = page.id
+    where c.organization_id = ${organizationId}
+    order by ${orderByKeys(page.sortOn, page.sortDirection, 'page')}`.execute(db);
+  const listVersion = rows[0]?.list_version;
+  return {
+    rows: rows.filter((row): row is AssignmentListRow & { list_version: string } => row.id != null),
+    listVersion,
+  };
+}
+
+/** Reads the boundaries of an order, with the version and count they belong to, in one snapshot. */
+async function readPageBoundaries(
+  db: Executor,
+  organizationId: string,
+  sortOn: SortField,
+): Promise<PageBoundaries> {
+  const keys = SORT_KEYS[sortOn];
+  const { rows } = await sql<{ version: string; assignment_count: number } & Record<string, unknown>>`
+    select c.version::text as version, c.assignment_count, b.*
+    from organization_assignment_count c
+    left join lateral (
+      select ${sql.join(keys.map((_, index) => sql.ref(`k${index}`)))}
+      from (
+        select ${sql.join(keyColumns(sortOn))},
+          row_number() over (order by ${orderByKeys(sortOn, 'asc')}) - 1 as position
+        from organization_sales_rep where organization_id = ${organizationId}
+      ) numbered
+      where position % ${BOUNDARY_INTERVAL} = 0
+      order by position
+    ) b on true
+    where c.organization_id = ${organizationId}`.execute(db);
+  const first = rows[0];
+  if (!first) return { version: '0', count: 0, keys: [] };
+  return {
+    version: first.version,
+    count: first.assignment_count,
+    keys: first.assignment_count === 0 ? [] : rows.map((row) => keys.map((_, index) => row[`k${index}`])),
+  };
+}
+
+/**
+ * The cached boundaries of an order, or fresh ones when there are none or when they were read for another
+ * version than `currentVersion` (the one the database was last seen at).
+ */
+function pageBoundaries(
+  db: Executor,
+  organizationId: string,
+  sortOn: SortField,
+  currentVersion: string | undefined,
+): Promise<PageBoundaries> {
+  let cache = boundaryCaches.get(db);
+  if (!cache) {
+    cache = new Map();
+    boundaryCaches.set(db, cache);
+  }
+  const cacheKey = `${organizationId}\u0000${sortOn}`;
+  const cached = cache.get(cacheKey);
+  cache.delete(cacheKey);
+  if (cached && (currentVersion === undefined || cached.wantedVersion === currentVersion)) {
+    cache.set(cacheKey, cached);
+    return cached.boundaries;
+  }
+  const boundaries = readPageBoundaries(db, organizationId, sortOn);
+  const entry = { wantedVersion: currentVersion, boundaries };
+  cache.set(cacheKey, entry);
+  boundaries.then(
+    (read) => {
+      if (cache.get(cacheKey) === entry) entry.wantedVersion = read.version;
+    },
+    () => {
+      if (cache.get(cacheKey) === entry) cache.delete(cacheKey);
+    },
+  );
+  for (const oldest of cache.keys()) {
+    if (cache.size <= BOUNDARY_CACHE_ENTRIES) break;
+    cache.delete(oldest);
+  }
+  return boundaries;
+}
+
+/**
+ * One page of an organization's assignments, exact at any depth (OFFSET semantics, ties broken by id). A page
+ * within the first BOUNDARY_INTERVAL rows of an order is read directly. A deeper one starts at the nearest cached
+ * page boundary before it (the key at a known position, descending pages counting from the end), so that it
+ * skips fewer than BOUNDARY_INTERVAL index entries; the boundaries hold only while the organization's version is
+ * the one they were read at, which the page's own statement checks. A stale set is read again (one index-only
+ * scan of the organization) and the page retried.
+ */
+export async function listAssignmentsPage(
+  db: Executor,
+  organizationId: string,
+  page: PageRequest,
+): Promise<AssignmentListRow[]> {
+  if (page.offset < BOUNDARY_INTERVAL) return (await selectPage(db, organizationId, page, page.offset)).rows;
+  let knownVersion: string | undefined;
+  for (let attempt = 0; attempt < BOUNDARY_ATTEMPTS; attempt++) {
+    const boundaries = await pageBoundaries(db, organizationId, page.sortOn, knownVersion);
+    if (page.offset >= boundaries.count) return [];
+    let index: number;
+    let skip: number;
+    if (page.sortDirection === 'asc') {
+      index = Math.floor(page.offset / BOUNDARY_INTERVAL);
+      skip = page.offset - index * BOUNDARY_INTERVAL;
+    } else {
+      // Descending position p is ascending position count - 1 - p: start at the first boundary at or after it.
+      const ascending = boundaries.count - 1 - page.offset;
+      index = Math.ceil(ascending / BOUNDARY_INTERVAL);
+      skip = page.offset - (boundaries.count - 1 - index * BOUNDARY_INTERVAL);
+    }
+    const key = boundaries.keys[index];
+    if (!key) throw new Error(`No page boundary ${index} for offset ${page.offset} of ${boundaries.count}`);
+    const result = await selectPage(db, organizationId, page, skip, { key, version: boundaries.version });
+    if (result.listVersion === boundaries.version) return result.rows;
+    knownVersion = result.listVersion;
+  }
+  // Writes keep outrunning the boundaries: skip every row before the page, which is exact at any rate.
+  return (await selectPage(db, organizationId, page, page.offset)).rows;
+}
+
+/** The organization's number of assignments: one primary-key read of the count its triggers keep exact. */
 export async function countAssignments(db: Executor, organizationId: string): Promise<number> {
   const row = await db
-    .selectFrom('organization_sales_rep')
-    .select(sql<number>`count(*)::int`.as('count'))
+    .selectFrom('organization_assignment_count')
+    .select('assignment_count')
     .where('organization_id', '=', organizationId)
-    .executeTakeFirstOrThrow();
-  return row.count;
+    .executeTakeFirst();
+  return row?.assignment_count ?? 0;
 }
 
 /**

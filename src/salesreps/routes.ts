@@ -13,6 +13,7 @@ import {
   DeleteBody,
   DeleteQuery,
   ListSalesRepsQuery,
+  MyOrganizationsQuery,
   MyOrganizationsResponse,
   OrganizationSalesRep,
   SuccessResponse,
@@ -28,11 +29,21 @@ import {
 } from './service.js';
 
 const tags = ['Sales reps'];
+const PAGE_INTEGER_PARAMETERS = ['pageNumber', 'pageSize'] as const;
 const adminOnly = "Policy: Admin of the token's organization.";
 
 export function salesRepRoutes(deps: { db: Db; identity: IdentityDirectory }): FastifyPluginAsyncTypebox {
   const { db, identity } = deps;
   return async (app) => {
+    // A proxy that drops a DELETE body may keep its JSON content type: such an empty body counts as absent,
+    // so that the id can come from the query. Any other empty JSON body stays an error.
+    const parseJson = app.getDefaultJsonParser('error', 'error');
+    app.removeContentTypeParser('application/json');
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+      if (request.method === 'DELETE' && body === '') return done(null, undefined);
+      return parseJson(request, body.toString(), done);
+    });
+
     app.get(
       '/api/salesreps/organizations',
       {
@@ -43,7 +54,8 @@ export function salesRepRoutes(deps: { db: Db; identity: IdentityDirectory }): F
           description:
             "Every assignment of the rep behind the token's user, active or not, by organization name. Policy: " +
             "SalesRep (or Admin) with an active assignment in the token's organization.",
-          response: { 200: MyOrganizationsResponse, ...errorResponses(401, 403) },
+          querystring: MyOrganizationsQuery,
+          response: { 200: MyOrganizationsResponse, ...errorResponses(400, 401, 403) },
         },
       },
       async (request) => ({ salesRepOrganizations: await listMyOrganizations(db, requireAuth(request)) }),
@@ -65,6 +77,18 @@ export function salesRepRoutes(deps: { db: Db; identity: IdentityDirectory }): F
             },
             ...errorResponses(400, 401, 403),
           },
+        },
+        // The validator coerces "1e1", "0x2" or " 2" to numbers; page numbers and sizes are plain digits only.
+        preValidation: async (request) => {
+          const query = request.query as Record<string, unknown>;
+          const errors = PAGE_INTEGER_PARAMETERS.filter((name) => {
+            const value = query[name];
+            return typeof value === 'string' && !/^[0-9]+$/.test(value);
+          }).map((field) => ({ field, message: 'must be an integer written in decimal digits' }));
+          if (errors.length > 0) {
+            const fields = errors.map((error) => error.field).join(', ');
+            throw badRequest(`The request querystring is not valid: ${fields}.`, errors);
+          }
         },
       },
       async (request, reply) => {
@@ -150,7 +174,14 @@ export function salesRepRoutes(deps: { db: Db; identity: IdentityDirectory }): F
         },
       },
       async (request) => {
-        const id = request.body.organizationSalesRepId ?? request.query.organizationSalesRepId;
+        const fromBody = request.body.organizationSalesRepId;
+        const fromQuery = request.query.organizationSalesRepId;
+        if (fromBody && fromQuery && fromBody !== fromQuery) {
+          throw badRequest('organizationSalesRepId differs between the body and the query.', [
+            { field: 'organizationSalesRepId', message: 'differs between the body and the query' },
+          ]);
+        }
+        const id = fromBody ?? fromQuery;
         if (!id) {
           throw badRequest('organizationSalesRepId is required, in the body or the query.', [
             { field: 'organizationSalesRepId', message: 'is required' },

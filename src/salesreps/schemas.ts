@@ -3,15 +3,18 @@ import { type Static, Type } from '@sinclair/typebox';
 /** Field limits of the API (CONTRACT.md "Limits of fields"; the README restates them). */
 export const LIMITS = { name: 100, email: 254, phone: 32, repNumber: 32, id: 64, pageSize: 100 } as const;
 
-// A name: at least one visible character, no control characters; stored trimmed.
+// A name: at least one visible character, no control characters (C0, DEL, C1); stored trimmed.
 const Name = Type.String({
   minLength: 1,
   maxLength: LIMITS.name,
-  pattern: '^(?=.*\\S)[^\\u0000-\\u001F\\u007F]+$',
+  pattern: '^(?=.*\\S)[^\\u0000-\\u001F\\u007F-\\u009F]+$',
 });
 const Email = Type.String({ format: 'email', maxLength: LIMITS.email });
 // A phone number: any printable text with at least one digit, e.g. "+1 (555) 555-5555 ext. 12".
-const Phone = Type.String({ maxLength: LIMITS.phone, pattern: '^(?=.*[0-9])[^\\u0000-\\u001F\\u007F]+$' });
+const Phone = Type.String({
+  maxLength: LIMITS.phone,
+  pattern: '^(?=.*[0-9])[^\\u0000-\\u001F\\u007F-\\u009F]+$',
+});
 // A rep number: printable ASCII, no leading or trailing space.
 const RepNumber = Type.String({
   minLength: 1,
@@ -78,6 +81,9 @@ export const SalesRepOrganization = Type.Object({
 });
 export type SalesRepOrganization = Static<typeof SalesRepOrganization>;
 
+/** The rep's own organizations take no parameters: the rep is the token's user, never one named in the URL. */
+export const MyOrganizationsQuery = Type.Object({}, { additionalProperties: false });
+
 export const MyOrganizationsResponse = Type.Object({
   salesRepOrganizations: Type.Array(SalesRepOrganization),
 });
@@ -87,7 +93,8 @@ export const AddSalesRepBody = Type.Object(
     firstName: Name,
     lastName: Name,
     email: Email,
-    phoneNumber: Type.Optional(Phone),
+    // null, like an absent phone, means "none": the responses show null for it.
+    phoneNumber: Type.Optional(Type.Union([Phone, Type.Null()])),
     repNumber: RepNumber,
     roles: Type.Optional(
       Type.Array(Type.Union(KNOWN_ROLES.map((role) => Type.Literal(role))), {
@@ -118,7 +125,20 @@ export const AddSalesRepResponse = Type.Object({
 export type AddSalesRepResponse = Static<typeof AddSalesRepResponse>;
 
 export const ChangeRepNumberBody = Type.Object(
-  { organizationSalesRepId: Id, repNumber: RepNumber },
+  {
+    organizationSalesRepId: Id,
+    repNumber: RepNumber,
+    reassignCustomers: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description:
+          "When true, the organization's customers that carry the rep's old number are given the new one in " +
+          'the same transaction, so the rep keeps its accounts. When false (the default) the customers keep ' +
+          "their numbers: the rep's scope moves to the customers that carry the new number, and those with the " +
+          'old number are seen by Admins only until a rep holds it again.',
+      }),
+    ),
+  },
   { additionalProperties: false },
 );
 export type ChangeRepNumberBody = Static<typeof ChangeRepNumberBody>;

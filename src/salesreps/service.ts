@@ -1,4 +1,5 @@
 import type { RequestAuth } from '../auth/policies.js';
+import { reassignCustomers } from '../customers/queries.js';
 import type { Db } from '../db/database.js';
 import type { Organization } from '../db/schema.js';
 import { type Effect, recordEffects } from '../effects/outbox.js';
@@ -224,7 +225,10 @@ function assignmentNotFound() {
   return notFound('No sales rep assignment with that organizationSalesRepId in this organization.');
 }
 
-/** Changes the rep number; the data-sync system is told the new number. The same number again changes nothing. */
+/**
+ * Changes the rep number; the data-sync system is told the new number. With `reassignCustomers` the customers
+ * carrying the old number move to the new one in the same transaction. The same number again changes nothing.
+ */
 export async function changeRepNumber(
   db: Db,
   organization: Organization,
@@ -236,6 +240,9 @@ export async function changeRepNumber(
       if (!assignment) throw assignmentNotFound();
       if (assignment.rep_number !== body.repNumber) {
         await updateRepNumber(trx, assignment.id, body.repNumber);
+        if (body.reassignCustomers) {
+          await reassignCustomers(trx, organization.id, assignment.rep_number, body.repNumber);
+        }
         if (assignment.active) {
           await recordEffects(trx, { organizationId: organization.id, salesRepId: assignment.sales_rep_id }, [
             syncGrant(organization.id, assignment.sales_rep_id, body.repNumber, assignment.email),

@@ -8,7 +8,9 @@ export type DatabaseKind = 'pglite' | 'postgres';
  * The databases every integration suite runs on: the embedded one always, and a PostgreSQL server when
  * TEST_DATABASE_URL names one (CI sets it; then a server that cannot be reached fails the run, never skips it).
  */
-export const databaseKinds: DatabaseKind[] = process.env.TEST_DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
+export const databaseKinds: DatabaseKind[] = process.env.TEST_DATABASE_URL
+  ? ['pglite', 'postgres']
+  : ['pglite'];
 
 export interface TestDatabase extends Database {
   /** The connection string of the test's own PostgreSQL database (postgres only). */

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { type LocalIssuer, openLocalIssuer } from '../../src/auth/local-issuer.js';
 import { createTokenVerifier } from '../../src/auth/verify.js';
-import { loadConfig } from '../../src/config.js';
+import { type Config, loadConfig } from '../../src/config.js';
 import type { Db } from '../../src/db/database.js';
 import type { Organization } from '../../src/db/schema.js';
 import { localIdentityDirectory } from '../../src/effects/identity/directory.js';
@@ -12,48 +12,70 @@ import { buildApp } from '../../src/http/app.js';
 import { newId } from '../../src/ids.js';
 import { createOrganization } from '../../src/organizations/service.js';
 import { type DatabaseKind, openTestDatabase, type TestDatabase } from './databases.js';
+import { buildWatched, type RouteContract } from './route-contract.js';
 
 export interface TestService {
   app: FastifyInstance;
   db: Db;
   database: TestDatabase;
   issuer: LocalIssuer;
+  config: Config;
+  /** The app's routes, and the responses whose status their route did not declare. */
+  contract: RouteContract;
   /** A new organization with a unique identity organization id, so tests never share a tenant. */
   createOrganization(name?: string): Promise<Organization>;
   /** A token of the local issuer, as a real identity provider would issue it. */
   token(organization: Organization | string, userId: string, roles: string[]): Promise<string>;
   /** `app.inject` with a bearer token and a JSON body. */
-  call(method: InjectOptions['method'], url: string, token: string, body?: unknown): Promise<LightMyRequestResponse>;
+  call(
+    method: InjectOptions['method'],
+    url: string,
+    token: string,
+    body?: unknown,
+  ): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
 
-/** The app in-process (as production builds it) over a fresh database of the given kind. */
-export async function startTestService(kind: DatabaseKind): Promise<TestService> {
+/**
+ * The app in-process (as production builds it) over a fresh database of the given kind, configured by `env` as
+ * the environment would (DATA_DIR is the test's own). With AUTH_JWKS_URL the app trusts only that JWKS, as in
+ * production; the local issuer still exists, to mint tokens the app must refuse.
+ */
+export async function startTestService(
+  kind: DatabaseKind,
+  env: Record<string, string> = {},
+): Promise<TestService> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'salesreps-test-'));
-  const config = loadConfig({ DATA_DIR: dataDir });
+  const config = loadConfig({ ...env, DATA_DIR: dataDir });
   const database = await openTestDatabase(kind);
   const issuer = await openLocalIssuer(config.auth);
-  const app = await buildApp({
-    db: database.db,
-    verifyToken: createTokenVerifier(config.auth, issuer.jwks),
-    identity: localIdentityDirectory,
-    localJwks: issuer.jwks,
-    bodyLimitBytes: config.bodyLimitBytes,
-    logger: false,
-  });
+  const localJwks = config.auth.jwksUrl ? undefined : issuer.jwks;
+  const { app, contract } = await buildWatched(() =>
+    buildApp({
+      db: database.db,
+      verifyToken: createTokenVerifier(config.auth, localJwks),
+      identity: localIdentityDirectory,
+      localJwks,
+      bodyLimitBytes: config.bodyLimitBytes,
+      logger: false,
+    }),
+  );
   await app.ready();
   return {
     app,
     db: database.db,
     database,
     issuer,
+    config,
+    contract,
     createOrganization: (name = 'Acme Distributors') =>
       createOrganization(database.db, { name, identityOrganizationId: `org_${newId()}` }),
     token: (organization, userId, roles) =>
       issuer.sign(
         {
           userId,
-          organization: typeof organization === 'string' ? organization : organization.identity_organization_id,
+          organization:
+            typeof organization === 'string' ? organization : organization.identity_organization_id,
           roles,
         },
         600,

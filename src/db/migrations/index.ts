@@ -1,9 +1,15 @@
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import * as salesReps from './0001_sales_reps.js';
+import * as customers from './0002_customers.js';
+import * as effects from './0003_effects.js';
+import * as assignmentCounts from './0004_assignment_counts.js';
 
 /** Migrations in order of their names; compiled in, so the built service needs no migration folder. */
 const migrations: Record<string, Migration> = {
   '0001_sales_reps': salesReps,
+  '0002_customers': customers,
+  '0003_effects': effects,
+  '0004_assignment_counts': assignmentCounts,
 };
 
 export const migrationProvider: MigrationProvider = {

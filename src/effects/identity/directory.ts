@@ -1,5 +1,11 @@
+import type { Config } from '../../config.js';
+import type { Db } from '../../db/database.js';
+import { ProblemError } from '../../http/problem.js';
 import { newId } from '../../ids.js';
 import type { IdentityDirectory } from '../../salesreps/service.js';
+import { kindeClient, kindeIdentityProvider } from './kinde.js';
+import { localIdentityProvider } from './local.js';
+import type { IdentityProvider } from './provider.js';
 
 /**
  * The local identity provider of the embedded default. A new rep's user id is reserved here, before the
@@ -10,3 +16,39 @@ export const localIdentityDirectory: IdentityDirectory = {
   name: 'Local',
   userIdFor: async () => `local_${newId()}`,
 };
+
+/** The directory the use-cases ask for user ids, and the provider the effects change, as IDP says. */
+export function identityFromConfig(
+  config: Config,
+  db: Db,
+): { directory: IdentityDirectory; provider: IdentityProvider } {
+  const kinde = config.effects.kinde;
+  if (config.identityProvider === 'kinde' && kinde) {
+    const client = kindeClient({ ...kinde, callTimeoutMs: config.effects.callTimeoutMs });
+    return {
+      // Kinde chooses its user ids, and the PUT response must show the final one: the user is found or created
+      // by email before the transaction (an existing user is reused; a transaction that then fails leaves a
+      // user without organization, which the next add of that email reuses).
+      directory: {
+        name: 'Kinde',
+        userIdFor: async (rep) => {
+          try {
+            return await client.findOrCreateUser(rep);
+          } catch (error) {
+            const problem = new ProblemError(
+              503,
+              'identity-provider-unavailable',
+              'The identity provider did not answer; nothing was changed. Try again shortly.',
+              undefined,
+              { 'retry-after': '5' },
+            );
+            // Kept for the log line of the error handler; never shown to the caller.
+            throw Object.assign(problem, { cause: error });
+          }
+        },
+      },
+      provider: kindeIdentityProvider(client),
+    };
+  }
+  return { directory: localIdentityDirectory, provider: localIdentityProvider(db) };
+}

@@ -1,0 +1,139 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifySchemaCompiler } from 'fastify';
+import type { Db } from '../db/database.js';
+import { paginationHeaders } from '../http/pagination.js';
+import { errorResponses, requireAuth } from '../http/route-helpers.js';
+import { validators } from '../http/validation.js';
+import {
+  Customer,
+  CustomerImport,
+  CustomerInput,
+  CustomerParams,
+  DeleteCustomerResponse,
+  IMPORT_BODY_LIMIT_BYTES,
+  ListCustomersQuery,
+  PutCustomersBody,
+} from './schemas.js';
+import { getCustomer, importCustomers, listCustomers, putCustomer, removeCustomer } from './service.js';
+
+const tags = ['Customers'];
+const adminOnly = "Policy: Admin of the token's organization.";
+const adminOrRep =
+  "Policy: Admin of the token's organization (all of its customers) or an active SalesRep of it (only the " +
+  'customers whose repNumber is its own rep number there; it holds on every request, so a rep number change ' +
+  'or a deactivation takes effect at once).';
+
+/**
+ * The PUT body is one customer or an array of them. Validating against the one schema that fits the body's shape
+ * names each bad field (`companyName`, or `[41].companyName` in an import) instead of reporting both alternatives.
+ */
+const customerOrImport: FastifySchemaCompiler<unknown> = () => {
+  const one = validators.body.compile(CustomerInput);
+  const many = validators.body.compile(CustomerImport);
+  const validate = (data: unknown) => {
+    const chosen = Array.isArray(data) ? many : one;
+    const valid = chosen(data);
+    validate.errors = chosen.errors;
+    return valid;
+  };
+  validate.errors = undefined as typeof one.errors;
+  return validate;
+};
+
+export function customerRoutes(deps: { db: Db }): FastifyPluginAsyncTypebox {
+  const { db } = deps;
+  return async (app) => {
+    app.put(
+      '/api/customers',
+      {
+        config: { policy: 'Admin' },
+        bodyLimit: IMPORT_BODY_LIMIT_BYTES,
+        validatorCompiler: customerOrImport,
+        schema: {
+          tags,
+          summary: 'Create or replace a customer by customerNumber, or import up to 1,000 at once',
+          description:
+            `${adminOnly} The body is the whole record: a field left out is cleared. An array is a bulk ` +
+            'import applied in one transaction: if any item is invalid nothing is written and `errors` names ' +
+            'each bad item and field, e.g. `[41].companyName`. The answer is the stored customer, or the ' +
+            'stored customers in the order sent.',
+          body: PutCustomersBody,
+          response: {
+            200: Type.Union([Customer, Type.Array(Customer)]),
+            ...errorResponses(400, 401, 403, 413, 415),
+          },
+        },
+      },
+      async (request) => {
+        const { organization } = requireAuth(request);
+        const body = request.body;
+        return Array.isArray(body)
+          ? importCustomers(db, organization, body)
+          : putCustomer(db, organization, body);
+      },
+    );
+
+    app.get(
+      '/api/customers',
+      {
+        config: { policy: 'AdminOrSalesRep' },
+        schema: {
+          tags,
+          summary: 'The customers the caller may see, a page at a time',
+          description:
+            `${adminOrRep} \`repNumber\` filters by rep number; for a SalesRep it can only narrow: another ` +
+            "rep's number gives an empty page. X-Total-Count holds the number of matching customers; Link holds " +
+            'first, prev, next and last.',
+          querystring: ListCustomersQuery,
+          response: {
+            200: {
+              ...Type.Array(Customer),
+              headers: Type.Object({ 'X-Total-Count': Type.Integer(), Link: Type.String() }),
+            },
+            ...errorResponses(400, 401, 403),
+          },
+        },
+      },
+      async (request, reply) => {
+        const page = await listCustomers(db, requireAuth(request), request.query);
+        const { search, repNumber } = request.query;
+        reply.headers(paginationHeaders(request.url, { ...page, filters: { search, repNumber } }));
+        return page.items;
+      },
+    );
+
+    app.get(
+      '/api/customers/:customerNumber',
+      {
+        config: { policy: 'AdminOrSalesRep' },
+        schema: {
+          tags,
+          summary: 'One customer',
+          description: `${adminOrRep} A customer the caller may not see is answered 404, as if it did not exist.`,
+          params: CustomerParams,
+          response: { 200: Customer, ...errorResponses(400, 401, 403, 404) },
+        },
+      },
+      async (request) => getCustomer(db, requireAuth(request), request.params.customerNumber),
+    );
+
+    app.delete(
+      '/api/customers/:customerNumber',
+      {
+        config: { policy: 'Admin' },
+        schema: {
+          tags,
+          summary: 'Delete a customer',
+          description: adminOnly,
+          params: CustomerParams,
+          response: { 200: DeleteCustomerResponse, ...errorResponses(400, 401, 403, 404) },
+        },
+      },
+      async (request) => {
+        await removeCustomer(db, requireAuth(request).organization, request.params.customerNumber);
+        return { success: true as const };
+      },
+    );
+  };
+}

@@ -1,0 +1,189 @@
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
+
+/** Field limits of customers (docs/customers.md restates them). */
+export const CUSTOMER_LIMITS = {
+  customerNumber: 50,
+  companyName: 200,
+  email: 254,
+  phone: 32,
+  pricing: 50,
+  terms: 100,
+  repNumber: 32,
+  externalId: 100,
+  addresses: 20,
+  contacts: 50,
+  attributes: 50,
+  attributeKey: 64,
+  attributeValue: 500,
+  addressLine: 200,
+  addressPart: 100,
+  postalCode: 20,
+  label: 50,
+  contactName: 100,
+  search: 100,
+  pageSize: 100,
+  importItems: 1000,
+} as const;
+
+/** A bulk import of 1,000 customers does not fit the service-wide body limit; this route gets its own. */
+export const IMPORT_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
+
+// Printable ASCII, no leading or trailing space: the form of ERP account and salesperson codes.
+const CODE_PATTERN = '^[!-~](?:[ -~]*[!-~])?$';
+// Text with at least one visible character and no control characters.
+const TEXT_PATTERN = '^(?=.*\\S)[^\\u0000-\\u001F\\u007F]+$';
+
+const code = (maxLength: number, description: string) =>
+  Type.String({ minLength: 1, maxLength, pattern: CODE_PATTERN, description });
+const text = (maxLength: number) => Type.String({ minLength: 1, maxLength, pattern: TEXT_PATTERN });
+const email = () => Type.String({ format: 'email', maxLength: CUSTOMER_LIMITS.email });
+const phone = () =>
+  Type.String({ maxLength: CUSTOMER_LIMITS.phone, pattern: '^(?=.*[0-9])[^\\u0000-\\u001F\\u007F]+$' });
+/** A field that may be left out or sent as null: both mean "none". */
+const optionalOrNull = <T extends TSchema>(schema: T) => Type.Optional(Type.Union([schema, Type.Null()]));
+
+export const CustomerNumber = code(
+  CUSTOMER_LIMITS.customerNumber,
+  'printable ASCII, 1–50 characters, no leading or trailing space',
+);
+const RepNumber = code(
+  CUSTOMER_LIMITS.repNumber,
+  'printable ASCII, 1–32 characters, no leading or trailing space',
+);
+
+export const CustomerAddress = Type.Object(
+  {
+    label: Type.Optional(text(CUSTOMER_LIMITS.label)),
+    line1: text(CUSTOMER_LIMITS.addressLine),
+    line2: Type.Optional(text(CUSTOMER_LIMITS.addressLine)),
+    city: Type.Optional(text(CUSTOMER_LIMITS.addressPart)),
+    region: Type.Optional(text(CUSTOMER_LIMITS.addressPart)),
+    postalCode: Type.Optional(text(CUSTOMER_LIMITS.postalCode)),
+    country: Type.Optional(text(CUSTOMER_LIMITS.addressPart)),
+  },
+  { additionalProperties: false, description: 'A postal address; `label` says which, e.g. "Billing".' },
+);
+export type CustomerAddress = Static<typeof CustomerAddress>;
+
+export const CustomerContact = Type.Object(
+  {
+    name: text(CUSTOMER_LIMITS.contactName),
+    title: Type.Optional(text(CUSTOMER_LIMITS.contactName)),
+    email: Type.Optional(email()),
+    phone: Type.Optional(phone()),
+  },
+  { additionalProperties: false, description: 'A person at the customer.' },
+);
+export type CustomerContact = Static<typeof CustomerContact>;
+
+const ATTRIBUTE_KEY_PATTERN = `^[A-Za-z0-9_.:-]{1,${CUSTOMER_LIMITS.attributeKey}}$`;
+const CustomerAttributes = Type.Record(
+  Type.String({ pattern: ATTRIBUTE_KEY_PATTERN }),
+  Type.String({ maxLength: CUSTOMER_LIMITS.attributeValue }),
+  {
+    additionalProperties: false,
+    maxProperties: CUSTOMER_LIMITS.attributes,
+    description:
+      `String key–value pairs: up to ${CUSTOMER_LIMITS.attributes} keys of 1–${CUSTOMER_LIMITS.attributeKey} ` +
+      `letters, digits or _ . : -, values up to ${CUSTOMER_LIMITS.attributeValue} characters.`,
+  },
+);
+
+/** One customer as a PUT sends it: the whole record (a field left out is cleared). */
+export const CustomerInput = Type.Object(
+  {
+    customerNumber: CustomerNumber,
+    companyName: text(CUSTOMER_LIMITS.companyName),
+    companyEmail: optionalOrNull(email()),
+    companyPhone: optionalOrNull(phone()),
+    pricing: optionalOrNull(code(CUSTOMER_LIMITS.pricing, 'a price tier code')),
+    terms: optionalOrNull(text(CUSTOMER_LIMITS.terms)),
+    active: Type.Optional(Type.Boolean({ default: true })),
+    repNumber: optionalOrNull(RepNumber),
+    externalId: optionalOrNull(code(CUSTOMER_LIMITS.externalId, "the record's id in another system")),
+    addresses: Type.Optional(Type.Array(CustomerAddress, { maxItems: CUSTOMER_LIMITS.addresses })),
+    contacts: Type.Optional(Type.Array(CustomerContact, { maxItems: CUSTOMER_LIMITS.contacts })),
+    customerAttributes: Type.Optional(CustomerAttributes),
+  },
+  { additionalProperties: false },
+);
+export type CustomerInput = Static<typeof CustomerInput>;
+
+export const CustomerImport = Type.Array(CustomerInput, {
+  minItems: 1,
+  maxItems: CUSTOMER_LIMITS.importItems,
+  description: `A bulk import: up to ${CUSTOMER_LIMITS.importItems} customers, applied all or none.`,
+});
+export type CustomerImport = Static<typeof CustomerImport>;
+
+/** The PUT body: one customer, or an array of them. */
+export const PutCustomersBody = Type.Union([CustomerInput, CustomerImport]);
+
+export const Customer = Type.Object({
+  organizationId: Type.String(),
+  customerNumber: Type.String(),
+  companyName: Type.String(),
+  companyEmail: Type.Union([Type.String(), Type.Null()]),
+  companyPhone: Type.Union([Type.String(), Type.Null()]),
+  pricing: Type.Union([Type.String(), Type.Null()]),
+  terms: Type.Union([Type.String(), Type.Null()]),
+  active: Type.Boolean(),
+  repNumber: Type.Union([Type.String(), Type.Null()], {
+    description: 'The rep who serves the customer; null, or a number no rep holds, leaves it to Admins.',
+  }),
+  externalId: Type.Union([Type.String(), Type.Null()]),
+  addresses: Type.Array(CustomerAddress),
+  contacts: Type.Array(CustomerContact),
+  customerAttributes: Type.Record(Type.String(), Type.String()),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+});
+export type Customer = Static<typeof Customer>;
+
+export const CUSTOMER_SORT_FIELDS = ['CustomerNumber', 'CompanyName', 'CompanyEmail', 'RepNumber'] as const;
+export type CustomerSortField = (typeof CUSTOMER_SORT_FIELDS)[number];
+export type SortDirection = 'asc' | 'desc';
+
+/** Matches any of the words in any letter case: `sortOn=companyname` is `CompanyName`. */
+function caseInsensitiveWords(words: readonly string[], description: string, fallback: string) {
+  const alternatives = words.map((word) =>
+    [...word].map((c) => (/[a-z]/i.test(c) ? `[${c.toUpperCase()}${c.toLowerCase()}]` : c)).join(''),
+  );
+  return Type.String({ pattern: `^(?:${alternatives.join('|')})$`, description, default: fallback });
+}
+
+export const ListCustomersQuery = Type.Object(
+  {
+    pageNumber: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000_000, default: 1 })),
+    pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: CUSTOMER_LIMITS.pageSize, default: 25 })),
+    sortOn: Type.Optional(
+      caseInsensitiveWords(
+        CUSTOMER_SORT_FIELDS,
+        `One of ${CUSTOMER_SORT_FIELDS.join(', ')} (any letter case).`,
+        'CustomerNumber',
+      ),
+    ),
+    sortDirection: Type.Optional(
+      caseInsensitiveWords(['asc', 'desc'], 'asc or desc (any letter case).', 'asc'),
+    ),
+    search: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: CUSTOMER_LIMITS.search,
+        description:
+          'Customers whose customer number or company name starts with this text, in any letter case.',
+      }),
+    ),
+    repNumber: Type.Optional(RepNumber),
+  },
+  { additionalProperties: false },
+);
+export type ListCustomersQuery = Static<typeof ListCustomersQuery>;
+
+export const CustomerParams = Type.Object(
+  { customerNumber: CustomerNumber },
+  { additionalProperties: false },
+);
+export type CustomerParams = Static<typeof CustomerParams>;
+
+export const DeleteCustomerResponse = Type.Object({ success: Type.Literal(true) });

@@ -1,0 +1,187 @@
+import type { RequestAuth } from '../auth/policies.js';
+import type { Db } from '../db/database.js';
+import type { Customer as CustomerRow, NewCustomer, Organization } from '../db/schema.js';
+import { badRequest, type FieldError, notFound } from '../http/problem.js';
+import { newId } from '../ids.js';
+import {
+  type CustomerFilter,
+  countCustomers,
+  deleteCustomer,
+  findCustomer,
+  selectCustomersPage,
+  upsertCustomers,
+} from './queries.js';
+import {
+  CUSTOMER_SORT_FIELDS,
+  type Customer,
+  type CustomerInput,
+  type CustomerSortField,
+  type ListCustomersQuery,
+  type SortDirection,
+} from './schemas.js';
+
+/**
+ * The customers a caller may see: an Admin all of the organization's; a SalesRep only those carrying its active
+ * assignment's rep number (the policy looked the assignment up on this very request).
+ */
+function repNumberScope(auth: RequestAuth): string | undefined {
+  return auth.salesRep?.repNumber;
+}
+
+/** The key the prefix search compares: the same lower-casing on the stored name and on the searched text. */
+export function searchKey(value: string): string {
+  return value.normalize('NFC').toLowerCase();
+}
+
+function toCustomer(row: CustomerRow): Customer {
+  return {
+    organizationId: row.organization_id,
+    customerNumber: row.customer_number,
+    companyName: row.company_name,
+    companyEmail: row.company_email,
+    companyPhone: row.company_phone,
+    pricing: row.pricing,
+    terms: row.terms,
+    active: row.active,
+    repNumber: row.rep_number,
+    externalId: row.external_id,
+    addresses: row.addresses,
+    contacts: row.contacts,
+    customerAttributes: row.customer_attributes,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+function toRow(organizationId: string, input: CustomerInput): NewCustomer {
+  const companyName = input.companyName.trim();
+  return {
+    id: newId(),
+    organization_id: organizationId,
+    customer_number: input.customerNumber,
+    company_name: companyName,
+    company_name_search: searchKey(companyName),
+    company_email: input.companyEmail ?? null,
+    company_phone: input.companyPhone?.trim() ?? null,
+    pricing: input.pricing ?? null,
+    terms: input.terms?.trim() ?? null,
+    active: input.active ?? true,
+    rep_number: input.repNumber ?? null,
+    external_id: input.externalId ?? null,
+    addresses: JSON.stringify(input.addresses ?? []),
+    contacts: JSON.stringify(input.contacts ?? []),
+    customer_attributes: JSON.stringify(input.customerAttributes ?? {}),
+  };
+}
+
+/** Creates or replaces one customer by its number. */
+export async function putCustomer(
+  db: Db,
+  organization: Organization,
+  input: CustomerInput,
+): Promise<Customer> {
+  const [row] = await upsertCustomers(db, [toRow(organization.id, input)]);
+  if (!row) throw new Error('The upsert returned no row');
+  return toCustomer(row);
+}
+
+/**
+ * Creates or replaces many customers at once, all or none: a customer number given twice is refused (naming both
+ * items) before anything is written, and the rest is one statement. The answer lists them in the order sent.
+ */
+export async function importCustomers(
+  db: Db,
+  organization: Organization,
+  inputs: CustomerInput[],
+): Promise<Customer[]> {
+  const firstIndex = new Map<string, number>();
+  const errors: FieldError[] = [];
+  inputs.forEach((input, index) => {
+    const earlier = firstIndex.get(input.customerNumber);
+    if (earlier === undefined) firstIndex.set(input.customerNumber, index);
+    else
+      errors.push({
+        field: `[${index}].customerNumber`,
+        message: `repeats the customer number of [${earlier}]`,
+      });
+  });
+  if (errors.length > 0) {
+    throw badRequest(`The import is not valid: ${errors.map((error) => error.field).join(', ')}.`, errors);
+  }
+  // Written in customer-number order, so concurrent imports that share customers lock them in the same order and
+  // cannot deadlock.
+  const ordered = inputs
+    .map((input) => toRow(organization.id, input))
+    .sort((a, b) => (a.customer_number < b.customer_number ? -1 : 1));
+  const rows = await upsertCustomers(db, ordered);
+  const byNumber = new Map(rows.map((row) => [row.customer_number, row]));
+  return inputs.map((input) => {
+    const row = byNumber.get(input.customerNumber);
+    if (!row) throw new Error(`The upsert returned no row for customer ${input.customerNumber}`);
+    return toCustomer(row);
+  });
+}
+
+export interface CustomerPage {
+  items: Customer[];
+  total: number;
+  pageNumber: number;
+  pageSize: number;
+  sortOn: CustomerSortField;
+  sortDirection: SortDirection;
+}
+
+/**
+ * A page of the customers the caller may see. A SalesRep's `repNumber` filter narrows its own customers and never
+ * widens them: another rep's number matches nothing.
+ */
+export async function listCustomers(
+  db: Db,
+  auth: RequestAuth,
+  query: ListCustomersQuery,
+): Promise<CustomerPage> {
+  const pageNumber = query.pageNumber ?? 1;
+  const pageSize = query.pageSize ?? 25;
+  const sortOn =
+    CUSTOMER_SORT_FIELDS.find((field) => field.toLowerCase() === query.sortOn?.toLowerCase()) ??
+    'CustomerNumber';
+  const sortDirection: SortDirection = query.sortDirection?.toLowerCase() === 'desc' ? 'desc' : 'asc';
+  const scope = repNumberScope(auth);
+  const empty = { items: [], total: 0, pageNumber, pageSize, sortOn, sortDirection };
+  if (scope !== undefined && query.repNumber !== undefined && query.repNumber !== scope) return empty;
+
+  const filter: CustomerFilter = {
+    repNumber: scope ?? query.repNumber,
+    searchPrefix: query.search === undefined ? undefined : searchKey(query.search),
+  };
+  const organizationId = auth.organization.id;
+  const [rows, total] = await Promise.all([
+    selectCustomersPage(db, organizationId, filter, {
+      sortOn,
+      sortDirection,
+      limit: pageSize,
+      offset: (pageNumber - 1) * pageSize,
+    }).execute(),
+    countCustomers(db, organizationId, filter),
+  ]);
+  return { items: rows.map(toCustomer), total, pageNumber, pageSize, sortOn, sortDirection };
+}
+
+function customerNotFound() {
+  return notFound('No customer with that customerNumber in this organization.');
+}
+
+/** One customer; a SalesRep asking for a customer that is not its own is told it does not exist. */
+export async function getCustomer(db: Db, auth: RequestAuth, customerNumber: string): Promise<Customer> {
+  const row = await findCustomer(db, auth.organization.id, customerNumber, repNumberScope(auth));
+  if (!row) throw customerNotFound();
+  return toCustomer(row);
+}
+
+export async function removeCustomer(
+  db: Db,
+  organization: Organization,
+  customerNumber: string,
+): Promise<void> {
+  if ((await deleteCustomer(db, organization.id, customerNumber)) === 0) throw customerNotFound();
+}

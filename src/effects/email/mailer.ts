@@ -1,0 +1,62 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import nodemailer from 'nodemailer';
+import type { EffectsConfig } from '../../config.js';
+import { PermanentEffectError } from '../errors.js';
+import type { MailMessage } from './messages.js';
+
+/** Sends one message, keyed by the effect that asks for it. */
+export interface Mailer {
+  send(effectId: string, message: MailMessage): Promise<void>;
+  close(): void;
+}
+
+/** The same Message-ID on every attempt of an effect, so a mail system can recognise a repeat. */
+function messageId(effectId: string): string {
+  return `<effect-${effectId}@salesreps>`;
+}
+
+/**
+ * MAIL=file writes each message as DATA_DIR/mail/effect-<id>.eml (a retry writes the same file again: one effect, one
+ * file); MAIL=smtp sends through SMTP_URL with a time-out on connecting, greeting and every socket wait.
+ */
+export function mailerFromConfig(config: EffectsConfig): Mailer {
+  const from = config.mailFrom;
+  if (config.mail.transport === 'file') {
+    const directory = config.mail.directory;
+    const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+    return {
+      async send(effectId, message) {
+        const file = path.join(directory, `effect-${effectId}.eml`);
+        const info = await transport.sendMail({ from, ...message, messageId: messageId(effectId) });
+        await fs.mkdir(directory, { recursive: true });
+        // Written under a temporary name and renamed, so a reader never sees half a message.
+        const temporary = `${file}.${process.pid}.tmp`;
+        await fs.writeFile(temporary, info.message as Buffer);
+        await fs.rename(temporary, file);
+      },
+      close: () => transport.close(),
+    };
+  }
+  const transport = nodemailer.createTransport({
+    url: config.mail.url,
+    connectionTimeout: config.callTimeoutMs,
+    greetingTimeout: config.callTimeoutMs,
+    socketTimeout: config.callTimeoutMs,
+  });
+  return {
+    async send(effectId, message) {
+      try {
+        await transport.sendMail({ from, ...message, messageId: messageId(effectId) });
+      } catch (error) {
+        // A 5xx reply to the recipient or the message is final; anything else (no connection, 4xx) may pass later.
+        const code = (error as { responseCode?: unknown }).responseCode;
+        if (typeof code === 'number' && code >= 500) {
+          throw new PermanentEffectError(`The mail server refused the message: ${(error as Error).message}`);
+        }
+        throw error;
+      }
+    },
+    close: () => transport.close(),
+  };
+}

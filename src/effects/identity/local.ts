@@ -1,0 +1,71 @@
+import type { Db } from '../../db/database.js';
+import type { IdentityProvider } from './provider.js';
+
+/**
+ * IDP=local: accounts and memberships kept in the service's own tables, so that what a Kinde deployment would hold
+ * can be seen (`salesreps idp users`) and tested without Kinde. The account id is the id reserved for the rep.
+ */
+export function localIdentityProvider(db: Db): IdentityProvider {
+  return {
+    async ensureUser(user) {
+      await db
+        .insertInto('idp_account')
+        .values({ id: user.id, email: user.email, first_name: user.firstName, last_name: user.lastName })
+        .onConflict((conflict) => conflict.doNothing())
+        .execute();
+      const account = await db
+        .selectFrom('idp_account')
+        .select('id')
+        .where((eb) => eb(eb.fn('lower', ['email']), '=', user.email.toLowerCase()))
+        .executeTakeFirstOrThrow();
+      return account.id;
+    },
+    async addMembership(userId, identityOrganizationId, roles) {
+      await db
+        .insertInto('idp_membership')
+        .values({ account_id: userId, identity_organization_id: identityOrganizationId, roles })
+        .onConflict((conflict) =>
+          conflict.columns(['account_id', 'identity_organization_id']).doUpdateSet({ roles }),
+        )
+        .execute();
+    },
+    async removeMembership(userId, identityOrganizationId) {
+      await db
+        .deleteFrom('idp_membership')
+        .where('account_id', '=', userId)
+        .where('identity_organization_id', '=', identityOrganizationId)
+        .execute();
+    },
+    async deleteUserWithoutMemberships(userId) {
+      await db
+        .deleteFrom('idp_account')
+        .where('id', '=', userId)
+        .where(({ not, exists, selectFrom }) =>
+          not(exists(selectFrom('idp_membership').select('account_id').where('account_id', '=', userId))),
+        )
+        .execute();
+    },
+  };
+}
+
+/** Every local account with its memberships, for `salesreps idp users`. */
+export async function listLocalAccounts(db: Db) {
+  const accounts = await db.selectFrom('idp_account').selectAll().orderBy('email').execute();
+  const memberships = await db
+    .selectFrom('idp_membership')
+    .selectAll()
+    .orderBy('identity_organization_id')
+    .execute();
+  return accounts.map((account) => ({
+    id: account.id,
+    email: account.email,
+    firstName: account.first_name,
+    lastName: account.last_name,
+    organizations: memberships
+      .filter((membership) => membership.account_id === account.id)
+      .map((membership) => ({
+        identityOrganizationId: membership.identity_organization_id,
+        roles: membership.roles,
+      })),
+  }));
+}

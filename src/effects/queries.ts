@@ -1,0 +1,194 @@
+import { sql } from 'kysely';
+import type { Executor } from '../db/database.js';
+import type { EffectStatus } from '../db/schema.js';
+
+/** An effect as a worker claims it. */
+export interface ClaimedEffect {
+  id: string;
+  organization_id: string;
+  sales_rep_id: string;
+  kind: string;
+  payload: unknown;
+  attempts: number;
+}
+
+/**
+ * Leases up to `limit` due effects to `leaseToken`. Only the earliest pending effect of each rep is due, so a rep's
+ * effects run in the order they were recorded; SKIP LOCKED lets replicas claim side by side without waiting, and
+ * the lease keeps an effect from a second worker while it is carried out outside any transaction.
+ */
+export async function claimDueEffects(
+  db: Executor,
+  options: { limit: number; leaseMs: number; leaseToken: string },
+): Promise<ClaimedEffect[]> {
+  const result = await sql<ClaimedEffect>`
+    update effect
+    set lease_until = now() + ${options.leaseMs} * interval '1 millisecond',
+        lease_token = ${options.leaseToken},
+        attempts = attempts + 1
+    where id = any(array(
+      select e.id from effect e
+      where e.status = 'pending'
+        and e.next_attempt_at <= now()
+        and (e.lease_until is null or e.lease_until < now())
+        and not exists (
+          select 1 from effect earlier
+          where earlier.sales_rep_id = e.sales_rep_id and earlier.id < e.id and earlier.status = 'pending'
+        )
+      order by e.id
+      limit ${options.limit}
+      for update skip locked
+    ))
+    returning id::text as id, organization_id, sales_rep_id, kind, payload, attempts`.execute(db);
+  return result.rows;
+}
+
+/** Marks a claimed effect done; a no-op when the lease was lost to another worker meanwhile. */
+export async function markEffectDone(db: Executor, id: string, leaseToken: string, outcome: string) {
+  await db
+    .updateTable('effect')
+    .set({
+      status: 'done',
+      finished_at: sql`now()`,
+      lease_until: null,
+      lease_token: null,
+      last_error: null,
+      outcome,
+    })
+    .where('id', '=', id)
+    .where('lease_token', '=', leaseToken)
+    .execute();
+}
+
+/** Schedules the next attempt of a failed effect, or marks it dead when it has had its attempts. */
+export async function markEffectFailed(
+  db: Executor,
+  id: string,
+  leaseToken: string,
+  failure: { error: string; retryInMs: number; dead: boolean },
+) {
+  await db
+    .updateTable('effect')
+    .set({
+      status: failure.dead ? 'dead' : 'pending',
+      next_attempt_at: sql`now() + ${failure.retryInMs} * interval '1 millisecond'`,
+      finished_at: failure.dead ? sql`now()` : null,
+      lease_until: null,
+      lease_token: null,
+      last_error: failure.error.slice(0, 2000),
+    })
+    .where('id', '=', id)
+    .where('lease_token', '=', leaseToken)
+    .execute();
+}
+
+export type VisibleEffectStatus = Exclude<EffectStatus, 'done'>;
+
+/** An organization's effects that are not done, oldest first. */
+export function listOpenEffects(
+  db: Executor,
+  filter: { organizationId?: string; statuses: VisibleEffectStatus[]; limit: number; offset: number },
+) {
+  let query = db
+    .selectFrom('effect')
+    .select([
+      sql<string>`id::text`.as('id'),
+      'organization_id',
+      'sales_rep_id',
+      'kind',
+      'status',
+      'attempts',
+      'next_attempt_at',
+      'last_error',
+      'created_at',
+    ])
+    .where('status', 'in', filter.statuses);
+  if (filter.organizationId !== undefined) query = query.where('organization_id', '=', filter.organizationId);
+  return query.orderBy('id').limit(filter.limit).offset(filter.offset).execute();
+}
+
+/**
+ * Makes a dead effect pending again with a fresh set of attempts. Answers what was found: 'retried', 'not-dead'
+ * (it exists in the organization but is not dead), or 'not-found'.
+ */
+export async function retryDeadEffect(
+  db: Executor,
+  id: string,
+  organizationId: string | undefined,
+): Promise<'retried' | 'not-dead' | 'not-found'> {
+  let update = db
+    .updateTable('effect')
+    .set({ status: 'pending', attempts: 0, next_attempt_at: sql`now()`, finished_at: null })
+    .where('id', '=', id)
+    .where('status', '=', 'dead');
+  if (organizationId !== undefined) update = update.where('organization_id', '=', organizationId);
+  const result = await update.executeTakeFirst();
+  if (result.numUpdatedRows > 0n) return 'retried';
+  let lookup = db.selectFrom('effect').select('status').where('id', '=', id);
+  if (organizationId !== undefined) lookup = lookup.where('organization_id', '=', organizationId);
+  return (await lookup.executeTakeFirst()) ? 'not-dead' : 'not-found';
+}
+
+/** Whether the rep's assignment in the organization is active, inactive, or gone — what an effect checks before it acts. */
+export async function assignmentState(
+  db: Executor,
+  organizationId: string,
+  salesRepId: string,
+): Promise<'active' | 'inactive' | 'absent'> {
+  const row = await db
+    .selectFrom('organization_sales_rep')
+    .select('active')
+    .where('organization_id', '=', organizationId)
+    .where('sales_rep_id', '=', salesRepId)
+    .executeTakeFirst();
+  if (!row) return 'absent';
+  return row.active ? 'active' : 'inactive';
+}
+
+/** Whether the identity provider user should be a member of the organization: an active assignment says so. */
+export async function membershipWanted(
+  db: Executor,
+  organizationId: string,
+  identityProviderUserId: string,
+): Promise<boolean> {
+  const row = await db
+    .selectFrom('organization_sales_rep as a')
+    .innerJoin('sales_rep as r', 'r.id', 'a.sales_rep_id')
+    .select('a.active')
+    .where('a.organization_id', '=', organizationId)
+    .where('r.identity_provider_user_id', '=', identityProviderUserId)
+    .executeTakeFirst();
+  return row?.active === true;
+}
+
+/** Whether any rep holds this identity provider user id (a rep re-added after deletion may hold it again). */
+export async function identityUserInUse(db: Executor, identityProviderUserId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('sales_rep')
+    .select('id')
+    .where('identity_provider_user_id', '=', identityProviderUserId)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Whether an effect of the rep recorded after this one is done already: this one then runs out of order. */
+export async function laterEffectDone(db: Executor, salesRepId: string, effectId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('effect')
+    .select('id')
+    .where('sales_rep_id', '=', salesRepId)
+    .where('id', '>', effectId)
+    .where('status', '=', 'done')
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function salesRepExists(db: Executor, salesRepId: string): Promise<boolean> {
+  const row = await db.selectFrom('sales_rep').select('id').where('id', '=', salesRepId).executeTakeFirst();
+  return row !== undefined;
+}
+
+export function findOrganizationName(db: Executor, organizationId: string) {
+  return db.selectFrom('organization').select('name').where('id', '=', organizationId).executeTakeFirst();
+}

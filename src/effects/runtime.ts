@@ -1,0 +1,52 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from '../config.js';
+import type { Db } from '../db/database.js';
+import type { IdentityDirectory } from '../salesreps/service.js';
+import { mailerFromConfig } from './email/mailer.js';
+import type { EffectTargets } from './handlers.js';
+import { identityFromConfig } from './identity/directory.js';
+import { webhookSyncTarget } from './sync/webhook.js';
+import { createEffectWorker, type EffectFailureCounter, type EffectWorker } from './worker.js';
+
+export interface Effects {
+  /** What the use-cases ask for a new rep's identity provider user id. */
+  directory: IdentityDirectory;
+  /** Starts the worker, logging through the service's logger. */
+  start(log: FastifyBaseLogger): void;
+  /** Stops the worker (effects in flight finish first) and closes the mail transport. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the identity provider, mailer, sync target and worker that the configuration names; the worker counts its
+ * failed attempts in `failures` when given (the service's metrics).
+ */
+export function createEffects(config: Config, db: Db, failures?: EffectFailureCounter): Effects {
+  const { directory, provider } = identityFromConfig(config, db);
+  const mailer = mailerFromConfig(config.effects);
+  const sync = config.effects.sync;
+  const targets: EffectTargets = {
+    identity: provider,
+    mailer,
+    sync: sync && webhookSyncTarget({ ...sync, callTimeoutMs: config.effects.callTimeoutMs }),
+    loginUrl: config.effects.loginUrl,
+  };
+  let worker: EffectWorker | undefined;
+  return {
+    directory,
+    start(log) {
+      worker ??= createEffectWorker(
+        db,
+        targets,
+        config.effects,
+        log.child({ component: 'effects' }),
+        failures,
+      );
+      worker.start();
+    },
+    close: async () => {
+      await worker?.stop();
+      mailer.close();
+    },
+  };
+}

@@ -1,0 +1,53 @@
+import { Webhook } from 'standardwebhooks';
+import type { Effect } from '../outbox.js';
+
+/** The data-sync system, told of each change of a rep's access. */
+export interface SyncTarget {
+  send(effectId: string, change: SyncChange): Promise<void>;
+}
+
+export type SyncChange = Extract<Effect, { kind: 'sync.grant' | 'sync.revoke' | 'sync.deleteAccount' }>;
+
+const EVENT_TYPES: Record<SyncChange['kind'], string> = {
+  'sync.grant': 'salesrep.access.granted',
+  'sync.revoke': 'salesrep.access.revoked',
+  'sync.deleteAccount': 'salesrep.account.deleted',
+};
+
+/**
+ * SYNC=webhook: one signed POST per change, as the Standard Webhooks specification says. The webhook-id is the
+ * effect id, the same on every attempt, so the receiver can drop a repeat; any answer but 2xx is retried.
+ */
+export function webhookSyncTarget(settings: {
+  url: string;
+  secret: string;
+  callTimeoutMs: number;
+}): SyncTarget {
+  const signer = new Webhook(settings.secret);
+  return {
+    async send(effectId, change) {
+      const now = new Date();
+      const body = JSON.stringify({
+        type: EVENT_TYPES[change.kind],
+        timestamp: now.toISOString(),
+        data: change.payload,
+      });
+      const response = await fetch(settings.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'webhook-id': effectId,
+          'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+          'webhook-signature': signer.sign(effectId, now, body),
+        },
+        body,
+        signal: AbortSignal.timeout(settings.callTimeoutMs),
+      });
+      if (!response.ok) {
+        throw new Error(
+          `The sync webhook answered ${response.status}: ${(await response.text()).slice(0, 300)}`,
+        );
+      }
+    },
+  };
+}

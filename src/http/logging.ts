@@ -1,0 +1,85 @@
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+
+const EMAIL = /[^\s@"'<>(),;:/?&=]+@[^\s@"'<>(),;:/?&=]+\.[^\s@"'<>(),;:/?&=]+/g;
+// A run of digits with the separators phone numbers are written with; only runs of 7+ digits are numbers.
+const PHONE_CANDIDATE = /\+?\(?\d[\d\s().-]{5,}\d/g;
+// Query parameters that may carry a credential, whatever their value looks like.
+const SECRET_PARAMETER = /([?&](?:[^=&]*(?:token|secret|password|key|code|auth)[^=&]*)=)[^&]*/gi;
+
+/** Removes email addresses, phone numbers and credentials from text bound for the logs. */
+export function scrub(text: string): string {
+  return text
+    .replace(SECRET_PARAMETER, '$1[redacted]')
+    .replace(EMAIL, '[email]')
+    .replace(PHONE_CANDIDATE, (match) => ((match.match(/\d/g)?.length ?? 0) >= 7 ? '[phone]' : match));
+}
+
+/** The URL as people read it, so that an encoded address (%40) or phone (%20) is scrubbed like a plain one. */
+function decoded(url: string): string {
+  try {
+    return decodeURIComponent(url);
+  } catch {
+    return url;
+  }
+}
+
+/** Paths pino blanks wherever an object with them is logged: credentials and the personal fields of a rep. */
+const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  'authorization',
+  'token',
+  '*.token',
+  'email',
+  '*.email',
+  'phoneNumber',
+  '*.phoneNumber',
+  'body',
+  '*.body',
+];
+
+/**
+ * The service's logger: pino JSON, redacted paths, and an error serializer that scrubs messages and stacks
+ * (a database error's detail can quote the email of a duplicate row).
+ */
+export function loggerOptions(
+  level: string,
+  stream?: { write(line: string): void },
+): FastifyServerOptions['logger'] {
+  return {
+    level,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    serializers: {
+      err: (error: Error & { code?: unknown }) => ({
+        type: error.constructor?.name ?? 'Error',
+        message: scrub(error.message ?? ''),
+        stack: scrub(error.stack ?? ''),
+        code: error.code,
+      }),
+    },
+    ...(stream ? { stream } : {}),
+  };
+}
+
+/**
+ * One log line per request, written when the response is finished (Fastify's own two lines are turned off):
+ * the request id comes with the request's child logger; the URL is scrubbed; headers and bodies are never logged.
+ */
+export function logEachRequest(app: FastifyInstance): void {
+  app.addHook('onResponse', async (request, reply) => {
+    const auth = request.auth;
+    request.log.info(
+      {
+        method: request.method,
+        url: scrub(decoded(request.url)),
+        route: request.routeOptions.url ?? null,
+        statusCode: reply.statusCode,
+        responseTimeMs: Math.round(reply.elapsedTime * 10) / 10,
+        remoteAddress: request.ip,
+        ...(auth ? { organizationId: auth.organization.id, userId: scrub(auth.principal.userId) } : {}),
+      },
+      'request',
+    );
+  });
+}

@@ -1,0 +1,180 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerOptions } from 'node:http';
+import type { Socket } from 'node:net';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit, { normalizeIP } from '@fastify/rate-limit';
+import type {
+  FastifyError,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  FastifyServerOptions,
+} from 'fastify';
+import { Redis } from 'ioredis';
+import type { HttpConfig } from '../config.js';
+import { ProblemError, problemBody } from './problem.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** false for the operational routes (health, readiness, metrics): a load balancer is never told 429. */
+    rateLimited?: false;
+  }
+}
+
+/** Counts a request against its caller's limit; throws the 429 when the limit is spent. */
+export type RateLimiter = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
+
+/** The caller's X-Request-Id when it is 1–128 printable characters without spaces, else a new UUID. */
+export function requestIdFor(request: IncomingMessage): string {
+  const header = request.headers['x-request-id'];
+  return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
+}
+
+/** Options of the Fastify server that bound how long and how much one client can hold or send. */
+export function serverLimits(config: HttpConfig): FastifyServerOptions & { http: ServerOptions } {
+  const trustProxy = config.trustProxy;
+  return {
+    requestTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
+      // How often Node looks for connections past their time-outs (its default, 30 s, would let them overstay).
+      connectionsCheckingInterval: 1000,
+    },
+    // A hop count becomes the "trust the nearest n proxies" function Fastify understands.
+    trustProxy:
+      typeof trustProxy === 'number' ? (_address: string, hop: number) => hop < trustProxy : trustProxy,
+    clientErrorHandler: answerClientError,
+    frameworkErrors: answerFrameworkError,
+  };
+}
+
+/** URLs the router refuses before any hook runs (a bad % escape, an over-long path parameter), as problem+json. */
+function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const [status, code, detail] =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? [414, 'uri-too-long', 'A path parameter is longer than 200 characters.']
+      : error.code === 'FST_ERR_BAD_URL'
+        ? [400, 'bad-url', 'The URL is not valid (a malformed percent escape?).']
+        : [400, 'bad-request', 'The request cannot be routed.'];
+  void reply
+    .code(status)
+    .header('x-request-id', request.id)
+    .type('application/problem+json')
+    .send(problemBody(status, code, detail, request.id));
+}
+
+/**
+ * Errors Node's HTTP parser meets before Fastify sees a request (headers too large, a time-out, garbage) are
+ * answered as problem+json too.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, code, detail] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'headers-too-large', 'The request line and headers are too large.']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'request-timeout', 'The request was not received in time.']
+        : [400, 'bad-request', 'The request is not valid HTTP.'];
+  const problem = problemBody(status, code, detail, randomUUID());
+  const body = JSON.stringify(problem);
+  socket.end(
+    `HTTP/1.1 ${status} ${problem.title}\r\n` +
+      'Connection: close\r\nContent-Type: application/problem+json\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+/**
+ * Security headers on every response, and CORS only for the configured origins (none: no CORS headers, and a
+ * preflight finds no route).
+ */
+export async function registerSecurityHeaders(app: FastifyInstance, config: HttpConfig): Promise<void> {
+  await app.register(helmet, {
+    global: true,
+    // The embedded default serves /docs over plain http: upgrading its script requests to https would break it.
+    contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+  });
+  if (config.corsOrigins.length === 0) return;
+  // The preflight route that @fastify/cors adds is answered by its own hook before authentication.
+  app.addHook('onRoute', (route) => {
+    if (route.method === 'OPTIONS' && !route.config?.policy)
+      route.config = { ...route.config, policy: 'public' };
+  });
+  await app.register(cors, {
+    origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins,
+    methods: ['GET', 'PUT', 'PATCH', 'POST', 'DELETE'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+    exposedHeaders: [
+      'X-Request-Id',
+      'X-Total-Count',
+      'Link',
+      'Retry-After',
+      'X-RateLimit-Limit',
+      'X-RateLimit-Remaining',
+      'X-RateLimit-Reset',
+    ],
+    // Bearer tokens, not cookies: credentialed requests are never needed.
+    credentials: false,
+    maxAge: 600,
+    strictPreflight: false,
+  });
+}
+
+/**
+ * The rate limiter: per user and organization once a token is verified, per client address before that (and
+ * for requests whose token failed). With a Redis URL all replicas share the counts; Redis trouble lets requests
+ * through rather than failing them.
+ */
+export async function registerRateLimit(
+  app: FastifyInstance,
+  config: HttpConfig['rateLimit'],
+): Promise<RateLimiter> {
+  const redis = config.redisUrl ? await connectRedis(app, config.redisUrl) : undefined;
+  await app.register(rateLimit, {
+    global: false,
+    max: config.max,
+    timeWindow: config.windowMs,
+    ...(redis ? { redis, nameSpace: 'salesreps:rate-limit:' } : {}),
+    skipOnError: true,
+  });
+  const limit = app.rateLimit({
+    keyGenerator: (request) =>
+      request.auth
+        ? `user:${request.auth.organization.id}:${request.auth.principal.userId}`
+        : `address:${normalizeIP(request.ip)}`,
+    errorResponseBuilder: (_request, context) =>
+      new ProblemError(429, 'rate-limited', `Too many requests; retry in ${context.after}.`, undefined, {
+        'retry-after': String(Math.max(1, Math.ceil(context.ttl / 1000))),
+      }),
+  });
+  return async (request, reply) => {
+    if (request.routeOptions.config?.rateLimited === false) return;
+    await limit.call(app, request, reply);
+  };
+}
+
+async function connectRedis(app: FastifyInstance, url: string): Promise<Redis> {
+  // Fail fast instead of queueing: a rate-limit check must never hold a request while Redis is away.
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 1000,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+  });
+  redis.on('error', (error) => app.log.warn({ err: error }, 'redis (rate limits) unavailable'));
+  app.addHook('onClose', async () => {
+    redis.disconnect();
+  });
+  await redis.connect().catch((error: unknown) => {
+    app.log.warn({ err: error }, 'redis (rate limits) not reachable at start; counting resumes when it is');
+  });
+  return redis;
+}
