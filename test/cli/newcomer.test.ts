@@ -1,0 +1,82 @@
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { decodeClaims, type RunningServer, runCommand, startServer, tempDir } from './support.js';
+
+// `npm start` builds the service before it serves: minutes on a busy machine.
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 240_000 });
+
+/** What a newcomer does: `npm start` in the checkout, on a machine with nothing else (a fresh DATA_DIR). */
+describe('npm start as a newcomer', () => {
+  let dataDir: string;
+  let first: RunningServer | undefined;
+  let second: RunningServer | undefined;
+  let firstOutput = '';
+
+  beforeAll(async () => {
+    dataDir = tempDir('salesreps-newcomer-');
+    first = await startServer('npm', ['start'], { DATA_DIR: dataDir });
+    // The demo block is written right after the server listens.
+    for (let waited = 0; waited < 10_000 && !first.stdout().includes('API reference:'); waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    firstOutput = first.stdout();
+  });
+  afterAll(async () => {
+    await first?.stop();
+    await second?.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const token = () => firstOutput.match(/^(eyJ[\w-]+\.[\w-]+\.[\w-]+)$/m)?.[1] ?? '';
+
+  it('prints the demo organization and an Admin token for it on first start', () => {
+    expect(firstOutput).toContain(
+      'Demo organization "Demo Distributors" created (identity organization id demo_org).',
+    );
+    expect(token()).not.toBe('');
+    expect(decodeClaims(token())).toMatchObject({
+      org_code: 'demo_org',
+      roles: ['Admin'],
+      UserId: 'demo_admin',
+    });
+    expect(firstOutput).toContain(`API reference: ${first?.url}/docs`);
+  });
+
+  it('prints curl lines that work as pasted: the token is accepted by the API', async () => {
+    const curls = firstOutput.split('\n').filter((line) => line.trim().startsWith('curl '));
+    expect(curls).toHaveLength(2);
+    for (const line of curls) {
+      expect(line).toContain(`Bearer ${token()}`);
+      expect(line).toContain(`${first?.url}/api/organizations/salesreps`);
+    }
+    const [put = '', list = ''] = curls;
+    const added = await runCommand('sh', ['-c', `${put.trim()} -w '\\n%{http_code}'`], {});
+    expect(added.stdout.trim().split('\n').at(-1), added.stdout).toBe('200');
+    expect(JSON.parse(added.stdout.trim().split('\n')[0] ?? '')).toMatchObject({
+      email: 'jane@example.com',
+      repNumber: 'REP-001',
+      organizationName: 'Demo Distributors',
+    });
+    const listed = await runCommand('sh', ['-c', list.trim()], {});
+    expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ email: 'jane@example.com' })]);
+  });
+
+  it('prints no demo organization or token on the second start of the same data', async () => {
+    await first?.stop();
+    // npm may end before the service it started has released the embedded database.
+    const lock = `${dataDir}/pglite.lock`;
+    for (let waited = 0; waited < 15_000 && fs.existsSync(lock); waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    second = await startServer('npm', ['start'], { DATA_DIR: dataDir });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(second.stdout()).not.toContain('Demo organization');
+    expect(second.stdout()).not.toMatch(/^eyJ/m);
+    // The first token still works against the restarted server, and the data is kept.
+    const response = await fetch(`${second.url}/api/organizations/salesreps`, {
+      headers: { authorization: `Bearer ${token()}` },
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual([expect.objectContaining({ email: 'jane@example.com' })]);
+  });
+});
