@@ -1,0 +1,349 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import type { Organization } from '../../src/db/schema.js';
+import { createEffects, type Effects } from '../../src/effects/runtime.js';
+import { databaseKinds } from '../support/databases.js';
+import { startTestService, type TestService } from '../support/service.js';
+import { startSmtpServer, type TestSmtpServer } from './support/smtp.js';
+import { eventually } from './support/wait.js';
+import { startWebhookReceiver, TEST_WEBHOOK_SECRET } from './support/webhook-receiver.js';
+
+const REPS = '/api/organizations/salesreps';
+const EFFECTS = '/api/organizations/effects';
+
+describe.each(databaseKinds)('effects carried out by the worker on %s', (kind) => {
+  let service: TestService;
+  let smtp: TestSmtpServer;
+  let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
+  let effects: Effects;
+  let organization: Organization;
+  let admin: string;
+  let dataDir: string;
+  let repCounter = 0;
+
+  const startEffects = () => {
+    const config = loadConfig({
+      DATA_DIR: dataDir,
+      MAIL: 'smtp',
+      SMTP_URL: smtp.url,
+      SYNC: 'webhook',
+      SYNC_WEBHOOK_URL: receiver.url,
+      SYNC_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+      LOGIN_URL: 'https://login.example.com/{org}/signin',
+      EFFECTS_RETRY_BASE_MS: '20',
+      EFFECTS_RETRY_MAX_MS: '200',
+      EFFECTS_MAX_ATTEMPTS: '12',
+      EFFECTS_POLL_MS: '50',
+      EFFECTS_CALL_TIMEOUT_MS: '2000',
+      EFFECTS_LEASE_MS: '10000',
+    });
+    effects = createEffects(config, service.db);
+    effects.start(service.app.log);
+  };
+
+  const addRep = async (overrides: Record<string, string> = {}) => {
+    repCounter++;
+    const response = await service.call('PUT', REPS, admin, {
+      firstName: 'Rep',
+      lastName: `Number${repCounter}`,
+      email: `rep${repCounter}@example.com`,
+      repNumber: `R-${repCounter}`,
+      ...overrides,
+    });
+    expect(response.statusCode).toBe(200);
+    return response.json() as {
+      salesRepId: string;
+      organizationSalesRepId: string;
+      identityProviderUserId: string;
+    };
+  };
+
+  const mailsTo = (address: string) =>
+    smtp.received.filter((mail) => mail.to && 'text' in mail.to && mail.to.text === address);
+  const openEffects = () =>
+    service.db.selectFrom('effect').select(['id', 'status']).where('status', '<>', 'done').execute();
+
+  beforeAll(async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'salesreps-effects-'));
+    service = await startTestService(kind);
+    smtp = await startSmtpServer();
+    receiver = await startWebhookReceiver(TEST_WEBHOOK_SECRET);
+    organization = await service.createOrganization('Smith & <Sons>');
+    admin = await service.token(organization, 'admin-1', ['Admin']);
+    startEffects();
+  });
+  afterAll(async () => {
+    await effects.close();
+    await smtp.close();
+    await receiver.close();
+    await service.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('sends the welcome mail over SMTP with text and HTML parts, the escaped organization name, rep number and login link', async () => {
+    const rep = await addRep({ firstName: 'Ann<script>', repNumber: 'R-&-1' });
+    const [mail] = await eventually(() => {
+      const found = mailsTo(`rep${repCounter}@example.com`);
+      expect(found).toHaveLength(1);
+      return found;
+    });
+    expect(mail?.subject).toBe('Welcome to Smith & <Sons> as a sales rep');
+    const link = `https://login.example.com/${organization.identity_organization_id}/signin`;
+    expect(mail?.text).toContain('Your rep number: R-&-1');
+    expect(mail?.text).toContain(link);
+    expect(mail?.html).toContain('Smith &amp; &lt;Sons&gt;');
+    expect(mail?.html).toContain('Ann&lt;script&gt;');
+    expect(mail?.html).toContain('<strong>R-&amp;-1</strong>');
+    expect(mail?.html).toContain(`href="${link}"`);
+    expect(mail?.html).not.toContain('<script>');
+    const welcome = await service.db
+      .selectFrom('effect')
+      .select('id')
+      .where('sales_rep_id', '=', rep.salesRepId)
+      .where('kind', '=', 'email.welcome')
+      .executeTakeFirstOrThrow();
+    expect(mail?.messageId).toBe(`<effect-${welcome.id}@salesreps>`);
+  });
+
+  it('creates the local identity provider account under the reserved id, with the membership and roles', async () => {
+    const rep = await addRep();
+    const membership = await eventually(async () => {
+      const row = await service.db
+        .selectFrom('idp_membership')
+        .selectAll()
+        .where('account_id', '=', rep.identityProviderUserId)
+        .executeTakeFirstOrThrow();
+      return row;
+    });
+    expect(membership).toMatchObject({
+      identity_organization_id: organization.identity_organization_id,
+      roles: ['SalesRep'],
+    });
+  });
+
+  it('tells the data-sync webhook of the grant, signed per Standard Webhooks, with the effect id as webhook-id', async () => {
+    const rep = await addRep();
+    const delivery = await eventually(() => {
+      const found = receiver.deliveries.find((entry) => entry.data.salesRepId === rep.salesRepId);
+      if (!found) throw new Error('no delivery yet');
+      return found;
+    });
+    const effect = await service.db
+      .selectFrom('effect')
+      .select('id')
+      .where('sales_rep_id', '=', rep.salesRepId)
+      .where('kind', '=', 'sync.grant')
+      .executeTakeFirstOrThrow();
+    expect(delivery).toEqual({
+      id: String(effect.id),
+      type: 'salesrep.access.granted',
+      data: {
+        salesRepId: rep.salesRepId,
+        organizationId: organization.id,
+        repNumber: `R-${repCounter}`,
+        email: `rep${repCounter}@example.com`,
+      },
+    });
+    expect(receiver.state.rejectedSignatures).toBe(0);
+  });
+
+  it('survives the SMTP server and the webhook receiver being down: every effect is carried out once, none lost or doubled', async () => {
+    await smtp.down();
+    receiver.state.down = true;
+    const reps = [];
+    for (let i = 0; i < 5; i++) reps.push(await addRep());
+    // Let the workers fail a few times against the outage.
+    await eventually(async () => {
+      const failing = await service.db
+        .selectFrom('effect')
+        .select('id')
+        .where('status', '=', 'pending')
+        .where('attempts', '>=', 2)
+        .execute();
+      expect(failing.length).toBeGreaterThanOrEqual(5);
+    });
+    await smtp.up();
+    receiver.state.down = false;
+    await eventually(async () => expect(await openEffects()).toEqual([]));
+    for (const rep of reps) {
+      const email = (
+        await service.db
+          .selectFrom('sales_rep')
+          .select('email')
+          .where('id', '=', rep.salesRepId)
+          .executeTakeFirstOrThrow()
+      ).email;
+      expect(mailsTo(email)).toHaveLength(1);
+      expect(receiver.deliveries.filter((entry) => entry.data.salesRepId === rep.salesRepId)).toHaveLength(1);
+    }
+  });
+
+  it("carries out a rep's effects in the order they were recorded, even across an outage", async () => {
+    receiver.state.down = true;
+    const rep = await addRep();
+    const body = { organizationSalesRepId: rep.organizationSalesRepId };
+    expect((await service.call('POST', `${REPS}/deactivate`, admin, body)).statusCode).toBe(200);
+    expect((await service.call('POST', `${REPS}/activate`, admin, body)).statusCode).toBe(200);
+    receiver.state.down = false;
+    await eventually(async () => expect(await openEffects()).toEqual([]));
+    const types = receiver.deliveries
+      .filter((entry) => entry.data.salesRepId === rep.salesRepId)
+      .map((entry) => entry.type);
+    expect(types).toEqual(['salesrep.access.granted', 'salesrep.access.revoked', 'salesrep.access.granted']);
+  });
+
+  it('deactivate removes the membership and refuses the SalesRep token; activate restores it and re-invites', async () => {
+    const rep = await addRep();
+    const email = `rep${repCounter}@example.com`;
+    const repToken = await service.token(organization, rep.identityProviderUserId, ['SalesRep']);
+    const body = { organizationSalesRepId: rep.organizationSalesRepId };
+    const membership = () =>
+      service.db
+        .selectFrom('idp_membership')
+        .select('roles')
+        .where('account_id', '=', rep.identityProviderUserId)
+        .executeTakeFirst();
+    await eventually(async () => expect(await membership()).toBeDefined());
+    expect((await service.call('GET', '/api/salesreps/organizations', repToken)).statusCode).toBe(200);
+
+    expect((await service.call('POST', `${REPS}/deactivate`, admin, body)).statusCode).toBe(200);
+    await eventually(async () => expect(await membership()).toBeUndefined());
+    expect((await service.call('GET', '/api/salesreps/organizations', repToken)).statusCode).toBe(403);
+
+    expect((await service.call('POST', `${REPS}/activate`, admin, body)).statusCode).toBe(200);
+    await eventually(async () => expect(await membership()).toEqual({ roles: ['SalesRep'] }));
+    const reinvitation = await eventually(() => {
+      const found = mailsTo(email).filter((mail) => mail.subject?.includes('restored'));
+      expect(found).toHaveLength(1);
+      return found[0];
+    });
+    expect(reinvitation?.text).toContain(`Your rep number: R-${repCounter}`);
+    expect((await service.call('GET', '/api/salesreps/organizations', repToken)).statusCode).toBe(200);
+  });
+
+  it('deleting the last organization deletes the provider account and the sync account', async () => {
+    const rep = await addRep();
+    const account = () =>
+      service.db
+        .selectFrom('idp_account')
+        .select('id')
+        .where('id', '=', rep.identityProviderUserId)
+        .executeTakeFirst();
+    await eventually(async () => expect(await account()).toBeDefined());
+    const response = await service.call('DELETE', REPS, admin, {
+      organizationSalesRepId: rep.organizationSalesRepId,
+    });
+    expect(response.statusCode).toBe(200);
+    await eventually(async () => expect(await account()).toBeUndefined());
+    await eventually(() =>
+      expect(
+        receiver.deliveries
+          .filter((entry) => entry.data.salesRepId === rep.salesRepId)
+          .map((entry) => entry.type),
+      ).toEqual(['salesrep.access.granted', 'salesrep.account.deleted']),
+    );
+  });
+
+  it("an effect out of attempts goes dead without holding up the rep's later effects; the admin sees it and retries it", async () => {
+    const rep = await addRep();
+    receiver.state.failFor.add(rep.salesRepId);
+    const dead = await eventually(async () => {
+      const response = await service.call('GET', `${EFFECTS}?status=dead`, admin);
+      expect(response.statusCode).toBe(200);
+      const found = response
+        .json()
+        .filter((effect: { salesRepId: string }) => effect.salesRepId === rep.salesRepId);
+      expect(found).toHaveLength(1);
+      return found[0];
+    });
+    expect(dead).toMatchObject({ kind: 'sync.grant', status: 'dead', attempts: 12 });
+    expect(dead.lastError).toContain('503');
+
+    // Another tenant neither sees nor retries it.
+    const other = await service.createOrganization('Other Org');
+    const otherAdmin = await service.token(other, 'admin-2', ['Admin']);
+    expect((await service.call('GET', `${EFFECTS}?status=dead`, otherAdmin)).json()).toEqual([]);
+    const foreign = await service.call('POST', `${EFFECTS}/retry`, otherAdmin, { effectId: dead.effectId });
+    expect(foreign.statusCode).toBe(404);
+    const repToken = await service.token(organization, rep.identityProviderUserId, ['SalesRep']);
+    expect((await service.call('GET', `${EFFECTS}?status=dead`, repToken)).statusCode).toBe(403);
+
+    receiver.state.failFor.delete(rep.salesRepId);
+    const retry = await service.call('POST', `${EFFECTS}/retry`, admin, { effectId: dead.effectId });
+    expect(retry.statusCode).toBe(200);
+    expect(retry.json()).toEqual({ effectId: dead.effectId, status: 'pending' });
+    await eventually(() =>
+      expect(receiver.deliveries.filter((entry) => entry.data.salesRepId === rep.salesRepId)).toHaveLength(1),
+    );
+    const again = await service.call('POST', `${EFFECTS}/retry`, admin, { effectId: dead.effectId });
+    expect(again.statusCode).toBe(409);
+  });
+
+  it('a dead grant retried after a later deactivation is skipped as superseded, never granting again', async () => {
+    const rep = await addRep();
+    receiver.state.failFor.add(`salesrep.access.granted:${rep.salesRepId}`);
+    const grant = await eventually(async () => {
+      const row = await service.db
+        .selectFrom('effect')
+        .select(['id', 'status'])
+        .where('sales_rep_id', '=', rep.salesRepId)
+        .where('kind', '=', 'sync.grant')
+        .executeTakeFirstOrThrow();
+      expect(row.status).toBe('dead');
+      return row;
+    });
+    const body = { organizationSalesRepId: rep.organizationSalesRepId };
+    expect((await service.call('POST', `${REPS}/deactivate`, admin, body)).statusCode).toBe(200);
+    await eventually(() =>
+      expect(
+        receiver.deliveries
+          .filter((entry) => entry.data.salesRepId === rep.salesRepId)
+          .map((entry) => entry.type),
+      ).toEqual(['salesrep.access.revoked']),
+    );
+    receiver.state.failFor.clear();
+    const retry = await service.call('POST', `${EFFECTS}/retry`, admin, { effectId: String(grant.id) });
+    expect(retry.statusCode).toBe(200);
+    const done = await eventually(async () => {
+      const row = await service.db
+        .selectFrom('effect')
+        .select(['status', 'outcome'])
+        .where('id', '=', grant.id)
+        .executeTakeFirstOrThrow();
+      expect(row.status).toBe('done');
+      return row;
+    });
+    expect(done.outcome).toBe('skipped: superseded by a later change');
+    expect(receiver.deliveries.filter((entry) => entry.data.salesRepId === rep.salesRepId)).toHaveLength(1);
+  });
+
+  it('stopping the worker lets the effect in flight finish: its mail is sent and the effect is done', async () => {
+    smtp.delayMs = 500;
+    const rep = await addRep();
+    await eventually(async () => {
+      const leased = await service.db
+        .selectFrom('effect')
+        .select('id')
+        .where('sales_rep_id', '=', rep.salesRepId)
+        .where('kind', '=', 'email.welcome')
+        .where('lease_until', 'is not', null)
+        .execute();
+      expect(leased).toHaveLength(1);
+    });
+    await effects.close();
+    smtp.delayMs = 0;
+    expect(mailsTo(`rep${repCounter}@example.com`)).toHaveLength(1);
+    const welcome = await service.db
+      .selectFrom('effect')
+      .select('status')
+      .where('sales_rep_id', '=', rep.salesRepId)
+      .where('kind', '=', 'email.welcome')
+      .executeTakeFirstOrThrow();
+    expect(welcome.status).toBe('done');
+    startEffects();
+    await eventually(async () => expect(await openEffects()).toEqual([]));
+  });
+});

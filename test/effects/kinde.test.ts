@@ -1,0 +1,274 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openLocalIssuer } from '../../src/auth/local-issuer.js';
+import { createTokenVerifier } from '../../src/auth/verify.js';
+import { loadConfig } from '../../src/config.js';
+import type { Organization } from '../../src/db/schema.js';
+import { createEffects, type Effects } from '../../src/effects/runtime.js';
+import { buildApp } from '../../src/http/app.js';
+import { newId } from '../../src/ids.js';
+import { createOrganization } from '../../src/organizations/service.js';
+import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.js';
+import { startFakeKinde } from './support/fake-kinde.js';
+import { eventually } from './support/wait.js';
+
+const REPS = '/api/organizations/salesreps';
+
+describe.each(databaseKinds)(
+  'IDP=kinde against a local Kinde that enforces its API description, on %s',
+  (kind) => {
+    let kinde: Awaited<ReturnType<typeof startFakeKinde>>;
+    let database: TestDatabase;
+    let app: FastifyInstance;
+    let effects: Effects;
+    let dataDir: string;
+    let acme: Organization;
+    let globex: Organization;
+    let tokens: Record<string, string>;
+    let counter = 0;
+
+    const call = (organization: Organization, method: 'PUT' | 'POST' | 'DELETE', url: string, body: object) =>
+      app.inject({
+        method,
+        url,
+        headers: { authorization: `Bearer ${tokens[organization.id]}` },
+        payload: body,
+      });
+    const addRep = async (organization: Organization, email = `kinde-rep${++counter}@example.com`) => {
+      const response = await call(organization, 'PUT', REPS, {
+        firstName: 'Kim',
+        lastName: 'Rep',
+        email,
+        repNumber: `K-${++counter}`,
+      });
+      expect(response.statusCode).toBe(200);
+      return response.json() as {
+        organizationSalesRepId: string;
+        identityProviderUserId: string;
+        identityProvider: string;
+      };
+    };
+    const orgsOf = (userId: string) => [...(kinde.users.get(userId)?.organizations.keys() ?? [])];
+    const openEffects = () =>
+      database.db
+        .selectFrom('effect')
+        .select(['id', 'kind', 'status', 'last_error'])
+        .where('status', '<>', 'done')
+        .execute();
+
+    beforeAll(async () => {
+      dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'salesreps-kinde-'));
+      kinde = await startFakeKinde({
+        clientId: 'm2m-client',
+        clientSecret: 'm2m-secret',
+        audience: 'https://acme.kinde.test/api',
+      });
+      const config = loadConfig({
+        DATA_DIR: dataDir,
+        IDP: 'kinde',
+        KINDE_DOMAIN: kinde.url,
+        KINDE_CLIENT_ID: 'm2m-client',
+        KINDE_CLIENT_SECRET: 'm2m-secret',
+        KINDE_AUDIENCE: 'https://acme.kinde.test/api',
+        EFFECTS_RETRY_BASE_MS: '20',
+        EFFECTS_RETRY_MAX_MS: '2000',
+        EFFECTS_POLL_MS: '50',
+        EFFECTS_CALL_TIMEOUT_MS: '2000',
+        EFFECTS_LEASE_MS: '10000',
+      });
+      database = await openTestDatabase(kind);
+      const issuer = await openLocalIssuer(config.auth);
+      effects = createEffects(config, database.db);
+      app = await buildApp({
+        db: database.db,
+        verifyToken: createTokenVerifier(config.auth, issuer.jwks),
+        identity: effects.directory,
+        localJwks: issuer.jwks,
+        bodyLimitBytes: config.bodyLimitBytes,
+        logger: false,
+      });
+      await app.ready();
+      effects.start(app.log);
+      acme = await createOrganization(database.db, {
+        name: 'Acme',
+        identityOrganizationId: `org_${newId()}`,
+      });
+      globex = await createOrganization(database.db, {
+        name: 'Globex',
+        identityOrganizationId: `org_${newId()}`,
+      });
+      tokens = {
+        [acme.id]: await issuer.sign(
+          { userId: 'admin', organization: acme.identity_organization_id, roles: ['Admin'] },
+          600,
+        ),
+        [globex.id]: await issuer.sign(
+          { userId: 'admin', organization: globex.identity_organization_id, roles: ['Admin'] },
+          600,
+        ),
+      };
+    });
+    afterAll(async () => {
+      await effects.close();
+      await app.close();
+      await database.close();
+      await kinde.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    it('the PUT answers the Kinde user id, and the user joins the organization with the role keys', async () => {
+      const rep = await addRep(acme);
+      expect(rep.identityProvider).toBe('Kinde');
+      expect(rep.identityProviderUserId).toMatch(/^kp_/);
+      expect(kinde.users.has(rep.identityProviderUserId)).toBe(true);
+      await eventually(() =>
+        expect(
+          kinde.users.get(rep.identityProviderUserId)?.organizations.get(acme.identity_organization_id),
+        ).toEqual(['SalesRep']),
+      );
+      expect(kinde.state.rejected).toEqual([]);
+    });
+
+    it('reuses a Kinde user that exists with that email: finding it is success, not an error', async () => {
+      const existingId = 'kp_existing0001';
+      kinde.users.set(existingId, { id: existingId, email: 'already@example.com', organizations: new Map() });
+      const rep = await addRep(acme, 'Already@Example.com');
+      expect(rep.identityProviderUserId).toBe(existingId);
+      await eventually(() => expect(orgsOf(existingId)).toEqual([acme.identity_organization_id]));
+      expect([...kinde.users.values()].filter((user) => user.email === 'already@example.com')).toHaveLength(
+        1,
+      );
+      expect(kinde.state.rejected).toEqual([]);
+    });
+
+    it('gets one M2M token and reuses it until shortly before it expires', () => {
+      expect(kinde.state.tokensIssued).toBe(1);
+    });
+
+    it('rides out Kinde answering 500 and then 429 with Retry-After: every user is made once and joins once', async () => {
+      await eventually(async () => expect(await openEffects()).toEqual([]));
+      const usersBefore = kinde.users.size;
+      const reps = [];
+      for (let i = 0; i < 3; i++) reps.push(await addRep(acme));
+      kinde.state.faults.serverErrors = 3;
+      kinde.state.faults.rateLimited = 2;
+      kinde.state.faults.retryAfterSeconds = 1;
+      const started = Date.now();
+      await eventually(async () => expect(await openEffects()).toEqual([]));
+      // The 429s asked for a second's wait: nothing finished sooner.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+      expect(kinde.users.size).toBe(usersBefore + 3);
+      for (const rep of reps)
+        expect(orgsOf(rep.identityProviderUserId)).toEqual([acme.identity_organization_id]);
+      const retried = await database.db
+        .selectFrom('effect')
+        .select('attempts')
+        .where('kind', '=', 'identity.provision')
+        .where('attempts', '>', 1)
+        .execute();
+      expect(retried.length).toBeGreaterThan(0);
+      expect(kinde.state.rejected).toEqual([]);
+    });
+
+    it('a Kinde outage during the PUT answers 503 and changes nothing', async () => {
+      kinde.state.faults.serverErrors = 1;
+      const response = await call(acme, 'PUT', REPS, {
+        firstName: 'No',
+        lastName: 'Body',
+        email: 'outage@example.com',
+        repNumber: 'K-OUT',
+      });
+      expect(response.statusCode).toBe(503);
+      expect(response.headers['retry-after']).toBe('5');
+      const reps = await database.db
+        .selectFrom('sales_rep')
+        .select('id')
+        .where('email', '=', 'outage@example.com')
+        .execute();
+      expect(reps).toEqual([]);
+    });
+
+    it('deactivate removes the user from that organization only, never suspending it; activate adds it back', async () => {
+      const email = `two-orgs${++counter}@example.com`;
+      const inAcme = await addRep(acme, email);
+      const inGlobex = await addRep(globex, email);
+      expect(inGlobex.identityProviderUserId).toBe(inAcme.identityProviderUserId);
+      const userId = inAcme.identityProviderUserId;
+      await eventually(() =>
+        expect(orgsOf(userId).sort()).toEqual(
+          [acme.identity_organization_id, globex.identity_organization_id].sort(),
+        ),
+      );
+
+      expect(
+        (
+          await call(acme, 'POST', `${REPS}/deactivate`, {
+            organizationSalesRepId: inAcme.organizationSalesRepId,
+          })
+        ).statusCode,
+      ).toBe(200);
+      await eventually(() => expect(orgsOf(userId)).toEqual([globex.identity_organization_id]));
+      expect(
+        (
+          await call(acme, 'POST', `${REPS}/activate`, {
+            organizationSalesRepId: inAcme.organizationSalesRepId,
+          })
+        ).statusCode,
+      ).toBe(200);
+      await eventually(() =>
+        expect(orgsOf(userId).sort()).toEqual(
+          [acme.identity_organization_id, globex.identity_organization_id].sort(),
+        ),
+      );
+      // The fake knows no updateUser (PATCH /api/v1/user): an is_suspended call would have been rejected.
+      expect(kinde.state.rejected).toEqual([]);
+
+      // Removed from one organization, the user stays; removed from its last, the user is deleted.
+      expect(
+        (await call(acme, 'DELETE', REPS, { organizationSalesRepId: inAcme.organizationSalesRepId }))
+          .statusCode,
+      ).toBe(200);
+      await eventually(() => expect(orgsOf(userId)).toEqual([globex.identity_organization_id]));
+      expect(
+        (await call(globex, 'DELETE', REPS, { organizationSalesRepId: inGlobex.organizationSalesRepId }))
+          .statusCode,
+      ).toBe(200);
+      await eventually(() => expect(kinde.users.has(userId)).toBe(false));
+      await eventually(async () => expect(await openEffects()).toEqual([]));
+      expect(kinde.state.rejected).toEqual([]);
+    });
+
+    it('the local Kinde itself refuses what its description does not allow (so a passing run means conforming calls)', async () => {
+      const tokenResponse = await fetch(`${kinde.url}/oauth2/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: 'm2m-client',
+          client_secret: 'm2m-secret',
+          audience: 'https://acme.kinde.test/api',
+        }),
+      });
+      const { access_token: token } = (await tokenResponse.json()) as { access_token: string };
+      const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+      const before = kinde.state.rejected.length;
+      const unknownField = await fetch(`${kinde.url}/api/v1/user`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ profile: { nickname: 'x' } }),
+      });
+      const suspend = await fetch(`${kinde.url}/api/v1/user?id=kp_x`, {
+        method: 'PATCH',
+        headers,
+        body: JSON.stringify({ is_suspended: true }),
+      });
+      const unknownQuery = await fetch(`${kinde.url}/api/v1/users?mail=a@b.c`, { headers });
+      expect([unknownField.status, suspend.status, unknownQuery.status]).toEqual([400, 400, 400]);
+      expect(kinde.state.rejected.length - before).toBe(3);
+      kinde.state.rejected.length = before;
+    });
+  },
+);
