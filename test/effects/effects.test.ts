@@ -247,6 +247,56 @@ describe.each(databaseKinds)('effects carried out by the worker on %s', (kind) =
     );
   });
 
+  it('a rep removed and added again while its old account awaits deletion gets its own account under the new id', async () => {
+    const email = `again-${Date.now()}@example.com`;
+    const first = await addRep({ email });
+    const accountIds = async () =>
+      (
+        await service.db
+          .selectFrom('idp_account')
+          .select('id')
+          .where('email', '=', email)
+          .orderBy('id')
+          .execute()
+      ).map((row) => row.id);
+    await eventually(async () => expect(await accountIds()).toEqual([first.identityProviderUserId]));
+
+    await effects.close();
+    const removed = await service.call('DELETE', REPS, admin, {
+      organizationSalesRepId: first.organizationSalesRepId,
+    });
+    expect(removed.statusCode).toBe(200);
+    const second = await addRep({ email });
+    expect(second.identityProviderUserId).not.toBe(first.identityProviderUserId);
+    // The old rep's effects wait in a retry backoff while the new rep is provisioned.
+    await service.db
+      .updateTable('effect')
+      .set({ next_attempt_at: new Date(Date.now() + 60_000) })
+      .where('sales_rep_id', '=', first.salesRepId)
+      .where('status', '=', 'pending')
+      .execute();
+    startEffects();
+
+    const newMembership = () =>
+      service.db
+        .selectFrom('idp_membership')
+        .select('identity_organization_id')
+        .where('account_id', '=', second.identityProviderUserId)
+        .executeTakeFirst();
+    await eventually(async () => expect(await newMembership()).toBeDefined());
+
+    await service.db
+      .updateTable('effect')
+      .set({ next_attempt_at: new Date() })
+      .where('sales_rep_id', '=', first.salesRepId)
+      .where('status', '=', 'pending')
+      .execute();
+    await eventually(async () => expect(await accountIds()).toEqual([second.identityProviderUserId]));
+    expect(await newMembership()).toEqual({
+      identity_organization_id: organization.identity_organization_id,
+    });
+  });
+
   it("an effect out of attempts goes dead without holding up the rep's later effects; the admin sees it and retries it", async () => {
     const rep = await addRep();
     receiver.state.failFor.add(rep.salesRepId);

@@ -15,7 +15,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       last_name text not null,
       created_at timestamptz not null default now()
     )`.execute(db);
-  await sql`create unique index idp_account_email_key on idp_account (lower(email))`.execute(db);
   await sql`
     create table idp_membership (
       account_id text not null references idp_account (id) on delete cascade,

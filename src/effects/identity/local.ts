@@ -7,18 +7,15 @@ import type { IdentityProvider } from './provider.js';
  */
 export function localIdentityProvider(db: Db): IdentityProvider {
   return {
+    // The account is keyed by the id reserved for the rep, not by email: a rep removed and added again gets a new
+    // id, and its old account (awaiting its own deletion effect) must not be mistaken for the new one.
     async ensureUser(user) {
       await db
         .insertInto('idp_account')
         .values({ id: user.id, email: user.email, first_name: user.firstName, last_name: user.lastName })
-        .onConflict((conflict) => conflict.doNothing())
+        .onConflict((conflict) => conflict.column('id').doNothing())
         .execute();
-      const account = await db
-        .selectFrom('idp_account')
-        .select('id')
-        .where((eb) => eb(eb.fn('lower', ['email']), '=', user.email.toLowerCase()))
-        .executeTakeFirstOrThrow();
-      return account.id;
+      return user.id;
     },
     async addMembership(userId, identityOrganizationId, roles) {
       await db
