@@ -10,12 +10,21 @@ const descriptions: Record<number, string> = {
   409: 'Conflicts with the current state.',
   413: 'The body is too large.',
   415: 'The body is not application/json.',
+  429: 'Too many requests; `Retry-After` says when to try again.',
+  500: 'An unexpected fault; `requestId` identifies it in the logs.',
+  503: 'The database or a service it needs is unavailable; try again shortly.',
 };
 
-/** The problem+json responses a route declares, one per status it can answer with. */
+/** Statuses every route can answer with: the rate limit, a fault, the database away. */
+const ALWAYS_POSSIBLE = [429, 500, 503];
+
+/** The problem+json responses a route declares: the given statuses and those any route can answer with. */
 export function errorResponses(...statuses: number[]) {
   return Object.fromEntries(
-    statuses.map((status) => [status, Type.Ref('Problem', { description: descriptions[status] ?? 'Error' })]),
+    [...statuses, ...ALWAYS_POSSIBLE].map((status) => [
+      status,
+      Type.Ref('Problem', { description: descriptions[status] ?? 'Error' }),
+    ]),
   );
 }
 
