@@ -2,14 +2,15 @@ import type { Executor } from '../db/database.js';
 import type { Organization } from '../db/schema.js';
 import { forbidden } from '../http/problem.js';
 import { findOrganizationByIdentityId } from '../organizations/queries.js';
-import { findAssignmentOfUser } from '../salesreps/queries.js';
+import { findAssignmentOfUser, isSalesRepUser } from '../salesreps/queries.js';
 import type { Principal } from './verify.js';
 
 /**
  * Who may call a route: anyone, an Admin of the token's organization, an active SalesRep of it, or either (an Admin
- * token is taken as Admin; any other must pass the SalesRep policy).
+ * token is taken as Admin; any other must pass the SalesRep policy). `SalesRepSelf` is the SalesRep policy of a
+ * caller asking about itself: a user who is no rep anywhere passes too, and has nothing to see.
  */
-export type Policy = 'public' | 'Admin' | 'SalesRep' | 'AdminOrSalesRep';
+export type Policy = 'public' | 'Admin' | 'SalesRep' | 'SalesRepSelf' | 'AdminOrSalesRep';
 
 export const ROLE_ADMIN = 'Admin';
 export const ROLE_SALES_REP = 'SalesRep';
@@ -44,7 +45,12 @@ export async function authorize(
     return { principal, organization };
   }
   const assignment = await findAssignmentOfUser(db, organization.id, principal.userId);
-  if (!assignment?.active) throw forbidden('The caller is not an active sales rep of this organization.');
+  if (!assignment?.active) {
+    if (policy === 'SalesRepSelf' && !assignment && !(await isSalesRepUser(db, principal.userId))) {
+      return { principal, organization };
+    }
+    throw forbidden('The caller is not an active sales rep of this organization.');
+  }
   return {
     principal,
     organization,

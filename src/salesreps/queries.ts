@@ -14,6 +14,16 @@ export function findAssignmentOfUser(db: Executor, organizationId: string, ident
     .executeTakeFirst();
 }
 
+/** Whether any rep record belongs to the identity provider user, in any organization. */
+export async function isSalesRepUser(db: Executor, identityProviderUserId: string): Promise<boolean> {
+  const rep = await db
+    .selectFrom('sales_rep')
+    .select('id')
+    .where('identity_provider_user_id', '=', identityProviderUserId)
+    .executeTakeFirst();
+  return rep !== undefined;
+}
+
 /** Every assignment of the rep behind an identity provider user, with its organization, by organization name. */
 export function listOrganizationsOfUser(db: Executor, identityProviderUserId: string) {
   return (

@@ -47,13 +47,14 @@ export function salesRepRoutes(deps: { db: Db; identity: IdentityDirectory }): F
     app.get(
       '/api/salesreps/organizations',
       {
-        config: { policy: 'SalesRep' },
+        config: { policy: 'SalesRepSelf' },
         schema: {
           tags,
           summary: "The calling rep's organizations",
           description:
             "Every assignment of the rep behind the token's user, active or not, by organization name. Policy: " +
-            "SalesRep (or Admin) with an active assignment in the token's organization.",
+            "SalesRep (or Admin) with an active assignment in the token's organization; a user who is no rep " +
+            'anywhere gets an empty list, a rep inactive in (or absent from) the organization 403.',
           querystring: MyOrganizationsQuery,
           response: { 200: MyOrganizationsResponse, ...errorResponses(400, 401, 403) },
         },

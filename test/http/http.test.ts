@@ -18,7 +18,7 @@ const SALES_REP_ENDPOINTS = [
   ['delete', REPS_URL],
 ] as const;
 
-const POLICIES = ['public', 'Admin', 'SalesRep', 'AdminOrSalesRep'];
+const POLICIES = ['public', 'Admin', 'SalesRep', 'SalesRepSelf', 'AdminOrSalesRep'];
 
 /** Stack frames, SQL and driver words that must never reach a response body. */
 const LEAKS =
