@@ -5,11 +5,7 @@ import { migrateToLatest, openDatabase } from './db/database.js';
 import { EmbeddedDatabaseBusyError } from './db/embedded-lock.js';
 import { EffectsCommandError, effectsCommand, idpCommand } from './effects/commands.js';
 import { serve } from './main.js';
-import {
-  createOrganization,
-  DuplicateOrganizationError,
-  toOrganizationView,
-} from './organizations/service.js';
+import { createOrganization, OrganizationInputError, toOrganizationView } from './organizations/service.js';
 
 const USAGE = `Usage: salesreps <command> [options]
 
@@ -140,7 +136,7 @@ try {
     error instanceof ConfigError ||
     error instanceof EmbeddedDatabaseBusyError ||
     error instanceof EffectsCommandError ||
-    error instanceof DuplicateOrganizationError ||
+    error instanceof OrganizationInputError ||
     (error instanceof TypeError && (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS'));
   process.stderr.write(
     `salesreps: ${error instanceof Error && known ? error.message : String(error instanceof Error ? error.stack : error)}\n`,

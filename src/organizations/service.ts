@@ -17,7 +17,8 @@ export function toOrganizationView(organization: Organization): OrganizationView
   };
 }
 
-export class DuplicateOrganizationError extends Error {}
+/** An organization that cannot be created as asked: invalid input, or its identity organization id is taken. */
+export class OrganizationInputError extends Error {}
 
 /** Registers an organization (a supplier tenant) under its identity provider organization id. */
 export async function createOrganization(
@@ -26,12 +27,15 @@ export async function createOrganization(
 ): Promise<Organization> {
   const name = input.name.trim();
   const identityOrganizationId = input.identityOrganizationId.trim();
-  if (!name || name.length > 200) throw new Error('The organization name must be 1 to 200 characters.');
+  if (!name || name.length > 200)
+    throw new OrganizationInputError('The organization name must be 1 to 200 characters.');
   if (!/^[A-Za-z0-9_.:-]{1,100}$/.test(identityOrganizationId)) {
-    throw new Error('The identity organization id must be 1 to 100 letters, digits, or _ . : -');
+    throw new OrganizationInputError(
+      'The identity organization id must be 1 to 100 letters, digits, or _ . : -',
+    );
   }
   if (await findOrganizationByIdentityId(db, identityOrganizationId)) {
-    throw new DuplicateOrganizationError(
+    throw new OrganizationInputError(
       `An organization with identity organization id "${identityOrganizationId}" exists already.`,
     );
   }

@@ -145,6 +145,11 @@ describe.each(databaseKinds)('the salesreps command on %s', (kind) => {
     expect(duplicate.stderr).toBe(
       'salesreps: An organization with identity organization id "org_acme" exists already.\n',
     );
+    const invalid = await salesreps(['org', 'create', '--name', 'Bad', '--identity-org', 'has spaces'], env);
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toBe(
+      'salesreps: The identity organization id must be 1 to 100 letters, digits, or _ . : -\n',
+    );
   });
 
   it('token prints only a token, with the --ttl and every --role asked, that the running server accepts', async () => {
