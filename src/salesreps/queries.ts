@@ -256,7 +256,13 @@ export async function listAssignmentsPage(
   let knownVersion: string | undefined;
   for (let attempt = 0; attempt < BOUNDARY_ATTEMPTS; attempt++) {
     const boundaries = await pageBoundaries(db, organizationId, page.sortOn, knownVersion);
-    if (page.offset >= boundaries.count) return [];
+    if (page.offset >= boundaries.count) {
+      // Past the end only if the organization has not grown since the boundaries were read.
+      const current = await assignmentVersion(db, organizationId);
+      if (current === boundaries.version) return [];
+      knownVersion = current;
+      continue;
+    }
     let index: number;
     let skip: number;
     if (page.sortDirection === 'asc') {
@@ -276,6 +282,16 @@ export async function listAssignmentsPage(
   }
   // Writes keep outrunning the boundaries: skip every row before the page, which is exact at any rate.
   return (await selectPage(db, organizationId, page, page.offset)).rows;
+}
+
+/** The organization's assignment version, which every insert, delete and sort-key change moves on. */
+async function assignmentVersion(db: Executor, organizationId: string): Promise<string> {
+  const row = await db
+    .selectFrom('organization_assignment_count')
+    .select(sql<string>`version::text`.as('version'))
+    .where('organization_id', '=', organizationId)
+    .executeTakeFirst();
+  return row?.version ?? '0';
 }
 
 /** The organization's number of assignments: one primary-key read of the count its triggers keep exact. */

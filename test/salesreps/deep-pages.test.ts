@@ -242,5 +242,34 @@ describe.each(databaseKinds)(
       expect(response.headers['x-total-count']).toBe('0');
       expect((await page('LastName', 'desc', 1000)).ids).toEqual([]);
     });
+
+    it('serves a page past the count it once cached, after the organization grew: never an empty page that exists', async () => {
+      const growing = await service.createOrganization('Growing Supply');
+      const growingAdmin = await service.token(growing, 'admin-growing', ['Admin']);
+      const addAssignments = (from: number, to: number) =>
+        sql`
+        with reps as (
+          insert into sales_rep (id, email, first_name, last_name, phone_number, identity_provider_user_id)
+          select 'grow-rep-' || i, 'grow' || i || '@example.com', 'Grow', 'Rep', null, 'grow-user-' || i
+          from generate_series(${from}::int, ${to}::int) i
+          returning id, email
+        )
+        insert into organization_sales_rep
+          (id, organization_id, sales_rep_id, rep_number, roles, first_name, last_name, email)
+        select substr(md5('grow' || id), 1, 22), ${growing.id}, id, 'G' || lpad(substr(id, 10), 5, '0'),
+          '{SalesRep}', 'Grow', 'Rep', email
+        from reps`.execute(service.db);
+      const listPage = (pageNumber: number) =>
+        service.call('GET', `${REPS_URL}?pageSize=25&pageNumber=${pageNumber}&sortOn=LastName`, growingAdmin);
+
+      await addAssignments(1, 150);
+      // Page 5 starts at row 100: it reads and caches the page boundaries of 150 rows.
+      expect((await listPage(5)).json()).toHaveLength(25);
+      await addAssignments(151, 400);
+      const deeper = await listPage(9);
+      expect(deeper.statusCode).toBe(200);
+      expect(deeper.headers['x-total-count']).toBe('400');
+      expect(deeper.json()).toHaveLength(25);
+    });
   },
 );
