@@ -365,9 +365,28 @@ export function deleteAssignment(trx: Trx, assignmentId: string) {
   return trx.deleteFrom('organization_sales_rep').where('id', '=', assignmentId).execute();
 }
 
-/** Locks the rep and tells whether any assignment is left; the lock keeps a concurrent PUT from reusing it. */
-export async function lockSalesRepAndCountAssignments(trx: Trx, salesRepId: string): Promise<number> {
-  await trx.selectFrom('sales_rep').select('id').where('id', '=', salesRepId).forUpdate().execute();
+/**
+ * Locks the rep holding an assignment of this organization, and returns its id. A removal takes this lock before
+ * anything else, in the same order as a PUT that reuses the rep (which holds it FOR KEY SHARE), so the two wait
+ * for each other instead of deadlocking.
+ */
+export async function lockSalesRepOfAssignment(
+  trx: Trx,
+  organizationId: string,
+  assignmentId: string,
+): Promise<string | undefined> {
+  const row = await trx
+    .selectFrom('sales_rep as r')
+    .innerJoin('organization_sales_rep as a', 'a.sales_rep_id', 'r.id')
+    .select('r.id')
+    .where('a.id', '=', assignmentId)
+    .where('a.organization_id', '=', organizationId)
+    .forUpdate('r')
+    .executeTakeFirst();
+  return row?.id;
+}
+
+export async function countAssignmentsOfSalesRep(trx: Trx, salesRepId: string): Promise<number> {
   const row = await trx
     .selectFrom('organization_sales_rep')
     .select(sql<number>`count(*)::int`.as('count'))

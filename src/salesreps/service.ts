@@ -7,6 +7,7 @@ import { conflict, notFound } from '../http/problem.js';
 import { newId } from '../ids.js';
 import {
   countAssignments,
+  countAssignmentsOfSalesRep,
   deleteAssignment,
   deleteSalesRep,
   findAssignmentForUpdate,
@@ -14,7 +15,7 @@ import {
   insertOrFindSalesRep,
   listAssignmentsPage,
   listOrganizationsOfUser,
-  lockSalesRepAndCountAssignments,
+  lockSalesRepOfAssignment,
   updateActive,
   updateRepNumber,
 } from './queries.js';
@@ -320,10 +321,11 @@ export async function removeSalesRep(
   assignmentId: string,
 ): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    const assignment = await findAssignmentForUpdate(trx, organization.id, assignmentId);
+    const salesRepId = await lockSalesRepOfAssignment(trx, organization.id, assignmentId);
+    const assignment = salesRepId && (await findAssignmentForUpdate(trx, organization.id, assignmentId));
     if (!assignment) throw assignmentNotFound();
     await deleteAssignment(trx, assignment.id);
-    const remaining = await lockSalesRepAndCountAssignments(trx, assignment.sales_rep_id);
+    const remaining = await countAssignmentsOfSalesRep(trx, assignment.sales_rep_id);
     const effects: Effect[] = [
       {
         kind: 'identity.revokeMembership',

@@ -143,6 +143,26 @@ describe.each(databaseKinds)('DELETE /api/organizations/salesreps on %s', (kind)
     ]);
   });
 
+  it('never answers 5xx when a DELETE of a rep and a PUT adding it again to the same organization race', async () => {
+    for (let round = 0; round < 10; round++) {
+      const rep = await addRep(service, admin, newRep());
+      const [removed, added] = await Promise.all([
+        service.call('DELETE', REPS_URL, admin, { organizationSalesRepId: rep.organizationSalesRepId }),
+        service.call('PUT', REPS_URL, admin, newRep({ email: rep.email })),
+      ]);
+      expect(removed.statusCode).toBe(200);
+      // The PUT either waited for the removal and added the rep anew, or saw the assignment still there.
+      expect([200, 409]).toContain(added.statusCode);
+      const assignments = await service.db
+        .selectFrom('organization_sales_rep')
+        .select('id')
+        .where('organization_id', '=', organization.id)
+        .where('email', '=', rep.email)
+        .execute();
+      expect(assignments).toHaveLength(added.statusCode === 200 ? 1 : 0);
+    }
+  });
+
   it('deletes the rep exactly once when its two last assignments are removed at once in two organizations', async () => {
     const email = `both.at.once.${Date.now()}@example.com`;
     const inFirst = await addRep(service, admin, newRep({ email }));
