@@ -1,7 +1,8 @@
 import { type ExpressionBuilder, sql } from 'kysely';
 import type { Executor, Trx } from '../db/database.js';
 import type { Customer, NewCustomer, Tables } from '../db/schema.js';
-import type { CustomerSortField, SortDirection } from './schemas.js';
+import type { SortDirection } from '../http/pagination.js';
+import type { CustomerSortField } from './schemas.js';
 
 /** Which customers of an organization a list reads: all of them, or one rep number's; optionally a search. */
 export interface CustomerFilter {

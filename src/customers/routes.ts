@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifySchemaCompiler } from 'fastify';
 import type { Db } from '../db/database.js';
-import { paginationHeaders } from '../http/pagination.js';
+import { paginationHeaders, requireDecimalPageParameters } from '../http/pagination.js';
 import { errorResponses, requireAuth } from '../http/route-helpers.js';
 import { validators } from '../http/validation.js';
 import {
@@ -94,6 +94,7 @@ export function customerRoutes(deps: { db: Db }): FastifyPluginAsyncTypebox {
             ...errorResponses(400, 401, 403),
           },
         },
+        preValidation: requireDecimalPageParameters,
       },
       async (request, reply) => {
         const page = await listCustomers(db, requireAuth(request), request.query);

@@ -1,4 +1,5 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { pageQueryFields } from '../http/pagination.js';
 
 /** Field limits of customers (docs/customers.md restates them). */
 export const CUSTOMER_LIMITS = {
@@ -142,30 +143,14 @@ export type Customer = Static<typeof Customer>;
 
 export const CUSTOMER_SORT_FIELDS = ['CustomerNumber', 'CompanyName', 'CompanyEmail', 'RepNumber'] as const;
 export type CustomerSortField = (typeof CUSTOMER_SORT_FIELDS)[number];
-export type SortDirection = 'asc' | 'desc';
-
-/** Matches any of the words in any letter case: `sortOn=companyname` is `CompanyName`. */
-function caseInsensitiveWords(words: readonly string[], description: string, fallback: string) {
-  const alternatives = words.map((word) =>
-    [...word].map((c) => (/[a-z]/i.test(c) ? `[${c.toUpperCase()}${c.toLowerCase()}]` : c)).join(''),
-  );
-  return Type.String({ pattern: `^(?:${alternatives.join('|')})$`, description, default: fallback });
-}
-
 export const ListCustomersQuery = Type.Object(
   {
-    pageNumber: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000_000, default: 1 })),
-    pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: CUSTOMER_LIMITS.pageSize, default: 25 })),
-    sortOn: Type.Optional(
-      caseInsensitiveWords(
-        CUSTOMER_SORT_FIELDS,
-        `One of ${CUSTOMER_SORT_FIELDS.join(', ')} (any letter case).`,
-        'CustomerNumber',
-      ),
-    ),
-    sortDirection: Type.Optional(
-      caseInsensitiveWords(['asc', 'desc'], 'asc or desc (any letter case).', 'asc'),
-    ),
+    ...pageQueryFields({
+      sortFields: CUSTOMER_SORT_FIELDS,
+      defaultSort: 'CustomerNumber',
+      maxPageSize: CUSTOMER_LIMITS.pageSize,
+      defaultPageSize: 25,
+    }),
     search: Type.Optional(
       Type.String({
         minLength: 1,

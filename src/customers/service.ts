@@ -1,6 +1,7 @@
 import type { RequestAuth } from '../auth/policies.js';
 import type { Db } from '../db/database.js';
 import type { Customer as CustomerRow, NewCustomer, Organization } from '../db/schema.js';
+import { readPageQuery, type SortDirection } from '../http/pagination.js';
 import { badRequest, type FieldError, notFound } from '../http/problem.js';
 import { newId } from '../ids.js';
 import {
@@ -17,7 +18,6 @@ import {
   type CustomerInput,
   type CustomerSortField,
   type ListCustomersQuery,
-  type SortDirection,
 } from './schemas.js';
 
 /**
@@ -140,12 +140,10 @@ export async function listCustomers(
   auth: RequestAuth,
   query: ListCustomersQuery,
 ): Promise<CustomerPage> {
-  const pageNumber = query.pageNumber ?? 1;
-  const pageSize = query.pageSize ?? 25;
-  const sortOn =
-    CUSTOMER_SORT_FIELDS.find((field) => field.toLowerCase() === query.sortOn?.toLowerCase()) ??
-    'CustomerNumber';
-  const sortDirection: SortDirection = query.sortDirection?.toLowerCase() === 'desc' ? 'desc' : 'asc';
+  const { pageNumber, pageSize, sortOn, sortDirection } = readPageQuery(query, CUSTOMER_SORT_FIELDS, {
+    sortOn: 'CustomerNumber',
+    pageSize: 25,
+  });
   const scope = repNumberScope(auth);
   const empty = { items: [], total: 0, pageNumber, pageSize, sortOn, sortDirection };
   if (scope !== undefined && query.repNumber !== undefined && query.repNumber !== scope) return empty;

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Db } from '../db/database.js';
+import { requireDecimalPageParameters } from '../http/pagination.js';
 import { errorResponses, requireAuth } from '../http/route-helpers.js';
 import { EffectList, ListEffectsQuery, RetryEffectBody, RetryEffectResponse } from './schemas.js';
 import { listEffects, retryEffect } from './service.js';
@@ -21,6 +22,7 @@ export function effectRoutes(deps: { db: Db }): FastifyPluginAsyncTypebox {
           querystring: ListEffectsQuery,
           response: { 200: EffectList, ...errorResponses(400, 401, 403) },
         },
+        preValidation: requireDecimalPageParameters,
       },
       async (request) => listEffects(db, requireAuth(request).organization.id, request.query),
     );

@@ -1,3 +1,74 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
+import { badRequest } from './problem.js';
+
+export type SortDirection = 'asc' | 'desc';
+
+/** Matches any of the words in any letter case: `sortOn=lastname` is `LastName`. */
+function caseInsensitiveWords(words: readonly string[], description: string, fallback: string) {
+  const alternatives = words.map((word) =>
+    [...word].map((c) => (/[a-z]/i.test(c) ? `[${c.toUpperCase()}${c.toLowerCase()}]` : c)).join(''),
+  );
+  return Type.String({ pattern: `^(?:${alternatives.join('|')})$`, description, default: fallback });
+}
+
+/** The paging and sorting parameters every list takes: `pageNumber`, `pageSize`, `sortOn`, `sortDirection`. */
+export function pageQueryFields(options: {
+  sortFields: readonly string[];
+  defaultSort: string;
+  maxPageSize: number;
+  defaultPageSize: number;
+}) {
+  return {
+    pageNumber: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000_000, default: 1 })),
+    pageSize: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: options.maxPageSize, default: options.defaultPageSize }),
+    ),
+    sortOn: Type.Optional(
+      caseInsensitiveWords(
+        options.sortFields,
+        `One of ${options.sortFields.join(', ')} (any letter case).`,
+        options.defaultSort,
+      ),
+    ),
+    sortDirection: Type.Optional(
+      caseInsensitiveWords(['asc', 'desc'], 'asc or desc (any letter case).', 'asc'),
+    ),
+  };
+}
+
+/** The page and sort a list query asks for, with the defaults filled in and the sort field spelled canonically. */
+export function readPageQuery<Field extends string>(
+  query: { pageNumber?: number; pageSize?: number; sortOn?: string; sortDirection?: string },
+  sortFields: readonly Field[],
+  defaults: { sortOn: Field; pageSize: number },
+) {
+  const wanted = query.sortOn?.toLowerCase();
+  return {
+    pageNumber: query.pageNumber ?? 1,
+    pageSize: query.pageSize ?? defaults.pageSize,
+    sortOn: sortFields.find((field) => field.toLowerCase() === wanted) ?? defaults.sortOn,
+    sortDirection: (query.sortDirection?.toLowerCase() === 'desc' ? 'desc' : 'asc') as SortDirection,
+  };
+}
+
+/**
+ * A preValidation hook for list routes: the query validator coerces "1e1", "0x2" or " 2" to numbers, while page
+ * numbers and sizes are plain decimal digits only.
+ */
+export async function requireDecimalPageParameters(request: FastifyRequest): Promise<void> {
+  const query = request.query as Record<string, unknown>;
+  const errors = ['pageNumber', 'pageSize']
+    .filter((name) => typeof query[name] === 'string' && !/^[0-9]+$/.test(query[name] as string))
+    .map((field) => ({ field, message: 'must be an integer written in decimal digits' }));
+  if (errors.length > 0) {
+    throw badRequest(
+      `The request querystring is not valid: ${errors.map((error) => error.field).join(', ')}.`,
+      errors,
+    );
+  }
+}
+
 /** What the Link and X-Total-Count headers of a page are made from. */
 export interface PageFacts {
   total: number;

@@ -1,7 +1,8 @@
 import { type RawBuilder, sql } from 'kysely';
 import type { Executor, Trx } from '../db/database.js';
 import type { OrganizationSalesRep, SalesRep } from '../db/schema.js';
-import type { SortDirection, SortField } from './schemas.js';
+import type { SortDirection } from '../http/pagination.js';
+import type { SortField } from './schemas.js';
 
 /** A user's assignment in an organization (its active flag and rep number), by identity provider user id. */
 export function findAssignmentOfUser(db: Executor, organizationId: string, identityProviderUserId: string) {

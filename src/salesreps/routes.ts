@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Db } from '../db/database.js';
-import { paginationHeaders } from '../http/pagination.js';
+import { paginationHeaders, requireDecimalPageParameters } from '../http/pagination.js';
 import { badRequest } from '../http/problem.js';
 import { errorResponses, requireAuth, sendEmpty } from '../http/route-helpers.js';
 import {
@@ -29,7 +29,6 @@ import {
 } from './service.js';
 
 const tags = ['Sales reps'];
-const PAGE_INTEGER_PARAMETERS = ['pageNumber', 'pageSize'] as const;
 const adminOnly = "Policy: Admin of the token's organization.";
 
 export function salesRepRoutes(deps: { db: Db; identity: IdentityDirectory }): FastifyPluginAsyncTypebox {
@@ -79,18 +78,7 @@ export function salesRepRoutes(deps: { db: Db; identity: IdentityDirectory }): F
             ...errorResponses(400, 401, 403),
           },
         },
-        // The validator coerces "1e1", "0x2" or " 2" to numbers; page numbers and sizes are plain digits only.
-        preValidation: async (request) => {
-          const query = request.query as Record<string, unknown>;
-          const errors = PAGE_INTEGER_PARAMETERS.filter((name) => {
-            const value = query[name];
-            return typeof value === 'string' && !/^[0-9]+$/.test(value);
-          }).map((field) => ({ field, message: 'must be an integer written in decimal digits' }));
-          if (errors.length > 0) {
-            const fields = errors.map((error) => error.field).join(', ');
-            throw badRequest(`The request querystring is not valid: ${fields}.`, errors);
-          }
-        },
+        preValidation: requireDecimalPageParameters,
       },
       async (request, reply) => {
         const page = await listSalesReps(db, requireAuth(request).organization, request.query);

@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { pageQueryFields } from '../http/pagination.js';
 
 /** Field limits of the API (CONTRACT.md "Limits of fields"; the README restates them). */
 export const LIMITS = { name: 100, email: 254, phone: 32, repNumber: 32, id: 64, pageSize: 100 } as const;
@@ -27,26 +28,14 @@ export const KNOWN_ROLES = ['SalesRep'] as const;
 
 export const SORT_FIELDS = ['RepNumber', 'FirstName', 'LastName', 'Email', 'PhoneNumber', 'Active'] as const;
 export type SortField = (typeof SORT_FIELDS)[number];
-export type SortDirection = 'asc' | 'desc';
-
-/** Matches any of the words in any letter case: `sortOn=lastname` is `LastName`. */
-function caseInsensitiveWords(words: readonly string[], description: string, fallback: string) {
-  const alternatives = words.map((word) =>
-    [...word].map((c) => (/[a-z]/i.test(c) ? `[${c.toUpperCase()}${c.toLowerCase()}]` : c)).join(''),
-  );
-  return Type.String({ pattern: `^(?:${alternatives.join('|')})$`, description, default: fallback });
-}
-
 export const ListSalesRepsQuery = Type.Object(
   {
-    pageNumber: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000_000, default: 1 })),
-    pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.pageSize, default: 25 })),
-    sortOn: Type.Optional(
-      caseInsensitiveWords(SORT_FIELDS, `One of ${SORT_FIELDS.join(', ')} (any letter case).`, 'RepNumber'),
-    ),
-    sortDirection: Type.Optional(
-      caseInsensitiveWords(['asc', 'desc'], 'asc or desc (any letter case).', 'asc'),
-    ),
+    ...pageQueryFields({
+      sortFields: SORT_FIELDS,
+      defaultSort: 'RepNumber',
+      maxPageSize: LIMITS.pageSize,
+      defaultPageSize: 25,
+    }),
   },
   { additionalProperties: false },
 );

@@ -3,6 +3,7 @@ import { reassignCustomers } from '../customers/queries.js';
 import type { Db } from '../db/database.js';
 import type { Organization } from '../db/schema.js';
 import { type Effect, recordEffects } from '../effects/outbox.js';
+import { readPageQuery, type SortDirection } from '../http/pagination.js';
 import { conflict, notFound } from '../http/problem.js';
 import { newId } from '../ids.js';
 import {
@@ -28,7 +29,6 @@ import {
   type OrganizationSalesRep,
   type SalesRepOrganization,
   SORT_FIELDS,
-  type SortDirection,
   type SortField,
 } from './schemas.js';
 
@@ -67,11 +67,10 @@ export async function listSalesReps(
   organization: Organization,
   query: ListSalesRepsQuery,
 ): Promise<SalesRepPage> {
-  const pageNumber = query.pageNumber ?? 1;
-  const pageSize = query.pageSize ?? 25;
-  const sortOn =
-    SORT_FIELDS.find((field) => field.toLowerCase() === query.sortOn?.toLowerCase()) ?? 'RepNumber';
-  const sortDirection: SortDirection = query.sortDirection?.toLowerCase() === 'desc' ? 'desc' : 'asc';
+  const { pageNumber, pageSize, sortOn, sortDirection } = readPageQuery(query, SORT_FIELDS, {
+    sortOn: 'RepNumber',
+    pageSize: 25,
+  });
   const [rows, total] = await Promise.all([
     listAssignmentsPage(db, organization.id, {
       sortOn,

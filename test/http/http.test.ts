@@ -211,6 +211,24 @@ describe.each(databaseKinds)('HTTP behaviour on %s', (kind) => {
     expect(undocumented.map((route) => `${route.method} ${route.url}`)).toEqual([]);
   });
 
+  it.each(['/api/organizations/salesreps', '/api/customers', '/api/organizations/effects'])(
+    'takes page numbers and sizes of %s in decimal digits only',
+    async (url) => {
+      for (const [query, field] of [
+        ['pageNumber=1e1', 'pageNumber'],
+        ['pageSize=0x2', 'pageSize'],
+        ['pageNumber=%202', 'pageNumber'],
+      ]) {
+        const response = await service.call('GET', `${url}?${query}`, admin);
+        expectProblem(response, 400);
+        expect(response.json().errors).toEqual([
+          { field, message: 'must be an integer written in decimal digits' },
+        ]);
+      }
+      expect((await service.call('GET', `${url}?pageNumber=2&pageSize=10`, admin)).statusCode).toBe(200);
+    },
+  );
+
   it('declares the 5xx a route answers with once its database is closed', async () => {
     await service.database.close();
     const ready = await service.app.inject({ method: 'GET', url: '/readyz' });
