@@ -26,6 +26,9 @@ function isAlive(pid: number): boolean {
 /** How long a take-over guard may exist before it counts as left by a process that died mid-way. */
 const GUARD_STALE_MS = 10_000;
 
+/** The lock files this process holds. */
+const lockedHere = new Set<string>();
+
 /**
  * Takes the embedded database's lock file for this process, or throws when a live process holds it.
  * The file appears with its pid already in it (written aside, then hard-linked into place, which fails when the
@@ -35,9 +38,13 @@ const GUARD_STALE_MS = 10_000;
 export function lockEmbeddedDatabase(dataDir: string): () => void {
   fs.mkdirSync(dataDir, { recursive: true });
   const lockFile = path.join(dataDir, 'pglite.lock');
+  // A lock file with this process's pid is taken over below; the same process opening the folder twice is not.
+  if (lockedHere.has(lockFile)) throw new EmbeddedDatabaseBusyError(dataDir, process.pid);
   for (let attempt = 0; attempt < 100; attempt++) {
     if (createHoldingPid(lockFile)) {
+      lockedHere.add(lockFile);
       return () => {
+        lockedHere.delete(lockFile);
         if (readPid(lockFile) === process.pid) fs.rmSync(lockFile, { force: true });
       };
     }
