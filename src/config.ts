@@ -196,7 +196,7 @@ function effectsConfig(env: Env, dataDir: string): EffectsConfig {
   const leaseMs = integer(env, 'EFFECTS_LEASE_MS', 120_000, 1000, 3_600_000);
   if (leaseMs <= callTimeoutMs * 3) {
     throw new ConfigError(
-      `EFFECTS_LEASE_MS (${leaseMs}) must exceed three times EFFECTS_CALL_TIMEOUT_MS (${callTimeoutMs}): an effect makes up to three calls`,
+      `EFFECTS_LEASE_MS (${leaseMs}) must exceed three times EFFECTS_CALL_TIMEOUT_MS (${callTimeoutMs}): an effect's calls share a deadline of half the lease, which must hold at least one full call`,
     );
   }
   const idp = oneOf(env, 'IDP', ['local', 'kinde'], 'local');

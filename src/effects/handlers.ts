@@ -27,57 +27,70 @@ export const SUPERSEDED = 'skipped: superseded by a later change';
 
 /**
  * Carries one effect out and answers its outcome. Every operation is idempotent (keyed by the effect id, or a
- * find-before-change at the provider), so a repeat after a crash changes nothing.
+ * find-before-change at the provider), so a repeat after a crash changes nothing. Every call made for it shares
+ * `deadline`.
  */
-export async function carryOut(db: Db, targets: EffectTargets, claimed: ClaimedEffect): Promise<string> {
+export async function carryOut(
+  db: Db,
+  targets: EffectTargets,
+  claimed: ClaimedEffect,
+  deadline: AbortSignal,
+): Promise<string> {
   const effect = { kind: claimed.kind, payload: claimed.payload } as Effect;
   const organizationId = claimed.organization_id;
   const salesRepId = claimed.sales_rep_id;
-  // In order, an effect is carried out as recorded. Out of order (a dead one retried after later effects of its rep
-  // were done), it is checked against the current state first, and skipped when a later change undid it.
-  const outOfOrder = await laterEffectDone(db, salesRepId, claimed.id);
-  const stale = async (stillWanted: () => Promise<boolean>) => outOfOrder && !(await stillWanted());
+  // Mail and sync effects in order are carried out as recorded. Out of order (a dead one retried after later effects
+  // of its rep and channel were done), they are checked against the current state first, and skipped when a later
+  // change undid them.
+  const stale = async (stillWanted: () => Promise<boolean>) =>
+    (await laterEffectDone(db, claimed)) && !(await stillWanted());
   switch (effect.kind) {
+    // Identity effects always check the current state: with Kinde a rep removed and added again in an organization
+    // is a new rep (its own order) with the same Kinde user, so the old rep's revoke may come after the new rep's
+    // provision, and must not take the active rep out of the organization.
     case 'identity.provision': {
       const { payload } = effect;
-      if (await stale(() => identityUserInUse(db, payload.identityProviderUserId))) return SUPERSEDED;
-      const userId = await targets.identity.ensureUser({
-        id: payload.identityProviderUserId,
-        email: payload.email,
-        firstName: payload.firstName,
-        lastName: payload.lastName,
-      });
+      if (!(await identityUserInUse(db, payload.identityProviderUserId))) return SUPERSEDED;
+      const userId = await targets.identity.ensureUser(
+        {
+          id: payload.identityProviderUserId,
+          email: payload.email,
+          firstName: payload.firstName,
+          lastName: payload.lastName,
+        },
+        deadline,
+      );
       if (!(await membershipWanted(db, organizationId, payload.identityProviderUserId)))
         return 'user ensured';
-      await targets.identity.addMembership(userId, payload.identityOrganizationId, payload.roles);
+      await targets.identity.addMembership(userId, payload.identityOrganizationId, payload.roles, deadline);
       return 'user ensured, membership added';
     }
     case 'identity.grantMembership': {
       const { payload } = effect;
-      if (await stale(() => membershipWanted(db, organizationId, payload.identityProviderUserId)))
-        return SUPERSEDED;
+      if (!(await membershipWanted(db, organizationId, payload.identityProviderUserId))) return SUPERSEDED;
       await targets.identity.addMembership(
         payload.identityProviderUserId,
         payload.identityOrganizationId,
         payload.roles,
+        deadline,
       );
       return 'membership added';
     }
     case 'identity.revokeMembership': {
       const { payload } = effect;
-      if (
-        await stale(async () => !(await membershipWanted(db, organizationId, payload.identityProviderUserId)))
-      ) {
-        return SUPERSEDED;
-      }
-      await targets.identity.removeMembership(payload.identityProviderUserId, payload.identityOrganizationId);
+      if (await membershipWanted(db, organizationId, payload.identityProviderUserId)) return SUPERSEDED;
+      await targets.identity.removeMembership(
+        payload.identityProviderUserId,
+        payload.identityOrganizationId,
+        deadline,
+      );
       return 'membership removed';
     }
     case 'identity.deleteUser': {
       const { payload } = effect;
-      // Always checked: with Kinde a rep added again after its deletion gets the same user back (found by email).
+      // With Kinde a rep added again after its deletion gets the same user back (found by email).
       if (await identityUserInUse(db, payload.identityProviderUserId)) return SUPERSEDED;
-      await targets.identity.deleteUserWithoutMemberships(payload.identityProviderUserId);
+      await targets.identity.deleteUserWithoutMemberships(payload.identityProviderUserId, deadline);
       return 'user deleted unless in another organization';
     }
     case 'email.welcome':
@@ -87,7 +100,11 @@ export async function carryOut(db: Db, targets: EffectTargets, claimed: ClaimedE
         return SUPERSEDED;
       }
       const kind = effect.kind === 'email.welcome' ? 'welcome' : 'reinvitation';
-      await targets.mailer.send(claimed.id, invitationMessage(kind, effect.payload, targets.loginUrl));
+      await targets.mailer.send(
+        claimed.id,
+        invitationMessage(kind, effect.payload, targets.loginUrl),
+        deadline,
+      );
       return 'mail sent';
     }
     case 'sync.grant':
@@ -110,7 +127,7 @@ export async function carryOut(db: Db, targets: EffectTargets, claimed: ClaimedE
       };
       if (await stale(stillWanted)) return SUPERSEDED;
       if (!targets.sync) return 'no sync configured';
-      await targets.sync.send(claimed.id, effect);
+      await targets.sync.send(claimed.id, effect, deadline);
       return 'sync told';
     }
     default:

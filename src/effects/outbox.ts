@@ -34,8 +34,6 @@ export type Effect =
   | { kind: 'sync.revoke'; payload: { salesRepId: string; organizationId: string } }
   | { kind: 'sync.deleteAccount'; payload: { salesRepId: string } };
 
-export type EffectKind = Effect['kind'];
-
 export interface InvitationEmail {
   to: string;
   firstName: string;

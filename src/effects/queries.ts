@@ -13,8 +13,10 @@ export interface ClaimedEffect {
 }
 
 /**
- * Leases up to `limit` due effects to `leaseToken`. Only the earliest pending effect of each rep is due, so a rep's
- * effects run in the order they were recorded; SKIP LOCKED lets replicas claim side by side without waiting, and
+ * Leases up to `limit` due effects to `leaseToken`. Only the earliest pending effect of each rep and channel (the
+ * kind's prefix: identity, email, sync) is due, so a rep's effects of one channel run in the order they were
+ * recorded, and a mail in backoff never holds back a revoke; the rep's few unfinished effects are found through
+ * the effect_sales_rep index. SKIP LOCKED lets replicas claim side by side without waiting, and
  * the lease keeps an effect from a second worker while it is carried out outside any transaction.
  */
 export async function claimDueEffects(
@@ -34,6 +36,7 @@ export async function claimDueEffects(
         and not exists (
           select 1 from effect earlier
           where earlier.sales_rep_id = e.sales_rep_id and earlier.id < e.id and earlier.status = 'pending'
+            and split_part(earlier.kind, '.', 1) = split_part(e.kind, '.', 1)
         )
       order by e.id
       limit ${options.limit}
@@ -145,7 +148,10 @@ export async function assignmentState(
   return row.active ? 'active' : 'inactive';
 }
 
-/** Whether the identity provider user should be a member of the organization: an active assignment says so. */
+/**
+ * Whether the identity provider user should be a member of the organization: an active assignment of any rep that
+ * holds the user says so (with Kinde, a rep removed and added again is a new rep with the same user).
+ */
 export async function membershipWanted(
   db: Executor,
   organizationId: string,
@@ -154,11 +160,12 @@ export async function membershipWanted(
   const row = await db
     .selectFrom('organization_sales_rep as a')
     .innerJoin('sales_rep as r', 'r.id', 'a.sales_rep_id')
-    .select('a.active')
+    .select('a.sales_rep_id')
     .where('a.organization_id', '=', organizationId)
     .where('r.identity_provider_user_id', '=', identityProviderUserId)
+    .where('a.active', '=', true)
     .executeTakeFirst();
-  return row?.active === true;
+  return row !== undefined;
 }
 
 /** Whether any rep holds this identity provider user id (a rep re-added after deletion may hold it again). */
@@ -171,24 +178,29 @@ export async function identityUserInUse(db: Executor, identityProviderUserId: st
   return row !== undefined;
 }
 
-/** Whether an effect of the rep recorded after this one is done already: this one then runs out of order. */
-export async function laterEffectDone(db: Executor, salesRepId: string, effectId: string): Promise<boolean> {
+/**
+ * Whether an effect of the rep and channel recorded after this one is done already: this one then runs out of order
+ * (a dead one retried by an admin).
+ */
+export async function laterEffectDone(db: Executor, effect: ClaimedEffect): Promise<boolean> {
   const row = await db
     .selectFrom('effect')
     .select('id')
-    .where('sales_rep_id', '=', salesRepId)
-    .where('id', '>', effectId)
+    .where('sales_rep_id', '=', effect.sales_rep_id)
+    .where('id', '>', effect.id)
     .where('status', '=', 'done')
+    .where(sql<string>`split_part(kind, '.', 1)`, '=', effectChannel(effect.kind))
     .limit(1)
     .executeTakeFirst();
   return row !== undefined;
 }
 
+/** The channel of an effect kind (identity, email, sync): a rep's effects are ordered within one channel. */
+function effectChannel(kind: string): string {
+  return kind.split('.')[0] ?? kind;
+}
+
 export async function salesRepExists(db: Executor, salesRepId: string): Promise<boolean> {
   const row = await db.selectFrom('sales_rep').select('id').where('id', '=', salesRepId).executeTakeFirst();
   return row !== undefined;
-}
-
-export function findOrganizationName(db: Executor, organizationId: string) {
-  return db.selectFrom('organization').select('name').where('id', '=', organizationId).executeTakeFirst();
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/database.js';
+import { scrub } from '../http/logging.js';
 import { PermanentEffectError, RetryLaterError } from './errors.js';
 import { carryOut, type EffectTargets } from './handlers.js';
 import { type ClaimedEffect, claimDueEffects, markEffectDone, markEffectFailed } from './queries.js';
@@ -24,8 +25,6 @@ export interface EffectWorker {
   start(): void;
   /** Takes no new effect, and waits for those in flight to finish (or fail and be scheduled again). */
   stop(): Promise<void>;
-  /** Looks for due effects now rather than at the next poll (e.g. right after a change is committed). */
-  wake(): void;
 }
 
 /**
@@ -42,9 +41,17 @@ export function retryDelayMs(
 }
 
 /**
- * The effect worker of one process; every replica runs one. It polls for due effects (every `pollMs` when idle, at
- * once after a busy round), claims a batch under a lease, carries them out side by side (one per rep), and records
- * the outcome: done, pending again after a backoff, or dead after `maxAttempts`.
+ * An effect's calls share one deadline of half its lease: it is over (done, or failed and rescheduled) well before
+ * the lease runs out and another worker may claim it.
+ */
+export function effectDeadlineMs(leaseMs: number): number {
+  return Math.floor(leaseMs / 2);
+}
+
+/**
+ * The effect worker of one process; every replica runs one. It keeps up to `concurrency` effects in flight: it
+ * claims due effects under a lease as slots free up (polling every `pollMs` when nothing is due), carries each out,
+ * and records the outcome: done, pending again after a backoff, or dead after `maxAttempts`.
  */
 export function createEffectWorker(
   db: Db,
@@ -54,54 +61,100 @@ export function createEffectWorker(
   failures?: EffectFailureCounter,
 ): EffectWorker {
   const leaseToken = randomUUID();
+  const inFlight = new Set<Promise<void>>();
   let running = false;
   let loop: Promise<void> | undefined;
-  let wakeUp: (() => void) | undefined;
+  // A wake-up that comes while the loop is not asleep (a slot freed during a claim) is kept for its next sleep.
+  let wakeRequested = false;
+  let wakeSleeper: (() => void) | undefined;
 
+  const wake = () => {
+    wakeRequested = true;
+    wakeSleeper?.();
+  };
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      wakeUp = () => {
-        clearTimeout(timer);
+      if (wakeRequested) {
+        wakeRequested = false;
         resolve();
-      };
+        return;
+      }
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wakeSleeper = undefined;
+        wakeRequested = false;
+        resolve();
+      }
+      wakeSleeper = done;
     });
 
-  async function runOne(effect: ClaimedEffect): Promise<void> {
+  async function recordFailure(effect: ClaimedEffect, error: unknown): Promise<void> {
+    // Remote answers often quote the rep's email or phone: never logged or shown to admins as they are.
+    const message = scrub(error instanceof Error ? error.message : String(error));
+    const dead = error instanceof PermanentEffectError || effect.attempts >= settings.maxAttempts;
+    const backoff = retryDelayMs(effect.attempts, settings);
+    const retryInMs =
+      error instanceof RetryLaterError
+        ? Math.min(settings.retryMaxMs, Math.max(backoff, error.retryAfterMs))
+        : backoff;
+    const context = { effectId: effect.id, kind: effect.kind, attempts: effect.attempts, error: message };
+    failures?.inc({ kind: effect.kind, final: dead ? 'true' : 'false' });
+    if (dead) log.error(context, 'effect is dead: an admin can retry it');
+    else log.warn({ ...context, retryInMs }, 'effect failed; retrying later');
     try {
-      const outcome = await carryOut(db, targets, effect);
+      await markEffectFailed(db, effect.id, leaseToken, { error: message, retryInMs, dead });
+    } catch (markError) {
+      log.error(
+        { effectId: effect.id, kind: effect.kind, error: scrub(String(markError)) },
+        'effect failure not recorded; it is tried again when its lease runs out',
+      );
+    }
+  }
+
+  /** Carries one effect out and records the outcome; never rejects. */
+  async function runOne(effect: ClaimedEffect): Promise<void> {
+    let outcome: string;
+    try {
+      outcome = await carryOut(db, targets, effect, AbortSignal.timeout(effectDeadlineMs(settings.leaseMs)));
+    } catch (error) {
+      await recordFailure(effect, error);
+      return;
+    }
+    try {
       await markEffectDone(db, effect.id, leaseToken, outcome);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      const dead = error instanceof PermanentEffectError || effect.attempts >= settings.maxAttempts;
-      const backoff = retryDelayMs(effect.attempts, settings);
-      const retryInMs =
-        error instanceof RetryLaterError
-          ? Math.min(settings.retryMaxMs, Math.max(backoff, error.retryAfterMs))
-          : backoff;
-      const context = { effectId: effect.id, kind: effect.kind, attempts: effect.attempts, error: message };
-      failures?.inc({ kind: effect.kind, final: dead ? 'true' : 'false' });
-      if (dead) log.error(context, 'effect is dead: an admin can retry it');
-      else log.warn({ ...context, retryInMs }, 'effect failed; retrying later');
-      await markEffectFailed(db, effect.id, leaseToken, { error: message, retryInMs, dead });
+      // Carried out but not recorded: counting it a failure would send it again at once. The lease runs out and
+      // the effect is claimed again, where the target drops the repeat (Message-ID, webhook-id, Kinde's reads).
+      log.error(
+        { effectId: effect.id, kind: effect.kind, error: scrub(String(error)) },
+        'effect carried out but not marked done; it is tried again when its lease runs out',
+      );
     }
   }
 
   async function work(): Promise<void> {
     while (running) {
+      const free = settings.concurrency - inFlight.size;
       let claimed: ClaimedEffect[] = [];
-      try {
-        claimed = await claimDueEffects(db, {
-          limit: settings.concurrency,
-          leaseMs: settings.leaseMs,
-          leaseToken,
-        });
-        await Promise.all(claimed.map(runOne));
-      } catch (error) {
-        // The database is unreachable or closing: the leases run out and the effects are claimed again.
-        log.error({ err: error }, 'effect worker round failed');
+      if (free > 0) {
+        try {
+          claimed = await claimDueEffects(db, { limit: free, leaseMs: settings.leaseMs, leaseToken });
+        } catch (error) {
+          // The database is unreachable or closing: the next poll tries again.
+          log.error({ error: scrub(String(error)) }, 'claiming effects failed');
+        }
+        for (const effect of claimed) {
+          const task: Promise<void> = runOne(effect).finally(() => {
+            inFlight.delete(task);
+            wake();
+          });
+          inFlight.add(task);
+        }
       }
-      if (running && claimed.length === 0) await sleep(settings.pollMs);
+      // Slots all taken, or nothing more due: wait for the poll, or for an effect to finish (which frees a slot and
+      // may make its rep's next effect due). A claim that filled every free slot goes round at once.
+      if (running && (free <= 0 || claimed.length < free)) await sleep(settings.pollMs);
     }
   }
 
@@ -113,12 +166,19 @@ export function createEffectWorker(
     },
     async stop() {
       running = false;
-      wakeUp?.();
+      wake();
       await loop;
       loop = undefined;
-    },
-    wake() {
-      wakeUp?.();
+      // Each effect ends by its deadline; the bound only guards against a database that never answers the mark.
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<'timed out'>((resolve) => {
+        timer = setTimeout(() => resolve('timed out'), settings.leaseMs);
+      });
+      const result = await Promise.race([Promise.allSettled([...inFlight]), bound]);
+      clearTimeout(timer);
+      if (result === 'timed out') {
+        log.warn({ inFlight: inFlight.size }, 'effects still in flight at stop are left to their leases');
+      }
     },
   };
 }

@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import type { Organization } from '../../src/db/schema.js';
@@ -23,6 +25,10 @@ describe.each(databaseKinds)('effects carried out by the worker on %s', (kind) =
   let admin: string;
   let dataDir: string;
   let repCounter = 0;
+  // The worker logs through a real pino logger into these lines.
+  const logLines: string[] = [];
+  let logHost: FastifyInstance;
+  const CONCURRENCY = 3;
 
   const startEffects = () => {
     const config = loadConfig({
@@ -39,9 +45,10 @@ describe.each(databaseKinds)('effects carried out by the worker on %s', (kind) =
       EFFECTS_POLL_MS: '50',
       EFFECTS_CALL_TIMEOUT_MS: '2000',
       EFFECTS_LEASE_MS: '10000',
+      EFFECTS_CONCURRENCY: String(CONCURRENCY),
     });
     effects = createEffects(config, service.db);
-    effects.start(service.app.log);
+    effects.start(logHost.log);
   };
 
   const addRep = async (overrides: Record<string, string> = {}) => {
@@ -73,12 +80,16 @@ describe.each(databaseKinds)('effects carried out by the worker on %s', (kind) =
     receiver = await startWebhookReceiver(TEST_WEBHOOK_SECRET);
     organization = await service.createOrganization('Smith & <Sons>');
     admin = await service.token(organization, 'admin-1', ['Admin']);
+    logHost = Fastify({
+      logger: { level: 'info', stream: { write: (line: string) => logLines.push(line) } },
+    });
     startEffects();
   });
   afterAll(async () => {
     await effects.close();
     await smtp.close();
     await receiver.close();
+    await logHost.close();
     await service.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
@@ -181,7 +192,7 @@ describe.each(databaseKinds)('effects carried out by the worker on %s', (kind) =
     }
   });
 
-  it("carries out a rep's effects in the order they were recorded, even across an outage", async () => {
+  it("carries out a rep's effects of one channel in the order they were recorded, even across an outage", async () => {
     receiver.state.down = true;
     const rep = await addRep();
     const body = { organizationSalesRepId: rep.organizationSalesRepId };
@@ -295,6 +306,148 @@ describe.each(databaseKinds)('effects carried out by the worker on %s', (kind) =
     expect(await newMembership()).toEqual({
       identity_organization_id: organization.identity_organization_id,
     });
+  });
+
+  const effectOf = (salesRepId: string, kind: string) =>
+    service.db
+      .selectFrom('effect')
+      .select(['id', 'status', 'attempts', 'last_error', 'lease_until', 'outcome'])
+      .where('sales_rep_id', '=', salesRepId)
+      .where('kind', '=', kind)
+      .executeTakeFirstOrThrow();
+
+  it('a mail in backoff does not hold back the revoke of a later deactivation: order is per rep and channel', async () => {
+    await effects.close();
+    const rep = await addRep();
+    const body = { organizationSalesRepId: rep.organizationSalesRepId };
+    expect((await service.call('POST', `${REPS}/deactivate`, admin, body)).statusCode).toBe(200);
+    // The welcome mail waits in a long retry backoff, as after failed attempts.
+    const welcome = await effectOf(rep.salesRepId, 'email.welcome');
+    await service.db
+      .updateTable('effect')
+      .set({ next_attempt_at: new Date(Date.now() + 3_600_000), attempts: 5 })
+      .where('id', '=', welcome.id)
+      .execute();
+    startEffects();
+    await eventually(async () => {
+      expect((await effectOf(rep.salesRepId, 'identity.revokeMembership')).status).toBe('done');
+      expect((await effectOf(rep.salesRepId, 'sync.revoke')).status).toBe('done');
+    });
+    expect((await effectOf(rep.salesRepId, 'identity.provision')).status).toBe('done');
+    expect(
+      receiver.deliveries
+        .filter((entry) => entry.data.salesRepId === rep.salesRepId)
+        .map((entry) => entry.type),
+    ).toEqual(['salesrep.access.granted', 'salesrep.access.revoked']);
+    expect((await effectOf(rep.salesRepId, 'email.welcome')).status).toBe('pending');
+    const account = await service.db
+      .selectFrom('idp_membership')
+      .select('account_id')
+      .where('account_id', '=', rep.identityProviderUserId)
+      .executeTakeFirst();
+    expect(account).toBeUndefined();
+
+    await service.db
+      .updateTable('effect')
+      .set({ next_attempt_at: new Date() })
+      .where('id', '=', welcome.id)
+      .execute();
+    await eventually(async () =>
+      expect((await effectOf(rep.salesRepId, 'email.welcome')).status).toBe('done'),
+    );
+    expect(mailsTo(`rep${repCounter}@example.com`)).toHaveLength(1);
+  });
+
+  it('one slow call holds back no other rep: slots are claimed as they free up, never more than EFFECTS_CONCURRENCY at once', async () => {
+    await eventually(async () => expect(await openEffects()).toEqual([]));
+    receiver.state.delayFor.set('slow@example.com', 3000);
+    const slow = await addRep({ email: 'slow@example.com' });
+    await eventually(() => expect(receiver.state.inFlight).toBe(1));
+    receiver.state.maxInFlight = 1;
+    const fast: { salesRepId: string }[] = [];
+    for (let i = 0; i < 5; i++) {
+      receiver.state.delayFor.set(`fast${i}@example.com`, 150);
+      fast.push(await addRep({ email: `fast${i}@example.com` }));
+    }
+    await eventually(() => {
+      for (const rep of fast) {
+        expect(receiver.deliveries.filter((entry) => entry.data.salesRepId === rep.salesRepId)).toHaveLength(
+          1,
+        );
+      }
+    }, 2500);
+    // The slow call is still in flight while the others went by.
+    expect(receiver.deliveries.filter((entry) => entry.data.salesRepId === slow.salesRepId)).toHaveLength(0);
+    expect(receiver.state.maxInFlight).toBeGreaterThanOrEqual(2);
+    expect(receiver.state.maxInFlight).toBeLessThanOrEqual(CONCURRENCY);
+    await eventually(() =>
+      expect(receiver.deliveries.filter((entry) => entry.data.salesRepId === slow.salesRepId)).toHaveLength(
+        1,
+      ),
+    );
+    receiver.state.delayFor.clear();
+  });
+
+  it('a send that succeeded is not sent again when marking it done fails: the lease is left to run out', async () => {
+    await sql`
+      create function refuse_marking_done() returns trigger language plpgsql as $$
+      begin
+        if new.status = 'done' and new.kind = 'sync.grant' and new.payload->>'email' like 'unmarkable%' then
+          raise exception 'marking refused by the test';
+        end if;
+        return new;
+      end $$`.execute(service.db);
+    await sql`create trigger refuse_marking_done before update on effect
+      for each row execute function refuse_marking_done()`.execute(service.db);
+    try {
+      const rep = await addRep({ email: 'unmarkable@example.com' });
+      const deliveries = () =>
+        receiver.deliveries.filter((entry) => entry.data.salesRepId === rep.salesRepId);
+      await eventually(() => expect(deliveries()).toHaveLength(1));
+      // Many retry delays (20–200 ms) go by: a failure counted here would have sent it again by now.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(deliveries()).toHaveLength(1);
+      const grant = await effectOf(rep.salesRepId, 'sync.grant');
+      expect(grant).toMatchObject({ status: 'pending', attempts: 1, last_error: null });
+      expect(grant.lease_until?.getTime()).toBeGreaterThan(Date.now());
+      expect(logLines.some((line) => line.includes('not marked done'))).toBe(true);
+
+      // Once the lease runs out the effect is claimed again, with the same webhook-id for the receiver to drop.
+      await sql`drop trigger refuse_marking_done on effect`.execute(service.db);
+      await service.db
+        .updateTable('effect')
+        .set({ lease_until: new Date(Date.now() - 1000) })
+        .where('id', '=', grant.id)
+        .execute();
+      await eventually(async () =>
+        expect((await effectOf(rep.salesRepId, 'sync.grant')).status).toBe('done'),
+      );
+      expect(deliveries().map((entry) => entry.id)).toEqual([String(grant.id), String(grant.id)]);
+    } finally {
+      await sql`drop trigger if exists refuse_marking_done on effect`.execute(service.db);
+      await sql`drop function refuse_marking_done()`.execute(service.db);
+    }
+  });
+
+  it('a failure quoting the rep is stored and logged with emails and phone numbers redacted', async () => {
+    const email = 'quoted.rep@example.com';
+    const rep = await addRep({ email });
+    receiver.state.failFor.add(rep.salesRepId);
+    const grant = await eventually(async () => {
+      const row = await effectOf(rep.salesRepId, 'sync.grant');
+      expect(row.last_error).toContain('503');
+      return row;
+    });
+    receiver.state.failFor.delete(rep.salesRepId);
+    expect(grant.last_error).toContain('[email]');
+    expect(grant.last_error).toContain('[phone]');
+    expect(grant.last_error).not.toContain(email);
+    expect(grant.last_error).not.toContain('010-2030');
+    const failureLines = logLines.filter((line) => line.includes(String(grant.id)));
+    expect(failureLines.length).toBeGreaterThan(0);
+    expect(failureLines.join('\n')).toContain('[email]');
+    expect(logLines.join('\n')).not.toContain(email);
+    await eventually(async () => expect((await effectOf(rep.salesRepId, 'sync.grant')).status).toBe('done'));
   });
 
   it("an effect out of attempts goes dead without holding up the rep's later effects; the admin sees it and retries it", async () => {

@@ -2,10 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLocalIssuer } from '../../src/auth/local-issuer.js';
 import { createTokenVerifier } from '../../src/auth/verify.js';
-import { loadConfig } from '../../src/config.js';
+import { type Config, loadConfig } from '../../src/config.js';
 import type { Organization } from '../../src/db/schema.js';
 import { createEffects, type Effects } from '../../src/effects/runtime.js';
 import { buildApp } from '../../src/http/app.js';
@@ -24,6 +25,7 @@ describe.each(databaseKinds)(
     let database: TestDatabase;
     let app: FastifyInstance;
     let effects: Effects;
+    let config: Config;
     let dataDir: string;
     let acme: Organization;
     let globex: Organization;
@@ -66,7 +68,7 @@ describe.each(databaseKinds)(
         clientSecret: 'm2m-secret',
         audience: 'https://acme.kinde.test/api',
       });
-      const config = loadConfig({
+      config = loadConfig({
         DATA_DIR: dataDir,
         IDP: 'kinde',
         KINDE_DOMAIN: kinde.url,
@@ -238,6 +240,62 @@ describe.each(databaseKinds)(
       ).toBe(200);
       await eventually(() => expect(kinde.users.has(userId)).toBe(false));
       await eventually(async () => expect(await openEffects()).toEqual([]));
+      expect(kinde.state.rejected).toEqual([]);
+    });
+
+    it("a rep removed and added again with the same Kinde user: the old rep's late revoke leaves the active rep in the organization", async () => {
+      const email = `again${++counter}@example.com`;
+      const first = await addRep(acme, email);
+      const userId = first.identityProviderUserId;
+      await eventually(() => expect(orgsOf(userId)).toEqual([acme.identity_organization_id]));
+
+      await effects.close();
+      expect(
+        (await call(acme, 'DELETE', REPS, { organizationSalesRepId: first.organizationSalesRepId }))
+          .statusCode,
+      ).toBe(200);
+      const second = await addRep(acme, email);
+      expect(second.identityProviderUserId).toBe(userId);
+      const firstRep = await database.db
+        .selectFrom('effect')
+        .select('sales_rep_id')
+        .where('kind', '=', 'identity.revokeMembership')
+        .where('payload', '@>', sql<unknown>`${JSON.stringify({ identityProviderUserId: userId })}::jsonb`)
+        .executeTakeFirstOrThrow();
+      // The old rep's effects wait in a retry backoff while the new rep is provisioned.
+      const postpone = (at: Date) =>
+        database.db
+          .updateTable('effect')
+          .set({ next_attempt_at: at })
+          .where('sales_rep_id', '=', firstRep.sales_rep_id)
+          .where('status', '=', 'pending')
+          .execute();
+      await postpone(new Date(Date.now() + 60_000));
+      effects = createEffects(config, database.db);
+      effects.start(app.log);
+      await eventually(async () => {
+        const provision = await database.db
+          .selectFrom('effect')
+          .select('status')
+          .where('kind', '=', 'identity.provision')
+          .where('sales_rep_id', '<>', firstRep.sales_rep_id)
+          .where('payload', '@>', sql<unknown>`${JSON.stringify({ identityProviderUserId: userId })}::jsonb`)
+          .executeTakeFirstOrThrow();
+        expect(provision.status).toBe('done');
+      });
+
+      await postpone(new Date());
+      await eventually(async () => {
+        const open = await database.db
+          .selectFrom('effect')
+          .select('id')
+          .where('sales_rep_id', '=', firstRep.sales_rep_id)
+          .where('status', '<>', 'done')
+          .execute();
+        expect(open).toEqual([]);
+      });
+      expect(orgsOf(userId)).toEqual([acme.identity_organization_id]);
+      expect(kinde.users.has(userId)).toBe(true);
       expect(kinde.state.rejected).toEqual([]);
     });
 

@@ -5,15 +5,29 @@ import type { EffectsConfig } from '../../config.js';
 import { PermanentEffectError } from '../errors.js';
 import type { MailMessage } from './messages.js';
 
-/** Sends one message, keyed by the effect that asks for it. */
+/** Sends one message, keyed by the effect that asks for it, by the effect's deadline. */
 export interface Mailer {
-  send(effectId: string, message: MailMessage): Promise<void>;
+  send(effectId: string, message: MailMessage, deadline: AbortSignal): Promise<void>;
   close(): void;
 }
 
 /** The same Message-ID on every attempt of an effect, so a mail system can recognise a repeat. */
 function messageId(effectId: string): string {
   return `<effect-${effectId}@salesreps>`;
+}
+
+/**
+ * Rejects when the deadline passes first. nodemailer cannot abort a send: one that the server still accepts after
+ * the deadline is sent again by the retry, with the same Message-ID.
+ */
+function byDeadline<T>(work: Promise<T>, deadline: AbortSignal): Promise<T> {
+  deadline.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () =>
+      reject(new Error(`The mail was not sent by the effect's deadline (${deadline.reason})`));
+    deadline.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => deadline.removeEventListener('abort', onAbort));
+  });
 }
 
 /**
@@ -26,6 +40,7 @@ export function mailerFromConfig(config: EffectsConfig): Mailer {
     const directory = config.mail.directory;
     const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
     return {
+      // A local write: the effect's deadline is not needed.
       async send(effectId, message) {
         const file = path.join(directory, `effect-${effectId}.eml`);
         const info = await transport.sendMail({ from, ...message, messageId: messageId(effectId) });
@@ -45,9 +60,9 @@ export function mailerFromConfig(config: EffectsConfig): Mailer {
     socketTimeout: config.callTimeoutMs,
   });
   return {
-    async send(effectId, message) {
+    async send(effectId, message, deadline) {
       try {
-        await transport.sendMail({ from, ...message, messageId: messageId(effectId) });
+        await byDeadline(transport.sendMail({ from, ...message, messageId: messageId(effectId) }), deadline);
       } catch (error) {
         // A 5xx reply to the recipient or the message is final; anything else (no connection, 4xx) may pass later.
         const code = (error as { responseCode?: unknown }).responseCode;

@@ -29,7 +29,13 @@ const DEFAULT_RATE_LIMIT_WAIT_MS = 5_000;
 export function kindeClient(settings: KindeSettings) {
   let cached: { token: string; renewAt: number } | undefined;
 
-  async function accessToken(): Promise<string> {
+  /** Each call's own time-out, and the effect's deadline when the call is made for an effect. */
+  const callSignal = (deadline: AbortSignal | undefined) => {
+    const timeout = AbortSignal.timeout(settings.callTimeoutMs);
+    return deadline ? AbortSignal.any([timeout, deadline]) : timeout;
+  };
+
+  async function accessToken(deadline: AbortSignal | undefined): Promise<string> {
     if (cached && Date.now() < cached.renewAt) return cached.token;
     const response = await fetch(`${settings.domain}/oauth2/token`, {
       method: 'POST',
@@ -40,7 +46,7 @@ export function kindeClient(settings: KindeSettings) {
         client_secret: settings.clientSecret,
         audience: settings.audience,
       }),
-      signal: AbortSignal.timeout(settings.callTimeoutMs),
+      signal: callSignal(deadline),
     });
     await throwUnlessOk(response, 'POST /oauth2/token');
     const body = (await response.json()) as { access_token?: unknown; expires_in?: unknown };
@@ -53,8 +59,13 @@ export function kindeClient(settings: KindeSettings) {
     return cached.token;
   }
 
-  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const token = await accessToken();
+  async function call<T>(
+    deadline: AbortSignal | undefined,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<T> {
+    const token = await accessToken(deadline);
     const response = await fetch(`${settings.domain}${path}`, {
       method,
       headers: {
@@ -63,44 +74,51 @@ export function kindeClient(settings: KindeSettings) {
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(settings.callTimeoutMs),
+      signal: callSignal(deadline),
     });
     if (response.status === 401) cached = undefined;
     await throwUnlessOk(response, `${method} ${path.split('?')[0]}`);
     return (await response.json()) as T;
   }
 
-  async function findUser(filter: { email: string } | { user_id: string }): Promise<KindeUser | undefined> {
+  async function findUser(
+    filter: { email: string } | { user_id: string },
+    deadline?: AbortSignal,
+  ): Promise<KindeUser | undefined> {
     const query = new URLSearchParams({ ...filter, expand: 'organizations' });
-    const { users } = await call<{ users?: KindeUser[] }>('GET', `/api/v1/users?${query}`);
+    const { users } = await call<{ users?: KindeUser[] }>(deadline, 'GET', `/api/v1/users?${query}`);
     return users?.[0];
   }
 
   return {
     findUser,
-    async findOrCreateUser(user: { email: string; firstName: string; lastName: string }): Promise<string> {
-      const existing = await findUser({ email: user.email });
+    async findOrCreateUser(
+      user: { email: string; firstName: string; lastName: string },
+      deadline?: AbortSignal,
+    ): Promise<string> {
+      const existing = await findUser({ email: user.email }, deadline);
       if (existing) return existing.id;
-      const created = await call<{ id?: string }>('POST', '/api/v1/user', {
+      const created = await call<{ id?: string }>(deadline, 'POST', '/api/v1/user', {
         profile: { given_name: user.firstName, family_name: user.lastName },
         identities: [{ type: 'email', details: { email: user.email } }],
       });
       if (!created.id) throw new Error('Kinde created a user but returned no id');
       return created.id;
     },
-    async addToOrganization(userId: string, orgCode: string, roles: string[]) {
-      await call('POST', `/api/v1/organizations/${encodeURIComponent(orgCode)}/users`, {
+    async addToOrganization(userId: string, orgCode: string, roles: string[], deadline: AbortSignal) {
+      await call(deadline, 'POST', `/api/v1/organizations/${encodeURIComponent(orgCode)}/users`, {
         users: [{ id: userId, roles }],
       });
     },
-    async removeFromOrganization(userId: string, orgCode: string) {
+    async removeFromOrganization(userId: string, orgCode: string, deadline: AbortSignal) {
       await call(
+        deadline,
         'DELETE',
         `/api/v1/organizations/${encodeURIComponent(orgCode)}/users/${encodeURIComponent(userId)}`,
       );
     },
-    async deleteUser(userId: string) {
-      await call('DELETE', `/api/v1/user?${new URLSearchParams({ id: userId })}`);
+    async deleteUser(userId: string, deadline: AbortSignal) {
+      await call(deadline, 'DELETE', `/api/v1/user?${new URLSearchParams({ id: userId })}`);
     },
   };
 }
@@ -125,22 +143,22 @@ async function throwUnlessOk(response: Response, what: string): Promise<void> {
  */
 export function kindeIdentityProvider(client: KindeClient): IdentityProvider {
   return {
-    ensureUser: (user) => client.findOrCreateUser(user),
-    async addMembership(userId, orgCode, roles) {
-      const user = await client.findUser({ user_id: userId });
+    ensureUser: (user, deadline) => client.findOrCreateUser(user, deadline),
+    async addMembership(userId, orgCode, roles, deadline) {
+      const user = await client.findUser({ user_id: userId }, deadline);
       if (!user) throw new Error(`Kinde has no user ${userId}`);
       if (user.organizations?.includes(orgCode)) return;
-      await client.addToOrganization(userId, orgCode, roles);
+      await client.addToOrganization(userId, orgCode, roles, deadline);
     },
-    async removeMembership(userId, orgCode) {
-      const user = await client.findUser({ user_id: userId });
+    async removeMembership(userId, orgCode, deadline) {
+      const user = await client.findUser({ user_id: userId }, deadline);
       if (!user?.organizations?.includes(orgCode)) return;
-      await client.removeFromOrganization(userId, orgCode);
+      await client.removeFromOrganization(userId, orgCode, deadline);
     },
-    async deleteUserWithoutMemberships(userId) {
-      const user = await client.findUser({ user_id: userId });
+    async deleteUserWithoutMemberships(userId, deadline) {
+      const user = await client.findUser({ user_id: userId }, deadline);
       if (!user || (user.organizations?.length ?? 0) > 0) return;
-      await client.deleteUser(userId);
+      await client.deleteUser(userId, deadline);
     },
   };
 }

@@ -6,6 +6,7 @@ import type { IdentityProvider } from './provider.js';
  * can be seen (`salesreps idp users`) and tested without Kinde. The account id is the id reserved for the rep.
  */
 export function localIdentityProvider(db: Db): IdentityProvider {
+  // Database writes only: the effect's deadline is not needed.
   return {
     // The account is keyed by the id reserved for the rep, not by email: a rep removed and added again gets a new
     // id, and its old account (awaiting its own deletion effect) must not be mistaken for the new one.

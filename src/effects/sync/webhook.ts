@@ -3,7 +3,7 @@ import type { Effect } from '../outbox.js';
 
 /** The data-sync system, told of each change of a rep's access. */
 export interface SyncTarget {
-  send(effectId: string, change: SyncChange): Promise<void>;
+  send(effectId: string, change: SyncChange, deadline: AbortSignal): Promise<void>;
 }
 
 export type SyncChange = Extract<Effect, { kind: 'sync.grant' | 'sync.revoke' | 'sync.deleteAccount' }>;
@@ -25,7 +25,7 @@ export function webhookSyncTarget(settings: {
 }): SyncTarget {
   const signer = new Webhook(settings.secret);
   return {
-    async send(effectId, change) {
+    async send(effectId, change, deadline) {
       const now = new Date();
       const body = JSON.stringify({
         type: EVENT_TYPES[change.kind],
@@ -41,7 +41,7 @@ export function webhookSyncTarget(settings: {
           'webhook-signature': signer.sign(effectId, now, body),
         },
         body,
-        signal: AbortSignal.timeout(settings.callTimeoutMs),
+        signal: AbortSignal.any([AbortSignal.timeout(settings.callTimeoutMs), deadline]),
       });
       if (!response.ok) {
         throw new Error(

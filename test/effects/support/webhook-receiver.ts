@@ -10,14 +10,26 @@ export interface ReceivedWebhook {
 
 /**
  * A data-sync receiver that verifies each POST as the Standard Webhooks specification says (a bad signature is
- * 401), records every verified delivery, and answers 503 while `down`, or for a sales rep (or `type:salesRepId`) in `failFor`.
+ * 401), records every verified delivery, and answers 503 while `down`, or for a sales rep (or `type:salesRepId`) in
+ * `failFor` (the answer quotes the rep's email and a phone number, as real receivers' errors do). It holds the
+ * answer for an email in `delayFor` (grants carry it) that many ms, and counts the requests it holds at once (`maxInFlight`).
  */
 export async function startWebhookReceiver(secret: string) {
   const verifier = new Webhook(secret);
   const deliveries: ReceivedWebhook[] = [];
-  const state = { down: false, failFor: new Set<string>(), rejectedSignatures: 0 };
+  const state = {
+    down: false,
+    failFor: new Set<string>(),
+    delayFor: new Map<string, number>(),
+    rejectedSignatures: 0,
+    inFlight: 0,
+    maxInFlight: 0,
+  };
   const server = createServer((request, response) => {
-    void readBody(request).then((body) => {
+    state.inFlight++;
+    state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
+    response.on('close', () => state.inFlight--);
+    void readBody(request).then(async (body) => {
       let event: { type: string; data: Record<string, unknown> };
       try {
         event = verifier.verify(body, {
@@ -31,8 +43,10 @@ export async function startWebhookReceiver(secret: string) {
         return;
       }
       const rep = String(event.data.salesRepId);
+      const delayMs = state.delayFor.get(String(event.data.email));
+      if (delayMs) await new Promise((resolve) => setTimeout(resolve, delayMs));
       if (state.down || state.failFor.has(rep) || state.failFor.has(`${event.type}:${rep}`)) {
-        response.writeHead(503).end('down');
+        response.writeHead(503).end(`could not update ${String(event.data.email)}; call +1 (555) 010-2030`);
         return;
       }
       deliveries.push({ id: String(request.headers['webhook-id']), type: event.type, data: event.data });
