@@ -34,12 +34,18 @@ interface OrganizationRow {
   identity_organization_id: string;
 }
 
+/** Organizations found, remembered for 30 s as the service's lookup remembers them (same statements run). */
+const knownOrganizations = new Map<string, { organization: OrganizationRow; until: number }>();
+
 async function organizationOf(identityOrganizationId: string): Promise<OrganizationRow> {
+  const known = knownOrganizations.get(identityOrganizationId);
+  if (known && known.until > Date.now()) return known.organization;
   const { rows } = await pool.query<OrganizationRow>(
     'select "id", "name", "identity_organization_id", "created_at" from "organization" where "identity_organization_id" = $1',
     [identityOrganizationId],
   );
   if (!rows[0]) throw new Error(`unknown organization ${identityOrganizationId}`);
+  knownOrganizations.set(identityOrganizationId, { organization: rows[0], until: Date.now() + 30_000 });
   return rows[0];
 }
 

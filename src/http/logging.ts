@@ -62,12 +62,16 @@ export function loggerOptions(
   };
 }
 
+const LEVELS_LOGGING_REQUESTS = new Set(['trace', 'debug', 'info']);
+
 /**
  * One log line per request, written when the response is finished (Fastify's own two lines are turned off):
  * the request id comes with the request's child logger; the URL is scrubbed; headers and bodies are never logged.
  */
 export function logEachRequest(app: FastifyInstance): void {
   app.addHook('onResponse', async (request, reply) => {
+    // Production logs at warn: the line (and scrubbing its URL) is then skipped, not built and dropped.
+    if (!LEVELS_LOGGING_REQUESTS.has(request.log.level)) return;
     const auth = request.auth;
     request.log.info(
       {
