@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import pg from 'pg';
@@ -67,6 +66,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   }
   const release = options.dataDir ? lockEmbeddedDatabase(options.dataDir) : () => {};
   try {
+    // Loaded only here: a service on PostgreSQL never pays the embedded engine's memory.
+    const { PGlite } = await import('@electric-sql/pglite');
     const pglite = await PGlite.create(options.dataDir ? path.join(options.dataDir, 'pglite') : undefined);
     const db = new Kysely<Tables>({ dialect: new SerializedPGliteDialect({ pglite }) });
     return {
