@@ -1,4 +1,5 @@
 import type { Db } from '../db/database.js';
+import { isSalesRepUser } from '../salesreps/queries.js';
 import type { Mailer } from './email/mailer.js';
 import { invitationMessage } from './email/messages.js';
 import { PermanentEffectError } from './errors.js';
@@ -7,7 +8,6 @@ import type { Effect } from './outbox.js';
 import {
   assignmentState,
   type ClaimedEffect,
-  identityUserInUse,
   laterEffectDone,
   membershipWanted,
   salesRepExists,
@@ -50,7 +50,7 @@ export async function carryOut(
     // provision, and must not take the active rep out of the organization.
     case 'identity.provision': {
       const { payload } = effect;
-      if (!(await identityUserInUse(db, payload.identityProviderUserId))) return SUPERSEDED;
+      if (!(await isSalesRepUser(db, payload.identityProviderUserId))) return SUPERSEDED;
       const userId = await targets.identity.ensureUser(
         {
           id: payload.identityProviderUserId,
@@ -89,7 +89,7 @@ export async function carryOut(
     case 'identity.deleteUser': {
       const { payload } = effect;
       // With Kinde a rep added again after its deletion gets the same user back (found by email).
-      if (await identityUserInUse(db, payload.identityProviderUserId)) return SUPERSEDED;
+      if (await isSalesRepUser(db, payload.identityProviderUserId)) return SUPERSEDED;
       await targets.identity.deleteUserWithoutMemberships(payload.identityProviderUserId, deadline);
       return 'user deleted unless in another organization';
     }

@@ -168,16 +168,6 @@ export async function membershipWanted(
   return row !== undefined;
 }
 
-/** Whether any rep holds this identity provider user id (a rep re-added after deletion may hold it again). */
-export async function identityUserInUse(db: Executor, identityProviderUserId: string): Promise<boolean> {
-  const row = await db
-    .selectFrom('sales_rep')
-    .select('id')
-    .where('identity_provider_user_id', '=', identityProviderUserId)
-    .executeTakeFirst();
-  return row !== undefined;
-}
-
 /**
  * Whether an effect of the rep and channel recorded after this one is done already: this one then runs out of order
  * (a dead one retried by an admin).

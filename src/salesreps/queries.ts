@@ -15,7 +15,7 @@ export function findAssignmentOfUser(db: Executor, organizationId: string, ident
     .executeTakeFirst();
 }
 
-/** Whether any rep record belongs to the identity provider user, in any organization. */
+/** Whether any rep holds the identity provider user id, in any organization (a rep re-added may hold it again). */
 export async function isSalesRepUser(db: Executor, identityProviderUserId: string): Promise<boolean> {
   const rep = await db
     .selectFrom('sales_rep')
