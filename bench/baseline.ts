@@ -64,22 +64,20 @@ async function listSalesReps(request: http.IncomingMessage, response: http.Serve
   const organization = await organizationOf(claims(request).org_code);
   const pageNumber = Number(url.searchParams.get('pageNumber') ?? 1);
   const pageSize = Number(url.searchParams.get('pageSize') ?? 25);
-  const [page, count] = await Promise.all([
-    pool.query(
-      `select a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email,
-         a.phone_number, a.rep_number, a.active
-       from (select id, rep_number as "k0" from organization_sales_rep
-             where organization_id = $1 order by rep_number asc limit $2 offset $3) page
-       join organization_sales_rep a on a.id = page.id
-       order by "page"."k0" asc`,
-      [organization.id, pageSize, (pageNumber - 1) * pageSize],
-    ),
-    pool.query(
-      'select "assignment_count" from "organization_assignment_count" where "organization_id" = $1',
-      [organization.id],
-    ),
-  ]);
-  const total = count.rows[0]?.assignment_count ?? 0;
+  // The service's statement: the page and the organization's total in one round trip.
+  const page = await pool.query(
+    `select c.assignment_count as total, a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name,
+       a.email, a.phone_number, a.rep_number, a.active
+     from organization_assignment_count c
+     left join lateral (select id, rep_number as "k0" from organization_sales_rep
+           where organization_id = $1 order by rep_number asc limit $2 offset $3) page on true
+     left join organization_sales_rep a on a.id = page.id
+     where c.organization_id = $1
+     order by "page"."k0" asc`,
+    [organization.id, pageSize, (pageNumber - 1) * pageSize],
+  );
+  const total = page.rows[0]?.total ?? 0;
+  const rows = page.rows.filter((row) => row.id !== null);
   const lastPage = Math.max(1, Math.ceil(total / pageSize));
   const link = (n: number, rel: string) =>
     `<${url.pathname}?${new URLSearchParams({ pageNumber: String(n), pageSize: String(pageSize), sortOn: 'RepNumber', sortDirection: 'asc' })}>; rel="${rel}"`;
@@ -89,7 +87,7 @@ async function listSalesReps(request: http.IncomingMessage, response: http.Serve
   links.push(link(lastPage, 'last'));
   send(
     response,
-    page.rows.map((row) => ({
+    rows.map((row) => ({
       organizationId: row.organization_id,
       organizationSalesRepId: row.id,
       salesRepId: row.sales_rep_id,

@@ -61,6 +61,12 @@ export interface PageRequest {
   offset: number;
 }
 
+/** One page of assignments with the organization's total. */
+export interface AssignmentPage {
+  rows: AssignmentListRow[];
+  total: number;
+}
+
 /** The columns of a listed assignment, as the list reads them. */
 export type AssignmentListRow = Pick<
   OrganizationSalesRep,
@@ -124,10 +130,11 @@ function orderByKeys(sortOn: SortField, direction: SortDirection, table?: string
 }
 
 /**
- * One page: the ids come from an index-only scan of the sort's index (OFFSET skips index entries, never table
- * rows), then only those rows are read. With `from`, the scan starts at a page boundary instead of the first
- * row, and runs only while the organization's assignments are still at `from.version` in this statement's
- * snapshot; `listVersion` tells which version that snapshot saw.
+ * One page and the organization's total, in one statement (one snapshot, one round trip). The ids come from an
+ * index-only scan of the sort's index (OFFSET skips index entries, never table rows), then only those rows are
+ * read; the total is the count its triggers keep exact. With `from`, the scan starts at a page boundary instead of
+ * the first row, and runs only while the organization's assignments are still at `from.version` in this
+ * statement's snapshot; `listVersion` tells which version that snapshot saw.
  */
 async function selectPage(
   db: Executor,
@@ -135,38 +142,35 @@ async function selectPage(
   page: PageRequest,
   offset: number,
   from?: { key: unknown[]; version: string },
-): Promise<{ rows: AssignmentListRow[]; listVersion: string | undefined }> {
+): Promise<AssignmentPage & { listVersion: string | undefined }> {
   const keys = SORT_KEYS[page.sortOn];
   const seek = from
     ? sql`and (${sql.join(keys)}) ${sql.raw(page.sortDirection === 'asc' ? '>=' : '<=')} (${sql.join(from.key)})
           and c.version = ${from.version}`
     : sql``;
-  const ids = sql`
-    select id, ${sql.join(keyColumns(page.sortOn))}
-    from organization_sales_rep
-    where organization_id = ${organizationId} ${seek}
-    order by ${orderByKeys(page.sortOn, page.sortDirection)}
-    limit ${page.limit} offset ${offset}`;
-  const columns = sql`a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email,
-    a.phone_number, a.rep_number, a.active`;
-  if (!from) {
-    const { rows } = await sql<AssignmentListRow>`
-      select ${columns} from (${ids}) page join organization_sales_rep a on a.id = page.id
-      order by ${orderByKeys(page.sortOn, page.sortDirection, 'page')}`.execute(db);
-    return { rows, listVersion: undefined };
-  }
-  // The version row and the page in one statement, so both come from the same snapshot.
-  const { rows } = await sql<Partial<AssignmentListRow> & { list_version: string }>`
-    select c.version::text as list_version, ${columns}
+  const { rows } = await sql<Partial<AssignmentListRow> & { list_version: string; total: number }>`
+    select c.version::text as list_version, c.assignment_count as total,
+      a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number,
+      a.active
     from organization_assignment_count c
-    left join lateral (${ids}) page on true
+    left join lateral (
+      select id, ${sql.join(keyColumns(page.sortOn))}
+      from organization_sales_rep
+      where organization_id = ${organizationId} ${seek}
+      order by ${orderByKeys(page.sortOn, page.sortDirection)}
+      limit ${page.limit} offset ${offset}
+    ) page on true
     left join organization_sales_rep a on a.id = page.id
     where c.organization_id = ${organizationId}
     order by ${orderByKeys(page.sortOn, page.sortDirection, 'page')}`.execute(db);
-  const listVersion = rows[0]?.list_version;
+  // No count row: the organization never had a rep.
+  const first = rows[0];
   return {
-    rows: rows.filter((row): row is AssignmentListRow & { list_version: string } => row.id != null),
-    listVersion,
+    rows: rows
+      .filter((row) => row.id != null)
+      .map(({ list_version: _version, total: _total, ...row }) => row as AssignmentListRow),
+    total: first?.total ?? 0,
+    listVersion: first?.list_version,
   };
 }
 
@@ -252,15 +256,15 @@ export async function listAssignmentsPage(
   db: Executor,
   organizationId: string,
   page: PageRequest,
-): Promise<AssignmentListRow[]> {
-  if (page.offset < BOUNDARY_INTERVAL) return (await selectPage(db, organizationId, page, page.offset)).rows;
+): Promise<AssignmentPage> {
+  if (page.offset < BOUNDARY_INTERVAL) return selectPage(db, organizationId, page, page.offset);
   let knownVersion: string | undefined;
   for (let attempt = 0; attempt < BOUNDARY_ATTEMPTS; attempt++) {
     const boundaries = await pageBoundaries(db, organizationId, page.sortOn, knownVersion);
     if (page.offset >= boundaries.count) {
       // Past the end only if the organization has not grown since the boundaries were read.
       const current = await assignmentVersion(db, organizationId);
-      if (current === boundaries.version) return [];
+      if (current === boundaries.version) return { rows: [], total: boundaries.count };
       knownVersion = current;
       continue;
     }
@@ -278,11 +282,11 @@ export async function listAssignmentsPage(
     const key = boundaries.keys[index];
     if (!key) throw new Error(`No page boundary ${index} for offset ${page.offset} of ${boundaries.count}`);
     const result = await selectPage(db, organizationId, page, skip, { key, version: boundaries.version });
-    if (result.listVersion === boundaries.version) return result.rows;
+    if (result.listVersion === boundaries.version) return result;
     knownVersion = result.listVersion;
   }
   // Writes keep outrunning the boundaries: skip every row before the page, which is exact at any rate.
-  return (await selectPage(db, organizationId, page, page.offset)).rows;
+  return selectPage(db, organizationId, page, page.offset);
 }
 
 /** The organization's assignment version, which every insert, delete and sort-key change moves on. */
@@ -293,16 +297,6 @@ async function assignmentVersion(db: Executor, organizationId: string): Promise<
     .where('organization_id', '=', organizationId)
     .executeTakeFirst();
   return row?.version ?? '0';
-}
-
-/** The organization's number of assignments: one primary-key read of the count its triggers keep exact. */
-export async function countAssignments(db: Executor, organizationId: string): Promise<number> {
-  const row = await db
-    .selectFrom('organization_assignment_count')
-    .select('assignment_count')
-    .where('organization_id', '=', organizationId)
-    .executeTakeFirst();
-  return row?.assignment_count ?? 0;
 }
 
 /**

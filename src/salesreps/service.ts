@@ -7,7 +7,6 @@ import { readPageQuery, type SortDirection } from '../http/pagination.js';
 import { conflict, notFound } from '../http/problem.js';
 import { newId } from '../ids.js';
 import {
-  countAssignments,
   countAssignmentsOfSalesRep,
   deleteAssignment,
   deleteSalesRep,
@@ -71,15 +70,13 @@ export async function listSalesReps(
     sortOn: 'RepNumber',
     pageSize: 25,
   });
-  const [rows, total] = await Promise.all([
-    listAssignmentsPage(db, organization.id, {
-      sortOn,
-      sortDirection,
-      limit: pageSize,
-      offset: (pageNumber - 1) * pageSize,
-    }),
-    countAssignments(db, organization.id),
-  ]);
+  // The page and X-Total-Count come from one statement, so they always agree.
+  const { rows, total } = await listAssignmentsPage(db, organization.id, {
+    sortOn,
+    sortDirection,
+    limit: pageSize,
+    offset: (pageNumber - 1) * pageSize,
+  });
   return {
     items: rows.map((row) => ({
       organizationId: row.organization_id,
