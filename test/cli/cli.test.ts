@@ -1,16 +1,8 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { migrationProvider } from '../../src/db/migrations/index.js';
-import { databaseKinds } from '../support/databases.js';
-import {
-  buildCli,
-  decodeClaims,
-  emptyPostgresDatabase,
-  type RunningServer,
-  runCommand,
-  startServer,
-  tempDir,
-} from './support.js';
+import { databaseKinds, emptyPostgresDatabase } from '../support/databases.js';
+import { buildCli, decodeClaims, type RunningServer, runCommand, startServer, tempDir } from './support.js';
 
 const MIGRATIONS = Object.keys(await migrationProvider.getMigrations()).sort();
 
@@ -103,7 +95,7 @@ describe.each(databaseKinds)('the salesreps command on %s', (kind) => {
   beforeAll(async () => {
     env = { DATA_DIR: dataDir(), DEMO: 'false' };
     if (kind === 'postgres') {
-      const database = await emptyPostgresDatabase();
+      const database = await emptyPostgresDatabase('salesreps_cli');
       env.DATABASE_URL = database.url;
       drop = database.drop;
     }

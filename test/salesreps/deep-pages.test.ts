@@ -3,53 +3,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Organization } from '../../src/db/schema.js';
 import { databaseKinds } from '../support/databases.js';
 import { startTestService, type TestService } from '../support/service.js';
-import { addRep, newRep, REPS_URL } from './fixtures.js';
+import {
+  addRep,
+  ascending,
+  newRep,
+  REPS_URL,
+  SORT_FIELDS,
+  type SortableRep,
+  type SortField,
+} from './fixtures.js';
 
 // Deep pages start at cached page boundaries kept every 100 rows (salesreps/queries.ts); 1,600 rows put many
 // boundaries in every order, and 40% missing phone numbers put boundaries inside the NULL part of both phone orders.
 const ROWS = 1600;
 const PAGE_SIZE = 100;
-const SORT_FIELDS = ['RepNumber', 'FirstName', 'LastName', 'Email', 'PhoneNumber', 'Active'] as const;
-type SortField = (typeof SORT_FIELDS)[number];
 type Direction = 'asc' | 'desc';
 
-interface Listed {
-  organizationSalesRepId: string;
-  firstName: string;
-  lastName: string;
-  email: string;
-  phoneNumber: string | null;
-  repNumber: string;
-  active: boolean;
-}
-
-function byteCompare(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
-
-/** The contract's order, computed here: byte order, NULL phone numbers last, false before true, then the id. */
-function ascending(field: SortField, a: Listed, b: Listed): number {
-  const byField = (() => {
-    switch (field) {
-      case 'RepNumber':
-        return byteCompare(a.repNumber, b.repNumber);
-      case 'FirstName':
-        return byteCompare(a.firstName, b.firstName);
-      case 'LastName':
-        return byteCompare(a.lastName, b.lastName);
-      case 'Email':
-        return byteCompare(a.email, b.email);
-      case 'PhoneNumber':
-        if (a.phoneNumber === null || b.phoneNumber === null) {
-          return Number(a.phoneNumber === null) - Number(b.phoneNumber === null);
-        }
-        return byteCompare(a.phoneNumber, b.phoneNumber);
-      case 'Active':
-        return Number(a.active) - Number(b.active);
-    }
-  })();
-  return byField || byteCompare(a.organizationSalesRepId, b.organizationSalesRepId);
-}
+type Listed = SortableRep;
 
 describe.each(databaseKinds)(
   'deep pages and X-Total-Count of GET /api/organizations/salesreps on %s',

@@ -102,3 +102,46 @@ export function expectProblem(response: LightMyRequestResponse, status: number, 
     expect(body.errors?.map((error) => error.field)).toEqual(expect.arrayContaining(fields));
   }
 }
+
+export const SORT_FIELDS = ['RepNumber', 'FirstName', 'LastName', 'Email', 'PhoneNumber', 'Active'] as const;
+export type SortField = (typeof SORT_FIELDS)[number];
+
+/** The sort keys of a listed rep. */
+export interface SortableRep {
+  organizationSalesRepId: string;
+  firstName: string;
+  lastName: string;
+  email: string;
+  phoneNumber: string | null;
+  repNumber: string;
+  active: boolean;
+}
+
+/** Byte order (the "C" collation): uppercase before lowercase, non-ASCII after ASCII. */
+export function byteCompare(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/** The contract's ascending order, computed here: byte order, NULL phone numbers last, false before true, then the id. */
+export function ascending(field: SortField, a: SortableRep, b: SortableRep): number {
+  const byField = (() => {
+    switch (field) {
+      case 'RepNumber':
+        return byteCompare(a.repNumber, b.repNumber);
+      case 'FirstName':
+        return byteCompare(a.firstName, b.firstName);
+      case 'LastName':
+        return byteCompare(a.lastName, b.lastName);
+      case 'Email':
+        return byteCompare(a.email, b.email);
+      case 'PhoneNumber':
+        if (a.phoneNumber === null || b.phoneNumber === null) {
+          return Number(a.phoneNumber === null) - Number(b.phoneNumber === null);
+        }
+        return byteCompare(a.phoneNumber, b.phoneNumber);
+      case 'Active':
+        return Number(a.active) - Number(b.active);
+    }
+  })();
+  return byField || byteCompare(a.organizationSalesRepId, b.organizationSalesRepId);
+}

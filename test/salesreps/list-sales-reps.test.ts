@@ -3,7 +3,16 @@ import type { Organization } from '../../src/db/schema.js';
 import { newId } from '../../src/ids.js';
 import { databaseKinds } from '../support/databases.js';
 import { startTestService, type TestService } from '../support/service.js';
-import { type AddedRep, addRep, expectProblem, newRep, REPS_URL } from './fixtures.js';
+import {
+  type AddedRep,
+  addRep,
+  ascending,
+  expectProblem,
+  newRep,
+  REPS_URL,
+  SORT_FIELDS,
+  type SortField,
+} from './fixtures.js';
 
 interface ListedRep {
   organizationId: string;
@@ -29,36 +38,7 @@ const LISTED_FIELDS = [
   'active',
 ].sort();
 
-const SORT_FIELDS = ['RepNumber', 'FirstName', 'LastName', 'Email', 'PhoneNumber', 'Active'] as const;
-type SortField = (typeof SORT_FIELDS)[number];
-
 const REP_COUNT = 60;
-
-/** Byte order (the "C" collation): uppercase before lowercase, non-ASCII after ASCII. */
-function byteCompare(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
-
-/** Ascending order of a sort field as PostgreSQL gives it: nulls last, false before true. */
-function compareOn(field: SortField, a: ListedRep, b: ListedRep): number {
-  switch (field) {
-    case 'RepNumber':
-      return byteCompare(a.repNumber, b.repNumber);
-    case 'FirstName':
-      return byteCompare(a.firstName, b.firstName);
-    case 'LastName':
-      return byteCompare(a.lastName, b.lastName);
-    case 'Email':
-      return byteCompare(a.email, b.email);
-    case 'PhoneNumber':
-      if (a.phoneNumber === null || b.phoneNumber === null) {
-        return (a.phoneNumber === null ? 1 : 0) - (b.phoneNumber === null ? 1 : 0);
-      }
-      return byteCompare(a.phoneNumber, b.phoneNumber);
-    case 'Active':
-      return Number(a.active) - Number(b.active);
-  }
-}
 
 /** The rel → URL map of a Link header. */
 function parseLinks(header: string | string[] | number | undefined): Record<string, URL> {
@@ -129,12 +109,8 @@ describe.each(databaseKinds)('GET /api/organizations/salesreps on %s', (kind) =>
 
   /** The full expected order: the field, then the assignment id in the same direction. */
   function expectedOrder(field: SortField, direction: 'asc' | 'desc'): string[] {
-    const ascending = [...reps]
-      .sort(
-        (a, b) => compareOn(field, a, b) || byteCompare(a.organizationSalesRepId, b.organizationSalesRepId),
-      )
-      .map((rep) => rep.organizationSalesRepId);
-    return direction === 'asc' ? ascending : ascending.reverse();
+    const ids = [...reps].sort((a, b) => ascending(field, a, b)).map((rep) => rep.organizationSalesRepId);
+    return direction === 'asc' ? ids : ids.reverse();
   }
 
   it('defaults to page 1 of 25, sorted by RepNumber ascending, with the total and links in headers', async () => {
@@ -323,12 +299,10 @@ describe.each(databaseKinds)('GET /api/organizations/salesreps on %s', (kind) =>
     }, 120_000);
 
     function bulkOrder(field: SortField, direction: 'asc' | 'desc'): string[] {
-      const ascending = [...bulkReps]
-        .sort(
-          (a, b) => compareOn(field, a, b) || byteCompare(a.organizationSalesRepId, b.organizationSalesRepId),
-        )
+      const ids = [...bulkReps]
+        .sort((a, b) => ascending(field, a, b))
         .map((rep) => rep.organizationSalesRepId);
-      return direction === 'asc' ? ascending : ascending.reverse();
+      return direction === 'asc' ? ids : ids.reverse();
     }
 
     async function page(field: SortField, direction: string, pageSize: number, pageNumber: number) {
