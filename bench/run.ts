@@ -159,10 +159,10 @@ function track(child: ChildProcess, url: string, name: string): Process {
   };
 }
 
-/** The service as production runs it: `node dist/cli.js serve`, logs at warn. */
+/** The service as production runs it: the package's command (`salesreps serve`, with its Node flags), logs at warn. */
 async function startService(env: Record<string, string>): Promise<Process> {
   const port = await freePort();
-  const child = spawn(process.execPath, [path.join(checkout, 'dist', 'cli.js'), 'serve'], {
+  const child = spawn(path.join(checkout, 'bin', 'salesreps.js'), ['serve'], {
     env: {
       ...process.env,
       HOST: '127.0.0.1',
