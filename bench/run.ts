@@ -286,10 +286,17 @@ async function measure(
   };
 }
 
-/** The round with the median rate. */
-function median(rounds: Figures[]): Figures {
-  const sorted = [...rounds].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
-  return sorted[Math.floor(sorted.length / 2)] as Figures;
+interface Round {
+  service: Figures;
+  baseline: Figures;
+}
+
+const ratioOf = (round: Round) => round.service.requestsPerSecond / round.baseline.requestsPerSecond;
+
+/** The round whose service/baseline ratio is the median one. */
+function medianByRatio(rounds: Round[]): Round {
+  const sorted = [...rounds].sort((a, b) => ratioOf(a) - ratioOf(b));
+  return sorted[Math.floor(sorted.length / 2)] as Round;
 }
 
 const pick = <T>(values: readonly T[]): T => values[Math.floor(Math.random() * values.length)] as T;
@@ -312,7 +319,7 @@ interface ScenarioResult {
   service: Figures;
   baseline?: Figures;
   ratio?: number;
-  rounds?: { service: Figures; baseline: Figures }[];
+  rounds?: Round[];
 }
 
 /** Compares one answer of the service and of the baseline: the same status, body and paging headers. */
@@ -575,25 +582,26 @@ async function runScenarios(
       });
       continue;
     }
-    // The two in turn, ROUNDS times, each figure the median round: a burst of load from other processes on the
-    // shared cores then moves one round, not the whole comparison.
-    const rounds: { service: Figures; baseline: Figures }[] = [];
+    // The two in turn, ROUNDS times, each round a pair measured back to back; the figures are the round with the
+    // median ratio, so that a burst of load from other processes on the shared cores moves one pair, not the
+    // comparison, and the rates shown are the ones the ratio was taken from.
+    const rounds: Round[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const serviceRound = await measure(service, scenario.next, scenario.before, MEASURE_SECONDS / ROUNDS);
       const baselineRound = await measure(baseline, scenario.next, scenario.before, MEASURE_SECONDS / ROUNDS);
       rounds.push({ service: serviceRound, baseline: baselineRound });
     }
-    const serviceFigures = median(rounds.map((round) => round.service));
-    const baselineFigures = median(rounds.map((round) => round.baseline));
-    log(`  service  ${describe(serviceFigures)}`);
-    log(`  baseline ${describe(baselineFigures)}`);
+    const medianRound = medianByRatio(rounds);
+    log(`  service  ${describe(medianRound.service)}`);
+    log(`  baseline ${describe(medianRound.baseline)}`);
+    log(`  ratio per round: ${rounds.map((round) => ratioOf(round).toFixed(2)).join(', ')}`);
     const result: ScenarioResult = {
       id: scenario.id,
       name: scenario.name,
       target: scenario.target,
-      service: serviceFigures,
-      baseline: baselineFigures,
-      ratio: Math.round((serviceFigures.requestsPerSecond / baselineFigures.requestsPerSecond) * 100) / 100,
+      service: medianRound.service,
+      baseline: medianRound.baseline,
+      ratio: Math.round(ratioOf(medianRound) * 100) / 100,
       rounds,
     };
     results.push(result);
