@@ -13,15 +13,80 @@ export interface ClaimedEffect {
 }
 
 /**
- * Leases up to `limit` due effects to `leaseToken`. Only the earliest pending effect of each rep and channel (the
- * kind's prefix: identity, email, sync) is due, so a rep's effects of one channel run in the order they were
- * recorded, and a mail in backoff never holds back a revoke; the rep's few unfinished effects are found through
- * the effect_sales_rep index. SKIP LOCKED lets replicas claim side by side without waiting, and
- * the lease keeps an effect from a second worker while it is carried out outside any transaction.
+ * How many due effects one look at the queue reads, earliest due first. A claim reads windows until it has enough
+ * effects that are free to run or the due ones run out, so its cost is a window, not the size of the backlog; only
+ * effects held back behind an earlier one of their rep make it read further.
+ */
+const CLAIM_WINDOW = 50;
+
+/**
+ * Leases up to `limit` due effects to `leaseToken`, earliest due first (the effect_due index, in its order). Only
+ * the earliest pending effect of each rep and channel (the kind's prefix: identity, email, sync) is free to run,
+ * so a rep's effects of one channel run in the order they were recorded, and a mail in backoff never holds back a
+ * revoke; the rep's few unfinished effects are found through the effect_sales_rep index. SKIP LOCKED lets replicas
+ * claim side by side without waiting, and the lease keeps an effect from a second worker while it is carried out
+ * outside any transaction.
  */
 export async function claimDueEffects(
   db: Executor,
   options: { limit: number; leaseMs: number; leaseToken: string },
+): Promise<ClaimedEffect[]> {
+  const claimed: ClaimedEffect[] = [];
+  let after: DueEffect | undefined;
+  while (claimed.length < options.limit) {
+    const window = await selectDueWindow(db, after);
+    const free = window.filter((effect) => !effect.held_back).map((effect) => effect.id);
+    if (free.length > 0) {
+      claimed.push(...(await leaseEffects(db, free.slice(0, options.limit - claimed.length), options)));
+    }
+    if (window.length < CLAIM_WINDOW) break;
+    after = window[window.length - 1];
+  }
+  return claimed;
+}
+
+interface DueEffect {
+  id: string;
+  /** The timestamp as the database's text, so that the next window starts exactly after it. */
+  next_attempt_at: string;
+  held_back: boolean;
+}
+
+/** The next CLAIM_WINDOW due, unleased effects after `after` in due order, each saying whether it is held back. */
+async function selectDueWindow(db: Executor, after: DueEffect | undefined): Promise<DueEffect[]> {
+  const afterCondition = after
+    ? sql`and (e.next_attempt_at, e.id) > (${after.next_attempt_at}::timestamptz, ${after.id}::bigint)`
+    : sql``;
+  const result = await sql<DueEffect>`
+    with due as materialized (
+      select e.id, e.sales_rep_id, e.kind, e.next_attempt_at from effect e
+      where e.status = 'pending'
+        and e.next_attempt_at <= now()
+        and (e.lease_until is null or e.lease_until < now())
+        ${afterCondition}
+      order by e.next_attempt_at, e.id
+      limit ${CLAIM_WINDOW}
+    )
+    select due.id::text as id, due.next_attempt_at::text as next_attempt_at,
+      exists (
+        select 1 from effect earlier
+        where earlier.sales_rep_id = due.sales_rep_id and earlier.id < due.id and earlier.status = 'pending'
+          and split_part(earlier.kind, '.', 1) = split_part(due.kind, '.', 1)
+      ) as held_back
+    from due
+    order by due.next_attempt_at, due.id`.execute(db);
+  return result.rows;
+}
+
+/**
+ * Leases those of `ids` that are still pending and unleased, skipping any another worker is leasing right now. An
+ * effect seen free to run stays so: only an earlier effect of its rep could hold it back, and those all exist
+ * already (short of an admin retrying a dead one at that very moment).
+ */
+async function leaseEffects(
+  db: Executor,
+  ids: string[],
+  options: { leaseMs: number; leaseToken: string },
 ): Promise<ClaimedEffect[]> {
   const result = await sql<ClaimedEffect>`
     update effect
@@ -29,17 +94,10 @@ export async function claimDueEffects(
         lease_token = ${options.leaseToken},
         attempts = attempts + 1
     where id = any(array(
-      select e.id from effect e
-      where e.status = 'pending'
-        and e.next_attempt_at <= now()
-        and (e.lease_until is null or e.lease_until < now())
-        and not exists (
-          select 1 from effect earlier
-          where earlier.sales_rep_id = e.sales_rep_id and earlier.id < e.id and earlier.status = 'pending'
-            and split_part(earlier.kind, '.', 1) = split_part(e.kind, '.', 1)
-        )
-      order by e.id
-      limit ${options.limit}
+      select id from effect
+      where id = any(${ids}::bigint[])
+        and status = 'pending'
+        and (lease_until is null or lease_until < now())
       for update skip locked
     ))
     returning id::text as id, organization_id, sales_rep_id, kind, payload, attempts`.execute(db);

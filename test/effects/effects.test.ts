@@ -358,6 +358,46 @@ describe.each(databaseKinds)('effects carried out by the worker on %s', (kind) =
     expect(mailsTo(`rep${repCounter}@example.com`)).toHaveLength(1);
   });
 
+  it("effects held back behind their rep's earlier one, more than a claim reads at once, hold back no other rep", async () => {
+    await eventually(async () => expect(await openEffects()).toEqual([]));
+    await effects.close();
+    const held = await addRep();
+    const welcome = await effectOf(held.salesRepId, 'email.welcome');
+    await service.db
+      .updateTable('effect')
+      .set({ next_attempt_at: new Date(Date.now() + 3_600_000), attempts: 5 })
+      .where('id', '=', welcome.id)
+      .execute();
+    // 120 later mails of the same rep, due first of all and each held back behind the welcome mail in backoff:
+    // more than one look at the queue reads (50).
+    await sql`
+      insert into effect (organization_id, sales_rep_id, kind, payload, next_attempt_at)
+      select organization_id, sales_rep_id, kind, payload, now() - interval '1 minute'
+      from effect, generate_series(1, 120)
+      where id = ${welcome.id}`.execute(service.db);
+    const other = await addRep();
+    const otherEmail = `rep${repCounter}@example.com`;
+    startEffects();
+    await eventually(async () => {
+      expect(mailsTo(otherEmail)).toHaveLength(1);
+      expect((await effectOf(other.salesRepId, 'identity.provision')).status).toBe('done');
+    });
+    expect(mailsTo(`rep${repCounter - 1}@example.com`)).toHaveLength(0);
+    const heldMails = await service.db
+      .selectFrom('effect')
+      .select((eb) => eb.fn.countAll<string>().as('count'))
+      .where('sales_rep_id', '=', held.salesRepId)
+      .where('kind', '=', 'email.welcome')
+      .where('status', '=', 'pending')
+      .executeTakeFirstOrThrow();
+    expect(Number(heldMails.count)).toBe(121);
+    await service.db
+      .deleteFrom('effect')
+      .where('sales_rep_id', '=', held.salesRepId)
+      .where('status', '=', 'pending')
+      .execute();
+  });
+
   it('one slow call holds back no other rep: slots are claimed as they free up, never more than EFFECTS_CONCURRENCY at once', async () => {
     await eventually(async () => expect(await openEffects()).toEqual([]));
     receiver.state.delayFor.set('slow@example.com', 3000);
