@@ -21,6 +21,8 @@ export interface Config {
   databaseConnectTimeoutMs: number;
   /** The longest a statement may run on PostgreSQL (statement_timeout); the client gives up a second later. */
   databaseStatementTimeoutMs: number;
+  /** How often the service vacuums and analyses the embedded database's tables itself; 0: never. */
+  embeddedVacuumIntervalMs: number;
   http: HttpConfig;
   /** SIGTERM waits this long for in-flight work before closing connections anyway. */
   shutdownTimeoutMs: number;
@@ -154,6 +156,7 @@ export function loadConfig(env: Env = process.env): Config {
     effects: effectsConfig(env, dataDir),
     databaseConnectTimeoutMs: integer(env, 'DATABASE_CONNECT_TIMEOUT_MS', 2000, 100, 60_000),
     databaseStatementTimeoutMs: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 5000, 100, 600_000),
+    embeddedVacuumIntervalMs: integer(env, 'EMBEDDED_VACUUM_INTERVAL_MS', 600_000, 0, 86_400_000),
     http: httpConfig(env),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 25_000, 0, 600_000),
     metrics: metricsConfig(env),

@@ -3,6 +3,7 @@ import { type LocalIssuer, openLocalIssuer } from './auth/local-issuer.js';
 import { createTokenVerifier } from './auth/verify.js';
 import type { Config } from './config.js';
 import { type Database, migrateToLatest, openDatabase } from './db/database.js';
+import { startEmbeddedMaintenance } from './db/embedded-maintenance.js';
 import { createDemoOrganizationIfEmpty } from './demo.js';
 import { createEffects } from './effects/runtime.js';
 import { buildApp } from './http/app.js';
@@ -43,6 +44,14 @@ export async function createService(config: Config): Promise<Service> {
       metricsToken: config.metrics.token,
     });
     effects.start(app.log);
+    const maintenance =
+      database.kind === 'pglite' && config.embeddedVacuumIntervalMs > 0
+        ? startEmbeddedMaintenance(
+            database.db,
+            config.embeddedVacuumIntervalMs,
+            app.log.child({ component: 'maintenance' }),
+          )
+        : undefined;
     return {
       app,
       database,
@@ -50,7 +59,7 @@ export async function createService(config: Config): Promise<Service> {
       metrics,
       close: async () => {
         // The worker takes no new effect and lets those in flight finish; what it leaves pending stays pending.
-        await Promise.all([effects.close(), app.close()]);
+        await Promise.all([effects.close(), app.close(), maintenance?.stop()]);
         await database.close();
       },
     };
