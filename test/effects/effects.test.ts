@@ -316,18 +316,21 @@ describe.each(databaseKinds)('effects carried out by the worker on %s', (kind) =
       .where('kind', '=', kind)
       .executeTakeFirstOrThrow();
 
+  /** Puts an effect in a long retry backoff, as after failed attempts. */
+  const holdInBackoff = (id: string) =>
+    service.db
+      .updateTable('effect')
+      .set({ next_attempt_at: new Date(Date.now() + 3_600_000), attempts: 5 })
+      .where('id', '=', id)
+      .execute();
+
   it('a mail in backoff does not hold back the revoke of a later deactivation: order is per rep and channel', async () => {
     await effects.close();
     const rep = await addRep();
     const body = { organizationSalesRepId: rep.organizationSalesRepId };
     expect((await service.call('POST', `${REPS}/deactivate`, admin, body)).statusCode).toBe(200);
-    // The welcome mail waits in a long retry backoff, as after failed attempts.
     const welcome = await effectOf(rep.salesRepId, 'email.welcome');
-    await service.db
-      .updateTable('effect')
-      .set({ next_attempt_at: new Date(Date.now() + 3_600_000), attempts: 5 })
-      .where('id', '=', welcome.id)
-      .execute();
+    await holdInBackoff(welcome.id);
     startEffects();
     await eventually(async () => {
       expect((await effectOf(rep.salesRepId, 'identity.revokeMembership')).status).toBe('done');
@@ -363,11 +366,7 @@ describe.each(databaseKinds)('effects carried out by the worker on %s', (kind) =
     await effects.close();
     const held = await addRep();
     const welcome = await effectOf(held.salesRepId, 'email.welcome');
-    await service.db
-      .updateTable('effect')
-      .set({ next_attempt_at: new Date(Date.now() + 3_600_000), attempts: 5 })
-      .where('id', '=', welcome.id)
-      .execute();
+    await holdInBackoff(welcome.id);
     // 120 later mails of the same rep, due first of all and each held back behind the welcome mail in backoff:
     // more than one look at the queue reads (50).
     await sql`
