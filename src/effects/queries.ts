@@ -236,7 +236,8 @@ export async function laterEffectDone(db: Executor, effect: ClaimedEffect): Prom
     .select('id')
     .where('sales_rep_id', '=', effect.sales_rep_id)
     .where('id', '>', effect.id)
-    .where('status', '=', 'done')
+    // A literal, so that the planner sees the effect_sales_rep_done index's condition whatever plan it makes.
+    .where('status', '=', sql.lit('done'))
     .where(sql<string>`split_part(kind, '.', 1)`, '=', effectChannel(effect.kind))
     .limit(1)
     .executeTakeFirst();

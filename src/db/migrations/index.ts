@@ -3,6 +3,7 @@ import * as salesReps from './0001_sales_reps.js';
 import * as customers from './0002_customers.js';
 import * as effects from './0003_effects.js';
 import * as assignmentCounts from './0004_assignment_counts.js';
+import * as effectDoneByRep from './0005_effect_done_by_rep.js';
 
 /** Migrations in order of their names; compiled in, so the built service needs no migration folder. */
 const migrations: Record<string, Migration> = {
@@ -10,6 +11,7 @@ const migrations: Record<string, Migration> = {
   '0002_customers': customers,
   '0003_effects': effects,
   '0004_assignment_counts': assignmentCounts,
+  '0005_effect_done_by_rep': effectDoneByRep,
 };
 
 export const migrationProvider: MigrationProvider = {
