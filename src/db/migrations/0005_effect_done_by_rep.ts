@@ -4,7 +4,9 @@ import { type Kysely, sql } from 'kysely';
 // already (effects/queries.ts, laterEffectDone). effect_sales_rep holds only unfinished effects, so that question
 // read every done effect recorded after this one, of every tenant; this index answers it from the rep's own.
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await sql`create index effect_sales_rep_done on effect (sales_rep_id, id) where status = 'done'`.execute(db);
+  await sql`create index effect_sales_rep_done on effect (sales_rep_id, id) where status = 'done'`.execute(
+    db,
+  );
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
