@@ -14,18 +14,27 @@ export interface ClaimedEffect {
 
 /**
  * How many due effects one look at the queue reads, earliest due first. A claim reads windows until it has enough
- * effects that are free to run or the due ones run out, so its cost is a window, not the size of the backlog; only
- * effects held back behind an earlier one of their rep make it read further.
+ * effects that are free to run or the due ones run out, so in the common case it costs one window, not the size of
+ * every tenant's backlog; effects held back behind an earlier one of their rep make it read further.
  */
 const CLAIM_WINDOW = 50;
 
 /**
+ * Whether an earlier pending effect of the same rep and channel (the kind's prefix: identity, email, sync) holds the
+ * effect `alias` back; the rep's few unfinished effects are found through the effect_sales_rep index.
+ */
+const heldBack = (alias: string) => sql<boolean>`exists (
+  select 1 from effect earlier
+  where earlier.sales_rep_id = ${sql.ref(`${alias}.sales_rep_id`)} and earlier.id < ${sql.ref(`${alias}.id`)}
+    and earlier.status = 'pending'
+    and split_part(earlier.kind, '.', 1) = split_part(${sql.ref(`${alias}.kind`)}, '.', 1))`;
+
+/**
  * Leases up to `limit` due effects to `leaseToken`, earliest due first (the effect_due index, in its order). Only
- * the earliest pending effect of each rep and channel (the kind's prefix: identity, email, sync) is free to run,
- * so a rep's effects of one channel run in the order they were recorded, and a mail in backoff never holds back a
- * revoke; the rep's few unfinished effects are found through the effect_sales_rep index. SKIP LOCKED lets replicas
- * claim side by side without waiting, and the lease keeps an effect from a second worker while it is carried out
- * outside any transaction.
+ * the earliest pending effect of each rep and channel is free to run, so a rep's effects of one channel run in the
+ * order they were recorded, and a mail in backoff never holds back a revoke. SKIP LOCKED lets replicas claim side
+ * by side without waiting, and the lease keeps an effect from a second worker while it is carried out outside any
+ * transaction.
  */
 export async function claimDueEffects(
   db: Executor,
@@ -37,7 +46,7 @@ export async function claimDueEffects(
     const window = await selectDueWindow(db, after);
     const free = window.filter((effect) => !effect.held_back).map((effect) => effect.id);
     if (free.length > 0) {
-      claimed.push(...(await leaseEffects(db, free.slice(0, options.limit - claimed.length), options)));
+      claimed.push(...(await leaseEffects(db, free, options.limit - claimed.length, options)));
     }
     if (window.length < CLAIM_WINDOW) break;
     after = window[window.length - 1];
@@ -47,7 +56,7 @@ export async function claimDueEffects(
 
 interface DueEffect {
   id: string;
-  /** The timestamp as the database's text, so that the next window starts exactly after it. */
+  /** In UTC to the microsecond, as the next window's start is compared with it. */
   next_attempt_at: string;
   held_back: boolean;
 }
@@ -55,7 +64,8 @@ interface DueEffect {
 /** The next CLAIM_WINDOW due, unleased effects after `after` in due order, each saying whether it is held back. */
 async function selectDueWindow(db: Executor, after: DueEffect | undefined): Promise<DueEffect[]> {
   const afterCondition = after
-    ? sql`and (e.next_attempt_at, e.id) > (${after.next_attempt_at}::timestamptz, ${after.id}::bigint)`
+    ? sql`and (e.next_attempt_at, e.id) >
+        ((${after.next_attempt_at}::timestamp at time zone 'UTC'), ${after.id}::bigint)`
     : sql``;
   const result = await sql<DueEffect>`
     with due as materialized (
@@ -67,25 +77,23 @@ async function selectDueWindow(db: Executor, after: DueEffect | undefined): Prom
       order by e.next_attempt_at, e.id
       limit ${CLAIM_WINDOW}
     )
-    select due.id::text as id, due.next_attempt_at::text as next_attempt_at,
-      exists (
-        select 1 from effect earlier
-        where earlier.sales_rep_id = due.sales_rep_id and earlier.id < due.id and earlier.status = 'pending'
-          and split_part(earlier.kind, '.', 1) = split_part(due.kind, '.', 1)
-      ) as held_back
+    select due.id::text as id,
+      to_char(due.next_attempt_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') as next_attempt_at,
+      ${heldBack('due')} as held_back
     from due
     order by due.next_attempt_at, due.id`.execute(db);
   return result.rows;
 }
 
 /**
- * Leases those of `ids` that are still pending and unleased, skipping any another worker is leasing right now. An
- * effect seen free to run stays so: only an earlier effect of its rep could hold it back, and those all exist
- * already (short of an admin retrying a dead one at that very moment).
+ * Leases up to `limit` of `ids`, earliest due first, each checked again as it is locked (still pending, due,
+ * unleased, not held back: another worker may have failed it into a backoff, or an admin retried an earlier dead
+ * effect of its rep, since the window was read), skipping any that another worker is leasing right now.
  */
 async function leaseEffects(
   db: Executor,
   ids: string[],
+  limit: number,
   options: { leaseMs: number; leaseToken: string },
 ): Promise<ClaimedEffect[]> {
   const result = await sql<ClaimedEffect>`
@@ -94,10 +102,14 @@ async function leaseEffects(
         lease_token = ${options.leaseToken},
         attempts = attempts + 1
     where id = any(array(
-      select id from effect
-      where id = any(${ids}::bigint[])
-        and status = 'pending'
-        and (lease_until is null or lease_until < now())
+      select e.id from effect e
+      where e.id = any(${ids}::bigint[])
+        and e.status = 'pending'
+        and e.next_attempt_at <= now()
+        and (e.lease_until is null or e.lease_until < now())
+        and not ${heldBack('e')}
+      order by e.next_attempt_at, e.id
+      limit ${limit}
       for update skip locked
     ))
     returning id::text as id, organization_id, sales_rep_id, kind, payload, attempts`.execute(db);
@@ -236,7 +248,7 @@ export async function laterEffectDone(db: Executor, effect: ClaimedEffect): Prom
     .select('id')
     .where('sales_rep_id', '=', effect.sales_rep_id)
     .where('id', '>', effect.id)
-    // A literal, so that the planner sees the effect_sales_rep_done index's condition whatever plan it makes.
+    // A literal, so that even a generic plan (plan_cache_mode) can use the effect_sales_rep_done index.
     .where('status', '=', sql.lit('done'))
     .where(sql<string>`split_part(kind, '.', 1)`, '=', effectChannel(effect.kind))
     .limit(1)
