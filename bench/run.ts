@@ -159,10 +159,21 @@ function track(child: ChildProcess, url: string, name: string): Process {
   };
 }
 
-/** The service as production runs it: the package's command (`salesreps serve`, with its Node flags), logs at warn. */
+/**
+ * The command `npm start` runs (`node <flags> dist/cli.js serve`, from package.json, so that the two never differ),
+ * run by this Node, with the logs at warn.
+ */
+function startCommand(): string[] {
+  const packageJson = JSON.parse(fs.readFileSync(path.join(checkout, 'package.json'), 'utf8'));
+  const [program, ...args] = String(packageJson.scripts.start).split(/\s+/);
+  if (program !== 'node')
+    throw new Error(`npm start runs ${program}, not node: the benchmark cannot start it`);
+  return args;
+}
+
 async function startService(env: Record<string, string>): Promise<Process> {
   const port = await freePort();
-  const child = spawn(path.join(checkout, 'bin', 'salesreps.js'), ['serve'], {
+  const child = spawn(process.execPath, startCommand(), {
     env: {
       ...process.env,
       HOST: '127.0.0.1',
