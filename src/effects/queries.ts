@@ -13,25 +13,15 @@ export interface ClaimedEffect {
 }
 
 /**
- * How many due effects one look at the queue reads, earliest due first. A claim reads windows until it has enough
- * effects that are free to run or the due ones run out, so in the common case it costs one window, not the size of
- * every tenant's backlog; effects held back behind an earlier one of their rep make it read further.
+ * How many due effects one look at the queue reads, earliest due first. A claim reads windows and leases the free
+ * ones in each until it has enough or the due ones run out, so in the common case it costs one window, not the size
+ * of every tenant's backlog; effects held back behind an earlier one of their rep make it read further.
  */
 const CLAIM_WINDOW = 50;
 
 /**
- * Whether an earlier pending effect of the same rep and channel (the kind's prefix: identity, email, sync) holds the
- * effect `alias` back; the rep's few unfinished effects are found through the effect_sales_rep index.
- */
-const heldBack = (alias: string) => sql<boolean>`exists (
-  select 1 from effect earlier
-  where earlier.sales_rep_id = ${sql.ref(`${alias}.sales_rep_id`)} and earlier.id < ${sql.ref(`${alias}.id`)}
-    and earlier.status = 'pending'
-    and split_part(earlier.kind, '.', 1) = split_part(${sql.ref(`${alias}.kind`)}, '.', 1))`;
-
-/**
  * Leases up to `limit` due effects to `leaseToken`, earliest due first (the effect_due index, in its order). Only
- * the earliest pending effect of each rep and channel is free to run, so a rep's effects of one channel run in the
+ * the earliest pending effect of each rep and channel (the kind's prefix: identity, email, sync) is free to run, so a rep's effects of one channel run in the
  * order they were recorded, and a mail in backoff never holds back a revoke. SKIP LOCKED lets replicas claim side
  * by side without waiting, and the lease keeps an effect from a second worker while it is carried out outside any
  * transaction.
@@ -44,10 +34,9 @@ export async function claimDueEffects(
   let after: DueEffect | undefined;
   while (claimed.length < options.limit) {
     const window = await selectDueWindow(db, after);
-    const free = window.filter((effect) => !effect.held_back).map((effect) => effect.id);
-    if (free.length > 0) {
-      claimed.push(...(await leaseEffects(db, free, options.limit - claimed.length, options)));
-    }
+    if (window.length === 0) break;
+    const ids = window.map((effect) => effect.id);
+    claimed.push(...(await leaseEffects(db, ids, options.limit - claimed.length, options)));
     if (window.length < CLAIM_WINDOW) break;
     after = window[window.length - 1];
   }
@@ -58,37 +47,31 @@ interface DueEffect {
   id: string;
   /** In UTC to the microsecond, as the next window's start is compared with it. */
   next_attempt_at: string;
-  held_back: boolean;
 }
 
-/** The next CLAIM_WINDOW due, unleased effects after `after` in due order, each saying whether it is held back. */
+/** The next CLAIM_WINDOW due, unleased effects after `after`, in due order. */
 async function selectDueWindow(db: Executor, after: DueEffect | undefined): Promise<DueEffect[]> {
   const afterCondition = after
     ? sql`and (e.next_attempt_at, e.id) >
         ((${after.next_attempt_at}::timestamp at time zone 'UTC'), ${after.id}::bigint)`
     : sql``;
   const result = await sql<DueEffect>`
-    with due as materialized (
-      select e.id, e.sales_rep_id, e.kind, e.next_attempt_at from effect e
-      where e.status = 'pending'
-        and e.next_attempt_at <= now()
-        and (e.lease_until is null or e.lease_until < now())
-        ${afterCondition}
-      order by e.next_attempt_at, e.id
-      limit ${CLAIM_WINDOW}
-    )
-    select due.id::text as id,
-      to_char(due.next_attempt_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') as next_attempt_at,
-      ${heldBack('due')} as held_back
-    from due
-    order by due.next_attempt_at, due.id`.execute(db);
+    select e.id::text as id,
+      to_char(e.next_attempt_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') as next_attempt_at
+    from effect e
+    where e.status = 'pending'
+      and e.next_attempt_at <= now()
+      and (e.lease_until is null or e.lease_until < now())
+      ${afterCondition}
+    order by e.next_attempt_at, e.id
+    limit ${CLAIM_WINDOW}`.execute(db);
   return result.rows;
 }
 
 /**
- * Leases up to `limit` of `ids`, earliest due first, each checked again as it is locked (still pending, due,
- * unleased, not held back: another worker may have failed it into a backoff, or an admin retried an earlier dead
- * effect of its rep, since the window was read), skipping any that another worker is leasing right now.
+ * Leases up to `limit` of `ids` that are free to run, earliest due first: not held back, and still pending, due
+ * and unleased as each is locked (another worker may have failed one into a backoff since the window was read),
+ * skipping any that another worker is leasing right now.
  */
 async function leaseEffects(
   db: Executor,
@@ -107,7 +90,13 @@ async function leaseEffects(
         and e.status = 'pending'
         and e.next_attempt_at <= now()
         and (e.lease_until is null or e.lease_until < now())
-        and not ${heldBack('e')}
+        -- held back: an earlier pending effect of the rep and channel (the kind's prefix) is still to run; the
+        -- rep's few unfinished effects are found through the effect_sales_rep index
+        and not exists (
+          select 1 from effect earlier
+          where earlier.sales_rep_id = e.sales_rep_id and earlier.id < e.id and earlier.status = 'pending'
+            and split_part(earlier.kind, '.', 1) = split_part(e.kind, '.', 1)
+        )
       order by e.next_attempt_at, e.id
       limit ${limit}
       for update skip locked
