@@ -4,6 +4,7 @@ import { Migrator } from 'kysely/migration';
 import pg from 'pg';
 import { lockEmbeddedDatabase } from './embedded-lock.js';
 import { migrationProvider } from './migrations/index.js';
+import { kyselyPool } from './postgres-pool.js';
 import type { Tables } from './schema.js';
 import { SerializedPGliteDialect } from './serialized-pglite-dialect.js';
 
@@ -48,7 +49,6 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       max: options.poolSize ?? 10,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 2000,
       statement_timeout: statementTimeoutMs,
-      query_timeout: statementTimeoutMs + 1000,
       idle_in_transaction_session_timeout: statementTimeoutMs * 2,
       keepAlive: true,
     });
@@ -56,7 +56,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     // one; without these listeners its 'error' event would end the process.
     pool.on('error', () => {});
     pool.on('connect', (client) => client.on('error', () => {}));
-    const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+    // The client gives up a second after the server should have: a server that hangs fails requests, too.
+    const db = new Kysely<Tables>({
+      dialect: new PostgresDialect({ pool: kyselyPool(pool, statementTimeoutMs + 1000) }),
+    });
     return {
       db,
       kind: 'postgres',

@@ -1,3 +1,5 @@
+import { QUERY_READ_TIMEOUT } from '../db/postgres-pool.js';
+
 // PostgreSQL error classes that mean "the database cannot serve now, try again", not "this request is wrong":
 // 08 connection exception, 53 insufficient resources, 57P01–57P05 shutdown/restart/idle, 57014 a statement that ran
 // out of statement_timeout.
@@ -19,7 +21,7 @@ const UNAVAILABLE_NETWORK_CODES = new Set([
 const UNAVAILABLE_DRIVER_MESSAGES = [
   'timeout exceeded when trying to connect',
   'Connection terminated',
-  'Query read timeout',
+  QUERY_READ_TIMEOUT,
   'is not queryable',
 ];
 

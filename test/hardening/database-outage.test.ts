@@ -1,4 +1,5 @@
 import type { LightMyRequestResponse } from 'fastify';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateToLatest, openDatabase } from '../../src/db/database.js';
 import type { Organization } from '../../src/db/schema.js';
@@ -130,5 +131,34 @@ describe('PostgreSQL restarted or hung while requests flow', () => {
     await waitForRecovery();
     const after = await flow(500);
     expect(after.every(({ response }) => response.statusCode === 200)).toBe(true);
+  }, 60_000);
+
+  it('drops a connection whose statement went unanswered past the client time-out, rather than reusing it', async () => {
+    const database = await openDatabase({
+      databaseUrl: postgres.url,
+      poolSize: 1,
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      statementTimeoutMs: STATEMENT_TIMEOUT_MS,
+    });
+    const backendPid = async () =>
+      (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(database.db)).rows[0]?.pid;
+    try {
+      const before = await backendPid();
+      await postgres.signal('SIGSTOP');
+      try {
+        const started = Date.now();
+        await expect(backendPid()).rejects.toThrow('Query read timeout');
+        expect(Date.now() - started).toBeLessThan(FAIL_FAST_MS);
+        // Returned to the pool, the connection would hold the next statement behind the unanswered one.
+        expect(database.poolUse()).toMatchObject({ total: 0 });
+      } finally {
+        await postgres.signal('SIGCONT');
+      }
+      const after = await backendPid();
+      expect(after).toBeDefined();
+      expect(after).not.toBe(before);
+    } finally {
+      await database.close();
+    }
   }, 60_000);
 });
