@@ -85,20 +85,21 @@ export interface PageFacts {
  * a page exists. Links are relative to the request's own path and keep its sort and filters.
  */
 export function paginationHeaders(requestUrl: string, page: PageFacts): Record<string, string> {
-  const path = requestUrl.split('?')[0] ?? '';
+  const queryStart = requestUrl.indexOf('?');
+  const path = queryStart === -1 ? requestUrl : requestUrl.slice(0, queryStart);
   const lastPage = Math.max(1, Math.ceil(page.total / page.pageSize));
-  const link = (pageNumber: number, rel: string) => {
-    const query = new URLSearchParams({
-      pageNumber: String(pageNumber),
-      pageSize: String(page.pageSize),
-      sortOn: page.sortOn,
-      sortDirection: page.sortDirection,
-    });
-    for (const [name, value] of Object.entries(page.filters ?? {})) {
-      if (value !== undefined) query.set(name, value);
-    }
-    return `<${path}?${query}>; rel="${rel}"`;
-  };
+  // Every link differs only in its page number: the rest of its query is encoded once.
+  const rest = new URLSearchParams({
+    pageSize: String(page.pageSize),
+    sortOn: page.sortOn,
+    sortDirection: page.sortDirection,
+  });
+  for (const [name, value] of Object.entries(page.filters ?? {})) {
+    if (value !== undefined) rest.set(name, value);
+  }
+  const tail = rest.toString();
+  const link = (pageNumber: number, rel: string) =>
+    `<${path}?pageNumber=${pageNumber}&${tail}>; rel="${rel}"`;
   const links = [link(1, 'first')];
   if (page.pageNumber > 1) links.push(link(Math.min(page.pageNumber - 1, lastPage), 'prev'));
   if (page.pageNumber < lastPage) links.push(link(page.pageNumber + 1, 'next'));

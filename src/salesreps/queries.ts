@@ -1,4 +1,4 @@
-import { type RawBuilder, sql } from 'kysely';
+import { CompiledQuery, type RawBuilder, sql } from 'kysely';
 import type { Executor, Trx } from '../db/database.js';
 import type { OrganizationSalesRep, SalesRep } from '../db/schema.js';
 import type { SortDirection } from '../http/pagination.js';
@@ -129,6 +129,66 @@ function orderByKeys(sortOn: SortField, direction: SortDirection, table?: string
   );
 }
 
+/** A page statement's values, filled into the placeholders it was compiled with. */
+interface PageValues {
+  organizationId: string;
+  limit: number;
+  offset: number;
+  /** The boundary key and version a seek starts from. */
+  from: { key: unknown[]; version: string } | undefined;
+}
+
+/** Stands for one of a page statement's values while it is compiled; `read` takes the value of a run. */
+class PagePlaceholder {
+  constructor(readonly read: (values: PageValues) => unknown) {}
+}
+
+const placeholder = {
+  organizationId: new PagePlaceholder((values) => values.organizationId),
+  limit: new PagePlaceholder((values) => values.limit),
+  offset: new PagePlaceholder((values) => values.offset),
+  version: new PagePlaceholder((values) => values.from?.version),
+  key: (index: number) => new PagePlaceholder((values) => values.from?.key[index]),
+};
+
+type PageRow = Partial<AssignmentListRow> & { list_version: string; total: number };
+
+/**
+ * The page statement of each sort, direction and start (the first row, or a boundary key): built and compiled
+ * once, as building and compiling it on each request cost more CPU than reading its rows. Every dialect here
+ * compiles PostgreSQL, so one compilation serves them all.
+ */
+const pageStatements = new Map<string, CompiledQuery<PageRow>>();
+
+function pageStatement(db: Executor, page: PageRequest, seek: boolean): CompiledQuery<PageRow> {
+  const shape = `${page.sortOn} ${page.sortDirection} ${seek}`;
+  let statement = pageStatements.get(shape);
+  if (!statement) {
+    const keys = SORT_KEYS[page.sortOn];
+    const seekCondition = seek
+      ? sql`and (${sql.join(keys)}) ${sql.raw(page.sortDirection === 'asc' ? '>=' : '<=')} (${sql.join(keys.map((_, index) => placeholder.key(index)))})
+          and c.version = ${placeholder.version}`
+      : sql``;
+    statement = sql<PageRow>`
+      select c.version::text as list_version, c.assignment_count as total,
+        a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number,
+        a.active
+      from organization_assignment_count c
+      left join lateral (
+        select id, ${sql.join(keyColumns(page.sortOn))}
+        from organization_sales_rep
+        where organization_id = ${placeholder.organizationId} ${seekCondition}
+        order by ${orderByKeys(page.sortOn, page.sortDirection)}
+        limit ${placeholder.limit} offset ${placeholder.offset}
+      ) page on true
+      left join organization_sales_rep a on a.id = page.id
+      where c.organization_id = ${placeholder.organizationId}
+      order by ${orderByKeys(page.sortOn, page.sortDirection, 'page')}`.compile(db);
+    pageStatements.set(shape, statement);
+  }
+  return statement;
+}
+
 /**
  * One page and the organization's total, in one statement (one snapshot, one round trip). The ids come from an
  * index-only scan of the sort's index (OFFSET skips index entries, never table rows), then only those rows are
@@ -143,32 +203,17 @@ async function selectPage(
   offset: number,
   from?: { key: unknown[]; version: string },
 ): Promise<AssignmentPage & { listVersion: string | undefined }> {
-  const keys = SORT_KEYS[page.sortOn];
-  const seek = from
-    ? sql`and (${sql.join(keys)}) ${sql.raw(page.sortDirection === 'asc' ? '>=' : '<=')} (${sql.join(from.key)})
-          and c.version = ${from.version}`
-    : sql``;
-  const { rows } = await sql<Partial<AssignmentListRow> & { list_version: string; total: number }>`
-    select c.version::text as list_version, c.assignment_count as total,
-      a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number,
-      a.active
-    from organization_assignment_count c
-    left join lateral (
-      select id, ${sql.join(keyColumns(page.sortOn))}
-      from organization_sales_rep
-      where organization_id = ${organizationId} ${seek}
-      order by ${orderByKeys(page.sortOn, page.sortDirection)}
-      limit ${page.limit} offset ${offset}
-    ) page on true
-    left join organization_sales_rep a on a.id = page.id
-    where c.organization_id = ${organizationId}
-    order by ${orderByKeys(page.sortOn, page.sortDirection, 'page')}`.execute(db);
+  const statement = pageStatement(db, page, from !== undefined);
+  const values: PageValues = { organizationId, limit: page.limit, offset, from };
+  const parameters = statement.parameters.map((parameter) =>
+    parameter instanceof PagePlaceholder ? parameter.read(values) : parameter,
+  );
+  const { rows } = await db.executeQuery<PageRow>(CompiledQuery.raw(statement.sql, parameters));
   // No count row: the organization never had a rep.
   const first = rows[0];
   return {
-    rows: rows
-      .filter((row) => row.id != null)
-      .map(({ list_version: _version, total: _total, ...row }) => row as AssignmentListRow),
+    // The left join's NULL row stands for an empty page; every other row is a whole assignment.
+    rows: rows.filter((row) => row.id != null) as AssignmentListRow[],
     total: first?.total ?? 0,
     listVersion: first?.list_version,
   };
