@@ -67,11 +67,12 @@ const LEVELS_LOGGING_REQUESTS = new Set(['trace', 'debug', 'info']);
 /**
  * One log line per request, written when the response is finished (Fastify's own two lines are turned off):
  * the request id comes with the request's child logger; the URL is scrubbed; headers and bodies are never logged.
+ * A service logging at warn or above (production) writes no such lines, and gets no hook that would skip them on
+ * every request.
  */
 export function logEachRequest(app: FastifyInstance): void {
-  app.addHook('onResponse', async (request, reply) => {
-    // Production logs at warn: the line (and scrubbing its URL) is then skipped, not built and dropped.
-    if (!LEVELS_LOGGING_REQUESTS.has(request.log.level)) return;
+  if (!LEVELS_LOGGING_REQUESTS.has(app.log.level)) return;
+  app.addHook('onResponse', (request, reply, done) => {
     const auth = request.auth;
     request.log.info(
       {
@@ -85,5 +86,6 @@ export function logEachRequest(app: FastifyInstance): void {
       },
       'request',
     );
+    done();
   });
 }

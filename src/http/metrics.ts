@@ -77,7 +77,7 @@ export async function countPendingEffectsByKind(db: Executor) {
 
 /** Times every response by its route template (unmatched URLs share one label, so labels stay few). */
 export function measureRequests(app: FastifyInstance, metrics: ServiceMetrics): void {
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     metrics.requestDuration.observe(
       {
         method: request.method,
@@ -86,6 +86,7 @@ export function measureRequests(app: FastifyInstance, metrics: ServiceMetrics): 
       },
       reply.elapsedTime / 1000,
     );
+    done();
   });
 }
 
