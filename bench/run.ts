@@ -160,7 +160,7 @@ function track(child: ChildProcess, url: string, name: string): Process {
 }
 
 /**
- * The command `npm start` runs (`node <flags> dist/cli.js serve`, from package.json, so that the two never differ),
+ * The command `npm start` runs (`node dist/cli.js serve`, from package.json, so that the two never differ),
  * run by this Node, with the logs at warn.
  */
 function startCommand(): string[] {

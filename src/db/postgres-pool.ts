@@ -13,8 +13,9 @@ export const QUERY_READ_TIMEOUT = 'Query read timeout';
  * list endpoint; 277 kB promoted per scavenge against 1 kB for the same statement through the callback API), and
  * young-generation collection cost several times what it does without them (docs/performance.md).
  *
- * A statement unanswered `queryTimeoutMs` after it was issued fails with pg's own message, and its connection is
- * destroyed when released rather than returned to the pool with the statement still running on it.
+ * A statement unanswered `queryTimeoutMs` after it was issued fails with pg's own message; so does, at once, any
+ * later statement on its connection (a transaction's ROLLBACK), which is destroyed when released rather than
+ * returned to the pool with the statement still running on it.
  */
 export function kyselyPool(pool: pg.Pool, queryTimeoutMs: number): PostgresPool {
   const clients = new WeakMap<pg.PoolClient, TimedClient>();
@@ -50,6 +51,8 @@ class TimedClient implements PostgresPoolClient {
     parameters?: ReadonlyArray<unknown>,
   ): Promise<PostgresQueryResult<R>> | PostgresCursor<R> {
     if (typeof sql !== 'string') throw new Error('Cursors are not used by this service');
+    // Behind an unanswered statement a new one would wait as long again: a transaction's ROLLBACK, say.
+    if (this.#timedOut) return Promise.reject(new Error(QUERY_READ_TIMEOUT));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#timedOut = true;

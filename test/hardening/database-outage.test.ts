@@ -161,4 +161,32 @@ describe('PostgreSQL restarted or hung while requests flow', () => {
       await database.close();
     }
   }, 60_000);
+
+  it('fails a transaction whose statement went unanswered within the client time-out, its ROLLBACK included', async () => {
+    const database = await openDatabase({
+      databaseUrl: postgres.url,
+      poolSize: 1,
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      statementTimeoutMs: STATEMENT_TIMEOUT_MS,
+    });
+    let frozenAt = 0;
+    try {
+      const transaction = database.db.transaction().execute(async (trx) => {
+        await sql`select 1`.execute(trx);
+        await postgres.signal('SIGSTOP');
+        frozenAt = Date.now();
+        await sql`select 2`.execute(trx);
+      });
+      try {
+        await expect(transaction).rejects.toThrow('Query read timeout');
+        // Not a second wait for the ROLLBACK queued behind the unanswered statement.
+        expect(Date.now() - frozenAt).toBeLessThan(FAIL_FAST_MS);
+        expect(database.poolUse()).toMatchObject({ total: 0 });
+      } finally {
+        await postgres.signal('SIGCONT');
+      }
+    } finally {
+      await database.close();
+    }
+  }, 60_000);
 });
