@@ -26,12 +26,7 @@ describe('PostgreSQL restarted or hung while requests flow', () => {
 
   beforeAll(async () => {
     postgres = await PrivatePostgres.create();
-    const database = await openDatabase({
-      databaseUrl: postgres.url,
-      poolSize: 5,
-      connectTimeoutMs: CONNECT_TIMEOUT_MS,
-      statementTimeoutMs: STATEMENT_TIMEOUT_MS,
-    });
+    const database = await openPrivateDatabase(5);
     await migrateToLatest(database.db);
     service = await startHardenedService({ ...database, url: postgres.url }, { RATE_LIMIT_MAX: '1000000' });
     organization = await service.createOrganization();
@@ -41,6 +36,15 @@ describe('PostgreSQL restarted or hung while requests flow', () => {
     await service?.close();
     await postgres?.destroy();
   });
+
+  /** The service's database handle on the test's own server, with this file's short time-outs. */
+  const openPrivateDatabase = (poolSize: number) =>
+    openDatabase({
+      databaseUrl: postgres.url,
+      poolSize,
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      statementTimeoutMs: STATEMENT_TIMEOUT_MS,
+    });
 
   const timed = async (url: string): Promise<Timed> => {
     const started = Date.now();
@@ -134,12 +138,7 @@ describe('PostgreSQL restarted or hung while requests flow', () => {
   }, 60_000);
 
   it('drops a connection whose statement went unanswered past the client time-out, rather than reusing it', async () => {
-    const database = await openDatabase({
-      databaseUrl: postgres.url,
-      poolSize: 1,
-      connectTimeoutMs: CONNECT_TIMEOUT_MS,
-      statementTimeoutMs: STATEMENT_TIMEOUT_MS,
-    });
+    const database = await openPrivateDatabase(1);
     const backendPid = async () =>
       (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(database.db)).rows[0]?.pid;
     try {
@@ -163,12 +162,7 @@ describe('PostgreSQL restarted or hung while requests flow', () => {
   }, 60_000);
 
   it('fails a transaction whose statement went unanswered within the client time-out, its ROLLBACK included', async () => {
-    const database = await openDatabase({
-      databaseUrl: postgres.url,
-      poolSize: 1,
-      connectTimeoutMs: CONNECT_TIMEOUT_MS,
-      statementTimeoutMs: STATEMENT_TIMEOUT_MS,
-    });
+    const database = await openPrivateDatabase(1);
     let frozenAt = 0;
     try {
       const transaction = database.db.transaction().execute(async (trx) => {
