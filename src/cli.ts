@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { openLocalIssuer } from './auth/local-issuer.js';
+import { ROLE_ADMIN, ROLE_SALES_REP } from './auth/policies.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { migrateToLatest, openDatabase } from './db/database.js';
 import { EmbeddedDatabaseBusyError } from './db/embedded-lock.js';
@@ -97,7 +98,7 @@ async function orgCommand(config: Config, args: string[]): Promise<void> {
   process.stdout.write(`${JSON.stringify(toOrganizationView(organization), null, 2)}\n`);
 }
 
-const TOKEN_ROLES = ['Admin', 'SalesRep'];
+const TOKEN_ROLES = [ROLE_ADMIN, ROLE_SALES_REP];
 
 async function tokenCommand(config: Config, args: string[]): Promise<void> {
   const { values } = parseArgs({

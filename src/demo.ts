@@ -1,4 +1,5 @@
 import type { LocalIssuer } from './auth/local-issuer.js';
+import { ROLE_ADMIN } from './auth/policies.js';
 import type { Db } from './db/database.js';
 import { createOrganization } from './organizations/service.js';
 
@@ -19,7 +20,7 @@ export async function createDemoOrganizationIfEmpty(
   if (existing) return;
   await createOrganization(db, DEMO_ORGANIZATION);
   const token = await issuer.sign(
-    { userId: DEMO_ADMIN_USER, organization: DEMO_ORGANIZATION.identityOrganizationId, roles: ['Admin'] },
+    { userId: DEMO_ADMIN_USER, organization: DEMO_ORGANIZATION.identityOrganizationId, roles: [ROLE_ADMIN] },
     DEMO_TOKEN_TTL_SECONDS,
   );
   process.stdout.write(

@@ -5,7 +5,7 @@ import type { Config } from './config.js';
 import { type Database, migrateToLatest, openDatabase } from './db/database.js';
 import { startEmbeddedMaintenance } from './db/embedded-maintenance.js';
 import { createDemoOrganizationIfEmpty } from './demo.js';
-import { createEffects } from './effects/runtime.js';
+import { createEffects, type Effects } from './effects/runtime.js';
 import { buildApp } from './http/app.js';
 import { loggerOptions } from './http/logging.js';
 import { createMetrics, type ServiceMetrics, startMetricsServer } from './http/metrics.js';
@@ -15,19 +15,40 @@ export interface Service {
   database: Database;
   localIssuer: LocalIssuer | undefined;
   metrics: ServiceMetrics;
+  /** The identity provider, mailer, sync target and effect worker (started unless `runEffects` is false). */
+  effects: Effects;
+  /** Stops the worker and the app, then closes the database unless the caller brought it. */
   close(): Promise<void>;
 }
 
-/** The composition root: configuration → database → migrations → HTTP app. */
-export async function createService(config: Config): Promise<Service> {
+/** What a caller may choose instead of the configuration: tests bring their own database and log. */
+export interface ServiceOverrides {
+  /** A database the caller opened (and closes), used instead of the configuration's. */
+  database?: Database;
+  /** Where the log's JSON lines go instead of stdout, or `false` for no log at all. */
+  log?: { write(line: string): void } | false;
+  /** Whether the effect worker starts (default true); without it the recorded effects stay pending. */
+  runEffects?: boolean;
+  /** Called with the app as soon as it exists, before any route is registered (tests watch its routes). */
+  onApp?: (app: FastifyInstance) => void;
+}
+
+/**
+ * The composition root: configuration → database → migrations → identity provider and effects → HTTP app. The one
+ * way the service is built, in production and in tests (which override only what `ServiceOverrides` names).
+ */
+export async function createService(config: Config, overrides: ServiceOverrides = {}): Promise<Service> {
   const localIssuer = config.auth.jwksUrl ? undefined : await openLocalIssuer(config.auth);
-  const database = await openDatabase({
-    databaseUrl: config.databaseUrl,
-    dataDir: config.dataDir,
-    poolSize: config.databasePoolSize,
-    connectTimeoutMs: config.databaseConnectTimeoutMs,
-    statementTimeoutMs: config.databaseStatementTimeoutMs,
-  });
+  const database =
+    overrides.database ??
+    (await openDatabase({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      poolSize: config.databasePoolSize,
+      connectTimeoutMs: config.databaseConnectTimeoutMs,
+      statementTimeoutMs: config.databaseStatementTimeoutMs,
+    }));
+  const closeDatabase = overrides.database ? async () => {} : () => database.close();
   const metrics = createMetrics({ db: database.db, poolUse: database.poolUse });
   try {
     await migrateToLatest(database.db);
@@ -38,12 +59,13 @@ export async function createService(config: Config): Promise<Service> {
       identity: effects.directory,
       localJwks: localIssuer?.jwks,
       bodyLimitBytes: config.bodyLimitBytes,
-      logger: loggerOptions(config.logLevel),
+      logger: overrides.log === false ? false : loggerOptions(config.logLevel, overrides.log),
       http: config.http,
       metrics,
       metricsToken: config.metrics.token,
+      onApp: overrides.onApp,
     });
-    effects.start(app.log);
+    if (overrides.runEffects !== false) effects.start(app.log);
     const maintenance =
       database.kind === 'pglite' && config.embeddedVacuumIntervalMs > 0
         ? startEmbeddedMaintenance(
@@ -57,14 +79,15 @@ export async function createService(config: Config): Promise<Service> {
       database,
       localIssuer,
       metrics,
+      effects,
       close: async () => {
         // The worker takes no new effect and lets those in flight finish; what it leaves pending stays pending.
         await Promise.all([effects.close(), app.close(), maintenance?.stop()]);
-        await database.close();
+        await closeDatabase();
       },
     };
   } catch (error) {
-    await database.close();
+    await closeDatabase();
     throw error;
   }
 }

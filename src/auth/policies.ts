@@ -1,9 +1,20 @@
+import type { FastifyRequest } from 'fastify';
 import type { Executor } from '../db/database.js';
 import type { Organization } from '../db/schema.js';
-import { forbidden } from '../http/problem.js';
+import { forbidden } from '../kernel/problem.js';
 import { findOrganizationByIdentityId } from '../organizations/queries.js';
-import { findAssignmentOfUser, isSalesRepUser } from '../salesreps/queries.js';
+import { findAssignmentOfUser, isSalesRepUser } from '../rep-state/queries.js';
 import type { Principal } from './verify.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call the route. A route without one is refused to everybody. */
+    policy?: Policy;
+  }
+  interface FastifyRequest {
+    auth: RequestAuth | undefined;
+  }
+}
 
 /**
  * Who may call a route: anyone, an Admin of the token's organization, an active SalesRep of it, or either (an Admin
@@ -12,6 +23,7 @@ import type { Principal } from './verify.js';
  */
 export type Policy = 'public' | 'Admin' | 'SalesRep' | 'SalesRepSelf' | 'AdminOrSalesRep';
 
+/** The role keys the policies read from a token's roles claim. */
 export const ROLE_ADMIN = 'Admin';
 export const ROLE_SALES_REP = 'SalesRep';
 
@@ -56,4 +68,10 @@ export async function authorize(
     organization,
     salesRep: { organizationSalesRepId: assignment.id, repNumber: assignment.rep_number },
   };
+}
+
+/** The caller of a route whose policy is not public (the auth hook has set it before the handler runs). */
+export function requireAuth(request: FastifyRequest): RequestAuth {
+  if (!request.auth) throw new Error(`Route ${request.routeOptions.url} ran without authorization`);
+  return request.auth;
 }

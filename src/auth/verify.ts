@@ -8,7 +8,8 @@ import {
   jwtVerify,
 } from 'jose';
 import type { AuthConfig } from '../config.js';
-import { unauthorized } from '../http/problem.js';
+import { unauthorized } from '../kernel/problem.js';
+import { remember } from '../kernel/remember.js';
 
 /** The caller, as its verified token says. */
 export interface Principal {
@@ -60,18 +61,12 @@ export function createTokenVerifier(
   if (config.jwksUrl) keys = createRemoteJWKSet(new URL(config.jwksUrl));
   else if (localJwks) keys = createLocalJWKSet(localJwks);
   else throw new Error('No JWKS URL configured and no local issuer');
-  const verified = new Map<string, { principal: Principal; until: number }>();
+  const verified = remember<Principal>(VERIFIED_TOKENS);
 
   return async (token) => {
     const now = Date.now();
-    const known = verified.get(token);
-    if (known) {
-      verified.delete(token);
-      if (known.until > now) {
-        verified.set(token, known);
-        return known.principal;
-      }
-    }
+    const known = verified.recall(token, now);
+    if (known) return known;
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, keys, {
@@ -88,10 +83,7 @@ export function createTokenVerifier(
     const principal = Object.freeze(toPrincipal(payload, config.claims));
     // exp is required and checked above; a token inside the clock tolerance past it is not remembered.
     const until = Math.min(Number(payload.exp) * 1000, now + VERIFIED_TOKEN_MAX_AGE_MS);
-    if (until > now) {
-      verified.set(token, { principal, until });
-      if (verified.size > VERIFIED_TOKENS) verified.delete(verified.keys().next().value as string);
-    }
+    if (until > now) verified.keep(token, principal, until);
     return principal;
   };
 }

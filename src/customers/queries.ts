@@ -1,7 +1,7 @@
 import { type ExpressionBuilder, sql } from 'kysely';
 import type { Executor, Trx } from '../db/database.js';
 import type { Customer, NewCustomer, Tables } from '../db/schema.js';
-import type { SortDirection } from '../http/pagination.js';
+import type { SortDirection } from '../kernel/paging.js';
 import type { CustomerSortField } from './schemas.js';
 
 /** Which customers of an organization a list reads: all of them, or one rep number's; optionally a search. */
@@ -130,7 +130,7 @@ export async function deleteCustomer(db: Executor, organizationId: string, custo
 }
 
 /** Moves every customer of the organization from one rep number to another; returns how many moved. */
-export async function reassignCustomers(
+export async function moveCustomersOfRepNumber(
   trx: Trx,
   organizationId: string,
   fromRepNumber: string,

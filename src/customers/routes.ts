@@ -1,10 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifySchemaCompiler } from 'fastify';
+import { requireAuth } from '../auth/policies.js';
 import type { Db } from '../db/database.js';
-import { paginationHeaders, requireDecimalPageParameters } from '../http/pagination.js';
-import { errorResponses, requireAuth } from '../http/route-helpers.js';
-import { validators } from '../http/validation.js';
+import { paginationHeaders, requireDecimalPageParameters } from '../kernel/paging.js';
+import { errorResponses } from '../kernel/route-schema.js';
+import { validators } from '../kernel/validation.js';
 import {
   Customer,
   CustomerImport,

@@ -1,5 +1,5 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
-import { pageQueryFields } from '../http/pagination.js';
+import { pageQueryFields } from '../kernel/paging.js';
 
 /** Field limits of customers (docs/customers.md restates them). */
 export const CUSTOMER_LIMITS = {

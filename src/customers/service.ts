@@ -1,14 +1,15 @@
 import type { RequestAuth } from '../auth/policies.js';
-import type { Db } from '../db/database.js';
+import type { Db, Trx } from '../db/database.js';
 import type { Customer as CustomerRow, NewCustomer, Organization } from '../db/schema.js';
-import { readPageQuery, type SortDirection } from '../http/pagination.js';
-import { badRequest, type FieldError, notFound } from '../http/problem.js';
-import { newId } from '../ids.js';
+import { newId } from '../kernel/ids.js';
+import { readPageQuery, type SortDirection } from '../kernel/paging.js';
+import { badRequest, type FieldError, notFound } from '../kernel/problem.js';
 import {
   type CustomerFilter,
   countCustomers,
   deleteCustomer,
   findCustomer,
+  moveCustomersOfRepNumber,
   selectCustomersPage,
   upsertCustomers,
 } from './queries.js';
@@ -182,4 +183,17 @@ export async function removeCustomer(
   customerNumber: string,
 ): Promise<void> {
   if ((await deleteCustomer(db, organization.id, customerNumber)) === 0) throw customerNotFound();
+}
+
+/**
+ * Moves the organization's customers from one rep number to another, in the caller's transaction: a rep whose number
+ * changes with `reassignCustomers` keeps serving its customers. Answers how many moved.
+ */
+export function reassignCustomers(
+  trx: Trx,
+  organizationId: string,
+  fromRepNumber: string,
+  toRepNumber: string,
+): Promise<number> {
+  return moveCustomersOfRepNumber(trx, organizationId, fromRepNumber, toRepNumber);
 }

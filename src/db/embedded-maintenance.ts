@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { sql } from 'kysely';
-import { scrub } from '../http/logging.js';
+import { scrub } from '../kernel/scrub.js';
 import type { Db } from './database.js';
 
 export interface EmbeddedMaintenance {

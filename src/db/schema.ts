@@ -142,7 +142,6 @@ export interface Tables {
 
 export type Organization = Selectable<OrganizationTable>;
 export type SalesRep = Selectable<SalesRepTable>;
-export type NewSalesRep = Insertable<SalesRepTable>;
 export type OrganizationSalesRep = Selectable<OrganizationSalesRepTable>;
 export type Customer = Selectable<CustomerTable>;
 export type NewCustomer = Insertable<CustomerTable>;

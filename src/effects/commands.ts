@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Db } from '../db/database.js';
+import { listLocalAccounts } from '../identity/local.js';
 import { findOrganizationByIdentityId } from '../organizations/queries.js';
-import { listLocalAccounts } from './identity/local.js';
 import { listOpenEffects, retryDeadEffect, type VisibleEffectStatus } from './queries.js';
 
 export const EFFECTS_USAGE =

@@ -26,7 +26,8 @@ export type Effect =
       payload: { identityProviderUserId: string; identityOrganizationId: string };
     }
   | { kind: 'identity.deleteUser'; payload: { identityProviderUserId: string } }
-  | { kind: 'email.welcome' | 'email.reinvitation'; payload: InvitationEmail }
+  | { kind: 'email.welcome'; payload: InvitationEmail }
+  | { kind: 'email.reinvitation'; payload: InvitationEmail }
   | {
       kind: 'sync.grant';
       payload: { salesRepId: string; organizationId: string; repNumber: string; email: string };
@@ -42,6 +43,10 @@ export interface InvitationEmail {
   identityOrganizationId: string;
   repNumber: string;
 }
+
+export type EffectKind = Effect['kind'];
+/** The payload an effect of kind K carries. */
+export type PayloadOf<K extends EffectKind> = Extract<Effect, { kind: K }>['payload'];
 
 /** Records effects in the caller's transaction, in order: workers carry a rep's effects out in that order. */
 export async function recordEffects(

@@ -191,42 +191,6 @@ export async function retryDeadEffect(
   return (await lookup.executeTakeFirst()) ? 'not-dead' : 'not-found';
 }
 
-/** Whether the rep's assignment in the organization is active, inactive, or gone — what an effect checks before it acts. */
-export async function assignmentState(
-  db: Executor,
-  organizationId: string,
-  salesRepId: string,
-): Promise<'active' | 'inactive' | 'absent'> {
-  const row = await db
-    .selectFrom('organization_sales_rep')
-    .select('active')
-    .where('organization_id', '=', organizationId)
-    .where('sales_rep_id', '=', salesRepId)
-    .executeTakeFirst();
-  if (!row) return 'absent';
-  return row.active ? 'active' : 'inactive';
-}
-
-/**
- * Whether the identity provider user should be a member of the organization: an active assignment of any rep that
- * holds the user says so (with Kinde, a rep removed and added again is a new rep with the same user).
- */
-export async function membershipWanted(
-  db: Executor,
-  organizationId: string,
-  identityProviderUserId: string,
-): Promise<boolean> {
-  const row = await db
-    .selectFrom('organization_sales_rep as a')
-    .innerJoin('sales_rep as r', 'r.id', 'a.sales_rep_id')
-    .select('a.sales_rep_id')
-    .where('a.organization_id', '=', organizationId)
-    .where('r.identity_provider_user_id', '=', identityProviderUserId)
-    .where('a.active', '=', true)
-    .executeTakeFirst();
-  return row !== undefined;
-}
-
 /**
  * Whether an effect of the rep and channel recorded after this one is done already: this one then runs out of order
  * (a dead one retried by an admin).
@@ -250,7 +214,12 @@ function effectChannel(kind: string): string {
   return kind.split('.')[0] ?? kind;
 }
 
-export async function salesRepExists(db: Executor, salesRepId: string): Promise<boolean> {
-  const row = await db.selectFrom('sales_rep').select('id').where('id', '=', salesRepId).executeTakeFirst();
-  return row !== undefined;
+/** Pending effects by kind; served by the partial index on pending effects. */
+export async function countPendingEffectsByKind(db: Executor) {
+  return db
+    .selectFrom('effect')
+    .select(['kind', (eb) => eb.fn.countAll<string>().as('count')])
+    .where('status', '=', 'pending')
+    .groupBy('kind')
+    .execute();
 }

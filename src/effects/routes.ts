@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { requireAuth } from '../auth/policies.js';
 import type { Db } from '../db/database.js';
-import { requireDecimalPageParameters } from '../http/pagination.js';
-import { errorResponses, requireAuth } from '../http/route-helpers.js';
+import { requireDecimalPageParameters } from '../kernel/paging.js';
+import { errorResponses } from '../kernel/route-schema.js';
 import { EffectList, ListEffectsQuery, RetryEffectBody, RetryEffectResponse } from './schemas.js';
 import { listEffects, retryEffect } from './service.js';
 

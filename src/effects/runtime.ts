@@ -1,10 +1,10 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
-import type { IdentityDirectory } from '../salesreps/service.js';
+import { identityFromConfig } from '../identity/from-config.js';
+import type { IdentityDirectory } from '../identity/port.js';
 import { mailerFromConfig } from './email/mailer.js';
 import type { EffectTargets } from './handlers.js';
-import { identityFromConfig } from './identity/directory.js';
 import { webhookSyncTarget } from './sync/webhook.js';
 import { createEffectWorker, type EffectFailureCounter, type EffectWorker } from './worker.js';
 

@@ -1,5 +1,5 @@
 import type { Executor } from '../db/database.js';
-import { conflict, notFound } from '../http/problem.js';
+import { conflict, notFound } from '../kernel/problem.js';
 import { listOpenEffects, retryDeadEffect } from './queries.js';
 import type { EffectView, ListEffectsQuery } from './schemas.js';
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/database.js';
-import { scrub } from '../http/logging.js';
-import { PermanentEffectError, RetryLaterError } from './errors.js';
+import { PermanentEffectError, RetryLaterError } from '../kernel/remote-errors.js';
+import { scrub } from '../kernel/scrub.js';
 import { carryOut, type EffectTargets } from './handlers.js';
 import { type ClaimedEffect, claimDueEffects, markEffectDone, markEffectFailed } from './queries.js';
 

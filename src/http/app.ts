@@ -9,30 +9,20 @@ import Fastify, {
   type FastifyServerOptions,
   LogController,
 } from 'fastify';
-import { authorize, type Policy, type RequestAuth } from '../auth/policies.js';
+import { authorize } from '../auth/policies.js';
 import type { TokenVerifier } from '../auth/verify.js';
 import { type HttpConfig, loadConfig } from '../config.js';
 import { customerRoutes } from '../customers/routes.js';
 import type { Db } from '../db/database.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { effectRoutes } from '../effects/routes.js';
+import { type IdentityDirectory, IdentityProviderUnavailableError } from '../identity/port.js';
+import { Problem, ProblemError, problemBody, unauthorized } from '../kernel/problem.js';
+import { toFieldErrors, validators } from '../kernel/validation.js';
 import { salesRepRoutes } from '../salesreps/routes.js';
-import type { IdentityDirectory } from '../salesreps/service.js';
-import { isDatabaseUnavailable } from './database-unavailable.js';
 import { logEachRequest } from './logging.js';
 import { createMetrics, measureRequests, metricsRoute, type ServiceMetrics } from './metrics.js';
-import { Problem, ProblemError, problemBody, unauthorized } from './problem.js';
 import { registerRateLimit, registerSecurityHeaders, requestIdFor, serverLimits } from './security.js';
-import { toFieldErrors, validators } from './validation.js';
-
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** Who may call the route. A route without one is refused to everybody. */
-    policy?: Policy;
-  }
-  interface FastifyRequest {
-    auth: RequestAuth | undefined;
-  }
-}
 
 export interface AppDependencies {
   db: Db;
@@ -48,6 +38,8 @@ export interface AppDependencies {
   metrics?: ServiceMetrics;
   /** Serves GET /metrics on this app's port to callers presenting it as a bearer token. */
   metricsToken?: string | undefined;
+  /** Called with the app as soon as it exists, before any hook or route is added (tests watch its routes). */
+  onApp?: ((app: FastifyInstance) => void) | undefined;
 }
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -65,6 +57,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     routerOptions: { maxParamLength: 200 },
     ...serverLimits(http),
   }).withTypeProvider<TypeBoxTypeProvider>();
+  deps.onApp?.(app);
 
   app.setValidatorCompiler(({ schema, httpPart }) =>
     (httpPart === 'body' ? validators.body : validators.other).compile(schema),
@@ -115,6 +108,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const problem = toProblem(error, request.id);
+    // The cause of an outage is logged (scrubbed), never shown to the caller.
     if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
     if (error instanceof ProblemError) reply.headers(error.headers);
     if (problem.status === 503) reply.header('retry-after', '5');
@@ -216,6 +210,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
 function toProblem(error: FastifyError, requestId: string): Problem {
   if (error instanceof ProblemError) return error.toProblem(requestId);
+  if (error instanceof IdentityProviderUnavailableError) {
+    return problemBody(
+      503,
+      'identity-provider-unavailable',
+      'The identity provider did not answer; nothing was changed. Try again shortly.',
+      requestId,
+    );
+  }
   if (isDatabaseUnavailable(error)) {
     return problemBody(
       503,

@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Executor, PoolUse } from '../db/database.js';
-import { unauthorized } from './problem.js';
+import { countPendingEffectsByKind } from '../effects/queries.js';
+import { unauthorized } from '../kernel/problem.js';
 
 /**
  * The service's Prometheus metrics, one registry per service (never prom-client's global one, so several apps in
@@ -63,16 +64,6 @@ export function createMetrics(sources: MetricsSources): ServiceMetrics {
     registers: [registry],
   });
   return { registry, requestDuration, effectFailures };
-}
-
-/** Pending effects by kind; served by the partial index on pending effects. */
-export async function countPendingEffectsByKind(db: Executor) {
-  return db
-    .selectFrom('effect')
-    .select(['kind', (eb) => eb.fn.countAll<string>().as('count')])
-    .where('status', '=', 'pending')
-    .groupBy('kind')
-    .execute();
 }
 
 /** Times every response by its route template (unmatched URLs share one label, so labels stay few). */

@@ -13,7 +13,7 @@ import type {
 import helmet from 'helmet';
 import type { Redis } from 'ioredis';
 import type { HttpConfig } from '../config.js';
-import { ProblemError, problemBody } from './problem.js';
+import { type ProblemCode, ProblemError, problemBody } from '../kernel/problem.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -55,7 +55,7 @@ export function serverLimits(config: HttpConfig): FastifyServerOptions & { http:
 
 /** URLs the router refuses before any hook runs (a bad % escape, an over-long path parameter), as problem+json. */
 function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  const [status, code, detail] =
+  const [status, code, detail]: [number, ProblemCode, string] =
     error.code === 'FST_ERR_MAX_PARAM_LENGTH'
       ? [414, 'uri-too-long', 'A path parameter is longer than 200 characters.']
       : error.code === 'FST_ERR_BAD_URL'
@@ -77,7 +77,7 @@ function answerClientError(error: Error & { code?: string }, socket: Socket): vo
     socket.destroy();
     return;
   }
-  const [status, code, detail] =
+  const [status, code, detail]: [number, ProblemCode, string] =
     error.code === 'HPE_HEADER_OVERFLOW'
       ? [431, 'headers-too-large', 'The request line and headers are too large.']
       : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'

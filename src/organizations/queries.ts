@@ -1,15 +1,13 @@
 import type { Executor } from '../db/database.js';
 import type { Organization } from '../db/schema.js';
+import { rememberPerOwner } from '../kernel/remember.js';
 
 /** How long an organization found is remembered; the API never renames or deletes one. */
 const KNOWN_ORGANIZATION_TTL_MS = 30_000;
 /** How many organizations each database handle remembers; past it the least recently used one is forgotten. */
 const KNOWN_ORGANIZATIONS = 1_000;
 
-const knownOrganizations = new WeakMap<
-  Executor,
-  Map<string, { organization: Readonly<Organization>; until: number }>
->();
+const knownOrganizations = rememberPerOwner<Readonly<Organization>>(KNOWN_ORGANIZATIONS);
 
 /**
  * The organization of an identity organization id. Every authenticated request asks (the tenant of its token),
@@ -20,27 +18,12 @@ export async function findOrganizationByIdentityId(
   db: Executor,
   identityOrganizationId: string,
 ): Promise<Organization | undefined> {
-  let known = knownOrganizations.get(db);
-  if (!known) {
-    known = new Map();
-    knownOrganizations.set(db, known);
-  }
-  const now = Date.now();
-  const remembered = known.get(identityOrganizationId);
-  if (remembered) {
-    known.delete(identityOrganizationId);
-    if (remembered.until > now) {
-      known.set(identityOrganizationId, remembered);
-      return remembered.organization;
-    }
-  }
+  const known = knownOrganizations(db);
+  const remembered = known.recall(identityOrganizationId);
+  if (remembered) return remembered;
   const organization = await selectOrganizationByIdentityId(db, identityOrganizationId);
   if (organization) {
-    known.set(identityOrganizationId, {
-      organization: Object.freeze(organization),
-      until: now + KNOWN_ORGANIZATION_TTL_MS,
-    });
-    if (known.size > KNOWN_ORGANIZATIONS) known.delete(known.keys().next().value as string);
+    known.keep(identityOrganizationId, Object.freeze(organization), Date.now() + KNOWN_ORGANIZATION_TTL_MS);
   }
   return organization;
 }

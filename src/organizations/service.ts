@@ -1,6 +1,6 @@
 import type { Db } from '../db/database.js';
 import type { Organization } from '../db/schema.js';
-import { newId } from '../ids.js';
+import { newId } from '../kernel/ids.js';
 import { findOrganizationByIdentityId, insertOrganization } from './queries.js';
 
 export interface OrganizationView {

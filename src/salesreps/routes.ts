@@ -1,9 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { requireAuth } from '../auth/policies.js';
 import type { Db } from '../db/database.js';
-import { paginationHeaders, requireDecimalPageParameters } from '../http/pagination.js';
-import { badRequest } from '../http/problem.js';
-import { errorResponses, requireAuth, sendEmpty } from '../http/route-helpers.js';
+import type { IdentityDirectory } from '../identity/port.js';
+import { paginationHeaders, requireDecimalPageParameters } from '../kernel/paging.js';
+import { badRequest } from '../kernel/problem.js';
+import { errorResponses, sendEmpty } from '../kernel/route-schema.js';
 import {
   AddSalesRepBody,
   AddSalesRepResponse,
@@ -21,7 +23,6 @@ import {
 import {
   addSalesRep,
   changeRepNumber,
-  type IdentityDirectory,
   listMyOrganizations,
   listSalesReps,
   removeSalesRep,

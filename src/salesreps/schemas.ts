@@ -1,7 +1,8 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { pageQueryFields } from '../http/pagination.js';
+import { ROLE_SALES_REP } from '../auth/policies.js';
+import { pageQueryFields } from '../kernel/paging.js';
 
-/** Field limits of the API (CONTRACT.md "Limits of fields"; the README restates them). */
+/** Field limits of the API (`docs/api.md`, "Field limits"; the README restates them). */
 export const LIMITS = { name: 100, email: 254, phone: 32, repNumber: 32, id: 64, pageSize: 100 } as const;
 
 // A name: at least one visible character, no control characters (C0, DEL, C1); stored trimmed.
@@ -24,7 +25,7 @@ const RepNumber = Type.String({
   examples: ['REP-001'],
 });
 const Id = Type.String({ minLength: 1, maxLength: LIMITS.id });
-export const KNOWN_ROLES = ['SalesRep'] as const;
+export const KNOWN_ROLES = [ROLE_SALES_REP] as const;
 
 export const SORT_FIELDS = ['RepNumber', 'FirstName', 'LastName', 'Email', 'PhoneNumber', 'Active'] as const;
 export type SortField = (typeof SORT_FIELDS)[number];

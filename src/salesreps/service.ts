@@ -1,11 +1,13 @@
-import type { RequestAuth } from '../auth/policies.js';
-import { reassignCustomers } from '../customers/queries.js';
+import { type RequestAuth, ROLE_SALES_REP } from '../auth/policies.js';
+import { reassignCustomers } from '../customers/service.js';
 import type { Db } from '../db/database.js';
 import type { Organization } from '../db/schema.js';
 import { type Effect, recordEffects } from '../effects/outbox.js';
-import { readPageQuery, type SortDirection } from '../http/pagination.js';
-import { conflict, notFound } from '../http/problem.js';
-import { newId } from '../ids.js';
+import type { IdentityDirectory } from '../identity/port.js';
+import { newId } from '../kernel/ids.js';
+import { readPageQuery, type SortDirection } from '../kernel/paging.js';
+import { conflict, notFound } from '../kernel/problem.js';
+import { listAssignmentsPage } from './paging.js';
 import {
   countAssignmentsOfSalesRep,
   deleteAssignment,
@@ -13,7 +15,6 @@ import {
   findAssignmentForUpdate,
   insertAssignment,
   insertOrFindSalesRep,
-  listAssignmentsPage,
   listOrganizationsOfUser,
   lockSalesRepOfAssignment,
   updateActive,
@@ -30,14 +31,6 @@ import {
   SORT_FIELDS,
   type SortField,
 } from './schemas.js';
-
-/** The identity provider as the use-cases see it: its name, and the user id a new rep will have there. */
-export interface IdentityDirectory {
-  /** Shown as `identityProvider` in responses, e.g. "Local" or "Kinde". */
-  name: string;
-  /** The provider's user id for a new rep; must be final once returned (the PUT response shows it). */
-  userIdFor(rep: { email: string; firstName: string; lastName: string }): Promise<string>;
-}
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -132,7 +125,7 @@ export async function addSalesRep(
     lastName: body.lastName.trim(),
     phoneNumber: body.phoneNumber?.trim() ?? null,
     repNumber: body.repNumber,
-    roles: body.roles ?? ['SalesRep'],
+    roles: body.roles ?? [ROLE_SALES_REP],
   };
   const identityProviderUserId = await identity.userIdFor(input);
   try {

@@ -2,10 +2,10 @@ import type { CryptoKey, JWK, JWTPayload } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Organization } from '../../src/db/schema.js';
 import { databaseKinds } from '../support/databases.js';
+import { REPS_URL } from '../support/fixtures.js';
 import { startTestService, type TestService } from '../support/service.js';
 import { expectUnauthorized, newKeyPair, signToken, startJwksServer } from './support.js';
 
-const LIST_URL = '/api/organizations/salesreps';
 const ISSUER = 'https://idp.example.test';
 const AUDIENCE = 'https://api.example.test';
 
@@ -52,7 +52,7 @@ describe.each(databaseKinds)('AUTH_JWKS_URL mode with custom claim names on %s',
     );
   };
   const list = async (token: string) =>
-    service.app.inject({ method: 'GET', url: LIST_URL, headers: { authorization: `Bearer ${token}` } });
+    service.app.inject({ method: 'GET', url: REPS_URL, headers: { authorization: `Bearer ${token}` } });
 
   it('accepts tokens signed by a key of the JWKS, reading the configured claim names', async () => {
     const token = await providerToken({

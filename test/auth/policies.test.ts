@@ -1,11 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Organization } from '../../src/db/schema.js';
 import { databaseKinds } from '../support/databases.js';
+import { MY_ORGANIZATIONS_URL, REPS_URL } from '../support/fixtures.js';
 import type { RecordedRoute } from '../support/route-contract.js';
 import { startTestService, type TestService } from '../support/service.js';
-
-const REPS_URL = '/api/organizations/salesreps';
-const MY_ORGANIZATIONS_URL = '/api/salesreps/organizations';
 
 /** A route's URL with its path parameters filled in. */
 const concrete = (route: RecordedRoute) => route.url.replace(/:(\w+)/g, 'C-1');

@@ -3,10 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Organization } from '../../src/db/schema.js';
 import { createOrganization } from '../../src/organizations/service.js';
 import { databaseKinds } from '../support/databases.js';
+import { REPS_URL } from '../support/fixtures.js';
 import { startTestService, type TestService } from '../support/service.js';
 import { expectUnauthorized, localIssuerKey, newKeyPair, signToken, standardClaims } from './support.js';
-
-const LIST_URL = '/api/organizations/salesreps';
 
 /**
  * The service remembers verified tokens (until their expiry) and organizations found (for a short while), so that
@@ -27,7 +26,7 @@ describe.each(databaseKinds)('remembered tokens and organizations on %s', (kind)
   });
   afterAll(() => service.close());
 
-  const list = (token: string) => service.call('GET', LIST_URL, token);
+  const list = (token: string) => service.call('GET', REPS_URL, token);
   const adminClaims = (expiresAt: number, userId = 'remembered-admin') =>
     standardClaims(
       service.config,
@@ -83,7 +82,7 @@ describe.each(databaseKinds)('remembered tokens and organizations on %s', (kind)
       service.token(organization, 'here-admin', ['Admin']),
       service.token(other, 'there-admin', ['Admin']),
     ]);
-    const added = await service.call('PUT', LIST_URL, adminThere, {
+    const added = await service.call('PUT', REPS_URL, adminThere, {
       firstName: 'Only',
       lastName: 'There',
       email: `only.there.${Date.now()}@example.com`,

@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import type { Organization } from '../../src/db/schema.js';
 import { databaseKinds } from '../support/databases.js';
+import { MY_ORGANIZATIONS_URL, REPS_URL } from '../support/fixtures.js';
 import { startTestService, type TestService } from '../support/service.js';
 import {
   expectUnauthorized,
@@ -14,9 +15,6 @@ import {
   tamper,
   unsignedToken,
 } from './support.js';
-
-const LIST_URL = '/api/organizations/salesreps';
-const MY_ORGANIZATIONS_URL = '/api/salesreps/organizations';
 
 describe('clock tolerance setting', () => {
   it('defaults to 30 seconds and refuses more than 30 (CONTRACT: at most 30 s)', () => {
@@ -55,7 +53,7 @@ describe.each(databaseKinds)('bearer tokens on %s', (kind) => {
   const list = (authorization?: string) =>
     service.app.inject({
       method: 'GET',
-      url: LIST_URL,
+      url: REPS_URL,
       headers: authorization === undefined ? {} : { authorization },
     });
   const now = () => Math.floor(Date.now() / 1000);
@@ -178,7 +176,7 @@ describe.each(databaseKinds)('bearer tokens on %s', (kind) => {
 
   it('takes the user from UserId, falling back to sub', async () => {
     const admin = await service.token(organization, 'token-admin', ['Admin']);
-    const added = await service.call('PUT', LIST_URL, admin, {
+    const added = await service.call('PUT', REPS_URL, admin, {
       firstName: 'Sub',
       lastName: 'Claim',
       email: 'sub.claim@example.com',

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { migrationProvider } from '../../src/db/migrations/index.js';
 import { databaseKinds, emptyPostgresDatabase } from '../support/databases.js';
-import { buildCli, decodeClaims, type RunningServer, runCommand, startServer, tempDir } from './support.js';
+import { buildService, type RunningServer, runCommand, startServer, tempDir } from '../support/process.js';
+import { decodeClaims } from './support.js';
 
 const MIGRATIONS = Object.keys(await migrationProvider.getMigrations()).sort();
 
@@ -10,13 +11,13 @@ const MIGRATIONS = Object.keys(await migrationProvider.getMigrations()).sort();
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 180_000 });
 const JWT = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 
-let build: Awaited<ReturnType<typeof buildCli>>;
+let build: Awaited<ReturnType<typeof buildService>>;
 const dirs: string[] = [];
 const salesreps = (args: string[], env: Record<string, string>) =>
   runCommand(process.execPath, [build.cli, ...args], env);
 
 beforeAll(async () => {
-  build = await buildCli();
+  build = await buildService();
 });
 afterAll(() => {
   build?.remove();

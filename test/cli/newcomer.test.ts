@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { decodeClaims, type RunningServer, runCommand, startServer, tempDir } from './support.js';
+import { type RunningServer, runCommand, startServer, tempDir } from '../support/process.js';
+import { decodeClaims } from './support.js';
 
 // `npm start` builds the service before it serves: minutes on a busy machine.
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 240_000 });

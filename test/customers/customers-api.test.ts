@@ -3,10 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectCustomersPage } from '../../src/customers/queries.js';
 import type { Organization } from '../../src/db/schema.js';
 import { databaseKinds } from '../support/databases.js';
+import { CUSTOMERS_URL } from '../support/fixtures.js';
 import { startTestService, type TestService } from '../support/service.js';
-import { addRep, numbersOf, putCustomers } from './support.js';
-
-const CUSTOMERS = '/api/customers';
+import { addRepWithToken, numbersOf, putCustomers } from './support.js';
 
 const fullCustomer = {
   customerNumber: 'CUST-001',
@@ -46,7 +45,7 @@ describe.each(databaseKinds)('the customer endpoints on %s', (kind) => {
   });
   afterAll(() => service.close());
 
-  const put = (body: unknown, token = admin) => service.call('PUT', CUSTOMERS, token, body);
+  const put = (body: unknown, token = admin) => service.call('PUT', CUSTOMERS_URL, token, body);
   const countIn = async (organizationId: string) =>
     (
       await service.db
@@ -81,12 +80,12 @@ describe.each(databaseKinds)('the customer endpoints on %s', (kind) => {
         ].sort(),
       );
       expect(body).toMatchObject({ ...fullCustomer, companyName: 'Acme Hardware', organizationId: org.id });
-      const fetched = await service.call('GET', `${CUSTOMERS}/CUST-001`, admin);
+      const fetched = await service.call('GET', `${CUSTOMERS_URL}/CUST-001`, admin);
       expect(fetched.json()).toEqual(body);
     });
 
     it('replaces the whole record by customerNumber: fields left out are cleared, no second row', async () => {
-      const before = (await service.call('GET', `${CUSTOMERS}/CUST-001`, admin)).json();
+      const before = (await service.call('GET', `${CUSTOMERS_URL}/CUST-001`, admin)).json();
       const response = await put({
         customerNumber: 'CUST-001',
         companyName: 'Acme Hardware Inc.',
@@ -113,10 +112,10 @@ describe.each(databaseKinds)('the customer endpoints on %s', (kind) => {
       expect((await put({ customerNumber: 'CUST-001', companyName: 'Theirs' }, otherAdmin)).statusCode).toBe(
         200,
       );
-      expect((await service.call('GET', `${CUSTOMERS}/CUST-001`, admin)).json().companyName).toBe(
+      expect((await service.call('GET', `${CUSTOMERS_URL}/CUST-001`, admin)).json().companyName).toBe(
         'Acme Hardware Inc.',
       );
-      expect((await service.call('GET', `${CUSTOMERS}/CUST-001`, otherAdmin)).json().companyName).toBe(
+      expect((await service.call('GET', `${CUSTOMERS_URL}/CUST-001`, otherAdmin)).json().companyName).toBe(
         'Theirs',
       );
     });
@@ -153,7 +152,7 @@ describe.each(databaseKinds)('the customer endpoints on %s', (kind) => {
       expect(response.statusCode).toBe(400);
       expect(response.headers['content-type']).toContain('application/problem+json');
       expect(response.json().errors).toEqual([{ field, message: expect.any(String) }]);
-      expect((await service.call('GET', `${CUSTOMERS}/BAD-1`, admin)).statusCode).toBe(404);
+      expect((await service.call('GET', `${CUSTOMERS_URL}/BAD-1`, admin)).statusCode).toBe(404);
     });
 
     it('refuses a missing customerNumber and companyName, naming both', async () => {
@@ -223,7 +222,7 @@ describe.each(databaseKinds)('the customer endpoints on %s', (kind) => {
       const body = response.json() as { customerNumber: string }[];
       expect(body.map((customer) => customer.customerNumber)).toEqual(customers.map((c) => c.customerNumber));
       expect(await countIn(bulkOrg.id)).toBe(1000);
-      const listed = await service.call('GET', `${CUSTOMERS}?pageSize=1`, bulkAdmin);
+      const listed = await service.call('GET', `${CUSTOMERS_URL}?pageSize=1`, bulkAdmin);
       expect(listed.headers['x-total-count']).toBe('1000');
     });
 
@@ -291,7 +290,7 @@ describe.each(databaseKinds)('the customer endpoints on %s', (kind) => {
         { customerNumber: 'ZZ-3', companyName: 'alpha lower', repNumber: 'R-0' },
       ]);
     });
-    const list = (query: string) => service.call('GET', `${CUSTOMERS}${query}`, listAdmin);
+    const list = (query: string) => service.call('GET', `${CUSTOMERS_URL}${query}`, listAdmin);
 
     it('pages by pageNumber and pageSize, with X-Total-Count and a Link header that keeps sort and filters', async () => {
       const response = await list('?pageNumber=2&pageSize=10&search=l-&repNumber=R-1');
@@ -362,19 +361,19 @@ describe.each(databaseKinds)('the customer endpoints on %s', (kind) => {
   describe('DELETE /api/customers/{customerNumber}', () => {
     it('deletes the customer of the organization; a second delete is 404', async () => {
       expect((await put({ customerNumber: 'DEL/1', companyName: 'Gone Soon' })).statusCode).toBe(200);
-      const response = await service.call('DELETE', `${CUSTOMERS}/DEL%2F1`, admin);
+      const response = await service.call('DELETE', `${CUSTOMERS_URL}/DEL%2F1`, admin);
       expect(response.statusCode, response.body).toBe(200);
       expect(response.json()).toEqual({ success: true });
-      expect((await service.call('GET', `${CUSTOMERS}/DEL%2F1`, admin)).statusCode).toBe(404);
-      expect((await service.call('DELETE', `${CUSTOMERS}/DEL%2F1`, admin)).statusCode).toBe(404);
+      expect((await service.call('GET', `${CUSTOMERS_URL}/DEL%2F1`, admin)).statusCode).toBe(404);
+      expect((await service.call('DELETE', `${CUSTOMERS_URL}/DEL%2F1`, admin)).statusCode).toBe(404);
     });
 
     it("cannot delete another organization's customer: 404, and it stays", async () => {
       const other = await service.createOrganization('Victim Org');
       const otherAdmin = await service.token(other, 'admin-v', ['Admin']);
       expect((await put({ customerNumber: 'KEEP-1', companyName: 'Keep' }, otherAdmin)).statusCode).toBe(200);
-      expect((await service.call('DELETE', `${CUSTOMERS}/KEEP-1`, admin)).statusCode).toBe(404);
-      expect((await service.call('GET', `${CUSTOMERS}/KEEP-1`, otherAdmin)).statusCode).toBe(200);
+      expect((await service.call('DELETE', `${CUSTOMERS_URL}/KEEP-1`, admin)).statusCode).toBe(404);
+      expect((await service.call('GET', `${CUSTOMERS_URL}/KEEP-1`, otherAdmin)).statusCode).toBe(200);
     });
   });
 
@@ -395,7 +394,10 @@ describe.each(databaseKinds)('the customer endpoints on %s', (kind) => {
         await putCustomers(service, admin, customers);
       }
       repNumberOfRep = 'R-7';
-      await addRep(service, bigOrg, bigAdmin, { email: 'big-rep@example.com', repNumber: repNumberOfRep });
+      await addRepWithToken(service, bigOrg, bigAdmin, {
+        email: 'big-rep@example.com',
+        repNumber: repNumberOfRep,
+      });
       await sql`analyze customer`.execute(service.db);
     });
 

@@ -1,14 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Organization } from '../../src/db/schema.js';
 import { databaseKinds } from '../support/databases.js';
+import { CUSTOMERS_URL, REPS_URL } from '../support/fixtures.js';
 import { startTestService, type TestService } from '../support/service.js';
-import { addRep, numbersOf, putCustomers, type TestRep } from './support.js';
-
-const CUSTOMERS = '/api/customers';
-const REPS = '/api/organizations/salesreps';
+import { addRepWithToken, numbersOf, putCustomers, type TestRep } from './support.js';
 
 /**
- * The rule under test (CONTRACT.md "assigned customers"): a SalesRep token sees exactly the customers of the
+ * The rule under test (`docs/api.md`, "Words": assigned customers): a SalesRep token sees exactly the customers of the
  * token's organization whose repNumber equals its active assignment's repNumber there; an Admin sees all of its
  * organization's customers and nothing of another organization's.
  */
@@ -28,10 +26,10 @@ describe.each(databaseKinds)('the customer scope of each caller on %s', (kind) =
     orgB = await service.createOrganization('Org B');
     adminA = await service.token(orgA, 'admin-a', ['Admin']);
     adminB = await service.token(orgB, 'admin-b', ['Admin']);
-    r1 = await addRep(service, orgA, adminA, { email: 'r1@example.com', repNumber: 'R-1' });
-    r2 = await addRep(service, orgA, adminA, { email: 'r2@example.com', repNumber: 'R-2' });
+    r1 = await addRepWithToken(service, orgA, adminA, { email: 'r1@example.com', repNumber: 'R-1' });
+    r2 = await addRepWithToken(service, orgA, adminA, { email: 'r2@example.com', repNumber: 'R-2' });
     // The same person (same email, so the same identity provider user) in org B under another number.
-    r1InB = await addRep(service, orgB, adminB, { email: 'r1@example.com', repNumber: 'B-7' });
+    r1InB = await addRepWithToken(service, orgB, adminB, { email: 'r1@example.com', repNumber: 'B-7' });
     expect(r1InB.identityProviderUserId).toBe(r1.identityProviderUserId);
 
     await putCustomers(service, adminA, [
@@ -51,9 +49,9 @@ describe.each(databaseKinds)('the customer scope of each caller on %s', (kind) =
   });
   afterAll(() => service.close());
 
-  const list = (token: string, query = '') => service.call('GET', `${CUSTOMERS}${query}`, token);
+  const list = (token: string, query = '') => service.call('GET', `${CUSTOMERS_URL}${query}`, token);
   const get = (token: string, customerNumber: string) =>
-    service.call('GET', `${CUSTOMERS}/${encodeURIComponent(customerNumber)}`, token);
+    service.call('GET', `${CUSTOMERS_URL}/${encodeURIComponent(customerNumber)}`, token);
 
   /**
    * One row of the matrix: the caller's answers to {list, search "al", filter by another rep's number, get own,
@@ -147,7 +145,7 @@ describe.each(databaseKinds)('the customer scope of each caller on %s', (kind) =
   });
 
   it('rep R1 deactivated in A: 403 on every customer request at once, with the token it already holds', async () => {
-    const response = await service.call('POST', `${REPS}/deactivate`, adminA, {
+    const response = await service.call('POST', `${REPS_URL}/deactivate`, adminA, {
       organizationSalesRepId: r1.organizationSalesRepId,
     });
     expect(response.statusCode).toBe(200);
@@ -176,7 +174,7 @@ describe.each(databaseKinds)('the customer scope of each caller on %s', (kind) =
   });
 
   it('reactivating R1 gives its scope back at once', async () => {
-    const response = await service.call('POST', `${REPS}/activate`, adminA, {
+    const response = await service.call('POST', `${REPS_URL}/activate`, adminA, {
       organizationSalesRepId: r1.organizationSalesRepId,
     });
     expect(response.statusCode).toBe(200);
@@ -194,16 +192,16 @@ describe.each(databaseKinds)('the customer scope of each caller on %s', (kind) =
     const stranger = await service.token(orgA, 'stranger', ['SalesRep']);
     expect((await list(stranger)).statusCode).toBe(403);
     expect((await get(stranger, 'A-100')).statusCode).toBe(403);
-    expect((await service.app.inject({ method: 'GET', url: CUSTOMERS })).statusCode).toBe(401);
+    expect((await service.app.inject({ method: 'GET', url: CUSTOMERS_URL })).statusCode).toBe(401);
   });
 
   it('SalesRep tokens may not write customers: PUT and DELETE are Admin only', async () => {
-    const put = await service.call('PUT', CUSTOMERS, r2.token, {
+    const put = await service.call('PUT', CUSTOMERS_URL, r2.token, {
       customerNumber: 'A-200',
       companyName: 'Mine',
     });
     expect(put.statusCode).toBe(403);
-    const remove = await service.call('DELETE', `${CUSTOMERS}/A-200`, r2.token);
+    const remove = await service.call('DELETE', `${CUSTOMERS_URL}/A-200`, r2.token);
     expect(remove.statusCode).toBe(403);
     expect((await get(adminA, 'A-200')).json().companyName).toBe('Almond Traders');
   });
@@ -216,8 +214,8 @@ describe.each(databaseKinds)('the customer scope of each caller on %s', (kind) =
     beforeAll(async () => {
       orgC = await service.createOrganization('Org C');
       adminC = await service.token(orgC, 'admin-c', ['Admin']);
-      r3 = await addRep(service, orgC, adminC, { email: 'r3@example.com', repNumber: 'C-1' });
-      await addRep(service, orgC, adminC, { email: 'r4@example.com', repNumber: 'C-4' });
+      r3 = await addRepWithToken(service, orgC, adminC, { email: 'r3@example.com', repNumber: 'C-1' });
+      await addRepWithToken(service, orgC, adminC, { email: 'r4@example.com', repNumber: 'C-4' });
       await putCustomers(service, adminC, [
         { customerNumber: 'C-100', companyName: 'One', repNumber: 'C-1' },
         { customerNumber: 'C-101', companyName: 'Two', repNumber: 'C-1' },
@@ -226,7 +224,7 @@ describe.each(databaseKinds)('the customer scope of each caller on %s', (kind) =
       expect(numbersOf(await list(r3.token))).toEqual(['C-100', 'C-101']);
     });
 
-    const patch = (body: object) => service.call('PATCH', REPS, adminC, body);
+    const patch = (body: object) => service.call('PATCH', REPS_URL, adminC, body);
 
     it('without reassignCustomers the scope moves to the new number at once and the customers stay', async () => {
       const response = await patch({ organizationSalesRepId: r3.organizationSalesRepId, repNumber: 'C-2' });

@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
 import type { Organization } from '../../src/db/schema.js';
+import { addRep, CUSTOMERS_URL } from '../support/fixtures.js';
 import type { TestService } from '../support/service.js';
 
 /** A rep added through the API, with a SalesRep token of its own for the organization. */
@@ -9,19 +10,14 @@ export interface TestRep {
   token: string;
 }
 
-export async function addRep(
+/** Adds a rep through the API (as `addRep` of the shared fixtures) and mints its SalesRep token. */
+export async function addRepWithToken(
   service: TestService,
   organization: Organization,
   adminToken: string,
   rep: { email: string; repNumber: string },
 ): Promise<TestRep> {
-  const response = await service.call('PUT', '/api/organizations/salesreps', adminToken, {
-    firstName: 'Test',
-    lastName: 'Rep',
-    ...rep,
-  });
-  expect(response.statusCode, response.body).toBe(200);
-  const body = response.json();
+  const body = await addRep(service, adminToken, { firstName: 'Test', lastName: 'Rep', ...rep });
   return {
     organizationSalesRepId: body.organizationSalesRepId,
     identityProviderUserId: body.identityProviderUserId,
@@ -35,7 +31,7 @@ export async function putCustomers(
   adminToken: string,
   customers: object[],
 ): Promise<void> {
-  const response = await service.call('PUT', '/api/customers', adminToken, customers);
+  const response = await service.call('PUT', CUSTOMERS_URL, adminToken, customers);
   expect(response.statusCode, response.body).toBe(200);
 }
 

@@ -8,13 +8,11 @@ import { loadConfig } from '../../src/config.js';
 import type { Organization } from '../../src/db/schema.js';
 import { createEffects, type Effects } from '../../src/effects/runtime.js';
 import { databaseKinds } from '../support/databases.js';
+import { addRep as addRepThroughApi, EFFECTS_URL, REPS_URL } from '../support/fixtures.js';
 import { startTestService, type TestService } from '../support/service.js';
 import { startSmtpServer, type TestSmtpServer } from './support/smtp.js';
 import { eventually } from './support/wait.js';
 import { startWebhookReceiver, TEST_WEBHOOK_SECRET } from './support/webhook-receiver.js';
-
-const REPS = '/api/organizations/salesreps';
-const EFFECTS = '/api/organizations/effects';
 
 describe.each(databaseKinds)('effects carried out by the worker on %s', (kind) => {
   let service: TestService;
@@ -51,21 +49,15 @@ describe.each(databaseKinds)('effects carried out by the worker on %s', (kind) =
     effects.start(logHost.log);
   };
 
-  const addRep = async (overrides: Record<string, string> = {}) => {
+  const addRep = (overrides: Record<string, string> = {}) => {
     repCounter++;
-    const response = await service.call('PUT', REPS, admin, {
+    return addRepThroughApi(service, admin, {
       firstName: 'Rep',
       lastName: `Number${repCounter}`,
       email: `rep${repCounter}@example.com`,
       repNumber: `R-${repCounter}`,
       ...overrides,
     });
-    expect(response.statusCode).toBe(200);
-    return response.json() as {
-      salesRepId: string;
-      organizationSalesRepId: string;
-      identityProviderUserId: string;
-    };
   };
 
   const mailsTo = (address: string) =>
@@ -196,8 +188,8 @@ describe.each(databaseKinds)('effects carried out by the worker on %s', (kind) =
     receiver.state.down = true;
     const rep = await addRep();
     const body = { organizationSalesRepId: rep.organizationSalesRepId };
-    expect((await service.call('POST', `${REPS}/deactivate`, admin, body)).statusCode).toBe(200);
-    expect((await service.call('POST', `${REPS}/activate`, admin, body)).statusCode).toBe(200);
+    expect((await service.call('POST', `${REPS_URL}/deactivate`, admin, body)).statusCode).toBe(200);
+    expect((await service.call('POST', `${REPS_URL}/activate`, admin, body)).statusCode).toBe(200);
     receiver.state.down = false;
     await eventually(async () => expect(await openEffects()).toEqual([]));
     const types = receiver.deliveries
@@ -220,11 +212,11 @@ describe.each(databaseKinds)('effects carried out by the worker on %s', (kind) =
     await eventually(async () => expect(await membership()).toBeDefined());
     expect((await service.call('GET', '/api/salesreps/organizations', repToken)).statusCode).toBe(200);
 
-    expect((await service.call('POST', `${REPS}/deactivate`, admin, body)).statusCode).toBe(200);
+    expect((await service.call('POST', `${REPS_URL}/deactivate`, admin, body)).statusCode).toBe(200);
     await eventually(async () => expect(await membership()).toBeUndefined());
     expect((await service.call('GET', '/api/salesreps/organizations', repToken)).statusCode).toBe(403);
 
-    expect((await service.call('POST', `${REPS}/activate`, admin, body)).statusCode).toBe(200);
+    expect((await service.call('POST', `${REPS_URL}/activate`, admin, body)).statusCode).toBe(200);
     await eventually(async () => expect(await membership()).toEqual({ roles: ['SalesRep'] }));
     const reinvitation = await eventually(() => {
       const found = mailsTo(email).filter((mail) => mail.subject?.includes('restored'));
@@ -244,7 +236,7 @@ describe.each(databaseKinds)('effects carried out by the worker on %s', (kind) =
         .where('id', '=', rep.identityProviderUserId)
         .executeTakeFirst();
     await eventually(async () => expect(await account()).toBeDefined());
-    const response = await service.call('DELETE', REPS, admin, {
+    const response = await service.call('DELETE', REPS_URL, admin, {
       organizationSalesRepId: rep.organizationSalesRepId,
     });
     expect(response.statusCode).toBe(200);
@@ -273,7 +265,7 @@ describe.each(databaseKinds)('effects carried out by the worker on %s', (kind) =
     await eventually(async () => expect(await accountIds()).toEqual([first.identityProviderUserId]));
 
     await effects.close();
-    const removed = await service.call('DELETE', REPS, admin, {
+    const removed = await service.call('DELETE', REPS_URL, admin, {
       organizationSalesRepId: first.organizationSalesRepId,
     });
     expect(removed.statusCode).toBe(200);
@@ -328,7 +320,7 @@ describe.each(databaseKinds)('effects carried out by the worker on %s', (kind) =
     await effects.close();
     const rep = await addRep();
     const body = { organizationSalesRepId: rep.organizationSalesRepId };
-    expect((await service.call('POST', `${REPS}/deactivate`, admin, body)).statusCode).toBe(200);
+    expect((await service.call('POST', `${REPS_URL}/deactivate`, admin, body)).statusCode).toBe(200);
     const welcome = await effectOf(rep.salesRepId, 'email.welcome');
     await holdInBackoff(welcome.id);
     startEffects();
@@ -499,7 +491,7 @@ describe.each(databaseKinds)('effects carried out by the worker on %s', (kind) =
     const rep = await addRep();
     receiver.state.failFor.add(rep.salesRepId);
     const dead = await eventually(async () => {
-      const response = await service.call('GET', `${EFFECTS}?status=dead`, admin);
+      const response = await service.call('GET', `${EFFECTS_URL}?status=dead`, admin);
       expect(response.statusCode).toBe(200);
       const found = response
         .json()
@@ -513,20 +505,22 @@ describe.each(databaseKinds)('effects carried out by the worker on %s', (kind) =
     // Another tenant neither sees nor retries it.
     const other = await service.createOrganization('Other Org');
     const otherAdmin = await service.token(other, 'admin-2', ['Admin']);
-    expect((await service.call('GET', `${EFFECTS}?status=dead`, otherAdmin)).json()).toEqual([]);
-    const foreign = await service.call('POST', `${EFFECTS}/retry`, otherAdmin, { effectId: dead.effectId });
+    expect((await service.call('GET', `${EFFECTS_URL}?status=dead`, otherAdmin)).json()).toEqual([]);
+    const foreign = await service.call('POST', `${EFFECTS_URL}/retry`, otherAdmin, {
+      effectId: dead.effectId,
+    });
     expect(foreign.statusCode).toBe(404);
     const repToken = await service.token(organization, rep.identityProviderUserId, ['SalesRep']);
-    expect((await service.call('GET', `${EFFECTS}?status=dead`, repToken)).statusCode).toBe(403);
+    expect((await service.call('GET', `${EFFECTS_URL}?status=dead`, repToken)).statusCode).toBe(403);
 
     receiver.state.failFor.delete(rep.salesRepId);
-    const retry = await service.call('POST', `${EFFECTS}/retry`, admin, { effectId: dead.effectId });
+    const retry = await service.call('POST', `${EFFECTS_URL}/retry`, admin, { effectId: dead.effectId });
     expect(retry.statusCode).toBe(200);
     expect(retry.json()).toEqual({ effectId: dead.effectId, status: 'pending' });
     await eventually(() =>
       expect(receiver.deliveries.filter((entry) => entry.data.salesRepId === rep.salesRepId)).toHaveLength(1),
     );
-    const again = await service.call('POST', `${EFFECTS}/retry`, admin, { effectId: dead.effectId });
+    const again = await service.call('POST', `${EFFECTS_URL}/retry`, admin, { effectId: dead.effectId });
     expect(again.statusCode).toBe(409);
   });
 
@@ -544,7 +538,7 @@ describe.each(databaseKinds)('effects carried out by the worker on %s', (kind) =
       return row;
     });
     const body = { organizationSalesRepId: rep.organizationSalesRepId };
-    expect((await service.call('POST', `${REPS}/deactivate`, admin, body)).statusCode).toBe(200);
+    expect((await service.call('POST', `${REPS_URL}/deactivate`, admin, body)).statusCode).toBe(200);
     await eventually(() =>
       expect(
         receiver.deliveries
@@ -553,7 +547,7 @@ describe.each(databaseKinds)('effects carried out by the worker on %s', (kind) =
       ).toEqual(['salesrep.access.revoked']),
     );
     receiver.state.failFor.clear();
-    const retry = await service.call('POST', `${EFFECTS}/retry`, admin, { effectId: String(grant.id) });
+    const retry = await service.call('POST', `${EFFECTS_URL}/retry`, admin, { effectId: String(grant.id) });
     expect(retry.statusCode).toBe(200);
     const done = await eventually(async () => {
       const row = await service.db

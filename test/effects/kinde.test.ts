@@ -5,18 +5,16 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLocalIssuer } from '../../src/auth/local-issuer.js';
-import { createTokenVerifier } from '../../src/auth/verify.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import type { Organization } from '../../src/db/schema.js';
 import { createEffects, type Effects } from '../../src/effects/runtime.js';
-import { buildApp } from '../../src/http/app.js';
-import { newId } from '../../src/ids.js';
+import { newId } from '../../src/kernel/ids.js';
+import { createService, type Service } from '../../src/main.js';
 import { createOrganization } from '../../src/organizations/service.js';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.js';
+import { addRep as addRepThroughApi, REPS_URL } from '../support/fixtures.js';
 import { startFakeKinde } from './support/fake-kinde.js';
 import { eventually } from './support/wait.js';
-
-const REPS = '/api/organizations/salesreps';
 
 describe.each(databaseKinds)(
   'IDP=kinde against a local Kinde that enforces its API description, on %s',
@@ -25,6 +23,7 @@ describe.each(databaseKinds)(
     let database: TestDatabase;
     let app: FastifyInstance;
     let effects: Effects;
+    let service: Service;
     let config: Config;
     let dataDir: string;
     let acme: Organization;
@@ -39,20 +38,20 @@ describe.each(databaseKinds)(
         headers: { authorization: `Bearer ${tokens[organization.id]}` },
         payload: body,
       });
-    const addRep = async (organization: Organization, email = `kinde-rep${++counter}@example.com`) => {
-      const response = await call(organization, 'PUT', REPS, {
-        firstName: 'Kim',
-        lastName: 'Rep',
-        email,
-        repNumber: `K-${++counter}`,
-      });
-      expect(response.statusCode).toBe(200);
-      return response.json() as {
-        organizationSalesRepId: string;
-        identityProviderUserId: string;
-        identityProvider: string;
-      };
-    };
+    const addRep = (organization: Organization, email = `kinde-rep${++counter}@example.com`) =>
+      addRepThroughApi(
+        {
+          call: (method, url, token, body) =>
+            app.inject({
+              method,
+              url,
+              headers: { authorization: `Bearer ${token}` },
+              payload: body as object,
+            }),
+        },
+        tokens[organization.id] ?? '',
+        { firstName: 'Kim', lastName: 'Rep', email, repNumber: `K-${++counter}` },
+      );
     const orgsOf = (userId: string) => [...(kinde.users.get(userId)?.organizations.keys() ?? [])];
     const openEffects = () =>
       database.db
@@ -83,17 +82,8 @@ describe.each(databaseKinds)(
       });
       database = await openTestDatabase(kind);
       const issuer = await openLocalIssuer(config.auth);
-      effects = createEffects(config, database.db);
-      app = await buildApp({
-        db: database.db,
-        verifyToken: createTokenVerifier(config.auth, issuer.jwks),
-        identity: effects.directory,
-        localJwks: issuer.jwks,
-        bodyLimitBytes: config.bodyLimitBytes,
-        logger: false,
-      });
-      await app.ready();
-      effects.start(app.log);
+      service = await createService(config, { database, log: false });
+      ({ app, effects } = service);
       acme = await createOrganization(database.db, {
         name: 'Acme',
         identityOrganizationId: `org_${newId()}`,
@@ -115,7 +105,7 @@ describe.each(databaseKinds)(
     });
     afterAll(async () => {
       await effects.close();
-      await app.close();
+      await service.close();
       await database.close();
       await kinde.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
@@ -177,7 +167,7 @@ describe.each(databaseKinds)(
 
     it('a Kinde outage during the PUT answers 503 and changes nothing', async () => {
       kinde.state.faults.serverErrors = 1;
-      const response = await call(acme, 'PUT', REPS, {
+      const response = await call(acme, 'PUT', REPS_URL, {
         firstName: 'No',
         lastName: 'Body',
         email: 'outage@example.com',
@@ -207,7 +197,7 @@ describe.each(databaseKinds)(
 
       expect(
         (
-          await call(acme, 'POST', `${REPS}/deactivate`, {
+          await call(acme, 'POST', `${REPS_URL}/deactivate`, {
             organizationSalesRepId: inAcme.organizationSalesRepId,
           })
         ).statusCode,
@@ -215,7 +205,7 @@ describe.each(databaseKinds)(
       await eventually(() => expect(orgsOf(userId)).toEqual([globex.identity_organization_id]));
       expect(
         (
-          await call(acme, 'POST', `${REPS}/activate`, {
+          await call(acme, 'POST', `${REPS_URL}/activate`, {
             organizationSalesRepId: inAcme.organizationSalesRepId,
           })
         ).statusCode,
@@ -230,12 +220,12 @@ describe.each(databaseKinds)(
 
       // Removed from one organization, the user stays; removed from its last, the user is deleted.
       expect(
-        (await call(acme, 'DELETE', REPS, { organizationSalesRepId: inAcme.organizationSalesRepId }))
+        (await call(acme, 'DELETE', REPS_URL, { organizationSalesRepId: inAcme.organizationSalesRepId }))
           .statusCode,
       ).toBe(200);
       await eventually(() => expect(orgsOf(userId)).toEqual([globex.identity_organization_id]));
       expect(
-        (await call(globex, 'DELETE', REPS, { organizationSalesRepId: inGlobex.organizationSalesRepId }))
+        (await call(globex, 'DELETE', REPS_URL, { organizationSalesRepId: inGlobex.organizationSalesRepId }))
           .statusCode,
       ).toBe(200);
       await eventually(() => expect(kinde.users.has(userId)).toBe(false));
@@ -251,7 +241,7 @@ describe.each(databaseKinds)(
 
       await effects.close();
       expect(
-        (await call(acme, 'DELETE', REPS, { organizationSalesRepId: first.organizationSalesRepId }))
+        (await call(acme, 'DELETE', REPS_URL, { organizationSalesRepId: first.organizationSalesRepId }))
           .statusCode,
       ).toBe(200);
       const second = await addRep(acme, email);

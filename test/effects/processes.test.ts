@@ -5,11 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLocalIssuer } from '../../src/auth/local-issuer.js';
 import { loadConfig } from '../../src/config.js';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.js';
-import { buildService, runCli, type ServiceProcess, startServiceProcess } from './support/process.js';
+import { REPS_URL } from '../support/fixtures.js';
+import { buildService, type RunningServer, runCommand, startServiceProcess } from '../support/process.js';
 import { startSmtpServer, type TestSmtpServer } from './support/smtp.js';
 import { eventually } from './support/wait.js';
 
-const REPS = '/api/organizations/salesreps';
 const EFFECT_TIMINGS = {
   EFFECTS_RETRY_BASE_MS: '50',
   EFFECTS_RETRY_MAX_MS: '300',
@@ -18,12 +18,12 @@ const EFFECT_TIMINGS = {
   EFFECTS_LEASE_MS: '4000',
 };
 
-let build: ReturnType<typeof buildService>;
+let build: Awaited<ReturnType<typeof buildService>>;
 let smtp: TestSmtpServer;
-const running: ServiceProcess[] = [];
+const running: RunningServer[] = [];
 
 beforeAll(async () => {
-  build = buildService();
+  build = await buildService();
   smtp = await startSmtpServer();
 }, 120_000);
 afterAll(async () => {
@@ -33,7 +33,7 @@ afterAll(async () => {
 });
 
 const putRep = (url: string, token: string, n: number | string) =>
-  fetch(`${url}${REPS}`, {
+  fetch(`${url}${REPS_URL}`, {
     method: 'PUT',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: JSON.stringify({
@@ -65,11 +65,12 @@ describe.each(databaseKinds)('service processes on %s', (kind) => {
       ...EFFECT_TIMINGS,
     };
     const identityOrganizationId = `org_processes_${kind}`;
-    runCli(
-      build.cli,
-      ['org', 'create', '--name', 'Process Org', '--identity-org', identityOrganizationId],
+    const created = await runCommand(
+      process.execPath,
+      [build.cli, 'org', 'create', '--name', 'Process Org', '--identity-org', identityOrganizationId],
       env,
     );
+    expect(created.code, created.stderr).toBe(0);
     const issuer = await openLocalIssuer(loadConfig(env).auth);
     adminToken = await issuer.sign(
       { userId: 'admin', organization: identityOrganizationId, roles: ['Admin'] },

@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Organization } from '../../src/db/schema.js';
 import { startMetricsServer } from '../../src/http/metrics.js';
 import { databaseKinds } from '../support/databases.js';
+import { REPS_URL } from '../support/fixtures.js';
 import { type HardenedApp, type HardenedService, startHardenedService } from './support.js';
 
-const LIST = '/api/organizations/salesreps';
 const ORIGIN = 'https://app.example.com';
 const METRICS_TOKEN = 'metrics-token-0123456789';
 const LIMIT = 5;
@@ -57,7 +57,7 @@ describe.each(databaseKinds)('HTTP hardening on %s', (kind) => {
   const list = async (app: HardenedApp, userId: string, remoteAddress = '127.0.0.1') =>
     app.app.inject({
       method: 'GET',
-      url: LIST,
+      url: REPS_URL,
       remoteAddress,
       headers: { authorization: `Bearer ${await service.token(organization, userId, ['Admin'])}` },
     });
@@ -88,7 +88,7 @@ describe.each(databaseKinds)('HTTP hardening on %s', (kind) => {
       const withBadToken = (remoteAddress: string) =>
         service.app.inject({
           method: 'GET',
-          url: LIST,
+          url: REPS_URL,
           remoteAddress,
           headers: { authorization: 'Bearer not-a-token' },
         });
@@ -137,7 +137,7 @@ describe.each(databaseKinds)('HTTP hardening on %s', (kind) => {
     it('sets helmet security headers on answers and on errors', async () => {
       for (const response of [
         await service.app.inject({ method: 'GET', url: '/healthz' }),
-        await service.app.inject({ method: 'GET', url: LIST, remoteAddress: '192.0.2.1' }),
+        await service.app.inject({ method: 'GET', url: REPS_URL, remoteAddress: '192.0.2.1' }),
       ]) {
         expect(response.headers['x-content-type-options']).toBe('nosniff');
         expect(response.headers['x-frame-options']).toBe('SAMEORIGIN');
@@ -152,7 +152,7 @@ describe.each(databaseKinds)('HTTP hardening on %s', (kind) => {
       const preflight = (origin: string) =>
         service.app.inject({
           method: 'OPTIONS',
-          url: LIST,
+          url: REPS_URL,
           headers: {
             origin,
             'access-control-request-method': 'PUT',
@@ -183,7 +183,7 @@ describe.each(databaseKinds)('HTTP hardening on %s', (kind) => {
     it('keeps CORS closed when CORS_ORIGINS is unset: no CORS header, and a preflight is a 404 problem', async () => {
       const preflight = await closedCors.app.inject({
         method: 'OPTIONS',
-        url: LIST,
+        url: REPS_URL,
         headers: { origin: ORIGIN, 'access-control-request-method': 'PUT' },
       });
       expect(preflight.statusCode).toBe(404);
@@ -200,7 +200,7 @@ describe.each(databaseKinds)('HTTP hardening on %s', (kind) => {
     it('echoes a well-formed X-Request-Id into the header and the problem body, and replaces a malformed one', async () => {
       const echoed = await service.app.inject({
         method: 'GET',
-        url: LIST,
+        url: REPS_URL,
         remoteAddress: '192.0.2.2',
         headers: { 'x-request-id': 'trace-4711.abc' },
       });
@@ -209,7 +209,7 @@ describe.each(databaseKinds)('HTTP hardening on %s', (kind) => {
       for (const malformed of ['x'.repeat(129), 'has spaces in it', '']) {
         const replaced = await service.app.inject({
           method: 'GET',
-          url: LIST,
+          url: REPS_URL,
           remoteAddress: '192.0.2.3',
           headers: { 'x-request-id': malformed },
         });
@@ -224,7 +224,7 @@ describe.each(databaseKinds)('HTTP hardening on %s', (kind) => {
       const token = await service.token(organization, 'big-body-admin', ['Admin']);
       const response = await service.app.inject({
         method: 'PUT',
-        url: LIST,
+        url: REPS_URL,
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         payload: JSON.stringify({
           firstName: 'x'.repeat(70 * 1024),
@@ -309,7 +309,7 @@ describe.each(databaseKinds)('HTTP hardening on %s', (kind) => {
       const token = await service.token(organization, 'logging-admin', ['Admin']);
       const response = await service.app.inject({
         method: 'PUT',
-        url: LIST,
+        url: REPS_URL,
         headers: { authorization: `Bearer ${token}`, 'x-request-id': 'log-check-1' },
         payload: {
           firstName: 'Lena',
@@ -325,7 +325,7 @@ describe.each(databaseKinds)('HTTP hardening on %s', (kind) => {
       expect(lines[0]).toMatchObject({
         msg: 'request',
         method: 'PUT',
-        route: LIST,
+        route: REPS_URL,
         statusCode: 200,
         organizationId: organization.id,
         userId: 'logging-admin',
@@ -340,14 +340,14 @@ describe.each(databaseKinds)('HTTP hardening on %s', (kind) => {
     it('scrubs emails, phone numbers and credentials from logged URLs', async () => {
       await service.app.inject({
         method: 'GET',
-        url: `${LIST}?email=sam%40example.com&contact=sam@example.com&phone=555%20123%204567&access_token=s3cr3t-value`,
+        url: `${REPS_URL}?email=sam%40example.com&contact=sam@example.com&phone=555%20123%204567&access_token=s3cr3t-value`,
         remoteAddress: '192.0.2.30',
         headers: { 'x-request-id': 'log-check-2' },
       });
       const [line] = service.log.lines.filter((entry) => entry.requestId === 'log-check-2');
       expect(line?.statusCode).toBe(401);
       expect(String(line?.url)).toBe(
-        `${LIST}?email=[email]&contact=[email]&phone=[phone]&access_token=[redacted]`,
+        `${REPS_URL}?email=[email]&contact=[email]&phone=[phone]&access_token=[redacted]`,
       );
       const text = service.log.raw.join('');
       expect(text).not.toContain('sam@example.com');
@@ -407,7 +407,7 @@ describe.each(databaseKinds)('HTTP hardening on %s', (kind) => {
       const token = await service.token(organization, 'effects-admin', ['Admin']);
       const created = await service.app.inject({
         method: 'PUT',
-        url: LIST,
+        url: REPS_URL,
         headers: { authorization: `Bearer ${token}` },
         payload: {
           firstName: 'Pat',

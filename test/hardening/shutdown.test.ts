@@ -5,17 +5,17 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLocalIssuer } from '../../src/auth/local-issuer.js';
 import { loadConfig } from '../../src/config.js';
-import { buildServiceForProcessTests, type ServiceProcess, startServiceProcess } from './service-process.js';
+import { buildService, type RunningServer, startServiceProcess } from '../support/process.js';
 
 // A real process on the embedded database (a PostgreSQL pool closes the same way; the outage suite covers it).
 describe('SIGTERM on a running service process', () => {
-  let build: Awaited<ReturnType<typeof buildServiceForProcessTests>>;
+  let build: Awaited<ReturnType<typeof buildService>>;
   let dataDir: string;
-  let service: ServiceProcess;
+  let service: RunningServer;
   let token: string;
 
   beforeAll(async () => {
-    build = await buildServiceForProcessTests();
+    build = await buildService();
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'salesreps-shutdown-'));
     service = await startServiceProcess(build.cli, {
       DATA_DIR: dataDir,

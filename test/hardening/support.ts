@@ -4,15 +4,12 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { type LocalIssuer, openLocalIssuer } from '../../src/auth/local-issuer.js';
-import { createTokenVerifier } from '../../src/auth/verify.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import type { Db } from '../../src/db/database.js';
 import type { Organization } from '../../src/db/schema.js';
-import { localIdentityDirectory } from '../../src/effects/identity/directory.js';
-import { buildApp } from '../../src/http/app.js';
-import { loggerOptions } from '../../src/http/logging.js';
-import { createMetrics, type ServiceMetrics } from '../../src/http/metrics.js';
-import { newId } from '../../src/ids.js';
+import type { ServiceMetrics } from '../../src/http/metrics.js';
+import { newId } from '../../src/kernel/ids.js';
+import { createService } from '../../src/main.js';
 import { createOrganization } from '../../src/organizations/service.js';
 import { type DatabaseKind, openTestDatabase, type TestDatabase } from '../support/databases.js';
 
@@ -59,20 +56,15 @@ export async function startHardenedService(
   const start = async (appEnv: Record<string, string>): Promise<HardenedApp> => {
     const config = loadConfig({ DATA_DIR: dataDir, ...appEnv });
     const log = new CapturedLog();
-    const metrics = createMetrics({ db: database.db, poolUse: database.poolUse });
-    const app = await buildApp({
-      db: database.db,
-      verifyToken: createTokenVerifier(config.auth, issuer.jwks),
-      identity: localIdentityDirectory,
-      localJwks: issuer.jwks,
-      bodyLimitBytes: config.bodyLimitBytes,
-      logger: loggerOptions('info', log),
-      http: config.http,
-      metrics,
-      metricsToken: config.metrics.token,
-    });
-    await app.ready();
-    const started = { app, config, metrics, log, close: () => app.close() };
+    const service = await createService(config, { database, log, runEffects: false });
+    await service.app.ready();
+    const started = {
+      app: service.app,
+      config,
+      metrics: service.metrics,
+      log,
+      close: () => service.close(),
+    };
     apps.push(started);
     return started;
   };

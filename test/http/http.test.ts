@@ -1,11 +1,10 @@
-import Fastify, { type FastifyReply, type LightMyRequestResponse } from 'fastify';
+import Fastify, { type FastifyReply } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Organization } from '../../src/db/schema.js';
 import { databaseKinds } from '../support/databases.js';
-import { buildWatched } from '../support/route-contract.js';
+import { expectProblem, REPS_URL } from '../support/fixtures.js';
+import { routeWatcher } from '../support/route-contract.js';
 import { startTestService, type TestService } from '../support/service.js';
-
-const REPS_URL = '/api/organizations/salesreps';
 
 /** The seven endpoints of the published API page: method and path. */
 const SALES_REP_ENDPOINTS = [
@@ -20,22 +19,6 @@ const SALES_REP_ENDPOINTS = [
 
 const POLICIES = ['public', 'Admin', 'SalesRep', 'SalesRepSelf', 'AdminOrSalesRep'];
 
-/** Stack frames, SQL and driver words that must never reach a response body. */
-const LEAKS =
-  /\bat [\w.<>]+ \(|node_modules|\.ts:\d|\bselect\b|\binsert into\b|\bupdate\b.+\bset\b|duplicate key|violates|constraint|sqlstate/i;
-
-function expectProblem(response: LightMyRequestResponse, status: number, requestId?: string) {
-  expect(response.statusCode, response.body).toBe(status);
-  expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-  const body = response.json();
-  expect(body).toMatchObject({ status, type: expect.stringMatching(/^urn:salesreps:problem:[a-z-]+$/) });
-  expect(typeof body.title).toBe('string');
-  expect(typeof body.detail).toBe('string');
-  expect(body.requestId).toBe(requestId ?? response.headers['x-request-id']);
-  expect(response.body).not.toMatch(LEAKS);
-  return body;
-}
-
 describe.each(databaseKinds)('HTTP behaviour on %s', (kind) => {
   let service: TestService;
   let organization: Organization;
@@ -47,7 +30,7 @@ describe.each(databaseKinds)('HTTP behaviour on %s', (kind) => {
     admin = await service.token(organization, 'http-admin', ['Admin']);
   });
   afterAll(() => service.close());
-  // STYLE.md point 2: every answer of these tests has a status its route declared.
+  // `docs/api.md`, "Errors": every answer of these tests has a status its route declared.
   afterEach(() => {
     expect(service.contract.takeUndeclared()).toEqual([]);
   });
@@ -112,7 +95,7 @@ describe.each(databaseKinds)('HTTP behaviour on %s', (kind) => {
     const id = 'trace-0123456789abcdef';
     const response = await send('PUT', '{', 'application/json', id);
     expect(response.headers['x-request-id']).toBe(id);
-    expectProblem(response, 400, id);
+    expectProblem(response, 400, [], id);
     const ok = await service.app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': id } });
     expect(ok.headers['x-request-id']).toBe(id);
     const made = await service.app.inject({ method: 'GET', url: '/healthz' });
@@ -242,15 +225,14 @@ describe.each(databaseKinds)('HTTP behaviour on %s', (kind) => {
   });
 
   it('notes a response whose status its route did not declare (the check the other tests rely on)', async () => {
-    const { app, contract } = await buildWatched(async () => {
-      const teapot = Fastify();
-      teapot.get(
-        '/teapot',
-        { schema: { response: { 200: { type: 'string' } } } },
-        (_request, reply: FastifyReply) => reply.code(418).send('short and stout'),
-      );
-      return teapot;
-    });
+    const { watch, contract } = routeWatcher();
+    const app = Fastify();
+    watch(app);
+    app.get(
+      '/teapot',
+      { schema: { response: { 200: { type: 'string' } } } },
+      (_request, reply: FastifyReply) => reply.code(418).send('short and stout'),
+    );
     await app.inject({ method: 'GET', url: '/teapot' });
     expect(contract.takeUndeclared()).toEqual([{ method: 'GET', route: '/teapot', status: 418 }]);
     await app.close();

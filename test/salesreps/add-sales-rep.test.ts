@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Organization } from '../../src/db/schema.js';
 import { databaseKinds } from '../support/databases.js';
+import { type AddedRep, addRep, expectProblem, newRep, REPS_URL } from '../support/fixtures.js';
 import { startTestService, type TestService } from '../support/service.js';
-import { type AddedRep, addRep, effectKinds, expectProblem, newRep, tableCounts } from './fixtures.js';
-
-const URL = '/api/organizations/salesreps';
+import { effectKinds, tableCounts } from './fixtures.js';
 
 describe.each(databaseKinds)('PUT /api/organizations/salesreps on %s', (kind) => {
   let service: TestService;
@@ -19,7 +18,7 @@ describe.each(databaseKinds)('PUT /api/organizations/salesreps on %s', (kind) =>
   afterAll(() => service.close());
 
   it('creates a rep, assigns it, and answers 200 with exactly the documented fields', async () => {
-    const response = await service.call('PUT', URL, admin, {
+    const response = await service.call('PUT', REPS_URL, admin, {
       firstName: ' John ',
       lastName: 'Doe',
       email: 'john.doe@example.com',
@@ -60,7 +59,7 @@ describe.each(databaseKinds)('PUT /api/organizations/salesreps on %s', (kind) =>
   });
 
   it('records the provisioning, welcome email and sync effects in the same transaction', async () => {
-    const response = await service.call('PUT', URL, admin, {
+    const response = await service.call('PUT', REPS_URL, admin, {
       firstName: 'Mary',
       lastName: 'Major',
       email: 'mary@example.com',
@@ -87,7 +86,7 @@ describe.each(databaseKinds)('PUT /api/organizations/salesreps on %s', (kind) =>
   });
 
   it('rejects a duplicate rep number in the organization with 409 and writes nothing', async () => {
-    const response = await service.call('PUT', URL, admin, {
+    const response = await service.call('PUT', REPS_URL, admin, {
       firstName: 'Other',
       lastName: 'Person',
       email: 'other@example.com',
@@ -105,7 +104,7 @@ describe.each(databaseKinds)('PUT /api/organizations/salesreps on %s', (kind) =>
 
   it('stores phoneNumber as null when it is absent or null', async () => {
     for (const phoneNumber of [undefined, null]) {
-      const response = await service.call('PUT', URL, admin, { ...newRep(), phoneNumber });
+      const response = await service.call('PUT', REPS_URL, admin, { ...newRep(), phoneNumber });
       expect(response.statusCode).toBe(200);
       expect(response.json().phoneNumber).toBeNull();
     }
@@ -197,14 +196,14 @@ describe.each(databaseKinds)('PUT /api/organizations/salesreps on %s', (kind) =>
     async (field, _case, overrides) => {
       const before = await tableCounts(service.db);
       const body = { ...newRep(), ...overrides };
-      const response = await service.call('PUT', URL, admin, body);
+      const response = await service.call('PUT', REPS_URL, admin, body);
       expectProblem(response, 400, [field]);
       expect(await tableCounts(service.db)).toEqual(before);
     },
   );
 
   it('names every invalid field of one body', async () => {
-    const response = await service.call('PUT', URL, admin, { firstName: '', email: 'x', roles: [] });
+    const response = await service.call('PUT', REPS_URL, admin, { firstName: '', email: 'x', roles: [] });
     expectProblem(response, 400, ['firstName', 'lastName', 'email', 'repNumber', 'roles']);
   });
 
@@ -213,7 +212,7 @@ describe.each(databaseKinds)('PUT /api/organizations/salesreps on %s', (kind) =>
     const send = (payload: string, contentType: string) =>
       service.app.inject({
         method: 'PUT',
-        url: URL,
+        url: REPS_URL,
         headers: { authorization: `Bearer ${admin}`, 'content-type': contentType },
         payload,
       });
@@ -264,7 +263,7 @@ describe.each(databaseKinds)('PUT /api/organizations/salesreps on %s', (kind) =>
     const after = await tableCounts(service.db);
     expect(after.salesReps).toBe(before.salesReps);
     expect(after.assignments).toBe(before.assignments + 1);
-    const listed = await service.call('GET', `${URL}?pageSize=100`, otherAdmin);
+    const listed = await service.call('GET', `${REPS_URL}?pageSize=100`, otherAdmin);
     expect(listed.json()).toEqual([
       expect.objectContaining({ salesRepId: first.salesRepId, firstName: 'Stored', phoneNumber: '555-0001' }),
     ]);
@@ -289,7 +288,7 @@ describe.each(databaseKinds)('PUT /api/organizations/salesreps on %s', (kind) =>
   it('answers 409 when the email (in any letter case) is already assigned to the organization, and writes nothing', async () => {
     const rep = await addRep(service, admin, newRep({ email: 'Twice@Example.com' }));
     const before = await tableCounts(service.db);
-    const response = await service.call('PUT', URL, admin, newRep({ email: 'twice@example.COM' }));
+    const response = await service.call('PUT', REPS_URL, admin, newRep({ email: 'twice@example.COM' }));
     expectProblem(response, 409);
     expect(response.json().type).toBe('urn:salesreps:problem:already-assigned');
     expect(await tableCounts(service.db)).toEqual(before);
@@ -309,7 +308,7 @@ describe.each(databaseKinds)('PUT /api/organizations/salesreps on %s', (kind) =>
       await service.token(other, 'admin-gamma', ['Admin']),
       newRep({ repNumber: 'CASE-1' }),
     );
-    expectProblem(await service.call('PUT', URL, admin, newRep({ repNumber: 'CASE-1' })), 409);
+    expectProblem(await service.call('PUT', REPS_URL, admin, newRep({ repNumber: 'CASE-1' })), 409);
   });
 
   it('creates exactly one rep and one assignment when 20 PUTs of one new email reach one organization at once', async () => {
@@ -319,7 +318,7 @@ describe.each(databaseKinds)('PUT /api/organizations/salesreps on %s', (kind) =>
       Array.from({ length: 20 }, (_, i) =>
         service.call(
           'PUT',
-          URL,
+          REPS_URL,
           admin,
           newRep({ email: i % 2 ? email : email.toUpperCase(), repNumber: `RACE-${i}` }),
         ),
@@ -341,7 +340,7 @@ describe.each(databaseKinds)('PUT /api/organizations/salesreps on %s', (kind) =>
     const email = `parallel.${Date.now()}@example.com`;
     const responses = await Promise.all(
       organizations.map(async (org, i) =>
-        service.call('PUT', URL, await service.token(org, `admin-p${i}`, ['Admin']), newRep({ email })),
+        service.call('PUT', REPS_URL, await service.token(org, `admin-p${i}`, ['Admin']), newRep({ email })),
       ),
     );
     expect(responses.map((response) => response.statusCode)).toEqual(organizations.map(() => 200));

@@ -1,16 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Organization } from '../../src/db/schema.js';
 import { databaseKinds } from '../support/databases.js';
+import { addRep, expectProblem, MY_ORGANIZATIONS_URL, newRep, REPS_URL } from '../support/fixtures.js';
 import { startTestService, type TestService } from '../support/service.js';
-import {
-  addRep,
-  effectKinds,
-  expectProblem,
-  MY_ORGANIZATIONS_URL,
-  newRep,
-  REPS_URL,
-  tableCounts,
-} from './fixtures.js';
+import { effectKinds, tableCounts } from './fixtures.js';
 
 const ACTIVATE_URL = `${REPS_URL}/activate`;
 const DEACTIVATE_URL = `${REPS_URL}/deactivate`;

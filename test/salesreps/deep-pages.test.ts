@@ -2,16 +2,9 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Organization } from '../../src/db/schema.js';
 import { databaseKinds } from '../support/databases.js';
+import { addRep, newRep, REPS_URL } from '../support/fixtures.js';
 import { startTestService, type TestService } from '../support/service.js';
-import {
-  addRep,
-  ascending,
-  newRep,
-  REPS_URL,
-  SORT_FIELDS,
-  type SortableRep,
-  type SortField,
-} from './fixtures.js';
+import { ascending, SORT_FIELDS, type SortableRep, type SortField } from './fixtures.js';
 
 // Deep pages start at cached page boundaries kept every 100 rows (salesreps/queries.ts); 1,600 rows put many
 // boundaries in every order, and 40% missing phone numbers put boundaries inside the NULL part of both phone orders.

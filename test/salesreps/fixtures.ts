@@ -1,56 +1,4 @@
-import type { LightMyRequestResponse } from 'fastify';
-import { expect } from 'vitest';
 import type { Db } from '../../src/db/database.js';
-import type { TestService } from '../support/service.js';
-
-export const REPS_URL = '/api/organizations/salesreps';
-export const MY_ORGANIZATIONS_URL = '/api/salesreps/organizations';
-
-/** The fields of a PUT body; each test overrides what it is about. */
-export interface NewRep {
-  firstName: string;
-  lastName: string;
-  email: string;
-  repNumber: string;
-  phoneNumber?: string;
-  roles?: string[];
-}
-
-/** What a successful PUT answers with. */
-export interface AddedRep {
-  organizationId: string;
-  organizationName: string;
-  organizationSalesRepId: string;
-  salesRepId: string;
-  firstName: string;
-  lastName: string;
-  email: string;
-  phoneNumber: string | null;
-  repNumber: string;
-  identityProvider: string;
-  identityProviderUserId: string;
-}
-
-let sequence = 0;
-
-/** A valid PUT body with a unique email and rep number. */
-export function newRep(overrides: Partial<NewRep> = {}): NewRep {
-  sequence += 1;
-  return {
-    firstName: 'Jane',
-    lastName: 'Smith',
-    email: `rep${sequence}.${Date.now().toString(36)}@example.com`,
-    repNumber: `REP-${sequence}`,
-    ...overrides,
-  };
-}
-
-/** Adds a rep through the API and fails the test unless the PUT succeeds. */
-export async function addRep(service: TestService, adminToken: string, body: NewRep): Promise<AddedRep> {
-  const response = await service.call('PUT', REPS_URL, adminToken, body);
-  expect(response.statusCode, response.body).toBe(200);
-  return response.json() as AddedRep;
-}
 
 export interface TableCounts {
   salesReps: number;
@@ -83,24 +31,6 @@ export async function effectKinds(db: Db, salesRepId: string): Promise<string[]>
     .orderBy('id')
     .execute();
   return rows.map((row) => row.kind);
-}
-
-/** Asserts an RFC 9457 problem response with the status, and that `errors` names every given field. */
-export function expectProblem(response: LightMyRequestResponse, status: number, fields: string[] = []) {
-  expect(response.statusCode, response.body).toBe(status);
-  expect(response.headers['content-type']).toContain('application/problem+json');
-  const body = response.json() as {
-    status: number;
-    type: string;
-    title: string;
-    errors?: { field: string }[];
-  };
-  expect(body.status).toBe(status);
-  expect(body.type).toMatch(/^urn:salesreps:problem:/);
-  expect(body.title).toEqual(expect.any(String));
-  if (fields.length > 0) {
-    expect(body.errors?.map((error) => error.field)).toEqual(expect.arrayContaining(fields));
-  }
 }
 
 export const SORT_FIELDS = ['RepNumber', 'FirstName', 'LastName', 'Email', 'PhoneNumber', 'Active'] as const;

@@ -1,18 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Organization } from '../../src/db/schema.js';
-import { newId } from '../../src/ids.js';
+import { newId } from '../../src/kernel/ids.js';
 import { databaseKinds } from '../support/databases.js';
+import { type AddedRep, addRep, expectProblem, newRep, REPS_URL } from '../support/fixtures.js';
 import { startTestService, type TestService } from '../support/service.js';
-import {
-  type AddedRep,
-  addRep,
-  ascending,
-  expectProblem,
-  newRep,
-  REPS_URL,
-  SORT_FIELDS,
-  type SortField,
-} from './fixtures.js';
+import { ascending, SORT_FIELDS, type SortField } from './fixtures.js';
 
 interface ListedRep {
   organizationId: string;

@@ -1,8 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Organization } from '../../src/db/schema.js';
 import { databaseKinds } from '../support/databases.js';
+import {
+  type AddedRep,
+  addRep,
+  expectProblem,
+  MY_ORGANIZATIONS_URL,
+  newRep,
+  REPS_URL,
+} from '../support/fixtures.js';
 import { startTestService, type TestService } from '../support/service.js';
-import { type AddedRep, addRep, expectProblem, MY_ORGANIZATIONS_URL, newRep, REPS_URL } from './fixtures.js';
 
 const ITEM_FIELDS = [
   'organizationId',

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Organization } from '../../src/db/schema.js';
 import { databaseKinds } from '../support/databases.js';
-import { startTestService, type TestService } from '../support/service.js';
 import {
   type AddedRep,
   addRep,
@@ -9,8 +8,9 @@ import {
   MY_ORGANIZATIONS_URL,
   newRep,
   REPS_URL,
-  tableCounts,
-} from './fixtures.js';
+} from '../support/fixtures.js';
+import { startTestService, type TestService } from '../support/service.js';
+import { tableCounts } from './fixtures.js';
 
 /** Every endpoint, with a body that would be valid if the assignment id were the caller's. */
 function endpoints(assignmentId: string) {

@@ -8,9 +8,9 @@ import { loadConfig } from '../../src/config.js';
 import type { Db } from '../../src/db/database.js';
 import type { InvitationEmail } from '../../src/effects/outbox.js';
 import { createOrganization } from '../../src/organizations/service.js';
-import { buildService, type ServiceProcess, startServiceProcess } from '../effects/support/process.js';
 import { eventually } from '../effects/support/wait.js';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.js';
+import { buildService, type RunningServer, startServiceProcess } from '../support/process.js';
 import {
   type AssignmentState,
   Balancer,
@@ -36,12 +36,12 @@ const EFFECT_TIMINGS = {
   EFFECTS_LEASE_MS: '3000',
 };
 
-let build: ReturnType<typeof buildService>;
+let build: Awaited<ReturnType<typeof buildService>>;
 let root: string;
-const running: ServiceProcess[] = [];
+const running: RunningServer[] = [];
 
-beforeAll(() => {
-  build = buildService();
+beforeAll(async () => {
+  build = await buildService();
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'salesreps-scaleout-'));
 }, 120_000);
 afterAll(async () => {

@@ -1,4 +1,3 @@
-import diagnostics from 'node:diagnostics_channel';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 
 /** A route as the app registered it, read after start (plugins may still set its config while registering). */
@@ -13,7 +12,7 @@ export interface RecordedRoute {
   hidden: boolean;
 }
 
-/** A response whose status its route did not declare (STYLE.md point 2). */
+/** A response whose status its route did not declare (`docs/api.md`, "Errors": every route declares every status it answers with). */
 export interface UndeclaredResponse {
   method: string;
   route: string;
@@ -37,53 +36,32 @@ function declares(statuses: string[], status: number): boolean {
 }
 
 /**
- * Builds an app while listening on Fastify's `fastify.initialization` channel, which hands over the instance
- * before any route exists: an onRoute hook records every route, an onResponse hook notes each answer whose status
- * the route's schema does not declare. Neither changes what the app does.
+ * Watches an app's routes and responses from the moment it exists (pass `watch` as the service's `onApp`): every
+ * route it registers, and every response whose status its route did not declare.
  */
-export async function buildWatched(
-  build: () => Promise<FastifyInstance>,
-): Promise<{ app: FastifyInstance; contract: RouteContract }> {
-  const channel = diagnostics.channel('fastify.initialization');
+export function routeWatcher(): { watch(app: FastifyInstance): void; contract: RouteContract } {
   const registered: RouteOptions[] = [];
   const undeclared: UndeclaredResponse[] = [];
-  let watched = false;
-  const onInitialization = (message: unknown) => {
-    if (watched) return;
-    watched = true;
-    const { fastify } = message as { fastify: FastifyInstance };
-    fastify.addHook('onRoute', (route) => {
-      registered.push(route);
-    });
-    fastify.addHook('onResponse', async (request, reply) => {
-      if (request.is404) return;
-      const statuses = Object.keys(
-        (request.routeOptions.schema as { response?: Record<string, unknown> } | undefined)?.response ?? {},
-      );
-      // Routes that declare no responses at all (the /docs page and its files) are held to that elsewhere.
-      if (statuses.length > 0 && !declares(statuses, reply.statusCode)) {
-        undeclared.push({
-          method: request.method,
-          route: request.routeOptions.url ?? request.url,
-          status: reply.statusCode,
-        });
-      }
-    });
-  };
-  // Subscribed only while build() runs up to its first await, where buildApp creates the instance: an app that
-  // another test builds at the same time in this process is never taken for this one.
-  channel.subscribe(onInitialization);
-  let building: Promise<FastifyInstance>;
-  try {
-    building = build();
-  } finally {
-    channel.unsubscribe(onInitialization);
-  }
-  const app = await building;
-  if (!watched)
-    throw new Error('The app was not created synchronously by build(): its routes were not watched');
   return {
-    app,
+    watch(app) {
+      app.addHook('onRoute', (route) => {
+        registered.push(route);
+      });
+      app.addHook('onResponse', async (request, reply) => {
+        if (request.is404) return;
+        const statuses = Object.keys(
+          (request.routeOptions.schema as { response?: Record<string, unknown> } | undefined)?.response ?? {},
+        );
+        // Routes that declare no responses at all (the /docs page and its files) are held to that elsewhere.
+        if (statuses.length > 0 && !declares(statuses, reply.statusCode)) {
+          undeclared.push({
+            method: request.method,
+            route: request.routeOptions.url ?? request.url,
+            status: reply.statusCode,
+          });
+        }
+      });
+    },
     contract: {
       routes: () =>
         registered

@@ -3,16 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { type LocalIssuer, openLocalIssuer } from '../../src/auth/local-issuer.js';
-import { createTokenVerifier } from '../../src/auth/verify.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import type { Db } from '../../src/db/database.js';
 import type { Organization } from '../../src/db/schema.js';
-import { localIdentityDirectory } from '../../src/effects/identity/directory.js';
-import { buildApp } from '../../src/http/app.js';
-import { newId } from '../../src/ids.js';
+import { newId } from '../../src/kernel/ids.js';
+import { createService } from '../../src/main.js';
 import { createOrganization } from '../../src/organizations/service.js';
 import { type DatabaseKind, openTestDatabase, type TestDatabase } from './databases.js';
-import { buildWatched, type RouteContract } from './route-contract.js';
+import { type RouteContract, routeWatcher } from './route-contract.js';
 
 export interface TestService {
   app: FastifyInstance;
@@ -37,9 +35,10 @@ export interface TestService {
 }
 
 /**
- * The app in-process (as production builds it) over a fresh database of the given kind, configured by `env` as
- * the environment would (DATA_DIR is the test's own). With AUTH_JWKS_URL the app trusts only that JWKS, as in
- * production; the local issuer still exists, to mint tokens the app must refuse.
+ * The service in-process, built by `createService` as production builds it, over a fresh database of the given
+ * kind, configured by `env` as the environment would (DATA_DIR is the test's own). Its effect worker does not run,
+ * so the effects a request recorded stay pending for the test to read. With AUTH_JWKS_URL the app trusts only that
+ * JWKS, as in production; the local issuer still exists, to mint tokens the app must refuse.
  */
 export async function startTestService(
   kind: DatabaseKind,
@@ -49,17 +48,15 @@ export async function startTestService(
   const config = loadConfig({ ...env, DATA_DIR: dataDir });
   const database = await openTestDatabase(kind);
   const issuer = await openLocalIssuer(config.auth);
-  const localJwks = config.auth.jwksUrl ? undefined : issuer.jwks;
-  const { app, contract } = await buildWatched(() =>
-    buildApp({
-      db: database.db,
-      verifyToken: createTokenVerifier(config.auth, localJwks),
-      identity: localIdentityDirectory,
-      localJwks,
-      bodyLimitBytes: config.bodyLimitBytes,
-      logger: false,
-    }),
-  );
+  const watcher = routeWatcher();
+  const service = await createService(config, {
+    database,
+    log: false,
+    runEffects: false,
+    onApp: watcher.watch,
+  });
+  const { app } = service;
+  const contract = watcher.contract;
   await app.ready();
   return {
     app,
@@ -88,7 +85,7 @@ export async function startTestService(
         ...(body === undefined ? {} : { payload: body as object }),
       }),
     close: async () => {
-      await app.close();
+      await service.close();
       await database.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },

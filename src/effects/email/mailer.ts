@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import type { EffectsConfig } from '../../config.js';
-import { PermanentEffectError } from '../errors.js';
+import { PermanentEffectError } from '../../kernel/remote-errors.js';
 import type { MailMessage } from './messages.js';
 
 /** Sends one message, keyed by the effect that asks for it, by the effect's deadline. */

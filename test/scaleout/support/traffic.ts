@@ -1,4 +1,4 @@
-const REPS = '/api/organizations/salesreps';
+import { REPS_URL } from '../../support/fixtures.js';
 
 /** What the test knows of one assignment: absent (null), or its id, number and flag. */
 export type AssignmentState = { id: string | undefined; repNumber: string; active: boolean } | null;
@@ -111,7 +111,7 @@ export async function runClient(plan: ClientPlan): Promise<void> {
     const startedAt = Date.now();
     let answer: Answer;
     try {
-      const response = await fetch(`${plan.balancer.replicas[replica]?.url}${REPS}${query}`, {
+      const response = await fetch(`${plan.balancer.replicas[replica]?.url}${REPS_URL}${query}`, {
         method,
         headers: {
           authorization: `Bearer ${token}`,

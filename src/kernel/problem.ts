@@ -38,11 +38,38 @@ const titles: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
+/**
+ * Every problem code the service answers with: the last part of the problem's `type`
+ * (`urn:salesreps:problem:<code>`), stable for clients to branch on (`docs/api.md`, "Errors").
+ */
+export type ProblemCode =
+  | 'validation'
+  | 'malformed-json'
+  | 'bad-url'
+  | 'bad-request'
+  | 'client-error'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not-found'
+  | 'request-timeout'
+  | 'already-assigned'
+  | 'rep-number-taken'
+  | 'effect-not-dead'
+  | 'body-too-large'
+  | 'uri-too-long'
+  | 'unsupported-media-type'
+  | 'rate-limited'
+  | 'headers-too-large'
+  | 'internal'
+  | 'database-unavailable'
+  | 'identity-provider-unavailable'
+  | 'not-ready';
+
 /** The one error type of the service: a stable code, an HTTP status and a message safe to show the caller. */
 export class ProblemError extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ProblemCode,
     readonly detail: string,
     readonly errors?: FieldError[],
     readonly headers: Record<string, string> = {},
@@ -57,7 +84,7 @@ export class ProblemError extends Error {
 
 export function problemBody(
   status: number,
-  code: string,
+  code: ProblemCode,
   detail: string,
   requestId: string,
   errors?: FieldError[],
@@ -78,4 +105,4 @@ export const unauthorized = (detail: string) =>
   new ProblemError(401, 'unauthorized', detail, undefined, { 'www-authenticate': 'Bearer' });
 export const forbidden = (detail: string) => new ProblemError(403, 'forbidden', detail);
 export const notFound = (detail: string) => new ProblemError(404, 'not-found', detail);
-export const conflict = (code: string, detail: string) => new ProblemError(409, code, detail);
+export const conflict = (code: ProblemCode, detail: string) => new ProblemError(409, code, detail);

@@ -1,5 +1,5 @@
-import { PermanentEffectError, RetryLaterError, retryAfterMs } from '../errors.js';
-import type { IdentityProvider } from './provider.js';
+import { PermanentEffectError, RetryLaterError, retryAfterMs } from '../kernel/remote-errors.js';
+import type { IdentityProvider } from './port.js';
 
 export interface KindeSettings {
   /** The base URL, e.g. https://acme.kinde.com. */

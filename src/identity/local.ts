@@ -1,5 +1,5 @@
-import type { Db } from '../../db/database.js';
-import type { IdentityProvider } from './provider.js';
+import type { Db } from '../db/database.js';
+import type { IdentityProvider } from './port.js';
 
 /**
  * IDP=local: accounts and memberships kept in the service's own tables, so that what a Kinde deployment would hold

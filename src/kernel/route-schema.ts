@@ -1,6 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { RequestAuth } from '../auth/policies.js';
+import type { FastifyReply } from 'fastify';
 
 const descriptions: Record<number, string> = {
   400: 'Invalid input; `errors` names each field.',
@@ -26,12 +25,6 @@ export function errorResponses(...statuses: number[]) {
       Type.Ref('Problem', { description: descriptions[status] ?? 'Error' }),
     ]),
   );
-}
-
-/** The caller of a route whose policy is not public (the auth hook has set it before the handler runs). */
-export function requireAuth(request: FastifyRequest): RequestAuth {
-  if (!request.auth) throw new Error(`Route ${request.routeOptions.url} ran without authorization`);
-  return request.auth;
 }
 
 /** Answers 200 with no body at all (the typed reply would insist on a payload). */

@@ -1,4 +1,4 @@
-import { QUERY_READ_TIMEOUT } from '../db/postgres-pool.js';
+import { QUERY_READ_TIMEOUT } from './postgres-pool.js';
 
 // PostgreSQL error classes that mean "the database cannot serve now, try again", not "this request is wrong":
 // 08 connection exception, 53 insufficient resources, 57P01–57P05 shutdown/restart/idle, 57014 a statement that ran

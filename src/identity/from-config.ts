@@ -1,11 +1,9 @@
-import type { Config } from '../../config.js';
-import type { Db } from '../../db/database.js';
-import { ProblemError } from '../../http/problem.js';
-import { newId } from '../../ids.js';
-import type { IdentityDirectory } from '../../salesreps/service.js';
+import type { Config } from '../config.js';
+import type { Db } from '../db/database.js';
+import { newId } from '../kernel/ids.js';
 import { kindeClient, kindeIdentityProvider } from './kinde.js';
 import { localIdentityProvider } from './local.js';
-import type { IdentityProvider } from './provider.js';
+import { type IdentityDirectory, type IdentityProvider, IdentityProviderUnavailableError } from './port.js';
 
 /**
  * The local identity provider of the embedded default. A new rep's user id is reserved here, before the
@@ -35,15 +33,7 @@ export function identityFromConfig(
           try {
             return await client.findOrCreateUser(rep);
           } catch (error) {
-            const problem = new ProblemError(
-              503,
-              'identity-provider-unavailable',
-              'The identity provider did not answer; nothing was changed. Try again shortly.',
-              undefined,
-              { 'retry-after': '5' },
-            );
-            // Kept for the log line of the error handler; never shown to the caller.
-            throw Object.assign(problem, { cause: error });
+            throw new IdentityProviderUnavailableError(error);
           }
         },
       },

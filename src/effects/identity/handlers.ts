@@ -1,0 +1,61 @@
+import { isSalesRepUser, membershipWanted } from '../../rep-state/queries.js';
+import { type EffectHandlers, SUPERSEDED } from '../handlers.js';
+
+/**
+ * The identity provider's effects. They always check the current state: with Kinde a rep removed and added again in
+ * an organization is a new rep (its own order) with the same Kinde user, so the old rep's revoke may come after the
+ * new rep's provision, and must not take the active rep out of the organization.
+ */
+export const identityHandlers: Pick<
+  EffectHandlers,
+  'identity.provision' | 'identity.grantMembership' | 'identity.revokeMembership' | 'identity.deleteUser'
+> = {
+  async 'identity.provision'({ db, targets, claimed, deadline }, payload) {
+    if (!(await isSalesRepUser(db, payload.identityProviderUserId))) return SUPERSEDED;
+    const userId = await targets.identity.ensureUser(
+      {
+        id: payload.identityProviderUserId,
+        email: payload.email,
+        firstName: payload.firstName,
+        lastName: payload.lastName,
+      },
+      deadline,
+    );
+    if (!(await membershipWanted(db, claimed.organization_id, payload.identityProviderUserId))) {
+      return 'user ensured';
+    }
+    await targets.identity.addMembership(userId, payload.identityOrganizationId, payload.roles, deadline);
+    return 'user ensured, membership added';
+  },
+
+  async 'identity.grantMembership'({ db, targets, claimed, deadline }, payload) {
+    if (!(await membershipWanted(db, claimed.organization_id, payload.identityProviderUserId))) {
+      return SUPERSEDED;
+    }
+    await targets.identity.addMembership(
+      payload.identityProviderUserId,
+      payload.identityOrganizationId,
+      payload.roles,
+      deadline,
+    );
+    return 'membership added';
+  },
+
+  async 'identity.revokeMembership'({ db, targets, claimed, deadline }, payload) {
+    if (await membershipWanted(db, claimed.organization_id, payload.identityProviderUserId))
+      return SUPERSEDED;
+    await targets.identity.removeMembership(
+      payload.identityProviderUserId,
+      payload.identityOrganizationId,
+      deadline,
+    );
+    return 'membership removed';
+  },
+
+  async 'identity.deleteUser'({ db, targets, deadline }, payload) {
+    // With Kinde a rep added again after its deletion gets the same user back (found by email).
+    if (await isSalesRepUser(db, payload.identityProviderUserId)) return SUPERSEDED;
+    await targets.identity.deleteUserWithoutMemberships(payload.identityProviderUserId, deadline);
+    return 'user deleted unless in another organization';
+  },
+};

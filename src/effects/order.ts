@@ -1,0 +1,16 @@
+import type { Executor } from '../db/database.js';
+import type { ClaimedEffect } from './queries.js';
+import { laterEffectDone } from './queries.js';
+
+/**
+ * Mail and sync effects in order are carried out as recorded. Out of order (a dead one retried after later effects
+ * of its rep and channel were done), they are checked against the current state first, and are stale — to be
+ * skipped — when a later change undid them.
+ */
+export async function staleWhenOutOfOrder(
+  db: Executor,
+  claimed: ClaimedEffect,
+  stillWanted: () => Promise<boolean>,
+): Promise<boolean> {
+  return (await laterEffectDone(db, claimed)) && !(await stillWanted());
+}

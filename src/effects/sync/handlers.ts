@@ -1,0 +1,32 @@
+import { assignmentState, salesRepExists } from '../../rep-state/queries.js';
+import type { EffectHandlers, EffectRun } from '../handlers.js';
+import { SUPERSEDED } from '../handlers.js';
+import { staleWhenOutOfOrder } from '../order.js';
+import type { SyncChange } from './webhook.js';
+
+/** Tells the data-sync system of a change, unless it is stale (out of order, and undone by a later change). */
+async function tell(
+  run: EffectRun,
+  change: SyncChange,
+  stillWanted: () => Promise<boolean>,
+): Promise<string> {
+  if (await staleWhenOutOfOrder(run.db, run.claimed, stillWanted)) return SUPERSEDED;
+  if (!run.targets.sync) return 'no sync configured';
+  await run.targets.sync.send(run.claimed.id, change, run.deadline);
+  return 'sync told';
+}
+
+const isActive = async ({ db, claimed }: EffectRun) =>
+  (await assignmentState(db, claimed.organization_id, claimed.sales_rep_id)) === 'active';
+
+export const syncHandlers: Pick<EffectHandlers, 'sync.grant' | 'sync.revoke' | 'sync.deleteAccount'> = {
+  'sync.grant': (run, payload) => tell(run, { kind: 'sync.grant', payload }, () => isActive(run)),
+  'sync.revoke': (run, payload) =>
+    tell(run, { kind: 'sync.revoke', payload }, async () => !(await isActive(run))),
+  'sync.deleteAccount': (run, payload) =>
+    tell(
+      run,
+      { kind: 'sync.deleteAccount', payload },
+      async () => !(await salesRepExists(run.db, run.claimed.sales_rep_id)),
+    ),
+};

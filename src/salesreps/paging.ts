@@ -1,0 +1,291 @@
+import { CompiledQuery, type RawBuilder, sql } from 'kysely';
+import type { Executor } from '../db/database.js';
+import type { OrganizationSalesRep } from '../db/schema.js';
+import type { SortDirection } from '../kernel/paging.js';
+import { rememberPerOwner } from '../kernel/remember.js';
+import type { SortField } from './schemas.js';
+
+/*
+ * The deep-paging engine of the admin's list: any page of any sort of an organization's assignments, exact (OFFSET
+ * semantics) and fast at any depth, from one table and one index per sort order (docs/performance.md).
+ */
+
+export interface PageRequest {
+  sortOn: SortField;
+  sortDirection: SortDirection;
+  limit: number;
+  offset: number;
+}
+
+/** One page of assignments with the organization's total. */
+export interface AssignmentPage {
+  rows: AssignmentListRow[];
+  total: number;
+}
+
+/** The columns of a listed assignment, as the list reads them. */
+export type AssignmentListRow = Pick<
+  OrganizationSalesRep,
+  | 'organization_id'
+  | 'id'
+  | 'sales_rep_id'
+  | 'first_name'
+  | 'last_name'
+  | 'email'
+  | 'phone_number'
+  | 'rep_number'
+  | 'active'
+>;
+
+/**
+ * The sort key of each sort field, most significant first, each matching one index (migrations 0001, 0004). The
+ * id ends every key but the rep number's (unique in an organization), so that no two rows tie and pages never
+ * overlap. The phone number sorts as `phone_number nulls last, id` (first in descending order), spelled so that
+ * no part of the key is NULL: a row comparison with the key then seeks anywhere, NULL part included.
+ */
+const SORT_KEYS: Record<SortField, readonly RawBuilder<unknown>[]> = {
+  RepNumber: [sql`rep_number`],
+  FirstName: [sql`first_name`, sql`id`],
+  LastName: [sql`last_name`, sql`id`],
+  Email: [sql`email`, sql`id`],
+  PhoneNumber: [sql`(phone_number is null)`, sql`coalesce(phone_number, '')`, sql`id`],
+  Active: [sql`active`, sql`id`],
+};
+
+/** A page boundary is kept every this many rows of an order; a deep page skips fewer rows than this. */
+const BOUNDARY_INTERVAL = 100;
+/** Boundaries read again this many times when writes change the organization meanwhile. */
+const BOUNDARY_ATTEMPTS = 3;
+/** Cached boundary sets per database handle; one is 1,000 keys for 100,000 rows (about 100 kB). */
+const BOUNDARY_CACHE_ENTRIES = 1000;
+
+/** The keys at ascending positions 0, BOUNDARY_INTERVAL, 2 × BOUNDARY_INTERVAL, ... of one organization's order. */
+interface PageBoundaries {
+  /** The organization's assignment version they were read at, with its assignment count. */
+  version: string;
+  count: number;
+  keys: unknown[][];
+}
+
+const boundaryCaches = rememberPerOwner<{
+  wantedVersion: string | undefined;
+  boundaries: Promise<PageBoundaries>;
+}>(BOUNDARY_CACHE_ENTRIES);
+
+function keyColumns(sortOn: SortField) {
+  return SORT_KEYS[sortOn].map((expression, index) => sql`${expression} as ${sql.ref(`k${index}`)}`);
+}
+
+function orderByKeys(sortOn: SortField, direction: SortDirection, table?: string) {
+  const dir = sql.raw(direction);
+  return sql.join(
+    SORT_KEYS[sortOn].map((expression, index) =>
+      table ? sql`${sql.ref(`${table}.k${index}`)} ${dir}` : sql`${expression} ${dir}`,
+    ),
+  );
+}
+
+/** A page statement's values, filled into the placeholders it was compiled with. */
+interface PageValues {
+  organizationId: string;
+  limit: number;
+  offset: number;
+  /** The boundary key and version a seek starts from. */
+  from: { key: unknown[]; version: string } | undefined;
+}
+
+/** Stands for one of a page statement's values while it is compiled; `read` takes the value of a run. */
+class PagePlaceholder {
+  constructor(readonly read: (values: PageValues) => unknown) {}
+}
+
+const placeholder = {
+  organizationId: new PagePlaceholder((values) => values.organizationId),
+  limit: new PagePlaceholder((values) => values.limit),
+  offset: new PagePlaceholder((values) => values.offset),
+  version: new PagePlaceholder((values) => values.from?.version),
+  key: (index: number) => new PagePlaceholder((values) => values.from?.key[index]),
+};
+
+type PageRow = Partial<AssignmentListRow> & { list_version: string; total: number };
+
+/**
+ * The page statement of each sort, direction and start (the first row, or a boundary key): built and compiled
+ * once, as building and compiling it on each request cost more CPU than reading its rows. Every dialect here
+ * compiles PostgreSQL, so one compilation serves them all.
+ */
+const pageStatements = new Map<string, CompiledQuery<PageRow>>();
+
+function pageStatement(db: Executor, page: PageRequest, seek: boolean): CompiledQuery<PageRow> {
+  const shape = `${page.sortOn} ${page.sortDirection} ${seek}`;
+  let statement = pageStatements.get(shape);
+  if (!statement) {
+    const keys = SORT_KEYS[page.sortOn];
+    const seekCondition = seek
+      ? sql`and (${sql.join(keys)}) ${sql.raw(page.sortDirection === 'asc' ? '>=' : '<=')} (${sql.join(keys.map((_, index) => placeholder.key(index)))})
+          and c.version = ${placeholder.version}`
+      : sql``;
+    statement = sql<PageRow>`
+      select c.version::text as list_version, c.assignment_count as total,
+        a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number,
+        a.active
+      from organization_assignment_count c
+      left join lateral (
+        select id, ${sql.join(keyColumns(page.sortOn))}
+        from organization_sales_rep
+        where organization_id = ${placeholder.organizationId} ${seekCondition}
+        order by ${orderByKeys(page.sortOn, page.sortDirection)}
+        limit ${placeholder.limit} offset ${placeholder.offset}
+      ) page on true
+      left join organization_sales_rep a on a.id = page.id
+      where c.organization_id = ${placeholder.organizationId}
+      order by ${orderByKeys(page.sortOn, page.sortDirection, 'page')}`.compile(db);
+    pageStatements.set(shape, statement);
+  }
+  return statement;
+}
+
+/**
+ * One page and the organization's total, in one statement (one snapshot, one round trip). The ids come from an
+ * index-only scan of the sort's index (OFFSET skips index entries, never table rows), then only those rows are
+ * read; the total is the count its triggers keep exact. With `from`, the scan starts at a page boundary instead of
+ * the first row, and runs only while the organization's assignments are still at `from.version` in this
+ * statement's snapshot; `listVersion` tells which version that snapshot saw.
+ */
+async function selectPage(
+  db: Executor,
+  organizationId: string,
+  page: PageRequest,
+  offset: number,
+  from?: { key: unknown[]; version: string },
+): Promise<AssignmentPage & { listVersion: string | undefined }> {
+  const statement = pageStatement(db, page, from !== undefined);
+  const values: PageValues = { organizationId, limit: page.limit, offset, from };
+  const parameters = statement.parameters.map((parameter) =>
+    parameter instanceof PagePlaceholder ? parameter.read(values) : parameter,
+  );
+  const { rows } = await db.executeQuery<PageRow>(CompiledQuery.raw(statement.sql, parameters));
+  // No count row: the organization never had a rep.
+  const first = rows[0];
+  return {
+    // The left join's NULL row stands for an empty page; every other row is a whole assignment.
+    rows: rows.filter((row) => row.id != null) as AssignmentListRow[],
+    total: first?.total ?? 0,
+    listVersion: first?.list_version,
+  };
+}
+
+/** Reads the boundaries of an order, with the version and count they belong to, in one snapshot. */
+async function readPageBoundaries(
+  db: Executor,
+  organizationId: string,
+  sortOn: SortField,
+): Promise<PageBoundaries> {
+  const keys = SORT_KEYS[sortOn];
+  const { rows } = await sql<{ version: string; assignment_count: number } & Record<string, unknown>>`
+    select c.version::text as version, c.assignment_count, b.*
+    from organization_assignment_count c
+    left join lateral (
+      select ${sql.join(keys.map((_, index) => sql.ref(`k${index}`)))}
+      from (
+        select ${sql.join(keyColumns(sortOn))},
+          row_number() over (order by ${orderByKeys(sortOn, 'asc')}) - 1 as position
+        from organization_sales_rep where organization_id = ${organizationId}
+      ) numbered
+      where position % ${BOUNDARY_INTERVAL} = 0
+      order by position
+    ) b on true
+    where c.organization_id = ${organizationId}`.execute(db);
+  const first = rows[0];
+  if (!first) return { version: '0', count: 0, keys: [] };
+  return {
+    version: first.version,
+    count: first.assignment_count,
+    keys: first.assignment_count === 0 ? [] : rows.map((row) => keys.map((_, index) => row[`k${index}`])),
+  };
+}
+
+/**
+ * The cached boundaries of an order, or fresh ones when there are none or when they were read for another
+ * version than `currentVersion` (the one the database was last seen at).
+ */
+function pageBoundaries(
+  db: Executor,
+  organizationId: string,
+  sortOn: SortField,
+  currentVersion: string | undefined,
+): Promise<PageBoundaries> {
+  const cache = boundaryCaches(db);
+  const cacheKey = `${organizationId}\u0000${sortOn}`;
+  const cached = cache.recall(cacheKey);
+  if (cached && (currentVersion === undefined || cached.wantedVersion === currentVersion)) {
+    return cached.boundaries;
+  }
+  const boundaries = readPageBoundaries(db, organizationId, sortOn);
+  const entry = { wantedVersion: currentVersion, boundaries };
+  cache.keep(cacheKey, entry);
+  boundaries.then(
+    (read) => {
+      entry.wantedVersion = read.version;
+    },
+    () => {
+      if (cache.recall(cacheKey) === entry) cache.forget(cacheKey);
+    },
+  );
+  return boundaries;
+}
+
+/**
+ * One page of an organization's assignments, exact at any depth (OFFSET semantics, ties broken by id). A page
+ * within the first BOUNDARY_INTERVAL rows of an order is read directly. A deeper one starts at the nearest cached
+ * page boundary before it (the key at a known position, descending pages counting from the end), so that it
+ * skips fewer than BOUNDARY_INTERVAL index entries; the boundaries hold only while the organization's version is
+ * the one they were read at, which the page's own statement checks. A stale set is read again (one index-only
+ * scan of the organization) and the page retried.
+ */
+export async function listAssignmentsPage(
+  db: Executor,
+  organizationId: string,
+  page: PageRequest,
+): Promise<AssignmentPage> {
+  if (page.offset < BOUNDARY_INTERVAL) return selectPage(db, organizationId, page, page.offset);
+  let knownVersion: string | undefined;
+  for (let attempt = 0; attempt < BOUNDARY_ATTEMPTS; attempt++) {
+    const boundaries = await pageBoundaries(db, organizationId, page.sortOn, knownVersion);
+    if (page.offset >= boundaries.count) {
+      // Past the end only if the organization has not grown since the boundaries were read.
+      const current = await assignmentVersion(db, organizationId);
+      if (current === boundaries.version) return { rows: [], total: boundaries.count };
+      knownVersion = current;
+      continue;
+    }
+    let index: number;
+    let skip: number;
+    if (page.sortDirection === 'asc') {
+      index = Math.floor(page.offset / BOUNDARY_INTERVAL);
+      skip = page.offset - index * BOUNDARY_INTERVAL;
+    } else {
+      // Descending position p is ascending position count - 1 - p: start at the first boundary at or after it.
+      const ascending = boundaries.count - 1 - page.offset;
+      index = Math.ceil(ascending / BOUNDARY_INTERVAL);
+      skip = page.offset - (boundaries.count - 1 - index * BOUNDARY_INTERVAL);
+    }
+    const key = boundaries.keys[index];
+    if (!key) throw new Error(`No page boundary ${index} for offset ${page.offset} of ${boundaries.count}`);
+    const result = await selectPage(db, organizationId, page, skip, { key, version: boundaries.version });
+    if (result.listVersion === boundaries.version) return result;
+    knownVersion = result.listVersion;
+  }
+  // Writes keep outrunning the boundaries: skip every row before the page, which is exact at any rate.
+  return selectPage(db, organizationId, page, page.offset);
+}
+
+/** The organization's assignment version, which every insert, delete and sort-key change moves on. */
+async function assignmentVersion(db: Executor, organizationId: string): Promise<string> {
+  const row = await db
+    .selectFrom('organization_assignment_count')
+    .select(sql<string>`version::text`.as('version'))
+    .where('organization_id', '=', organizationId)
+    .executeTakeFirst();
+  return row?.version ?? '0';
+}

@@ -1,0 +1,101 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+
+/*
+ * The rule under test (docs/design.md, "Layers"): every unit of src/ — a folder, or a file directly in src/ —
+ * depends on others one way. No two units import each other, directly or through others; type-only imports count.
+ */
+
+const SRC = fileURLToPath(new URL('../../src', import.meta.url));
+
+function sourceFiles(directory: string): string[] {
+  return fs.readdirSync(directory, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(directory, entry.name);
+    if (entry.isDirectory()) return sourceFiles(full);
+    return entry.name.endsWith('.ts') ? [full] : [];
+  });
+}
+
+/** The unit of a file: its first folder under src/, or the file's own name when it sits directly in src/. */
+function unitOf(file: string): string {
+  const [first, ...rest] = path.relative(SRC, file).split(path.sep);
+  return rest.length === 0 ? (first ?? '') : `${first}/`;
+}
+
+/** Every unit a unit imports (static, dynamic and type-only imports, and re-exports), as TypeScript reads them. */
+function unitGraph(): Map<string, Set<string>> {
+  const graph = new Map<string, Set<string>>();
+  for (const file of sourceFiles(SRC)) {
+    const from = unitOf(file);
+    const targets = graph.get(from) ?? new Set<string>();
+    graph.set(from, targets);
+    const { importedFiles } = ts.preProcessFile(fs.readFileSync(file, 'utf8'), true, true);
+    for (const { fileName } of importedFiles) {
+      if (!fileName.startsWith('.')) continue;
+      const target = path.resolve(path.dirname(file), fileName.replace(/\.js$/, '.ts'));
+      const to = unitOf(target);
+      if (to !== from) targets.add(to);
+    }
+  }
+  return graph;
+}
+
+/** The units of each import cycle (strongly connected components of more than one unit, Tarjan's algorithm). */
+function cycles(graph: Map<string, Set<string>>): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const found: string[][] = [];
+  const visit = (unit: string) => {
+    index.set(unit, index.size);
+    low.set(unit, index.get(unit) as number);
+    stack.push(unit);
+    onStack.add(unit);
+    for (const next of graph.get(unit) ?? []) {
+      if (!index.has(next)) {
+        visit(next);
+        low.set(unit, Math.min(low.get(unit) as number, low.get(next) as number));
+      } else if (onStack.has(next)) {
+        low.set(unit, Math.min(low.get(unit) as number, index.get(next) as number));
+      }
+    }
+    if (low.get(unit) === index.get(unit)) {
+      const component: string[] = [];
+      let member: string | undefined;
+      do {
+        member = stack.pop() as string;
+        onStack.delete(member);
+        component.push(member);
+      } while (member !== unit);
+      if (component.length > 1) found.push(component.sort());
+    }
+  };
+  for (const unit of graph.keys()) if (!index.has(unit)) visit(unit);
+  return found;
+}
+
+describe('layers of src/', () => {
+  const graph = unitGraph();
+
+  it('no two units of src/ import each other, directly or through others', () => {
+    expect(cycles(graph)).toEqual([]);
+  });
+
+  it('no unit imports http/, the top: only the composition root (main.ts) and the CLI reach it', () => {
+    const importers = [...graph].filter(([, targets]) => targets.has('http/')).map(([unit]) => unit);
+    expect(importers.sort()).toEqual(['main.ts']);
+  });
+
+  it('the shared kernel imports no other unit', () => {
+    expect([...(graph.get('kernel/') ?? [])]).toEqual([]);
+  });
+
+  it('finds the imports it checks (a unit graph read from nothing would pass anything)', () => {
+    expect(graph.get('http/')?.has('salesreps/')).toBe(true);
+    expect(graph.get('salesreps/')?.has('kernel/')).toBe(true);
+  });
+});

@@ -1,0 +1,166 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The project's root folder: commands run here, and compiled code finds its packages below it. */
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * Compiles the service as `npm run build` does, into a folder of its own under node_modules/.cache (inside the
+ * project, so the compiled code finds its packages, and never shared with a build running at the same time).
+ * A type error elsewhere in the tree does not stop the emit; a missing cli.js fails the test.
+ */
+export async function buildService(): Promise<{ cli: string; remove(): void }> {
+  const cache = path.join(ROOT, 'node_modules', '.cache');
+  fs.mkdirSync(cache, { recursive: true });
+  const outDir = fs.mkdtempSync(path.join(cache, 'salesreps-build-'));
+  await new Promise<void>((resolve) => {
+    execFile(
+      process.execPath,
+      [
+        path.join(ROOT, 'node_modules/typescript/bin/tsc'),
+        '-p',
+        'tsconfig.build.json',
+        '--outDir',
+        outDir,
+        '--sourceMap',
+        'false',
+      ],
+      { cwd: ROOT },
+      () => resolve(),
+    );
+  });
+  const cli = path.join(outDir, 'cli.js');
+  if (!fs.existsSync(cli)) throw new Error(`the build emitted no ${cli}`);
+  return { cli, remove: () => fs.rmSync(outDir, { recursive: true, force: true }) };
+}
+
+/** The environment of a process: PATH, HOME and what the test sets, nothing of the test runner's own. */
+export function processEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), LOG_LEVEL: 'warn', ...env };
+}
+
+export interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** Runs a command to its end (killed after `timeoutMs`) and answers its exit code and output. */
+export function runCommand(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 110_000,
+): Promise<Finished> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    execFile(
+      command,
+      args,
+      { cwd: ROOT, env: processEnv(env), timeout: timeoutMs },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+        resolve({ code, stdout, stderr, ms: Date.now() - started });
+      },
+    );
+  });
+}
+
+export interface RunningServer {
+  child: ChildProcess;
+  url: string;
+  port: number;
+  /** What the process wrote to stdout so far. */
+  stdout(): string;
+  /** What it wrote to stdout and stderr so far. */
+  output(): string;
+  /** Every JSON log line written so far, parsed. */
+  logs: Record<string, unknown>[];
+  /** Resolves with the exit code once the process has ended (null when a signal ended it). */
+  exited: Promise<number | null>;
+  /** Sends the signal (SIGTERM by default) to the process group and waits for the exit. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/**
+ * Starts a command that serves HTTP (`salesreps serve`, `npm start`) on port 0 in its own process group, and
+ * resolves once its log says where it listens; rejects when it exits first or does not listen within 30 s.
+ */
+export async function startServer(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<RunningServer> {
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    env: processEnv({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let stdout = '';
+  let output = '';
+  const logs: Record<string, unknown>[] = [];
+  let partialLine = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    const text = chunk.toString();
+    stdout += text;
+    output += text;
+    const lines = (partialLine + text).split('\n');
+    partialLine = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line.startsWith('{')) logs.push(JSON.parse(line) as Record<string, unknown>);
+    }
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timeout = setTimeout(() => finish(new Error(`did not listen within 30 s:\n${output}`)), 30_000);
+    const poll = setInterval(() => {
+      const listening = stdout.match(/Server listening at (http:\/\/127\.0\.0\.1:\d+)/);
+      if (listening?.[1]) finish(undefined, listening[1]);
+    }, 50);
+    function finish(error: Error | undefined, listeningAt?: string) {
+      clearTimeout(timeout);
+      clearInterval(poll);
+      if (listeningAt) resolve(listeningAt);
+      else reject(error);
+    }
+    void exited.then((code) => finish(new Error(`exited (${code}) before listening:\n${output}`)));
+  });
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      // The whole group: `npm start` runs the service as a grandchild.
+      if (child.pid) process.kill(-child.pid, signal);
+    } catch {
+      // Already gone.
+    }
+  };
+  return {
+    child,
+    url,
+    port: Number(new URL(url).port),
+    stdout: () => stdout,
+    output: () => output,
+    logs,
+    exited,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) signalGroup(signal);
+      return exited;
+    },
+  };
+}
+
+/** Runs the built service's `salesreps serve` with the environment given (no demo start unless asked). */
+export function startServiceProcess(cli: string, env: Record<string, string>): Promise<RunningServer> {
+  return startServer(process.execPath, [cli, 'serve'], { DEMO: 'false', ...env });
+}
+
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
