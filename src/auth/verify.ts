@@ -9,6 +9,7 @@ import {
 } from 'jose';
 import type { AuthConfig } from '../config.js';
 import { unauthorized } from '../http/problem.js';
+import { isStorableText } from '../http/validation.js';
 
 /** The caller, as its verified token says. */
 export interface Principal {
@@ -84,6 +85,7 @@ export function createTokenVerifier(
     } catch (error) {
       throw unauthorized(describeVerificationFailure(error));
     }
+    refuseImplausibleTimes(payload, now, config);
     // Shared by every request that presents the token: frozen, as its roles are read-only.
     const principal = Object.freeze(toPrincipal(payload, config.claims));
     // exp is required and checked above; a token inside the clock tolerance past it is not remembered.
@@ -94,6 +96,26 @@ export function createTokenVerifier(
     }
     return principal;
   };
+}
+
+/**
+ * jose checks `exp` and `nbf` but neither when the token says it was issued nor how long it lasts: a token issued
+ * in the future, or one that lasts for centuries, is a forged or mis-issued one (docs/operations.md, "Tokens").
+ */
+function refuseImplausibleTimes(payload: JWTPayload, nowMs: number, config: AuthConfig): void {
+  const now = Math.floor(nowMs / 1000);
+  const tolerance = config.clockToleranceSeconds;
+  const expiry = Number(payload.exp);
+  if (payload.iat !== undefined && payload.iat > now + tolerance) {
+    throw unauthorized('The token\'s "iat" claim is in the future.');
+  }
+  // Without iat the lifetime left counts; the issuer's clock may run ahead of ours by the tolerance.
+  const lifetime = payload.iat === undefined ? expiry - now - tolerance : expiry - payload.iat;
+  if (lifetime > config.maxTokenLifetimeSeconds) {
+    throw unauthorized(
+      `The token lasts longer than the ${config.maxTokenLifetimeSeconds} s this service accepts (exp − iat).`,
+    );
+  }
 }
 
 function describeVerificationFailure(error: unknown): string {
@@ -113,6 +135,12 @@ function toPrincipal(payload: JWTPayload, claims: AuthConfig['claims']): Princip
   const organization = payload[claims.organization];
   if (typeof organization !== 'string' || organization === '') {
     throw unauthorized('The token names no organization.');
+  }
+  // Both are looked up in the database, which cannot hold NUL or an unpaired surrogate.
+  if (!isStorableText(userId))
+    throw unauthorized("The token's user claim holds characters that are not allowed.");
+  if (!isStorableText(organization)) {
+    throw unauthorized("The token's organization claim holds characters that are not allowed.");
   }
   return { userId, identityOrganizationId: organization, roles: readRoles(payload[claims.roles]) };
 }

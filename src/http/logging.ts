@@ -1,26 +1,50 @@
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 
 const EMAIL = /[^\s@"'<>(),;:/?&=]+@[^\s@"'<>(),;:/?&=]+\.[^\s@"'<>(),;:/?&=]+/g;
-// A run of digits with the separators phone numbers are written with; only runs of 7+ digits are numbers.
-const PHONE_CANDIDATE = /\+?\(?\d[\d\s().-]{5,}\d/g;
+// A run of digits with the separators phone numbers are written with (a query string's `+` is a space); only
+// runs of 7+ digits are numbers.
+const PHONE_CANDIDATE = /\+?\(?\d[\d\s().+-]{5,}\d/g;
 // Query parameters that may carry a credential, whatever their value looks like.
-const SECRET_PARAMETER = /([?&](?:[^=&]*(?:token|secret|password|key|code|auth)[^=&]*)=)[^&]*/gi;
+const SECRET_PARAMETER =
+  /([?&;](?:[^=&]*(?:token|secret|pass|pwd|key|code|auth|jwt|session|credential)[^=&]*)=)[^&]*/gi;
+// A JWT anywhere (a path segment, a fragment of a message): three base64url parts, the first a JSON header.
+const JWT = /eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*/g;
+// Decoding a URL this often uncovers anything encoded that many times (%2540 is an encoded %40, an encoded @).
+const MAX_DECODING_ROUNDS = 4;
 
 /** Removes email addresses, phone numbers and credentials from text bound for the logs. */
 export function scrub(text: string): string {
   return text
+    .replace(JWT, '[jwt]')
     .replace(SECRET_PARAMETER, '$1[redacted]')
     .replace(EMAIL, '[email]')
     .replace(PHONE_CANDIDATE, (match) => ((match.match(/\d/g)?.length ?? 0) >= 7 ? '[phone]' : match));
 }
 
-/** The URL as people read it, so that an encoded address (%40) or phone (%20) is scrubbed like a plain one. */
-function decoded(url: string): string {
-  try {
-    return decodeURIComponent(url);
-  } catch {
-    return url;
+/** One round of percent-decoding; an escape that is not valid UTF-8 is kept as it is, the others decoded. */
+function decodeOnce(text: string): string {
+  return text.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+    try {
+      return decodeURIComponent(run);
+    } catch {
+      return run.replace(/%[0-7][0-9A-Fa-f]/g, (ascii) => decodeURIComponent(ascii));
+    }
+  });
+}
+
+/**
+ * A URL scrubbed as people read it: scrubbed, decoded, and scrubbed again until decoding changes nothing, so an
+ * encoded (`%40`), doubly encoded (`%2540`) or `+`-spaced address, phone or credential is scrubbed like a plain
+ * one. Scrubbing before each decoding redacts a credential whose value holds an encoded `&` as a whole.
+ */
+export function scrubUrl(url: string): string {
+  let text = scrub(url);
+  for (let round = 0; round < MAX_DECODING_ROUNDS; round++) {
+    const decoded = decodeOnce(text);
+    if (decoded === text) break;
+    text = scrub(decoded);
   }
+  return text;
 }
 
 /** Paths pino blanks wherever an object with them is logged: credentials and the personal fields of a rep. */
@@ -77,7 +101,7 @@ export function logEachRequest(app: FastifyInstance): void {
     request.log.info(
       {
         method: request.method,
-        url: scrub(decoded(request.url)),
+        url: scrubUrl(request.url),
         route: request.routeOptions.url ?? null,
         statusCode: reply.statusCode,
         responseTimeMs: Math.round(reply.elapsedTime * 10) / 10,
