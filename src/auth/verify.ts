@@ -100,7 +100,7 @@ export function createTokenVerifier(
 
 /**
  * jose checks `exp` and `nbf` but neither when the token says it was issued nor how long it lasts: a token issued
- * in the future, or one that lasts for centuries, is a forged or mis-issued one (docs/operations.md, "Tokens").
+ * in the future, or one that lasts for centuries, is a forged or mis-issued one (docs/operations.md, "Tokens and claims").
  */
 function refuseImplausibleTimes(payload: JWTPayload, nowMs: number, config: AuthConfig): void {
   const now = Math.floor(nowMs / 1000);
