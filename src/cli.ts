@@ -116,8 +116,11 @@ async function tokenCommand(config: Config, args: string[]): Promise<void> {
   const unknownRole = values.role.find((role) => !TOKEN_ROLES.includes(role));
   if (unknownRole) throw new UsageError(`Unknown role "${unknownRole}": use ${TOKEN_ROLES.join(' or ')}.`);
   const ttl = Number(values.ttl);
-  if (!Number.isInteger(ttl) || ttl < 1 || ttl > 30 * 24 * 3600) {
-    throw new UsageError('--ttl must be a whole number of seconds from 1 to 2592000 (30 days).');
+  const maxTtl = config.auth.maxTokenLifetimeSeconds;
+  if (!Number.isInteger(ttl) || ttl < 1 || ttl > maxTtl) {
+    throw new UsageError(
+      `--ttl must be a whole number of seconds from 1 to ${maxTtl} (AUTH_MAX_TOKEN_LIFETIME_SECONDS: the service refuses longer tokens).`,
+    );
   }
   if (config.auth.jwksUrl) {
     throw new UsageError(

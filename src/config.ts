@@ -82,6 +82,8 @@ export interface AuthConfig {
   /** The local issuer's private key (JWK), created on first use. */
   localKeyFile: string;
   clockToleranceSeconds: number;
+  /** The longest a token may last (exp − iat, or exp − now without iat); a longer one is refused. */
+  maxTokenLifetimeSeconds: number;
   claims: { userId: string; userIdFallback: string; organization: string; roles: string };
 }
 
@@ -166,6 +168,7 @@ export function loadConfig(env: Env = process.env): Config {
       audience: text(env, 'AUTH_AUDIENCE', 'salesreps-api'),
       localKeyFile: path.resolve(text(env, 'AUTH_LOCAL_KEY_FILE', path.join(dataDir, 'issuer-key.json'))),
       clockToleranceSeconds: integer(env, 'AUTH_CLOCK_TOLERANCE_SECONDS', 30, 0, 30),
+      maxTokenLifetimeSeconds: integer(env, 'AUTH_MAX_TOKEN_LIFETIME_SECONDS', 86_400, 300, 2_592_000),
       claims: {
         userId: text(env, 'AUTH_CLAIM_USER_ID', 'UserId'),
         userIdFallback: text(env, 'AUTH_CLAIM_USER_ID_FALLBACK', 'sub'),

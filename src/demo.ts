@@ -5,6 +5,7 @@ import { createOrganization } from './organizations/service.js';
 
 export const DEMO_ORGANIZATION = { name: 'Demo Distributors', identityOrganizationId: 'demo_org' } as const;
 export const DEMO_ADMIN_USER = 'demo_admin';
+/** The demo token's lifetime: a day, or the service's maximum lifetime if that is shorter. */
 const DEMO_TOKEN_TTL_SECONDS = 24 * 60 * 60;
 
 /**
@@ -15,19 +16,21 @@ export async function createDemoOrganizationIfEmpty(
   db: Db,
   issuer: LocalIssuer,
   baseUrl: string,
+  maxTokenLifetimeSeconds: number,
 ): Promise<void> {
   const existing = await db.selectFrom('organization').select('id').limit(1).executeTakeFirst();
   if (existing) return;
   await createOrganization(db, DEMO_ORGANIZATION);
+  const ttlSeconds = Math.min(DEMO_TOKEN_TTL_SECONDS, maxTokenLifetimeSeconds);
   const token = await issuer.sign(
     { userId: DEMO_ADMIN_USER, organization: DEMO_ORGANIZATION.identityOrganizationId, roles: [ROLE_ADMIN] },
-    DEMO_TOKEN_TTL_SECONDS,
+    ttlSeconds,
   );
   process.stdout.write(
     [
       '',
       `Demo organization "${DEMO_ORGANIZATION.name}" created (identity organization id ${DEMO_ORGANIZATION.identityOrganizationId}).`,
-      'Admin token, valid 24 hours (shown once; mint another with',
+      `Admin token, valid ${Number((ttlSeconds / 3600).toFixed(2))} hours (shown once; mint another with`,
       `  npx salesreps token --org ${DEMO_ORGANIZATION.identityOrganizationId} --user ${DEMO_ADMIN_USER} --role Admin):`,
       '',
       token,

@@ -10,6 +10,7 @@ import {
 import type { AuthConfig } from '../config.js';
 import { unauthorized } from '../kernel/problem.js';
 import { remember } from '../kernel/remember.js';
+import { isStorableText } from '../kernel/validation.js';
 
 /** The caller, as its verified token says. */
 export interface Principal {
@@ -79,6 +80,7 @@ export function createTokenVerifier(
     } catch (error) {
       throw unauthorized(describeVerificationFailure(error));
     }
+    refuseImplausibleTimes(payload, now, config);
     // Shared by every request that presents the token: frozen, as its roles are read-only.
     const principal = Object.freeze(toPrincipal(payload, config.claims));
     // exp is required and checked above; a token inside the clock tolerance past it is not remembered.
@@ -86,6 +88,26 @@ export function createTokenVerifier(
     if (until > now) verified.keep(token, principal, until);
     return principal;
   };
+}
+
+/**
+ * jose checks `exp` and `nbf` but neither when the token says it was issued nor how long it lasts: a token issued
+ * in the future, or one that lasts for centuries, is a forged or mis-issued one (docs/operations.md, "Tokens and claims").
+ */
+function refuseImplausibleTimes(payload: JWTPayload, nowMs: number, config: AuthConfig): void {
+  const now = Math.floor(nowMs / 1000);
+  const tolerance = config.clockToleranceSeconds;
+  const expiry = Number(payload.exp);
+  if (payload.iat !== undefined && payload.iat > now + tolerance) {
+    throw unauthorized('The token\'s "iat" claim is in the future.');
+  }
+  // Without iat the lifetime left counts; the issuer's clock may run ahead of ours by the tolerance.
+  const lifetime = payload.iat === undefined ? expiry - now - tolerance : expiry - payload.iat;
+  if (lifetime > config.maxTokenLifetimeSeconds) {
+    throw unauthorized(
+      `The token lasts longer than the ${config.maxTokenLifetimeSeconds} s this service accepts (exp − iat).`,
+    );
+  }
 }
 
 function describeVerificationFailure(error: unknown): string {
@@ -105,6 +127,12 @@ function toPrincipal(payload: JWTPayload, claims: AuthConfig['claims']): Princip
   const organization = payload[claims.organization];
   if (typeof organization !== 'string' || organization === '') {
     throw unauthorized('The token names no organization.');
+  }
+  // Both are looked up in the database, which cannot hold NUL or an unpaired surrogate.
+  if (!isStorableText(userId))
+    throw unauthorized("The token's user claim holds characters that are not allowed.");
+  if (!isStorableText(organization)) {
+    throw unauthorized("The token's organization claim holds characters that are not allowed.");
   }
   return { userId, identityOrganizationId: organization, roles: readRoles(payload[claims.roles]) };
 }

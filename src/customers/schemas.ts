@@ -31,15 +31,19 @@ export const IMPORT_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
 
 // Printable ASCII, no leading or trailing space: the form of ERP account and salesperson codes.
 const CODE_PATTERN = '^[!-~](?:[ -~]*[!-~])?$';
-// Text with at least one visible character and no control characters.
-const TEXT_PATTERN = '^(?=.*\\S)[^\\u0000-\\u001F\\u007F]+$';
+// Text with at least one visible character (not a space, a zero-width or other format character, a lone
+// combining mark) and no control characters (C0, DEL, C1).
+const TEXT_PATTERN = '^(?=.*[^\\s\\p{Cf}\\p{Mn}\\p{Me}])[^\\u0000-\\u001F\\u007F-\\u009F]+$';
 
 const code = (maxLength: number, description: string) =>
   Type.String({ minLength: 1, maxLength, pattern: CODE_PATTERN, description });
 const text = (maxLength: number) => Type.String({ minLength: 1, maxLength, pattern: TEXT_PATTERN });
 const email = () => Type.String({ format: 'email', maxLength: CUSTOMER_LIMITS.email });
 const phone = () =>
-  Type.String({ maxLength: CUSTOMER_LIMITS.phone, pattern: '^(?=.*[0-9])[^\\u0000-\\u001F\\u007F]+$' });
+  Type.String({
+    maxLength: CUSTOMER_LIMITS.phone,
+    pattern: '^(?=.*[0-9])[^\\u0000-\\u001F\\u007F-\\u009F]+$',
+  });
 /** A field that may be left out or sent as null: both mean "none". */
 const optionalOrNull = <T extends TSchema>(schema: T) => Type.Optional(Type.Union([schema, Type.Null()]));
 

@@ -17,12 +17,18 @@ import type { Db } from '../db/database.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { effectRoutes } from '../effects/routes.js';
 import { type IdentityDirectory, IdentityProviderUnavailableError } from '../identity/port.js';
-import { Problem, ProblemError, problemBody, unauthorized } from '../kernel/problem.js';
-import { toFieldErrors, validators } from '../kernel/validation.js';
+import { Problem, ProblemError, problemBody, truncate, unauthorized } from '../kernel/problem.js';
+import { compileValidator, schemaProblem } from '../kernel/validation.js';
 import { salesRepRoutes } from '../salesreps/routes.js';
 import { logEachRequest } from './logging.js';
 import { createMetrics, measureRequests, metricsRoute, type ServiceMetrics } from './metrics.js';
-import { registerRateLimit, registerSecurityHeaders, requestIdFor, serverLimits } from './security.js';
+import {
+  refuseRequestsWithoutHost,
+  registerRateLimit,
+  registerSecurityHeaders,
+  requestIdFor,
+  serverLimits,
+} from './security.js';
 
 export interface AppDependencies {
   db: Db;
@@ -59,9 +65,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   }).withTypeProvider<TypeBoxTypeProvider>();
   deps.onApp?.(app);
 
-  app.setValidatorCompiler(({ schema, httpPart }) =>
-    (httpPart === 'body' ? validators.body : validators.other).compile(schema),
-  );
+  app.setValidatorCompiler(({ schema, httpPart }) => compileValidator(schema, httpPart ?? 'body'));
   app.addSchema(Problem);
   app.decorateRequest('auth', undefined);
 
@@ -83,6 +87,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   logEachRequest(app);
   measureRequests(app, metrics);
   await registerSecurityHeaders(app, http);
+  refuseRequestsWithoutHost(app);
   const limitRate = await registerRateLimit(app, http.rateLimit);
 
   app.addHook('onRequest', async (request, reply) => {
@@ -119,9 +124,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     reply
       .code(404)
       .type(PROBLEM_CONTENT_TYPE)
-      .send(
-        problemBody(404, 'not-found', `No route ${request.method} ${request.url.split('?')[0]}.`, request.id),
-      ),
+      .send(problemBody(404, 'not-found', `No route ${request.method} ${pathOf(request.url)}.`, request.id)),
   );
 
   app.get(
@@ -202,10 +205,21 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     docs.addHook('onRoute', (route) => {
       route.config = { ...route.config, policy: 'public' };
     });
+    // The UI's own redirect of /docs/static/index.html only matches without a query: with one it redirected to
+    // itself, for ever.
+    docs.addHook('onRequest', async (request, reply) => {
+      if (request.routeOptions.url === '/docs/static/index.html') return reply.redirect('/docs/');
+    });
     await docs.register(swaggerUi, { routePrefix: '/docs' });
   });
 
   return app;
+}
+
+/** The path of a request target, without the scheme and host of an absolute-form one or the query; cut short. */
+function pathOf(target: string): string {
+  const path = target.replace(/^[a-z][a-z\d+.-]*:\/\/[^/?#]*/i, '').split('?')[0] || '/';
+  return truncate(path, 200);
 }
 
 function toProblem(error: FastifyError, requestId: string): Problem {
@@ -227,16 +241,7 @@ function toProblem(error: FastifyError, requestId: string): Problem {
     );
   }
   if (error.validation) {
-    const context = error.validationContext ?? 'body';
-    const errors = toFieldErrors(error.validation, context);
-    const fields = errors.map((entry) => entry.field).join(', ');
-    return problemBody(
-      400,
-      'validation',
-      `The request ${context} is not valid: ${fields}.`,
-      requestId,
-      errors,
-    );
+    return schemaProblem(error.validation, error.validationContext ?? 'body').toProblem(requestId);
   }
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':

@@ -1,13 +1,33 @@
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { scrub } from '../kernel/scrub.js';
 
-/** The URL as people read it, so that an encoded address (%40) or phone (%20) is scrubbed like a plain one. */
-function decoded(url: string): string {
-  try {
-    return decodeURIComponent(url);
-  } catch {
-    return url;
+// Decoding a URL this often uncovers anything encoded that many times (%2540 is an encoded %40, an encoded @).
+const MAX_DECODING_ROUNDS = 4;
+
+/** One round of percent-decoding; an escape that is not valid UTF-8 is kept as it is, the others decoded. */
+function decodeOnce(text: string): string {
+  return text.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+    try {
+      return decodeURIComponent(run);
+    } catch {
+      return run.replace(/%[0-7][0-9A-Fa-f]/g, (ascii) => decodeURIComponent(ascii));
+    }
+  });
+}
+
+/**
+ * A URL scrubbed as people read it: scrubbed, decoded, and scrubbed again until decoding changes nothing, so an
+ * encoded (`%40`), doubly encoded (`%2540`) or `+`-spaced address, phone or credential is scrubbed like a plain
+ * one. Scrubbing before each decoding redacts a credential whose value holds an encoded `&` as a whole.
+ */
+export function scrubUrl(url: string): string {
+  let text = scrub(url);
+  for (let round = 0; round < MAX_DECODING_ROUNDS; round++) {
+    const decoded = decodeOnce(text);
+    if (decoded === text) break;
+    text = scrub(decoded);
   }
+  return text;
 }
 
 /** Paths pino blanks wherever an object with them is logged: credentials and the personal fields of a rep. */
@@ -64,7 +84,7 @@ export function logEachRequest(app: FastifyInstance): void {
     request.log.info(
       {
         method: request.method,
-        url: scrub(decoded(request.url)),
+        url: scrubUrl(request.url),
         route: request.routeOptions.url ?? null,
         statusCode: reply.statusCode,
         responseTimeMs: Math.round(reply.elapsedTime * 10) / 10,

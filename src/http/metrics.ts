@@ -81,12 +81,15 @@ export function measureRequests(app: FastifyInstance, metrics: ServiceMetrics): 
   });
 }
 
-/** GET /metrics on the public port, for a caller that presents `Authorization: Bearer <METRICS_TOKEN>`. */
+/**
+ * GET /metrics on the public port, for a caller that presents `Authorization: Bearer <METRICS_TOKEN>`; limited
+ * per client address, so the token cannot be guessed at speed.
+ */
 export function metricsRoute(app: FastifyInstance, metrics: ServiceMetrics, token: string): void {
   const expected = Buffer.from(`Bearer ${token}`);
   app.get(
     '/metrics',
-    { config: { policy: 'public', rateLimited: false }, schema: { hide: true } },
+    { config: { policy: 'public', rateLimited: 'by-address' }, schema: { hide: true } },
     async (request, reply) => {
       const presented = Buffer.from(request.headers.authorization ?? '');
       if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) {

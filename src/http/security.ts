@@ -17,8 +17,12 @@ import { type ProblemCode, ProblemError, problemBody } from '../kernel/problem.j
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** false for the operational routes (health, readiness, metrics): a load balancer is never told 429. */
-    rateLimited?: false;
+    /**
+     * false for health and readiness: a load balancer is never told 429. 'by-address' (GET /metrics on the public
+     * port): every request counts per client address on a counter of the route's own, token or not, so token
+     * guesses are limited while a scraper's few requests a minute never come near the limit.
+     */
+    rateLimited?: false | 'by-address';
   }
 }
 
@@ -40,6 +44,8 @@ export function serverLimits(config: HttpConfig): FastifyServerOptions & { http:
     requestTimeout: config.requestTimeoutMs,
     keepAliveTimeout: config.keepAliveTimeoutMs,
     http: {
+      // A request without Host is refused by refuseRequestsWithoutHost, as problem+json (Node's is a bare 400).
+      requireHostHeader: false,
       headersTimeout: config.headersTimeoutMs,
       requestTimeout: config.requestTimeoutMs,
       // How often Node looks for connections past their time-outs (its default, 30 s, would let them overstay).
@@ -90,6 +96,21 @@ function answerClientError(error: Error & { code?: string }, socket: Socket): vo
       'Connection: close\r\nContent-Type: application/problem+json\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
+}
+
+/**
+ * HTTP/1.1 requires a Host header (RFC 9112, section 3.2). Node refuses a request without one with a bare 400 of
+ * its own unless told not to (`requireHostHeader: false` above); this answers it as problem+json instead.
+ */
+export function refuseRequestsWithoutHost(app: FastifyInstance): void {
+  app.addHook('onRequest', (request, _reply, done) => {
+    const { headers, httpVersionMajor, httpVersionMinor } = request.raw;
+    if (headers.host === undefined && httpVersionMajor === 1 && httpVersionMinor >= 1) {
+      done(new ProblemError(400, 'missing-host', 'An HTTP/1.1 request must carry a Host header.'));
+      return;
+    }
+    done();
+  });
 }
 
 /**
@@ -163,9 +184,11 @@ export async function registerRateLimit(
   });
   const limit = app.rateLimit({
     keyGenerator: (request) =>
-      request.auth
-        ? `user:${request.auth.organization.id}:${request.auth.principal.userId}`
-        : `address:${normalizeIP(request.ip)}`,
+      request.routeOptions.config?.rateLimited === 'by-address'
+        ? `route:${request.routeOptions.url}:${normalizeIP(request.ip)}`
+        : request.auth
+          ? `user:${request.auth.organization.id}:${request.auth.principal.userId}`
+          : `address:${normalizeIP(request.ip)}`,
     errorResponseBuilder: (_request, context) =>
       new ProblemError(429, 'rate-limited', `Too many requests; retry in ${context.after}.`, undefined, {
         'retry-after': String(Math.max(1, Math.ceil(context.ttl / 1000))),

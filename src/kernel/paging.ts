@@ -82,11 +82,12 @@ export interface PageFacts {
 
 /**
  * `X-Total-Count`, and a `Link` header (RFC 8288) with `first` and `last` always and `prev` and `next` where such
- * a page exists. Links are relative to the request's own path and keep its sort and filters.
+ * a page exists. Links are relative, made of the route's path and the page facts only, never of the request
+ * target (an absolute-form target, `GET http://evil.example/api/…`, would put another host in them); they keep the
+ * sort and filters.
  */
-export function paginationHeaders(requestUrl: string, page: PageFacts): Record<string, string> {
-  const queryStart = requestUrl.indexOf('?');
-  const path = queryStart === -1 ? requestUrl : requestUrl.slice(0, queryStart);
+export function paginationHeaders(request: FastifyRequest, page: PageFacts): Record<string, string> {
+  const path = request.routeOptions.url ?? '/';
   const lastPage = Math.max(1, Math.ceil(page.total / page.pageSize));
   // Every link differs only in its page number: the rest of its query is encoded once.
   const rest = new URLSearchParams({

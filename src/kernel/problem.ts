@@ -1,8 +1,16 @@
 import { type Static, Type } from '@sinclair/typebox';
 
+/** The most entries a problem's `errors` lists; the rest are only counted, in `omittedErrors`. */
+export const MAX_LISTED_ERRORS = 100;
+/** The longest `detail`, and the longest `field` name of an entry (both may quote what the caller sent). */
+const MAX_DETAIL_LENGTH = 500;
+const MAX_FIELD_LENGTH = 200;
+
 /** One validation failure: the field (body property or query parameter) and what is wrong with it. */
 export const FieldError = Type.Object({
-  field: Type.String({ description: 'The body field or query parameter, e.g. "email" or "pageSize".' }),
+  field: Type.String({
+    description: `The body field or query parameter, e.g. "email" or "pageSize" (cut at ${MAX_FIELD_LENGTH} characters).`,
+  }),
   message: Type.String(),
 });
 export type FieldError = Static<typeof FieldError>;
@@ -15,7 +23,15 @@ export const Problem = Type.Object(
     status: Type.Integer(),
     detail: Type.Optional(Type.String()),
     requestId: Type.Optional(Type.String()),
-    errors: Type.Optional(Type.Array(FieldError)),
+    errors: Type.Optional(Type.Array(FieldError, { maxItems: MAX_LISTED_ERRORS })),
+    omittedErrors: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description:
+          `Errors found but not listed: \`errors\` lists at most ${MAX_LISTED_ERRORS}. A bulk import checks ` +
+          'the items after a full list only up to their first error, so for an import this is a lower bound.',
+      }),
+    ),
   },
   { $id: 'Problem', description: 'application/problem+json (RFC 9457)' },
 );
@@ -47,6 +63,7 @@ export type ProblemCode =
   | 'malformed-json'
   | 'bad-url'
   | 'bad-request'
+  | 'missing-host'
   | 'client-error'
   | 'unauthorized'
   | 'forbidden'
@@ -73,34 +90,59 @@ export class ProblemError extends Error {
     readonly detail: string,
     readonly errors?: FieldError[],
     readonly headers: Record<string, string> = {},
+    /** Errors found beyond `errors` and not listed. */
+    readonly omittedErrors = 0,
   ) {
     super(detail);
   }
 
   toProblem(requestId: string): Problem {
-    return problemBody(this.status, this.code, this.detail, requestId, this.errors);
+    return problemBody(this.status, this.code, this.detail, requestId, this.errors, this.omittedErrors);
   }
 }
 
+/** `text` cut to `max` UTF-16 units, never inside a surrogate pair, with an ellipsis when cut. */
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, max - 1).replace(/[\uD800-\uDBFF]$/, '')}…`;
+}
+
+/**
+ * A problem body, bounded whatever it is given: at most MAX_LISTED_ERRORS entries (the rest counted in
+ * `omittedErrors`), and `detail` and field names cut, since they may quote the request.
+ */
 export function problemBody(
   status: number,
   code: ProblemCode,
   detail: string,
   requestId: string,
   errors?: FieldError[],
+  omittedErrors = 0,
 ): Problem {
+  const listed = errors
+    ?.slice(0, MAX_LISTED_ERRORS)
+    .map((entry) => ({ field: truncate(entry.field, MAX_FIELD_LENGTH), message: entry.message }));
+  const omitted = omittedErrors + (errors ? errors.length - (listed?.length ?? 0) : 0);
   return {
     type: `urn:salesreps:problem:${code}`,
     title: titles[status] ?? 'Error',
     status,
-    detail,
+    detail: truncate(detail, MAX_DETAIL_LENGTH),
     requestId,
-    ...(errors ? { errors } : {}),
+    ...(listed ? { errors: listed } : {}),
+    ...(omitted > 0 ? { omittedErrors: omitted } : {}),
   };
 }
 
-export const badRequest = (detail: string, errors?: FieldError[]) =>
-  new ProblemError(400, 'validation', detail, errors);
+/** "The request body is not valid: a, b, c." naming at most ten fields, and how many more there are. */
+export function describeInvalid(what: string, errors: FieldError[], omittedErrors = 0): string {
+  const named = errors.slice(0, 10).map((entry) => truncate(entry.field, 50));
+  const more = errors.length - named.length + omittedErrors;
+  return `${what} is not valid: ${named.join(', ')}${more > 0 ? ` and ${more} more` : ''}.`;
+}
+
+export const badRequest = (detail: string, errors?: FieldError[], omittedErrors = 0) =>
+  new ProblemError(400, 'validation', detail, errors, {}, omittedErrors);
 export const unauthorized = (detail: string) =>
   new ProblemError(401, 'unauthorized', detail, undefined, { 'www-authenticate': 'Bearer' });
 export const forbidden = (detail: string) => new ProblemError(403, 'forbidden', detail);

@@ -83,7 +83,7 @@ export function salesRepRoutes(deps: { db: Db; identity: IdentityDirectory }): F
       },
       async (request, reply) => {
         const page = await listSalesReps(db, requireAuth(request).organization, request.query);
-        reply.headers(paginationHeaders(request.url, page));
+        reply.headers(paginationHeaders(request, page));
         return page.items;
       },
     );

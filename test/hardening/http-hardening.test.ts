@@ -101,7 +101,7 @@ describe.each(databaseKinds)('HTTP hardening on %s', (kind) => {
       expect((await list(service, 'admin-behind-nat', '203.0.113.7')).statusCode).toBe(200);
     });
 
-    it('never limits the health, readiness and metrics routes that load balancers and scrapers call', async () => {
+    it('never limits the health and readiness routes that load balancers call', async () => {
       for (let i = 0; i < LIMIT * 3; i++) {
         const health = await service.app.inject({
           method: 'GET',
