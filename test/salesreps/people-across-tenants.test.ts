@@ -11,8 +11,8 @@ import { startSmtpServer, type TestSmtpServer } from '../effects/support/smtp.js
 import { eventually } from '../effects/support/wait.js';
 import { startWebhookReceiver, TEST_WEBHOOK_SECRET } from '../effects/support/webhook-receiver.js';
 import { databaseKinds } from '../support/databases.js';
+import { type AddedRep, addRep, MY_ORGANIZATIONS_URL, REPS_URL } from '../support/fixtures.js';
 import { startTestService, type TestService } from '../support/service.js';
-import { type AddedRep, addRep, MY_ORGANIZATIONS_URL, REPS_URL } from './fixtures.js';
 
 /**
  * A person shared by two organizations shares only its email and identity provider user: what one organization
