@@ -94,7 +94,7 @@ describe.each(databaseKinds)('migration 0006 (names and phone on the assignment)
       { organization_id: 'org-a', assignment_count: 2 },
       { organization_id: 'org-b', assignment_count: 1 },
     ]);
-  });
+  }, 120_000);
 
   it("is undone by its down migration, the person taking its earliest assignment's values", async () => {
     database = await openEmptyDatabase(kind);
@@ -119,5 +119,5 @@ describe.each(databaseKinds)('migration 0006 (names and phone on the assignment)
     const { rows } = await sql<Record<string, unknown>>`
       select first_name, last_name, phone_number from sales_rep where id = 'rep-1'`.execute(db);
     expect(rows).toEqual([{ first_name: 'Ann', last_name: 'Lee', phone_number: '555-0100' }]);
-  });
+  }, 120_000);
 });

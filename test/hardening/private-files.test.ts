@@ -99,7 +99,8 @@ describe.each(databaseKinds)('files under DATA_DIR on %s', (kind: DatabaseKind) 
     dataDir = path.join(workDir, 'data', 'service');
     if (kind === 'postgres') database = await emptyPostgresDatabase('salesreps_files');
     env = { DATA_DIR: dataDir, ...(database ? { DATABASE_URL: database.url } : {}) };
-  }, 120_000);
+    // The build is a whole tsc run: minutes on a busy machine.
+  }, 300_000);
   afterAll(async () => {
     build.remove();
     await database?.drop();
