@@ -116,7 +116,7 @@ async function myOrganizations(request: http.IncomingMessage, response: http.Ser
   const { rows } = await pool.query(
     `select "o"."id" as "organization_id", "o"."name" as "organization_name", "o"."identity_organization_id",
        "r"."identity_provider_user_id", "a"."id" as "assignment_id", "r"."id" as "sales_rep_id", "a"."rep_number",
-       "r"."first_name", "r"."last_name", "r"."email", "r"."phone_number", "a"."active"
+       "a"."first_name", "a"."last_name", "a"."email", "a"."phone_number", "a"."active"
      from "sales_rep" as "r"
      inner join "organization_sales_rep" as "a" on "a"."sales_rep_id" = "r"."id"
      inner join "organization" as "o" on "o"."id" = "a"."organization_id"
@@ -152,18 +152,9 @@ async function addSalesRep(request: http.IncomingMessage, response: http.ServerR
     await client.query('begin');
     const rep = (
       await client.query(
-        `insert into "sales_rep" ("id", "email", "first_name", "last_name", "phone_number",
-           "identity_provider_user_id", "created_at") values ($1, $2, $3, $4, $5, $6, $7)
-         on conflict (lower(email)) do nothing returning *`,
-        [
-          newId(),
-          body.email,
-          body.firstName,
-          body.lastName,
-          body.phoneNumber ?? null,
-          `local_${newId()}`,
-          new Date(),
-        ],
+        `insert into "sales_rep" ("id", "email", "identity_provider_user_id", "created_at")
+         values ($1, $2, $3, $4) on conflict (lower(email)) do nothing returning *`,
+        [newId(), body.email, `local_${newId()}`, new Date()],
       )
     ).rows[0];
     const assignment = (
@@ -177,17 +168,17 @@ async function addSalesRep(request: http.IncomingMessage, response: http.ServerR
           rep.id,
           body.repNumber,
           ['SalesRep'],
-          rep.first_name,
-          rep.last_name,
-          rep.email,
-          rep.phone_number,
+          body.firstName,
+          body.lastName,
+          body.email,
+          body.phoneNumber ?? null,
         ],
       )
     ).rows[0];
     const invitation = {
-      to: rep.email,
-      firstName: rep.first_name,
-      lastName: rep.last_name,
+      to: assignment.email,
+      firstName: assignment.first_name,
+      lastName: assignment.last_name,
       organizationName: organization.name,
       identityOrganizationId: organization.identity_organization_id,
       repNumber: assignment.rep_number,
@@ -197,9 +188,9 @@ async function addSalesRep(request: http.IncomingMessage, response: http.ServerR
         'identity.provision',
         {
           identityProviderUserId: rep.identity_provider_user_id,
-          email: rep.email,
-          firstName: rep.first_name,
-          lastName: rep.last_name,
+          email: assignment.email,
+          firstName: assignment.first_name,
+          lastName: assignment.last_name,
           identityOrganizationId: organization.identity_organization_id,
           roles: ['SalesRep'],
         },
@@ -211,7 +202,7 @@ async function addSalesRep(request: http.IncomingMessage, response: http.ServerR
           salesRepId: rep.id,
           organizationId: organization.id,
           repNumber: assignment.rep_number,
-          email: rep.email,
+          email: assignment.email,
         },
       ],
     ] as const;
@@ -226,10 +217,10 @@ async function addSalesRep(request: http.IncomingMessage, response: http.ServerR
       organizationName: organization.name,
       organizationSalesRepId: assignment.id,
       salesRepId: rep.id,
-      firstName: rep.first_name,
-      lastName: rep.last_name,
-      email: rep.email,
-      phoneNumber: rep.phone_number,
+      firstName: assignment.first_name,
+      lastName: assignment.last_name,
+      email: assignment.email,
+      phoneNumber: assignment.phone_number,
       repNumber: assignment.rep_number,
       identityProvider: 'Local',
       identityProviderUserId: rep.identity_provider_user_id,

@@ -117,12 +117,8 @@ function loadStatements(size: DatasetSize): string[] {
      from generate_series(1, ${size.organizations}) n`,
     `insert into organization (id, name, identity_organization_id)
      values (${idOf('o', "'writes'")}, 'Bench Writes', '${WRITES_ORGANIZATION}')`,
-    `insert into sales_rep (id, email, first_name, last_name, phone_number, identity_provider_user_id)
-     select ${idOf('r', 'i')}, 'rep' || i || '@bench.example',
-       (${sqlArray(FIRST_NAMES)})[1 + (i::bigint * 7919) % ${FIRST_NAMES.length}],
-       (${sqlArray(LAST_NAMES)})[1 + (i::bigint * 104729) % ${LAST_NAMES.length}],
-       case when i % 10 = 3 then null else '+1 555 ' || lpad(((i::bigint * 7121) % 10000000)::text, 7, '0') end,
-       'bench_user_' || i
+    `insert into sales_rep (id, email, identity_provider_user_id)
+     select ${idOf('r', 'i')}, 'rep' || i || '@bench.example', 'bench_user_' || i
      from generate_series(1, ${size.reps}) i`,
     // Each rep's first organization, then the extra ones of every 20th rep: j × 1,000 organizations further on.
     `insert into organization_sales_rep
@@ -130,7 +126,10 @@ function loadStatements(size: DatasetSize): string[] {
      select ${idOf('a', "i || '.' || j")},
        ${idOf('o', `case when j = 0 and i <= ${size.bigOrganizationReps} then 1 when j = 0 then 2 + i % ${others} else 2 + (i + j * 1000) % ${others} end`)},
        r.id, 'R' || lpad(i::text, 7, '0'), i % 20 <> 7, '{SalesRep}',
-       r.first_name, r.last_name, r.email, r.phone_number
+       (${sqlArray(FIRST_NAMES)})[1 + (i::bigint * 7919) % ${FIRST_NAMES.length}],
+       (${sqlArray(LAST_NAMES)})[1 + (i::bigint * 104729) % ${LAST_NAMES.length}],
+       r.email,
+       case when i % 10 = 3 then null else '+1 555 ' || lpad(((i::bigint * 7121) % 10000000)::text, 7, '0') end
      from generate_series(1, ${size.reps}) i
      cross join lateral generate_series(0, case when i % 20 = 0 then 1 + (i / 20) % 4 else 0 end) j
      join sales_rep r on r.id = ${idOf('r', 'i')}`,

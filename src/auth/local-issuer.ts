@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 import type { AuthConfig } from '../config.js';
+import { PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE } from '../kernel/private-files.js';
 
 const ALGORITHM = 'ES256';
 
@@ -30,10 +31,10 @@ async function readOrCreatePrivateJwk(file: string): Promise<JWK> {
   const jwk = await exportJWK(privateKey);
   jwk.kid = `local-${Date.now().toString(36)}`;
   jwk.alg = ALGORITHM;
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
   try {
     // 'wx': of two processes creating the key at once, one writes it and the other reads that one.
-    fs.writeFileSync(file, JSON.stringify(jwk), { flag: 'wx', mode: 0o600 });
+    fs.writeFileSync(file, JSON.stringify(jwk), { flag: 'wx', mode: PRIVATE_FILE_MODE });
     return jwk;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;

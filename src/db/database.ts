@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import pg from 'pg';
+import { makePrivateDirectory, restrictTree } from '../kernel/private-files.js';
 import { lockEmbeddedDatabase } from './embedded-lock.js';
 import { migrationProvider } from './migrations/index.js';
 import { kyselyPool } from './postgres-pool.js';
@@ -69,9 +70,14 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   }
   const release = options.dataDir ? lockEmbeddedDatabase(options.dataDir) : () => {};
   try {
+    const folder = options.dataDir ? path.join(options.dataDir, 'pglite') : undefined;
+    // Owner-only before PGlite writes in it: PGlite creates a new database's files with mode 0666, so they are
+    // restricted after the start too (the files PostgreSQL creates later are 0600 by itself).
+    if (folder) makePrivateDirectory(folder);
     // Loaded only here: a service on PostgreSQL never pays the embedded engine's memory.
     const { PGlite } = await import('@electric-sql/pglite');
-    const pglite = await PGlite.create(options.dataDir ? path.join(options.dataDir, 'pglite') : undefined);
+    const pglite = await PGlite.create(folder);
+    if (folder) restrictTree(folder);
     const db = new Kysely<Tables>({ dialect: new SerializedPGliteDialect({ pglite }) });
     return {
       db,

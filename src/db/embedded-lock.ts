@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { makePrivateDirectory, PRIVATE_FILE_MODE } from '../kernel/private-files.js';
 
 export class EmbeddedDatabaseBusyError extends Error {
   constructor(
@@ -36,7 +37,7 @@ const lockedHere = new Set<string>();
  * A lock left by a process that died is taken over. Returns the release function.
  */
 export function lockEmbeddedDatabase(dataDir: string): () => void {
-  fs.mkdirSync(dataDir, { recursive: true });
+  makePrivateDirectory(dataDir);
   const lockFile = path.join(dataDir, 'pglite.lock');
   // A lock file with this process's pid is taken over below; the same process opening the folder twice is not.
   if (lockedHere.has(lockFile)) throw new EmbeddedDatabaseBusyError(dataDir, process.pid);
@@ -61,7 +62,7 @@ export function lockEmbeddedDatabase(dataDir: string): () => void {
 /** Creates the file with this process's pid in it; false when it exists. */
 function createHoldingPid(file: string): boolean {
   const draft = `${file}.${process.pid}.draft`;
-  fs.writeFileSync(draft, String(process.pid));
+  fs.writeFileSync(draft, String(process.pid), { mode: PRIVATE_FILE_MODE });
   try {
     fs.linkSync(draft, file);
     return true;

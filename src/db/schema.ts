@@ -8,19 +8,21 @@ export interface OrganizationTable {
   created_at: Generated<Date>;
 }
 
+/**
+ * A person who is a rep of one organization or more: only what identifies it, shared by all of them (the email,
+ * unique in any letter case, and the identity provider user). Names and phone belong to each assignment.
+ */
 export interface SalesRepTable {
   id: string;
   email: string;
-  first_name: string;
-  last_name: string;
-  phone_number: string | null;
   identity_provider_user_id: string;
   created_at: Generated<Date>;
 }
 
 /**
- * A rep's assignment to one organization. It carries copies of the rep's name, email and phone (which no
- * endpoint changes once the rep exists), so that a tenant's list is sorted and paged from this table alone.
+ * A rep's assignment to one organization, with what that organization says of the person: its names, phone and
+ * spelling of the email (no other organization reads or changes them, docs/api.md). A tenant's list is sorted
+ * and paged from this table alone.
  */
 export interface OrganizationSalesRepTable {
   id: string;

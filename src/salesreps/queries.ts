@@ -17,10 +17,11 @@ export function listOrganizationsOfUser(db: Executor, identityProviderUserId: st
         'a.id as assignment_id',
         'r.id as sales_rep_id',
         'a.rep_number',
-        'r.first_name',
-        'r.last_name',
-        'r.email',
-        'r.phone_number',
+        // Each organization's own words for the rep, never another's.
+        'a.first_name',
+        'a.last_name',
+        'a.email',
+        'a.phone_number',
         'a.active',
       ])
       .where('r.identity_provider_user_id', '=', identityProviderUserId)
@@ -32,7 +33,7 @@ export function listOrganizationsOfUser(db: Executor, identityProviderUserId: st
 }
 
 /**
- * Inserts the rep unless one with the same email (in any letter case) exists, and returns the stored record.
+ * Inserts the person unless one with the same email (in any letter case) exists, and returns the stored record.
  * A rep found is locked against deletion until the transaction ends, so that the assignment about to be made
  * cannot lose its rep to a concurrent delete of the rep's last organization.
  */

@@ -1,7 +1,7 @@
 import { type RequestAuth, ROLE_SALES_REP } from '../auth/policies.js';
 import { reassignCustomers } from '../customers/service.js';
 import type { Db } from '../db/database.js';
-import type { Organization } from '../db/schema.js';
+import type { Organization, OrganizationSalesRep as OrganizationSalesRepRow } from '../db/schema.js';
 import { type Effect, recordEffects } from '../effects/outbox.js';
 import type { IdentityDirectory } from '../identity/port.js';
 import { newId } from '../kernel/ids.js';
@@ -130,12 +130,11 @@ export async function addSalesRep(
   const identityProviderUserId = await identity.userIdFor(input);
   try {
     return await db.transaction().execute(async (trx) => {
+      // The person is shared only by its email and identity provider user; everything else written, answered and
+      // sent below is this organization's own (docs/api.md, "Tenants and people").
       const { rep } = await insertOrFindSalesRep(trx, {
         id: newId(),
         email: input.email,
-        first_name: input.firstName,
-        last_name: input.lastName,
-        phone_number: input.phoneNumber,
         identity_provider_user_id: identityProviderUserId,
         created_at: new Date(),
       });
@@ -145,35 +144,35 @@ export async function addSalesRep(
         sales_rep_id: rep.id,
         rep_number: input.repNumber,
         roles: input.roles,
-        first_name: rep.first_name,
-        last_name: rep.last_name,
-        email: rep.email,
-        phone_number: rep.phone_number,
+        first_name: input.firstName,
+        last_name: input.lastName,
+        email: input.email,
+        phone_number: input.phoneNumber,
       });
       await recordEffects(trx, { organizationId: organization.id, salesRepId: rep.id }, [
         {
           kind: 'identity.provision',
           payload: {
             identityProviderUserId: rep.identity_provider_user_id,
-            email: rep.email,
-            firstName: rep.first_name,
-            lastName: rep.last_name,
+            email: assignment.email,
+            firstName: assignment.first_name,
+            lastName: assignment.last_name,
             identityOrganizationId: organization.identity_organization_id,
             roles: input.roles,
           },
         },
-        { kind: 'email.welcome', payload: invitation(organization, rep, assignment.rep_number) },
-        syncGrant(organization.id, rep.id, assignment.rep_number, rep.email),
+        { kind: 'email.welcome', payload: invitation(organization, assignment) },
+        syncGrant(organization.id, rep.id, assignment.rep_number, assignment.email),
       ]);
       return {
         organizationId: organization.id,
         organizationName: organization.name,
         organizationSalesRepId: assignment.id,
         salesRepId: rep.id,
-        firstName: rep.first_name,
-        lastName: rep.last_name,
-        email: rep.email,
-        phoneNumber: rep.phone_number,
+        firstName: assignment.first_name,
+        lastName: assignment.last_name,
+        email: assignment.email,
+        phoneNumber: assignment.phone_number,
         repNumber: assignment.rep_number,
         identityProvider: identity.name,
         identityProviderUserId: rep.identity_provider_user_id,
@@ -192,18 +191,18 @@ export async function addSalesRep(
   }
 }
 
+/** The invitation to one organization, in that organization's own words for the rep. */
 function invitation(
   organization: Organization,
-  rep: { email: string; first_name: string; last_name: string },
-  repNumber: string,
+  assignment: Pick<OrganizationSalesRepRow, 'email' | 'first_name' | 'last_name' | 'rep_number'>,
 ) {
   return {
-    to: rep.email,
-    firstName: rep.first_name,
-    lastName: rep.last_name,
+    to: assignment.email,
+    firstName: assignment.first_name,
+    lastName: assignment.last_name,
     organizationName: organization.name,
     identityOrganizationId: organization.identity_organization_id,
-    repNumber,
+    repNumber: assignment.rep_number,
   };
 }
 
@@ -285,7 +284,7 @@ export async function setActive(
             { kind: 'identity.grantMembership', payload: { ...membership, roles: assignment.roles } },
             {
               kind: 'email.reinvitation',
-              payload: invitation(organization, assignment, assignment.rep_number),
+              payload: invitation(organization, assignment),
             },
             syncGrant(organization.id, assignment.sales_rep_id, assignment.rep_number, assignment.email),
           ]

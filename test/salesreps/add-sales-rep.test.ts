@@ -227,7 +227,7 @@ describe.each(databaseKinds)('PUT /api/organizations/salesreps on %s', (kind) =>
     expect(await tableCounts(service.db)).toEqual(before);
   });
 
-  it('reuses a rep of another organization found by email in any letter case: same ids, stored names and phone kept', async () => {
+  it("reuses a rep of another organization found by email in any letter case: same ids, the caller's own names, phone and spelling", async () => {
     const first = await addRep(
       service,
       admin,
@@ -253,10 +253,10 @@ describe.each(databaseKinds)('PUT /api/organizations/salesreps on %s', (kind) =>
       organizationName: 'Beta Supply',
       salesRepId: first.salesRepId,
       identityProviderUserId: first.identityProviderUserId,
-      firstName: 'Stored',
-      lastName: 'Name',
-      email: 'Reused.Rep@Example.com',
-      phoneNumber: '555-0001',
+      firstName: 'Different',
+      lastName: 'Person',
+      email: 'REUSED.rep@example.COM',
+      phoneNumber: '555-9999',
       repNumber: first.repNumber,
     });
     expect(second.organizationSalesRepId).not.toBe(first.organizationSalesRepId);
@@ -265,7 +265,11 @@ describe.each(databaseKinds)('PUT /api/organizations/salesreps on %s', (kind) =>
     expect(after.assignments).toBe(before.assignments + 1);
     const listed = await service.call('GET', `${REPS_URL}?pageSize=100`, otherAdmin);
     expect(listed.json()).toEqual([
-      expect.objectContaining({ salesRepId: first.salesRepId, firstName: 'Stored', phoneNumber: '555-0001' }),
+      expect.objectContaining({
+        salesRepId: first.salesRepId,
+        firstName: 'Different',
+        phoneNumber: '555-9999',
+      }),
     ]);
     const provisions = await service.db
       .selectFrom('effect')

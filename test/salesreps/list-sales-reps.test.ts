@@ -264,9 +264,6 @@ describe.each(databaseKinds)('GET /api/organizations/salesreps on %s', (kind) =>
           bulkReps.map((rep) => ({
             id: rep.salesRepId,
             email: rep.email,
-            first_name: rep.firstName,
-            last_name: rep.lastName,
-            phone_number: rep.phoneNumber,
             identity_provider_user_id: `local_${rep.salesRepId}`,
           })),
         )

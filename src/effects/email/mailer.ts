@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import type { EffectsConfig } from '../../config.js';
+import { makePrivateDirectory, PRIVATE_FILE_MODE } from '../../kernel/private-files.js';
 import { PermanentEffectError } from '../../kernel/remote-errors.js';
 import type { MailMessage } from './messages.js';
 
@@ -44,10 +45,10 @@ export function mailerFromConfig(config: EffectsConfig): Mailer {
       async send(effectId, message) {
         const file = path.join(directory, `effect-${effectId}.eml`);
         const info = await transport.sendMail({ from, ...message, messageId: messageId(effectId) });
-        await fs.mkdir(directory, { recursive: true });
+        makePrivateDirectory(directory);
         // Written under a temporary name and renamed, so a reader never sees half a message.
         const temporary = `${file}.${process.pid}.tmp`;
-        await fs.writeFile(temporary, info.message as Buffer);
+        await fs.writeFile(temporary, info.message as Buffer, { mode: PRIVATE_FILE_MODE });
         await fs.rename(temporary, file);
       },
       close: () => transport.close(),
