@@ -117,7 +117,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     const problem = toProblem(error, request.id);
     if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
     if (error instanceof ProblemError) reply.headers(error.headers);
-    if (problem.status === 503) reply.header('retry-after', '5');
+    if (problem.status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', '5');
     return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
   });
 
