@@ -4,6 +4,7 @@ import * as customers from './0002_customers.js';
 import * as effects from './0003_effects.js';
 import * as assignmentCounts from './0004_assignment_counts.js';
 import * as effectDoneByRep from './0005_effect_done_by_rep.js';
+import * as effectRetention from './0007_effect_retention.js';
 
 /** Migrations in order of their names; compiled in, so the built service needs no migration folder. */
 const migrations: Record<string, Migration> = {
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   '0003_effects': effects,
   '0004_assignment_counts': assignmentCounts,
   '0005_effect_done_by_rep': effectDoneByRep,
+  '0007_effect_retention': effectRetention,
 };
 
 export const migrationProvider: MigrationProvider = {
