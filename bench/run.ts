@@ -81,6 +81,14 @@ const WARM_UP_SECONDS = quick ? 1 : 3;
 const MEASURE_SECONDS = quick ? 2 : 12;
 /** Rounds of service and baseline in turn where there is a baseline (MEASURE_SECONDS split between them). */
 const ROUNDS = quick ? 1 : 3;
+/**
+ * Load each process takes once after it starts, before the first scenario: a process seconds old still compiles
+ * its hot code and sizes its heap, which a scenario's own 3 s warm-up did not cover (docs/performance.md, "The
+ * first round").
+ */
+const SETTLE_SECONDS = quick ? 1 : 10;
+/** A round whose service/baseline ratio is this far (relative) from the median round's is flagged. */
+const ROUND_FLAG_DEVIATION = 0.25;
 const CONNECTIONS = 10;
 const PAGE_SIZE = 25;
 
@@ -300,9 +308,31 @@ async function measure(
 interface Round {
   service: Figures;
   baseline: Figures;
+  /** Why this round is far from the others (its ratio against the median's); absent for a steady round. */
+  flagged?: string;
 }
 
 const ratioOf = (round: Round) => round.service.requestsPerSecond / round.baseline.requestsPerSecond;
+
+/**
+ * Flags every round whose ratio is more than ROUND_FLAG_DEVIATION from the median round's, with the CPU figures
+ * that tell a busy machine (both processes' CPU per request up) from the service's own stall (only its own up, or
+ * neither: waiting). Answers the warning lines.
+ */
+function flagRounds(rounds: Round[], median: Round): string[] {
+  const medianRatio = ratioOf(median);
+  const warnings: string[] = [];
+  rounds.forEach((round, index) => {
+    const ratio = ratioOf(round);
+    if (Math.abs(ratio / medianRatio - 1) <= ROUND_FLAG_DEVIATION) return;
+    round.flagged =
+      `round ${index + 1} at ${ratio.toFixed(2)} of its baseline against the median round's ${medianRatio.toFixed(2)}` +
+      ` (service ${round.service.requestsPerSecond} req/s, ${round.service.cpuMsPerRequest ?? '?'} ms CPU/request;` +
+      ` baseline ${round.baseline.requestsPerSecond} req/s, ${round.baseline.cpuMsPerRequest ?? '?'} ms)`;
+    warnings.push(round.flagged);
+  });
+  return warnings;
+}
 
 /** The round whose service/baseline ratio is the median one. */
 function medianByRatio(rounds: Round[]): Round {
@@ -331,6 +361,8 @@ interface ScenarioResult {
   baseline?: Figures;
   ratio?: number;
   rounds?: Round[];
+  /** The flagged rounds' lines (flagRounds), also printed as warnings. */
+  warnings?: string[];
 }
 
 /** Compares one answer of the service and of the baseline: the same status, body and paging headers. */
@@ -575,6 +607,13 @@ async function runScenarios(
 
   const only = options.scenarios?.split(',').map(Number);
   const results: ScenarioResult[] = [];
+  // Scenario 1's reads settle both processes, whichever scenarios run.
+  const settling = scenarios[0];
+  if (settling) {
+    log(`Settling the service and the baseline (${SETTLE_SECONDS} s of scenario 1 each)`);
+    await load(service.url, settling.next, SETTLE_SECONDS);
+    await load(baseline.url, settling.next, SETTLE_SECONDS);
+  }
   for (const scenario of scenarios.filter((candidate) => !only || only.includes(candidate.id))) {
     if (scenario.baseline && scenario.next().method === 'GET') {
       const same = await sameAnswer(service.url, baseline.url, scenario.next());
@@ -605,6 +644,8 @@ async function runScenarios(
     log(`  service  ${describe(medianRound.service)}`);
     log(`  baseline ${describe(medianRound.baseline)}`);
     log(`  ratio per round: ${rounds.map((round) => ratioOf(round).toFixed(2)).join(', ')}`);
+    const warnings = flagRounds(rounds, medianRound);
+    for (const warning of warnings) log(`  WARNING: ${warning}`);
     const result: ScenarioResult = {
       id: scenario.id,
       name: scenario.name,
@@ -613,6 +654,7 @@ async function runScenarios(
       baseline: medianRound.baseline,
       ratio: Math.round(ratioOf(medianRound) * 100) / 100,
       rounds,
+      ...(warnings.length > 0 ? { warnings } : {}),
     };
     results.push(result);
   }

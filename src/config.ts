@@ -66,6 +66,9 @@ export interface EffectsConfig {
   concurrency: number;
   /** The time-out of every call to the identity provider, the mail server and the webhook. */
   callTimeoutMs: number;
+  /** Done effects are deleted this many days after they finished; dead ones after `deadRetentionDays`. */
+  retentionDays: number;
+  deadRetentionDays: number;
   kinde: { domain: string; clientId: string; clientSecret: string; audience: string } | undefined;
   mail: { transport: 'file'; directory: string } | { transport: 'smtp'; url: string };
   mailFrom: string;
@@ -227,6 +230,8 @@ function effectsConfig(env: Env, dataDir: string): EffectsConfig {
     leaseMs,
     concurrency: integer(env, 'EFFECTS_CONCURRENCY', 8, 1, 100),
     callTimeoutMs,
+    retentionDays: integer(env, 'EFFECTS_RETENTION_DAYS', 30, 1, 36_500),
+    deadRetentionDays: integer(env, 'EFFECTS_DEAD_RETENTION_DAYS', 90, 1, 36_500),
     kinde: kindeDomain
       ? {
           domain: kindeUrl(kindeDomain),

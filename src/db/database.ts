@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { Kysely, PostgresDialect, type Transaction } from 'kysely';
+import { Kysely, sql, type Transaction } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import pg from 'pg';
 import { makePrivateDirectory, restrictTree } from '../kernel/private-files.js';
@@ -8,6 +8,7 @@ import { migrationProvider } from './migrations/index.js';
 import { kyselyPool } from './postgres-pool.js';
 import type { Tables } from './schema.js';
 import { SerializedPGliteDialect } from './serialized-pglite-dialect.js';
+import { TransactionPoolingPostgresDialect } from './transaction-pooling-dialect.js';
 
 export type Db = Kysely<Tables>;
 export type Trx = Transaction<Tables>;
@@ -37,29 +38,43 @@ export interface DatabaseOptions {
   poolSize?: number;
   /** How long to wait for a PostgreSQL connection before failing (default 2 s). */
   connectTimeoutMs?: number;
-  /** statement_timeout on every PostgreSQL connection (default 5 s); the client gives up a second later. */
+  /**
+   * The longest a PostgreSQL statement may run (default 5 s): cancelled on the server then, and the client gives up a
+   * second later; a transaction may stay idle twice that long.
+   */
   statementTimeoutMs?: number;
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.databaseUrl) {
     const statementTimeoutMs = options.statementTimeoutMs ?? 5000;
-    // Bounded waits everywhere, so that a database that is down or restarting fails a request in seconds.
+    // Bounded waits everywhere, so that a database that is down or restarting fails a request in seconds. The
+    // time-outs are no startup parameters (PgBouncer refuses them): the pool cancels a statement that outlives its
+    // time-out, and each transaction sets its own (docs/deploy.md, PgBouncer).
     const pool = new pg.Pool({
       connectionString: options.databaseUrl,
       max: options.poolSize ?? 10,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 2000,
-      statement_timeout: statementTimeoutMs,
-      idle_in_transaction_session_timeout: statementTimeoutMs * 2,
       keepAlive: true,
     });
     // A connection that breaks (a server restart) is dropped from the pool and the next request opens a new
     // one; without these listeners its 'error' event would end the process.
     pool.on('error', () => {});
     pool.on('connect', (client) => client.on('error', () => {}));
-    // The client gives up a second after the server should have: a server that hangs fails requests, too.
+    // The client gives up a second after the cancel: a server that hangs fails requests, too.
     const db = new Kysely<Tables>({
-      dialect: new PostgresDialect({ pool: kyselyPool(pool, statementTimeoutMs + 1000) }),
+      dialect: new TransactionPoolingPostgresDialect(
+        {
+          pool: kyselyPool(pool, {
+            cancelAfterMs: statementTimeoutMs,
+            giveUpAfterMs: statementTimeoutMs + 1000,
+          }),
+        },
+        {
+          statement_timeout: statementTimeoutMs,
+          idle_in_transaction_session_timeout: statementTimeoutMs * 2,
+        },
+      ),
     });
     return {
       db,
@@ -94,11 +109,21 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   }
 }
 
-/** Brings the schema up to date; safe to run from several processes at once (Kysely takes a lock). */
+/** Kysely's own migration lock id, so that replicas of an older release, which take Kysely's lock, wait too. */
+const MIGRATION_LOCK_ID = 3853314791062309107n;
+
+/**
+ * Brings the schema up to date; safe to run from several processes at once. The migrations run in one transaction
+ * that first takes a transaction-level advisory lock: a second process waits for the first to commit, and the lock
+ * goes with the transaction even through a pooler in transaction mode, or when a migration fails.
+ */
 export async function migrateToLatest(db: Db): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: migrationProvider });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error;
+  const results = await db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(${sql.lit(MIGRATION_LOCK_ID)})`.execute(trx);
+    const outcome = await new Migrator({ db: trx, provider: migrationProvider }).migrateToLatest();
+    if (outcome.error) throw outcome.error;
+    return outcome.results;
+  });
   return (results ?? [])
     .filter((result) => result.status === 'Success')
     .map((result) => result.migrationName);

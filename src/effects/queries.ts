@@ -223,3 +223,31 @@ export async function countPendingEffectsByKind(db: Executor) {
     .groupBy('kind')
     .execute();
 }
+
+/**
+ * Deletes up to `limit` effects that are over and older than their retention: done ones finished before
+ * `doneBefore`, dead ones before `deadBefore`; answers how many. Rows another worker has locked are skipped, so
+ * replicas purge side by side. A done effect recorded after an unfinished (dead, or retried and pending) effect of
+ * its rep and channel is kept while that one exists: it is what tells the retried effect that it runs out of order
+ * (laterEffectDone).
+ */
+export async function deleteExpiredEffects(
+  db: Executor,
+  options: { doneBefore: Date; deadBefore: Date; limit: number },
+): Promise<number> {
+  const result = await sql`
+    delete from effect
+    where id = any(array(
+      select e.id from effect e
+      where ((e.status = 'done' and e.finished_at < ${options.doneBefore})
+          or (e.status = 'dead' and e.finished_at < ${options.deadBefore}))
+        and not (e.status = 'done' and exists (
+          select 1 from effect earlier
+          where earlier.sales_rep_id = e.sales_rep_id and earlier.id < e.id and earlier.status <> 'done'
+            and split_part(earlier.kind, '.', 1) = split_part(e.kind, '.', 1)
+        ))
+      limit ${options.limit}
+      for update skip locked
+    ))`.execute(db);
+  return Number(result.numAffectedRows ?? 0n);
+}

@@ -5,13 +5,19 @@ import { identityFromConfig } from '../identity/from-config.js';
 import type { IdentityDirectory } from '../identity/port.js';
 import { mailerFromConfig } from './email/mailer.js';
 import type { EffectTargets } from './handlers.js';
+import {
+  type EffectRetention,
+  RETENTION_BATCH_SIZE,
+  RETENTION_INTERVAL_MS,
+  startEffectRetention,
+} from './retention.js';
 import { webhookSyncTarget } from './sync/webhook.js';
 import { createEffectWorker, type EffectFailureCounter, type EffectWorker } from './worker.js';
 
 export interface Effects {
   /** What the use-cases ask for a new rep's identity provider user id. */
   directory: IdentityDirectory;
-  /** Starts the worker, logging through the service's logger. */
+  /** Starts the worker and the purge of effects past their retention, logging through the service's logger. */
   start(log: FastifyBaseLogger): void;
   /** Stops the worker (effects in flight finish first) and closes the mail transport. */
   close(): Promise<void>;
@@ -32,6 +38,7 @@ export function createEffects(config: Config, db: Db, failures?: EffectFailureCo
     loginUrl: config.effects.loginUrl,
   };
   let worker: EffectWorker | undefined;
+  let retention: EffectRetention | undefined;
   return {
     directory,
     start(log) {
@@ -43,9 +50,19 @@ export function createEffects(config: Config, db: Db, failures?: EffectFailureCo
         failures,
       );
       worker.start();
+      retention ??= startEffectRetention(
+        db,
+        {
+          doneDays: config.effects.retentionDays,
+          deadDays: config.effects.deadRetentionDays,
+          intervalMs: RETENTION_INTERVAL_MS,
+          batchSize: RETENTION_BATCH_SIZE,
+        },
+        log.child({ component: 'effects-retention' }),
+      );
     },
     close: async () => {
-      await worker?.stop();
+      await Promise.all([worker?.stop(), retention?.stop()]);
       mailer.close();
     },
   };

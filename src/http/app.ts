@@ -116,7 +116,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     // The cause of an outage is logged (scrubbed), never shown to the caller.
     if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
     if (error instanceof ProblemError) reply.headers(error.headers);
-    if (problem.status === 503) reply.header('retry-after', '5');
+    if (error instanceof IdentityProviderUnavailableError) {
+      reply.header('retry-after', String(error.retryAfterSeconds));
+    }
+    if (problem.status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', '5');
     return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
   });
 

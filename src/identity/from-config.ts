@@ -4,6 +4,7 @@ import { newId } from '../kernel/ids.js';
 import { kindeClient, kindeIdentityProvider } from './kinde.js';
 import { localIdentityProvider } from './local.js';
 import { type IdentityDirectory, type IdentityProvider, IdentityProviderUnavailableError } from './port.js';
+import { REQUEST_IDENTITY_BUDGET, retryAfterSecondsOf, withinRetryBudget } from './retry-budget.js';
 
 /**
  * The local identity provider of the embedded default. A new rep's user id is reserved here, before the
@@ -26,14 +27,18 @@ export function identityFromConfig(
     return {
       // Kinde chooses its user ids, and the PUT response must show the final one: the user is found or created
       // by email before the transaction (an existing user is reused; a transaction that then fails leaves a
-      // user without organization, which the next add of that email reuses).
+      // user without organization, which the next add of that email reuses). Transient faults are retried within
+      // the request; each attempt finds by email before it creates, so a create whose answer was lost is found.
       directory: {
         name: 'Kinde',
         userIdFor: async (rep) => {
           try {
-            return await client.findOrCreateUser(rep);
+            return await withinRetryBudget(
+              (deadline) => client.findOrCreateUser(rep, deadline),
+              REQUEST_IDENTITY_BUDGET,
+            );
           } catch (error) {
-            throw new IdentityProviderUnavailableError(error);
+            throw new IdentityProviderUnavailableError(error, retryAfterSecondsOf(error));
           }
         },
       },

@@ -17,7 +17,11 @@ export interface IdentityDirectory {
 
 /** The identity provider did not answer in time, or answered with a fault: nothing was changed. */
 export class IdentityProviderUnavailableError extends Error {
-  constructor(cause: unknown) {
+  constructor(
+    cause: unknown,
+    /** When to try again: what the provider's own Retry-After asked for, else a few seconds. */
+    readonly retryAfterSeconds = 5,
+  ) {
     super('The identity provider did not answer', { cause });
   }
 }

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openLocalIssuer } from '../../src/auth/local-issuer.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import type { Organization } from '../../src/db/schema.js';
@@ -165,22 +165,96 @@ describe.each(databaseKinds)(
       expect(kinde.state.rejected).toEqual([]);
     });
 
-    it('a Kinde outage during the PUT answers 503 and changes nothing', async () => {
-      kinde.state.faults.serverErrors = 1;
-      const response = await call(acme, 'PUT', REPS_URL, {
-        firstName: 'No',
-        lastName: 'Body',
-        email: 'outage@example.com',
-        repNumber: 'K-OUT',
+    describe('Kinde faults during the PUT, retried within the request', () => {
+      const put = (email: string) =>
+        call(acme, 'PUT', REPS_URL, {
+          firstName: 'Flaky',
+          lastName: 'Kinde',
+          email,
+          repNumber: `K-${++counter}`,
+        });
+      const kindeUsersWith = (email: string) =>
+        [...kinde.users.values()].filter((user) => user.email.toLowerCase() === email);
+      const repsWith = (email: string) =>
+        database.db.selectFrom('sales_rep').select('id').where('email', '=', email).execute();
+      const resetFaults = () => {
+        Object.assign(kinde.state.faults, {
+          serverErrors: 0,
+          rateLimited: 0,
+          retryAfterSeconds: 1,
+          lostResponses: 0,
+          operation: undefined,
+        });
+      };
+
+      // Only the PUT talks to Kinde while a fault is armed: the worker has nothing left to carry out.
+      beforeEach(async () => {
+        await eventually(async () => expect(await openEffects()).toEqual([]));
+        kinde.state.faultsServed = 0;
       });
-      expect(response.statusCode).toBe(503);
-      expect(response.headers['retry-after']).toBe('5');
-      const reps = await database.db
-        .selectFrom('sales_rep')
-        .select('id')
-        .where('email', '=', 'outage@example.com')
-        .execute();
-      expect(reps).toEqual([]);
+      afterEach(resetFaults);
+
+      it('one 500 is retried: the PUT answers 200 with the one user it made', async () => {
+        const email = `one-500-${++counter}@example.com`;
+        kinde.state.faults.serverErrors = 1;
+        const response = await put(email);
+        expect(response.statusCode).toBe(200);
+        expect(kinde.state.faultsServed).toBe(1);
+        expect(kindeUsersWith(email).map((user) => user.id)).toEqual([
+          response.json().identityProviderUserId,
+        ]);
+        expect(kinde.state.rejected).toEqual([]);
+      });
+
+      it('a 429 with Retry-After: 1 is waited out within the request, no sooner than Kinde asked', async () => {
+        const email = `rate-limited-${++counter}@example.com`;
+        kinde.state.faults.rateLimited = 1;
+        kinde.state.faults.retryAfterSeconds = 1;
+        const started = Date.now();
+        const response = await put(email);
+        expect(response.statusCode).toBe(200);
+        expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+        expect(kindeUsersWith(email)).toHaveLength(1);
+      });
+
+      it('a create whose answer was lost is found by email on the retry, never made twice', async () => {
+        const email = `lost-create-${++counter}@example.com`;
+        kinde.state.faults.operation = 'createUser';
+        kinde.state.faults.lostResponses = 1;
+        const response = await put(email);
+        expect(response.statusCode).toBe(200);
+        expect(kinde.state.faultsServed).toBe(1);
+        const users = kindeUsersWith(email);
+        expect(users).toHaveLength(1);
+        expect(response.json().identityProviderUserId).toBe(users[0]?.id);
+        expect(kinde.state.rejected).toEqual([]);
+      });
+
+      it('Kinde failing past the budget: a few attempts, then 503 with Retry-After, and nothing changed', async () => {
+        const email = `outage-${++counter}@example.com`;
+        kinde.state.faults.serverErrors = 1000;
+        const response = await put(email);
+        expect(response.statusCode).toBe(503);
+        expect(response.headers['retry-after']).toBe('5');
+        expect(response.json()).toMatchObject({
+          type: 'urn:salesreps:problem:identity-provider-unavailable',
+        });
+        expect(kinde.state.faultsServed).toBeGreaterThanOrEqual(2);
+        expect(kinde.state.faultsServed).toBeLessThanOrEqual(4);
+        expect(await repsWith(email)).toEqual([]);
+        expect(kindeUsersWith(email)).toEqual([]);
+      });
+
+      it('a 429 asking for more than the budget is not waited out: 503 at once with the Retry-After Kinde asked', async () => {
+        const email = `long-wait-${++counter}@example.com`;
+        kinde.state.faults.rateLimited = 1;
+        kinde.state.faults.retryAfterSeconds = 30;
+        const response = await put(email);
+        expect(response.statusCode).toBe(503);
+        expect(response.headers['retry-after']).toBe('30');
+        expect(kinde.state.faultsServed).toBe(1);
+        expect(await repsWith(email)).toEqual([]);
+      });
     });
 
     it('deactivate removes the user from that organization only, never suspending it; activate adds it back', async () => {

@@ -10,6 +10,7 @@ import type { InvitationEmail } from '../../src/effects/outbox.js';
 import { createOrganization } from '../../src/organizations/service.js';
 import { eventually } from '../effects/support/wait.js';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.js';
+import { PgBouncer } from '../support/pgbouncer.js';
 import { buildService, type RunningServer, startServiceProcess } from '../support/process.js';
 import {
   type AssignmentState,
@@ -104,22 +105,49 @@ describe.each(databaseKinds)('replicas on %s', (kind) => {
   }
 
   if (kind === 'postgres') {
-    let database: TestDatabase;
     let issuer: LocalIssuer;
     let keyFile: string;
+    const databases: TestDatabase[] = [];
 
     beforeAll(async () => {
-      database = await openTestDatabase(kind);
       // Replicas that use the built-in issuer share its key file (docs/deploy.md); each has its own DATA_DIR.
       keyFile = path.join(root, 'issuer-key.json');
       issuer = await openLocalIssuer(loadConfig({ DATA_DIR: root, AUTH_LOCAL_KEY_FILE: keyFile }).auth);
     });
     afterAll(async () => {
-      await database?.close();
+      await Promise.all(databases.map((database) => database.close()));
     });
 
     it('three replicas under mixed traffic, one killed with SIGKILL mid-run: every 2xx write is stored, every effect ' +
       'is carried out once, and only the killed replica fails requests', async () => {
+      await mixedTrafficWithAKill('direct', (url) => url);
+    }, 120_000);
+
+    it('the same through PgBouncer in transaction mode (its defaults otherwise), started by the test on its own port', async () => {
+      // Without pgbouncer installed this fails (PgBouncer.start says so); it never skips.
+      const database = await openTestDatabase(kind);
+      databases.push(database);
+      const bouncer = await PgBouncer.start(database.url ?? '');
+      try {
+        await mixedTrafficWithAKill('pgbouncer', (url) => bouncer.urlFor(url), database);
+        // Every replica connected through it and none was refused a startup parameter.
+        expect(bouncer.log()).not.toMatch(/unsupported startup parameter/);
+      } finally {
+        await bouncer.stop();
+      }
+    }, 180_000);
+
+    /**
+     * The run of docs/deploy.md on a fresh database: replicas that reach it at `replicaUrl(url)` (directly, or
+     * through a pooler), checked on a direct connection.
+     */
+    async function mixedTrafficWithAKill(
+      label: string,
+      replicaUrl: (url: string) => string,
+      given?: TestDatabase,
+    ): Promise<void> {
+      const database = given ?? (await openTestDatabase(kind));
+      if (!given) databases.push(database);
       const db = database.db;
       const organizations = await Promise.all(
         ['North', 'South'].map((name) =>
@@ -129,12 +157,14 @@ describe.each(databaseKinds)('replicas on %s', (kind) => {
           }),
         ),
       );
-      const dataDirs = Array.from({ length: REPLICAS }, (_, index) => path.join(root, `replica-${index}`));
+      const dataDirs = Array.from({ length: REPLICAS }, (_, index) =>
+        path.join(root, label, `replica-${index}`),
+      );
       const replicas = await Promise.all(
         dataDirs.map((dataDir) =>
           startServiceProcess(build.cli, {
             DATA_DIR: dataDir,
-            DATABASE_URL: database.url ?? '',
+            DATABASE_URL: replicaUrl(database.url ?? ''),
             DATABASE_POOL_SIZE: '4',
             AUTH_LOCAL_KEY_FILE: keyFile,
             MAIL: 'file',
@@ -333,6 +363,6 @@ describe.each(databaseKinds)('replicas on %s', (kind) => {
       expect(memberships).toEqual(activeAssignments);
 
       for (const index of [0, 1]) expect(await replicas[index]?.stop('SIGTERM')).toBe(0);
-    }, 120_000);
+    }
   }
 });

@@ -5,6 +5,7 @@ import * as effects from './0003_effects.js';
 import * as assignmentCounts from './0004_assignment_counts.js';
 import * as effectDoneByRep from './0005_effect_done_by_rep.js';
 import * as namesOnAssignment from './0006_names_on_assignment.js';
+import * as effectRetention from './0007_effect_retention.js';
 
 /** Migrations in order of their names; compiled in, so the built service needs no migration folder. */
 const migrations: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '0004_assignment_counts': assignmentCounts,
   '0005_effect_done_by_rep': effectDoneByRep,
   '0006_names_on_assignment': namesOnAssignment,
+  '0007_effect_retention': effectRetention,
 };
 
 export const migrationProvider: MigrationProvider = {

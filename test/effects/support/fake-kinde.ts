@@ -52,7 +52,9 @@ function closed(schema: unknown): unknown {
  * A local Kinde: answers the Management API operations of test/fixtures/kinde as their description says, keeps
  * users and organization memberships, and REJECTS (400, and counts in `rejected`) any request the description does
  * not allow: unknown path or method, unknown or mistyped query parameter, a body that does not match its schema,
- * a missing or unknown bearer token. `faults` injects outages: a number of 500s, or 429s with Retry-After.
+ * a missing or unknown bearer token. `faults` injects outages: a number of 500s, or 429s with Retry-After, and
+ * `lostResponses` operations that are carried out but answered 500 (a response lost on the way); with `operation`
+ * set, only that operation's requests fail. `faultsServed` counts the requests a fault answered.
  */
 export async function startFakeKinde(credentials: {
   clientId: string;
@@ -90,7 +92,14 @@ export async function startFakeKinde(credentials: {
     rejected: [] as string[],
     calls: [] as string[],
     tokensIssued: 0,
-    faults: { serverErrors: 0, rateLimited: 0, retryAfterSeconds: 1 },
+    faultsServed: 0,
+    faults: {
+      serverErrors: 0,
+      rateLimited: 0,
+      retryAfterSeconds: 1,
+      lostResponses: 0,
+      operation: undefined as string | undefined,
+    },
   };
 
   const send = (
@@ -165,12 +174,16 @@ export async function startFakeKinde(credentials: {
         );
       }
     }
-    if (state.faults.serverErrors > 0) {
+    const faulty =
+      state.faults.operation === undefined || state.faults.operation === route.operation.operationId;
+    if (faulty && state.faults.serverErrors > 0) {
       state.faults.serverErrors--;
+      state.faultsServed++;
       return send(response, 500, { errors: [{ code: 'INTERNAL', message: 'injected' }] });
     }
-    if (state.faults.rateLimited > 0) {
+    if (faulty && state.faults.rateLimited > 0) {
       state.faults.rateLimited--;
+      state.faultsServed++;
       return send(
         response,
         429,
@@ -185,6 +198,20 @@ export async function startFakeKinde(credentials: {
       route.pathNames.map((name, index) => [name, decodeURIComponent(match[index + 1] ?? '')]),
     );
     state.calls.push(route.operation.operationId);
+    if (faulty && state.faults.lostResponses > 0) {
+      state.faults.lostResponses--;
+      state.faultsServed++;
+      // Carried out, but the caller never learns it: the answer is replaced by a 500.
+      const discarded = { writeHead: () => ({ end: () => {} }) } as unknown as ServerResponse;
+      operate(
+        route.operation.operationId,
+        params,
+        url.searchParams,
+        body as Record<string, never>,
+        discarded,
+      );
+      return send(response, 500, { errors: [{ code: 'INTERNAL', message: 'injected after the change' }] });
+    }
     return operate(
       route.operation.operationId,
       params,
