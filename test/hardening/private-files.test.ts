@@ -121,7 +121,10 @@ describe.each(databaseKinds)('files under DATA_DIR on %s', (kind: DatabaseKind) 
     expect(response.status).toBe(200);
     const mailDir = path.join(dataDir, 'mail');
     await eventually(() => {
-      const mails = fs.existsSync(mailDir) ? fs.readdirSync(mailDir) : [];
+      // Written mails only: a mail being written sits under a temporary name until it is renamed.
+      const mails = (fs.existsSync(mailDir) ? fs.readdirSync(mailDir) : []).filter((name) =>
+        name.endsWith('.eml'),
+      );
       expect(
         mails.filter((name) => fs.readFileSync(path.join(mailDir, name), 'utf8').includes(email)),
       ).toHaveLength(1);
