@@ -74,7 +74,13 @@ export async function serve(config: Config): Promise<void> {
   const service = await createService(config);
   const address = await service.app.listen({ host: config.host, port: config.port });
   if (config.demo && service.localIssuer) {
-    await createDemoOrganizationIfEmpty(service.database.db, service.localIssuer, address);
+    await createDemoOrganizationIfEmpty(
+      service.database.db,
+      service.localIssuer,
+      address,
+      config.dataDir,
+      service.app.log,
+    );
   }
   const metricsServer =
     config.metrics.port === undefined

@@ -2,9 +2,12 @@ import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Executor, PoolUse } from '../db/database.js';
 import { unauthorized } from './problem.js';
+
+/** The prefix of the service's own metric names; the default process_ and nodejs_ metrics keep their names. */
+export const METRIC_PREFIX = 'salesreps_';
 
 /**
  * The service's Prometheus metrics, one registry per service (never prom-client's global one, so several apps in
@@ -24,15 +27,17 @@ export interface MetricsSources {
 
 export function createMetrics(sources: MetricsSources): ServiceMetrics {
   const registry = new Registry();
+  // CPU, memory, event-loop lag, GC and handles, under the names stock dashboards expect.
+  collectDefaultMetrics({ register: registry });
   const requestDuration = new Histogram({
-    name: 'http_request_duration_seconds',
+    name: `${METRIC_PREFIX}http_request_duration_seconds`,
     help: 'Time from request to response, by route template and status.',
     labelNames: ['method', 'route', 'status_code'],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
   new Gauge({
-    name: 'db_pool_connections',
+    name: `${METRIC_PREFIX}db_pool_connections`,
     help: 'PostgreSQL pool connections by state (total, idle) and callers waiting for one.',
     labelNames: ['state'],
     registers: [registry],
@@ -45,7 +50,7 @@ export function createMetrics(sources: MetricsSources): ServiceMetrics {
     },
   });
   new Gauge({
-    name: 'effects_pending',
+    name: `${METRIC_PREFIX}effects_pending`,
     help: 'Effects recorded and not yet carried out, by kind.',
     labelNames: ['kind'],
     registers: [registry],
@@ -57,7 +62,7 @@ export function createMetrics(sources: MetricsSources): ServiceMetrics {
     },
   });
   const effectFailures = new Counter({
-    name: 'effect_failures_total',
+    name: `${METRIC_PREFIX}effects_failures_total`,
     help: 'Failed effect attempts by kind; final="true" when the effect was given up.',
     labelNames: ['kind', 'final'],
     registers: [registry],

@@ -1,21 +1,28 @@
 import { type Static, Type } from '@sinclair/typebox';
 
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
 /** One validation failure: the field (body property or query parameter) and what is wrong with it. */
 export const FieldError = Type.Object({
-  field: Type.String({ description: 'The body field or query parameter, e.g. "email" or "pageSize".' }),
-  message: Type.String(),
+  field: Type.String({
+    maxLength: 300,
+    description: 'The body field or query parameter, e.g. "email" or "pageSize".',
+  }),
+  message: Type.String({ maxLength: 500 }),
 });
 export type FieldError = Static<typeof FieldError>;
 
 /** RFC 9457 problem details: the body of every error response. */
 export const Problem = Type.Object(
   {
-    type: Type.String(),
-    title: Type.String(),
-    status: Type.Integer(),
-    detail: Type.Optional(Type.String()),
-    requestId: Type.Optional(Type.String()),
-    errors: Type.Optional(Type.Array(FieldError)),
+    type: Type.String({ maxLength: 100, description: 'A stable code, `urn:salesreps:problem:<code>`.' }),
+    title: Type.String({ maxLength: 100 }),
+    status: Type.Integer({ format: 'int32', minimum: 400, maximum: 599 }),
+    detail: Type.Optional(Type.String({ maxLength: 2000 })),
+    requestId: Type.Optional(Type.String({ maxLength: 128 })),
+    errors: Type.Optional(
+      Type.Array(FieldError, { maxItems: 100, description: 'One entry per invalid field.' }),
+    ),
   },
   { $id: 'Problem', description: 'application/problem+json (RFC 9457)' },
 );

@@ -395,12 +395,12 @@ describe.each(databaseKinds)('HTTP hardening on %s', (kind) => {
       expect(scraped.statusCode).toBe(200);
       expect(scraped.headers['content-type']).toContain('text/plain');
       expect(scraped.body).toMatch(
-        /http_request_duration_seconds_bucket\{le="[^"]+",method="GET",route="\/api\/organizations\/salesreps",status_code="200"\} \d+/,
+        /salesreps_http_request_duration_seconds_bucket\{le="[^"]+",method="GET",route="\/api\/organizations\/salesreps",status_code="200"\} \d+/,
       );
       expect(scraped.body).toContain('route="unmatched",status_code="404"');
-      expect(scraped.body).toContain('# TYPE effects_pending gauge');
-      expect(scraped.body).toContain('# TYPE effect_failures_total counter');
-      if (kind === 'postgres') expect(scraped.body).toMatch(/db_pool_connections\{state="total"\} [1-9]/);
+      expect(scraped.body).toContain('# TYPE salesreps_effects_pending gauge');
+      expect(scraped.body).toContain('# TYPE salesreps_effects_failures_total counter');
+      if (kind === 'postgres') expect(scraped.body).toMatch(/salesreps_db_pool_connections\{state="total"\} [1-9]/);
     });
 
     it('counts pending effects by kind and records effect failures reported by the workers', async () => {
@@ -419,8 +419,8 @@ describe.each(databaseKinds)('HTTP hardening on %s', (kind) => {
       expect(created.statusCode).toBe(200);
       service.metrics.effectFailures.inc({ kind: 'email.welcome', final: 'false' });
       const text = await service.metrics.registry.metrics();
-      expect(text).toMatch(/effects_pending\{kind="email\.welcome"\} [1-9]/);
-      expect(text).toContain('effect_failures_total{kind="email.welcome",final="false"} 1');
+      expect(text).toMatch(/salesreps_effects_pending\{kind="email\.welcome"\} [1-9]/);
+      expect(text).toContain('salesreps_effects_failures_total{kind="email.welcome",final="false"} 1');
     });
 
     it('serves the same registry on a port of its own (METRICS_PORT) and nothing else there', async () => {
@@ -428,7 +428,7 @@ describe.each(databaseKinds)('HTTP hardening on %s', (kind) => {
       try {
         const scraped = await fetch(`http://127.0.0.1:${server.port}/metrics`);
         expect(scraped.status).toBe(200);
-        expect(await scraped.text()).toContain('# TYPE http_request_duration_seconds histogram');
+        expect(await scraped.text()).toContain('# TYPE salesreps_http_request_duration_seconds histogram');
         expect((await fetch(`http://127.0.0.1:${server.port}/api/organizations/salesreps`)).status).toBe(404);
       } finally {
         await server.close();
