@@ -3763,6 +3763,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "effectId": "4711"
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * @description The id of a dead effect.

@@ -44,7 +44,7 @@ export const RetryEffectBody = Type.Object(
       examples: ['4711'],
     }),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ effectId: '4711' }] },
 );
 export type RetryEffectBody = Static<typeof RetryEffectBody>;
 

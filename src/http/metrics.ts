@@ -29,6 +29,15 @@ export function createMetrics(sources: MetricsSources): ServiceMetrics {
   const registry = new Registry();
   // CPU, memory, event-loop lag, GC and handles, under the names stock dashboards expect.
   collectDefaultMetrics({ register: registry });
+  // Gauges named like counters, which `promtool check metrics` refuses; the same counts by type remain
+  // (nodejs_active_handles{type}, ...), and sum() gives the totals.
+  for (const name of [
+    'nodejs_active_handles_total',
+    'nodejs_active_requests_total',
+    'nodejs_active_resources_total',
+  ]) {
+    registry.removeSingleMetric(name);
+  }
   const requestDuration = new Histogram({
     name: `${METRIC_PREFIX}http_request_duration_seconds`,
     help: 'Time from request to response, by route template and status.',

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Organization } from '../../src/db/schema.js';
@@ -400,7 +401,8 @@ describe.each(databaseKinds)('HTTP hardening on %s', (kind) => {
       expect(scraped.body).toContain('route="unmatched",status_code="404"');
       expect(scraped.body).toContain('# TYPE salesreps_effects_pending gauge');
       expect(scraped.body).toContain('# TYPE salesreps_effects_failures_total counter');
-      if (kind === 'postgres') expect(scraped.body).toMatch(/salesreps_db_pool_connections\{state="total"\} [1-9]/);
+      if (kind === 'postgres')
+        expect(scraped.body).toMatch(/salesreps_db_pool_connections\{state="total"\} [1-9]/);
     });
 
     it('counts pending effects by kind and records effect failures reported by the workers', async () => {
@@ -421,6 +423,32 @@ describe.each(databaseKinds)('HTTP hardening on %s', (kind) => {
       const text = await service.metrics.registry.metrics();
       expect(text).toMatch(/salesreps_effects_pending\{kind="email\.welcome"\} [1-9]/);
       expect(text).toContain('salesreps_effects_failures_total{kind="email.welcome",final="false"} 1');
+    });
+
+    it('adds the default process and Node.js metrics, and passes `promtool check metrics`', async () => {
+      await list(service, 'promtool-admin');
+      const text = await service.metrics.registry.metrics();
+      for (const name of [
+        'process_cpu_seconds_total',
+        'process_resident_memory_bytes',
+        'nodejs_eventloop_lag_seconds',
+        'nodejs_heap_size_used_bytes',
+        'nodejs_gc_duration_seconds',
+      ]) {
+        expect(text).toContain(`# TYPE ${name} `);
+      }
+      // The service's own names share one prefix; the default ones keep the names dashboards expect.
+      const own = [...text.matchAll(/^# TYPE (\S+) /gm)]
+        .map((match) => match[1] ?? '')
+        .filter((name) => !/^(process|nodejs)_/.test(name));
+      expect(own.length).toBeGreaterThan(0);
+      expect(own.filter((name) => !name.startsWith('salesreps_'))).toEqual([]);
+      const promtool = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+      // CI installs promtool (.ci/run); elsewhere it is needed only for this check.
+      if (promtool.error && !process.env.CI) return;
+      expect(promtool.error).toBeUndefined();
+      expect(`${promtool.stdout}${promtool.stderr}`.trim()).toBe('');
+      expect(promtool.status).toBe(0);
     });
 
     it('serves the same registry on a port of its own (METRICS_PORT) and nothing else there', async () => {

@@ -107,8 +107,12 @@ describe.each(databaseKinds)(
 
       const after = await scrape();
       // Two attempts: the first failed and was scheduled again, the second gave the effect up.
-      expect(seriesValue(after, 'salesreps_effects_failures_total{kind="email.welcome",final="false"}')).toBe(1);
-      expect(seriesValue(after, 'salesreps_effects_failures_total{kind="email.welcome",final="true"}')).toBe(1);
+      expect(seriesValue(after, 'salesreps_effects_failures_total{kind="email.welcome",final="false"}')).toBe(
+        1,
+      );
+      expect(seriesValue(after, 'salesreps_effects_failures_total{kind="email.welcome",final="true"}')).toBe(
+        1,
+      );
       // The rep's other effects succeeded and count nothing.
       expect(after).not.toMatch(/salesreps_effects_failures_total\{kind="(identity|sync)\./);
       expect(seriesValue(after, 'salesreps_effects_pending{kind="email.welcome"}')).toBeUndefined();
