@@ -11,7 +11,9 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
  * (so packages resolve and helpers building at the same time never share an output).
  */
 export async function buildCli(): Promise<{ cli: string; remove(): void }> {
-  const outDir = fs.mkdtempSync(path.join(ROOT, 'node_modules', '.cache', 'salesreps-cli-'));
+  const cache = path.join(ROOT, 'node_modules', '.cache');
+  fs.mkdirSync(cache, { recursive: true });
+  const outDir = fs.mkdtempSync(path.join(cache, 'salesreps-cli-'));
   await new Promise<void>((resolve) => {
     execFile(
       process.execPath,

@@ -181,13 +181,15 @@ describe.each(databaseKinds)('HTTP hardening on %s', (kind) => {
       expect(String(fromOrigin.headers['access-control-expose-headers'])).toContain('X-Request-Id');
     });
 
-    it('keeps CORS closed when CORS_ORIGINS is unset: no CORS header, and a preflight is a 404 problem', async () => {
+    it('keeps CORS closed when CORS_ORIGINS is unset: no CORS header, and a preflight is a 405 problem', async () => {
       const preflight = await closedCors.app.inject({
         method: 'OPTIONS',
         url: LIST,
         headers: { origin: ORIGIN, 'access-control-request-method': 'PUT' },
       });
-      expect(preflight.statusCode).toBe(404);
+      // No OPTIONS route exists without CORS: the path is known, the method is not (docs/api.md).
+      expect(preflight.statusCode).toBe(405);
+      expect(preflight.headers.allow).toBe('DELETE, GET, HEAD, PATCH, PUT');
       expect(preflight.headers['content-type']).toContain('application/problem+json');
       expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
       const get = await closedCors.app.inject({
