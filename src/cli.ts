@@ -1,30 +1,22 @@
-import { parseArgs } from 'node:util';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { openLocalIssuer } from './auth/local-issuer.js';
 import { ROLE_ADMIN, ROLE_SALES_REP } from './auth/policies.js';
+import { type Command, defineCommand, helpText, parseCommand, UsageError, usageLine } from './cli/args.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { migrateToLatest, openDatabase } from './db/database.js';
 import { EmbeddedDatabaseBusyError } from './db/embedded-lock.js';
-import { EffectsCommandError, effectsCommand, idpCommand } from './effects/commands.js';
+import {
+  EffectsCommandError,
+  listEffectsText,
+  localAccountsText,
+  retryEffectText,
+} from './effects/commands.js';
+import type { VisibleEffectStatus } from './effects/queries.js';
+import { openApiDocument } from './http/openapi-document.js';
 import { serve } from './main.js';
 import { createOrganization, OrganizationInputError, toOrganizationView } from './organizations/service.js';
-
-const USAGE = `Usage: salesreps <command> [options]
-
-Commands:
-  serve                                   run the HTTP service (what npm start runs)
-  migrate                                 bring the database schema up to date
-  org create --name NAME --identity-org ID
-                                          register an organization; prints it as JSON
-  token --org IDENTITY_ORG_ID --user USER_ID --role Admin|SalesRep [--role ...] [--ttl SECONDS]
-                                          print a token from the local issuer
-  effects list [--org IDENTITY_ORG_ID] [--status pending|dead] | effects retry --id EFFECT_ID
-                                          see pending or dead side effects; retry a dead one
-  idp users                               list the local identity provider's accounts (IDP=local)
-
-Configuration comes from the environment (DATA_DIR, DATABASE_URL, ...): see the README.`;
-
-/** A failure the user can fix: printed as one line, exit status 2, no stack trace. */
-class UsageError extends Error {}
 
 async function withDatabase<T>(
   config: Config,
@@ -43,93 +35,236 @@ async function withDatabase<T>(
   }
 }
 
-async function run(argv: string[]): Promise<void> {
-  const [command, ...rest] = argv;
-  if (!command || command === 'help' || command === '--help' || command === '-h') {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
-  const config = loadConfig();
-  switch (command) {
-    case 'serve':
-      parseArgs({ args: rest, options: {} });
-      await serve(config);
-      return;
-    case 'migrate': {
-      parseArgs({ args: rest, options: {} });
-      const applied = await withDatabase(config, async (_db, appliedMigrations) => appliedMigrations);
-      process.stdout.write(
-        applied.length
-          ? `Applied ${applied.length} migration(s): ${applied.join(', ')}. The schema is up to date.\n`
-          : 'The schema was up to date: no migration to apply.\n',
-      );
-      return;
-    }
-    case 'org':
-      await orgCommand(config, rest);
-      return;
-    case 'effects':
-    case 'idp': {
-      const handler = command === 'effects' ? effectsCommand : idpCommand;
-      process.stdout.write(`${await withDatabase(config, (db) => handler(db, rest))}\n`);
-      return;
-    }
-    case 'token':
-      await tokenCommand(config, rest);
-      return;
-    default:
-      throw new UsageError(`Unknown command "${command}".\n\n${USAGE}`);
-  }
-}
-
-async function orgCommand(config: Config, args: string[]): Promise<void> {
-  const [subcommand, ...rest] = args;
-  if (subcommand !== 'create')
-    throw new UsageError('Usage: salesreps org create --name NAME --identity-org ID');
-  const { values } = parseArgs({
-    args: rest,
-    options: { name: { type: 'string' }, 'identity-org': { type: 'string' } },
-  });
-  if (!values.name || !values['identity-org']) {
-    throw new UsageError('Usage: salesreps org create --name NAME --identity-org ID');
-  }
-  const input = { name: values.name, identityOrganizationId: values['identity-org'] };
-  const organization = await withDatabase(config, (db) => createOrganization(db, input));
-  process.stdout.write(`${JSON.stringify(toOrganizationView(organization), null, 2)}\n`);
-}
-
+const print = (text: string): void => {
+  process.stdout.write(`${text}\n`);
+};
 const TOKEN_ROLES = [ROLE_ADMIN, ROLE_SALES_REP];
+const TTL_MAX_SECONDS = 30 * 24 * 3600;
 
-async function tokenCommand(config: Config, args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      org: { type: 'string' },
-      user: { type: 'string' },
-      role: { type: 'string', multiple: true },
-      ttl: { type: 'string', default: '3600' },
+/** A whole number within bounds, or a usage error naming the option. */
+function wholeNumber(value: unknown, option: string, min: number, max: number): number {
+  const number = Number(value);
+  if (typeof value !== 'string' || !/^[0-9]+$/.test(value) || number < min || number > max) {
+    throw new UsageError(`--${option} must be a whole number from ${min} to ${max}.`);
+  }
+  return number;
+}
+
+const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+
+/** Every command; each parses and checks its arguments before it loads the configuration or opens a database. */
+const COMMANDS: Command[] = [
+  defineCommand({
+    name: ['serve'],
+    summary: 'Runs the HTTP service (what npm start runs) until SIGTERM or SIGINT.',
+    options: {},
+    check: () => ({}),
+    run: async () => serve(loadConfig()),
+  }),
+  defineCommand({
+    name: ['migrate'],
+    summary: 'Brings the database schema up to date (the server also does this when it starts).',
+    options: {},
+    check: () => ({}),
+    run: async () => {
+      const applied = await withDatabase(loadConfig(), async (_db, appliedMigrations) => appliedMigrations);
+      print(
+        applied.length
+          ? `Applied ${applied.length} migration(s): ${applied.join(', ')}. The schema is up to date.`
+          : 'The schema was up to date: no migration to apply.',
+      );
     },
-  });
-  const usage =
-    'Usage: salesreps token --org IDENTITY_ORG_ID --user USER_ID --role Admin|SalesRep [--role ...] [--ttl SECONDS]';
-  if (!values.org || !values.user || !values.role?.length) throw new UsageError(usage);
-  const unknownRole = values.role.find((role) => !TOKEN_ROLES.includes(role));
-  if (unknownRole) throw new UsageError(`Unknown role "${unknownRole}": use ${TOKEN_ROLES.join(' or ')}.`);
-  const ttl = Number(values.ttl);
-  const maxTtl = config.auth.maxTokenLifetimeSeconds;
-  if (!Number.isInteger(ttl) || ttl < 1 || ttl > maxTtl) {
-    throw new UsageError(
-      `--ttl must be a whole number of seconds from 1 to ${maxTtl} (AUTH_MAX_TOKEN_LIFETIME_SECONDS: the service refuses longer tokens).`,
-    );
+  }),
+  defineCommand({
+    name: ['openapi'],
+    summary: 'Prints the OpenAPI 3.1 document the service serves at /openapi.json; opens no database.',
+    options: {},
+    check: () => ({}),
+    run: async () => print(JSON.stringify(await openApiDocument(), null, 2)),
+  }),
+  defineCommand({
+    name: ['org', 'create'],
+    summary: 'Registers an organization and prints it as JSON.',
+    options: {
+      name: {
+        type: 'string',
+        value: 'NAME',
+        required: true,
+        description: 'its display name, 1–200 characters',
+      },
+      'identity-org': {
+        type: 'string',
+        value: 'ID',
+        required: true,
+        description: "its id at the identity provider (the tokens' org_code)",
+      },
+    },
+    check: (values) => ({
+      name: String(values.name),
+      identityOrganizationId: String(values['identity-org']),
+    }),
+    run: async (input: { name: string; identityOrganizationId: string }) => {
+      const organization = await withDatabase(loadConfig(), (db) => createOrganization(db, input));
+      print(JSON.stringify(toOrganizationView(organization), null, 2));
+    },
+  }),
+  defineCommand({
+    name: ['token'],
+    summary:
+      'Prints a token from the local issuer (needs only its key file, so it works while the server runs). ' +
+      'Refused when AUTH_JWKS_URL is set.',
+    options: {
+      org: {
+        type: 'string',
+        value: 'IDENTITY_ORG_ID',
+        required: true,
+        description: "the token's organization",
+      },
+      user: { type: 'string', value: 'USER_ID', required: true, description: "the token's user" },
+      role: {
+        type: 'string',
+        value: 'Admin|SalesRep',
+        multiple: true,
+        required: true,
+        description: 'a role of the token',
+      },
+      ttl: {
+        type: 'string',
+        value: 'SECONDS',
+        default: '3600',
+        description: 'lifetime, 1 to 2592000 (30 days)',
+      },
+    },
+    check: (values) => {
+      const roles = (values.role as string[]) ?? [];
+      const unknownRole = roles.find((role) => !TOKEN_ROLES.includes(role));
+      if (unknownRole)
+        throw new UsageError(`Unknown role "${unknownRole}": use ${TOKEN_ROLES.join(' or ')}.`);
+      return {
+        org: String(values.org),
+        user: String(values.user),
+        roles,
+        ttl: wholeNumber(values.ttl, 'ttl', 1, TTL_MAX_SECONDS),
+      };
+    },
+    run: async (input: { org: string; user: string; roles: string[]; ttl: number }) => {
+      const config = loadConfig();
+      if (config.auth.jwksUrl) {
+        throw new UsageError(
+          'AUTH_JWKS_URL is set: tokens come from that identity provider, and the service would refuse one from the local issuer.',
+        );
+      }
+      const maxTtl = config.auth.maxTokenLifetimeSeconds;
+      if (input.ttl > maxTtl) {
+        throw new UsageError(
+          `--ttl must be a whole number of seconds from 1 to ${maxTtl} (AUTH_MAX_TOKEN_LIFETIME_SECONDS: the service refuses longer tokens).`,
+        );
+      }
+      const issuer = await openLocalIssuer(config.auth);
+      print(
+        await issuer.sign({ userId: input.user, organization: input.org, roles: input.roles }, input.ttl),
+      );
+    },
+  }),
+  defineCommand({
+    name: ['effects', 'list'],
+    summary:
+      'Prints the side effects not yet carried out (pending) or given up (dead), oldest first, as JSON.',
+    options: {
+      org: { type: 'string', value: 'IDENTITY_ORG_ID', description: "only this organization's" },
+      status: { type: 'string', value: 'pending|dead', description: 'only those in this state' },
+      limit: { type: 'string', value: 'N', default: '100', description: 'at most this many, 1 to 10000' },
+    },
+    check: (values) => {
+      const status = text(values.status);
+      if (status !== undefined && status !== 'pending' && status !== 'dead') {
+        throw new UsageError('--status must be pending or dead.');
+      }
+      return {
+        org: text(values.org),
+        status: status as VisibleEffectStatus | undefined,
+        limit: wholeNumber(values.limit, 'limit', 1, 10_000),
+      };
+    },
+    run: async (input: { org: string | undefined; status: VisibleEffectStatus | undefined; limit: number }) =>
+      print(await withDatabase(loadConfig(), (db) => listEffectsText(db, input))),
+  }),
+  defineCommand({
+    name: ['effects', 'retry'],
+    summary:
+      'Makes a dead effect pending again, with a fresh set of attempts; a running service carries it out.',
+    options: { id: { type: 'string', value: 'EFFECT_ID', required: true, description: 'the dead effect' } },
+    check: (values) => {
+      const id = String(values.id);
+      if (!/^[1-9][0-9]{0,17}$/.test(id)) throw new UsageError('--id must be an effect id (digits).');
+      return id;
+    },
+    run: async (id: string) => print(await withDatabase(loadConfig(), (db) => retryEffectText(db, id))),
+  }),
+  defineCommand({
+    name: ['idp', 'users'],
+    summary: "Prints the local identity provider's accounts and memberships as JSON (IDP=local).",
+    options: {},
+    check: () => ({}),
+    run: async () => print(await withDatabase(loadConfig(), (db) => localAccountsText(db))),
+  }),
+];
+
+const USAGE = [
+  'Usage: salesreps <command> [options]',
+  '',
+  'Commands:',
+  ...COMMANDS.flatMap((command) => [
+    `  ${usageLine(command).replace(/^salesreps /, '')}`,
+    `      ${command.summary}`,
+  ]),
+  '',
+  'Options: --help (here or after any command), --version.',
+  'Configuration comes from the environment (DATA_DIR, DATABASE_URL, ...): see the README.',
+].join('\n');
+
+/** The package's version, from the package.json above this file (dist/ in the checkout, or a test's build). */
+function packageVersion(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const file = path.join(dir, 'package.json');
+    if (fs.existsSync(file)) {
+      const pkg = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'salesreps' && pkg.version) return pkg.version;
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return 'unknown';
+    dir = parent;
   }
-  if (config.auth.jwksUrl) {
-    throw new UsageError(
-      'AUTH_JWKS_URL is set: tokens come from that identity provider, and the service would refuse one from the local issuer.',
-    );
+}
+
+async function run(argv: string[]): Promise<void> {
+  const [first, second] = argv;
+  if (first === undefined) throw new UsageError(`No command given.\n\n${USAGE}`);
+  if (first === '--help' || first === '-h' || first === 'help') return void print(USAGE);
+  if (first === '--version' || first === '-v') return void print(packageVersion());
+  const group = COMMANDS.filter((command) => command.name[0] === first);
+  if (group.length === 0) throw new UsageError(`Unknown command "${first}".\n\n${USAGE}`);
+  const command = group.find((candidate) => candidate.name.length === 1 || candidate.name[1] === second);
+  if (!command) {
+    const subcommands = group.map((candidate) => `  ${usageLine(candidate)}`).join('\n');
+    if (second === '--help' || second === '-h') {
+      return void print(
+        [
+          `Usage: salesreps ${first} <subcommand> [options]`,
+          '',
+          ...group.map((c) => helpText(c)).flatMap((h) => [h, '']),
+        ]
+          .join('\n')
+          .trimEnd(),
+      );
+    }
+    const what = second === undefined ? 'needs a subcommand' : `has no subcommand "${second}"`;
+    throw new UsageError(`"${first}" ${what}:\n${subcommands}`);
   }
-  const issuer = await openLocalIssuer(config.auth);
-  const token = await issuer.sign({ userId: values.user, organization: values.org, roles: values.role }, ttl);
-  process.stdout.write(`${token}\n`);
+  const parsed = parseCommand(command, argv.slice(command.name.length));
+  if (parsed === 'help') return void print(helpText(command));
+  await command.run(parsed);
 }
 
 try {
@@ -140,8 +275,7 @@ try {
     error instanceof ConfigError ||
     error instanceof EmbeddedDatabaseBusyError ||
     error instanceof EffectsCommandError ||
-    error instanceof OrganizationInputError ||
-    (error instanceof TypeError && (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS'));
+    error instanceof OrganizationInputError;
   process.stderr.write(
     `salesreps: ${error instanceof Error && known ? error.message : String(error instanceof Error ? error.stack : error)}\n`,
   );

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { FastifyBaseLogger } from 'fastify';
 import type { LocalIssuer } from './auth/local-issuer.js';
 import { ROLE_ADMIN } from './auth/policies.js';
 import type { Db } from './db/database.js';
@@ -9,15 +12,19 @@ export const DEMO_ADMIN_USER = 'demo_admin';
 const DEMO_TOKEN_TTL_SECONDS = 24 * 60 * 60;
 
 /**
- * On the first start with empty data: a demo organization, and once, an Admin token for it with a curl line to
- * paste, so that a newcomer can call the API at once.
+ * On the first start with empty data: a demo organization, and once, an Admin token for it with curl lines to
+ * paste, so that a newcomer can call the API at once. The token never goes to the log on stdout (one JSON line
+ * per event, which a log shipper captures): it is written to `DATA_DIR/demo.txt` (readable by the owner only),
+ * which the log line names, and shown on stderr only when that is a terminal. Answers the file's path.
  */
 export async function createDemoOrganizationIfEmpty(
   db: Db,
   issuer: LocalIssuer,
   baseUrl: string,
   maxTokenLifetimeSeconds: number,
-): Promise<void> {
+  dataDir: string,
+  log: FastifyBaseLogger,
+): Promise<string | undefined> {
   const existing = await db.selectFrom('organization').select('id').limit(1).executeTakeFirst();
   if (existing) return;
   await createOrganization(db, DEMO_ORGANIZATION);
@@ -26,20 +33,26 @@ export async function createDemoOrganizationIfEmpty(
     { userId: DEMO_ADMIN_USER, organization: DEMO_ORGANIZATION.identityOrganizationId, roles: [ROLE_ADMIN] },
     ttlSeconds,
   );
-  process.stdout.write(
-    [
-      '',
-      `Demo organization "${DEMO_ORGANIZATION.name}" created (identity organization id ${DEMO_ORGANIZATION.identityOrganizationId}).`,
-      `Admin token, valid ${Number((ttlSeconds / 3600).toFixed(2))} hours (shown once; mint another with`,
-      `  npx salesreps token --org ${DEMO_ORGANIZATION.identityOrganizationId} --user ${DEMO_ADMIN_USER} --role Admin):`,
-      '',
-      token,
-      '',
-      'Try it:',
-      `  curl -s -X PUT ${baseUrl}/api/organizations/salesreps -H "Authorization: Bearer ${token}" -H "Content-Type: application/json" -d '{"firstName":"Jane","lastName":"Smith","email":"jane@example.com","repNumber":"REP-001"}'`,
-      `  curl -s ${baseUrl}/api/organizations/salesreps -H "Authorization: Bearer ${token}"`,
-      `API reference: ${baseUrl}/docs`,
-      '',
-    ].join('\n'),
+  const text = [
+    '',
+    `Demo organization "${DEMO_ORGANIZATION.name}" created (identity organization id ${DEMO_ORGANIZATION.identityOrganizationId}).`,
+    `Admin token, valid ${Number((ttlSeconds / 3600).toFixed(2))} hours (shown once; mint another with`,
+    `  npx salesreps token --org ${DEMO_ORGANIZATION.identityOrganizationId} --user ${DEMO_ADMIN_USER} --role Admin):`,
+    '',
+    token,
+    '',
+    'Try it:',
+    `  curl -s -X PUT ${baseUrl}/api/organizations/salesreps -H "Authorization: Bearer ${token}" -H "Content-Type: application/json" -d '{"firstName":"Jane","lastName":"Smith","email":"jane@example.com","repNumber":"REP-001"}'`,
+    `  curl -s ${baseUrl}/api/organizations/salesreps -H "Authorization: Bearer ${token}"`,
+    `API reference: ${baseUrl}/docs`,
+    '',
+  ].join('\n');
+  const file = path.join(dataDir, 'demo.txt');
+  fs.writeFileSync(file, text, { mode: 0o600 });
+  log.info(
+    { file, organization: DEMO_ORGANIZATION.identityOrganizationId },
+    `demo organization created; its Admin token and curl lines are in ${file}`,
   );
+  if (process.stderr.isTTY) process.stderr.write(text);
+  return file;
 }

@@ -102,6 +102,8 @@ export async function serve(config: Config): Promise<void> {
       service.localIssuer,
       address,
       config.auth.maxTokenLifetimeSeconds,
+      config.dataDir,
+      service.app.log,
     );
   }
   const metricsServer =

@@ -1,12 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import { requireAuth } from '../auth/policies.js';
 import type { Db } from '../db/database.js';
-import { paginationHeaders, requireDecimalPageParameters } from '../kernel/paging.js';
-import { errorResponses } from '../kernel/route-schema.js';
+import {
+  canonicalSortParameters,
+  paginationHeaders,
+  requireDecimalPageParameters,
+} from '../kernel/paging.js';
+import { errorResponses, jsonResponse, PAGE_HEADERS } from '../kernel/route-schema.js';
 import { compileBulkValidator, compileValidator, type PartValidator } from '../kernel/validation.js';
 import {
   CUSTOMER_LIMITS,
+  CUSTOMER_SORT_FIELDS,
   Customer,
   CustomerImport,
   CustomerInput,
@@ -19,6 +24,26 @@ import {
 import { getCustomer, importCustomers, listCustomers, putCustomer, removeCustomer } from './service.js';
 
 const tags = ['Customers'];
+
+const NORTHWIND: Static<typeof Customer> = {
+  organizationId: '34ku8ni238sdin0n23cdm6',
+  customerNumber: 'C-10042',
+  companyName: 'Northwind Traders',
+  companyEmail: 'orders@northwind.example.com',
+  companyPhone: '555-555-0100',
+  pricing: 'TIER-2',
+  terms: 'Net 30',
+  active: true,
+  repNumber: 'REP-001',
+  externalId: 'ERP-88231',
+  addresses: [
+    { label: 'Billing', line1: '1 Harbor Way', city: 'Seattle', postalCode: '98101', country: 'US' },
+  ],
+  contacts: [{ name: 'Ana Trujillo', title: 'Buyer', email: 'ana@northwind.example.com' }],
+  customerAttributes: { segment: 'wholesale' },
+  createdAt: '2026-11-02T09:15:00.000Z',
+  updatedAt: '2026-11-20T16:40:12.000Z',
+};
 const adminOnly = "Policy: Admin of the token's organization.";
 const adminOrRep =
   "Policy: Admin of the token's organization (all of its customers) or an active SalesRep of it (only the " +
@@ -50,6 +75,7 @@ export function customerRoutes(deps: { db: Db }): FastifyPluginAsyncTypebox {
         validatorCompiler: customerOrImport,
         schema: {
           tags,
+          operationId: 'putCustomers',
           summary: 'Create or replace a customer by customerNumber, or import up to 1,000 at once',
           description:
             `${adminOnly} The body is the whole record: a field left out is cleared. An array is a bulk ` +
@@ -58,7 +84,11 @@ export function customerRoutes(deps: { db: Db }): FastifyPluginAsyncTypebox {
             'stored customers in the order sent.',
           body: PutCustomersBody,
           response: {
-            200: Type.Union([Customer, Type.Array(Customer)]),
+            200: jsonResponse(
+              'The stored customer, or the stored customers in the order sent.',
+              Type.Union([Customer, Type.Array(Customer, { maxItems: CUSTOMER_LIMITS.importItems })]),
+              NORTHWIND,
+            ),
             ...errorResponses(400, 401, 403, 413, 415),
           },
         },
@@ -78,6 +108,7 @@ export function customerRoutes(deps: { db: Db }): FastifyPluginAsyncTypebox {
         config: { policy: 'AdminOrSalesRep' },
         schema: {
           tags,
+          operationId: 'listCustomers',
           summary: 'The customers the caller may see, a page at a time',
           description:
             `${adminOrRep} \`repNumber\` filters by rep number; for a SalesRep it can only narrow: another ` +
@@ -85,14 +116,16 @@ export function customerRoutes(deps: { db: Db }): FastifyPluginAsyncTypebox {
             'first, prev, next and last.',
           querystring: ListCustomersQuery,
           response: {
-            200: {
-              ...Type.Array(Customer),
-              headers: Type.Object({ 'X-Total-Count': Type.Integer(), Link: Type.String() }),
-            },
+            200: jsonResponse(
+              'One page of customers; X-Total-Count and Link describe the whole list.',
+              Type.Array(Customer, { maxItems: CUSTOMER_LIMITS.pageSize }),
+              [NORTHWIND],
+              PAGE_HEADERS,
+            ),
             ...errorResponses(400, 401, 403),
           },
         },
-        preValidation: requireDecimalPageParameters,
+        preValidation: [requireDecimalPageParameters, canonicalSortParameters(CUSTOMER_SORT_FIELDS)],
       },
       async (request, reply) => {
         const page = await listCustomers(db, requireAuth(request), request.query);
@@ -108,10 +141,14 @@ export function customerRoutes(deps: { db: Db }): FastifyPluginAsyncTypebox {
         config: { policy: 'AdminOrSalesRep' },
         schema: {
           tags,
+          operationId: 'getCustomer',
           summary: 'One customer',
           description: `${adminOrRep} A customer the caller may not see is answered 404, as if it did not exist.`,
           params: CustomerParams,
-          response: { 200: Customer, ...errorResponses(400, 401, 403, 404) },
+          response: {
+            200: jsonResponse('The customer.', Customer, NORTHWIND),
+            ...errorResponses(400, 401, 403, 404),
+          },
         },
       },
       async (request) => getCustomer(db, requireAuth(request), request.params.customerNumber),
@@ -123,10 +160,14 @@ export function customerRoutes(deps: { db: Db }): FastifyPluginAsyncTypebox {
         config: { policy: 'Admin' },
         schema: {
           tags,
+          operationId: 'deleteCustomer',
           summary: 'Delete a customer',
           description: adminOnly,
           params: CustomerParams,
-          response: { 200: DeleteCustomerResponse, ...errorResponses(400, 401, 403, 404) },
+          response: {
+            200: jsonResponse('The customer is gone.', DeleteCustomerResponse, { success: true }),
+            ...errorResponses(400, 401, 403, 404),
+          },
         },
       },
       async (request) => {

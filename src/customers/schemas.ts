@@ -122,26 +122,56 @@ export const CustomerImport = Type.Array(CustomerInput, {
 export type CustomerImport = Static<typeof CustomerImport>;
 
 /** The PUT body: one customer, or an array of them. */
-export const PutCustomersBody = Type.Union([CustomerInput, CustomerImport]);
+export const PutCustomersBody = Type.Union([CustomerInput, CustomerImport], {
+  examples: [
+    {
+      customerNumber: 'C-10042',
+      companyName: 'Northwind Traders',
+      companyEmail: 'orders@northwind.example.com',
+      companyPhone: '555-555-0100',
+      pricing: 'TIER-2',
+      terms: 'Net 30',
+      active: true,
+      repNumber: 'REP-001',
+      externalId: 'ERP-88231',
+      addresses: [
+        { label: 'Billing', line1: '1 Harbor Way', city: 'Seattle', postalCode: '98101', country: 'US' },
+      ],
+      contacts: [{ name: 'Ana Trujillo', title: 'Buyer', email: 'ana@northwind.example.com' }],
+      customerAttributes: { segment: 'wholesale' },
+    },
+  ],
+});
+
+// What responses carry: values stored after validation, so bounded by the same limits.
+const textOut = (maxLength: number) => Type.String({ maxLength });
+const textOrNullOut = (maxLength: number, description?: string) =>
+  Type.Union([textOut(maxLength), Type.Null()], description ? { description } : {});
+const timestampOut = () => Type.String({ format: 'date-time', maxLength: 40 });
 
 export const Customer = Type.Object({
-  organizationId: Type.String(),
-  customerNumber: Type.String(),
-  companyName: Type.String(),
-  companyEmail: Type.Union([Type.String(), Type.Null()]),
-  companyPhone: Type.Union([Type.String(), Type.Null()]),
-  pricing: Type.Union([Type.String(), Type.Null()]),
-  terms: Type.Union([Type.String(), Type.Null()]),
+  organizationId: textOut(64),
+  customerNumber: textOut(CUSTOMER_LIMITS.customerNumber),
+  companyName: textOut(CUSTOMER_LIMITS.companyName),
+  companyEmail: Type.Union([Type.String({ format: 'email', maxLength: CUSTOMER_LIMITS.email }), Type.Null()]),
+  companyPhone: textOrNullOut(CUSTOMER_LIMITS.phone),
+  pricing: textOrNullOut(CUSTOMER_LIMITS.pricing),
+  terms: textOrNullOut(CUSTOMER_LIMITS.terms),
   active: Type.Boolean(),
-  repNumber: Type.Union([Type.String(), Type.Null()], {
-    description: 'The rep who serves the customer; null, or a number no rep holds, leaves it to Admins.',
-  }),
-  externalId: Type.Union([Type.String(), Type.Null()]),
-  addresses: Type.Array(CustomerAddress),
-  contacts: Type.Array(CustomerContact),
-  customerAttributes: Type.Record(Type.String(), Type.String()),
-  createdAt: Type.String({ format: 'date-time' }),
-  updatedAt: Type.String({ format: 'date-time' }),
+  repNumber: textOrNullOut(
+    CUSTOMER_LIMITS.repNumber,
+    'The rep who serves the customer; null, or a number no rep holds, leaves it to Admins.',
+  ),
+  externalId: textOrNullOut(CUSTOMER_LIMITS.externalId),
+  addresses: Type.Array(CustomerAddress, { maxItems: CUSTOMER_LIMITS.addresses }),
+  contacts: Type.Array(CustomerContact, { maxItems: CUSTOMER_LIMITS.contacts }),
+  customerAttributes: Type.Record(
+    Type.String({ pattern: ATTRIBUTE_KEY_PATTERN }),
+    textOut(CUSTOMER_LIMITS.attributeValue),
+    { maxProperties: CUSTOMER_LIMITS.attributes },
+  ),
+  createdAt: timestampOut(),
+  updatedAt: timestampOut(),
 });
 export type Customer = Static<typeof Customer>;
 

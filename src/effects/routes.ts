@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { requireAuth } from '../auth/policies.js';
 import type { Db } from '../db/database.js';
 import { requireDecimalPageParameters } from '../kernel/paging.js';
-import { errorResponses } from '../kernel/route-schema.js';
+import { errorResponses, jsonResponse } from '../kernel/route-schema.js';
 import { EffectList, ListEffectsQuery, RetryEffectBody, RetryEffectResponse } from './schemas.js';
 import { listEffects, retryEffect } from './service.js';
 
@@ -18,10 +18,25 @@ export function effectRoutes(deps: { db: Db }): FastifyPluginAsyncTypebox {
         config: { policy: 'Admin' },
         schema: {
           tags,
+          operationId: 'listEffects',
           summary: "The organization's effects that are pending or dead",
           description: "Policy: Admin of the token's organization. Oldest first.",
           querystring: ListEffectsQuery,
-          response: { 200: EffectList, ...errorResponses(400, 401, 403) },
+          response: {
+            200: jsonResponse('A page of effects, oldest first.', EffectList, [
+              {
+                effectId: '4711',
+                kind: 'email.welcome',
+                status: 'dead',
+                salesRepId: 'KJ76hgt87hgas4ffG3',
+                attempts: 20,
+                nextAttemptAt: '2026-11-20T16:40:12.000Z',
+                lastError: 'SMTP 550: mailbox unavailable',
+                createdAt: '2026-11-20T09:15:00.000Z',
+              },
+            ]),
+            ...errorResponses(400, 401, 403),
+          },
         },
         preValidation: requireDecimalPageParameters,
       },
@@ -34,12 +49,19 @@ export function effectRoutes(deps: { db: Db }): FastifyPluginAsyncTypebox {
         config: { policy: 'Admin' },
         schema: {
           tags,
+          operationId: 'retryEffect',
           summary: 'Retry a dead effect',
           description:
             "Policy: Admin of the token's organization. The effect becomes pending with a fresh set of attempts; " +
             'one that is not dead answers 409.',
           body: RetryEffectBody,
-          response: { 200: RetryEffectResponse, ...errorResponses(400, 401, 403, 404, 409, 413, 415) },
+          response: {
+            200: jsonResponse('The effect is pending again.', RetryEffectResponse, {
+              effectId: '4711',
+              status: 'pending',
+            }),
+            ...errorResponses(400, 401, 403, 404, 409, 413, 415),
+          },
         },
       },
       async (request) => {

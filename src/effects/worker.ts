@@ -15,7 +15,7 @@ export interface WorkerSettings {
   concurrency: number;
 }
 
-/** Counts failed attempts (the service's `effect_failures_total`); `final` is "true" when the effect went dead. */
+/** Counts failed attempts (the service's `salesreps_effects_failures_total`); `final` is "true" when the effect went dead. */
 export interface EffectFailureCounter {
   inc(labels: { kind: string; final: 'true' | 'false' }): void;
 }

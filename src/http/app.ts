@@ -1,10 +1,10 @@
-import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
   type FastifyRequest,
   type FastifyServerOptions,
   LogController,
@@ -17,11 +17,22 @@ import type { Db } from '../db/database.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { effectRoutes } from '../effects/routes.js';
 import { type IdentityDirectory, IdentityProviderUnavailableError } from '../identity/port.js';
-import { Problem, ProblemError, problemBody, truncate, unauthorized } from '../kernel/problem.js';
+import {
+  PROBLEM_CONTENT_TYPE,
+  Problem,
+  ProblemError,
+  problemBody,
+  truncate,
+  unauthorized,
+} from '../kernel/problem.js';
+import { jsonResponse, problemResponses } from '../kernel/route-schema.js';
 import { compileValidator, schemaProblem } from '../kernel/validation.js';
 import { salesRepRoutes } from '../salesreps/routes.js';
+import { refuseEncodedBodies } from './content-coding.js';
 import { logEachRequest } from './logging.js';
+import { methodsByPath } from './method-not-allowed.js';
 import { createMetrics, measureRequests, metricsRoute, type ServiceMetrics } from './metrics.js';
+import { registerOpenApi } from './openapi.js';
 import {
   refuseRequestsWithoutHost,
   registerRateLimit,
@@ -48,7 +59,27 @@ export interface AppDependencies {
   onApp?: ((app: FastifyInstance) => void) | undefined;
 }
 
-export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+const OperationalStatus = Type.Object({ status: Type.String({ enum: ['ok', 'ready'] }) });
+
+const jwkText = (description: string) =>
+  Type.String({ maxLength: 200, pattern: '^[A-Za-z0-9_-]+$', description });
+const LocalJwks = Type.Object({
+  keys: Type.Array(
+    Type.Object(
+      {
+        kty: jwkText('Key type: EC'),
+        crv: jwkText('Curve: P-256'),
+        x: jwkText('X coordinate, base64url'),
+        y: jwkText('Y coordinate, base64url'),
+        kid: jwkText('Key id'),
+        alg: jwkText('Algorithm: ES256'),
+        use: jwkText('Use: sig'),
+      },
+      { description: 'A public JWK (RFC 7517)' },
+    ),
+    { maxItems: 10 },
+  ),
+});
 
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const http = deps.http ?? loadConfig({}).http;
@@ -69,20 +100,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.addSchema(Problem);
   app.decorateRequest('auth', undefined);
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Sales Reps API',
-        version: '1.0.0',
-        description:
-          'Sales reps and their organization assignments. Every request carries `Authorization: Bearer <JWT>`.',
-      },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
-      security: [{ bearer: [] }],
-    },
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
-  });
+  // Only JSON bodies are read: a JSON text sent as text/plain is 415, as any other media type.
+  app.removeContentTypeParser('text/plain');
+  await registerOpenApi(app);
+  const allowedMethods = methodsByPath(app);
 
   logEachRequest(app);
   measureRequests(app, metrics);
@@ -90,6 +111,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   refuseRequestsWithoutHost(app);
   const limitRate = await registerRateLimit(app, http.rateLimit);
 
+  app.addHook('preParsing', refuseEncodedBodies);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     try {
@@ -123,21 +145,37 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    reply
+  app.setNotFoundHandler((request, reply) => {
+    const path = pathOf(request.url);
+    const allowed = allowedMethods(path);
+    if (allowed.length > 0) {
+      const detail = `${request.method} is not allowed on ${path}; use ${allowed.join(', ')}.`;
+      return reply
+        .code(405)
+        .header('allow', allowed.join(', '))
+        .type(PROBLEM_CONTENT_TYPE)
+        .send(problemBody(405, 'method-not-allowed', detail, request.id));
+    }
+    return reply
       .code(404)
       .type(PROBLEM_CONTENT_TYPE)
-      .send(problemBody(404, 'not-found', `No route ${request.method} ${pathOf(request.url)}.`, request.id)),
-  );
+      .send(problemBody(404, 'not-found', `No route ${request.method} ${path}.`, request.id));
+  });
 
   app.get(
     '/healthz',
     {
       config: { policy: 'public', rateLimited: false },
       schema: {
+        operationId: 'getHealth',
         tags: ['Operations'],
         summary: 'The process is up',
-        response: { 200: Type.Object({ status: Type.String() }) },
+        description:
+          'Answers as long as the process runs; it does not look at the database. Never rate limited.',
+        response: {
+          200: jsonResponse('The process is up.', OperationalStatus, { status: 'ok' }),
+          ...problemResponses(431, 500),
+        },
       },
     },
     async () => ({ status: 'ok' }),
@@ -148,9 +186,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     {
       config: { policy: 'public', rateLimited: false },
       schema: {
+        operationId: 'getReadiness',
         tags: ['Operations'],
         summary: 'The database answers',
-        response: { 200: Type.Object({ status: Type.String() }), 503: Type.Ref('Problem') },
+        description: 'Ready to serve: the database answers a query. Never rate limited.',
+        response: {
+          200: jsonResponse('The database answers.', OperationalStatus, { status: 'ready' }),
+          ...problemResponses(431, 500, 503),
+        },
       },
     },
     async (request, reply) => {
@@ -159,7 +202,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         return { status: 'ready' };
       } catch (error) {
         request.log.warn({ err: error }, 'database not reachable');
-        return reply
+        // The typed reply knows only the statuses written out in the schema; the problems come from a helper.
+        return (reply as FastifyReply)
           .code(503)
           .type(PROBLEM_CONTENT_TYPE)
           .send(problemBody(503, 'not-ready', 'The database is not reachable.', request.id));
@@ -174,24 +218,31 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       {
         config: { policy: 'public' },
         schema: {
+          operationId: 'getLocalIssuerKeys',
           tags: ['Operations'],
           summary: "The local token issuer's public keys",
+          description:
+            'The JWKS (RFC 7517) of the local issuer, served when no external identity provider is configured.',
           response: {
-            200: Type.Object({
-              keys: Type.Array(
-                Type.Object(
-                  {},
-                  {
-                    additionalProperties: true,
-                    description: 'A public JWK (RFC 7517): kty, crv, x, y, kid, alg, use',
-                  },
-                ),
-              ),
+            200: jsonResponse('The public keys tokens are verified with.', LocalJwks, {
+              keys: [
+                {
+                  kty: 'EC',
+                  crv: 'P-256',
+                  x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU',
+                  y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0',
+                  kid: 'local-mi3k2x9a',
+                  alg: 'ES256',
+                  use: 'sig',
+                },
+              ],
             }),
+            ...problemResponses(429, 431, 500),
           },
         },
       },
-      async () => jwks,
+      // The local issuer's keys are EC P-256 public JWKs with kid, alg and use (src/auth/local-issuer.ts).
+      async () => jwks as Static<typeof LocalJwks>,
     );
   }
 

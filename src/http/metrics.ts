@@ -2,10 +2,13 @@ import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Executor, PoolUse } from '../db/database.js';
 import { countPendingEffectsByKind } from '../effects/queries.js';
 import { unauthorized } from '../kernel/problem.js';
+
+/** The prefix of the service's own metric names; the default process_ and nodejs_ metrics keep their names. */
+export const METRIC_PREFIX = 'salesreps_';
 
 /**
  * The service's Prometheus metrics, one registry per service (never prom-client's global one, so several apps in
@@ -25,15 +28,26 @@ export interface MetricsSources {
 
 export function createMetrics(sources: MetricsSources): ServiceMetrics {
   const registry = new Registry();
+  // CPU, memory, event-loop lag, GC and handles, under the names stock dashboards expect.
+  collectDefaultMetrics({ register: registry });
+  // Gauges named like counters, which `promtool check metrics` refuses; the same counts by type remain
+  // (nodejs_active_handles{type}, ...), and sum() gives the totals.
+  for (const name of [
+    'nodejs_active_handles_total',
+    'nodejs_active_requests_total',
+    'nodejs_active_resources_total',
+  ]) {
+    registry.removeSingleMetric(name);
+  }
   const requestDuration = new Histogram({
-    name: 'http_request_duration_seconds',
+    name: `${METRIC_PREFIX}http_request_duration_seconds`,
     help: 'Time from request to response, by route template and status.',
     labelNames: ['method', 'route', 'status_code'],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
   new Gauge({
-    name: 'db_pool_connections',
+    name: `${METRIC_PREFIX}db_pool_connections`,
     help: 'PostgreSQL pool connections by state (total, idle) and callers waiting for one.',
     labelNames: ['state'],
     registers: [registry],
@@ -46,7 +60,7 @@ export function createMetrics(sources: MetricsSources): ServiceMetrics {
     },
   });
   new Gauge({
-    name: 'effects_pending',
+    name: `${METRIC_PREFIX}effects_pending`,
     help: 'Effects recorded and not yet carried out, by kind.',
     labelNames: ['kind'],
     registers: [registry],
@@ -58,7 +72,7 @@ export function createMetrics(sources: MetricsSources): ServiceMetrics {
     },
   });
   const effectFailures = new Counter({
-    name: 'effect_failures_total',
+    name: `${METRIC_PREFIX}effects_failures_total`,
     help: 'Failed effect attempts by kind; final="true" when the effect was given up.',
     labelNames: ['kind', 'final'],
     registers: [registry],

@@ -3,13 +3,14 @@ import type { FastifyRequest } from 'fastify';
 import { badRequest } from './problem.js';
 
 export type SortDirection = 'asc' | 'desc';
+const SORT_DIRECTIONS: readonly SortDirection[] = ['asc', 'desc'];
 
-/** Matches any of the words in any letter case: `sortOn=lastname` is `LastName`. */
-function caseInsensitiveWords(words: readonly string[], description: string, fallback: string) {
-  const alternatives = words.map((word) =>
-    [...word].map((c) => (/[a-z]/i.test(c) ? `[${c.toUpperCase()}${c.toLowerCase()}]` : c)).join(''),
-  );
-  return Type.String({ pattern: `^(?:${alternatives.join('|')})$`, description, default: fallback });
+/**
+ * One of the words, declared as an enum of their canonical spelling; `canonicalSortParameters` has already
+ * turned another letter case (`lastname`) into it (`LastName`) when the schema sees the value.
+ */
+function canonicalWords(words: readonly string[], description: string, fallback: string) {
+  return Type.String({ enum: [...words], description, default: fallback });
 }
 
 /** The paging and sorting parameters every list takes: `pageNumber`, `pageSize`, `sortOn`, `sortDirection`. */
@@ -20,19 +21,26 @@ export function pageQueryFields(options: {
   defaultPageSize: number;
 }) {
   return {
-    pageNumber: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000_000, default: 1 })),
+    pageNumber: Type.Optional(
+      Type.Integer({ format: 'int32', minimum: 1, maximum: 1_000_000_000, default: 1 }),
+    ),
     pageSize: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: options.maxPageSize, default: options.defaultPageSize }),
+      Type.Integer({
+        format: 'int32',
+        minimum: 1,
+        maximum: options.maxPageSize,
+        default: options.defaultPageSize,
+      }),
     ),
     sortOn: Type.Optional(
-      caseInsensitiveWords(
+      canonicalWords(
         options.sortFields,
-        `One of ${options.sortFields.join(', ')} (any letter case).`,
+        `One of ${options.sortFields.join(', ')}; any letter case is accepted (\`lastname\`).`,
         options.defaultSort,
       ),
     ),
     sortDirection: Type.Optional(
-      caseInsensitiveWords(['asc', 'desc'], 'asc or desc (any letter case).', 'asc'),
+      canonicalWords(SORT_DIRECTIONS, 'asc or desc; any letter case is accepted (`DESC`).', 'asc'),
     ),
   };
 }
@@ -49,6 +57,23 @@ export function readPageQuery<Field extends string>(
     pageSize: query.pageSize ?? defaults.pageSize,
     sortOn: sortFields.find((field) => field.toLowerCase() === wanted) ?? defaults.sortOn,
     sortDirection: (query.sortDirection?.toLowerCase() === 'desc' ? 'desc' : 'asc') as SortDirection,
+  };
+}
+
+/**
+ * A preValidation hook for list routes: `sortOn` and `sortDirection` in any letter case become their canonical
+ * spelling, so that the schema can declare the canonical values as enums while clients may send `lastname` or
+ * `DESC`. A value that matches no word is left as sent, for the validator to refuse.
+ */
+export function canonicalSortParameters(sortFields: readonly string[]) {
+  const spellings = (words: readonly string[]) => new Map(words.map((word) => [word.toLowerCase(), word]));
+  const canonical = { sortOn: spellings(sortFields), sortDirection: spellings(SORT_DIRECTIONS) };
+  return async (request: FastifyRequest): Promise<void> => {
+    const query = request.query as Record<string, unknown>;
+    for (const [name, words] of Object.entries(canonical)) {
+      const value = query[name];
+      if (typeof value === 'string') query[name] = words.get(value.toLowerCase()) ?? value;
+    }
   };
 }
 

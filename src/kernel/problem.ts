@@ -6,27 +6,34 @@ export const MAX_LISTED_ERRORS = 100;
 const MAX_DETAIL_LENGTH = 500;
 const MAX_FIELD_LENGTH = 200;
 
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
 /** One validation failure: the field (body property or query parameter) and what is wrong with it. */
 export const FieldError = Type.Object({
   field: Type.String({
+    maxLength: 300,
     description: `The body field or query parameter, e.g. "email" or "pageSize" (cut at ${MAX_FIELD_LENGTH} characters).`,
   }),
-  message: Type.String(),
+  message: Type.String({ maxLength: 1000 }),
 });
 export type FieldError = Static<typeof FieldError>;
 
 /** RFC 9457 problem details: the body of every error response. */
 export const Problem = Type.Object(
   {
-    type: Type.String(),
-    title: Type.String(),
-    status: Type.Integer(),
-    detail: Type.Optional(Type.String()),
-    requestId: Type.Optional(Type.String()),
-    errors: Type.Optional(Type.Array(FieldError, { maxItems: MAX_LISTED_ERRORS })),
+    type: Type.String({ maxLength: 100, description: 'A stable code, `urn:salesreps:problem:<code>`.' }),
+    title: Type.String({ maxLength: 100 }),
+    status: Type.Integer({ format: 'int32', minimum: 400, maximum: 599 }),
+    detail: Type.Optional(Type.String({ maxLength: 2000 })),
+    requestId: Type.Optional(Type.String({ maxLength: 128 })),
+    errors: Type.Optional(
+      Type.Array(FieldError, { maxItems: MAX_LISTED_ERRORS, description: 'One entry per invalid field.' }),
+    ),
     omittedErrors: Type.Optional(
       Type.Integer({
+        format: 'int32',
         minimum: 1,
+        maximum: 1_000_000,
         description:
           `Errors found but not listed: \`errors\` lists at most ${MAX_LISTED_ERRORS}. A bulk import checks ` +
           'the items after a full list only up to their first error, so for an import this is a lower bound.',
@@ -63,6 +70,7 @@ export type ProblemCode =
   | 'malformed-json'
   | 'bad-url'
   | 'bad-request'
+  | 'method-not-allowed'
   | 'missing-host'
   | 'client-error'
   | 'unauthorized'
@@ -75,6 +83,7 @@ export type ProblemCode =
   | 'body-too-large'
   | 'uri-too-long'
   | 'unsupported-media-type'
+  | 'unsupported-content-encoding'
   | 'rate-limited'
   | 'headers-too-large'
   | 'internal'

@@ -3,7 +3,17 @@ import { ROLE_SALES_REP } from '../auth/policies.js';
 import { pageQueryFields } from '../kernel/paging.js';
 
 /** Field limits of the API (`docs/api.md`, "Field limits"; the README restates them). */
-export const LIMITS = { name: 100, email: 254, phone: 32, repNumber: 32, id: 64, pageSize: 100 } as const;
+export const LIMITS = {
+  name: 100,
+  email: 254,
+  phone: 32,
+  repNumber: 32,
+  id: 64,
+  pageSize: 100,
+  // Set by the organization's registration and the identity provider (docs/api.md).
+  organizationName: 200,
+  identityId: 100,
+} as const;
 
 // A name: at least one visible character, no control characters (C0, DEL, C1); stored trimmed.
 const Name = Type.String({
@@ -24,7 +34,7 @@ const RepNumber = Type.String({
   pattern: '^[!-~](?:[ -~]*[!-~])?$',
   examples: ['REP-001'],
 });
-const Id = Type.String({ minLength: 1, maxLength: LIMITS.id });
+const Id = Type.String({ minLength: 1, maxLength: LIMITS.id, examples: ['OJ76hgt87hgas4ffG5'] });
 export const KNOWN_ROLES = [ROLE_SALES_REP] as const;
 
 export const SORT_FIELDS = ['RepNumber', 'FirstName', 'LastName', 'Email', 'PhoneNumber', 'Active'] as const;
@@ -42,31 +52,40 @@ export const ListSalesRepsQuery = Type.Object(
 );
 export type ListSalesRepsQuery = Static<typeof ListSalesRepsQuery>;
 
+// What responses carry: values the service stored after validating them, so bounded by the same limits.
+const IdOut = Type.String({ maxLength: LIMITS.id });
+const NameOut = Type.String({ maxLength: LIMITS.name });
+const EmailOut = Type.String({ format: 'email', maxLength: LIMITS.email });
+const PhoneOut = Type.Union([Type.String({ maxLength: LIMITS.phone }), Type.Null()], {
+  description: 'null when none was given',
+});
+const RepNumberOut = Type.String({ maxLength: LIMITS.repNumber });
+
 export const OrganizationSalesRep = Type.Object({
-  organizationId: Type.String(),
-  organizationSalesRepId: Type.String(),
-  salesRepId: Type.String(),
-  firstName: Type.String(),
-  lastName: Type.String(),
-  email: Type.String(),
-  phoneNumber: Type.Union([Type.String(), Type.Null()], { description: 'null when none was given' }),
-  repNumber: Type.String(),
+  organizationId: IdOut,
+  organizationSalesRepId: IdOut,
+  salesRepId: IdOut,
+  firstName: NameOut,
+  lastName: NameOut,
+  email: EmailOut,
+  phoneNumber: PhoneOut,
+  repNumber: RepNumberOut,
   active: Type.Boolean(),
 });
 export type OrganizationSalesRep = Static<typeof OrganizationSalesRep>;
 
 export const SalesRepOrganization = Type.Object({
-  organizationId: Type.String(),
-  organizationName: Type.String(),
-  identityOrganizationId: Type.String(),
-  identityProviderUserId: Type.String(),
-  organizationSalesRepId: Type.String(),
-  salesRepId: Type.String(),
-  repNumber: Type.String(),
-  firstName: Type.String(),
-  lastName: Type.String(),
-  email: Type.String(),
-  phoneNumber: Type.Union([Type.String(), Type.Null()]),
+  organizationId: IdOut,
+  organizationName: Type.String({ maxLength: LIMITS.organizationName }),
+  identityOrganizationId: Type.String({ maxLength: LIMITS.identityId }),
+  identityProviderUserId: Type.String({ maxLength: LIMITS.identityId }),
+  organizationSalesRepId: IdOut,
+  salesRepId: IdOut,
+  repNumber: RepNumberOut,
+  firstName: NameOut,
+  lastName: NameOut,
+  email: EmailOut,
+  phoneNumber: PhoneOut,
   active: Type.Boolean(),
 });
 export type SalesRepOrganization = Static<typeof SalesRepOrganization>;
@@ -75,6 +94,7 @@ export type SalesRepOrganization = Static<typeof SalesRepOrganization>;
 export const MyOrganizationsQuery = Type.Object({}, { additionalProperties: false });
 
 export const MyOrganizationsResponse = Type.Object({
+  // One entry per organization the rep belongs to: not a page, so no bound but the number of organizations.
   salesRepOrganizations: Type.Array(SalesRepOrganization),
 });
 
@@ -95,22 +115,34 @@ export const AddSalesRepBody = Type.Object(
       }),
     ),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        firstName: 'John',
+        lastName: 'Doe',
+        email: 'john.doe@example.com',
+        phoneNumber: '123-456-7890',
+        repNumber: 'REP-001',
+        roles: ['SalesRep'],
+      },
+    ],
+  },
 );
 export type AddSalesRepBody = Static<typeof AddSalesRepBody>;
 
 export const AddSalesRepResponse = Type.Object({
-  organizationId: Type.String(),
-  organizationName: Type.String(),
-  organizationSalesRepId: Type.String(),
-  salesRepId: Type.String(),
-  firstName: Type.String(),
-  lastName: Type.String(),
-  email: Type.String(),
-  phoneNumber: Type.Union([Type.String(), Type.Null()]),
-  repNumber: Type.String(),
-  identityProvider: Type.String({ examples: ['Local', 'Kinde'] }),
-  identityProviderUserId: Type.String(),
+  organizationId: IdOut,
+  organizationName: Type.String({ maxLength: LIMITS.organizationName }),
+  organizationSalesRepId: IdOut,
+  salesRepId: IdOut,
+  firstName: NameOut,
+  lastName: NameOut,
+  email: EmailOut,
+  phoneNumber: PhoneOut,
+  repNumber: RepNumberOut,
+  identityProvider: Type.String({ enum: ['Local', 'Kinde'], description: 'The identity provider in use.' }),
+  identityProviderUserId: Type.String({ maxLength: LIMITS.identityId }),
 });
 export type AddSalesRepResponse = Static<typeof AddSalesRepResponse>;
 
@@ -129,28 +161,40 @@ export const ChangeRepNumberBody = Type.Object(
       }),
     ),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{ organizationSalesRepId: 'KJ76hgt87hgas4ffG3', repNumber: 'REP-099' }],
+  },
 );
 export type ChangeRepNumberBody = Static<typeof ChangeRepNumberBody>;
 
 export const ChangeRepNumberResponse = Type.Object({
-  organizationId: Type.String(),
-  organizationSalesRepId: Type.String(),
-  salesRepId: Type.String(),
-  repNumber: Type.String(),
-  firstName: Type.String(),
-  lastName: Type.String(),
-  email: Type.String(),
+  organizationId: IdOut,
+  organizationSalesRepId: IdOut,
+  salesRepId: IdOut,
+  repNumber: RepNumberOut,
+  firstName: NameOut,
+  lastName: NameOut,
+  email: EmailOut,
   success: Type.Literal(true),
 });
 export type ChangeRepNumberResponse = Static<typeof ChangeRepNumberResponse>;
 
-export const AssignmentBody = Type.Object({ organizationSalesRepId: Id }, { additionalProperties: false });
+const ASSIGNMENT_EXAMPLE = { organizationSalesRepId: 'KJ76hgt87hgas4ffG3' };
+
+export const AssignmentBody = Type.Object(
+  { organizationSalesRepId: Id },
+  { additionalProperties: false, examples: [ASSIGNMENT_EXAMPLE] },
+);
 export type AssignmentBody = Static<typeof AssignmentBody>;
 
 export const DeleteBody = Type.Object(
   { organizationSalesRepId: Type.Optional(Id) },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    description: 'May be left out when the id comes in the query.',
+    examples: [ASSIGNMENT_EXAMPLE],
+  },
 );
 
 export const DeleteQuery = Type.Object(

@@ -16,11 +16,11 @@ describe('npm start as a newcomer', () => {
   beforeAll(async () => {
     dataDir = tempDir('salesreps-newcomer-');
     first = await startServer('npm', ['start'], { DATA_DIR: dataDir });
-    // The demo block is written right after the server listens.
-    for (let waited = 0; waited < 10_000 && !first.stdout().includes('API reference:'); waited += 100) {
+    // The demo file is written right after the server listens, and the log names it.
+    for (let waited = 0; waited < 10_000 && !first.stdout().includes('demo.txt'); waited += 100) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    firstOutput = first.stdout();
+    firstOutput = fs.readFileSync(`${dataDir}/demo.txt`, 'utf8');
   });
   afterAll(async () => {
     await first?.stop();
@@ -30,7 +30,18 @@ describe('npm start as a newcomer', () => {
 
   const token = () => firstOutput.match(/^(eyJ[\w-]+\.[\w-]+\.[\w-]+)$/m)?.[1] ?? '';
 
-  it('prints the demo organization and an Admin token for it on first start', () => {
+  it('keeps the log one JSON line per event: the demo token goes to a file the log names, readable by its owner only', () => {
+    const logLines = first?.stdout().split('\n').filter(Boolean) ?? [];
+    // npm prints its own banner before the service starts; every line the service writes is JSON.
+    const serviceLines = logLines.slice(logLines.findIndex((line) => line.startsWith('{')));
+    for (const line of serviceLines) expect(() => JSON.parse(line), line).not.toThrow();
+    expect(first?.stdout()).not.toContain(token());
+    const named = serviceLines.map((line) => JSON.parse(line)).find((entry) => entry.file);
+    expect(named).toMatchObject({ file: `${dataDir}/demo.txt`, msg: expect.stringContaining('demo.txt') });
+    expect(fs.statSync(`${dataDir}/demo.txt`).mode & 0o777).toBe(0o600);
+  });
+
+  it('writes the demo organization and an Admin token for it on first start', () => {
     expect(firstOutput).toContain(
       'Demo organization "Demo Distributors" created (identity organization id demo_org).',
     );
@@ -73,6 +84,7 @@ describe('npm start as a newcomer', () => {
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(second.stdout()).not.toContain('Demo organization');
     expect(second.stdout()).not.toMatch(/^eyJ/m);
+    expect(second.stdout()).not.toContain('demo.txt');
     // The first token still works against the restarted server, and the data is kept.
     const response = await fetch(`${second.url}/api/organizations/salesreps`, {
       headers: { authorization: `Bearer ${token()}` },

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Organization } from '../../src/db/schema.js';
@@ -180,13 +181,15 @@ describe.each(databaseKinds)('HTTP hardening on %s', (kind) => {
       expect(String(fromOrigin.headers['access-control-expose-headers'])).toContain('X-Request-Id');
     });
 
-    it('keeps CORS closed when CORS_ORIGINS is unset: no CORS header, and a preflight is a 404 problem', async () => {
+    it('keeps CORS closed when CORS_ORIGINS is unset: no CORS header, and a preflight is a 405 problem', async () => {
       const preflight = await closedCors.app.inject({
         method: 'OPTIONS',
         url: REPS_URL,
         headers: { origin: ORIGIN, 'access-control-request-method': 'PUT' },
       });
-      expect(preflight.statusCode).toBe(404);
+      // No OPTIONS route exists without CORS: the path is known, the method is not (docs/api.md).
+      expect(preflight.statusCode).toBe(405);
+      expect(preflight.headers.allow).toBe('DELETE, GET, HEAD, PATCH, PUT');
       expect(preflight.headers['content-type']).toContain('application/problem+json');
       expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
       const get = await closedCors.app.inject({
@@ -395,12 +398,13 @@ describe.each(databaseKinds)('HTTP hardening on %s', (kind) => {
       expect(scraped.statusCode).toBe(200);
       expect(scraped.headers['content-type']).toContain('text/plain');
       expect(scraped.body).toMatch(
-        /http_request_duration_seconds_bucket\{le="[^"]+",method="GET",route="\/api\/organizations\/salesreps",status_code="200"\} \d+/,
+        /salesreps_http_request_duration_seconds_bucket\{le="[^"]+",method="GET",route="\/api\/organizations\/salesreps",status_code="200"\} \d+/,
       );
       expect(scraped.body).toContain('route="unmatched",status_code="404"');
-      expect(scraped.body).toContain('# TYPE effects_pending gauge');
-      expect(scraped.body).toContain('# TYPE effect_failures_total counter');
-      if (kind === 'postgres') expect(scraped.body).toMatch(/db_pool_connections\{state="total"\} [1-9]/);
+      expect(scraped.body).toContain('# TYPE salesreps_effects_pending gauge');
+      expect(scraped.body).toContain('# TYPE salesreps_effects_failures_total counter');
+      if (kind === 'postgres')
+        expect(scraped.body).toMatch(/salesreps_db_pool_connections\{state="total"\} [1-9]/);
     });
 
     it('counts pending effects by kind and records effect failures reported by the workers', async () => {
@@ -419,8 +423,34 @@ describe.each(databaseKinds)('HTTP hardening on %s', (kind) => {
       expect(created.statusCode).toBe(200);
       service.metrics.effectFailures.inc({ kind: 'email.welcome', final: 'false' });
       const text = await service.metrics.registry.metrics();
-      expect(text).toMatch(/effects_pending\{kind="email\.welcome"\} [1-9]/);
-      expect(text).toContain('effect_failures_total{kind="email.welcome",final="false"} 1');
+      expect(text).toMatch(/salesreps_effects_pending\{kind="email\.welcome"\} [1-9]/);
+      expect(text).toContain('salesreps_effects_failures_total{kind="email.welcome",final="false"} 1');
+    });
+
+    it('adds the default process and Node.js metrics, and passes `promtool check metrics`', async () => {
+      await list(service, 'promtool-admin');
+      const text = await service.metrics.registry.metrics();
+      for (const name of [
+        'process_cpu_seconds_total',
+        'process_resident_memory_bytes',
+        'nodejs_eventloop_lag_seconds',
+        'nodejs_heap_size_used_bytes',
+        'nodejs_gc_duration_seconds',
+      ]) {
+        expect(text).toContain(`# TYPE ${name} `);
+      }
+      // The service's own names share one prefix; the default ones keep the names dashboards expect.
+      const own = [...text.matchAll(/^# TYPE (\S+) /gm)]
+        .map((match) => match[1] ?? '')
+        .filter((name) => !/^(process|nodejs)_/.test(name));
+      expect(own.length).toBeGreaterThan(0);
+      expect(own.filter((name) => !name.startsWith('salesreps_'))).toEqual([]);
+      const promtool = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+      // CI installs promtool (.ci/run); elsewhere it is needed only for this check.
+      if (promtool.error && !process.env.CI) return;
+      expect(promtool.error).toBeUndefined();
+      expect(`${promtool.stdout}${promtool.stderr}`.trim()).toBe('');
+      expect(promtool.status).toBe(0);
     });
 
     it('serves the same registry on a port of its own (METRICS_PORT) and nothing else there', async () => {
@@ -428,7 +458,7 @@ describe.each(databaseKinds)('HTTP hardening on %s', (kind) => {
       try {
         const scraped = await fetch(`http://127.0.0.1:${server.port}/metrics`);
         expect(scraped.status).toBe(200);
-        expect(await scraped.text()).toContain('# TYPE http_request_duration_seconds histogram');
+        expect(await scraped.text()).toContain('# TYPE salesreps_http_request_duration_seconds histogram');
         expect((await fetch(`http://127.0.0.1:${server.port}/api/organizations/salesreps`)).status).toBe(404);
       } finally {
         await server.close();

@@ -68,11 +68,10 @@ describe.each(databaseKinds)('HTTP behaviour on %s', (kind) => {
     expect(reps).toEqual([]);
   });
 
-  it('answers an unknown route, or a known path with another method, with a 404 problem', async () => {
+  it('answers an unknown route with a 404 problem', async () => {
     for (const [method, url] of [
       ['GET', '/api/nothing-here'],
       ['GET', '/'],
-      ['PUT', '/api/salesreps/organizations'],
     ] as const) {
       const response = await service.app.inject({
         method,

@@ -79,9 +79,9 @@ describe.each(databaseKinds)(
         600,
       );
       const before = await scrape();
-      expect(before).toContain('# TYPE effect_failures_total counter');
+      expect(before).toContain('# TYPE salesreps_effects_failures_total counter');
       expect(
-        seriesValue(before, 'effect_failures_total{kind="email.welcome",final="false"}'),
+        seriesValue(before, 'salesreps_effects_failures_total{kind="email.welcome",final="false"}'),
       ).toBeUndefined();
 
       const created = await service.app.inject({
@@ -107,11 +107,15 @@ describe.each(databaseKinds)(
 
       const after = await scrape();
       // Two attempts: the first failed and was scheduled again, the second gave the effect up.
-      expect(seriesValue(after, 'effect_failures_total{kind="email.welcome",final="false"}')).toBe(1);
-      expect(seriesValue(after, 'effect_failures_total{kind="email.welcome",final="true"}')).toBe(1);
+      expect(seriesValue(after, 'salesreps_effects_failures_total{kind="email.welcome",final="false"}')).toBe(
+        1,
+      );
+      expect(seriesValue(after, 'salesreps_effects_failures_total{kind="email.welcome",final="true"}')).toBe(
+        1,
+      );
       // The rep's other effects succeeded and count nothing.
-      expect(after).not.toMatch(/effect_failures_total\{kind="(identity|sync)\./);
-      expect(seriesValue(after, 'effects_pending{kind="email.welcome"}')).toBeUndefined();
+      expect(after).not.toMatch(/salesreps_effects_failures_total\{kind="(identity|sync)\./);
+      expect(seriesValue(after, 'salesreps_effects_pending{kind="email.welcome"}')).toBeUndefined();
     });
   },
 );

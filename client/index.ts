@@ -1,0 +1,20 @@
+import createClient, { type Client } from 'openapi-fetch';
+import type { paths } from './openapi.js';
+
+export type { components, operations, paths } from './openapi.js';
+
+/**
+ * A typed client of the Sales Reps API: paths, parameters, bodies, responses and headers come from
+ * client/openapi.d.ts, which `npm run client:generate` writes from the service's own OpenAPI document.
+ */
+export function createSalesRepsClient(options: {
+  baseUrl: string;
+  token: string;
+  fetch?: (request: Request) => Promise<Response>;
+}): Client<paths> {
+  return createClient<paths>({
+    baseUrl: options.baseUrl,
+    headers: { authorization: `Bearer ${options.token}` },
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+}
