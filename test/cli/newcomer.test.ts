@@ -4,7 +4,8 @@ import { type RunningServer, runCommand, startServer, tempDir } from '../support
 import { decodeClaims } from './support.js';
 
 // `npm start` builds the service before it serves: minutes on a busy machine.
-vi.setConfig({ testTimeout: 180_000, hookTimeout: 240_000 });
+vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
+const BUILD_AND_LISTEN_WITHIN_MS = 180_000;
 
 /** What a newcomer does: `npm start` in the checkout, on a machine with nothing else (a fresh DATA_DIR). */
 describe('npm start as a newcomer', () => {
@@ -15,7 +16,7 @@ describe('npm start as a newcomer', () => {
 
   beforeAll(async () => {
     dataDir = tempDir('salesreps-newcomer-');
-    first = await startServer('npm', ['start'], { DATA_DIR: dataDir });
+    first = await startServer('npm', ['start'], { DATA_DIR: dataDir }, BUILD_AND_LISTEN_WITHIN_MS);
     // The demo file is written right after the server listens, and the log names it.
     for (let waited = 0; waited < 10_000 && !first.stdout().includes('demo.txt'); waited += 100) {
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -80,7 +81,7 @@ describe('npm start as a newcomer', () => {
     for (let waited = 0; waited < 15_000 && fs.existsSync(lock); waited += 100) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    second = await startServer('npm', ['start'], { DATA_DIR: dataDir });
+    second = await startServer('npm', ['start'], { DATA_DIR: dataDir }, BUILD_AND_LISTEN_WITHIN_MS);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(second.stdout()).not.toContain('Demo organization');
     expect(second.stdout()).not.toMatch(/^eyJ/m);

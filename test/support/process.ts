@@ -88,12 +88,14 @@ export interface RunningServer {
 
 /**
  * Starts a command that serves HTTP (`salesreps serve`, `npm start`) on port 0 in its own process group, and
- * resolves once its log says where it listens; rejects when it exits first or does not listen within 30 s.
+ * resolves once its log says where it listens; rejects when it exits first or does not listen within `listenWithinMs`
+ * (30 s by default; `npm start` builds first, which takes minutes while the rest of the suite loads the machine).
  */
 export async function startServer(
   command: string,
   args: string[],
   env: Record<string, string>,
+  listenWithinMs = 30_000,
 ): Promise<RunningServer> {
   const child = spawn(command, args, {
     cwd: ROOT,
@@ -120,7 +122,10 @@ export async function startServer(
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timeout = setTimeout(() => finish(new Error(`did not listen within 30 s:\n${output}`)), 30_000);
+    const timeout = setTimeout(
+      () => finish(new Error(`did not listen within ${listenWithinMs / 1000} s:\n${output}`)),
+      listenWithinMs,
+    );
     const poll = setInterval(() => {
       const listening = stdout.match(/Server listening at (http:\/\/127\.0\.0\.1:\d+)/);
       if (listening?.[1]) finish(undefined, listening[1]);
