@@ -19,6 +19,7 @@ import {
   DeleteCustomerResponse,
   IMPORT_BODY_LIMIT_BYTES,
   ListCustomersQuery,
+  NORTHWIND_INPUT,
   PutCustomersBody,
 } from './schemas.js';
 import { getCustomer, importCustomers, listCustomers, putCustomer, removeCustomer } from './service.js';
@@ -27,20 +28,7 @@ const tags = ['Customers'];
 
 const NORTHWIND: Static<typeof Customer> = {
   organizationId: '34ku8ni238sdin0n23cdm6',
-  customerNumber: 'C-10042',
-  companyName: 'Northwind Traders',
-  companyEmail: 'orders@northwind.example.com',
-  companyPhone: '555-555-0100',
-  pricing: 'TIER-2',
-  terms: 'Net 30',
-  active: true,
-  repNumber: 'REP-001',
-  externalId: 'ERP-88231',
-  addresses: [
-    { label: 'Billing', line1: '1 Harbor Way', city: 'Seattle', postalCode: '98101', country: 'US' },
-  ],
-  contacts: [{ name: 'Ana Trujillo', title: 'Buyer', email: 'ana@northwind.example.com' }],
-  customerAttributes: { segment: 'wholesale' },
+  ...NORTHWIND_INPUT,
   createdAt: '2026-11-02T09:15:00.000Z',
   updatedAt: '2026-11-20T16:40:12.000Z',
 };

@@ -121,26 +121,27 @@ export const CustomerImport = Type.Array(CustomerInput, {
 });
 export type CustomerImport = Static<typeof CustomerImport>;
 
+/** The one example customer of the API document: the PUT body's example, and (with its stored fields) the answers'. */
+export const NORTHWIND_INPUT = {
+  customerNumber: 'C-10042',
+  companyName: 'Northwind Traders',
+  companyEmail: 'orders@northwind.example.com',
+  companyPhone: '555-555-0100',
+  pricing: 'TIER-2',
+  terms: 'Net 30',
+  active: true,
+  repNumber: 'REP-001',
+  externalId: 'ERP-88231',
+  addresses: [
+    { label: 'Billing', line1: '1 Harbor Way', city: 'Seattle', postalCode: '98101', country: 'US' },
+  ],
+  contacts: [{ name: 'Ana Trujillo', title: 'Buyer', email: 'ana@northwind.example.com' }],
+  customerAttributes: { segment: 'wholesale' },
+} satisfies Static<typeof CustomerInput>;
+
 /** The PUT body: one customer, or an array of them. */
 export const PutCustomersBody = Type.Union([CustomerInput, CustomerImport], {
-  examples: [
-    {
-      customerNumber: 'C-10042',
-      companyName: 'Northwind Traders',
-      companyEmail: 'orders@northwind.example.com',
-      companyPhone: '555-555-0100',
-      pricing: 'TIER-2',
-      terms: 'Net 30',
-      active: true,
-      repNumber: 'REP-001',
-      externalId: 'ERP-88231',
-      addresses: [
-        { label: 'Billing', line1: '1 Harbor Way', city: 'Seattle', postalCode: '98101', country: 'US' },
-      ],
-      contacts: [{ name: 'Ana Trujillo', title: 'Buyer', email: 'ana@northwind.example.com' }],
-      customerAttributes: { segment: 'wholesale' },
-    },
-  ],
+  examples: [NORTHWIND_INPUT],
 });
 
 // What responses carry: values stored after validation, so bounded by the same limits.
