@@ -9,6 +9,7 @@ import { createEffects, type Effects } from './effects/runtime.js';
 import { buildApp } from './http/app.js';
 import { loggerOptions } from './http/logging.js';
 import { createMetrics, type ServiceMetrics, startMetricsServer } from './http/metrics.js';
+import { createSignin, type Signin } from './signin/runtime.js';
 
 export interface Service {
   app: FastifyInstance;
@@ -52,10 +53,13 @@ export async function createService(config: Config, overrides: ServiceOverrides 
   const metrics = createMetrics({ db: database.db, poolUse: database.poolUse });
   try {
     await migrateToLatest(database.db);
-    const effects = createEffects(config, database.db, metrics.effectFailures);
+    const signin: Signin | undefined =
+      config.signin.enabled && localIssuer ? await createSignin(config, database.db, localIssuer) : undefined;
+    const effects = createEffects(config, database.db, metrics.effectFailures, signin?.links);
     const app = await buildApp({
       db: database.db,
-      verifyToken: createTokenVerifier(config.auth, localIssuer?.jwks),
+      verifyToken: createTokenVerifier(config.auth, localIssuer?.jwks, signin && config.publicUrl),
+      extraRoutes: signin?.routes,
       identity: effects.directory,
       localJwks: localIssuer?.jwks,
       bodyLimitBytes: config.bodyLimitBytes,
@@ -66,6 +70,7 @@ export async function createService(config: Config, overrides: ServiceOverrides 
       onApp: overrides.onApp,
     });
     if (overrides.runEffects !== false) effects.start(app.log);
+    signin?.start(app.log);
     const maintenance =
       database.kind === 'pglite' && config.embeddedVacuumIntervalMs > 0
         ? startEmbeddedMaintenance(
@@ -82,7 +87,7 @@ export async function createService(config: Config, overrides: ServiceOverrides 
       effects,
       close: async () => {
         // The worker takes no new effect and lets those in flight finish; what it leaves pending stays pending.
-        await Promise.all([effects.close(), app.close(), maintenance?.stop()]);
+        await Promise.all([effects.close(), app.close(), maintenance?.stop(), signin?.close()]);
         await closeDatabase();
       },
     };
