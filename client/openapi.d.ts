@@ -4078,6 +4078,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "organizationSalesRepId": "OJ76hgt87hgas4ffG5"
+                 *     }
+                 */
                 "application/json": {
                     /** @description The assignment to invite again. */
                     organizationSalesRepId: string;

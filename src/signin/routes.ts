@@ -37,7 +37,7 @@ const ResendInvitationBody = Type.Object(
       description: 'The assignment to invite again.',
     }),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ organizationSalesRepId: 'OJ76hgt87hgas4ffG5' }] },
 );
 const ResendInvitationResponse = Type.Object({
   organizationSalesRepId: Type.String({ maxLength: 200 }),
