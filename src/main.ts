@@ -16,6 +16,8 @@ export interface Service {
   database: Database;
   localIssuer: LocalIssuer | undefined;
   metrics: ServiceMetrics;
+  /** The embedded sign-in, when IDP=local and no AUTH_JWKS_URL. */
+  signin: Signin | undefined;
   /** The identity provider, mailer, sync target and effect worker (started unless `runEffects` is false). */
   effects: Effects;
   /** Stops the worker and the app, then closes the database unless the caller brought it. */
@@ -84,6 +86,7 @@ export async function createService(config: Config, overrides: ServiceOverrides 
       database,
       localIssuer,
       metrics,
+      signin,
       effects,
       close: async () => {
         // The worker takes no new effect and lets those in flight finish; what it leaves pending stays pending.
@@ -109,6 +112,7 @@ export async function serve(config: Config): Promise<void> {
       config.auth.maxTokenLifetimeSeconds,
       config.dataDir,
       service.app.log,
+      service.signin && ((input) => (service.signin as Signin).inviteAdmin(input)),
     );
   }
   const metricsServer =

@@ -9,13 +9,18 @@ import { linkTokens, signinLinksFor } from './links.js';
 import { createProvider } from './provider.js';
 import { SIGNIN_PURGE_BATCH_SIZE, SIGNIN_PURGE_INTERVAL_MS, startSigninRetention } from './retention.js';
 import { invitationRoutes, signinPageRoutes } from './routes.js';
-import type { SigninSettings } from './service.js';
+import { inviteAdmin, type SigninSettings } from './service.js';
 
 export interface Signin {
   /** The provider, the pages and the invitation endpoint, for the app to register. */
   routes: FastifyPluginAsync[];
   /** What the mail handlers render the links with. */
   links: SigninLinks;
+  /** `salesreps admin invite` in-process: the demo start invites the demo admin with it. */
+  inviteAdmin(input: {
+    identityOrganizationId: string;
+    email: string;
+  }): Promise<{ link: string | undefined }>;
   /** Starts the purge of expired records. */
   start(log: FastifyBaseLogger): void;
   close(): Promise<void>;
@@ -47,6 +52,7 @@ export async function createSignin(config: Config, db: Db, issuer: LocalIssuer):
       invitationRoutes({ db, settings }) as FastifyPluginAsync,
     ],
     links: signinLinksFor(db, tokens, settings),
+    inviteAdmin: (input) => inviteAdmin(db, tokens, settings, input),
     start(log) {
       retention ??= startSigninRetention(
         db,

@@ -8,6 +8,7 @@ import { conflict, notFound } from '../kernel/problem.js';
 import { findOrganizationByIdentityId } from '../organizations/queries.js';
 import { hasPassword, type LinkTokens, linkUrl, storeLink, voidLinks } from './links.js';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
+import { CONSOLE_CLIENT_ID } from './provider.js';
 import { findAccountByEmail, setPassword } from './queries.js';
 import { clearFailures, recordFailure, throttleKey, waitSeconds } from './throttle.js';
 
@@ -283,6 +284,8 @@ export async function addClient(
   if (!/^[A-Za-z0-9._-]{1,100}$/.test(input.id)) {
     throw new SigninCommandError('--id must be 1 to 100 letters, digits, dots, dashes or underscores.');
   }
+  if (input.id === CONSOLE_CLIENT_ID)
+    throw new SigninCommandError(`"${CONSOLE_CLIENT_ID}" is the built-in console client.`);
   if (input.redirectUris.length === 0) throw new SigninCommandError('--redirect-uri is required.');
   for (const uri of input.redirectUris) {
     let parsed: URL;
