@@ -104,9 +104,10 @@ export function setPasswordPage(options: {
     `${intro}${alert(options.error)}
 <form method="post" action="${escapeHtml(options.action)}">
 ${hidden('csrf', options.csrf)}
-<input type="text" name="username" autocomplete="username" value="${escapeHtml(options.email)}" hidden>
+<label for="username">Email</label>
+<input id="username" name="username" type="email" autocomplete="username" value="${escapeHtml(options.email)}" readonly>
 <label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="new-password" required minlength="${options.minLength}" maxlength="256" aria-describedby="password-rule" autofocus>
+<input id="password" name="password" type="password" autocomplete="new-password" required maxlength="256" aria-describedby="password-rule" autofocus>
 <p id="password-rule" class="note">At least ${options.minLength} characters; a long phrase is easiest to remember.</p>
 <button type="submit">Set password</button>
 </form>`,
