@@ -17,6 +17,9 @@ import type { VisibleEffectStatus } from './effects/queries.js';
 import { openApiDocument } from './http/openapi-document.js';
 import { serve } from './main.js';
 import { createOrganization, OrganizationInputError, toOrganizationView } from './organizations/service.js';
+import { linkTokens } from './signin/links.js';
+import { signinSettings } from './signin/runtime.js';
+import { addClient, inviteAdmin, SigninCommandError } from './signin/service.js';
 
 async function withDatabase<T>(
   config: Config,
@@ -48,6 +51,17 @@ function wholeNumber(value: unknown, option: string, min: number, max: number): 
     throw new UsageError(`--${option} must be a whole number from ${min} to ${max}.`);
   }
   return number;
+}
+
+/** The configuration, refused when sign-in happens at an external provider (its invitations and clients are its own). */
+function signinConfig(): Config {
+  const config = loadConfig();
+  if (!config.signin.enabled) {
+    throw new SigninCommandError(
+      'The embedded sign-in is off (IDP=kinde or AUTH_JWKS_URL): admins and clients are managed at that provider.',
+    );
+  }
+  return config;
 }
 
 const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
@@ -202,6 +216,63 @@ const COMMANDS: Command[] = [
     run: async (id: string) => print(await withDatabase(loadConfig(), (db) => retryEffectText(db, id))),
   }),
   defineCommand({
+    name: ['admin', 'invite'],
+    summary:
+      'Makes EMAIL an Admin of the organization and prints its single-use invitation link (also mailed by the ' +
+      'effect worker). Embedded sign-in only (IDP=local, no AUTH_JWKS_URL).',
+    options: {
+      org: {
+        type: 'string',
+        value: 'IDENTITY_ORG_ID',
+        required: true,
+        description: 'the organization (its identity organization id)',
+      },
+      email: { type: 'string', value: 'EMAIL', required: true, description: "the admin's email address" },
+    },
+    check: (values) => {
+      const email = String(values.email).trim();
+      if (!/^[^\s@]+@[^\s@]+$/.test(email) || email.length > 320) {
+        throw new UsageError('--email must be an email address.');
+      }
+      return { identityOrganizationId: String(values.org), email };
+    },
+    run: async (input: { identityOrganizationId: string; email: string }) => {
+      const config = signinConfig();
+      const issuer = await openLocalIssuer(config.auth);
+      const invited = await withDatabase(config, (db) =>
+        inviteAdmin(db, linkTokens(issuer.privateJwk), signinSettings(config), input),
+      );
+      print(invited.link ?? `${input.email} has a password already: it signs in at ${config.publicUrl}.`);
+    },
+  }),
+  defineCommand({
+    name: ['client', 'add'],
+    summary:
+      'Registers a public relying party (authorization code with PKCE, no secret) and prints it as JSON. ' +
+      'Embedded sign-in only.',
+    options: {
+      id: {
+        type: 'string',
+        value: 'ID',
+        required: true,
+        description: 'the client_id, 1–100 of A-Z a-z 0-9 . _ -',
+      },
+      'redirect-uri': {
+        type: 'string',
+        value: 'URI',
+        multiple: true,
+        required: true,
+        description: 'a redirect URI, matched exactly (https, or http on localhost)',
+      },
+    },
+    check: (values) => ({ id: String(values.id), redirectUris: (values['redirect-uri'] as string[]) ?? [] }),
+    run: async (input: { id: string; redirectUris: string[] }) => {
+      const config = signinConfig();
+      const client = await withDatabase(config, (db) => addClient(db, input));
+      print(JSON.stringify(client, null, 2));
+    },
+  }),
+  defineCommand({
     name: ['idp', 'users'],
     summary: "Prints the local identity provider's accounts and memberships as JSON (IDP=local).",
     options: {},
@@ -275,7 +346,8 @@ try {
     error instanceof ConfigError ||
     error instanceof EmbeddedDatabaseBusyError ||
     error instanceof EffectsCommandError ||
-    error instanceof OrganizationInputError;
+    error instanceof OrganizationInputError ||
+    error instanceof SigninCommandError;
   process.stderr.write(
     `salesreps: ${error instanceof Error && known ? error.message : String(error instanceof Error ? error.stack : error)}\n`,
   );

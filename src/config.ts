@@ -5,6 +5,8 @@ import path from 'node:path';
 export interface Config {
   host: string;
   port: number;
+  /** The service's address as people and relying parties reach it: the issuer, and the base of every mail link. */
+  publicUrl: string;
   /** Where the embedded database, the local issuer's key and written mail live. */
   dataDir: string;
   /** A PostgreSQL server; when absent the embedded PGlite database under `dataDir` is used. */
@@ -27,6 +29,18 @@ export interface Config {
   /** SIGTERM waits this long for in-flight work before closing connections anyway. */
   shutdownTimeoutMs: number;
   metrics: MetricsConfig;
+  signin: SigninConfig;
+}
+
+/** The embedded OpenID Connect provider and its invitation links (docs/signin.md). */
+export interface SigninConfig {
+  /** Served only with IDP=local and no AUTH_JWKS_URL: elsewhere sign-in happens at the external provider. */
+  enabled: boolean;
+  invitationTtlHours: number;
+  /** Password reset links last this long. */
+  resetTtlMinutes: number;
+  /** scrypt's cost N = 2^log2N (r = 8, p = 1); 17 is OWASP's recommendation, lower only for tests. */
+  scryptLog2N: number;
 }
 
 /** Limits and time-outs of the HTTP server (docs/operations-hardening.md). */
@@ -148,9 +162,14 @@ function url(env: Env, name: string, protocols: readonly string[]): string | und
 export function loadConfig(env: Env = process.env): Config {
   const dataDir = path.resolve(text(env, 'DATA_DIR', './data'));
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
+  const host = text(env, 'HOST', '127.0.0.1');
+  const port = integer(env, 'PORT', 3000, 0, 65535);
+  const publicUrl = publicUrlOf(env, host, port);
+  const jwksUrl = url(env, 'AUTH_JWKS_URL', ['https:', 'http:']);
   return {
-    host: text(env, 'HOST', '127.0.0.1'),
-    port: integer(env, 'PORT', 3000, 0, 65535),
+    host,
+    port,
+    publicUrl,
     dataDir,
     databaseUrl,
     databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
@@ -158,15 +177,21 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
     demo: flag(env, 'DEMO', databaseUrl === undefined),
     identityProvider: oneOf(env, 'IDP', ['local', 'kinde'], 'local'),
-    effects: effectsConfig(env, dataDir),
+    effects: effectsConfig(env, dataDir, publicUrl),
     databaseConnectTimeoutMs: integer(env, 'DATABASE_CONNECT_TIMEOUT_MS', 2000, 100, 60_000),
     databaseStatementTimeoutMs: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 5000, 100, 600_000),
     embeddedVacuumIntervalMs: integer(env, 'EMBEDDED_VACUUM_INTERVAL_MS', 600_000, 0, 86_400_000),
     http: httpConfig(env),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 25_000, 0, 600_000),
     metrics: metricsConfig(env),
+    signin: {
+      enabled: oneOf(env, 'IDP', ['local', 'kinde'], 'local') === 'local' && jwksUrl === undefined,
+      invitationTtlHours: integer(env, 'INVITATION_TTL_HOURS', 168, 1, 24 * 90),
+      resetTtlMinutes: integer(env, 'PASSWORD_RESET_TTL_MINUTES', 60, 5, 24 * 60),
+      scryptLog2N: integer(env, 'PASSWORD_SCRYPT_LOG2_N', 17, 14, 20),
+    },
     auth: {
-      jwksUrl: url(env, 'AUTH_JWKS_URL', ['https:', 'http:']),
+      jwksUrl,
       issuer: text(env, 'AUTH_ISSUER', 'salesreps-local'),
       audience: text(env, 'AUTH_AUDIENCE', 'salesreps-api'),
       localKeyFile: path.resolve(text(env, 'AUTH_LOCAL_KEY_FILE', path.join(dataDir, 'issuer-key.json'))),
@@ -193,7 +218,22 @@ function requiredUrl(env: Env, name: string, because: string, protocols: readonl
   return url(env, name, protocols) as string;
 }
 
-function effectsConfig(env: Env, dataDir: string): EffectsConfig {
+/**
+ * PUBLIC_URL, or http://HOST:PORT (localhost when HOST listens on every address), without a trailing slash: it
+ * becomes the OpenID issuer, which must match exactly what relying parties are given.
+ */
+function publicUrlOf(env: Env, host: string, port: number): string {
+  const configured = url(env, 'PUBLIC_URL', ['https:', 'http:']);
+  if (configured !== undefined) {
+    const parsed = new URL(configured);
+    if (parsed.search || parsed.hash) throw new ConfigError('PUBLIC_URL must have no query or fragment');
+    return configured.replace(/\/+$/, '');
+  }
+  const name = ['0.0.0.0', '::', ''].includes(host) ? 'localhost' : isIP(host) === 6 ? `[${host}]` : host;
+  return `http://${name}:${port}`;
+}
+
+function effectsConfig(env: Env, dataDir: string, publicUrl: string): EffectsConfig {
   const retryBaseMs = integer(env, 'EFFECTS_RETRY_BASE_MS', 1000, 1, 3_600_000);
   const retryMaxMs = integer(env, 'EFFECTS_RETRY_MAX_MS', 300_000, 1, 86_400_000);
   if (retryMaxMs < retryBaseMs) {
@@ -212,7 +252,7 @@ function effectsConfig(env: Env, dataDir: string): EffectsConfig {
   const kindeDomain = idp === 'kinde' ? required(env, 'KINDE_DOMAIN', 'when IDP=kinde') : undefined;
   const mail = oneOf(env, 'MAIL', ['file', 'smtp'], 'file');
   const sync = oneOf(env, 'SYNC', ['none', 'webhook'], 'none');
-  const loginUrl = text(env, 'LOGIN_URL', 'http://localhost:3000/login?org={org}');
+  const loginUrl = text(env, 'LOGIN_URL', `${publicUrl}/signin?org={org}`);
   try {
     new URL(loginUrl.replaceAll('{org}', 'org'));
   } catch {

@@ -8,6 +8,8 @@ import { createOrganization } from './organizations/service.js';
 
 export const DEMO_ORGANIZATION = { name: 'Demo Distributors', identityOrganizationId: 'demo_org' } as const;
 export const DEMO_ADMIN_USER = 'demo_admin';
+/** The demo admin invited to the embedded sign-in (a reserved example domain: the mail goes nowhere). */
+export const DEMO_ADMIN_EMAIL = 'admin@demo.example';
 /** The demo token's lifetime: a day, or the service's maximum lifetime if that is shorter. */
 const DEMO_TOKEN_TTL_SECONDS = 24 * 60 * 60;
 
@@ -24,6 +26,10 @@ export async function createDemoOrganizationIfEmpty(
   maxTokenLifetimeSeconds: number,
   dataDir: string,
   log: FastifyBaseLogger,
+  inviteAdmin?: (input: {
+    identityOrganizationId: string;
+    email: string;
+  }) => Promise<{ link: string | undefined }>,
 ): Promise<string | undefined> {
   const existing = await db.selectFrom('organization').select('id').limit(1).executeTakeFirst();
   if (existing) return;
@@ -33,6 +39,18 @@ export async function createDemoOrganizationIfEmpty(
     { userId: DEMO_ADMIN_USER, organization: DEMO_ORGANIZATION.identityOrganizationId, roles: [ROLE_ADMIN] },
     ttlSeconds,
   );
+  const invited = await inviteAdmin?.({
+    identityOrganizationId: DEMO_ORGANIZATION.identityOrganizationId,
+    email: DEMO_ADMIN_EMAIL,
+  });
+  const signinLines = invited?.link
+    ? [
+        `Sign in as the demo admin (${DEMO_ADMIN_EMAIL}): open this single-use link and set a password:`,
+        `  ${invited.link}`,
+        `  (then any relying party signs in through ${baseUrl}/.well-known/openid-configuration)`,
+        '',
+      ]
+    : [];
   const text = [
     '',
     `Demo organization "${DEMO_ORGANIZATION.name}" created (identity organization id ${DEMO_ORGANIZATION.identityOrganizationId}).`,
@@ -46,6 +64,7 @@ export async function createDemoOrganizationIfEmpty(
     `  curl -s ${baseUrl}/api/organizations/salesreps -H "Authorization: Bearer ${token}"`,
     `API reference: ${baseUrl}/docs`,
     '',
+    ...signinLines,
   ].join('\n');
   const file = path.join(dataDir, 'demo.txt');
   fs.writeFileSync(file, text, { mode: 0o600 });

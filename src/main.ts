@@ -9,12 +9,15 @@ import { createEffects, type Effects } from './effects/runtime.js';
 import { buildApp } from './http/app.js';
 import { loggerOptions } from './http/logging.js';
 import { createMetrics, type ServiceMetrics, startMetricsServer } from './http/metrics.js';
+import { createSignin, type Signin } from './signin/runtime.js';
 
 export interface Service {
   app: FastifyInstance;
   database: Database;
   localIssuer: LocalIssuer | undefined;
   metrics: ServiceMetrics;
+  /** The embedded sign-in, when IDP=local and no AUTH_JWKS_URL. */
+  signin: Signin | undefined;
   /** The identity provider, mailer, sync target and effect worker (started unless `runEffects` is false). */
   effects: Effects;
   /** Stops the worker and the app, then closes the database unless the caller brought it. */
@@ -52,10 +55,13 @@ export async function createService(config: Config, overrides: ServiceOverrides 
   const metrics = createMetrics({ db: database.db, poolUse: database.poolUse });
   try {
     await migrateToLatest(database.db);
-    const effects = createEffects(config, database.db, metrics.effectFailures);
+    const signin: Signin | undefined =
+      config.signin.enabled && localIssuer ? await createSignin(config, database.db, localIssuer) : undefined;
+    const effects = createEffects(config, database.db, metrics.effectFailures, signin?.links);
     const app = await buildApp({
       db: database.db,
-      verifyToken: createTokenVerifier(config.auth, localIssuer?.jwks),
+      verifyToken: createTokenVerifier(config.auth, localIssuer?.jwks, signin && config.publicUrl),
+      extraRoutes: signin?.routes,
       identity: effects.directory,
       localJwks: localIssuer?.jwks,
       bodyLimitBytes: config.bodyLimitBytes,
@@ -66,6 +72,7 @@ export async function createService(config: Config, overrides: ServiceOverrides 
       onApp: overrides.onApp,
     });
     if (overrides.runEffects !== false) effects.start(app.log);
+    signin?.start(app.log);
     const maintenance =
       database.kind === 'pglite' && config.embeddedVacuumIntervalMs > 0
         ? startEmbeddedMaintenance(
@@ -79,10 +86,11 @@ export async function createService(config: Config, overrides: ServiceOverrides 
       database,
       localIssuer,
       metrics,
+      signin,
       effects,
       close: async () => {
         // The worker takes no new effect and lets those in flight finish; what it leaves pending stays pending.
-        await Promise.all([effects.close(), app.close(), maintenance?.stop()]);
+        await Promise.all([effects.close(), app.close(), maintenance?.stop(), signin?.close()]);
         await closeDatabase();
       },
     };
@@ -104,6 +112,7 @@ export async function serve(config: Config): Promise<void> {
       config.auth.maxTokenLifetimeSeconds,
       config.dataDir,
       service.app.log,
+      service.signin && ((input) => (service.signin as Signin).inviteAdmin(input)),
     );
   }
   const metricsServer =

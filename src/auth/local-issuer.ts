@@ -12,6 +12,8 @@ const ALGORITHM = 'ES256';
  */
 export interface LocalIssuer {
   jwks: { keys: JWK[] };
+  /** The private key itself, for the embedded OpenID provider that signs with it (src/signin/). */
+  privateJwk: JWK;
   sign(claims: TokenClaims, ttlSeconds: number): Promise<string>;
 }
 
@@ -49,6 +51,7 @@ export async function openLocalIssuer(config: AuthConfig): Promise<LocalIssuer> 
   const kid = privateJwk.kid ?? 'local';
   return {
     jwks: { keys: [{ ...publicJwk, use: 'sig', alg: ALGORITHM, kid }] },
+    privateJwk: { ...privateJwk, use: 'sig', alg: ALGORITHM, kid },
     sign: (claims, ttlSeconds) =>
       new SignJWT({
         [config.claims.userId]: claims.userId,

@@ -57,6 +57,8 @@ const VERIFIED_TOKEN_MAX_AGE_MS = 10 * 60_000;
 export function createTokenVerifier(
   config: AuthConfig,
   localJwks: { keys: JWK[] } | undefined,
+  /** A second issuer the local keys sign for: the embedded OpenID provider's (PUBLIC_URL, src/signin/). */
+  localProviderIssuer?: string,
 ): TokenVerifier {
   let keys: JWTVerifyGetKey;
   if (config.jwksUrl) keys = createRemoteJWKSet(new URL(config.jwksUrl));
@@ -72,7 +74,7 @@ export function createTokenVerifier(
     try {
       ({ payload } = await jwtVerify(token, keys, {
         algorithms: ALLOWED_ALGORITHMS,
-        issuer: config.issuer,
+        issuer: localProviderIssuer && !config.jwksUrl ? [config.issuer, localProviderIssuer] : config.issuer,
         audience: config.audience,
         clockTolerance: config.clockToleranceSeconds,
         requiredClaims: ['exp'],

@@ -131,6 +131,60 @@ export interface OrganizationAssignmentCountTable {
   version: ColumnType<string, string | number, string | number>;
 }
 
+/** A local account's password (scrypt, src/signin/passwords.ts); absent until the person sets one. */
+export interface SigninCredentialTable {
+  account_id: string;
+  password_hash: string;
+  updated_at: Generated<Date>;
+}
+
+/** A single-use invitation or password reset link; only the SHA-256 of its token is kept. */
+export interface SigninLinkTable {
+  id: string;
+  token_hash: string;
+  account_id: string;
+  identity_organization_id: string | null;
+  purpose: 'invitation' | 'reset';
+  expires_at: Date;
+  used_at: Date | null;
+  created_at: Generated<Date>;
+}
+
+/** Failed sign-ins of one email address or one client address, and until when the next attempt waits. */
+export interface SigninThrottleTable {
+  key: string;
+  failures: number;
+  first_failure_at: Date;
+  blocked_until: Date;
+}
+
+/** The organization an OpenID grant (and so every token issued under it) is for. */
+export interface SigninGrantTable {
+  grant_id: string;
+  account_id: string;
+  identity_organization_id: string;
+  expires_at: Date;
+}
+
+/** A relying party registered with `salesreps client add`: a public client using PKCE. */
+export interface SigninClientTable {
+  id: string;
+  redirect_uris: string[];
+  created_at: Generated<Date>;
+}
+
+/** The OpenID provider's own records (sessions, interactions, codes, tokens, grants), keyed by model and id. */
+export interface OidcPayloadTable {
+  model: string;
+  id: string;
+  payload: ColumnType<Record<string, unknown>, string, string>;
+  grant_id: string | null;
+  uid: string | null;
+  user_code: string | null;
+  expires_at: Date | null;
+  consumed_at: Date | null;
+}
+
 export interface Tables {
   organization: OrganizationTable;
   sales_rep: SalesRepTable;
@@ -140,6 +194,12 @@ export interface Tables {
   idp_account: IdpAccountTable;
   idp_membership: IdpMembershipTable;
   customer: CustomerTable;
+  signin_credential: SigninCredentialTable;
+  signin_link: SigninLinkTable;
+  signin_throttle: SigninThrottleTable;
+  signin_grant: SigninGrantTable;
+  signin_client: SigninClientTable;
+  oidc_payload: OidcPayloadTable;
 }
 
 export type Organization = Selectable<OrganizationTable>;

@@ -4,7 +4,7 @@ import { PermanentEffectError } from '../kernel/remote-errors.js';
 import { emailHandlers } from './email/handlers.js';
 import type { Mailer } from './email/mailer.js';
 import { identityHandlers } from './identity/handlers.js';
-import type { EffectKind, PayloadOf } from './outbox.js';
+import type { EffectKind, PayloadOf, SigninLinkEmail } from './outbox.js';
 import type { ClaimedEffect } from './queries.js';
 import { syncHandlers } from './sync/handlers.js';
 import type { SyncTarget } from './sync/webhook.js';
@@ -16,6 +16,26 @@ export interface EffectTargets {
   /** Absent when SYNC=none: sync effects are then done with nothing to tell. */
   sync: SyncTarget | undefined;
   loginUrl: string;
+  /** The embedded sign-in's links (IDP=local without AUTH_JWKS_URL); absent when people sign in elsewhere. */
+  signinLinks?: SigninLinks | undefined;
+}
+
+/**
+ * What the mail handlers ask the embedded sign-in for. Each link is keyed by the effect that mails it, so a retry
+ * renders the same link, and a new one voids the person's earlier links.
+ */
+export interface SigninLinks {
+  /**
+   * The link of a rep's welcome or re-invitation mail: a new single-use link to set a password, or, when the person
+   * has a password already, the sign-in page. Undefined when the rep is gone.
+   */
+  forRep(
+    effectId: string,
+    salesRepId: string,
+    identityOrganizationId: string,
+  ): Promise<{ url: string; setsPassword: boolean; expiresAt: Date | undefined } | undefined>;
+  /** The single-use link of an admin invitation or a password reset. */
+  forAccount(effectId: string, payload: SigninLinkEmail): Promise<{ url: string; expiresAt: Date }>;
 }
 
 /** What a handler is given besides the payload: the database to check the current state, the targets, the claim. */

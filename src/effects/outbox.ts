@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Trx } from '../db/database.js';
 
 /**
@@ -28,6 +29,7 @@ export type Effect =
   | { kind: 'identity.deleteUser'; payload: { identityProviderUserId: string } }
   | { kind: 'email.welcome'; payload: InvitationEmail }
   | { kind: 'email.reinvitation'; payload: InvitationEmail }
+  | { kind: 'email.signinLink'; payload: SigninLinkEmail }
   | {
       kind: 'sync.grant';
       payload: { salesRepId: string; organizationId: string; repNumber: string; email: string };
@@ -44,9 +46,41 @@ export interface InvitationEmail {
   repNumber: string;
 }
 
+/**
+ * A mail of the embedded sign-in (src/signin/) holding a single-use link: an admin's invitation, or a password
+ * reset. The link's token is derived from the effect's id when the mail is rendered, never stored in the payload.
+ */
+export interface SigninLinkEmail {
+  to: string;
+  accountId: string;
+  purpose: 'invitation' | 'reset';
+  /** The organization the invitation is to; null for a reset. */
+  identityOrganizationId: string | null;
+  organizationName: string | null;
+}
+
 export type EffectKind = Effect['kind'];
 /** The payload an effect of kind K carries. */
 export type PayloadOf<K extends EffectKind> = Extract<Effect, { kind: K }>['payload'];
+
+/** Records one effect in the caller's transaction and answers its id (a sign-in link is derived from it). */
+export async function recordEffect(
+  trx: Trx,
+  scope: { organizationId: string; salesRepId: string },
+  effect: Effect,
+): Promise<string> {
+  const row = await trx
+    .insertInto('effect')
+    .values({
+      organization_id: scope.organizationId,
+      sales_rep_id: scope.salesRepId,
+      kind: effect.kind,
+      payload: JSON.stringify(effect.payload),
+    })
+    .returning(sql<string>`id::text`.as('id'))
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
 
 /** Records effects in the caller's transaction, in order: workers carry a rep's effects out in that order. */
 export async function recordEffects(

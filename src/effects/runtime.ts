@@ -4,7 +4,7 @@ import type { Db } from '../db/database.js';
 import { identityFromConfig } from '../identity/from-config.js';
 import type { IdentityDirectory } from '../identity/port.js';
 import { mailerFromConfig } from './email/mailer.js';
-import type { EffectTargets } from './handlers.js';
+import type { EffectTargets, SigninLinks } from './handlers.js';
 import {
   type EffectRetention,
   RETENTION_BATCH_SIZE,
@@ -27,7 +27,12 @@ export interface Effects {
  * Builds the identity provider, mailer, sync target and worker that the configuration names; the worker counts its
  * failed attempts in `failures` when given (the service's metrics).
  */
-export function createEffects(config: Config, db: Db, failures?: EffectFailureCounter): Effects {
+export function createEffects(
+  config: Config,
+  db: Db,
+  failures?: EffectFailureCounter,
+  signinLinks?: SigninLinks,
+): Effects {
   const { directory, provider } = identityFromConfig(config, db);
   const mailer = mailerFromConfig(config.effects);
   const sync = config.effects.sync;
@@ -36,6 +41,7 @@ export function createEffects(config: Config, db: Db, failures?: EffectFailureCo
     mailer,
     sync: sync && webhookSyncTarget({ ...sync, callTimeoutMs: config.effects.callTimeoutMs }),
     loginUrl: config.effects.loginUrl,
+    signinLinks,
   };
   let worker: EffectWorker | undefined;
   let retention: EffectRetention | undefined;

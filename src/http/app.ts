@@ -4,6 +4,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
+  type FastifyPluginAsync,
   type FastifyReply,
   type FastifyRequest,
   type FastifyServerOptions,
@@ -55,6 +56,8 @@ export interface AppDependencies {
   metrics?: ServiceMetrics;
   /** Serves GET /metrics on this app's port to callers presenting it as a bearer token. */
   metricsToken?: string | undefined;
+  /** Routes of units that only some configurations serve (the embedded sign-in, src/signin/). */
+  extraRoutes?: FastifyPluginAsync[] | undefined;
   /** Called with the app as soon as it exists, before any hook or route is added (tests watch its routes). */
   onApp?: ((app: FastifyInstance) => void) | undefined;
 }
@@ -249,6 +252,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(salesRepRoutes({ db: deps.db, identity: deps.identity }));
   await app.register(customerRoutes({ db: deps.db }));
   await app.register(effectRoutes({ db: deps.db }));
+  for (const routes of deps.extraRoutes ?? []) await app.register(routes);
 
   if (deps.metricsToken) metricsRoute(app, metrics, deps.metricsToken);
 

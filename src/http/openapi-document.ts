@@ -1,8 +1,10 @@
+import type { FastifyPluginAsync } from 'fastify';
 import { DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler } from 'kysely';
 import { loadConfig } from '../config.js';
 import type { Tables } from '../db/schema.js';
 import { localIdentityDirectory } from '../identity/from-config.js';
 import { unauthorized } from '../kernel/problem.js';
+import { invitationRoutes } from '../signin/routes.js';
 import { buildApp } from './app.js';
 
 /**
@@ -31,6 +33,8 @@ export async function openApiDocument(): Promise<Record<string, unknown>> {
     bodyLimitBytes: config.bodyLimitBytes,
     logger: false,
     http: config.http,
+    // The embedded sign-in's API endpoint (its pages and the provider's endpoints are not part of the document).
+    extraRoutes: [invitationRoutes({ db, settings: config.signin }) as FastifyPluginAsync],
   });
   try {
     await app.ready();

@@ -80,6 +80,8 @@ export type ProblemCode =
   | 'already-assigned'
   | 'rep-number-taken'
   | 'effect-not-dead'
+  | 'rep-inactive'
+  | 'password-already-set'
   | 'body-too-large'
   | 'uri-too-long'
   | 'unsupported-media-type'

@@ -1,8 +1,9 @@
+import { PermanentEffectError } from '../../kernel/remote-errors.js';
 import { assignmentState } from '../../rep-state/queries.js';
 import { type EffectHandlers, type EffectRun, SUPERSEDED } from '../handlers.js';
 import { staleWhenOutOfOrder } from '../order.js';
 import type { InvitationEmail } from '../outbox.js';
-import { invitationMessage } from './messages.js';
+import { invitationMessage, loginLinkFor, signinLinkMessage } from './messages.js';
 
 /** A welcome mail is still wanted while the rep is in the organization; a re-invitation only while it is active. */
 function invitationHandler(
@@ -13,12 +14,31 @@ function invitationHandler(
     const stillWanted = async () =>
       wantedStates.includes(await assignmentState(db, claimed.organization_id, claimed.sales_rep_id));
     if (await staleWhenOutOfOrder(db, claimed, stillWanted)) return SUPERSEDED;
-    await targets.mailer.send(claimed.id, invitationMessage(kind, payload, targets.loginUrl), deadline);
-    return 'mail sent';
+    const link = targets.signinLinks
+      ? await targets.signinLinks.forRep(claimed.id, claimed.sales_rep_id, payload.identityOrganizationId)
+      : {
+          url: loginLinkFor(targets.loginUrl, payload.identityOrganizationId),
+          setsPassword: false,
+          expiresAt: undefined,
+        };
+    if (!link) return SUPERSEDED;
+    await targets.mailer.send(claimed.id, invitationMessage(kind, payload, link), deadline);
+    return link.setsPassword ? 'mail sent with a new invitation link' : 'mail sent';
   };
 }
 
-export const emailHandlers: Pick<EffectHandlers, 'email.welcome' | 'email.reinvitation'> = {
+export const emailHandlers: Pick<
+  EffectHandlers,
+  'email.welcome' | 'email.reinvitation' | 'email.signinLink'
+> = {
   'email.welcome': invitationHandler('welcome'),
   'email.reinvitation': invitationHandler('reinvitation'),
+  // Recorded only by the embedded sign-in; a later link of the person voids this one, so order needs no check.
+  async 'email.signinLink'({ targets, claimed, deadline }, payload) {
+    if (!targets.signinLinks)
+      throw new PermanentEffectError('Sign-in links exist only with the embedded sign-in');
+    const link = await targets.signinLinks.forAccount(claimed.id, payload);
+    await targets.mailer.send(claimed.id, signinLinkMessage(payload, link), deadline);
+    return `mail sent with a ${payload.purpose} link`;
+  },
 };

@@ -1,4 +1,4 @@
-import type { InvitationEmail } from '../outbox.js';
+import type { InvitationEmail, SigninLinkEmail } from '../outbox.js';
 
 export interface MailMessage {
   to: string;
@@ -24,13 +24,20 @@ export function loginLinkFor(loginUrl: string, identityOrganizationId: string): 
   return loginUrl.replaceAll('{org}', encodeURIComponent(identityOrganizationId));
 }
 
+/** Where an invitation mail leads: LOGIN_URL, or the embedded sign-in's link (to set a password, or to sign in). */
+export interface InvitationLink {
+  url: string;
+  setsPassword: boolean;
+  expiresAt: Date | undefined;
+}
+
 /** The welcome email of a new assignment, or the re-invitation of a reactivated one: text and HTML parts. */
 export function invitationMessage(
   kind: 'welcome' | 'reinvitation',
   invitation: InvitationEmail,
-  loginUrl: string,
+  target: InvitationLink,
 ): MailMessage {
-  const link = loginLinkFor(loginUrl, invitation.identityOrganizationId);
+  const link = target.url;
   const organization = invitation.organizationName;
   const subject =
     kind === 'welcome'
@@ -46,7 +53,9 @@ export function invitationMessage(
     opening,
     `Your rep number: ${invitation.repNumber}`,
     '',
-    `Log in here: ${link}`,
+    ...(target.setsPassword
+      ? [`Set your password here: ${link}`, `The link works once${until(target.expiresAt)}.`]
+      : [`Log in here: ${link}`]),
     `Sign in with this email address (${invitation.to}).`,
     '',
   ].join('\n');
@@ -56,9 +65,51 @@ export function invitationMessage(
     `<p>Hello ${escapeHtml(invitation.firstName)} ${escapeHtml(invitation.lastName)},</p>`,
     `<p>${escapeHtml(opening)}</p>`,
     `<p>Your rep number: <strong>${escapeHtml(invitation.repNumber)}</strong></p>`,
-    `<p><a href="${escapeHtml(link)}">Log in to ${escapeHtml(organization)}</a></p>`,
+    target.setsPassword
+      ? `<p><a href="${escapeHtml(link)}">Set your password for ${escapeHtml(organization)}</a> (the link works once${escapeHtml(until(target.expiresAt))}).</p>`
+      : `<p><a href="${escapeHtml(link)}">Log in to ${escapeHtml(organization)}</a></p>`,
     `<p>Sign in with this email address (${escapeHtml(invitation.to)}).</p>`,
     '</body></html>',
   ].join('\n');
   return { to: invitation.to, subject, text, html };
+}
+
+function until(expiresAt: Date | undefined): string {
+  return expiresAt ? `, until ${expiresAt.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '';
+}
+
+/** An admin's invitation, or a password reset: a single-use link to set a password. */
+export function signinLinkMessage(
+  payload: SigninLinkEmail,
+  link: { url: string; expiresAt: Date },
+): MailMessage {
+  const invitation = payload.purpose === 'invitation';
+  const organization = payload.organizationName ?? '';
+  const subject = invitation
+    ? `You are invited to administer ${organization}`
+    : 'Reset your Sales Reps password';
+  const opening = invitation
+    ? `You have been invited as an administrator of ${organization}.`
+    : 'Somebody (you, we hope) asked to reset the password of this address. If it was not you, ignore this mail.';
+  const action = invitation ? 'Set your password' : 'Choose a new password';
+  const text = [
+    'Hello,',
+    '',
+    opening,
+    '',
+    `${action} here: ${link.url}`,
+    `The link works once${until(link.expiresAt)}.`,
+    `Sign in with this email address (${payload.to}).`,
+    '',
+  ].join('\n');
+  const html = [
+    '<!doctype html>',
+    '<html><body>',
+    '<p>Hello,</p>',
+    `<p>${escapeHtml(opening)}</p>`,
+    `<p><a href="${escapeHtml(link.url)}">${escapeHtml(action)}</a> (the link works once${escapeHtml(until(link.expiresAt))}).</p>`,
+    `<p>Sign in with this email address (${escapeHtml(payload.to)}).</p>`,
+    '</body></html>',
+  ].join('\n');
+  return { to: payload.to, subject, text, html };
 }

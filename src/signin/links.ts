@@ -1,0 +1,175 @@
+import { createHash, createHmac, hkdfSync } from 'node:crypto';
+import type { JWK } from 'jose';
+import type { Db, Executor } from '../db/database.js';
+import type { SigninLinks } from '../effects/handlers.js';
+import type { SigninLinkEmail } from '../effects/outbox.js';
+
+/**
+ * Single-use links. A link's token is an HMAC of its id (the id of the effect that mails it) under a secret derived
+ * from the local issuer's private key, so a retried mail renders the same token and the CLI can print the link it
+ * records; only the token's SHA-256 is stored. Replicas share the issuer key file, and so the secret.
+ */
+export interface LinkTokens {
+  tokenFor(linkId: string): string;
+}
+
+export function linkTokens(privateJwk: JWK): LinkTokens {
+  if (!privateJwk.d) throw new Error('The local issuer key has no private part');
+  const secret = Buffer.from(
+    hkdfSync('sha256', Buffer.from(privateJwk.d, 'base64url'), 'salesreps', 'signin links', 32),
+  );
+  return { tokenFor: (linkId) => createHmac('sha256', secret).update(`link:${linkId}`).digest('base64url') };
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}
+
+export function linkUrl(publicUrl: string, token: string): string {
+  return `${publicUrl}/signin/link/${token}`;
+}
+
+export interface NewLink {
+  id: string;
+  accountId: string;
+  identityOrganizationId: string | null;
+  purpose: 'invitation' | 'reset';
+  expiresAt: Date;
+}
+
+/**
+ * Stores a link (once: a retry finds it) and voids every other unused link of the person, so that only the newest
+ * link works. Answers its expiry as stored.
+ */
+export async function storeLink(db: Executor, tokens: LinkTokens, link: NewLink): Promise<Date> {
+  await db
+    .insertInto('signin_link')
+    .values({
+      id: link.id,
+      token_hash: hashToken(tokens.tokenFor(link.id)),
+      account_id: link.accountId,
+      identity_organization_id: link.identityOrganizationId,
+      purpose: link.purpose,
+      expires_at: link.expiresAt,
+    })
+    .onConflict((conflict) => conflict.column('id').doNothing())
+    .execute();
+  await voidLinks(db, link.accountId, link.id);
+  const stored = await db
+    .selectFrom('signin_link')
+    .select('expires_at')
+    .where('id', '=', link.id)
+    .executeTakeFirstOrThrow();
+  return stored.expires_at;
+}
+
+/** Voids the person's unused links (but `except`): a new link, or a password set, makes them useless. */
+export async function voidLinks(db: Executor, accountId: string, except?: string): Promise<void> {
+  let query = db
+    .updateTable('signin_link')
+    .set({ used_at: new Date() })
+    .where('account_id', '=', accountId)
+    .where('used_at', 'is', null);
+  if (except !== undefined) query = query.where('id', '<>', except);
+  await query.execute();
+}
+
+export interface OpenLink {
+  id: string;
+  accountId: string;
+  identityOrganizationId: string | null;
+  purpose: 'invitation' | 'reset';
+  email: string;
+  organizationName: string | null;
+}
+
+/** The link of a token when it is unused and unexpired, with its person (whose account must exist). */
+export async function findOpenLink(db: Executor, token: string): Promise<OpenLink | undefined> {
+  const row = await db
+    .selectFrom('signin_link as l')
+    .innerJoin('idp_account as a', 'a.id', 'l.account_id')
+    .leftJoin('organization as o', 'o.identity_organization_id', 'l.identity_organization_id')
+    .select(['l.id', 'l.account_id', 'l.identity_organization_id', 'l.purpose', 'a.email', 'o.name'])
+    .where('l.token_hash', '=', hashToken(token))
+    .where('l.used_at', 'is', null)
+    .where('l.expires_at', '>', new Date())
+    .executeTakeFirst();
+  return (
+    row && {
+      id: row.id,
+      accountId: row.account_id,
+      identityOrganizationId: row.identity_organization_id,
+      purpose: row.purpose,
+      email: row.email,
+      organizationName: row.name,
+    }
+  );
+}
+
+/** Marks a link used; false when another request used it first. */
+export async function useLink(db: Executor, id: string): Promise<boolean> {
+  const result = await db
+    .updateTable('signin_link')
+    .set({ used_at: new Date() })
+    .where('id', '=', id)
+    .where('used_at', 'is', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+export async function hasPassword(db: Executor, accountId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('signin_credential')
+    .select('account_id')
+    .where('account_id', '=', accountId)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** The links the mail handlers render, for the effects (effects/handlers.ts, SigninLinks). */
+export function signinLinksFor(
+  db: Db,
+  tokens: LinkTokens,
+  options: { publicUrl: string; invitationTtlHours: number; resetTtlMinutes: number },
+): SigninLinks {
+  return {
+    async forRep(effectId, salesRepId, identityOrganizationId) {
+      const rep = await db
+        .selectFrom('sales_rep')
+        .select('identity_provider_user_id')
+        .where('id', '=', salesRepId)
+        .executeTakeFirst();
+      if (!rep) return undefined;
+      const accountId = rep.identity_provider_user_id;
+      if (await hasPassword(db, accountId)) {
+        return {
+          url: `${options.publicUrl}/signin?org=${encodeURIComponent(identityOrganizationId)}`,
+          setsPassword: false,
+          expiresAt: undefined,
+        };
+      }
+      const expiresAt = await storeLink(db, tokens, {
+        id: effectId,
+        accountId,
+        identityOrganizationId,
+        purpose: 'invitation',
+        expiresAt: new Date(Date.now() + options.invitationTtlHours * 3_600_000),
+      });
+      return { url: linkUrl(options.publicUrl, tokens.tokenFor(effectId)), setsPassword: true, expiresAt };
+    },
+    async forAccount(effectId, payload: SigninLinkEmail) {
+      const ttlMs =
+        payload.purpose === 'invitation'
+          ? options.invitationTtlHours * 3_600_000
+          : options.resetTtlMinutes * 60_000;
+      const expiresAt = await storeLink(db, tokens, {
+        id: effectId,
+        accountId: payload.accountId,
+        identityOrganizationId: payload.identityOrganizationId,
+        purpose: payload.purpose,
+        expiresAt: new Date(Date.now() + ttlMs),
+      });
+      return { url: linkUrl(options.publicUrl, tokens.tokenFor(effectId)), expiresAt };
+    },
+  };
+}

@@ -1,0 +1,101 @@
+import { sql } from 'kysely';
+import type { Executor } from '../db/database.js';
+
+/** One organization a person may sign in to, with the roles its tokens carry. */
+export interface Membership {
+  identityOrganizationId: string;
+  organizationName: string;
+  roles: string[];
+}
+
+/**
+ * The organizations the person may sign in to: its memberships at the local identity provider, of organizations
+ * this service knows, less those where the person is a rep whose assignment is not active (deactivated: the
+ * membership's removal is an effect that may not have run yet).
+ */
+export async function membershipsOf(db: Executor, accountId: string, only?: string): Promise<Membership[]> {
+  let query = db
+    .selectFrom('idp_membership as m')
+    .innerJoin('organization as o', 'o.identity_organization_id', 'm.identity_organization_id')
+    .select(['m.identity_organization_id', 'o.name', 'm.roles'])
+    .where('m.account_id', '=', accountId)
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('organization_sales_rep as a')
+            .innerJoin('sales_rep as r', 'r.id', 'a.sales_rep_id')
+            .select('a.id')
+            .whereRef('a.organization_id', '=', 'o.id')
+            .where('r.identity_provider_user_id', '=', accountId)
+            .where('a.active', '=', false),
+        ),
+      ),
+    )
+    .orderBy('o.name')
+    .orderBy('m.identity_organization_id')
+    // A person is in a bounded number of organizations for the chooser; more are not listed.
+    .limit(100);
+  if (only !== undefined) query = query.where('m.identity_organization_id', '=', only);
+  const rows = await query.execute();
+  return rows.map((row) => ({
+    identityOrganizationId: row.identity_organization_id,
+    organizationName: row.name,
+    roles: row.roles,
+  }));
+}
+
+export async function membershipOf(
+  db: Executor,
+  accountId: string,
+  identityOrganizationId: string,
+): Promise<Membership | undefined> {
+  return (await membershipsOf(db, accountId, identityOrganizationId))[0];
+}
+
+export async function findAccountByEmail(db: Executor, email: string) {
+  return (
+    db
+      .selectFrom('idp_account as a')
+      .leftJoin('signin_credential as c', 'c.account_id', 'a.id')
+      .select(['a.id', 'a.email', 'c.password_hash'])
+      .where(sql<string>`lower(a.email)`, '=', email.toLowerCase())
+      // A rep removed and added again has a new account; the old one awaits its deletion effect.
+      .orderBy('a.created_at', 'desc')
+      .limit(1)
+      .executeTakeFirst()
+  );
+}
+
+export async function setPassword(db: Executor, accountId: string, passwordHash: string): Promise<void> {
+  await db
+    .insertInto('signin_credential')
+    .values({ account_id: accountId, password_hash: passwordHash })
+    .onConflict((conflict) =>
+      conflict.column('account_id').doUpdateSet({ password_hash: passwordHash, updated_at: new Date() }),
+    )
+    .execute();
+}
+
+export async function recordGrant(
+  db: Executor,
+  grant: { grantId: string; accountId: string; identityOrganizationId: string; expiresAt: Date },
+): Promise<void> {
+  await db
+    .insertInto('signin_grant')
+    .values({
+      grant_id: grant.grantId,
+      account_id: grant.accountId,
+      identity_organization_id: grant.identityOrganizationId,
+      expires_at: grant.expiresAt,
+    })
+    .execute();
+}
+
+export async function grantOrganization(db: Executor, grantId: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('signin_grant')
+    .select('identity_organization_id')
+    .where('grant_id', '=', grantId)
+    .executeTakeFirst();
+  return row?.identity_organization_id;
+}

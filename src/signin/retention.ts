@@ -1,0 +1,80 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { type RawBuilder, sql } from 'kysely';
+import type { Db } from '../db/database.js';
+import { scrub } from '../kernel/scrub.js';
+import { THROTTLE_WINDOW_MS } from './throttle.js';
+
+export const SIGNIN_PURGE_INTERVAL_MS = 10 * 60 * 1000;
+export const SIGNIN_PURGE_BATCH_SIZE = 1000;
+/** Used and expired links are kept a day, so that a person opening one late is told it was used or expired. */
+const LINK_KEPT_MS = 24 * 3600_000;
+
+/** Each table's expired rows, at most `limit` per statement (the oldest first, by each table's expiry index). */
+function purges(limit: number): RawBuilder<unknown>[] {
+  const now = new Date();
+  return [
+    sql`delete from oidc_payload where (model, id) in (
+      select model, id from oidc_payload where expires_at < ${now} order by expires_at limit ${limit})`,
+    sql`delete from signin_grant where grant_id in (
+      select grant_id from signin_grant where expires_at < ${now} order by expires_at limit ${limit})`,
+    sql`delete from signin_link where id in (
+      select id from signin_link where expires_at < ${new Date(now.getTime() - LINK_KEPT_MS)} order by expires_at limit ${limit})`,
+    sql`delete from signin_throttle where key in (
+      select key from signin_throttle where first_failure_at < ${new Date(now.getTime() - THROTTLE_WINDOW_MS)}
+        and blocked_until < ${now} order by first_failure_at limit ${limit})`,
+  ];
+}
+
+export interface SigninRetention {
+  stop(): Promise<void>;
+}
+
+/**
+ * Deletes the provider's expired records, expired grants, old links and old throttle counts off the request path,
+ * in bounded batches, as the effects' retention does (effects/retention.ts).
+ */
+export function startSigninRetention(
+  db: Db,
+  settings: { intervalMs: number; batchSize: number },
+  log: Pick<FastifyBaseLogger, 'info' | 'error'>,
+): SigninRetention {
+  let stopped = false;
+  let running: Promise<void> | undefined;
+  async function purge(): Promise<void> {
+    let deleted = 0;
+    try {
+      for (const statement of purges(settings.batchSize)) {
+        for (;;) {
+          if (stopped) return;
+          const result = await statement.execute(db);
+          const batch = Number(result.numAffectedRows ?? 0n);
+          deleted += batch;
+          if (batch < settings.batchSize) break;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      }
+    } catch (error) {
+      log.error(
+        { error: scrub(String(error)), deleted },
+        'purging expired sign-in records failed; retried next time',
+      );
+      return;
+    }
+    if (deleted > 0) log.info({ deleted }, 'deleted expired sign-in records');
+  }
+  const run = () => {
+    running ??= purge().finally(() => {
+      running = undefined;
+    });
+  };
+  run();
+  const timer = setInterval(run, settings.intervalMs);
+  timer.unref();
+  return {
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

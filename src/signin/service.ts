@@ -1,0 +1,320 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { ROLE_ADMIN } from '../auth/policies.js';
+import type { Db } from '../db/database.js';
+import type { Organization } from '../db/schema.js';
+import { recordEffect } from '../effects/outbox.js';
+import { newId } from '../kernel/ids.js';
+import { conflict, notFound } from '../kernel/problem.js';
+import { findOrganizationByIdentityId } from '../organizations/queries.js';
+import { hasPassword, type LinkTokens, linkUrl, storeLink, voidLinks } from './links.js';
+import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
+import { CONSOLE_CLIENT_ID } from './provider.js';
+import { findAccountByEmail, setPassword } from './queries.js';
+import { clearFailures, recordFailure, throttleKey, waitSeconds } from './throttle.js';
+
+/** Settings the use-cases need (config.signin, PUBLIC_URL). */
+export interface SigninSettings {
+  publicUrl: string;
+  invitationTtlHours: number;
+  resetTtlMinutes: number;
+  scryptLog2N: number;
+}
+
+/** The answer of a sign-in attempt: the same "wrong" for an unknown email and a wrong password. */
+export type SignInOutcome =
+  | { kind: 'signed-in'; accountId: string }
+  | { kind: 'wrong' }
+  | { kind: 'wait'; seconds: number };
+
+/**
+ * A hash of a random password, verified when the email is unknown, so that an unknown email costs the same scrypt
+ * as a wrong password (no account enumeration by timing). Made once per cost.
+ */
+const dummyHashes = new Map<number, Promise<string>>();
+function dummyHash(log2N: number): Promise<string> {
+  let hash = dummyHashes.get(log2N);
+  if (!hash) {
+    hash = hashPassword(newId(), log2N);
+    dummyHashes.set(log2N, hash);
+  }
+  return hash;
+}
+
+export async function signIn(
+  db: Db,
+  settings: SigninSettings,
+  attempt: { email: string; password: string; address: string },
+  log: FastifyBaseLogger,
+): Promise<SignInOutcome> {
+  const emailKey = throttleKey('email', attempt.email);
+  const addressKey = throttleKey('address', attempt.address);
+  const wait = await waitSeconds(db, [emailKey, addressKey]);
+  if (wait > 0) {
+    log.warn({ event: 'signin.throttled', waitSeconds: wait }, 'sign-in refused: too many failures');
+    return { kind: 'wait', seconds: wait };
+  }
+  const account = await findAccountByEmail(db, attempt.email);
+  const valid = await verifyPassword(
+    attempt.password,
+    account?.password_hash ?? (await dummyHash(settings.scryptLog2N)),
+  );
+  if (!account?.password_hash || !valid) {
+    await recordFailure(db, 'email', emailKey);
+    await recordFailure(db, 'address', addressKey);
+    log.warn({ event: 'signin.failed', accountId: account?.id }, 'sign-in failed');
+    return { kind: 'wrong' };
+  }
+  await clearFailures(db, emailKey);
+  log.info({ event: 'signin.password-accepted', accountId: account.id }, 'password accepted');
+  return { kind: 'signed-in', accountId: account.id };
+}
+
+/** Sets the password of the link's person and uses the link up; the person's other links are void. */
+export async function setPasswordByLink(
+  db: Db,
+  settings: SigninSettings,
+  link: { id: string; accountId: string; email: string; purpose: string },
+  password: string,
+  log: FastifyBaseLogger,
+): Promise<{ kind: 'set' } | { kind: 'refused'; reason: string } | { kind: 'used' }> {
+  const reason = passwordProblem(password, link.email);
+  if (reason) return { kind: 'refused', reason };
+  const hash = await hashPassword(password, settings.scryptLog2N);
+  const used = await db.transaction().execute(async (trx) => {
+    const result = await trx
+      .updateTable('signin_link')
+      .set({ used_at: new Date() })
+      .where('id', '=', link.id)
+      .where('used_at', 'is', null)
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 0n) return false;
+    await setPassword(trx, link.accountId, hash);
+    await voidLinks(trx, link.accountId);
+    return true;
+  });
+  if (!used) return { kind: 'used' };
+  log.info(
+    {
+      event: link.purpose === 'reset' ? 'signin.password-reset' : 'signin.password-set',
+      accountId: link.accountId,
+    },
+    'password set through a link',
+  );
+  return { kind: 'set' };
+}
+
+/**
+ * Mails a reset link (or, to a person who never set a password, a new invitation link) when the email belongs to
+ * an account; answers nothing either way, so the page says the same for every address.
+ */
+export async function requestLink(
+  db: Db,
+  email: string,
+  address: string,
+  log: FastifyBaseLogger,
+): Promise<{ kind: 'done' } | { kind: 'wait'; seconds: number }> {
+  const addressKey = throttleKey('address', `link:${address}`);
+  const wait = await waitSeconds(db, [addressKey]);
+  if (wait > 0) return { kind: 'wait', seconds: wait };
+  // Every request counts: an address asking for many links is slowed like one guessing passwords.
+  await recordFailure(db, 'address', addressKey);
+  const account = await findAccountByEmail(db, email);
+  if (!account) {
+    log.info({ event: 'signin.link-requested', known: false }, 'link requested for an unknown address');
+    return { kind: 'done' };
+  }
+  const purpose = account.password_hash ? 'reset' : 'invitation';
+  await db.transaction().execute(async (trx) => {
+    await voidLinks(trx, account.id);
+    await recordEffect(
+      trx,
+      { organizationId: '', salesRepId: `account:${account.id}` },
+      {
+        kind: 'email.signinLink',
+        payload: {
+          to: account.email,
+          accountId: account.id,
+          purpose,
+          identityOrganizationId: null,
+          organizationName: null,
+        },
+      },
+    );
+  });
+  log.info({ event: 'signin.link-requested', accountId: account.id, purpose }, 'link requested');
+  return { kind: 'done' };
+}
+
+/**
+ * POST /api/organizations/salesreps/invitation: a new invitation mail for a rep who has not set a password yet
+ * (the old link void at once). 404 for no such rep of the organization; 409 when the rep is inactive or has a
+ * password already.
+ */
+export async function resendInvitation(
+  db: Db,
+  organization: Organization,
+  organizationSalesRepId: string,
+  log: FastifyBaseLogger,
+): Promise<{ organizationSalesRepId: string; email: string }> {
+  const result = await db.transaction().execute(async (trx) => {
+    const assignment = await trx
+      .selectFrom('organization_sales_rep as a')
+      .innerJoin('sales_rep as r', 'r.id', 'a.sales_rep_id')
+      .select([
+        'a.id',
+        'a.active',
+        'a.email',
+        'a.first_name',
+        'a.last_name',
+        'a.rep_number',
+        'a.sales_rep_id',
+      ])
+      .select('r.identity_provider_user_id')
+      .where('a.id', '=', organizationSalesRepId)
+      .where('a.organization_id', '=', organization.id)
+      .forUpdate('a')
+      .executeTakeFirst();
+    if (!assignment)
+      throw notFound(`No sales rep assignment ${organizationSalesRepId} in this organization.`);
+    if (!assignment.active) {
+      throw conflict('rep-inactive', 'The rep is inactive; activating the rep sends a new invitation.');
+    }
+    if (await hasPassword(trx, assignment.identity_provider_user_id)) {
+      throw conflict(
+        'password-already-set',
+        'The rep has set a password already; it can reset it from the sign-in page.',
+      );
+    }
+    await voidLinks(trx, assignment.identity_provider_user_id);
+    await recordEffect(
+      trx,
+      { organizationId: organization.id, salesRepId: assignment.sales_rep_id },
+      {
+        kind: 'email.welcome',
+        payload: {
+          to: assignment.email,
+          firstName: assignment.first_name,
+          lastName: assignment.last_name,
+          organizationName: organization.name,
+          identityOrganizationId: organization.identity_organization_id,
+          repNumber: assignment.rep_number,
+        },
+      },
+    );
+    return { organizationSalesRepId: assignment.id, email: assignment.email };
+  });
+  log.info({ event: 'signin.invitation-resent', organizationSalesRepId }, 'invitation sent again');
+  return result;
+}
+
+/**
+ * `salesreps admin invite`: the organization's admin (an account found by email, or a new one), its Admin
+ * membership, and an invitation link recorded with the mail that carries it; answers the link to print.
+ */
+export async function inviteAdmin(
+  db: Db,
+  tokens: LinkTokens,
+  settings: SigninSettings,
+  input: { identityOrganizationId: string; email: string },
+): Promise<{ accountId: string; link: string | undefined; expiresAt: Date | undefined }> {
+  const organization = await findOrganizationByIdentityId(db, input.identityOrganizationId);
+  if (!organization)
+    throw new SigninCommandError(
+      `No organization with identity organization id "${input.identityOrganizationId}".`,
+    );
+  return db.transaction().execute(async (trx) => {
+    const existing = await findAccountByEmail(trx, input.email);
+    const accountId = existing?.id ?? `admin_${newId()}`;
+    if (!existing) {
+      await trx
+        .insertInto('idp_account')
+        .values({ id: accountId, email: input.email, first_name: '', last_name: '' })
+        .execute();
+    }
+    const membership = await trx
+      .selectFrom('idp_membership')
+      .select('roles')
+      .where('account_id', '=', accountId)
+      .where('identity_organization_id', '=', organization.identity_organization_id)
+      .executeTakeFirst();
+    const roles = [...new Set([...(membership?.roles ?? []), ROLE_ADMIN])];
+    await trx
+      .insertInto('idp_membership')
+      .values({
+        account_id: accountId,
+        identity_organization_id: organization.identity_organization_id,
+        roles,
+      })
+      .onConflict((c) => c.columns(['account_id', 'identity_organization_id']).doUpdateSet({ roles }))
+      .execute();
+    if (existing?.password_hash) return { accountId, link: undefined, expiresAt: undefined };
+    const effectId = await recordEffect(
+      trx,
+      { organizationId: organization.id, salesRepId: `account:${accountId}` },
+      {
+        kind: 'email.signinLink',
+        payload: {
+          to: input.email,
+          accountId,
+          purpose: 'invitation',
+          identityOrganizationId: organization.identity_organization_id,
+          organizationName: organization.name,
+        },
+      },
+    );
+    const expiresAt = await storeLink(trx, tokens, {
+      id: effectId,
+      accountId,
+      identityOrganizationId: organization.identity_organization_id,
+      purpose: 'invitation',
+      expiresAt: new Date(Date.now() + settings.invitationTtlHours * 3_600_000),
+    });
+    return { accountId, link: linkUrl(settings.publicUrl, tokens.tokenFor(effectId)), expiresAt };
+  });
+}
+
+/**
+ * `salesreps client add`: registers a public client (PKCE, no secret) with its redirect URIs, matched exactly by
+ * the provider. Each must be an absolute http(s) URI without a fragment; plain http only for a loopback host.
+ */
+export async function addClient(
+  db: Db,
+  input: { id: string; redirectUris: string[] },
+): Promise<{ clientId: string; redirectUris: string[]; tokenEndpointAuthMethod: 'none'; pkce: 'S256' }> {
+  if (!/^[A-Za-z0-9._-]{1,100}$/.test(input.id)) {
+    throw new SigninCommandError('--id must be 1 to 100 letters, digits, dots, dashes or underscores.');
+  }
+  if (input.id === CONSOLE_CLIENT_ID)
+    throw new SigninCommandError(`"${CONSOLE_CLIENT_ID}" is the built-in console client.`);
+  if (input.redirectUris.length === 0) throw new SigninCommandError('--redirect-uri is required.');
+  for (const uri of input.redirectUris) {
+    let parsed: URL;
+    try {
+      parsed = new URL(uri);
+    } catch {
+      throw new SigninCommandError(`--redirect-uri "${uri}" is not a URL.`);
+    }
+    const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(parsed.hostname);
+    if (parsed.hash || !(parsed.protocol === 'https:' || (parsed.protocol === 'http:' && loopback))) {
+      throw new SigninCommandError(
+        `--redirect-uri "${uri}" must be https (or http on localhost) and have no fragment.`,
+      );
+    }
+  }
+  const inserted = await db
+    .insertInto('signin_client')
+    .values({ id: input.id, redirect_uris: input.redirectUris })
+    .onConflict((c) => c.column('id').doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  if (!inserted) throw new SigninCommandError(`A client "${input.id}" exists already.`);
+  return {
+    clientId: input.id,
+    redirectUris: input.redirectUris,
+    tokenEndpointAuthMethod: 'none',
+    pkce: 'S256',
+  };
+}
+
+/** A CLI command's input names something that is not there. */
+export class SigninCommandError extends Error {}

@@ -1,0 +1,184 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { buildService, type RunningServer, runCommand, startServer, tempDir } from '../support/process.js';
+
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 180_000 });
+
+let build: Awaited<ReturnType<typeof buildService>>;
+const dirs: string[] = [];
+const salesreps = (args: string[], env: Record<string, string>) =>
+  runCommand(process.execPath, [build.cli, ...args], env);
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+beforeAll(async () => {
+  build = await buildService();
+});
+afterAll(() => {
+  build?.remove();
+  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the sign-in commands', () => {
+  let env: Record<string, string>;
+  let server: RunningServer | undefined;
+  let publicUrl: string;
+
+  beforeAll(async () => {
+    const dataDir = tempDir('salesreps-signin-cli-');
+    dirs.push(dataDir);
+    const port = await freePort();
+    publicUrl = `http://127.0.0.1:${port}`;
+    env = { DATA_DIR: dataDir, PORT: String(port), DEMO: 'false' };
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('admin invite prints a single-use link at PUBLIC_URL; the server shows it and mails the same link', async () => {
+    expect(
+      (await salesreps(['org', 'create', '--name', 'Cli Supply', '--identity-org', 'org_cli'], env)).code,
+    ).toBe(0);
+    const invited = await salesreps(
+      ['admin', 'invite', '--org', 'org_cli', '--email', 'boss@cli.example'],
+      env,
+    );
+    expect(invited.code, invited.stderr).toBe(0);
+    const link = invited.stdout.trim();
+    expect(link).toMatch(new RegExp(`^${publicUrl}/signin/link/[A-Za-z0-9_-]{43}$`));
+    expect(invited.stderr).toBe('');
+
+    server = await startServer(process.execPath, [build.cli, 'serve'], env);
+    const page = await fetch(link);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('Cli Supply');
+    expect(html).toContain('<label for="password">Password</label>');
+    const mailDir = path.join(env.DATA_DIR as string, 'mail');
+    let mail = '';
+    for (let waited = 0; waited < 15_000 && !mail; waited += 200) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const files = fs.existsSync(mailDir)
+        ? fs.readdirSync(mailDir).filter((name) => name.endsWith('.eml'))
+        : [];
+      mail = files.map((name) => fs.readFileSync(path.join(mailDir, name), 'utf8')).join('\n');
+    }
+    expect(mail.replace(/=\r?\n/g, '')).toContain(link.slice(-20));
+    expect(mail).toContain('boss@cli.example');
+  });
+
+  it('refuses to open the database a running server holds, exit 2', async () => {
+    const busy = await salesreps(
+      ['client', 'add', '--id', 'busy-app', '--redirect-uri', 'https://app.example/cb'],
+      env,
+    );
+    expect(busy.code).toBe(2);
+    expect(busy.stdout).toBe('');
+    expect(busy.stderr).toMatch(/^salesreps: .*/);
+    await server?.stop();
+    server = undefined;
+  });
+
+  it('client add prints the public PKCE client as JSON; a duplicate id or a bad redirect URI fails, exit 2', async () => {
+    const added = await salesreps(
+      [
+        'client',
+        'add',
+        '--id',
+        'my-app',
+        '--redirect-uri',
+        'https://app.example/callback',
+        '--redirect-uri',
+        'http://localhost:5173/cb',
+      ],
+      env,
+    );
+    expect(added.code, added.stderr).toBe(0);
+    expect(JSON.parse(added.stdout)).toEqual({
+      clientId: 'my-app',
+      redirectUris: ['https://app.example/callback', 'http://localhost:5173/cb'],
+      tokenEndpointAuthMethod: 'none',
+      pkce: 'S256',
+    });
+    const duplicate = await salesreps(
+      ['client', 'add', '--id', 'my-app', '--redirect-uri', 'https://app.example/x'],
+      env,
+    );
+    expect(duplicate.code).toBe(2);
+    expect(duplicate.stderr).toBe('salesreps: A client "my-app" exists already.\n');
+    const plainHttp = await salesreps(
+      ['client', 'add', '--id', 'other', '--redirect-uri', 'http://app.example/cb'],
+      env,
+    );
+    expect(plainHttp.code).toBe(2);
+    expect(plainHttp.stderr).toContain('must be https (or http on localhost)');
+
+    server = await startServer(process.execPath, [build.cli, 'serve'], env);
+    const authorize = await fetch(
+      `${publicUrl}/oidc/auth?${new URLSearchParams({
+        client_id: 'my-app',
+        redirect_uri: 'https://app.example/callback',
+        response_type: 'code',
+        scope: 'openid',
+        code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+        code_challenge_method: 'S256',
+      })}`,
+      { redirect: 'manual' },
+    );
+    expect(authorize.status).toBe(303);
+    expect(authorize.headers.get('location')).toMatch(/^\/signin\/interaction\//);
+    await server.stop();
+    server = undefined;
+  });
+
+  it('both commands are refused when sign-in happens at an external provider', async () => {
+    const external = { ...env, AUTH_JWKS_URL: 'https://idp.example/.well-known/jwks.json' };
+    const invite = await salesreps(
+      ['admin', 'invite', '--org', 'org_cli', '--email', 'x@cli.example'],
+      external,
+    );
+    expect(invite.code).toBe(2);
+    expect(invite.stderr).toContain('The embedded sign-in is off');
+    const client = await salesreps(
+      ['client', 'add', '--id', 'x', '--redirect-uri', 'https://a.example/cb'],
+      external,
+    );
+    expect(client.code).toBe(2);
+  });
+});
+
+describe('the demo start', () => {
+  it('invites the demo admin and writes the link into DATA_DIR/demo.txt next to the token', async () => {
+    const dataDir = tempDir('salesreps-signin-demo-');
+    dirs.push(dataDir);
+    const port = await freePort();
+    const demo = await startServer(process.execPath, [build.cli, 'serve'], {
+      DATA_DIR: dataDir,
+      PORT: String(port),
+    });
+    try {
+      let text = '';
+      for (let waited = 0; waited < 10_000 && !text; waited += 100) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        if (fs.existsSync(path.join(dataDir, 'demo.txt')))
+          text = fs.readFileSync(path.join(dataDir, 'demo.txt'), 'utf8');
+      }
+      const link = text.match(/http:\/\/127\.0\.0\.1:\d+\/signin\/link\/[A-Za-z0-9_-]+/)?.[0] as string;
+      expect(text).toContain('admin@demo.example');
+      expect(text).toMatch(/^eyJ[\w-]+\.[\w-]+\.[\w-]+$/m);
+      const page = await fetch(link);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('Demo Distributors');
+    } finally {
+      await demo.stop();
+    }
+  });
+});

@@ -1,0 +1,348 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Organization } from '../../src/db/schema.js';
+import { hashPassword, verifyPassword } from '../../src/signin/passwords.js';
+import { databaseKinds } from '../support/databases.js';
+import { addRep, REPS_URL } from '../support/fixtures.js';
+import {
+  Browser,
+  GOOD_PASSWORD,
+  PUBLIC_URL,
+  REDIRECT_URI,
+  relyingParty,
+  type SigninService,
+  setPasswordThroughLink,
+  signInThroughPages,
+  startSigninService,
+} from './support.js';
+
+const INVITATION_URL = `${REPS_URL}/invitation`;
+
+describe.each(databaseKinds)('sign-in security on %s', (kind) => {
+  let service: SigninService;
+  let organization: Organization;
+  let admin: string;
+  let rp: Awaited<ReturnType<typeof relyingParty>>;
+  let counter = 0;
+
+  const call = (method: string, url: string, token: string, body?: unknown) =>
+    service.app.inject({
+      method: method as 'GET',
+      url,
+      headers: { authorization: `Bearer ${token}` },
+      ...(body === undefined ? {} : { payload: body as object }),
+    });
+  /** A rep who has followed the invitation and set GOOD_PASSWORD. */
+  const repWithPassword = async () => {
+    const email = `secure${++counter}@example.com`;
+    const rep = await addRep({ call }, admin, { email });
+    await setPasswordThroughLink(new Browser(service.app), await service.linkMailedTo(email), GOOD_PASSWORD);
+    return { email, rep };
+  };
+  const attempt = async (email: string, password: string) =>
+    signInThroughPages(new Browser(service.app), (await rp.start()).url, { email, password });
+
+  beforeAll(async () => {
+    service = await startSigninService(kind);
+    organization = await service.createOrganization('Secure Supply');
+    admin = await service.adminToken(organization);
+    rp = await relyingParty(service.app);
+  });
+  afterAll(async () => {
+    await service?.close();
+  });
+
+  it('stores passwords as scrypt hashes with their parameters, never the password', async () => {
+    const { rep } = await repWithPassword();
+    const row = await service.db
+      .selectFrom('signin_credential')
+      .select('password_hash')
+      .where('account_id', '=', rep.identityProviderUserId)
+      .executeTakeFirstOrThrow();
+    expect(row.password_hash).toMatch(/^scrypt\$14\$8\$1\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/);
+    expect(row.password_hash).not.toContain(GOOD_PASSWORD);
+    expect(await verifyPassword(GOOD_PASSWORD, row.password_hash)).toBe(true);
+    expect(await verifyPassword(`${GOOD_PASSWORD}x`, row.password_hash)).toBe(false);
+    // The default cost is OWASP's N = 2^17.
+    expect(service.config.signin.scryptLog2N).toBe(14);
+    expect((await hashPassword('x', 17)).startsWith('scrypt$17$8$1$')).toBe(true);
+  });
+
+  it('refuses a password shorter than 15 characters or among the most common ones, and the link stays usable', async () => {
+    const email = `rules${++counter}@example.com`;
+    await addRep({ call }, admin, { email });
+    const link = await service.linkMailedTo(email);
+    const browser = new Browser(service.app);
+    const short = await setPasswordThroughLink(browser, link, 'short pass 12');
+    expect(short.statusCode).toBe(400);
+    expect(short.body).toContain('at least 15 characters');
+    const common = await setPasswordThroughLink(browser, link, 'passwordpassword');
+    expect(common.statusCode).toBe(400);
+    expect(common.body).toContain('most commonly used');
+    expect((await setPasswordThroughLink(browser, link, GOOD_PASSWORD)).statusCode).toBe(200);
+  });
+
+  it('slows an email after 5 failures, known or unknown, even for the right password, with the same answer', async () => {
+    const { email } = await repWithPassword();
+    for (let i = 0; i < 6; i++)
+      expect((await attempt(email, 'wrong password number x')).response.statusCode).toBe(401);
+    const blocked = await attempt(email, GOOD_PASSWORD);
+    expect(blocked.response.statusCode).toBe(429);
+    expect(blocked.leftTo).toBeUndefined();
+    expect(Number(blocked.response.headers['retry-after'])).toBeGreaterThan(0);
+    const unknown = 'nobody.at.all@example.com';
+    for (let i = 0; i < 6; i++) await attempt(unknown, 'wrong password number x');
+    const unknownBlocked = await attempt(unknown, GOOD_PASSWORD);
+    expect(unknownBlocked.response.statusCode).toBe(429);
+    const message = (html: string) =>
+      html.match(/role="alert">([^<]*)</)?.[1]?.replace(/\d+ seconds/, 'N seconds');
+    expect(message(unknownBlocked.response.body)).toBe(message(blocked.response.body));
+  });
+
+  it('slows a client address after 20 failures across any emails', async () => {
+    await service.db.deleteFrom('signin_throttle').execute();
+    for (let i = 0; i < 21; i++) await attempt(`spray${i}@example.com`, 'wrong password number x');
+    const { email } = await repWithPassword();
+    expect((await attempt(email, GOOD_PASSWORD)).response.statusCode).toBe(429);
+    await service.db.deleteFrom('signin_throttle').execute();
+  });
+
+  it('takes as long for an unknown email as for a wrong password (no enumeration by timing)', async () => {
+    const { email } = await repWithPassword();
+    const time = async (address: string) => {
+      const started = performance.now();
+      await attempt(address, 'wrong password number x');
+      return performance.now() - started;
+    };
+    const median = (values: number[]) =>
+      values.sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+    const known: number[] = [];
+    const unknown: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      await service.db.deleteFrom('signin_throttle').execute();
+      known.push(await time(email));
+      unknown.push(await time(`unknown${i}@example.com`));
+    }
+    await service.db.deleteFrom('signin_throttle').execute();
+    expect(median(unknown)).toBeGreaterThan(median(known) * 0.6);
+    expect(median(unknown)).toBeLessThan(median(known) * 1.6);
+  });
+
+  it('resets a password by a mailed single-use link; the old password stops working', async () => {
+    const { email } = await repWithPassword();
+    const browser = new Browser(service.app);
+    const form = await browser.request('GET', '/signin/reset');
+    const csrf = form.body.match(/name="csrf" value="([^"]+)"/)?.[1] as string;
+    const asked = await browser.request('POST', '/signin/reset', { csrf, email });
+    expect(asked.body).toContain('If this address belongs to an account');
+    const unknownAsked = await browser.request('POST', '/signin/reset', { csrf, email: 'who@example.com' });
+    expect(unknownAsked.body).toBe(asked.body);
+    const link = await service.linkMailedTo(email, 'Reset your Sales Reps password');
+    const newPassword = 'a completely new passphrase 7';
+    expect((await setPasswordThroughLink(browser, link, newPassword)).statusCode).toBe(200);
+    expect((await attempt(email, GOOD_PASSWORD)).response.statusCode).toBe(401);
+    expect((await attempt(email, newPassword)).leftTo?.startsWith(REDIRECT_URI)).toBe(true);
+    expect((await browser.request('GET', link)).statusCode).toBe(410);
+  });
+
+  it('an expired invitation link says so and offers a new one; it expires INVITATION_TTL_HOURS after it was mailed', async () => {
+    const email = `expiring${++counter}@example.com`;
+    await addRep({ call }, admin, { email });
+    const link = await service.linkMailedTo(email);
+    const stored = await service.db
+      .selectFrom('signin_link')
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .executeTakeFirstOrThrow();
+    const hours = (stored.expires_at.getTime() - stored.created_at.getTime()) / 3_600_000;
+    expect(hours).toBeCloseTo(168, 1);
+    await service.db
+      .updateTable('signin_link')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('id', '=', stored.id)
+      .execute();
+    const page = await new Browser(service.app).request('GET', link);
+    expect(page.statusCode).toBe(410);
+    expect(page.body).toContain('expired');
+    expect(page.body).toContain('Send me a new link');
+  });
+
+  it('POST invitation mails a new link and voids the old one; 409 once a password is set; 404 for another tenant', async () => {
+    const email = `resend${++counter}@example.com`;
+    const rep = await addRep({ call }, admin, { email });
+    const first = await service.linkMailedTo(email);
+    const resent = await call('POST', INVITATION_URL, admin, {
+      organizationSalesRepId: rep.organizationSalesRepId,
+    });
+    expect(resent.statusCode, resent.body).toBe(202);
+    expect(resent.json()).toEqual({
+      organizationSalesRepId: rep.organizationSalesRepId,
+      email,
+      expiresInHours: 168,
+    });
+    expect((await new Browser(service.app).request('GET', first)).statusCode).toBe(410);
+    const second = await service.linkMailedTo(email).then(async (link) => {
+      for (let i = 0; i < 100 && link === first; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        link = await service.linkMailedTo(email);
+      }
+      return link;
+    });
+    expect(second).not.toBe(first);
+    expect((await setPasswordThroughLink(new Browser(service.app), second, GOOD_PASSWORD)).statusCode).toBe(
+      200,
+    );
+    const again = await call('POST', INVITATION_URL, admin, {
+      organizationSalesRepId: rep.organizationSalesRepId,
+    });
+    expect(again.statusCode).toBe(409);
+    expect(again.json().type).toBe('urn:salesreps:problem:password-already-set');
+    const other = await service.createOrganization('Other Tenant');
+    const otherAdmin = await service.adminToken(other);
+    const foreign = await call('POST', INVITATION_URL, otherAdmin, {
+      organizationSalesRepId: rep.organizationSalesRepId,
+    });
+    expect(foreign.statusCode).toBe(404);
+    expect((await call('POST', INVITATION_URL, admin, {})).statusCode).toBe(400);
+  });
+
+  it('refuses every form posted without the CSRF token of its browser', async () => {
+    const email = `csrf${++counter}@example.com`;
+    await addRep({ call }, admin, { email });
+    const link = await service.linkMailedTo(email);
+    const victim = new Browser(service.app);
+    const page = await victim.request('GET', link);
+    const csrf = page.body.match(/name="csrf" value="([^"]+)"/)?.[1] as string;
+    const attacker = new Browser(service.app);
+    await attacker.request('GET', '/signin/reset');
+    // Another browser's token, and no token at all.
+    expect((await attacker.request('POST', link, { csrf, password: GOOD_PASSWORD })).statusCode).toBe(403);
+    expect((await victim.request('POST', link, { password: GOOD_PASSWORD })).statusCode).toBe(403);
+    expect((await attacker.request('POST', '/signin/reset', { csrf, email })).statusCode).toBe(403);
+    const flow = await rp.start();
+    const start = await victim.follow('GET', flow.url);
+    const action = start.response.body.match(/action="([^"]+)"/)?.[1] as string;
+    expect((await victim.request('POST', action, { email, password: GOOD_PASSWORD })).statusCode).toBe(403);
+  });
+
+  it('sets its cookies HttpOnly and SameSite, not Secure over http', async () => {
+    const browser = new Browser(service.app);
+    const flow = await rp.start();
+    const response = await browser.request('GET', flow.url);
+    const page = await browser.request('GET', '/signin/reset');
+    const cookies = [response.headers['set-cookie'], page.headers['set-cookie']]
+      .flat()
+      .filter(Boolean) as string[];
+    expect(cookies.length).toBeGreaterThan(1);
+    for (const cookie of cookies) {
+      expect(cookie.toLowerCase()).toContain('httponly');
+      expect(cookie.toLowerCase()).toMatch(/samesite=(lax|strict)/);
+      expect(cookie.toLowerCase()).not.toContain('secure');
+    }
+  });
+
+  it('matches redirect URIs exactly, and requires PKCE', async () => {
+    for (const redirect of [
+      `${REDIRECT_URI}/`,
+      `${REDIRECT_URI}?x=1`,
+      'http://localhost:5173/CALLBACK',
+      'https://evil.example/callback',
+    ]) {
+      const flow = await rp.start({ redirect_uri: redirect });
+      const response = await new Browser(service.app).request('GET', flow.url);
+      expect(response.statusCode, redirect).toBe(400);
+      expect(response.headers.location).toBeUndefined();
+    }
+    const url = new URL((await rp.start()).url);
+    url.searchParams.delete('code_challenge');
+    url.searchParams.delete('code_challenge_method');
+    const withoutPkce = await new Browser(service.app).request('GET', url.toString());
+    expect(withoutPkce.statusCode).toBe(303);
+    expect(String(withoutPkce.headers.location)).toContain('error=invalid_request');
+  });
+
+  it('refuses a code with the wrong PKCE verifier, and a code used twice', async () => {
+    const { email } = await repWithPassword();
+    const flow = await rp.start();
+    const done = await signInThroughPages(new Browser(service.app), flow.url, {
+      email,
+      password: GOOD_PASSWORD,
+    });
+    await expect(
+      rp.exchange(done.leftTo as string, { ...flow, verifier: `${flow.verifier}x` }),
+    ).rejects.toThrow();
+    const again = await rp.start();
+    const second = await signInThroughPages(new Browser(service.app), again.url, {
+      email,
+      password: GOOD_PASSWORD,
+    });
+    await rp.exchange(second.leftTo as string, again);
+    await expect(rp.exchange(second.leftTo as string, again)).rejects.toThrow();
+  });
+
+  it('keeps sessions in the database; sign-out ends the session', async () => {
+    const { email } = await repWithPassword();
+    const browser = new Browser(service.app);
+    const flow = await rp.start();
+    const done = await signInThroughPages(browser, flow.url, { email, password: GOOD_PASSWORD });
+    const tokens = await rp.exchange(done.leftTo as string, flow);
+    const sessions = await service.db
+      .selectFrom('oidc_payload')
+      .select('id')
+      .where('model', '=', 'Session')
+      .execute();
+    expect(sessions.length).toBeGreaterThan(0);
+    // Signed in: a second authorization needs no password.
+    const silent = await browser.follow('GET', (await rp.start()).url);
+    expect(silent.leftTo?.startsWith(`${REDIRECT_URI}?code=`)).toBe(true);
+
+    const logout = await browser.follow(
+      'GET',
+      `${PUBLIC_URL}/oidc/session/end?${new URLSearchParams({ id_token_hint: tokens.id_token as string, client_id: 'journey-app' })}`,
+    );
+    const xsrf = logout.response.body.match(/name="xsrf" value="([^"]+)"/)?.[1] as string;
+    const confirmed = await browser.follow('POST', `${PUBLIC_URL}/oidc/session/end/confirm`, {
+      xsrf,
+      logout: 'yes',
+    });
+    expect(confirmed.response.body).toContain('signed out');
+    const after = await browser.follow('GET', (await rp.start()).url);
+    expect(after.leftTo).toBeUndefined();
+    expect(after.response.body).toContain('<label for="password">Password</label>');
+  });
+
+  it('logs sign-ins, failures and passwords set, never a password', () => {
+    const events = service.logLines.map((line) => JSON.parse(line).event).filter(Boolean);
+    for (const event of [
+      'signin.succeeded',
+      'signin.failed',
+      'signin.password-set',
+      'signin.password-reset',
+      'signin.throttled',
+    ]) {
+      expect(events).toContain(event);
+    }
+    expect(service.logLines.join('\n')).not.toContain(GOOD_PASSWORD);
+  });
+});
+
+describe('sign-in cookies behind https', () => {
+  it('are Secure when PUBLIC_URL is https', async () => {
+    const service = await startSigninService('pglite', {
+      PUBLIC_URL: 'https://salesreps.test',
+      TRUST_PROXY: 'true',
+    });
+    try {
+      const response = await service.app.inject({
+        method: 'GET',
+        url: '/signin/reset',
+        headers: { host: 'salesreps.test', 'x-forwarded-proto': 'https' },
+      });
+      const cookie = String(response.headers['set-cookie']);
+      expect(cookie).toContain('__Host-salesreps_csrf=');
+      expect(cookie).toContain('Secure');
+      expect(cookie).toContain('HttpOnly');
+    } finally {
+      await service.close();
+    }
+  });
+});
