@@ -27,6 +27,8 @@ export interface Config {
   /** SIGTERM waits this long for in-flight work before closing connections anyway. */
   shutdownTimeoutMs: number;
   metrics: MetricsConfig;
+  /** Events are deleted this many days after they occurred (docs/events.md). */
+  eventsRetentionDays: number;
 }
 
 /** Limits and time-outs of the HTTP server (docs/operations-hardening.md). */
@@ -165,6 +167,7 @@ export function loadConfig(env: Env = process.env): Config {
     http: httpConfig(env),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 25_000, 0, 600_000),
     metrics: metricsConfig(env),
+    eventsRetentionDays: integer(env, 'EVENTS_RETENTION_DAYS', 365, 1, 36_500),
     auth: {
       jwksUrl: url(env, 'AUTH_JWKS_URL', ['https:', 'http:']),
       issuer: text(env, 'AUTH_ISSUER', 'salesreps-local'),

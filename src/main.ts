@@ -6,6 +6,11 @@ import { type Database, migrateToLatest, openDatabase } from './db/database.js';
 import { startEmbeddedMaintenance } from './db/embedded-maintenance.js';
 import { createDemoOrganizationIfEmpty } from './demo.js';
 import { createEffects, type Effects } from './effects/runtime.js';
+import {
+  EVENT_RETENTION_BATCH_SIZE,
+  EVENT_RETENTION_INTERVAL_MS,
+  startEventRetention,
+} from './events/retention.js';
 import { buildApp } from './http/app.js';
 import { loggerOptions } from './http/logging.js';
 import { createMetrics, type ServiceMetrics, startMetricsServer } from './http/metrics.js';
@@ -27,7 +32,10 @@ export interface ServiceOverrides {
   database?: Database;
   /** Where the log's JSON lines go instead of stdout, or `false` for no log at all. */
   log?: { write(line: string): void } | false;
-  /** Whether the effect worker starts (default true); without it the recorded effects stay pending. */
+  /**
+   * Whether the effect worker and the event retention start (default true); without them the recorded effects stay
+   * pending and no event is purged.
+   */
   runEffects?: boolean;
   /** Called with the app as soon as it exists, before any route is registered (tests watch its routes). */
   onApp?: (app: FastifyInstance) => void;
@@ -66,6 +74,19 @@ export async function createService(config: Config, overrides: ServiceOverrides 
       onApp: overrides.onApp,
     });
     if (overrides.runEffects !== false) effects.start(app.log);
+    // Background work like the effect worker: the purge of events past their retention.
+    const eventRetention =
+      overrides.runEffects === false
+        ? undefined
+        : startEventRetention(
+            database.db,
+            {
+              days: config.eventsRetentionDays,
+              intervalMs: EVENT_RETENTION_INTERVAL_MS,
+              batchSize: EVENT_RETENTION_BATCH_SIZE,
+            },
+            app.log.child({ component: 'events-retention' }),
+          );
     const maintenance =
       database.kind === 'pglite' && config.embeddedVacuumIntervalMs > 0
         ? startEmbeddedMaintenance(
@@ -82,7 +103,7 @@ export async function createService(config: Config, overrides: ServiceOverrides 
       effects,
       close: async () => {
         // The worker takes no new effect and lets those in flight finish; what it leaves pending stays pending.
-        await Promise.all([effects.close(), app.close(), maintenance?.stop()]);
+        await Promise.all([effects.close(), app.close(), maintenance?.stop(), eventRetention?.stop()]);
         await closeDatabase();
       },
     };

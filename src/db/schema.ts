@@ -131,6 +131,25 @@ export interface OrganizationAssignmentCountTable {
   version: ColumnType<string, string | number, string | number>;
 }
 
+export type ActorType = 'user' | 'cli' | 'system';
+
+/** The audit log (docs/events.md): immutable rows, one per change, written in the transaction of the change. */
+export interface EventTable {
+  id: string;
+  /** Orders the events of one instant (all events of a transaction share their occurred_at). */
+  seq: ColumnType<string, never, never>;
+  organization_id: string;
+  occurred_at: ColumnType<Date, never, never>;
+  action: string;
+  actor_type: ActorType;
+  actor_id: string;
+  targets: JsonColumn<{ type: string; id: string }[]>;
+  /** The targets' ids, for the targetId filter (GIN index). */
+  target_ids: string[];
+  request_id: string | null;
+  changes: JsonColumn<Record<string, { from: unknown; to: unknown }>>;
+}
+
 export interface Tables {
   organization: OrganizationTable;
   sales_rep: SalesRepTable;
@@ -140,6 +159,7 @@ export interface Tables {
   idp_account: IdpAccountTable;
   idp_membership: IdpMembershipTable;
   customer: CustomerTable;
+  event: EventTable;
 }
 
 export type Organization = Selectable<OrganizationTable>;

@@ -16,6 +16,7 @@ import { customerRoutes } from '../customers/routes.js';
 import type { Db } from '../db/database.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { effectRoutes } from '../effects/routes.js';
+import { eventRoutes } from '../events/routes.js';
 import { type IdentityDirectory, IdentityProviderUnavailableError } from '../identity/port.js';
 import {
   PROBLEM_CONTENT_TYPE,
@@ -249,6 +250,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(salesRepRoutes({ db: deps.db, identity: deps.identity }));
   await app.register(customerRoutes({ db: deps.db }));
   await app.register(effectRoutes({ db: deps.db }));
+  await app.register(eventRoutes({ db: deps.db }));
 
   if (deps.metricsToken) metricsRoute(app, metrics, deps.metricsToken);
 
