@@ -20,7 +20,7 @@ export interface EventFilter {
 
 export interface EventRow {
   id: string;
-  seq: string;
+  seq_text: string;
   position: string;
   organization_id: string;
   occurred_at: Date;
@@ -48,7 +48,7 @@ export async function selectEventsPage(
     .selectFrom('event')
     .select([
       'id',
-      sql<string>`seq::text`.as('seq'),
+      sql<string>`seq::text`.as('seq_text'),
       sql<string>`to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')`.as('position'),
       'organization_id',
       'occurred_at',
@@ -71,18 +71,21 @@ export async function selectEventsPage(
       sql<boolean>`(occurred_at, seq) < ((${after.occurredAt}::timestamp at time zone 'UTC'), ${after.seq}::bigint)`,
     );
   }
-  const rows = await query.orderBy('occurred_at', 'desc').orderBy('seq', 'desc').limit(limit).execute();
+  const rows = await query
+    .orderBy('event.occurred_at', 'desc')
+    .orderBy('event.seq', 'desc')
+    .limit(limit)
+    .execute();
   return rows as EventRow[];
 }
 
-/** Deletes up to `limit` events that occurred before `before`, oldest first; answers how many. */
+/** Deletes up to `limit` events that occurred before `before` (found through the BRIN index); answers how many. */
 export async function deleteExpiredEvents(db: Executor, before: Date, limit: number): Promise<number> {
   const result = await sql`
     delete from event
     where id = any(array(
       select e.id from event e
       where e.occurred_at < ${before}
-      order by e.occurred_at
       limit ${limit}
       for update skip locked
     ))`.execute(db);

@@ -81,6 +81,8 @@ export async function listEvents(
   return {
     items: page.map(toEventView),
     next:
-      rows.length > pageSize && last ? encodeCursor({ occurredAt: last.position, seq: last.seq }) : undefined,
+      rows.length > pageSize && last
+        ? encodeCursor({ occurredAt: last.position, seq: last.seq_text })
+        : undefined,
   };
 }

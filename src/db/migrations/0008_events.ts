@@ -4,7 +4,9 @@ import { type Kysely, sql } from 'kysely';
 // `seq` orders events that share an occurred_at (every event of one transaction does); pages are read newest first
 // by (occurred_at, seq) from the organization's index, so any page costs a few index pages whatever the depth.
 // Each filter has its own (organization, filter, occurred_at, seq) index; a target is matched through the GIN index
-// on target_ids (the few events of that one target). event_occurred serves the retention purge.
+// on target_ids (the few events of that one target). event_occurred, a BRIN index (events arrive in time order),
+// serves the retention purge: a btree on occurred_at alone would tempt the planner to read every tenant's events
+// for one organization's page.
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
     create table event (
@@ -28,7 +30,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     db,
   );
   await sql`create index event_target on event using gin (target_ids)`.execute(db);
-  await sql`create index event_occurred on event (occurred_at)`.execute(db);
+  await sql`create index event_occurred on event using brin (occurred_at)`.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
