@@ -29,6 +29,10 @@ export interface Config {
   metrics: MetricsConfig;
   /** Events are deleted this many days after they occurred (docs/events.md). */
   eventsRetentionDays: number;
+  webhooks: {
+    /** WEBHOOKS_ALLOW_PRIVATE_NETWORKS: http, and loopback, private and link-local addresses, allowed. */
+    allowPrivateNetworks: boolean;
+  };
 }
 
 /** Limits and time-outs of the HTTP server (docs/operations-hardening.md). */
@@ -168,6 +172,7 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 25_000, 0, 600_000),
     metrics: metricsConfig(env),
     eventsRetentionDays: integer(env, 'EVENTS_RETENTION_DAYS', 365, 1, 36_500),
+    webhooks: { allowPrivateNetworks: flag(env, 'WEBHOOKS_ALLOW_PRIVATE_NETWORKS', false) },
     auth: {
       jwksUrl: url(env, 'AUTH_JWKS_URL', ['https:', 'http:']),
       issuer: text(env, 'AUTH_ISSUER', 'salesreps-local'),

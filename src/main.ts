@@ -72,6 +72,7 @@ export async function createService(config: Config, overrides: ServiceOverrides 
       metrics,
       metricsToken: config.metrics.token,
       onApp: overrides.onApp,
+      webhooks: config.webhooks,
     });
     if (overrides.runEffects !== false) effects.start(app.log);
     // Background work like the effect worker: the purge of events past their retention.

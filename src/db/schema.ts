@@ -150,6 +150,37 @@ export interface EventTable {
   changes: JsonColumn<Record<string, { from: unknown; to: unknown }>>;
 }
 
+/** An organization's event webhook (docs/events.md): where events go, and the secrets that sign them. */
+export interface WebhookSubscriptionTable {
+  id: string;
+  organization_id: string;
+  url: string;
+  /** The actions sent; null: every action. */
+  event_types: string[] | null;
+  /** `whsec_` + base64 of 32 random bytes; signs every delivery. */
+  secret: string;
+  /** The secret before the last rotation, which also signs until `previous_secret_until`. */
+  previous_secret: string | null;
+  previous_secret_until: Date | null;
+  enabled: Generated<boolean>;
+  disabled_reason: string | null;
+  /** When the deliveries started failing (reset by a success). */
+  failing_since: Date | null;
+  created_at: Generated<Date>;
+}
+
+/** One delivery attempt of an event to a subscription. */
+export interface WebhookDeliveryTable {
+  id: Generated<string>;
+  subscription_id: string;
+  event_id: string;
+  attempted_at: Generated<Date>;
+  status_code: number | null;
+  outcome: 'delivered' | 'failed' | 'timed-out' | 'refused' | 'gone';
+  error: string | null;
+  latency_ms: number;
+}
+
 export interface Tables {
   organization: OrganizationTable;
   sales_rep: SalesRepTable;
@@ -160,6 +191,8 @@ export interface Tables {
   idp_membership: IdpMembershipTable;
   customer: CustomerTable;
   event: EventTable;
+  webhook_subscription: WebhookSubscriptionTable;
+  webhook_delivery: WebhookDeliveryTable;
 }
 
 export type Organization = Selectable<OrganizationTable>;

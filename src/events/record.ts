@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Trx } from '../db/database.js';
 import type { ActorType } from '../db/schema.js';
 import { newId } from '../kernel/ids.js';
@@ -13,6 +14,10 @@ export const EVENT_ACTIONS = [
   'customer.updated',
   'customer.deleted',
   'effect.retried',
+  'webhook.created',
+  'webhook.deleted',
+  'webhook.secret_rotated',
+  'webhook.disabled',
 ] as const;
 export type EventAction = (typeof EVENT_ACTIONS)[number];
 
@@ -57,7 +62,10 @@ export interface NewEvent {
 
 /**
  * Records events in the caller's transaction: they commit with the change or not at all, and an event once
- * committed is never changed. Answers the new events' ids, in order.
+ * committed is never changed. In the same statement each event becomes a delivery effect (kind `webhook.deliver`,
+ * src/effects/outbox.ts) for every enabled webhook of the organization that takes its action, keyed
+ * `webhook:<subscription id>` so that the outbox delivers each subscription's events in the order recorded.
+ * Answers the new events' ids, in order.
  */
 export async function recordEvents(
   trx: Trx,
@@ -78,7 +86,26 @@ export async function recordEvents(
     request_id: context.requestId,
     changes: JSON.stringify(event.changes),
   }));
-  await trx.insertInto('event').values(rows).execute();
+  await trx
+    .with('recorded', (db) => db.insertInto('event').values(rows).returning(['id', 'action', 'seq']))
+    .insertInto('effect')
+    .columns(['organization_id', 'sales_rep_id', 'kind', 'payload'])
+    .expression((eb) =>
+      eb
+        .selectFrom('recorded')
+        .innerJoin('webhook_subscription as s', (join) => join.on('s.organization_id', '=', organizationId))
+        .where('s.enabled', '=', true)
+        .where(sql<boolean>`(s.event_types is null or recorded.action = any(s.event_types))`)
+        .select([
+          sql<string>`s.organization_id`.as('organization_id'),
+          sql<string>`'webhook:' || s.id`.as('sales_rep_id'),
+          sql<string>`'webhook.deliver'`.as('kind'),
+          sql<string>`jsonb_build_object('eventId', recorded.id, 'subscriptionId', s.id)`.as('payload'),
+        ])
+        .orderBy('recorded.seq')
+        .orderBy('s.id'),
+    )
+    .execute();
   return ids;
 }
 

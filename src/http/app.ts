@@ -29,6 +29,7 @@ import {
 import { jsonResponse, problemResponses } from '../kernel/route-schema.js';
 import { compileValidator, schemaProblem } from '../kernel/validation.js';
 import { salesRepRoutes } from '../salesreps/routes.js';
+import { webhookRoutes } from '../webhooks/routes.js';
 import { refuseEncodedBodies } from './content-coding.js';
 import { logEachRequest } from './logging.js';
 import { methodsByPath } from './method-not-allowed.js';
@@ -58,6 +59,8 @@ export interface AppDependencies {
   metricsToken?: string | undefined;
   /** Called with the app as soon as it exists, before any hook or route is added (tests watch its routes). */
   onApp?: ((app: FastifyInstance) => void) | undefined;
+  /** Which webhook URLs are accepted; private networks refused when absent. */
+  webhooks?: { allowPrivateNetworks: boolean };
 }
 
 const OperationalStatus = Type.Object({ status: Type.String({ enum: ['ok', 'ready'] }) });
@@ -251,6 +254,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(customerRoutes({ db: deps.db }));
   await app.register(effectRoutes({ db: deps.db }));
   await app.register(eventRoutes({ db: deps.db }));
+  await app.register(
+    webhookRoutes({ db: deps.db, settings: deps.webhooks ?? { allowPrivateNetworks: false } }),
+  );
 
   if (deps.metricsToken) metricsRoute(app, metrics, deps.metricsToken);
 

@@ -80,6 +80,7 @@ export type ProblemCode =
   | 'already-assigned'
   | 'rep-number-taken'
   | 'effect-not-dead'
+  | 'webhook-limit-reached'
   | 'body-too-large'
   | 'uri-too-long'
   | 'unsupported-media-type'

@@ -7,6 +7,7 @@ import * as effectDoneByRep from './0005_effect_done_by_rep.js';
 import * as namesOnAssignment from './0006_names_on_assignment.js';
 import * as effectRetention from './0007_effect_retention.js';
 import * as events from './0008_events.js';
+import * as webhooks from './0010_webhooks.js';
 
 /** Migrations in order of their names; compiled in, so the built service needs no migration folder. */
 const migrations: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '0006_names_on_assignment': namesOnAssignment,
   '0007_effect_retention': effectRetention,
   '0008_events': events,
+  '0010_webhooks': webhooks,
 };
 
 export const migrationProvider: MigrationProvider = {
