@@ -24,6 +24,7 @@ import {
   loadPostgresDataset,
   WRITES_ORGANIZATION,
 } from './dataset.js';
+import { runEventScenarios } from './events.js';
 
 /**
  * `npm run bench [-- --quick] [-- --seed-only]`: loads (or reuses) the dataset, starts the service as in
@@ -431,6 +432,16 @@ async function main() {
     const baseline = await startBaseline(url);
     servers.push(baseline);
     const results = await runScenarios(service, baseline, loaded, sign, bearer, admin);
+    const writes = await sign(WRITES_ORGANIZATION, 'admin_writes', 'Admin');
+    if (!options.scenarios || /[78]/.test(options.scenarios))
+      results.push(
+        ...(await runEventScenarios({
+          ...{ admin, quick, rounds: ROUNDS, measureSeconds: MEASURE_SECONDS, log },
+          measure: (next, before, seconds) => measure(service, next, before, seconds),
+          adminHeaders: async (organization) => bearer(await sign(organization, 'admin_events', 'Admin')),
+          put: putScenario(writes, bearer, () => emptyWritesOrganization((text) => admin.query(text))),
+        })),
+      );
     const countCost = await timeCount(admin);
     const serviceRss = service.peakRssMb();
     await service.stop();

@@ -14,6 +14,8 @@ import {
   retryEffectText,
 } from './effects/commands.js';
 import type { VisibleEffectStatus } from './effects/queries.js';
+import { cliChange, EventsCommandError, listEventsText } from './events/commands.js';
+import { EVENT_ACTIONS } from './events/record.js';
 import { openApiDocument } from './http/openapi-document.js';
 import { serve } from './main.js';
 import { createOrganization, OrganizationInputError, toOrganizationView } from './organizations/service.js';
@@ -213,7 +215,26 @@ const COMMANDS: Command[] = [
       if (!/^[1-9][0-9]{0,17}$/.test(id)) throw new UsageError('--id must be an effect id (digits).');
       return id;
     },
-    run: async (id: string) => print(await withDatabase(loadConfig(), (db) => retryEffectText(db, id))),
+    run: async (id: string) =>
+      print(await withDatabase(loadConfig(), (db) => retryEffectText(db, id, cliChange()))),
+  }),
+  defineCommand({
+    name: ['events', 'list'],
+    summary: "Prints an organization's newest events (its audit log), newest first, as JSON.",
+    options: {
+      org: { type: 'string', value: 'IDENTITY_ORG_ID', required: true, description: 'the organization' },
+      action: { type: 'string', value: 'ACTION', description: 'only events of this action' },
+      limit: { type: 'string', value: 'N', default: '100', description: 'at most this many, 1 to 1000' },
+    },
+    check: (values) => {
+      const action = text(values.action);
+      if (action !== undefined && !(EVENT_ACTIONS as readonly string[]).includes(action)) {
+        throw new UsageError(`--action must be one of ${EVENT_ACTIONS.join(', ')}.`);
+      }
+      return { org: String(values.org), action, limit: wholeNumber(values.limit, 'limit', 1, 1000) };
+    },
+    run: async (input: { org: string; action: string | undefined; limit: number }) =>
+      print(await withDatabase(loadConfig(), (db) => listEventsText(db, input))),
   }),
   defineCommand({
     name: ['admin', 'invite'],
@@ -346,6 +367,7 @@ try {
     error instanceof ConfigError ||
     error instanceof EmbeddedDatabaseBusyError ||
     error instanceof EffectsCommandError ||
+    error instanceof EventsCommandError ||
     error instanceof OrganizationInputError ||
     error instanceof SigninCommandError;
   process.stderr.write(

@@ -29,6 +29,12 @@ export interface Config {
   /** SIGTERM waits this long for in-flight work before closing connections anyway. */
   shutdownTimeoutMs: number;
   metrics: MetricsConfig;
+  /** Events are deleted this many days after they occurred (docs/events.md). */
+  eventsRetentionDays: number;
+  webhooks: {
+    /** WEBHOOKS_ALLOW_PRIVATE_NETWORKS: http, and loopback, private and link-local addresses, allowed. */
+    allowPrivateNetworks: boolean;
+  };
   signin: SigninConfig;
 }
 
@@ -184,6 +190,8 @@ export function loadConfig(env: Env = process.env): Config {
     http: httpConfig(env),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 25_000, 0, 600_000),
     metrics: metricsConfig(env),
+    eventsRetentionDays: integer(env, 'EVENTS_RETENTION_DAYS', 365, 1, 36_500),
+    webhooks: { allowPrivateNetworks: flag(env, 'WEBHOOKS_ALLOW_PRIVATE_NETWORKS', false) },
     signin: {
       enabled: oneOf(env, 'IDP', ['local', 'kinde'], 'local') === 'local' && jwksUrl === undefined,
       invitationTtlHours: integer(env, 'INVITATION_TTL_HOURS', 168, 1, 24 * 90),

@@ -6,6 +6,11 @@ import { type Database, migrateToLatest, openDatabase } from './db/database.js';
 import { startEmbeddedMaintenance } from './db/embedded-maintenance.js';
 import { createDemoOrganizationIfEmpty } from './demo.js';
 import { createEffects, type Effects } from './effects/runtime.js';
+import {
+  EVENT_RETENTION_BATCH_SIZE,
+  EVENT_RETENTION_INTERVAL_MS,
+  startEventRetention,
+} from './events/retention.js';
 import { buildApp } from './http/app.js';
 import { loggerOptions } from './http/logging.js';
 import { createMetrics, type ServiceMetrics, startMetricsServer } from './http/metrics.js';
@@ -30,7 +35,10 @@ export interface ServiceOverrides {
   database?: Database;
   /** Where the log's JSON lines go instead of stdout, or `false` for no log at all. */
   log?: { write(line: string): void } | false;
-  /** Whether the effect worker starts (default true); without it the recorded effects stay pending. */
+  /**
+   * Whether the effect worker and the event retention start (default true); without them the recorded effects stay
+   * pending and no event is purged.
+   */
   runEffects?: boolean;
   /** Called with the app as soon as it exists, before any route is registered (tests watch its routes). */
   onApp?: (app: FastifyInstance) => void;
@@ -70,9 +78,23 @@ export async function createService(config: Config, overrides: ServiceOverrides 
       metrics,
       metricsToken: config.metrics.token,
       onApp: overrides.onApp,
+      webhooks: config.webhooks,
     });
     if (overrides.runEffects !== false) effects.start(app.log);
     signin?.start(app.log);
+    // Background work like the effect worker: the purge of events past their retention.
+    const eventRetention =
+      overrides.runEffects === false
+        ? undefined
+        : startEventRetention(
+            database.db,
+            {
+              days: config.eventsRetentionDays,
+              intervalMs: EVENT_RETENTION_INTERVAL_MS,
+              batchSize: EVENT_RETENTION_BATCH_SIZE,
+            },
+            app.log.child({ component: 'events-retention' }),
+          );
     const maintenance =
       database.kind === 'pglite' && config.embeddedVacuumIntervalMs > 0
         ? startEmbeddedMaintenance(
@@ -90,7 +112,13 @@ export async function createService(config: Config, overrides: ServiceOverrides 
       effects,
       close: async () => {
         // The worker takes no new effect and lets those in flight finish; what it leaves pending stays pending.
-        await Promise.all([effects.close(), app.close(), maintenance?.stop(), signin?.close()]);
+        await Promise.all([
+          effects.close(),
+          app.close(),
+          maintenance?.stop(),
+          signin?.close(),
+          eventRetention?.stop(),
+        ]);
         await closeDatabase();
       },
     };

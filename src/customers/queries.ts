@@ -91,6 +91,22 @@ export function findCustomer(
   return query.executeTakeFirst();
 }
 
+/** The organization's customers of these numbers, locked until the transaction ends, in customer-number order. */
+export function lockCustomers(
+  trx: Trx,
+  organizationId: string,
+  customerNumbers: string[],
+): Promise<Customer[]> {
+  return trx
+    .selectFrom('customer')
+    .selectAll()
+    .where('organization_id', '=', organizationId)
+    .where('customer_number', 'in', customerNumbers)
+    .orderBy('customer_number')
+    .forUpdate()
+    .execute();
+}
+
 /**
  * Creates or replaces customers by (organization, customer number) in one statement, so a batch is written whole
  * or not at all. The rows must have distinct customer numbers (a statement cannot update a row twice).

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { type Static, Type } from '@sinclair/typebox';
 import { requireAuth } from '../auth/policies.js';
 import type { Db } from '../db/database.js';
+import { requestChange } from '../events/record.js';
 import {
   canonicalSortParameters,
   paginationHeaders,
@@ -85,8 +86,8 @@ export function customerRoutes(deps: { db: Db }): FastifyPluginAsyncTypebox {
         const { organization } = requireAuth(request);
         const body = request.body;
         return Array.isArray(body)
-          ? importCustomers(db, organization, body)
-          : putCustomer(db, organization, body);
+          ? importCustomers(db, organization, body, requestChange(request))
+          : putCustomer(db, organization, body, requestChange(request));
       },
     );
 
@@ -159,7 +160,12 @@ export function customerRoutes(deps: { db: Db }): FastifyPluginAsyncTypebox {
         },
       },
       async (request) => {
-        await removeCustomer(db, requireAuth(request).organization, request.params.customerNumber);
+        await removeCustomer(
+          db,
+          requireAuth(request).organization,
+          request.params.customerNumber,
+          requestChange(request),
+        );
         return { success: true as const };
       },
     );

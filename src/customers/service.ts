@@ -1,6 +1,14 @@
 import type { RequestAuth } from '../auth/policies.js';
 import type { Db, Trx } from '../db/database.js';
 import type { Customer as CustomerRow, NewCustomer, Organization } from '../db/schema.js';
+import {
+  type ChangeContext,
+  changesBetween,
+  created,
+  type NewEvent,
+  recordEvents,
+  removed,
+} from '../events/record.js';
 import { newId } from '../kernel/ids.js';
 import { readPageQuery, type SortDirection } from '../kernel/paging.js';
 import { badRequest, type FieldError, notFound } from '../kernel/problem.js';
@@ -9,6 +17,7 @@ import {
   countCustomers,
   deleteCustomer,
   findCustomer,
+  lockCustomers,
   moveCustomersOfRepNumber,
   selectCustomersPage,
   upsertCustomers,
@@ -75,13 +84,59 @@ function toRow(organizationId: string, input: CustomerInput): NewCustomer {
   };
 }
 
+/** What an event says of a customer: its fields as the API shows them, without the bookkeeping. */
+function audited(customer: Customer): Record<string, unknown> {
+  const {
+    organizationId: _organization,
+    customerNumber: _number,
+    createdAt: _created,
+    updatedAt: _updated,
+    ...rest
+  } = customer;
+  return rest;
+}
+
+/**
+ * Writes customers (distinct numbers, in customer-number order) in one transaction with one event each: created,
+ * or updated with the fields that changed (a customer written as it was records nothing).
+ */
+function upsertRecorded(
+  db: Db,
+  organization: Organization,
+  rows: NewCustomer[],
+  change: ChangeContext,
+): Promise<CustomerRow[]> {
+  return db.transaction().execute(async (trx) => {
+    const numbers = rows.map((row) => row.customer_number);
+    const before = new Map(
+      (await lockCustomers(trx, organization.id, numbers)).map((row) => [row.customer_number, row]),
+    );
+    const stored = await upsertCustomers(trx, rows);
+    const events: NewEvent[] = [];
+    for (const row of stored) {
+      const earlier = before.get(row.customer_number);
+      const after = audited(toCustomer(row));
+      const changes = earlier ? changesBetween(audited(toCustomer(earlier)), after) : created(after);
+      if (Object.keys(changes).length === 0) continue;
+      events.push({
+        action: earlier ? 'customer.updated' : 'customer.created',
+        targets: [{ type: 'customer', id: row.customer_number }],
+        changes,
+      });
+    }
+    await recordEvents(trx, change, organization.id, events);
+    return stored;
+  });
+}
+
 /** Creates or replaces one customer by its number. */
 export async function putCustomer(
   db: Db,
   organization: Organization,
   input: CustomerInput,
+  change: ChangeContext,
 ): Promise<Customer> {
-  const [row] = await upsertCustomers(db, [toRow(organization.id, input)]);
+  const [row] = await upsertRecorded(db, organization, [toRow(organization.id, input)], change);
   if (!row) throw new Error('The upsert returned no row');
   return toCustomer(row);
 }
@@ -94,6 +149,7 @@ export async function importCustomers(
   db: Db,
   organization: Organization,
   inputs: CustomerInput[],
+  change: ChangeContext,
 ): Promise<Customer[]> {
   const firstIndex = new Map<string, number>();
   const errors: FieldError[] = [];
@@ -114,7 +170,7 @@ export async function importCustomers(
   const ordered = inputs
     .map((input) => toRow(organization.id, input))
     .sort((a, b) => (a.customer_number < b.customer_number ? -1 : 1));
-  const rows = await upsertCustomers(db, ordered);
+  const rows = await upsertRecorded(db, organization, ordered, change);
   const byNumber = new Map(rows.map((row) => [row.customer_number, row]));
   return inputs.map((input) => {
     const row = byNumber.get(input.customerNumber);
@@ -181,8 +237,20 @@ export async function removeCustomer(
   db: Db,
   organization: Organization,
   customerNumber: string,
+  change: ChangeContext,
 ): Promise<void> {
-  if ((await deleteCustomer(db, organization.id, customerNumber)) === 0) throw customerNotFound();
+  await db.transaction().execute(async (trx) => {
+    const [existing] = await lockCustomers(trx, organization.id, [customerNumber]);
+    if (!existing || (await deleteCustomer(trx, organization.id, customerNumber)) === 0)
+      throw customerNotFound();
+    await recordEvents(trx, change, organization.id, [
+      {
+        action: 'customer.deleted',
+        targets: [{ type: 'customer', id: customerNumber }],
+        changes: removed(audited(toCustomer(existing))),
+      },
+    ]);
+  });
 }
 
 /**

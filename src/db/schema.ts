@@ -131,6 +131,56 @@ export interface OrganizationAssignmentCountTable {
   version: ColumnType<string, string | number, string | number>;
 }
 
+export type ActorType = 'user' | 'cli' | 'system';
+
+/** The audit log (docs/events.md): immutable rows, one per change, written in the transaction of the change. */
+export interface EventTable {
+  id: string;
+  /** Orders the events of one instant (all events of a transaction share their occurred_at). */
+  seq: ColumnType<string, never, never>;
+  organization_id: string;
+  occurred_at: ColumnType<Date, never, never>;
+  action: string;
+  actor_type: ActorType;
+  actor_id: string;
+  targets: JsonColumn<{ type: string; id: string }[]>;
+  /** The targets' ids, for the targetId filter (GIN index). */
+  target_ids: string[];
+  request_id: string | null;
+  changes: JsonColumn<Record<string, { from: unknown; to: unknown }>>;
+}
+
+/** An organization's event webhook (docs/events.md): where events go, and the secrets that sign them. */
+export interface WebhookSubscriptionTable {
+  id: string;
+  organization_id: string;
+  url: string;
+  /** The actions sent; null: every action. */
+  event_types: string[] | null;
+  /** `whsec_` + base64 of 32 random bytes; signs every delivery. */
+  secret: string;
+  /** The secret before the last rotation, which also signs until `previous_secret_until`. */
+  previous_secret: string | null;
+  previous_secret_until: Date | null;
+  enabled: Generated<boolean>;
+  disabled_reason: string | null;
+  /** When the deliveries started failing (reset by a success). */
+  failing_since: Date | null;
+  created_at: Generated<Date>;
+}
+
+/** One delivery attempt of an event to a subscription. */
+export interface WebhookDeliveryTable {
+  id: Generated<string>;
+  subscription_id: string;
+  event_id: string;
+  attempted_at: Generated<Date>;
+  status_code: number | null;
+  outcome: 'delivered' | 'failed' | 'timed-out' | 'refused' | 'gone';
+  error: string | null;
+  latency_ms: number;
+}
+
 /** A local account's password (scrypt, src/signin/passwords.ts); absent until the person sets one. */
 export interface SigninCredentialTable {
   account_id: string;
@@ -194,6 +244,9 @@ export interface Tables {
   idp_account: IdpAccountTable;
   idp_membership: IdpMembershipTable;
   customer: CustomerTable;
+  event: EventTable;
+  webhook_subscription: WebhookSubscriptionTable;
+  webhook_delivery: WebhookDeliveryTable;
   signin_credential: SigninCredentialTable;
   signin_link: SigninLinkTable;
   signin_throttle: SigninThrottleTable;

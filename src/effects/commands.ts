@@ -1,7 +1,9 @@
 import type { Db } from '../db/database.js';
+import type { ChangeContext } from '../events/record.js';
 import { listLocalAccounts } from '../identity/local.js';
 import { findOrganizationByIdentityId } from '../organizations/queries.js';
-import { listOpenEffects, retryDeadEffect, type VisibleEffectStatus } from './queries.js';
+import { listOpenEffects, type VisibleEffectStatus } from './queries.js';
+import { retryAndRecord } from './service.js';
 
 /** A thing the command names that does not exist, or is not in the state the command needs. */
 export class EffectsCommandError extends Error {}
@@ -18,8 +20,8 @@ export async function listEffectsText(
 }
 
 /** `salesreps effects retry`: a dead effect becomes pending again. */
-export async function retryEffectText(db: Db, id: string): Promise<string> {
-  const result = await retryDeadEffect(db, id, undefined);
+export async function retryEffectText(db: Db, id: string, change: ChangeContext): Promise<string> {
+  const result = await retryAndRecord(db, id, undefined, change);
   if (result === 'not-found') throw new EffectsCommandError(`No effect ${id}.`);
   if (result === 'not-dead')
     throw new EffectsCommandError(`Effect ${id} is not dead; only a dead one is retried.`);

@@ -1,6 +1,7 @@
 import type { Db } from '../db/database.js';
 import type { IdentityProvider } from '../identity/port.js';
 import { PermanentEffectError } from '../kernel/remote-errors.js';
+import type { DeliverySettings } from '../webhooks/deliver.js';
 import { emailHandlers } from './email/handlers.js';
 import type { Mailer } from './email/mailer.js';
 import { identityHandlers } from './identity/handlers.js';
@@ -8,6 +9,7 @@ import type { EffectKind, PayloadOf, SigninLinkEmail } from './outbox.js';
 import type { ClaimedEffect } from './queries.js';
 import { syncHandlers } from './sync/handlers.js';
 import type { SyncTarget } from './sync/webhook.js';
+import { webhookHandlers } from './webhooks/handlers.js';
 
 /** Where effects are carried out. */
 export interface EffectTargets {
@@ -16,6 +18,8 @@ export interface EffectTargets {
   /** Absent when SYNC=none: sync effects are then done with nothing to tell. */
   sync: SyncTarget | undefined;
   loginUrl: string;
+  /** How event webhooks are delivered. */
+  webhooks: DeliverySettings;
   /** The embedded sign-in's links (IDP=local without AUTH_JWKS_URL); absent when people sign in elsewhere. */
   signinLinks?: SigninLinks | undefined;
 }
@@ -59,7 +63,12 @@ export type EffectHandlers = { [K in EffectKind]: EffectHandler<K> };
 
 export const SUPERSEDED = 'skipped: superseded by a later change';
 
-const handlers: EffectHandlers = { ...identityHandlers, ...emailHandlers, ...syncHandlers };
+const handlers: EffectHandlers = {
+  ...identityHandlers,
+  ...emailHandlers,
+  ...syncHandlers,
+  ...webhookHandlers,
+};
 
 function isEffectKind(kind: string): kind is EffectKind {
   return Object.hasOwn(handlers, kind);

@@ -35,7 +35,9 @@ export type Effect =
       payload: { salesRepId: string; organizationId: string; repNumber: string; email: string };
     }
   | { kind: 'sync.revoke'; payload: { salesRepId: string; organizationId: string } }
-  | { kind: 'sync.deleteAccount'; payload: { salesRepId: string } };
+  | { kind: 'sync.deleteAccount'; payload: { salesRepId: string } }
+  /** Recorded by src/events/record.ts with each event, per matching subscription (scope `webhook:<id>`). */
+  | { kind: 'webhook.deliver'; payload: { eventId: string; subscriptionId: string } };
 
 export interface InvitationEmail {
   to: string;

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { requireAuth } from '../auth/policies.js';
 import type { Db } from '../db/database.js';
+import { requestChange } from '../events/record.js';
 import { requireDecimalPageParameters } from '../kernel/paging.js';
 import { errorResponses, jsonResponse } from '../kernel/route-schema.js';
 import { EffectList, ListEffectsQuery, RetryEffectBody, RetryEffectResponse } from './schemas.js';
@@ -65,7 +66,12 @@ export function effectRoutes(deps: { db: Db }): FastifyPluginAsyncTypebox {
         },
       },
       async (request) => {
-        await retryEffect(db, requireAuth(request).organization.id, request.body.effectId);
+        await retryEffect(
+          db,
+          requireAuth(request).organization.id,
+          request.body.effectId,
+          requestChange(request),
+        );
         return { effectId: request.body.effectId, status: 'pending' as const };
       },
     );

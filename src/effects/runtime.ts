@@ -42,6 +42,12 @@ export function createEffects(
     sync: sync && webhookSyncTarget({ ...sync, callTimeoutMs: config.effects.callTimeoutMs }),
     loginUrl: config.effects.loginUrl,
     signinLinks,
+    webhooks: {
+      allowPrivateNetworks: config.webhooks.allowPrivateNetworks,
+      timeoutMs: config.effects.callTimeoutMs,
+      // The schedule is the real one with the default base of 1 s; tests that shorten the backoff shorten it too.
+      scale: config.effects.retryBaseMs / 1000,
+    },
   };
   let worker: EffectWorker | undefined;
   let retention: EffectRetention | undefined;

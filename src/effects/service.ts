@@ -1,4 +1,5 @@
-import type { Executor } from '../db/database.js';
+import type { Db, Executor } from '../db/database.js';
+import { type ChangeContext, recordEvents } from '../events/record.js';
 import { conflict, notFound } from '../kernel/problem.js';
 import { listOpenEffects, retryDeadEffect } from './queries.js';
 import type { EffectView, ListEffectsQuery } from './schemas.js';
@@ -28,9 +29,43 @@ export async function listEffects(
   }));
 }
 
+/**
+ * Gives a dead effect a fresh set of attempts and records `effect.retried` in the same transaction; with an
+ * organization, only an effect of that organization is found.
+ */
+export function retryAndRecord(
+  db: Db,
+  effectId: string,
+  organizationId: string | undefined,
+  change: ChangeContext,
+): Promise<'retried' | 'not-dead' | 'not-found'> {
+  return db.transaction().execute(async (trx) => {
+    const result = await retryDeadEffect(trx, effectId, organizationId);
+    if (result !== 'retried') return result;
+    const effect = await trx
+      .selectFrom('effect')
+      .select('organization_id')
+      .where('id', '=', effectId)
+      .executeTakeFirstOrThrow();
+    await recordEvents(trx, change, effect.organization_id, [
+      {
+        action: 'effect.retried',
+        targets: [{ type: 'effect', id: effectId }],
+        changes: { status: { from: 'dead', to: 'pending' } },
+      },
+    ]);
+    return result;
+  });
+}
+
 /** Gives a dead effect of the organization a fresh set of attempts; another tenant's effect is not found. */
-export async function retryEffect(db: Executor, organizationId: string, effectId: string): Promise<void> {
-  const result = await retryDeadEffect(db, effectId, organizationId);
+export async function retryEffect(
+  db: Db,
+  organizationId: string,
+  effectId: string,
+  change: ChangeContext,
+): Promise<void> {
+  const result = await retryAndRecord(db, effectId, organizationId, change);
   if (result === 'not-found') throw notFound('No effect with that effectId in this organization.');
   if (result === 'not-dead') throw conflict('effect-not-dead', 'Only a dead effect can be retried.');
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/database.js';
-import { PermanentEffectError, RetryLaterError } from '../kernel/remote-errors.js';
+import { PermanentEffectError, RetryLaterError, ScheduledRetryError } from '../kernel/remote-errors.js';
 import { scrub } from '../kernel/scrub.js';
 import { carryOut, type EffectTargets } from './handlers.js';
 import { type ClaimedEffect, claimDueEffects, markEffectDone, markEffectFailed } from './queries.js';
@@ -92,10 +92,14 @@ export function createEffectWorker(
   async function recordFailure(effect: ClaimedEffect, error: unknown): Promise<void> {
     // Remote answers often quote the rep's email or phone: never logged or shown to admins as they are.
     const message = scrub(error instanceof Error ? error.message : String(error));
-    const dead = error instanceof PermanentEffectError || effect.attempts >= settings.maxAttempts;
+    const scheduled = error instanceof ScheduledRetryError ? error : undefined;
+    const dead = scheduled
+      ? scheduled.final
+      : error instanceof PermanentEffectError || effect.attempts >= settings.maxAttempts;
     const backoff = retryDelayMs(effect.attempts, settings);
-    const retryInMs =
-      error instanceof RetryLaterError
+    const retryInMs = scheduled
+      ? scheduled.retryInMs
+      : error instanceof RetryLaterError
         ? Math.min(settings.retryMaxMs, Math.max(backoff, error.retryAfterMs))
         : backoff;
     const context = { effectId: effect.id, kind: effect.kind, attempts: effect.attempts, error: message };

@@ -17,6 +17,7 @@ import { customerRoutes } from '../customers/routes.js';
 import type { Db } from '../db/database.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { effectRoutes } from '../effects/routes.js';
+import { eventRoutes } from '../events/routes.js';
 import { type IdentityDirectory, IdentityProviderUnavailableError } from '../identity/port.js';
 import {
   PROBLEM_CONTENT_TYPE,
@@ -29,6 +30,7 @@ import {
 import { jsonResponse, problemResponses } from '../kernel/route-schema.js';
 import { compileValidator, schemaProblem } from '../kernel/validation.js';
 import { salesRepRoutes } from '../salesreps/routes.js';
+import { webhookRoutes } from '../webhooks/routes.js';
 import { refuseEncodedBodies } from './content-coding.js';
 import { logEachRequest } from './logging.js';
 import { methodsByPath } from './method-not-allowed.js';
@@ -60,6 +62,8 @@ export interface AppDependencies {
   extraRoutes?: FastifyPluginAsync[] | undefined;
   /** Called with the app as soon as it exists, before any hook or route is added (tests watch its routes). */
   onApp?: ((app: FastifyInstance) => void) | undefined;
+  /** Which webhook URLs are accepted; private networks refused when absent. */
+  webhooks?: { allowPrivateNetworks: boolean };
 }
 
 const OperationalStatus = Type.Object({ status: Type.String({ enum: ['ok', 'ready'] }) });
@@ -252,6 +256,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(salesRepRoutes({ db: deps.db, identity: deps.identity }));
   await app.register(customerRoutes({ db: deps.db }));
   await app.register(effectRoutes({ db: deps.db }));
+  await app.register(eventRoutes({ db: deps.db }));
+  await app.register(
+    webhookRoutes({ db: deps.db, settings: deps.webhooks ?? { allowPrivateNetworks: false } }),
+  );
   for (const routes of deps.extraRoutes ?? []) await app.register(routes);
 
   if (deps.metricsToken) metricsRoute(app, metrics, deps.metricsToken);

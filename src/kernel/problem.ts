@@ -82,6 +82,7 @@ export type ProblemCode =
   | 'effect-not-dead'
   | 'rep-inactive'
   | 'password-already-set'
+  | 'webhook-limit-reached'
   | 'body-too-large'
   | 'uri-too-long'
   | 'unsupported-media-type'

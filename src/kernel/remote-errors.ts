@@ -26,3 +26,17 @@ export function retryAfterMs(headers: Headers, fallbackMs: number, now = Date.no
   if (reset && /^\d+$/.test(reset)) return Number(reset) * 1000;
   return fallbackMs;
 }
+
+/**
+ * A failure whose effect keeps its own retry schedule (webhook deliveries): tried again in exactly `retryInMs`, or
+ * dead when `final`, whatever the worker's backoff settings and attempt limit say.
+ */
+export class ScheduledRetryError extends Error {
+  constructor(
+    message: string,
+    readonly retryInMs: number,
+    readonly final: boolean,
+  ) {
+    super(message);
+  }
+}

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { requireAuth } from '../auth/policies.js';
 import type { Db } from '../db/database.js';
+import { requestChange } from '../events/record.js';
 import type { IdentityDirectory } from '../identity/port.js';
 import {
   canonicalSortParameters,
@@ -168,7 +169,8 @@ export function salesRepRoutes(deps: { db: Db; identity: IdentityDirectory }): F
           },
         },
       },
-      async (request) => addSalesRep(db, identity, requireAuth(request).organization, request.body),
+      async (request) =>
+        addSalesRep(db, identity, requireAuth(request).organization, request.body, requestChange(request)),
     );
 
     app.patch(
@@ -196,7 +198,8 @@ export function salesRepRoutes(deps: { db: Db; identity: IdentityDirectory }): F
           },
         },
       },
-      async (request) => changeRepNumber(db, requireAuth(request).organization, request.body),
+      async (request) =>
+        changeRepNumber(db, requireAuth(request).organization, request.body, requestChange(request)),
     );
 
     for (const [path, active] of [
@@ -220,7 +223,13 @@ export function salesRepRoutes(deps: { db: Db; identity: IdentityDirectory }): F
           },
         },
         async (request, reply) => {
-          await setActive(db, requireAuth(request).organization, request.body.organizationSalesRepId, active);
+          await setActive(
+            db,
+            requireAuth(request).organization,
+            request.body.organizationSalesRepId,
+            active,
+            requestChange(request),
+          );
           return sendEmpty(reply);
         },
       );
@@ -263,7 +272,7 @@ export function salesRepRoutes(deps: { db: Db; identity: IdentityDirectory }): F
             { field: 'organizationSalesRepId', message: 'is required' },
           ]);
         }
-        await removeSalesRep(db, requireAuth(request).organization, id);
+        await removeSalesRep(db, requireAuth(request).organization, id, requestChange(request));
         return { success: true as const };
       },
     );

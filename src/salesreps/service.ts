@@ -3,6 +3,7 @@ import { reassignCustomers } from '../customers/service.js';
 import type { Db } from '../db/database.js';
 import type { Organization, OrganizationSalesRep as OrganizationSalesRepRow } from '../db/schema.js';
 import { type Effect, recordEffects } from '../effects/outbox.js';
+import { type ChangeContext, created, recordEvents, removed, type Target } from '../events/record.js';
 import type { IdentityDirectory } from '../identity/port.js';
 import { newId } from '../kernel/ids.js';
 import { readPageQuery, type SortDirection } from '../kernel/paging.js';
@@ -118,6 +119,7 @@ export async function addSalesRep(
   identity: IdentityDirectory,
   organization: Organization,
   body: AddSalesRepBody,
+  change: ChangeContext,
 ): Promise<AddSalesRepResponse> {
   const input = {
     email: body.email.trim(),
@@ -163,6 +165,21 @@ export async function addSalesRep(
         },
         { kind: 'email.welcome', payload: invitation(organization, assignment) },
         syncGrant(organization.id, rep.id, assignment.rep_number, assignment.email),
+      ]);
+      await recordEvents(trx, change, organization.id, [
+        {
+          action: 'sales_rep.created',
+          targets: repTargets(assignment),
+          changes: created({
+            email: assignment.email,
+            firstName: assignment.first_name,
+            lastName: assignment.last_name,
+            phoneNumber: assignment.phone_number,
+            repNumber: assignment.rep_number,
+            roles: input.roles,
+            active: true,
+          }),
+        },
       ]);
       return {
         organizationId: organization.id,
@@ -210,6 +227,14 @@ function syncGrant(organizationId: string, salesRepId: string, repNumber: string
   return { kind: 'sync.grant', payload: { salesRepId, organizationId, repNumber, email } };
 }
 
+/** An assignment event's targets: the assignment, then the person. */
+function repTargets(assignment: Pick<OrganizationSalesRepRow, 'id' | 'sales_rep_id'>): Target[] {
+  return [
+    { type: 'organization_sales_rep', id: assignment.id },
+    { type: 'sales_rep', id: assignment.sales_rep_id },
+  ];
+}
+
 function assignmentNotFound() {
   return notFound('No sales rep assignment with that organizationSalesRepId in this organization.');
 }
@@ -222,6 +247,7 @@ export async function changeRepNumber(
   db: Db,
   organization: Organization,
   body: ChangeRepNumberBody,
+  change: ChangeContext,
 ): Promise<ChangeRepNumberResponse> {
   try {
     return await db.transaction().execute(async (trx) => {
@@ -237,6 +263,13 @@ export async function changeRepNumber(
             syncGrant(organization.id, assignment.sales_rep_id, body.repNumber, assignment.email),
           ]);
         }
+        await recordEvents(trx, change, organization.id, [
+          {
+            action: 'sales_rep.rep_number_changed',
+            targets: repTargets(assignment),
+            changes: { repNumber: { from: assignment.rep_number, to: body.repNumber } },
+          },
+        ]);
       }
       return {
         organizationId: organization.id,
@@ -265,12 +298,20 @@ export async function setActive(
   organization: Organization,
   assignmentId: string,
   active: boolean,
+  change: ChangeContext,
 ): Promise<void> {
   await db.transaction().execute(async (trx) => {
     const assignment = await findAssignmentForUpdate(trx, organization.id, assignmentId);
     if (!assignment) throw assignmentNotFound();
     if (assignment.active === active) return;
     await updateActive(trx, assignment.id, active);
+    await recordEvents(trx, change, organization.id, [
+      {
+        action: active ? 'sales_rep.activated' : 'sales_rep.deactivated',
+        targets: repTargets(assignment),
+        changes: { active: { from: !active, to: active } },
+      },
+    ]);
     const scope = { organizationId: organization.id, salesRepId: assignment.sales_rep_id };
     const membership = {
       identityProviderUserId: assignment.identity_provider_user_id,
@@ -307,12 +348,24 @@ export async function removeSalesRep(
   db: Db,
   organization: Organization,
   assignmentId: string,
+  change: ChangeContext,
 ): Promise<void> {
   await db.transaction().execute(async (trx) => {
     const salesRepId = await lockSalesRepOfAssignment(trx, organization.id, assignmentId);
     const assignment = salesRepId && (await findAssignmentForUpdate(trx, organization.id, assignmentId));
     if (!assignment) throw assignmentNotFound();
     await deleteAssignment(trx, assignment.id);
+    await recordEvents(trx, change, organization.id, [
+      {
+        action: 'sales_rep.removed',
+        targets: repTargets(assignment),
+        changes: removed({
+          email: assignment.email,
+          repNumber: assignment.rep_number,
+          active: assignment.active,
+        }),
+      },
+    ]);
     const remaining = await countAssignmentsOfSalesRep(trx, assignment.sales_rep_id);
     const effects: Effect[] = [
       {

@@ -6,7 +6,9 @@ import * as assignmentCounts from './0004_assignment_counts.js';
 import * as effectDoneByRep from './0005_effect_done_by_rep.js';
 import * as namesOnAssignment from './0006_names_on_assignment.js';
 import * as effectRetention from './0007_effect_retention.js';
+import * as events from './0008_events.js';
 import * as signin from './0009_signin.js';
+import * as webhooks from './0010_webhooks.js';
 
 /** Migrations in order of their names; compiled in, so the built service needs no migration folder. */
 const migrations: Record<string, Migration> = {
@@ -17,7 +19,9 @@ const migrations: Record<string, Migration> = {
   '0005_effect_done_by_rep': effectDoneByRep,
   '0006_names_on_assignment': namesOnAssignment,
   '0007_effect_retention': effectRetention,
+  '0008_events': events,
   '0009_signin': signin,
+  '0010_webhooks': webhooks,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,167 @@
+import type pg from 'pg';
+
+/**
+ * The audit log's scenarios (docs/events.md, docs/performance.md): a page of an organization holding 1,000,000
+ * events (10,000 with --quick) at random depths, and the PUT with its event recorded against the same PUT with the
+ * event discarded by the database, measured in turn in the same run.
+ */
+
+export const EVENTS_ORGANIZATION = 'bench_org_events';
+
+interface Figures {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+interface Request {
+  method: 'GET' | 'PUT';
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+/** What the scenarios need of bench/run.ts: its measuring, its PUT scenario and its tokens. */
+export interface EventBenchDeps<F extends Figures> {
+  admin: pg.Client;
+  quick: boolean;
+  rounds: number;
+  measureSeconds: number;
+  log: (line: string) => void;
+  measure: (next: () => Request, before?: () => Promise<void>, seconds?: number) => Promise<F>;
+  /** A token header of an Admin of the organization. */
+  adminHeaders: (identityOrganizationId: string) => Promise<Record<string, string>>;
+  /** The PUT scenario of run.ts (a new rep each request) and its reset of the writes organization. */
+  put: { next: () => Request; before?: (() => Promise<void>) | undefined };
+}
+
+export interface EventScenarioResult<F extends Figures> {
+  id: number;
+  name: string;
+  target: string;
+  service: F;
+  baseline?: F;
+  ratio?: number;
+  rounds?: { service: F; baseline: F }[];
+}
+
+/** Fills the events organization up to `count` events (set-based, in batches), unless it holds them already. */
+async function seedEvents(admin: pg.Client, count: number, log: (line: string) => void): Promise<string> {
+  await admin.query(
+    `insert into organization (id, name, identity_organization_id)
+     values (substr(md5('o-events'), 1, 22), 'Bench Events', $1) on conflict do nothing`,
+    [EVENTS_ORGANIZATION],
+  );
+  const { rows } = await admin.query<{ id: string }>(
+    'select id from organization where identity_organization_id = $1',
+    [EVENTS_ORGANIZATION],
+  );
+  const organizationId = rows[0]?.id as string;
+  const existing = await admin.query<{ n: string }>(
+    'select count(*) as n from event where organization_id = $1',
+    [organizationId],
+  );
+  const have = Number(existing.rows[0]?.n ?? 0);
+  if (have >= count) return organizationId;
+  const started = Date.now();
+  log(`  loading ${(count - have).toLocaleString('en')} events into ${EVENTS_ORGANIZATION}`);
+  const actions = ['sales_rep.created', 'sales_rep.deactivated', 'sales_rep.activated', 'customer.updated'];
+  for (let from = have + 1; from <= count; from += 100_000) {
+    const to = Math.min(count, from + 99_999);
+    // One event a second into the past, as a long history; targets and actors repeat, as real ones do.
+    await admin.query(
+      `insert into event (id, organization_id, occurred_at, action, actor_type, actor_id, targets, target_ids,
+         request_id, changes)
+       select 'bev' || g || '-' || $2, $1, now() - ($3::int - g) * interval '1 second',
+         ($4::text[])[1 + g % 4], 'user', 'admin_' || (g % 20),
+         jsonb_build_array(jsonb_build_object('type', 'organization_sales_rep', 'id', 'osr_' || (g % 5000))),
+         array['osr_' || (g % 5000)], null, '{"active": {"from": true, "to": false}}'::jsonb
+       from generate_series($5::int, $6::int) g`,
+      [organizationId, Date.now().toString(36), count, actions, from, to],
+    );
+  }
+  await admin.query('vacuum (analyze) event');
+  log(`  loaded in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  return organizationId;
+}
+
+/** Cursors at `count` depths spread over the organization's history, as the service encodes them. */
+async function cursorsAtDepths(admin: pg.Client, organizationId: string, total: number, count: number) {
+  const { rows } = await admin.query<{ position: string; seq: string }>(
+    `select to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') as position, seq::text as seq
+     from event where organization_id = $1 and seq % $2 = 0 limit $3`,
+    [organizationId, Math.max(1, Math.floor(total / count)), count],
+  );
+  return rows.map((row) => Buffer.from(`${row.position}|${row.seq}`, 'utf8').toString('base64url'));
+}
+
+const pick = <T>(values: readonly T[]): T => values[Math.floor(Math.random() * values.length)] as T;
+
+export async function runEventScenarios<F extends Figures>(
+  deps: EventBenchDeps<F>,
+): Promise<EventScenarioResult<F>[]> {
+  const total = deps.quick ? 10_000 : 1_000_000;
+  const organizationId = await seedEvents(deps.admin, total, deps.log);
+  const headers = await deps.adminHeaders(EVENTS_ORGANIZATION);
+  const cursors = await cursorsAtDepths(deps.admin, organizationId, total, 500);
+  const results: EventScenarioResult<F>[] = [];
+
+  deps.log(`Scenario 7: a page of events, ${total.toLocaleString('en')} events, random depths and filters`);
+  const page = await deps.measure(() => {
+    const query = new URLSearchParams({ pageSize: '50' });
+    if (Math.random() < 0.75) query.set('cursor', pick(cursors));
+    if (Math.random() < 0.25) query.set('action', 'sales_rep.deactivated');
+    return { method: 'GET', path: `/api/organizations/events?${query}`, headers };
+  });
+  deps.log(`  service  ${page.requestsPerSecond} req/s, p50 ${page.p50Ms} ms, p99 ${page.p99Ms} ms`);
+  results.push({
+    id: 7,
+    name: `a page of events, ${total.toLocaleString('en')} in the organization, random depths`,
+    target: 'p99 ≤ 20 ms',
+    service: page,
+  });
+
+  // "Without": a trigger makes the database discard the event rows (the statement is still sent), in turns with
+  // the service as it runs, so both see the same machine.
+  await deps.admin.query(`create or replace function bench_discard_event() returns trigger language plpgsql as $$
+    begin return null; end $$`);
+  const discard = (on: boolean) =>
+    deps.admin.query(
+      on
+        ? 'create trigger bench_discard_event before insert on event for each row execute function bench_discard_event()'
+        : 'drop trigger if exists bench_discard_event on event',
+    );
+  deps.log('Scenario 8: PUT a new rep, its event recorded vs discarded');
+  const rounds: { service: F; baseline: F }[] = [];
+  try {
+    for (let round = 0; round < deps.rounds; round++) {
+      await discard(false);
+      const withEvents = await deps.measure(
+        deps.put.next,
+        deps.put.before,
+        deps.measureSeconds / deps.rounds,
+      );
+      await discard(true);
+      const without = await deps.measure(deps.put.next, deps.put.before, deps.measureSeconds / deps.rounds);
+      rounds.push({ service: withEvents, baseline: without });
+    }
+  } finally {
+    await discard(false);
+  }
+  const ratio = (round: { service: F; baseline: F }) =>
+    round.service.requestsPerSecond / round.baseline.requestsPerSecond;
+  const median = [...rounds].sort((a, b) => ratio(a) - ratio(b))[
+    Math.floor(rounds.length / 2)
+  ] as (typeof rounds)[0];
+  deps.log(`  ratio per round: ${rounds.map((round) => ratio(round).toFixed(2)).join(', ')}`);
+  results.push({
+    id: 8,
+    name: 'PUT a new rep with its event (baseline: the event discarded)',
+    target: '≥ 0.9 × without',
+    service: median.service,
+    baseline: median.baseline,
+    ratio: Math.round(ratio(median) * 100) / 100,
+    rounds,
+  });
+  return results;
+}

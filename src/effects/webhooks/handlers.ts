@@ -1,0 +1,8 @@
+import { deliverWebhook } from '../../webhooks/deliver.js';
+import type { EffectHandlers } from '../handlers.js';
+
+/** Event webhooks: one effect per event and subscription, carried out by the webhooks unit's delivery. */
+export const webhookHandlers: Pick<EffectHandlers, 'webhook.deliver'> = {
+  'webhook.deliver': (run, payload) =>
+    deliverWebhook(run.db, run.targets.webhooks, payload, run.claimed.attempts, run.deadline),
+};

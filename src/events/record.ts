@@ -1,0 +1,134 @@
+import { sql } from 'kysely';
+import type { Trx } from '../db/database.js';
+import type { ActorType } from '../db/schema.js';
+import { newId } from '../kernel/ids.js';
+
+/** Every action an event can name (docs/events.md). */
+export const EVENT_ACTIONS = [
+  'sales_rep.created',
+  'sales_rep.rep_number_changed',
+  'sales_rep.activated',
+  'sales_rep.deactivated',
+  'sales_rep.removed',
+  'customer.created',
+  'customer.updated',
+  'customer.deleted',
+  'effect.retried',
+  'webhook.created',
+  'webhook.deleted',
+  'webhook.secret_rotated',
+  'webhook.disabled',
+] as const;
+export type EventAction = (typeof EVENT_ACTIONS)[number];
+
+/** Who made a change: the token's user, the command line (the OS user running it), or the service itself. */
+export interface Actor {
+  type: ActorType;
+  id: string;
+}
+
+/** What every change carries from where it was asked for (a request, the CLI) into its use-case. */
+export interface ChangeContext {
+  actor: Actor;
+  /** The request's id (`x-request-id`); null for the CLI and the service's own changes. */
+  requestId: string | null;
+}
+
+/** A change asked for by an authorized request: its user is the actor, its id the request id. */
+export function requestChange(request: {
+  id: string;
+  auth?: { principal: { userId: string } } | undefined;
+}): ChangeContext {
+  if (!request.auth) throw new Error('A change was asked for by a request without authorization');
+  return { actor: { type: 'user', id: request.auth.principal.userId }, requestId: request.id };
+}
+
+/** A change the service makes by itself (e.g. disabling a failing webhook). */
+export const SYSTEM_CHANGE: ChangeContext = { actor: { type: 'system', id: 'salesreps' }, requestId: null };
+
+export interface Target {
+  type: 'organization_sales_rep' | 'sales_rep' | 'customer' | 'effect' | 'webhook';
+  id: string;
+}
+
+/** What changed: each field with its value before (null when it did not exist) and after (null when gone). */
+export type Changes = Record<string, { from: unknown; to: unknown }>;
+
+export interface NewEvent {
+  action: EventAction;
+  targets: Target[];
+  changes: Changes;
+}
+
+/**
+ * Records events in the caller's transaction: they commit with the change or not at all, and an event once
+ * committed is never changed. In the same statement each event becomes a delivery effect (kind `webhook.deliver`,
+ * src/effects/outbox.ts) for every enabled webhook of the organization that takes its action, keyed
+ * `webhook:<subscription id>` so that the outbox delivers each subscription's events in the order recorded.
+ * Answers the new events' ids, in order.
+ */
+export async function recordEvents(
+  trx: Trx,
+  context: ChangeContext,
+  organizationId: string,
+  events: NewEvent[],
+): Promise<string[]> {
+  if (events.length === 0) return [];
+  const ids = events.map(() => newId());
+  const rows = events.map((event, index) => ({
+    id: ids[index] as string,
+    organization_id: organizationId,
+    action: event.action,
+    actor_type: context.actor.type,
+    actor_id: context.actor.id,
+    targets: JSON.stringify(event.targets),
+    target_ids: event.targets.map((target) => target.id),
+    request_id: context.requestId,
+    changes: JSON.stringify(event.changes),
+  }));
+  await trx
+    .with('recorded', (db) => db.insertInto('event').values(rows).returning(['id', 'action', 'seq']))
+    .insertInto('effect')
+    .columns(['organization_id', 'sales_rep_id', 'kind', 'payload'])
+    .expression((eb) =>
+      eb
+        .selectFrom('recorded')
+        .innerJoin('webhook_subscription as s', (join) => join.on('s.organization_id', '=', organizationId))
+        .where('s.enabled', '=', true)
+        .where(sql<boolean>`(s.event_types is null or recorded.action = any(s.event_types))`)
+        .select([
+          sql<string>`s.organization_id`.as('organization_id'),
+          sql<string>`'webhook:' || s.id`.as('sales_rep_id'),
+          sql<string>`'webhook.deliver'`.as('kind'),
+          sql<string>`jsonb_build_object('eventId', recorded.id, 'subscriptionId', s.id)`.as('payload'),
+        ])
+        .orderBy('recorded.seq')
+        .orderBy('s.id'),
+    )
+    .execute();
+  return ids;
+}
+
+/** The changes of fields that differ between `before` and `after` (compared as JSON), in the order of `after`. */
+export function changesBetween(before: Record<string, unknown>, after: Record<string, unknown>): Changes {
+  const changes: Changes = {};
+  for (const [field, to] of Object.entries(after)) {
+    const from = before[field] ?? null;
+    if (JSON.stringify(from) !== JSON.stringify(to ?? null)) changes[field] = { from, to: to ?? null };
+  }
+  return changes;
+}
+
+/** A thing that came into being: every field from null. */
+export function created(values: Record<string, unknown>): Changes {
+  return Object.fromEntries(
+    Object.entries(values).map(([field, to]) => [field, { from: null, to: to ?? null }]),
+  );
+}
+
+/** A thing that is gone: every field to null. */
+export function removed(values: Record<string, unknown>): Changes {
+  return Object.fromEntries(
+    Object.entries(values).map(([field, from]) => [field, { from: from ?? null, to: null }]),
+  );
+}

@@ -1,0 +1,220 @@
+import http from 'node:http';
+import https from 'node:https';
+import { Webhook as Signer } from 'standardwebhooks';
+import type { Db } from '../db/database.js';
+import { recordEvents, SYSTEM_CHANGE } from '../events/record.js';
+import { toEventView } from '../events/service.js';
+import { ScheduledRetryError } from '../kernel/remote-errors.js';
+import { scrub } from '../kernel/scrub.js';
+import { ForbiddenAddressError, guardedLookup, ipLiteral, isForbiddenAddress } from './address-guard.js';
+import {
+  disableSubscription,
+  findEvent,
+  findSubscription,
+  logDelivery,
+  markFailing,
+  markSucceeding,
+} from './queries.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The waits after each failed attempt (the first is immediate): Standard Webhooks' and Svix's schedule (5 s, 5 min,
+ * 30 min, 2 h, 5 h, 10 h), carried on to about three days in all; ten attempts, then the delivery is dead.
+ */
+export const RETRY_SCHEDULE_MS = [
+  5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 50_400_000, 72_000_000, 86_400_000,
+];
+/** A subscription whose deliveries have failed for this long (with no success between) is disabled. */
+export const DISABLE_AFTER_FAILING_MS = 5 * DAY_MS;
+
+export interface DeliverySettings {
+  allowPrivateNetworks: boolean;
+  /** Each POST's time-out (EFFECTS_CALL_TIMEOUT_MS, 15 s by default). */
+  timeoutMs: number;
+  /** Multiplies the schedule and the disable window: EFFECTS_RETRY_BASE_MS / 1000, so 1 unless tests shorten it. */
+  scale: number;
+}
+
+/** The wait after failed attempt `attempts` (1-based), with ±10 % jitter; undefined when there is none left. */
+export function webhookRetryDelayMs(
+  attempts: number,
+  scale: number,
+  random = Math.random,
+): number | undefined {
+  const wait = RETRY_SCHEDULE_MS[attempts - 1];
+  if (wait === undefined) return undefined;
+  return Math.round(wait * scale * (0.9 + 0.2 * random()));
+}
+
+type Attempt =
+  | { outcome: 'answered'; status: number; latencyMs: number }
+  | { outcome: 'timed-out' | 'refused' | 'failed'; error: string; latencyMs: number };
+
+/**
+ * One POST, no redirect followed, to the address the guard checked (the lookup answers it and the connection
+ * goes there; an IP literal is checked before). Never rejects.
+ */
+function post(
+  url: URL,
+  headers: Record<string, string>,
+  body: string,
+  settings: DeliverySettings,
+  deadline: AbortSignal,
+): Promise<Attempt> {
+  const started = Date.now();
+  const latency = () => Date.now() - started;
+  const literal = ipLiteral(url.hostname);
+  if (literal !== undefined && !settings.allowPrivateNetworks && isForbiddenAddress(literal)) {
+    return Promise.resolve({
+      outcome: 'refused',
+      error: 'the address is loopback, private or link-local',
+      latencyMs: 0,
+    });
+  }
+  return new Promise((resolve) => {
+    let timedOut = false;
+    const request = (url.protocol === 'https:' ? https : http).request(url, {
+      method: 'POST',
+      headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+      lookup: guardedLookup(settings.allowPrivateNetworks),
+      agent: false,
+    });
+    const stop = () => {
+      timedOut = true;
+      request.destroy(new Error('timed out'));
+    };
+    const timer = setTimeout(stop, settings.timeoutMs);
+    deadline.addEventListener('abort', stop, { once: true });
+    const finish = (attempt: Attempt) => {
+      clearTimeout(timer);
+      deadline.removeEventListener('abort', stop);
+      resolve(attempt);
+    };
+    request.on('response', (response) => {
+      // The answer's body is not read: only its status counts.
+      response.resume();
+      finish({ outcome: 'answered', status: response.statusCode ?? 0, latencyMs: latency() });
+      response.destroy();
+    });
+    request.on('error', (error) => {
+      if (timedOut)
+        finish({
+          outcome: 'timed-out',
+          error: `no answer within ${settings.timeoutMs} ms`,
+          latencyMs: latency(),
+        });
+      else if (error instanceof ForbiddenAddressError)
+        finish({ outcome: 'refused', error: error.message, latencyMs: latency() });
+      else finish({ outcome: 'failed', error: scrub(error.message), latencyMs: latency() });
+    });
+    request.end(body);
+  });
+}
+
+/** Disables the subscription and records `webhook.disabled` (the service is the actor), in one transaction. */
+async function disable(
+  db: Db,
+  organizationId: string,
+  subscriptionId: string,
+  reason: string,
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    if (!(await disableSubscription(trx, subscriptionId, reason))) return;
+    await recordEvents(trx, SYSTEM_CHANGE, organizationId, [
+      {
+        action: 'webhook.disabled',
+        targets: [{ type: 'webhook', id: subscriptionId }],
+        changes: { enabled: { from: true, to: false }, disabledReason: { from: null, to: reason } },
+      },
+    ]);
+  });
+}
+
+/**
+ * Delivers one event to one subscription (the effect `webhook.deliver`), signed as Standard Webhooks says with the
+ * event id as webhook-id (the same on every attempt) and, for a day after a rotation, the previous secret too.
+ * 2xx: done. 410: the subscription is disabled. Anything else is retried on RETRY_SCHEDULE_MS; a subscription
+ * failing for DISABLE_AFTER_FAILING_MS is disabled. Every attempt is logged for the admin.
+ */
+export async function deliverWebhook(
+  db: Db,
+  settings: DeliverySettings,
+  payload: { eventId: string; subscriptionId: string },
+  attempts: number,
+  deadline: AbortSignal,
+): Promise<string> {
+  const subscription = await findSubscription(db, undefined, payload.subscriptionId);
+  if (!subscription) return 'skipped: the webhook was deleted';
+  if (!subscription.enabled) return 'skipped: the webhook is disabled';
+  const event = await findEvent(db, payload.eventId);
+  if (!event) return 'skipped: the event is past its retention';
+
+  const now = new Date();
+  const body = JSON.stringify({
+    type: event.action,
+    timestamp: now.toISOString(),
+    data: toEventView({ ...event, seq_text: '', position: '' }),
+  });
+  const secrets = [subscription.secret];
+  if (
+    subscription.previous_secret &&
+    subscription.previous_secret_until &&
+    subscription.previous_secret_until > now
+  ) {
+    secrets.push(subscription.previous_secret);
+  }
+  const signature = secrets.map((secret) => new Signer(secret).sign(event.id, now, body)).join(' ');
+  const attempt = await post(
+    new URL(subscription.url),
+    {
+      'content-type': 'application/json',
+      'user-agent': 'salesreps-webhooks',
+      'webhook-id': event.id,
+      'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+      'webhook-signature': signature,
+    },
+    body,
+    settings,
+    deadline,
+  );
+  const answered = attempt.outcome === 'answered' ? attempt.status : undefined;
+  const delivered = answered !== undefined && answered >= 200 && answered < 300;
+  const outcome =
+    attempt.outcome !== 'answered'
+      ? attempt.outcome
+      : delivered
+        ? 'delivered'
+        : answered === 410
+          ? 'gone'
+          : 'failed';
+  await logDelivery(db, {
+    subscription_id: subscription.id,
+    event_id: event.id,
+    status_code: answered ?? null,
+    outcome,
+    error:
+      attempt.outcome === 'answered'
+        ? delivered
+          ? null
+          : `answered ${answered}`
+        : attempt.error.slice(0, 500),
+    latency_ms: attempt.latencyMs,
+  });
+  if (delivered) {
+    await markSucceeding(db, subscription.id);
+    return `delivered: ${answered}`;
+  }
+  if (answered === 410) {
+    await disable(db, subscription.organization_id, subscription.id, 'The receiver answered 410 Gone.');
+    return 'done: the receiver answered 410, the webhook is disabled';
+  }
+  const failingSince = (await markFailing(db, subscription.id)) ?? now;
+  if (now.getTime() - new Date(failingSince).getTime() >= DISABLE_AFTER_FAILING_MS * settings.scale) {
+    await disable(db, subscription.organization_id, subscription.id, 'Deliveries failed for 5 days.');
+    return 'done: deliveries failed for 5 days, the webhook is disabled';
+  }
+  const why = attempt.outcome === 'answered' ? `the receiver answered ${answered}` : attempt.error;
+  const wait = webhookRetryDelayMs(attempts, settings.scale);
+  throw new ScheduledRetryError(`Webhook delivery failed: ${why}`, wait ?? 0, wait === undefined);
+}

@@ -1,0 +1,136 @@
+import type { Insertable } from 'kysely';
+import { sql } from 'kysely';
+import type { Executor } from '../db/database.js';
+import type { WebhookDeliveryTable } from '../db/schema.js';
+
+export function insertSubscription(
+  db: Executor,
+  row: { id: string; organization_id: string; url: string; event_types: string[] | null; secret: string },
+) {
+  return db.insertInto('webhook_subscription').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export function countSubscriptions(db: Executor, organizationId: string) {
+  return db
+    .selectFrom('webhook_subscription')
+    .select(sql<number>`count(*)::int`.as('count'))
+    .where('organization_id', '=', organizationId)
+    .executeTakeFirstOrThrow();
+}
+
+export function listSubscriptions(db: Executor, organizationId: string, limit: number) {
+  return db
+    .selectFrom('webhook_subscription')
+    .selectAll()
+    .where('organization_id', '=', organizationId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+}
+
+/** The organization's subscription, locked for the transaction when `forUpdate`. */
+export function findSubscription(
+  db: Executor,
+  organizationId: string | undefined,
+  id: string,
+  forUpdate = false,
+) {
+  let query = db.selectFrom('webhook_subscription').selectAll().where('id', '=', id);
+  if (organizationId !== undefined) query = query.where('organization_id', '=', organizationId);
+  return (forUpdate ? query.forUpdate() : query).executeTakeFirst();
+}
+
+export async function deleteSubscription(db: Executor, organizationId: string, id: string) {
+  const result = await db
+    .deleteFrom('webhook_subscription')
+    .where('organization_id', '=', organizationId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+export function rotateSecret(db: Executor, id: string, secret: string, previousValidMs: number) {
+  return db
+    .updateTable('webhook_subscription')
+    .set((eb) => ({
+      previous_secret: eb.ref('secret'),
+      previous_secret_until: sql<Date>`now() + ${previousValidMs} * interval '1 millisecond'`,
+      secret,
+    }))
+    .where('id', '=', id)
+    .execute();
+}
+
+/** How many attempts the delivery log keeps per subscription: the newest. */
+export const DELIVERY_LOG_SIZE = 100;
+
+/** Logs an attempt and drops the subscription's attempts beyond the newest DELIVERY_LOG_SIZE. */
+export async function logDelivery(db: Executor, row: Insertable<WebhookDeliveryTable>) {
+  await db.insertInto('webhook_delivery').values(row).execute();
+  await sql`
+    delete from webhook_delivery
+    where subscription_id = ${row.subscription_id}
+      and id <= (select id from webhook_delivery where subscription_id = ${row.subscription_id}
+                 order by id desc offset ${DELIVERY_LOG_SIZE} limit 1)`.execute(db);
+}
+
+export function listDeliveries(db: Executor, subscriptionId: string, limit: number) {
+  return db
+    .selectFrom('webhook_delivery')
+    .selectAll()
+    .where('subscription_id', '=', subscriptionId)
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+}
+
+/** A success: the subscription is no longer failing. */
+export function markSucceeding(db: Executor, id: string) {
+  return db
+    .updateTable('webhook_subscription')
+    .set({ failing_since: null })
+    .where('id', '=', id)
+    .where('failing_since', 'is not', null)
+    .execute();
+}
+
+/** A failure: answers since when the subscription has been failing (now, if this is the first). */
+export async function markFailing(db: Executor, id: string): Promise<Date | undefined> {
+  const row = await db
+    .updateTable('webhook_subscription')
+    .set({ failing_since: sql<Date>`coalesce(failing_since, now())` })
+    .where('id', '=', id)
+    .returning('failing_since')
+    .executeTakeFirst();
+  return row?.failing_since ?? undefined;
+}
+
+/** Disables an enabled subscription; answers whether this call disabled it. */
+export async function disableSubscription(db: Executor, id: string, reason: string): Promise<boolean> {
+  const result = await db
+    .updateTable('webhook_subscription')
+    .set({ enabled: false, disabled_reason: reason })
+    .where('id', '=', id)
+    .where('enabled', '=', true)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+export function findEvent(db: Executor, id: string) {
+  return db
+    .selectFrom('event')
+    .select([
+      'id',
+      'organization_id',
+      'occurred_at',
+      'action',
+      'actor_type',
+      'actor_id',
+      'targets',
+      'request_id',
+      'changes',
+    ])
+    .where('id', '=', id)
+    .executeTakeFirst();
+}
