@@ -305,6 +305,8 @@ describe.each(databaseKinds)('sign-in security on %s', (kind) => {
       logout: 'yes',
     });
     expect(confirmed.response.body).toContain('signed out');
+    // The refresh token was bound to the session: it ends with it.
+    await expect(rp.refresh(tokens.refresh_token as string)).rejects.toThrow();
     const after = await browser.follow('GET', (await rp.start()).url);
     expect(after.leftTo).toBeUndefined();
     expect(after.response.body).toContain('<label for="password">Password</label>');
