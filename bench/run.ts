@@ -24,6 +24,7 @@ import {
   loadPostgresDataset,
   WRITES_ORGANIZATION,
 } from './dataset.js';
+import { runSigninBench } from './signin.js';
 
 /**
  * `npm run bench [-- --quick] [-- --seed-only]`: loads (or reuses) the dataset, starts the service as in
@@ -37,6 +38,7 @@ const { values: options } = parseArgs({
     'seed-only': { type: 'boolean', default: false },
     // e.g. --scenarios 2,3: only those (and no embedded line), to look at one thing.
     scenarios: { type: 'string' },
+    signin: { type: 'boolean', default: false },
   },
 });
 const quick = options.quick ?? false;
@@ -392,6 +394,7 @@ function sampleReps(size: DatasetSize, wanted: (i: number) => boolean, count: nu
 
 async function main() {
   fs.mkdirSync(resultsDir, { recursive: true });
+  if (options.signin) return void (await runSigninBench(startService, { quick, log }));
   const url = databaseUrl();
   log(`Dataset (${mode}) in ${url.replace(/\/\/[^@]*@/, '//')}:`);
   const loaded = await loadPostgresDataset(url, sizes.postgres, log);
