@@ -186,4 +186,35 @@ describe.each(databaseKinds)('the sign-in journey on %s', (kind) => {
     );
     expect(directClaims.org_code).toBe(organization.identity_organization_id);
   });
+  it('a removed rep gets the no-access page at once, before its membership is revoked (last: it stops the worker)', async () => {
+    const rep = await addRep({ call: (m, u, t, b) => call(m as 'GET', u, t, b as object) }, admin, {
+      email: 'soon.removed@example.com',
+    });
+    await setPasswordThroughLink(
+      new Browser(service.app),
+      await service.linkMailedTo('soon.removed@example.com'),
+      GOOD_PASSWORD,
+    );
+    await service.service.effects.close();
+    const removed = await service.app.inject({
+      method: 'DELETE',
+      url: REPS_URL,
+      headers: { authorization: `Bearer ${admin}` },
+      payload: { organizationSalesRepId: rep.organizationSalesRepId },
+    });
+    expect(removed.statusCode, removed.body).toBe(200);
+    // The worker is stopped: the membership is still there, the assignment is gone.
+    const memberships = await service.db
+      .selectFrom('idp_membership')
+      .select('account_id')
+      .where('account_id', '=', rep.identityProviderUserId)
+      .execute();
+    expect(memberships).toHaveLength(1);
+    const attempt = await signInThroughPages(new Browser(service.app), (await rp.start()).url, {
+      email: 'soon.removed@example.com',
+      password: GOOD_PASSWORD,
+    });
+    expect(attempt.leftTo).toBeUndefined();
+    expect(attempt.response.statusCode).toBe(403);
+  });
 });
