@@ -126,6 +126,20 @@ describe.each(databaseKinds)('the sign-in journey on %s', (kind) => {
     expect(again.leftTo).toBeUndefined();
     expect(again.response.statusCode).toBe(403);
     expect(again.response.body).toContain('no access');
+
+    // Activation restores sign-in, and the re-invitation (the rep has a password) is a plain "you have access" mail.
+    const activated = await call('POST', `${REPS_URL}/activate`, admin, {
+      organizationSalesRepId: rep.organizationSalesRepId,
+    });
+    expect(activated.statusCode, activated.body).toBe(200);
+    const restored = await service.linkMailedTo('soon.inactive@example.com', 'is restored');
+    expect(restored).toBe(`${PUBLIC_URL}/signin?org=${organization.identity_organization_id}`);
+    const back = await rp.start();
+    const signedInAgain = await signInThroughPages(new Browser(service.app), back.url, {
+      email: 'soon.inactive@example.com',
+      password: GOOD_PASSWORD,
+    });
+    expect(signedInAgain.leftTo?.startsWith(`${REDIRECT_URI}?code=`)).toBe(true);
   });
 
   it('a wrong password is refused with the same page as an unknown email, and no code', async () => {

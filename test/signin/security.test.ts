@@ -260,6 +260,28 @@ describe.each(databaseKinds)('sign-in security on %s', (kind) => {
     expect(String(withoutPkce.headers.location)).toContain('error=invalid_request');
   });
 
+  it('answers CORS requests of the token endpoint only from the client redirect origins', async () => {
+    const preflight = (origin: string) =>
+      service.app.inject({
+        method: 'OPTIONS',
+        url: '/oidc/token',
+        headers: { host: 'salesreps.test', origin, 'access-control-request-method': 'POST' },
+      });
+    const own = await preflight('http://localhost:5173');
+    expect(own.headers['access-control-allow-origin']).toBe('http://localhost:5173');
+    const token = await service.app.inject({
+      method: 'POST',
+      url: '/oidc/token',
+      headers: {
+        host: 'salesreps.test',
+        origin: 'https://evil.example',
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      payload: 'grant_type=refresh_token&refresh_token=x&client_id=journey-app',
+    });
+    expect(token.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
   it('refuses a code with the wrong PKCE verifier, and a code used twice', async () => {
     const { email } = await repWithPassword();
     const flow = await rp.start();
