@@ -164,6 +164,14 @@ describe.each(databaseKinds)('sign-in security on %s', (kind) => {
     expect(page.statusCode).toBe(410);
     expect(page.body).toContain('expired');
     expect(page.body).toContain('Send me a new link');
+    // The page's form mails a new invitation link to a person who has no password yet.
+    const browser = new Browser(service.app);
+    const form = await browser.request('GET', link);
+    const csrf = form.body.match(/name="csrf" value="([^"]+)"/)?.[1] as string;
+    expect((await browser.request('POST', '/signin/reset', { csrf, email })).statusCode).toBe(200);
+    const fresh = await service.linkMailedTo(email, 'Your new Sales Reps invitation link');
+    expect(fresh).not.toBe(link);
+    expect((await setPasswordThroughLink(browser, fresh, GOOD_PASSWORD)).statusCode).toBe(200);
   });
 
   it('POST invitation mails a new link and voids the old one; 409 once a password is set; 404 for another tenant', async () => {
