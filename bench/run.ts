@@ -394,7 +394,8 @@ function sampleReps(size: DatasetSize, wanted: (i: number) => boolean, count: nu
 
 async function main() {
   fs.mkdirSync(resultsDir, { recursive: true });
-  if (options.signin) return void (await runSigninBench(startService, { quick, log }));
+  if (options.signin)
+    return void (await runSigninBench(startService, { quick, log, postgresUrl: databaseUrl() }));
   const url = databaseUrl();
   log(`Dataset (${mode}) in ${url.replace(/\/\/[^@]*@/, '//')}:`);
   const loaded = await loadPostgresDataset(url, sizes.postgres, log);

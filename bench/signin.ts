@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { openLocalIssuer } from '../src/auth/local-issuer.js';
 import { loadConfig } from '../src/config.js';
 import { migrateToLatest, openDatabase } from '../src/db/database.js';
@@ -10,7 +11,8 @@ import { hashPassword } from '../src/signin/passwords.js';
 import { addClient } from '../src/signin/service.js';
 
 /*
- * `npm run bench -- --signin [--quick]`: what the embedded sign-in costs, on the embedded database. Two figures:
+ * `npm run bench -- --signin [--quick]`: what the embedded sign-in costs, on the embedded database and on
+ * PostgreSQL (a fresh database beside the benchmark's, BENCH_DATABASE_URL). Two figures each:
  *  - a whole sign-in, authorization request → sign-in page → password → code → token, by CONCURRENT_FLOWS
  *    browsers at once, with the default scrypt cost (N = 2^17): each flow is 9 HTTP requests and one hash;
  *  - the token endpoint under load: refresh-token grants by TOKEN_CONNECTIONS clients, each rotating its own
@@ -136,15 +138,36 @@ async function loop(workers: number, seconds: number, work: (worker: number) => 
   return { durations: durations.sort((a, b) => a - b), failures };
 }
 
+/** The sign-in figures on the embedded database, then on a fresh PostgreSQL database next to the dataset's. */
 export async function runSigninBench(
   startService: StartService,
-  options: { quick: boolean; log: (line: string) => void },
+  options: { quick: boolean; log: (line: string) => void; postgresUrl: string },
+): Promise<{ embedded: SigninFigures; postgres: SigninFigures }> {
+  const embedded = await runOn(startService, { ...options, databaseUrl: undefined });
+  const url = new URL(options.postgresUrl);
+  const name = `${url.pathname.slice(1)}_signin`;
+  const admin = new pg.Client({ connectionString: options.postgresUrl.replace(/\/[^/]*$/, '/postgres') });
+  await admin.connect();
+  try {
+    await admin.query(`drop database if exists "${name}"`);
+    await admin.query(`create database "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  url.pathname = `/${name}`;
+  const postgres = await runOn(startService, { ...options, databaseUrl: url.toString() });
+  return { embedded, postgres };
+}
+
+async function runOn(
+  startService: StartService,
+  options: { quick: boolean; log: (line: string) => void; databaseUrl: string | undefined },
 ): Promise<SigninFigures> {
   const seconds = options.quick ? 3 : 15;
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'salesreps-bench-signin-'));
   const config = loadConfig({ DATA_DIR: work });
   // The data is made before the service starts: the embedded database admits one process at a time.
-  const database = await openDatabase({ dataDir: work });
+  const database = await openDatabase({ dataDir: work, databaseUrl: options.databaseUrl });
   const emails = Array.from(
     { length: Math.max(CONCURRENT_FLOWS, TOKEN_CONNECTIONS) },
     (_, i) => `bench${i}@example.com`,
@@ -179,7 +202,10 @@ export async function runSigninBench(
   } finally {
     await database.close();
   }
-  const service = await startService({ DATA_DIR: work });
+  const service = await startService({
+    DATA_DIR: work,
+    ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
+  });
   try {
     // A sign-in each to warm up, and the refresh tokens the token endpoint's load starts from.
     const refreshTokens = await Promise.all(
@@ -214,7 +240,7 @@ export async function runSigninBench(
       failures: flows.failures + tokens.failures,
     };
     options.log(
-      `Sign-in, embedded database, scrypt N = 2^${config.signin.scryptLog2N}: ${figures.flowsPerSecond} sign-ins/s by ${CONCURRENT_FLOWS} browsers (authorization → token, p50 ${figures.flowP50Ms} ms, p99 ${figures.flowP99Ms} ms); ` +
+      `Sign-in, ${options.databaseUrl ? 'PostgreSQL' : 'embedded database'}, scrypt N = 2^${config.signin.scryptLog2N}: ${figures.flowsPerSecond} sign-ins/s by ${CONCURRENT_FLOWS} browsers (authorization → token, p50 ${figures.flowP50Ms} ms, p99 ${figures.flowP99Ms} ms); ` +
         `token endpoint (refresh grants, ${TOKEN_CONNECTIONS} clients): ${figures.tokenRequestsPerSecond} req/s, p50 ${figures.tokenP50Ms} ms, p99 ${figures.tokenP99Ms} ms; ${figures.failures} failed.`,
     );
     return figures;
