@@ -25,6 +25,7 @@ import {
   WRITES_ORGANIZATION,
 } from './dataset.js';
 import { runEventScenarios } from './events.js';
+import { runSigninBench } from './signin.js';
 
 /**
  * `npm run bench [-- --quick] [-- --seed-only]`: loads (or reuses) the dataset, starts the service as in
@@ -38,6 +39,7 @@ const { values: options } = parseArgs({
     'seed-only': { type: 'boolean', default: false },
     // e.g. --scenarios 2,3: only those (and no embedded line), to look at one thing.
     scenarios: { type: 'string' },
+    signin: { type: 'boolean', default: false },
   },
 });
 const quick = options.quick ?? false;
@@ -393,6 +395,8 @@ function sampleReps(size: DatasetSize, wanted: (i: number) => boolean, count: nu
 
 async function main() {
   fs.mkdirSync(resultsDir, { recursive: true });
+  if (options.signin)
+    return void (await runSigninBench(startService, { quick, log, postgresUrl: databaseUrl() }));
   const url = databaseUrl();
   log(`Dataset (${mode}) in ${url.replace(/\/\/[^@]*@/, '//')}:`);
   const loaded = await loadPostgresDataset(url, sizes.postgres, log);

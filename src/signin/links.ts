@@ -1,5 +1,6 @@
 import { createHash, createHmac, hkdfSync } from 'node:crypto';
 import type { JWK } from 'jose';
+import { sql } from 'kysely';
 import type { Db, Executor } from '../db/database.js';
 import type { SigninLinks } from '../effects/handlers.js';
 import type { SigninLinkEmail } from '../effects/outbox.js';
@@ -85,25 +86,27 @@ export interface OpenLink {
 
 /** The link of a token when it is unused and unexpired, with its person (whose account must exist). */
 export async function findOpenLink(db: Executor, token: string): Promise<OpenLink | undefined> {
+  // A rep's welcome mail may go out before the effect that provisions its account: the rep's email stands in.
   const row = await db
     .selectFrom('signin_link as l')
-    .innerJoin('idp_account as a', 'a.id', 'l.account_id')
+    .leftJoin('idp_account as a', 'a.id', 'l.account_id')
+    .leftJoin('sales_rep as r', 'r.identity_provider_user_id', 'l.account_id')
     .leftJoin('organization as o', 'o.identity_organization_id', 'l.identity_organization_id')
-    .select(['l.id', 'l.account_id', 'l.identity_organization_id', 'l.purpose', 'a.email', 'o.name'])
+    .select(['l.id', 'l.account_id', 'l.identity_organization_id', 'l.purpose', 'o.name'])
+    .select(sql<string | null>`coalesce(a.email, r.email)`.as('email'))
     .where('l.token_hash', '=', hashToken(token))
     .where('l.used_at', 'is', null)
     .where('l.expires_at', '>', new Date())
     .executeTakeFirst();
-  return (
-    row && {
-      id: row.id,
-      accountId: row.account_id,
-      identityOrganizationId: row.identity_organization_id,
-      purpose: row.purpose,
-      email: row.email,
-      organizationName: row.name,
-    }
-  );
+  if (!row?.email) return undefined;
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    identityOrganizationId: row.identity_organization_id,
+    purpose: row.purpose,
+    email: row.email,
+    organizationName: row.name,
+  };
 }
 
 /** Marks a link used; false when another request used it first. */

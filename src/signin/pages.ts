@@ -136,3 +136,26 @@ ${hidden('csrf', options.csrf)}
 export function messagePage(title: string, message: string, alertRole = false): string {
   return page(title, alertRole ? alert(message) : `<p>${escapeHtml(message)}</p>`);
 }
+
+/**
+ * The pages' own Content-Security-Policy: no script at all, and forms that may post here and be redirected to the
+ * relying party's redirect URI (a browser applies form-action to the redirects that follow a post).
+ */
+export function pageSecurityPolicy(formTargets: string[]): string {
+  return [
+    "default-src 'none'",
+    "style-src 'unsafe-inline'",
+    `form-action 'self' ${formTargets.join(' ')}`.trim(),
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join('; ');
+}
+
+/** The origin of a URI, as a list of none or one. */
+export function originOf(uri: unknown): string[] {
+  try {
+    return typeof uri === 'string' ? [new URL(uri).origin] : [];
+  } catch {
+    return [];
+  }
+}

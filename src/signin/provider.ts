@@ -4,7 +4,7 @@ import type { Configuration, KoaContextWithOIDC, default as Provider } from 'oid
 import type { AuthConfig } from '../config.js';
 import type { Db } from '../db/database.js';
 import { kyselyAdapter } from './adapter.js';
-import { escapeHtml, page } from './pages.js';
+import { escapeHtml, originOf, page, pageSecurityPolicy } from './pages.js';
 import { grantOrganization, membershipOf } from './queries.js';
 
 /** The console's client, built in (docs/signin.md): a public client with PKCE. */
@@ -95,6 +95,10 @@ export async function createProvider(options: ProviderOptions): Promise<Provider
         enabled: true,
         logoutSource: async (ctx, form) => {
           ctx.type = 'html';
+          ctx.set(
+            'content-security-policy',
+            pageSecurityPolicy(originOf(ctx.oidc.params?.post_logout_redirect_uri)),
+          );
           ctx.body = page(
             'Sign out',
             `${form}<p>Do you want to sign out?</p>
@@ -104,6 +108,7 @@ export async function createProvider(options: ProviderOptions): Promise<Provider
         },
         postLogoutSuccessSource: async (ctx) => {
           ctx.type = 'html';
+          ctx.set('content-security-policy', pageSecurityPolicy([]));
           ctx.body = page('Signed out', '<p>You are signed out.</p>');
         },
       },
@@ -160,9 +165,12 @@ export async function createProvider(options: ProviderOptions): Promise<Provider
       RefreshToken: (ctx: KoaContextWithOIDC) =>
         ctx.oidc.entities.RotatedRefreshToken?.remainingTTL ?? REFRESH_TOKEN_TTL_SECONDS,
     },
-    clientBasedCORS: () => true,
+    // The token and userinfo endpoints answer browsers of the client's own redirect origins only.
+    clientBasedCORS: (_ctx, origin, client) =>
+      (client.redirectUris ?? []).some((uri) => originOf(uri).includes(origin)),
     async renderError(ctx, out) {
       ctx.type = 'html';
+      ctx.set('content-security-policy', pageSecurityPolicy([]));
       ctx.body = page(
         'Sign-in error',
         `<p role="alert">${escapeHtml(String(out.error_description ?? out.error))}</p>`,

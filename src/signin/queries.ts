@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { ROLE_ADMIN } from '../auth/policies.js';
 import type { Executor } from '../db/database.js';
 
 /** One organization a person may sign in to, with the roles its tokens carry. */
@@ -10,8 +11,9 @@ export interface Membership {
 
 /**
  * The organizations the person may sign in to: its memberships at the local identity provider, of organizations
- * this service knows, less those where the person is a rep whose assignment is not active (deactivated: the
- * membership's removal is an effect that may not have run yet).
+ * this service knows, where the person has an active assignment as a rep, or — being no rep of it — the Admin role.
+ * The assignment is read, not only the membership: a deactivation or removal takes the membership away through an
+ * effect that may not have run yet.
  */
 export async function membershipsOf(db: Executor, accountId: string, only?: string): Promise<Membership[]> {
   let query = db
@@ -19,18 +21,18 @@ export async function membershipsOf(db: Executor, accountId: string, only?: stri
     .innerJoin('organization as o', 'o.identity_organization_id', 'm.identity_organization_id')
     .select(['m.identity_organization_id', 'o.name', 'm.roles'])
     .where('m.account_id', '=', accountId)
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom('organization_sales_rep as a')
-            .innerJoin('sales_rep as r', 'r.id', 'a.sales_rep_id')
-            .select('a.id')
-            .whereRef('a.organization_id', '=', 'o.id')
-            .where('r.identity_provider_user_id', '=', accountId)
-            .where('a.active', '=', false),
-        ),
-      ),
-    )
+    .where(({ and, or, not, exists, selectFrom }) => {
+      const assignments = () =>
+        selectFrom('organization_sales_rep as a')
+          .innerJoin('sales_rep as r', 'r.id', 'a.sales_rep_id')
+          .select('a.id')
+          .whereRef('a.organization_id', '=', 'o.id')
+          .where('r.identity_provider_user_id', '=', accountId);
+      return or([
+        exists(assignments().where('a.active', '=', true)),
+        and([not(exists(assignments())), sql<boolean>`${ROLE_ADMIN} = any(m.roles)`]),
+      ]);
+    })
     .orderBy('o.name')
     .orderBy('m.identity_organization_id')
     // A person is in a bounded number of organizations for the chooser; more are not listed.

@@ -12,7 +12,9 @@ import {
   chooseOrganizationPage,
   escapeHtml,
   messagePage,
+  originOf,
   page,
+  pageSecurityPolicy,
   requestLinkPage,
   setPasswordPage,
   signInPage,
@@ -49,28 +51,6 @@ const ResendInvitationResponse = Type.Object({
 function field(body: unknown, name: string, max: number): string | undefined {
   const value = body && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined;
   return typeof value === 'string' && value.length <= max ? value : undefined;
-}
-
-/**
- * The pages' own Content-Security-Policy: no script at all, and forms that may post here and be redirected to the
- * relying party's redirect URI (a browser applies form-action to the redirects that follow a post).
- */
-function pageSecurityPolicy(formTargets: string[]): string {
-  return [
-    "default-src 'none'",
-    "style-src 'unsafe-inline'",
-    `form-action 'self' ${formTargets.join(' ')}`.trim(),
-    "frame-ancestors 'none'",
-    "base-uri 'none'",
-  ].join('; ');
-}
-
-function originOf(uri: unknown): string[] {
-  try {
-    return typeof uri === 'string' ? [new URL(uri).origin] : [];
-  } catch {
-    return [];
-  }
 }
 
 /**

@@ -126,6 +126,20 @@ describe.each(databaseKinds)('the sign-in journey on %s', (kind) => {
     expect(again.leftTo).toBeUndefined();
     expect(again.response.statusCode).toBe(403);
     expect(again.response.body).toContain('no access');
+
+    // Activation restores sign-in, and the re-invitation (the rep has a password) is a plain "you have access" mail.
+    const activated = await call('POST', `${REPS_URL}/activate`, admin, {
+      organizationSalesRepId: rep.organizationSalesRepId,
+    });
+    expect(activated.statusCode, activated.body).toBe(200);
+    const restored = await service.linkMailedTo('soon.inactive@example.com', 'is restored');
+    expect(restored).toBe(`${PUBLIC_URL}/signin?org=${organization.identity_organization_id}`);
+    const back = await rp.start();
+    const signedInAgain = await signInThroughPages(new Browser(service.app), back.url, {
+      email: 'soon.inactive@example.com',
+      password: GOOD_PASSWORD,
+    });
+    expect(signedInAgain.leftTo?.startsWith(`${REDIRECT_URI}?code=`)).toBe(true);
   });
 
   it('a wrong password is refused with the same page as an unknown email, and no code', async () => {
@@ -185,5 +199,36 @@ describe.each(databaseKinds)('the sign-in journey on %s', (kind) => {
       Buffer.from(direct_tokens.access_token.split('.')[1] ?? '', 'base64url').toString(),
     );
     expect(directClaims.org_code).toBe(organization.identity_organization_id);
+  });
+  it('a removed rep gets the no-access page at once, before its membership is revoked (last: it stops the worker)', async () => {
+    const rep = await addRep({ call: (m, u, t, b) => call(m as 'GET', u, t, b as object) }, admin, {
+      email: 'soon.removed@example.com',
+    });
+    await setPasswordThroughLink(
+      new Browser(service.app),
+      await service.linkMailedTo('soon.removed@example.com'),
+      GOOD_PASSWORD,
+    );
+    await service.service.effects.close();
+    const removed = await service.app.inject({
+      method: 'DELETE',
+      url: REPS_URL,
+      headers: { authorization: `Bearer ${admin}` },
+      payload: { organizationSalesRepId: rep.organizationSalesRepId },
+    });
+    expect(removed.statusCode, removed.body).toBe(200);
+    // The worker is stopped: the membership is still there, the assignment is gone.
+    const memberships = await service.db
+      .selectFrom('idp_membership')
+      .select('account_id')
+      .where('account_id', '=', rep.identityProviderUserId)
+      .execute();
+    expect(memberships).toHaveLength(1);
+    const attempt = await signInThroughPages(new Browser(service.app), (await rp.start()).url, {
+      email: 'soon.removed@example.com',
+      password: GOOD_PASSWORD,
+    });
+    expect(attempt.leftTo).toBeUndefined();
+    expect(attempt.response.statusCode).toBe(403);
   });
 });

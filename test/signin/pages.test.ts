@@ -38,6 +38,11 @@ async function violations(page: Page): Promise<string[]> {
   );
 }
 
+/** The text of the element that has the keyboard focus. */
+function focusedText(page: Page): Promise<string | null> {
+  return page.locator('*:focus').textContent();
+}
+
 async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -148,7 +153,7 @@ describe('the sign-in pages in Chromium', () => {
     await page.getByLabel('Password').focus();
     await page.keyboard.type(GOOD_PASSWORD);
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Set password');
+    expect(await focusedText(page)).toBe('Set password');
     await page.keyboard.press('Enter');
     await page.locator('h1', { hasText: 'Password set' }).waitFor();
     await page.close();
@@ -171,7 +176,7 @@ describe('the sign-in pages in Chromium', () => {
     // The email is kept and the focus is on Password.
     await page.keyboard.type(GOOD_PASSWORD);
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Sign in');
+    expect(await focusedText(page)).toBe('Sign in');
     await page.keyboard.press('Enter');
     await page.waitForURL(`${REDIRECT_URI}**`);
     expect(callbacks.at(-1)).toMatch(/\/callback\?code=[^&]+&state=state-1/);

@@ -164,6 +164,14 @@ describe.each(databaseKinds)('sign-in security on %s', (kind) => {
     expect(page.statusCode).toBe(410);
     expect(page.body).toContain('expired');
     expect(page.body).toContain('Send me a new link');
+    // The page's form mails a new invitation link to a person who has no password yet.
+    const browser = new Browser(service.app);
+    const form = await browser.request('GET', link);
+    const csrf = form.body.match(/name="csrf" value="([^"]+)"/)?.[1] as string;
+    expect((await browser.request('POST', '/signin/reset', { csrf, email })).statusCode).toBe(200);
+    const fresh = await service.linkMailedTo(email, 'Your new Sales Reps invitation link');
+    expect(fresh).not.toBe(link);
+    expect((await setPasswordThroughLink(browser, fresh, GOOD_PASSWORD)).statusCode).toBe(200);
   });
 
   it('POST invitation mails a new link and voids the old one; 409 once a password is set; 404 for another tenant', async () => {
@@ -260,6 +268,28 @@ describe.each(databaseKinds)('sign-in security on %s', (kind) => {
     expect(String(withoutPkce.headers.location)).toContain('error=invalid_request');
   });
 
+  it('answers CORS requests of the token endpoint only from the client redirect origins', async () => {
+    const preflight = (origin: string) =>
+      service.app.inject({
+        method: 'OPTIONS',
+        url: '/oidc/token',
+        headers: { host: 'salesreps.test', origin, 'access-control-request-method': 'POST' },
+      });
+    const own = await preflight('http://localhost:5173');
+    expect(own.headers['access-control-allow-origin']).toBe('http://localhost:5173');
+    const token = await service.app.inject({
+      method: 'POST',
+      url: '/oidc/token',
+      headers: {
+        host: 'salesreps.test',
+        origin: 'https://evil.example',
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      payload: 'grant_type=refresh_token&refresh_token=x&client_id=journey-app',
+    });
+    expect(token.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
   it('refuses a code with the wrong PKCE verifier, and a code used twice', async () => {
     const { email } = await repWithPassword();
     const flow = await rp.start();
@@ -305,6 +335,8 @@ describe.each(databaseKinds)('sign-in security on %s', (kind) => {
       logout: 'yes',
     });
     expect(confirmed.response.body).toContain('signed out');
+    // The refresh token was bound to the session: it ends with it.
+    await expect(rp.refresh(tokens.refresh_token as string)).rejects.toThrow();
     const after = await browser.follow('GET', (await rp.start()).url);
     expect(after.leftTo).toBeUndefined();
     expect(after.response.body).toContain('<label for="password">Password</label>');

@@ -84,13 +84,18 @@ export function signinLinkMessage(
   link: { url: string; expiresAt: Date },
 ): MailMessage {
   const invitation = payload.purpose === 'invitation';
-  const organization = payload.organizationName ?? '';
-  const subject = invitation
-    ? `You are invited to administer ${organization}`
-    : 'Reset your Sales Reps password';
-  const opening = invitation
-    ? `You have been invited as an administrator of ${organization}.`
-    : 'Somebody (you, we hope) asked to reset the password of this address. If it was not you, ignore this mail.';
+  const organization = payload.organizationName;
+  // An invitation without an organization is a new link a person without a password asked for on the sign-in pages.
+  const subject = !invitation
+    ? 'Reset your Sales Reps password'
+    : organization
+      ? `You are invited to administer ${organization}`
+      : 'Your new Sales Reps invitation link';
+  const opening = !invitation
+    ? 'Somebody (you, we hope) asked to reset the password of this address. If it was not you, ignore this mail.'
+    : organization
+      ? `You have been invited as an administrator of ${organization}.`
+      : 'Here is a new link to set the password of your Sales Reps account, as asked on the sign-in page.';
   const action = invitation ? 'Set your password' : 'Choose a new password';
   const text = [
     'Hello,',
