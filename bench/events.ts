@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type pg from 'pg';
 
 /**
@@ -28,9 +30,13 @@ export interface EventBenchDeps<F extends Figures> {
   rounds: number;
   measureSeconds: number;
   log: (line: string) => void;
+  /** Only these scenarios (7, 8, 9); all when absent. */
+  only?: number[] | undefined;
   measure: (next: () => Request, before?: () => Promise<void>, seconds?: number) => Promise<F>;
   /** A token header of an Admin of the organization. */
   adminHeaders: (identityOrganizationId: string) => Promise<Record<string, string>>;
+  /** The service's address, for the webhook scenario's own paced requests. */
+  serviceUrl: string;
   /** The PUT scenario of run.ts (a new rep each request) and its reset of the writes organization. */
   put: { next: () => Request; before?: (() => Promise<void>) | undefined };
 }
@@ -97,71 +103,196 @@ async function cursorsAtDepths(admin: pg.Client, organizationId: string, total: 
 
 const pick = <T>(values: readonly T[]): T => values[Math.floor(Math.random() * values.length)] as T;
 
+const HOOKS_ORGANIZATION = 'bench_org_hooks';
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+/**
+ * Webhook deliveries to a receiver on this machine: PUTs paced at `rate` a second for `seconds`, each answered
+ * (so committed) before the receiver's clock is read at its delivery; then a burst as fast as 10 connections go,
+ * for the deliveries a second that one webhook gets (its deliveries run one at a time, in order).
+ */
+async function webhookScenario<F extends Figures>(deps: EventBenchDeps<F>) {
+  const arrivals = new Map<string, number>();
+  const receiver = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const event = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+        data: { targets: { id: string }[] };
+      };
+      const target = event.data.targets[0]?.id;
+      if (target && !arrivals.has(target)) arrivals.set(target, performance.now());
+      response.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const { port } = receiver.address() as AddressInfo;
+  try {
+    await deps.admin.query(
+      `insert into organization (id, name, identity_organization_id)
+       values (substr(md5('o-hooks'), 1, 22), 'Bench Hooks', $1) on conflict do nothing`,
+      [HOOKS_ORGANIZATION],
+    );
+    const headers = { ...(await deps.adminHeaders(HOOKS_ORGANIZATION)), 'content-type': 'application/json' };
+    const call = (method: string, path: string, body: object) =>
+      fetch(`${deps.serviceUrl}${path}`, { method, headers, body: JSON.stringify(body) });
+    const subscribed = await call('POST', '/api/organizations/webhooks', {
+      url: `http://127.0.0.1:${port}/hooks`,
+      eventTypes: ['sales_rep.created'],
+    });
+    if (subscribed.status !== 201) throw new Error(`subscribing answered ${subscribed.status}`);
+    const { id } = (await subscribed.json()) as { id: string };
+    const run = Date.now().toString(36);
+    let sequence = 0;
+    const put = async (): Promise<{ target: string; committedAt: number } | undefined> => {
+      sequence += 1;
+      const response = await call('PUT', '/api/organizations/salesreps', {
+        firstName: 'Hook',
+        lastName: `Bench ${sequence}`,
+        email: `hook-${run}-${sequence}@bench.example`,
+        repNumber: `H-${run}-${sequence}`,
+      });
+      if (response.status !== 200) return undefined;
+      const body = (await response.json()) as { organizationSalesRepId: string };
+      return { target: body.organizationSalesRepId, committedAt: performance.now() };
+    };
+    const waitFor = async (targets: string[], timeoutMs: number) => {
+      const until = performance.now() + timeoutMs;
+      while (performance.now() < until && targets.some((target) => !arrivals.has(target))) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+
+    const rate = 100;
+    const seconds = deps.quick ? 5 : 20;
+    const paced: Promise<{ target: string; committedAt: number } | undefined>[] = [];
+    const started = performance.now();
+    for (let n = 0; n < rate * seconds; n++) {
+      const due = started + (n * 1000) / rate;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      paced.push(put());
+    }
+    const committed = (await Promise.all(paced)).filter((entry) => entry !== undefined);
+    await waitFor(
+      committed.map((entry) => entry.target),
+      30_000,
+    );
+    const latencies = committed
+      .map((entry) => (arrivals.get(entry.target) ?? Number.NaN) - entry.committedAt)
+      .filter((ms) => !Number.isNaN(ms));
+
+    const burst = deps.quick ? 300 : 2000;
+    const burstStarted = performance.now();
+    const burstTargets: string[] = [];
+    await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        while (sequence < rate * seconds + burst) {
+          const entry = await put();
+          if (entry) burstTargets.push(entry.target);
+        }
+      }),
+    );
+    await waitFor(burstTargets, 60_000);
+    const lastArrival = Math.max(...burstTargets.map((target) => arrivals.get(target) ?? 0));
+    const delivered = burstTargets.filter((target) => arrivals.has(target)).length;
+    await call('DELETE', `/api/organizations/webhooks/${id}`, {});
+    return {
+      committed: committed.length,
+      delivered: latencies.length,
+      p50Ms: Math.round(percentile(latencies, 50)),
+      p99Ms: Math.round(percentile(latencies, 99)),
+      burstEventsPerSecond: Math.round((delivered / (lastArrival - burstStarted)) * 1000),
+    };
+  } finally {
+    await new Promise<void>((resolve) => receiver.close(() => resolve()));
+  }
+}
+
 export async function runEventScenarios<F extends Figures>(
   deps: EventBenchDeps<F>,
 ): Promise<EventScenarioResult<F>[]> {
-  const total = deps.quick ? 10_000 : 1_000_000;
+  // BENCH_EVENTS sets the history's size, e.g. 1,000,000 with --quick's short scenarios.
+  const total = Number(process.env.BENCH_EVENTS) || (deps.quick ? 10_000 : 1_000_000);
   const organizationId = await seedEvents(deps.admin, total, deps.log);
   const headers = await deps.adminHeaders(EVENTS_ORGANIZATION);
   const cursors = await cursorsAtDepths(deps.admin, organizationId, total, 500);
   const results: EventScenarioResult<F>[] = [];
 
-  deps.log(`Scenario 7: a page of events, ${total.toLocaleString('en')} events, random depths and filters`);
-  const page = await deps.measure(() => {
-    const query = new URLSearchParams({ pageSize: '50' });
-    if (Math.random() < 0.75) query.set('cursor', pick(cursors));
-    if (Math.random() < 0.25) query.set('action', 'sales_rep.deactivated');
-    return { method: 'GET', path: `/api/organizations/events?${query}`, headers };
-  });
-  deps.log(`  service  ${page.requestsPerSecond} req/s, p50 ${page.p50Ms} ms, p99 ${page.p99Ms} ms`);
-  results.push({
-    id: 7,
-    name: `a page of events, ${total.toLocaleString('en')} in the organization, random depths`,
-    target: 'p99 ≤ 20 ms',
-    service: page,
-  });
-
-  // "Without": a trigger makes the database discard the event rows (the statement is still sent), in turns with
-  // the service as it runs, so both see the same machine.
-  await deps.admin.query(`create or replace function bench_discard_event() returns trigger language plpgsql as $$
-    begin return null; end $$`);
-  const discard = (on: boolean) =>
-    deps.admin.query(
-      on
-        ? 'create trigger bench_discard_event before insert on event for each row execute function bench_discard_event()'
-        : 'drop trigger if exists bench_discard_event on event',
-    );
-  deps.log('Scenario 8: PUT a new rep, its event recorded vs discarded');
-  const rounds: { service: F; baseline: F }[] = [];
-  try {
-    for (let round = 0; round < deps.rounds; round++) {
-      await discard(false);
-      const withEvents = await deps.measure(
-        deps.put.next,
-        deps.put.before,
-        deps.measureSeconds / deps.rounds,
-      );
-      await discard(true);
-      const without = await deps.measure(deps.put.next, deps.put.before, deps.measureSeconds / deps.rounds);
-      rounds.push({ service: withEvents, baseline: without });
-    }
-  } finally {
-    await discard(false);
+  const wanted = (id: number) => !deps.only || deps.only.includes(id);
+  if (wanted(7)) {
+    deps.log(`Scenario 7: a page of events, ${total.toLocaleString('en')} events, random depths and filters`);
+    const page = await deps.measure(() => {
+      const query = new URLSearchParams({ pageSize: '50' });
+      if (Math.random() < 0.75) query.set('cursor', pick(cursors));
+      if (Math.random() < 0.25) query.set('action', 'sales_rep.deactivated');
+      return { method: 'GET', path: `/api/organizations/events?${query}`, headers };
+    });
+    deps.log(`  service  ${page.requestsPerSecond} req/s, p50 ${page.p50Ms} ms, p99 ${page.p99Ms} ms`);
+    results.push({
+      id: 7,
+      name: `a page of events, ${total.toLocaleString('en')} in the organization, random depths`,
+      target: 'p99 ≤ 20 ms',
+      service: page,
+    });
   }
-  const ratio = (round: { service: F; baseline: F }) =>
-    round.service.requestsPerSecond / round.baseline.requestsPerSecond;
-  const median = [...rounds].sort((a, b) => ratio(a) - ratio(b))[
-    Math.floor(rounds.length / 2)
-  ] as (typeof rounds)[0];
-  deps.log(`  ratio per round: ${rounds.map((round) => ratio(round).toFixed(2)).join(', ')}`);
+  if (wanted(8)) {
+    // "Without": a trigger makes the database discard the event rows (the statement is still sent), in turns with
+    // the service as it runs, so both see the same machine.
+    await deps.admin.query(`create or replace function bench_discard_event() returns trigger language plpgsql as $$
+    begin return null; end $$`);
+    const discard = (on: boolean) =>
+      deps.admin.query(
+        on
+          ? 'create trigger bench_discard_event before insert on event for each row execute function bench_discard_event()'
+          : 'drop trigger if exists bench_discard_event on event',
+      );
+    deps.log('Scenario 8: PUT a new rep, its event recorded vs discarded');
+    const rounds: { service: F; baseline: F }[] = [];
+    try {
+      for (let round = 0; round < deps.rounds; round++) {
+        await discard(false);
+        const withEvents = await deps.measure(
+          deps.put.next,
+          deps.put.before,
+          deps.measureSeconds / deps.rounds,
+        );
+        await discard(true);
+        const without = await deps.measure(deps.put.next, deps.put.before, deps.measureSeconds / deps.rounds);
+        rounds.push({ service: withEvents, baseline: without });
+      }
+    } finally {
+      await discard(false);
+    }
+    const ratio = (round: { service: F; baseline: F }) =>
+      round.service.requestsPerSecond / round.baseline.requestsPerSecond;
+    const median = [...rounds].sort((a, b) => ratio(a) - ratio(b))[
+      Math.floor(rounds.length / 2)
+    ] as (typeof rounds)[0];
+    deps.log(`  ratio per round: ${rounds.map((round) => ratio(round).toFixed(2)).join(', ')}`);
+    results.push({
+      id: 8,
+      name: 'PUT a new rep with its event (baseline: the event discarded)',
+      target: '≥ 0.9 × without',
+      service: median.service,
+      baseline: median.baseline,
+      ratio: Math.round(ratio(median) * 100) / 100,
+      rounds,
+    });
+  }
+  if (!wanted(9)) return results;
+  deps.log('Scenario 9: webhook deliveries to a local receiver, 100 changes/s, then a burst');
+  const hooks = await webhookScenario(deps);
+  deps.log(`  ${JSON.stringify(hooks)}`);
   results.push({
-    id: 8,
-    name: 'PUT a new rep with its event (baseline: the event discarded)',
-    target: '≥ 0.9 × without',
-    service: median.service,
-    baseline: median.baseline,
-    ratio: Math.round(ratio(median) * 100) / 100,
-    rounds,
+    id: 9,
+    name: `webhook deliveries: commit to delivery at 100 changes/s (${hooks.delivered} of ${hooks.committed}); burst ${hooks.burstEventsPerSecond} events/s`,
+    target: 'p99 ≤ 1000 ms',
+    service: { requestsPerSecond: hooks.burstEventsPerSecond, p50Ms: hooks.p50Ms, p99Ms: hooks.p99Ms } as F,
   });
   return results;
 }

@@ -431,16 +431,18 @@ async function main() {
       DATABASE_URL: url,
       DATA_DIR: path.join(work, 'service'),
       AUTH_LOCAL_KEY_FILE: keyFile,
+      WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true',
     });
     servers.push(service);
     const baseline = await startBaseline(url);
     servers.push(baseline);
     const results = await runScenarios(service, baseline, loaded, sign, bearer, admin);
     const writes = await sign(WRITES_ORGANIZATION, 'admin_writes', 'Admin');
-    if (!options.scenarios || /[78]/.test(options.scenarios))
+    if (!options.scenarios || /[789]/.test(options.scenarios))
       results.push(
         ...(await runEventScenarios({
-          ...{ admin, quick, rounds: ROUNDS, measureSeconds: MEASURE_SECONDS, log },
+          ...{ admin, quick, rounds: ROUNDS, measureSeconds: MEASURE_SECONDS, log, serviceUrl: service.url },
+          only: options.scenarios?.split(',').map(Number),
           measure: (next, before, seconds) => measure(service, next, before, seconds),
           adminHeaders: async (organization) => bearer(await sign(organization, 'admin_events', 'Admin')),
           put: putScenario(writes, bearer, () => emptyWritesOrganization((text) => admin.query(text))),

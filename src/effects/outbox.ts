@@ -36,7 +36,7 @@ export type Effect =
     }
   | { kind: 'sync.revoke'; payload: { salesRepId: string; organizationId: string } }
   | { kind: 'sync.deleteAccount'; payload: { salesRepId: string } }
-  /** Recorded by src/events/record.ts with each event, per matching subscription (scope `webhook:<id>`). */
+  /** Recorded by src/events/record.ts with each event, per matching subscription (scope `webhook:<id>:<target>`). */
   | { kind: 'webhook.deliver'; payload: { eventId: string; subscriptionId: string } };
 
 export interface InvitationEmail {

@@ -64,7 +64,8 @@ export interface NewEvent {
  * Records events in the caller's transaction: they commit with the change or not at all, and an event once
  * committed is never changed. In the same statement each event becomes a delivery effect (kind `webhook.deliver`,
  * src/effects/outbox.ts) for every enabled webhook of the organization that takes its action, keyed
- * `webhook:<subscription id>` so that the outbox delivers each subscription's events in the order recorded.
+ * `webhook:<subscription id>:<first target id>`: the outbox delivers the events of one thing (a rep, a customer) to
+ * one webhook in the order recorded, and those of different things side by side (docs/events.md, "In order").
  * Answers the new events' ids, in order.
  */
 export async function recordEvents(
@@ -87,7 +88,9 @@ export async function recordEvents(
     changes: JSON.stringify(event.changes),
   }));
   await trx
-    .with('recorded', (db) => db.insertInto('event').values(rows).returning(['id', 'action', 'seq']))
+    .with('recorded', (db) =>
+      db.insertInto('event').values(rows).returning(['id', 'action', 'seq', 'target_ids']),
+    )
     .insertInto('effect')
     .columns(['organization_id', 'sales_rep_id', 'kind', 'payload'])
     .expression((eb) =>
@@ -98,7 +101,7 @@ export async function recordEvents(
         .where(sql<boolean>`(s.event_types is null or recorded.action = any(s.event_types))`)
         .select([
           sql<string>`s.organization_id`.as('organization_id'),
-          sql<string>`'webhook:' || s.id`.as('sales_rep_id'),
+          sql<string>`'webhook:' || s.id || ':' || coalesce(recorded.target_ids[1], '')`.as('sales_rep_id'),
           sql<string>`'webhook.deliver'`.as('kind'),
           sql<string>`jsonb_build_object('eventId', recorded.id, 'subscriptionId', s.id)`.as('payload'),
         ])

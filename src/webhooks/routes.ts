@@ -1,4 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { requireAuth } from '../auth/policies.js';
 import type { Db } from '../db/database.js';
 import { requestChange } from '../events/record.js';
 import { errorResponses, jsonResponse } from '../kernel/route-schema.js';
@@ -25,10 +27,7 @@ const adminOnly = "Policy: Admin of the token's organization.";
 const EXAMPLE_ID = 'Wh3kLm9QwErTyUiOp1AsDf';
 const EXAMPLE_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
-function organizationOf(request: { auth?: { organization: { id: string } } | undefined }) {
-  if (!request.auth) throw new Error('A webhook route ran without authorization');
-  return request.auth.organization;
-}
+const organizationOf = (request: FastifyRequest) => requireAuth(request).organization;
 
 /** An organization's event webhooks: subscribe, list, delete, rotate the secret, and the delivery log. */
 export function webhookRoutes(deps: { db: Db; settings: WebhookSettings }): FastifyPluginAsyncTypebox {
@@ -61,7 +60,7 @@ export function webhookRoutes(deps: { db: Db; settings: WebhookSettings }): Fast
       async (request, reply) => {
         const created = await createWebhook(
           db,
-          organizationOf(request) as Parameters<typeof createWebhook>[1],
+          organizationOf(request),
           request.body,
           requestChange(request),
           settings,

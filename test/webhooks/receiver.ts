@@ -13,14 +13,22 @@ export interface ReceivedDelivery {
 
 /**
  * A real HTTP receiver of event webhooks. It records every POST with its headers and body, and answers what `plan`
- * says for each (in order; then `otherwise`): a status, or `hang` (no answer for `hangMs`).
+ * says for each (in order; then `otherwise`): a status, or `hang` (no answer for `hangMs`); 503 for `failTarget`'s.
  */
 export async function startReceiver() {
   const received: ReceivedDelivery[] = [];
-  const state = { plan: [] as (number | 'hang')[], otherwise: 204 as number, hangMs: 3000 };
+  const state = {
+    plan: [] as (number | 'hang')[],
+    otherwise: 204 as number,
+    hangMs: 3000,
+    /** Answered 503 whatever the plan: events whose first target has this id. */
+    failTarget: undefined as string | undefined,
+  };
   const server = createServer((request, response) => {
     void readBody(request).then(async (body) => {
-      const next = state.plan.shift() ?? state.otherwise;
+      const target = (JSON.parse(body) as { data?: { targets?: { id: string }[] } }).data?.targets?.[0]?.id;
+      const next =
+        target !== undefined && target === state.failTarget ? 503 : (state.plan.shift() ?? state.otherwise);
       const delivery = {
         path: request.url ?? '',
         id: String(request.headers['webhook-id']),

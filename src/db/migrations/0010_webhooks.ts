@@ -1,8 +1,8 @@
 import { type Kysely, sql } from 'kysely';
 
 // Event webhooks (src/webhooks/): an organization's subscriptions and the log of their delivery attempts. The
-// deliveries themselves are effects of the outbox (kind webhook.deliver, keyed `webhook:<subscription id>` in its
-// sales_rep_id column so that each subscription's deliveries run in order), recorded with the event
+// deliveries themselves are effects of the outbox (kind webhook.deliver, keyed `webhook:<subscription id>:<target>`
+// in its sales_rep_id column so that a thing's deliveries to one subscription run in order), recorded with the event
 // (src/events/record.ts).
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
