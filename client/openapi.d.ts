@@ -348,6 +348,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/organizations/salesreps/invitation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a rep a new invitation link
+         * @description Policy: Admin of the token's organization. Mails the rep a new single-use link to set a password; the previous link stops working at once. 409 when the rep is inactive or has set a password already. Served only by the embedded sign-in (IDP=local without AUTH_JWKS_URL).
+         */
+        post: operations["resendInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -4160,7 +4180,7 @@ export interface operations {
                 /** @description Where the page starts: copied from the `next` link of the page before, never made up. */
                 cursor?: string;
                 /** @description Only events of this action. */
-                action?: "sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled";
+                action?: "sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.resent";
                 /** @description Only events made by this actor (a user id, the CLI user, `salesreps`). */
                 actorId?: string;
                 /** @description Only events with a target of this id. */
@@ -4226,7 +4246,7 @@ export interface operations {
                         /** Format: date-time */
                         occurredAt: string;
                         /** @enum {string} */
-                        action: "sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled";
+                        action: "sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.resent";
                         actor: {
                             /** @enum {string} */
                             type: "user" | "cli" | "system";
@@ -4435,7 +4455,7 @@ export interface operations {
                         id: string;
                         url: string;
                         /** @description null: every action. */
-                        eventTypes: ("sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled")[] | null;
+                        eventTypes: ("sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.resent")[] | null;
                         enabled: boolean;
                         disabledReason: string | null;
                         /** Format: date-time */
@@ -4584,7 +4604,7 @@ export interface operations {
                     /** @description An https URL on the internet (loopback, private and link-local addresses are refused). */
                     url: string;
                     /** @description The actions sent; every action when absent. */
-                    eventTypes?: ("sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled")[];
+                    eventTypes?: ("sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.resent")[];
                 };
             };
         };
@@ -4614,7 +4634,7 @@ export interface operations {
                         id: string;
                         url: string;
                         /** @description null: every action. */
-                        eventTypes: ("sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled")[] | null;
+                        eventTypes: ("sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.resent")[] | null;
                         /** @description The Standard Webhooks signing secret; shown only here. */
                         secret: string;
                     };
@@ -5394,6 +5414,272 @@ export interface operations {
                      *       "title": "Not Found",
                      *       "status": 404,
                      *       "detail": "No sales rep with that organizationSalesRepId in this organization.",
+                     *       "requestId": "3f2b8c1e-9d4a-4c6b-8e7f-1a2b3c4d5e6f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:salesreps:problem:rate-limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests; retry in 1 minute.",
+                     *       "requestId": "3f2b8c1e-9d4a-4c6b-8e7f-1a2b3c4d5e6f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected fault; `requestId` identifies it in the logs. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:salesreps:problem:internal",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; the request id identifies it in the logs.",
+                     *       "requestId": "3f2b8c1e-9d4a-4c6b-8e7f-1a2b3c4d5e6f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or a service it needs is unavailable; try again shortly. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:salesreps:problem:database-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database is not reachable; try again shortly.",
+                     *       "requestId": "3f2b8c1e-9d4a-4c6b-8e7f-1a2b3c4d5e6f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resendInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "organizationSalesRepId": "OJ76hgt87hgas4ffG5"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The assignment to invite again. */
+                    organizationSalesRepId: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The new invitation is recorded and mailed shortly. */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "organizationSalesRepId": "OJ76hgt87hgas4ffG5",
+                     *       "email": "john.doe@example.com",
+                     *       "expiresInHours": 168
+                     *     }
+                     */
+                    "application/json": {
+                        organizationSalesRepId: string;
+                        email: string;
+                        /** Format: int32 */
+                        expiresInHours: number;
+                    };
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:salesreps:problem:validation",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is not valid: email.",
+                     *       "requestId": "3f2b8c1e-9d4a-4c6b-8e7f-1a2b3c4d5e6f",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "must match format \"email\""
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:salesreps:problem:unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required (Authorization: Bearer <JWT>).",
+                     *       "requestId": "3f2b8c1e-9d4a-4c6b-8e7f-1a2b3c4d5e6f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's roles or organization do not allow this. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:salesreps:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This endpoint requires the Admin role.",
+                     *       "requestId": "3f2b8c1e-9d4a-4c6b-8e7f-1a2b3c4d5e6f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in this organization. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:salesreps:problem:not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No sales rep with that organizationSalesRepId in this organization.",
+                     *       "requestId": "3f2b8c1e-9d4a-4c6b-8e7f-1a2b3c4d5e6f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:salesreps:problem:rep-number-taken",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "Rep number REP-001 is already used in this organization.",
+                     *       "requestId": "3f2b8c1e-9d4a-4c6b-8e7f-1a2b3c4d5e6f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json, or has a Content-Encoding other than identity. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Accept-Encoding": components["headers"]["Accept-Encoding"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:salesreps:problem:unsupported-media-type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "The request body must be application/json.",
                      *       "requestId": "3f2b8c1e-9d4a-4c6b-8e7f-1a2b3c4d5e6f"
                      *     }
                      */
