@@ -4180,7 +4180,7 @@ export interface operations {
                 /** @description Where the page starts: copied from the `next` link of the page before, never made up. */
                 cursor?: string;
                 /** @description Only events of this action. */
-                action?: "sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled";
+                action?: "sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.resent";
                 /** @description Only events made by this actor (a user id, the CLI user, `salesreps`). */
                 actorId?: string;
                 /** @description Only events with a target of this id. */
@@ -4246,7 +4246,7 @@ export interface operations {
                         /** Format: date-time */
                         occurredAt: string;
                         /** @enum {string} */
-                        action: "sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled";
+                        action: "sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.resent";
                         actor: {
                             /** @enum {string} */
                             type: "user" | "cli" | "system";
@@ -4455,7 +4455,7 @@ export interface operations {
                         id: string;
                         url: string;
                         /** @description null: every action. */
-                        eventTypes: ("sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled")[] | null;
+                        eventTypes: ("sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.resent")[] | null;
                         enabled: boolean;
                         disabledReason: string | null;
                         /** Format: date-time */
@@ -4604,7 +4604,7 @@ export interface operations {
                     /** @description An https URL on the internet (loopback, private and link-local addresses are refused). */
                     url: string;
                     /** @description The actions sent; every action when absent. */
-                    eventTypes?: ("sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled")[];
+                    eventTypes?: ("sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.resent")[];
                 };
             };
         };
@@ -4634,7 +4634,7 @@ export interface operations {
                         id: string;
                         url: string;
                         /** @description null: every action. */
-                        eventTypes: ("sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled")[] | null;
+                        eventTypes: ("sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.resent")[] | null;
                         /** @description The Standard Webhooks signing secret; shown only here. */
                         secret: string;
                     };

@@ -18,6 +18,12 @@ export const EVENT_ACTIONS = [
   'webhook.deleted',
   'webhook.secret_rotated',
   'webhook.disabled',
+  'sign_in.succeeded',
+  'sign_in.failed',
+  'sign_in.refused',
+  'password.set',
+  'password.reset',
+  'invitation.resent',
 ] as const;
 export type EventAction = (typeof EVENT_ACTIONS)[number];
 
@@ -47,7 +53,8 @@ export function requestChange(request: {
 export const SYSTEM_CHANGE: ChangeContext = { actor: { type: 'system', id: 'salesreps' }, requestId: null };
 
 export interface Target {
-  type: 'organization_sales_rep' | 'sales_rep' | 'customer' | 'effect' | 'webhook';
+  /** `user`: a person by the user id the API's tokens carry (the sign-in events). */
+  type: 'organization_sales_rep' | 'sales_rep' | 'customer' | 'effect' | 'webhook' | 'user';
   id: string;
 }
 

@@ -4,6 +4,8 @@ import type { Executor } from '../db/database.js';
 
 /** One organization a person may sign in to, with the roles its tokens carry. */
 export interface Membership {
+  /** The organization's id in this service (its events are recorded under it). */
+  organizationId: string;
   identityOrganizationId: string;
   organizationName: string;
   roles: string[];
@@ -19,7 +21,7 @@ export async function membershipsOf(db: Executor, accountId: string, only?: stri
   let query = db
     .selectFrom('idp_membership as m')
     .innerJoin('organization as o', 'o.identity_organization_id', 'm.identity_organization_id')
-    .select(['m.identity_organization_id', 'o.name', 'm.roles'])
+    .select(['o.id', 'm.identity_organization_id', 'o.name', 'm.roles'])
     .where('m.account_id', '=', accountId)
     .where(({ and, or, not, exists, selectFrom }) => {
       const assignments = () =>
@@ -40,6 +42,7 @@ export async function membershipsOf(db: Executor, accountId: string, only?: stri
   if (only !== undefined) query = query.where('m.identity_organization_id', '=', only);
   const rows = await query.execute();
   return rows.map((row) => ({
+    organizationId: row.id,
     identityOrganizationId: row.identity_organization_id,
     organizationName: row.name,
     roles: row.roles,
@@ -52,6 +55,41 @@ export async function membershipOf(
   identityOrganizationId: string,
 ): Promise<Membership | undefined> {
   return (await membershipsOf(db, accountId, identityOrganizationId))[0];
+}
+
+/**
+ * The organization (by its identity organization id) when it knows the person: a membership at the local identity
+ * provider or an assignment as a rep, active or not. A refused sign-in is recorded only there, so that an
+ * organization's log never names a person it has nothing to do with.
+ */
+export async function organizationKnowing(
+  db: Executor,
+  accountId: string,
+  identityOrganizationId: string,
+): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('organization as o')
+    .select('o.id')
+    .where('o.identity_organization_id', '=', identityOrganizationId)
+    .where(({ or, exists, selectFrom }) =>
+      or([
+        exists(
+          selectFrom('idp_membership as m')
+            .select('m.account_id')
+            .whereRef('m.identity_organization_id', '=', 'o.identity_organization_id')
+            .where('m.account_id', '=', accountId),
+        ),
+        exists(
+          selectFrom('organization_sales_rep as a')
+            .innerJoin('sales_rep as r', 'r.id', 'a.sales_rep_id')
+            .select('a.id')
+            .whereRef('a.organization_id', '=', 'o.id')
+            .where('r.identity_provider_user_id', '=', accountId),
+        ),
+      ]),
+    )
+    .executeTakeFirst();
+  return row?.id;
 }
 
 export async function findAccountByEmail(db: Executor, email: string) {

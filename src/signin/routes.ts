@@ -5,6 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { default as Provider } from 'oidc-provider';
 import { requireAuth } from '../auth/policies.js';
 import type { Db } from '../db/database.js';
+import { requestChange } from '../events/record.js';
 import { errorResponses, jsonResponse } from '../kernel/route-schema.js';
 import type { Csrf } from './csrf.js';
 import { findOpenLink } from './links.js';
@@ -21,8 +22,16 @@ import {
 } from './pages.js';
 import { MIN_PASSWORD_LENGTH } from './passwords.js';
 import { apiResource } from './provider.js';
-import { type Membership, membershipsOf, recordGrant } from './queries.js';
-import { requestLink, resendInvitation, type SigninSettings, setPasswordByLink, signIn } from './service.js';
+import { type Membership, membershipsOf } from './queries.js';
+import {
+  recordRefusal,
+  recordSignIn,
+  requestLink,
+  resendInvitation,
+  type SigninSettings,
+  setPasswordByLink,
+  signIn,
+} from './service.js';
 
 export interface SigninRouteDeps {
   db: Db;
@@ -130,11 +139,12 @@ export function signinPageRoutes(deps: SigninRouteDeps): FastifyPluginAsyncTypeb
       grant.addOIDCScope(String(interaction.params.scope ?? 'openid'));
       grant.addResourceScope(apiResource(settings.publicUrl), 'openid');
       const grantId = await grant.save();
-      await recordGrant(db, {
+      await recordSignIn(db, {
         grantId,
         accountId,
-        identityOrganizationId: membership.identityOrganizationId,
+        membership,
         expiresAt: new Date(Date.now() + 14 * 24 * 3600_000),
+        requestId: request.id,
       });
       request.log.info(
         { event: 'signin.succeeded', accountId, organization: membership.identityOrganizationId },
@@ -151,13 +161,14 @@ export function signinPageRoutes(deps: SigninRouteDeps): FastifyPluginAsyncTypeb
       return reply.code(303).redirect(target);
     };
 
-    const noAccess = (
+    const noAccess = async (
       reply: FastifyReply,
       request: FastifyRequest,
       accountId: string,
-      organization: unknown,
+      organization: string | undefined,
     ) => {
       request.log.warn({ event: 'signin.refused', accountId, organization }, 'sign-in refused: no access');
+      await recordRefusal(db, { accountId, identityOrganizationId: organization, requestId: request.id });
       return html(
         reply,
         403,
@@ -242,7 +253,12 @@ export function signinPageRoutes(deps: SigninRouteDeps): FastifyPluginAsyncTypeb
             targets,
           );
         if (!email || !password) return again(400, 'Enter your email and your password.');
-        const outcome = await signIn(db, settings, { email, password, address: request.ip }, request.log);
+        const outcome = await signIn(
+          db,
+          settings,
+          { email, password, address: request.ip, requestId: request.id },
+          request.log,
+        );
         if (outcome.kind === 'wait') {
           reply.header('retry-after', String(outcome.seconds));
           return again(429, `Too many failed attempts. Try again in ${outcome.seconds} seconds.`);
@@ -317,7 +333,7 @@ export function signinPageRoutes(deps: SigninRouteDeps): FastifyPluginAsyncTypeb
       const link = await findOpenLink(db, request.params.token);
       if (!link) return invalidLink(request, reply);
       const password = field(request.body, 'password', 10_000) ?? '';
-      const outcome = await setPasswordByLink(db, settings, link, password, request.log);
+      const outcome = await setPasswordByLink(db, settings, link, password, request.id, request.log);
       if (outcome.kind === 'used') return invalidLink(request, reply);
       if (outcome.kind === 'refused') {
         return html(
@@ -428,6 +444,7 @@ export function invitationRoutes(deps: {
         const auth = requireAuth(request);
         const result = await resendInvitation(
           db,
+          requestChange(request),
           auth.organization,
           request.body.organizationSalesRepId,
           request.log,

@@ -1,15 +1,23 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { ROLE_ADMIN } from '../auth/policies.js';
-import type { Db } from '../db/database.js';
+import type { Db, Trx } from '../db/database.js';
 import type { Organization } from '../db/schema.js';
 import { recordEffect } from '../effects/outbox.js';
+import { type ChangeContext, type EventAction, recordEvents } from '../events/record.js';
 import { newId } from '../kernel/ids.js';
 import { conflict, notFound } from '../kernel/problem.js';
 import { findOrganizationByIdentityId } from '../organizations/queries.js';
 import { hasPassword, type LinkTokens, linkUrl, storeLink, voidLinks } from './links.js';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
 import { CONSOLE_CLIENT_ID } from './provider.js';
-import { findAccountByEmail, setPassword } from './queries.js';
+import {
+  findAccountByEmail,
+  type Membership,
+  membershipsOf,
+  organizationKnowing,
+  recordGrant,
+  setPassword,
+} from './queries.js';
 import { clearFailures, recordFailure, throttleKey, waitSeconds } from './throttle.js';
 
 /** Settings the use-cases need (config.signin, PUBLIC_URL). */
@@ -40,10 +48,33 @@ function dummyHash(log2N: number): Promise<string> {
   return hash;
 }
 
+/** A person acting on its own account: the actor is the user id its tokens carry (the account id). */
+function personChange(accountId: string, requestId: string): ChangeContext {
+  return { actor: { type: 'user', id: accountId }, requestId };
+}
+
+/**
+ * Records the person's event in every organization of which it is a current member (docs/events.md, "Sign-in
+ * events"): what happens to the person's password concerns each of them, and no other.
+ */
+async function recordForMemberships(
+  trx: Trx,
+  accountId: string,
+  requestId: string,
+  action: EventAction,
+): Promise<void> {
+  const context = personChange(accountId, requestId);
+  for (const membership of await membershipsOf(trx, accountId)) {
+    await recordEvents(trx, context, membership.organizationId, [
+      { action, targets: [{ type: 'user', id: accountId }], changes: {} },
+    ]);
+  }
+}
+
 export async function signIn(
   db: Db,
   settings: SigninSettings,
-  attempt: { email: string; password: string; address: string },
+  attempt: { email: string; password: string; address: string; requestId: string },
   log: FastifyBaseLogger,
 ): Promise<SignInOutcome> {
   const emailKey = throttleKey('email', attempt.email);
@@ -61,6 +92,12 @@ export async function signIn(
   if (!account?.password_hash || !valid) {
     await recordFailure(db, 'email', emailKey);
     await recordFailure(db, 'address', addressKey);
+    // An unknown email has no organization to hold its event: it is only logged.
+    if (account) {
+      await db
+        .transaction()
+        .execute((trx) => recordForMemberships(trx, account.id, attempt.requestId, 'sign_in.failed'));
+    }
     log.warn({ event: 'signin.failed', accountId: account?.id }, 'sign-in failed');
     return { kind: 'wrong' };
   }
@@ -75,6 +112,7 @@ export async function setPasswordByLink(
   settings: SigninSettings,
   link: { id: string; accountId: string; email: string; purpose: string },
   password: string,
+  requestId: string,
   log: FastifyBaseLogger,
 ): Promise<{ kind: 'set' } | { kind: 'refused'; reason: string } | { kind: 'used' }> {
   const reason = passwordProblem(password, link.email);
@@ -90,6 +128,12 @@ export async function setPasswordByLink(
     if (result.numUpdatedRows === 0n) return false;
     await setPassword(trx, link.accountId, hash);
     await voidLinks(trx, link.accountId);
+    await recordForMemberships(
+      trx,
+      link.accountId,
+      requestId,
+      link.purpose === 'reset' ? 'password.reset' : 'password.set',
+    );
     return true;
   });
   if (!used) return { kind: 'used' };
@@ -101,6 +145,47 @@ export async function setPasswordByLink(
     'password set through a link',
   );
   return { kind: 'set' };
+}
+
+/** A sign-in to one organization: the grant its tokens read, with its event, in one transaction. */
+export async function recordSignIn(
+  db: Db,
+  signIn: { grantId: string; accountId: string; membership: Membership; expiresAt: Date; requestId: string },
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await recordGrant(trx, {
+      grantId: signIn.grantId,
+      accountId: signIn.accountId,
+      identityOrganizationId: signIn.membership.identityOrganizationId,
+      expiresAt: signIn.expiresAt,
+    });
+    await recordEvents(
+      trx,
+      personChange(signIn.accountId, signIn.requestId),
+      signIn.membership.organizationId,
+      [{ action: 'sign_in.succeeded', targets: [{ type: 'user', id: signIn.accountId }], changes: {} }],
+    );
+  });
+}
+
+/**
+ * A sign-in refused for no access to the organization asked for (deactivated, removed, never a member): recorded
+ * in that organization only when it knows the person (a membership or an assignment, active or not), else only
+ * logged, as is a refusal naming no organization.
+ */
+export async function recordRefusal(
+  db: Db,
+  refusal: { accountId: string; identityOrganizationId: string | undefined; requestId: string },
+): Promise<void> {
+  const { accountId, identityOrganizationId, requestId } = refusal;
+  if (identityOrganizationId === undefined) return;
+  await db.transaction().execute(async (trx) => {
+    const organizationId = await organizationKnowing(trx, accountId, identityOrganizationId);
+    if (!organizationId) return;
+    await recordEvents(trx, personChange(accountId, requestId), organizationId, [
+      { action: 'sign_in.refused', targets: [{ type: 'user', id: accountId }], changes: {} },
+    ]);
+  });
 }
 
 /**
@@ -152,6 +237,7 @@ export async function requestLink(
  */
 export async function resendInvitation(
   db: Db,
+  context: ChangeContext,
   organization: Organization,
   organizationSalesRepId: string,
   log: FastifyBaseLogger,
@@ -201,6 +287,16 @@ export async function resendInvitation(
         },
       },
     );
+    await recordEvents(trx, context, organization.id, [
+      {
+        action: 'invitation.resent',
+        targets: [
+          { type: 'organization_sales_rep', id: assignment.id },
+          { type: 'sales_rep', id: assignment.sales_rep_id },
+        ],
+        changes: {},
+      },
+    ]);
     return { organizationSalesRepId: assignment.id, email: assignment.email };
   });
   log.info({ event: 'signin.invitation-resent', organizationSalesRepId }, 'invitation sent again');
