@@ -90,14 +90,14 @@ export async function signIn(
     account?.password_hash ?? (await dummyHash(settings.scryptLog2N)),
   );
   if (!account?.password_hash || !valid) {
-    await recordFailure(db, 'email', emailKey);
-    await recordFailure(db, 'address', addressKey);
-    // An unknown email has no organization to hold its event: it is only logged.
-    if (account) {
-      await db
-        .transaction()
-        .execute((trx) => recordForMemberships(trx, account.id, attempt.requestId, 'sign_in.failed'));
-    }
+    // One transaction of the same statements whether the email is known or not (an unknown one has no
+    // organization to hold its event, so it finds no membership): the answer's timing tells the two apart no more
+    // than the event rows a known account's organizations get.
+    await db.transaction().execute(async (trx) => {
+      await recordFailure(trx, 'email', emailKey);
+      await recordFailure(trx, 'address', addressKey);
+      await recordForMemberships(trx, account?.id ?? '', attempt.requestId, 'sign_in.failed');
+    });
     log.warn({ event: 'signin.failed', accountId: account?.id }, 'sign-in failed');
     return { kind: 'wrong' };
   }
