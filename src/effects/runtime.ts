@@ -3,14 +3,10 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
 import { identityFromConfig } from '../identity/from-config.js';
 import type { IdentityDirectory } from '../identity/port.js';
+import type { Purge } from '../kernel/purge.js';
 import { mailerFromConfig } from './email/mailer.js';
 import type { EffectTargets, SigninLinks } from './handlers.js';
-import {
-  type EffectRetention,
-  RETENTION_BATCH_SIZE,
-  RETENTION_INTERVAL_MS,
-  startEffectRetention,
-} from './retention.js';
+import { RETENTION_BATCH_SIZE, RETENTION_INTERVAL_MS, startEffectRetention } from './retention.js';
 import { webhookSyncTarget } from './sync/webhook.js';
 import { createEffectWorker, type EffectFailureCounter, type EffectWorker } from './worker.js';
 
@@ -50,7 +46,7 @@ export function createEffects(
     },
   };
   let worker: EffectWorker | undefined;
-  let retention: EffectRetention | undefined;
+  let retention: Purge | undefined;
   return {
     directory,
     start(log) {

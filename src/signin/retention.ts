@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../db/database.js';
-import { scrub } from '../kernel/scrub.js';
+import { type Purge, startPurge } from '../kernel/purge.js';
 import { THROTTLE_WINDOW_MS } from './throttle.js';
 
 export const SIGNIN_PURGE_INTERVAL_MS = 10 * 60 * 1000;
@@ -25,56 +25,23 @@ function purges(limit: number): RawBuilder<unknown>[] {
   ];
 }
 
-export interface SigninRetention {
-  stop(): Promise<void>;
-}
-
 /**
  * Deletes the provider's expired records, expired grants, old links and old throttle counts off the request path,
- * in bounded batches, as the effects' retention does (effects/retention.ts).
+ * in bounded batches.
  */
 export function startSigninRetention(
   db: Db,
   settings: { intervalMs: number; batchSize: number },
   log: Pick<FastifyBaseLogger, 'info' | 'error'>,
-): SigninRetention {
-  let stopped = false;
-  let running: Promise<void> | undefined;
-  async function purge(): Promise<void> {
-    let deleted = 0;
-    try {
-      for (const statement of purges(settings.batchSize)) {
-        for (;;) {
-          if (stopped) return;
-          const result = await statement.execute(db);
-          const batch = Number(result.numAffectedRows ?? 0n);
-          deleted += batch;
-          if (batch < settings.batchSize) break;
-          await new Promise((resolve) => setImmediate(resolve));
-        }
-      }
-    } catch (error) {
-      log.error(
-        { error: scrub(String(error)), deleted },
-        'purging expired sign-in records failed; retried next time',
-      );
-      return;
-    }
-    if (deleted > 0) log.info({ deleted }, 'deleted expired sign-in records');
-  }
-  const run = () => {
-    running ??= purge().finally(() => {
-      running = undefined;
-    });
-  };
-  run();
-  const timer = setInterval(run, settings.intervalMs);
-  timer.unref();
-  return {
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
-    },
-  };
+): Purge {
+  return startPurge({
+    what: 'expired sign-in records',
+    batches: () =>
+      purges(settings.batchSize).map(
+        (statement) => async () => Number((await statement.execute(db)).numAffectedRows ?? 0n),
+      ),
+    batchSize: settings.batchSize,
+    intervalMs: settings.intervalMs,
+    log,
+  });
 }

@@ -1,0 +1,71 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { scrub } from './scrub.js';
+
+/** One bounded delete: removes at most the batch size of rows past their retention and answers how many it did. */
+export type PurgeBatch = () => Promise<number>;
+
+export interface PurgeSettings {
+  /** What is deleted, for the log: "effects past their retention". */
+  what: string;
+  /** The deletes of one pass, made anew each pass (their cut-offs move with the clock); each runs until it deletes fewer than `batchSize`. */
+  batches: () => PurgeBatch[];
+  batchSize: number;
+  /** How often a pass runs; the first runs at start. */
+  intervalMs: number;
+  log: Pick<FastifyBaseLogger, 'info' | 'error'>;
+}
+
+export interface Purge {
+  /** Waits for a pass under way (it stops after its current batch). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Deletes rows past their retention off the request path: every `intervalMs` (and once at start), batch after
+ * batch, so that no statement holds many row locks or the embedded database's one connection for long. Every
+ * replica runs it; the deletes skip each other's locked rows. A failed pass is logged and tried again next time.
+ */
+export function startPurge(settings: PurgeSettings): Purge {
+  let stopped = false;
+  let running: Promise<void> | undefined;
+
+  async function pass(): Promise<void> {
+    let deleted = 0;
+    try {
+      for (const batch of settings.batches()) {
+        for (;;) {
+          if (stopped) return;
+          const count = await batch();
+          deleted += count;
+          if (count < settings.batchSize) break;
+          // Lets requests waiting for the embedded database's one connection go first.
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      }
+    } catch (error) {
+      settings.log.error(
+        { error: scrub(String(error)), deleted },
+        `deleting ${settings.what} failed; retried next time`,
+      );
+      return;
+    }
+    if (deleted > 0) settings.log.info({ deleted }, `deleted ${settings.what}`);
+  }
+
+  const run = () => {
+    running ??= pass().finally(() => {
+      running = undefined;
+    });
+  };
+  run();
+  const timer = setInterval(run, settings.intervalMs);
+  timer.unref();
+
+  return {
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
