@@ -9,12 +9,13 @@ export type { components, operations, paths } from './openapi.js';
  */
 export function createSalesRepsClient(options: {
   baseUrl: string;
-  token: string;
+  /** The bearer token of every request; absent when `fetch` sets the Authorization header itself. */
+  token?: string;
   fetch?: (request: Request) => Promise<Response>;
 }): Client<paths> {
   return createClient<paths>({
     baseUrl: options.baseUrl,
-    headers: { authorization: `Bearer ${options.token}` },
+    ...(options.token ? { headers: { authorization: `Bearer ${options.token}` } } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
 }

@@ -36,6 +36,8 @@ export interface Config {
     allowPrivateNetworks: boolean;
   };
   signin: SigninConfig;
+  /** The web console's client at an external provider (AUTH_JWKS_URL); the embedded sign-in has its own built in. */
+  console: { clientId: string | undefined; issuer: string | undefined };
 }
 
 /** The embedded OpenID Connect provider and its invitation links (docs/signin.md). */
@@ -198,6 +200,7 @@ export function loadConfig(env: Env = process.env): Config {
       resetTtlMinutes: integer(env, 'PASSWORD_RESET_TTL_MINUTES', 60, 5, 24 * 60),
       scryptLog2N: integer(env, 'PASSWORD_SCRYPT_LOG2_N', 17, 14, 20),
     },
+    console: consoleConfig(env),
     auth: {
       jwksUrl,
       issuer: text(env, 'AUTH_ISSUER', 'salesreps-local'),
@@ -213,6 +216,24 @@ export function loadConfig(env: Env = process.env): Config {
       },
     },
   };
+}
+
+/**
+ * The console's client at an external provider and that provider's issuer (its discovery document): by default
+ * AUTH_ISSUER, the issuer the API's tokens carry, which for Kinde is its domain URL.
+ */
+function consoleConfig(env: Env): Config['console'] {
+  const clientId = optionalText(env, 'CONSOLE_OIDC_CLIENT_ID');
+  const authIssuer = optionalText(env, 'AUTH_ISSUER');
+  const issuer =
+    url(env, 'CONSOLE_OIDC_ISSUER', ['https:', 'http:']) ??
+    (authIssuer && /^https?:\/\//.test(authIssuer)
+      ? url(env, 'AUTH_ISSUER', ['https:', 'http:'])
+      : undefined);
+  if (clientId && !issuer) {
+    throw new ConfigError('CONSOLE_OIDC_CLIENT_ID needs CONSOLE_OIDC_ISSUER (or AUTH_ISSUER as a URL)');
+  }
+  return { clientId, issuer };
 }
 
 function required(env: Env, name: string, because: string): string {

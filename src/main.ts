@@ -12,8 +12,10 @@ import {
   startEventRetention,
 } from './events/retention.js';
 import { buildApp } from './http/app.js';
+import type { ConsoleSignIn } from './http/console.js';
 import { loggerOptions } from './http/logging.js';
 import { createMetrics, type ServiceMetrics, startMetricsServer } from './http/metrics.js';
+import { CONSOLE_CLIENT_ID } from './signin/provider.js';
 import { createSignin, type Signin } from './signin/runtime.js';
 
 export interface Service {
@@ -79,6 +81,7 @@ export async function createService(config: Config, overrides: ServiceOverrides 
       metricsToken: config.metrics.token,
       onApp: overrides.onApp,
       webhooks: config.webhooks,
+      console: consoleSignIn(config, signin !== undefined),
     });
     if (overrides.runEffects !== false) effects.start(app.log);
     signin?.start(app.log);
@@ -162,4 +165,13 @@ export async function serve(config: Config): Promise<void> {
   };
   process.once('SIGTERM', (signal) => void stop(signal));
   process.once('SIGINT', (signal) => void stop(signal));
+}
+
+/** Where the console signs in: the embedded provider with its built-in client, or CONSOLE_OIDC_CLIENT_ID's. */
+function consoleSignIn(config: Config, embedded: boolean): ConsoleSignIn | undefined {
+  const claims = { organization: config.auth.claims.organization, roles: config.auth.claims.roles };
+  const redirectUri = `${config.publicUrl}/console/`;
+  if (embedded) return { issuer: config.publicUrl, clientId: CONSOLE_CLIENT_ID, redirectUri, claims };
+  const { clientId, issuer } = config.console;
+  return clientId && issuer ? { issuer, clientId, redirectUri, claims } : undefined;
 }

@@ -31,6 +31,7 @@ import { jsonResponse, problemResponses } from '../kernel/route-schema.js';
 import { compileValidator, schemaProblem } from '../kernel/validation.js';
 import { salesRepRoutes } from '../salesreps/routes.js';
 import { webhookRoutes } from '../webhooks/routes.js';
+import { type ConsoleSignIn, consoleRoutes } from './console.js';
 import { refuseEncodedBodies } from './content-coding.js';
 import { logEachRequest } from './logging.js';
 import { methodsByPath } from './method-not-allowed.js';
@@ -62,6 +63,8 @@ export interface AppDependencies {
   extraRoutes?: FastifyPluginAsync[] | undefined;
   /** Called with the app as soon as it exists, before any hook or route is added (tests watch its routes). */
   onApp?: ((app: FastifyInstance) => void) | undefined;
+  /** Where the web console signs in; absent: the console says it is not configured (docs/console.md). */
+  console?: ConsoleSignIn | undefined;
   /** Which webhook URLs are accepted; private networks refused when absent. */
   webhooks?: { allowPrivateNetworks: boolean };
 }
@@ -263,6 +266,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   for (const routes of deps.extraRoutes ?? []) await app.register(routes);
 
   if (deps.metricsToken) metricsRoute(app, metrics, deps.metricsToken);
+  consoleRoutes(app, deps.console);
 
   app.get('/openapi.json', { config: { policy: 'public' }, schema: { hide: true } }, async () =>
     app.swagger(),

@@ -355,7 +355,7 @@ export function signinPageRoutes(deps: SigninRouteDeps): FastifyPluginAsyncTypeb
         200,
         page(
           'Password set',
-          `<p>Your password is set. Sign in with ${escapeHtml(link.email)} from the application you use.</p>`,
+          `<p>Your password is set. Sign in with ${escapeHtml(link.email)}: <a href="/console/">open the console</a>, or the application you use.</p>`,
         ),
       );
     });
@@ -366,7 +366,7 @@ export function signinPageRoutes(deps: SigninRouteDeps): FastifyPluginAsyncTypeb
         200,
         page(
           'Sales Reps sign-in',
-          '<p>Sign in from the application you use: it brings you to the sign-in page of this service.</p><p><a href="/signin/reset">Forgot your password, or lost your invitation?</a></p>',
+          '<p>Sign in from the application you use, or <a href="/console/">open the console</a>: it brings you to the sign-in page of this service.</p><p><a href="/signin/reset">Forgot your password, or lost your invitation?</a></p>',
         ),
       ),
     );

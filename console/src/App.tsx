@@ -1,0 +1,152 @@
+import { QueryClient, QueryClientProvider, useQuery } from '@tanstack/react-query';
+import { useSyncExternalStore } from 'react';
+import { Link, Redirect, Route, Router, Switch, useRoute } from 'wouter';
+import { type Api, must } from './api';
+import type { ConsoleSession } from './auth';
+import { ApiProblem } from './logic/problems';
+import { CustomersPage } from './pages/CustomersPage';
+import { EffectsPage } from './pages/EffectsPage';
+import { EventsPage } from './pages/EventsPage';
+import { OrganizationsPage } from './pages/OrganizationsPage';
+import { RepsPage } from './pages/RepsPage';
+import { StatusPage } from './ui/common';
+
+const queryClient = new QueryClient({
+  defaultOptions: {
+    queries: {
+      staleTime: 5_000,
+      refetchOnWindowFocus: false,
+      // A problem the API answered (400, 403, 404, 409) is not cured by asking again.
+      retry: (count, error) => !(error instanceof ApiProblem && error.problem.status < 500) && count < 2,
+    },
+  },
+});
+
+/** The whole console: the session's state decides between its pages and a clear page of why not. */
+export function App({ session, api }: { session: ConsoleSession; api: Api }) {
+  const state = useSyncExternalStore(session.subscribe, () => session.state);
+  if (state.kind === 'redirecting') {
+    return (
+      <StatusPage title="Signing in">
+        <p role="status">Taking you to the sign-in page…</p>
+      </StatusPage>
+    );
+  }
+  if (state.kind !== 'signed-in') {
+    return (
+      <StatusPage title={state.kind === 'ended' ? 'Access ended' : 'Could not sign in'}>
+        <p role="alert">{state.reason}</p>
+        <p>
+          <button type="button" onClick={() => void session.signIn()}>
+            Sign in again
+          </button>
+        </p>
+      </StatusPage>
+    );
+  }
+  const admin = state.token.roles.includes('Admin');
+  return (
+    <QueryClientProvider client={queryClient}>
+      <Router base="/console">
+        <a className="skip" href="#content">
+          Skip to content
+        </a>
+        <header className="bar">
+          <span className="org">
+            {admin ? (
+              state.token.organization
+            ) : (
+              <OrganizationName api={api} code={state.token.organization} />
+            )}
+            {admin ? ' · Admin' : ' · Sales rep'}
+          </span>
+          <nav aria-label="Console">
+            <ul>
+              {admin ? (
+                <>
+                  <NavLink href="/">Sales reps</NavLink>
+                  <NavLink href="/customers">Customers</NavLink>
+                  <NavLink href="/effects">Side effects</NavLink>
+                  <NavLink href="/events">Audit log</NavLink>
+                </>
+              ) : (
+                <>
+                  <NavLink href="/">My customers</NavLink>
+                  <NavLink href="/organizations">My organizations</NavLink>
+                </>
+              )}
+            </ul>
+          </nav>
+          <button
+            type="button"
+            className="secondary"
+            onClick={() => void session.signIn(undefined, '/console/')}
+          >
+            Switch organization
+          </button>
+          <button type="button" className="secondary" onClick={() => session.signOut()}>
+            Sign out
+          </button>
+        </header>
+        <main id="content" tabIndex={-1}>
+          {admin ? (
+            <Switch>
+              <Route path="/">
+                <RepsPage api={api} />
+              </Route>
+              <Route path="/customers">
+                <CustomersPage api={api} admin />
+              </Route>
+              <Route path="/effects">
+                <EffectsPage api={api} />
+              </Route>
+              <Route path="/events">
+                <EventsPage api={api} />
+              </Route>
+              <Route>
+                <Redirect to="/" />
+              </Route>
+            </Switch>
+          ) : (
+            <Switch>
+              <Route path="/">
+                <CustomersPage api={api} admin={false} />
+              </Route>
+              <Route path="/organizations">
+                <OrganizationsPage api={api} session={session} current={state.token.organization} />
+              </Route>
+              <Route>
+                <Redirect to="/" />
+              </Route>
+            </Switch>
+          )}
+        </main>
+      </Router>
+    </QueryClientProvider>
+  );
+}
+
+function NavLink({ href, children }: { href: string; children: string }) {
+  const [current] = useRoute(href);
+  return (
+    <li>
+      <Link href={href} aria-current={current ? 'page' : undefined}>
+        {children}
+      </Link>
+    </li>
+  );
+}
+
+/**
+ * A rep's organization by name (the rep's own list has it); an Admin's is shown by its code, as no Admin endpoint
+ * names the organization.
+ */
+function OrganizationName({ api, code }: { api: Api; code: string }) {
+  const organizations = useQuery({
+    queryKey: ['my-organizations'],
+    queryFn: async () => must(await api.GET('/api/salesreps/organizations')).salesRepOrganizations,
+    retry: false,
+  });
+  const name = organizations.data?.find((organization) => organization.identityOrganizationId === code);
+  return <>{name?.organizationName ?? code}</>;
+}

@@ -1,0 +1,228 @@
+import * as oauth from 'oauth4webapi';
+import { readToken, type TokenView } from './logic/tokens';
+
+/** What GET /console/config.json says: where the console signs in (docs/console.md). */
+export interface SignInSettings {
+  issuer: string;
+  clientId: string;
+  redirectUri: string;
+  claims: { organization: string; roles: string };
+}
+
+/** The state of the console's session, which decides the screen. */
+export type SessionState =
+  | { kind: 'redirecting' }
+  | { kind: 'signed-in'; token: TokenView }
+  /** The provider refused a refresh: the rep was deactivated or removed, or the session was ended elsewhere. */
+  | { kind: 'ended'; reason: string }
+  | { kind: 'failed'; reason: string };
+
+interface Flow {
+  verifier: string;
+  state: string;
+  nonce: string;
+  returnTo: string;
+}
+
+// The flow must survive the round trip to the provider; tokens never leave memory.
+const FLOW_KEY = 'salesreps.console.flow';
+// Which organization to sign in to after a reload: the one chosen last in this tab.
+const ORGANIZATION_KEY = 'salesreps.console.organization';
+const RENEW_BEFORE_EXPIRY_MS = 60_000;
+
+/**
+ * The console's OpenID Connect session: authorization code with PKCE (S256) through oauth4webapi, the access and
+ * refresh tokens in memory only, the access token renewed by the rotating refresh token before it expires.
+ */
+export class ConsoleSession {
+  private accessToken: string | undefined;
+  private refreshToken: string | undefined;
+  private idToken: string | undefined;
+  private renewal: Promise<string> | undefined;
+  private listeners = new Set<() => void>();
+  state: SessionState = { kind: 'redirecting' };
+
+  private constructor(
+    private readonly settings: SignInSettings,
+    private readonly as: oauth.AuthorizationServer,
+  ) {}
+
+  private get client(): oauth.Client {
+    return { client_id: this.settings.clientId };
+  }
+
+  private static options(issuer: string) {
+    return issuer.startsWith('http:') ? { [oauth.allowInsecureRequests]: true } : {};
+  }
+
+  static async discover(settings: SignInSettings): Promise<ConsoleSession> {
+    const issuer = new URL(settings.issuer);
+    const response = await oauth.discoveryRequest(issuer, {
+      algorithm: 'oidc',
+      ...ConsoleSession.options(settings.issuer),
+    });
+    return new ConsoleSession(settings, await oauth.processDiscoveryResponse(issuer, response));
+  }
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  private set(state: SessionState): void {
+    this.state = state;
+    for (const listener of this.listeners) listener();
+  }
+
+  /** Finishes a sign-in the provider sent back here, or begins one. Resolves once signed in (or failed). */
+  async start(): Promise<void> {
+    const url = new URL(window.location.href);
+    const flowText = sessionStorage.getItem(FLOW_KEY);
+    if ((url.searchParams.has('code') || url.searchParams.has('error')) && flowText) {
+      sessionStorage.removeItem(FLOW_KEY);
+      await this.finish(url, JSON.parse(flowText) as Flow);
+      return;
+    }
+    await this.signIn(sessionStorage.getItem(ORGANIZATION_KEY) ?? undefined);
+  }
+
+  /** Leaves for the provider's sign-in page; `organization` (an identity organization id) chooses it directly. */
+  async signIn(organization?: string, returnTo = currentPath()): Promise<void> {
+    const flow: Flow = {
+      verifier: oauth.generateRandomCodeVerifier(),
+      state: oauth.generateRandomState(),
+      nonce: oauth.generateRandomNonce(),
+      returnTo,
+    };
+    this.set({ kind: 'redirecting' });
+    sessionStorage.setItem(FLOW_KEY, JSON.stringify(flow));
+    if (organization) sessionStorage.setItem(ORGANIZATION_KEY, organization);
+    else sessionStorage.removeItem(ORGANIZATION_KEY);
+    const target = new URL(this.as.authorization_endpoint as string);
+    target.search = new URLSearchParams({
+      client_id: this.settings.clientId,
+      redirect_uri: this.settings.redirectUri,
+      response_type: 'code',
+      scope: 'openid email',
+      code_challenge: await oauth.calculatePKCECodeChallenge(flow.verifier),
+      code_challenge_method: 'S256',
+      state: flow.state,
+      nonce: flow.nonce,
+      ...(organization ? { org_code: organization } : {}),
+    }).toString();
+    window.location.assign(target.toString());
+  }
+
+  private async finish(url: URL, flow: Flow): Promise<void> {
+    try {
+      const parameters = oauth.validateAuthResponse(this.as, this.client, url, flow.state);
+      const response = await oauth.authorizationCodeGrantRequest(
+        this.as,
+        this.client,
+        oauth.None(),
+        parameters,
+        this.settings.redirectUri,
+        flow.verifier,
+        ConsoleSession.options(this.settings.issuer),
+      );
+      const tokens = await oauth.processAuthorizationCodeResponse(this.as, this.client, response, {
+        expectedNonce: flow.nonce,
+      });
+      this.keep(tokens);
+      window.history.replaceState(null, '', flow.returnTo);
+    } catch (error) {
+      window.history.replaceState(null, '', flow.returnTo);
+      this.set({ kind: 'failed', reason: describe(error) });
+    }
+  }
+
+  private keep(tokens: oauth.TokenEndpointResponse): void {
+    this.accessToken = tokens.access_token;
+    this.refreshToken = tokens.refresh_token ?? this.refreshToken;
+    this.idToken = tokens.id_token ?? this.idToken;
+    const token = readToken(tokens.access_token, this.settings.claims);
+    if (token.organization) sessionStorage.setItem(ORGANIZATION_KEY, token.organization);
+    this.set({ kind: 'signed-in', token });
+  }
+
+  /** The access token for the next API request, renewed first when it is about to expire. */
+  async token(): Promise<string> {
+    if (this.state.kind !== 'signed-in' || !this.accessToken) throw new Error('Not signed in.');
+    if (this.state.token.expiresAt - Date.now() > RENEW_BEFORE_EXPIRY_MS) return this.accessToken;
+    return this.renew();
+  }
+
+  /** Renews the access token now (one renewal at a time); a refused refresh ends the session. */
+  renew(): Promise<string> {
+    this.renewal ??= this.refresh().finally(() => {
+      this.renewal = undefined;
+    });
+    return this.renewal;
+  }
+
+  private async refresh(): Promise<string> {
+    if (!this.refreshToken) {
+      this.end('Your session has expired.');
+      throw new Error('No refresh token.');
+    }
+    try {
+      const response = await oauth.refreshTokenGrantRequest(
+        this.as,
+        this.client,
+        oauth.None(),
+        this.refreshToken,
+        ConsoleSession.options(this.settings.issuer),
+      );
+      const tokens = await oauth.processRefreshTokenResponse(this.as, this.client, response);
+      this.keep(tokens);
+      return tokens.access_token;
+    } catch (error) {
+      this.end(
+        error instanceof oauth.ResponseBodyError && error.error === 'invalid_grant'
+          ? 'Your access to this organization has ended: an admin deactivated or removed you, or the session ended.'
+          : describe(error),
+      );
+      throw error;
+    }
+  }
+
+  /** The API refused the token (401/403 that a renewal does not cure): show why instead of a blank screen. */
+  end(reason: string): void {
+    this.accessToken = undefined;
+    this.refreshToken = undefined;
+    this.set({ kind: 'ended', reason });
+  }
+
+  /** Ends the session at the provider too (RP-initiated logout) and comes back to the console. */
+  signOut(): void {
+    const idToken = this.idToken;
+    this.accessToken = undefined;
+    this.refreshToken = undefined;
+    sessionStorage.removeItem(ORGANIZATION_KEY);
+    const endpoint = this.as.end_session_endpoint;
+    if (!endpoint) {
+      window.location.assign(this.settings.redirectUri);
+      return;
+    }
+    const target = new URL(endpoint);
+    target.search = new URLSearchParams({
+      client_id: this.settings.clientId,
+      post_logout_redirect_uri: this.settings.redirectUri,
+      ...(idToken ? { id_token_hint: idToken } : {}),
+    }).toString();
+    window.location.assign(target.toString());
+  }
+}
+
+/** Where to come back to after signing in: this page, without what a provider's answer added to its URL. */
+function currentPath(): string {
+  const url = new URL(window.location.href);
+  for (const name of ['code', 'state', 'iss', 'error', 'error_description']) url.searchParams.delete(name);
+  return `${url.pathname}${url.search}`;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof oauth.AuthorizationResponseError) return error.error_description ?? error.error;
+  if (error instanceof oauth.ResponseBodyError) return error.error_description ?? error.error;
+  return error instanceof Error ? error.message : String(error);
+}

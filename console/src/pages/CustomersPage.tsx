@@ -1,0 +1,271 @@
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { useId, useState } from 'react';
+import type { operations } from '../../../client/index';
+import { type Api, must, totalOf } from '../api';
+import { customersCsv } from '../logic/csv';
+import { Dialog, ErrorMessage, Pager, SortHeader } from '../ui/common';
+import { ImportCustomers } from './ImportCustomers';
+
+type Customer = operations['listCustomers']['responses'][200]['content']['application/json'][number];
+type SortOn = NonNullable<NonNullable<operations['listCustomers']['parameters']['query']>['sortOn']>;
+type Query = NonNullable<operations['listCustomers']['parameters']['query']>;
+
+const COLUMNS: { label: string; field: SortOn }[] = [
+  { label: 'Customer number', field: 'CustomerNumber' },
+  { label: 'Company name', field: 'CompanyName' },
+  { label: 'Company email', field: 'CompanyEmail' },
+  { label: 'Rep number', field: 'RepNumber' },
+];
+
+/** The most rows an export reads (page after page of 100): a bound on the browser's memory and on the API. */
+const EXPORT_MAX_ROWS = 50_000;
+
+/**
+ * Customers as the API scopes them: an Admin sees the organization's (with a rep filter, the CSV import), a rep
+ * only its own. Search, sort, paging, a detail view and the CSV export of the current view for both.
+ */
+export function CustomersPage({ api, admin }: { api: Api; admin: boolean }) {
+  const [pageNumber, setPageNumber] = useState(1);
+  const [pageSize, setPageSize] = useState(25);
+  const [sortOn, setSortOn] = useState<SortOn>('CustomerNumber');
+  const [sortDirection, setSortDirection] = useState<'asc' | 'desc'>('asc');
+  const [search, setSearch] = useState('');
+  const [repNumber, setRepNumber] = useState('');
+  const [shown, setShown] = useState<string | undefined>();
+  const [importing, setImporting] = useState(false);
+  const [exporting, setExporting] = useState<string | undefined>();
+  const [exportError, setExportError] = useState<unknown>();
+  const searchId = useId();
+  const repId = useId();
+
+  const filters: Query = {
+    sortOn,
+    sortDirection,
+    ...(search.trim() ? { search: search.trim() } : {}),
+    ...(admin && repNumber.trim() ? { repNumber: repNumber.trim() } : {}),
+  };
+  const customers = useQuery({
+    queryKey: ['customers', filters, pageNumber, pageSize],
+    queryFn: async () => {
+      const result = await api.GET('/api/customers', {
+        params: { query: { ...filters, pageNumber, pageSize } },
+      });
+      return { rows: must(result), total: totalOf(result.response) };
+    },
+    placeholderData: keepPreviousData,
+  });
+
+  const exportView = async () => {
+    setExportError(undefined);
+    setExporting('Exporting…');
+    try {
+      const rows: Customer[] = [];
+      for (let page = 1; rows.length < EXPORT_MAX_ROWS; page++) {
+        const result = await api.GET('/api/customers', {
+          params: { query: { ...filters, pageNumber: page, pageSize: 100 } },
+        });
+        const batch = must(result);
+        rows.push(...batch);
+        setExporting(`Exporting… ${rows.length} of ${totalOf(result.response)}`);
+        if (batch.length < 100) break;
+      }
+      const link = document.createElement('a');
+      link.href = URL.createObjectURL(new Blob([customersCsv(rows)], { type: 'text/csv' }));
+      link.download = 'customers.csv';
+      link.click();
+      URL.revokeObjectURL(link.href);
+    } catch (error) {
+      setExportError(error);
+    } finally {
+      setExporting(undefined);
+    }
+  };
+
+  return (
+    <>
+      <h1>{admin ? 'Customers' : 'My customers'}</h1>
+      <div className="toolbar">
+        <div>
+          <label htmlFor={searchId}>Search customers</label>
+          <input
+            id={searchId}
+            type="search"
+            value={search}
+            maxLength={100}
+            placeholder="Customer number or company name"
+            onChange={(event) => {
+              setSearch(event.target.value);
+              setPageNumber(1);
+            }}
+          />
+        </div>
+        {admin && (
+          <div>
+            <label htmlFor={repId}>Rep number</label>
+            <input
+              id={repId}
+              value={repNumber}
+              maxLength={32}
+              onChange={(event) => {
+                setRepNumber(event.target.value);
+                setPageNumber(1);
+              }}
+            />
+          </div>
+        )}
+        <button type="button" className="secondary" disabled={exporting !== undefined} onClick={exportView}>
+          Export CSV
+        </button>
+        {admin && (
+          <button type="button" onClick={() => setImporting(true)}>
+            Import CSV
+          </button>
+        )}
+      </div>
+      {exporting && <p role="status">{exporting}</p>}
+      <ErrorMessage error={exportError} />
+      <ErrorMessage error={customers.error} />
+      <div className="table-wrap">
+        <table aria-busy={customers.isFetching}>
+          <caption className="muted">{admin ? "The organization's customers" : 'Your customers'}</caption>
+          <thead>
+            <tr>
+              {COLUMNS.map((column) => (
+                <SortHeader
+                  key={column.field}
+                  label={column.label}
+                  field={column.field}
+                  sortOn={sortOn}
+                  direction={sortDirection}
+                  onSort={(field, direction) => {
+                    setSortOn(field);
+                    setSortDirection(direction);
+                  }}
+                />
+              ))}
+              <th scope="col">Status</th>
+            </tr>
+          </thead>
+          <tbody>
+            {customers.data?.rows.map((customer) => (
+              <tr key={customer.customerNumber}>
+                <td>
+                  <button
+                    type="button"
+                    className="secondary"
+                    onClick={() => setShown(customer.customerNumber)}
+                  >
+                    {customer.customerNumber}
+                  </button>
+                </td>
+                <td>{customer.companyName}</td>
+                <td>{customer.companyEmail ?? ''}</td>
+                <td>{customer.repNumber ?? ''}</td>
+                <td>{customer.active ? 'Active' : 'Inactive'}</td>
+              </tr>
+            ))}
+            {customers.data?.rows.length === 0 && (
+              <tr>
+                <td colSpan={COLUMNS.length + 1}>No customers match.</td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+      </div>
+      {customers.data && (
+        <Pager
+          pageNumber={pageNumber}
+          pageSize={pageSize}
+          total={customers.data.total}
+          onPage={setPageNumber}
+          onPageSize={(size) => {
+            setPageSize(size);
+            setPageNumber(1);
+          }}
+        />
+      )}
+      <Dialog
+        title={`Customer ${shown ?? ''}`}
+        open={shown !== undefined}
+        onClose={() => setShown(undefined)}
+      >
+        {shown && <CustomerDetail api={api} customerNumber={shown} onClose={() => setShown(undefined)} />}
+      </Dialog>
+      {admin && (
+        <Dialog title="Import customers from CSV" open={importing} onClose={() => setImporting(false)}>
+          <ImportCustomers api={api} onClose={() => setImporting(false)} />
+        </Dialog>
+      )}
+    </>
+  );
+}
+
+function CustomerDetail(props: { api: Api; customerNumber: string; onClose: () => void }) {
+  const customer = useQuery({
+    queryKey: ['customer', props.customerNumber],
+    queryFn: async () =>
+      must(
+        await props.api.GET('/api/customers/{customerNumber}', {
+          params: { path: { customerNumber: props.customerNumber } },
+        }),
+      ),
+  });
+  const data = customer.data;
+  return (
+    <>
+      <ErrorMessage error={customer.error} />
+      {data && (
+        <dl className="detail">
+          <dt>Company name</dt>
+          <dd>{data.companyName}</dd>
+          <dt>Company email</dt>
+          <dd>{data.companyEmail ?? '—'}</dd>
+          <dt>Company phone</dt>
+          <dd>{data.companyPhone ?? '—'}</dd>
+          <dt>Rep number</dt>
+          <dd>{data.repNumber ?? '—'}</dd>
+          <dt>Pricing</dt>
+          <dd>{data.pricing ?? '—'}</dd>
+          <dt>Terms</dt>
+          <dd>{data.terms ?? '—'}</dd>
+          <dt>Status</dt>
+          <dd>{data.active ? 'Active' : 'Inactive'}</dd>
+          <dt>Addresses</dt>
+          <dd>
+            {data.addresses.length === 0
+              ? '—'
+              : data.addresses.map((address) => (
+                  <div key={`${address.label ?? ''}${address.line1}`}>
+                    {[
+                      address.label,
+                      address.line1,
+                      address.line2,
+                      address.postalCode,
+                      address.city,
+                      address.country,
+                    ]
+                      .filter(Boolean)
+                      .join(', ')}
+                  </div>
+                ))}
+          </dd>
+          <dt>Contacts</dt>
+          <dd>
+            {data.contacts.length === 0
+              ? '—'
+              : data.contacts.map((contact) => (
+                  <div key={`${contact.name}${contact.email ?? ''}`}>
+                    {[contact.name, contact.title, contact.email, contact.phone].filter(Boolean).join(', ')}
+                  </div>
+                ))}
+          </dd>
+        </dl>
+      )}
+      <div className="buttons">
+        <button type="button" className="secondary" onClick={props.onClose}>
+          Close
+        </button>
+      </div>
+    </>
+  );
+}

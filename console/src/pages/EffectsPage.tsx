@@ -1,0 +1,142 @@
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useId, useState } from 'react';
+import { type Api, must } from '../api';
+import { ErrorMessage } from '../ui/common';
+
+const PAGE_SIZE = 50;
+const KINDS: Record<string, string> = {
+  'identity.provision': 'Identity provider user',
+  'identity.grantMembership': 'Identity provider access',
+  'identity.revokeMembership': 'Identity provider access removed',
+  'identity.deleteUser': 'Identity provider user deleted',
+  'email.welcome': 'Welcome mail',
+  'email.reinvitation': 'Access again mail',
+  'email.signinLink': 'Sign-in link mail',
+  'sync.grant': 'Data sync access',
+  'sync.revoke': 'Data sync access removed',
+  'sync.deleteAccount': 'Data sync account deleted',
+  'webhook.deliver': 'Webhook delivery',
+};
+
+/** Side effects still to be carried out, or given up on (dead), with a retry for the dead ones. */
+export function EffectsPage({ api }: { api: Api }) {
+  const queryClient = useQueryClient();
+  const [status, setStatus] = useState<'pending' | 'dead'>('dead');
+  const [pageNumber, setPageNumber] = useState(1);
+  const [notice, setNotice] = useState('');
+  const statusId = useId();
+  const effects = useQuery({
+    queryKey: ['effects', status, pageNumber],
+    queryFn: async () =>
+      must(
+        await api.GET('/api/organizations/effects', {
+          params: { query: { status, pageNumber, pageSize: PAGE_SIZE } },
+        }),
+      ),
+    placeholderData: keepPreviousData,
+  });
+  const retry = useMutation({
+    mutationFn: async (effectId: string) =>
+      must(await api.POST('/api/organizations/effects/retry', { body: { effectId } })),
+    onSuccess: async (effect) => {
+      setNotice(`Effect ${effect.effectId} is pending again; it is carried out shortly.`);
+      await queryClient.invalidateQueries({ queryKey: ['effects'] });
+    },
+  });
+  return (
+    <>
+      <h1>Side effects</h1>
+      <p className="muted">
+        Mails, identity provider calls, data sync and webhook deliveries are carried out after each change and
+        retried through outages; a dead one gave up after its last attempt.
+      </p>
+      {notice && (
+        <p className="notice" role="status">
+          {notice}
+        </p>
+      )}
+      <div className="toolbar">
+        <div>
+          <label htmlFor={statusId}>Show</label>
+          <select
+            id={statusId}
+            value={status}
+            onChange={(event) => {
+              setStatus(event.target.value as 'pending' | 'dead');
+              setPageNumber(1);
+            }}
+          >
+            <option value="dead">Dead</option>
+            <option value="pending">Pending</option>
+          </select>
+        </div>
+      </div>
+      <ErrorMessage error={effects.error ?? retry.error} />
+      <div className="table-wrap">
+        <table>
+          <caption className="muted">
+            {status === 'dead' ? 'Dead effects' : 'Pending effects'}, oldest first
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">Effect</th>
+              <th scope="col">Kind</th>
+              <th scope="col">Created</th>
+              <th scope="col">Attempts</th>
+              <th scope="col">{status === 'dead' ? 'Last attempt' : 'Next attempt'}</th>
+              <th scope="col">Last error</th>
+              {status === 'dead' && <th scope="col">Actions</th>}
+            </tr>
+          </thead>
+          <tbody>
+            {effects.data?.map((effect) => (
+              <tr key={effect.effectId}>
+                <td>{effect.effectId}</td>
+                <td>{KINDS[effect.kind] ?? effect.kind}</td>
+                <td>{new Date(effect.createdAt).toLocaleString()}</td>
+                <td>{effect.attempts}</td>
+                <td>{new Date(effect.nextAttemptAt).toLocaleString()}</td>
+                <td>{effect.lastError ?? ''}</td>
+                {status === 'dead' && (
+                  <td>
+                    <button
+                      type="button"
+                      disabled={retry.isPending}
+                      onClick={() => retry.mutate(effect.effectId)}
+                    >
+                      Retry<span className="visually-hidden"> effect {effect.effectId}</span>
+                    </button>
+                  </td>
+                )}
+              </tr>
+            ))}
+            {effects.data?.length === 0 && (
+              <tr>
+                <td colSpan={7}>{status === 'dead' ? 'No dead effects.' : 'Nothing is pending.'}</td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+      </div>
+      <nav className="pager" aria-label="Pages">
+        <span className="range">Page {pageNumber}</span>
+        <button
+          type="button"
+          className="secondary"
+          disabled={pageNumber <= 1}
+          onClick={() => setPageNumber(pageNumber - 1)}
+        >
+          Previous
+        </button>
+        <button
+          type="button"
+          className="secondary"
+          disabled={(effects.data?.length ?? 0) < PAGE_SIZE}
+          onClick={() => setPageNumber(pageNumber + 1)}
+        >
+          Next
+        </button>
+      </nav>
+    </>
+  );
+}

@@ -1,0 +1,212 @@
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { type FormEvent, useId, useState } from 'react';
+import type { operations } from '../../../client/index';
+import { type Api, must } from '../api';
+import { nextCursor } from '../logic/links';
+import { ErrorMessage } from '../ui/common';
+
+type Query = NonNullable<operations['listEvents']['parameters']['query']>;
+type Action = NonNullable<Query['action']>;
+type Event = operations['listEvents']['responses'][200]['content']['application/json'][number];
+
+const ACTIONS: Action[] = [
+  'sales_rep.created',
+  'sales_rep.rep_number_changed',
+  'sales_rep.activated',
+  'sales_rep.deactivated',
+  'sales_rep.removed',
+  'customer.created',
+  'customer.updated',
+  'customer.deleted',
+  'effect.retried',
+  'webhook.created',
+  'webhook.deleted',
+  'webhook.secret_rotated',
+  'webhook.disabled',
+  'sign_in.succeeded',
+  'sign_in.failed',
+  'sign_in.refused',
+  'password.set',
+  'password.reset',
+  'invitation.resent',
+];
+const PAGE_SIZE = 50;
+
+interface Filters {
+  action: string;
+  actorId: string;
+  targetId: string;
+  since: string;
+  until: string;
+}
+
+/** The audit log: who did what and when, newest first, filtered by action, actor, target and time. */
+export function EventsPage({ api }: { api: Api }) {
+  const [draft, setDraft] = useState<Filters>({
+    action: '',
+    actorId: '',
+    targetId: '',
+    since: '',
+    until: '',
+  });
+  const [filters, setFilters] = useState<Filters>(draft);
+  // The cursors of the pages before this one: "Previous" goes back along them.
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const ids = { action: useId(), actor: useId(), target: useId(), since: useId(), until: useId() };
+  const cursor = cursors[cursors.length - 1];
+  const query: Query = {
+    pageSize: PAGE_SIZE,
+    ...(cursor ? { cursor } : {}),
+    ...(filters.action ? { action: filters.action as Action } : {}),
+    ...(filters.actorId.trim() ? { actorId: filters.actorId.trim() } : {}),
+    ...(filters.targetId.trim() ? { targetId: filters.targetId.trim() } : {}),
+    ...(filters.since ? { since: new Date(filters.since).toISOString() } : {}),
+    ...(filters.until ? { until: new Date(filters.until).toISOString() } : {}),
+  };
+  const events = useQuery({
+    queryKey: ['events', query],
+    queryFn: async () => {
+      const result = await api.GET('/api/organizations/events', { params: { query } });
+      return { rows: must(result), next: nextCursor(result.response.headers.get('link')) };
+    },
+    placeholderData: keepPreviousData,
+  });
+  const apply = (event: FormEvent) => {
+    event.preventDefault();
+    setFilters(draft);
+    setCursors([undefined]);
+  };
+  const set = (name: keyof Filters) => (value: string) =>
+    setDraft((current) => ({ ...current, [name]: value }));
+  return (
+    <>
+      <h1>Audit log</h1>
+      <form className="toolbar" onSubmit={apply} aria-label="Filter the audit log">
+        <div>
+          <label htmlFor={ids.action}>Action</label>
+          <select
+            id={ids.action}
+            value={draft.action}
+            onChange={(event) => set('action')(event.target.value)}
+          >
+            <option value="">Any</option>
+            {ACTIONS.map((action) => (
+              <option key={action} value={action}>
+                {action}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div>
+          <label htmlFor={ids.actor}>Actor id</label>
+          <input
+            id={ids.actor}
+            value={draft.actorId}
+            maxLength={256}
+            onChange={(e) => set('actorId')(e.target.value)}
+          />
+        </div>
+        <div>
+          <label htmlFor={ids.target}>Target id</label>
+          <input
+            id={ids.target}
+            value={draft.targetId}
+            maxLength={128}
+            onChange={(e) => set('targetId')(e.target.value)}
+          />
+        </div>
+        <div>
+          <label htmlFor={ids.since}>From</label>
+          <input
+            id={ids.since}
+            type="datetime-local"
+            value={draft.since}
+            onChange={(e) => set('since')(e.target.value)}
+          />
+        </div>
+        <div>
+          <label htmlFor={ids.until}>Until</label>
+          <input
+            id={ids.until}
+            type="datetime-local"
+            value={draft.until}
+            onChange={(e) => set('until')(e.target.value)}
+          />
+        </div>
+        <button type="submit">Apply filters</button>
+      </form>
+      <ErrorMessage error={events.error} />
+      <div className="table-wrap">
+        <table aria-busy={events.isFetching}>
+          <caption className="muted">Events, newest first</caption>
+          <thead>
+            <tr>
+              <th scope="col">When</th>
+              <th scope="col">Action</th>
+              <th scope="col">Actor</th>
+              <th scope="col">Targets</th>
+              <th scope="col">Changes</th>
+            </tr>
+          </thead>
+          <tbody>
+            {events.data?.rows.map((event) => (
+              <EventRow key={event.id} event={event} />
+            ))}
+            {events.data?.rows.length === 0 && (
+              <tr>
+                <td colSpan={5}>No events match.</td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+      </div>
+      <nav className="pager" aria-label="Pages">
+        <span className="range">Page {cursors.length}</span>
+        <button
+          type="button"
+          className="secondary"
+          disabled={cursors.length <= 1}
+          onClick={() => setCursors(cursors.slice(0, -1))}
+        >
+          Newer
+        </button>
+        <button
+          type="button"
+          className="secondary"
+          disabled={!events.data?.next}
+          onClick={() => setCursors([...cursors, events.data?.next])}
+        >
+          Older
+        </button>
+      </nav>
+    </>
+  );
+}
+
+function EventRow({ event }: { event: Event }) {
+  return (
+    <tr>
+      <td>
+        <time dateTime={event.occurredAt}>{new Date(event.occurredAt).toLocaleString()}</time>
+      </td>
+      <td>{event.action}</td>
+      <td>
+        {event.actor.type}: {event.actor.id}
+      </td>
+      <td>
+        {event.targets.map((target) => (
+          <div key={`${target.type}:${target.id}`}>
+            {target.type} {target.id}
+          </div>
+        ))}
+      </td>
+      <td>
+        {Object.entries(event.changes).map(([field, change]) => (
+          <div key={field}>
+            {field}: {JSON.stringify(change.from)} → {JSON.stringify(change.to)}
+          </div>
+        ))}
+      </td>
+    </tr>
+  );
+}
