@@ -1,10 +1,8 @@
 import fs from 'node:fs';
 import http from 'node:http';
-import { createRequire } from 'node:module';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openLocalIssuer } from '../../src/auth/local-issuer.js';
 import { loadConfig } from '../../src/config.js';
@@ -14,42 +12,12 @@ import { createService, type Service } from '../../src/main.js';
 import { createOrganization } from '../../src/organizations/service.js';
 import { addClient } from '../../src/signin/service.js';
 import { eventually } from '../effects/support/wait.js';
+import { focusedText, freePort, launchChromium, violations } from '../support/browser.js';
 import { openTestDatabase, type TestDatabase } from '../support/databases.js';
 import { REPS_URL } from '../support/fixtures.js';
 import { GOOD_PASSWORD } from './support.js';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 120_000 });
-
-const AXE_SOURCE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-interface AxeResult {
-  violations: { id: string; help: string; nodes: { target: string[] }[] }[];
-}
-
-/** axe-core's violations on the page (WCAG 2.1 A and AA, and best practices), as "rule: element" lines. */
-async function violations(page: Page): Promise<string[]> {
-  // Evaluated through the debugging protocol: the pages' CSP (no script at all) does not apply to it.
-  await page.evaluate(AXE_SOURCE);
-  const result = (await page.evaluate(() =>
-    (globalThis as unknown as { axe: { run(): Promise<unknown> } }).axe.run(),
-  )) as AxeResult;
-  return result.violations.flatMap((violation) =>
-    violation.nodes.map((node) => `${violation.id} (${violation.help}): ${node.target.join(' ')}`),
-  );
-}
-
-/** The text of the element that has the keyboard focus. */
-function focusedText(page: Page): Promise<string | null> {
-  return page.locator('*:focus').textContent();
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('the sign-in pages in Chromium', () => {
   let browser: Browser;
@@ -125,10 +93,7 @@ describe('the sign-in pages in Chromium', () => {
       { userId: 'admin-1', organization: organization.identity_organization_id, roles: ['Admin'] },
       600,
     );
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

@@ -97,7 +97,7 @@ export function parseCustomersCsv(text: string): ParsedCustomers {
  * The export writes a cell that starts like a spreadsheet formula (=, +, -, @, tab, return) behind an apostrophe, so
  * that opening the file never runs it; the import takes the apostrophe off again.
  */
-const FORMULA_GUARD = /^'(?=[=+\-@\t\r])/;
+const FORMULA_GUARD = /^'(?='*[=+\-@\t\r])/;
 
 function toCustomer(
   record: Record<string, string>,
@@ -174,7 +174,7 @@ export function customersCsv(customers: readonly Partial<Record<CustomerColumn, 
       fields: [...CUSTOMER_COLUMNS],
       data: customers.map((customer) => CUSTOMER_COLUMNS.map((column) => csvCell(customer[column]))),
     },
-    { escapeFormulae: true },
+    { escapeFormulae: /^'*[=+\-@\t\r]/ },
   );
 }
 

@@ -3,7 +3,7 @@ import { useId, useState } from 'react';
 import type { operations } from '../../../client/index';
 import { type Api, must, totalOf } from '../api';
 import { customersCsv } from '../logic/csv';
-import { Dialog, ErrorMessage, Pager, SortHeader } from '../ui/common';
+import { Dialog, ErrorMessage, Pager, SortHeader, TableRegion } from '../ui/common';
 import { ImportCustomers } from './ImportCustomers';
 
 type Customer = operations['listCustomers']['responses'][200]['content']['application/json'][number];
@@ -125,7 +125,7 @@ export function CustomersPage({ api, admin }: { api: Api; admin: boolean }) {
       {exporting && <p role="status">{exporting}</p>}
       <ErrorMessage error={exportError} />
       <ErrorMessage error={customers.error} />
-      <div className="table-wrap">
+      <TableRegion label="Customers">
         <table aria-busy={customers.isFetching}>
           <caption className="muted">{admin ? "The organization's customers" : 'Your customers'}</caption>
           <thead>
@@ -171,7 +171,7 @@ export function CustomersPage({ api, admin }: { api: Api; admin: boolean }) {
             )}
           </tbody>
         </table>
-      </div>
+      </TableRegion>
       {customers.data && (
         <Pager
           pageNumber={pageNumber}

@@ -1,7 +1,7 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { type Api, must } from '../api';
-import { ErrorMessage } from '../ui/common';
+import { ErrorMessage, TableRegion } from '../ui/common';
 
 const PAGE_SIZE = 50;
 const KINDS: Record<string, string> = {
@@ -72,7 +72,7 @@ export function EffectsPage({ api }: { api: Api }) {
         </div>
       </div>
       <ErrorMessage error={effects.error ?? retry.error} />
-      <div className="table-wrap">
+      <TableRegion label="Side effects">
         <table>
           <caption className="muted">
             {status === 'dead' ? 'Dead effects' : 'Pending effects'}, oldest first
@@ -117,7 +117,7 @@ export function EffectsPage({ api }: { api: Api }) {
             )}
           </tbody>
         </table>
-      </div>
+      </TableRegion>
       <nav className="pager" aria-label="Pages">
         <span className="range">Page {pageNumber}</span>
         <button

@@ -3,7 +3,7 @@ import { type FormEvent, useId, useState } from 'react';
 import type { operations } from '../../../client/index';
 import { type Api, must } from '../api';
 import { nextCursor } from '../logic/links';
-import { ErrorMessage } from '../ui/common';
+import { ErrorMessage, TableRegion } from '../ui/common';
 
 type Query = NonNullable<operations['listEvents']['parameters']['query']>;
 type Action = NonNullable<Query['action']>;
@@ -136,7 +136,7 @@ export function EventsPage({ api }: { api: Api }) {
         <button type="submit">Apply filters</button>
       </form>
       <ErrorMessage error={events.error} />
-      <div className="table-wrap">
+      <TableRegion label="Audit log events">
         <table aria-busy={events.isFetching}>
           <caption className="muted">Events, newest first</caption>
           <thead>
@@ -159,7 +159,7 @@ export function EventsPage({ api }: { api: Api }) {
             )}
           </tbody>
         </table>
-      </div>
+      </TableRegion>
       <nav className="pager" aria-label="Pages">
         <span className="range">Page {cursors.length}</span>
         <button

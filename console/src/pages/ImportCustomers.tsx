@@ -10,6 +10,7 @@ import {
   type RowError,
 } from '../logic/csv';
 import { isProblem } from '../logic/problems';
+import { TableRegion } from '../ui/common';
 
 interface Progress {
   sent: number;
@@ -118,7 +119,7 @@ export function ImportCustomers({ api, onClose }: { api: Api; onClose: () => voi
               : `Sent ${progress.sent} of ${progress.total} rows…`}
           </p>
           {progress.errors.length > 0 && (
-            <div className="table-wrap">
+            <TableRegion label="Rows not imported">
               <table>
                 <caption>Rows not imported</caption>
                 <thead>
@@ -138,7 +139,7 @@ export function ImportCustomers({ api, onClose }: { api: Api; onClose: () => voi
                   ))}
                 </tbody>
               </table>
-            </div>
+            </TableRegion>
           )}
         </>
       )}

@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { type Api, must } from '../api';
 import type { ConsoleSession } from '../auth';
-import { ErrorMessage } from '../ui/common';
+import { ErrorMessage, TableRegion } from '../ui/common';
 
 /** The rep's organizations; another one is a new sign-in for it (org_code), as with Kinde. */
 export function OrganizationsPage(props: { api: Api; session: ConsoleSession; current: string }) {
@@ -13,7 +13,7 @@ export function OrganizationsPage(props: { api: Api; session: ConsoleSession; cu
     <>
       <h1>My organizations</h1>
       <ErrorMessage error={organizations.error} />
-      <div className="table-wrap">
+      <TableRegion label="My organizations">
         <table>
           <caption className="muted">Organizations you are a sales rep of</caption>
           <thead>
@@ -51,7 +51,7 @@ export function OrganizationsPage(props: { api: Api; session: ConsoleSession; cu
             ))}
           </tbody>
         </table>
-      </div>
+      </TableRegion>
     </>
   );
 }

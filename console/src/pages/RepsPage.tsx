@@ -3,7 +3,7 @@ import { type FormEvent, useId, useState } from 'react';
 import type { operations } from '../../../client/index';
 import { type Api, must, totalOf } from '../api';
 import { ApiProblem, fieldMessages, plainMessage } from '../logic/problems';
-import { Dialog, ErrorMessage, Field, Pager, SortHeader } from '../ui/common';
+import { Dialog, ErrorMessage, Field, Pager, SortHeader, TableRegion } from '../ui/common';
 
 type Rep = operations['listSalesReps']['responses'][200]['content']['application/json'][number];
 type SortOn = NonNullable<NonNullable<operations['listSalesReps']['parameters']['query']>['sortOn']>;
@@ -90,7 +90,7 @@ export function RepsPage({ api }: { api: Api }) {
         </button>
       </div>
       <ErrorMessage error={reps.error} />
-      <div className="table-wrap">
+      <TableRegion label="Sales reps">
         <table aria-busy={reps.isFetching}>
           <caption className="muted">Sales reps of this organization</caption>
           <thead>
@@ -122,7 +122,7 @@ export function RepsPage({ api }: { api: Api }) {
             )}
           </tbody>
         </table>
-      </div>
+      </TableRegion>
       {reps.data && (
         <Pager
           pageNumber={pageNumber}

@@ -159,3 +159,16 @@ export function StatusPage(props: { title: string; children: ReactNode }) {
     </main>
   );
 }
+
+/**
+ * The box a wide table scrolls in on a narrow screen: a named region that takes the keyboard focus, so that it can
+ * be scrolled without a mouse.
+ */
+export function TableRegion({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must be reachable by keyboard (WCAG 2.1.1)
+    <section className="table-wrap" aria-label={label} tabIndex={0}>
+      {children}
+    </section>
+  );
+}

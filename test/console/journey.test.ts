@@ -1,0 +1,307 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { createDemoOrganizationIfEmpty, DEMO_ADMIN_EMAIL } from '../../src/demo.js';
+import { createService, type Service } from '../../src/main.js';
+import type { Signin } from '../../src/signin/runtime.js';
+import { eventually } from '../effects/support/wait.js';
+import { freePort, launchChromium, violations } from '../support/browser.js';
+import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.js';
+
+vi.setConfig({ testTimeout: 90_000, hookTimeout: 120_000 });
+
+const ADMIN_PASSWORD = 'violet harbour tractor 42';
+const REP_PASSWORD = 'amber lantern meadow 77';
+const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS;
+
+/**
+ * The newcomer's journey of issue 15 in headless Chromium, as a person does it: the service started as `serve`
+ * starts it (the demo organization, its admin's invitation in DATA_DIR/demo.txt), the admin sets a password and
+ * signs in to the console, adds a rep through the form, imports customers from a CSV file with a bad row; the rep
+ * sets its password from the welcome mail, signs in and sees exactly its customers; the admin deactivates it and
+ * the rep's next request is refused with a clear page. axe-core on every page, at desktop and phone sizes.
+ */
+describe.each(databaseKinds)('the console journey on %s', (kind) => {
+  let browser: Browser;
+  let service: Service;
+  let database: TestDatabase;
+  let dataDir: string;
+  let publicUrl: string;
+  let admin: Page;
+  let repContext: BrowserContext;
+  let rep: Page;
+
+  const mailedLink = (to: string) =>
+    eventually(() => {
+      const dir = path.join(dataDir, 'mail');
+      const mail = (fs.existsSync(dir) ? fs.readdirSync(dir) : [])
+        .map((name) => fs.readFileSync(path.join(dir, name), 'utf8').replace(/=\r?\n/g, ''))
+        .find((text) => text.includes(`To: ${to}`));
+      const link = mail?.match(/http:\/\/127\.0\.0\.1:\d+\/signin\/link\/[A-Za-z0-9_-]+/)?.[0];
+      if (!link) throw new Error('no mail yet');
+      return link;
+    });
+
+  /** axe-core on the page as it is now: no violation at all (serious and critical ones would fail the issue). */
+  const expectAccessible = async (page: Page, name: string) => {
+    expect(await violations(page), name).toEqual([]);
+    if (SCREENSHOTS && kind === 'pglite') {
+      await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+    }
+  };
+
+  const setPasswordAndOpenConsole = async (page: Page, link: string, password: string) => {
+    await page.goto(link);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Set password' }).click();
+    await page.getByRole('link', { name: 'open the console' }).click();
+  };
+
+  const signIn = async (page: Page, email: string, password: string) => {
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  };
+
+  beforeAll(async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'salesreps-console-'));
+    const port = await freePort();
+    publicUrl = `http://127.0.0.1:${port}`;
+    const config = loadConfig({
+      DATA_DIR: dataDir,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      PASSWORD_SCRYPT_LOG2_N: '14',
+      EFFECTS_POLL_MS: '20',
+    });
+    database = await openTestDatabase(kind);
+    service = await createService(config, { database, log: false });
+    const address = await service.app.listen({ host: '127.0.0.1', port });
+    // What `salesreps serve` does on an empty database with the demo on.
+    await createDemoOrganizationIfEmpty(
+      database.db,
+      service.localIssuer as NonNullable<Service['localIssuer']>,
+      address,
+      config.auth.maxTokenLifetimeSeconds,
+      dataDir,
+      service.app.log,
+      (input) => (service.signin as Signin).inviteAdmin(input),
+    );
+    browser = await launchChromium();
+    admin = await browser.newPage();
+    repContext = await browser.newContext();
+    rep = await repContext.newPage();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await service?.close();
+    await database?.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('/ leads the demo admin from the invitation in demo.txt to the console, signed in as Admin', async () => {
+    const demo = fs.readFileSync(path.join(dataDir, 'demo.txt'), 'utf8');
+    const link = demo.match(/http:\/\/127\.0\.0\.1:\d+\/signin\/link\/\S+/)?.[0] as string;
+    await setPasswordAndOpenConsole(admin, link, ADMIN_PASSWORD);
+    await admin.getByLabel('Email').waitFor();
+    await expectAccessible(admin, 'sign-in');
+    await signIn(admin, DEMO_ADMIN_EMAIL, ADMIN_PASSWORD);
+    await admin.getByRole('heading', { name: 'Sales reps' }).waitFor();
+    expect(admin.url()).toBe(`${publicUrl}/console/`);
+    expect(
+      await admin.getByRole('navigation', { name: 'Console' }).getByRole('link').allTextContents(),
+    ).toEqual(['Sales reps', 'Customers', 'Side effects', 'Audit log']);
+    await expectAccessible(admin, 'reps');
+  });
+
+  it('the Add sales rep form shows the API errors beside the fields they name, and adds the rep', async () => {
+    // Keyboard only: the control is reached with Tab and opened with Enter.
+    const add = admin.getByRole('button', { name: 'Add sales rep' });
+    await add.focus();
+    await admin.keyboard.press('Enter');
+    const form = admin.getByRole('dialog', { name: 'Add sales rep' });
+    await form.getByLabel('First name').waitFor();
+    expect(await admin.evaluate('document.activeElement.name')).toBe('firstName');
+    await form.getByLabel('Email').fill('not an email');
+    await form.getByRole('button', { name: 'Add', exact: true }).click();
+    await form.getByRole('alert').waitFor();
+    expect(await form.getByLabel('First name').getAttribute('aria-invalid')).toBe('true');
+    expect(await form.getByLabel('Email').getAttribute('aria-invalid')).toBe('true');
+    expect(await form.getByText(/^Email /).count()).toBe(1);
+    await expectAccessible(admin, 'add-sales-rep-errors');
+
+    await form.getByLabel('First name').fill('Jane');
+    await form.getByLabel('Last name').fill('Smith');
+    await form.getByLabel('Email').fill('jane.smith@example.com');
+    await form.getByLabel('Phone number').fill('555-555-5555');
+    await form.getByLabel('Rep number').fill('REP-001');
+    await form.getByRole('button', { name: 'Add', exact: true }).click();
+    await admin.getByRole('status').filter({ hasText: 'Jane Smith was added' }).waitFor();
+    const row = admin.getByRole('row').filter({ hasText: 'jane.smith@example.com' });
+    expect(await row.getByRole('cell').allTextContents()).toEqual(
+      expect.arrayContaining([
+        'REP-001',
+        'Jane',
+        'Smith',
+        'jane.smith@example.com',
+        '555-555-5555',
+        'Active',
+      ]),
+    );
+
+    // A taken rep number is said in plain words.
+    await add.click();
+    await form.getByLabel('First name').fill('John');
+    await form.getByLabel('Last name').fill('Doe');
+    await form.getByLabel('Email').fill('john.doe@example.com');
+    await form.getByLabel('Rep number').fill('REP-001');
+    await form.getByRole('button', { name: 'Add', exact: true }).click();
+    expect(await form.getByRole('alert').textContent()).toContain('Rep number "REP-001" is already used');
+    await admin.keyboard.press('Escape');
+    await form.waitFor({ state: 'hidden' });
+  });
+
+  it('the search and the status filter narrow the reps table, with the count of the filtered list', async () => {
+    await admin.getByRole('button', { name: 'Add sales rep' }).click();
+    const form = admin.getByRole('dialog', { name: 'Add sales rep' });
+    await form.getByLabel('First name').fill('Omar');
+    await form.getByLabel('Last name').fill('Quinn');
+    await form.getByLabel('Email').fill('omar.quinn@example.com');
+    await form.getByLabel('Rep number').fill('REP-002');
+    await form.getByRole('button', { name: 'Add', exact: true }).click();
+    await admin.getByRole('status').filter({ hasText: 'Omar Quinn was added' }).waitFor();
+    await admin.getByText('1–2 of 2').waitFor();
+    await admin.getByLabel('Search reps').fill('qui');
+    await admin.getByText('1–1 of 1').waitFor();
+    expect(await admin.getByRole('row').filter({ hasText: 'omar.quinn@example.com' }).count()).toBe(1);
+    await admin.getByLabel('Search reps').fill('');
+    await admin.getByLabel('Status').selectOption('inactive');
+    await admin.getByText('No results').waitFor();
+    await admin.getByLabel('Status').selectOption('all');
+    await admin.getByText('1–2 of 2').waitFor();
+  });
+
+  it('a CSV import writes the good rows and reports the bad one by its line; the export has the view', async () => {
+    await admin.getByRole('link', { name: 'Customers' }).click();
+    await admin.getByRole('heading', { name: 'Customers' }).waitFor();
+    await admin.getByRole('button', { name: 'Import CSV' }).click();
+    const dialog = admin.getByRole('dialog', { name: 'Import customers from CSV' });
+    const csv = [
+      'customerNumber,companyName,companyEmail,repNumber,active',
+      'C-1,Northwind Traders,orders@northwind.example.com,REP-001,true',
+      'C-2,Contoso,not-an-email,REP-001,true',
+      'C-3,Fabrikam,,REP-001,yes',
+      'C-4,Tailspin,,REP-002,true',
+    ].join('\n');
+    await dialog
+      .getByLabel('CSV file')
+      .setInputFiles({ name: 'customers.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await dialog.getByText('Done: 3 of 4 rows imported, 1 errors.').waitFor();
+    const errorRow = dialog.getByRole('row').filter({ hasText: 'companyEmail' });
+    expect(await errorRow.getByRole('cell').first().textContent()).toBe('3');
+    await expectAccessible(admin, 'customers-import');
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await admin.getByText('1–3 of 3').waitFor();
+    await expectAccessible(admin, 'customers');
+
+    await admin.getByLabel('Rep number').fill('REP-001');
+    await admin.getByText('1–2 of 2').waitFor();
+    const download = admin.waitForEvent('download');
+    await admin.getByRole('button', { name: 'Export CSV' }).click();
+    const file = await (await download).path();
+    const lines = fs.readFileSync(file, 'utf8').trim().split(/\r?\n/);
+    expect(lines[0]).toBe(
+      'customerNumber,companyName,companyEmail,companyPhone,pricing,terms,active,repNumber,externalId',
+    );
+    expect(lines.slice(1).map((line) => line.split(',')[0])).toEqual(['C-1', 'C-3']);
+  });
+
+  it('the rep sets its password from the welcome mail, signs in and sees exactly its customers', async () => {
+    await setPasswordAndOpenConsole(rep, await mailedLink('jane.smith@example.com'), REP_PASSWORD);
+    await signIn(rep, 'jane.smith@example.com', REP_PASSWORD);
+    await rep.getByRole('heading', { name: 'My customers' }).waitFor();
+    await rep.getByText('1–2 of 2').waitFor();
+    const numbers = await rep.getByRole('row').locator('td:first-child').allTextContents();
+    expect(numbers).toEqual(['C-1', 'C-3']);
+    expect(await rep.getByRole('button', { name: 'Import CSV' }).count()).toBe(0);
+    await expectAccessible(rep, 'rep-customers');
+    await rep.getByRole('button', { name: 'C-1' }).click();
+    const detail = rep.getByRole('dialog', { name: 'Customer C-1' });
+    await detail.getByText('Northwind Traders').waitFor();
+    await expectAccessible(rep, 'rep-customer-detail');
+    await rep.keyboard.press('Escape');
+    await rep.getByRole('link', { name: 'My organizations' }).click();
+    await rep.getByRole('cell', { name: 'Demo Distributors' }).waitFor();
+    await expectAccessible(rep, 'rep-organizations');
+  });
+
+  it('deactivated from the admin console, the rep is refused at its next request with a clear page', async () => {
+    await admin.getByRole('link', { name: 'Sales reps' }).click();
+    await admin.getByRole('button', { name: 'Deactivate Jane Smith' }).click();
+    await admin.getByRole('status').filter({ hasText: 'Jane Smith is inactive now.' }).waitFor();
+    expect(
+      await admin
+        .getByRole('row')
+        .filter({ hasText: 'jane.smith@example.com' })
+        .getByText('Inactive')
+        .count(),
+    ).toBe(1);
+
+    await rep.getByRole('link', { name: 'My customers' }).click();
+    await rep.getByLabel('Search customers').fill('C-');
+    await rep.getByRole('heading', { name: 'Access ended' }).waitFor();
+    expect(await rep.getByRole('alert').textContent()).toContain('not an active sales rep');
+    await expectAccessible(rep, 'access-ended');
+  });
+
+  it('the side effects and the audit log show what happened, filterable', async () => {
+    await admin.getByRole('link', { name: 'Side effects' }).click();
+    await admin.getByRole('heading', { name: 'Side effects' }).waitFor();
+    await admin.getByLabel('Show').selectOption('pending');
+    await admin.getByRole('caption').filter({ hasText: 'Pending effects' }).waitFor();
+    await expectAccessible(admin, 'effects');
+
+    await admin.getByRole('link', { name: 'Audit log' }).click();
+    await admin.getByRole('heading', { name: 'Audit log' }).waitFor();
+    await admin.getByRole('cell', { name: 'sales_rep.deactivated' }).waitFor();
+    await admin.getByLabel('Action').selectOption('customer.created');
+    await admin.getByRole('button', { name: 'Apply filters' }).click();
+    await eventually(async () => {
+      const actions = await admin.getByRole('row').locator('td:nth-child(2)').allTextContents();
+      expect(actions).toEqual(['customer.created', 'customer.created', 'customer.created']);
+    });
+    await expectAccessible(admin, 'audit-log');
+  });
+
+  it('at 360 px wide every page fits the screen (tables scroll inside) and stays accessible', async () => {
+    const phone = await browser.newContext({ viewport: { width: 360, height: 740 } });
+    const page = await phone.newPage();
+    await page.goto(`${publicUrl}/console/`);
+    // A new browser: the admin signs in with the form again.
+    await signIn(page, DEMO_ADMIN_EMAIL, ADMIN_PASSWORD);
+    await page.getByRole('heading', { name: 'Sales reps' }).waitFor();
+    for (const [link, heading] of [
+      ['Sales reps', 'Sales reps'],
+      ['Customers', 'Customers'],
+      ['Side effects', 'Side effects'],
+      ['Audit log', 'Audit log'],
+    ] as const) {
+      await page.getByRole('link', { name: link }).click();
+      await page.getByRole('heading', { name: heading }).waitFor();
+      const width = await page.evaluate('document.documentElement.scrollWidth');
+      expect(width, heading).toBeLessThanOrEqual(360);
+      await expectAccessible(page, `phone-${heading.toLowerCase().replace(/ /g, '-')}`);
+    }
+    await phone.close();
+  });
+
+  it('sign-out ends the session at the provider and comes back to the console, which asks to sign in', async () => {
+    await admin.getByRole('button', { name: 'Sign out' }).click();
+    await admin.getByRole('button', { name: 'Yes, sign me out' }).click();
+    await admin.getByLabel('Email').waitFor();
+    expect(admin.url()).toContain('/signin/interaction/');
+  });
+});
