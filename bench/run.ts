@@ -11,6 +11,7 @@ import pg from 'pg';
 import { openLocalIssuer } from '../src/auth/local-issuer.js';
 import { loadConfig } from '../src/config.js';
 import { migrateToLatest, openDatabase } from '../src/db/database.js';
+import { runConsoleBench } from './console.js';
 import {
   BIG_ORGANIZATION,
   CUSTOMERS_PER_BIG_ORGANIZATION_REP,
@@ -28,7 +29,7 @@ import { runEventScenarios } from './events.js';
 import { runSigninBench } from './signin.js';
 
 /**
- * `npm run bench [-- --quick] [-- --seed-only]`: loads (or reuses) the dataset, starts the service as in
+ * `npm run bench [-- --quick] [-- --seed-only]` (`--signin`, `--console`: bench/signin.ts, bench/console.ts): loads (or reuses) the dataset, starts the service as in
  * production and the bare baseline, loads each with autocannon in turn after a warm-up, prints the table and
  * writes it to bench/results/. Figures are reported, never judged: nothing here fails on a number.
  */
@@ -40,6 +41,7 @@ const { values: options } = parseArgs({
     // e.g. --scenarios 2,3: only those (and no embedded line), to look at one thing.
     scenarios: { type: 'string' },
     signin: { type: 'boolean', default: false },
+    console: { type: 'boolean', default: false },
   },
 });
 const quick = options.quick ?? false;
@@ -397,6 +399,7 @@ async function main() {
   fs.mkdirSync(resultsDir, { recursive: true });
   if (options.signin)
     return void (await runSigninBench(startService, { quick, log, postgresUrl: databaseUrl() }));
+  if (options.console) return void (await runConsoleBench(startService, { quick, log }));
   const url = databaseUrl();
   log(`Dataset (${mode}) in ${url.replace(/\/\/[^@]*@/, '//')}:`);
   const loaded = await loadPostgresDataset(url, sizes.postgres, log);

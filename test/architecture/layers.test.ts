@@ -10,12 +10,13 @@ import { describe, expect, it } from 'vitest';
  */
 
 const SRC = fileURLToPath(new URL('../../src', import.meta.url));
+const CONSOLE = fileURLToPath(new URL('../../console/src', import.meta.url));
 
 function sourceFiles(directory: string): string[] {
   return fs.readdirSync(directory, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(directory, entry.name);
     if (entry.isDirectory()) return sourceFiles(full);
-    return entry.name.endsWith('.ts') ? [full] : [];
+    return /\.tsx?$/.test(entry.name) ? [full] : [];
   });
 }
 
@@ -97,5 +98,19 @@ describe('layers of src/', () => {
   it('finds the imports it checks (a unit graph read from nothing would pass anything)', () => {
     expect(graph.get('http/')?.has('salesreps/')).toBe(true);
     expect(graph.get('salesreps/')?.has('kernel/')).toBe(true);
+  });
+});
+
+describe('the console (console/src/)', () => {
+  it('reaches the service only through the API: it imports the typed client (client/) and nothing of src/', () => {
+    const reached = new Set<string>();
+    for (const file of sourceFiles(CONSOLE)) {
+      for (const { fileName } of ts.preProcessFile(fs.readFileSync(file, 'utf8'), true, true).importedFiles) {
+        if (!fileName.startsWith('.')) continue;
+        const target = path.relative(path.join(CONSOLE, '../..'), path.resolve(path.dirname(file), fileName));
+        reached.add(target.split(path.sep)[0] === 'console' ? 'console/' : target);
+      }
+    }
+    expect([...reached].sort()).toEqual(['client/index', 'console/']);
   });
 });
