@@ -33,6 +33,16 @@ describe.each(databaseKinds)('the console journey on %s', (kind) => {
   let admin: Page;
   let repContext: BrowserContext;
   let rep: Page;
+  /** Script errors and console errors of every page (a refused request's "Failed to load resource" aside). */
+  const scriptErrors: string[] = [];
+  const watch = (page: Page) => {
+    page.on('pageerror', (error) => scriptErrors.push(`${page.url()}: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
+        scriptErrors.push(`${page.url()}: ${message.text()}`);
+      }
+    });
+  };
 
   const mailedLink = (to: string) =>
     eventually(() => {
@@ -94,6 +104,8 @@ describe.each(databaseKinds)('the console journey on %s', (kind) => {
     admin = await browser.newPage();
     repContext = await browser.newContext();
     rep = await repContext.newPage();
+    watch(admin);
+    watch(rep);
   });
   afterAll(async () => {
     await browser?.close();
@@ -279,6 +291,7 @@ describe.each(databaseKinds)('the console journey on %s', (kind) => {
   it('at 360 px wide every page fits the screen (tables scroll inside) and stays accessible', async () => {
     const phone = await browser.newContext({ viewport: { width: 360, height: 740 } });
     const page = await phone.newPage();
+    watch(page);
     await page.goto(`${publicUrl}/console/`);
     // A new browser: the admin signs in with the form again.
     await signIn(page, DEMO_ADMIN_EMAIL, ADMIN_PASSWORD);
@@ -303,5 +316,9 @@ describe.each(databaseKinds)('the console journey on %s', (kind) => {
     await admin.getByRole('button', { name: 'Yes, sign me out' }).click();
     await admin.getByLabel('Email').waitFor();
     expect(admin.url()).toContain('/signin/interaction/');
+  });
+
+  it('no page threw a script error or logged one along the way', () => {
+    expect(scriptErrors).toEqual([]);
   });
 });
