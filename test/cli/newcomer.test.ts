@@ -74,6 +74,19 @@ describe('npm start as a newcomer', () => {
     expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ email: 'jane@example.com' })]);
   });
 
+  it('serves the console that npm install built: / leads to it, and its page loads its hashed script', async () => {
+    const root = await fetch(`${first?.url}/`, { redirect: 'manual' });
+    expect(root.status).toBe(302);
+    expect(root.headers.get('location')).toBe('/console/');
+    const page = await fetch(`${first?.url}/console/`);
+    expect(page.status).toBe(200);
+    const script = (await page.text()).match(/src="(\/console\/assets\/[^"]+\.js)"/)?.[1];
+    expect(script).toBeDefined();
+    const asset = await fetch(`${first?.url}${script}`);
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('cache-control')).toContain('immutable');
+  });
+
   it('prints no demo organization or token on the second start of the same data', async () => {
     await first?.stop();
     // npm may end before the service it started has released the embedded database.
