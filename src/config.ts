@@ -37,7 +37,7 @@ export interface Config {
   };
   signin: SigninConfig;
   /** The web console's client at an external provider (AUTH_JWKS_URL); the embedded sign-in has its own built in. */
-  console: { clientId: string | undefined; issuer: string | undefined };
+  console: { clientId: string | undefined; issuer: string | undefined; scope: string; audience: string };
 }
 
 /** The embedded OpenID Connect provider and its invitation links (docs/signin.md). */
@@ -49,6 +49,8 @@ export interface SigninConfig {
   resetTtlMinutes: number;
   /** scrypt's cost N = 2^log2N (r = 8, p = 1); 17 is OWASP's recommendation, lower only for tests. */
   scryptLog2N: number;
+  /** The lifetime of access tokens: how long a deactivated admin keeps access at most (reps are refused at once). */
+  accessTokenTtlSeconds: number;
 }
 
 /** Limits and time-outs of the HTTP server (docs/operations-hardening.md). */
@@ -199,6 +201,7 @@ export function loadConfig(env: Env = process.env): Config {
       invitationTtlHours: integer(env, 'INVITATION_TTL_HOURS', 168, 1, 24 * 90),
       resetTtlMinutes: integer(env, 'PASSWORD_RESET_TTL_MINUTES', 60, 5, 24 * 60),
       scryptLog2N: integer(env, 'PASSWORD_SCRYPT_LOG2_N', 17, 14, 20),
+      accessTokenTtlSeconds: integer(env, 'SIGNIN_ACCESS_TOKEN_TTL_SECONDS', 900, 60, 86_400),
     },
     console: consoleConfig(env),
     auth: {
@@ -233,7 +236,13 @@ function consoleConfig(env: Env): Config['console'] {
   if (clientId && !issuer) {
     throw new ConfigError('CONSOLE_OIDC_CLIENT_ID needs CONSOLE_OIDC_ISSUER (or AUTH_ISSUER as a URL)');
   }
-  return { clientId, issuer };
+  return {
+    clientId,
+    issuer,
+    // Kinde issues a refresh token for `offline`, and puts the API's audience into the token when asked for it.
+    scope: text(env, 'CONSOLE_OIDC_SCOPE', 'openid email offline'),
+    audience: text(env, 'CONSOLE_OIDC_AUDIENCE', text(env, 'AUTH_AUDIENCE', 'salesreps-api')),
+  };
 }
 
 function required(env: Env, name: string, because: string): string {

@@ -171,7 +171,17 @@ export async function serve(config: Config): Promise<void> {
 function consoleSignIn(config: Config, embedded: boolean): ConsoleSignIn | undefined {
   const claims = { organization: config.auth.claims.organization, roles: config.auth.claims.roles };
   const redirectUri = `${config.publicUrl}/console/`;
-  if (embedded) return { issuer: config.publicUrl, clientId: CONSOLE_CLIENT_ID, redirectUri, claims };
-  const { clientId, issuer } = config.console;
-  return clientId && issuer ? { issuer, clientId, redirectUri, claims } : undefined;
+  if (embedded) {
+    return {
+      issuer: config.publicUrl,
+      clientId: CONSOLE_CLIENT_ID,
+      redirectUri,
+      scope: 'openid email',
+      authorizationParameters: {},
+      claims,
+    };
+  }
+  const { clientId, issuer, scope, audience } = config.console;
+  if (!clientId || !issuer) return undefined;
+  return { issuer, clientId, redirectUri, scope, authorizationParameters: { audience }, claims };
 }

@@ -1,15 +1,15 @@
 import { QueryClient, QueryClientProvider, useQuery } from '@tanstack/react-query';
 import { useSyncExternalStore } from 'react';
 import { Link, Redirect, Route, Router, Switch, useRoute } from 'wouter';
-import { type Api, must } from './api';
-import type { ConsoleSession } from './auth';
-import { ApiProblem } from './logic/problems';
-import { CustomersPage } from './pages/CustomersPage';
-import { EffectsPage } from './pages/EffectsPage';
-import { EventsPage } from './pages/EventsPage';
-import { OrganizationsPage } from './pages/OrganizationsPage';
-import { RepsPage } from './pages/RepsPage';
-import { StatusPage } from './ui/common';
+import { type Api, must } from './api.js';
+import type { ConsoleSession } from './auth.js';
+import { ApiProblem } from './logic/problems.js';
+import { CustomersPage } from './pages/CustomersPage.js';
+import { EffectsPage } from './pages/EffectsPage.js';
+import { EventsPage } from './pages/EventsPage.js';
+import { OrganizationsPage } from './pages/OrganizationsPage.js';
+import { RepsPage } from './pages/RepsPage.js';
+import { PageErrorBoundary, StatusPage } from './ui/common.js';
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -84,42 +84,44 @@ export function App({ session, api }: { session: ConsoleSession; api: Api }) {
           >
             Switch organization
           </button>
-          <button type="button" className="secondary" onClick={() => session.signOut()}>
+          <button type="button" className="secondary" onClick={() => void session.signOut()}>
             Sign out
           </button>
         </header>
         <main id="content" tabIndex={-1}>
-          {admin ? (
-            <Switch>
-              <Route path="/">
-                <RepsPage api={api} />
-              </Route>
-              <Route path="/customers">
-                <CustomersPage api={api} admin />
-              </Route>
-              <Route path="/effects">
-                <EffectsPage api={api} />
-              </Route>
-              <Route path="/events">
-                <EventsPage api={api} />
-              </Route>
-              <Route>
-                <Redirect to="/" />
-              </Route>
-            </Switch>
-          ) : (
-            <Switch>
-              <Route path="/">
-                <CustomersPage api={api} admin={false} />
-              </Route>
-              <Route path="/organizations">
-                <OrganizationsPage api={api} session={session} current={state.token.organization} />
-              </Route>
-              <Route>
-                <Redirect to="/" />
-              </Route>
-            </Switch>
-          )}
+          <PageErrorBoundary>
+            {admin ? (
+              <Switch>
+                <Route path="/">
+                  <RepsPage api={api} />
+                </Route>
+                <Route path="/customers">
+                  <CustomersPage api={api} admin />
+                </Route>
+                <Route path="/effects">
+                  <EffectsPage api={api} />
+                </Route>
+                <Route path="/events">
+                  <EventsPage api={api} />
+                </Route>
+                <Route>
+                  <Redirect to="/" />
+                </Route>
+              </Switch>
+            ) : (
+              <Switch>
+                <Route path="/">
+                  <CustomersPage api={api} admin={false} />
+                </Route>
+                <Route path="/organizations">
+                  <OrganizationsPage api={api} session={session} current={state.token.organization} />
+                </Route>
+                <Route>
+                  <Redirect to="/" />
+                </Route>
+              </Switch>
+            )}
+          </PageErrorBoundary>
         </main>
       </Router>
     </QueryClientProvider>

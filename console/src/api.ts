@@ -1,6 +1,6 @@
-import { createSalesRepsClient } from '../../client/index';
-import type { ConsoleSession } from './auth';
-import { ApiProblem, isProblem, type Problem } from './logic/problems';
+import { createSalesRepsClient } from '../../client/index.js';
+import type { ConsoleSession } from './auth.js';
+import { ApiProblem, isProblem, type Problem } from './logic/problems.js';
 
 /**
  * The typed client of the API (client/), with the session's access token on every request: renewed and tried once

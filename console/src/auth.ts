@@ -1,11 +1,15 @@
 import * as oauth from 'oauth4webapi';
-import { readToken, type TokenView } from './logic/tokens';
+import { readToken, type TokenView } from './logic/tokens.js';
 
 /** What GET /console/config.json says: where the console signs in (docs/console.md). */
 export interface SignInSettings {
   issuer: string;
   clientId: string;
   redirectUri: string;
+  /** The scopes to ask for (Kinde's refresh tokens need `offline`). */
+  scope: string;
+  /** Parameters the provider needs beside the standard ones (Kinde: `audience`, for the API's `aud`). */
+  authorizationParameters: Record<string, string>;
   claims: { organization: string; roles: string };
 }
 
@@ -103,7 +107,8 @@ export class ConsoleSession {
       client_id: this.settings.clientId,
       redirect_uri: this.settings.redirectUri,
       response_type: 'code',
-      scope: 'openid email',
+      ...this.settings.authorizationParameters,
+      scope: this.settings.scope,
       code_challenge: await oauth.calculatePKCECodeChallenge(flow.verifier),
       code_challenge_method: 'S256',
       state: flow.state,
@@ -129,11 +134,15 @@ export class ConsoleSession {
         expectedNonce: flow.nonce,
       });
       this.keep(tokens);
-      window.history.replaceState(null, '', flow.returnTo);
     } catch (error) {
-      window.history.replaceState(null, '', flow.returnTo);
       this.set({ kind: 'failed', reason: describe(error) });
     }
+    // Only a path of the console: what session storage holds is not trusted to name another place.
+    window.history.replaceState(
+      null,
+      '',
+      flow.returnTo.startsWith('/console/') ? flow.returnTo : '/console/',
+    );
   }
 
   private keep(tokens: oauth.TokenEndpointResponse): void {
@@ -152,7 +161,10 @@ export class ConsoleSession {
     return this.renew();
   }
 
-  /** Renews the access token now (one renewal at a time); a refused refresh ends the session. */
+  /**
+   * Renews the access token now (one renewal at a time). A refresh the provider refuses ends the session; one that
+   * fails otherwise (the network, a 5xx) keeps the tokens, so that the next request tries again.
+   */
   renew(): Promise<string> {
     this.renewal ??= this.refresh().finally(() => {
       this.renewal = undefined;
@@ -177,11 +189,11 @@ export class ConsoleSession {
       this.keep(tokens);
       return tokens.access_token;
     } catch (error) {
-      this.end(
-        error instanceof oauth.ResponseBodyError && error.error === 'invalid_grant'
-          ? 'Your access to this organization has ended: an admin deactivated or removed you, or the session ended.'
-          : describe(error),
-      );
+      if (error instanceof oauth.ResponseBodyError && error.error === 'invalid_grant') {
+        this.end(
+          'Your access to this organization has ended: an admin deactivated or removed you, or the session ended.',
+        );
+      }
       throw error;
     }
   }
@@ -193,15 +205,31 @@ export class ConsoleSession {
     this.set({ kind: 'ended', reason });
   }
 
-  /** Ends the session at the provider too (RP-initiated logout) and comes back to the console. */
-  signOut(): void {
-    const idToken = this.idToken;
+  /**
+   * Revokes the refresh token, then ends the provider's session too (RP-initiated logout) and comes back to the
+   * console. A provider without an end-session endpoint keeps its own session: the console says it is signed out
+   * rather than signing in again at once.
+   */
+  async signOut(): Promise<void> {
+    const { idToken, refreshToken } = this;
     this.accessToken = undefined;
     this.refreshToken = undefined;
+    this.set({ kind: 'redirecting' });
     sessionStorage.removeItem(ORGANIZATION_KEY);
+    if (refreshToken && this.as.revocation_endpoint) {
+      await oauth
+        .revocationRequest(
+          this.as,
+          this.client,
+          oauth.None(),
+          refreshToken,
+          ConsoleSession.options(this.settings.issuer),
+        )
+        .catch(() => undefined);
+    }
     const endpoint = this.as.end_session_endpoint;
     if (!endpoint) {
-      window.location.assign(this.settings.redirectUri);
+      this.set({ kind: 'ended', reason: 'You are signed out of the console.' });
       return;
     }
     const target = new URL(endpoint);

@@ -1,8 +1,8 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { App } from './App';
-import { createApi } from './api';
-import { ConsoleSession, type SignInSettings } from './auth';
+import { App } from './App.js';
+import { createApi } from './api.js';
+import { ConsoleSession, type SignInSettings } from './auth.js';
 import './styles.css';
 
 /**

@@ -10,6 +10,10 @@ export interface ConsoleSignIn {
   clientId: string;
   /** PUBLIC_URL/console/: registered with the provider as the console's redirect URI. */
   redirectUri: string;
+  /** The scopes the console asks for. */
+  scope: string;
+  /** Further parameters of its authorization requests (Kinde: `audience`). */
+  authorizationParameters: Record<string, string>;
   /** The claims of the access token that name the organization and the roles (AUTH_CLAIM_*). */
   claims: { organization: string; roles: string };
 }
@@ -76,17 +80,23 @@ function consoleSecurityPolicy(issuer: string | undefined): string {
     "style-src 'self'",
     "img-src 'self' data:",
     `connect-src 'self' ${issuerOrigin}`.trim(),
-    `form-action 'self' ${issuerOrigin}`.trim(),
+    "form-action 'self'",
     "frame-ancestors 'none'",
     "base-uri 'none'",
     "object-src 'none'",
   ].join('; ');
 }
 
+/** Brotli, else gzip, when Accept-Encoding admits it (a coding given `q=0` is refused, RFC 9110 12.5.3). */
 function acceptedCoding(request: FastifyRequest): 'br' | 'gzip' | undefined {
-  const accept = String(request.headers['accept-encoding'] ?? '');
-  if (/\bbr\b/.test(accept)) return 'br';
-  if (/\bgzip\b/.test(accept)) return 'gzip';
+  const admitted = new Set<string>();
+  for (const part of String(request.headers['accept-encoding'] ?? '').split(',')) {
+    const [coding = '', ...parameters] = part.trim().toLowerCase().split(';');
+    const q = parameters.map((parameter) => parameter.trim()).find((parameter) => parameter.startsWith('q='));
+    if (q === undefined || Number(q.slice(2)) > 0) admitted.add(coding.trim());
+  }
+  if (admitted.has('br')) return 'br';
+  if (admitted.has('gzip')) return 'gzip';
   return undefined;
 }
 

@@ -10,7 +10,6 @@ import { grantOrganization, membershipOf } from './queries.js';
 /** The console's client, built in (docs/signin.md): a public client with PKCE. */
 export const CONSOLE_CLIENT_ID = 'salesreps-console';
 
-const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
 const REFRESH_TOKEN_TTL_SECONDS = 14 * 24 * 3600;
 const SESSION_TTL_SECONDS = 14 * 24 * 3600;
 
@@ -21,6 +20,8 @@ export interface ProviderOptions {
   privateJwk: JWK;
   /** Whether X-Forwarded-Proto of the proxies in front is believed (TRUST_PROXY). */
   behindProxy: boolean;
+  /** How long an access token (and an ID token) lasts: SIGNIN_ACCESS_TOKEN_TTL_SECONDS. */
+  accessTokenTtlSeconds: number;
 }
 
 /** The resource indicator of the service's API; its tokens carry AUTH_AUDIENCE as `aud`. */
@@ -121,7 +122,7 @@ export async function createProvider(options: ProviderOptions): Promise<Provider
           return {
             scope: 'openid',
             audience: auth.audience,
-            accessTokenTTL: ACCESS_TOKEN_TTL_SECONDS,
+            accessTokenTTL: options.accessTokenTtlSeconds,
             accessTokenFormat: 'jwt',
             jwt: { sign: { alg: 'ES256' } },
           };
@@ -152,12 +153,27 @@ export async function createProvider(options: ProviderOptions): Promise<Provider
         [auth.claims.roles]: membership.roles,
       };
     },
+    // A session's earlier grant is used again only for its own organization (no other `org_code` asked for, no
+    // `prompt=consent` to choose again) and while the account still has access there; otherwise the person goes
+    // through the interaction, which chooses, or refuses with a page and issues no code.
+    async loadExistingGrant(ctx) {
+      const grantId =
+        ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session?.grantIdFor(ctx.oidc.client?.clientId ?? '');
+      if (!grantId) return undefined;
+      const grant = await ctx.oidc.provider.Grant.find(grantId);
+      if (!grant?.accountId || ctx.oidc.result?.consent?.grantId) return grant;
+      if (ctx.oidc.prompts.has('consent')) return undefined;
+      const organization = await grantOrganization(db, grantId);
+      const asked = ctx.oidc.params?.org_code;
+      if (!organization || (typeof asked === 'string' && asked !== '' && asked !== organization)) return undefined;
+      return (await membershipOf(db, grant.accountId, organization)) ? grant : undefined;
+    },
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: true,
     ttl: {
-      AccessToken: ACCESS_TOKEN_TTL_SECONDS,
+      AccessToken: options.accessTokenTtlSeconds,
       AuthorizationCode: 60,
-      IdToken: ACCESS_TOKEN_TTL_SECONDS,
+      IdToken: options.accessTokenTtlSeconds,
       Interaction: 30 * 60,
       Session: SESSION_TTL_SECONDS,
       Grant: REFRESH_TOKEN_TTL_SECONDS,

@@ -40,6 +40,7 @@ export async function createSignin(config: Config, db: Db, issuer: LocalIssuer):
     auth: config.auth,
     privateJwk: issuer.privateJwk,
     behindProxy: config.http.trustProxy !== false,
+    accessTokenTtlSeconds: config.signin.accessTokenTtlSeconds,
   });
   const csrfSecret = Buffer.from(
     hkdfSync('sha256', Buffer.from(issuer.privateJwk.d ?? '', 'base64url'), 'salesreps', 'csrf', 32),

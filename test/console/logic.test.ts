@@ -9,6 +9,7 @@ import {
   IMPORT_CHUNK_ROWS,
   parseCustomersCsv,
 } from '../../console/src/logic/csv.js';
+import { importChunk } from '../../console/src/logic/import.js';
 import { nextCursor } from '../../console/src/logic/links.js';
 import { lastPage, pageRange } from '../../console/src/logic/paging.js';
 import {
@@ -250,21 +251,39 @@ describe('CSV import: reading the file', () => {
     expect(parsed.rows.map((row) => row.customer.customerNumber)).toEqual(['C-2']);
   });
 
-  it('quoted cells keep their commas, quotes and newlines', () => {
+  it('quoted cells keep their commas, quotes and newlines, and the rows after them their own line numbers', () => {
     const parsed = parseCustomersCsv(
       'customerNumber,companyName,terms\nC-1,"Acme, Inc.","net 30\nno returns"\nC-2,"The ""Best"" Co",\n',
     );
     expect(parsed.errors).toEqual([]);
     expect(parsed.rows.map((row) => [row.line, row.customer.companyName, row.customer.terms])).toEqual([
       [2, 'Acme, Inc.', 'net 30\nno returns'],
-      [3, 'The "Best" Co', null],
+      [4, 'The "Best" Co', null],
     ]);
   });
 
-  it('empty lines (also whitespace-only ones, and CRLF endings) are skipped', () => {
+  it('empty lines (also whitespace-only ones, and CRLF endings) are skipped, and counted in the line numbers', () => {
     const parsed = parseCustomersCsv('customerNumber,companyName\r\n\r\nC-1,Acme\r\n   \r\nC-2,Beta\r\n\r\n');
     expect(parsed.errors).toEqual([]);
-    expect(parsed.rows.map((row) => row.customer.customerNumber)).toEqual(['C-1', 'C-2']);
+    expect(parsed.rows.map((row) => [row.line, row.customer.customerNumber])).toEqual([
+      [3, 'C-1'],
+      [5, 'C-2'],
+    ]);
+  });
+
+  it('a row with too few or too many cells is reported by its line and never sent', () => {
+    const parsed = parseCustomersCsv(
+      'customerNumber,companyName,terms\nC-1,Acme\nC-2,Beta,net 30,extra\nC-3,Gamma,net 60',
+    );
+    expect(parsed.rows.map((row) => row.customer.customerNumber)).toEqual(['C-3']);
+    expect(parsed.errors.map((error) => [error.line, error.field])).toEqual([
+      [2, 'row'],
+      [3, 'row'],
+    ]);
+  });
+
+  it('a file of a header alone has no rows and no errors', () => {
+    expect(parseCustomersCsv('customerNumber,companyName\n')).toEqual({ rows: [], errors: [] });
   });
 });
 
@@ -487,5 +506,88 @@ describe('tokens: what the console reads of an access token', () => {
 
   it('a text that is not a JWT is refused', () => {
     expect(() => readToken('opaque-token', claims)).toThrow(/not a JWT/);
+  });
+});
+
+describe('importChunk (a chunk of a CSV import: every row written once or listed)', () => {
+  const rows = (count: number) =>
+    Array.from({ length: count }, (_, index) => ({
+      line: index + 2,
+      customer: { customerNumber: `C-${index}`, companyName: `Company ${index}` },
+    }));
+  const refusal = (
+    status: number,
+    errors: { field: string; message: string }[] = [],
+    retryAfterSeconds?: number,
+  ) => ({ ok: false, status, detail: `refused ${status}`, errors, retryAfterSeconds }) as const;
+
+  it('a 400 naming rows: those rows are listed by line, the rest is sent again without them and written', async () => {
+    const sent: string[][] = [];
+    const result = await importChunk(
+      rows(5),
+      async (batch) => {
+        sent.push(batch.map((row) => row.customer.customerNumber));
+        return sent.length === 1
+          ? refusal(400, [
+              { field: '[1].companyEmail', message: 'must match format "email"' },
+              { field: '[3].customerNumber', message: 'is taken twice' },
+            ])
+          : { ok: true };
+      },
+      async () => {},
+    );
+    expect(sent).toEqual([
+      ['C-0', 'C-1', 'C-2', 'C-3', 'C-4'],
+      ['C-0', 'C-2', 'C-4'],
+    ]);
+    expect(result.imported).toBe(3);
+    expect(result.errors.map((error) => [error.line, error.field])).toEqual([
+      [3, 'companyEmail'],
+      [5, 'customerNumber'],
+    ]);
+  });
+
+  it('errors the API left unlisted (omittedErrors) come in later rounds, until the rest is written', async () => {
+    let round = 0;
+    const result = await importChunk(
+      rows(4),
+      async (batch) => {
+        round++;
+        const bad = batch.findIndex(
+          (row) => row.customer.customerNumber === 'C-1' || row.customer.customerNumber === 'C-2',
+        );
+        return bad === -1
+          ? { ok: true }
+          : refusal(400, [{ field: `[${bad}].companyName`, message: 'is bad' }]);
+      },
+      async () => {},
+    );
+    expect(round).toBe(3);
+    expect(result.imported).toBe(2);
+    expect(result.errors.map((error) => error.line)).toEqual([3, 4]);
+  });
+
+  it('a 429 or 503 is tried again after its Retry-After; the rows are written once', async () => {
+    const waits: number[] = [];
+    let calls = 0;
+    const result = await importChunk(
+      rows(3),
+      async () => (++calls === 1 ? refusal(429, [], 2) : calls === 2 ? refusal(503) : { ok: true }),
+      async (seconds) => {
+        waits.push(seconds);
+      },
+    );
+    expect(waits).toEqual([2, 1]);
+    expect(result).toEqual({ imported: 3, errors: [] });
+  });
+
+  it('any other refusal lists the rows left as one range of lines, none written', async () => {
+    const result = await importChunk(
+      rows(3),
+      async () => refusal(413),
+      async () => {},
+    );
+    expect(result.imported).toBe(0);
+    expect(result.errors).toEqual([{ line: 2, field: 'rows', message: 'lines 2–4 (3 rows): refused 413' }]);
   });
 });

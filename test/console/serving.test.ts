@@ -71,6 +71,8 @@ describe('the console with the embedded sign-in', () => {
         issuer: PUBLIC_URL,
         clientId: 'salesreps-console',
         redirectUri: `${PUBLIC_URL}/console/`,
+        scope: 'openid email',
+        authorizationParameters: {},
         claims: { organization: 'org_code', roles: 'roles' },
       },
     });
@@ -244,22 +246,24 @@ describe('the console with an external provider (AUTH_JWKS_URL) and CONSOLE_OIDC
     await service?.close();
   });
 
-  it('config.json names that client, AUTH_ISSUER as the issuer by default, and the configured claim names', async () => {
+  it("config.json names that client, AUTH_ISSUER as the issuer by default, Kinde's offline scope and audience, and the claim names", async () => {
     expect((await get(service, '/console/config.json')).json()).toEqual({
       signIn: {
         issuer: 'https://acme.kinde.com',
         clientId: 'console-spa',
         redirectUri: 'https://reps.example.com/console/',
+        scope: 'openid email offline',
+        authorizationParameters: { audience: 'salesreps-api' },
         claims: { organization: 'https://acme.test/org', roles: 'https://acme.test/roles' },
       },
     });
   });
 
-  it('the policy lets the console fetch from the issuer’s origin (discovery, token, refresh)', async () => {
+  it('the policy lets the console fetch from the issuer’s origin (discovery, token, refresh), and post forms nowhere else', async () => {
     const response = await get(service, '/console/');
     expect(response.statusCode).toBe(200);
     expect(directive(response, 'connect-src')).toBe("connect-src 'self' https://acme.kinde.com");
-    expect(directive(response, 'form-action')).toBe("form-action 'self' https://acme.kinde.com");
+    expect(directive(response, 'form-action')).toBe("form-action 'self'");
   });
 
   it('CONSOLE_OIDC_ISSUER, when set, is the issuer instead of AUTH_ISSUER', () => {
@@ -269,7 +273,7 @@ describe('the console with an external provider (AUTH_JWKS_URL) and CONSOLE_OIDC
       CONSOLE_OIDC_ISSUER: 'https://login.acme.test',
       CONSOLE_OIDC_CLIENT_ID: 'console-spa',
     });
-    expect(config.console).toEqual({ clientId: 'console-spa', issuer: 'https://login.acme.test' });
+    expect(config.console).toMatchObject({ clientId: 'console-spa', issuer: 'https://login.acme.test' });
   });
 });
 
@@ -298,6 +302,25 @@ describe('the console with an external provider and no CONSOLE_OIDC_CLIENT_ID', 
 });
 
 describe('the console settings (loadConfig)', () => {
+  it('CONSOLE_OIDC_SCOPE and CONSOLE_OIDC_AUDIENCE replace the defaults (AUTH_AUDIENCE is the audience by default)', () => {
+    const base = {
+      AUTH_JWKS_URL: 'https://idp.example/jwks',
+      AUTH_ISSUER: 'https://idp.example',
+      CONSOLE_OIDC_CLIENT_ID: 'spa',
+    };
+    expect(loadConfig({ ...base, AUTH_AUDIENCE: 'reps-api' }).console).toMatchObject({
+      scope: 'openid email offline',
+      audience: 'reps-api',
+    });
+    expect(
+      loadConfig({
+        ...base,
+        CONSOLE_OIDC_SCOPE: 'openid profile email offline',
+        CONSOLE_OIDC_AUDIENCE: 'other',
+      }).console,
+    ).toMatchObject({ scope: 'openid profile email offline', audience: 'other' });
+  });
+
   it('CONSOLE_OIDC_CLIENT_ID without an issuer URL (no CONSOLE_OIDC_ISSUER, AUTH_ISSUER not a URL) is refused', () => {
     const jwks = {
       AUTH_JWKS_URL: 'https://idp.example/.well-known/jwks.json',
@@ -319,8 +342,8 @@ describe('the console settings (loadConfig)', () => {
   });
 
   it('without CONSOLE_OIDC_CLIENT_ID there is no console client, whatever the issuer', () => {
-    expect(loadConfig({}).console).toEqual({ clientId: undefined, issuer: undefined });
-    expect(loadConfig({ AUTH_ISSUER: 'https://acme.kinde.com' }).console).toEqual({
+    expect(loadConfig({}).console).toMatchObject({ clientId: undefined, issuer: undefined });
+    expect(loadConfig({ AUTH_ISSUER: 'https://acme.kinde.com' }).console).toMatchObject({
       clientId: undefined,
       issuer: 'https://acme.kinde.com',
     });

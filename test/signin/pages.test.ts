@@ -11,10 +11,10 @@ import { newId } from '../../src/kernel/ids.js';
 import { createService, type Service } from '../../src/main.js';
 import { createOrganization } from '../../src/organizations/service.js';
 import { addClient } from '../../src/signin/service.js';
-import { eventually } from '../effects/support/wait.js';
 import { focusedText, freePort, launchChromium, violations } from '../support/browser.js';
 import { openTestDatabase, type TestDatabase } from '../support/databases.js';
 import { REPS_URL } from '../support/fixtures.js';
+import { mailedLink } from '../support/mail.js';
 import { GOOD_PASSWORD } from './support.js';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 120_000 });
@@ -32,16 +32,6 @@ describe('the sign-in pages in Chromium', () => {
   let REDIRECT_URI: string;
   const callbacks: string[] = [];
 
-  const mailedLink = (to: string) =>
-    eventually(() => {
-      const dir = path.join(dataDir, 'mail');
-      const mail = (fs.existsSync(dir) ? fs.readdirSync(dir) : [])
-        .map((name) => fs.readFileSync(path.join(dir, name), 'utf8').replace(/=\r?\n/g, ''))
-        .find((text) => text.includes(`To: ${to}`));
-      const link = mail?.match(/http:\/\/127\.0\.0\.1:\d+\/signin\/link\/[A-Za-z0-9_-]+/)?.[0];
-      if (!link) throw new Error('no mail yet');
-      return link;
-    });
   const addRep = async (email: string) => {
     const response = await service.app.inject({
       method: 'PUT',
@@ -106,7 +96,7 @@ describe('the sign-in pages in Chromium', () => {
   it('the invitation page has a labelled password field, no axe violations, and works with the keyboard alone', async () => {
     await addRep('keyboard.rep@example.com');
     const page = await browser.newPage();
-    await page.goto(await mailedLink('keyboard.rep@example.com'));
+    await page.goto(await mailedLink(dataDir, 'keyboard.rep@example.com'));
     expect(await page.getByLabel('Password').count()).toBe(1);
     expect(await violations(page)).toEqual([]);
     // The password field has the focus; Enter submits.

@@ -1,4 +1,5 @@
 import Papa from 'papaparse';
+import type { operations } from '../../../client/index.js';
 
 /**
  * The customer columns a CSV file carries: the flat fields of a customer (docs/console.md). Addresses, contacts
@@ -22,17 +23,9 @@ export const IMPORT_CHUNK_ROWS = 1000;
 /** A file larger than this is refused before it is read: the console holds the whole file in memory. */
 export const IMPORT_MAX_BYTES = 20 * 1024 * 1024;
 
-export interface CustomerRow {
-  customerNumber: string;
-  companyName: string;
-  companyEmail?: string | null;
-  companyPhone?: string | null;
-  pricing?: string | null;
-  terms?: string | null;
-  active?: boolean;
-  repNumber?: string | null;
-  externalId?: string | null;
-}
+type PutBody = operations['putCustomers']['requestBody']['content']['application/json'];
+/** One customer as the bulk PUT takes it, with the fields a CSV row holds. */
+export type CustomerRow = Pick<Extract<PutBody, readonly unknown[]>[number], CustomerColumn>;
 
 export interface RowError {
   /** The line of the file (the header is line 1). */
@@ -57,17 +50,51 @@ const BOOLEANS: Record<string, boolean> = {
 
 /**
  * Reads a customers CSV (a header row naming the columns, in any order; unknown columns are an error). A row the
- * file itself gets wrong (a missing number, an `active` that is no yes/no) is reported here and never sent;
- * everything else is checked by the API, whose errors come back per row.
+ * file itself gets wrong (too few or too many cells, a missing number, an `active` that is no yes/no) is reported
+ * by its line in the file and never sent; everything else is checked by the API, whose errors come back per row.
  */
 export function parseCustomersCsv(text: string): ParsedCustomers {
-  const parsed = Papa.parse<Record<string, string>>(text, {
+  const errors: RowError[] = [];
+  const rows: ParsedCustomers['rows'] = [];
+  const lines = lineCounter(text);
+  let header: string[] | undefined;
+  // Where the previous record ended: the next one starts at the first non-blank character after it.
+  let previousEnd = text.indexOf('\n') + 1;
+  Papa.parse<Record<string, string>>(text, {
     header: true,
     skipEmptyLines: 'greedy',
-    transformHeader: (header) => header.trim(),
+    transformHeader: (name) => name.trim(),
+    step(result, parser) {
+      if (header === undefined) {
+        header = result.meta.fields ?? [];
+        errors.push(...headerErrors(header));
+        if (errors.length > 0) {
+          parser.abort();
+          return;
+        }
+      }
+      let start = previousEnd;
+      while (start < text.length && /\s/.test(text.charAt(start))) start++;
+      previousEnd = result.meta.cursor;
+      const line = lines.at(start);
+      if (result.errors.length > 0) {
+        for (const error of result.errors) errors.push({ line, field: 'row', message: error.message });
+        return;
+      }
+      const customer = toCustomer(result.data, line, errors);
+      if (customer) rows.push({ line, customer });
+    },
   });
+  // A file of a header alone has no record for `step` to see.
+  if (header === undefined) {
+    const first = Papa.parse<string[]>(text, { preview: 1 }).data[0] ?? [];
+    errors.push(...headerErrors(first.map((name) => name.trim())));
+  }
+  return { rows, errors };
+}
+
+function headerErrors(header: readonly string[]): RowError[] {
   const errors: RowError[] = [];
-  const header = parsed.meta.fields ?? [];
   for (const column of header) {
     if (!(CUSTOMER_COLUMNS as readonly string[]).includes(column)) {
       errors.push({
@@ -80,17 +107,19 @@ export function parseCustomersCsv(text: string): ParsedCustomers {
   for (const required of ['customerNumber', 'companyName'] as const) {
     if (!header.includes(required)) errors.push({ line: 1, field: required, message: 'column is missing' });
   }
-  if (errors.length > 0) return { rows: [], errors };
-  for (const error of parsed.errors) {
-    errors.push({ line: (error.row ?? 0) + 2, field: 'row', message: error.message });
-  }
-  const rows: ParsedCustomers['rows'] = [];
-  parsed.data.forEach((record, index) => {
-    const line = index + 2;
-    const customer = toCustomer(record, line, errors);
-    if (customer) rows.push({ line, customer });
-  });
-  return { rows, errors };
+  return errors;
+}
+
+/** The line (from 1) of a character of the text, for offsets asked in increasing order. */
+function lineCounter(text: string) {
+  let offset = 0;
+  let line = 1;
+  return {
+    at(target: number): number {
+      for (; offset < target; offset++) if (text.charCodeAt(offset) === 10) line++;
+      return line;
+    },
+  };
 }
 
 /**

@@ -1,10 +1,10 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useId, useState } from 'react';
-import type { operations } from '../../../client/index';
-import { type Api, must, totalOf } from '../api';
-import { customersCsv } from '../logic/csv';
-import { Dialog, ErrorMessage, Pager, SortHeader, TableRegion } from '../ui/common';
-import { ImportCustomers } from './ImportCustomers';
+import type { operations } from '../../../client/index.js';
+import { type Api, must, totalOf } from '../api.js';
+import { customersCsv } from '../logic/csv.js';
+import { Dialog, ErrorMessage, Notice, Pager, SortHeader, TableRegion, useDebounced } from '../ui/common.js';
+import { ImportCustomers } from './ImportCustomers.js';
 
 type Customer = operations['listCustomers']['responses'][200]['content']['application/json'][number];
 type SortOn = NonNullable<NonNullable<operations['listCustomers']['parameters']['query']>['sortOn']>;
@@ -33,16 +33,20 @@ export function CustomersPage({ api, admin }: { api: Api; admin: boolean }) {
   const [repNumber, setRepNumber] = useState('');
   const [shown, setShown] = useState<string | undefined>();
   const [importing, setImporting] = useState(false);
+  const [importRunning, setImportRunning] = useState(false);
   const [exporting, setExporting] = useState<string | undefined>();
+  const [exported, setExported] = useState('');
   const [exportError, setExportError] = useState<unknown>();
   const searchId = useId();
   const repId = useId();
 
+  const searched = useDebounced(search.trim());
+  const repFilter = useDebounced(repNumber.trim());
   const filters: Query = {
     sortOn,
     sortDirection,
-    ...(search.trim() ? { search: search.trim() } : {}),
-    ...(admin && repNumber.trim() ? { repNumber: repNumber.trim() } : {}),
+    ...(searched ? { search: searched } : {}),
+    ...(admin && repFilter ? { repNumber: repFilter } : {}),
   };
   const customers = useQuery({
     queryKey: ['customers', filters, pageNumber, pageSize],
@@ -57,23 +61,38 @@ export function CustomersPage({ api, admin }: { api: Api; admin: boolean }) {
 
   const exportView = async () => {
     setExportError(undefined);
+    setExported('');
     setExporting('Exporting…');
     try {
       const rows: Customer[] = [];
+      let total = 0;
       for (let page = 1; rows.length < EXPORT_MAX_ROWS; page++) {
         const result = await api.GET('/api/customers', {
           params: { query: { ...filters, pageNumber: page, pageSize: 100 } },
         });
+        if (result.response.status === 429) {
+          const seconds = Number(result.response.headers.get('retry-after')) || 1;
+          await new Promise((resolve) => setTimeout(resolve, Math.min(seconds, 30) * 1000));
+          page--;
+          continue;
+        }
         const batch = must(result);
+        total = totalOf(result.response);
         rows.push(...batch);
-        setExporting(`Exporting… ${rows.length} of ${totalOf(result.response)}`);
+        setExporting(`Exporting… ${rows.length} of ${total}`);
         if (batch.length < 100) break;
       }
       const link = document.createElement('a');
       link.href = URL.createObjectURL(new Blob([customersCsv(rows)], { type: 'text/csv' }));
       link.download = 'customers.csv';
       link.click();
-      URL.revokeObjectURL(link.href);
+      // Revoked once the download has taken the file.
+      setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+      setExported(
+        rows.length < total
+          ? `Exported the first ${rows.length} of ${total} customers (the most one file holds).`
+          : `Exported ${rows.length} customers.`,
+      );
     } catch (error) {
       setExportError(error);
     } finally {
@@ -122,7 +141,7 @@ export function CustomersPage({ api, admin }: { api: Api; admin: boolean }) {
           </button>
         )}
       </div>
-      {exporting && <p role="status">{exporting}</p>}
+      <Notice text={exporting ?? exported} />
       <ErrorMessage error={exportError} />
       <ErrorMessage error={customers.error} />
       <TableRegion label="Customers">
@@ -140,6 +159,7 @@ export function CustomersPage({ api, admin }: { api: Api; admin: boolean }) {
                   onSort={(field, direction) => {
                     setSortOn(field);
                     setSortDirection(direction);
+                    setPageNumber(1);
                   }}
                 />
               ))}
@@ -155,6 +175,7 @@ export function CustomersPage({ api, admin }: { api: Api; admin: boolean }) {
                     className="secondary"
                     onClick={() => setShown(customer.customerNumber)}
                   >
+                    <span className="visually-hidden">Show customer </span>
                     {customer.customerNumber}
                   </button>
                 </td>
@@ -192,8 +213,13 @@ export function CustomersPage({ api, admin }: { api: Api; admin: boolean }) {
         {shown && <CustomerDetail api={api} customerNumber={shown} onClose={() => setShown(undefined)} />}
       </Dialog>
       {admin && (
-        <Dialog title="Import customers from CSV" open={importing} onClose={() => setImporting(false)}>
-          <ImportCustomers api={api} onClose={() => setImporting(false)} />
+        <Dialog
+          title="Import customers from CSV"
+          open={importing}
+          dismissible={!importRunning}
+          onClose={() => setImporting(false)}
+        >
+          <ImportCustomers api={api} onRunning={setImportRunning} onClose={() => setImporting(false)} />
         </Dialog>
       )}
     </>
@@ -234,8 +260,9 @@ function CustomerDetail(props: { api: Api; customerNumber: string; onClose: () =
           <dd>
             {data.addresses.length === 0
               ? '—'
-              : data.addresses.map((address) => (
-                  <div key={`${address.label ?? ''}${address.line1}`}>
+              : data.addresses.map((address, index) => (
+                  // biome-ignore lint/suspicious/noArrayIndexKey: addresses have no id; the list is read-only
+                  <div key={index}>
                     {[
                       address.label,
                       address.line1,
@@ -253,8 +280,9 @@ function CustomerDetail(props: { api: Api; customerNumber: string; onClose: () =
           <dd>
             {data.contacts.length === 0
               ? '—'
-              : data.contacts.map((contact) => (
-                  <div key={`${contact.name}${contact.email ?? ''}`}>
+              : data.contacts.map((contact, index) => (
+                  // biome-ignore lint/suspicious/noArrayIndexKey: contacts have no id; the list is read-only
+                  <div key={index}>
                     {[contact.name, contact.title, contact.email, contact.phone].filter(Boolean).join(', ')}
                   </div>
                 ))}

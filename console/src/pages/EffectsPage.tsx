@@ -1,7 +1,7 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
-import { type Api, must } from '../api';
-import { ErrorMessage, TableRegion } from '../ui/common';
+import { type Api, must } from '../api.js';
+import { ErrorMessage, Notice, TableRegion } from '../ui/common.js';
 
 const PAGE_SIZE = 50;
 const KINDS: Record<string, string> = {
@@ -50,11 +50,7 @@ export function EffectsPage({ api }: { api: Api }) {
         Mails, identity provider calls, data sync and webhook deliveries are carried out after each change and
         retried through outages; a dead one gave up after its last attempt.
       </p>
-      {notice && (
-        <p className="notice" role="status">
-          {notice}
-        </p>
-      )}
+      <Notice text={notice} />
       <div className="toolbar">
         <div>
           <label htmlFor={statusId}>Show</label>
@@ -83,7 +79,7 @@ export function EffectsPage({ api }: { api: Api }) {
               <th scope="col">Kind</th>
               <th scope="col">Created</th>
               <th scope="col">Attempts</th>
-              <th scope="col">{status === 'dead' ? 'Last attempt' : 'Next attempt'}</th>
+              {status === 'pending' && <th scope="col">Next attempt</th>}
               <th scope="col">Last error</th>
               {status === 'dead' && <th scope="col">Actions</th>}
             </tr>
@@ -95,7 +91,7 @@ export function EffectsPage({ api }: { api: Api }) {
                 <td>{KINDS[effect.kind] ?? effect.kind}</td>
                 <td>{new Date(effect.createdAt).toLocaleString()}</td>
                 <td>{effect.attempts}</td>
-                <td>{new Date(effect.nextAttemptAt).toLocaleString()}</td>
+                {status === 'pending' && <td>{new Date(effect.nextAttemptAt).toLocaleString()}</td>}
                 <td>{effect.lastError ?? ''}</td>
                 {status === 'dead' && (
                   <td>
@@ -104,7 +100,11 @@ export function EffectsPage({ api }: { api: Api }) {
                       disabled={retry.isPending}
                       onClick={() => retry.mutate(effect.effectId)}
                     >
-                      Retry<span className="visually-hidden"> effect {effect.effectId}</span>
+                      Retry
+                      <span className="visually-hidden">
+                        {' '}
+                        {KINDS[effect.kind] ?? effect.kind} of rep {effect.salesRepId}
+                      </span>
                     </button>
                   </td>
                 )}
@@ -112,7 +112,7 @@ export function EffectsPage({ api }: { api: Api }) {
             ))}
             {effects.data?.length === 0 && (
               <tr>
-                <td colSpan={7}>{status === 'dead' ? 'No dead effects.' : 'Nothing is pending.'}</td>
+                <td colSpan={6}>{status === 'dead' ? 'No dead effects.' : 'Nothing is pending.'}</td>
               </tr>
             )}
           </tbody>
@@ -131,7 +131,7 @@ export function EffectsPage({ api }: { api: Api }) {
         <button
           type="button"
           className="secondary"
-          disabled={(effects.data?.length ?? 0) < PAGE_SIZE}
+          disabled={effects.isPlaceholderData || (effects.data?.length ?? 0) < PAGE_SIZE}
           onClick={() => setPageNumber(pageNumber + 1)}
         >
           Next

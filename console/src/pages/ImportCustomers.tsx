@@ -1,16 +1,12 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
-import type { Api } from '../api';
-import {
-  type CustomerRow,
-  chunkErrors,
-  chunks,
-  IMPORT_MAX_BYTES,
-  parseCustomersCsv,
-  type RowError,
-} from '../logic/csv';
-import { isProblem } from '../logic/problems';
-import { TableRegion } from '../ui/common';
+import type { Api } from '../api.js';
+import { chunks, IMPORT_MAX_BYTES, parseCustomersCsv, type RowError } from '../logic/csv.js';
+import { type ImportRow, importChunk, type PutAnswer } from '../logic/import.js';
+import { isProblem } from '../logic/problems.js';
+import { TableRegion } from '../ui/common.js';
+
+const ERRORS_SHOWN = 500;
 
 interface Progress {
   sent: number;
@@ -21,31 +17,41 @@ interface Progress {
 }
 
 /**
- * Reads a CSV file and sends it as bulk PUTs of at most 1,000 rows, one after the other. Each PUT is all or none;
- * when the API refuses a chunk for some of its rows, those rows are reported and the rest of the chunk is sent
- * once more without them, so a bad row never holds back the good ones (docs/console.md).
+ * Reads a CSV file and sends it as bulk PUTs of at most 1,000 rows, one after the other (importChunk: a bad row is
+ * reported and never holds back the good ones of its chunk; docs/console.md).
  */
-export function ImportCustomers({ api, onClose }: { api: Api; onClose: () => void }) {
+export function ImportCustomers({
+  api,
+  onRunning,
+  onClose,
+}: {
+  api: Api;
+  onRunning: (running: boolean) => void;
+  onClose: () => void;
+}) {
   const queryClient = useQueryClient();
   const fileId = useId();
   const [progress, setProgress] = useState<Progress | undefined>();
-  const [running, setRunning] = useState(false);
+  const [running, setRunningState] = useState(false);
+  const setRunning = (value: boolean) => {
+    setRunningState(value);
+    onRunning(value);
+  };
 
-  /** Sends rows as one PUT: its errors by line, and whether every error named a row (a 400 of bad rows). */
-  const send = async (rows: { line: number; customer: CustomerRow }[]) => {
+  const put = async (rows: readonly ImportRow[]): Promise<PutAnswer> => {
     const result = await api.PUT('/api/customers', { body: rows.map((row) => row.customer) });
-    if (result.error === undefined) return { errors: [], byRow: false };
+    if (result.error === undefined) return { ok: true };
     const problem = isProblem(result.error) ? result.error : undefined;
-    const apiErrors = problem?.errors ?? [];
+    const retryAfter = Number(result.response.headers.get('retry-after'));
     return {
-      errors: chunkErrors(rows, apiErrors, problem?.detail ?? 'The rows were not imported.'),
-      byRow:
-        problem?.status === 400 &&
-        !problem.omittedErrors &&
-        apiErrors.length > 0 &&
-        apiErrors.every((error) => /^\[\d+\]/.test(error.field)),
+      ok: false,
+      status: result.response.status,
+      detail: problem?.detail ?? result.response.statusText,
+      errors: problem?.errors ?? [],
+      retryAfterSeconds: Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter, 30) : undefined,
     };
   };
+  const wait = (seconds: number) => new Promise<void>((resolve) => setTimeout(resolve, seconds * 1000));
 
   const importFile = async (file: File) => {
     if (file.size > IMPORT_MAX_BYTES) {
@@ -69,19 +75,10 @@ export function ImportCustomers({ api, onClose }: { api: Api; onClose: () => voi
     };
     setProgress({ ...state });
     for (const chunk of chunks(parsed.rows)) {
-      const first = await send(chunk);
-      let errors = first.errors;
-      let imported = errors.length === 0 ? chunk.length : 0;
-      const badLines = new Set(errors.map((error) => error.line));
-      const rest = chunk.filter((row) => !badLines.has(row.line));
-      if (first.byRow && rest.length > 0) {
-        const again = await send(rest);
-        if (again.errors.length === 0) imported = rest.length;
-        else errors = [...errors, ...again.errors];
-      }
+      const result = await importChunk(chunk, put, wait);
       state.sent += chunk.length;
-      state.imported += imported;
-      state.errors.push(...errors);
+      state.imported += result.imported;
+      state.errors.push(...result.errors);
       setProgress({ ...state });
     }
     state.done = true;
@@ -130,7 +127,7 @@ export function ImportCustomers({ api, onClose }: { api: Api; onClose: () => voi
                   </tr>
                 </thead>
                 <tbody>
-                  {progress.errors.slice(0, 500).map((error) => (
+                  {progress.errors.slice(0, ERRORS_SHOWN).map((error) => (
                     <tr key={`${error.line}:${error.field}:${error.message}`}>
                       <td>{error.line}</td>
                       <td>{error.field}</td>
@@ -139,6 +136,9 @@ export function ImportCustomers({ api, onClose }: { api: Api; onClose: () => voi
                   ))}
                 </tbody>
               </table>
+              {progress.errors.length > ERRORS_SHOWN && (
+                <p>and {progress.errors.length - ERRORS_SHOWN} more errors not shown.</p>
+              )}
             </TableRegion>
           )}
         </>

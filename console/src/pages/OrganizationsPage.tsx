@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
-import { type Api, must } from '../api';
-import type { ConsoleSession } from '../auth';
-import { ErrorMessage, TableRegion } from '../ui/common';
+import { type Api, must } from '../api.js';
+import type { ConsoleSession } from '../auth.js';
+import { ErrorMessage, TableRegion } from '../ui/common.js';
 
 /** The rep's organizations; another one is a new sign-in for it (org_code), as with Kinde. */
 export function OrganizationsPage(props: { api: Api; session: ConsoleSession; current: string }) {

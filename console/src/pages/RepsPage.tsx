@@ -1,12 +1,22 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useId, useState } from 'react';
-import type { operations } from '../../../client/index';
-import { type Api, must, totalOf } from '../api';
-import { ApiProblem, fieldMessages, plainMessage } from '../logic/problems';
-import { Dialog, ErrorMessage, Field, Pager, SortHeader, TableRegion } from '../ui/common';
+import type { operations } from '../../../client/index.js';
+import { type Api, must, totalOf } from '../api.js';
+import { ApiProblem, fieldMessages, plainMessage } from '../logic/problems.js';
+import {
+  Dialog,
+  ErrorMessage,
+  Field,
+  Notice,
+  Pager,
+  SortHeader,
+  TableRegion,
+  useDebounced,
+} from '../ui/common.js';
 
 type Rep = operations['listSalesReps']['responses'][200]['content']['application/json'][number];
-type SortOn = NonNullable<NonNullable<operations['listSalesReps']['parameters']['query']>['sortOn']>;
+type Query = NonNullable<operations['listSalesReps']['parameters']['query']>;
+type SortOn = NonNullable<Query['sortOn']>;
 
 const COLUMNS: { label: string; field: SortOn }[] = [
   { label: 'Rep number', field: 'RepNumber' },
@@ -30,12 +40,13 @@ export function RepsPage({ api }: { api: Api }) {
   const searchId = useId();
   const statusId = useId();
 
-  const query = {
+  const searched = useDebounced(search.trim());
+  const query: Query = {
     pageNumber,
     pageSize,
     sortOn,
     sortDirection,
-    ...(search.trim() ? { search: search.trim() } : {}),
+    ...(searched ? { search: searched } : {}),
     ...(status === 'all' ? {} : { active: status === 'active' }),
   };
   const reps = useQuery({
@@ -50,11 +61,7 @@ export function RepsPage({ api }: { api: Api }) {
   return (
     <>
       <h1>Sales reps</h1>
-      {notice && (
-        <p className="notice" role="status">
-          {notice}
-        </p>
-      )}
+      <Notice text={notice} />
       <div className="toolbar">
         <div>
           <label htmlFor={searchId}>Search reps</label>
@@ -105,6 +112,7 @@ export function RepsPage({ api }: { api: Api }) {
                   onSort={(field, direction) => {
                     setSortOn(field);
                     setSortDirection(direction);
+                    setPageNumber(1);
                   }}
                 />
               ))}
@@ -277,15 +285,30 @@ function RepRow({ api, rep, onDone }: { api: Api; rep: Rep; onDone: (notice: str
           Change rep number<span className="visually-hidden"> of {name}</span>
         </button>
         {rep.active ? (
-          <button type="button" className="secondary" onClick={() => act.mutate('deactivate')}>
+          <button
+            type="button"
+            className="secondary"
+            disabled={act.isPending}
+            onClick={() => act.mutate('deactivate')}
+          >
             Deactivate<span className="visually-hidden"> {name}</span>
           </button>
         ) : (
-          <button type="button" className="secondary" onClick={() => act.mutate('activate')}>
+          <button
+            type="button"
+            className="secondary"
+            disabled={act.isPending}
+            onClick={() => act.mutate('activate')}
+          >
             Activate<span className="visually-hidden"> {name}</span>
           </button>
         )}
-        <button type="button" className="secondary" onClick={() => act.mutate('invite')}>
+        <button
+          type="button"
+          className="secondary"
+          disabled={act.isPending}
+          onClick={() => act.mutate('invite')}
+        >
           Resend invitation<span className="visually-hidden"> to {name}</span>
         </button>
         <button type="button" className="danger" onClick={() => setDialog('remove')}>
@@ -406,9 +429,10 @@ function RemoveForm(props: { api: Api; rep: Rep; onDone: () => void; onCancel: (
           body: { organizationSalesRepId: props.rep.organizationSalesRepId },
         }),
       ),
+    // The dialog closes first: its row goes once the list is read again.
     onSuccess: async () => {
-      await queryClient.invalidateQueries({ queryKey: ['reps'] });
       props.onDone();
+      await queryClient.invalidateQueries({ queryKey: ['reps'] });
     },
   });
   return (

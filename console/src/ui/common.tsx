@@ -1,6 +1,6 @@
-import { type ReactNode, useEffect, useId, useRef } from 'react';
-import { lastPage, pageRange } from '../logic/paging';
-import { ApiProblem, plainMessage } from '../logic/problems';
+import { Component, type ReactNode, useEffect, useId, useRef, useState } from 'react';
+import { lastPage, pageRange } from '../logic/paging.js';
+import { ApiProblem, plainMessage } from '../logic/problems.js';
 
 /** An error a person must notice: announced by screen readers as it appears. */
 export function ErrorMessage({ error }: { error: unknown }) {
@@ -132,22 +132,72 @@ export function SortHeader<Field extends string>(props: {
   );
 }
 
-/** A modal dialog (the browser's own <dialog>: focus is held inside, Escape closes it). */
-export function Dialog(props: { title: string; open: boolean; onClose: () => void; children: ReactNode }) {
+/**
+ * A modal dialog (the browser's own <dialog>: focus is held inside, Escape closes it unless `dismissible` is
+ * false). On closing, the focus goes back to what opened it, or to the page's content when that is gone.
+ */
+export function Dialog(props: {
+  title: string;
+  open: boolean;
+  onClose: () => void;
+  dismissible?: boolean;
+  children: ReactNode;
+}) {
   const ref = useRef<HTMLDialogElement>(null);
+  const opener = useRef<Element | null>(null);
   const titleId = useId();
   useEffect(() => {
     const dialog = ref.current;
     if (!dialog) return;
-    if (props.open && !dialog.open) dialog.showModal();
+    if (props.open && !dialog.open) {
+      opener.current = document.activeElement;
+      dialog.showModal();
+    }
     if (!props.open && dialog.open) dialog.close();
   }, [props.open]);
+  const restoreFocus = () => {
+    const target = opener.current;
+    if (target instanceof HTMLElement && target.isConnected) target.focus();
+    else document.getElementById('content')?.focus();
+  };
   return (
-    <dialog ref={ref} aria-labelledby={titleId} onClose={props.onClose}>
+    <dialog
+      ref={ref}
+      aria-labelledby={titleId}
+      onCancel={(event) => {
+        if (props.dismissible === false) event.preventDefault();
+      }}
+      onClose={() => {
+        props.onClose();
+        restoreFocus();
+      }}
+    >
       <h2 id={titleId}>{props.title}</h2>
       {props.open && props.children}
     </dialog>
   );
+}
+
+/**
+ * A polite live region that is always on the page, so that a screen reader announces each new text put into it
+ * (one inserted together with its text is often not read).
+ */
+export function Notice({ text }: { text: string }) {
+  return (
+    <p role="status" className={text ? 'notice' : 'visually-hidden'}>
+      {text}
+    </p>
+  );
+}
+
+/** The value once it has stopped changing for `ms`: a search asks the API once per pause, not per keystroke. */
+export function useDebounced<T>(value: T, ms = 250): T {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const timer = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(timer);
+  }, [value, ms]);
+  return settled;
 }
 
 /** A whole-screen message: signing in, access ended, a failure, with what the person can do next. */
@@ -171,4 +221,28 @@ export function TableRegion({ label, children }: { label: string; children: Reac
       {children}
     </section>
   );
+}
+
+/** Shows an error thrown while a page renders, with a way back, instead of a blank console. */
+export class PageErrorBoundary extends Component<{ children: ReactNode }, { error: unknown }> {
+  override state: { error: unknown } = { error: undefined };
+
+  static getDerivedStateFromError(error: unknown) {
+    return { error };
+  }
+
+  override render() {
+    if (this.state.error === undefined) return this.props.children;
+    return (
+      <div className="alert" role="alert">
+        <p>
+          This page failed:{' '}
+          {this.state.error instanceof Error ? this.state.error.message : String(this.state.error)}
+        </p>
+        <button type="button" onClick={() => this.setState({ error: undefined })}>
+          Try again
+        </button>
+      </div>
+    );
+  }
 }
