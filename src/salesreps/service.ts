@@ -8,6 +8,7 @@ import type { IdentityDirectory } from '../identity/port.js';
 import { newId } from '../kernel/ids.js';
 import { readPageQuery, type SortDirection } from '../kernel/paging.js';
 import { conflict, notFound } from '../kernel/problem.js';
+import { searchKey } from '../kernel/search.js';
 import { listAssignmentsPage } from './paging.js';
 import {
   countAssignmentsOfSalesRep,
@@ -148,6 +149,8 @@ export async function addSalesRep(
         roles: input.roles,
         first_name: input.firstName,
         last_name: input.lastName,
+        first_name_search: searchKey(input.firstName),
+        last_name_search: searchKey(input.lastName),
         email: input.email,
         phone_number: input.phoneNumber,
       });
