@@ -289,3 +289,55 @@ async function assignmentVersion(db: Executor, organizationId: string): Promise<
     .executeTakeFirst();
   return row?.version ?? '0';
 }
+
+/** Which assignments a filtered list reads; the unfiltered list is listAssignmentsPage's. */
+export interface AssignmentFilter {
+  /** A search key (src/kernel/search.ts) that the first name, last name, email or rep number starts with. */
+  searchPrefix?: string | undefined;
+  active?: boolean | undefined;
+}
+
+function filterConditions(organizationId: string, filter: AssignmentFilter) {
+  const conditions = [sql`organization_id = ${organizationId}`];
+  if (filter.searchPrefix !== undefined) {
+    // starts_with on "C"-collated keys is served by the (organization_id, key) indexes of migration 0011.
+    const prefix = filter.searchPrefix;
+    conditions.push(sql`(starts_with(first_name_search, ${prefix}) or starts_with(last_name_search, ${prefix})
+      or starts_with(lower(email), ${prefix}) or starts_with(lower(rep_number), ${prefix}))`);
+  }
+  if (filter.active !== undefined) conditions.push(sql`active = ${filter.active}`);
+  return sql.join(conditions, sql` and `);
+}
+
+/**
+ * One page of an organization's assignments that match a filter, with the number that match, in one statement (one
+ * snapshot). The organization's kept count cannot serve here: the total is counted, from the search and sort
+ * indexes of the organization alone, so its cost follows the organization's matches and never another
+ * organization's rows. Deep pages skip rows with OFFSET, within the organization's matches.
+ */
+export async function listFilteredAssignmentsPage(
+  db: Executor,
+  organizationId: string,
+  filter: AssignmentFilter,
+  page: PageRequest,
+): Promise<AssignmentPage> {
+  const conditions = filterConditions(organizationId, filter);
+  const { rows } = await sql<Partial<AssignmentListRow> & { total: number }>`
+    select t.total, page.organization_id, page.id, page.sales_rep_id, page.first_name, page.last_name, page.email,
+      page.phone_number, page.rep_number, page.active
+    from (select count(*)::int as total from organization_sales_rep where ${conditions}) t
+    left join lateral (
+      select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active,
+        ${sql.join(keyColumns(page.sortOn))}
+      from organization_sales_rep
+      where ${conditions}
+      order by ${orderByKeys(page.sortOn, page.sortDirection)}
+      limit ${page.limit} offset ${page.offset}
+    ) page on true
+    order by ${orderByKeys(page.sortOn, page.sortDirection, 'page')}`.execute(db);
+  return {
+    // The left join's NULL row stands for an empty page; every other row is a whole assignment.
+    rows: rows.filter((row) => row.id != null) as AssignmentListRow[],
+    total: rows[0]?.total ?? 0,
+  };
+}

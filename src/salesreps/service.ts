@@ -9,7 +9,7 @@ import { newId } from '../kernel/ids.js';
 import { readPageQuery, type SortDirection } from '../kernel/paging.js';
 import { conflict, notFound } from '../kernel/problem.js';
 import { searchKey } from '../kernel/search.js';
-import { listAssignmentsPage } from './paging.js';
+import { listAssignmentsPage, listFilteredAssignmentsPage } from './paging.js';
 import {
   countAssignmentsOfSalesRep,
   deleteAssignment,
@@ -65,13 +65,20 @@ export async function listSalesReps(
     sortOn: 'RepNumber',
     pageSize: 25,
   });
+  const page = { sortOn, sortDirection, limit: pageSize, offset: (pageNumber - 1) * pageSize };
   // The page and X-Total-Count come from one statement, so they always agree.
-  const { rows, total } = await listAssignmentsPage(db, organization.id, {
-    sortOn,
-    sortDirection,
-    limit: pageSize,
-    offset: (pageNumber - 1) * pageSize,
-  });
+  const { rows, total } =
+    query.search === undefined && query.active === undefined
+      ? await listAssignmentsPage(db, organization.id, page)
+      : await listFilteredAssignmentsPage(
+          db,
+          organization.id,
+          {
+            searchPrefix: query.search === undefined ? undefined : searchKey(query.search),
+            active: query.active,
+          },
+          page,
+        );
   return {
     items: rows.map((row) => ({
       organizationId: row.organization_id,
