@@ -297,6 +297,10 @@ export interface AssignmentFilter {
   active?: boolean | undefined;
 }
 
+/** Filtered totals kept per database handle, each with the organization's version it was counted at. */
+const FILTERED_COUNT_CACHE_ENTRIES = 10_000;
+const filteredCounts = rememberPerOwner<{ version: string; total: number }>(FILTERED_COUNT_CACHE_ENTRIES);
+
 function filterConditions(organizationId: string, filter: AssignmentFilter) {
   const conditions = [sql`organization_id = ${organizationId}`];
   if (filter.searchPrefix !== undefined) {
@@ -309,11 +313,82 @@ function filterConditions(organizationId: string, filter: AssignmentFilter) {
   return sql.join(conditions, sql` and `);
 }
 
+/** A total counted before, with the version it holds at. */
+interface KnownTotal {
+  version: string;
+  total: number;
+}
+
 /**
- * One page of an organization's assignments that match a filter, with the number that match, in one statement (one
- * snapshot). The organization's kept count cannot serve here: the total is counted, from the search and sort
- * indexes of the organization alone, so its cost follows the organization's matches and never another
- * organization's rows. Deep pages skip rows with OFFSET, within the organization's matches.
+ * Up to this many matches, a filtered page is sorted from all of them, found through the search and active
+ * indexes; beyond it, the sort's index is walked and the matches kept until the page is full.
+ */
+const SORTED_MATCHES_LIMIT = 20_000;
+
+/**
+ * The statement of a filtered page: the ids of the page, then only those rows, with the organization's version
+ * and the number of matching assignments, all in one snapshot. The total is counted (the organization's kept
+ * count is of every assignment), unless `known` holds for the version this snapshot sees: the version moves with
+ * every insert, delete and change of a searched or filtered column (migration 0004), so the same version has the
+ * same matches. The count is a scalar subquery in the CASE's other branch, run only when that branch is taken.
+ *
+ * The page's ids come one of two ways. With `sortMatches`, every match is found through the search and active
+ * indexes and sorted (OFFSET 0 keeps the planner from walking a sort index instead): its cost follows the number
+ * of matches, which the caller knows to be small. Otherwise the planner may walk the sort's index and keep the
+ * matches: cheap when matches are dense, as they are when many, but not when a few sit far along the order (a
+ * search of "zoe" sorted by first name ascending would read every name before Z).
+ */
+export function filteredPageStatement(
+  organizationId: string,
+  filter: AssignmentFilter,
+  page: PageRequest,
+  options: { known?: KnownTotal | undefined; sortMatches: boolean },
+) {
+  const conditions = filterConditions(organizationId, filter);
+  const { known } = options;
+  const keys = sql.join(keyColumns(page.sortOn));
+  const matches = options.sortMatches
+    ? sql`(select id, ${keys} from organization_sales_rep where ${conditions} offset 0) matches`
+    : sql`(select id, ${keys} from organization_sales_rep where ${conditions}) matches`;
+  return sql<Partial<AssignmentListRow> & { list_version: string; total: number; counted: boolean }>`
+    select c.version::text as list_version,
+      c.version is distinct from ${known?.version ?? null}::bigint as counted,
+      case when c.version = ${known?.version ?? null}::bigint then ${known?.total ?? null}::int
+        else (select count(*)::int from organization_sales_rep where ${conditions}) end as total,
+      a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number,
+      a.active
+    from organization_assignment_count c
+    left join lateral (
+      select * from ${matches}
+      order by ${orderByKeys(page.sortOn, page.sortDirection, 'matches')}
+      limit ${page.limit} offset ${page.offset}
+    ) page on true
+    left join organization_sales_rep a on a.id = page.id
+    where c.organization_id = ${organizationId}
+    order by ${orderByKeys(page.sortOn, page.sortDirection, 'page')}`;
+}
+
+/** The number of an organization's assignments that match a filter, with the version it was counted at. */
+async function countMatches(
+  db: Executor,
+  organizationId: string,
+  filter: AssignmentFilter,
+): Promise<KnownTotal | undefined> {
+  const { rows } = await sql<KnownTotal>`
+    select c.version::text as version,
+      (select count(*)::int from organization_sales_rep where ${filterConditions(organizationId, filter)}) as total
+    from organization_assignment_count c
+    where c.organization_id = ${organizationId}`.execute(db);
+  return rows[0];
+}
+
+/**
+ * One page of an organization's assignments that match a filter, with the exact number that match. The count
+ * reads the organization's own index entries and rows only (the search indexes of migration 0011, the active
+ * index), so its cost follows the organization's matches and never another organization's rows; it is kept per
+ * filter and version, so that a search repeated while the organization does not change (the short, broad
+ * prefixes typed first) is counted once. The count also tells how to find the page (filteredPageStatement).
+ * Deep pages skip rows with OFFSET, within the organization's matches.
  */
 export async function listFilteredAssignmentsPage(
   db: Executor,
@@ -321,23 +396,27 @@ export async function listFilteredAssignmentsPage(
   filter: AssignmentFilter,
   page: PageRequest,
 ): Promise<AssignmentPage> {
-  const conditions = filterConditions(organizationId, filter);
-  const { rows } = await sql<Partial<AssignmentListRow> & { total: number }>`
-    select t.total, page.organization_id, page.id, page.sales_rep_id, page.first_name, page.last_name, page.email,
-      page.phone_number, page.rep_number, page.active
-    from (select count(*)::int as total from organization_sales_rep where ${conditions}) t
-    left join lateral (
-      select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active,
-        ${sql.join(keyColumns(page.sortOn))}
-      from organization_sales_rep
-      where ${conditions}
-      order by ${orderByKeys(page.sortOn, page.sortDirection)}
-      limit ${page.limit} offset ${page.offset}
-    ) page on true
-    order by ${orderByKeys(page.sortOn, page.sortDirection, 'page')}`.execute(db);
+  const counts = filteredCounts(db);
+  const cacheKey = [organizationId, filter.searchPrefix ?? '', String(filter.active ?? '')].join('\u0000');
+  let known = counts.recall(cacheKey);
+  if (!known) {
+    known = await countMatches(db, organizationId, filter);
+    // No count row: the organization never had a rep.
+    if (!known) return { rows: [], total: 0 };
+    counts.keep(cacheKey, known);
+  }
+  const statement = filteredPageStatement(organizationId, filter, page, {
+    known,
+    sortMatches: known.total <= SORTED_MATCHES_LIMIT,
+  });
+  const { rows } = await statement.execute(db);
+  const first = rows[0];
+  if (!first) return { rows: [], total: 0 };
+  // Writes moved the version since: the statement counted again.
+  if (first.counted) counts.keep(cacheKey, { version: first.list_version, total: first.total });
   return {
     // The left join's NULL row stands for an empty page; every other row is a whole assignment.
     rows: rows.filter((row) => row.id != null) as AssignmentListRow[],
-    total: rows[0]?.total ?? 0,
+    total: first.total,
   };
 }

@@ -1,4 +1,6 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { filteredPageStatement } from '../../src/salesreps/paging.js';
 import { databaseKinds } from '../support/databases.js';
 import { type AddedRep, addRep, expectProblem, type NewRep, REPS_URL } from '../support/fixtures.js';
 import { startTestService, type TestService } from '../support/service.js';
@@ -179,6 +181,32 @@ describe.each(databaseKinds)('GET /api/organizations/salesreps?search=&active= o
     expect((await list('')).headers['x-total-count']).toBe('5');
   });
 
+  it('counts again after every change: a repeated search or filter never answers a stale total', async () => {
+    const total = async (query: string) => (await list(query)).headers['x-total-count'];
+    expect(await total('?search=kle')).toBe('1');
+    expect(await total('?active=true&search=kle')).toBe('1');
+    const added = await addRep(service, admin, {
+      firstName: 'Klee',
+      lastName: 'Paul',
+      email: `paul.klee.${run}@example.com`,
+      repNumber: 'PK-1',
+    });
+    expect(await total('?search=kle')).toBe('2');
+    const deactivated = await service.call('POST', `${REPS_URL}/deactivate`, admin, {
+      organizationSalesRepId: added.organizationSalesRepId,
+    });
+    expect(deactivated.statusCode).toBe(200);
+    expect(await total('?active=true&search=kle')).toBe('1');
+    expect(await total('?active=false&search=kle')).toBe('1');
+    const removed = await service.call('DELETE', REPS_URL, admin, {
+      organizationSalesRepId: added.organizationSalesRepId,
+    });
+    expect(removed.statusCode).toBe(200);
+    expect(await total('?search=kle')).toBe('1');
+    expect(await total('?active=false&search=kle')).toBe('0');
+    expect(await total('?active=false')).toBe('2');
+  });
+
   it('takes a search of up to 100 characters', async () => {
     expect(await found(`?search=${'a'.repeat(100)}`)).toEqual([]);
   });
@@ -192,5 +220,64 @@ describe.each(databaseKinds)('GET /api/organizations/salesreps?search=&active= o
     ['active=true&active=false', 'active'],
   ])('refuses ?%s with a 400 problem naming %s', async (query, field) => {
     expectProblem(await list(`?${query}`), 400, [field]);
+  });
+
+  describe("a search reads the organization's index entries, whatever the other organizations hold", () => {
+    let bigId: string;
+
+    beforeAll(async () => {
+      const big = await service.createOrganization('Big Search Supply');
+      const crowd = await service.createOrganization('Crowd');
+      bigId = big.id;
+      // 4,000 reps in each of two organizations, few of them named "Quentin".
+      await sql`
+        insert into sales_rep (id, email, identity_provider_user_id)
+        select 'plan-rep-' || i, 'plan' || i || '.' || ${run} || '@example.com', 'plan-user-' || ${run} || i
+        from generate_series(1, 8000) i`.execute(service.db);
+      await sql`
+        insert into organization_sales_rep (id, organization_id, sales_rep_id, rep_number, active, roles, first_name,
+          last_name, first_name_search, last_name_search, email)
+        select 'plan-as-' || i, case when i <= 4000 then ${big.id} else ${crowd.id} end, 'plan-rep-' || i,
+          'P' || i, i % 20 <> 7, '{SalesRep}', n.first_name, 'Rep', lower(n.first_name), 'rep',
+          'plan' || i || '.' || ${run} || '@example.com'
+        from generate_series(1, 8000) i
+        cross join lateral (select case when i % 500 = 0 then 'Quentin' else 'Name' || (i % 50) end as first_name) n
+      `.execute(service.db);
+      await sql`analyze organization_sales_rep`.execute(service.db);
+    }, 60_000);
+
+    const planOf = async (statement: ReturnType<typeof filteredPageStatement>) => {
+      const { rows } = await sql<Record<string, unknown>>`explain ${statement}`.execute(service.db);
+      return rows.map((row) => String(row['QUERY PLAN'])).join('\n');
+    };
+
+    it.each(['RepNumber', 'LastName', 'PhoneNumber'] as const)(
+      'sorted on %s: a search is index scans of its organization, never a table scan',
+      async (sortOn) => {
+        const plan = await planOf(
+          filteredPageStatement(
+            bigId,
+            { searchPrefix: 'quen' },
+            { sortOn, sortDirection: 'asc', limit: 25, offset: 0 },
+            { sortMatches: true },
+          ),
+        );
+        expect(plan, plan).toMatch(/Index Scan on organization_sales_rep_search_first_name/);
+        expect(plan, plan).not.toMatch(/Seq Scan/);
+      },
+    );
+
+    it('filters active=false from an index of its organization, never a table scan', async () => {
+      const plan = await planOf(
+        filteredPageStatement(
+          bigId,
+          { active: false },
+          { sortOn: 'LastName', sortDirection: 'desc', limit: 25, offset: 100 },
+          { sortMatches: false },
+        ),
+      );
+      expect(plan, plan).toMatch(/Index (Only )?Scan( Backward)? (using|on) organization_sales_rep_by_/);
+      expect(plan, plan).not.toMatch(/Seq Scan/);
+    });
   });
 });

@@ -8,7 +8,7 @@ const BACKFILL_BATCH = 1000;
 // number, all four the assignment's own (what this organization says of the person, migration 0006). As for
 // customers (migration 0002), the names get stored keys that the service lower-cases (src/kernel/search.ts) and
 // the email and rep number, ASCII by validation, an index on lower(): every index leads with organization_id, so a
-// search reads only the organization's own entries.
+// search reads only the organization's own entries. The sort indexes also carry the active flag (below).
 //
 // Existing assignments get their keys here: ASCII names (for which lower() is the key) in one statement, any
 // others in batches through the service's own lower-casing. Not backward compatible for writes: a replica of an
@@ -54,9 +54,44 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     on organization_sales_rep (organization_id, lower(email))`.execute(db);
   await sql`create index organization_sales_rep_search_rep_number
     on organization_sales_rep (organization_id, lower(rep_number))`.execute(db);
+
+  // The list's `active` filter in any sort order: each sort index carries the flag, so that a page of active (or
+  // deactivated) reps at any depth skips index entries only, never table rows.
+  for (const column of ['first_name', 'last_name', 'email']) {
+    await sql`drop index ${sql.id(`organization_sales_rep_by_${column}`)}`.execute(db);
+    await sql`create index ${sql.id(`organization_sales_rep_by_${column}`)}
+      on organization_sales_rep (organization_id, ${sql.id(column)}, id) include (active)`.execute(db);
+  }
+  await sql`drop index organization_sales_rep_by_phone_number`.execute(db);
+  await sql`
+    create index organization_sales_rep_by_phone_number on organization_sales_rep
+      (organization_id, (phone_number is null), coalesce(phone_number, ''), id) include (phone_number, active)`.execute(
+    db,
+  );
+  await sql`
+    alter table organization_sales_rep drop constraint organization_sales_rep_rep_number_key`.execute(db);
+  await sql`
+    alter table organization_sales_rep add constraint organization_sales_rep_rep_number_key
+      unique (organization_id, rep_number) include (id, active)`.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await sql`
+    alter table organization_sales_rep drop constraint organization_sales_rep_rep_number_key`.execute(db);
+  await sql`
+    alter table organization_sales_rep add constraint organization_sales_rep_rep_number_key
+      unique (organization_id, rep_number) include (id)`.execute(db);
+  await sql`drop index organization_sales_rep_by_phone_number`.execute(db);
+  await sql`
+    create index organization_sales_rep_by_phone_number on organization_sales_rep
+      (organization_id, (phone_number is null), coalesce(phone_number, ''), id) include (phone_number)`.execute(
+    db,
+  );
+  for (const column of ['first_name', 'last_name', 'email']) {
+    await sql`drop index ${sql.id(`organization_sales_rep_by_${column}`)}`.execute(db);
+    await sql`create index ${sql.id(`organization_sales_rep_by_${column}`)}
+      on organization_sales_rep (organization_id, ${sql.id(column)}, id)`.execute(db);
+  }
   await sql`drop index organization_sales_rep_search_rep_number`.execute(db);
   await sql`drop index organization_sales_rep_search_email`.execute(db);
   await sql`
