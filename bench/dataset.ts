@@ -102,6 +102,16 @@ const LAST_NAMES = [
   'Young',
   'Zimmer',
 ];
+/** What rep i's first assignment says of it: the values the load writes (SQL arrays count from 1). */
+export function assignmentOf(i: number) {
+  return {
+    firstName: FIRST_NAMES[(i * 7919) % FIRST_NAMES.length] as string,
+    lastName: LAST_NAMES[(i * 104729) % LAST_NAMES.length] as string,
+    email: `rep${i}@bench.example`,
+    repNumber: repNumberOf(i),
+  };
+}
+
 const sqlArray = (values: string[]) => `array[${values.map((value) => `'${value}'`).join(',')}]`;
 
 /**

@@ -299,7 +299,7 @@ export interface AssignmentFilter {
 
 /** Filtered totals kept per database handle, each with the organization's version it was counted at. */
 const FILTERED_COUNT_CACHE_ENTRIES = 10_000;
-const filteredCounts = rememberPerOwner<{ version: string; total: number }>(FILTERED_COUNT_CACHE_ENTRIES);
+const filteredCounts = rememberPerOwner<KnownTotal>(FILTERED_COUNT_CACHE_ENTRIES);
 
 function filterConditions(organizationId: string, filter: AssignmentFilter) {
   const conditions = [sql`organization_id = ${organizationId}`];
@@ -313,10 +313,11 @@ function filterConditions(organizationId: string, filter: AssignmentFilter) {
   return sql.join(conditions, sql` and `);
 }
 
-/** A total counted before, with the version it holds at. */
+/** A total counted before, with the version it holds at and the organization's number of assignments then. */
 interface KnownTotal {
   version: string;
   total: number;
+  organizationTotal: number;
 }
 
 /**
@@ -350,9 +351,8 @@ export function filteredPageStatement(
   const matches = options.sortMatches
     ? sql`(select id, ${keys} from organization_sales_rep where ${conditions} offset 0) matches`
     : sql`(select id, ${keys} from organization_sales_rep where ${conditions}) matches`;
-  return sql<Partial<AssignmentListRow> & { list_version: string; total: number; counted: boolean }>`
-    select c.version::text as list_version,
-      c.version is distinct from ${known?.version ?? null}::bigint as counted,
+  return sql<Partial<AssignmentListRow> & { total: number; counted: boolean }>`
+    select c.version is distinct from ${known?.version ?? null}::bigint as counted,
       case when c.version = ${known?.version ?? null}::bigint then ${known?.total ?? null}::int
         else (select count(*)::int from organization_sales_rep where ${conditions}) end as total,
       a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number,
@@ -368,6 +368,25 @@ export function filteredPageStatement(
     order by ${orderByKeys(page.sortOn, page.sortDirection, 'page')}`;
 }
 
+/** Sort fields a search compares (through their keys): their matches may sit together far along the order. */
+const SEARCHED_SORT_FIELDS: readonly SortField[] = ['RepNumber', 'FirstName', 'LastName', 'Email'];
+
+/**
+ * Whether a filtered page sorts all the matches rather than walking the sort's index. Without a search, never:
+ * the sort indexes carry the active flag, so the walk reads index entries only. With one, when the matches are
+ * few enough, unless the walk is known to read fewer rows. On a field the search compares, it is not: the
+ * matches may sit together anywhere along the order, perhaps near its end ("zoe" sorted by first name), and fields
+ * go together too (an email and a rep number made from the same name or number). On the others (the phone number,
+ * the active flag) the matches are spread over the order, and the walk reads about (offset + page size) × the
+ * organization's assignments / the matches.
+ */
+function sortsMatches(filter: AssignmentFilter, page: PageRequest, known: KnownTotal): boolean {
+  if (filter.searchPrefix === undefined || known.total > SORTED_MATCHES_LIMIT) return false;
+  if (SEARCHED_SORT_FIELDS.includes(page.sortOn)) return true;
+  const walked = ((page.offset + page.limit) * known.organizationTotal) / Math.max(known.total, 1);
+  return walked >= known.total;
+}
+
 /** The number of an organization's assignments that match a filter, with the version it was counted at. */
 async function countMatches(
   db: Executor,
@@ -375,7 +394,7 @@ async function countMatches(
   filter: AssignmentFilter,
 ): Promise<KnownTotal | undefined> {
   const { rows } = await sql<KnownTotal>`
-    select c.version::text as version,
+    select c.version::text as version, c.assignment_count as "organizationTotal",
       (select count(*)::int from organization_sales_rep where ${filterConditions(organizationId, filter)}) as total
     from organization_assignment_count c
     where c.organization_id = ${organizationId}`.execute(db);
@@ -407,13 +426,13 @@ export async function listFilteredAssignmentsPage(
   }
   const statement = filteredPageStatement(organizationId, filter, page, {
     known,
-    sortMatches: known.total <= SORTED_MATCHES_LIMIT,
+    sortMatches: sortsMatches(filter, page, known),
   });
   const { rows } = await statement.execute(db);
   const first = rows[0];
   if (!first) return { rows: [], total: 0 };
-  // Writes moved the version since: the statement counted again.
-  if (first.counted) counts.keep(cacheKey, { version: first.list_version, total: first.total });
+  // Writes moved the version since: the statement counted again, and the next request counts afresh.
+  if (first.counted) counts.forget(cacheKey);
   return {
     // The left join's NULL row stands for an empty page; every other row is a whole assignment.
     rows: rows.filter((row) => row.id != null) as AssignmentListRow[],
