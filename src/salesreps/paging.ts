@@ -301,6 +301,45 @@ export interface AssignmentFilter {
 const FILTERED_COUNT_CACHE_ENTRIES = 10_000;
 const filteredCounts = rememberPerOwner<KnownTotal>(FILTERED_COUNT_CACHE_ENTRIES);
 
+/** The search key of each field a search compares, each served by its own index (migration 0011). */
+const SEARCH_KEYS = [
+  sql`first_name_search`,
+  sql`last_name_search`,
+  sql`lower(email)`,
+  sql`lower(rep_number)`,
+];
+
+/**
+ * A search's matches as one scan per field, each of the rows that match by this field and by no field before it,
+ * so that together they hold every match once, without a step that removes duplicates. Each scan reads its search
+ * index alone: the index carries the other fields' keys and the selected columns (migration 0011).
+ */
+function searchMatches(
+  organizationId: string,
+  prefix: string,
+  active: boolean | undefined,
+  columns: RawBuilder<unknown>,
+) {
+  return sql.join(
+    SEARCH_KEYS.map((key, index) => {
+      const earlier = SEARCH_KEYS.slice(0, index).map(
+        (before) => sql`and not starts_with(${before}, ${prefix})`,
+      );
+      return sql`select ${columns} from organization_sales_rep
+        where organization_id = ${organizationId} and starts_with(${key}, ${prefix}) ${sql.join(earlier, sql` `)}
+        ${active === undefined ? sql`` : sql`and active = ${active}`}`;
+    }),
+    sql` union all `,
+  );
+}
+
+/** The number of an organization's assignments that match a filter, as a scalar subquery. */
+function countOfMatches(organizationId: string, filter: AssignmentFilter) {
+  return filter.searchPrefix === undefined
+    ? sql`(select count(*)::int from organization_sales_rep where ${filterConditions(organizationId, filter)})`
+    : sql`(select count(*)::int from (${searchMatches(organizationId, filter.searchPrefix, filter.active, sql`1`)}) matches)`;
+}
+
 function filterConditions(organizationId: string, filter: AssignmentFilter) {
   const conditions = [sql`organization_id = ${organizationId}`];
   if (filter.searchPrefix !== undefined) {
@@ -321,8 +360,8 @@ interface KnownTotal {
 }
 
 /**
- * Up to this many matches, a filtered page is sorted from all of them, found through the search and active
- * indexes; beyond it, the sort's index is walked and the matches kept until the page is full.
+ * Up to this many matches, a page of a search is sorted from all of them, read from the search indexes; beyond it,
+ * the sort's index is walked and the matches kept until the page is full.
  */
 const SORTED_MATCHES_LIMIT = 20_000;
 
@@ -333,11 +372,12 @@ const SORTED_MATCHES_LIMIT = 20_000;
  * every insert, delete and change of a searched or filtered column (migration 0004), so the same version has the
  * same matches. The count is a scalar subquery in the CASE's other branch, run only when that branch is taken.
  *
- * The page's ids come one of two ways. With `sortMatches`, every match is found through the search and active
- * indexes and sorted (OFFSET 0 keeps the planner from walking a sort index instead): its cost follows the number
- * of matches, which the caller knows to be small. Otherwise the planner may walk the sort's index and keep the
- * matches: cheap when matches are dense, as they are when many, but not when a few sit far along the order (a
- * search of "zoe" sorted by first name ascending would read every name before Z).
+ * The page's ids come one of two ways. With `sortMatches` (and a search), every match is read from the four search
+ * indexes alone (each carries the columns of the sort keys and the active flag), one scan per field, united so that
+ * a rep matching by two fields counts once, and sorted: its cost follows the number of matches, which the caller
+ * knows to be small. Otherwise the planner may walk the sort's index and keep the matches: cheap when matches are
+ * dense, as they are when many, but not when a few sit far along the order (a search of "zoe" sorted by first
+ * name ascending would read every name before Z).
  */
 export function filteredPageStatement(
   organizationId: string,
@@ -348,13 +388,15 @@ export function filteredPageStatement(
   const conditions = filterConditions(organizationId, filter);
   const { known } = options;
   const keys = sql.join(keyColumns(page.sortOn));
-  const matches = options.sortMatches
-    ? sql`(select id, ${keys} from organization_sales_rep where ${conditions} offset 0) matches`
-    : sql`(select id, ${keys} from organization_sales_rep where ${conditions}) matches`;
+  const prefix = filter.searchPrefix;
+  const matches =
+    options.sortMatches && prefix !== undefined
+      ? sql`(${searchMatches(organizationId, prefix, filter.active, sql`id, ${keys}`)}) matches`
+      : sql`(select id, ${keys} from organization_sales_rep where ${conditions}) matches`;
   return sql<Partial<AssignmentListRow> & { total: number; counted: boolean }>`
     select c.version is distinct from ${known?.version ?? null}::bigint as counted,
       case when c.version = ${known?.version ?? null}::bigint then ${known?.total ?? null}::int
-        else (select count(*)::int from organization_sales_rep where ${conditions}) end as total,
+        else ${countOfMatches(organizationId, filter)} end as total,
       a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number,
       a.active
     from organization_assignment_count c
@@ -395,7 +437,7 @@ async function countMatches(
 ): Promise<KnownTotal | undefined> {
   const { rows } = await sql<KnownTotal>`
     select c.version::text as version, c.assignment_count as "organizationTotal",
-      (select count(*)::int from organization_sales_rep where ${filterConditions(organizationId, filter)}) as total
+      ${countOfMatches(organizationId, filter)} as total
     from organization_assignment_count c
     where c.organization_id = ${organizationId}`.execute(db);
   return rows[0];

@@ -46,14 +46,24 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     alter table organization_sales_rep
       alter column first_name_search set not null, alter column last_name_search set not null`.execute(db);
 
+  // Each search index carries every column a page sorts or filters by, and the other fields' search keys, so that
+  // the matches of a search, and their number, are read from the indexes alone (src/salesreps/paging.ts).
+  const listed = sql`id, rep_number, first_name, last_name, email, phone_number, active`;
   await sql`create index organization_sales_rep_search_first_name
-    on organization_sales_rep (organization_id, first_name_search)`.execute(db);
+    on organization_sales_rep (organization_id, first_name_search) include (${listed}, last_name_search)`.execute(
+    db,
+  );
   await sql`create index organization_sales_rep_search_last_name
-    on organization_sales_rep (organization_id, last_name_search)`.execute(db);
-  await sql`create index organization_sales_rep_search_email
-    on organization_sales_rep (organization_id, lower(email))`.execute(db);
-  await sql`create index organization_sales_rep_search_rep_number
-    on organization_sales_rep (organization_id, lower(rep_number))`.execute(db);
+    on organization_sales_rep (organization_id, last_name_search) include (${listed}, first_name_search)`.execute(
+    db,
+  );
+  for (const [name, key] of [
+    ['organization_sales_rep_search_email', sql`lower(email)`],
+    ['organization_sales_rep_search_rep_number', sql`lower(rep_number)`],
+  ] as const) {
+    await sql`create index ${sql.id(name)} on organization_sales_rep (organization_id, ${key})
+      include (${listed}, first_name_search, last_name_search)`.execute(db);
+  }
 
   // The list's `active` filter in any sort order: each sort index carries the flag, so that a page of active (or
   // deactivated) reps at any depth skips index entries only, never table rows.
