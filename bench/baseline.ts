@@ -160,7 +160,8 @@ async function addSalesRep(request: http.IncomingMessage, response: http.ServerR
     const assignment = (
       await client.query(
         `insert into "organization_sales_rep" ("id", "organization_id", "sales_rep_id", "rep_number", "roles",
-           "first_name", "last_name", "email", "phone_number") values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+           "first_name", "last_name", "first_name_search", "last_name_search", "email", "phone_number")
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          returning *`,
         [
           newId(),
@@ -170,6 +171,9 @@ async function addSalesRep(request: http.IncomingMessage, response: http.ServerR
           ['SalesRep'],
           body.firstName,
           body.lastName,
+          // The service's search keys (src/kernel/search.ts).
+          body.firstName.normalize('NFC').toLowerCase(),
+          body.lastName.normalize('NFC').toLowerCase(),
           body.email,
           body.phoneNumber ?? null,
         ],

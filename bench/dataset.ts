@@ -102,11 +102,22 @@ const LAST_NAMES = [
   'Young',
   'Zimmer',
 ];
+/** What rep i's first assignment says of it: the values the load writes (SQL arrays count from 1). */
+export function assignmentOf(i: number) {
+  return {
+    firstName: FIRST_NAMES[(i * 7919) % FIRST_NAMES.length] as string,
+    lastName: LAST_NAMES[(i * 104729) % LAST_NAMES.length] as string,
+    email: `rep${i}@bench.example`,
+    repNumber: repNumberOf(i),
+  };
+}
+
 const sqlArray = (values: string[]) => `array[${values.map((value) => `'${value}'`).join(',')}]`;
 
 /**
  * The statements that fill an empty, migrated database, all set-based (generate_series), in order. The names,
- * phones (every 10th missing) and active flags (every 20th rep inactive) repeat, so every sort meets ties.
+ * phones (every 10th missing) and active flags (every 20th rep inactive) repeat, so every sort meets ties. The names
+ * are ASCII, so lower() gives their search keys.
  */
 function loadStatements(size: DatasetSize): string[] {
   const others = size.organizations - 1;
@@ -122,17 +133,24 @@ function loadStatements(size: DatasetSize): string[] {
      from generate_series(1, ${size.reps}) i`,
     // Each rep's first organization, then the extra ones of every 20th rep: j × 1,000 organizations further on.
     `insert into organization_sales_rep
-       (id, organization_id, sales_rep_id, rep_number, active, roles, first_name, last_name, email, phone_number)
-     select ${idOf('a', "i || '.' || j")},
-       ${idOf('o', `case when j = 0 and i <= ${size.bigOrganizationReps} then 1 when j = 0 then 2 + i % ${others} else 2 + (i + j * 1000) % ${others} end`)},
-       r.id, 'R' || lpad(i::text, 7, '0'), i % 20 <> 7, '{SalesRep}',
-       (${sqlArray(FIRST_NAMES)})[1 + (i::bigint * 7919) % ${FIRST_NAMES.length}],
-       (${sqlArray(LAST_NAMES)})[1 + (i::bigint * 104729) % ${LAST_NAMES.length}],
-       r.email,
-       case when i % 10 = 3 then null else '+1 555 ' || lpad(((i::bigint * 7121) % 10000000)::text, 7, '0') end
-     from generate_series(1, ${size.reps}) i
-     cross join lateral generate_series(0, case when i % 20 = 0 then 1 + (i / 20) % 4 else 0 end) j
-     join sales_rep r on r.id = ${idOf('r', 'i')}`,
+       (id, organization_id, sales_rep_id, rep_number, active, roles, first_name, last_name, first_name_search,
+        last_name_search, email, phone_number)
+     select id, organization_id, sales_rep_id, rep_number, active, roles, first_name, last_name,
+       lower(first_name), lower(last_name), email, phone_number
+     from (
+       select ${idOf('a', "i || '.' || j")} as id,
+         ${idOf('o', `case when j = 0 and i <= ${size.bigOrganizationReps} then 1 when j = 0 then 2 + i % ${others} else 2 + (i + j * 1000) % ${others} end`)} as organization_id,
+         r.id as sales_rep_id, 'R' || lpad(i::text, 7, '0') as rep_number, i % 20 <> 7 as active,
+         '{SalesRep}'::text[] as roles,
+         (${sqlArray(FIRST_NAMES)})[1 + (i::bigint * 7919) % ${FIRST_NAMES.length}] as first_name,
+         (${sqlArray(LAST_NAMES)})[1 + (i::bigint * 104729) % ${LAST_NAMES.length}] as last_name,
+         r.email,
+         case when i % 10 = 3 then null else '+1 555 ' || lpad(((i::bigint * 7121) % 10000000)::text, 7, '0') end
+           as phone_number
+       from generate_series(1, ${size.reps}) i
+       cross join lateral generate_series(0, case when i % 20 = 0 then 1 + (i / 20) % 4 else 0 end) j
+       join sales_rep r on r.id = ${idOf('r', 'i')}
+     ) assignment`,
   ];
   if (size.customers > 0) {
     // Big-organization customers belong to its first reps, 10 each; every other customer c to rep c, in rep c's

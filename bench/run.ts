@@ -13,6 +13,7 @@ import { loadConfig } from '../src/config.js';
 import { migrateToLatest, openDatabase } from '../src/db/database.js';
 import { runConsoleBench } from './console.js';
 import {
+  assignmentOf,
   BIG_ORGANIZATION,
   CUSTOMERS_PER_BIG_ORGANIZATION_REP,
   type DatasetSize,
@@ -602,6 +603,46 @@ async function runScenarios(
     },
     putScenario(writesToken, bearer, () => emptyWritesOrganization((text) => admin.query(text))),
   ];
+  // What an admin types in the search box: the first 1–6 characters of a random rep's first name, last name,
+  // email or rep number, in any letter case, so that some searches match a few reps and some ("r", "rep") nearly
+  // all; a random sort, the first page.
+  const searchPath = () => {
+    const rep = assignmentOf(1 + Math.floor(Math.random() * size.bigOrganizationReps));
+    const field = pick([rep.firstName, rep.lastName, rep.email, rep.repNumber]);
+    const prefix = field.slice(0, 1 + Math.floor(Math.random() * 6));
+    const text = Math.random() < 0.5 ? prefix.toLowerCase() : prefix.toUpperCase();
+    return `${listPath(1, pick(sortFields), pick(['asc', 'desc']))}&search=${encodeURIComponent(text)}`;
+  };
+  // Every 20th rep is deactivated.
+  const deactivatedReps = Math.floor(size.bigOrganizationReps / 20);
+  const activeLastPage = {
+    true: Math.ceil((size.bigOrganizationReps - deactivatedReps) / PAGE_SIZE),
+    false: Math.ceil(deactivatedReps / PAGE_SIZE),
+  };
+  scenarios.push(
+    {
+      id: 10,
+      name: `a search of ${BIG_ORGANIZATION} (a prefix of a name, email or rep number), page 1`,
+      target: 'p99 ≤ 50 ms',
+      baseline: false,
+      next: () => ({ method: 'GET', path: searchPath(), headers: bigAdmin }),
+    },
+    {
+      id: 11,
+      name: `random pages of ${BIG_ORGANIZATION}'s active or deactivated reps, every sort field and direction`,
+      target: '—',
+      baseline: false,
+      next: () => {
+        const active = pick(['true', 'false'] as const);
+        const pageNumber = 1 + Math.floor(Math.random() * activeLastPage[active]);
+        return {
+          method: 'GET',
+          path: `${listPath(pageNumber, pick(sortFields), pick(['asc', 'desc']))}&active=${active}`,
+          headers: bigAdmin,
+        };
+      },
+    },
+  );
   if (size.customers > 0) {
     // Big-organization reps 1..n serve 10 customers each; every 20th from the 7th is inactive.
     const servingReps = sampleReps(

@@ -93,7 +93,7 @@ export interface paths {
         };
         /**
          * The organization's sales reps, a page at a time
-         * @description Policy: Admin of the token's organization. X-Total-Count holds the number of reps; Link holds first, prev, next and last.
+         * @description Policy: Admin of the token's organization. `search` keeps the reps whose first name, last name, email or rep number starts with the text in any letter case (this organization's names for them, never another's); `active` keeps the active or the deactivated reps. X-Total-Count holds the number of matching reps; Link holds first, prev, next and last, with the same filters.
          */
         get: operations["listSalesReps"];
         /**
@@ -925,6 +925,10 @@ export interface operations {
                 sortOn?: "RepNumber" | "FirstName" | "LastName" | "Email" | "PhoneNumber" | "Active";
                 /** @description asc or desc; any letter case is accepted (`DESC`). */
                 sortDirection?: "asc" | "desc";
+                /** @description Reps whose first name, last name, email or rep number starts with this text, in any letter case. */
+                search?: string;
+                /** @description `true` for active reps only, `false` for deactivated reps only. */
+                active?: boolean;
             };
             header?: never;
             path?: never;

@@ -12,6 +12,7 @@ import {
 import { newId } from '../kernel/ids.js';
 import { readPageQuery, type SortDirection } from '../kernel/paging.js';
 import { badRequest, type FieldError, notFound } from '../kernel/problem.js';
+import { searchKey } from '../kernel/search.js';
 import {
   type CustomerFilter,
   countCustomers,
@@ -36,11 +37,6 @@ import {
  */
 function repNumberScope(auth: RequestAuth): string | undefined {
   return auth.salesRep?.repNumber;
-}
-
-/** The key the prefix search compares: the same lower-casing on the stored name and on the searched text. */
-export function searchKey(value: string): string {
-  return value.normalize('NFC').toLowerCase();
 }
 
 function toCustomer(row: CustomerRow): Customer {

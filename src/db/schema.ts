@@ -35,6 +35,9 @@ export interface OrganizationSalesRepTable {
   last_name: string;
   email: string;
   phone_number: string | null;
+  /** The names' keys of the search (src/kernel/search.ts), written with the names. */
+  first_name_search: string;
+  last_name_search: string;
   created_at: Generated<Date>;
 }
 

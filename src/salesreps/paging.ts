@@ -289,3 +289,195 @@ async function assignmentVersion(db: Executor, organizationId: string): Promise<
     .executeTakeFirst();
   return row?.version ?? '0';
 }
+
+/** Which assignments a filtered list reads; the unfiltered list is listAssignmentsPage's. */
+export interface AssignmentFilter {
+  /** A search key (src/kernel/search.ts) that the first name, last name, email or rep number starts with. */
+  searchPrefix?: string | undefined;
+  active?: boolean | undefined;
+}
+
+/** Filtered totals kept per database handle, each with the organization's version it was counted at. */
+const FILTERED_COUNT_CACHE_ENTRIES = 10_000;
+const filteredCounts = rememberPerOwner<KnownTotal>(FILTERED_COUNT_CACHE_ENTRIES);
+
+/** The search key of each field a search compares, each served by its own index (migration 0011). */
+const SEARCH_KEYS = [
+  sql`first_name_search`,
+  sql`last_name_search`,
+  sql`lower(email)`,
+  sql`lower(rep_number)`,
+];
+
+/**
+ * A search's matches as one scan per field, each of the rows that match by this field and by no field before it,
+ * so that together they hold every match once, without a step that removes duplicates. Each scan reads its search
+ * index alone: the index carries the other fields' keys and the selected columns (migration 0011).
+ */
+function searchMatches(
+  organizationId: string,
+  prefix: string,
+  active: boolean | undefined,
+  columns: RawBuilder<unknown>,
+) {
+  return sql.join(
+    SEARCH_KEYS.map((key, index) => {
+      const earlier = SEARCH_KEYS.slice(0, index).map(
+        (before) => sql`and not starts_with(${before}, ${prefix})`,
+      );
+      return sql`select ${columns} from organization_sales_rep
+        where organization_id = ${organizationId} and starts_with(${key}, ${prefix}) ${sql.join(earlier, sql` `)}
+        ${active === undefined ? sql`` : sql`and active = ${active}`}`;
+    }),
+    sql` union all `,
+  );
+}
+
+/** The number of an organization's assignments that match a filter, as a scalar subquery. */
+function countOfMatches(organizationId: string, filter: AssignmentFilter) {
+  return filter.searchPrefix === undefined
+    ? sql`(select count(*)::int from organization_sales_rep where ${filterConditions(organizationId, filter)})`
+    : sql`(select count(*)::int from (${searchMatches(organizationId, filter.searchPrefix, filter.active, sql`1`)}) matches)`;
+}
+
+function filterConditions(organizationId: string, filter: AssignmentFilter) {
+  const conditions = [sql`organization_id = ${organizationId}`];
+  if (filter.searchPrefix !== undefined) {
+    // starts_with on "C"-collated keys is served by the (organization_id, key) indexes of migration 0011.
+    const prefix = filter.searchPrefix;
+    conditions.push(sql`(starts_with(first_name_search, ${prefix}) or starts_with(last_name_search, ${prefix})
+      or starts_with(lower(email), ${prefix}) or starts_with(lower(rep_number), ${prefix}))`);
+  }
+  if (filter.active !== undefined) conditions.push(sql`active = ${filter.active}`);
+  return sql.join(conditions, sql` and `);
+}
+
+/** A total counted before, with the version it holds at and the organization's number of assignments then. */
+interface KnownTotal {
+  version: string;
+  total: number;
+  organizationTotal: number;
+}
+
+/**
+ * Up to this many matches, a page of a search is sorted from all of them, read from the search indexes; beyond it,
+ * the sort's index is walked and the matches kept until the page is full.
+ */
+const SORTED_MATCHES_LIMIT = 20_000;
+
+/**
+ * The statement of a filtered page: the ids of the page, then only those rows, with the organization's version
+ * and the number of matching assignments, all in one snapshot. The total is counted (the organization's kept
+ * count is of every assignment), unless `known` holds for the version this snapshot sees: the version moves with
+ * every insert, delete and change of a searched or filtered column (migration 0004), so the same version has the
+ * same matches. The count is a scalar subquery in the CASE's other branch, run only when that branch is taken.
+ *
+ * The page's ids come one of two ways. With `sortMatches` (and a search), every match is read from the four search
+ * indexes alone (each carries the columns of the sort keys and the active flag), one scan per field, united so that
+ * a rep matching by two fields counts once, and sorted: its cost follows the number of matches, which the caller
+ * knows to be small. Otherwise the planner may walk the sort's index and keep the matches: cheap when matches are
+ * dense, as they are when many, but not when a few sit far along the order (a search of "zoe" sorted by first
+ * name ascending would read every name before Z).
+ */
+export function filteredPageStatement(
+  organizationId: string,
+  filter: AssignmentFilter,
+  page: PageRequest,
+  options: { known?: KnownTotal | undefined; sortMatches: boolean },
+) {
+  const conditions = filterConditions(organizationId, filter);
+  const { known } = options;
+  const keys = sql.join(keyColumns(page.sortOn));
+  const prefix = filter.searchPrefix;
+  const matches =
+    options.sortMatches && prefix !== undefined
+      ? sql`(${searchMatches(organizationId, prefix, filter.active, sql`id, ${keys}`)}) matches`
+      : sql`(select id, ${keys} from organization_sales_rep where ${conditions}) matches`;
+  return sql<Partial<AssignmentListRow> & { total: number; counted: boolean }>`
+    select c.version is distinct from ${known?.version ?? null}::bigint as counted,
+      case when c.version = ${known?.version ?? null}::bigint then ${known?.total ?? null}::int
+        else ${countOfMatches(organizationId, filter)} end as total,
+      a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number,
+      a.active
+    from organization_assignment_count c
+    left join lateral (
+      select * from ${matches}
+      order by ${orderByKeys(page.sortOn, page.sortDirection, 'matches')}
+      limit ${page.limit} offset ${page.offset}
+    ) page on true
+    left join organization_sales_rep a on a.id = page.id
+    where c.organization_id = ${organizationId}
+    order by ${orderByKeys(page.sortOn, page.sortDirection, 'page')}`;
+}
+
+/** Sort fields a search compares (through their keys): their matches may sit together far along the order. */
+const SEARCHED_SORT_FIELDS: readonly SortField[] = ['RepNumber', 'FirstName', 'LastName', 'Email'];
+
+/**
+ * Whether a filtered page sorts all the matches rather than walking the sort's index. Without a search, never:
+ * the sort indexes carry the active flag, so the walk reads index entries only. With one, when the matches are
+ * few enough, unless the walk is known to read fewer rows. On a field the search compares, it is not: the
+ * matches may sit together anywhere along the order, perhaps near its end ("zoe" sorted by first name), and fields
+ * go together too (an email and a rep number made from the same name or number). On the others (the phone number,
+ * the active flag) the matches are spread over the order, and the walk reads about (offset + page size) × the
+ * organization's assignments / the matches.
+ */
+function sortsMatches(filter: AssignmentFilter, page: PageRequest, known: KnownTotal): boolean {
+  if (filter.searchPrefix === undefined || known.total > SORTED_MATCHES_LIMIT) return false;
+  if (SEARCHED_SORT_FIELDS.includes(page.sortOn)) return true;
+  const walked = ((page.offset + page.limit) * known.organizationTotal) / Math.max(known.total, 1);
+  return walked >= known.total;
+}
+
+/** The number of an organization's assignments that match a filter, with the version it was counted at. */
+async function countMatches(
+  db: Executor,
+  organizationId: string,
+  filter: AssignmentFilter,
+): Promise<KnownTotal | undefined> {
+  const { rows } = await sql<KnownTotal>`
+    select c.version::text as version, c.assignment_count as "organizationTotal",
+      ${countOfMatches(organizationId, filter)} as total
+    from organization_assignment_count c
+    where c.organization_id = ${organizationId}`.execute(db);
+  return rows[0];
+}
+
+/**
+ * One page of an organization's assignments that match a filter, with the exact number that match. The count
+ * reads the organization's own index entries and rows only (the search indexes of migration 0011, the active
+ * index), so its cost follows the organization's matches and never another organization's rows; it is kept per
+ * filter and version, so that a search repeated while the organization does not change (the short, broad
+ * prefixes typed first) is counted once. The count also tells how to find the page (filteredPageStatement).
+ * Deep pages skip rows with OFFSET, within the organization's matches.
+ */
+export async function listFilteredAssignmentsPage(
+  db: Executor,
+  organizationId: string,
+  filter: AssignmentFilter,
+  page: PageRequest,
+): Promise<AssignmentPage> {
+  const counts = filteredCounts(db);
+  const cacheKey = [organizationId, filter.searchPrefix ?? '', String(filter.active ?? '')].join('\u0000');
+  let known = counts.recall(cacheKey);
+  if (!known) {
+    known = await countMatches(db, organizationId, filter);
+    // No count row: the organization never had a rep.
+    if (!known) return { rows: [], total: 0 };
+    counts.keep(cacheKey, known);
+  }
+  const statement = filteredPageStatement(organizationId, filter, page, {
+    known,
+    sortMatches: sortsMatches(filter, page, known),
+  });
+  const { rows } = await statement.execute(db);
+  const first = rows[0];
+  if (!first) return { rows: [], total: 0 };
+  // Writes moved the version since: the statement counted again, and the next request counts afresh.
+  if (first.counted) counts.forget(cacheKey);
+  return {
+    // The left join's NULL row stands for an empty page; every other row is a whole assignment.
+    rows: rows.filter((row) => row.id != null) as AssignmentListRow[],
+    total: first.total,
+  };
+}

@@ -120,7 +120,11 @@ export function salesRepRoutes(deps: { db: Db; identity: IdentityDirectory }): F
           tags,
           operationId: 'listSalesReps',
           summary: "The organization's sales reps, a page at a time",
-          description: `${adminOnly} X-Total-Count holds the number of reps; Link holds first, prev, next and last.`,
+          description:
+            `${adminOnly} \`search\` keeps the reps whose first name, last name, email or rep number starts with the ` +
+            "text in any letter case (this organization's names for them, never another's); `active` keeps the " +
+            'active or the deactivated reps. X-Total-Count holds the number of matching reps; Link holds first, ' +
+            'prev, next and last, with the same filters.',
           querystring: ListSalesRepsQuery,
           response: {
             200: jsonResponse(
@@ -136,7 +140,13 @@ export function salesRepRoutes(deps: { db: Db; identity: IdentityDirectory }): F
       },
       async (request, reply) => {
         const page = await listSalesReps(db, requireAuth(request).organization, request.query);
-        reply.headers(paginationHeaders(request, page));
+        const { search, active } = request.query;
+        reply.headers(
+          paginationHeaders(request, {
+            ...page,
+            filters: { search, active: active === undefined ? undefined : String(active) },
+          }),
+        );
         return page.items;
       },
     );

@@ -10,6 +10,7 @@ export const LIMITS = {
   repNumber: 32,
   id: 64,
   pageSize: 100,
+  search: 100,
   // Set by the organization's registration and the identity provider (docs/api.md).
   organizationName: 200,
   identityId: 100,
@@ -47,6 +48,17 @@ export const ListSalesRepsQuery = Type.Object(
       maxPageSize: LIMITS.pageSize,
       defaultPageSize: 25,
     }),
+    search: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: LIMITS.search,
+        description:
+          'Reps whose first name, last name, email or rep number starts with this text, in any letter case.',
+      }),
+    ),
+    active: Type.Optional(
+      Type.Boolean({ description: '`true` for active reps only, `false` for deactivated reps only.' }),
+    ),
   },
   { additionalProperties: false },
 );

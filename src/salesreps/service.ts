@@ -8,7 +8,8 @@ import type { IdentityDirectory } from '../identity/port.js';
 import { newId } from '../kernel/ids.js';
 import { readPageQuery, type SortDirection } from '../kernel/paging.js';
 import { conflict, notFound } from '../kernel/problem.js';
-import { listAssignmentsPage } from './paging.js';
+import { searchKey } from '../kernel/search.js';
+import { listAssignmentsPage, listFilteredAssignmentsPage } from './paging.js';
 import {
   countAssignmentsOfSalesRep,
   deleteAssignment,
@@ -64,13 +65,20 @@ export async function listSalesReps(
     sortOn: 'RepNumber',
     pageSize: 25,
   });
+  const page = { sortOn, sortDirection, limit: pageSize, offset: (pageNumber - 1) * pageSize };
   // The page and X-Total-Count come from one statement, so they always agree.
-  const { rows, total } = await listAssignmentsPage(db, organization.id, {
-    sortOn,
-    sortDirection,
-    limit: pageSize,
-    offset: (pageNumber - 1) * pageSize,
-  });
+  const { rows, total } =
+    query.search === undefined && query.active === undefined
+      ? await listAssignmentsPage(db, organization.id, page)
+      : await listFilteredAssignmentsPage(
+          db,
+          organization.id,
+          {
+            searchPrefix: query.search === undefined ? undefined : searchKey(query.search),
+            active: query.active,
+          },
+          page,
+        );
   return {
     items: rows.map((row) => ({
       organizationId: row.organization_id,
@@ -148,6 +156,8 @@ export async function addSalesRep(
         roles: input.roles,
         first_name: input.firstName,
         last_name: input.lastName,
+        first_name_search: searchKey(input.firstName),
+        last_name_search: searchKey(input.lastName),
         email: input.email,
         phone_number: input.phoneNumber,
       });

@@ -108,11 +108,10 @@ describe.each(databaseKinds)('migration 0006 (names and phone on the assignment)
       db,
     );
     await sql`
-      insert into organization_sales_rep
-        (id, organization_id, sales_rep_id, rep_number, roles, first_name, last_name, email, phone_number)
-      values ('as-1a', 'org-a', 'rep-1', 'R1', '{SalesRep}', 'Ann', 'Lee', 'ann@example.com', '555-0100')`.execute(
-      db,
-    );
+      insert into organization_sales_rep (id, organization_id, sales_rep_id, rep_number, roles, first_name,
+        last_name, first_name_search, last_name_search, email, phone_number)
+      values ('as-1a', 'org-a', 'rep-1', 'R1', '{SalesRep}', 'Ann', 'Lee', 'ann', 'lee', 'ann@example.com',
+        '555-0100')`.execute(db);
     const migrator = new Migrator({ db, provider: migrationProvider });
     const down = await migrator.migrateTo('0005_effect_done_by_rep');
     expect(down.error).toBeUndefined();

@@ -69,11 +69,14 @@ describe.each(databaseKinds)(
       from generate_series(1, ${ROWS}) i`.execute(service.db);
       await sql`
       insert into organization_sales_rep
-        (id, organization_id, sales_rep_id, rep_number, active, roles, first_name, last_name, email, phone_number)
+        (id, organization_id, sales_rep_id, rep_number, active, roles, first_name, last_name, first_name_search,
+          last_name_search, email, phone_number)
       select substr(md5('deep' || r.id), 1, 22), ${organization.id}, r.id,
         'R' || lpad(((i * 7919) % ${ROWS})::text, 5, '0'), i % 5 <> 2, '{SalesRep}',
         (array['Ann', 'ann', 'Émile', 'Bob', 'Zoë'])[1 + i % 5],
         (array['Smith', 'Ángel', 'smith', 'Jones'])[1 + i % 4],
+        (array['ann', 'ann', 'émile', 'bob', 'zoë'])[1 + i % 5],
+        (array['smith', 'ángel', 'smith', 'jones'])[1 + i % 4],
         r.email,
         case when i % 5 in (0, 1) then null else '555-01' || (i % 7) end
       from generate_series(1, ${ROWS}) i join sales_rep r on r.id = 'deep-rep-' || i`.execute(service.db);
@@ -217,9 +220,10 @@ describe.each(databaseKinds)(
           returning id, email
         )
         insert into organization_sales_rep
-          (id, organization_id, sales_rep_id, rep_number, roles, first_name, last_name, email)
+          (id, organization_id, sales_rep_id, rep_number, roles, first_name, last_name, first_name_search,
+            last_name_search, email)
         select substr(md5('grow' || id), 1, 22), ${growing.id}, id, 'G' || lpad(substr(id, 10), 5, '0'),
-          '{SalesRep}', 'Grow', 'Rep', email
+          '{SalesRep}', 'Grow', 'Rep', 'grow', 'rep', email
         from reps`.execute(service.db);
       const listPage = (pageNumber: number) =>
         service.call('GET', `${REPS_URL}?pageSize=25&pageNumber=${pageNumber}&sortOn=LastName`, growingAdmin);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Organization } from '../../src/db/schema.js';
 import { newId } from '../../src/kernel/ids.js';
+import { searchKey } from '../../src/kernel/search.js';
 import { databaseKinds } from '../support/databases.js';
 import { type AddedRep, addRep, expectProblem, newRep, REPS_URL } from '../support/fixtures.js';
 import { startTestService, type TestService } from '../support/service.js';
@@ -280,6 +281,8 @@ describe.each(databaseKinds)('GET /api/organizations/salesreps on %s', (kind) =>
             roles: ['SalesRep'],
             first_name: rep.firstName,
             last_name: rep.lastName,
+            first_name_search: searchKey(rep.firstName),
+            last_name_search: searchKey(rep.lastName),
             email: rep.email,
             phone_number: rep.phoneNumber,
           })),

@@ -9,6 +9,7 @@ import * as effectRetention from './0007_effect_retention.js';
 import * as events from './0008_events.js';
 import * as signin from './0009_signin.js';
 import * as webhooks from './0010_webhooks.js';
+import * as salesRepSearch from './0011_sales_rep_search.js';
 
 /** Migrations in order of their names; compiled in, so the built service needs no migration folder. */
 const migrations: Record<string, Migration> = {
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '0008_events': events,
   '0009_signin': signin,
   '0010_webhooks': webhooks,
+  '0011_sales_rep_search': salesRepSearch,
 };
 
 export const migrationProvider: MigrationProvider = {

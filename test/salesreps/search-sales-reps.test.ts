@@ -1,0 +1,283 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { filteredPageStatement } from '../../src/salesreps/paging.js';
+import { databaseKinds } from '../support/databases.js';
+import { type AddedRep, addRep, expectProblem, type NewRep, REPS_URL } from '../support/fixtures.js';
+import { startTestService, type TestService } from '../support/service.js';
+
+/** The rel → URL map of a Link header. */
+function parseLinks(header: string | string[] | number | undefined): Record<string, URL> {
+  expect(typeof header).toBe('string');
+  const links: Record<string, URL> = {};
+  for (const match of String(header).matchAll(/<([^>]*)>; rel="(\w+)"/g)) {
+    links[match[2] as string] = new URL(match[1] as string, 'http://localhost');
+  }
+  return links;
+}
+
+/**
+ * The admin's list narrowed by `search` (a case-insensitive prefix of the first name, last name, email or rep
+ * number that this organization gave the rep) and by `active` (docs/api.md, "Searching and filtering the reps").
+ */
+describe.each(databaseKinds)('GET /api/organizations/salesreps?search=&active= on %s', (kind) => {
+  let service: TestService;
+  let admin: string;
+  let otherAdmin: string;
+  const reps: Record<string, AddedRep> = {};
+  // Unique per run, so that the emails never meet another test's in the shared database.
+  const run = Date.now().toString(36);
+
+  const OWN: Record<string, Omit<NewRep, 'email'> & { email: string; deactivate?: boolean }> = {
+    ann: { firstName: 'Ann', lastName: 'Lee', email: `ann.lee.${run}@example.com`, repNumber: 'REP-100' },
+    emile: { firstName: 'Émile', lastName: 'Zola', email: `EZ.${run}@example.com`, repNumber: 'ZX-200' },
+    bob: {
+      firstName: 'Bob',
+      lastName: 'Annan',
+      email: `bob.${run}@example.com`,
+      repNumber: 'R-300',
+      deactivate: true,
+    },
+    carla: {
+      firstName: 'Carla',
+      lastName: 'Diaz',
+      email: `carla.${run}@example.com`,
+      repNumber: 'REP-400',
+      deactivate: true,
+    },
+    joanna: {
+      firstName: 'Joanna',
+      lastName: 'Kleeman',
+      email: `joanna.${run}@example.com`,
+      repNumber: 'X-ANN',
+    },
+  };
+
+  beforeAll(async () => {
+    service = await startTestService(kind);
+    const organization = await service.createOrganization('Search Supply');
+    const other = await service.createOrganization('Other Tenant');
+    admin = await service.token(organization, 'admin-search', ['Admin']);
+    otherAdmin = await service.token(other, 'admin-other', ['Admin']);
+    for (const [key, { deactivate, ...rep }] of Object.entries(OWN)) {
+      reps[key] = await addRep(service, admin, rep);
+      if (deactivate) {
+        const response = await service.call('POST', `${REPS_URL}/deactivate`, admin, {
+          organizationSalesRepId: reps[key]?.organizationSalesRepId,
+        });
+        expect(response.statusCode).toBe(200);
+      }
+    }
+    // The other organization's words for Ann (the same person, by email) and a rep of its own.
+    await addRep(service, otherAdmin, {
+      firstName: 'Zed',
+      lastName: 'Quux',
+      email: OWN.ann?.email,
+      repNumber: 'Q-1',
+    });
+    await addRep(service, otherAdmin, { firstName: 'Annika', lastName: 'Other', repNumber: 'REP-999' });
+  }, 60_000);
+  afterAll(() => service.close());
+
+  const list = (query: string, token = admin) => service.call('GET', `${REPS_URL}${query}`, token);
+  /** The keys of the listed reps, in the order listed. */
+  const found = async (query: string, token = admin) => {
+    const response = await list(query, token);
+    expect(response.statusCode, response.body).toBe(200);
+    const ids = (response.json() as { organizationSalesRepId: string }[]).map(
+      (rep) => rep.organizationSalesRepId,
+    );
+    return ids.map((id) => Object.keys(reps).find((key) => reps[key]?.organizationSalesRepId === id) ?? id);
+  };
+
+  it('finds a prefix of the first name, in any letter case, non-ASCII letters included', async () => {
+    expect(await found('?search=jo')).toEqual(['joanna']);
+    expect(await found('?search=JOAN')).toEqual(['joanna']);
+    expect(await found('?search=%C3%A9mi')).toEqual(['emile']); // émi
+    expect(await found('?search=%C3%89MILE')).toEqual(['emile']); // ÉMILE
+  });
+
+  it('finds a prefix of the last name', async () => {
+    expect(await found('?search=zol')).toEqual(['emile']);
+    expect(await found('?search=DIAZ')).toEqual(['carla']);
+    expect(await found('?search=klee')).toEqual(['joanna']);
+  });
+
+  it('finds a prefix of the email', async () => {
+    expect(await found(`?search=ez.${run}`)).toEqual(['emile']);
+    expect(await found(`?search=CARLA.${run}%40EX`)).toEqual(['carla']);
+  });
+
+  it('finds a prefix of the rep number', async () => {
+    expect(await found('?search=rep-')).toEqual(['ann', 'carla']);
+    expect(await found('?search=zx-2')).toEqual(['emile']);
+  });
+
+  it('matches a rep once when several of its fields start with the text', async () => {
+    // Ann's first name and email, Bob's last name; sorted by rep number ("R-300" before "REP-100", byte order).
+    const response = await list('?search=ann');
+    expect(response.headers['x-total-count']).toBe('2');
+    expect(await found('?search=ann')).toEqual(['bob', 'ann']);
+  });
+
+  it('matches the start of a field only, never its middle, and takes LIKE wildcards as text', async () => {
+    expect(await found('?search=oanna')).toEqual([]);
+    expect(await found('?search=ee')).toEqual([]);
+    expect(await found('?search=-100')).toEqual([]);
+    expect(await found('?search=mile')).toEqual([]);
+    expect(await found('?search=%25')).toEqual([]);
+    expect(await found('?search=_')).toEqual([]);
+  });
+
+  it("never finds another organization's reps, nor a rep by another organization's names for it", async () => {
+    expect(await found('?search=annika')).toEqual([]);
+    expect(await found('?search=zed')).toEqual([]);
+    expect(await found('?search=quux')).toEqual([]);
+    expect(await found('?search=q-1')).toEqual([]);
+    // And the other way round: the other organization finds Ann by its own words only.
+    expect(await found('?search=zed', otherAdmin)).toHaveLength(1);
+    expect(await found('?search=lee', otherAdmin)).toEqual([]);
+    expect(await found('?search=ann', otherAdmin)).toHaveLength(2);
+  });
+
+  it('filters by the active status of the assignment', async () => {
+    expect(await found('?active=false')).toEqual(['bob', 'carla']);
+    expect(await found('?active=true')).toEqual(['ann', 'joanna', 'emile']);
+    expect(await found('?active=false&search=ann')).toEqual(['bob']);
+    expect(await found('?active=true&search=ann')).toEqual(['ann']);
+  });
+
+  it('sorts and pages the matches, with X-Total-Count and Link of the filtered list keeping the filters', async () => {
+    const query = '?search=rep-&active=true&sortOn=FirstName&sortDirection=desc&pageSize=1';
+    expect(await found(`${query}&pageNumber=1`)).toEqual(['ann']);
+    const all = '?search=r&sortOn=lastname&sortDirection=DESC&pageSize=2';
+    // R-300 (Bob Annan), REP-100 (Ann Lee), REP-400 (Carla Diaz): by last name, descending.
+    expect(await found(`${all}&pageNumber=1`)).toEqual(['ann', 'carla']);
+    const second = await list(`${all}&pageNumber=2&active=false`);
+    expect(second.statusCode).toBe(200);
+    expect(second.headers['x-total-count']).toBe('2');
+    expect(second.json()).toEqual([]);
+    const page = await list(`${all}&pageNumber=2`);
+    expect(page.headers['x-total-count']).toBe('3');
+    expect(await found(`${all}&pageNumber=2`)).toEqual(['bob']);
+    const links = parseLinks(page.headers.link);
+    expect(Object.keys(links).sort()).toEqual(['first', 'last', 'prev']);
+    for (const link of Object.values(links)) {
+      expect(link.searchParams.get('search')).toBe('r');
+      expect(link.searchParams.get('sortOn')).toBe('LastName');
+      expect(link.searchParams.get('sortDirection')).toBe('desc');
+      expect(link.searchParams.get('active')).toBeNull();
+    }
+    expect(links.last?.searchParams.get('pageNumber')).toBe('2');
+    const inactive = parseLinks((await list('?active=false&pageSize=1')).headers.link);
+    expect(inactive.next?.searchParams.get('active')).toBe('false');
+    expect(inactive.last?.searchParams.get('pageNumber')).toBe('2');
+    expect(inactive.next?.searchParams.get('search')).toBeNull();
+  });
+
+  it('counts only the matches in X-Total-Count', async () => {
+    expect((await list('?search=zz')).headers['x-total-count']).toBe('0');
+    expect((await list('?active=false')).headers['x-total-count']).toBe('2');
+    expect((await list('?active=true&pageSize=1')).headers['x-total-count']).toBe('3');
+    expect((await list('')).headers['x-total-count']).toBe('5');
+  });
+
+  it('counts again after every change: a repeated search or filter never answers a stale total', async () => {
+    const total = async (query: string) => (await list(query)).headers['x-total-count'];
+    expect(await total('?search=kle')).toBe('1');
+    expect(await total('?active=true&search=kle')).toBe('1');
+    const added = await addRep(service, admin, {
+      firstName: 'Klee',
+      lastName: 'Paul',
+      email: `paul.klee.${run}@example.com`,
+      repNumber: 'PK-1',
+    });
+    expect(await total('?search=kle')).toBe('2');
+    const deactivated = await service.call('POST', `${REPS_URL}/deactivate`, admin, {
+      organizationSalesRepId: added.organizationSalesRepId,
+    });
+    expect(deactivated.statusCode).toBe(200);
+    expect(await total('?active=true&search=kle')).toBe('1');
+    expect(await total('?active=false&search=kle')).toBe('1');
+    const removed = await service.call('DELETE', REPS_URL, admin, {
+      organizationSalesRepId: added.organizationSalesRepId,
+    });
+    expect(removed.statusCode).toBe(200);
+    expect(await total('?search=kle')).toBe('1');
+    expect(await total('?active=false&search=kle')).toBe('0');
+    expect(await total('?active=false')).toBe('2');
+  });
+
+  it('takes a search of up to 100 characters', async () => {
+    expect(await found(`?search=${'a'.repeat(100)}`)).toEqual([]);
+  });
+
+  it.each([
+    [`search=${'a'.repeat(101)}`, 'search'],
+    ['search=', 'search'],
+    ['active=yes', 'active'],
+    ['active=1', 'active'],
+    ['active=', 'active'],
+    ['active=true&active=false', 'active'],
+  ])('refuses ?%s with a 400 problem naming %s', async (query, field) => {
+    expectProblem(await list(`?${query}`), 400, [field]);
+  });
+
+  describe("a search reads the organization's index entries, whatever the other organizations hold", () => {
+    let bigId: string;
+
+    beforeAll(async () => {
+      const big = await service.createOrganization('Big Search Supply');
+      const crowd = await service.createOrganization('Crowd');
+      bigId = big.id;
+      // 4,000 reps in each of two organizations, few of them named "Quentin".
+      await sql`
+        insert into sales_rep (id, email, identity_provider_user_id)
+        select 'plan-rep-' || i, 'plan' || i || '.' || ${run} || '@example.com', 'plan-user-' || ${run} || i
+        from generate_series(1, 8000) i`.execute(service.db);
+      await sql`
+        insert into organization_sales_rep (id, organization_id, sales_rep_id, rep_number, active, roles, first_name,
+          last_name, first_name_search, last_name_search, email)
+        select 'plan-as-' || i, case when i <= 4000 then ${big.id} else ${crowd.id} end, 'plan-rep-' || i,
+          'P' || i, i % 20 <> 7, '{SalesRep}', n.first_name, 'Rep', lower(n.first_name), 'rep',
+          'plan' || i || '.' || ${run} || '@example.com'
+        from generate_series(1, 8000) i
+        cross join lateral (select case when i % 500 = 0 then 'Quentin' else 'Name' || (i % 50) end as first_name) n
+      `.execute(service.db);
+      await sql`analyze organization_sales_rep`.execute(service.db);
+    }, 60_000);
+
+    const planOf = async (statement: ReturnType<typeof filteredPageStatement>) => {
+      const { rows } = await sql<Record<string, unknown>>`explain ${statement}`.execute(service.db);
+      return rows.map((row) => String(row['QUERY PLAN'])).join('\n');
+    };
+
+    it.each(['RepNumber', 'LastName', 'PhoneNumber'] as const)(
+      'sorted on %s: a search is index scans of its organization, never a table scan',
+      async (sortOn) => {
+        const plan = await planOf(
+          filteredPageStatement(
+            bigId,
+            { searchPrefix: 'quen' },
+            { sortOn, sortDirection: 'asc', limit: 25, offset: 0 },
+            { sortMatches: true },
+          ),
+        );
+        expect(plan, plan).toMatch(/Index (Only )?Scan (using|on) organization_sales_rep_search_first_name/);
+        expect(plan, plan).not.toMatch(/Seq Scan/);
+      },
+    );
+
+    it('filters active=false from an index of its organization, never a table scan', async () => {
+      const plan = await planOf(
+        filteredPageStatement(
+          bigId,
+          { active: false },
+          { sortOn: 'LastName', sortDirection: 'desc', limit: 25, offset: 100 },
+          { sortMatches: false },
+        ),
+      );
+      expect(plan, plan).toMatch(/Index (Only )?Scan( Backward)? (using|on) organization_sales_rep_by_/);
+      expect(plan, plan).not.toMatch(/Seq Scan/);
+    });
+  });
+});
