@@ -37,7 +37,7 @@ export function App({ session, api }: { session: ConsoleSession; api: Api }) {
       <StatusPage title={state.kind === 'ended' ? 'Access ended' : 'Could not sign in'}>
         <p role="alert">{state.reason}</p>
         <p>
-          <button type="button" onClick={() => void session.signIn()}>
+          <button type="button" onClick={() => void session.signInAgain()}>
             Sign in again
           </button>
         </p>
@@ -80,7 +80,7 @@ export function App({ session, api }: { session: ConsoleSession; api: Api }) {
           <button
             type="button"
             className="secondary"
-            onClick={() => void session.signIn(undefined, '/console/')}
+            onClick={() => void session.signIn({ choose: true, returnTo: '/console/' })}
           >
             Switch organization
           </button>

@@ -87,11 +87,23 @@ export class ConsoleSession {
       await this.finish(url, JSON.parse(flowText) as Flow);
       return;
     }
-    await this.signIn(sessionStorage.getItem(ORGANIZATION_KEY) ?? undefined);
+    await this.signInAgain();
   }
 
-  /** Leaves for the provider's sign-in page; `organization` (an identity organization id) chooses it directly. */
-  async signIn(organization?: string, returnTo = currentPath()): Promise<void> {
+  /** Signs in to the organization of this tab's last sign-in (after a reload, or when access ended). */
+  signInAgain(): Promise<void> {
+    return this.signIn({ organization: sessionStorage.getItem(ORGANIZATION_KEY) ?? undefined });
+  }
+
+  /**
+   * Leaves for the provider's sign-in page. `organization` (an identity organization id) chooses the organization
+   * directly; `choose` asks the provider to offer the person's organizations again (prompt=consent), where its
+   * session would otherwise sign in to the last one.
+   */
+  async signIn(
+    options: { organization?: string | undefined; choose?: boolean; returnTo?: string } = {},
+  ): Promise<void> {
+    const { organization, choose = false, returnTo = currentPath() } = options;
     const flow: Flow = {
       verifier: oauth.generateRandomCodeVerifier(),
       state: oauth.generateRandomState(),
@@ -114,6 +126,7 @@ export class ConsoleSession {
       state: flow.state,
       nonce: flow.nonce,
       ...(organization ? { org_code: organization } : {}),
+      ...(choose ? { prompt: 'consent' } : {}),
     }).toString();
     window.location.assign(target.toString());
   }

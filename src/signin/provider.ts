@@ -165,7 +165,8 @@ export async function createProvider(options: ProviderOptions): Promise<Provider
       if (ctx.oidc.prompts.has('consent')) return undefined;
       const organization = await grantOrganization(db, grantId);
       const asked = ctx.oidc.params?.org_code;
-      if (!organization || (typeof asked === 'string' && asked !== '' && asked !== organization)) return undefined;
+      if (!organization || (typeof asked === 'string' && asked !== '' && asked !== organization))
+        return undefined;
       return (await membershipOf(db, grant.accountId, organization)) ? grant : undefined;
     },
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),

@@ -60,11 +60,20 @@ describe('the console session (renewal by refresh token)', () => {
     await page.goto(link as string);
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Set password' }).click();
+    // The same person is an admin of a second organization too: the console switches between the two.
+    await createOrganization(database.db, { name: 'Second Supply', identityOrganizationId: 'org_second' });
+    await (service.signin as Signin).inviteAdmin({
+      identityOrganizationId: 'org_second',
+      email: 'admin@session.example',
+    });
     await page.getByRole('link', { name: 'open the console' }).click();
     await page.getByLabel('Email').fill('admin@session.example');
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByLabel('Organization').selectOption({ label: 'Session Supply' });
+    await page.getByRole('button', { name: 'Continue' }).click();
     await page.getByRole('heading', { name: 'Sales reps' }).waitFor();
+    await page.getByText('org_session · Admin').waitFor();
   });
   afterAll(async () => {
     await browser?.close();
@@ -80,7 +89,22 @@ describe('the console session (renewal by refresh token)', () => {
     await page.getByRole('button', { name: 'Email' }).click();
     expect((await answered).status()).toBe(200);
     expect(tokenGrants).toEqual(['authorization_code', 'refresh_token']);
+    tokenGrants.length = 0;
     expect(page.url()).toMatch(/\/console\/$/);
+  });
+
+  it('"Switch organization" offers the organizations again, though the provider\'s session would sign in to the last', async () => {
+    await page.getByRole('button', { name: 'Switch organization' }).click();
+    await page.getByLabel('Organization').selectOption({ label: 'Second Supply' });
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByText('org_second · Admin').waitFor();
+    // A reload signs in silently to the organization chosen last, through the provider's session.
+    await page.reload();
+    await page.getByText('org_second · Admin').waitFor();
+    await page.getByRole('button', { name: 'Switch organization' }).click();
+    await page.getByLabel('Organization').selectOption({ label: 'Session Supply' });
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByText('org_session · Admin').waitFor();
   });
 
   it('an admin whose access was taken away is shown why at the renewal the provider refuses', async () => {
@@ -95,10 +119,14 @@ describe('the console session (renewal by refresh token)', () => {
       'Your access to this organization has ended',
     );
     expect(tokenGrants.at(-1)).toBe('refresh_token');
+    // The session ended for this organization only: a new sign-in to it is refused, with no code.
     expect(await violations(page)).toEqual([]);
     await page.getByRole('button', { name: 'Sign in again' }).click();
-    // The provider's session still knows the person, and refuses to issue a code for this organization.
-    await page.getByRole('heading', { name: 'Could not sign in' }).waitFor();
-    expect(await page.getByRole('alert').textContent()).toBe('DEBUG');
+    // The provider's session still knows the person: it refuses with its page and issues no code.
+    await page.getByRole('heading', { name: 'No access' }).waitFor();
+    expect(await page.locator('body').textContent()).toContain(
+      'Your account has no access to this organization',
+    );
+    expect(page.url()).not.toContain('code=');
   });
 });

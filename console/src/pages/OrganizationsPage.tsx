@@ -39,7 +39,10 @@ export function OrganizationsPage(props: { api: Api; session: ConsoleSession; cu
                         type="button"
                         className="secondary"
                         onClick={() =>
-                          void props.session.signIn(organization.identityOrganizationId, '/console/')
+                          void props.session.signIn({
+                            organization: organization.identityOrganizationId,
+                            returnTo: '/console/',
+                          })
                         }
                       >
                         Switch to {organization.organizationName}
