@@ -201,7 +201,7 @@ describe.each(databaseKinds)('the console journey on %s', (kind) => {
     await dialog
       .getByLabel('CSV file')
       .setInputFiles({ name: 'customers.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
-    await dialog.getByText('Done: 3 of 4 rows imported, 1 errors.').waitFor();
+    await dialog.getByText('Done: 3 of 4 rows imported, 1 error.').waitFor();
     const errorRow = dialog.getByRole('row').filter({ hasText: 'companyEmail' });
     expect(await errorRow.getByRole('cell').first().textContent()).toBe('3');
     await expectAccessible(admin, 'customers-import');

@@ -91,7 +91,8 @@ export function ImportCustomers({
     <div className="form">
       <p>
         Columns: customerNumber, companyName (both required), companyEmail, companyPhone, pricing, terms,
-        active, repNumber, externalId. Each row replaces the whole customer, as the API's PUT does.
+        active, repNumber, externalId. Each row replaces the whole customer, as the API's PUT does: its
+        addresses, contacts and attributes, which the file does not hold, are cleared.
       </p>
       <div>
         <label htmlFor={fileId}>CSV file</label>
@@ -112,7 +113,7 @@ export function ImportCustomers({
           <progress id={`${fileId}-progress`} max={Math.max(progress.total, 1)} value={progress.sent} />
           <p role="status">
             {progress.done
-              ? `Done: ${progress.imported} of ${progress.total} rows imported, ${progress.errors.length} errors.`
+              ? `Done: ${progress.imported} of ${progress.total} rows imported, ${plural(progress.errors.length, 'error')}.`
               : `Sent ${progress.sent} of ${progress.total} rows…`}
           </p>
           {progress.errors.length > 0 && (
@@ -150,4 +151,8 @@ export function ImportCustomers({
       </div>
     </div>
   );
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
