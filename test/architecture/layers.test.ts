@@ -107,7 +107,9 @@ describe('the console (console/src/)', () => {
     for (const file of sourceFiles(CONSOLE)) {
       for (const { fileName } of ts.preProcessFile(fs.readFileSync(file, 'utf8'), true, true).importedFiles) {
         if (!fileName.startsWith('.')) continue;
-        const target = path.relative(path.join(CONSOLE, '../..'), path.resolve(path.dirname(file), fileName));
+        const target = path
+          .relative(path.join(CONSOLE, '../..'), path.resolve(path.dirname(file), fileName))
+          .replace(/\.js$/, '');
         reached.add(target.split(path.sep)[0] === 'console' ? 'console/' : target);
       }
     }

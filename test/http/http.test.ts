@@ -71,7 +71,7 @@ describe.each(databaseKinds)('HTTP behaviour on %s', (kind) => {
   it('answers an unknown route with a 404 problem', async () => {
     for (const [method, url] of [
       ['GET', '/api/nothing-here'],
-      ['GET', '/'],
+      ['GET', '/nothing-here'],
     ] as const) {
       const response = await service.app.inject({
         method,
