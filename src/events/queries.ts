@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import type { Executor } from '../db/database.js';
 
 /** Where a page starts: just after (older than) this event, in (occurred_at, seq) order. */
@@ -18,18 +18,87 @@ export interface EventFilter {
   until?: Date | undefined;
 }
 
-export interface EventRow {
+/** An event as the page and the webhook deliveries read it. */
+export interface EventRecord {
   id: string;
-  seq_text: string;
+  /** occurred_at in UTC to the microsecond, as the database holds it (a Date would lose the microseconds). */
   position: string;
   organization_id: string;
-  occurred_at: Date;
   action: string;
   actor_type: 'user' | 'cli' | 'system';
   actor_id: string;
   targets: { type: string; id: string }[];
   request_id: string | null;
   changes: Record<string, { from: unknown; to: unknown }>;
+}
+
+/** An event of a page, with its sequence (the tie-break of its position in the cursor). */
+export interface EventRow extends EventRecord {
+  seq_text: string;
+}
+
+/** occurred_at as EventRecord.position holds it. */
+export const EVENT_POSITION = sql<string>`to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')`;
+
+/** What a page statement is run with. */
+interface PageInputs {
+  organizationId: string;
+  filter: EventFilter;
+  after: EventPosition | undefined;
+  limit: number;
+}
+
+/** Stands for one of a page statement's values while it is compiled; `read` takes the value of a run. */
+class PagePlaceholder {
+  constructor(readonly read: (inputs: PageInputs) => unknown) {}
+}
+
+const placeholder = {
+  organizationId: new PagePlaceholder((inputs) => inputs.organizationId),
+  action: new PagePlaceholder((inputs) => inputs.filter.action),
+  actorId: new PagePlaceholder((inputs) => inputs.filter.actorId),
+  targetId: new PagePlaceholder((inputs) => inputs.filter.targetId),
+  since: new PagePlaceholder((inputs) => inputs.filter.since),
+  until: new PagePlaceholder((inputs) => inputs.filter.until),
+  afterOccurredAt: new PagePlaceholder((inputs) => inputs.after?.occurredAt),
+  afterSeq: new PagePlaceholder((inputs) => inputs.after?.seq),
+  limit: new PagePlaceholder((inputs) => inputs.limit),
+};
+
+/**
+ * The page statement of each combination of filters and cursor: built and compiled once, as the reps list's are
+ * (src/salesreps/paging.ts), rather than on every request. Every dialect here compiles PostgreSQL.
+ */
+const pageStatements = new Map<string, CompiledQuery<EventRow>>();
+
+function pageStatement(db: Executor, inputs: PageInputs): CompiledQuery<EventRow> {
+  const { filter, after } = inputs;
+  const present = [filter.action, filter.actorId, filter.targetId, filter.since, filter.until, after];
+  const shape = present.map((part) => (part === undefined ? '-' : '+')).join('');
+  let statement = pageStatements.get(shape);
+  if (!statement) {
+    const conditions = [sql`organization_id = ${placeholder.organizationId}`];
+    if (filter.action !== undefined) conditions.push(sql`action = ${placeholder.action}`);
+    if (filter.actorId !== undefined) conditions.push(sql`actor_id = ${placeholder.actorId}`);
+    if (filter.targetId !== undefined)
+      conditions.push(sql`target_ids @> array[${placeholder.targetId}]::text[]`);
+    if (filter.since !== undefined) conditions.push(sql`occurred_at >= ${placeholder.since}`);
+    if (filter.until !== undefined) conditions.push(sql`occurred_at < ${placeholder.until}`);
+    if (after !== undefined) {
+      conditions.push(
+        sql`(occurred_at, seq) < ((${placeholder.afterOccurredAt}::timestamp at time zone 'UTC'), ${placeholder.afterSeq}::bigint)`,
+      );
+    }
+    statement = sql<EventRow>`
+      select id, seq::text as seq_text, ${EVENT_POSITION} as position, organization_id, action, actor_type, actor_id,
+        targets, request_id, changes
+      from event
+      where ${sql.join(conditions, sql` and `)}
+      order by occurred_at desc, seq desc
+      limit ${placeholder.limit}`.compile(db);
+    pageStatements.set(shape, statement);
+  }
+  return statement;
 }
 
 /**
@@ -44,39 +113,13 @@ export async function selectEventsPage(
   after: EventPosition | undefined,
   limit: number,
 ): Promise<EventRow[]> {
-  let query = db
-    .selectFrom('event')
-    .select([
-      'id',
-      sql<string>`seq::text`.as('seq_text'),
-      sql<string>`to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')`.as('position'),
-      'organization_id',
-      'occurred_at',
-      'action',
-      'actor_type',
-      'actor_id',
-      'targets',
-      'request_id',
-      'changes',
-    ])
-    .where('organization_id', '=', organizationId);
-  if (filter.action !== undefined) query = query.where('action', '=', filter.action);
-  if (filter.actorId !== undefined) query = query.where('actor_id', '=', filter.actorId);
-  if (filter.targetId !== undefined)
-    query = query.where(sql<boolean>`target_ids @> array[${filter.targetId}]::text[]`);
-  if (filter.since !== undefined) query = query.where('occurred_at', '>=', filter.since as never);
-  if (filter.until !== undefined) query = query.where('occurred_at', '<', filter.until as never);
-  if (after !== undefined) {
-    query = query.where(
-      sql<boolean>`(occurred_at, seq) < ((${after.occurredAt}::timestamp at time zone 'UTC'), ${after.seq}::bigint)`,
-    );
-  }
-  const rows = await query
-    .orderBy('event.occurred_at', 'desc')
-    .orderBy('event.seq', 'desc')
-    .limit(limit)
-    .execute();
-  return rows as EventRow[];
+  const inputs: PageInputs = { organizationId, filter, after, limit };
+  const statement = pageStatement(db, inputs);
+  const parameters = statement.parameters.map((parameter) =>
+    parameter instanceof PagePlaceholder ? parameter.read(inputs) : parameter,
+  );
+  const { rows } = await db.executeQuery<EventRow>(CompiledQuery.raw(statement.sql, parameters));
+  return rows;
 }
 
 /** Deletes up to `limit` events that occurred before `before` (found through the BRIN index); answers how many. */

@@ -1,6 +1,6 @@
 import type { Executor } from '../db/database.js';
 import { badRequest } from '../kernel/problem.js';
-import { type EventFilter, type EventPosition, type EventRow, selectEventsPage } from './queries.js';
+import { type EventFilter, type EventPosition, type EventRecord, selectEventsPage } from './queries.js';
 import { EVENT_PAGE_SIZE, type EventView, type ListEventsQuery } from './schemas.js';
 
 export interface EventPage {
@@ -9,10 +9,11 @@ export interface EventPage {
   next: string | undefined;
 }
 
-export function toEventView(row: EventRow): EventView {
+export function toEventView(row: EventRecord): EventView {
   return {
     id: row.id,
-    occurredAt: new Date(row.occurred_at).toISOString(),
+    // The position to the millisecond, as toISOString writes a date (the microseconds are the cursor's only).
+    occurredAt: `${row.position.slice(0, 23)}Z`,
     action: row.action,
     actor: { type: row.actor_type, id: row.actor_id },
     targets: row.targets,

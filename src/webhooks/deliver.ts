@@ -154,7 +154,7 @@ export async function deliverWebhook(
   const body = JSON.stringify({
     type: event.action,
     timestamp: now.toISOString(),
-    data: toEventView({ ...event, seq_text: '', position: '' }),
+    data: toEventView(event),
   });
   const secrets = [subscription.secret];
   if (

@@ -2,6 +2,7 @@ import type { Insertable } from 'kysely';
 import { sql } from 'kysely';
 import type { Executor } from '../db/database.js';
 import type { WebhookDeliveryTable } from '../db/schema.js';
+import { EVENT_POSITION, type EventRecord } from '../events/queries.js';
 
 export function insertSubscription(
   db: Executor,
@@ -117,13 +118,13 @@ export async function disableSubscription(db: Executor, id: string, reason: stri
   return Number(result.numUpdatedRows) > 0;
 }
 
-export function findEvent(db: Executor, id: string) {
+export function findEvent(db: Executor, id: string): Promise<EventRecord | undefined> {
   return db
     .selectFrom('event')
     .select([
       'id',
+      EVENT_POSITION.as('position'),
       'organization_id',
-      'occurred_at',
       'action',
       'actor_type',
       'actor_id',
