@@ -198,6 +198,37 @@ describe.each(databaseKinds)('event webhooks on %s', (kind) => {
     expect(log[3]?.latencyMs).toBeGreaterThanOrEqual(450);
   });
 
+  it('the delivery log keeps the newest 100 attempts of a webhook, the attempt just made among them', async () => {
+    await freshOrganization();
+    const created = await subscribe({ url: receiver.url, eventTypes: ['sales_rep.created'] });
+    await service.db
+      .insertInto('webhook_delivery')
+      .values(
+        Array.from({ length: 100 }, (_, index) => ({
+          subscription_id: created.id,
+          event_id: `older${index}`,
+          outcome: 'delivered',
+          status_code: 204,
+          latency_ms: 1,
+        })),
+      )
+      .execute();
+    startWorker();
+    await addRep(service, admin);
+    const [event] = await allEvents(service, admin, '&action=sales_rep.created');
+    await eventually(async () => expect((await deliveries(created.id))[0]?.eventId).toBe(event?.id));
+    const kept = await service.db
+      .selectFrom('webhook_delivery')
+      .select('event_id')
+      .where('subscription_id', '=', created.id)
+      .orderBy('id')
+      .execute();
+    expect(kept.map((row) => row.event_id)).toEqual([
+      ...Array.from({ length: 99 }, (_, index) => `older${index + 1}`),
+      event?.id,
+    ]);
+  });
+
   it("one rep's failing deliveries hold back that rep's later events only, never another rep's", async () => {
     await freshOrganization();
     await subscribe({ url: receiver.url, eventTypes: ['sales_rep.created', 'sales_rep.deactivated'] });
