@@ -17,7 +17,9 @@ const FAST = {
   EFFECTS_RETRY_BASE_MS: '1',
   EFFECTS_POLL_MS: '20',
   EFFECTS_CALL_TIMEOUT_MS: '500',
-  EFFECTS_LEASE_MS: '4000',
+  // Long enough that a loaded machine never lets a lease lapse mid-delivery (then another replica would take the
+  // effect over, as it must after a crash, and deliver it again).
+  EFFECTS_LEASE_MS: '15000',
 };
 
 interface Created {

@@ -3,7 +3,15 @@ import { useId, useState } from 'react';
 import type { operations } from '../../../client/index.js';
 import { type Api, must, totalOf } from '../api.js';
 import { customersCsv } from '../logic/csv.js';
-import { Dialog, ErrorMessage, Notice, Pager, SortHeader, TableRegion, useDebounced } from '../ui/common.js';
+import {
+  Dialog,
+  ErrorMessage,
+  Notice,
+  Pager,
+  SortableHeadings,
+  TableRegion,
+  useDebounced,
+} from '../ui/common.js';
 import { ImportCustomers } from './ImportCustomers.js';
 
 type Customer = operations['listCustomers']['responses'][200]['content']['application/json'][number];
@@ -147,25 +155,17 @@ export function CustomersPage({ api, admin }: { api: Api; admin: boolean }) {
       <TableRegion label="Customers">
         <table aria-busy={customers.isFetching}>
           <caption className="muted">{admin ? "The organization's customers" : 'Your customers'}</caption>
-          <thead>
-            <tr>
-              {COLUMNS.map((column) => (
-                <SortHeader
-                  key={column.field}
-                  label={column.label}
-                  field={column.field}
-                  sortOn={sortOn}
-                  direction={sortDirection}
-                  onSort={(field, direction) => {
-                    setSortOn(field);
-                    setSortDirection(direction);
-                    setPageNumber(1);
-                  }}
-                />
-              ))}
-              <th scope="col">Status</th>
-            </tr>
-          </thead>
+          <SortableHeadings
+            columns={COLUMNS}
+            sortOn={sortOn}
+            direction={sortDirection}
+            onSort={(field, direction) => {
+              setSortOn(field);
+              setSortDirection(direction);
+              setPageNumber(1);
+            }}
+            after={['Status']}
+          />
           <tbody>
             {customers.data?.rows.map((customer) => (
               <tr key={customer.customerNumber}>

@@ -3,7 +3,7 @@ import { type FormEvent, useId, useState } from 'react';
 import type { operations } from '../../../client/index.js';
 import { type Api, must } from '../api.js';
 import { nextCursor } from '../logic/links.js';
-import { ErrorMessage, TableRegion } from '../ui/common.js';
+import { ErrorMessage, Field, TableRegion } from '../ui/common.js';
 
 type Query = NonNullable<operations['listEvents']['parameters']['query']>;
 type Action = NonNullable<Query['action']>;
@@ -53,7 +53,7 @@ export function EventsPage({ api }: { api: Api }) {
   const [filters, setFilters] = useState<Filters>(draft);
   // The cursors of the pages before this one: "Previous" goes back along them.
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const ids = { action: useId(), actor: useId(), target: useId(), since: useId(), until: useId() };
+  const actionId = useId();
   const cursor = cursors[cursors.length - 1];
   const query: Query = {
     pageSize: PAGE_SIZE,
@@ -84,12 +84,8 @@ export function EventsPage({ api }: { api: Api }) {
       <h1>Audit log</h1>
       <form className="toolbar" onSubmit={apply} aria-label="Filter the audit log">
         <div>
-          <label htmlFor={ids.action}>Action</label>
-          <select
-            id={ids.action}
-            value={draft.action}
-            onChange={(event) => set('action')(event.target.value)}
-          >
+          <label htmlFor={actionId}>Action</label>
+          <select id={actionId} value={draft.action} onChange={(event) => set('action')(event.target.value)}>
             <option value="">Any</option>
             {ACTIONS.map((action) => (
               <option key={action} value={action}>
@@ -98,42 +94,22 @@ export function EventsPage({ api }: { api: Api }) {
             ))}
           </select>
         </div>
-        <div>
-          <label htmlFor={ids.actor}>Actor id</label>
-          <input
-            id={ids.actor}
-            value={draft.actorId}
-            maxLength={256}
-            onChange={(e) => set('actorId')(e.target.value)}
-          />
-        </div>
-        <div>
-          <label htmlFor={ids.target}>Target id</label>
-          <input
-            id={ids.target}
-            value={draft.targetId}
-            maxLength={128}
-            onChange={(e) => set('targetId')(e.target.value)}
-          />
-        </div>
-        <div>
-          <label htmlFor={ids.since}>From</label>
-          <input
-            id={ids.since}
-            type="datetime-local"
-            value={draft.since}
-            onChange={(e) => set('since')(e.target.value)}
-          />
-        </div>
-        <div>
-          <label htmlFor={ids.until}>Until</label>
-          <input
-            id={ids.until}
-            type="datetime-local"
-            value={draft.until}
-            onChange={(e) => set('until')(e.target.value)}
-          />
-        </div>
+        <Field
+          label="Actor id"
+          name="actorId"
+          maxLength={256}
+          value={draft.actorId}
+          onChange={set('actorId')}
+        />
+        <Field
+          label="Target id"
+          name="targetId"
+          maxLength={128}
+          value={draft.targetId}
+          onChange={set('targetId')}
+        />
+        <Field label="From" name="since" type="datetime-local" value={draft.since} onChange={set('since')} />
+        <Field label="Until" name="until" type="datetime-local" value={draft.until} onChange={set('until')} />
         <button type="submit">Apply filters</button>
       </form>
       <ErrorMessage error={events.error} />

@@ -9,7 +9,7 @@ import {
   Field,
   Notice,
   Pager,
-  SortHeader,
+  SortableHeadings,
   TableRegion,
   useDebounced,
 } from '../ui/common.js';
@@ -100,25 +100,17 @@ export function RepsPage({ api }: { api: Api }) {
       <TableRegion label="Sales reps">
         <table aria-busy={reps.isFetching}>
           <caption className="muted">Sales reps of this organization</caption>
-          <thead>
-            <tr>
-              {COLUMNS.map((column) => (
-                <SortHeader
-                  key={column.field}
-                  label={column.label}
-                  field={column.field}
-                  sortOn={sortOn}
-                  direction={sortDirection}
-                  onSort={(field, direction) => {
-                    setSortOn(field);
-                    setSortDirection(direction);
-                    setPageNumber(1);
-                  }}
-                />
-              ))}
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
+          <SortableHeadings
+            columns={COLUMNS}
+            sortOn={sortOn}
+            direction={sortDirection}
+            onSort={(field, direction) => {
+              setSortOn(field);
+              setSortDirection(direction);
+              setPageNumber(1);
+            }}
+            after={['Actions']}
+          />
           <tbody>
             {reps.data?.rows.map((rep) => (
               <RepRow key={rep.organizationSalesRepId} api={api} rep={rep} onDone={setNotice} />
@@ -284,25 +276,15 @@ function RepRow({ api, rep, onDone }: { api: Api; rep: Rep; onDone: (notice: str
         <button type="button" className="secondary" onClick={() => setDialog('number')}>
           Change rep number<span className="visually-hidden"> of {name}</span>
         </button>
-        {rep.active ? (
-          <button
-            type="button"
-            className="secondary"
-            disabled={act.isPending}
-            onClick={() => act.mutate('deactivate')}
-          >
-            Deactivate<span className="visually-hidden"> {name}</span>
-          </button>
-        ) : (
-          <button
-            type="button"
-            className="secondary"
-            disabled={act.isPending}
-            onClick={() => act.mutate('activate')}
-          >
-            Activate<span className="visually-hidden"> {name}</span>
-          </button>
-        )}
+        <button
+          type="button"
+          className="secondary"
+          disabled={act.isPending}
+          onClick={() => act.mutate(rep.active ? 'deactivate' : 'activate')}
+        >
+          {rep.active ? 'Deactivate' : 'Activate'}
+          <span className="visually-hidden"> {name}</span>
+        </button>
         <button
           type="button"
           className="secondary"

@@ -22,6 +22,7 @@ export function Field(props: {
   error?: string | undefined;
   type?: string;
   required?: boolean;
+  maxLength?: number;
   autoComplete?: string;
 }) {
   const id = useId();
@@ -35,6 +36,7 @@ export function Field(props: {
         type={props.type ?? 'text'}
         value={props.value}
         required={props.required}
+        maxLength={props.maxLength}
         autoComplete={props.autoComplete ?? 'off'}
         aria-invalid={props.error ? true : undefined}
         aria-describedby={props.error ? errorId : undefined}
@@ -109,6 +111,37 @@ export function Pager(props: {
         Last
       </button>
     </nav>
+  );
+}
+
+/** The heading row of a sortable table: a sorting heading per column, then plain ones (`after`). */
+export function SortableHeadings<Field extends string>(props: {
+  columns: readonly { label: string; field: Field }[];
+  sortOn: Field;
+  direction: 'asc' | 'desc';
+  onSort: (field: Field, direction: 'asc' | 'desc') => void;
+  after: readonly string[];
+}) {
+  return (
+    <thead>
+      <tr>
+        {props.columns.map((column) => (
+          <SortHeader
+            key={column.field}
+            label={column.label}
+            field={column.field}
+            sortOn={props.sortOn}
+            direction={props.direction}
+            onSort={props.onSort}
+          />
+        ))}
+        {props.after.map((label) => (
+          <th key={label} scope="col">
+            {label}
+          </th>
+        ))}
+      </tr>
+    </thead>
   );
 }
 
