@@ -401,10 +401,13 @@ const SORTED_MATCHES_LIMIT = 20_000;
 
 /**
  * The statement of a filtered page: the ids of the page, then only those rows, with the organization's version
- * and the number of matching assignments, all in one snapshot. The total is counted (the organization's kept
- * count is of every assignment), unless `known` holds for the version this snapshot sees: the version moves with
- * every insert, delete and change of a searched or filtered column (migration 0004), so the same version has the
- * same matches. The count is a scalar subquery in the CASE's other branch, run only when that branch is taken.
+ * and the number of matching assignments, all in one snapshot. The total is `known` if it holds for the version
+ * this snapshot sees: the version moves with every insert, delete and change of a searched or filtered column
+ * (migration 0004), so the same version has the same matches. Otherwise `changed` is true and, with
+ * `countWhenChanged`, the statement counts (the organization's kept count is of every assignment): a scalar
+ * subquery in the CASE's other branch, run only when that branch is taken. Without it, the total is then stale
+ * and the caller asks again; the statement is planned without the count's four scans, which cost PostgreSQL
+ * a third of its planning time on each request.
  *
  * The page's ids come one of two ways. With `sortMatches` (and a search), every match is read from the four search
  * indexes alone (each carries the columns of the sort keys and the active flag), one scan per field, united so that
@@ -413,34 +416,35 @@ const SORTED_MATCHES_LIMIT = 20_000;
  * dense, as they are when many, but not when a few sit far along the order (a search of "zoe" sorted by first
  * name ascending would read every name before Z).
  *
- * Compiled once per filter shape, sort, direction and way to the page (compiledFilteredPage); this binds the
- * request's values.
+ * Compiled once per filter shape, sort, direction, way to the page and count (compiledFilteredPage); this binds
+ * the request's values.
  */
 export function filteredPageStatement(
   db: Executor,
   organizationId: string,
   filter: AssignmentFilter,
   page: PageRequest,
-  options: { known?: KnownTotal | undefined; sortMatches: boolean },
+  options: { known?: KnownTotal | undefined; sortMatches: boolean; countWhenChanged: boolean },
 ): CompiledQuery<unknown> {
-  const statement = compiledFilteredPage(db, shapeOf(filter), page, options.sortMatches);
+  const statement = compiledFilteredPage(db, shapeOf(filter), page, options);
   const { limit, offset } = page;
   return bind<FilterValues>(statement, { organizationId, filter, limit, offset, known: options.known });
 }
 
-type FilteredPageRow = Partial<AssignmentListRow> & { total: number; counted: boolean };
+type FilteredPageRow = Partial<AssignmentListRow> & { total: number; changed: boolean };
 
-/** The filtered page statement of each shape, sort, direction and way to the page, compiled once. */
+/** The filtered page statement of each shape, sort, direction, way to the page and count, compiled once. */
 const filteredPageStatements = new Map<string, CompiledQuery<FilteredPageRow>>();
 
 function compiledFilteredPage(
   db: Executor,
   shape: FilterShape,
   page: PageRequest,
-  sortMatches: boolean,
+  options: { sortMatches: boolean; countWhenChanged: boolean },
 ): CompiledQuery<FilteredPageRow> {
-  const sorted = sortMatches && shape.search;
-  const key = `${shape.search} ${shape.active} ${page.sortOn} ${page.sortDirection} ${sorted}`;
+  const sorted = options.sortMatches && shape.search;
+  const { countWhenChanged } = options;
+  const key = `${shape.search} ${shape.active} ${page.sortOn} ${page.sortDirection} ${sorted} ${countWhenChanged}`;
   let statement = filteredPageStatements.get(key);
   if (!statement) {
     const { organizationId, limit, offset, knownVersion, knownTotal } = filterPlaceholder;
@@ -449,9 +453,13 @@ function compiledFilteredPage(
       ? sql`(${searchMatches(shape, sql`id, ${keys}`)}) matches`
       : sql`(select id, ${keys} from organization_sales_rep where ${filterConditions(shape)}) matches`;
     statement = sql<FilteredPageRow>`
-      select c.version is distinct from ${knownVersion}::bigint as counted,
-        case when c.version = ${knownVersion}::bigint then ${knownTotal}::int
-          else ${countOfMatches(shape)} end as total,
+      select c.version is distinct from ${knownVersion}::bigint as changed,
+        ${
+          countWhenChanged
+            ? sql`case when c.version = ${knownVersion}::bigint then ${knownTotal}::int
+                else ${countOfMatches(shape)} end`
+            : sql`${knownTotal}::int`
+        } as total,
         a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number,
         a.active
       from organization_assignment_count c
@@ -529,25 +537,45 @@ export async function listFilteredAssignmentsPage(
 ): Promise<AssignmentPage> {
   const counts = filteredCounts(db);
   const cacheKey = [organizationId, filter.searchPrefix ?? '', String(filter.active ?? '')].join('\u0000');
-  let known = counts.recall(cacheKey);
-  if (!known) {
-    known = await countMatches(db, organizationId, filter);
-    // No count row: the organization never had a rep.
-    if (!known) return { rows: [], total: 0 };
-    counts.keep(cacheKey, known);
+  const kept = counts.recall(cacheKey);
+  if (kept) {
+    const result = await selectFilteredPage(db, organizationId, filter, page, kept, false);
+    if (!result.changed) return result;
+    // Writes moved the version since the count: count afresh.
+    counts.forget(cacheKey);
   }
+  const known = await countMatches(db, organizationId, filter);
+  // No count row: the organization never had a rep.
+  if (!known) return { rows: [], total: 0 };
+  counts.keep(cacheKey, known);
+  const result = await selectFilteredPage(db, organizationId, filter, page, known, true);
+  // Writes moved the version again: the statement counted, and the next request counts afresh.
+  if (result.changed) counts.forget(cacheKey);
+  return result;
+}
+
+/** A filtered page read with a known total (filteredPageStatement); `changed` when the total was not current. */
+async function selectFilteredPage(
+  db: Executor,
+  organizationId: string,
+  filter: AssignmentFilter,
+  page: PageRequest,
+  known: KnownTotal,
+  countWhenChanged: boolean,
+): Promise<AssignmentPage & { changed: boolean }> {
   const statement = filteredPageStatement(db, organizationId, filter, page, {
     known,
     sortMatches: sortsMatches(filter, page, known),
+    countWhenChanged,
   });
   const { rows } = await db.executeQuery<FilteredPageRow>(statement);
   const first = rows[0];
-  if (!first) return { rows: [], total: 0 };
-  // Writes moved the version since: the statement counted again, and the next request counts afresh.
-  if (first.counted) counts.forget(cacheKey);
+  // No count row: the organization is gone.
+  if (!first) return { rows: [], total: 0, changed: false };
   return {
     // The left join's NULL row stands for an empty page; every other row is a whole assignment.
     rows: rows.filter((row) => row.id != null) as AssignmentListRow[],
     total: first.total,
+    changed: first.changed,
   };
 }
