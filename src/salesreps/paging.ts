@@ -407,7 +407,7 @@ const SORTED_MATCHES_LIMIT = 20_000;
  * `countWhenChanged`, the statement counts (the organization's kept count is of every assignment): a scalar
  * subquery in the CASE's other branch, run only when that branch is taken. Without it, the total is then stale
  * and the caller asks again; the statement is planned without the count's four scans, which cost PostgreSQL
- * a third of its planning time on each request.
+ * a quarter to a third of its planning time on each request (docs/performance.md).
  *
  * The page's ids come one of two ways. With `sortMatches` (and a search), every match is read from the four search
  * indexes alone (each carries the columns of the sort keys and the active flag), one scan per field, united so that
