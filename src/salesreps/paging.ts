@@ -94,25 +94,37 @@ interface PageValues {
   from: { key: unknown[]; version: string } | undefined;
 }
 
-/** Stands for one of a page statement's values while it is compiled; `read` takes the value of a run. */
-class PagePlaceholder {
-  constructor(readonly read: (values: PageValues) => unknown) {}
+/**
+ * Stands for one of a statement's values while the statement is compiled once; `read` takes the value of a run.
+ * Building and compiling a statement on each request cost more CPU than reading its rows.
+ */
+class Placeholder<V> {
+  constructor(readonly read: (values: V) => unknown) {}
+}
+
+/** A statement compiled with placeholders, with one run's values in their places. */
+function bind<V>(statement: CompiledQuery<unknown>, values: V): CompiledQuery<unknown> {
+  return CompiledQuery.raw(
+    statement.sql,
+    statement.parameters.map((parameter) =>
+      parameter instanceof Placeholder ? (parameter as Placeholder<V>).read(values) : parameter,
+    ),
+  );
 }
 
 const placeholder = {
-  organizationId: new PagePlaceholder((values) => values.organizationId),
-  limit: new PagePlaceholder((values) => values.limit),
-  offset: new PagePlaceholder((values) => values.offset),
-  version: new PagePlaceholder((values) => values.from?.version),
-  key: (index: number) => new PagePlaceholder((values) => values.from?.key[index]),
+  organizationId: new Placeholder<PageValues>((values) => values.organizationId),
+  limit: new Placeholder<PageValues>((values) => values.limit),
+  offset: new Placeholder<PageValues>((values) => values.offset),
+  version: new Placeholder<PageValues>((values) => values.from?.version),
+  key: (index: number) => new Placeholder<PageValues>((values) => values.from?.key[index]),
 };
 
 type PageRow = Partial<AssignmentListRow> & { list_version: string; total: number };
 
 /**
- * The page statement of each sort, direction and start (the first row, or a boundary key): built and compiled
- * once, as building and compiling it on each request cost more CPU than reading its rows. Every dialect here
- * compiles PostgreSQL, so one compilation serves them all.
+ * The page statement of each sort, direction and start (the first row, or a boundary key), compiled once. Every
+ * dialect here compiles PostgreSQL, so one compilation serves them all.
  */
 const pageStatements = new Map<string, CompiledQuery<PageRow>>();
 
@@ -161,10 +173,7 @@ async function selectPage(
 ): Promise<AssignmentPage & { listVersion: string | undefined }> {
   const statement = pageStatement(db, page, from !== undefined);
   const values: PageValues = { organizationId, limit: page.limit, offset, from };
-  const parameters = statement.parameters.map((parameter) =>
-    parameter instanceof PagePlaceholder ? parameter.read(values) : parameter,
-  );
-  const { rows } = await db.executeQuery<PageRow>(CompiledQuery.raw(statement.sql, parameters));
+  const { rows } = await db.executeQuery<PageRow>(bind(statement, values));
   // No count row: the organization never had a rep.
   const first = rows[0];
   return {
@@ -301,6 +310,35 @@ export interface AssignmentFilter {
 const FILTERED_COUNT_CACHE_ENTRIES = 10_000;
 const filteredCounts = rememberPerOwner<KnownTotal>(FILTERED_COUNT_CACHE_ENTRIES);
 
+/** Which filters a filtered statement has: with the sort, what it is compiled for (the values are bound per run). */
+interface FilterShape {
+  search: boolean;
+  active: boolean;
+}
+
+function shapeOf(filter: AssignmentFilter): FilterShape {
+  return { search: filter.searchPrefix !== undefined, active: filter.active !== undefined };
+}
+
+/** A filtered statement's values, filled into the placeholders it was compiled with. */
+interface FilterValues {
+  organizationId: string;
+  filter: AssignmentFilter;
+  limit?: number;
+  offset?: number;
+  known?: KnownTotal | undefined;
+}
+
+const filterPlaceholder = {
+  organizationId: new Placeholder<FilterValues>((values) => values.organizationId),
+  prefix: new Placeholder<FilterValues>((values) => values.filter.searchPrefix),
+  active: new Placeholder<FilterValues>((values) => values.filter.active),
+  limit: new Placeholder<FilterValues>((values) => values.limit),
+  offset: new Placeholder<FilterValues>((values) => values.offset),
+  knownVersion: new Placeholder<FilterValues>((values) => values.known?.version ?? null),
+  knownTotal: new Placeholder<FilterValues>((values) => values.known?.total ?? null),
+};
+
 /** The search key of each field a search compares, each served by its own index (migration 0011). */
 const SEARCH_KEYS = [
   sql`first_name_search`,
@@ -314,12 +352,8 @@ const SEARCH_KEYS = [
  * so that together they hold every match once, without a step that removes duplicates. Each scan reads its search
  * index alone: the index carries the other fields' keys and the selected columns (migration 0011).
  */
-function searchMatches(
-  organizationId: string,
-  prefix: string,
-  active: boolean | undefined,
-  columns: RawBuilder<unknown>,
-) {
+function searchMatches(shape: FilterShape, columns: RawBuilder<unknown>) {
+  const { organizationId, prefix, active } = filterPlaceholder;
   return sql.join(
     SEARCH_KEYS.map((key, index) => {
       const earlier = SEARCH_KEYS.slice(0, index).map(
@@ -327,28 +361,28 @@ function searchMatches(
       );
       return sql`select ${columns} from organization_sales_rep
         where organization_id = ${organizationId} and starts_with(${key}, ${prefix}) ${sql.join(earlier, sql` `)}
-        ${active === undefined ? sql`` : sql`and active = ${active}`}`;
+        ${shape.active ? sql`and active = ${active}` : sql``}`;
     }),
     sql` union all `,
   );
 }
 
 /** The number of an organization's assignments that match a filter, as a scalar subquery. */
-function countOfMatches(organizationId: string, filter: AssignmentFilter) {
-  return filter.searchPrefix === undefined
-    ? sql`(select count(*)::int from organization_sales_rep where ${filterConditions(organizationId, filter)})`
-    : sql`(select count(*)::int from (${searchMatches(organizationId, filter.searchPrefix, filter.active, sql`1`)}) matches)`;
+function countOfMatches(shape: FilterShape) {
+  return shape.search
+    ? sql`(select count(*)::int from (${searchMatches(shape, sql`1`)}) matches)`
+    : sql`(select count(*)::int from organization_sales_rep where ${filterConditions(shape)})`;
 }
 
-function filterConditions(organizationId: string, filter: AssignmentFilter) {
+function filterConditions(shape: FilterShape) {
+  const { organizationId, prefix, active } = filterPlaceholder;
   const conditions = [sql`organization_id = ${organizationId}`];
-  if (filter.searchPrefix !== undefined) {
+  if (shape.search) {
     // starts_with on "C"-collated keys is served by the (organization_id, key) indexes of migration 0011.
-    const prefix = filter.searchPrefix;
     conditions.push(sql`(starts_with(first_name_search, ${prefix}) or starts_with(last_name_search, ${prefix})
       or starts_with(lower(email), ${prefix}) or starts_with(lower(rep_number), ${prefix}))`);
   }
-  if (filter.active !== undefined) conditions.push(sql`active = ${filter.active}`);
+  if (shape.active) conditions.push(sql`active = ${active}`);
   return sql.join(conditions, sql` and `);
 }
 
@@ -367,10 +401,13 @@ const SORTED_MATCHES_LIMIT = 20_000;
 
 /**
  * The statement of a filtered page: the ids of the page, then only those rows, with the organization's version
- * and the number of matching assignments, all in one snapshot. The total is counted (the organization's kept
- * count is of every assignment), unless `known` holds for the version this snapshot sees: the version moves with
- * every insert, delete and change of a searched or filtered column (migration 0004), so the same version has the
- * same matches. The count is a scalar subquery in the CASE's other branch, run only when that branch is taken.
+ * and the number of matching assignments, all in one snapshot. The total is `known` if it holds for the version
+ * this snapshot sees: the version moves with every insert, delete and change of a searched or filtered column
+ * (migration 0004), so the same version has the same matches. Otherwise `changed` is true and, with
+ * `countWhenChanged`, the statement counts (the organization's kept count is of every assignment): a scalar
+ * subquery in the CASE's other branch, run only when that branch is taken. Without it, the total is then stale
+ * and the caller asks again; the statement is planned without the count's four scans, which cost PostgreSQL
+ * a quarter to a third of its planning time on each request (docs/performance.md).
  *
  * The page's ids come one of two ways. With `sortMatches` (and a search), every match is read from the four search
  * indexes alone (each carries the columns of the sort keys and the active flag), one scan per field, united so that
@@ -378,36 +415,65 @@ const SORTED_MATCHES_LIMIT = 20_000;
  * knows to be small. Otherwise the planner may walk the sort's index and keep the matches: cheap when matches are
  * dense, as they are when many, but not when a few sit far along the order (a search of "zoe" sorted by first
  * name ascending would read every name before Z).
+ *
+ * Compiled once per filter shape, sort, direction, way to the page and count (compiledFilteredPage); this binds
+ * the request's values.
  */
 export function filteredPageStatement(
+  db: Executor,
   organizationId: string,
   filter: AssignmentFilter,
   page: PageRequest,
-  options: { known?: KnownTotal | undefined; sortMatches: boolean },
-) {
-  const conditions = filterConditions(organizationId, filter);
-  const { known } = options;
-  const keys = sql.join(keyColumns(page.sortOn));
-  const prefix = filter.searchPrefix;
-  const matches =
-    options.sortMatches && prefix !== undefined
-      ? sql`(${searchMatches(organizationId, prefix, filter.active, sql`id, ${keys}`)}) matches`
-      : sql`(select id, ${keys} from organization_sales_rep where ${conditions}) matches`;
-  return sql<Partial<AssignmentListRow> & { total: number; counted: boolean }>`
-    select c.version is distinct from ${known?.version ?? null}::bigint as counted,
-      case when c.version = ${known?.version ?? null}::bigint then ${known?.total ?? null}::int
-        else ${countOfMatches(organizationId, filter)} end as total,
-      a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number,
-      a.active
-    from organization_assignment_count c
-    left join lateral (
-      select * from ${matches}
-      order by ${orderByKeys(page.sortOn, page.sortDirection, 'matches')}
-      limit ${page.limit} offset ${page.offset}
-    ) page on true
-    left join organization_sales_rep a on a.id = page.id
-    where c.organization_id = ${organizationId}
-    order by ${orderByKeys(page.sortOn, page.sortDirection, 'page')}`;
+  options: { known?: KnownTotal | undefined; sortMatches: boolean; countWhenChanged: boolean },
+): CompiledQuery<unknown> {
+  const statement = compiledFilteredPage(db, shapeOf(filter), page, options);
+  const { limit, offset } = page;
+  return bind<FilterValues>(statement, { organizationId, filter, limit, offset, known: options.known });
+}
+
+type FilteredPageRow = Partial<AssignmentListRow> & { total: number; changed: boolean };
+
+/** The filtered page statement of each shape, sort, direction, way to the page and count, compiled once. */
+const filteredPageStatements = new Map<string, CompiledQuery<FilteredPageRow>>();
+
+function compiledFilteredPage(
+  db: Executor,
+  shape: FilterShape,
+  page: PageRequest,
+  options: { sortMatches: boolean; countWhenChanged: boolean },
+): CompiledQuery<FilteredPageRow> {
+  const sorted = options.sortMatches && shape.search;
+  const { countWhenChanged } = options;
+  const key = `${shape.search} ${shape.active} ${page.sortOn} ${page.sortDirection} ${sorted} ${countWhenChanged}`;
+  let statement = filteredPageStatements.get(key);
+  if (!statement) {
+    const { organizationId, limit, offset, knownVersion, knownTotal } = filterPlaceholder;
+    const keys = sql.join(keyColumns(page.sortOn));
+    const matches = sorted
+      ? sql`(${searchMatches(shape, sql`id, ${keys}`)}) matches`
+      : sql`(select id, ${keys} from organization_sales_rep where ${filterConditions(shape)}) matches`;
+    statement = sql<FilteredPageRow>`
+      select c.version is distinct from ${knownVersion}::bigint as changed,
+        ${
+          countWhenChanged
+            ? sql`case when c.version = ${knownVersion}::bigint then ${knownTotal}::int
+                else ${countOfMatches(shape)} end`
+            : sql`${knownTotal}::int`
+        } as total,
+        a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number,
+        a.active
+      from organization_assignment_count c
+      left join lateral (
+        select * from ${matches}
+        order by ${orderByKeys(page.sortOn, page.sortDirection, 'matches')}
+        limit ${limit} offset ${offset}
+      ) page on true
+      left join organization_sales_rep a on a.id = page.id
+      where c.organization_id = ${organizationId}
+      order by ${orderByKeys(page.sortOn, page.sortDirection, 'page')}`.compile(db);
+    filteredPageStatements.set(key, statement);
+  }
+  return statement;
 }
 
 /** Sort fields a search compares (through their keys): their matches may sit together far along the order. */
@@ -429,17 +495,29 @@ function sortsMatches(filter: AssignmentFilter, page: PageRequest, known: KnownT
   return walked >= known.total;
 }
 
+/** The count statement of each filter shape, compiled once. */
+const countStatements = new Map<string, CompiledQuery<KnownTotal>>();
+
 /** The number of an organization's assignments that match a filter, with the version it was counted at. */
 async function countMatches(
   db: Executor,
   organizationId: string,
   filter: AssignmentFilter,
 ): Promise<KnownTotal | undefined> {
-  const { rows } = await sql<KnownTotal>`
-    select c.version::text as version, c.assignment_count as "organizationTotal",
-      ${countOfMatches(organizationId, filter)} as total
-    from organization_assignment_count c
-    where c.organization_id = ${organizationId}`.execute(db);
+  const shape = shapeOf(filter);
+  const key = `${shape.search} ${shape.active}`;
+  let statement = countStatements.get(key);
+  if (!statement) {
+    statement = sql<KnownTotal>`
+      select c.version::text as version, c.assignment_count as "organizationTotal",
+        ${countOfMatches(shape)} as total
+      from organization_assignment_count c
+      where c.organization_id = ${filterPlaceholder.organizationId}`.compile(db);
+    countStatements.set(key, statement);
+  }
+  const { rows } = await db.executeQuery<KnownTotal>(
+    bind<FilterValues>(statement, { organizationId, filter }),
+  );
   return rows[0];
 }
 
@@ -459,25 +537,45 @@ export async function listFilteredAssignmentsPage(
 ): Promise<AssignmentPage> {
   const counts = filteredCounts(db);
   const cacheKey = [organizationId, filter.searchPrefix ?? '', String(filter.active ?? '')].join('\u0000');
-  let known = counts.recall(cacheKey);
-  if (!known) {
-    known = await countMatches(db, organizationId, filter);
-    // No count row: the organization never had a rep.
-    if (!known) return { rows: [], total: 0 };
-    counts.keep(cacheKey, known);
+  const kept = counts.recall(cacheKey);
+  if (kept) {
+    const result = await selectFilteredPage(db, organizationId, filter, page, kept, false);
+    if (!result.changed) return result;
+    // Writes moved the version since the count: count afresh.
+    counts.forget(cacheKey);
   }
-  const statement = filteredPageStatement(organizationId, filter, page, {
+  const known = await countMatches(db, organizationId, filter);
+  // No count row: the organization never had a rep.
+  if (!known) return { rows: [], total: 0 };
+  counts.keep(cacheKey, known);
+  const result = await selectFilteredPage(db, organizationId, filter, page, known, true);
+  // Writes moved the version again: the statement counted, and the next request counts afresh.
+  if (result.changed) counts.forget(cacheKey);
+  return result;
+}
+
+/** A filtered page read with a known total (filteredPageStatement); `changed` when the total was not current. */
+async function selectFilteredPage(
+  db: Executor,
+  organizationId: string,
+  filter: AssignmentFilter,
+  page: PageRequest,
+  known: KnownTotal,
+  countWhenChanged: boolean,
+): Promise<AssignmentPage & { changed: boolean }> {
+  const statement = filteredPageStatement(db, organizationId, filter, page, {
     known,
     sortMatches: sortsMatches(filter, page, known),
+    countWhenChanged,
   });
-  const { rows } = await statement.execute(db);
+  const { rows } = await db.executeQuery<FilteredPageRow>(statement);
   const first = rows[0];
-  if (!first) return { rows: [], total: 0 };
-  // Writes moved the version since: the statement counted again, and the next request counts afresh.
-  if (first.counted) counts.forget(cacheKey);
+  // No count row: the organization is gone.
+  if (!first) return { rows: [], total: 0, changed: false };
   return {
     // The left join's NULL row stands for an empty page; every other row is a whole assignment.
     rows: rows.filter((row) => row.id != null) as AssignmentListRow[],
     total: first.total,
+    changed: first.changed,
   };
 }
