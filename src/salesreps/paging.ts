@@ -521,6 +521,32 @@ async function countMatches(
   return rows[0];
 }
 
+/** Counts in progress per database and filter: requests for a count not kept yet wait for the one running. */
+const countsInFlight = new WeakMap<object, Map<string, Promise<KnownTotal | undefined>>>();
+
+/**
+ * The count of a filter, shared by the requests that ask for it at once (ten searches of a new broad prefix count
+ * once, not ten times). Sharing never makes a total wrong: each page statement checks the count's version in its
+ * own snapshot and counts again when it moved.
+ */
+function sharedCount(
+  db: Executor,
+  organizationId: string,
+  filter: AssignmentFilter,
+  cacheKey: string,
+): Promise<KnownTotal | undefined> {
+  let inFlight = countsInFlight.get(db);
+  if (!inFlight) {
+    inFlight = new Map();
+    countsInFlight.set(db, inFlight);
+  }
+  const running = inFlight.get(cacheKey);
+  if (running) return running;
+  const started = countMatches(db, organizationId, filter).finally(() => inFlight.delete(cacheKey));
+  inFlight.set(cacheKey, started);
+  return started;
+}
+
 /**
  * One page of an organization's assignments that match a filter, with the exact number that match. The count
  * reads the organization's own index entries and rows only (the search indexes of migration 0011, the active
@@ -544,7 +570,7 @@ export async function listFilteredAssignmentsPage(
     // Writes moved the version since the count: count afresh.
     counts.forget(cacheKey);
   }
-  const known = await countMatches(db, organizationId, filter);
+  const known = await sharedCount(db, organizationId, filter, cacheKey);
   // No count row: the organization never had a rep.
   if (!known) return { rows: [], total: 0 };
   counts.keep(cacheKey, known);
