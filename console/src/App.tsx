@@ -1,7 +1,7 @@
-import { QueryClient, QueryClientProvider, useQuery } from '@tanstack/react-query';
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { useSyncExternalStore } from 'react';
 import { Link, Redirect, Route, Router, Switch, useRoute } from 'wouter';
-import { type Api, must } from './api.js';
+import { type Api, useMyOrganizations } from './api.js';
 import type { ConsoleSession } from './auth.js';
 import { ApiProblem } from './logic/problems.js';
 import { CustomersPage } from './pages/CustomersPage.js';
@@ -144,11 +144,7 @@ function NavLink({ href, children }: { href: string; children: string }) {
  * names the organization.
  */
 function OrganizationName({ api, code }: { api: Api; code: string }) {
-  const organizations = useQuery({
-    queryKey: ['my-organizations'],
-    queryFn: async () => must(await api.GET('/api/salesreps/organizations')).salesRepOrganizations,
-    retry: false,
-  });
+  const organizations = useMyOrganizations(api, { retry: false });
   const name = organizations.data?.find((organization) => organization.identityOrganizationId === code);
   return <>{name?.organizationName ?? code}</>;
 }

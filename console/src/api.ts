@@ -1,3 +1,4 @@
+import { useQuery } from '@tanstack/react-query';
 import { createSalesRepsClient } from '../../client/index.js';
 import type { ConsoleSession } from './auth.js';
 import { ApiProblem, isProblem, type Problem } from './logic/problems.js';
@@ -43,4 +44,13 @@ export function must<T>(result: { data?: T; error?: unknown; response: Response 
 /** X-Total-Count of a list answer: the number of rows all pages hold. */
 export function totalOf(response: Response): number {
   return Number(response.headers.get('x-total-count') ?? '0');
+}
+
+/** The signed-in person's own organizations as a rep (the header's name and "My organizations" share it). */
+export function useMyOrganizations(api: Api, options: { retry?: boolean } = {}) {
+  return useQuery({
+    queryKey: ['my-organizations'],
+    queryFn: async () => must(await api.GET('/api/salesreps/organizations')).salesRepOrganizations,
+    ...options,
+  });
 }

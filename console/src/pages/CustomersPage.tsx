@@ -1,11 +1,12 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { useId, useState } from 'react';
+import { useState } from 'react';
 import type { operations } from '../../../client/index.js';
 import { type Api, must, totalOf } from '../api.js';
 import { customersCsv } from '../logic/csv.js';
 import {
   Dialog,
   ErrorMessage,
+  Field,
   Notice,
   Pager,
   SortableHeadings,
@@ -45,8 +46,6 @@ export function CustomersPage({ api, admin }: { api: Api; admin: boolean }) {
   const [exporting, setExporting] = useState<string | undefined>();
   const [exported, setExported] = useState('');
   const [exportError, setExportError] = useState<unknown>();
-  const searchId = useId();
-  const repId = useId();
 
   const searched = useDebounced(search.trim());
   const repFilter = useDebounced(repNumber.trim());
@@ -112,33 +111,29 @@ export function CustomersPage({ api, admin }: { api: Api; admin: boolean }) {
     <>
       <h1>{admin ? 'Customers' : 'My customers'}</h1>
       <div className="toolbar">
-        <div>
-          <label htmlFor={searchId}>Search customers</label>
-          <input
-            id={searchId}
-            type="search"
-            value={search}
-            maxLength={100}
-            placeholder="Customer number or company name"
-            onChange={(event) => {
-              setSearch(event.target.value);
+        <Field
+          label="Search customers"
+          name="search"
+          type="search"
+          value={search}
+          maxLength={100}
+          placeholder="Customer number or company name"
+          onChange={(value) => {
+            setSearch(value);
+            setPageNumber(1);
+          }}
+        />
+        {admin && (
+          <Field
+            label="Rep number"
+            name="repNumber"
+            value={repNumber}
+            maxLength={32}
+            onChange={(value) => {
+              setRepNumber(value);
               setPageNumber(1);
             }}
           />
-        </div>
-        {admin && (
-          <div>
-            <label htmlFor={repId}>Rep number</label>
-            <input
-              id={repId}
-              value={repNumber}
-              maxLength={32}
-              onChange={(event) => {
-                setRepNumber(event.target.value);
-                setPageNumber(1);
-              }}
-            />
-          </div>
         )}
         <button type="button" className="secondary" disabled={exporting !== undefined} onClick={exportView}>
           Export CSV

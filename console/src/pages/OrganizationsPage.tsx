@@ -1,14 +1,10 @@
-import { useQuery } from '@tanstack/react-query';
-import { type Api, must } from '../api.js';
+import { type Api, useMyOrganizations } from '../api.js';
 import type { ConsoleSession } from '../auth.js';
 import { ErrorMessage, TableRegion } from '../ui/common.js';
 
 /** The rep's organizations; another one is a new sign-in for it (org_code), as with Kinde. */
 export function OrganizationsPage(props: { api: Api; session: ConsoleSession; current: string }) {
-  const organizations = useQuery({
-    queryKey: ['my-organizations'],
-    queryFn: async () => must(await props.api.GET('/api/salesreps/organizations')).salesRepOrganizations,
-  });
+  const organizations = useMyOrganizations(props.api);
   return (
     <>
       <h1>My organizations</h1>

@@ -37,7 +37,6 @@ export function RepsPage({ api }: { api: Api }) {
   const [status, setStatus] = useState<'all' | 'active' | 'inactive'>('all');
   const [adding, setAdding] = useState(false);
   const [notice, setNotice] = useState('');
-  const searchId = useId();
   const statusId = useId();
 
   const searched = useDebounced(search.trim());
@@ -63,20 +62,18 @@ export function RepsPage({ api }: { api: Api }) {
       <h1>Sales reps</h1>
       <Notice text={notice} />
       <div className="toolbar">
-        <div>
-          <label htmlFor={searchId}>Search reps</label>
-          <input
-            id={searchId}
-            type="search"
-            value={search}
-            maxLength={100}
-            placeholder="Name, email or rep number"
-            onChange={(event) => {
-              setSearch(event.target.value);
-              setPageNumber(1);
-            }}
-          />
-        </div>
+        <Field
+          label="Search reps"
+          name="search"
+          type="search"
+          value={search}
+          maxLength={100}
+          placeholder="Name, email or rep number"
+          onChange={(value) => {
+            setSearch(value);
+            setPageNumber(1);
+          }}
+        />
         <div>
           <label htmlFor={statusId}>Status</label>
           <select

@@ -23,6 +23,7 @@ export function Field(props: {
   type?: string;
   required?: boolean;
   maxLength?: number;
+  placeholder?: string;
   autoComplete?: string;
 }) {
   const id = useId();
@@ -37,6 +38,7 @@ export function Field(props: {
         value={props.value}
         required={props.required}
         maxLength={props.maxLength}
+        placeholder={props.placeholder}
         autoComplete={props.autoComplete ?? 'off'}
         aria-invalid={props.error ? true : undefined}
         aria-describedby={props.error ? errorId : undefined}
