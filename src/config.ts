@@ -306,7 +306,7 @@ function effectsConfig(env: Env, dataDir: string, publicUrl: string): EffectsCon
     maxAttempts: integer(env, 'EFFECTS_MAX_ATTEMPTS', 20, 1, 1000),
     pollMs: integer(env, 'EFFECTS_POLL_MS', 500, 10, 1000),
     leaseMs,
-    concurrency: integer(env, 'EFFECTS_CONCURRENCY', 8, 1, 100),
+    concurrency: integer(env, 'EFFECTS_CONCURRENCY', 32, 1, 100),
     callTimeoutMs,
     retentionDays: integer(env, 'EFFECTS_RETENTION_DAYS', 30, 1, 36_500),
     deadRetentionDays: integer(env, 'EFFECTS_DEAD_RETENTION_DAYS', 90, 1, 36_500),

@@ -82,6 +82,7 @@ export async function createService(config: Config, overrides: ServiceOverrides 
       onApp: overrides.onApp,
       webhooks: config.webhooks,
       console: consoleSignIn(config, signin !== undefined),
+      afterChange: overrides.runEffects === false ? undefined : effects.wake,
     });
     if (overrides.runEffects !== false) effects.start(app.log);
     signin?.start(app.log);

@@ -24,102 +24,114 @@ const CLAIM_WINDOW = 50;
  * the earliest pending effect of each rep and channel (the kind's prefix: identity, email, sync) is free to run, so a rep's effects of one channel run in the
  * order they were recorded, and a mail in backoff never holds back a revoke. SKIP LOCKED lets replicas claim side
  * by side without waiting, and the lease keeps an effect from a second worker while it is carried out outside any
- * transaction.
+ * transaction. Each window is read and leased in one statement: under load every round trip is a wait in the
+ * database's queue, and the claim is what every effect goes through.
  */
 export async function claimDueEffects(
   db: Executor,
   options: { limit: number; leaseMs: number; leaseToken: string },
 ): Promise<ClaimedEffect[]> {
   const claimed: ClaimedEffect[] = [];
-  let after: DueEffect | undefined;
+  let after: WindowEnd | undefined;
   while (claimed.length < options.limit) {
-    const window = await selectDueWindow(db, after);
-    if (window.length === 0) break;
-    const ids = window.map((effect) => effect.id);
-    claimed.push(...(await leaseEffects(db, ids, options.limit - claimed.length, options)));
-    if (window.length < CLAIM_WINDOW) break;
-    after = window[window.length - 1];
+    const window = await leaseFromWindow(db, after, options.limit - claimed.length, options);
+    claimed.push(...window.leased);
+    if (window.size < CLAIM_WINDOW || window.end === null) break;
+    after = window.end;
   }
   return claimed;
 }
 
-interface DueEffect {
+interface WindowEnd {
   id: string;
   /** In UTC to the microsecond, as the next window's start is compared with it. */
   next_attempt_at: string;
 }
 
-/** The next CLAIM_WINDOW due, unleased effects after `after`, in due order. */
-async function selectDueWindow(db: Executor, after: DueEffect | undefined): Promise<DueEffect[]> {
+/**
+ * Reads the next CLAIM_WINDOW due, unleased effects after `after`, in due order, and leases up to `limit` of them
+ * that are free to run, earliest due first: not held back, and still pending, due and unleased as each is locked
+ * (another worker may have leased or failed one since the statement's snapshot), skipping any that another worker
+ * is leasing right now. Answers the leased effects, the window's size and its last effect (where the next starts).
+ */
+async function leaseFromWindow(
+  db: Executor,
+  after: WindowEnd | undefined,
+  limit: number,
+  options: { leaseMs: number; leaseToken: string },
+): Promise<{ leased: ClaimedEffect[]; size: number; end: WindowEnd | null }> {
   const afterCondition = after
     ? sql`and (e.next_attempt_at, e.id) >
         ((${after.next_attempt_at}::timestamp at time zone 'UTC'), ${after.id}::bigint)`
     : sql``;
-  const result = await sql<DueEffect>`
-    select e.id::text as id,
-      to_char(e.next_attempt_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') as next_attempt_at
-    from effect e
-    where e.status = 'pending'
-      and e.next_attempt_at <= now()
-      and (e.lease_until is null or e.lease_until < now())
-      ${afterCondition}
-    order by e.next_attempt_at, e.id
-    limit ${CLAIM_WINDOW}`.execute(db);
-  return result.rows;
+  const result = await sql<{ size: number; window_end: WindowEnd | null; leased: ClaimedEffect[] }>`
+    with due as (
+      select e.id, e.next_attempt_at from effect e
+      where e.status = 'pending'
+        and e.next_attempt_at <= now()
+        and (e.lease_until is null or e.lease_until < now())
+        ${afterCondition}
+      order by e.next_attempt_at, e.id
+      limit ${CLAIM_WINDOW}
+    ), leased as (
+      update effect
+      set lease_until = now() + ${options.leaseMs} * interval '1 millisecond',
+          lease_token = ${options.leaseToken},
+          attempts = attempts + 1
+      where id = any(array(
+        select e.id from effect e
+        where e.id in (select due.id from due)
+          and e.status = 'pending'
+          and e.next_attempt_at <= now()
+          and (e.lease_until is null or e.lease_until < now())
+          -- held back: an earlier pending effect of the rep and channel (the kind's prefix) is still to run; the
+          -- rep's few unfinished effects are found through the effect_sales_rep index
+          and not exists (
+            select 1 from effect earlier
+            where earlier.sales_rep_id = e.sales_rep_id and earlier.id < e.id and earlier.status = 'pending'
+              and split_part(earlier.kind, '.', 1) = split_part(e.kind, '.', 1)
+          )
+        order by e.next_attempt_at, e.id
+        limit ${limit}
+        for update skip locked
+      ))
+      returning id, organization_id, sales_rep_id, kind, payload, attempts, next_attempt_at
+    )
+    select
+      (select count(*)::int from due) as size,
+      (select json_build_object(
+          'id', w.id::text,
+          'next_attempt_at', to_char(w.next_attempt_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'))
+        from due w order by w.next_attempt_at desc, w.id desc limit 1) as window_end,
+      coalesce(
+        (select json_agg(json_build_object(
+            'id', l.id::text, 'organization_id', l.organization_id, 'sales_rep_id', l.sales_rep_id,
+            'kind', l.kind, 'payload', l.payload, 'attempts', l.attempts)
+          order by l.next_attempt_at, l.id)
+        from leased l),
+        '[]'::json) as leased`.execute(db);
+  const row = result.rows[0];
+  return row
+    ? { leased: row.leased, size: row.size, end: row.window_end }
+    : { leased: [], size: 0, end: null };
 }
 
 /**
- * Leases up to `limit` of `ids` that are free to run, earliest due first: not held back, and still pending, due
- * and unleased as each is locked (another worker may have failed one into a backoff since the window was read),
- * skipping any that another worker is leasing right now.
+ * Marks claimed effects done, each with its outcome, in one statement; an effect whose lease was lost to another
+ * worker meanwhile is left as it is.
  */
-async function leaseEffects(
+export async function markEffectsDone(
   db: Executor,
-  ids: string[],
-  limit: number,
-  options: { leaseMs: number; leaseToken: string },
-): Promise<ClaimedEffect[]> {
-  const result = await sql<ClaimedEffect>`
+  leaseToken: string,
+  done: readonly { id: string; outcome: string }[],
+): Promise<void> {
+  await sql`
     update effect
-    set lease_until = now() + ${options.leaseMs} * interval '1 millisecond',
-        lease_token = ${options.leaseToken},
-        attempts = attempts + 1
-    where id = any(array(
-      select e.id from effect e
-      where e.id = any(${ids}::bigint[])
-        and e.status = 'pending'
-        and e.next_attempt_at <= now()
-        and (e.lease_until is null or e.lease_until < now())
-        -- held back: an earlier pending effect of the rep and channel (the kind's prefix) is still to run; the
-        -- rep's few unfinished effects are found through the effect_sales_rep index
-        and not exists (
-          select 1 from effect earlier
-          where earlier.sales_rep_id = e.sales_rep_id and earlier.id < e.id and earlier.status = 'pending'
-            and split_part(earlier.kind, '.', 1) = split_part(e.kind, '.', 1)
-        )
-      order by e.next_attempt_at, e.id
-      limit ${limit}
-      for update skip locked
-    ))
-    returning id::text as id, organization_id, sales_rep_id, kind, payload, attempts`.execute(db);
-  return result.rows;
-}
-
-/** Marks a claimed effect done; a no-op when the lease was lost to another worker meanwhile. */
-export async function markEffectDone(db: Executor, id: string, leaseToken: string, outcome: string) {
-  await db
-    .updateTable('effect')
-    .set({
-      status: 'done',
-      finished_at: sql`now()`,
-      lease_until: null,
-      lease_token: null,
-      last_error: null,
-      outcome,
-    })
-    .where('id', '=', id)
-    .where('lease_token', '=', leaseToken)
-    .execute();
+    set status = 'done', finished_at = now(), lease_until = null, lease_token = null, last_error = null,
+        outcome = finished.outcome
+    from (select unnest(${done.map((effect) => effect.id)}::bigint[]) as id,
+                 unnest(${done.map((effect) => effect.outcome)}::text[]) as outcome) finished
+    where effect.id = finished.id and effect.lease_token = ${leaseToken}`.execute(db);
 }
 
 /** Schedules the next attempt of a failed effect, or marks it dead when it has had its attempts. */

@@ -15,6 +15,11 @@ export interface Effects {
   directory: IdentityDirectory;
   /** Starts the worker and the purge of effects past their retention, logging through the service's logger. */
   start(log: FastifyBaseLogger): void;
+  /**
+   * Tells the worker that a change may have recorded effects and committed, so that it claims them now rather than
+   * at its next poll (other replicas find them at theirs).
+   */
+  wake(): void;
   /** Stops the worker (effects in flight finish first) and closes the mail transport. */
   close(): Promise<void>;
 }
@@ -69,6 +74,7 @@ export function createEffects(
         log.child({ component: 'effects-retention' }),
       );
     },
+    wake: () => worker?.wake(),
     close: async () => {
       await Promise.all([worker?.stop(), retention?.stop()]);
       mailer.close();

@@ -4,7 +4,7 @@ import type { Db } from '../db/database.js';
 import { PermanentEffectError, RetryLaterError, ScheduledRetryError } from '../kernel/remote-errors.js';
 import { scrub } from '../kernel/scrub.js';
 import { carryOut, type EffectTargets } from './handlers.js';
-import { type ClaimedEffect, claimDueEffects, markEffectDone, markEffectFailed } from './queries.js';
+import { type ClaimedEffect, claimDueEffects, markEffectFailed, markEffectsDone } from './queries.js';
 
 export interface WorkerSettings {
   retryBaseMs: number;
@@ -23,6 +23,8 @@ export interface EffectFailureCounter {
 export interface EffectWorker {
   /** Carries out due effects until stopped. */
   start(): void;
+  /** Looks for due effects now rather than at the next poll: a change that recorded some has just committed. */
+  wake(): void;
   /** Takes no new effect, and waits for those in flight to finish (or fail and be scheduled again). */
   stop(): Promise<void>;
 }
@@ -49,6 +51,35 @@ export function effectDeadlineMs(leaseMs: number): number {
 }
 
 /**
+ * Marks effects done in batches: the first mark goes at once, and those that come while a batch is in the database
+ * go together in the next, so that a busy worker spends one statement (one commit) on many effects and an idle one
+ * waits for none. Each mark settles when its batch is written or has failed.
+ */
+function doneMarker(db: Db, leaseToken: string): (id: string, outcome: string) => Promise<void> {
+  let queued: { id: string; outcome: string; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  let writing = false;
+  async function write(): Promise<void> {
+    writing = true;
+    while (queued.length > 0) {
+      const batch = queued;
+      queued = [];
+      try {
+        await markEffectsDone(db, leaseToken, batch);
+        for (const mark of batch) mark.resolve();
+      } catch (error) {
+        for (const mark of batch) mark.reject(error);
+      }
+    }
+    writing = false;
+  }
+  return (id, outcome) =>
+    new Promise<void>((resolve, reject) => {
+      queued.push({ id, outcome, resolve, reject });
+      if (!writing) void write();
+    });
+}
+
+/**
  * The effect worker of one process; every replica runs one. It keeps up to `concurrency` effects in flight: it
  * claims due effects under a lease as slots free up (polling every `pollMs` when nothing is due), carries each out,
  * and records the outcome: done, pending again after a backoff, or dead after `maxAttempts`.
@@ -61,6 +92,7 @@ export function createEffectWorker(
   failures?: EffectFailureCounter,
 ): EffectWorker {
   const leaseToken = randomUUID();
+  const markDone = doneMarker(db, leaseToken);
   const inFlight = new Set<Promise<void>>();
   let running = false;
   let loop: Promise<void> | undefined;
@@ -126,7 +158,7 @@ export function createEffectWorker(
       return;
     }
     try {
-      await markEffectDone(db, effect.id, leaseToken, outcome);
+      await markDone(effect.id, outcome);
     } catch (error) {
       // Carried out but not recorded: counting it a failure would send it again at once. The lease runs out and
       // the effect is claimed again, where the target drops the repeat (Message-ID, webhook-id, Kinde's reads).
@@ -168,6 +200,7 @@ export function createEffectWorker(
       running = true;
       loop = work();
     },
+    wake,
     async stop() {
       running = false;
       wake();

@@ -67,7 +67,14 @@ export interface AppDependencies {
   console?: ConsoleSignIn | undefined;
   /** Which webhook URLs are accepted; private networks refused when absent. */
   webhooks?: { allowPrivateNetworks: boolean };
+  /**
+   * Called once each request that may have changed something (any method but GET, HEAD and OPTIONS) is answered:
+   * its effects are committed by then, and the effect worker claims them at once rather than at its next poll.
+   */
+  afterChange?: (() => void) | undefined;
 }
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 const OperationalStatus = Type.Object({ status: Type.String({ enum: ['ok', 'ready'] }) });
 
@@ -122,6 +129,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const limitRate = await registerRateLimit(app, http.rateLimit);
 
   app.addHook('preParsing', refuseEncodedBodies);
+  const afterChange = deps.afterChange;
+  if (afterChange) {
+    app.addHook('onResponse', async (request) => {
+      if (!SAFE_METHODS.has(request.method)) afterChange();
+    });
+  }
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     try {

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Executor } from '../db/database.js';
 
 /*
@@ -61,6 +62,32 @@ export async function membershipWanted(
     .where('a.active', '=', true)
     .executeTakeFirst();
   return row !== undefined;
+}
+
+/**
+ * isSalesRepUser and membershipWanted in one read, for the provisioning effect: whether any rep has the user, and
+ * whether one of them is active in the organization.
+ */
+export async function provisioningWanted(
+  db: Executor,
+  organizationId: string,
+  identityProviderUserId: string,
+): Promise<{ user: boolean; membership: boolean }> {
+  const row = await db
+    .selectFrom('sales_rep as r')
+    .leftJoin('organization_sales_rep as a', (join) =>
+      join
+        .onRef('a.sales_rep_id', '=', 'r.id')
+        .on('a.organization_id', '=', organizationId)
+        .on('a.active', '=', true),
+    )
+    .select([
+      sql<number>`count(*)::int`.as('reps'),
+      sql<number>`count(a.sales_rep_id)::int`.as('active_here'),
+    ])
+    .where('r.identity_provider_user_id', '=', identityProviderUserId)
+    .executeTakeFirstOrThrow();
+  return { user: row.reps > 0, membership: row.active_here > 0 };
 }
 
 export async function salesRepExists(db: Executor, salesRepId: string): Promise<boolean> {

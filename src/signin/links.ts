@@ -40,27 +40,44 @@ export interface NewLink {
 
 /**
  * Stores a link (once: a retry finds it) and voids every other unused link of the person, so that only the newest
- * link works. Answers its expiry as stored.
+ * link works. Answers its expiry as stored. One statement: the mail effects that call it are many under load.
  */
 export async function storeLink(db: Executor, tokens: LinkTokens, link: NewLink): Promise<Date> {
-  await db
-    .insertInto('signin_link')
-    .values({
-      id: link.id,
-      token_hash: hashToken(tokens.tokenFor(link.id)),
-      account_id: link.accountId,
-      identity_organization_id: link.identityOrganizationId,
-      purpose: link.purpose,
-      expires_at: link.expiresAt,
-    })
-    .onConflict((conflict) => conflict.column('id').doNothing())
-    .execute();
-  await voidLinks(db, link.accountId, link.id);
   const stored = await db
-    .selectFrom('signin_link')
-    .select('expires_at')
-    .where('id', '=', link.id)
+    .with('inserted', (cte) =>
+      cte
+        .insertInto('signin_link')
+        .values({
+          id: link.id,
+          token_hash: hashToken(tokens.tokenFor(link.id)),
+          account_id: link.accountId,
+          identity_organization_id: link.identityOrganizationId,
+          purpose: link.purpose,
+          expires_at: link.expiresAt,
+        })
+        .onConflict((conflict) => conflict.column('id').doNothing())
+        .returning('expires_at'),
+    )
+    .with('voided', (cte) =>
+      cte
+        .updateTable('signin_link')
+        .set({ used_at: new Date() })
+        .where('account_id', '=', link.accountId)
+        .where('used_at', 'is', null)
+        .where('id', '<>', link.id)
+        .returning('id'),
+    )
+    // A retry's insert does nothing: the link stored by the first attempt (committed before this statement) answers.
+    .selectNoFrom((eb) =>
+      eb.fn
+        .coalesce(
+          eb.selectFrom('inserted').select('expires_at'),
+          eb.selectFrom('signin_link').select('expires_at').where('id', '=', link.id),
+        )
+        .as('expires_at'),
+    )
     .executeTakeFirstOrThrow();
+  if (!stored.expires_at) throw new Error(`Sign-in link ${link.id} was neither stored nor found`);
   return stored.expires_at;
 }
 
@@ -138,13 +155,14 @@ export function signinLinksFor(
   return {
     async forRep(effectId, salesRepId, identityOrganizationId) {
       const rep = await db
-        .selectFrom('sales_rep')
-        .select('identity_provider_user_id')
-        .where('id', '=', salesRepId)
+        .selectFrom('sales_rep as r')
+        .leftJoin('signin_credential as c', 'c.account_id', 'r.identity_provider_user_id')
+        .select(['r.identity_provider_user_id', sql<boolean>`c.account_id is not null`.as('has_password')])
+        .where('r.id', '=', salesRepId)
         .executeTakeFirst();
       if (!rep) return undefined;
       const accountId = rep.identity_provider_user_id;
-      if (await hasPassword(db, accountId)) {
+      if (rep.has_password) {
         return {
           url: `${options.publicUrl}/signin?org=${encodeURIComponent(identityOrganizationId)}`,
           setsPassword: false,

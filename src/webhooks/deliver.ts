@@ -7,14 +7,7 @@ import { toEventView } from '../events/service.js';
 import { ScheduledRetryError } from '../kernel/remote-errors.js';
 import { scrub } from '../kernel/scrub.js';
 import { ForbiddenAddressError, guardedLookup, ipLiteral, isForbiddenAddress } from './address-guard.js';
-import {
-  disableSubscription,
-  findEvent,
-  findSubscription,
-  logDelivery,
-  markFailing,
-  markSucceeding,
-} from './queries.js';
+import { disableSubscription, findDelivery, logDelivery, markFailing, markSucceeding } from './queries.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -144,10 +137,10 @@ export async function deliverWebhook(
   attempts: number,
   deadline: AbortSignal,
 ): Promise<string> {
-  const subscription = await findSubscription(db, undefined, payload.subscriptionId);
-  if (!subscription) return 'skipped: the webhook was deleted';
+  const found = await findDelivery(db, payload.subscriptionId, payload.eventId);
+  if (!found) return 'skipped: the webhook was deleted';
+  const { event, ...subscription } = found;
   if (!subscription.enabled) return 'skipped: the webhook is disabled';
-  const event = await findEvent(db, payload.eventId);
   if (!event) return 'skipped: the event is past its retention';
 
   const now = new Date();
@@ -202,7 +195,8 @@ export async function deliverWebhook(
     latency_ms: attempt.latencyMs,
   });
   if (delivered) {
-    await markSucceeding(db, subscription.id);
+    // Only a failing subscription has anything to clear: a healthy one is not written on every delivery.
+    if (subscription.failing_since !== null) await markSucceeding(db, subscription.id);
     return `delivered: ${answered}`;
   }
   if (answered === 410) {

@@ -1,5 +1,6 @@
 import type { Insertable } from 'kysely';
 import { sql } from 'kysely';
+import { jsonObjectFrom } from 'kysely/helpers/postgres';
 import type { Executor } from '../db/database.js';
 import type { WebhookDeliveryTable } from '../db/schema.js';
 import { EVENT_POSITION, type EventRecord } from '../events/queries.js';
@@ -138,20 +139,34 @@ export async function disableSubscription(db: Executor, id: string, reason: stri
   return Number(result.numUpdatedRows) > 0;
 }
 
-export function findEvent(db: Executor, id: string): Promise<EventRecord | undefined> {
+/**
+ * What a delivery needs, in one read: the subscription (undefined when deleted) with the event (null when past its
+ * retention).
+ */
+export function findDelivery(db: Executor, subscriptionId: string, eventId: string) {
   return db
-    .selectFrom('event')
-    .select([
-      'id',
-      EVENT_POSITION.as('position'),
-      'organization_id',
-      'action',
-      'actor_type',
-      'actor_id',
-      'targets',
-      'request_id',
-      'changes',
-    ])
-    .where('id', '=', id)
+    .selectFrom('webhook_subscription')
+    .selectAll()
+    .select((eb) =>
+      jsonObjectFrom(
+        eb
+          .selectFrom('event')
+          .select([
+            'id',
+            EVENT_POSITION.as('position'),
+            'organization_id',
+            'action',
+            'actor_type',
+            'actor_id',
+            'targets',
+            'request_id',
+            'changes',
+          ])
+          .where('event.id', '=', eventId),
+      )
+        .$castTo<EventRecord | null>()
+        .as('event'),
+    )
+    .where('webhook_subscription.id', '=', subscriptionId)
     .executeTakeFirst();
 }

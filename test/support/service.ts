@@ -43,6 +43,7 @@ export interface TestService {
 export async function startTestService(
   kind: DatabaseKind,
   env: Record<string, string> = {},
+  options: { runEffects?: boolean } = {},
 ): Promise<TestService> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'salesreps-test-'));
   const config = loadConfig({ ...env, DATA_DIR: dataDir });
@@ -52,7 +53,7 @@ export async function startTestService(
   const service = await createService(config, {
     database,
     log: false,
-    runEffects: false,
+    runEffects: options.runEffects ?? false,
     onApp: watcher.watch,
   });
   const { app } = service;

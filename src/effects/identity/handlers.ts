@@ -1,4 +1,4 @@
-import { isSalesRepUser, membershipWanted } from '../../rep-state/queries.js';
+import { isSalesRepUser, membershipWanted, provisioningWanted } from '../../rep-state/queries.js';
 import { type EffectHandlers, SUPERSEDED } from '../handlers.js';
 
 /**
@@ -11,7 +11,10 @@ export const identityHandlers: Pick<
   'identity.provision' | 'identity.grantMembership' | 'identity.revokeMembership' | 'identity.deleteUser'
 > = {
   async 'identity.provision'({ db, targets, claimed, deadline }, payload) {
-    if (!(await isSalesRepUser(db, payload.identityProviderUserId))) return SUPERSEDED;
+    // Read once, before the provider is called: a deactivation committed after this read records a revoke, which
+    // runs after this effect (the rep's identity effects run in order) and takes the membership away again.
+    const wanted = await provisioningWanted(db, claimed.organization_id, payload.identityProviderUserId);
+    if (!wanted.user) return SUPERSEDED;
     const userId = await targets.identity.ensureUser(
       {
         id: payload.identityProviderUserId,
@@ -21,9 +24,7 @@ export const identityHandlers: Pick<
       },
       deadline,
     );
-    if (!(await membershipWanted(db, claimed.organization_id, payload.identityProviderUserId))) {
-      return 'user ensured';
-    }
+    if (!wanted.membership) return 'user ensured';
     await targets.identity.addMembership(userId, payload.identityOrganizationId, payload.roles, deadline);
     return 'user ensured, membership added';
   },

@@ -10,8 +10,9 @@ async function tell(
   change: SyncChange,
   stillWanted: () => Promise<boolean>,
 ): Promise<string> {
-  if (await staleWhenOutOfOrder(run.db, run.claimed, stillWanted)) return SUPERSEDED;
+  // Without a sync target there is nothing to tell, stale or not: no need to read the rep's state.
   if (!run.targets.sync) return 'no sync configured';
+  if (await staleWhenOutOfOrder(run.db, run.claimed, stillWanted)) return SUPERSEDED;
   await run.targets.sync.send(run.claimed.id, change, run.deadline);
   return 'sync told';
 }
