@@ -327,6 +327,7 @@ interface FilterValues {
   limit?: number;
   offset?: number;
   known?: KnownTotal | undefined;
+  walkBudget?: number;
 }
 
 const filterPlaceholder = {
@@ -337,6 +338,7 @@ const filterPlaceholder = {
   offset: new Placeholder<FilterValues>((values) => values.offset),
   knownVersion: new Placeholder<FilterValues>((values) => values.known?.version ?? null),
   knownTotal: new Placeholder<FilterValues>((values) => values.known?.total ?? null),
+  walkBudget: new Placeholder<FilterValues>((values) => values.walkBudget),
 };
 
 /** The search key of each field a search compares, each served by its own index (migration 0011). */
@@ -352,14 +354,14 @@ const SEARCH_KEYS = [
  * so that together they hold every match once, without a step that removes duplicates. Each scan reads its search
  * index alone: the index carries the other fields' keys and the selected columns (migration 0011).
  */
-function searchMatches(shape: FilterShape, columns: RawBuilder<unknown>) {
+function searchMatches(shape: FilterShape, columns: (field: number) => RawBuilder<unknown>) {
   const { organizationId, prefix, active } = filterPlaceholder;
   return sql.join(
     SEARCH_KEYS.map((key, index) => {
       const earlier = SEARCH_KEYS.slice(0, index).map(
         (before) => sql`and not starts_with(${before}, ${prefix})`,
       );
-      return sql`select ${columns} from organization_sales_rep
+      return sql`select ${columns(index)} from organization_sales_rep
         where organization_id = ${organizationId} and starts_with(${key}, ${prefix}) ${sql.join(earlier, sql` `)}
         ${shape.active ? sql`and active = ${active}` : sql``}`;
     }),
@@ -370,20 +372,26 @@ function searchMatches(shape: FilterShape, columns: RawBuilder<unknown>) {
 /** The number of an organization's assignments that match a filter, as a scalar subquery. */
 function countOfMatches(shape: FilterShape) {
   return shape.search
-    ? sql`(select count(*)::int from (${searchMatches(shape, sql`1`)}) matches)`
+    ? sql`(select count(*)::int from (${searchMatches(shape, () => sql`1`)}) matches)`
     : sql`(select count(*)::int from organization_sales_rep where ${filterConditions(shape)})`;
 }
 
-function filterConditions(shape: FilterShape) {
-  const { organizationId, prefix, active } = filterPlaceholder;
+function filterConditions(shape: FilterShape, options: { search: boolean } = { search: true }) {
+  const { organizationId, active } = filterPlaceholder;
   const conditions = [sql`organization_id = ${organizationId}`];
-  if (shape.search) {
-    // starts_with on "C"-collated keys is served by the (organization_id, key) indexes of migration 0011.
-    conditions.push(sql`(starts_with(first_name_search, ${prefix}) or starts_with(last_name_search, ${prefix})
-      or starts_with(lower(email), ${prefix}) or starts_with(lower(rep_number), ${prefix}))`);
-  }
+  // starts_with on "C"-collated keys is served by the (organization_id, key) indexes of migration 0011.
+  if (shape.search && options.search) conditions.push(prefixCondition());
   if (shape.active) conditions.push(sql`active = ${active}`);
   return sql.join(conditions, sql` and `);
+}
+
+/** Whether a row's first name, last name, email or rep number starts with the search prefix. */
+function prefixCondition() {
+  const { prefix } = filterPlaceholder;
+  return sql`(${sql.join(
+    SEARCH_KEYS.map((key) => sql`starts_with(${key}, ${prefix})`),
+    sql` or `,
+  )})`;
 }
 
 /** A total counted before, with the version it holds at and the organization's number of assignments then. */
@@ -391,30 +399,55 @@ interface KnownTotal {
   version: string;
   total: number;
   organizationTotal: number;
+  /**
+   * A search's matches by field, in SEARCH_KEYS' order, each of the rows that match by no field before it: which
+   * fields' orders the matches may sit together in.
+   */
+  byField?: number[] | undefined;
+  /** The pages (pageKey) whose bounded walk ran out at this version: they are sorted from then on. */
+  walkRanOut?: Set<string>;
 }
 
 /**
- * Up to this many matches, a page of a search is sorted from all of them, read from the search indexes; beyond it,
- * the sort's index is walked and the matches kept until the page is full.
+ * Up to this many matches, a page of a search may be sorted from all of them, read from the search indexes; beyond
+ * it, the sort's index is walked and the matches kept until the page is full.
  */
 const SORTED_MATCHES_LIMIT = 20_000;
 
 /**
+ * A bounded walk reads at most the matches' number / WALK_BUDGET_DIVISOR index entries, and is tried only when,
+ * with the matches spread evenly over the order, it would read at most a WALK_BUDGET_MARGIN-th of that. Measured
+ * on PostgreSQL 15, `bench_org_big` (docs/performance.md): "rep2" (11,111 matches) by first name walked 184 entries
+ * in 1 ms where sorting took 11 ms; by email descending the walk ran out after its 2,778 entries in 3 ms, then the
+ * sort. A walk's entry costs about a sorted match (a table row read for the search keys), so a walk that runs out
+ * adds about a quarter to the sort; with 3,846 matches, trying the walk gained less than its failures cost.
+ */
+const WALK_BUDGET_DIVISOR = 4;
+const WALK_BUDGET_MARGIN = 4;
+
+/**
+ * How a filtered page is found. `walk`: the sort's index is walked and the matches kept until the page is full
+ * (the planner's choice). `sort`: every match is read from the four search indexes and the top of them sorted.
+ * `walkThenSort`: the sort's index is walked for at most `walkBudget` entries; if the page is not complete by then,
+ * the matches are sorted, in the same statement.
+ */
+export type PageWay = 'walk' | 'sort' | 'walkThenSort';
+
+/**
  * The statement of a filtered page: the ids of the page, then only those rows, with the organization's version
  * and the number of matching assignments, all in one snapshot. The total is `known` if it holds for the version
- * this snapshot sees: the version moves with every insert, delete and change of a searched or filtered column
- * (migration 0004), so the same version has the same matches. Otherwise `changed` is true and, with
- * `countWhenChanged`, the statement counts (the organization's kept count is of every assignment): a scalar
- * subquery in the CASE's other branch, run only when that branch is taken. Without it, the total is then stale
- * and the caller asks again; the statement is planned without the count's four scans, which cost PostgreSQL
- * a quarter to a third of its planning time on each request (docs/performance.md).
+ * this snapshot sees: the version moves with every insert, delete and change of a listed column (migration
+ * 0004), so the same version has the same matches. Otherwise `changed` is true and, with `countWhenChanged`, the
+ * statement counts (the organization's kept count is of every assignment): a scalar subquery in the CASE's other
+ * branch, run only when that branch is taken. Without it, the total is then stale and the caller asks again; the
+ * statement is planned without the count's four scans, which cost PostgreSQL a quarter to a third of its planning
+ * time on each request (docs/performance.md).
  *
- * The page's ids come one of two ways. With `sortMatches` (and a search), every match is read from the four search
- * indexes alone (each carries the columns of the sort keys and the active flag), one scan per field, united so that
- * a rep matching by two fields counts once, and sorted: its cost follows the number of matches, which the caller
- * knows to be small. Otherwise the planner may walk the sort's index and keep the matches: cheap when matches are
- * dense, as they are when many, but not when a few sit far along the order (a search of "zoe" sorted by first
- * name ascending would read every name before Z).
+ * The page's ids come the `way` asked (PageWay). Sorting costs the number of matches, which the caller knows; the
+ * walk costs the entries it reads before the page is full: few when the matches are many and spread over the
+ * order, all before them when they sit together far along it (a search of "zoe" sorted by first name ascending
+ * would read every name before Z). The bounded walk's page is taken when it is full (wayToPage tries the walk only
+ * for a page well within the matches); otherwise the sorted page is, and `page_walked` says which.
  *
  * Compiled once per filter shape, sort, direction, way to the page and count (compiledFilteredPage); this binds
  * the request's values.
@@ -424,14 +457,25 @@ export function filteredPageStatement(
   organizationId: string,
   filter: AssignmentFilter,
   page: PageRequest,
-  options: { known?: KnownTotal | undefined; sortMatches: boolean; countWhenChanged: boolean },
+  options: { known?: KnownTotal | undefined; way: PageWay; countWhenChanged: boolean; walkBudget?: number },
 ): CompiledQuery<unknown> {
   const statement = compiledFilteredPage(db, shapeOf(filter), page, options);
   const { limit, offset } = page;
-  return bind<FilterValues>(statement, { organizationId, filter, limit, offset, known: options.known });
+  return bind<FilterValues>(statement, {
+    organizationId,
+    filter,
+    limit,
+    offset,
+    known: options.known,
+    walkBudget: options.walkBudget ?? 0,
+  });
 }
 
-type FilteredPageRow = Partial<AssignmentListRow> & { total: number; changed: boolean };
+type FilteredPageRow = Partial<AssignmentListRow> & {
+  total: number;
+  changed: boolean;
+  page_walked?: boolean | null;
+};
 
 /** The filtered page statement of each shape, sort, direction, way to the page and count, compiled once. */
 const filteredPageStatements = new Map<string, CompiledQuery<FilteredPageRow>>();
@@ -440,18 +484,49 @@ function compiledFilteredPage(
   db: Executor,
   shape: FilterShape,
   page: PageRequest,
-  options: { sortMatches: boolean; countWhenChanged: boolean },
+  options: { way: PageWay; countWhenChanged: boolean },
 ): CompiledQuery<FilteredPageRow> {
-  const sorted = options.sortMatches && shape.search;
+  // Without a search, the walk reads the sort index alone (it carries the active flag): always the way.
+  const way: PageWay = shape.search ? options.way : 'walk';
   const { countWhenChanged } = options;
-  const key = `${shape.search} ${shape.active} ${page.sortOn} ${page.sortDirection} ${sorted} ${countWhenChanged}`;
+  const key = `${shape.search} ${shape.active} ${page.sortOn} ${page.sortDirection} ${way} ${countWhenChanged}`;
   let statement = filteredPageStatements.get(key);
   if (!statement) {
-    const { organizationId, limit, offset, knownVersion, knownTotal } = filterPlaceholder;
+    const { organizationId, limit, offset, knownVersion, knownTotal, walkBudget } = filterPlaceholder;
     const keys = sql.join(keyColumns(page.sortOn));
-    const matches = sorted
-      ? sql`(${searchMatches(shape, sql`id, ${keys}`)}) matches`
-      : sql`(select id, ${keys} from organization_sales_rep where ${filterConditions(shape)}) matches`;
+    const keyRefs = (table: string) =>
+      sql.join(SORT_KEYS[page.sortOn].map((_, index) => sql.ref(`${table}.k${index}`)));
+    const topOf = (matches: RawBuilder<unknown>) => sql`select * from ${matches}
+      order by ${orderByKeys(page.sortOn, page.sortDirection, 'matches')}
+      limit ${limit} offset ${offset}`;
+    const sortedPage = topOf(sql`(${searchMatches(shape, () => sql`id, ${keys}`)}) matches`);
+    const walkedPage = topOf(
+      sql`(select id, ${keys} from organization_sales_rep where ${filterConditions(shape)}) matches`,
+    );
+    let pageRows: RawBuilder<unknown>;
+    if (way === 'sort') pageRows = sortedPage;
+    else if (way === 'walk') pageRows = walkedPage;
+    else {
+      // The walk keeps the matches among its first walkBudget entries of the order (the search keys are read from
+      // the table, so the limit is on the entries, not on the matches).
+      const complete = sql`(select walk_complete from complete)`;
+      pageRows = sql`
+        with walked as (
+          select walk.id, ${keyRefs('walk')} from (
+            select id, ${keys}, ${prefixCondition()} as matched
+            from organization_sales_rep where ${filterConditions(shape, { search: false })}
+            order by ${orderByKeys(page.sortOn, page.sortDirection)}
+            limit ${walkBudget}
+          ) walk
+          where walk.matched
+          order by ${orderByKeys(page.sortOn, page.sortDirection, 'walk')}
+          limit ${limit} offset ${offset}
+        ),
+        complete as (select count(*) = ${limit} as walk_complete from walked)
+        select walked.*, true as walked from walked where ${complete}
+        union all
+        select sorted.*, false from (${sortedPage}) sorted where not ${complete}`;
+    }
     statement = sql<FilteredPageRow>`
       select c.version is distinct from ${knownVersion}::bigint as changed,
         ${
@@ -461,13 +536,9 @@ function compiledFilteredPage(
             : sql`${knownTotal}::int`
         } as total,
         a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number,
-        a.active
+        a.active ${way === 'walkThenSort' ? sql`, page.walked as page_walked` : sql``}
       from organization_assignment_count c
-      left join lateral (
-        select * from ${matches}
-        order by ${orderByKeys(page.sortOn, page.sortDirection, 'matches')}
-        limit ${limit} offset ${offset}
-      ) page on true
+      left join lateral (${pageRows}) page on true
       left join organization_sales_rep a on a.id = page.id
       where c.organization_id = ${organizationId}
       order by ${orderByKeys(page.sortOn, page.sortDirection, 'page')}`.compile(db);
@@ -476,29 +547,52 @@ function compiledFilteredPage(
   return statement;
 }
 
-/** Sort fields a search compares (through their keys): their matches may sit together far along the order. */
-const SEARCHED_SORT_FIELDS: readonly SortField[] = ['RepNumber', 'FirstName', 'LastName', 'Email'];
+/** The index in SEARCH_KEYS of each sort field a search compares. */
+const SEARCHED_FIELD: Partial<Record<SortField, number>> = {
+  FirstName: 0,
+  LastName: 1,
+  Email: 2,
+  RepNumber: 3,
+};
+
+/** What a bounded walk that ran out is remembered by: the page's sort, direction and position. */
+function pageKey(page: PageRequest): string {
+  return `${page.sortOn} ${page.sortDirection} ${page.offset} ${page.limit}`;
+}
 
 /**
- * Whether a filtered page sorts all the matches rather than walking the sort's index. Without a search, never:
- * the sort indexes carry the active flag, so the walk reads index entries only. With one, when the matches are
- * few enough, unless the walk is known to read fewer rows. On a field the search compares, it is not: the
- * matches may sit together anywhere along the order, perhaps near its end ("zoe" sorted by first name), and fields
- * go together too (an email and a rep number made from the same name or number). On the others (the phone number,
- * the active flag) the matches are spread over the order, and the walk reads about (offset + page size) × the
- * organization's assignments / the matches.
+ * How a filtered page is found (PageWay), from its count. Without a search, the walk: the sort indexes carry the
+ * active flag, so it reads index entries only. With more matches than SORTED_MATCHES_LIMIT, the walk: they are
+ * dense in any order. Otherwise sorted, unless a bounded walk is worth trying first: the sort is on a field that
+ * no match comes by (its order does not gather them), the walk has not run out on this page at this version, and
+ * with the matches spread evenly it would read (offset + page size) × the organization's assignments / the matches,
+ * at most a WALK_BUDGET_MARGIN-th of its budget. Spread evenly is not a given: fields go together (the bench's email
+ * and rep number are made from the same number, and half its first names have no rep without a phone), which is
+ * why the walk is bounded and remembered when it runs out.
  */
-function sortsMatches(filter: AssignmentFilter, page: PageRequest, known: KnownTotal): boolean {
-  if (filter.searchPrefix === undefined || known.total > SORTED_MATCHES_LIMIT) return false;
-  if (SEARCHED_SORT_FIELDS.includes(page.sortOn)) return true;
+function wayToPage(
+  filter: AssignmentFilter,
+  page: PageRequest,
+  known: KnownTotal,
+): { way: PageWay; walkBudget?: number } {
+  if (filter.searchPrefix === undefined || known.total > SORTED_MATCHES_LIMIT) return { way: 'walk' };
+  const field = SEARCHED_FIELD[page.sortOn];
+  if (field !== undefined && (known.byField?.[field] ?? 1) > 0) return { way: 'sort' };
+  if (known.walkRanOut?.has(pageKey(page))) return { way: 'sort' };
+  const walkBudget = Math.ceil(known.total / WALK_BUDGET_DIVISOR);
   const walked = ((page.offset + page.limit) * known.organizationTotal) / Math.max(known.total, 1);
-  return walked >= known.total;
+  return walked * WALK_BUDGET_MARGIN <= walkBudget ? { way: 'walkThenSort', walkBudget } : { way: 'sort' };
 }
 
 /** The count statement of each filter shape, compiled once. */
-const countStatements = new Map<string, CompiledQuery<KnownTotal>>();
+const countStatements = new Map<string, CompiledQuery<CountRow>>();
 
-/** The number of an organization's assignments that match a filter, with the version it was counted at. */
+type CountRow = Omit<KnownTotal, 'byField'> & { by_field: number[] | null };
+
+/**
+ * The number of an organization's assignments that match a filter, with the version it was counted at; a search's
+ * by field too (the same four scans, each counted).
+ */
 async function countMatches(
   db: Executor,
   organizationId: string,
@@ -508,17 +602,24 @@ async function countMatches(
   const key = `${shape.search} ${shape.active}`;
   let statement = countStatements.get(key);
   if (!statement) {
-    statement = sql<KnownTotal>`
-      select c.version::text as version, c.assignment_count as "organizationTotal",
-        ${countOfMatches(shape)} as total
-      from organization_assignment_count c
+    const counted = shape.search
+      ? sql`m.total, m.by_field from (
+          select count(*)::int as total,
+            array[${sql.join(SEARCH_KEYS.map((_, index) => sql`count(*) filter (where field = ${sql.lit(index)})::int`))}]
+              as by_field
+          from (${searchMatches(shape, (index) => sql`${sql.lit(index)} as field`)}) matches
+        ) m, organization_assignment_count c`
+      : sql`${countOfMatches(shape)} as total, null::int[] as by_field from organization_assignment_count c`;
+    statement = sql<CountRow>`
+      select c.version::text as version, c.assignment_count as "organizationTotal", ${counted}
       where c.organization_id = ${filterPlaceholder.organizationId}`.compile(db);
     countStatements.set(key, statement);
   }
-  const { rows } = await db.executeQuery<KnownTotal>(
-    bind<FilterValues>(statement, { organizationId, filter }),
-  );
-  return rows[0];
+  const { rows } = await db.executeQuery<CountRow>(bind<FilterValues>(statement, { organizationId, filter }));
+  const row = rows[0];
+  if (!row) return undefined;
+  const { by_field, ...known } = row;
+  return { ...known, byField: by_field ?? undefined };
 }
 
 /** Counts in progress per database and filter: requests for a count not kept yet wait for the one running. */
@@ -589,15 +690,21 @@ async function selectFilteredPage(
   known: KnownTotal,
   countWhenChanged: boolean,
 ): Promise<AssignmentPage & { changed: boolean }> {
+  const way = wayToPage(filter, page, known);
   const statement = filteredPageStatement(db, organizationId, filter, page, {
     known,
-    sortMatches: sortsMatches(filter, page, known),
     countWhenChanged,
+    ...way,
   });
   const { rows } = await db.executeQuery<FilteredPageRow>(statement);
   const first = rows[0];
   // No count row: the organization is gone.
   if (!first) return { rows: [], total: 0, changed: false };
+  if (first.page_walked === false && !first.changed) {
+    // The bounded walk ran out before the page was complete: this page is sorted while the version holds.
+    known.walkRanOut ??= new Set();
+    known.walkRanOut.add(pageKey(page));
+  }
   return {
     // The left join's NULL row stands for an empty page; every other row is a whole assignment.
     rows: rows.filter((row) => row.id != null) as AssignmentListRow[],

@@ -262,13 +262,30 @@ describe.each(databaseKinds)('GET /api/organizations/salesreps?search=&active= o
             bigId,
             { searchPrefix: 'quen' },
             { sortOn, sortDirection: 'asc', limit: 25, offset: 0 },
-            { sortMatches: true, countWhenChanged: true },
+            { way: 'sort', countWhenChanged: true },
           ),
         );
         expect(plan, plan).toMatch(/Index (Only )?Scan (using|on) organization_sales_rep_search_first_name/);
         expect(plan, plan).not.toMatch(/Seq Scan/);
       },
     );
+
+    it('walks at most its budget of the sort index of its organization before sorting, never a table scan', async () => {
+      const plan = await planOf(
+        filteredPageStatement(
+          service.db,
+          bigId,
+          { searchPrefix: 'quen' },
+          { sortOn: 'PhoneNumber', sortDirection: 'asc', limit: 25, offset: 0 },
+          { way: 'walkThenSort', walkBudget: 100, countWhenChanged: true },
+        ),
+      );
+      expect(plan, plan).toMatch(
+        /Index (Only )?Scan( Backward)? (using|on) organization_sales_rep_by_phone_number/,
+      );
+      expect(plan, plan).toMatch(/Index (Only )?Scan (using|on) organization_sales_rep_search_first_name/);
+      expect(plan, plan).not.toMatch(/Seq Scan/);
+    });
 
     it('filters active=false from an index of its organization, never a table scan', async () => {
       const plan = await planOf(
@@ -277,11 +294,92 @@ describe.each(databaseKinds)('GET /api/organizations/salesreps?search=&active= o
           bigId,
           { active: false },
           { sortOn: 'LastName', sortDirection: 'desc', limit: 25, offset: 100 },
-          { sortMatches: false, countWhenChanged: true },
+          { way: 'walk', countWhenChanged: true },
         ),
       );
       expect(plan, plan).toMatch(/Index (Only )?Scan( Backward)? (using|on) organization_sales_rep_by_/);
       expect(plan, plan).not.toMatch(/Seq Scan/);
+    });
+  });
+
+  describe('a search that a walk of the sort order may serve (many matches, none by the sorted field)', () => {
+    let walkAdmin: string;
+    /** The walk organization's assignments: 1,000, every 5th with an email starting "wa-" and a phone after all others'. */
+    const assignmentId = (i: number) => `walk-as-${run}-${i}`;
+    const matching = Array.from({ length: 200 }, (_, index) => 5 * (index + 1));
+
+    beforeAll(async () => {
+      const organization = await service.createOrganization('Walk Supply');
+      walkAdmin = await service.token(organization, 'admin-walk', ['Admin']);
+      await sql`
+        insert into sales_rep (id, email, identity_provider_user_id)
+        select 'walk-rep-' || ${run} || '-' || i, 'walk' || i || '.' || ${run} || '@example.com', 'walk-user-' || ${run} || i
+        from generate_series(1, 1000) i`.execute(service.db);
+      await sql`
+        insert into organization_sales_rep (id, organization_id, sales_rep_id, rep_number, active, roles, first_name,
+          last_name, first_name_search, last_name_search, email, phone_number)
+        select 'walk-as-' || ${run} || '-' || i, ${organization.id}, 'walk-rep-' || ${run} || '-' || i, 'N' || i,
+          true, '{SalesRep}', 'First', 'Last', 'first', 'last',
+          case when i % 5 = 0 then 'wa-' else 'xb-' end || i || '.' || ${run} || '@example.com',
+          case when i % 5 = 0 then '+9 ' else '+1 ' end || lpad(i::text, 4, '0')
+        from generate_series(1, 1000) i`.execute(service.db);
+    }, 60_000);
+
+    const ids = async (query: string) => {
+      const response = await list(query, walkAdmin);
+      expect(response.statusCode, response.body).toBe(200);
+      return {
+        total: response.headers['x-total-count'],
+        ids: (response.json() as { organizationSalesRepId: string }[]).map(
+          (rep) => rep.organizationSalesRepId,
+        ),
+      };
+    };
+
+    it('answers the first matches of the order whether the walk fills the page or runs out before it', async () => {
+      // By phone descending the matches come first: the walk fills the page at once.
+      const descending = '?search=WA-&sortOn=PhoneNumber&sortDirection=desc&pageSize=2';
+      expect(await ids(descending)).toEqual({ total: '200', ids: [assignmentId(1000), assignmentId(995)] });
+      // Ascending, the 800 others come first: the walk runs out, the matches are sorted; again when asked again.
+      const ascending = '?search=wa-&sortOn=PhoneNumber&sortDirection=asc&pageSize=2';
+      for (let attempt = 0; attempt < 2; attempt++) {
+        expect(await ids(ascending)).toEqual({ total: '200', ids: [assignmentId(5), assignmentId(10)] });
+      }
+      expect(await ids(`${ascending}&pageNumber=3`)).toEqual({
+        total: '200',
+        ids: [assignmentId(25), assignmentId(30)],
+      });
+      // By rep number ("N1", "N10", "N100", "N1000", ...: byte order), matches spread over the order.
+      const byRepNumber = [...matching].sort((a, b) => (`N${a}` < `N${b}` ? -1 : 1)).slice(0, 2);
+      expect(await ids('?search=wa-&sortOn=RepNumber&pageSize=2')).toEqual({
+        total: '200',
+        ids: byRepNumber.map(assignmentId),
+      });
+    });
+
+    it('after a write, finds a new match first in the order it walked out of before', async () => {
+      const ascending = '?search=wa-&sortOn=PhoneNumber&sortDirection=asc&pageSize=2';
+      expect((await ids(ascending)).ids).toEqual([assignmentId(5), assignmentId(10)]);
+      const added = await addRep(service, walkAdmin, {
+        firstName: 'Walter',
+        lastName: 'First',
+        email: `wa-new.${run}@example.com`,
+        repNumber: 'N-NEW',
+        phoneNumber: '+0 0000',
+      });
+      expect(await ids(ascending)).toEqual({
+        total: '201',
+        ids: [added.organizationSalesRepId, assignmentId(5)],
+      });
+      const moved = await sql`
+        update organization_sales_rep set phone_number = '+0 0001' where id = ${assignmentId(10)}`.execute(
+        service.db,
+      );
+      expect(moved.numAffectedRows).toBe(1n);
+      expect(await ids(ascending)).toEqual({
+        total: '201',
+        ids: [added.organizationSalesRepId, assignmentId(10)],
+      });
     });
   });
 });
