@@ -1,7 +1,8 @@
 import { createHash, createHmac, hkdfSync } from 'node:crypto';
 import type { JWK } from 'jose';
-import { sql } from 'kysely';
+import { type QueryCreator, sql } from 'kysely';
 import type { Db, Executor } from '../db/database.js';
+import type { Tables } from '../db/schema.js';
 import type { SigninLinks } from '../effects/handlers.js';
 import type { SigninLinkEmail } from '../effects/outbox.js';
 
@@ -44,6 +45,7 @@ export interface NewLink {
  */
 export async function storeLink(db: Executor, tokens: LinkTokens, link: NewLink): Promise<Date> {
   const stored = await db
+    .with('voided', (cte) => voidLinksQuery(cte, link.accountId, link.id).returning('id'))
     .with('inserted', (cte) =>
       cte
         .insertInto('signin_link')
@@ -57,15 +59,6 @@ export async function storeLink(db: Executor, tokens: LinkTokens, link: NewLink)
         })
         .onConflict((conflict) => conflict.column('id').doNothing())
         .returning('expires_at'),
-    )
-    .with('voided', (cte) =>
-      cte
-        .updateTable('signin_link')
-        .set({ used_at: new Date() })
-        .where('account_id', '=', link.accountId)
-        .where('used_at', 'is', null)
-        .where('id', '<>', link.id)
-        .returning('id'),
     )
     // A retry's insert does nothing: the link stored by the first attempt (committed before this statement) answers.
     .selectNoFrom((eb) =>
@@ -83,13 +76,17 @@ export async function storeLink(db: Executor, tokens: LinkTokens, link: NewLink)
 
 /** Voids the person's unused links (but `except`): a new link, or a password set, makes them useless. */
 export async function voidLinks(db: Executor, accountId: string, except?: string): Promise<void> {
-  let query = db
+  await voidLinksQuery(db, accountId, except).execute();
+}
+
+/** voidLinks' statement, for a caller that runs it within a statement of its own (storeLink). */
+function voidLinksQuery(db: QueryCreator<Tables>, accountId: string, except?: string) {
+  const query = db
     .updateTable('signin_link')
     .set({ used_at: new Date() })
     .where('account_id', '=', accountId)
     .where('used_at', 'is', null);
-  if (except !== undefined) query = query.where('id', '<>', except);
-  await query.execute();
+  return except === undefined ? query : query.where('id', '<>', except);
 }
 
 export interface OpenLink {
