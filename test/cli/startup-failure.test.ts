@@ -19,7 +19,7 @@ describe('salesreps serve when the start fails', () => {
 
   beforeAll(async () => {
     build = await buildService();
-  }, 120_000);
+  }, 300_000);
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
