@@ -14,7 +14,8 @@ const EXITS_WITHIN_MS = 90_000;
 const SECOND_START_LISTENS_WITHIN_MS = 120_000;
 
 describe('salesreps serve when the start fails', () => {
-  let build: Awaited<ReturnType<typeof buildService>>;
+  let build: Awaited<ReturnType<typeof buildService>> | undefined;
+  const cli = () => build?.cli ?? '';
   const cleanups: (() => Promise<void> | void)[] = [];
 
   beforeAll(async () => {
@@ -23,7 +24,7 @@ describe('salesreps serve when the start fails', () => {
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
-  afterAll(() => build.remove());
+  afterAll(() => build?.remove());
 
   function dataDir(): string {
     const dir = tempDir('salesreps-startup-failure-');
@@ -49,7 +50,7 @@ describe('salesreps serve when the start fails', () => {
   function serve(env: Record<string, string>): Promise<Finished> {
     return runCommand(
       process.execPath,
-      [build.cli, 'serve'],
+      [cli(), 'serve'],
       { HOST: '127.0.0.1', PORT: '0', DEMO: 'false', ...env },
       EXITS_WITHIN_MS * 2,
     );
@@ -67,7 +68,7 @@ describe('salesreps serve when the start fails', () => {
     expect(fs.existsSync(path.join(dir, 'pglite.lock'))).toBe(false);
     const second = await startServer(
       process.execPath,
-      [build.cli, 'serve'],
+      [cli(), 'serve'],
       { DATA_DIR: dir, DEMO: 'false' },
       SECOND_START_LISTENS_WITHIN_MS,
     );
