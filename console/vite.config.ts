@@ -54,6 +54,28 @@ export default defineConfig({
   base: '/console/',
   plugins: [precompress()],
   oxc: { jsx: { runtime: 'automatic' } },
+  // `npm run dev` (scripts/dev.js): the console from source, the service's own routes passed through to it.
+  server: {
+    host: '127.0.0.1',
+    port: Number(process.env.CONSOLE_DEV_PORT ?? 5173),
+    strictPort: true,
+    proxy: Object.fromEntries(
+      [
+        '/api',
+        '/oidc',
+        '/signin',
+        '/.well-known',
+        '/console/config.json',
+        '/docs',
+        '/openapi.json',
+        '/healthz',
+        // The Host header stays Vite's, so that the sign-in's endpoints name the origin the browser is on.
+      ].map((prefix) => [
+        prefix,
+        { target: `http://127.0.0.1:${process.env.PORT ?? 3000}`, changeOrigin: false },
+      ]),
+    ),
+  },
   build: {
     outDir: path.join(here, '../dist/console'),
     emptyOutDir: false,

@@ -17,7 +17,7 @@ import type { VisibleEffectStatus } from './effects/queries.js';
 import { cliChange, EventsCommandError, listEventsText } from './events/commands.js';
 import { EVENT_ACTIONS } from './events/record.js';
 import { openApiDocument } from './http/openapi-document.js';
-import { serve } from './main.js';
+import { StartupError, serve } from './main.js';
 import { createOrganization, OrganizationInputError, toOrganizationView } from './organizations/service.js';
 import { linkTokens } from './signin/links.js';
 import { signinSettings } from './signin/runtime.js';
@@ -362,6 +362,11 @@ async function run(argv: string[]): Promise<void> {
 try {
   await run(process.argv.slice(2));
 } catch (error) {
+  if (error instanceof StartupError) {
+    process.stderr.write(`salesreps: ${error.message}\n`);
+    // A failed start ends here, even when a library left a timer or a socket behind.
+    process.exit(1);
+  }
   const known =
     error instanceof UsageError ||
     error instanceof ConfigError ||

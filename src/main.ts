@@ -3,6 +3,7 @@ import { type LocalIssuer, openLocalIssuer } from './auth/local-issuer.js';
 import { createTokenVerifier } from './auth/verify.js';
 import type { Config } from './config.js';
 import { type Database, migrateToLatest, openDatabase } from './db/database.js';
+import { EmbeddedDatabaseBusyError } from './db/embedded-lock.js';
 import { startEmbeddedMaintenance } from './db/embedded-maintenance.js';
 import { createDemoOrganizationIfEmpty } from './demo.js';
 import { createEffects, type Effects } from './effects/runtime.js';
@@ -51,20 +52,26 @@ export interface ServiceOverrides {
  * way the service is built, in production and in tests (which override only what `ServiceOverrides` names).
  */
 export async function createService(config: Config, overrides: ServiceOverrides = {}): Promise<Service> {
-  const localIssuer = config.auth.jwksUrl ? undefined : await openLocalIssuer(config.auth);
+  const localIssuer = config.auth.jwksUrl
+    ? undefined
+    : await startupStep(`cannot read the issuer key file ${config.auth.localKeyFile}`, () =>
+        openLocalIssuer(config.auth),
+      );
   const database =
     overrides.database ??
-    (await openDatabase({
-      databaseUrl: config.databaseUrl,
-      dataDir: config.dataDir,
-      poolSize: config.databasePoolSize,
-      connectTimeoutMs: config.databaseConnectTimeoutMs,
-      statementTimeoutMs: config.databaseStatementTimeoutMs,
-    }));
+    (await startupStep(`cannot open ${databaseName(config)}`, () =>
+      openDatabase({
+        databaseUrl: config.databaseUrl,
+        dataDir: config.dataDir,
+        poolSize: config.databasePoolSize,
+        connectTimeoutMs: config.databaseConnectTimeoutMs,
+        statementTimeoutMs: config.databaseStatementTimeoutMs,
+      }),
+    ));
   const closeDatabase = overrides.database ? async () => {} : () => database.close();
   const metrics = createMetrics({ db: database.db, poolUse: database.poolUse });
   try {
-    await migrateToLatest(database.db);
+    await startupStep(`cannot reach or migrate ${databaseName(config)}`, () => migrateToLatest(database.db));
     const signin: Signin | undefined =
       config.signin.enabled && localIssuer ? await createSignin(config, database.db, localIssuer) : undefined;
     const effects = createEffects(config, database.db, metrics.effectFailures, signin?.links);
@@ -132,35 +139,98 @@ export async function createService(config: Config, overrides: ServiceOverrides 
   }
 }
 
-/** `salesreps serve`: runs until SIGTERM or SIGINT, then finishes in-flight requests and closes the database. */
-export async function serve(config: Config): Promise<void> {
-  const service = await createService(config);
-  const address = await service.app.listen({ host: config.host, port: config.port });
-  if (config.demo && service.localIssuer) {
-    await createDemoOrganizationIfEmpty(
-      service.database.db,
-      service.localIssuer,
-      address,
-      config.auth.maxTokenLifetimeSeconds,
-      config.dataDir,
-      service.app.log,
-      service.signin && ((input) => (service.signin as Signin).inviteAdmin(input)),
-    );
+/** A start that cannot complete; its message says why in one line. */
+export class StartupError extends Error {}
+
+/** Why an operation failed, in one line: the system's words for the usual causes, else the message's first line. */
+function failureReason(error: unknown): string {
+  const reasons: Record<string, string> = {
+    EADDRINUSE: 'the address is in use',
+    EADDRNOTAVAIL: 'the address is not one of this machine',
+    EACCES: 'permission denied',
+    ECONNREFUSED: 'connection refused',
+    ENOTFOUND: 'no such host',
+  };
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code && reasons[code]) return reasons[code];
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0]?.trim() || (error instanceof Error ? error.name : 'unknown error');
+}
+
+/** Runs one step of the start; its failure becomes a StartupError that names the step and the reason. */
+async function startupStep<T>(step: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    // These say what to do in one line already.
+    if (error instanceof StartupError || error instanceof EmbeddedDatabaseBusyError) throw error;
+    throw new StartupError(`${step}: ${failureReason(error)}`, { cause: error });
   }
-  const metricsServer =
-    config.metrics.port === undefined
-      ? undefined
-      : await startMetricsServer(service.metrics, config.host, config.metrics.port);
+}
+
+/** The database the configuration names, for a message: the embedded folder, or the server without credentials. */
+function databaseName(config: Config): string {
+  if (!config.databaseUrl) return `the embedded database in ${config.dataDir}`;
+  try {
+    const url = new URL(config.databaseUrl);
+    return `the database at ${url.host}${url.pathname} (DATABASE_URL)`;
+  } catch {
+    return 'the database at DATABASE_URL';
+  }
+}
+
+/**
+ * Closes the service: new connections are refused at once; requests in flight get until the deadline, then their
+ * connections are cut, so that the database is closed (and the embedded one's lock released) in time.
+ */
+async function closeWithin(service: Service, timeoutMs: number): Promise<void> {
+  const deadline = setTimeout(() => {
+    service.app.log.warn('shutdown deadline passed; closing the connections still open');
+    service.app.server.closeAllConnections();
+  }, timeoutMs);
+  await service.close();
+  clearTimeout(deadline);
+}
+
+/**
+ * `salesreps serve`: runs until SIGTERM or SIGINT, then finishes in-flight requests and closes the database. A start
+ * that fails after the database is open closes it again and rejects with a StartupError.
+ */
+export async function serve(config: Config): Promise<void> {
+  const service = await startupStep('cannot start', () => createService(config));
+  let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
+  try {
+    const address = await startupStep(`cannot listen on ${config.host}:${config.port} (HOST, PORT)`, () =>
+      service.app.listen({ host: config.host, port: config.port }),
+    );
+    if (config.demo && service.localIssuer) {
+      const localIssuer = service.localIssuer;
+      await startupStep('cannot create the demo organization', () =>
+        createDemoOrganizationIfEmpty(
+          service.database.db,
+          localIssuer,
+          address,
+          config.auth.maxTokenLifetimeSeconds,
+          config.dataDir,
+          service.app.log,
+          service.signin && ((input) => (service.signin as Signin).inviteAdmin(input)),
+        ),
+      );
+    }
+    const metricsPort = config.metrics.port;
+    metricsServer =
+      metricsPort === undefined
+        ? undefined
+        : await startupStep(`cannot serve metrics on ${config.host}:${metricsPort} (METRICS_PORT)`, () =>
+            startMetricsServer(service.metrics, config.host, metricsPort),
+          );
+  } catch (error) {
+    await closeWithin(service, config.shutdownTimeoutMs);
+    throw error;
+  }
   const stop = async (signal: string) => {
     service.app.log.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'shutting down');
-    // New connections are refused at once; requests in flight get until the deadline, then their connections
-    // are cut, so that the pool is closed and the process ends in time.
-    const deadline = setTimeout(() => {
-      service.app.log.warn('shutdown deadline passed; closing the connections still open');
-      service.app.server.closeAllConnections();
-    }, config.shutdownTimeoutMs);
-    await service.close();
-    clearTimeout(deadline);
+    await closeWithin(service, config.shutdownTimeoutMs);
     await metricsServer?.close();
     process.exit(0);
   };
