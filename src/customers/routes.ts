@@ -3,13 +3,13 @@ import { type Static, Type } from '@sinclair/typebox';
 import { requireAuth } from '../auth/policies.js';
 import type { Db } from '../db/database.js';
 import { requestChange } from '../events/record.js';
+import { compileBulkValidator, compileValidator, type PartValidator } from '../kernel/validation.js';
 import {
   canonicalSortParameters,
   paginationHeaders,
   requireDecimalPageParameters,
-} from '../kernel/paging.js';
-import { errorResponses, jsonResponse, PAGE_HEADERS } from '../kernel/route-schema.js';
-import { compileBulkValidator, compileValidator, type PartValidator } from '../kernel/validation.js';
+} from '../routing/page-query.js';
+import { errorResponses, jsonResponse, PAGE_HEADERS } from '../routing/route-schema.js';
 import {
   CUSTOMER_LIMITS,
   CUSTOMER_SORT_FIELDS,

@@ -2,8 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { requireAuth } from '../auth/policies.js';
 import type { Db } from '../db/database.js';
 import { requestChange } from '../events/record.js';
-import { requireDecimalPageParameters } from '../kernel/paging.js';
-import { errorResponses, jsonResponse } from '../kernel/route-schema.js';
+import { requireDecimalPageParameters } from '../routing/page-query.js';
+import { errorResponses, jsonResponse } from '../routing/route-schema.js';
 import { EffectList, ListEffectsQuery, RetryEffectBody, RetryEffectResponse } from './schemas.js';
 import { listEffects, retryEffect } from './service.js';
 

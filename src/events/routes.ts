@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Db } from '../db/database.js';
-import { errorResponses, jsonResponse } from '../kernel/route-schema.js';
+import { errorResponses, jsonResponse } from '../routing/route-schema.js';
 import { EventList, ListEventsQuery } from './schemas.js';
 import { listEvents } from './service.js';
 

@@ -27,8 +27,8 @@ import {
   truncate,
   unauthorized,
 } from '../kernel/problem.js';
-import { jsonResponse, problemResponses } from '../kernel/route-schema.js';
 import { compileValidator, schemaProblem } from '../kernel/validation.js';
+import { jsonResponse, problemResponses } from '../routing/route-schema.js';
 import { salesRepRoutes } from '../salesreps/routes.js';
 import { webhookRoutes } from '../webhooks/routes.js';
 import { type ConsoleSignIn, consoleRoutes } from './console.js';

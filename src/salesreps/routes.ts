@@ -4,13 +4,13 @@ import { requireAuth } from '../auth/policies.js';
 import type { Db } from '../db/database.js';
 import { requestChange } from '../events/record.js';
 import type { IdentityDirectory } from '../identity/port.js';
+import { badRequest } from '../kernel/problem.js';
 import {
   canonicalSortParameters,
   paginationHeaders,
   requireDecimalPageParameters,
-} from '../kernel/paging.js';
-import { badRequest } from '../kernel/problem.js';
-import { errorResponses, jsonResponse, PAGE_HEADERS, sendEmpty } from '../kernel/route-schema.js';
+} from '../routing/page-query.js';
+import { errorResponses, jsonResponse, PAGE_HEADERS, sendEmpty } from '../routing/route-schema.js';
 import {
   AddSalesRepBody,
   AddSalesRepResponse,

@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { requireAuth } from '../auth/policies.js';
 import type { Db } from '../db/database.js';
 import { requestChange } from '../events/record.js';
-import { errorResponses, jsonResponse } from '../kernel/route-schema.js';
+import { errorResponses, jsonResponse } from '../routing/route-schema.js';
 import {
   CreatedWebhook,
   CreateWebhookBody,
