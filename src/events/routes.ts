@@ -22,16 +22,21 @@ export function eventRoutes(deps: { db: Db }): FastifyPluginAsyncTypebox {
         if (!auth) throw new Error('listEvents ran without authorization');
         const page = await listEvents(db, auth.organization.id, request.query);
         if (page.next !== undefined) {
-          const query = new URLSearchParams();
-          for (const name of KEPT) {
-            const value = request.query[name];
-            if (value !== undefined) query.set(name, String(value));
-          }
-          query.set('cursor', page.next);
-          reply.header('link', `<${request.routeOptions.url}?${query.toString()}>; rel="next"`);
+          reply.header('link', nextLink(request.routeOptions.url, request.query, page.next));
         }
         return page.items;
       },
     );
   };
+}
+
+/** The `next` link: relative, the route's path with the page size and filters asked for, and the cursor. */
+function nextLink(path: string | undefined, asked: ListEventsQuery, cursor: string): string {
+  const query = new URLSearchParams();
+  for (const name of KEPT) {
+    const value = asked[name];
+    if (value !== undefined) query.set(name, String(value));
+  }
+  query.set('cursor', cursor);
+  return `<${path}?${query.toString()}>; rel="next"`;
 }
