@@ -1,7 +1,7 @@
 import { type ExpressionBuilder, sql } from 'kysely';
 import type { Executor, Trx } from '../db/database.js';
 import type { Customer, NewCustomer, Tables } from '../db/schema.js';
-import type { SortDirection } from '../kernel/paging.js';
+import type { SortDirection } from '../kernel/sort-direction.js';
 import type { CustomerSortField } from './schemas.js';
 
 /** Which customers of an organization a list reads: all of them, or one rep number's; optionally a search. */

@@ -1,5 +1,5 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
-import { pageQueryFields } from '../kernel/paging.js';
+import { pageQueryFields } from '../routing/page-query.js';
 
 /** Field limits of customers (docs/customers.md restates them). */
 export const CUSTOMER_LIMITS = {

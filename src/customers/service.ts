@@ -10,9 +10,10 @@ import {
   removed,
 } from '../events/record.js';
 import { newId } from '../kernel/ids.js';
-import { readPageQuery, type SortDirection } from '../kernel/paging.js';
 import { badRequest, type FieldError, notFound } from '../kernel/problem.js';
 import { searchKey } from '../kernel/search.js';
+import type { SortDirection } from '../kernel/sort-direction.js';
+import { readPageQuery } from '../routing/page-query.js';
 import {
   type CustomerFilter,
   countCustomers,

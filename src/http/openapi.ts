@@ -1,4 +1,7 @@
+// @fastify/swagger configured for the service's document, and the routes that serve it (/openapi.json, /docs).
+
 import swagger, { type FastifyDynamicSwaggerOptions } from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyContextConfig, FastifyInstance } from 'fastify';
 
 declare module 'fastify' {
@@ -151,5 +154,23 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       }
       return openapiObject;
     },
+  });
+}
+
+/** GET /openapi.json (the document) and /docs (its browsable UI), both public. */
+export async function serveOpenApi(app: FastifyInstance): Promise<void> {
+  app.get('/openapi.json', { config: { policy: 'public' }, schema: { hide: true } }, async () =>
+    app.swagger(),
+  );
+  await app.register(async (docs) => {
+    docs.addHook('onRoute', (route) => {
+      route.config = { ...route.config, policy: 'public' };
+    });
+    // The UI's own redirect of /docs/static/index.html only matches without a query: with one it redirected to
+    // itself, for ever.
+    docs.addHook('onRequest', async (request, reply) => {
+      if (request.routeOptions.url === '/docs/static/index.html') return reply.redirect('/docs/');
+    });
+    await docs.register(swaggerUi, { routePrefix: '/docs' });
   });
 }

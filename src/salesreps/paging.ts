@@ -1,8 +1,8 @@
 import { CompiledQuery, type RawBuilder, sql } from 'kysely';
 import type { Executor } from '../db/database.js';
 import type { OrganizationSalesRep } from '../db/schema.js';
-import type { SortDirection } from '../kernel/paging.js';
 import { rememberPerOwner } from '../kernel/remember.js';
+import type { SortDirection } from '../kernel/sort-direction.js';
 import type { SortField } from './schemas.js';
 
 /*

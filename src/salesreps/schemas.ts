@@ -1,6 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { ROLE_SALES_REP } from '../auth/policies.js';
-import { pageQueryFields } from '../kernel/paging.js';
+import { pageQueryFields } from '../routing/page-query.js';
 
 /** Field limits of the API (`docs/api.md`, "Field limits"; the README restates them). */
 export const LIMITS = {

@@ -6,9 +6,10 @@ import { type Effect, recordEffects } from '../effects/outbox.js';
 import { type ChangeContext, created, recordEvents, removed, type Target } from '../events/record.js';
 import type { IdentityDirectory } from '../identity/port.js';
 import { newId } from '../kernel/ids.js';
-import { readPageQuery, type SortDirection } from '../kernel/paging.js';
 import { conflict, notFound } from '../kernel/problem.js';
 import { searchKey } from '../kernel/search.js';
+import type { SortDirection } from '../kernel/sort-direction.js';
+import { readPageQuery } from '../routing/page-query.js';
 import { listAssignmentsPage, listFilteredAssignmentsPage } from './paging.js';
 import {
   countAssignmentsOfSalesRep,

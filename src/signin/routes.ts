@@ -6,7 +6,7 @@ import type { default as Provider } from 'oidc-provider';
 import { requireAuth } from '../auth/policies.js';
 import type { Db } from '../db/database.js';
 import { requestChange } from '../events/record.js';
-import { errorResponses, jsonResponse } from '../kernel/route-schema.js';
+import { errorResponses, jsonResponse } from '../routing/route-schema.js';
 import type { Csrf } from './csrf.js';
 import { findOpenLink } from './links.js';
 import {

@@ -3,16 +3,8 @@ import type { FastifyRequest } from 'fastify';
 import { requireAuth } from '../auth/policies.js';
 import type { Db } from '../db/database.js';
 import { requestChange } from '../events/record.js';
-import { errorResponses, jsonResponse } from '../kernel/route-schema.js';
-import {
-  CreatedWebhook,
-  CreateWebhookBody,
-  DeletedWebhook,
-  DeliveryList,
-  RotatedSecret,
-  WebhookList,
-  WebhookParams,
-} from './schemas.js';
+import { webhookDocs as docs } from './openapi.js';
+import { CreateWebhookBody, WebhookParams } from './schemas.js';
 import {
   createWebhook,
   deleteWebhook,
@@ -21,11 +13,6 @@ import {
   type WebhookSettings,
   webhookDeliveries,
 } from './service.js';
-
-const tags = ['Webhooks'];
-const adminOnly = "Policy: Admin of the token's organization.";
-const EXAMPLE_ID = 'Wh3kLm9QwErTyUiOp1AsDf';
-const EXAMPLE_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
 const organizationOf = (request: FastifyRequest) => requireAuth(request).organization;
 
@@ -37,25 +24,7 @@ export function webhookRoutes(deps: { db: Db; settings: WebhookSettings }): Fast
       '/api/organizations/webhooks',
       {
         config: { policy: 'Admin' },
-        schema: {
-          tags,
-          operationId: 'createWebhook',
-          summary: "Subscribe a URL to the organization's events",
-          description:
-            `${adminOnly} Each event (of \`eventTypes\`, or every one) is POSTed to the URL as Standard Webhooks ` +
-            'say, signed with the secret in the answer, which is shown only here. Only https URLs on the internet ' +
-            'are accepted: loopback, private, link-local and metadata addresses are refused, also behind a name.',
-          body: CreateWebhookBody,
-          response: {
-            201: jsonResponse('The webhook, with its signing secret (shown only here).', CreatedWebhook, {
-              id: EXAMPLE_ID,
-              url: 'https://erp.example.com/hooks/salesreps',
-              eventTypes: ['sales_rep.deactivated'],
-              secret: EXAMPLE_SECRET,
-            }),
-            ...errorResponses(400, 401, 403, 409, 413, 415),
-          },
-        },
+        schema: { ...docs.createWebhook, body: CreateWebhookBody },
       },
       async (request, reply) => {
         const created = await createWebhook(
@@ -73,25 +42,7 @@ export function webhookRoutes(deps: { db: Db; settings: WebhookSettings }): Fast
       '/api/organizations/webhooks',
       {
         config: { policy: 'Admin' },
-        schema: {
-          tags,
-          operationId: 'listWebhooks',
-          summary: "The organization's webhooks (never their secrets)",
-          description: `${adminOnly} Oldest first.`,
-          response: {
-            200: jsonResponse('The webhooks.', WebhookList, [
-              {
-                id: EXAMPLE_ID,
-                url: 'https://erp.example.com/hooks/salesreps',
-                eventTypes: null,
-                enabled: true,
-                disabledReason: null,
-                createdAt: '2026-12-01T09:15:00.000Z',
-              },
-            ]),
-            ...errorResponses(401, 403),
-          },
-        },
+        schema: { ...docs.listWebhooks },
       },
       async (request) => listWebhooks(db, organizationOf(request).id),
     );
@@ -100,17 +51,7 @@ export function webhookRoutes(deps: { db: Db; settings: WebhookSettings }): Fast
       '/api/organizations/webhooks/:id',
       {
         config: { policy: 'Admin' },
-        schema: {
-          tags,
-          operationId: 'deleteWebhook',
-          summary: 'Delete a webhook',
-          description: `${adminOnly} Deliveries not yet made are dropped.`,
-          params: WebhookParams,
-          response: {
-            200: jsonResponse('The webhook is gone.', DeletedWebhook, { success: true }),
-            ...errorResponses(400, 401, 403, 404),
-          },
-        },
+        schema: { ...docs.deleteWebhook, params: WebhookParams },
       },
       async (request) => {
         await deleteWebhook(db, organizationOf(request).id, request.params.id, requestChange(request));
@@ -122,23 +63,7 @@ export function webhookRoutes(deps: { db: Db; settings: WebhookSettings }): Fast
       '/api/organizations/webhooks/:id/rotate-secret',
       {
         config: { policy: 'Admin' },
-        schema: {
-          tags,
-          operationId: 'rotateWebhookSecret',
-          summary: "Replace a webhook's signing secret",
-          description:
-            `${adminOnly} Deliveries carry a signature by the new secret and, for 24 hours, one by the previous ` +
-            'secret too, so the receiver can switch without missing one.',
-          params: WebhookParams,
-          response: {
-            200: jsonResponse('The new secret (shown only here).', RotatedSecret, {
-              id: EXAMPLE_ID,
-              secret: EXAMPLE_SECRET,
-              previousSecretValidUntil: '2026-12-02T09:15:00.000Z',
-            }),
-            ...errorResponses(400, 401, 403, 404),
-          },
-        },
+        schema: { ...docs.rotateWebhookSecret, params: WebhookParams },
       },
       async (request) =>
         rotateWebhookSecret(db, organizationOf(request).id, request.params.id, requestChange(request)),
@@ -148,26 +73,7 @@ export function webhookRoutes(deps: { db: Db; settings: WebhookSettings }): Fast
       '/api/organizations/webhooks/:id/deliveries',
       {
         config: { policy: 'Admin' },
-        schema: {
-          tags,
-          operationId: 'listWebhookDeliveries',
-          summary: "A webhook's latest delivery attempts",
-          description: `${adminOnly} Newest first: the outcome, the receiver's status and the latency of each.`,
-          params: WebhookParams,
-          response: {
-            200: jsonResponse('The newest attempts.', DeliveryList, [
-              {
-                eventId: 'Vb3kLm9QwErTyUiOp1AsDf',
-                attemptedAt: '2026-12-01T09:15:01.000Z',
-                outcome: 'delivered',
-                statusCode: 204,
-                latencyMs: 87,
-                error: null,
-              },
-            ]),
-            ...errorResponses(400, 401, 403, 404),
-          },
-        },
+        schema: { ...docs.listWebhookDeliveries, params: WebhookParams },
       },
       async (request) => webhookDeliveries(db, organizationOf(request).id, request.params.id),
     );

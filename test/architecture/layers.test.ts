@@ -95,9 +95,14 @@ describe('layers of src/', () => {
     expect([...(graph.get('kernel/') ?? [])]).toEqual([]);
   });
 
+  it("the routes' HTTP helpers (routing/) import only the kernel, so every feature may use them", () => {
+    expect([...(graph.get('routing/') ?? [])]).toEqual(['kernel/']);
+  });
+
   it('finds the imports it checks (a unit graph read from nothing would pass anything)', () => {
     expect(graph.get('http/')?.has('salesreps/')).toBe(true);
     expect(graph.get('salesreps/')?.has('kernel/')).toBe(true);
+    expect(graph.get('salesreps/')?.has('routing/')).toBe(true);
   });
 });
 

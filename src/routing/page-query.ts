@@ -1,9 +1,8 @@
+// A list's page and sort as HTTP query parameters: their schema, their reading, their checks, the page headers.
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
-import { badRequest } from './problem.js';
-
-export type SortDirection = 'asc' | 'desc';
-const SORT_DIRECTIONS: readonly SortDirection[] = ['asc', 'desc'];
+import { badRequest } from '../kernel/problem.js';
+import { SORT_DIRECTIONS, type SortDirection } from '../kernel/sort-direction.js';
 
 /**
  * One of the words, declared as an enum of their canonical spelling; `canonicalSortParameters` has already

@@ -1,6 +1,7 @@
+// The pieces of a route's schema every feature uses: its problem responses, JSON responses, the page headers.
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import type { FastifyReply } from 'fastify';
-import { PROBLEM_CONTENT_TYPE, type Problem, type ProblemCode, problemBody } from './problem.js';
+import { PROBLEM_CONTENT_TYPE, type Problem, type ProblemCode, problemBody } from '../kernel/problem.js';
 
 const REQUEST_ID_EXAMPLE = '3f2b8c1e-9d4a-4c6b-8e7f-1a2b3c4d5e6f';
 

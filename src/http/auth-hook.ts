@@ -1,0 +1,38 @@
+// The auth hook: each request's bearer token checked against its route's policy, then its rate counted.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { authorize } from '../auth/policies.js';
+import type { TokenVerifier } from '../auth/verify.js';
+import type { Db } from '../db/database.js';
+import { unauthorized } from '../kernel/problem.js';
+import type { RateLimiter } from './security.js';
+
+/**
+ * Sets the request id header, then authorizes each request by its route's `config.policy` (default deny: a route
+ * that declares none fails) and counts it against the rate limit.
+ */
+export function authenticateEachRequest(
+  app: FastifyInstance,
+  deps: { db: Db; verifyToken: TokenVerifier },
+  limitRate: RateLimiter,
+): void {
+  async function authenticate(request: FastifyRequest): Promise<void> {
+    if (request.is404) return;
+    const policy = request.routeOptions.config.policy;
+    if (policy === 'public') return;
+    if (!policy) throw new Error(`Route ${request.routeOptions.url} declares no policy`);
+    const header = request.headers.authorization;
+    const token = header?.match(/^Bearer ([^\s]+)$/i)?.[1];
+    if (!token) throw unauthorized('A bearer token is required (Authorization: Bearer <JWT>).');
+    request.auth = await authorize(deps.db, await deps.verifyToken(token), policy);
+  }
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    try {
+      await authenticate(request);
+    } finally {
+      // Counted once authentication is settled: per user and organization, or per address when it failed.
+      await limitRate(request, reply);
+    }
+  });
+}

@@ -1,0 +1,160 @@
+// The OpenAPI documentation of the sales-rep routes: each operation's summary, description, responses and examples.
+import { Type } from '@sinclair/typebox';
+import { errorResponses, jsonResponse, PAGE_HEADERS } from '../routing/route-schema.js';
+import {
+  AddSalesRepResponse,
+  ChangeRepNumberResponse,
+  LIMITS,
+  MyOrganizationsResponse,
+  OrganizationSalesRep,
+  SuccessResponse,
+} from './schemas.js';
+
+const tags = ['Sales reps'];
+
+// The published API's own examples (emails on example.com).
+const JOHN = {
+  organizationId: '34ku8ni238sdin0n23cdm6',
+  organizationSalesRepId: 'OJ76hgt87hgas4ffG5',
+  salesRepId: 'KJ76hgt87hgas4ffG3',
+  firstName: 'John',
+  lastName: 'Doe',
+  email: 'john.doe@example.com',
+  phoneNumber: '555-555-5555',
+  repNumber: '1234',
+  active: true,
+};
+const MARY = {
+  ...JOHN,
+  organizationSalesRepId: 'OJ76hgt87hgas4ffG6',
+  salesRepId: 'AJ76hgt87hgas4ffG9',
+  firstName: 'Mary',
+  email: 'mary.doe@example.com',
+  repNumber: 'MRY',
+  active: false,
+};
+const adminOnly = "Policy: Admin of the token's organization.";
+
+/** Activating and deactivating differ only in their words. */
+const setActiveDocs = (active: boolean) => ({
+  tags,
+  operationId: active ? 'activateSalesRep' : 'deactivateSalesRep',
+  summary: active ? 'Reactivate a sales rep' : 'Deactivate a sales rep',
+  description: `${adminOnly} Idempotent: repeating it changes nothing and sends nothing more.`,
+  response: {
+    200: { description: 'OK, with no body.', type: 'null' },
+    ...errorResponses(400, 401, 403, 404, 413, 415),
+  },
+});
+
+export const salesRepDocs = {
+  listMyOrganizations: {
+    tags,
+    operationId: 'listMyOrganizations',
+    summary: "The calling rep's organizations",
+    description:
+      "Every assignment of the rep behind the token's user, active or not, by organization name. Policy: " +
+      "SalesRep (or Admin) with an active assignment in the token's organization; a user who is no rep " +
+      'anywhere gets an empty list, a rep inactive in (or absent from) the organization 403.',
+    response: {
+      200: jsonResponse("The rep's assignments, by organization name.", MyOrganizationsResponse, {
+        salesRepOrganizations: [
+          {
+            organizationId: '34ku8ni238sdin0n23cdm6',
+            organizationName: 'Acme Distributors',
+            identityOrganizationId: 'kinde_org_abc123',
+            identityProviderUserId: 'kinde_user_xyz789',
+            organizationSalesRepId: 'OJ76hgt87hgas4ffG5',
+            salesRepId: 'KJ76hgt87hgas4ffG3',
+            repNumber: 'REP-001',
+            firstName: 'Jane',
+            lastName: 'Smith',
+            email: 'jane.smith@example.com',
+            phoneNumber: '555-555-5555',
+            active: true,
+          },
+        ],
+      }),
+      ...errorResponses(400, 401, 403),
+    },
+  },
+
+  listSalesReps: {
+    tags,
+    operationId: 'listSalesReps',
+    summary: "The organization's sales reps, a page at a time",
+    description:
+      `${adminOnly} \`search\` keeps the reps whose first name, last name, email or rep number starts with the ` +
+      "text in any letter case (this organization's names for them, never another's); `active` keeps the " +
+      'active or the deactivated reps. X-Total-Count holds the number of matching reps; Link holds first, ' +
+      'prev, next and last, with the same filters.',
+    response: {
+      200: jsonResponse(
+        'One page of reps; X-Total-Count and Link describe the whole list.',
+        Type.Array(OrganizationSalesRep, { maxItems: LIMITS.pageSize }),
+        [JOHN, MARY],
+        PAGE_HEADERS,
+      ),
+      ...errorResponses(400, 401, 403),
+    },
+  },
+
+  addSalesRep: {
+    tags,
+    operationId: 'addSalesRep',
+    summary: 'Create a sales rep (or reuse the one with that email) and assign it to the organization',
+    description: `${adminOnly} Sends a welcome email and provisions the rep at the identity provider.`,
+    response: {
+      200: jsonResponse('The stored rep and its new assignment.', AddSalesRepResponse, {
+        organizationId: JOHN.organizationId,
+        organizationName: 'Acme Distributors',
+        organizationSalesRepId: JOHN.organizationSalesRepId,
+        salesRepId: JOHN.salesRepId,
+        firstName: 'John',
+        lastName: 'Doe',
+        email: 'john.doe@example.com',
+        phoneNumber: '123-456-7890',
+        repNumber: 'REP-001',
+        identityProvider: 'Kinde',
+        identityProviderUserId: 'kinde_user_xyz789',
+      }),
+      ...errorResponses(400, 401, 403, 409, 413, 415),
+    },
+  },
+
+  changeRepNumber: {
+    tags,
+    operationId: 'changeRepNumber',
+    summary: "Change a rep's number within the organization",
+    description: adminOnly,
+    response: {
+      200: jsonResponse('The assignment with its new number.', ChangeRepNumberResponse, {
+        organizationId: JOHN.organizationId,
+        organizationSalesRepId: JOHN.organizationSalesRepId,
+        salesRepId: JOHN.salesRepId,
+        repNumber: 'REP-099',
+        firstName: 'John',
+        lastName: 'Doe',
+        email: 'john.doe@example.com',
+        success: true,
+      }),
+      ...errorResponses(400, 401, 403, 404, 409, 413, 415),
+    },
+  },
+
+  activateSalesRep: setActiveDocs(true),
+  deactivateSalesRep: setActiveDocs(false),
+
+  removeSalesRep: {
+    tags,
+    operationId: 'removeSalesRep',
+    summary: 'Remove a sales rep from the organization permanently',
+    description:
+      `${adminOnly} The organizationSalesRepId comes in the body or, for clients that cannot send a ` +
+      'DELETE body, as a query parameter.',
+    response: {
+      200: jsonResponse('The assignment is gone.', SuccessResponse, { success: true }),
+      ...errorResponses(400, 401, 403, 404, 413, 415),
+    },
+  },
+};
