@@ -5,7 +5,7 @@ import { type Static, type StringOptions, type TSchema, Type } from '@sinclair/t
  * What a setting's schema carries besides JSON Schema. `loadConfig` reads the conditions and URL schemes; the
  * documentation (`npm run config:docs`) shows the texts.
  */
-export interface SettingAnnotations {
+interface SettingAnnotations {
   /** The URL schemes accepted, as `URL.protocol` says them (`https:`); the value must parse as a URL. */
   protocols?: readonly string[];
   /** The default as the documentation shows it, when it is derived from other settings. */
@@ -27,7 +27,7 @@ const url = (protocols: readonly string[], options: StringOptions & SettingAnnot
   Type.Optional(Type.String({ ...options, protocols }));
 const web = ['https:', 'http:'];
 
-export const ServerSettings = Type.Object(
+const ServerSettings = Type.Object(
   {
     HOST: Type.String({
       default: '127.0.0.1',
@@ -164,7 +164,7 @@ export const ServerSettings = Type.Object(
   { title: 'Server and database' },
 );
 
-export const TokenSettings = Type.Object(
+const TokenSettings = Type.Object(
   {
     AUTH_JWKS_URL: url(web, {
       description: "the identity provider's JWKS; without it, the built-in local issuer signs and verifies",
@@ -210,7 +210,7 @@ export const TokenSettings = Type.Object(
   { title: 'Tokens' },
 );
 
-export const EffectSettings = Type.Object(
+const EffectSettings = Type.Object(
   {
     IDP: Type.Union([Type.Literal('local'), Type.Literal('kinde')], {
       default: 'local',

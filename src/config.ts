@@ -126,7 +126,7 @@ type Env = Record<string, string | undefined>;
  * Each variable of the schema read and checked on its own: an empty value counts as unset; a bad one stops the
  * service with a message naming the variable.
  */
-export function readSettings(env: Env): Settings {
+function readSettings(env: Env): Settings {
   const values: Record<string, unknown> = {};
   for (const [name, schema] of Object.entries<SettingSchema>(Settings.properties)) {
     const condition = schema.requiredWhen ?? schema.readWhen;
