@@ -307,7 +307,6 @@ const EffectSettings = Type.Object(
       default: 'none',
       description: '`webhook`: a Standard Webhooks signed POST per change',
     }),
-    SYNC_WEBHOOK_URL: url(web, { requiredWhen: 'SYNC=webhook', description: 'where the data sync POSTs' }),
     SYNC_WEBHOOK_SECRET: Type.Optional(
       Type.String({
         requiredWhen: 'SYNC=webhook',
@@ -317,6 +316,7 @@ const EffectSettings = Type.Object(
         description: "the data sync's signing secret (Standard Webhooks)",
       }),
     ),
+    SYNC_WEBHOOK_URL: url(web, { requiredWhen: 'SYNC=webhook', description: 'where the data sync POSTs' }),
     EFFECTS_RETRY_BASE_MS: Type.Integer({
       minimum: 1,
       maximum: 3_600_000,
