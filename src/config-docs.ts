@@ -65,13 +65,15 @@ function settingsTable(groups: readonly GroupName[]): string {
   return [headerLine, line(widths.map((width) => '-'.repeat(width))), ...body].join('\n');
 }
 
+const GENERATED =
+  '<!-- written by npm run config:docs from src/config-schema.ts: edit the schema, not the table -->';
 const MARKER = /(<!-- settings:start ([a-z ]+?) -->\n)[\s\S]*?(<!-- settings:end -->)/g;
 
 /** A Markdown document with each table between its markers written anew from the schema. */
 function withSettingsTables(markdown: string): string {
   return markdown.replace(MARKER, (_, start: string, names: string, end: string) => {
     const groups = names.split(' ').map(groupNamed);
-    return `${start}\n${settingsTable(groups)}\n\n${end}`;
+    return `${start}${GENERATED}\n\n${settingsTable(groups)}\n\n${end}`;
   });
 }
 
