@@ -1,5 +1,9 @@
+// The service's configuration: the environment read through the settings' schema, and the rules that join several.
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { KindGuard } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { type SettingSchema, Settings } from './config-schema.js';
 
 /** Every setting of the service, read once from the environment and validated at start. */
 export interface Config {
@@ -118,45 +122,63 @@ export class ConfigError extends Error {}
 
 type Env = Record<string, string | undefined>;
 
-function text(env: Env, name: string, fallback: string): string {
-  const value = env[name]?.trim();
-  return value ? value : fallback;
-}
-
-function optionalText(env: Env, name: string): string | undefined {
-  const value = env[name]?.trim();
-  return value ? value : undefined;
-}
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name]?.trim();
-  if (!raw) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+/**
+ * Each variable of the schema read and checked on its own: an empty value counts as unset; a bad one stops the
+ * service with a message naming the variable.
+ */
+function readSettings(env: Env): Settings {
+  const values: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries<SettingSchema>(Settings.properties)) {
+    const condition = schema.requiredWhen ?? schema.readWhen;
+    if (condition !== undefined && !holds(condition, values)) continue;
+    const raw = env[name]?.trim();
+    if (raw) values[name] = settingValue(name, schema, raw);
+    else if (schema.requiredWhen !== undefined) {
+      throw new ConfigError(`${name} is required when ${schema.requiredWhen}`);
+    } else if (schema.default !== undefined) values[name] = schema.default;
   }
-  return value;
+  Value.Assert(Settings, values);
+  return values;
 }
 
-function flag(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name]?.trim().toLowerCase();
-  if (!raw) return fallback;
-  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
-  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
-  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+/** `NAME=value` against the settings read so far. */
+function holds(condition: string, values: Record<string, unknown>): boolean {
+  const [name, value] = condition.split('=');
+  return name !== undefined && values[name] === value;
 }
 
-function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
-  const raw = env[name]?.trim();
-  if (!raw) return fallback;
-  const found = allowed.find((value) => value === raw);
-  if (!found) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
-  return found;
+const TRUE = ['1', 'true', 'yes', 'on'];
+const FALSE = ['0', 'false', 'no', 'off'];
+
+function settingValue(name: string, schema: SettingSchema, raw: string): unknown {
+  if (KindGuard.IsInteger(schema)) {
+    const value = Number(raw);
+    if (!Value.Check(schema, value)) {
+      throw new ConfigError(
+        `${name} must be an integer from ${schema.minimum} to ${schema.maximum}, got "${raw}"`,
+      );
+    }
+    return value;
+  }
+  if (KindGuard.IsBoolean(schema)) {
+    const word = raw.toLowerCase();
+    if (TRUE.includes(word)) return true;
+    if (FALSE.includes(word)) return false;
+    throw new ConfigError(`${name} must be true or false, got "${word}"`);
+  }
+  if (KindGuard.IsUnion(schema)) {
+    if (!Value.Check(schema, raw)) {
+      const allowed = schema.anyOf.map((option) => (KindGuard.IsLiteral(option) ? option.const : ''));
+      throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+    }
+    return raw;
+  }
+  if (schema.protocols !== undefined) checkUrl(name, raw, schema.protocols);
+  if (!Value.Check(schema, raw)) throw new ConfigError(schema.errorMessage ?? `${name} is not valid`);
+  return raw;
 }
 
-function url(env: Env, name: string, protocols: readonly string[]): string | undefined {
-  const raw = optionalText(env, name);
-  if (raw === undefined) return undefined;
+function checkUrl(name: string, raw: string, protocols: readonly string[]): void {
   let parsed: URL;
   try {
     parsed = new URL(raw);
@@ -166,56 +188,53 @@ function url(env: Env, name: string, protocols: readonly string[]): string | und
   if (!protocols.includes(parsed.protocol)) {
     throw new ConfigError(`${name} must be a ${protocols.join(' or ')} URL`);
   }
-  return raw;
 }
 
 export function loadConfig(env: Env = process.env): Config {
-  const dataDir = path.resolve(text(env, 'DATA_DIR', './data'));
-  const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
-  const host = text(env, 'HOST', '127.0.0.1');
-  const port = integer(env, 'PORT', 3000, 0, 65535);
-  const publicUrl = publicUrlOf(env, host, port);
-  const jwksUrl = url(env, 'AUTH_JWKS_URL', ['https:', 'http:']);
+  const settings = readSettings(env);
+  const dataDir = path.resolve(settings.DATA_DIR);
+  const databaseUrl = settings.DATABASE_URL;
+  const publicUrl = publicUrlOf(settings);
   return {
-    host,
-    port,
+    host: settings.HOST,
+    port: settings.PORT,
     publicUrl,
     dataDir,
     databaseUrl,
-    databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
-    logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
-    bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
-    demo: flag(env, 'DEMO', databaseUrl === undefined),
-    identityProvider: oneOf(env, 'IDP', ['local', 'kinde'], 'local'),
-    effects: effectsConfig(env, dataDir, publicUrl),
-    databaseConnectTimeoutMs: integer(env, 'DATABASE_CONNECT_TIMEOUT_MS', 2000, 100, 60_000),
-    databaseStatementTimeoutMs: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 5000, 100, 600_000),
-    embeddedVacuumIntervalMs: integer(env, 'EMBEDDED_VACUUM_INTERVAL_MS', 600_000, 0, 86_400_000),
-    http: httpConfig(env),
-    shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 25_000, 0, 600_000),
-    metrics: metricsConfig(env),
-    eventsRetentionDays: integer(env, 'EVENTS_RETENTION_DAYS', 365, 1, 36_500),
-    webhooks: { allowPrivateNetworks: flag(env, 'WEBHOOKS_ALLOW_PRIVATE_NETWORKS', false) },
+    databasePoolSize: settings.DATABASE_POOL_SIZE,
+    logLevel: settings.LOG_LEVEL,
+    bodyLimitBytes: settings.BODY_LIMIT_BYTES,
+    demo: settings.DEMO ?? databaseUrl === undefined,
+    identityProvider: settings.IDP,
+    effects: effectsConfig(settings, dataDir, publicUrl),
+    databaseConnectTimeoutMs: settings.DATABASE_CONNECT_TIMEOUT_MS,
+    databaseStatementTimeoutMs: settings.DATABASE_STATEMENT_TIMEOUT_MS,
+    embeddedVacuumIntervalMs: settings.EMBEDDED_VACUUM_INTERVAL_MS,
+    http: httpConfig(settings),
+    shutdownTimeoutMs: settings.SHUTDOWN_TIMEOUT_MS,
+    metrics: { port: settings.METRICS_PORT, token: settings.METRICS_TOKEN },
+    eventsRetentionDays: settings.EVENTS_RETENTION_DAYS,
+    webhooks: { allowPrivateNetworks: settings.WEBHOOKS_ALLOW_PRIVATE_NETWORKS },
     signin: {
-      enabled: oneOf(env, 'IDP', ['local', 'kinde'], 'local') === 'local' && jwksUrl === undefined,
-      invitationTtlHours: integer(env, 'INVITATION_TTL_HOURS', 168, 1, 24 * 90),
-      resetTtlMinutes: integer(env, 'PASSWORD_RESET_TTL_MINUTES', 60, 5, 24 * 60),
-      scryptLog2N: integer(env, 'PASSWORD_SCRYPT_LOG2_N', 17, 14, 20),
-      accessTokenTtlSeconds: integer(env, 'SIGNIN_ACCESS_TOKEN_TTL_SECONDS', 900, 60, 86_400),
+      enabled: settings.IDP === 'local' && settings.AUTH_JWKS_URL === undefined,
+      invitationTtlHours: settings.INVITATION_TTL_HOURS,
+      resetTtlMinutes: settings.PASSWORD_RESET_TTL_MINUTES,
+      scryptLog2N: settings.PASSWORD_SCRYPT_LOG2_N,
+      accessTokenTtlSeconds: settings.SIGNIN_ACCESS_TOKEN_TTL_SECONDS,
     },
-    console: consoleConfig(env),
+    console: consoleConfig(settings),
     auth: {
-      jwksUrl,
-      issuer: text(env, 'AUTH_ISSUER', 'salesreps-local'),
-      audience: text(env, 'AUTH_AUDIENCE', 'salesreps-api'),
-      localKeyFile: path.resolve(text(env, 'AUTH_LOCAL_KEY_FILE', path.join(dataDir, 'issuer-key.json'))),
-      clockToleranceSeconds: integer(env, 'AUTH_CLOCK_TOLERANCE_SECONDS', 30, 0, 30),
-      maxTokenLifetimeSeconds: integer(env, 'AUTH_MAX_TOKEN_LIFETIME_SECONDS', 86_400, 300, 2_592_000),
+      jwksUrl: settings.AUTH_JWKS_URL,
+      issuer: settings.AUTH_ISSUER,
+      audience: settings.AUTH_AUDIENCE,
+      localKeyFile: path.resolve(settings.AUTH_LOCAL_KEY_FILE ?? path.join(dataDir, 'issuer-key.json')),
+      clockToleranceSeconds: settings.AUTH_CLOCK_TOLERANCE_SECONDS,
+      maxTokenLifetimeSeconds: settings.AUTH_MAX_TOKEN_LIFETIME_SECONDS,
       claims: {
-        userId: text(env, 'AUTH_CLAIM_USER_ID', 'UserId'),
-        userIdFallback: text(env, 'AUTH_CLAIM_USER_ID_FALLBACK', 'sub'),
-        organization: text(env, 'AUTH_CLAIM_ORGANIZATION', 'org_code'),
-        roles: text(env, 'AUTH_CLAIM_ROLES', 'roles'),
+        userId: settings.AUTH_CLAIM_USER_ID,
+        userIdFallback: settings.AUTH_CLAIM_USER_ID_FALLBACK,
+        organization: settings.AUTH_CLAIM_ORGANIZATION,
+        roles: settings.AUTH_CLAIM_ROLES,
       },
     },
   };
@@ -225,14 +244,14 @@ export function loadConfig(env: Env = process.env): Config {
  * The console's client at an external provider and that provider's issuer (its discovery document): by default
  * AUTH_ISSUER, the issuer the API's tokens carry, which for Kinde is its domain URL.
  */
-function consoleConfig(env: Env): Config['console'] {
-  const clientId = optionalText(env, 'CONSOLE_OIDC_CLIENT_ID');
-  const authIssuer = optionalText(env, 'AUTH_ISSUER');
-  const issuer =
-    url(env, 'CONSOLE_OIDC_ISSUER', ['https:', 'http:']) ??
-    (authIssuer && /^https?:\/\//.test(authIssuer)
-      ? url(env, 'AUTH_ISSUER', ['https:', 'http:'])
-      : undefined);
+function consoleConfig(settings: Settings): Config['console'] {
+  const clientId = settings.CONSOLE_OIDC_CLIENT_ID;
+  const authIssuer = settings.AUTH_ISSUER;
+  let issuer = settings.CONSOLE_OIDC_ISSUER;
+  if (issuer === undefined && /^https?:\/\//.test(authIssuer)) {
+    checkUrl('AUTH_ISSUER', authIssuer, ['https:', 'http:']);
+    issuer = authIssuer;
+  }
   if (clientId && !issuer) {
     throw new ConfigError('CONSOLE_OIDC_CLIENT_ID needs CONSOLE_OIDC_ISSUER (or AUTH_ISSUER as a URL)');
   }
@@ -240,97 +259,84 @@ function consoleConfig(env: Env): Config['console'] {
     clientId,
     issuer,
     // Kinde issues a refresh token for `offline`, and puts the API's audience into the token when asked for it.
-    scope: text(env, 'CONSOLE_OIDC_SCOPE', 'openid email offline'),
-    audience: text(env, 'CONSOLE_OIDC_AUDIENCE', text(env, 'AUTH_AUDIENCE', 'salesreps-api')),
+    scope: settings.CONSOLE_OIDC_SCOPE,
+    audience: settings.CONSOLE_OIDC_AUDIENCE ?? settings.AUTH_AUDIENCE,
   };
-}
-
-function required(env: Env, name: string, because: string): string {
-  const value = optionalText(env, name);
-  if (value === undefined) throw new ConfigError(`${name} is required ${because}`);
-  return value;
-}
-
-function requiredUrl(env: Env, name: string, because: string, protocols: readonly string[]): string {
-  required(env, name, because);
-  return url(env, name, protocols) as string;
 }
 
 /**
  * PUBLIC_URL, or http://HOST:PORT (localhost when HOST listens on every address), without a trailing slash: it
  * becomes the OpenID issuer, which must match exactly what relying parties are given.
  */
-function publicUrlOf(env: Env, host: string, port: number): string {
-  const configured = url(env, 'PUBLIC_URL', ['https:', 'http:']);
+function publicUrlOf(settings: Settings): string {
+  const configured = settings.PUBLIC_URL;
   if (configured !== undefined) {
     const parsed = new URL(configured);
     if (parsed.search || parsed.hash) throw new ConfigError('PUBLIC_URL must have no query or fragment');
     return configured.replace(/\/+$/, '');
   }
+  const host = settings.HOST;
   const name = ['0.0.0.0', '::', ''].includes(host) ? 'localhost' : isIP(host) === 6 ? `[${host}]` : host;
-  return `http://${name}:${port}`;
+  return `http://${name}:${settings.PORT}`;
 }
 
-function effectsConfig(env: Env, dataDir: string, publicUrl: string): EffectsConfig {
-  const retryBaseMs = integer(env, 'EFFECTS_RETRY_BASE_MS', 1000, 1, 3_600_000);
-  const retryMaxMs = integer(env, 'EFFECTS_RETRY_MAX_MS', 300_000, 1, 86_400_000);
+function effectsConfig(settings: Settings, dataDir: string, publicUrl: string): EffectsConfig {
+  const retryBaseMs = settings.EFFECTS_RETRY_BASE_MS;
+  const retryMaxMs = settings.EFFECTS_RETRY_MAX_MS;
   if (retryMaxMs < retryBaseMs) {
     throw new ConfigError(
       `EFFECTS_RETRY_MAX_MS (${retryMaxMs}) must not be below EFFECTS_RETRY_BASE_MS (${retryBaseMs})`,
     );
   }
-  const callTimeoutMs = integer(env, 'EFFECTS_CALL_TIMEOUT_MS', 15_000, 100, 300_000);
-  const leaseMs = integer(env, 'EFFECTS_LEASE_MS', 120_000, 1000, 3_600_000);
+  const callTimeoutMs = settings.EFFECTS_CALL_TIMEOUT_MS;
+  const leaseMs = settings.EFFECTS_LEASE_MS;
   if (leaseMs <= callTimeoutMs * 3) {
     throw new ConfigError(
       `EFFECTS_LEASE_MS (${leaseMs}) must exceed three times EFFECTS_CALL_TIMEOUT_MS (${callTimeoutMs}): an effect's calls share a deadline of half the lease, which must hold at least one full call`,
     );
   }
-  const idp = oneOf(env, 'IDP', ['local', 'kinde'], 'local');
-  const kindeDomain = idp === 'kinde' ? required(env, 'KINDE_DOMAIN', 'when IDP=kinde') : undefined;
-  const mail = oneOf(env, 'MAIL', ['file', 'smtp'], 'file');
-  const sync = oneOf(env, 'SYNC', ['none', 'webhook'], 'none');
-  const loginUrl = text(env, 'LOGIN_URL', `${publicUrl}/signin?org={org}`);
+  const loginUrl = settings.LOGIN_URL ?? `${publicUrl}/signin?org={org}`;
   try {
     new URL(loginUrl.replaceAll('{org}', 'org'));
   } catch {
     throw new ConfigError('LOGIN_URL must be a URL (it may hold {org})');
   }
-  const webhookSecret = sync === 'webhook' ? required(env, 'SYNC_WEBHOOK_SECRET', 'when SYNC=webhook') : '';
-  if (sync === 'webhook' && !/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(webhookSecret)) {
-    throw new ConfigError('SYNC_WEBHOOK_SECRET must be a Standard Webhooks secret: "whsec_" and base64');
-  }
   return {
     retryBaseMs,
     retryMaxMs,
-    maxAttempts: integer(env, 'EFFECTS_MAX_ATTEMPTS', 20, 1, 1000),
-    pollMs: integer(env, 'EFFECTS_POLL_MS', 500, 10, 1000),
+    maxAttempts: settings.EFFECTS_MAX_ATTEMPTS,
+    pollMs: settings.EFFECTS_POLL_MS,
     leaseMs,
-    concurrency: integer(env, 'EFFECTS_CONCURRENCY', 32, 1, 100),
+    concurrency: settings.EFFECTS_CONCURRENCY,
     callTimeoutMs,
-    retentionDays: integer(env, 'EFFECTS_RETENTION_DAYS', 30, 1, 36_500),
-    deadRetentionDays: integer(env, 'EFFECTS_DEAD_RETENTION_DAYS', 90, 1, 36_500),
-    kinde: kindeDomain
-      ? {
-          domain: kindeUrl(kindeDomain),
-          clientId: required(env, 'KINDE_CLIENT_ID', 'when IDP=kinde'),
-          clientSecret: required(env, 'KINDE_CLIENT_SECRET', 'when IDP=kinde'),
-          audience: text(env, 'KINDE_AUDIENCE', `${kindeUrl(kindeDomain)}/api`),
-        }
-      : undefined,
+    retentionDays: settings.EFFECTS_RETENTION_DAYS,
+    deadRetentionDays: settings.EFFECTS_DEAD_RETENTION_DAYS,
+    kinde: kindeConfig(settings),
     mail:
-      mail === 'smtp'
-        ? { transport: 'smtp', url: requiredUrl(env, 'SMTP_URL', 'when MAIL=smtp', ['smtp:', 'smtps:']) }
+      settings.MAIL === 'smtp' && settings.SMTP_URL !== undefined
+        ? { transport: 'smtp', url: settings.SMTP_URL }
         : { transport: 'file', directory: path.join(dataDir, 'mail') },
-    mailFrom: text(env, 'MAIL_FROM', 'Sales Reps <no-reply@localhost>'),
+    mailFrom: settings.MAIL_FROM,
     loginUrl,
     sync:
-      sync === 'webhook'
-        ? {
-            url: requiredUrl(env, 'SYNC_WEBHOOK_URL', 'when SYNC=webhook', ['https:', 'http:']),
-            secret: webhookSecret,
-          }
+      settings.SYNC === 'webhook' && settings.SYNC_WEBHOOK_URL && settings.SYNC_WEBHOOK_SECRET
+        ? { url: settings.SYNC_WEBHOOK_URL, secret: settings.SYNC_WEBHOOK_SECRET }
         : undefined,
+  };
+}
+
+/** Kinde's Management API client; its variables are read (and required) only with IDP=kinde. */
+function kindeConfig(settings: Settings): EffectsConfig['kinde'] {
+  const { KINDE_DOMAIN, KINDE_CLIENT_ID, KINDE_CLIENT_SECRET } = settings;
+  if (KINDE_DOMAIN === undefined || KINDE_CLIENT_ID === undefined || KINDE_CLIENT_SECRET === undefined) {
+    return undefined;
+  }
+  const domain = kindeUrl(KINDE_DOMAIN);
+  return {
+    domain,
+    clientId: KINDE_CLIENT_ID,
+    clientSecret: KINDE_CLIENT_SECRET,
+    audience: settings.KINDE_AUDIENCE ?? `${domain}/api`,
   };
 }
 
@@ -344,9 +350,9 @@ function kindeUrl(domain: string): string {
   }
 }
 
-function httpConfig(env: Env): HttpConfig {
-  const requestTimeoutMs = integer(env, 'REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000);
-  const headersTimeoutMs = integer(env, 'HEADERS_TIMEOUT_MS', 10_000, 1000, 600_000);
+function httpConfig(settings: Settings): HttpConfig {
+  const requestTimeoutMs = settings.REQUEST_TIMEOUT_MS;
+  const headersTimeoutMs = settings.HEADERS_TIMEOUT_MS;
   if (headersTimeoutMs > requestTimeoutMs) {
     throw new ConfigError(
       `HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must not exceed REQUEST_TIMEOUT_MS (${requestTimeoutMs})`,
@@ -354,20 +360,19 @@ function httpConfig(env: Env): HttpConfig {
   }
   return {
     rateLimit: {
-      max: integer(env, 'RATE_LIMIT_MAX', 600, 1, 1_000_000),
-      windowMs: integer(env, 'RATE_LIMIT_WINDOW_MS', 60_000, 1000, 86_400_000),
-      redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+      max: settings.RATE_LIMIT_MAX,
+      windowMs: settings.RATE_LIMIT_WINDOW_MS,
+      redisUrl: settings.REDIS_URL,
     },
-    corsOrigins: corsOrigins(env),
+    corsOrigins: corsOrigins(settings.CORS_ORIGINS),
     requestTimeoutMs,
     headersTimeoutMs,
-    keepAliveTimeoutMs: integer(env, 'KEEP_ALIVE_TIMEOUT_MS', 75_000, 1000, 600_000),
-    trustProxy: trustProxy(env),
+    keepAliveTimeoutMs: settings.KEEP_ALIVE_TIMEOUT_MS,
+    trustProxy: trustProxy(settings.TRUST_PROXY),
   };
 }
 
-function corsOrigins(env: Env): string[] {
-  const raw = optionalText(env, 'CORS_ORIGINS');
+function corsOrigins(raw: string | undefined): string[] {
   if (raw === undefined) return [];
   const origins = raw
     .split(',')
@@ -393,11 +398,14 @@ function corsOrigins(env: Env): string[] {
   return origins;
 }
 
-function trustProxy(env: Env): boolean | number | string {
-  const raw = optionalText(env, 'TRUST_PROXY');
+function trustProxy(raw: string | undefined): boolean | number | string {
   if (raw === undefined || ['false', 'no', 'off', '0'].includes(raw.toLowerCase())) return false;
   if (['true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
-  if (/^\d+$/.test(raw)) return integer(env, 'TRUST_PROXY', 0, 0, 100);
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops > 100) throw new ConfigError(`TRUST_PROXY must be an integer from 0 to 100, got "${raw}"`);
+    return hops;
+  }
   const addresses = raw.split(',').map((entry) => entry.trim());
   for (const address of addresses) {
     const [ip, prefix] = address.split('/');
@@ -408,15 +416,4 @@ function trustProxy(env: Env): boolean | number | string {
     }
   }
   return addresses.join(',');
-}
-
-function metricsConfig(env: Env): MetricsConfig {
-  const token = optionalText(env, 'METRICS_TOKEN');
-  if (token !== undefined && token.length < 16) {
-    throw new ConfigError(
-      'METRICS_TOKEN must be at least 16 characters (it guards /metrics on the public port)',
-    );
-  }
-  const port = env.METRICS_PORT?.trim() ? integer(env, 'METRICS_PORT', 0, 0, 65535) : undefined;
-  return { port, token };
 }

@@ -6,7 +6,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { TokenVerifier } from '../auth/verify.js';
-import { type HttpConfig, loadConfig } from '../config.js';
+import type { HttpConfig } from '../config.js';
 import { customerRoutes } from '../customers/routes.js';
 import type { Db } from '../db/database.js';
 import { effectRoutes } from '../effects/routes.js';
@@ -41,8 +41,8 @@ export interface AppDependencies {
   localJwks: { keys: object[] } | undefined;
   bodyLimitBytes: number;
   logger: FastifyServerOptions['logger'];
-  /** Rate limits, CORS and time-outs; the defaults of the configuration when absent. */
-  http?: HttpConfig;
+  /** Rate limits, CORS and time-outs. */
+  http: HttpConfig;
   /** Where request durations are recorded; a registry of the app's own when absent. */
   metrics?: ServiceMetrics;
   /** Serves GET /metrics on this app's port to callers presenting it as a bearer token. */
@@ -68,7 +68,7 @@ export interface AppDependencies {
  * kind run in the order they are added here.
  */
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
-  const http = deps.http ?? loadConfig({}).http;
+  const { http } = deps;
   const metrics = deps.metrics ?? createMetrics({ db: deps.db, poolUse: () => undefined });
   const app = createFastify(deps, http);
   deps.onApp?.(app);

@@ -1,5 +1,10 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
+import { SETTINGS_DOCUMENTS, settingsDocument } from '../../src/config-docs.js';
+import { Settings } from '../../src/config-schema.js';
 
 describe('hardening configuration', () => {
   it('defaults to closed CORS, per-process limits, no metrics and bounded time-outs', () => {
@@ -55,5 +60,36 @@ describe('hardening configuration', () => {
   ])('refuses %o with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+});
+
+describe('the settings documentation', () => {
+  const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+  it.each(SETTINGS_DOCUMENTS)(
+    '%s says what the settings schema says (npm run config:docs writes it)',
+    async (file) => {
+      const current = await readFile(path.join(root, file), 'utf8');
+      expect(current).toBe(settingsDocument(file, current));
+      for (const name of Object.keys(Settings.properties)) expect(current).toContain(name);
+    },
+  );
+});
+
+describe('variables that depend on another', () => {
+  it('are required only while the other has the value that uses them, and unread otherwise', () => {
+    expect(() => loadConfig({ MAIL: 'smtp' })).toThrow('SMTP_URL is required when MAIL=smtp');
+    expect(loadConfig({ SMTP_URL: 'http://not-smtp.example' }).effects.mail).toEqual({
+      transport: 'file',
+      directory: path.resolve('data/mail'),
+    });
+    expect(() => loadConfig({ SYNC: 'webhook', SYNC_WEBHOOK_URL: 'https://sync.example' })).toThrow(
+      'SYNC_WEBHOOK_SECRET is required when SYNC=webhook',
+    );
+    expect(loadConfig({ SYNC_WEBHOOK_SECRET: 'not-a-secret' }).effects.sync).toBeUndefined();
+    expect(() => loadConfig({ IDP: 'kinde', KINDE_DOMAIN: 'acme.kinde.com' })).toThrow(
+      'KINDE_CLIENT_ID is required when IDP=kinde',
+    );
+    expect(loadConfig({ KINDE_DOMAIN: 'acme.kinde.com' }).effects.kinde).toBeUndefined();
   });
 });
