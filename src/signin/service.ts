@@ -18,7 +18,7 @@ import {
   recordGrant,
   setPassword,
 } from './queries.js';
-import { clearFailures, recordFailure, throttleKey, waitSeconds } from './throttle.js';
+import { clearFailures, confirmFailure, releaseAttempt, reserveAttempt, throttleKey } from './throttle.js';
 
 /** Settings the use-cases need (config.signin, PUBLIC_URL). */
 export interface SigninSettings {
@@ -79,10 +79,13 @@ export async function signIn(
 ): Promise<SignInOutcome> {
   const emailKey = throttleKey('email', attempt.email);
   const addressKey = throttleKey('address', attempt.address);
-  const wait = await waitSeconds(db, [emailKey, addressKey]);
-  if (wait > 0) {
-    log.warn({ event: 'signin.throttled', waitSeconds: wait }, 'sign-in refused: too many failures');
-    return { kind: 'wait', seconds: wait };
+  const reservation = await reserveAttempt(db, [emailKey, addressKey]);
+  if (reservation.kind === 'wait') {
+    log.warn(
+      { event: 'signin.throttled', waitSeconds: reservation.seconds },
+      'sign-in refused: too many failures',
+    );
+    return { kind: 'wait', seconds: reservation.seconds };
   }
   const account = await findAccountByEmail(db, attempt.email);
   const valid = await verifyPassword(
@@ -90,17 +93,17 @@ export async function signIn(
     account?.password_hash ?? (await dummyHash(settings.scryptLog2N)),
   );
   if (!account?.password_hash || !valid) {
-    // One transaction of the same statements whether the email is known or not (an unknown one has no
-    // organization to hold its event, so it finds no membership): the answer's timing tells the two apart no more
-    // than the event rows a known account's organizations get.
+    // The failure was counted with the attempt; its wait starts now. The same statements whether the email is
+    // known or not (an unknown one has no organization to hold its event, so it finds no membership): the
+    // answer's timing tells the two apart no more than the event rows a known account's organizations get.
+    await confirmFailure(db, reservation.keys);
     await db.transaction().execute(async (trx) => {
-      await recordFailure(trx, 'email', emailKey);
-      await recordFailure(trx, 'address', addressKey);
       await recordForMemberships(trx, account?.id ?? '', attempt.requestId, 'sign_in.failed');
     });
     log.warn({ event: 'signin.failed', accountId: account?.id }, 'sign-in failed');
     return { kind: 'wrong' };
   }
+  await releaseAttempt(db, [addressKey]);
   await clearFailures(db, emailKey);
   log.info({ event: 'signin.password-accepted', accountId: account.id }, 'password accepted');
   return { kind: 'signed-in', accountId: account.id };
@@ -199,10 +202,9 @@ export async function requestLink(
   log: FastifyBaseLogger,
 ): Promise<{ kind: 'done' } | { kind: 'wait'; seconds: number }> {
   const addressKey = throttleKey('address', `link:${address}`);
-  const wait = await waitSeconds(db, [addressKey]);
-  if (wait > 0) return { kind: 'wait', seconds: wait };
   // Every request counts: an address asking for many links is slowed like one guessing passwords.
-  await recordFailure(db, 'address', addressKey);
+  const reservation = await reserveAttempt(db, [addressKey]);
+  if (reservation.kind === 'wait') return reservation;
   const account = await findAccountByEmail(db, email);
   if (!account) {
     log.info({ event: 'signin.link-requested', known: false }, 'link requested for an unknown address');

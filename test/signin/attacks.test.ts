@@ -1,0 +1,103 @@
+// The sign-in tried as an attacker would: parallel guessing, secrets in the log, sessions surviving a reset.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Organization } from '../../src/db/schema.js';
+import { databaseKinds } from '../support/databases.js';
+import { addRep } from '../support/fixtures.js';
+import {
+  Browser,
+  formAction,
+  GOOD_PASSWORD,
+  hiddenField,
+  relyingParty,
+  type SigninService,
+  setPasswordThroughLink,
+  startSigninService,
+} from './support.js';
+
+const WRONG_PASSWORD = 'wrong password number x';
+
+describe.each(databaseKinds)('sign-in attacks on %s', (kind) => {
+  let service: SigninService;
+  let organization: Organization;
+  let admin: string;
+  let rp: Awaited<ReturnType<typeof relyingParty>>;
+  let counter = 0;
+
+  const call = (method: string, url: string, token: string, body?: unknown) =>
+    service.app.inject({
+      method: method as 'GET',
+      url,
+      headers: { authorization: `Bearer ${token}` },
+      ...(body === undefined ? {} : { payload: body as object }),
+    });
+  /** A rep who has followed the invitation and set GOOD_PASSWORD; answers the link it used. */
+  const repWithPassword = async () => {
+    await service.db.deleteFrom('signin_throttle').execute();
+    const email = `attacked${++counter}@example.com`;
+    const rep = await addRep({ call }, admin, { email });
+    const link = await service.linkMailedTo(email);
+    await setPasswordThroughLink(new Browser(service.app), link, GOOD_PASSWORD);
+    return { email, rep, link };
+  };
+  /** The sign-in form of a new interaction, in a browser of its own. */
+  const signInForm = async (extra: Record<string, string> = {}) => {
+    const browser = new Browser(service.app);
+    const flow = await rp.start(extra);
+    const page = (await browser.follow('GET', flow.url)).response.body;
+    return { browser, flow, action: formAction(page), csrf: hiddenField(page, 'csrf') };
+  };
+  const count = (statuses: number[], status: number) => statuses.filter((s) => s === status).length;
+
+  beforeAll(async () => {
+    service = await startSigninService(kind);
+    organization = await service.createOrganization('Attacked Supply');
+    admin = await service.adminToken(organization);
+    rp = await relyingParty(service.app);
+  });
+  afterAll(async () => {
+    await service?.close();
+  });
+
+  /**
+   * How many attempts one by one get their password checked within `seconds`, past `free` failures: the first
+   * blocked attempt waits 1 s, each later one twice as long as the one before, so k more need 2^k - 1 s.
+   */
+  const checkedOneByOne = (free: number, seconds: number) => free + 1 + Math.floor(Math.log2(seconds + 1));
+
+  it('throttles a burst of guesses at one account exactly as the same guesses sent one by one', async () => {
+    const { email } = await repWithPassword();
+    const form = await signInForm();
+    const started = performance.now();
+    const guesses = await Promise.all(
+      Array.from({ length: 30 }, () =>
+        form.browser.request('POST', form.action, { csrf: form.csrf, email, password: WRONG_PASSWORD }),
+      ),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const statuses = guesses.map((response) => response.statusCode);
+    // One by one: 5 free failures, the sixth attempt is still checked, each later one waits.
+    expect(count(statuses, 401)).toBeGreaterThanOrEqual(6);
+    expect(count(statuses, 401)).toBeLessThanOrEqual(checkedOneByOne(5, seconds));
+    expect(count(statuses, 429) + count(statuses, 401)).toBe(30);
+  });
+
+  it('throttles a burst of guesses across many accounts from one address at its 20 free failures', async () => {
+    await service.db.deleteFrom('signin_throttle').execute();
+    const form = await signInForm();
+    const started = performance.now();
+    const guesses = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        form.browser.request('POST', form.action, {
+          csrf: form.csrf,
+          email: `spray${i}@example.com`,
+          password: WRONG_PASSWORD,
+        }),
+      ),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const statuses = guesses.map((response) => response.statusCode);
+    expect(count(statuses, 401)).toBeGreaterThanOrEqual(21);
+    expect(count(statuses, 401)).toBeLessThanOrEqual(checkedOneByOne(20, seconds));
+    expect(count(statuses, 429) + count(statuses, 401)).toBe(40);
+  });
+});
