@@ -11,6 +11,7 @@ import {
   relyingParty,
   type SigninService,
   setPasswordThroughLink,
+  signInThroughPages,
   startSigninService,
 } from './support.js';
 
@@ -99,5 +100,39 @@ describe.each(databaseKinds)('sign-in attacks on %s', (kind) => {
     expect(count(statuses, 401)).toBeGreaterThanOrEqual(21);
     expect(count(statuses, 401)).toBeLessThanOrEqual(checkedOneByOne(20, seconds));
     expect(count(statuses, 429) + count(statuses, 401)).toBe(40);
+  });
+
+  it('writes no link token, interaction id, code or token of a whole sign-in journey to the log', async () => {
+    const { email, link } = await repWithPassword();
+    const flow = await rp.start();
+    const browser = new Browser(service.app);
+    const done = await signInThroughPages(browser, flow.url, { email, password: GOOD_PASSWORD });
+    const callback = new URL(done.leftTo as string);
+    const tokens = await rp.exchange(callback.toString(), flow);
+    await rp.refresh(tokens.refresh_token as string);
+    // A second link, opened but not used, as a mail scanner would.
+    await service.db.deleteFrom('signin_throttle').execute();
+    const reset = await browser.request('GET', '/signin/reset');
+    await browser.request('POST', '/signin/reset', { csrf: hiddenField(reset.body, 'csrf'), email });
+    const resetLink = await service.linkMailedTo(email, 'Reset your Sales Reps password');
+    await browser.request('GET', resetLink);
+
+    const interactionUid = (
+      await service.db.selectFrom('oidc_payload').select('id').where('model', '=', 'Interaction').execute()
+    ).map((row) => row.id);
+    const secrets = [
+      link.split('/').pop() as string,
+      resetLink.split('/').pop() as string,
+      callback.searchParams.get('code') as string,
+      tokens.access_token,
+      tokens.refresh_token as string,
+      tokens.id_token as string,
+      ...interactionUid,
+    ];
+    expect(interactionUid.length).toBeGreaterThan(0);
+    const log = service.logLines.join('\n');
+    for (const secret of secrets) expect(log).not.toContain(secret);
+    // The lines still say which page was asked for.
+    expect(log).toContain('/signin/link/:token');
   });
 });
