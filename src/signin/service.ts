@@ -4,6 +4,7 @@ import type { Db, Trx } from '../db/database.js';
 import type { Organization } from '../db/schema.js';
 import { recordEffect } from '../effects/outbox.js';
 import { type ChangeContext, type EventAction, recordEvents } from '../events/record.js';
+import { endAccountSessions } from '../identity/local.js';
 import { newId } from '../kernel/ids.js';
 import { conflict, notFound } from '../kernel/problem.js';
 import { findOrganizationByIdentityId } from '../organizations/queries.js';
@@ -131,6 +132,8 @@ export async function setPasswordByLink(
     if (result.numUpdatedRows === 0n) return false;
     await setPassword(trx, link.accountId, hash);
     await voidLinks(trx, link.accountId);
+    // Whoever signed in before (with the old password, or the account's earlier links) is signed out.
+    await endAccountSessions(trx, link.accountId);
     await recordForMemberships(
       trx,
       link.accountId,

@@ -1,13 +1,16 @@
 // The sign-in tried as an attacker would: parallel guessing, secrets in the log, sessions surviving a reset.
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Organization } from '../../src/db/schema.js';
+import { eventually } from '../effects/support/wait.js';
 import { databaseKinds } from '../support/databases.js';
-import { addRep } from '../support/fixtures.js';
+import { addRep, REPS_URL } from '../support/fixtures.js';
 import {
   Browser,
   formAction,
   GOOD_PASSWORD,
   hiddenField,
+  REDIRECT_URI,
   relyingParty,
   type SigninService,
   setPasswordThroughLink,
@@ -46,6 +49,13 @@ describe.each(databaseKinds)('sign-in attacks on %s', (kind) => {
     const flow = await rp.start(extra);
     const page = (await browser.follow('GET', flow.url)).response.body;
     return { browser, flow, action: formAction(page), csrf: hiddenField(page, 'csrf') };
+  };
+  const signedIn = async (email: string, extra: Record<string, string> = {}) => {
+    const browser = new Browser(service.app);
+    const flow = await rp.start(extra);
+    const done = await signInThroughPages(browser, flow.url, { email, password: GOOD_PASSWORD });
+    expect(done.leftTo?.startsWith(`${REDIRECT_URI}?code=`)).toBe(true);
+    return { browser, tokens: await rp.exchange(done.leftTo as string, flow) };
   };
   const count = (statuses: number[], status: number) => statuses.filter((s) => s === status).length;
 
@@ -134,5 +144,46 @@ describe.each(databaseKinds)('sign-in attacks on %s', (kind) => {
     for (const secret of secrets) expect(log).not.toContain(secret);
     // The lines still say which page was asked for.
     expect(log).toContain('/signin/link/:token');
+  });
+
+  it('a password reset ends every session, grant and refresh token of the account', async () => {
+    const { email } = await repWithPassword();
+    const victim = await signedIn(email);
+    const attacker = await signedIn(email);
+    const resetBrowser = new Browser(service.app);
+    const reset = await resetBrowser.request('GET', '/signin/reset');
+    await service.db.deleteFrom('signin_throttle').execute();
+    await resetBrowser.request('POST', '/signin/reset', { csrf: hiddenField(reset.body, 'csrf'), email });
+    const link = await service.linkMailedTo(email, 'Reset your Sales Reps password');
+    const newPassword = 'a brand new passphrase for me';
+    expect((await setPasswordThroughLink(victim.browser, link, newPassword)).statusCode).toBe(200);
+
+    await expect(rp.refresh(attacker.tokens.refresh_token as string)).rejects.toThrow();
+    await expect(rp.refresh(victim.tokens.refresh_token as string)).rejects.toThrow();
+    // The old browser session gets no code without the password.
+    const silent = await attacker.browser.follow('GET', (await rp.start()).url);
+    expect(silent.leftTo).toBeUndefined();
+    expect(silent.response.body).toContain('<label for="password">Password</label>');
+  });
+
+  it("an admin's removal of the person's last organization ends its sessions and refresh tokens", async () => {
+    const { email, rep } = await repWithPassword();
+    const { browser, tokens } = await signedIn(email);
+    const removed = await call('DELETE', REPS_URL, admin, {
+      organizationSalesRepId: rep.organizationSalesRepId,
+    });
+    expect(removed.statusCode, removed.body).toBe(200);
+    // The membership goes with the effect that follows the removal; the sessions with it.
+    await eventually(async () => {
+      const records = await service.db
+        .selectFrom('oidc_payload')
+        .select('model')
+        .where(sql<string>`payload->>'accountId'`, '=', rep.identityProviderUserId)
+        .execute();
+      expect(records).toEqual([]);
+    });
+    await expect(rp.refresh(tokens.refresh_token as string)).rejects.toThrow();
+    const silent = await browser.follow('GET', (await rp.start()).url);
+    expect(silent.leftTo).toBeUndefined();
   });
 });
