@@ -21,7 +21,7 @@ import {
   signInPage,
 } from './pages.js';
 import { MIN_PASSWORD_LENGTH } from './passwords.js';
-import { apiResource } from './provider.js';
+import { apiResource, OFFERED_SCOPES } from './provider.js';
 import { type Membership, membershipsOf } from './queries.js';
 import {
   recordRefusal,
@@ -136,7 +136,8 @@ export function signinPageRoutes(deps: SigninRouteDeps): FastifyPluginAsyncTypeb
       membership: Membership,
     ) => {
       const grant = new provider.Grant({ accountId, clientId: String(interaction.params.client_id) });
-      grant.addOIDCScope(String(interaction.params.scope ?? 'openid'));
+      const asked = String(interaction.params.scope ?? 'openid').split(' ');
+      grant.addOIDCScope(asked.filter((scope) => OFFERED_SCOPES.has(scope)).join(' '));
       grant.addResourceScope(apiResource(settings.publicUrl), 'openid');
       const grantId = await grant.save();
       await recordSignIn(db, {

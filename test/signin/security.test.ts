@@ -342,6 +342,23 @@ describe.each(databaseKinds)('sign-in security on %s', (kind) => {
     expect(after.response.body).toContain('<label for="password">Password</label>');
   });
 
+  it('offers no offline_access: a refresh token asked for with it and prompt=consent still ends with sign-out', async () => {
+    expect(rp.as.scopes_supported).not.toContain('offline_access');
+    const { email } = await repWithPassword();
+    const browser = new Browser(service.app);
+    const flow = await rp.start({ scope: 'openid email offline_access', prompt: 'consent' });
+    const done = await signInThroughPages(browser, flow.url, { email, password: GOOD_PASSWORD });
+    const tokens = await rp.exchange(done.leftTo as string, flow);
+    expect(tokens.scope?.split(' ') ?? []).not.toContain('offline_access');
+    const logout = await browser.follow(
+      'GET',
+      `${PUBLIC_URL}/oidc/session/end?${new URLSearchParams({ id_token_hint: tokens.id_token as string, client_id: 'journey-app' })}`,
+    );
+    const xsrf = logout.response.body.match(/name="xsrf" value="([^"]+)"/)?.[1] as string;
+    await browser.follow('POST', `${PUBLIC_URL}/oidc/session/end/confirm`, { xsrf, logout: 'yes' });
+    await expect(rp.refresh(tokens.refresh_token as string)).rejects.toThrow();
+  });
+
   it('logs sign-ins, failures and passwords set, never a password', () => {
     const events = service.logLines.map((line) => JSON.parse(line).event).filter(Boolean);
     for (const event of [
