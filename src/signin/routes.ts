@@ -20,6 +20,7 @@ import {
   setPasswordPage,
   signInPage,
 } from './pages.js';
+import { passwordChecks } from './password-checks.js';
 import { MIN_PASSWORD_LENGTH } from './passwords.js';
 import { apiResource, OFFERED_SCOPES } from './provider.js';
 import { type Membership, membershipsOf } from './queries.js';
@@ -56,6 +57,13 @@ const ResendInvitationResponse = Type.Object({
   expiresInHours: Type.Integer({ format: 'int32', minimum: 1, maximum: 2160 }),
 });
 
+/** The page's words for a check refused for being one too many at once. */
+function busyMessage(busy: { everyone: boolean; seconds: number }): string {
+  return busy.everyone
+    ? `The sign-in is busy. Try again in ${busy.seconds} seconds.`
+    : `Too many attempts at once. Try again in ${busy.seconds} seconds.`;
+}
+
 /** A form field as text, or undefined when absent, repeated or too long (a form is never trusted to be well-formed). */
 function field(body: unknown, name: string, max: number): string | undefined {
   const value = body && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined;
@@ -69,6 +77,7 @@ function field(body: unknown, name: string, max: number): string | undefined {
 export function signinPageRoutes(deps: SigninRouteDeps): FastifyPluginAsyncTypebox {
   const { db, provider, csrf, settings } = deps;
   const callback = provider.callback();
+  const checks = passwordChecks();
   return async (app) => {
     await app.register(formbody, { bodyLimit: 16 * 1024 });
 
@@ -258,8 +267,13 @@ export function signinPageRoutes(deps: SigninRouteDeps): FastifyPluginAsyncTypeb
           db,
           settings,
           { email, password, address: request.ip, requestId: request.id },
+          checks,
           request.log,
         );
+        if (outcome.kind === 'busy') {
+          reply.header('retry-after', String(outcome.seconds));
+          return again(outcome.everyone ? 503 : 429, busyMessage(outcome));
+        }
         if (outcome.kind === 'wait') {
           reply.header('retry-after', String(outcome.seconds));
           return again(429, `Too many failed attempts. Try again in ${outcome.seconds} seconds.`);
@@ -334,12 +348,21 @@ export function signinPageRoutes(deps: SigninRouteDeps): FastifyPluginAsyncTypeb
       const link = await findOpenLink(db, request.params.token);
       if (!link) return invalidLink(request, reply);
       const password = field(request.body, 'password', 10_000) ?? '';
-      const outcome = await setPasswordByLink(db, settings, link, password, request.id, request.log);
+      const outcome = await setPasswordByLink(
+        db,
+        settings,
+        link,
+        password,
+        { address: request.ip, requestId: request.id },
+        checks,
+        request.log,
+      );
       if (outcome.kind === 'used') return invalidLink(request, reply);
-      if (outcome.kind === 'refused') {
+      if (outcome.kind === 'busy') reply.header('retry-after', String(outcome.seconds));
+      if (outcome.kind === 'refused' || outcome.kind === 'busy') {
         return html(
           reply,
-          400,
+          outcome.kind === 'busy' ? (outcome.everyone ? 503 : 429) : 400,
           setPasswordPage({
             action: linkAction(request.params.token),
             csrf: csrf.token(request, reply),
@@ -347,7 +370,7 @@ export function signinPageRoutes(deps: SigninRouteDeps): FastifyPluginAsyncTypeb
             organizationName: link.organizationName,
             purpose: link.purpose,
             minLength: MIN_PASSWORD_LENGTH,
-            error: outcome.reason,
+            error: outcome.kind === 'busy' ? busyMessage(outcome) : outcome.reason,
           }),
         );
       }

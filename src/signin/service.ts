@@ -9,6 +9,7 @@ import { newId } from '../kernel/ids.js';
 import { conflict, notFound } from '../kernel/problem.js';
 import { findOrganizationByIdentityId } from '../organizations/queries.js';
 import { hasPassword, type LinkTokens, linkUrl, storeLink, voidLinks } from './links.js';
+import { PASSWORD_CHECKS_RETRY_SECONDS, type PasswordChecks } from './password-checks.js';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
 import { CONSOLE_CLIENT_ID } from './provider.js';
 import {
@@ -33,7 +34,9 @@ export interface SigninSettings {
 export type SignInOutcome =
   | { kind: 'signed-in'; accountId: string }
   | { kind: 'wrong' }
-  | { kind: 'wait'; seconds: number };
+  | { kind: 'wait'; seconds: number }
+  /** Too many checks at once: of this address (429), or of everyone on this process (503). */
+  | { kind: 'busy'; everyone: boolean; seconds: number };
 
 /**
  * A hash of a random password, verified when the email is unknown, so that an unknown email costs the same scrypt
@@ -76,28 +79,44 @@ export async function signIn(
   db: Db,
   settings: SigninSettings,
   attempt: { email: string; password: string; address: string; requestId: string },
+  checks: PasswordChecks,
   log: FastifyBaseLogger,
 ): Promise<SignInOutcome> {
+  // A place in the checks first: an attempt refused for being one too many at once is not counted.
+  const entry = checks.enter(attempt.address);
+  if (entry.kind !== 'turn') {
+    log.warn({ event: 'signin.busy', everyone: entry.kind === 'busy' }, 'sign-in refused: too many at once');
+    return { kind: 'busy', everyone: entry.kind === 'busy', seconds: PASSWORD_CHECKS_RETRY_SECONDS };
+  }
   const emailKey = throttleKey('email', attempt.email);
   const addressKey = throttleKey('address', attempt.address);
-  const reservation = await reserveAttempt(db, [emailKey, addressKey]);
-  if (reservation.kind === 'wait') {
-    log.warn(
-      { event: 'signin.throttled', waitSeconds: reservation.seconds },
-      'sign-in refused: too many failures',
+  let counted: string[];
+  let account: Awaited<ReturnType<typeof findAccountByEmail>>;
+  let valid: boolean;
+  try {
+    const reservation = await reserveAttempt(db, [emailKey, addressKey]);
+    if (reservation.kind === 'wait') {
+      log.warn(
+        { event: 'signin.throttled', waitSeconds: reservation.seconds },
+        'sign-in refused: too many failures',
+      );
+      return { kind: 'wait', seconds: reservation.seconds };
+    }
+    counted = reservation.keys;
+    account = await findAccountByEmail(db, attempt.email);
+    await entry.turn.ready;
+    valid = await verifyPassword(
+      attempt.password,
+      account?.password_hash ?? (await dummyHash(settings.scryptLog2N)),
     );
-    return { kind: 'wait', seconds: reservation.seconds };
+  } finally {
+    entry.turn.release();
   }
-  const account = await findAccountByEmail(db, attempt.email);
-  const valid = await verifyPassword(
-    attempt.password,
-    account?.password_hash ?? (await dummyHash(settings.scryptLog2N)),
-  );
   if (!account?.password_hash || !valid) {
     // The failure was counted with the attempt; its wait starts now. The same statements whether the email is
     // known or not (an unknown one has no organization to hold its event, so it finds no membership): the
     // answer's timing tells the two apart no more than the event rows a known account's organizations get.
-    await confirmFailure(db, reservation.keys);
+    await confirmFailure(db, counted);
     await db.transaction().execute(async (trx) => {
       await recordForMemberships(trx, account?.id ?? '', attempt.requestId, 'sign_in.failed');
     });
@@ -116,12 +135,29 @@ export async function setPasswordByLink(
   settings: SigninSettings,
   link: { id: string; accountId: string; email: string; purpose: string },
   password: string,
-  requestId: string,
+  request: { address: string; requestId: string },
+  checks: PasswordChecks,
   log: FastifyBaseLogger,
-): Promise<{ kind: 'set' } | { kind: 'refused'; reason: string } | { kind: 'used' }> {
+): Promise<
+  | { kind: 'set' }
+  | { kind: 'refused'; reason: string }
+  | { kind: 'used' }
+  | { kind: 'busy'; everyone: boolean; seconds: number }
+> {
+  const { requestId } = request;
   const reason = passwordProblem(password, link.email);
   if (reason) return { kind: 'refused', reason };
-  const hash = await hashPassword(password, settings.scryptLog2N);
+  const entry = checks.enter(request.address);
+  if (entry.kind !== 'turn') {
+    return { kind: 'busy', everyone: entry.kind === 'busy', seconds: PASSWORD_CHECKS_RETRY_SECONDS };
+  }
+  let hash: string;
+  try {
+    await entry.turn.ready;
+    hash = await hashPassword(password, settings.scryptLog2N);
+  } finally {
+    entry.turn.release();
+  }
   const used = await db.transaction().execute(async (trx) => {
     const result = await trx
       .updateTable('signin_link')
