@@ -20,7 +20,14 @@ import {
   recordGrant,
   setPassword,
 } from './queries.js';
-import { clearFailures, confirmFailure, releaseAttempt, reserveAttempt, throttleKey } from './throttle.js';
+import {
+  clearFailures,
+  clientNetwork,
+  confirmFailure,
+  releaseAttempt,
+  reserveAttempt,
+  throttleKey,
+} from './throttle.js';
 
 /** Settings the use-cases need (config.signin, PUBLIC_URL). */
 export interface SigninSettings {
@@ -83,13 +90,14 @@ export async function signIn(
   log: FastifyBaseLogger,
 ): Promise<SignInOutcome> {
   // A place in the checks first: an attempt refused for being one too many at once is not counted.
-  const entry = checks.enter(attempt.address);
+  const network = clientNetwork(attempt.address);
+  const entry = checks.enter(network);
   if (entry.kind !== 'turn') {
     log.warn({ event: 'signin.busy', everyone: entry.kind === 'busy' }, 'sign-in refused: too many at once');
     return { kind: 'busy', everyone: entry.kind === 'busy', seconds: PASSWORD_CHECKS_RETRY_SECONDS };
   }
   const emailKey = throttleKey('email', attempt.email);
-  const addressKey = throttleKey('address', attempt.address);
+  const addressKey = throttleKey('address', network);
   let counted: string[];
   let account: Awaited<ReturnType<typeof findAccountByEmail>>;
   let valid: boolean;
@@ -147,7 +155,7 @@ export async function setPasswordByLink(
   const { requestId } = request;
   const reason = passwordProblem(password, link.email);
   if (reason) return { kind: 'refused', reason };
-  const entry = checks.enter(request.address);
+  const entry = checks.enter(clientNetwork(request.address));
   if (entry.kind !== 'turn') {
     return { kind: 'busy', everyone: entry.kind === 'busy', seconds: PASSWORD_CHECKS_RETRY_SECONDS };
   }
@@ -240,7 +248,7 @@ export async function requestLink(
   address: string,
   log: FastifyBaseLogger,
 ): Promise<{ kind: 'done' } | { kind: 'wait'; seconds: number }> {
-  const addressKey = throttleKey('address', `link:${address}`);
+  const addressKey = throttleKey('address', `link:${clientNetwork(address)}`);
   // Every request counts: an address asking for many links is slowed like one guessing passwords.
   const reservation = await reserveAttempt(db, [addressKey]);
   if (reservation.kind === 'wait') return reservation;

@@ -1,3 +1,4 @@
+import { normalizeIP } from '@fastify/rate-limit';
 import { type RawBuilder, sql } from 'kysely';
 import type { Executor } from '../db/database.js';
 
@@ -16,6 +17,14 @@ export type ThrottleKind = keyof typeof FREE_FAILURES;
 
 export function throttleKey(kind: ThrottleKind, value: string): string {
   return `${kind}:${kind === 'email' ? value.trim().toLowerCase() : value}`;
+}
+
+/**
+ * The client as the sign-in counts it: an IPv6 client by its /64 (one subscriber's network, whose addresses it
+ * may change at will), as the API's rate limiter does; an IPv4-mapped address as its IPv4 one.
+ */
+export function clientNetwork(ip: string): string {
+  return normalizeIP(ip);
 }
 
 /** The free failures of a stored row's key, read from the kind its key starts with. */

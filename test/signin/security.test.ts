@@ -5,7 +5,9 @@ import { databaseKinds } from '../support/databases.js';
 import { addRep, REPS_URL } from '../support/fixtures.js';
 import {
   Browser,
+  formAction,
   GOOD_PASSWORD,
+  hiddenField,
   PUBLIC_URL,
   REDIRECT_URI,
   relyingParty,
@@ -103,6 +105,34 @@ describe.each(databaseKinds)('sign-in security on %s', (kind) => {
     for (let i = 0; i < 21; i++) await attempt(`spray${i}@example.com`, 'wrong password number x');
     const { email } = await repWithPassword();
     expect((await attempt(email, GOOD_PASSWORD)).response.statusCode).toBe(429);
+    await service.db.deleteFrom('signin_throttle').execute();
+  });
+
+  it('counts an IPv6 client by its /64, as the API limiter does', async () => {
+    await service.db.deleteFrom('signin_throttle').execute();
+    const { email } = await repWithPassword();
+    const fromAddress = async (address: string, who: string, password: string) => {
+      const browser = new Browser(service.app);
+      const page = (await browser.follow('GET', (await rp.start()).url)).response.body;
+      return browser.request(
+        'POST',
+        formAction(page),
+        { csrf: hiddenField(page, 'csrf'), email: who, password },
+        address,
+      );
+    };
+    // Each failure from another address of the same /64, as a client that changes its address at will.
+    for (let i = 0; i < 21; i++) {
+      const response = await fromAddress(
+        `2001:db8:5:6::${(i + 1).toString(16)}`,
+        `v6spray${i}@example.com`,
+        'wrong password number x',
+      );
+      expect(response.statusCode).toBe(401);
+    }
+    expect((await fromAddress('2001:db8:5:6:ffff::1', email, GOOD_PASSWORD)).statusCode).toBe(429);
+    // Another /64 is another client.
+    expect((await fromAddress('2001:db8:5:7::1', email, GOOD_PASSWORD)).statusCode).toBe(303);
     await service.db.deleteFrom('signin_throttle').execute();
   });
 
