@@ -83,6 +83,23 @@ describe.each(databaseKinds)('sign-in security on %s', (kind) => {
     expect((await setPasswordThroughLink(browser, link, GOOD_PASSWORD)).statusCode).toBe(200);
   });
 
+  it('refuses a common password with a trailing run of digits or symbols, and counts the characters typed, not their NFKC form', async () => {
+    const email = `typed${++counter}@example.com`;
+    await addRep({ call }, admin, { email });
+    const link = await service.linkMailedTo(email);
+    const browser = new Browser(service.app);
+    for (const common of ['password1234567', 'Dragon!!2024!!!!!', 'sunshine 1234567']) {
+      const refused = await setPasswordThroughLink(browser, link, common);
+      expect(refused.statusCode, common).toBe(400);
+      expect(refused.body).toContain('most commonly used');
+    }
+    // Eight characters typed, sixteen after NFKC (each unit sign is two letters).
+    const units = await setPasswordThroughLink(browser, link, '㎞㎏㎜㎝㎞㎏㎜㎝');
+    expect(units.statusCode).toBe(400);
+    expect(units.body).toContain('at least 15 characters');
+    expect((await setPasswordThroughLink(browser, link, GOOD_PASSWORD)).statusCode).toBe(200);
+  });
+
   it('slows an email after 5 failures, known or unknown, even for the right password, with the same answer', async () => {
     const { email } = await repWithPassword();
     for (let i = 0; i < 6; i++)
