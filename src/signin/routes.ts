@@ -46,7 +46,7 @@ export function signinPageRoutes(deps: SigninRouteDeps): FastifyPluginAsyncTypeb
   const checks = passwordChecks();
   return async (app) => {
     await app.register(formbody, { bodyLimit: 16 * 1024 });
-    await app.register(providerRoutes(provider));
+    await app.register(providerRoutes(provider, settings.publicUrl));
     await app.register(interactionRoutes({ db, provider, csrf, settings, checks }));
     await app.register(linkRoutes({ db, csrf, settings, checks }));
   };

@@ -295,6 +295,26 @@ describe.each(databaseKinds)('sign-in security on %s', (kind) => {
     }
   });
 
+  it('pins every URL of the discovery document to PUBLIC_URL whatever Host the client sends, and lets it be cached', async () => {
+    for (const headers of [
+      { host: 'evil.example' },
+      { host: 'salesreps.test', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'http' },
+    ]) {
+      const response = await service.app.inject({
+        method: 'GET',
+        url: '/.well-known/openid-configuration',
+        headers,
+      });
+      expect(response.statusCode).toBe(200);
+      const urls = Object.values(response.json() as Record<string, unknown>).filter(
+        (value): value is string => typeof value === 'string' && /^https?:/.test(value),
+      );
+      expect(urls.length).toBeGreaterThan(5);
+      for (const url of urls) expect(url.startsWith(`${PUBLIC_URL}/`) || url === PUBLIC_URL, url).toBe(true);
+      expect(response.headers['cache-control']).toMatch(/max-age=\d+/);
+    }
+  });
+
   it('matches redirect URIs exactly, and requires PKCE', async () => {
     for (const redirect of [
       `${REDIRECT_URI}/`,
