@@ -10,6 +10,9 @@ import { apiResource, OFFERED_SCOPES } from './provider.js';
 import { type Membership, membershipsOf } from './queries.js';
 import { recordRefusal, recordSignIn, type SigninSettings, signIn } from './service.js';
 
+/** The forms of one interaction: a token of another interaction's page is refused. */
+const interactionForm = (uid: string) => `interaction:${uid}`;
+
 export function interactionRoutes(deps: {
   db: Db;
   provider: Provider;
@@ -116,7 +119,7 @@ export function interactionRoutes(deps: {
           200,
           signInPage({
             action: `${action}/login`,
-            csrf: csrf.token(request, reply),
+            csrf: csrf.token(request, reply, interactionForm(interaction.uid)),
             organizationName: organization,
           }),
           targets,
@@ -133,7 +136,7 @@ export function interactionRoutes(deps: {
         200,
         chooseOrganizationPage({
           action: `${action}/organization`,
-          csrf: csrf.token(request, reply),
+          csrf: csrf.token(request, reply, interactionForm(interaction.uid)),
           organizations: memberships,
         }),
         targets,
@@ -148,7 +151,8 @@ export function interactionRoutes(deps: {
         if (!interaction || interaction.uid !== request.params.uid || interaction.prompt.name !== 'login') {
           return expired(reply);
         }
-        if (!csrf.check(request, field(request.body, 'csrf', 200))) return refusedForm(reply);
+        if (!csrf.check(request, field(request.body, 'csrf', 200), interactionForm(interaction.uid)))
+          return refusedForm(reply);
         const email = field(request.body, 'email', 320)?.trim() ?? '';
         const password = field(request.body, 'password', 256) ?? '';
         const targets = originOf(interaction.params.redirect_uri);
@@ -158,7 +162,7 @@ export function interactionRoutes(deps: {
             status,
             signInPage({
               action: `/signin/interaction/${encodeURIComponent(interaction.uid)}/login`,
-              csrf: csrf.token(request, reply),
+              csrf: csrf.token(request, reply, interactionForm(interaction.uid)),
               email,
               error,
             }),
@@ -206,7 +210,8 @@ export function interactionRoutes(deps: {
         ) {
           return expired(reply);
         }
-        if (!csrf.check(request, field(request.body, 'csrf', 200))) return refusedForm(reply);
+        if (!csrf.check(request, field(request.body, 'csrf', 200), interactionForm(interaction.uid)))
+          return refusedForm(reply);
         const chosen = field(request.body, 'org_code', 200) ?? '';
         const [membership] = await membershipsOf(db, accountId, chosen);
         if (!membership) return noAccess(reply, request, accountId, chosen);

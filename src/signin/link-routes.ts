@@ -9,6 +9,10 @@ import type { PasswordChecks } from './password-checks.js';
 import { MIN_PASSWORD_LENGTH } from './passwords.js';
 import { requestLink, type SigninSettings, setPasswordByLink } from './service.js';
 
+/** The form asking for a new link, and the form of one link: a token of another link's page is refused. */
+const RESET_FORM = 'reset';
+const linkForm = (token: string) => `link:${token}`;
+
 export function linkRoutes(deps: {
   db: Db;
   csrf: Csrf;
@@ -24,7 +28,7 @@ export function linkRoutes(deps: {
         410,
         requestLinkPage({
           action: '/signin/reset',
-          csrf: csrf.token(request, reply),
+          csrf: csrf.token(request, reply, RESET_FORM),
           title: 'This link does not work any more',
           explanation:
             'The link has expired, was used already, or was replaced by a newer one. Enter your email to get a new link.',
@@ -39,7 +43,7 @@ export function linkRoutes(deps: {
         200,
         setPasswordPage({
           action: linkAction(request.params.token),
-          csrf: csrf.token(request, reply),
+          csrf: csrf.token(request, reply, linkForm(request.params.token)),
           email: link.email,
           organizationName: link.organizationName,
           purpose: link.purpose,
@@ -49,7 +53,8 @@ export function linkRoutes(deps: {
     });
 
     app.post<{ Params: { token: string } }>('/signin/link/:token', pageRoute, async (request, reply) => {
-      if (!csrf.check(request, field(request.body, 'csrf', 200))) return refusedForm(reply);
+      if (!csrf.check(request, field(request.body, 'csrf', 200), linkForm(request.params.token)))
+        return refusedForm(reply);
       const link = await findOpenLink(db, request.params.token);
       if (!link) return invalidLink(request, reply);
       const password = field(request.body, 'password', 10_000) ?? '';
@@ -70,7 +75,7 @@ export function linkRoutes(deps: {
           outcome.kind === 'busy' ? (outcome.everyone ? 503 : 429) : 400,
           setPasswordPage({
             action: linkAction(request.params.token),
-            csrf: csrf.token(request, reply),
+            csrf: csrf.token(request, reply, linkForm(request.params.token)),
             email: link.email,
             organizationName: link.organizationName,
             purpose: link.purpose,
@@ -106,7 +111,7 @@ export function linkRoutes(deps: {
         status,
         requestLinkPage({
           action: '/signin/reset',
-          csrf: csrf.token(request, reply),
+          csrf: csrf.token(request, reply, RESET_FORM),
           title: 'Get a new link',
           explanation:
             'Enter your email. If it belongs to an account, a link to choose a password is mailed to it.',
@@ -115,7 +120,7 @@ export function linkRoutes(deps: {
       );
     app.get('/signin/reset', pageRoute, async (request, reply) => resetPage(request, reply, 200));
     app.post('/signin/reset', pageRoute, async (request, reply) => {
-      if (!csrf.check(request, field(request.body, 'csrf', 200))) return refusedForm(reply);
+      if (!csrf.check(request, field(request.body, 'csrf', 200), RESET_FORM)) return refusedForm(reply);
       const email = field(request.body, 'email', 320)?.trim() ?? '';
       if (!email.includes('@')) return resetPage(request, reply, 400, 'Enter your email address.');
       const outcome = await requestLink(db, email, request.ip, request.log);

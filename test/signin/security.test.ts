@@ -279,6 +279,31 @@ describe.each(databaseKinds)('sign-in security on %s', (kind) => {
     expect((await victim.request('POST', action, { email, password: GOOD_PASSWORD })).statusCode).toBe(403);
   });
 
+  it("refuses a form's CSRF token at another interaction or another form, even in the same browser", async () => {
+    const browser = new Browser(service.app);
+    const first = (await browser.follow('GET', (await rp.start()).url)).response.body;
+    const second = (await browser.follow('GET', (await rp.start()).url)).response.body;
+    expect(formAction(first)).not.toBe(formAction(second));
+    const crossed = await browser.request('POST', formAction(second), {
+      csrf: hiddenField(first, 'csrf'),
+      email: 'crossed@example.com',
+      password: 'wrong password number x',
+    });
+    expect(crossed.statusCode).toBe(403);
+    const reset = await browser.request('POST', '/signin/reset', {
+      csrf: hiddenField(first, 'csrf'),
+      email: 'crossed@example.com',
+    });
+    expect(reset.statusCode).toBe(403);
+    // Its own token is taken.
+    const own = await browser.request('POST', formAction(second), {
+      csrf: hiddenField(second, 'csrf'),
+      email: 'crossed@example.com',
+      password: 'wrong password number x',
+    });
+    expect(own.statusCode).toBe(401);
+  });
+
   it('sets its cookies HttpOnly and SameSite, not Secure over http', async () => {
     const browser = new Browser(service.app);
     const flow = await rp.start();
