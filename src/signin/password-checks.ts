@@ -6,9 +6,9 @@
  * "busy" (503 with Retry-After) at once instead of making everyone wait behind a flood; one address may have only
  * a couple of attempts in flight, so that it cannot fill the queue alone.
  */
-export const PASSWORD_CHECKS_RUNNING = 2;
-export const PASSWORD_CHECKS_QUEUED = 8;
-export const PASSWORD_CHECKS_PER_ADDRESS = 2;
+const PASSWORD_CHECKS_RUNNING = 2;
+const PASSWORD_CHECKS_QUEUED = 8;
+const PASSWORD_CHECKS_PER_ADDRESS = 2;
 /** The Retry-After of a refusal: about the time a queue's worth of checks takes. */
 export const PASSWORD_CHECKS_RETRY_SECONDS = 2;
 

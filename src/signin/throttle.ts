@@ -33,7 +33,7 @@ function freeFailures(key: RawBuilder<string>): RawBuilder<number> {
 }
 
 /** How many seconds the next attempt must wait for the most restrictive of the keys (0: now). */
-export async function waitSeconds(db: Executor, keys: string[]): Promise<number> {
+async function waitSeconds(db: Executor, keys: string[]): Promise<number> {
   const row = await db
     .selectFrom('signin_throttle')
     .select(sql<number>`ceil(extract(epoch from max(blocked_until) - now()))::int`.as('wait'))
