@@ -44,17 +44,29 @@ export interface SigninFigures {
   failures: number;
 }
 
+/** The address browser `i` signs in from (a documentation range: never a real client). */
+const clientAddress = (i: number) => `198.51.100.${i + 1}`;
+
 const percentile = (sorted: number[], p: number) =>
   Math.round((sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0) * 10) / 10;
 
+/**
+ * A browser: its cookies, and the client address it stands for. The service believes X-Forwarded-For from this
+ * machine (TRUST_PROXY=127.0.0.1), so each browser is a client of its own, as people are, and not several
+ * attempts of one address, which the sign-in allows only two at a time.
+ */
 class Session {
   private readonly cookies = new Map<string, string>();
-  constructor(private readonly base: string) {}
+  constructor(
+    private readonly base: string,
+    private readonly clientAddress: string,
+  ) {}
   async request(url: string, form?: Record<string, string>): Promise<Response> {
     const response = await fetch(new URL(url, this.base), {
       method: form ? 'POST' : 'GET',
       redirect: 'manual',
       headers: {
+        'x-forwarded-for': this.clientAddress,
         cookie: [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; '),
         ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
       },
@@ -81,10 +93,10 @@ class Session {
 }
 
 /** One sign-in, answering the tokens. */
-async function signIn(base: string, email: string): Promise<{ refreshToken: string }> {
+async function signIn(base: string, email: string, clientAddress: string): Promise<{ refreshToken: string }> {
   const verifier = randomBytes(32).toString('base64url');
   const challenge = createHash('sha256').update(verifier).digest('base64url');
-  const session = new Session(base);
+  const session = new Session(base, clientAddress);
   const query = new URLSearchParams({
     client_id: CLIENT_ID,
     redirect_uri: REDIRECT_URI,
@@ -204,15 +216,16 @@ async function runOn(
   }
   const service = await startService({
     DATA_DIR: work,
+    TRUST_PROXY: '127.0.0.1',
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
   });
   try {
     // A sign-in each to warm up, and the refresh tokens the token endpoint's load starts from.
     const refreshTokens = await Promise.all(
-      emails.map(async (email) => (await signIn(service.url, email)).refreshToken),
+      emails.map(async (email, i) => (await signIn(service.url, email, clientAddress(i))).refreshToken),
     );
     const flows = await loop(CONCURRENT_FLOWS, seconds, async (worker) => {
-      await signIn(service.url, emails[worker] as string);
+      await signIn(service.url, emails[worker] as string, clientAddress(worker));
     });
     const tokens = await loop(TOKEN_CONNECTIONS, seconds, async (worker) => {
       const response = await fetch(`${service.url}/oidc/token`, {

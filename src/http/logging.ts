@@ -16,16 +16,31 @@ function decodeOnce(text: string): string {
 }
 
 /**
+ * Path segments that are secrets in themselves: a single-use link's token sets the password of its account, and an
+ * interaction's id continues a sign-in. Each is logged as its route parameter's name.
+ */
+const SECRET_PATH_SEGMENTS: [RegExp, string][] = [
+  [/\/signin\/link\/[^/?#]*/g, '/signin/link/:token'],
+  [/\/signin\/interaction\/[^/?#]*/g, '/signin/interaction/:uid'],
+  [/\/oidc\/auth\/[^/?#]*/g, '/oidc/auth/:uid'],
+];
+
+/** The URL with its secret path segments replaced (SECRET_PATH_SEGMENTS), before anything else reads it. */
+function withoutSecretSegments(url: string): string {
+  return SECRET_PATH_SEGMENTS.reduce((text, [pattern, template]) => text.replace(pattern, template), url);
+}
+
+/**
  * A URL scrubbed as people read it: scrubbed, decoded, and scrubbed again until decoding changes nothing, so an
  * encoded (`%40`), doubly encoded (`%2540`) or `+`-spaced address, phone or credential is scrubbed like a plain
  * one. Scrubbing before each decoding redacts a credential whose value holds an encoded `&` as a whole.
  */
 export function scrubUrl(url: string): string {
-  let text = scrub(url);
+  let text = scrub(withoutSecretSegments(url));
   for (let round = 0; round < MAX_DECODING_ROUNDS; round++) {
     const decoded = decodeOnce(text);
     if (decoded === text) break;
-    text = scrub(decoded);
+    text = scrub(withoutSecretSegments(decoded));
   }
   return text;
 }
@@ -73,7 +88,7 @@ const LEVELS_LOGGING_REQUESTS = new Set(['trace', 'debug', 'info']);
 
 /**
  * One log line per request, written when the response is finished (Fastify's own two lines are turned off):
- * the request id comes with the request's child logger; the URL is scrubbed; headers and bodies are never logged.
+ * the request id comes with the request's child logger; the URL is scrubbed, its secret path segments replaced; headers and bodies are never logged.
  * A service logging at warn or above (production) writes no such lines, and gets no hook that would skip them on
  * every request.
  */

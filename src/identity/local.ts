@@ -1,4 +1,5 @@
-import type { Db } from '../db/database.js';
+import { sql } from 'kysely';
+import type { Db, Executor } from '../db/database.js';
 import type { IdentityProvider } from './port.js';
 
 /**
@@ -28,11 +29,20 @@ export function localIdentityProvider(db: Db): IdentityProvider {
         .execute();
     },
     async removeMembership(userId, identityOrganizationId) {
-      await db
-        .deleteFrom('idp_membership')
-        .where('account_id', '=', userId)
-        .where('identity_organization_id', '=', identityOrganizationId)
-        .execute();
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .deleteFrom('idp_membership')
+          .where('account_id', '=', userId)
+          .where('identity_organization_id', '=', identityOrganizationId)
+          .execute();
+        const remaining = await trx
+          .selectFrom('idp_membership')
+          .select('account_id')
+          .where('account_id', '=', userId)
+          .executeTakeFirst();
+        // A person without an organization keeps no way in: its sign-in sessions end with the last one.
+        if (!remaining) await endAccountSessions(trx, userId);
+      });
     },
     async deleteUserWithoutMemberships(userId) {
       await db
@@ -44,6 +54,26 @@ export function localIdentityProvider(db: Db): IdentityProvider {
         .execute();
     },
   };
+}
+
+/**
+ * Ends every session, grant, code and refresh token the embedded sign-in holds for the account (oidc-provider's
+ * records, and the organization of each grant): after a password is set or reset, or the person's last
+ * organization is gone. Rare, so the records are found by their account without an index of their own.
+ */
+export async function endAccountSessions(db: Executor, accountId: string): Promise<void> {
+  const grants = db.selectFrom('signin_grant').select('grant_id').where('account_id', '=', accountId);
+  await db
+    .deleteFrom('oidc_payload')
+    .where((eb) =>
+      eb.or([
+        eb(sql<string>`payload->>'accountId'`, '=', accountId),
+        eb(sql<string>`payload->'session'->>'accountId'`, '=', accountId),
+        eb('grant_id', 'in', grants),
+      ]),
+    )
+    .execute();
+  await db.deleteFrom('signin_grant').where('account_id', '=', accountId).execute();
 }
 
 /** Every local account with its memberships, for `salesreps idp users`. */

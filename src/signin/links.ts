@@ -123,17 +123,6 @@ export async function findOpenLink(db: Executor, token: string): Promise<OpenLin
   };
 }
 
-/** Marks a link used; false when another request used it first. */
-export async function useLink(db: Executor, id: string): Promise<boolean> {
-  const result = await db
-    .updateTable('signin_link')
-    .set({ used_at: new Date() })
-    .where('id', '=', id)
-    .where('used_at', 'is', null)
-    .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
-}
-
 export async function hasPassword(db: Executor, accountId: string): Promise<boolean> {
   const row = await db
     .selectFrom('signin_credential')

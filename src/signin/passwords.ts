@@ -45,15 +45,24 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
-/** Why a new password is refused, or undefined when it is acceptable. */
+/** A trailing run of digits and symbols: what people add to a common password to pass a length rule. */
+const TRAILING_DIGITS_AND_SYMBOLS = /[\p{N}\p{P}\p{S}\s]+$/u;
+
+/**
+ * Why a new password is refused, or undefined when it is acceptable. Its length is what the person typed (code
+ * points before NFKC, which can turn one character into several); it is common when it is on the list, or is
+ * once a trailing run of digits and symbols is taken off (`password1234567`).
+ */
 export function passwordProblem(password: string, email: string): string | undefined {
-  const length = [...password.normalize('NFKC')].length;
+  const length = [...password].length;
   if (length < MIN_PASSWORD_LENGTH)
     return `The password must be at least ${MIN_PASSWORD_LENGTH} characters long.`;
   if (length > MAX_PASSWORD_LENGTH)
     return `The password must be at most ${MAX_PASSWORD_LENGTH} characters long.`;
   const lower = password.toLowerCase();
-  if (COMMON_PASSWORDS.has(lower)) return 'This password is one of the most commonly used; choose another.';
+  const base = lower.replace(TRAILING_DIGITS_AND_SYMBOLS, '');
+  if (COMMON_PASSWORDS.has(lower) || COMMON_PASSWORDS.has(base))
+    return 'This password is one of the most commonly used; choose another.';
   if (lower === email.toLowerCase() || /^(.)\1+$/.test(password))
     return 'This password is too easy to guess; choose another.';
   return undefined;

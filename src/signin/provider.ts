@@ -10,6 +10,12 @@ import { grantOrganization, membershipOf } from './queries.js';
 /** The console's client, built in (docs/signin.md): a public client with PKCE. */
 export const CONSOLE_CLIENT_ID = 'salesreps-console';
 
+/**
+ * The scopes offered. No offline_access: every refresh token is bound to its session and ends with sign-out
+ * (docs/signin.md), whatever a client asks for.
+ */
+export const OFFERED_SCOPES: ReadonlySet<string> = new Set(['openid', 'email']);
+
 const REFRESH_TOKEN_TTL_SECONDS = 14 * 24 * 3600;
 const SESSION_TTL_SECONDS = 14 * 24 * 3600;
 
@@ -64,7 +70,7 @@ export async function createProvider(options: ProviderOptions): Promise<Provider
     },
     responseTypes: ['code'],
     pkce: { required: () => true },
-    scopes: ['openid', 'offline_access', 'email'],
+    scopes: [...OFFERED_SCOPES],
     claims: { openid: ['sub'], email: ['email'] },
     extraParams: ['org_code'],
     routes: {
@@ -170,6 +176,7 @@ export async function createProvider(options: ProviderOptions): Promise<Provider
       return (await membershipOf(db, grant.accountId, organization)) ? grant : undefined;
     },
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    expiresWithSession: async () => true,
     rotateRefreshToken: true,
     ttl: {
       AccessToken: options.accessTokenTtlSeconds,

@@ -4,10 +4,12 @@ import type { Db, Trx } from '../db/database.js';
 import type { Organization } from '../db/schema.js';
 import { recordEffect } from '../effects/outbox.js';
 import { type ChangeContext, type EventAction, recordEvents } from '../events/record.js';
+import { endAccountSessions } from '../identity/local.js';
 import { newId } from '../kernel/ids.js';
 import { conflict, notFound } from '../kernel/problem.js';
 import { findOrganizationByIdentityId } from '../organizations/queries.js';
 import { hasPassword, type LinkTokens, linkUrl, storeLink, voidLinks } from './links.js';
+import { PASSWORD_CHECKS_RETRY_SECONDS, type PasswordChecks } from './password-checks.js';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
 import { CONSOLE_CLIENT_ID } from './provider.js';
 import {
@@ -18,7 +20,14 @@ import {
   recordGrant,
   setPassword,
 } from './queries.js';
-import { clearFailures, recordFailure, throttleKey, waitSeconds } from './throttle.js';
+import {
+  clearFailures,
+  clientNetwork,
+  confirmFailure,
+  releaseAttempt,
+  reserveAttempt,
+  throttleKey,
+} from './throttle.js';
 
 /** Settings the use-cases need (config.signin, PUBLIC_URL). */
 export interface SigninSettings {
@@ -32,7 +41,9 @@ export interface SigninSettings {
 export type SignInOutcome =
   | { kind: 'signed-in'; accountId: string }
   | { kind: 'wrong' }
-  | { kind: 'wait'; seconds: number };
+  | { kind: 'wait'; seconds: number }
+  /** Too many checks at once: of this address (429), or of everyone on this process (503). */
+  | { kind: 'busy'; everyone: boolean; seconds: number };
 
 /**
  * A hash of a random password, verified when the email is unknown, so that an unknown email costs the same scrypt
@@ -75,32 +86,52 @@ export async function signIn(
   db: Db,
   settings: SigninSettings,
   attempt: { email: string; password: string; address: string; requestId: string },
+  checks: PasswordChecks,
   log: FastifyBaseLogger,
 ): Promise<SignInOutcome> {
-  const emailKey = throttleKey('email', attempt.email);
-  const addressKey = throttleKey('address', attempt.address);
-  const wait = await waitSeconds(db, [emailKey, addressKey]);
-  if (wait > 0) {
-    log.warn({ event: 'signin.throttled', waitSeconds: wait }, 'sign-in refused: too many failures');
-    return { kind: 'wait', seconds: wait };
+  // A place in the checks first: an attempt refused for being one too many at once is not counted.
+  const network = clientNetwork(attempt.address);
+  const entry = checks.enter(network);
+  if (entry.kind !== 'turn') {
+    log.warn({ event: 'signin.busy', everyone: entry.kind === 'busy' }, 'sign-in refused: too many at once');
+    return { kind: 'busy', everyone: entry.kind === 'busy', seconds: PASSWORD_CHECKS_RETRY_SECONDS };
   }
-  const account = await findAccountByEmail(db, attempt.email);
-  const valid = await verifyPassword(
-    attempt.password,
-    account?.password_hash ?? (await dummyHash(settings.scryptLog2N)),
-  );
+  const emailKey = throttleKey('email', attempt.email);
+  const addressKey = throttleKey('address', network);
+  let counted: string[];
+  let account: Awaited<ReturnType<typeof findAccountByEmail>>;
+  let valid: boolean;
+  try {
+    const reservation = await reserveAttempt(db, [emailKey, addressKey]);
+    if (reservation.kind === 'wait') {
+      log.warn(
+        { event: 'signin.throttled', waitSeconds: reservation.seconds },
+        'sign-in refused: too many failures',
+      );
+      return { kind: 'wait', seconds: reservation.seconds };
+    }
+    counted = reservation.keys;
+    account = await findAccountByEmail(db, attempt.email);
+    await entry.turn.ready;
+    valid = await verifyPassword(
+      attempt.password,
+      account?.password_hash ?? (await dummyHash(settings.scryptLog2N)),
+    );
+  } finally {
+    entry.turn.release();
+  }
   if (!account?.password_hash || !valid) {
-    // One transaction of the same statements whether the email is known or not (an unknown one has no
-    // organization to hold its event, so it finds no membership): the answer's timing tells the two apart no more
-    // than the event rows a known account's organizations get.
+    // The failure was counted with the attempt; its wait starts now. The same statements whether the email is
+    // known or not (an unknown one has no organization to hold its event, so it finds no membership): the
+    // answer's timing tells the two apart no more than the event rows a known account's organizations get.
+    await confirmFailure(db, counted);
     await db.transaction().execute(async (trx) => {
-      await recordFailure(trx, 'email', emailKey);
-      await recordFailure(trx, 'address', addressKey);
       await recordForMemberships(trx, account?.id ?? '', attempt.requestId, 'sign_in.failed');
     });
     log.warn({ event: 'signin.failed', accountId: account?.id }, 'sign-in failed');
     return { kind: 'wrong' };
   }
+  await releaseAttempt(db, [addressKey]);
   await clearFailures(db, emailKey);
   log.info({ event: 'signin.password-accepted', accountId: account.id }, 'password accepted');
   return { kind: 'signed-in', accountId: account.id };
@@ -112,12 +143,29 @@ export async function setPasswordByLink(
   settings: SigninSettings,
   link: { id: string; accountId: string; email: string; purpose: string },
   password: string,
-  requestId: string,
+  request: { address: string; requestId: string },
+  checks: PasswordChecks,
   log: FastifyBaseLogger,
-): Promise<{ kind: 'set' } | { kind: 'refused'; reason: string } | { kind: 'used' }> {
+): Promise<
+  | { kind: 'set' }
+  | { kind: 'refused'; reason: string }
+  | { kind: 'used' }
+  | { kind: 'busy'; everyone: boolean; seconds: number }
+> {
+  const { requestId } = request;
   const reason = passwordProblem(password, link.email);
   if (reason) return { kind: 'refused', reason };
-  const hash = await hashPassword(password, settings.scryptLog2N);
+  const entry = checks.enter(clientNetwork(request.address));
+  if (entry.kind !== 'turn') {
+    return { kind: 'busy', everyone: entry.kind === 'busy', seconds: PASSWORD_CHECKS_RETRY_SECONDS };
+  }
+  let hash: string;
+  try {
+    await entry.turn.ready;
+    hash = await hashPassword(password, settings.scryptLog2N);
+  } finally {
+    entry.turn.release();
+  }
   const used = await db.transaction().execute(async (trx) => {
     const result = await trx
       .updateTable('signin_link')
@@ -128,6 +176,8 @@ export async function setPasswordByLink(
     if (result.numUpdatedRows === 0n) return false;
     await setPassword(trx, link.accountId, hash);
     await voidLinks(trx, link.accountId);
+    // Whoever signed in before (with the old password, or the account's earlier links) is signed out.
+    await endAccountSessions(trx, link.accountId);
     await recordForMemberships(
       trx,
       link.accountId,
@@ -198,11 +248,10 @@ export async function requestLink(
   address: string,
   log: FastifyBaseLogger,
 ): Promise<{ kind: 'done' } | { kind: 'wait'; seconds: number }> {
-  const addressKey = throttleKey('address', `link:${address}`);
-  const wait = await waitSeconds(db, [addressKey]);
-  if (wait > 0) return { kind: 'wait', seconds: wait };
+  const addressKey = throttleKey('address', `link:${clientNetwork(address)}`);
   // Every request counts: an address asking for many links is slowed like one guessing passwords.
-  await recordFailure(db, 'address', addressKey);
+  const reservation = await reserveAttempt(db, [addressKey]);
+  if (reservation.kind === 'wait') return reservation;
   const account = await findAccountByEmail(db, email);
   if (!account) {
     log.info({ event: 'signin.link-requested', known: false }, 'link requested for an unknown address');

@@ -28,6 +28,8 @@ for (const [network, prefix] of [
   ['::', 128],
   ['::1', 128],
   ['100::', 64],
+  // Local-use NAT64 (RFC 8215): translated inside a network, never on the internet.
+  ['64:ff9b:1::', 48],
   ['2001:db8::', 32],
   ['fc00::', 7],
   ['fe80::', 10],
@@ -37,16 +39,45 @@ for (const [network, prefix] of [
   FORBIDDEN.addSubnet(network, prefix, 'ipv6');
 }
 
-/** The IPv4 address an IPv6 address carries (mapped ::ffff:a.b.c.d, NAT64 64:ff9b::/96, compatible ::a.b.c.d). */
+/** The 16 bytes of a valid IPv6 address (a trailing dotted quad and a zone allowed). */
+function ipv6Bytes(address: string): number[] {
+  let text = address.toLowerCase().replace(/%.*$/, '');
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = '', tail] = text.split('::');
+  const headGroups = head ? head.split(':') : [];
+  const tailGroups = tail ? tail.split(':') : [];
+  const groups =
+    tail === undefined
+      ? headGroups
+      : [...headGroups, ...Array(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
+  return groups.flatMap((group) => {
+    const value = Number.parseInt(group, 16);
+    return [value >> 8, value & 255];
+  });
+}
+
+const zeros = (bytes: number[], from: number, to: number) =>
+  bytes.slice(from, to).every((byte) => byte === 0);
+
+/**
+ * The IPv4 address an IPv6 address carries, by the form that embeds it: IPv4-mapped (::ffff:0:0/96), SIIT
+ * (::ffff:0:0:0/96), IPv4-compatible (::/96), NAT64 (64:ff9b::/96) and 6to4 (2002::/16). A connection to one of
+ * these can reach that IPv4 address, so it is judged by it.
+ */
 function embeddedIpv4(address: string): string | undefined {
-  const lower = address.toLowerCase();
-  const dotted = /^(?:::ffff:|64:ff9b::|::)(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
-  if (dotted) return dotted[1];
-  const hex = /^(?:::ffff:|64:ff9b::)([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(lower);
-  if (!hex) return undefined;
-  const high = Number.parseInt(hex[1] as string, 16);
-  const low = Number.parseInt(hex[2] as string, 16);
-  return [high >> 8, high & 255, low >> 8, low & 255].join('.');
+  const bytes = ipv6Bytes(address);
+  const ipv4 = (from: number) => bytes.slice(from, from + 4).join('.');
+  const [b0, b1, b2, b3, , , , , b8, b9, b10, b11] = bytes;
+  if (zeros(bytes, 0, 10) && b10 === 0xff && b11 === 0xff) return ipv4(12);
+  if (zeros(bytes, 0, 8) && b8 === 0xff && b9 === 0xff && b10 === 0 && b11 === 0) return ipv4(12);
+  if (zeros(bytes, 0, 12)) return ipv4(12);
+  if (b0 === 0 && b1 === 0x64 && b2 === 0xff && b3 === 0x9b && zeros(bytes, 4, 12)) return ipv4(12);
+  if (b0 === 0x20 && b1 === 0x02) return ipv4(2);
+  return undefined;
 }
 
 /** True when a webhook may not be delivered to this IP address. */
@@ -57,6 +88,18 @@ export function isForbiddenAddress(address: string): boolean {
   const ipv4 = embeddedIpv4(address);
   if (ipv4 !== undefined) return FORBIDDEN.check(ipv4, 'ipv4');
   return FORBIDDEN.check(address, 'ipv6');
+}
+
+/**
+ * The ports a webhook may be delivered to unless private networks are allowed: those of https services, so that
+ * the delivery log cannot be used to find which ports of a host are open.
+ */
+export const WEBHOOK_PORTS: ReadonlySet<number> = new Set([443, 8443]);
+
+/** The port a URL connects to. */
+export function portOf(url: URL): number {
+  if (url.port) return Number(url.port);
+  return url.protocol === 'http:' ? 80 : 443;
 }
 
 /** A URL's host as an IP literal (brackets of IPv6 removed), or undefined for a name. */
@@ -79,6 +122,7 @@ export function urlProblem(url: string, allowPrivateNetworks: boolean): string |
   if (parsed.username || parsed.password) return 'must not hold a user name or password';
   if (parsed.hash) return 'must not have a fragment';
   if (allowPrivateNetworks) return undefined;
+  if (!WEBHOOK_PORTS.has(portOf(parsed))) return `must use port ${[...WEBHOOK_PORTS].join(' or ')}`;
   const literal = ipLiteral(parsed.hostname);
   if (literal !== undefined) {
     return isForbiddenAddress(literal)

@@ -5,8 +5,14 @@ import type { Db } from '../db/database.js';
 import { recordEvents, SYSTEM_CHANGE } from '../events/record.js';
 import { toEventView } from '../events/service.js';
 import { ScheduledRetryError } from '../kernel/remote-errors.js';
-import { scrub } from '../kernel/scrub.js';
-import { ForbiddenAddressError, guardedLookup, ipLiteral, isForbiddenAddress } from './address-guard.js';
+import {
+  ForbiddenAddressError,
+  guardedLookup,
+  ipLiteral,
+  isForbiddenAddress,
+  portOf,
+  WEBHOOK_PORTS,
+} from './address-guard.js';
 import { disableSubscription, findDelivery, logDelivery, markFailing, markSucceeding } from './queries.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -40,6 +46,13 @@ export function webhookRetryDelayMs(
   return Math.round(wait * scale * (0.9 + 0.2 * random()));
 }
 
+/**
+ * What the delivery log says of an attempt that got no answer: one phrase per outcome, never the system's error
+ * (ENOTFOUND, ECONNREFUSED, EHOSTUNREACH), which would tell an admin which hosts exist and which ports are open.
+ */
+const REFUSED = 'the address or the port is not allowed';
+const FAILED = 'no connection to the receiver';
+
 type Attempt =
   | { outcome: 'answered'; status: number; latencyMs: number }
   | { outcome: 'timed-out' | 'refused' | 'failed'; error: string; latencyMs: number };
@@ -58,12 +71,11 @@ function post(
   const started = Date.now();
   const latency = () => Date.now() - started;
   const literal = ipLiteral(url.hostname);
-  if (literal !== undefined && !settings.allowPrivateNetworks && isForbiddenAddress(literal)) {
-    return Promise.resolve({
-      outcome: 'refused',
-      error: 'the address is loopback, private or link-local',
-      latencyMs: 0,
-    });
+  if (
+    !settings.allowPrivateNetworks &&
+    ((literal !== undefined && isForbiddenAddress(literal)) || !WEBHOOK_PORTS.has(portOf(url)))
+  ) {
+    return Promise.resolve({ outcome: 'refused', error: REFUSED, latencyMs: 0 });
   }
   return new Promise((resolve) => {
     let timedOut = false;
@@ -98,8 +110,8 @@ function post(
           latencyMs: latency(),
         });
       else if (error instanceof ForbiddenAddressError)
-        finish({ outcome: 'refused', error: error.message, latencyMs: latency() });
-      else finish({ outcome: 'failed', error: scrub(error.message), latencyMs: latency() });
+        finish({ outcome: 'refused', error: REFUSED, latencyMs: latency() });
+      else finish({ outcome: 'failed', error: FAILED, latencyMs: latency() });
     });
     request.end(body);
   });

@@ -5,7 +5,9 @@ import { databaseKinds } from '../support/databases.js';
 import { addRep, REPS_URL } from '../support/fixtures.js';
 import {
   Browser,
+  formAction,
   GOOD_PASSWORD,
+  hiddenField,
   PUBLIC_URL,
   REDIRECT_URI,
   relyingParty,
@@ -81,6 +83,23 @@ describe.each(databaseKinds)('sign-in security on %s', (kind) => {
     expect((await setPasswordThroughLink(browser, link, GOOD_PASSWORD)).statusCode).toBe(200);
   });
 
+  it('refuses a common password with a trailing run of digits or symbols, and counts the characters typed, not their NFKC form', async () => {
+    const email = `typed${++counter}@example.com`;
+    await addRep({ call }, admin, { email });
+    const link = await service.linkMailedTo(email);
+    const browser = new Browser(service.app);
+    for (const common of ['password1234567', 'Dragon!!2024!!!!!', 'sunshine 1234567']) {
+      const refused = await setPasswordThroughLink(browser, link, common);
+      expect(refused.statusCode, common).toBe(400);
+      expect(refused.body).toContain('most commonly used');
+    }
+    // Eight characters typed, sixteen after NFKC (each unit sign is two letters).
+    const units = await setPasswordThroughLink(browser, link, '㎞㎏㎜㎝㎞㎏㎜㎝');
+    expect(units.statusCode).toBe(400);
+    expect(units.body).toContain('at least 15 characters');
+    expect((await setPasswordThroughLink(browser, link, GOOD_PASSWORD)).statusCode).toBe(200);
+  });
+
   it('slows an email after 5 failures, known or unknown, even for the right password, with the same answer', async () => {
     const { email } = await repWithPassword();
     for (let i = 0; i < 6; i++)
@@ -103,6 +122,34 @@ describe.each(databaseKinds)('sign-in security on %s', (kind) => {
     for (let i = 0; i < 21; i++) await attempt(`spray${i}@example.com`, 'wrong password number x');
     const { email } = await repWithPassword();
     expect((await attempt(email, GOOD_PASSWORD)).response.statusCode).toBe(429);
+    await service.db.deleteFrom('signin_throttle').execute();
+  });
+
+  it('counts an IPv6 client by its /64, as the API limiter does', async () => {
+    await service.db.deleteFrom('signin_throttle').execute();
+    const { email } = await repWithPassword();
+    const fromAddress = async (address: string, who: string, password: string) => {
+      const browser = new Browser(service.app);
+      const page = (await browser.follow('GET', (await rp.start()).url)).response.body;
+      return browser.request(
+        'POST',
+        formAction(page),
+        { csrf: hiddenField(page, 'csrf'), email: who, password },
+        address,
+      );
+    };
+    // Each failure from another address of the same /64, as a client that changes its address at will.
+    for (let i = 0; i < 21; i++) {
+      const response = await fromAddress(
+        `2001:db8:5:6::${(i + 1).toString(16)}`,
+        `v6spray${i}@example.com`,
+        'wrong password number x',
+      );
+      expect(response.statusCode).toBe(401);
+    }
+    expect((await fromAddress('2001:db8:5:6:ffff::1', email, GOOD_PASSWORD)).statusCode).toBe(429);
+    // Another /64 is another client.
+    expect((await fromAddress('2001:db8:5:7::1', email, GOOD_PASSWORD)).statusCode).toBe(303);
     await service.db.deleteFrom('signin_throttle').execute();
   });
 
@@ -232,6 +279,31 @@ describe.each(databaseKinds)('sign-in security on %s', (kind) => {
     expect((await victim.request('POST', action, { email, password: GOOD_PASSWORD })).statusCode).toBe(403);
   });
 
+  it("refuses a form's CSRF token at another interaction or another form, even in the same browser", async () => {
+    const browser = new Browser(service.app);
+    const first = (await browser.follow('GET', (await rp.start()).url)).response.body;
+    const second = (await browser.follow('GET', (await rp.start()).url)).response.body;
+    expect(formAction(first)).not.toBe(formAction(second));
+    const crossed = await browser.request('POST', formAction(second), {
+      csrf: hiddenField(first, 'csrf'),
+      email: 'crossed@example.com',
+      password: 'wrong password number x',
+    });
+    expect(crossed.statusCode).toBe(403);
+    const reset = await browser.request('POST', '/signin/reset', {
+      csrf: hiddenField(first, 'csrf'),
+      email: 'crossed@example.com',
+    });
+    expect(reset.statusCode).toBe(403);
+    // Its own token is taken.
+    const own = await browser.request('POST', formAction(second), {
+      csrf: hiddenField(second, 'csrf'),
+      email: 'crossed@example.com',
+      password: 'wrong password number x',
+    });
+    expect(own.statusCode).toBe(401);
+  });
+
   it('sets its cookies HttpOnly and SameSite, not Secure over http', async () => {
     const browser = new Browser(service.app);
     const flow = await rp.start();
@@ -245,6 +317,26 @@ describe.each(databaseKinds)('sign-in security on %s', (kind) => {
       expect(cookie.toLowerCase()).toContain('httponly');
       expect(cookie.toLowerCase()).toMatch(/samesite=(lax|strict)/);
       expect(cookie.toLowerCase()).not.toContain('secure');
+    }
+  });
+
+  it('pins every URL of the discovery document to PUBLIC_URL whatever Host the client sends, and lets it be cached', async () => {
+    for (const headers of [
+      { host: 'evil.example' },
+      { host: 'salesreps.test', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'http' },
+    ]) {
+      const response = await service.app.inject({
+        method: 'GET',
+        url: '/.well-known/openid-configuration',
+        headers,
+      });
+      expect(response.statusCode).toBe(200);
+      const urls = Object.values(response.json() as Record<string, unknown>).filter(
+        (value): value is string => typeof value === 'string' && /^https?:/.test(value),
+      );
+      expect(urls.length).toBeGreaterThan(5);
+      for (const url of urls) expect(url.startsWith(`${PUBLIC_URL}/`) || url === PUBLIC_URL, url).toBe(true);
+      expect(response.headers['cache-control']).toMatch(/max-age=\d+/);
     }
   });
 
@@ -340,6 +432,23 @@ describe.each(databaseKinds)('sign-in security on %s', (kind) => {
     const after = await browser.follow('GET', (await rp.start()).url);
     expect(after.leftTo).toBeUndefined();
     expect(after.response.body).toContain('<label for="password">Password</label>');
+  });
+
+  it('offers no offline_access: a refresh token asked for with it and prompt=consent still ends with sign-out', async () => {
+    expect(rp.as.scopes_supported).not.toContain('offline_access');
+    const { email } = await repWithPassword();
+    const browser = new Browser(service.app);
+    const flow = await rp.start({ scope: 'openid email offline_access', prompt: 'consent' });
+    const done = await signInThroughPages(browser, flow.url, { email, password: GOOD_PASSWORD });
+    const tokens = await rp.exchange(done.leftTo as string, flow);
+    expect(tokens.scope?.split(' ') ?? []).not.toContain('offline_access');
+    const logout = await browser.follow(
+      'GET',
+      `${PUBLIC_URL}/oidc/session/end?${new URLSearchParams({ id_token_hint: tokens.id_token as string, client_id: 'journey-app' })}`,
+    );
+    const xsrf = logout.response.body.match(/name="xsrf" value="([^"]+)"/)?.[1] as string;
+    await browser.follow('POST', `${PUBLIC_URL}/oidc/session/end/confirm`, { xsrf, logout: 'yes' });
+    await expect(rp.refresh(tokens.refresh_token as string)).rejects.toThrow();
   });
 
   it('logs sign-ins, failures and passwords set, never a password', () => {

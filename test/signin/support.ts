@@ -131,11 +131,13 @@ export class Browser {
     }
   }
 
-  async request(method: 'GET' | 'POST', url: string, form?: Record<string, string>) {
+  /** A request from the browser; `remoteAddress` sends it from another client address (as a botnet would). */
+  async request(method: 'GET' | 'POST', url: string, form?: Record<string, string>, remoteAddress?: string) {
     const target = url.startsWith(PUBLIC_URL) ? url.slice(PUBLIC_URL.length) : url;
     const response = await this.app.inject({
       method,
       url: target,
+      ...(remoteAddress ? { remoteAddress } : {}),
       headers: {
         host: 'salesreps.test',
         cookie: [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; '),

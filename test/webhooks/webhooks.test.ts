@@ -431,6 +431,42 @@ describe.each(databaseKinds)('webhook URLs that could reach inside the network, 
     expect(accepted.statusCode, accepted.body).toBe(201);
   });
 
+  it('refuses IPv6 forms that embed a forbidden IPv4 (compatible, SIIT, NAT64, 6to4) by the address they embed', async () => {
+    const organization = await service.createOrganization();
+    const admin = await service.token(organization, 'admin_embedded', ['Admin']);
+    for (const url of [
+      'https://[::127.0.0.1]/x',
+      'https://[::7f00:1]/x',
+      'https://[::ffff:0:7f00:1]/x',
+      'https://[::ffff:0:a9fe:a9fe]/x',
+      'https://[64:ff9b::7f00:1]/x',
+      'https://[64:ff9b::10.0.0.1]/x',
+      'https://[64:ff9b:1::7f00:1]/x',
+      'https://[2002:7f00:1::]/x',
+      'https://[2002:a9fe:a9fe::1]/x',
+      'https://[2002:c0a8:101::]/x',
+    ]) {
+      expectProblem(await service.call('POST', WEBHOOKS_URL, admin, { url }), 400, ['url']);
+    }
+    // The same forms embedding a public address are judged by it.
+    for (const url of ['https://[64:ff9b::808:808]/x', 'https://[2002:808:808::]/x']) {
+      const accepted = await service.call('POST', WEBHOOKS_URL, admin, { url });
+      expect(accepted.statusCode, `${url}: ${accepted.body}`).toBe(201);
+    }
+  });
+
+  it('allows only ports 443 and 8443, so the delivery log cannot scan a public host', async () => {
+    const organization = await service.createOrganization();
+    const admin = await service.token(organization, 'admin_ports', ['Admin']);
+    for (const url of ['https://hooks.example.com:22/x', 'https://hooks.example.com:6379/x']) {
+      expectProblem(await service.call('POST', WEBHOOKS_URL, admin, { url }), 400, ['url']);
+    }
+    for (const url of ['https://hooks.example.com:443/x', 'https://hooks.example.com:8443/x']) {
+      const accepted = await service.call('POST', WEBHOOKS_URL, admin, { url });
+      expect(accepted.statusCode, `${url}: ${accepted.body}`).toBe(201);
+    }
+  });
+
   it('checks the resolved address again at delivery: a name that resolves to 127.0.0.1 is refused, nothing is sent', async () => {
     const organization = await service.createOrganization();
     const admin = await service.token(organization, 'admin_rebind', ['Admin']);
@@ -453,5 +489,39 @@ describe.each(databaseKinds)('webhook URLs that could reach inside the network, 
       expect((response.json() as { outcome: string }[])[0]).toMatchObject({ outcome: 'refused' });
     });
     expect(receiver.received).toEqual([]);
+  });
+
+  it('logs a delivery that reaches no receiver coarsely: no system error that tells hosts or ports apart', async () => {
+    const organization = await service.createOrganization();
+    const admin = await service.token(organization, 'admin_coarse', ['Admin']);
+    await service.db
+      .insertInto('webhook_subscription')
+      .values({
+        id: 'unresolvableSubscription1',
+        organization_id: organization.id,
+        url: 'https://no-such-host.invalid/hooks',
+        event_types: null,
+        secret: `whsec_${Buffer.from('a test secret of thirty-two bytes!').toString('base64')}`,
+      })
+      .execute();
+    // The effect worker of the test before, or one of its own when this test runs alone.
+    if (!effects) {
+      effects = createEffects(service.config, service.db);
+      effects.start(service.app.log);
+    }
+    await addRep(service, admin);
+    const logged = await eventually(async () => {
+      const response = await service.call(
+        'GET',
+        `${WEBHOOKS_URL}/unresolvableSubscription1/deliveries`,
+        admin,
+      );
+      const [first] = response.json() as { outcome: string; error: string | null }[];
+      expect(first).toBeDefined();
+      return first as { outcome: string; error: string | null };
+    });
+    expect(logged).toEqual(
+      expect.objectContaining({ outcome: 'failed', error: 'no connection to the receiver' }),
+    );
   });
 });

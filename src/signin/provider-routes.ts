@@ -1,0 +1,43 @@
+// The OpenID provider mounted in the app: discovery and every /oidc/ endpoint, answered by oidc-provider itself.
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { default as Provider } from 'oidc-provider';
+
+/** How long a client or a cache may keep the discovery document, which changes only with the deployment. */
+const DISCOVERY_MAX_AGE_SECONDS = 300;
+
+export function providerRoutes(provider: Provider, publicUrl: string): FastifyPluginAsync {
+  const callback = provider.callback();
+  const pinned = new URL(publicUrl);
+  return async (app) => {
+    // The provider answers its own requests: taken over before Fastify reads the body, with the headers the
+    // service's hooks set so far (security headers, request id). Every URL it writes (discovery's endpoints, its
+    // redirects) is built from the request's host: the host is PUBLIC_URL's whatever the client sent, so that a
+    // forged Host or X-Forwarded-Host cannot point a client (or a cache) elsewhere.
+    const forward = async (request: FastifyRequest, reply: FastifyReply) => {
+      reply.hijack();
+      for (const [name, value] of Object.entries(reply.getHeaders())) {
+        if (value !== undefined) reply.raw.setHeader(name, value);
+      }
+      const headers = request.raw.headers;
+      headers.host = pinned.host;
+      delete headers['x-forwarded-host'];
+      if (provider.proxy) headers['x-forwarded-proto'] = pinned.protocol.slice(0, -1);
+      if (request.routeOptions.url === '/.well-known/openid-configuration') {
+        reply.raw.setHeader('cache-control', `public, max-age=${DISCOVERY_MAX_AGE_SECONDS}`);
+      }
+      await callback(request.raw, reply.raw);
+    };
+    const providerRoute = {
+      config: { policy: 'public' as const },
+      schema: { hide: true },
+      onRequest: forward,
+    };
+    app.get('/.well-known/openid-configuration', providerRoute, async () => undefined);
+    app.route({
+      method: ['GET', 'POST', 'OPTIONS'],
+      url: '/oidc/*',
+      ...providerRoute,
+      handler: async () => undefined,
+    });
+  };
+}
