@@ -122,8 +122,9 @@ const ServerSettings = Type.Object(
     TRUST_PROXY: Type.Optional(
       Type.String({
         defaultText: 'off',
-        accepts: '`true`/`false`, a hop count (0–100), or proxy addresses/CIDRs, comma-separated',
-        description: 'the proxies whose `X-Forwarded-For` (and `X-Forwarded-Proto`) is believed',
+        accepts: '`false`, a hop count (0–100), or proxy addresses/CIDRs, comma-separated; `true` is refused',
+        description:
+          'the proxies whose `X-Forwarded-For` (and `X-Forwarded-Proto`) is believed: the client is the address the last trusted proxy saw, never the left-most entry a client can write',
       }),
     ),
     REQUEST_TIMEOUT_MS: Type.Integer({
@@ -381,7 +382,7 @@ const EffectSettings = Type.Object(
     WEBHOOKS_ALLOW_PRIVATE_NETWORKS: Type.Boolean({
       default: false,
       description:
-        '`true`: event webhooks may use `http` and loopback, private and link-local addresses (tests, deliveries inside your network)',
+        '`true`: event webhooks may use `http`, loopback, private and link-local addresses, and ports other than 443 and 8443 (tests, deliveries inside your network)',
     }),
   },
   { title: 'Effects (identity provider, mail, data sync)' },

@@ -72,7 +72,7 @@ export interface HttpConfig {
   headersTimeoutMs: number;
   keepAliveTimeoutMs: number;
   /** The proxies in front of the service, whose X-Forwarded-For is believed: off, a hop count, or addresses. */
-  trustProxy: boolean | number | string;
+  trustProxy: false | number | string;
 }
 
 /** Where GET /metrics is served: its own port, the public port behind a bearer token, both, or neither. */
@@ -398,9 +398,17 @@ function corsOrigins(raw: string | undefined): string[] {
   return origins;
 }
 
-function trustProxy(raw: string | undefined): boolean | number | string {
+/**
+ * `true` is refused: it would believe the left-most `X-Forwarded-For` entry, which the client writes itself even
+ * behind a proxy that appends its own, so every per-address limit could be walked past.
+ */
+function trustProxy(raw: string | undefined): false | number | string {
   if (raw === undefined || ['false', 'no', 'off', '0'].includes(raw.toLowerCase())) return false;
-  if (['true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
+  if (['true', 'yes', 'on'].includes(raw.toLowerCase())) {
+    throw new ConfigError(
+      `TRUST_PROXY=${raw} would believe any client's X-Forwarded-For: give the number of proxies in front (e.g. 1) or their addresses/CIDRs`,
+    );
+  }
   if (/^\d+$/.test(raw)) {
     const hops = Number(raw);
     if (hops > 100) throw new ConfigError(`TRUST_PROXY must be an integer from 0 to 100, got "${raw}"`);
@@ -411,7 +419,7 @@ function trustProxy(raw: string | undefined): boolean | number | string {
     const [ip, prefix] = address.split('/');
     if (!ip || isIP(ip) === 0 || (prefix !== undefined && !/^\d{1,3}$/.test(prefix))) {
       throw new ConfigError(
-        `TRUST_PROXY must be true, false, a hop count, or proxy addresses/CIDRs separated by commas, got "${address}"`,
+        `TRUST_PROXY must be false, a hop count, or proxy addresses/CIDRs separated by commas, got "${address}"`,
       );
     }
   }

@@ -48,7 +48,8 @@ describe('hardening configuration', () => {
     [{ CORS_ORIGINS: 'https://a.example.com/' }, 'CORS_ORIGINS must list origins'],
     [{ CORS_ORIGINS: 'a.example.com' }, 'CORS_ORIGINS must list origins'],
     [{ CORS_ORIGINS: '*,https://a.example.com' }, 'CORS_ORIGINS must be "*" alone'],
-    [{ TRUST_PROXY: 'the-balancer' }, 'TRUST_PROXY must be true, false, a hop count'],
+    [{ TRUST_PROXY: 'the-balancer' }, 'TRUST_PROXY must be false, a hop count'],
+    [{ TRUST_PROXY: 'true' }, "TRUST_PROXY=true would believe any client's X-Forwarded-For"],
     [
       { HEADERS_TIMEOUT_MS: '40000' },
       'HEADERS_TIMEOUT_MS (40000) must not exceed REQUEST_TIMEOUT_MS (30000)',

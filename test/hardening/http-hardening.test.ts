@@ -102,6 +102,25 @@ describe.each(databaseKinds)('HTTP hardening on %s', (kind) => {
       expect((await list(service, 'admin-behind-nat', '203.0.113.7')).statusCode).toBe(200);
     });
 
+    it('behind TRUST_PROXY=1 counts the address the proxy saw, whatever the client wrote to the left of it', async () => {
+      const behindProxy = await service.replica({ RATE_LIMIT_MAX: String(LIMIT), TRUST_PROXY: '1' });
+      const spoofing = (attempt: number) =>
+        behindProxy.app.inject({
+          method: 'GET',
+          url: REPS_URL,
+          remoteAddress: '10.0.0.2',
+          headers: {
+            authorization: 'Bearer not-a-token',
+            // The client's own header, then the address the proxy appended.
+            'x-forwarded-for': `198.18.${attempt}.1, 203.0.113.99`,
+          },
+        });
+      const statuses: number[] = [];
+      for (let attempt = 0; attempt < LIMIT + 2; attempt++)
+        statuses.push((await spoofing(attempt)).statusCode);
+      expect(statuses).toEqual([...Array(LIMIT).fill(401), 429, 429]);
+    });
+
     it('never limits the health and readiness routes that load balancers call', async () => {
       for (let i = 0; i < LIMIT * 3; i++) {
         const health = await service.app.inject({

@@ -470,7 +470,7 @@ describe('sign-in cookies behind https', () => {
   it('are Secure when PUBLIC_URL is https', async () => {
     const service = await startSigninService('pglite', {
       PUBLIC_URL: 'https://salesreps.test',
-      TRUST_PROXY: 'true',
+      TRUST_PROXY: '1',
     });
     try {
       const response = await service.app.inject({
