@@ -5,7 +5,7 @@ import { identityFromConfig } from '../identity/from-config.js';
 import type { IdentityDirectory } from '../identity/port.js';
 import type { Purge } from '../kernel/purge.js';
 import { mailerFromConfig } from './email/mailer.js';
-import type { EffectTargets, SigninLinks } from './handlers.js';
+import type { EffectTargets, SigninLinks } from './handler-contract.js';
 import { RETENTION_BATCH_SIZE, RETENTION_INTERVAL_MS, startEffectRetention } from './retention.js';
 import { webhookSyncTarget } from './sync/webhook.js';
 import { createEffectWorker, type EffectFailureCounter, type EffectWorker } from './worker.js';

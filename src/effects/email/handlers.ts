@@ -1,6 +1,6 @@
 import { PermanentEffectError } from '../../kernel/remote-errors.js';
 import { assignmentState } from '../../rep-state/queries.js';
-import { type EffectHandlers, type EffectRun, SUPERSEDED } from '../handlers.js';
+import { type EffectHandlers, type EffectRun, SUPERSEDED } from '../handler-contract.js';
 import { staleWhenOutOfOrder } from '../order.js';
 import type { InvitationEmail } from '../outbox.js';
 import { invitationMessage, loginLinkFor, signinLinkMessage } from './messages.js';

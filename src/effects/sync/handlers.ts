@@ -1,6 +1,6 @@
 import { assignmentState, salesRepExists } from '../../rep-state/queries.js';
-import type { EffectHandlers, EffectRun } from '../handlers.js';
-import { SUPERSEDED } from '../handlers.js';
+import type { EffectHandlers, EffectRun } from '../handler-contract.js';
+import { SUPERSEDED } from '../handler-contract.js';
 import { staleWhenOutOfOrder } from '../order.js';
 import type { SyncChange } from './webhook.js';
 

@@ -1,5 +1,5 @@
 import { deliverWebhook } from '../../webhooks/deliver.js';
-import type { EffectHandlers } from '../handlers.js';
+import type { EffectHandlers } from '../handler-contract.js';
 
 /** Event webhooks: one effect per event and subscription, carried out by the webhooks unit's delivery. */
 export const webhookHandlers: Pick<EffectHandlers, 'webhook.deliver'> = {
