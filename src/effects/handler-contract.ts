@@ -1,6 +1,7 @@
 // What an effect handler is given and answers: the targets, the run, the handler table's type, SUPERSEDED.
 import type { Db } from '../db/database.js';
 import type { IdentityProvider } from '../identity/port.js';
+import { PermanentEffectError } from '../kernel/remote-errors.js';
 import type { DeliverySettings } from '../webhooks/deliver.js';
 import type { Mailer } from './email/mailer.js';
 import type { EffectKind, PayloadOf, SigninLinkEmail } from './outbox.js';
@@ -59,3 +60,11 @@ export type EffectHandlers = { [K in EffectKind]: EffectHandler<K> };
 
 /** The outcome of an effect that a later change made unwanted: done, with nothing carried out. */
 export const SUPERSEDED = 'skipped: superseded by a later change';
+
+/** The rep an effect of a rep's kind is about; one recorded without its rep can never be carried out. */
+export function repOf(claimed: ClaimedEffect): string {
+  if (claimed.sales_rep_id === null) {
+    throw new PermanentEffectError(`Effect ${claimed.id} (${claimed.kind}) was recorded without its rep`);
+  }
+  return claimed.sales_rep_id;
+}

@@ -140,6 +140,13 @@ describe('layers of src/', () => {
     expect(importers.sort()).toEqual(['cli.ts', 'main.ts']);
   });
 
+  it('the outbox imports only the database and the kernel: events/ enqueues through it, effects/ builds on it', () => {
+    const below = new Set(['db/', 'kernel/']);
+    expect([...(graph.get('outbox/') ?? [])].filter((unit) => !below.has(unit))).toEqual([]);
+    expect(graph.get('events/')?.has('outbox/')).toBe(true);
+    expect(graph.get('effects/')?.has('outbox/')).toBe(true);
+  });
+
   it('the shared kernel imports no other unit', () => {
     expect([...(graph.get('kernel/') ?? [])]).toEqual([]);
   });
