@@ -6,7 +6,7 @@ import type { DeliverySettings } from '../webhooks/deliver.js';
 import type { Mailer } from './email/mailer.js';
 import type { EffectKind, PayloadOf, SigninLinkEmail } from './outbox.js';
 import type { ClaimedEffect } from './queries.js';
-import type { SyncTarget } from './sync/webhook.js';
+import type { SyncTarget } from './sync/http-target.js';
 
 /** Where effects are carried out. */
 export interface EffectTargets {

@@ -2,18 +2,18 @@
 import type { Db } from '../db/database.js';
 import { PermanentEffectError } from '../kernel/remote-errors.js';
 import { emailHandlers } from './email/handlers.js';
+import { eventDeliveryHandlers } from './event-delivery/handlers.js';
 import type { EffectHandlers, EffectRun, EffectTargets } from './handler-contract.js';
 import { identityHandlers } from './identity/handlers.js';
 import type { EffectKind, PayloadOf } from './outbox.js';
 import type { ClaimedEffect } from './queries.js';
 import { syncHandlers } from './sync/handlers.js';
-import { webhookHandlers } from './webhooks/handlers.js';
 
 const handlers: EffectHandlers = {
   ...identityHandlers,
   ...emailHandlers,
   ...syncHandlers,
-  ...webhookHandlers,
+  ...eventDeliveryHandlers,
 };
 
 function isEffectKind(kind: string): kind is EffectKind {

@@ -1,7 +1,7 @@
 import { assignmentState, salesRepExists } from '../../rep-state/queries.js';
 import { type EffectHandlers, type EffectRun, repOf, SUPERSEDED } from '../handler-contract.js';
 import { staleWhenOutOfOrder } from '../order.js';
-import type { SyncChange } from './webhook.js';
+import type { SyncChange } from './http-target.js';
 
 /** Tells the data-sync system of a change, unless it is stale (out of order, and undone by a later change). */
 async function tell(
