@@ -211,9 +211,16 @@ async function addSalesRep(request: http.IncomingMessage, response: http.ServerR
       ],
     ] as const;
     await client.query(
-      `insert into "effect" ("organization_id", "sales_rep_id", "kind", "payload")
-       values ($1, $2, $3, $4), ($5, $6, $7, $8), ($9, $10, $11, $12)`,
-      effects.flatMap(([kind, payload]) => [organization.id, rep.id, kind, JSON.stringify(payload)]),
+      `insert into "effect" ("organization_id", "ordering_key", "channel", "sales_rep_id", "kind", "payload")
+       values ($1, $2, $3, $4, $5, $6), ($7, $8, $9, $10, $11, $12), ($13, $14, $15, $16, $17, $18)`,
+      effects.flatMap(([kind, payload]) => [
+        organization.id,
+        rep.id,
+        kind.split('.')[0],
+        rep.id,
+        kind,
+        JSON.stringify(payload),
+      ]),
     );
     await client.query('commit');
     send(response, {

@@ -47,7 +47,15 @@ export type EffectStatus = 'pending' | 'done' | 'dead';
 export interface EffectTable {
   id: Generated<string>;
   organization_id: string;
-  sales_rep_id: string;
+  /**
+   * Effects of one key and channel are carried out one at a time, in the order recorded: a rep's id for its
+   * effects, `account:<id>` for a person's sign-in mails, `webhook:<subscription>:<target>` for event deliveries.
+   */
+  ordering_key: string;
+  /** What the effect calls (the kind's prefix: identity, email, sync, webhook); each channel keeps its own order. */
+  channel: string;
+  /** The rep the effect is about; null for one about no rep (a sign-in mail, an event delivery). */
+  sales_rep_id: string | null;
   kind: string;
   payload: ColumnType<unknown, string, string>;
   status: Generated<EffectStatus>;

@@ -16,7 +16,19 @@ export async function listEffectsText(
   const organizationId = options.org === undefined ? undefined : await organizationOf(db, options.org);
   const statuses: VisibleEffectStatus[] = options.status ? [options.status] : ['pending', 'dead'];
   const rows = await listOpenEffects(db, { organizationId, statuses, limit: options.limit, offset: 0 });
-  return JSON.stringify(rows, null, 2);
+  // The command's JSON keeps its fields: an effect about no rep shows its ordering key as `sales_rep_id`.
+  const listed = rows.map((row) => ({
+    id: row.id,
+    organization_id: row.organization_id,
+    sales_rep_id: row.sales_rep_id ?? row.ordering_key,
+    kind: row.kind,
+    status: row.status,
+    attempts: row.attempts,
+    next_attempt_at: row.next_attempt_at,
+    last_error: row.last_error,
+    created_at: row.created_at,
+  }));
+  return JSON.stringify(listed, null, 2);
 }
 
 /** `salesreps effects retry`: a dead effect becomes pending again. */

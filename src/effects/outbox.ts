@@ -1,5 +1,6 @@
-import { sql } from 'kysely';
+// The effects a change can imply, typed by kind, and their recording in the change's transaction.
 import type { Trx } from '../db/database.js';
+import { enqueue, enqueueOne, type OutboxEntry } from '../outbox/enqueue.js';
 
 /**
  * The side effects a change implies, each with everything needed to carry it out later (the rep may be gone
@@ -36,7 +37,7 @@ export type Effect =
     }
   | { kind: 'sync.revoke'; payload: { salesRepId: string; organizationId: string } }
   | { kind: 'sync.deleteAccount'; payload: { salesRepId: string } }
-  /** Recorded by src/events/record.ts with each event, per matching subscription (scope `webhook:<id>:<target>`). */
+  /** Enqueued by src/events/record.ts with each event, per matching subscription (key `webhook:<id>:<target>`). */
   | { kind: 'webhook.deliver'; payload: { eventId: string; subscriptionId: string } };
 
 export interface InvitationEmail {
@@ -65,41 +66,31 @@ export type EffectKind = Effect['kind'];
 /** The payload an effect of kind K carries. */
 export type PayloadOf<K extends EffectKind> = Extract<Effect, { kind: K }>['payload'];
 
+/**
+ * Whose effects one is ordered among: a rep's (its effects of a channel run in the order recorded), or a person's
+ * sign-in mails, keyed by the account (each voids the person's earlier links).
+ */
+export type EffectScope =
+  | { organizationId: string; salesRepId: string }
+  | { organizationId: string; accountId: string };
+
+function entry(scope: EffectScope, effect: Effect): OutboxEntry {
+  const about =
+    'salesRepId' in scope
+      ? { orderingKey: scope.salesRepId, salesRepId: scope.salesRepId }
+      : { orderingKey: `account:${scope.accountId}`, salesRepId: null };
+  return { organizationId: scope.organizationId, ...about, kind: effect.kind, payload: effect.payload };
+}
+
 /** Records one effect in the caller's transaction and answers its id (a sign-in link is derived from it). */
-export async function recordEffect(
-  trx: Trx,
-  scope: { organizationId: string; salesRepId: string },
-  effect: Effect,
-): Promise<string> {
-  const row = await trx
-    .insertInto('effect')
-    .values({
-      organization_id: scope.organizationId,
-      sales_rep_id: scope.salesRepId,
-      kind: effect.kind,
-      payload: JSON.stringify(effect.payload),
-    })
-    .returning(sql<string>`id::text`.as('id'))
-    .executeTakeFirstOrThrow();
-  return row.id;
+export function recordEffect(trx: Trx, scope: EffectScope, effect: Effect): Promise<string> {
+  return enqueueOne(trx, entry(scope, effect));
 }
 
 /** Records effects in the caller's transaction, in order: workers carry a rep's effects out in that order. */
-export async function recordEffects(
-  trx: Trx,
-  scope: { organizationId: string; salesRepId: string },
-  effects: Effect[],
-): Promise<void> {
-  if (effects.length === 0) return;
-  await trx
-    .insertInto('effect')
-    .values(
-      effects.map((effect) => ({
-        organization_id: scope.organizationId,
-        sales_rep_id: scope.salesRepId,
-        kind: effect.kind,
-        payload: JSON.stringify(effect.payload),
-      })),
-    )
-    .execute();
+export function recordEffects(trx: Trx, scope: EffectScope, effects: Effect[]): Promise<void> {
+  return enqueue(
+    trx,
+    effects.map((effect) => entry(scope, effect)),
+  );
 }

@@ -6,7 +6,10 @@ import type { EffectStatus } from '../db/schema.js';
 export interface ClaimedEffect {
   id: string;
   organization_id: string;
-  sales_rep_id: string;
+  ordering_key: string;
+  channel: string;
+  /** The rep the effect is about; null for one about no rep (a sign-in mail, an event delivery). */
+  sales_rep_id: string | null;
   kind: string;
   payload: unknown;
   attempts: number;
@@ -15,14 +18,14 @@ export interface ClaimedEffect {
 /**
  * How many due effects one look at the queue reads, earliest due first. A claim reads windows and leases the free
  * ones in each until it has enough or the due ones run out, so in the common case it costs one window, not the size
- * of every tenant's backlog; effects held back behind an earlier one of their rep make it read further.
+ * of every tenant's backlog; effects held back behind an earlier one of their key make it read further.
  */
 const CLAIM_WINDOW = 50;
 
 /**
  * Leases up to `limit` due effects to `leaseToken`, earliest due first (the effect_due index, in its order). Only
- * the earliest pending effect of each rep and channel (the kind's prefix: identity, email, sync) is free to run, so a rep's effects of one channel run in the
- * order they were recorded, and a mail in backoff never holds back a revoke. SKIP LOCKED lets replicas claim side
+ * the earliest pending effect of each ordering key and channel is free to run, so a rep's effects of one channel
+ * run in the order they were recorded, and a mail in backoff never holds back a revoke. SKIP LOCKED lets replicas claim side
  * by side without waiting, and the lease keeps an effect from a second worker while it is carried out outside any
  * transaction. Each window is read and leased in one statement: under load every round trip is a wait in the
  * database's queue, and the claim is what every effect goes through.
@@ -84,18 +87,18 @@ async function leaseFromWindow(
           and e.status = 'pending'
           and e.next_attempt_at <= now()
           and (e.lease_until is null or e.lease_until < now())
-          -- held back: an earlier pending effect of the rep and channel (the kind's prefix) is still to run; the
-          -- rep's few unfinished effects are found through the effect_sales_rep index
+          -- held back: an earlier pending effect of the key and channel is still to run; the key's few
+          -- unfinished effects of the channel are found through the effect_ordering_key index
           and not exists (
             select 1 from effect earlier
-            where earlier.sales_rep_id = e.sales_rep_id and earlier.id < e.id and earlier.status = 'pending'
-              and split_part(earlier.kind, '.', 1) = split_part(e.kind, '.', 1)
+            where earlier.ordering_key = e.ordering_key and earlier.channel = e.channel
+              and earlier.id < e.id and earlier.status = 'pending'
           )
         order by e.next_attempt_at, e.id
         limit ${limit}
         for update skip locked
       ))
-      returning id, organization_id, sales_rep_id, kind, payload, attempts, next_attempt_at
+      returning id, organization_id, ordering_key, channel, sales_rep_id, kind, payload, attempts, next_attempt_at
     )
     select
       (select count(*)::int from due) as size,
@@ -105,8 +108,9 @@ async function leaseFromWindow(
         from due w order by w.next_attempt_at desc, w.id desc limit 1) as window_end,
       coalesce(
         (select json_agg(json_build_object(
-            'id', l.id::text, 'organization_id', l.organization_id, 'sales_rep_id', l.sales_rep_id,
-            'kind', l.kind, 'payload', l.payload, 'attempts', l.attempts)
+            'id', l.id::text, 'organization_id', l.organization_id, 'ordering_key', l.ordering_key,
+            'channel', l.channel, 'sales_rep_id', l.sales_rep_id, 'kind', l.kind, 'payload', l.payload,
+            'attempts', l.attempts)
           order by l.next_attempt_at, l.id)
         from leased l),
         '[]'::json) as leased`.execute(db);
@@ -168,6 +172,7 @@ export function listOpenEffects(
     .select([
       sql<string>`id::text`.as('id'),
       'organization_id',
+      'ordering_key',
       'sales_rep_id',
       'kind',
       'status',
@@ -204,26 +209,21 @@ export async function retryDeadEffect(
 }
 
 /**
- * Whether an effect of the rep and channel recorded after this one is done already: this one then runs out of order
+ * Whether an effect of the key and channel recorded after this one is done already: this one then runs out of order
  * (a dead one retried by an admin).
  */
 export async function laterEffectDone(db: Executor, effect: ClaimedEffect): Promise<boolean> {
   const row = await db
     .selectFrom('effect')
     .select('id')
-    .where('sales_rep_id', '=', effect.sales_rep_id)
+    .where('ordering_key', '=', effect.ordering_key)
+    .where('channel', '=', effect.channel)
     .where('id', '>', effect.id)
-    // A literal, so that even a generic plan (plan_cache_mode) can use the effect_sales_rep_done index.
+    // A literal, so that even a generic plan (plan_cache_mode) can use the effect_ordering_key_done index.
     .where('status', '=', sql.lit('done'))
-    .where(sql<string>`split_part(kind, '.', 1)`, '=', effectChannel(effect.kind))
     .limit(1)
     .executeTakeFirst();
   return row !== undefined;
-}
-
-/** The channel of an effect kind (identity, email, sync): a rep's effects are ordered within one channel. */
-function effectChannel(kind: string): string {
-  return kind.split('.')[0] ?? kind;
 }
 
 /** Pending effects by kind; served by the partial index on pending effects. */
@@ -240,7 +240,7 @@ export async function countPendingEffectsByKind(db: Executor) {
  * Deletes up to `limit` effects that are over and older than their retention: done ones finished before
  * `doneBefore`, dead ones before `deadBefore`; answers how many. Rows another worker has locked are skipped, so
  * replicas purge side by side. A done effect recorded after an unfinished (dead, or retried and pending) effect of
- * its rep and channel is kept while that one exists: it is what tells the retried effect that it runs out of order
+ * its key and channel is kept while that one exists: it is what tells the retried effect that it runs out of order
  * (laterEffectDone).
  */
 export async function deleteExpiredEffects(
@@ -255,8 +255,8 @@ export async function deleteExpiredEffects(
           or (e.status = 'dead' and e.finished_at < ${options.deadBefore}))
         and not (e.status = 'done' and exists (
           select 1 from effect earlier
-          where earlier.sales_rep_id = e.sales_rep_id and earlier.id < e.id and earlier.status <> 'done'
-            and split_part(earlier.kind, '.', 1) = split_part(e.kind, '.', 1)
+          where earlier.ordering_key = e.ordering_key and earlier.channel = e.channel
+            and earlier.id < e.id and earlier.status <> 'done'
         ))
       limit ${options.limit}
       for update skip locked

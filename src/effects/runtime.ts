@@ -5,9 +5,9 @@ import { identityFromConfig } from '../identity/from-config.js';
 import type { IdentityDirectory } from '../identity/port.js';
 import type { Purge } from '../kernel/purge.js';
 import { mailerFromConfig } from './email/mailer.js';
-import type { EffectTargets, SigninLinks } from './handlers.js';
+import type { EffectTargets, SigninLinks } from './handler-contract.js';
 import { RETENTION_BATCH_SIZE, RETENTION_INTERVAL_MS, startEffectRetention } from './retention.js';
-import { webhookSyncTarget } from './sync/webhook.js';
+import { httpSyncTarget } from './sync/http-target.js';
 import { createEffectWorker, type EffectFailureCounter, type EffectWorker } from './worker.js';
 
 export interface Effects {
@@ -40,7 +40,7 @@ export function createEffects(
   const targets: EffectTargets = {
     identity: provider,
     mailer,
-    sync: sync && webhookSyncTarget({ ...sync, callTimeoutMs: config.effects.callTimeoutMs }),
+    sync: sync && httpSyncTarget({ ...sync, callTimeoutMs: config.effects.callTimeoutMs }),
     loginUrl: config.effects.loginUrl,
     signinLinks,
     webhooks: {

@@ -21,7 +21,8 @@ export async function listEffects(
     effectId: row.id,
     kind: row.kind,
     status: row.status === 'dead' ? 'dead' : 'pending',
-    salesRepId: row.sales_rep_id,
+    // An effect about no rep (a sign-in mail, an event delivery) shows its ordering key, as it always has.
+    salesRepId: row.sales_rep_id ?? row.ordering_key,
     attempts: row.attempts,
     nextAttemptAt: new Date(row.next_attempt_at).toISOString(),
     lastError: row.last_error,

@@ -3,7 +3,8 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/database.js';
 import { PermanentEffectError, RetryLaterError, ScheduledRetryError } from '../kernel/remote-errors.js';
 import { scrub } from '../kernel/scrub.js';
-import { carryOut, type EffectTargets } from './handlers.js';
+import type { EffectTargets } from './handler-contract.js';
+import { carryOut } from './handlers.js';
 import { type ClaimedEffect, claimDueEffects, markEffectFailed, markEffectsDone } from './queries.js';
 
 export interface WorkerSettings {

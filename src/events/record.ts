@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Trx } from '../db/database.js';
 import type { ActorType } from '../db/schema.js';
 import { newId } from '../kernel/ids.js';
+import { enqueueSelected } from '../outbox/enqueue.js';
 
 /** Every action an event can name (docs/events.md). */
 export const EVENT_ACTIONS = [
@@ -69,11 +70,11 @@ export interface NewEvent {
 
 /**
  * Records events in the caller's transaction: they commit with the change or not at all, and an event once
- * committed is never changed. In the same statement each event becomes a delivery effect (kind `webhook.deliver`,
- * src/effects/outbox.ts) for every enabled webhook of the organization that takes its action, keyed
- * `webhook:<subscription id>:<first target id>`: the outbox delivers the events of one thing (a rep, a customer) to
- * one webhook in the order recorded, and those of different things side by side (docs/events.md, "In order").
- * Answers the new events' ids, in order.
+ * committed is never changed. In the same statement the outbox enqueues a delivery effect (kind `webhook.deliver`,
+ * src/effects/outbox.ts) for each event and every enabled webhook of the organization that takes its action, with
+ * the ordering key `webhook:<subscription id>:<first target id>`: the outbox delivers the events of one thing (a rep,
+ * a customer) to one webhook in the order recorded, and those of different things side by side (docs/events.md,
+ * "In order"). Answers the new events' ids, in order.
  */
 export async function recordEvents(
   trx: Trx,
@@ -94,28 +95,30 @@ export async function recordEvents(
     request_id: context.requestId,
     changes: JSON.stringify(event.changes),
   }));
-  await trx
-    .with('recorded', (db) =>
-      db.insertInto('event').values(rows).returning(['id', 'action', 'seq', 'target_ids']),
-    )
-    .insertInto('effect')
-    .columns(['organization_id', 'sales_rep_id', 'kind', 'payload'])
-    .expression((eb) =>
-      eb
-        .selectFrom('recorded')
-        .innerJoin('webhook_subscription as s', (join) => join.on('s.organization_id', '=', organizationId))
-        .where('s.enabled', '=', true)
-        .where(sql<boolean>`(s.event_types is null or recorded.action = any(s.event_types))`)
-        .select([
-          sql<string>`s.organization_id`.as('organization_id'),
-          sql<string>`'webhook:' || s.id || ':' || coalesce(recorded.target_ids[1], '')`.as('sales_rep_id'),
-          sql<string>`'webhook.deliver'`.as('kind'),
-          sql<string>`jsonb_build_object('eventId', recorded.id, 'subscriptionId', s.id)`.as('payload'),
-        ])
-        .orderBy('recorded.seq')
-        .orderBy('s.id'),
-    )
-    .execute();
+  const withRecorded = trx.with('recorded', (db) =>
+    db.insertInto('event').values(rows).returning(['id', 'action', 'seq', 'target_ids']),
+  );
+  // The rows are read from the statement's own `recorded`, so they are built without the WITH that defines it.
+  const fromRecorded = trx.withTables<{
+    recorded: { id: string; action: string; seq: string; target_ids: string[] };
+  }>();
+  await enqueueSelected(
+    withRecorded,
+    'webhook.deliver',
+    fromRecorded
+      .selectFrom('recorded')
+      .innerJoin('webhook_subscription as s', (join) => join.on('s.organization_id', '=', organizationId))
+      .where('s.enabled', '=', true)
+      .where(sql<boolean>`(s.event_types is null or recorded.action = any(s.event_types))`)
+      .select([
+        's.organization_id',
+        sql<string>`'webhook:' || s.id || ':' || coalesce(recorded.target_ids[1], '')`.as('ordering_key'),
+        sql<string | null>`null::text`.as('sales_rep_id'),
+        sql<unknown>`jsonb_build_object('eventId', recorded.id, 'subscriptionId', s.id)`.as('payload'),
+      ])
+      .orderBy('recorded.seq')
+      .orderBy('s.id'),
+  );
   return ids;
 }
 

@@ -3,7 +3,7 @@ import type { JWK } from 'jose';
 import { type QueryCreator, sql } from 'kysely';
 import type { Db, Executor } from '../db/database.js';
 import type { Tables } from '../db/schema.js';
-import type { SigninLinks } from '../effects/handlers.js';
+import type { SigninLinks } from '../effects/handler-contract.js';
 import type { SigninLinkEmail } from '../effects/outbox.js';
 
 /**

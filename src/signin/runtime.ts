@@ -3,7 +3,7 @@ import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify';
 import type { LocalIssuer } from '../auth/local-issuer.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
-import type { SigninLinks } from '../effects/handlers.js';
+import type { SigninLinks } from '../effects/handler-contract.js';
 import { createCsrf } from './csrf.js';
 import { linkTokens, signinLinksFor } from './links.js';
 import { createProvider } from './provider.js';

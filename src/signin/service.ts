@@ -262,7 +262,7 @@ export async function requestLink(
     await voidLinks(trx, account.id);
     await recordEffect(
       trx,
-      { organizationId: '', salesRepId: `account:${account.id}` },
+      { organizationId: '', accountId: account.id },
       {
         kind: 'email.signinLink',
         payload: {
@@ -395,7 +395,7 @@ export async function inviteAdmin(
     if (existing?.password_hash) return { accountId, link: undefined, expiresAt: undefined };
     const effectId = await recordEffect(
       trx,
-      { organizationId: organization.id, salesRepId: `account:${accountId}` },
+      { organizationId: organization.id, accountId },
       {
         kind: 'email.signinLink',
         payload: {

@@ -5,8 +5,10 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 /*
- * The rule under test (docs/design.md, "Layers"): every unit of src/ — a folder, or a file directly in src/ —
+ * The rules under test (docs/design.md, "Layers"): every unit of src/ — a folder, or a file directly in src/ —
  * depends on others one way. No two units import each other, directly or through others; type-only imports count.
+ * And no two files of src/ import values from each other, directly or through others: ES modules evaluate an
+ * import cycle in some order, and the first to run reads the other's bindings before they are initialized.
  */
 
 const SRC = fileURLToPath(new URL('../../src', import.meta.url));
@@ -39,6 +41,42 @@ function unitGraph(): Map<string, Set<string>> {
       const target = path.resolve(path.dirname(file), fileName.replace(/\.js$/, '.ts'));
       const to = unitOf(target);
       if (to !== from) targets.add(to);
+    }
+  }
+  return graph;
+}
+
+/** The file an import specifier names, when it names a file of src/ (relative, `.js` standing for `.ts`). */
+function importedSourceFile(from: string, specifier: string): string | undefined {
+  if (!specifier.startsWith('.')) return undefined;
+  const base = path.resolve(path.dirname(from), specifier).replace(/\.js$/, '');
+  return ['.ts', '.tsx'].map((extension) => base + extension).find((file) => fs.existsSync(file));
+}
+
+/**
+ * Every file of src/ a file loads when it is loaded: its static imports and re-exports, but not `import type` or
+ * `export type`, which the compiler erases and so never load a module; a cycle of those is harmless at run time.
+ * An import of type-only names written `import { type X } from` does count: under `verbatimModuleSyntax` it is
+ * emitted as `import {} from`, which still loads the module. A dynamic `import()` loads its module only when it
+ * runs, after every module has been evaluated, so it makes no load-time edge.
+ */
+function valueImportGraph(): Map<string, Set<string>> {
+  const graph = new Map<string, Set<string>>();
+  for (const file of sourceFiles(SRC)) {
+    const targets = new Set<string>();
+    graph.set(path.relative(SRC, file), targets);
+    const source = ts.createSourceFile(file, fs.readFileSync(file, 'utf8'), ts.ScriptTarget.Latest);
+    for (const statement of source.statements) {
+      const loads =
+        (ts.isImportDeclaration(statement) && !statement.importClause?.isTypeOnly) ||
+        (ts.isExportDeclaration(statement) &&
+          !statement.isTypeOnly &&
+          statement.moduleSpecifier !== undefined);
+      if (!loads) continue;
+      const specifier = statement.moduleSpecifier;
+      if (!specifier || !ts.isStringLiteral(specifier)) continue;
+      const target = importedSourceFile(file, specifier.text);
+      if (target) targets.add(path.relative(SRC, target));
     }
   }
   return graph;
@@ -86,9 +124,27 @@ describe('layers of src/', () => {
     expect(cycles(graph)).toEqual([]);
   });
 
+  it('no two files of src/ import values from each other, directly or through others (type-only imports aside)', () => {
+    expect(cycles(valueImportGraph())).toEqual([]);
+  });
+
+  it('finds the value imports it checks, and leaves type-only ones out', () => {
+    const files = valueImportGraph();
+    expect(files.get('main.ts')?.has('http/app.ts')).toBe(true);
+    // `import type { Db }` only: erased by the compiler, so no load-time edge.
+    expect(files.get('effects/worker.ts')?.has('db/database.ts')).toBe(false);
+  });
+
   it('no unit imports http/, the top: only the composition root (main.ts) and the CLI (cli.ts) reach it', () => {
     const importers = [...graph].filter(([, targets]) => targets.has('http/')).map(([unit]) => unit);
     expect(importers.sort()).toEqual(['cli.ts', 'main.ts']);
+  });
+
+  it('the outbox imports only the database and the kernel: events/ enqueues through it, effects/ builds on it', () => {
+    const below = new Set(['db/', 'kernel/']);
+    expect([...(graph.get('outbox/') ?? [])].filter((unit) => !below.has(unit))).toEqual([]);
+    expect(graph.get('events/')?.has('outbox/')).toBe(true);
+    expect(graph.get('effects/')?.has('outbox/')).toBe(true);
   });
 
   it('the shared kernel imports no other unit', () => {

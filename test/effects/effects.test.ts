@@ -362,8 +362,8 @@ describe.each(databaseKinds)('effects carried out by the worker on %s', (kind) =
     // 120 later mails of the same rep, due first of all and each held back behind the welcome mail in backoff:
     // more than one look at the queue reads (50).
     await sql`
-      insert into effect (organization_id, sales_rep_id, kind, payload, next_attempt_at)
-      select organization_id, sales_rep_id, kind, payload, now() - interval '1 minute'
+      insert into effect (organization_id, ordering_key, channel, sales_rep_id, kind, payload, next_attempt_at)
+      select organization_id, ordering_key, channel, sales_rep_id, kind, payload, now() - interval '1 minute'
       from effect, generate_series(1, 120)
       where id = ${welcome.id}`.execute(service.db);
     const heldMails = () =>

@@ -41,6 +41,8 @@ describe.each(databaseKinds)('effects past their retention, on %s', (kind) => {
         .insertInto('effect')
         .values({
           organization_id: 'org_retention',
+          ordering_key: row.rep,
+          channel: row.kind.split('.')[0] ?? row.kind,
           sales_rep_id: row.rep,
           kind: row.kind,
           payload: '{}',
@@ -92,8 +94,9 @@ describe.each(databaseKinds)('effects past their retention, on %s', (kind) => {
   it('deletes in batches until every expired effect is gone', async () => {
     await databaseWith([]);
     await sql`
-      insert into effect (organization_id, sales_rep_id, kind, payload, status, created_at, finished_at)
-      select 'org_retention', 'rep' || n, 'email.welcome', '{}', 'done', now() - interval '40 days',
+      insert into effect
+        (organization_id, ordering_key, channel, sales_rep_id, kind, payload, status, created_at, finished_at)
+      select 'org_retention', 'rep' || n, 'email', 'rep' || n, 'email.welcome', '{}', 'done', now() - interval '40 days',
         now() - interval '40 days'
       from generate_series(1, 2500) as n`.execute(database?.db ?? fail());
     startEffects();
@@ -114,6 +117,8 @@ describe.each(databaseKinds)('effects past their retention, on %s', (kind) => {
       await laterEffectDone(db, {
         id: ids[0] ?? fail(),
         organization_id: 'org_retention',
+        ordering_key: 'r1',
+        channel: 'sync',
         sales_rep_id: 'r1',
         kind: 'sync.grant',
         payload: {},

@@ -49,6 +49,8 @@ describe.each(databaseKinds)('salesreps events list on %s', (kind) => {
       .insertInto('effect')
       .values({
         organization_id: organizationId,
+        ordering_key: 'rep_cli',
+        channel: 'email',
         sales_rep_id: 'rep_cli',
         kind: 'email.welcome',
         payload: '{}',

@@ -10,6 +10,7 @@ import * as events from './0008_events.js';
 import * as signin from './0009_signin.js';
 import * as webhooks from './0010_webhooks.js';
 import * as salesRepSearch from './0011_sales_rep_search.js';
+import * as effectOrderingKey from './0012_effect_ordering_key.js';
 
 /** Migrations in order of their names; compiled in, so the built service needs no migration folder. */
 const migrations: Record<string, Migration> = {
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   '0009_signin': signin,
   '0010_webhooks': webhooks,
   '0011_sales_rep_search': salesRepSearch,
+  '0012_effect_ordering_key': effectOrderingKey,
 };
 
 export const migrationProvider: MigrationProvider = {

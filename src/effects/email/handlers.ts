@@ -1,6 +1,6 @@
 import { PermanentEffectError } from '../../kernel/remote-errors.js';
 import { assignmentState } from '../../rep-state/queries.js';
-import { type EffectHandlers, type EffectRun, SUPERSEDED } from '../handlers.js';
+import { type EffectHandlers, type EffectRun, repOf, SUPERSEDED } from '../handler-contract.js';
 import { staleWhenOutOfOrder } from '../order.js';
 import type { InvitationEmail } from '../outbox.js';
 import { invitationMessage, loginLinkFor, signinLinkMessage } from './messages.js';
@@ -11,11 +11,12 @@ function invitationHandler(
 ): (run: EffectRun, payload: InvitationEmail) => Promise<string> {
   const wantedStates = kind === 'welcome' ? ['active', 'inactive'] : ['active'];
   return async ({ db, targets, claimed, deadline }, payload) => {
+    const salesRepId = repOf(claimed);
     const stillWanted = async () =>
-      wantedStates.includes(await assignmentState(db, claimed.organization_id, claimed.sales_rep_id));
+      wantedStates.includes(await assignmentState(db, claimed.organization_id, salesRepId));
     if (await staleWhenOutOfOrder(db, claimed, stillWanted)) return SUPERSEDED;
     const link = targets.signinLinks
-      ? await targets.signinLinks.forRep(claimed.id, claimed.sales_rep_id, payload.identityOrganizationId)
+      ? await targets.signinLinks.forRep(claimed.id, salesRepId, payload.identityOrganizationId)
       : {
           url: loginLinkFor(targets.loginUrl, payload.identityOrganizationId),
           setsPassword: false,

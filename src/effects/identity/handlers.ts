@@ -1,5 +1,5 @@
 import { isSalesRepUser, membershipWanted, provisioningWanted } from '../../rep-state/queries.js';
-import { type EffectHandlers, SUPERSEDED } from '../handlers.js';
+import { type EffectHandlers, SUPERSEDED } from '../handler-contract.js';
 
 /**
  * The identity provider's effects. They always check the current state: with Kinde a rep removed and added again in

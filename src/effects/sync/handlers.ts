@@ -1,8 +1,7 @@
 import { assignmentState, salesRepExists } from '../../rep-state/queries.js';
-import type { EffectHandlers, EffectRun } from '../handlers.js';
-import { SUPERSEDED } from '../handlers.js';
+import { type EffectHandlers, type EffectRun, repOf, SUPERSEDED } from '../handler-contract.js';
 import { staleWhenOutOfOrder } from '../order.js';
-import type { SyncChange } from './webhook.js';
+import type { SyncChange } from './http-target.js';
 
 /** Tells the data-sync system of a change, unless it is stale (out of order, and undone by a later change). */
 async function tell(
@@ -18,7 +17,7 @@ async function tell(
 }
 
 const isActive = async ({ db, claimed }: EffectRun) =>
-  (await assignmentState(db, claimed.organization_id, claimed.sales_rep_id)) === 'active';
+  (await assignmentState(db, claimed.organization_id, repOf(claimed))) === 'active';
 
 export const syncHandlers: Pick<EffectHandlers, 'sync.grant' | 'sync.revoke' | 'sync.deleteAccount'> = {
   'sync.grant': (run, payload) => tell(run, { kind: 'sync.grant', payload }, () => isActive(run)),
@@ -28,6 +27,6 @@ export const syncHandlers: Pick<EffectHandlers, 'sync.grant' | 'sync.revoke' | '
     tell(
       run,
       { kind: 'sync.deleteAccount', payload },
-      async () => !(await salesRepExists(run.db, run.claimed.sales_rep_id)),
+      async () => !(await salesRepExists(run.db, repOf(run.claimed))),
     ),
 };

@@ -1,3 +1,4 @@
+// The data-sync system's HTTP target (SYNC=webhook): one signed POST per change of a rep's access.
 import { Webhook } from 'standardwebhooks';
 import type { Effect } from '../outbox.js';
 
@@ -18,11 +19,7 @@ const EVENT_TYPES: Record<SyncChange['kind'], string> = {
  * SYNC=webhook: one signed POST per change, as the Standard Webhooks specification says. The webhook-id is the
  * effect id, the same on every attempt, so the receiver can drop a repeat; any answer but 2xx is retried.
  */
-export function webhookSyncTarget(settings: {
-  url: string;
-  secret: string;
-  callTimeoutMs: number;
-}): SyncTarget {
+export function httpSyncTarget(settings: { url: string; secret: string; callTimeoutMs: number }): SyncTarget {
   const signer = new Webhook(settings.secret);
   return {
     async send(effectId, change, deadline) {
