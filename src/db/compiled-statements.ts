@@ -32,10 +32,10 @@ export function placeholder<T>(name: string): RawBuilder<T> {
 }
 
 /** A run's values by placeholder name. An undefined value is no value: SQL's NULL is `null`. */
-export type StatementValues = Readonly<Record<string, unknown>>;
+type StatementValues = Readonly<Record<string, unknown>>;
 
 /** What can be compiled into a statement: a Kysely query builder or an `sql` template. */
-export interface Statement<R> {
+interface Statement<R> {
   compile(executorProvider: QueryExecutorProvider): CompiledQuery<R>;
 }
 

@@ -3,7 +3,7 @@ import { type RawBuilder, sql } from 'kysely';
 import type { SortDirection } from '../../kernel/paging.js';
 import type { SortField } from '../schemas.js';
 
-export interface FieldDescriptor {
+interface FieldDescriptor {
   /**
    * The sort key, most significant first, matching one index (migrations 0001, 0004). The id ends every key but
    * the rep number's (unique in an organization), so that no two rows tie and pages never overlap.
@@ -29,7 +29,7 @@ export const FIELDS: Readonly<Record<SortField, FieldDescriptor>> = {
   Active: { sortKey: [sql`active`, sql`id`] },
 };
 
-export interface SearchedField {
+interface SearchedField {
   field: SortField;
   searchKey: RawBuilder<unknown>;
 }

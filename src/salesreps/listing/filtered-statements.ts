@@ -69,7 +69,7 @@ function countOfMatches(shape: FilterShape) {
 }
 
 /** What a filtered page statement is compiled for. Without a search, the way is always the walk (filteredPageShape). */
-export interface FilteredPageShape extends FilterShape {
+interface FilteredPageShape extends FilterShape {
   sortOn: SortField;
   sortDirection: SortDirection;
   way: PageWay;
@@ -94,7 +94,7 @@ export function filteredPageShape(
 }
 
 /** A filtered page statement's values: the total known before and its version (or null), the walk's budget. */
-export type FilteredPageValues = FilterValues & {
+type FilteredPageValues = FilterValues & {
   limit: number;
   offset: number;
   knownVersion: string | null;
@@ -184,7 +184,7 @@ export const filteredPageStatements = new StatementsByShape<
 );
 
 /** A count's row: a search's matches by searched field too, in SEARCHED_FIELDS' order. */
-export type CountRow = {
+type CountRow = {
   version: string;
   organizationTotal: number;
   total: number;

@@ -16,7 +16,7 @@ import { type AssignmentPage, listedRows, type PageRequest } from './page.js';
 import { type PageWay, pageKey, wayToPage } from './way.js';
 
 /** Which assignments a filtered list reads; the unfiltered list is listAssignmentsPage's. */
-export interface AssignmentFilter {
+interface AssignmentFilter {
   /** A search key (src/kernel/search.ts) that the first name, last name, email or rep number starts with. */
   searchPrefix?: string | undefined;
   active?: boolean | undefined;

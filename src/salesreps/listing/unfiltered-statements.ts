@@ -11,7 +11,7 @@ import { type AssignmentListRow, LISTED_COLUMNS } from './page.js';
 export const BOUNDARY_INTERVAL = 100;
 
 /** What a page statement is compiled for: the sort, and whether it seeks a page boundary or starts at the first row. */
-export interface PageShape {
+interface PageShape {
   sortOn: SortField;
   sortDirection: SortDirection;
   seek: boolean;
@@ -25,7 +25,7 @@ export type PageValues = {
   version?: string;
 } & { [part: `key${number}`]: unknown };
 
-export type PageRow = Partial<AssignmentListRow> & { list_version: string; total: number };
+type PageRow = Partial<AssignmentListRow> & { list_version: string; total: number };
 
 /**
  * One page and the organization's total, in one statement (one snapshot, one round trip). The ids come from an
@@ -59,7 +59,7 @@ export const pageStatements = new StatementsByShape<Tables, PageShape, PageRow, 
   },
 );
 
-export type BoundariesRow = { version: string; assignment_count: number } & Record<string, unknown>;
+type BoundariesRow = { version: string; assignment_count: number } & Record<string, unknown>;
 
 /**
  * The boundaries of an order (the key at every BOUNDARY_INTERVAL-th ascending position), with the version and count
