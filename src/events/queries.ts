@@ -67,7 +67,7 @@ const placeholder = {
 
 /**
  * The page statement of each combination of filters and cursor: built and compiled once, as the reps list's are
- * (src/salesreps/paging.ts), rather than on every request. Every dialect here compiles PostgreSQL.
+ * (src/salesreps/listing/), rather than on every request. Every dialect here compiles PostgreSQL.
  */
 const pageStatements = new Map<string, CompiledQuery<EventRow>>();
 

@@ -10,7 +10,9 @@ import { conflict, notFound } from '../kernel/problem.js';
 import { searchKey } from '../kernel/search.js';
 import type { SortDirection } from '../kernel/sort-direction.js';
 import { readPageQuery } from '../routing/page-query.js';
-import { listAssignmentsPage, listFilteredAssignmentsPage } from './paging.js';
+import { listingCachesOf } from './listing/caches.js';
+import { listFilteredAssignmentsPage } from './listing/filtered.js';
+import { listAssignmentsPage } from './listing/unfiltered.js';
 import {
   countAssignmentsOfSalesRep,
   deleteAssignment,
@@ -67,12 +69,14 @@ export async function listSalesReps(
     pageSize: 25,
   });
   const page = { sortOn, sortDirection, limit: pageSize, offset: (pageNumber - 1) * pageSize };
+  const caches = listingCachesOf(db);
   // The page and X-Total-Count come from one statement, so they always agree.
   const { rows, total } =
     query.search === undefined && query.active === undefined
-      ? await listAssignmentsPage(db, organization.id, page)
+      ? await listAssignmentsPage(db, caches, organization.id, page)
       : await listFilteredAssignmentsPage(
           db,
+          caches,
           organization.id,
           {
             searchPrefix: query.search === undefined ? undefined : searchKey(query.search),

@@ -1,6 +1,6 @@
 import { CompiledQuery, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { filteredPageStatement } from '../../src/salesreps/paging.js';
+import { filteredPageStatement } from '../../src/salesreps/listing/filtered.js';
 import { databaseKinds } from '../support/databases.js';
 import { type AddedRep, addRep, expectProblem, type NewRep, REPS_URL } from '../support/fixtures.js';
 import { startTestService, type TestService } from '../support/service.js';

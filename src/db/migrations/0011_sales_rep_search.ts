@@ -47,7 +47,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       alter column first_name_search set not null, alter column last_name_search set not null`.execute(db);
 
   // Each search index carries every column a page sorts or filters by, and the other fields' search keys, so that
-  // the matches of a search, and their number, are read from the indexes alone (src/salesreps/paging.ts).
+  // the matches of a search, and their number, are read from the indexes alone (src/salesreps/listing/).
   const listed = sql`id, rep_number, first_name, last_name, email, phone_number, active`;
   await sql`create index organization_sales_rep_search_first_name
     on organization_sales_rep (organization_id, first_name_search) include (${listed}, last_name_search)`.execute(

@@ -1,0 +1,61 @@
+// The list's sort fields as one table: each field's sort key and, for the fields a search compares, its search key.
+import { type RawBuilder, sql } from 'kysely';
+import type { SortDirection } from '../../kernel/sort-direction.js';
+import type { SortField } from '../schemas.js';
+
+interface FieldDescriptor {
+  /**
+   * The sort key, most significant first, matching one index (migrations 0001, 0004). The id ends every key but
+   * the rep number's (unique in an organization), so that no two rows tie and pages never overlap.
+   */
+  sortKey: readonly RawBuilder<unknown>[];
+  /** The key a search's prefix is compared with, served by an index of its own (migration 0011). */
+  searchKey?: RawBuilder<unknown>;
+}
+
+/**
+ * Every sort field, the searched ones first in the order a search scans them: each scan takes the rows that match
+ * by its field and by no field before it, and a count's matches by field keep that order (SEARCHED_FIELDS).
+ *
+ * The phone number sorts as `phone_number nulls last, id` (first in descending order), spelled so that no part of
+ * the key is NULL: a row comparison with the key then seeks anywhere, NULL part included.
+ */
+export const FIELDS: Readonly<Record<SortField, FieldDescriptor>> = {
+  FirstName: { sortKey: [sql`first_name`, sql`id`], searchKey: sql`first_name_search` },
+  LastName: { sortKey: [sql`last_name`, sql`id`], searchKey: sql`last_name_search` },
+  Email: { sortKey: [sql`email`, sql`id`], searchKey: sql`lower(email)` },
+  RepNumber: { sortKey: [sql`rep_number`], searchKey: sql`lower(rep_number)` },
+  PhoneNumber: { sortKey: [sql`(phone_number is null)`, sql`coalesce(phone_number, '')`, sql`id`] },
+  Active: { sortKey: [sql`active`, sql`id`] },
+};
+
+interface SearchedField {
+  field: SortField;
+  searchKey: RawBuilder<unknown>;
+}
+
+/** The fields a search compares, in the order it scans them. */
+export const SEARCHED_FIELDS: readonly SearchedField[] = Object.entries(FIELDS).flatMap(
+  ([field, descriptor]) =>
+    descriptor.searchKey ? [{ field: field as SortField, searchKey: descriptor.searchKey }] : [],
+);
+
+/** The sort key's parts as columns `k0`, `k1`, ...: what a seek or a sort of selected rows compares. */
+export function keyColumns(sortOn: SortField): RawBuilder<unknown>[] {
+  return FIELDS[sortOn].sortKey.map((expression, index) => sql`${expression} as ${sql.ref(`k${index}`)}`);
+}
+
+/** The sort key's columns `k0`, `k1`, ... of a selection named `table`. */
+export function keyReferences(sortOn: SortField, table: string): RawBuilder<unknown> {
+  return sql.join(FIELDS[sortOn].sortKey.map((_, index) => sql.ref(`${table}.k${index}`)));
+}
+
+/** ORDER BY the sort key: its expressions, or with `table` the key columns of that selection. */
+export function orderByKey(sortOn: SortField, direction: SortDirection, table?: string): RawBuilder<unknown> {
+  const dir = sql.raw(direction);
+  return sql.join(
+    FIELDS[sortOn].sortKey.map((expression, index) =>
+      table ? sql`${sql.ref(`${table}.k${index}`)} ${dir}` : sql`${expression} ${dir}`,
+    ),
+  );
+}

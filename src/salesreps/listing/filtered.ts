@@ -1,0 +1,135 @@
+// The filtered list's engine (search, active): a page of the matching assignments with their exact number.
+import type { CompiledQuery } from 'kysely';
+import type { Executor } from '../../db/database.js';
+import type { SortField } from '../schemas.js';
+import type { KnownTotal, ListingCaches } from './caches.js';
+import { SEARCHED_FIELDS } from './fields.js';
+import {
+  countStatements,
+  type FilteredPageRow,
+  type FilterShape,
+  type FilterValues,
+  filteredPageShape,
+  filteredPageStatements,
+} from './filtered-statements.js';
+import { type AssignmentPage, listedRows, type PageRequest } from './page.js';
+import { type PageWay, pageKey, wayToPage } from './way.js';
+
+/** Which assignments a filtered list reads; the unfiltered list is listAssignmentsPage's. */
+interface AssignmentFilter {
+  /** A search key (src/kernel/search.ts) that the first name, last name, email or rep number starts with. */
+  searchPrefix?: string | undefined;
+  active?: boolean | undefined;
+}
+
+function shapeOf(filter: AssignmentFilter): FilterShape {
+  return { search: filter.searchPrefix !== undefined, active: filter.active !== undefined };
+}
+
+function filterValues(organizationId: string, filter: AssignmentFilter): FilterValues {
+  return { organizationId, prefix: filter.searchPrefix, active: filter.active };
+}
+
+/**
+ * The statement of a filtered page with the request's values bound (filteredPageStatements): the total is `known`
+ * if it still holds, and the page's ids come the `way` asked.
+ */
+export function filteredPageStatement(
+  db: Executor,
+  organizationId: string,
+  filter: AssignmentFilter,
+  page: PageRequest,
+  options: { known?: KnownTotal | undefined; way: PageWay; countWhenChanged: boolean; walkBudget?: number },
+): CompiledQuery<FilteredPageRow> {
+  const shape = filteredPageShape(shapeOf(filter), page, options);
+  return filteredPageStatements.get(db, shape).bind({
+    ...filterValues(organizationId, filter),
+    limit: page.limit,
+    offset: page.offset,
+    knownVersion: options.known?.version ?? null,
+    knownTotal: options.known?.total ?? null,
+    walkBudget: shape.way === 'walkThenSort' ? (options.walkBudget ?? 0) : undefined,
+  });
+}
+
+/**
+ * The number of an organization's assignments that match a filter, with the version it was counted at; a search's
+ * by field too.
+ */
+async function countMatches(
+  db: Executor,
+  organizationId: string,
+  filter: AssignmentFilter,
+): Promise<KnownTotal | undefined> {
+  const statement = countStatements.get(db, shapeOf(filter));
+  const { rows } = await db.executeQuery(statement.bind(filterValues(organizationId, filter)));
+  const row = rows[0];
+  if (!row) return undefined;
+  const { by_field, ...known } = row;
+  if (!by_field) return known;
+  const byField: Partial<Record<SortField, number>> = {};
+  SEARCHED_FIELDS.forEach(({ field }, position) => {
+    byField[field] = by_field[position];
+  });
+  return { ...known, byField };
+}
+
+/**
+ * One page of an organization's assignments that match a filter, with the exact number that match. The count
+ * reads the organization's own index entries and rows only (the search indexes of migration 0011, the active
+ * index), so its cost follows the organization's matches and never another organization's rows; it is kept per
+ * filter and version, so that a search repeated while the organization does not change (the short, broad
+ * prefixes typed first) is counted once. The count also tells how to find the page (wayToPage). Deep pages skip
+ * rows with OFFSET, within the organization's matches.
+ */
+export async function listFilteredAssignmentsPage(
+  db: Executor,
+  caches: ListingCaches,
+  organizationId: string,
+  filter: AssignmentFilter,
+  page: PageRequest,
+): Promise<AssignmentPage> {
+  const countKey = [organizationId, filter.searchPrefix ?? '', String(filter.active ?? '')].join('\u0000');
+  const kept = caches.keptCount(countKey);
+  if (kept) {
+    const result = await selectFilteredPage(db, organizationId, filter, page, kept, false);
+    if (!result.changed) return result;
+    // Writes moved the version since the count: count afresh.
+    caches.forgetCount(countKey);
+  }
+  const known = await caches.sharedCount(countKey, () => countMatches(db, organizationId, filter));
+  // No count row: the organization never had a rep.
+  if (!known) return { rows: [], total: 0 };
+  caches.keepCount(countKey, known);
+  const result = await selectFilteredPage(db, organizationId, filter, page, known, true);
+  // Writes moved the version again: the statement counted, and the next request counts afresh.
+  if (result.changed) caches.forgetCount(countKey);
+  return result;
+}
+
+/** A filtered page read with a known total (filteredPageStatement); `changed` when the total was not current. */
+async function selectFilteredPage(
+  db: Executor,
+  organizationId: string,
+  filter: AssignmentFilter,
+  page: PageRequest,
+  known: KnownTotal,
+  countWhenChanged: boolean,
+): Promise<AssignmentPage & { changed: boolean }> {
+  const way = wayToPage(filter.searchPrefix !== undefined, page, known);
+  const statement = filteredPageStatement(db, organizationId, filter, page, {
+    known,
+    countWhenChanged,
+    ...way,
+  });
+  const { rows } = await db.executeQuery(statement);
+  const first = rows[0];
+  // No count row: the organization is gone.
+  if (!first) return { rows: [], total: 0, changed: false };
+  if (first.page_walked === false && !first.changed) {
+    // The bounded walk ran out before the page was complete: this page is sorted while the version holds.
+    known.walkRanOut ??= new Set();
+    known.walkRanOut.add(pageKey(page));
+  }
+  return { rows: listedRows(rows), total: first.total, changed: first.changed };
+}
