@@ -2,11 +2,11 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { buildService, type RunningServer, runCommand, startServer, tempDir } from '../support/process.js';
+import { builtService, type RunningServer, runCommand, startServer, tempDir } from '../support/process.js';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 180_000 });
 
-let build: Awaited<ReturnType<typeof buildService>>;
+const build = builtService();
 const dirs: string[] = [];
 const salesreps = (args: string[], env: Record<string, string>) =>
   runCommand(process.execPath, [build.cli, ...args], env);
@@ -19,11 +19,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-beforeAll(async () => {
-  build = await buildService();
-});
 afterAll(() => {
-  build?.remove();
   for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
 });
 

@@ -1,6 +1,15 @@
+// The test databases: a fresh one per test file (or per test), copied from the templates the global setup made.
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { type Database, migrateToLatest, openDatabase } from '../../src/db/database.js';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { PGliteOptions } from '@electric-sql/pglite';
+import { Kysely, sql } from 'kysely';
+import { inject } from 'vitest';
+import { type Database, openDatabase } from '../../src/db/database.js';
+import type { Tables } from '../../src/db/schema.js';
+import { SerializedPGliteDialect } from '../../src/db/serialized-pglite-dialect.js';
+import { onServer } from './postgres-server.js';
 
 export type DatabaseKind = 'pglite' | 'postgres';
 
@@ -12,49 +21,195 @@ export const databaseKinds: DatabaseKind[] = process.env.TEST_DATABASE_URL
   ? ['pglite', 'postgres']
   : ['pglite'];
 
+/** What the global setup (test/support/database-templates.ts) made once for the whole run. */
+export interface DatabaseTemplates {
+  /** An uncompressed dump of an embedded database just created (initdb done, no migration run). */
+  pgliteEmpty: string;
+  /** The same, with every migration run. */
+  pgliteMigrated: string;
+  /** The migrated template database on the TEST_DATABASE_URL server (when it is set). */
+  postgres: string | undefined;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    databaseTemplates: DatabaseTemplates;
+  }
+}
+
 export interface TestDatabase extends Database {
   /** The connection string of the test's own PostgreSQL database (postgres only). */
   url: string | undefined;
 }
 
-/** A fresh, migrated database: in-memory PGlite, or a new database on the PostgreSQL server, dropped on close. */
-export async function openTestDatabase(kind: DatabaseKind): Promise<TestDatabase> {
+export interface TestDatabaseOptions {
+  /** False for an empty database, as a first start finds it (a migration's own test); migrated by default. */
+  migrated?: boolean;
+}
+
+/**
+ * A database of the kind with no rows, migrated unless asked otherwise: an in-memory PGlite loaded from the run's
+ * snapshot (or one an earlier test file of the worker emptied), or a new database on the PostgreSQL server copied
+ * from the run's template, dropped on close.
+ */
+export async function openTestDatabase(
+  kind: DatabaseKind,
+  options: TestDatabaseOptions = {},
+): Promise<TestDatabase> {
+  const migrated = options.migrated ?? true;
   if (kind === 'pglite') {
-    const database = await openDatabase({});
-    await migrateToLatest(database.db);
-    return { ...database, url: undefined };
+    if (migrated) return { ...(await openMigratedEmbedded()), url: undefined };
+    const db = await startEmbedded('pgliteEmpty');
+    return { db, kind: 'pglite', poolUse: () => undefined, close: () => db.destroy(), url: undefined };
   }
-  const empty = await emptyPostgresDatabase('salesreps_test');
-  const database = await openDatabase({ databaseUrl: empty.url, poolSize: 20 });
-  await migrateToLatest(database.db);
+  const templates = inject('databaseTemplates');
+  const copy = await emptyPostgresDatabase('salesreps_test', migrated ? templates.postgres : undefined);
+  const database = await openDatabase({ databaseUrl: copy.url, poolSize: 20 });
   return {
     ...database,
-    url: empty.url,
+    url: copy.url,
     close: async () => {
       await database.close();
-      await empty.drop();
+      await copy.drop();
     },
   };
 }
 
-/** A new, empty database on the TEST_DATABASE_URL server, dropped by the function returned. */
-export async function emptyPostgresDatabase(prefix: string): Promise<{ url: string; drop(): Promise<void> }> {
+/**
+ * A new database on the TEST_DATABASE_URL server, empty or a copy of `template`, dropped by the function returned.
+ * Nothing may be connected to the template while it is copied: only the global setup ever connects to it.
+ */
+export async function emptyPostgresDatabase(
+  prefix: string,
+  template?: string,
+): Promise<{ url: string; drop(): Promise<void> }> {
   const serverUrl = process.env.TEST_DATABASE_URL;
   if (!serverUrl) throw new Error('TEST_DATABASE_URL is not set');
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
+  await onServer(serverUrl, `create database ${name}${template ? ` template ${template}` : ''}`);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
-    drop: async () => {
-      const cleanup = new pg.Client({ connectionString: serverUrl });
-      await cleanup.connect();
-      await cleanup.query(`drop database if exists ${name} with (force)`);
-      await cleanup.end();
+    drop: () => onServer(serverUrl, `drop database if exists ${name} with (force)`),
+  };
+}
+
+type WasmModule = NonNullable<PGliteOptions['pgliteWasmModule']>;
+
+/** Node's WebAssembly global, which the project's type libraries (ES2023, no DOM) do not declare. */
+const wasm = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<WasmModule> } })
+  .WebAssembly;
+
+/** The engine's compiled WebAssembly and file bundle, loaded once per worker and shared by every database it opens. */
+interface EmbeddedEngine {
+  pgliteWasmModule: WasmModule;
+  initdbWasmModule: WasmModule;
+  fsBundle: Blob;
+  snapshots: Map<string, Blob>;
+}
+
+let engine: Promise<EmbeddedEngine> | undefined;
+
+function embeddedEngine(): Promise<EmbeddedEngine> {
+  engine ??= (async () => {
+    const dist = path.dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
+    const [pgliteWasmModule, initdbWasmModule] = await Promise.all([
+      wasm.compile(fs.readFileSync(path.join(dist, 'pglite.wasm'))),
+      wasm.compile(fs.readFileSync(path.join(dist, 'initdb.wasm'))),
+    ]);
+    const fsBundle = new Blob([fs.readFileSync(path.join(dist, 'pglite.data'))]);
+    return { pgliteWasmModule, initdbWasmModule, fsBundle, snapshots: new Map() };
+  })();
+  return engine;
+}
+
+/** An in-memory PGlite started from one of the run's snapshots, as `openDatabase({})` would open it. */
+async function startEmbedded(snapshot: 'pgliteEmpty' | 'pgliteMigrated'): Promise<Kysely<Tables>> {
+  const { pgliteWasmModule, initdbWasmModule, fsBundle, snapshots } = await embeddedEngine();
+  const file = inject('databaseTemplates')[snapshot];
+  let loadDataDir = snapshots.get(file);
+  if (!loadDataDir) {
+    loadDataDir = new Blob([fs.readFileSync(file)]);
+    snapshots.set(file, loadDataDir);
+  }
+  const { PGlite } = await import('@electric-sql/pglite');
+  const pglite = await PGlite.create({ loadDataDir, pgliteWasmModule, initdbWasmModule, fsBundle });
+  return new Kysely<Tables>({ dialect: new SerializedPGliteDialect({ pglite }) });
+}
+
+/** A migrated embedded database a test file closed, emptied again, with its schema as the migrations left it. */
+interface IdleEmbedded {
+  db: Kysely<Tables>;
+  schema: string;
+}
+
+/**
+ * Migrated embedded databases closed by earlier test files of this worker, waiting for the next: starting an
+ * engine costs far more than emptying one.
+ */
+const idleEmbedded: IdleEmbedded[] = [];
+
+/**
+ * A migrated embedded database with no rows: one an earlier test file of this worker closed, or a new one. On close
+ * it is emptied (every table truncated, identities restarted) and kept for the next file, unless the test closed it
+ * itself or changed its schema.
+ */
+async function openMigratedEmbedded(): Promise<Database> {
+  const idle = idleEmbedded.pop();
+  const db = idle?.db ?? (await startEmbedded('pgliteMigrated'));
+  const schema = idle?.schema ?? (await schemaOf(db));
+  let closed = false;
+  return {
+    db,
+    kind: 'pglite',
+    poolUse: () => undefined,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      try {
+        await emptyTables(db);
+        if ((await schemaOf(db)) === schema) {
+          idleEmbedded.push({ db, schema });
+          return;
+        }
+      } catch {
+        // Closed by the test, or broken: never handed out again.
+      }
+      await db.destroy();
     },
   };
+}
+
+/** The public schema's tables, columns, indexes, constraints, triggers and functions, as one string to compare. */
+async function schemaOf(db: Kysely<Tables>): Promise<string> {
+  const { rows } = await sql<{ schema: string }>`
+    select string_agg(item, ',' order by item) as schema from (
+      select c.relname || '.' || a.attname || ':' || format_type(a.atttypid, a.atttypmod) || ':' || a.attnotnull
+        || ':' || coalesce(pg_get_expr(d.adbin, d.adrelid), '') as item
+      from pg_class c join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+      left join pg_attrdef d on d.adrelid = c.oid and d.adnum = a.attnum
+      where c.relnamespace = 'public'::regnamespace
+      union all select pg_get_indexdef(indexrelid) from pg_index i join pg_class c on c.oid = i.indrelid
+        where c.relnamespace = 'public'::regnamespace
+      union all select conname || ' ' || pg_get_constraintdef(oid) from pg_constraint
+        where connamespace = 'public'::regnamespace
+      union all select tgname || ' ' || pg_get_triggerdef(oid) from pg_trigger where not tgisinternal
+      union all select p.oid::regprocedure::text || md5(p.prosrc) from pg_proc p
+        where p.pronamespace = 'public'::regnamespace
+    ) items`.execute(db);
+  return rows[0]?.schema ?? '';
+}
+
+/** Truncates every table the migrations made (their own bookkeeping apart), restarting identities. */
+async function emptyTables(db: Kysely<Tables>): Promise<void> {
+  const { rows } = await sql<{ name: string }>`
+    select tablename as name from pg_tables
+    where schemaname = 'public' and tablename not in ('kysely_migration', 'kysely_migration_lock')`.execute(
+    db,
+  );
+  if (rows.length === 0) return;
+  await sql`truncate ${sql.join(rows.map((row) => sql.table(row.name)))} restart identity cascade`.execute(
+    db,
+  );
 }
