@@ -11,13 +11,38 @@ import { SerializedPGliteDialect } from '../../src/db/serialized-pglite-dialect.
 import type { DatabaseTemplates } from './databases.js';
 import { onServer } from './postgres-server.js';
 
+/** The templates of this run, made by the first tier that starts and shared by the others (one main process). */
+interface RunTemplates {
+  made: Promise<{ templates: DatabaseTemplates; remove(): Promise<void> }>;
+  tiers: number;
+}
+
+const run = globalThis as typeof globalThis & { salesrepsTemplates?: RunTemplates };
+
+/**
+ * Gives the tier the run's database templates, made once for every tier that uses them. Answers the teardown: the
+ * last tier to end drops them.
+ */
+export default async function provideDatabaseTemplates(project: TestProject): Promise<() => Promise<void>> {
+  run.salesrepsTemplates ??= { made: makeDatabaseTemplates(), tiers: 0 };
+  const shared = run.salesrepsTemplates;
+  shared.tiers += 1;
+  project.provide('databaseTemplates', (await shared.made).templates);
+  return async () => {
+    shared.tiers -= 1;
+    if (shared.tiers > 0) return;
+    run.salesrepsTemplates = undefined;
+    await (await shared.made).remove();
+  };
+}
+
 /**
  * Creates and migrates each engine's database once per run: an embedded database dumped before and after its
  * migrations (initdb is most of the cost of opening one), and a TEMPLATE database on the PostgreSQL server that each
  * test database is created from. Says which databases the suites run on, so that a run without PostgreSQL never
- * passes for a full one. Answers the teardown, which drops the template.
+ * passes for a full one.
  */
-export default async function makeDatabaseTemplates(project: TestProject): Promise<() => Promise<void>> {
+async function makeDatabaseTemplates(): Promise<{ templates: DatabaseTemplates; remove(): Promise<void> }> {
   const serverUrl = process.env.TEST_DATABASE_URL;
   if (serverUrl) {
     process.stdout.write('Suites run on the embedded database and on PostgreSQL (TEST_DATABASE_URL).\n');
@@ -51,10 +76,12 @@ export default async function makeDatabaseTemplates(project: TestProject): Promi
     // Closed before any copy: CREATE DATABASE ... TEMPLATE refuses a template that has connections.
     await template.close();
   }
-  const templates: DatabaseTemplates = { pgliteEmpty, pgliteMigrated, postgres };
-  project.provide('databaseTemplates', templates);
-  return async () => {
-    if (serverUrl && postgres) await onServer(serverUrl, `drop database if exists ${postgres} with (force)`);
-    fs.rmSync(folder, { recursive: true, force: true });
+  return {
+    templates: { pgliteEmpty, pgliteMigrated, postgres },
+    remove: async () => {
+      if (serverUrl && postgres)
+        await onServer(serverUrl, `drop database if exists ${postgres} with (force)`);
+      fs.rmSync(folder, { recursive: true, force: true });
+    },
   };
 }
