@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { PGliteOptions } from '@electric-sql/pglite';
-import { Kysely, sql } from 'kysely';
+import type { PGlite, PGliteOptions } from '@electric-sql/pglite';
+import { Kysely, type PGliteDialectConfig } from 'kysely';
 import { inject } from 'vitest';
 import { type Database, openDatabase } from '../../src/db/database.js';
 import type { Tables } from '../../src/db/schema.js';
@@ -59,7 +59,7 @@ export async function openTestDatabase(
   const migrated = options.migrated ?? true;
   if (kind === 'pglite') {
     if (migrated) return { ...(await openMigratedEmbedded()), url: undefined };
-    const db = await startEmbedded('pgliteEmpty');
+    const db = serialized(await startEmbedded('pgliteEmpty'));
     return { db, kind: 'pglite', poolUse: () => undefined, close: () => db.destroy(), url: undefined };
   }
   const templates = inject('databaseTemplates');
@@ -95,6 +95,9 @@ export async function emptyPostgresDatabase(
   };
 }
 
+/** The engine as Kysely's driver uses it. */
+type KyselyPGlite = Exclude<PGliteDialectConfig['pglite'], (...args: never[]) => unknown>;
+
 type WasmModule = NonNullable<PGliteOptions['pgliteWasmModule']>;
 
 /** Node's WebAssembly global, which the project's type libraries (ES2023, no DOM) do not declare. */
@@ -125,7 +128,7 @@ function embeddedEngine(): Promise<EmbeddedEngine> {
 }
 
 /** An in-memory PGlite started from one of the run's snapshots, as `openDatabase({})` would open it. */
-async function startEmbedded(snapshot: 'pgliteEmpty' | 'pgliteMigrated'): Promise<Kysely<Tables>> {
+async function startEmbedded(snapshot: 'pgliteEmpty' | 'pgliteMigrated'): Promise<PGlite> {
   const { pgliteWasmModule, initdbWasmModule, fsBundle, snapshots } = await embeddedEngine();
   const file = inject('databaseTemplates')[snapshot];
   let loadDataDir = snapshots.get(file);
@@ -134,56 +137,76 @@ async function startEmbedded(snapshot: 'pgliteEmpty' | 'pgliteMigrated'): Promis
     snapshots.set(file, loadDataDir);
   }
   const { PGlite } = await import('@electric-sql/pglite');
-  const pglite = await PGlite.create({ loadDataDir, pgliteWasmModule, initdbWasmModule, fsBundle });
+  return PGlite.create({ loadDataDir, pgliteWasmModule, initdbWasmModule, fsBundle });
+}
+
+function serialized(pglite: PGliteDialectConfig['pglite']): Kysely<Tables> {
   return new Kysely<Tables>({ dialect: new SerializedPGliteDialect({ pglite }) });
 }
 
-/** A migrated embedded database a test file closed, emptied again, with its schema as the migrations left it. */
-interface IdleEmbedded {
-  db: Kysely<Tables>;
+/** A migrated embedded engine no test holds, its tables empty and its schema as the migrations left it. */
+interface IdleEngine {
+  pglite: PGlite;
   schema: string;
 }
 
 /**
- * Migrated embedded databases closed by earlier test files of this worker, waiting for the next: starting an
+ * Migrated embedded engines that earlier test files of this worker closed, emptied for the next: starting an
  * engine costs far more than emptying one.
  */
-const idleEmbedded: IdleEmbedded[] = [];
+const idleEngines: IdleEngine[] = [];
 
 /**
- * A migrated embedded database with no rows: one an earlier test file of this worker closed, or a new one. On close
- * it is emptied (every table truncated, identities restarted) and kept for the next file, unless the test closed it
- * itself or changed its schema.
+ * A migrated embedded database with no rows, on an engine an earlier test file of this worker closed, or a new one.
+ * The test holds the engine through a lease: closing the database ends the lease (every query after it fails, as on
+ * a closed engine), then the engine is emptied (every table truncated, identities restarted) and kept for the next
+ * test, unless its schema changed.
  */
 async function openMigratedEmbedded(): Promise<Database> {
-  const idle = idleEmbedded.pop();
-  const db = idle?.db ?? (await startEmbedded('pgliteMigrated'));
-  const schema = idle?.schema ?? (await schemaOf(db));
-  let closed = false;
-  return {
-    db,
-    kind: 'pglite',
-    poolUse: () => undefined,
+  const idle = idleEngines.pop();
+  const pglite = idle?.pglite ?? (await startEmbedded('pgliteMigrated'));
+  const schema = idle?.schema ?? (await schemaOf(pglite));
+  let leased = true;
+  const lease: KyselyPGlite = {
+    get closed() {
+      return !leased || pglite.closed;
+    },
+    get ready() {
+      return pglite.ready;
+    },
+    get waitReady() {
+      return pglite.waitReady;
+    },
+    query: (query, params, options) => {
+      if (!leased) return Promise.reject(new Error('PGlite is closed'));
+      return pglite.query(query, params, options);
+    },
+    transaction: (callback) => {
+      if (!leased) return Promise.reject(new Error('PGlite is closed'));
+      return pglite.transaction(callback);
+    },
     close: async () => {
-      if (closed) return;
-      closed = true;
+      if (!leased) return;
+      leased = false;
       try {
-        await emptyTables(db);
-        if ((await schemaOf(db)) === schema) {
-          idleEmbedded.push({ db, schema });
+        await emptyTables(pglite);
+        if ((await schemaOf(pglite)) === schema) {
+          idleEngines.push({ pglite, schema });
           return;
         }
       } catch {
-        // Closed by the test, or broken: never handed out again.
+        // Broken: never handed out again.
       }
-      await db.destroy();
+      await pglite.close();
     },
   };
+  const db = serialized(lease);
+  return { db, kind: 'pglite', poolUse: () => undefined, close: () => db.destroy() };
 }
 
 /** The public schema's tables, columns, indexes, constraints, triggers and functions, as one string to compare. */
-async function schemaOf(db: Kysely<Tables>): Promise<string> {
-  const { rows } = await sql<{ schema: string }>`
+async function schemaOf(pglite: PGlite): Promise<string> {
+  const { rows } = await pglite.query<{ schema: string }>(`
     select string_agg(item, ',' order by item) as schema from (
       select c.relname || '.' || a.attname || ':' || format_type(a.atttypid, a.atttypmod) || ':' || a.attnotnull
         || ':' || coalesce(pg_get_expr(d.adbin, d.adrelid), '') as item
@@ -197,19 +220,15 @@ async function schemaOf(db: Kysely<Tables>): Promise<string> {
       union all select tgname || ' ' || pg_get_triggerdef(oid) from pg_trigger where not tgisinternal
       union all select p.oid::regprocedure::text || md5(p.prosrc) from pg_proc p
         where p.pronamespace = 'public'::regnamespace
-    ) items`.execute(db);
+    ) items`);
   return rows[0]?.schema ?? '';
 }
 
 /** Truncates every table the migrations made (their own bookkeeping apart), restarting identities. */
-async function emptyTables(db: Kysely<Tables>): Promise<void> {
-  const { rows } = await sql<{ name: string }>`
-    select tablename as name from pg_tables
-    where schemaname = 'public' and tablename not in ('kysely_migration', 'kysely_migration_lock')`.execute(
-    db,
-  );
+async function emptyTables(pglite: PGlite): Promise<void> {
+  const { rows } = await pglite.query<{ name: string }>(`
+    select quote_ident(tablename) as name from pg_tables
+    where schemaname = 'public' and tablename not in ('kysely_migration', 'kysely_migration_lock')`);
   if (rows.length === 0) return;
-  await sql`truncate ${sql.join(rows.map((row) => sql.table(row.name)))} restart identity cascade`.execute(
-    db,
-  );
+  await pglite.query(`truncate ${rows.map((row) => row.name).join(', ')} restart identity cascade`);
 }
