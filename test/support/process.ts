@@ -85,8 +85,8 @@ export interface RunningServer {
 /**
  * Starts a command that serves HTTP (`salesreps serve`, `npm start`) on port 0 in its own process group, and
  * resolves once its log says where it listens; rejects when it exits first or does not listen within `listenWithinMs`
- * (90 s by default: a first start creates the embedded database; `npm start` builds first, which takes minutes while the rest of the suite loads the machine).
- * It runs in `cwd`, the checkout by default.
+ * (90 s by default: a first start creates the embedded database; `npm start` builds first, which takes minutes while
+ * the rest of the suite loads the machine). It runs in `cwd`, the checkout by default.
  */
 export async function startServer(
   command: string,
