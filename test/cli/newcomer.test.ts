@@ -26,6 +26,7 @@ describe('npm start as a newcomer', () => {
       'bin',
       'src',
       'console',
+      'client',
       'tsconfig.json',
       'tsconfig.build.json',
       'dist',
