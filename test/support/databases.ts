@@ -48,9 +48,8 @@ export interface TestDatabaseOptions {
 }
 
 /**
- * A database of the kind with no rows, migrated unless asked otherwise: an in-memory PGlite loaded from the run's
- * snapshot (or one an earlier test file of the worker emptied), or a new database on the PostgreSQL server copied
- * from the run's template, dropped on close.
+ * A fresh database of the kind, migrated unless asked otherwise: an in-memory PGlite loaded from the run's
+ * snapshot, or a new database on the PostgreSQL server copied from the run's template, dropped on close.
  */
 export async function openTestDatabase(
   kind: DatabaseKind,
@@ -58,8 +57,7 @@ export async function openTestDatabase(
 ): Promise<TestDatabase> {
   const migrated = options.migrated ?? true;
   if (kind === 'pglite') {
-    if (migrated) return { ...(await openMigratedEmbedded()), url: undefined };
-    const db = serialized(await startEmbedded('pgliteEmpty'));
+    const db = serialized(await startEmbedded(migrated ? 'pgliteMigrated' : 'pgliteEmpty'));
     return { db, kind: 'pglite', poolUse: () => undefined, close: () => db.destroy(), url: undefined };
   }
   const templates = inject('databaseTemplates');
@@ -94,9 +92,6 @@ export async function emptyPostgresDatabase(
     drop: () => onServer(serverUrl, `drop database if exists ${name} with (force)`),
   };
 }
-
-/** The engine as Kysely's driver uses it. */
-type KyselyPGlite = Exclude<PGliteDialectConfig['pglite'], (...args: never[]) => unknown>;
 
 type WasmModule = NonNullable<PGliteOptions['pgliteWasmModule']>;
 
@@ -142,93 +137,4 @@ async function startEmbedded(snapshot: 'pgliteEmpty' | 'pgliteMigrated'): Promis
 
 function serialized(pglite: PGliteDialectConfig['pglite']): Kysely<Tables> {
   return new Kysely<Tables>({ dialect: new SerializedPGliteDialect({ pglite }) });
-}
-
-/** A migrated embedded engine no test holds, its tables empty and its schema as the migrations left it. */
-interface IdleEngine {
-  pglite: PGlite;
-  schema: string;
-}
-
-/**
- * Migrated embedded engines that earlier test files of this worker closed, emptied for the next: starting an
- * engine costs far more than emptying one.
- */
-const idleEngines: IdleEngine[] = [];
-
-/**
- * A migrated embedded database with no rows, on an engine an earlier test file of this worker closed, or a new one.
- * The test holds the engine through a lease: closing the database ends the lease (every query after it fails, as on
- * a closed engine), then the engine is emptied (every table truncated, identities restarted) and kept for the next
- * test, unless its schema changed.
- */
-async function openMigratedEmbedded(): Promise<Database> {
-  const idle = idleEngines.pop();
-  const pglite = idle?.pglite ?? (await startEmbedded('pgliteMigrated'));
-  const schema = idle?.schema ?? (await schemaOf(pglite));
-  let leased = true;
-  const lease: KyselyPGlite = {
-    get closed() {
-      return !leased || pglite.closed;
-    },
-    get ready() {
-      return pglite.ready;
-    },
-    get waitReady() {
-      return pglite.waitReady;
-    },
-    query: (query, params, options) => {
-      if (!leased) return Promise.reject(new Error('PGlite is closed'));
-      return pglite.query(query, params, options);
-    },
-    transaction: (callback) => {
-      if (!leased) return Promise.reject(new Error('PGlite is closed'));
-      return pglite.transaction(callback);
-    },
-    close: async () => {
-      if (!leased) return;
-      leased = false;
-      try {
-        await emptyTables(pglite);
-        if ((await schemaOf(pglite)) === schema) {
-          idleEngines.push({ pglite, schema });
-          return;
-        }
-      } catch {
-        // Broken: never handed out again.
-      }
-      await pglite.close();
-    },
-  };
-  const db = serialized(lease);
-  return { db, kind: 'pglite', poolUse: () => undefined, close: () => db.destroy() };
-}
-
-/** The public schema's tables, columns, indexes, constraints, triggers and functions, as one string to compare. */
-async function schemaOf(pglite: PGlite): Promise<string> {
-  const { rows } = await pglite.query<{ schema: string }>(`
-    select string_agg(item, ',' order by item) as schema from (
-      select c.relname || '.' || a.attname || ':' || format_type(a.atttypid, a.atttypmod) || ':' || a.attnotnull
-        || ':' || coalesce(pg_get_expr(d.adbin, d.adrelid), '') as item
-      from pg_class c join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
-      left join pg_attrdef d on d.adrelid = c.oid and d.adnum = a.attnum
-      where c.relnamespace = 'public'::regnamespace
-      union all select pg_get_indexdef(indexrelid) from pg_index i join pg_class c on c.oid = i.indrelid
-        where c.relnamespace = 'public'::regnamespace
-      union all select conname || ' ' || pg_get_constraintdef(oid) from pg_constraint
-        where connamespace = 'public'::regnamespace
-      union all select tgname || ' ' || pg_get_triggerdef(oid) from pg_trigger where not tgisinternal
-      union all select p.oid::regprocedure::text || md5(p.prosrc) from pg_proc p
-        where p.pronamespace = 'public'::regnamespace
-    ) items`);
-  return rows[0]?.schema ?? '';
-}
-
-/** Truncates every table the migrations made (their own bookkeeping apart), restarting identities. */
-async function emptyTables(pglite: PGlite): Promise<void> {
-  const { rows } = await pglite.query<{ name: string }>(`
-    select quote_ident(tablename) as name from pg_tables
-    where schemaname = 'public' and tablename not in ('kysely_migration', 'kysely_migration_lock')`);
-  if (rows.length === 0) return;
-  await pglite.query(`truncate ${rows.map((row) => row.name).join(', ')} restart identity cascade`);
 }
