@@ -1,4 +1,4 @@
-import { readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -7,25 +7,13 @@ import { defineConfig, type Plugin } from 'vite';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-/** Writes a file under a temporary name, then renames it: a reader sees the old file or the new, never half of one. */
-async function writeWhole(file: string, content: Buffer): Promise<void> {
-  const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, content);
-  await rename(temporary, file);
-}
-
-/**
- * Writes a Brotli and a gzip copy beside every built file (the service sends them as they are, src/http/console.ts),
- * then removes what an earlier build left. The folder is not emptied first: a service starting during a rebuild
- * (`npm start` in one test while another starts a service) still finds a whole console.
- */
+/** Writes a Brotli and a gzip copy beside every built file: the service sends them as they are (src/http/console.ts). */
 function precompress(): Plugin {
   return {
     name: 'salesreps-precompress',
     apply: 'build',
     async writeBundle(options, bundle) {
       const directory = options.dir ?? path.join(here, '../dist/console');
-      const built = new Set<string>();
       await Promise.all(
         Object.values(bundle).map(async (file) => {
           const content = Buffer.from(file.type === 'chunk' ? file.code : file.source);
@@ -34,17 +22,9 @@ function precompress(): Plugin {
             promisify(brotliCompress)(content, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }),
             promisify(gzip)(content, { level: 9 }),
           ]);
-          await Promise.all([writeWhole(`${target}.br`, br), writeWhole(`${target}.gz`, gz)]);
-          for (const name of [file.fileName, `${file.fileName}.br`, `${file.fileName}.gz`]) built.add(name);
+          await Promise.all([writeFile(`${target}.br`, br), writeFile(`${target}.gz`, gz)]);
         }),
       );
-      for (const entry of await readdir(directory, { recursive: true, withFileTypes: true })) {
-        const name = path
-          .relative(directory, path.join(entry.parentPath, entry.name))
-          .split(path.sep)
-          .join('/');
-        if (entry.isFile() && !built.has(name)) await rm(path.join(directory, name), { force: true });
-      }
     },
   };
 }
@@ -78,7 +58,7 @@ export default defineConfig({
   },
   build: {
     outDir: path.join(here, '../dist/console'),
-    emptyOutDir: false,
+    emptyOutDir: true,
     // The service sets its own headers; no inline module-preload polyfill (the CSP allows no inline script).
     modulePreload: { polyfill: false },
     sourcemap: false,

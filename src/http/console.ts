@@ -52,21 +52,16 @@ function readConsoleFiles(directory: string): Map<string, ConsoleFile> | undefin
   if (statSync(path.join(directory, 'index.html'), { throwIfNoEntry: false })) {
     files = new Map();
     for (const entry of readdirSync(directory, { recursive: true, withFileTypes: true })) {
-      // A build running now writes .tmp files and renames them; what it removes may be gone by the time it is read.
-      if (!entry.isFile() || /\.(br|gz|tmp)$/.test(entry.name)) continue;
+      if (!entry.isFile() || /\.(br|gz)$/.test(entry.name)) continue;
       const absolute = path.join(entry.parentPath, entry.name);
       const relative = path.relative(directory, absolute).split(path.sep).join('/');
-      try {
-        files.set(relative, {
-          type: TYPES[path.extname(entry.name)] ?? 'application/octet-stream',
-          identity: readFileSync(absolute),
-          br: readFileSync(`${absolute}.br`),
-          gzip: readFileSync(`${absolute}.gz`),
-          immutable: relative.startsWith('assets/'),
-        });
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      }
+      files.set(relative, {
+        type: TYPES[path.extname(entry.name)] ?? 'application/octet-stream',
+        identity: readFileSync(absolute),
+        br: readFileSync(`${absolute}.br`),
+        gzip: readFileSync(`${absolute}.gz`),
+        immutable: relative.startsWith('assets/'),
+      });
     }
   }
   filesByDirectory.set(directory, files);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { migrationProvider } from '../../src/db/migrations/index.js';
 import { databaseKinds, emptyPostgresDatabase } from '../support/databases.js';
-import { buildService, type RunningServer, runCommand, startServer, tempDir } from '../support/process.js';
+import { builtService, type RunningServer, runCommand, startServer, tempDir } from '../support/process.js';
 import { decodeClaims } from './support.js';
 
 const MIGRATIONS = Object.keys(await migrationProvider.getMigrations()).sort();
@@ -11,16 +11,12 @@ const MIGRATIONS = Object.keys(await migrationProvider.getMigrations()).sort();
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 180_000 });
 const JWT = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 
-let build: Awaited<ReturnType<typeof buildService>>;
+const build = builtService();
 const dirs: string[] = [];
 const salesreps = (args: string[], env: Record<string, string>) =>
   runCommand(process.execPath, [build.cli, ...args], env);
 
-beforeAll(async () => {
-  build = await buildService();
-});
 afterAll(() => {
-  build?.remove();
   for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
 });
 

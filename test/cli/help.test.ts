@@ -1,6 +1,6 @@
 import fs from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { buildService, type RunningServer, runCommand, startServer, tempDir } from '../support/process.js';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { builtService, type RunningServer, runCommand, startServer, tempDir } from '../support/process.js';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 180_000 });
 
@@ -22,18 +22,14 @@ const COMMANDS: [string[], string[]][] = [
   [['idp', 'users'], []],
 ];
 
-let build: Awaited<ReturnType<typeof buildService>>;
+const build = builtService();
 const dirs: string[] = [];
 let server: RunningServer | undefined;
 const salesreps = (args: string[], env: Record<string, string> = {}) =>
   runCommand(process.execPath, [build.cli, ...args], env);
 
-beforeAll(async () => {
-  build = await buildService();
-});
 afterAll(async () => {
   await server?.stop();
-  build?.remove();
   for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
 });
 

@@ -1,22 +1,38 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type RunningServer, runCommand, startServer, tempDir } from '../support/process.js';
+import { copyProject } from '../support/service-build.js';
 import { decodeClaims } from './support.js';
 
 // `npm start` builds the service before it serves: minutes on a busy machine.
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
 const BUILD_AND_LISTEN_WITHIN_MS = 180_000;
 
-/** What a newcomer does: `npm start` in the checkout, on a machine with nothing else (a fresh DATA_DIR). */
+/**
+ * What a newcomer does: `npm start` in a project as `npm install` left it, on a machine with nothing else (a fresh
+ * DATA_DIR). It runs in a copy of the checkout of its own, so that its build never rewrites files other tests read.
+ */
 describe('npm start as a newcomer', () => {
+  let project: string;
   let dataDir: string;
   let first: RunningServer | undefined;
   let second: RunningServer | undefined;
   let firstOutput = '';
 
   beforeAll(async () => {
+    project = tempDir('salesreps-newcomer-project-');
+    copyProject(project, [
+      'package.json',
+      'bin',
+      'src',
+      'console',
+      'client',
+      'tsconfig.json',
+      'tsconfig.build.json',
+      'dist',
+    ]);
     dataDir = tempDir('salesreps-newcomer-');
-    first = await startServer('npm', ['start'], { DATA_DIR: dataDir }, BUILD_AND_LISTEN_WITHIN_MS);
+    first = await startServer('npm', ['start'], { DATA_DIR: dataDir }, BUILD_AND_LISTEN_WITHIN_MS, project);
     // The demo file is written right after the server listens, and the log names it.
     for (let waited = 0; waited < 10_000 && !first.stdout().includes('demo.txt'); waited += 100) {
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -27,6 +43,7 @@ describe('npm start as a newcomer', () => {
     await first?.stop();
     await second?.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
+    fs.rmSync(project, { recursive: true, force: true });
   });
 
   const token = () => firstOutput.match(/^(eyJ[\w-]+\.[\w-]+\.[\w-]+)$/m)?.[1] ?? '';
@@ -94,7 +111,7 @@ describe('npm start as a newcomer', () => {
     for (let waited = 0; waited < 15_000 && fs.existsSync(lock); waited += 100) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    second = await startServer('npm', ['start'], { DATA_DIR: dataDir }, BUILD_AND_LISTEN_WITHIN_MS);
+    second = await startServer('npm', ['start'], { DATA_DIR: dataDir }, BUILD_AND_LISTEN_WITHIN_MS, project);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(second.stdout()).not.toContain('Demo organization');
     expect(second.stdout()).not.toMatch(/^eyJ/m);

@@ -8,8 +8,9 @@ import { createService, type Service } from '../../src/main.js';
 import { createOrganization } from '../../src/organizations/service.js';
 import type { Signin } from '../../src/signin/runtime.js';
 import { addClient } from '../../src/signin/service.js';
-import { freePort, launchChromium, violations } from '../support/browser.js';
+import { launchChromium, violations } from '../support/browser.js';
 import { openTestDatabase, type TestDatabase } from '../support/databases.js';
+import { freePort } from '../support/ports.js';
 
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 120_000 });
 

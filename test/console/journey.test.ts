@@ -8,9 +8,10 @@ import { createDemoOrganizationIfEmpty, DEMO_ADMIN_EMAIL } from '../../src/demo.
 import { createService, type Service } from '../../src/main.js';
 import type { Signin } from '../../src/signin/runtime.js';
 import { eventually } from '../effects/support/wait.js';
-import { freePort, launchChromium, violations } from '../support/browser.js';
+import { launchChromium, violations } from '../support/browser.js';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.js';
 import { mailedLink } from '../support/mail.js';
+import { freePort } from '../support/ports.js';
 
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 120_000 });
 

@@ -1,23 +1,9 @@
 import { sql } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Database, migrateToLatest, openDatabase } from '../../src/db/database.js';
+import { type Database, migrateToLatest } from '../../src/db/database.js';
 import { migrationProvider } from '../../src/db/migrations/index.js';
-import { type DatabaseKind, databaseKinds, emptyPostgresDatabase } from '../support/databases.js';
-
-/** An empty database of the kind, with its own close. */
-async function openEmptyDatabase(kind: DatabaseKind): Promise<Database> {
-  if (kind === 'pglite') return openDatabase({});
-  const empty = await emptyPostgresDatabase('salesreps_migration');
-  const database = await openDatabase({ databaseUrl: empty.url });
-  return {
-    ...database,
-    close: async () => {
-      await database.close();
-      await empty.drop();
-    },
-  };
-}
+import { databaseKinds, openTestDatabase } from '../support/databases.js';
 
 /**
  * Migration 0006 moves what an organization says of a person onto the assignment alone: every assignment ends with
@@ -31,7 +17,7 @@ describe.each(databaseKinds)('migration 0006 (names and phone on the assignment)
   });
 
   it("gives every assignment the person's current values and drops them from the person", async () => {
-    database = await openEmptyDatabase(kind);
+    database = await openTestDatabase(kind, { migrated: false });
     const { db } = database;
     const migrator = new Migrator({ db, provider: migrationProvider });
     const before = await migrator.migrateTo('0005_effect_done_by_rep');
@@ -97,7 +83,7 @@ describe.each(databaseKinds)('migration 0006 (names and phone on the assignment)
   }, 120_000);
 
   it("is undone by its down migration, the person taking its earliest assignment's values", async () => {
-    database = await openEmptyDatabase(kind);
+    database = await openTestDatabase(kind, { migrated: false });
     const { db } = database;
     await migrateToLatest(db);
     await sql`insert into organization (id, name, identity_organization_id) values ('org-a', 'A', 'idorg-a')`.execute(

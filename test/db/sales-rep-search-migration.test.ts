@@ -1,24 +1,10 @@
 import { sql } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Database, migrateToLatest, openDatabase } from '../../src/db/database.js';
+import { type Database, migrateToLatest } from '../../src/db/database.js';
 import { migrationProvider } from '../../src/db/migrations/index.js';
 import { searchKey } from '../../src/kernel/search.js';
-import { type DatabaseKind, databaseKinds, emptyPostgresDatabase } from '../support/databases.js';
-
-/** An empty database of the kind, with its own close. */
-async function openEmptyDatabase(kind: DatabaseKind): Promise<Database> {
-  if (kind === 'pglite') return openDatabase({});
-  const empty = await emptyPostgresDatabase('salesreps_search_migration');
-  const database = await openDatabase({ databaseUrl: empty.url });
-  return {
-    ...database,
-    close: async () => {
-      await database.close();
-      await empty.drop();
-    },
-  };
-}
+import { databaseKinds, openTestDatabase } from '../support/databases.js';
 
 /** More non-ASCII names than one backfill batch holds, so that the backfill takes several. */
 const NON_ASCII_ROWS = 2500;
@@ -35,7 +21,7 @@ describe.each(databaseKinds)('migration 0011 (the search of reps) on %s', (kind)
   });
 
   it("backfills every assignment's name keys, then is undone by its down migration", async () => {
-    database = await openEmptyDatabase(kind);
+    database = await openTestDatabase(kind, { migrated: false });
     const { db } = database;
     const migrator = new Migrator({ db, provider: migrationProvider });
     expect((await migrator.migrateTo('0010_webhooks')).error).toBeUndefined();

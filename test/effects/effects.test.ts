@@ -9,15 +9,15 @@ import type { Organization } from '../../src/db/schema.js';
 import { createEffects, type Effects } from '../../src/effects/runtime.js';
 import { databaseKinds } from '../support/databases.js';
 import { addRep as addRepThroughApi, EFFECTS_URL, REPS_URL } from '../support/fixtures.js';
+import { startReceiver, TEST_WEBHOOK_SECRET } from '../support/receiver.js';
 import { startTestService, type TestService } from '../support/service.js';
 import { startSmtpServer, type TestSmtpServer } from './support/smtp.js';
 import { eventually } from './support/wait.js';
-import { startWebhookReceiver, TEST_WEBHOOK_SECRET } from './support/webhook-receiver.js';
 
 describe.each(databaseKinds)('effects carried out by the worker on %s', (kind) => {
   let service: TestService;
   let smtp: TestSmtpServer;
-  let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
   let effects: Effects;
   let organization: Organization;
   let admin: string;
@@ -69,7 +69,7 @@ describe.each(databaseKinds)('effects carried out by the worker on %s', (kind) =
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'salesreps-effects-'));
     service = await startTestService(kind);
     smtp = await startSmtpServer();
-    receiver = await startWebhookReceiver(TEST_WEBHOOK_SECRET);
+    receiver = await startReceiver({ secret: TEST_WEBHOOK_SECRET, path: '/sync' });
     organization = await service.createOrganization('Smith & <Sons>');
     admin = await service.token(organization, 'admin-1', ['Admin']);
     logHost = Fastify({

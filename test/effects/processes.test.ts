@@ -6,7 +6,7 @@ import { openLocalIssuer } from '../../src/auth/local-issuer.js';
 import { loadConfig } from '../../src/config.js';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.js';
 import { REPS_URL } from '../support/fixtures.js';
-import { buildService, type RunningServer, runCommand, startServiceProcess } from '../support/process.js';
+import { builtService, type RunningServer, runCommand, startServiceProcess } from '../support/process.js';
 import { startSmtpServer, type TestSmtpServer } from './support/smtp.js';
 import { eventually } from './support/wait.js';
 
@@ -18,18 +18,16 @@ const EFFECT_TIMINGS = {
   EFFECTS_LEASE_MS: '4000',
 };
 
-let build: Awaited<ReturnType<typeof buildService>>;
+const build = builtService();
 let smtp: TestSmtpServer;
 const running: RunningServer[] = [];
 
 beforeAll(async () => {
-  build = await buildService();
   smtp = await startSmtpServer();
 }, 120_000);
 afterAll(async () => {
   await Promise.all(running.map((service) => service.stop('SIGKILL')));
   await smtp.close();
-  build.remove();
 });
 
 const putRep = (url: string, token: string, n: number | string) =>

@@ -3,21 +3,17 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openDatabase } from '../../src/db/database.js';
 import { databaseKinds, emptyPostgresDatabase } from '../support/databases.js';
-import { buildService, runCommand, tempDir } from '../support/process.js';
+import { builtService, runCommand, tempDir } from '../support/process.js';
 
 // Each command is a process that opens the database; on a busy machine that takes seconds.
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 180_000 });
 
-let build: Awaited<ReturnType<typeof buildService>>;
+const build = builtService();
 const dirs: string[] = [];
 const salesreps = (args: string[], env: Record<string, string>) =>
   runCommand(process.execPath, [build.cli, ...args], env);
 
-beforeAll(async () => {
-  build = await buildService();
-});
 afterAll(() => {
-  build?.remove();
   for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
 });
 

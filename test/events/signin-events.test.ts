@@ -15,7 +15,7 @@ import {
 } from '../signin/support.js';
 import { databaseKinds } from '../support/databases.js';
 import { addRep, REPS_URL } from '../support/fixtures.js';
-import { startReceiver } from '../webhooks/receiver.js';
+import { startReceiver } from '../support/receiver.js';
 import { allEvents, type EventBody } from './support.js';
 
 const NEW_PASSWORD = 'copper lantern meadow 77';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../effects/support/wait.js';
 import { type DatabaseKind, databaseKinds, emptyPostgresDatabase } from '../support/databases.js';
-import { buildService } from '../support/process.js';
+import { builtService } from '../support/process.js';
 
 interface RunningService {
   child: ChildProcess;
@@ -86,23 +86,20 @@ function notOwnerOnly(root: string): string[] {
  * the owner's alone: folders 0700 and files 0600, whatever the umask (docs/operations-hardening.md, "Files").
  */
 describe.each(databaseKinds)('files under DATA_DIR on %s', (kind: DatabaseKind) => {
-  let build: { cli: string; remove(): void };
+  const build = builtService();
   let workDir: string;
   let dataDir: string;
   let database: { url: string; drop(): Promise<void> } | undefined;
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    build = await buildService();
     workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'salesreps-files-'));
     // Not there yet: the service creates it.
     dataDir = path.join(workDir, 'data', 'service');
     if (kind === 'postgres') database = await emptyPostgresDatabase('salesreps_files');
     env = { DATA_DIR: dataDir, ...(database ? { DATABASE_URL: database.url } : {}) };
-    // The build is a whole tsc run: minutes on a busy machine.
   }, 300_000);
   afterAll(async () => {
-    build.remove();
     await database?.drop();
     fs.rmSync(workDir, { recursive: true, force: true });
   });

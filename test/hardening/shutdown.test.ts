@@ -5,17 +5,16 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLocalIssuer } from '../../src/auth/local-issuer.js';
 import { loadConfig } from '../../src/config.js';
-import { buildService, type RunningServer, startServiceProcess } from '../support/process.js';
+import { builtService, type RunningServer, startServiceProcess } from '../support/process.js';
 
 // A real process on the embedded database (a PostgreSQL pool closes the same way; the outage suite covers it).
 describe('SIGTERM on a running service process', () => {
-  let build: Awaited<ReturnType<typeof buildService>>;
+  const build = builtService();
   let dataDir: string;
   let service: RunningServer;
   let token: string;
 
   beforeAll(async () => {
-    build = await buildService();
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'salesreps-shutdown-'));
     service = await startServiceProcess(build.cli, {
       DATA_DIR: dataDir,
@@ -37,7 +36,6 @@ describe('SIGTERM on a running service process', () => {
   afterAll(() => {
     if (service.child.exitCode === null) service.child.kill('SIGKILL');
     fs.rmSync(dataDir, { recursive: true, force: true });
-    build.remove();
   });
 
   it('finishes a request in flight, refuses new connections, closes the database and exits 0', async () => {

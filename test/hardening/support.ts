@@ -1,17 +1,13 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
-import { type LocalIssuer, openLocalIssuer } from '../../src/auth/local-issuer.js';
+import type { LocalIssuer } from '../../src/auth/local-issuer.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import type { Db } from '../../src/db/database.js';
 import type { Organization } from '../../src/db/schema.js';
 import type { ServiceMetrics } from '../../src/http/metrics.js';
-import { newId } from '../../src/kernel/ids.js';
 import { createService } from '../../src/main.js';
-import { createOrganization } from '../../src/organizations/service.js';
-import { type DatabaseKind, openTestDatabase, type TestDatabase } from '../support/databases.js';
+import type { DatabaseKind, TestDatabase } from '../support/databases.js';
+import { startTestService } from '../support/service.js';
 
 /** A log stream that keeps every line, parsed, for assertions about what was logged. */
 export class CapturedLog {
@@ -43,49 +39,50 @@ export interface HardenedService extends HardenedApp {
 
 /**
  * The app as production builds it (configuration from `env`, the production logger writing to a captured
- * stream, metrics wired to the pool) over a fresh database of the given kind, or over the database given.
+ * stream, metrics wired to the pool) over a fresh database of the given kind, or over the database given (closed
+ * with the service).
  */
 export async function startHardenedService(
   on: DatabaseKind | TestDatabase,
   env: Record<string, string> = {},
 ): Promise<HardenedService> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'salesreps-hardening-'));
-  const database = typeof on === 'string' ? await openTestDatabase(on) : on;
-  const issuer = await openLocalIssuer(loadConfig({ DATA_DIR: dataDir }).auth);
-  const apps: HardenedApp[] = [];
-  const start = async (appEnv: Record<string, string>): Promise<HardenedApp> => {
-    const config = loadConfig({ DATA_DIR: dataDir, ...appEnv });
-    const log = new CapturedLog();
-    const service = await createService(config, { database, log, runEffects: false });
-    await service.app.ready();
-    const started = {
-      app: service.app,
+  const log = new CapturedLog();
+  const service = await startTestService(on, env, { log });
+  const replicas: HardenedApp[] = [];
+  const replica = async (replicaEnv: Record<string, string>): Promise<HardenedApp> => {
+    const config = loadConfig({ DATA_DIR: service.dataDir, ...replicaEnv });
+    const replicaLog = new CapturedLog();
+    const started = await createService(config, {
+      database: service.database,
+      log: replicaLog,
+      runEffects: false,
+    });
+    await started.app.ready();
+    const app = {
+      app: started.app,
       config,
-      metrics: service.metrics,
-      log,
-      close: () => service.close(),
+      metrics: started.metrics,
+      log: replicaLog,
+      close: () => started.close(),
     };
-    apps.push(started);
-    return started;
+    replicas.push(app);
+    return app;
   };
-  const first = await start(env);
   return {
-    ...first,
-    db: database.db,
-    database,
-    issuer,
-    createOrganization: () =>
-      createOrganization(database.db, {
-        name: 'Hardening Supplies',
-        identityOrganizationId: `org_${newId()}`,
-      }),
-    token: (organization, userId, roles) =>
-      issuer.sign({ userId, organization: organization.identity_organization_id, roles }, 600),
-    replica: start,
+    app: service.app,
+    config: service.config,
+    metrics: service.service.metrics,
+    log,
+    db: service.db,
+    database: service.database,
+    issuer: service.issuer,
+    createOrganization: () => service.createOrganization('Hardening Supplies'),
+    token: (organization, userId, roles) => service.token(organization, userId, roles),
+    replica,
     close: async () => {
-      for (const app of apps) await app.close();
-      await database.close();
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      for (const app of replicas) await app.close();
+      await service.close();
+      if (typeof on !== 'string') await on.close();
     },
   };
 }

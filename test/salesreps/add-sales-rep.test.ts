@@ -86,7 +86,11 @@ describe.each(databaseKinds)('PUT /api/organizations/salesreps on %s', (kind) =>
   });
 
   it('rejects a duplicate rep number in the organization with 409 and writes nothing', async () => {
-    const response = await service.call('PUT', REPS_URL, admin, {
+    // An organization of its own, holding REP-001 already, so that the test runs alone too.
+    const own = await service.createOrganization('Duplicate Numbers Ltd');
+    const ownAdmin = await service.token(own, 'admin-1', ['Admin']);
+    await addRep(service, ownAdmin, { repNumber: 'REP-001' });
+    const response = await service.call('PUT', REPS_URL, ownAdmin, {
       firstName: 'Other',
       lastName: 'Person',
       email: 'other@example.com',

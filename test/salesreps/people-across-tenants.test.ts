@@ -9,9 +9,9 @@ import type { Organization } from '../../src/db/schema.js';
 import { createEffects, type Effects } from '../../src/effects/runtime.js';
 import { startSmtpServer, type TestSmtpServer } from '../effects/support/smtp.js';
 import { eventually } from '../effects/support/wait.js';
-import { startWebhookReceiver, TEST_WEBHOOK_SECRET } from '../effects/support/webhook-receiver.js';
 import { databaseKinds } from '../support/databases.js';
 import { type AddedRep, addRep, MY_ORGANIZATIONS_URL, REPS_URL } from '../support/fixtures.js';
+import { startReceiver, TEST_WEBHOOK_SECRET } from '../support/receiver.js';
 import { startTestService, type TestService } from '../support/service.js';
 
 /**
@@ -22,7 +22,7 @@ import { startTestService, type TestService } from '../support/service.js';
 describe.each(databaseKinds)('people shared by tenants on %s', (kind) => {
   let service: TestService;
   let smtp: TestSmtpServer;
-  let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
   let effects: Effects;
   let logHost: FastifyInstance;
   let dataDir: string;
@@ -65,7 +65,7 @@ describe.each(databaseKinds)('people shared by tenants on %s', (kind) => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'salesreps-people-'));
     service = await startTestService(kind);
     smtp = await startSmtpServer();
-    receiver = await startWebhookReceiver(TEST_WEBHOOK_SECRET);
+    receiver = await startReceiver({ secret: TEST_WEBHOOK_SECRET, path: '/sync' });
     victim = await service.createOrganization('Victim Supply');
     attacker = await service.createOrganization('Attacker Trading');
     victimAdmin = await service.token(victim, 'admin-victim', ['Admin']);

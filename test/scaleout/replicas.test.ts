@@ -11,7 +11,7 @@ import { createOrganization } from '../../src/organizations/service.js';
 import { eventually } from '../effects/support/wait.js';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.js';
 import { PgBouncer } from '../support/pgbouncer.js';
-import { buildService, type RunningServer, startServiceProcess } from '../support/process.js';
+import { builtService, type RunningServer, startServiceProcess } from '../support/process.js';
 import {
   type AssignmentState,
   Balancer,
@@ -37,17 +37,15 @@ const EFFECT_TIMINGS = {
   EFFECTS_LEASE_MS: '3000',
 };
 
-let build: Awaited<ReturnType<typeof buildService>>;
+const build = builtService();
 let root: string;
 const running: RunningServer[] = [];
 
 beforeAll(async () => {
-  build = await buildService();
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'salesreps-scaleout-'));
 }, 120_000);
 afterAll(async () => {
   await Promise.all(running.map((service) => service.stop('SIGKILL')));
-  build?.remove();
   fs.rmSync(root, { recursive: true, force: true });
 });
 

@@ -1,29 +1,17 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { buildService, type RunningServer, runCommand, startServer, tempDir } from '../support/process.js';
+import { freePort } from '../support/ports.js';
+import { builtService, type RunningServer, runCommand, startServer, tempDir } from '../support/process.js';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 180_000 });
 
-let build: Awaited<ReturnType<typeof buildService>>;
+const build = builtService();
 const dirs: string[] = [];
 const salesreps = (args: string[], env: Record<string, string>) =>
   runCommand(process.execPath, [build.cli, ...args], env);
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-beforeAll(async () => {
-  build = await buildService();
-});
 afterAll(() => {
-  build?.remove();
   for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
 });
 

@@ -11,10 +11,11 @@ import { newId } from '../../src/kernel/ids.js';
 import { createService, type Service } from '../../src/main.js';
 import { createOrganization } from '../../src/organizations/service.js';
 import { addClient } from '../../src/signin/service.js';
-import { focusedText, freePort, launchChromium, violations } from '../support/browser.js';
+import { focusedText, launchChromium, violations } from '../support/browser.js';
 import { openTestDatabase, type TestDatabase } from '../support/databases.js';
 import { REPS_URL } from '../support/fixtures.js';
 import { mailedLink } from '../support/mail.js';
+import { freePort } from '../support/ports.js';
 import { GOOD_PASSWORD } from './support.js';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 120_000 });

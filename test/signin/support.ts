@@ -1,18 +1,16 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import * as oauth from 'oauth4webapi';
-import { type LocalIssuer, openLocalIssuer } from '../../src/auth/local-issuer.js';
-import { type Config, loadConfig } from '../../src/config.js';
+import type { LocalIssuer } from '../../src/auth/local-issuer.js';
+import type { Config } from '../../src/config.js';
 import type { Db } from '../../src/db/database.js';
 import type { Organization } from '../../src/db/schema.js';
-import { newId } from '../../src/kernel/ids.js';
-import { createService, type Service } from '../../src/main.js';
-import { createOrganization } from '../../src/organizations/service.js';
+import type { Service } from '../../src/main.js';
 import { addClient } from '../../src/signin/service.js';
 import { eventually } from '../effects/support/wait.js';
-import { type DatabaseKind, openTestDatabase, type TestDatabase } from '../support/databases.js';
+import type { DatabaseKind, TestDatabase } from '../support/databases.js';
+import { startTestService } from '../support/service.js';
 
 export const PUBLIC_URL = 'http://salesreps.test';
 export const CLIENT_ID = 'journey-app';
@@ -47,20 +45,19 @@ export async function startSigninService(
   kind: DatabaseKind,
   env: Record<string, string> = {},
 ): Promise<SigninService> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'salesreps-signin-'));
-  const config = loadConfig({
-    PUBLIC_URL,
-    PASSWORD_SCRYPT_LOG2_N: '14',
-    EFFECTS_POLL_MS: '20',
-    RATE_LIMIT_MAX: '100000',
-    ...env,
-    DATA_DIR: dataDir,
-  });
-  const database = await openTestDatabase(kind);
   const logLines: string[] = [];
-  const service = await createService(config, { database, log: { write: (line) => logLines.push(line) } });
-  await service.app.ready();
-  const issuer = await openLocalIssuer(config.auth);
+  const started = await startTestService(
+    kind,
+    {
+      PUBLIC_URL,
+      PASSWORD_SCRYPT_LOG2_N: '14',
+      EFFECTS_POLL_MS: '20',
+      RATE_LIMIT_MAX: '100000',
+      ...env,
+    },
+    { runEffects: true, log: { write: (line) => logLines.push(line) } },
+  );
+  const { service, database, issuer, config, dataDir } = started;
   await addClient(database.db, { id: CLIENT_ID, redirectUris: [REDIRECT_URI] });
   const mailDir = path.join(dataDir, 'mail');
   const mails = () =>
@@ -80,8 +77,7 @@ export async function startSigninService(
     config,
     dataDir,
     logLines,
-    createOrganization: (name = 'Acme Distributors') =>
-      createOrganization(database.db, { name, identityOrganizationId: `org_${newId()}` }),
+    createOrganization: started.createOrganization,
     adminToken: (organization) =>
       issuer.sign(
         { userId: 'admin-1', organization: organization.identity_organization_id, roles: ['Admin'] },
@@ -97,11 +93,7 @@ export async function startSigninService(
         if (!link) throw new Error(`no mail to ${to} yet`);
         return link;
       }),
-    close: async () => {
-      await service.close();
-      await database.close();
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    },
+    close: started.close,
   };
 }
 

@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import net from 'node:net';
 import { type Browser, chromium, type Page } from 'playwright-core';
 
 const AXE_SOURCE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -34,12 +33,4 @@ export async function violations(page: Page): Promise<string[]> {
 /** The text of the element that has the keyboard focus. */
 export function focusedText(page: Page): Promise<string | null> {
   return page.locator('*:focus').textContent();
-}
-
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }

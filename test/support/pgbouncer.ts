@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { freePort } from '../hardening/private-postgres.js';
+import { freePort } from './ports.js';
 
 /** Where Debian installs it (/usr/sbin is not on every PATH), else whatever PATH finds. */
 function pgbouncerBinary(): string {

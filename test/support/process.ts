@@ -3,43 +3,39 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
 
 /** The project's root folder: commands run here, and compiled code finds its packages below it. */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/**
- * Compiles the service as `npm run build` does, into a folder of its own under node_modules/.cache (inside the
- * project, so the compiled code finds its packages, and never shared with a build running at the same time).
- * A type error elsewhere in the tree does not stop the emit; a missing cli.js fails the test.
- */
-export async function buildService(): Promise<{ cli: string; remove(): void }> {
-  const cache = path.join(ROOT, 'node_modules', '.cache');
-  fs.mkdirSync(cache, { recursive: true });
-  const outDir = fs.mkdtempSync(path.join(cache, 'salesreps-build-'));
-  await new Promise<void>((resolve) => {
-    execFile(
-      process.execPath,
-      [
-        path.join(ROOT, 'node_modules/typescript/bin/tsc'),
-        '-p',
-        'tsconfig.build.json',
-        '--outDir',
-        outDir,
-        '--sourceMap',
-        'false',
-      ],
-      { cwd: ROOT },
-      () => resolve(),
-    );
-  });
-  const cli = path.join(outDir, 'cli.js');
-  if (!fs.existsSync(cli)) throw new Error(`the build emitted no ${cli}`);
-  return { cli, remove: () => fs.rmSync(outDir, { recursive: true, force: true }) };
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The run's build of the service: a copy of the project (test/support/service-build.ts). */
+    serviceBuild: string;
+  }
 }
+
+/** The run's one build of the service, made by the process tier's global setup: its folder and its `cli.js`. */
+export function builtService(): { root: string; cli: string } {
+  const root = inject('serviceBuild');
+  return { root, cli: path.join(root, 'dist', 'cli.js') };
+}
+
+/**
+ * Where the processes the tests start keep Node's compiled code between runs (NODE_COMPILE_CACHE): every test starts
+ * the same build, and compiling it again in each process is most of the cost of a short command.
+ */
+const COMPILE_CACHE = path.join(os.tmpdir(), 'salesreps-test-compile-cache');
 
 /** The environment of a process: PATH, HOME and what the test sets, nothing of the test runner's own. */
 export function processEnv(env: Record<string, string>): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), LOG_LEVEL: 'warn', ...env };
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? os.tmpdir(),
+    LOG_LEVEL: 'warn',
+    NODE_COMPILE_CACHE: COMPILE_CACHE,
+    ...env,
+  };
 }
 
 export interface Finished {
@@ -89,16 +85,18 @@ export interface RunningServer {
 /**
  * Starts a command that serves HTTP (`salesreps serve`, `npm start`) on port 0 in its own process group, and
  * resolves once its log says where it listens; rejects when it exits first or does not listen within `listenWithinMs`
- * (30 s by default; `npm start` builds first, which takes minutes while the rest of the suite loads the machine).
+ * (90 s by default: a first start creates the embedded database; `npm start` builds first, which takes minutes while
+ * the rest of the suite loads the machine). It runs in `cwd`, the checkout by default.
  */
 export async function startServer(
   command: string,
   args: string[],
   env: Record<string, string>,
-  listenWithinMs = 30_000,
+  listenWithinMs = 90_000,
+  cwd = ROOT,
 ): Promise<RunningServer> {
   const child = spawn(command, args, {
-    cwd: ROOT,
+    cwd,
     env: processEnv({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,

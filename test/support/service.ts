@@ -7,15 +7,19 @@ import { type Config, loadConfig } from '../../src/config.js';
 import type { Db } from '../../src/db/database.js';
 import type { Organization } from '../../src/db/schema.js';
 import { newId } from '../../src/kernel/ids.js';
-import { createService } from '../../src/main.js';
+import { createService, type Service } from '../../src/main.js';
 import { createOrganization } from '../../src/organizations/service.js';
 import { type DatabaseKind, openTestDatabase, type TestDatabase } from './databases.js';
 import { type RouteContract, routeWatcher } from './route-contract.js';
 
 export interface TestService {
   app: FastifyInstance;
+  /** The service as `createService` built it (its effects, metrics, close). */
+  service: Service;
   db: Db;
   database: TestDatabase;
+  /** The service's own DATA_DIR, removed on close. */
+  dataDir: string;
   issuer: LocalIssuer;
   config: Config;
   /** The app's routes, and the responses whose status their route did not declare. */
@@ -34,25 +38,33 @@ export interface TestService {
   close(): Promise<void>;
 }
 
+export interface TestServiceOptions {
+  /** Run the effect worker (and the other background work), as production does; off by default. */
+  runEffects?: boolean;
+  /** Where the service logs, one JSON line per write (nothing by default). */
+  log?: { write(line: string): void };
+}
+
 /**
  * The service in-process, built by `createService` as production builds it, over a fresh database of the given
- * kind, configured by `env` as the environment would (DATA_DIR is the test's own). Its effect worker does not run,
- * so the effects a request recorded stay pending for the test to read. With AUTH_JWKS_URL the app trusts only that
- * JWKS, as in production; the local issuer still exists, to mint tokens the app must refuse.
+ * kind (or over the database given, which the test closes itself), configured by `env` as the environment would
+ * (DATA_DIR is the test's own). Unless asked, its effect worker does not run, so the effects a request recorded stay
+ * pending for the test to read. With AUTH_JWKS_URL the app trusts only that JWKS, as in production; the local issuer
+ * still exists, to mint tokens the app must refuse.
  */
 export async function startTestService(
-  kind: DatabaseKind,
+  on: DatabaseKind | TestDatabase,
   env: Record<string, string> = {},
-  options: { runEffects?: boolean } = {},
+  options: TestServiceOptions = {},
 ): Promise<TestService> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'salesreps-test-'));
   const config = loadConfig({ ...env, DATA_DIR: dataDir });
-  const database = await openTestDatabase(kind);
+  const database = typeof on === 'string' ? await openTestDatabase(on) : on;
   const issuer = await openLocalIssuer(config.auth);
   const watcher = routeWatcher();
   const service = await createService(config, {
     database,
-    log: false,
+    log: options.log ?? false,
     runEffects: options.runEffects ?? false,
     onApp: watcher.watch,
   });
@@ -61,8 +73,10 @@ export async function startTestService(
   await app.ready();
   return {
     app,
+    service,
     db: database.db,
     database,
+    dataDir,
     issuer,
     config,
     contract,
@@ -87,7 +101,7 @@ export async function startTestService(
       }),
     close: async () => {
       await service.close();
-      await database.close();
+      if (typeof on === 'string') await database.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };

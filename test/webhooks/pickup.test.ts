@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../effects/support/wait.js';
 import { databaseKinds } from '../support/databases.js';
 import { addRep } from '../support/fixtures.js';
+import { startReceiver } from '../support/receiver.js';
 import { startTestService, type TestService } from '../support/service.js';
-import { startReceiver } from './receiver.js';
 
 /** The longest poll the configuration allows: without the wake-up a new effect waits up to this long. */
 const POLL_MS = 1000;

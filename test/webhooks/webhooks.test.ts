@@ -7,8 +7,8 @@ import { eventually } from '../effects/support/wait.js';
 import { allEvents } from '../events/support.js';
 import { databaseKinds } from '../support/databases.js';
 import { addRep, expectProblem, REPS_URL } from '../support/fixtures.js';
+import { startReceiver } from '../support/receiver.js';
 import { startTestService, type TestService } from '../support/service.js';
-import { startReceiver } from './receiver.js';
 
 const WEBHOOKS_URL = '/api/organizations/webhooks';
 /** Fast effect timings: the retry schedule scaled by 1 / 1000 (5 s → 5 ms, 5 min → 300 ms), a 500 ms time-out. */
