@@ -4,7 +4,7 @@ import { type RunningServer, runCommand, startServer, tempDir } from '../support
 import { copyProject } from '../support/service-build.js';
 import { decodeClaims } from './support.js';
 
-// `npm start` builds the service before it serves: minutes on a busy machine.
+// `npm start` builds the service first when its sources are newer than dist/: minutes on a busy machine.
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
 const BUILD_AND_LISTEN_WITHIN_MS = 180_000;
 

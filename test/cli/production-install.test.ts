@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
-  buildService,
+  builtService,
   type Finished,
   processEnv,
   ROOT,
@@ -39,18 +39,14 @@ describe('npm ci --omit=dev in a built tree (package.json, package-lock.json, bi
   let service: RunningServer | undefined;
 
   beforeAll(async () => {
-    const build = await buildService();
+    const build = builtService();
     tree = tempDir('salesreps-production-');
     dataDir = tempDir('salesreps-production-data-');
-    try {
-      for (const file of ['package.json', 'package-lock.json']) {
-        fs.copyFileSync(path.join(ROOT, file), path.join(tree, file));
-      }
-      fs.cpSync(path.join(ROOT, 'bin'), path.join(tree, 'bin'), { recursive: true });
-      fs.cpSync(path.dirname(build.cli), path.join(tree, 'dist'), { recursive: true });
-    } finally {
-      build.remove();
+    for (const file of ['package.json', 'package-lock.json']) {
+      fs.copyFileSync(path.join(ROOT, file), path.join(tree, file));
     }
+    fs.cpSync(path.join(ROOT, 'bin'), path.join(tree, 'bin'), { recursive: true });
+    fs.cpSync(path.join(build.root, 'dist'), path.join(tree, 'dist'), { recursive: true });
     install = await npmCi(tree);
   });
   afterAll(async () => {

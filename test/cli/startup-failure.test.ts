@@ -2,8 +2,8 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildService, type Finished, runCommand, startServer, tempDir } from '../support/process.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { builtService, type Finished, runCommand, startServer, tempDir } from '../support/process.js';
 
 /**
  * Generous for a loaded machine: the failing start creates the embedded database before it fails, while a start
@@ -14,17 +14,12 @@ const EXITS_WITHIN_MS = 90_000;
 const SECOND_START_LISTENS_WITHIN_MS = 120_000;
 
 describe('salesreps serve when the start fails', () => {
-  let build: Awaited<ReturnType<typeof buildService>> | undefined;
-  const cli = () => build?.cli ?? '';
+  const cli = () => builtService().cli;
   const cleanups: (() => Promise<void> | void)[] = [];
 
-  beforeAll(async () => {
-    build = await buildService();
-  }, 300_000);
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
-  afterAll(() => build?.remove());
 
   function dataDir(): string {
     const dir = tempDir('salesreps-startup-failure-');
