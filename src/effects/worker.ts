@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
+import type { EffectsConfig } from '../config.js';
 import type { Db } from '../db/database.js';
 import { PermanentEffectError, RetryLaterError, ScheduledRetryError } from '../kernel/remote-errors.js';
 import { scrub } from '../kernel/scrub.js';
@@ -7,14 +8,11 @@ import type { EffectTargets } from './handler-contract.js';
 import { carryOut } from './handlers.js';
 import { type ClaimedEffect, claimDueEffects, markEffectFailed, markEffectsDone } from './queries.js';
 
-export interface WorkerSettings {
-  retryBaseMs: number;
-  retryMaxMs: number;
-  maxAttempts: number;
-  pollMs: number;
-  leaseMs: number;
-  concurrency: number;
-}
+/** The part of the effects configuration a worker reads. */
+export type WorkerSettings = Pick<
+  EffectsConfig,
+  'retryBaseMs' | 'retryMaxMs' | 'maxAttempts' | 'pollMs' | 'leaseMs' | 'concurrency'
+>;
 
 /** Counts failed attempts (the service's `salesreps_effects_failures_total`); `final` is "true" when the effect went dead. */
 export interface EffectFailureCounter {

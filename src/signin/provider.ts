@@ -3,8 +3,9 @@ import type { JWK } from 'jose';
 import type { Configuration, KoaContextWithOIDC, default as Provider } from 'oidc-provider';
 import type { AuthConfig } from '../config.js';
 import type { Db } from '../db/database.js';
+import { escapeHtml } from '../kernel/html.js';
 import { kyselyAdapter } from './adapter.js';
-import { escapeHtml, originOf, page, pageSecurityPolicy } from './pages.js';
+import { originOf, page, pageSecurityPolicy } from './pages.js';
 import { grantOrganization, membershipOf } from './queries.js';
 
 /** The console's client, built in (docs/signin.md): a public client with PKCE. */
