@@ -17,7 +17,7 @@ export interface LocalIssuer {
   sign(claims: TokenClaims, ttlSeconds: number): Promise<string>;
 }
 
-export interface TokenClaims {
+interface TokenClaims {
   userId: string;
   organization: string;
   roles: string[];

@@ -32,7 +32,7 @@ export interface EffectWorker {
  * The wait before the next attempt after `attempts` failed ones: exponential from the base, capped, with "equal
  * jitter" (half fixed, half random) so that effects failing together do not retry together.
  */
-export function retryDelayMs(
+function retryDelayMs(
   attempts: number,
   settings: Pick<WorkerSettings, 'retryBaseMs' | 'retryMaxMs'>,
   random = Math.random,
@@ -45,7 +45,7 @@ export function retryDelayMs(
  * An effect's calls share one deadline of half its lease: it is over (done, or failed and rescheduled) well before
  * the lease runs out and another worker may claim it.
  */
-export function effectDeadlineMs(leaseMs: number): number {
+function effectDeadlineMs(leaseMs: number): number {
   return Math.floor(leaseMs / 2);
 }
 

@@ -29,7 +29,7 @@ export const EVENT_ACTIONS = [
 export type EventAction = (typeof EVENT_ACTIONS)[number];
 
 /** Who made a change: the token's user, the command line (the OS user running it), or the service itself. */
-export interface Actor {
+interface Actor {
   type: ActorType;
   id: string;
 }

@@ -55,7 +55,7 @@ function timestamp(value: string | undefined, field: string): Date | undefined {
 }
 
 /** The filter a query asks for, checked: real dates, `since` before `until`. */
-export function eventFilter(query: Omit<ListEventsQuery, 'pageSize' | 'cursor'>): EventFilter {
+function eventFilter(query: Omit<ListEventsQuery, 'pageSize' | 'cursor'>): EventFilter {
   const since = timestamp(query.since, 'since');
   const until = timestamp(query.until, 'until');
   if (since && until && since >= until) {

@@ -35,7 +35,7 @@ function withoutSecretSegments(url: string): string {
  * encoded (`%40`), doubly encoded (`%2540`) or `+`-spaced address, phone or credential is scrubbed like a plain
  * one. Scrubbing before each decoding redacts a credential whose value holds an encoded `&` as a whole.
  */
-export function scrubUrl(url: string): string {
+function scrubUrl(url: string): string {
   let text = scrub(withoutSecretSegments(url));
   for (let round = 0; round < MAX_DECODING_ROUNDS; round++) {
     const decoded = decodeOnce(text);

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { scrub } from './scrub.js';
 
 /** One bounded delete: removes at most the batch size of rows past their retention and answers how many it did. */
-export type PurgeBatch = () => Promise<number>;
+type PurgeBatch = () => Promise<number>;
 
 /** When a purge runs and how much one statement deletes. */
 export interface PurgeSchedule {

@@ -36,7 +36,7 @@ const RepNumber = Type.String({
   examples: ['REP-001'],
 });
 const Id = Type.String({ minLength: 1, maxLength: LIMITS.id, examples: ['OJ76hgt87hgas4ffG5'] });
-export const KNOWN_ROLES = [ROLE_SALES_REP] as const;
+const KNOWN_ROLES = [ROLE_SALES_REP] as const;
 
 export const SORT_FIELDS = ['RepNumber', 'FirstName', 'LastName', 'Email', 'PhoneNumber', 'Active'] as const;
 export type SortField = (typeof SORT_FIELDS)[number];

@@ -14,7 +14,7 @@ export interface Csrf {
   check(request: FastifyRequest, field: unknown, form: string): boolean;
 }
 
-export function cookieValue(request: FastifyRequest, name: string): string | undefined {
+function cookieValue(request: FastifyRequest, name: string): string | undefined {
   const header = request.headers.cookie;
   if (!header) return undefined;
   for (const part of header.split(';')) {

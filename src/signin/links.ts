@@ -23,7 +23,7 @@ export function linkTokens(privateJwk: JWK): LinkTokens {
   return { tokenFor: (linkId) => createHmac('sha256', secret).update(`link:${linkId}`).digest('base64url') };
 }
 
-export function hashToken(token: string): string {
+function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('base64url');
 }
 

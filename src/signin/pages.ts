@@ -24,7 +24,7 @@ ${body}
 </main></body></html>`;
 }
 
-export function alert(message: string | undefined): string {
+function alert(message: string | undefined): string {
   return message ? `<p class="alert" role="alert">${escapeHtml(message)}</p>` : '';
 }
 

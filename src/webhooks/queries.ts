@@ -65,7 +65,7 @@ export function rotateSecret(db: Executor, id: string, secret: string, previousV
 }
 
 /** How many attempts the delivery log keeps per subscription: the newest. */
-export const DELIVERY_LOG_SIZE = 100;
+const DELIVERY_LOG_SIZE = 100;
 
 /**
  * Logs an attempt and drops the subscription's attempts beyond the newest DELIVERY_LOG_SIZE, in one statement (one

@@ -76,7 +76,7 @@ export const RotatedSecret = Type.Object(
 
 export const WebhookList = Type.Array(Webhook, { maxItems: WEBHOOK_LIMITS.perOrganization });
 
-export const Delivery = Type.Object(
+const Delivery = Type.Object(
   {
     eventId: Type.String({ maxLength: 64 }),
     attemptedAt: Type.String({ format: 'date-time', maxLength: 40 }),
