@@ -3,7 +3,7 @@ import type { Executor } from '../db/database.js';
 import type { Organization } from '../db/schema.js';
 import { forbidden } from '../kernel/problem.js';
 import { findOrganizationByIdentityId } from '../organizations/queries.js';
-import { findAssignmentOfUser, isSalesRepUser } from '../rep-state/queries.js';
+import { findAssignmentOfUser, isSalesRepUser } from './rep-state.js';
 import type { Principal } from './verify.js';
 
 declare module 'fastify' {

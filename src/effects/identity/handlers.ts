@@ -1,4 +1,4 @@
-import { isSalesRepUser, membershipWanted, provisioningWanted } from '../../rep-state/queries.js';
+import { isSalesRepUser, membershipWanted, provisioningWanted } from '../../auth/rep-state.js';
 import { type EffectHandlers, SUPERSEDED } from '../handler-contract.js';
 
 /**

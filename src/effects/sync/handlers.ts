@@ -1,4 +1,4 @@
-import { assignmentState, salesRepExists } from '../../rep-state/queries.js';
+import { assignmentState, salesRepExists } from '../../auth/rep-state.js';
 import { type EffectHandlers, type EffectRun, repOf, SUPERSEDED } from '../handler-contract.js';
 import { staleWhenOutOfOrder } from '../order.js';
 import type { SyncChange } from './http-target.js';
