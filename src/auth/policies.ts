@@ -1,3 +1,4 @@
+// The access policies a route declares (public, Admin, SalesRep) and the caller they put on the request.
 import type { FastifyRequest } from 'fastify';
 import type { Executor } from '../db/database.js';
 import type { Organization } from '../db/schema.js';

@@ -1,3 +1,4 @@
+// Bearer-token verification with jose against the configured JWKS, verified tokens cached until they expire.
 import {
   createLocalJWKSet,
   createRemoteJWKSet,

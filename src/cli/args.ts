@@ -1,3 +1,4 @@
+// Parsing of the salesreps command's options, with usage errors that point to --help.
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 
 /** A mistake in how the command was called: printed with a hint to --help, exit status 2, nothing on stdout. */

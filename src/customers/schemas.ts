@@ -1,3 +1,4 @@
+// The customers' TypeBox schemas: field limits, bodies, query parameters and responses.
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { pageQueryFields } from '../routing/page-query.js';
 

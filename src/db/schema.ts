@@ -1,3 +1,4 @@
+// The database's tables as Kysely types them, and the row types the features read.
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 
 /** Table types: what the database holds. API types live in each feature's schemas. */

@@ -1,3 +1,4 @@
+// The effects as the service runs them: the identity directory, the worker and the retention, from the configuration.
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';

@@ -1,3 +1,4 @@
+// The effect worker: claims due effects, carries them out, retries with backoff and gives up at last.
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { EffectsConfig } from '../config.js';

@@ -1,3 +1,4 @@
+// Recording events in the transaction of their change, with their webhook deliveries through the outbox.
 import { sql } from 'kysely';
 import type { Trx } from '../db/database.js';
 import type { ActorType } from '../db/schema.js';

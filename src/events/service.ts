@@ -1,3 +1,4 @@
+// The audit log's use-case: a filtered page of events and the cursor of the next.
 import type { Executor } from '../db/database.js';
 import { badRequest } from '../kernel/problem.js';
 import { type EventFilter, type EventPosition, type EventRecord, selectEventsPage } from './queries.js';

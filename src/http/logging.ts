@@ -1,3 +1,4 @@
+// The request log: pino options, and URLs scrubbed of personal data and credentials before they are logged.
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { scrub } from '../kernel/scrub.js';
 

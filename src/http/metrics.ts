@@ -1,3 +1,4 @@
+// The service's Prometheus metrics, the request measures and the /metrics route or server.
 import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

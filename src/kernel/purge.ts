@@ -1,3 +1,4 @@
+// Batched deletes of rows past their retention, off the request path, on a schedule.
 import type { FastifyBaseLogger } from 'fastify';
 import { scrub } from './scrub.js';
 

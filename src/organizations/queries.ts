@@ -1,3 +1,4 @@
+// Finding an organization by its identity organization id, cached for a short while per database handle.
 import type { Executor } from '../db/database.js';
 import type { Organization } from '../db/schema.js';
 import { lruCachePerOwner } from '../kernel/lru-cache.js';

@@ -1,3 +1,4 @@
+// The sales-rep routes' TypeBox schemas: field limits, bodies, query parameters and responses.
 import { type Static, Type } from '@sinclair/typebox';
 import { ROLE_SALES_REP } from '../auth/policies.js';
 import { pageQueryFields } from '../routing/page-query.js';

@@ -1,3 +1,4 @@
+// The sales-rep use-cases: list, add, renumber, activate, deactivate, remove, with their effects and events.
 import { type RequestAuth, ROLE_SALES_REP } from '../auth/policies.js';
 import { reassignCustomers } from '../customers/service.js';
 import type { Db } from '../db/database.js';

@@ -1,3 +1,4 @@
+// CSRF protection of the sign-in forms: a signed double submit bound to each form.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 

@@ -1,3 +1,4 @@
+// Single-use invitation and reset links: their tokens, storage and lookup.
 import { createHash, createHmac, hkdfSync } from 'node:crypto';
 import type { JWK } from 'jose';
 import { type QueryCreator, sql } from 'kysely';

@@ -1,3 +1,4 @@
+// Password hashing with scrypt, its checks and the rules a new password must meet.
 import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
 import { dictionary } from '@zxcvbn-ts/language-common';
 

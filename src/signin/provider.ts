@@ -1,3 +1,4 @@
+// The embedded OpenID Connect provider's configuration (oidc-provider): clients, scopes, keys and pages.
 import { hkdfSync } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { Configuration, KoaContextWithOIDC, default as Provider } from 'oidc-provider';

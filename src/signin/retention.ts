@@ -1,3 +1,4 @@
+// The purge of expired sign-in records: provider records, grants, old links and throttle counts.
 import type { FastifyBaseLogger } from 'fastify';
 import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../db/database.js';

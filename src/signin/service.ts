@@ -1,3 +1,4 @@
+// The sign-in's use-cases: sign in, invite, request a link and set a password by it.
 import type { FastifyBaseLogger } from 'fastify';
 import { ROLE_ADMIN } from '../auth/policies.js';
 import type { Db, Trx } from '../db/database.js';

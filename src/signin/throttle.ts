@@ -1,3 +1,4 @@
+// Slowing failed sign-ins per email and per client address, on every replica alike.
 import { normalizeIP } from '@fastify/rate-limit';
 import { type RawBuilder, sql } from 'kysely';
 import type { Executor } from '../db/database.js';

@@ -1,3 +1,4 @@
+// Delivering an event to a webhook: signed, with a retry schedule, logged, and disabling a failing one.
 import http from 'node:http';
 import https from 'node:https';
 import { Webhook as Signer } from 'standardwebhooks';

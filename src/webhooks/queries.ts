@@ -1,3 +1,4 @@
+// The webhooks' SQL: subscriptions, secrets, the delivery log and failing state.
 import type { Insertable } from 'kysely';
 import { sql } from 'kysely';
 import { jsonObjectFrom } from 'kysely/helpers/postgres';

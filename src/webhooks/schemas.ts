@@ -1,3 +1,4 @@
+// The webhook routes' TypeBox schemas: limits, the subscription body and the views.
 import { type Static, Type } from '@sinclair/typebox';
 import { EVENT_ACTIONS } from '../events/record.js';
 

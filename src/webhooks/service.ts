@@ -1,3 +1,4 @@
+// The webhooks' use-cases: create, list, delete, rotate the secret, with their events.
 import { randomBytes } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import type { Db, Executor } from '../db/database.js';

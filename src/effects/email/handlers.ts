@@ -1,3 +1,4 @@
+// The mail effects' handlers: render and send each mail while the rep still wants it.
 import { assignmentState } from '../../auth/rep-state.js';
 import { PermanentEffectError } from '../../kernel/remote-errors.js';
 import { type EffectHandlers, type EffectRun, repOf, SUPERSEDED } from '../handler-contract.js';

@@ -1,3 +1,4 @@
+// The mails' texts: the invitation, the re-invitation and the sign-in link, as text and HTML.
 import { escapeHtml } from '../../kernel/html.js';
 import type { InvitationEmail, SigninLinkEmail } from '../outbox.js';
 
