@@ -122,6 +122,7 @@ export function settingsDocument(file: (typeof SETTINGS_DOCUMENTS)[number], curr
 /**
  * Writes the documents under `root`, or with `check` writes nothing and names those that differ from the schema.
  * The files that differ (or would have been rewritten) are returned.
+ * @public scripts/config-docs.js calls it from the build (dist/), where knip cannot follow the import.
  */
 export async function writeSettingsDocuments(root: string, check: boolean): Promise<string[]> {
   const stale: string[] = [];

@@ -45,7 +45,7 @@ export interface Config {
 }
 
 /** The embedded OpenID Connect provider and its invitation links (docs/signin.md). */
-export interface SigninConfig {
+interface SigninConfig {
   /** Served only with IDP=local and no AUTH_JWKS_URL: elsewhere sign-in happens at the external provider. */
   enabled: boolean;
   invitationTtlHours: number;
@@ -76,7 +76,7 @@ export interface HttpConfig {
 }
 
 /** Where GET /metrics is served: its own port, the public port behind a bearer token, both, or neither. */
-export interface MetricsConfig {
+interface MetricsConfig {
   port: number | undefined;
   token: string | undefined;
 }

@@ -6,8 +6,8 @@ import { ROLE_ADMIN } from './auth/policies.js';
 import type { Db } from './db/database.js';
 import { createOrganization } from './organizations/service.js';
 
-export const DEMO_ORGANIZATION = { name: 'Demo Distributors', identityOrganizationId: 'demo_org' } as const;
-export const DEMO_ADMIN_USER = 'demo_admin';
+const DEMO_ORGANIZATION = { name: 'Demo Distributors', identityOrganizationId: 'demo_org' } as const;
+const DEMO_ADMIN_USER = 'demo_admin';
 /** The demo admin invited to the embedded sign-in (a reserved example domain: the mail goes nowhere). */
 export const DEMO_ADMIN_EMAIL = 'admin@demo.example';
 /** The demo token's lifetime: a day, or the service's maximum lifetime if that is shorter. */

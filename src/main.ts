@@ -7,15 +7,12 @@ import { EmbeddedDatabaseBusyError } from './db/embedded-lock.js';
 import { startEmbeddedMaintenance } from './db/embedded-maintenance.js';
 import { createDemoOrganizationIfEmpty } from './demo.js';
 import { createEffects, type Effects } from './effects/runtime.js';
-import {
-  EVENT_RETENTION_BATCH_SIZE,
-  EVENT_RETENTION_INTERVAL_MS,
-  startEventRetention,
-} from './events/retention.js';
+import { startEventRetention } from './events/retention.js';
 import { buildApp } from './http/app.js';
 import type { ConsoleSignIn } from './http/console.js';
 import { loggerOptions } from './http/logging.js';
 import { createMetrics, type ServiceMetrics, startMetricsServer } from './http/metrics.js';
+import { RETENTION_BATCH_SIZE, RETENTION_INTERVAL_MS } from './kernel/purge.js';
 import { CONSOLE_CLIENT_ID } from './signin/provider.js';
 import { createSignin, type Signin } from './signin/runtime.js';
 
@@ -101,8 +98,8 @@ export async function createService(config: Config, overrides: ServiceOverrides 
             database.db,
             {
               days: config.eventsRetentionDays,
-              intervalMs: EVENT_RETENTION_INTERVAL_MS,
-              batchSize: EVENT_RETENTION_BATCH_SIZE,
+              intervalMs: RETENTION_INTERVAL_MS,
+              batchSize: RETENTION_BATCH_SIZE,
             },
             app.log.child({ component: 'events-retention' }),
           );

@@ -1,3 +1,4 @@
+// The local token issuer: an ES256 key pair under DATA_DIR that signs tokens and serves its JWKS.
 import fs from 'node:fs';
 import path from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
@@ -17,7 +18,7 @@ export interface LocalIssuer {
   sign(claims: TokenClaims, ttlSeconds: number): Promise<string>;
 }
 
-export interface TokenClaims {
+interface TokenClaims {
   userId: string;
   organization: string;
   roles: string[];

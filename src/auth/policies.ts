@@ -1,9 +1,10 @@
+// The access policies a route declares (public, Admin, SalesRep) and the caller they put on the request.
 import type { FastifyRequest } from 'fastify';
 import type { Executor } from '../db/database.js';
 import type { Organization } from '../db/schema.js';
 import { forbidden } from '../kernel/problem.js';
 import { findOrganizationByIdentityId } from '../organizations/queries.js';
-import { findAssignmentOfUser, isSalesRepUser } from '../rep-state/queries.js';
+import { findAssignmentOfUser, isSalesRepUser } from './rep-state.js';
 import type { Principal } from './verify.js';
 
 declare module 'fastify' {

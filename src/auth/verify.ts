@@ -1,3 +1,4 @@
+// Bearer-token verification with jose against the configured JWKS, verified tokens cached until they expire.
 import {
   createLocalJWKSet,
   createRemoteJWKSet,
@@ -8,8 +9,8 @@ import {
   jwtVerify,
 } from 'jose';
 import type { AuthConfig } from '../config.js';
+import { createLruCache } from '../kernel/lru-cache.js';
 import { unauthorized } from '../kernel/problem.js';
-import { remember } from '../kernel/remember.js';
 import { isStorableText } from '../kernel/validation.js';
 
 /** The caller, as its verified token says. */
@@ -64,11 +65,11 @@ export function createTokenVerifier(
   if (config.jwksUrl) keys = createRemoteJWKSet(new URL(config.jwksUrl));
   else if (localJwks) keys = createLocalJWKSet(localJwks);
   else throw new Error('No JWKS URL configured and no local issuer');
-  const verified = remember<Principal>(VERIFIED_TOKENS);
+  const verified = createLruCache<Principal>(VERIFIED_TOKENS);
 
   return async (token) => {
     const now = Date.now();
-    const known = verified.recall(token, now);
+    const known = verified.get(token, now);
     if (known) return known;
     let payload: JWTPayload;
     try {
@@ -87,7 +88,7 @@ export function createTokenVerifier(
     const principal = Object.freeze(toPrincipal(payload, config.claims));
     // exp is required and checked above; a token inside the clock tolerance past it is not remembered.
     const until = Math.min(Number(payload.exp) * 1000, now + VERIFIED_TOKEN_MAX_AGE_MS);
-    if (until > now) verified.keep(token, principal, until);
+    if (until > now) verified.set(token, principal, until);
     return principal;
   };
 }

@@ -1,9 +1,10 @@
+// Parsing of the salesreps command's options, with usage errors that point to --help.
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 
 /** A mistake in how the command was called: printed with a hint to --help, exit status 2, nothing on stdout. */
 export class UsageError extends Error {}
 
-export interface OptionSpec {
+interface OptionSpec {
   type: 'string' | 'boolean';
   multiple?: boolean;
   default?: string;
@@ -14,7 +15,7 @@ export interface OptionSpec {
 }
 
 /** The option values as node:util parseArgs gives them. */
-export type OptionValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
+type OptionValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
 export interface LeafCommand<Values> {
   /** The words that name it: ['effects', 'list']. */

@@ -1,3 +1,4 @@
+// The customers' SQL: pages, counts, upserts, deletes and the move of a rep number's customers.
 import { type ExpressionBuilder, sql } from 'kysely';
 import type { Executor, Trx } from '../db/database.js';
 import type { Customer, NewCustomer, Tables } from '../db/schema.js';

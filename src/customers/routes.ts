@@ -1,3 +1,4 @@
+// The customer routes: put one or an import, list, get and remove, each under its policy.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { requireAuth } from '../auth/policies.js';
 import type { Db } from '../db/database.js';

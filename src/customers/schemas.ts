@@ -1,3 +1,4 @@
+// The customers' TypeBox schemas: field limits, bodies, query parameters and responses.
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { pageQueryFields } from '../routing/page-query.js';
 
@@ -47,7 +48,7 @@ const phone = () =>
 /** A field that may be left out or sent as null: both mean "none". */
 const optionalOrNull = <T extends TSchema>(schema: T) => Type.Optional(Type.Union([schema, Type.Null()]));
 
-export const CustomerNumber = code(
+const CustomerNumber = code(
   CUSTOMER_LIMITS.customerNumber,
   'printable ASCII, 1–50 characters, no leading or trailing space',
 );
@@ -56,7 +57,7 @@ const RepNumber = code(
   'printable ASCII, 1–32 characters, no leading or trailing space',
 );
 
-export const CustomerAddress = Type.Object(
+const CustomerAddress = Type.Object(
   {
     label: Type.Optional(text(CUSTOMER_LIMITS.label)),
     line1: text(CUSTOMER_LIMITS.addressLine),
@@ -68,9 +69,8 @@ export const CustomerAddress = Type.Object(
   },
   { additionalProperties: false, description: 'A postal address; `label` says which, e.g. "Billing".' },
 );
-export type CustomerAddress = Static<typeof CustomerAddress>;
 
-export const CustomerContact = Type.Object(
+const CustomerContact = Type.Object(
   {
     name: text(CUSTOMER_LIMITS.contactName),
     title: Type.Optional(text(CUSTOMER_LIMITS.contactName)),
@@ -79,7 +79,6 @@ export const CustomerContact = Type.Object(
   },
   { additionalProperties: false, description: 'A person at the customer.' },
 );
-export type CustomerContact = Static<typeof CustomerContact>;
 
 const ATTRIBUTE_KEY_PATTERN = `^[A-Za-z0-9_.:-]{1,${CUSTOMER_LIMITS.attributeKey}}$`;
 const CustomerAttributes = Type.Record(

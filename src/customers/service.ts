@@ -1,3 +1,4 @@
+// The customers' use-cases: put, import, list, get, remove, within the caller's scope and with their events.
 import type { RequestAuth } from '../auth/policies.js';
 import type { Db, Trx } from '../db/database.js';
 import type { Customer as CustomerRow, NewCustomer, Organization } from '../db/schema.js';

@@ -1,3 +1,4 @@
+// Opening the database (PostgreSQL through pg or the embedded PGlite) and running the migrations.
 import path from 'node:path';
 import { Kysely, sql, type Transaction } from 'kysely';
 import { Migrator } from 'kysely/migration';

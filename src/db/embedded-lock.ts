@@ -1,3 +1,4 @@
+// The lock file that keeps a second process off an embedded database's data directory.
 import fs from 'node:fs';
 import path from 'node:path';
 import { makePrivateDirectory, PRIVATE_FILE_MODE } from '../kernel/private-files.js';

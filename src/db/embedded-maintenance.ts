@@ -1,3 +1,4 @@
+// The periodic vacuum of the embedded database, where PostgreSQL's autovacuum never runs.
 import type { FastifyBaseLogger } from 'fastify';
 import { sql } from 'kysely';
 import { scrub } from '../kernel/scrub.js';

@@ -1,3 +1,4 @@
+// The pg pool as Kysely uses it, with statement time-outs on the server and on the client.
 import net from 'node:net';
 import path from 'node:path';
 import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';

@@ -1,7 +1,8 @@
+// The database's tables as Kysely types them, and the row types the features read.
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 
 /** Table types: what the database holds. API types live in each feature's schemas. */
-export interface OrganizationTable {
+interface OrganizationTable {
   id: string;
   name: string;
   identity_organization_id: string;
@@ -12,7 +13,7 @@ export interface OrganizationTable {
  * A person who is a rep of one organization or more: only what identifies it, shared by all of them (the email,
  * unique in any letter case, and the identity provider user). Names and phone belong to each assignment.
  */
-export interface SalesRepTable {
+interface SalesRepTable {
   id: string;
   email: string;
   identity_provider_user_id: string;
@@ -24,7 +25,7 @@ export interface SalesRepTable {
  * spelling of the email (no other organization reads or changes them, docs/api.md). A tenant's list is sorted
  * and paged from this table alone.
  */
-export interface OrganizationSalesRepTable {
+interface OrganizationSalesRepTable {
   id: string;
   organization_id: string;
   sales_rep_id: string;
@@ -44,7 +45,7 @@ export interface OrganizationSalesRepTable {
 export type EffectStatus = 'pending' | 'done' | 'dead';
 
 /** The outbox: side effects recorded in the transaction of the change that implies them. */
-export interface EffectTable {
+interface EffectTable {
   id: Generated<string>;
   organization_id: string;
   /**
@@ -72,7 +73,7 @@ export interface EffectTable {
 }
 
 /** The local identity provider's accounts (IDP=local); the id is the rep's identity_provider_user_id. */
-export interface IdpAccountTable {
+interface IdpAccountTable {
   id: string;
   email: string;
   first_name: string;
@@ -81,7 +82,7 @@ export interface IdpAccountTable {
 }
 
 /** The local identity provider's organization memberships, with the role keys. */
-export interface IdpMembershipTable {
+interface IdpMembershipTable {
   account_id: string;
   identity_organization_id: string;
   roles: string[];
@@ -91,7 +92,7 @@ export interface IdpMembershipTable {
 /** A jsonb column: written as JSON text, read back parsed. */
 type JsonColumn<T> = ColumnType<T, string, string>;
 
-export interface CustomerAddressJson {
+interface CustomerAddressJson {
   label?: string;
   line1: string;
   line2?: string;
@@ -101,7 +102,7 @@ export interface CustomerAddressJson {
   country?: string;
 }
 
-export interface CustomerContactJson {
+interface CustomerContactJson {
   name: string;
   title?: string;
   email?: string;
@@ -112,7 +113,7 @@ export interface CustomerContactJson {
  * A customer (buyer account) of an organization. `rep_number` names the rep who serves it; `company_name_search`
  * is the company name lower-cased by the service, for the case-insensitive prefix search.
  */
-export interface CustomerTable {
+interface CustomerTable {
   id: string;
   organization_id: string;
   customer_number: string;
@@ -136,7 +137,7 @@ export interface CustomerTable {
  * An organization's number of assignments and a version that grows with every change to them; kept by triggers
  * in the transaction of each change (migration 0004). A missing row means no assignment yet.
  */
-export interface OrganizationAssignmentCountTable {
+interface OrganizationAssignmentCountTable {
   organization_id: string;
   assignment_count: number;
   version: ColumnType<string, string | number, string | number>;
@@ -145,7 +146,7 @@ export interface OrganizationAssignmentCountTable {
 export type ActorType = 'user' | 'cli' | 'system';
 
 /** The audit log (docs/events.md): immutable rows, one per change, written in the transaction of the change. */
-export interface EventTable {
+interface EventTable {
   id: string;
   /** Orders the events of one instant (all events of a transaction share their occurred_at). */
   seq: ColumnType<string, never, never>;
@@ -193,14 +194,14 @@ export interface WebhookDeliveryTable {
 }
 
 /** A local account's password (scrypt, src/signin/passwords.ts); absent until the person sets one. */
-export interface SigninCredentialTable {
+interface SigninCredentialTable {
   account_id: string;
   password_hash: string;
   updated_at: Generated<Date>;
 }
 
 /** A single-use invitation or password reset link; only the SHA-256 of its token is kept. */
-export interface SigninLinkTable {
+interface SigninLinkTable {
   id: string;
   token_hash: string;
   account_id: string;
@@ -212,7 +213,7 @@ export interface SigninLinkTable {
 }
 
 /** Failed sign-ins of one email address or one client address, and until when the next attempt waits. */
-export interface SigninThrottleTable {
+interface SigninThrottleTable {
   key: string;
   failures: number;
   first_failure_at: Date;
@@ -220,7 +221,7 @@ export interface SigninThrottleTable {
 }
 
 /** The organization an OpenID grant (and so every token issued under it) is for. */
-export interface SigninGrantTable {
+interface SigninGrantTable {
   grant_id: string;
   account_id: string;
   identity_organization_id: string;
@@ -228,14 +229,14 @@ export interface SigninGrantTable {
 }
 
 /** A relying party registered with `salesreps client add`: a public client using PKCE. */
-export interface SigninClientTable {
+interface SigninClientTable {
   id: string;
   redirect_uris: string[];
   created_at: Generated<Date>;
 }
 
 /** The OpenID provider's own records (sessions, interactions, codes, tokens, grants), keyed by model and id. */
-export interface OidcPayloadTable {
+interface OidcPayloadTable {
   model: string;
   id: string;
   payload: ColumnType<Record<string, unknown>, string, string>;

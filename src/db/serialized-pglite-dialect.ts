@@ -1,3 +1,4 @@
+// A Kysely dialect for PGlite that lends its one connection to one caller at a time.
 import {
   type DatabaseConnection,
   type Driver,

@@ -1,3 +1,4 @@
+// A Kysely PostgreSQL dialect that sets each transaction's time-outs itself, for a transaction pooler.
 import {
   CompiledQuery,
   type DatabaseConnection,

@@ -1,3 +1,4 @@
+// Which database errors mean "unavailable, try again" (503) rather than a wrong request.
 import { QUERY_READ_TIMEOUT } from './postgres-pool.js';
 
 // PostgreSQL error classes that mean "the database cannot serve now, try again", not "this request is wrong":

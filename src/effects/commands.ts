@@ -1,3 +1,4 @@
+// The `salesreps effects` and `idp users` commands: list effects, retry a dead one, list local accounts.
 import type { Db } from '../db/database.js';
 import type { ChangeContext } from '../events/record.js';
 import { listLocalAccounts } from '../identity/local.js';

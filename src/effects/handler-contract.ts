@@ -53,7 +53,7 @@ export interface EffectRun {
  * wanted (a later change may have undone it) and answers SUPERSEDED when not; every action is idempotent (keyed by
  * the effect id, or a find-before-change at the provider), so a repeat after a crash changes nothing.
  */
-export type EffectHandler<K extends EffectKind> = (run: EffectRun, payload: PayloadOf<K>) => Promise<string>;
+type EffectHandler<K extends EffectKind> = (run: EffectRun, payload: PayloadOf<K>) => Promise<string>;
 
 /** One handler per effect kind: the compiler refuses a table that misses one. */
 export type EffectHandlers = { [K in EffectKind]: EffectHandler<K> };

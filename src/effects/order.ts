@@ -1,3 +1,4 @@
+// Whether an effect carried out out of order is stale: undone by a later change of its rep and channel.
 import type { Executor } from '../db/database.js';
 import type { ClaimedEffect } from './queries.js';
 import { laterEffectDone } from './queries.js';

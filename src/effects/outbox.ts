@@ -1,5 +1,6 @@
 // The effects a change can imply, typed by kind, and their recording in the change's transaction.
 import type { Trx } from '../db/database.js';
+import type { Organization, OrganizationSalesRep } from '../db/schema.js';
 import { enqueue, enqueueOne, type OutboxEntry } from '../outbox/enqueue.js';
 
 /**
@@ -47,6 +48,21 @@ export interface InvitationEmail {
   organizationName: string;
   identityOrganizationId: string;
   repNumber: string;
+}
+
+/** The invitation to one organization, in that organization's own words for the rep. */
+export function invitationEmail(
+  organization: Organization,
+  assignment: Pick<OrganizationSalesRep, 'email' | 'first_name' | 'last_name' | 'rep_number'>,
+): InvitationEmail {
+  return {
+    to: assignment.email,
+    firstName: assignment.first_name,
+    lastName: assignment.last_name,
+    organizationName: organization.name,
+    identityOrganizationId: organization.identity_organization_id,
+    repNumber: assignment.rep_number,
+  };
 }
 
 /**

@@ -1,3 +1,4 @@
+// The outbox's SQL for the workers and admins: claim, finish, fail, list, retry and purge effects.
 import { sql } from 'kysely';
 import type { Executor } from '../db/database.js';
 import type { EffectStatus } from '../db/schema.js';

@@ -1,3 +1,4 @@
+// The admin's effect routes: list pending and dead effects, retry a dead one.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { requireAuth } from '../auth/policies.js';
 import type { Db } from '../db/database.js';

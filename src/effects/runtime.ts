@@ -1,12 +1,13 @@
+// The effects as the service runs them: the identity directory, the worker and the retention, from the configuration.
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
 import { identityFromConfig } from '../identity/from-config.js';
 import type { IdentityDirectory } from '../identity/port.js';
-import type { Purge } from '../kernel/purge.js';
+import { type Purge, RETENTION_BATCH_SIZE, RETENTION_INTERVAL_MS } from '../kernel/purge.js';
 import { mailerFromConfig } from './email/mailer.js';
 import type { EffectTargets, SigninLinks } from './handler-contract.js';
-import { RETENTION_BATCH_SIZE, RETENTION_INTERVAL_MS, startEffectRetention } from './retention.js';
+import { startEffectRetention } from './retention.js';
 import { httpSyncTarget } from './sync/http-target.js';
 import { createEffectWorker, type EffectFailureCounter, type EffectWorker } from './worker.js';
 

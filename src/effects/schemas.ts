@@ -1,3 +1,4 @@
+// The effect routes' TypeBox schemas: the list's query and the view of an effect.
 import { type Static, Type } from '@sinclair/typebox';
 
 const EffectStatusFilter = Type.Union([Type.Literal('pending'), Type.Literal('dead')], {

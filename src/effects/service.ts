@@ -1,3 +1,4 @@
+// The effects' use-cases: list an organization's open effects, retry a dead one and record it.
 import type { Db, Executor } from '../db/database.js';
 import { type ChangeContext, recordEvents } from '../events/record.js';
 import { conflict, notFound } from '../kernel/problem.js';

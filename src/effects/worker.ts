@@ -1,5 +1,7 @@
+// The effect worker: claims due effects, carries them out, retries with backoff and gives up at last.
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
+import type { EffectsConfig } from '../config.js';
 import type { Db } from '../db/database.js';
 import { PermanentEffectError, RetryLaterError, ScheduledRetryError } from '../kernel/remote-errors.js';
 import { scrub } from '../kernel/scrub.js';
@@ -7,14 +9,11 @@ import type { EffectTargets } from './handler-contract.js';
 import { carryOut } from './handlers.js';
 import { type ClaimedEffect, claimDueEffects, markEffectFailed, markEffectsDone } from './queries.js';
 
-export interface WorkerSettings {
-  retryBaseMs: number;
-  retryMaxMs: number;
-  maxAttempts: number;
-  pollMs: number;
-  leaseMs: number;
-  concurrency: number;
-}
+/** The part of the effects configuration a worker reads. */
+export type WorkerSettings = Pick<
+  EffectsConfig,
+  'retryBaseMs' | 'retryMaxMs' | 'maxAttempts' | 'pollMs' | 'leaseMs' | 'concurrency'
+>;
 
 /** Counts failed attempts (the service's `salesreps_effects_failures_total`); `final` is "true" when the effect went dead. */
 export interface EffectFailureCounter {
@@ -34,7 +33,7 @@ export interface EffectWorker {
  * The wait before the next attempt after `attempts` failed ones: exponential from the base, capped, with "equal
  * jitter" (half fixed, half random) so that effects failing together do not retry together.
  */
-export function retryDelayMs(
+function retryDelayMs(
   attempts: number,
   settings: Pick<WorkerSettings, 'retryBaseMs' | 'retryMaxMs'>,
   random = Math.random,
@@ -47,7 +46,7 @@ export function retryDelayMs(
  * An effect's calls share one deadline of half its lease: it is over (done, or failed and rescheduled) well before
  * the lease runs out and another worker may claim it.
  */
-export function effectDeadlineMs(leaseMs: number): number {
+function effectDeadlineMs(leaseMs: number): number {
   return Math.floor(leaseMs / 2);
 }
 

@@ -1,3 +1,4 @@
+// The `salesreps events` command and the change context of a CLI command.
 import os from 'node:os';
 import type { Db } from '../db/database.js';
 import { findOrganizationByIdentityId } from '../organizations/queries.js';

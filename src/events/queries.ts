@@ -1,3 +1,4 @@
+// The audit log's SQL: a page of events by (occurred_at, seq), and the retention's delete.
 import { CompiledQuery, sql } from 'kysely';
 import type { Executor } from '../db/database.js';
 

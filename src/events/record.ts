@@ -1,3 +1,4 @@
+// Recording events in the transaction of their change, with their webhook deliveries through the outbox.
 import { sql } from 'kysely';
 import type { Trx } from '../db/database.js';
 import type { ActorType } from '../db/schema.js';
@@ -29,7 +30,7 @@ export const EVENT_ACTIONS = [
 export type EventAction = (typeof EVENT_ACTIONS)[number];
 
 /** Who made a change: the token's user, the command line (the OS user running it), or the service itself. */
-export interface Actor {
+interface Actor {
   type: ActorType;
   id: string;
 }

@@ -1,3 +1,4 @@
+// The admin's audit-log route: a page of the organization's events with a next link.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Db } from '../db/database.js';
 import { eventDocs as docs } from './openapi.js';

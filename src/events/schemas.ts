@@ -1,3 +1,4 @@
+// The audit log's TypeBox schemas: the list's filters and cursor, and the view of an event.
 import { type Static, Type } from '@sinclair/typebox';
 import { EVENT_ACTIONS } from './record.js';
 

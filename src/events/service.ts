@@ -1,3 +1,4 @@
+// The audit log's use-case: a filtered page of events and the cursor of the next.
 import type { Executor } from '../db/database.js';
 import { badRequest } from '../kernel/problem.js';
 import { type EventFilter, type EventPosition, type EventRecord, selectEventsPage } from './queries.js';
@@ -55,7 +56,7 @@ function timestamp(value: string | undefined, field: string): Date | undefined {
 }
 
 /** The filter a query asks for, checked: real dates, `since` before `until`. */
-export function eventFilter(query: Omit<ListEventsQuery, 'pageSize' | 'cursor'>): EventFilter {
+function eventFilter(query: Omit<ListEventsQuery, 'pageSize' | 'cursor'>): EventFilter {
   const since = timestamp(query.since, 'since');
   const until = timestamp(query.until, 'until');
   if (since && until && since >= until) {

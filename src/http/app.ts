@@ -1,3 +1,4 @@
+// The Fastify app put together: auth, security, errors, OpenAPI, health, metrics and every feature's routes.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, {
   type FastifyInstance,

@@ -1,3 +1,4 @@
+// Serving the built console under /console/, and the sign-in settings it reads at start.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,3 +1,4 @@
+// Refusing request bodies sent with a content coding (415) instead of parsing them as plain.
 import type { FastifyRequest } from 'fastify';
 import { ProblemError } from '../kernel/problem.js';
 

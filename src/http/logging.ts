@@ -1,3 +1,4 @@
+// The request log: pino options, and URLs scrubbed of personal data and credentials before they are logged.
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { scrub } from '../kernel/scrub.js';
 
@@ -35,7 +36,7 @@ function withoutSecretSegments(url: string): string {
  * encoded (`%40`), doubly encoded (`%2540`) or `+`-spaced address, phone or credential is scrubbed like a plain
  * one. Scrubbing before each decoding redacts a credential whose value holds an encoded `&` as a whole.
  */
-export function scrubUrl(url: string): string {
+function scrubUrl(url: string): string {
   let text = scrub(withoutSecretSegments(url));
   for (let round = 0; round < MAX_DECODING_ROUNDS; round++) {
     const decoded = decodeOnce(text);

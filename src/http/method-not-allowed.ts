@@ -1,3 +1,4 @@
+// The methods each path answers to, for 405 with Allow instead of 404.
 import type { FastifyInstance } from 'fastify';
 
 /**

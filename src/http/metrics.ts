@@ -1,3 +1,4 @@
+// The service's Prometheus metrics, the request measures and the /metrics route or server.
 import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,7 +9,7 @@ import { countPendingEffectsByKind } from '../effects/queries.js';
 import { unauthorized } from '../kernel/problem.js';
 
 /** The prefix of the service's own metric names; the default process_ and nodejs_ metrics keep their names. */
-export const METRIC_PREFIX = 'salesreps_';
+const METRIC_PREFIX = 'salesreps_';
 
 /**
  * The service's Prometheus metrics, one registry per service (never prom-client's global one, so several apps in

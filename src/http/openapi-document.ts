@@ -1,3 +1,4 @@
+// The OpenAPI document made without a database: what `salesreps openapi` prints and the client is built from.
 import type { FastifyPluginAsync } from 'fastify';
 import { DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler } from 'kysely';
 import { loadConfig } from '../config.js';

@@ -1,3 +1,4 @@
+// The HTTP edge's protections: server limits, the Host check, security headers and rate limits.
 import { randomUUID } from 'node:crypto';
 import { IncomingMessage, type ServerOptions, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';

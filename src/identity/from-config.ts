@@ -1,3 +1,4 @@
+// The identity provider the configuration chooses (local or Kinde) and its directory of new user ids.
 import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
 import { newId } from '../kernel/ids.js';

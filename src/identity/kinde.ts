@@ -1,3 +1,4 @@
+// The Kinde management API client and the identity provider built on it.
 import { PermanentEffectError, RetryLaterError, retryAfterMs } from '../kernel/remote-errors.js';
 import type { IdentityProvider } from './port.js';
 

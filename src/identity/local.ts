@@ -1,3 +1,4 @@
+// The local identity provider: accounts and memberships kept in the service's own tables.
 import { sql } from 'kysely';
 import type { Db, Executor } from '../db/database.js';
 import type { IdentityProvider } from './port.js';

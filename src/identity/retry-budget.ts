@@ -1,3 +1,4 @@
+// Retrying calls to the identity provider within a time budget, with backoff and jitter.
 import { setTimeout as wait } from 'node:timers/promises';
 import { PermanentEffectError, RetryLaterError } from '../kernel/remote-errors.js';
 

@@ -1,3 +1,4 @@
+// Owner-only folders and files for everything the service keeps on disk.
 import fs from 'node:fs';
 import path from 'node:path';
 

@@ -1,3 +1,4 @@
+// The problem+json error: its schema, its typed codes, ProblemError and the common constructors.
 import { type Static, Type } from '@sinclair/typebox';
 
 /** The most entries a problem's `errors` lists; the rest are only counted, in `omittedErrors`. */

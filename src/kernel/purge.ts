@@ -1,17 +1,34 @@
+// Batched deletes of rows past their retention, off the request path, on a schedule.
 import type { FastifyBaseLogger } from 'fastify';
 import { scrub } from './scrub.js';
 
 /** One bounded delete: removes at most the batch size of rows past their retention and answers how many it did. */
-export type PurgeBatch = () => Promise<number>;
+type PurgeBatch = () => Promise<number>;
 
-export interface PurgeSettings {
+/** When a purge runs and how much one statement deletes. */
+export interface PurgeSchedule {
+  /** How often a pass runs; the first runs at start. */
+  intervalMs: number;
+  /** Rows deleted per statement, so no statement holds many row locks or the embedded database for long. */
+  batchSize: number;
+}
+
+/** The schedule of the effect and event retentions. */
+export const RETENTION_INTERVAL_MS = 60 * 60 * 1000;
+export const RETENTION_BATCH_SIZE = 1000;
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** The moment `days` days before `now`: the cut-off of a retention counted in days. */
+export function daysBefore(now: number, days: number): Date {
+  return new Date(now - days * DAY_MS);
+}
+
+export interface PurgeSettings extends PurgeSchedule {
   /** What is deleted, for the log: "effects past their retention". */
   what: string;
   /** The deletes of one pass, made anew each pass (their cut-offs move with the clock); each runs until it deletes fewer than `batchSize`. */
   batches: () => PurgeBatch[];
-  batchSize: number;
-  /** How often a pass runs; the first runs at start. */
-  intervalMs: number;
   log: Pick<FastifyBaseLogger, 'info' | 'error'>;
 }
 

@@ -1,3 +1,4 @@
+// Scrubbing emails, phone numbers and credentials out of text before it is logged.
 const EMAIL = /[^\s@"'<>(),;:/?&=]+@[^\s@"'<>(),;:/?&=]+\.[^\s@"'<>(),;:/?&=]+/g;
 // A run of digits with the separators phone numbers are written with (a query string's `+` is a space); only
 // runs of 7+ digits are numbers.

@@ -1,3 +1,4 @@
+// Validators compiled with Ajv from the TypeBox schemas, and their errors as problems.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { FastifySchemaValidationError } from 'fastify/types/schema.js';

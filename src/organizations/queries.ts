@@ -1,13 +1,14 @@
+// Finding an organization by its identity organization id, cached for a short while per database handle.
 import type { Executor } from '../db/database.js';
 import type { Organization } from '../db/schema.js';
-import { rememberPerOwner } from '../kernel/remember.js';
+import { lruCachePerOwner } from '../kernel/lru-cache.js';
 
 /** How long an organization found is remembered; the API never renames or deletes one. */
 const KNOWN_ORGANIZATION_TTL_MS = 30_000;
 /** How many organizations each database handle remembers; past it the least recently used one is forgotten. */
 const KNOWN_ORGANIZATIONS = 1_000;
 
-const knownOrganizations = rememberPerOwner<Readonly<Organization>>(KNOWN_ORGANIZATIONS);
+const knownOrganizations = lruCachePerOwner<Readonly<Organization>>(KNOWN_ORGANIZATIONS);
 
 /**
  * The organization of an identity organization id. Every authenticated request asks (the tenant of its token),
@@ -19,11 +20,11 @@ export async function findOrganizationByIdentityId(
   identityOrganizationId: string,
 ): Promise<Organization | undefined> {
   const known = knownOrganizations(db);
-  const remembered = known.recall(identityOrganizationId);
+  const remembered = known.get(identityOrganizationId);
   if (remembered) return remembered;
   const organization = await selectOrganizationByIdentityId(db, identityOrganizationId);
   if (organization) {
-    known.keep(identityOrganizationId, Object.freeze(organization), Date.now() + KNOWN_ORGANIZATION_TTL_MS);
+    known.set(identityOrganizationId, Object.freeze(organization), Date.now() + KNOWN_ORGANIZATION_TTL_MS);
   }
   return organization;
 }

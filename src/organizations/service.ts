@@ -1,3 +1,4 @@
+// Organizations: their view and their creation by the CLI and the demo start.
 import type { Db } from '../db/database.js';
 import type { Organization } from '../db/schema.js';
 import { newId } from '../kernel/ids.js';

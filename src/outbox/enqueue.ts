@@ -26,7 +26,7 @@ export interface SelectedOutboxRow {
 }
 
 /** The channel of an effect kind: a key's effects are ordered within one channel, and channels go their own pace. */
-export function channelOf(kind: string): string {
+function channelOf(kind: string): string {
   return kind.split('.')[0] ?? kind;
 }
 

@@ -1,3 +1,4 @@
+// The reps' SQL outside the list: assignments and the people behind them, found, changed and deleted.
 import { sql } from 'kysely';
 import type { Executor, Trx } from '../db/database.js';
 import type { OrganizationSalesRep, SalesRep } from '../db/schema.js';

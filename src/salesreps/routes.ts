@@ -1,3 +1,4 @@
+// The sales-rep routes: the admin's list and changes, and a rep's own organizations.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { requireAuth } from '../auth/policies.js';
 import type { Db } from '../db/database.js';

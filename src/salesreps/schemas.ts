@@ -1,3 +1,4 @@
+// The sales-rep routes' TypeBox schemas: field limits, bodies, query parameters and responses.
 import { type Static, Type } from '@sinclair/typebox';
 import { ROLE_SALES_REP } from '../auth/policies.js';
 import { pageQueryFields } from '../routing/page-query.js';
@@ -36,7 +37,7 @@ const RepNumber = Type.String({
   examples: ['REP-001'],
 });
 const Id = Type.String({ minLength: 1, maxLength: LIMITS.id, examples: ['OJ76hgt87hgas4ffG5'] });
-export const KNOWN_ROLES = [ROLE_SALES_REP] as const;
+const KNOWN_ROLES = [ROLE_SALES_REP] as const;
 
 export const SORT_FIELDS = ['RepNumber', 'FirstName', 'LastName', 'Email', 'PhoneNumber', 'Active'] as const;
 export type SortField = (typeof SORT_FIELDS)[number];
@@ -72,16 +73,29 @@ const PhoneOut = Type.Union([Type.String({ maxLength: LIMITS.phone }), Type.Null
   description: 'null when none was given',
 });
 const RepNumberOut = Type.String({ maxLength: LIMITS.repNumber });
-
-export const OrganizationSalesRep = Type.Object({
-  organizationId: IdOut,
+/** The assignment's fields, rep number first, as the rep's organizations and a changed number show them. */
+const numberedRepFieldsOut = {
   organizationSalesRepId: IdOut,
+  salesRepId: IdOut,
+  repNumber: RepNumberOut,
+  firstName: NameOut,
+  lastName: NameOut,
+  email: EmailOut,
+};
+/** A rep's fields as an assignment and the answer to adding a rep show them, in this order. */
+const repFieldsOut = {
   salesRepId: IdOut,
   firstName: NameOut,
   lastName: NameOut,
   email: EmailOut,
   phoneNumber: PhoneOut,
   repNumber: RepNumberOut,
+};
+
+export const OrganizationSalesRep = Type.Object({
+  organizationId: IdOut,
+  organizationSalesRepId: IdOut,
+  ...repFieldsOut,
   active: Type.Boolean(),
 });
 export type OrganizationSalesRep = Static<typeof OrganizationSalesRep>;
@@ -91,12 +105,7 @@ export const SalesRepOrganization = Type.Object({
   organizationName: Type.String({ maxLength: LIMITS.organizationName }),
   identityOrganizationId: Type.String({ maxLength: LIMITS.identityId }),
   identityProviderUserId: Type.String({ maxLength: LIMITS.identityId }),
-  organizationSalesRepId: IdOut,
-  salesRepId: IdOut,
-  repNumber: RepNumberOut,
-  firstName: NameOut,
-  lastName: NameOut,
-  email: EmailOut,
+  ...numberedRepFieldsOut,
   phoneNumber: PhoneOut,
   active: Type.Boolean(),
 });
@@ -147,12 +156,7 @@ export const AddSalesRepResponse = Type.Object({
   organizationId: IdOut,
   organizationName: Type.String({ maxLength: LIMITS.organizationName }),
   organizationSalesRepId: IdOut,
-  salesRepId: IdOut,
-  firstName: NameOut,
-  lastName: NameOut,
-  email: EmailOut,
-  phoneNumber: PhoneOut,
-  repNumber: RepNumberOut,
+  ...repFieldsOut,
   identityProvider: Type.String({ enum: ['Local', 'Kinde'], description: 'The identity provider in use.' }),
   identityProviderUserId: Type.String({ maxLength: LIMITS.identityId }),
 });
@@ -182,12 +186,7 @@ export type ChangeRepNumberBody = Static<typeof ChangeRepNumberBody>;
 
 export const ChangeRepNumberResponse = Type.Object({
   organizationId: IdOut,
-  organizationSalesRepId: IdOut,
-  salesRepId: IdOut,
-  repNumber: RepNumberOut,
-  firstName: NameOut,
-  lastName: NameOut,
-  email: EmailOut,
+  ...numberedRepFieldsOut,
   success: Type.Literal(true),
 });
 export type ChangeRepNumberResponse = Static<typeof ChangeRepNumberResponse>;

@@ -1,8 +1,9 @@
+// The sales-rep use-cases: list, add, renumber, activate, deactivate, remove, with their effects and events.
 import { type RequestAuth, ROLE_SALES_REP } from '../auth/policies.js';
 import { reassignCustomers } from '../customers/service.js';
 import type { Db } from '../db/database.js';
 import type { Organization, OrganizationSalesRep as OrganizationSalesRepRow } from '../db/schema.js';
-import { type Effect, recordEffects } from '../effects/outbox.js';
+import { type Effect, invitationEmail, recordEffects } from '../effects/outbox.js';
 import { type ChangeContext, created, recordEvents, removed, type Target } from '../events/record.js';
 import type { IdentityDirectory } from '../identity/port.js';
 import { newId } from '../kernel/ids.js';
@@ -178,7 +179,7 @@ export async function addSalesRep(
             roles: input.roles,
           },
         },
-        { kind: 'email.welcome', payload: invitation(organization, assignment) },
+        { kind: 'email.welcome', payload: invitationEmail(organization, assignment) },
         syncGrant(organization.id, rep.id, assignment.rep_number, assignment.email),
       ]);
       await recordEvents(trx, change, organization.id, [
@@ -221,21 +222,6 @@ export async function addSalesRep(
     if (constraint === 'organization_sales_rep_rep_number_key') throw repNumberTaken(input.repNumber);
     throw error;
   }
-}
-
-/** The invitation to one organization, in that organization's own words for the rep. */
-function invitation(
-  organization: Organization,
-  assignment: Pick<OrganizationSalesRepRow, 'email' | 'first_name' | 'last_name' | 'rep_number'>,
-) {
-  return {
-    to: assignment.email,
-    firstName: assignment.first_name,
-    lastName: assignment.last_name,
-    organizationName: organization.name,
-    identityOrganizationId: organization.identity_organization_id,
-    repNumber: assignment.rep_number,
-  };
 }
 
 function syncGrant(organizationId: string, salesRepId: string, repNumber: string, email: string): Effect {
@@ -340,7 +326,7 @@ export async function setActive(
             { kind: 'identity.grantMembership', payload: { ...membership, roles: assignment.roles } },
             {
               kind: 'email.reinvitation',
-              payload: invitation(organization, assignment),
+              payload: invitationEmail(organization, assignment),
             },
             syncGrant(organization.id, assignment.sales_rep_id, assignment.rep_number, assignment.email),
           ]

@@ -1,3 +1,4 @@
+// oidc-provider's storage in the service's database (oidc_payload).
 import { sql } from 'kysely';
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 import type { Db } from '../db/database.js';

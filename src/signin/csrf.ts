@@ -1,3 +1,4 @@
+// CSRF protection of the sign-in forms: a signed double submit bound to each form.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
@@ -14,7 +15,7 @@ export interface Csrf {
   check(request: FastifyRequest, field: unknown, form: string): boolean;
 }
 
-export function cookieValue(request: FastifyRequest, name: string): string | undefined {
+function cookieValue(request: FastifyRequest, name: string): string | undefined {
   const header = request.headers.cookie;
   if (!header) return undefined;
   for (const part of header.split(';')) {

@@ -76,6 +76,17 @@ export function interactionRoutes(deps: {
       return reply.code(303).redirect(target);
     };
 
+    /** Where a form of the interaction's pages posts to, and its CSRF token. */
+    const formOf = (
+      request: FastifyRequest,
+      reply: FastifyReply,
+      uid: string,
+      step: 'login' | 'organization',
+    ) => ({
+      action: `/signin/interaction/${encodeURIComponent(uid)}/${step}`,
+      csrf: csrf.token(request, reply, interactionForm(uid)),
+    });
+
     const noAccess = async (
       reply: FastifyReply,
       request: FastifyRequest,
@@ -103,7 +114,6 @@ export function interactionRoutes(deps: {
       const orgCode =
         typeof interaction.params.org_code === 'string' ? interaction.params.org_code : undefined;
       const targets = originOf(interaction.params.redirect_uri);
-      const action = `/signin/interaction/${encodeURIComponent(interaction.uid)}`;
       if (interaction.prompt.name === 'login') {
         const organization = orgCode
           ? (
@@ -118,8 +128,7 @@ export function interactionRoutes(deps: {
           reply,
           200,
           signInPage({
-            action: `${action}/login`,
-            csrf: csrf.token(request, reply, interactionForm(interaction.uid)),
+            ...formOf(request, reply, interaction.uid, 'login'),
             organizationName: organization,
           }),
           targets,
@@ -135,8 +144,7 @@ export function interactionRoutes(deps: {
         reply,
         200,
         chooseOrganizationPage({
-          action: `${action}/organization`,
-          csrf: csrf.token(request, reply, interactionForm(interaction.uid)),
+          ...formOf(request, reply, interaction.uid, 'organization'),
           organizations: memberships,
         }),
         targets,
@@ -161,8 +169,7 @@ export function interactionRoutes(deps: {
             reply,
             status,
             signInPage({
-              action: `/signin/interaction/${encodeURIComponent(interaction.uid)}/login`,
-              csrf: csrf.token(request, reply, interactionForm(interaction.uid)),
+              ...formOf(request, reply, interaction.uid, 'login'),
               email,
               error,
             }),

@@ -1,10 +1,11 @@
 // The link pages: set a password through an invitation or reset link, and ask for a new link.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/database.js';
+import { escapeHtml } from '../kernel/html.js';
 import type { Csrf } from './csrf.js';
-import { findOpenLink } from './links.js';
+import { findOpenLink, type OpenLink } from './links.js';
 import { busyMessage, field, html, pageRoute, refusedForm } from './page-replies.js';
-import { escapeHtml, messagePage, page, requestLinkPage, setPasswordPage } from './pages.js';
+import { messagePage, page, requestLinkPage, setPasswordPage } from './pages.js';
 import type { PasswordChecks } from './password-checks.js';
 import { MIN_PASSWORD_LENGTH } from './passwords.js';
 import { requestLink, type SigninSettings, setPasswordByLink } from './service.js';
@@ -35,12 +36,17 @@ export function linkRoutes(deps: {
         }),
       );
 
-    app.get<{ Params: { token: string } }>('/signin/link/:token', pageRoute, async (request, reply) => {
-      const link = await findOpenLink(db, request.params.token);
-      if (!link) return invalidLink(request, reply);
-      return html(
+    /** The page of one open link: choose a password, with what went wrong the last time. */
+    const passwordPage = (
+      request: FastifyRequest<{ Params: { token: string } }>,
+      reply: FastifyReply,
+      link: OpenLink,
+      status: number,
+      error?: string,
+    ) =>
+      html(
         reply,
-        200,
+        status,
         setPasswordPage({
           action: linkAction(request.params.token),
           csrf: csrf.token(request, reply, linkForm(request.params.token)),
@@ -48,8 +54,14 @@ export function linkRoutes(deps: {
           organizationName: link.organizationName,
           purpose: link.purpose,
           minLength: MIN_PASSWORD_LENGTH,
+          error,
         }),
       );
+
+    app.get<{ Params: { token: string } }>('/signin/link/:token', pageRoute, async (request, reply) => {
+      const link = await findOpenLink(db, request.params.token);
+      if (!link) return invalidLink(request, reply);
+      return passwordPage(request, reply, link, 200);
     });
 
     app.post<{ Params: { token: string } }>('/signin/link/:token', pageRoute, async (request, reply) => {
@@ -70,18 +82,12 @@ export function linkRoutes(deps: {
       if (outcome.kind === 'used') return invalidLink(request, reply);
       if (outcome.kind === 'busy') reply.header('retry-after', String(outcome.seconds));
       if (outcome.kind === 'refused' || outcome.kind === 'busy') {
-        return html(
+        return passwordPage(
+          request,
           reply,
+          link,
           outcome.kind === 'busy' ? (outcome.everyone ? 503 : 429) : 400,
-          setPasswordPage({
-            action: linkAction(request.params.token),
-            csrf: csrf.token(request, reply, linkForm(request.params.token)),
-            email: link.email,
-            organizationName: link.organizationName,
-            purpose: link.purpose,
-            minLength: MIN_PASSWORD_LENGTH,
-            error: outcome.kind === 'busy' ? busyMessage(outcome) : outcome.reason,
-          }),
+          outcome.kind === 'busy' ? busyMessage(outcome) : outcome.reason,
         );
       }
       return html(

@@ -1,3 +1,4 @@
+// Single-use invitation and reset links: their tokens, storage and lookup.
 import { createHash, createHmac, hkdfSync } from 'node:crypto';
 import type { JWK } from 'jose';
 import { type QueryCreator, sql } from 'kysely';
@@ -23,7 +24,7 @@ export function linkTokens(privateJwk: JWK): LinkTokens {
   return { tokenFor: (linkId) => createHmac('sha256', secret).update(`link:${linkId}`).digest('base64url') };
 }
 
-export function hashToken(token: string): string {
+function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('base64url');
 }
 

@@ -3,17 +3,7 @@
  * they work with a keyboard and a screen reader (checked with axe-core in a browser, test/signin/pages.test.ts).
  */
 
-const HTML_ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (character) => HTML_ESCAPES[character] ?? character);
-}
+import { escapeHtml } from '../kernel/html.js';
 
 const STYLE = `body{font-family:system-ui,sans-serif;margin:0;background:#f4f5f7;color:#1b1f24}
 main{max-width:26rem;margin:3rem auto;padding:1.5rem 2rem;background:#fff;border:1px solid #c9ced6;border-radius:6px}
@@ -34,7 +24,7 @@ ${body}
 </main></body></html>`;
 }
 
-export function alert(message: string | undefined): string {
+function alert(message: string | undefined): string {
   return message ? `<p class="alert" role="alert">${escapeHtml(message)}</p>` : '';
 }
 

@@ -13,12 +13,12 @@ const PASSWORD_CHECKS_PER_ADDRESS = 2;
 export const PASSWORD_CHECKS_RETRY_SECONDS = 2;
 
 /** A place taken for one check: wait for `ready`, then check, then `release` (also when not checked at all). */
-export interface PasswordCheckTurn {
+interface PasswordCheckTurn {
   ready: Promise<void>;
   release(): void;
 }
 
-export type PasswordCheckEntry =
+type PasswordCheckEntry =
   | { kind: 'turn'; turn: PasswordCheckTurn }
   | { kind: 'busy' }
   | { kind: 'address-busy' };

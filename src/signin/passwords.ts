@@ -1,3 +1,4 @@
+// Password hashing with scrypt, its checks and the rules a new password must meet.
 import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
 import { dictionary } from '@zxcvbn-ts/language-common';
 
@@ -13,7 +14,7 @@ const KEY_LENGTH = 32;
 
 /** NIST SP 800-63B-4, 3.1.1.2: at least 15 characters for a password that is the only factor; 64 or more allowed. */
 export const MIN_PASSWORD_LENGTH = 15;
-export const MAX_PASSWORD_LENGTH = 256;
+const MAX_PASSWORD_LENGTH = 256;
 
 /**
  * The most common passwords (the 49 233 entries of @zxcvbn-ts/language-common's "passwords-common", MIT, drawn

@@ -1,10 +1,12 @@
+// The embedded OpenID Connect provider's configuration (oidc-provider): clients, scopes, keys and pages.
 import { hkdfSync } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { Configuration, KoaContextWithOIDC, default as Provider } from 'oidc-provider';
 import type { AuthConfig } from '../config.js';
 import type { Db } from '../db/database.js';
+import { escapeHtml } from '../kernel/html.js';
 import { kyselyAdapter } from './adapter.js';
-import { escapeHtml, originOf, page, pageSecurityPolicy } from './pages.js';
+import { originOf, page, pageSecurityPolicy } from './pages.js';
 import { grantOrganization, membershipOf } from './queries.js';
 
 /** The console's client, built in (docs/signin.md): a public client with PKCE. */

@@ -1,3 +1,4 @@
+// The sign-in's SQL: memberships, accounts, passwords and the organization of each grant.
 import { sql } from 'kysely';
 import { ROLE_ADMIN } from '../auth/policies.js';
 import type { Executor } from '../db/database.js';

@@ -1,7 +1,8 @@
+// The purge of expired sign-in records: provider records, grants, old links and throttle counts.
 import type { FastifyBaseLogger } from 'fastify';
 import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../db/database.js';
-import { type Purge, startPurge } from '../kernel/purge.js';
+import { type Purge, type PurgeSchedule, startPurge } from '../kernel/purge.js';
 import { THROTTLE_WINDOW_MS } from './throttle.js';
 
 export const SIGNIN_PURGE_INTERVAL_MS = 10 * 60 * 1000;
@@ -31,17 +32,16 @@ function purges(limit: number): RawBuilder<unknown>[] {
  */
 export function startSigninRetention(
   db: Db,
-  settings: { intervalMs: number; batchSize: number },
+  schedule: PurgeSchedule,
   log: Pick<FastifyBaseLogger, 'info' | 'error'>,
 ): Purge {
   return startPurge({
     what: 'expired sign-in records',
     batches: () =>
-      purges(settings.batchSize).map(
+      purges(schedule.batchSize).map(
         (statement) => async () => Number((await statement.execute(db)).numAffectedRows ?? 0n),
       ),
-    batchSize: settings.batchSize,
-    intervalMs: settings.intervalMs,
+    ...schedule,
     log,
   });
 }

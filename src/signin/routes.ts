@@ -1,3 +1,4 @@
+// The embedded sign-in's routes: the provider mount, its pages and the admin's re-invitation.
 import formbody from '@fastify/formbody';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';

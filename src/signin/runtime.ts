@@ -1,3 +1,4 @@
+// The embedded sign-in as the service runs it, made from the configuration and the local issuer.
 import { hkdfSync } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify';
 import type { LocalIssuer } from '../auth/local-issuer.js';

@@ -1,8 +1,9 @@
+// The sign-in's use-cases: sign in, invite, request a link and set a password by it.
 import type { FastifyBaseLogger } from 'fastify';
 import { ROLE_ADMIN } from '../auth/policies.js';
 import type { Db, Trx } from '../db/database.js';
 import type { Organization } from '../db/schema.js';
-import { recordEffect } from '../effects/outbox.js';
+import { invitationEmail, recordEffect } from '../effects/outbox.js';
 import { type ChangeContext, type EventAction, recordEvents } from '../events/record.js';
 import { endAccountSessions } from '../identity/local.js';
 import { newId } from '../kernel/ids.js';
@@ -326,14 +327,7 @@ export async function resendInvitation(
       { organizationId: organization.id, salesRepId: assignment.sales_rep_id },
       {
         kind: 'email.welcome',
-        payload: {
-          to: assignment.email,
-          firstName: assignment.first_name,
-          lastName: assignment.last_name,
-          organizationName: organization.name,
-          identityOrganizationId: organization.identity_organization_id,
-          repNumber: assignment.rep_number,
-        },
+        payload: invitationEmail(organization, assignment),
       },
     );
     await recordEvents(trx, context, organization.id, [

@@ -1,3 +1,4 @@
+// Slowing failed sign-ins per email and per client address, on every replica alike.
 import { normalizeIP } from '@fastify/rate-limit';
 import { type RawBuilder, sql } from 'kysely';
 import type { Executor } from '../db/database.js';
@@ -10,7 +11,7 @@ import type { Executor } from '../db/database.js';
  * on every replica; a success takes its count back and clears the email's.
  */
 export const THROTTLE_WINDOW_MS = 15 * 60_000;
-export const FREE_FAILURES = { email: 5, address: 20 } as const;
+const FREE_FAILURES = { email: 5, address: 20 } as const;
 const MAX_DELAY_SECONDS = 15 * 60;
 
 export type ThrottleKind = keyof typeof FREE_FAILURES;

@@ -1,3 +1,4 @@
+// The SSRF guard: addresses and ports a webhook may never reach.
 import dns from 'node:dns';
 import net from 'node:net';
 

@@ -1,3 +1,4 @@
+// Delivering an event to a webhook: signed, with a retry schedule, logged, and disabling a failing one.
 import http from 'node:http';
 import https from 'node:https';
 import { Webhook as Signer } from 'standardwebhooks';
@@ -21,11 +22,11 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * The waits after each failed attempt (the first is immediate): Standard Webhooks' and Svix's schedule (5 s, 5 min,
  * 30 min, 2 h, 5 h, 10 h), carried on to about three days in all; ten attempts, then the delivery is dead.
  */
-export const RETRY_SCHEDULE_MS = [
+const RETRY_SCHEDULE_MS = [
   5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 50_400_000, 72_000_000, 86_400_000,
 ];
 /** A subscription whose deliveries have failed for this long (with no success between) is disabled. */
-export const DISABLE_AFTER_FAILING_MS = 5 * DAY_MS;
+const DISABLE_AFTER_FAILING_MS = 5 * DAY_MS;
 
 export interface DeliverySettings {
   allowPrivateNetworks: boolean;
@@ -36,11 +37,7 @@ export interface DeliverySettings {
 }
 
 /** The wait after failed attempt `attempts` (1-based), with ±10 % jitter; undefined when there is none left. */
-export function webhookRetryDelayMs(
-  attempts: number,
-  scale: number,
-  random = Math.random,
-): number | undefined {
+function webhookRetryDelayMs(attempts: number, scale: number, random = Math.random): number | undefined {
   const wait = RETRY_SCHEDULE_MS[attempts - 1];
   if (wait === undefined) return undefined;
   return Math.round(wait * scale * (0.9 + 0.2 * random()));

@@ -1,3 +1,4 @@
+// The webhooks' SQL: subscriptions, secrets, the delivery log and failing state.
 import type { Insertable } from 'kysely';
 import { sql } from 'kysely';
 import { jsonObjectFrom } from 'kysely/helpers/postgres';
@@ -65,7 +66,7 @@ export function rotateSecret(db: Executor, id: string, secret: string, previousV
 }
 
 /** How many attempts the delivery log keeps per subscription: the newest. */
-export const DELIVERY_LOG_SIZE = 100;
+const DELIVERY_LOG_SIZE = 100;
 
 /**
  * Logs an attempt and drops the subscription's attempts beyond the newest DELIVERY_LOG_SIZE, in one statement (one

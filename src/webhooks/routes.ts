@@ -1,3 +1,4 @@
+// The admin's webhook routes: subscribe, list, delete, rotate the secret and the delivery log.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { requireAuth } from '../auth/policies.js';

@@ -1,3 +1,4 @@
+// The webhook routes' TypeBox schemas: limits, the subscription body and the views.
 import { type Static, Type } from '@sinclair/typebox';
 import { EVENT_ACTIONS } from '../events/record.js';
 
@@ -76,7 +77,7 @@ export const RotatedSecret = Type.Object(
 
 export const WebhookList = Type.Array(Webhook, { maxItems: WEBHOOK_LIMITS.perOrganization });
 
-export const Delivery = Type.Object(
+const Delivery = Type.Object(
   {
     eventId: Type.String({ maxLength: 64 }),
     attemptedAt: Type.String({ format: 'date-time', maxLength: 40 }),

@@ -1,3 +1,4 @@
+// The webhooks' use-cases: create, list, delete, rotate the secret, with their events.
 import { randomBytes } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import type { Db, Executor } from '../db/database.js';
@@ -23,12 +24,12 @@ export interface WebhookSettings {
 }
 
 /** How long the secret before a rotation still signs deliveries, beside the new one. */
-export const PREVIOUS_SECRET_VALID_MS = 24 * 60 * 60 * 1000;
+const PREVIOUS_SECRET_VALID_MS = 24 * 60 * 60 * 1000;
 /** How long a subscribe waits for the URL's name to resolve before it accepts it unchecked (checked at delivery). */
 const SUBSCRIBE_RESOLVE_TIMEOUT_MS = 2000;
 
 /** A Standard Webhooks secret: `whsec_` and 32 random bytes in base64. */
-export function newSecret(): string {
+function newSecret(): string {
   return `whsec_${randomBytes(32).toString('base64')}`;
 }
 

@@ -1,3 +1,4 @@
+// The migrations in order, compiled into the service, for Kysely's migrator.
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import * as salesReps from './0001_sales_reps.js';
 import * as customers from './0002_customers.js';

@@ -1,5 +1,6 @@
+// The mail effects' handlers: render and send each mail while the rep still wants it.
+import { assignmentState } from '../../auth/rep-state.js';
 import { PermanentEffectError } from '../../kernel/remote-errors.js';
-import { assignmentState } from '../../rep-state/queries.js';
 import { type EffectHandlers, type EffectRun, repOf, SUPERSEDED } from '../handler-contract.js';
 import { staleWhenOutOfOrder } from '../order.js';
 import type { InvitationEmail } from '../outbox.js';

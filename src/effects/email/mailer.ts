@@ -1,3 +1,4 @@
+// Sending mail: through SMTP, or as files under DATA_DIR (MAIL=file), keyed by the effect.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer from 'nodemailer';

@@ -1,3 +1,5 @@
+// The mails' texts: the invitation, the re-invitation and the sign-in link, as text and HTML.
+import { escapeHtml } from '../../kernel/html.js';
 import type { InvitationEmail, SigninLinkEmail } from '../outbox.js';
 
 export interface MailMessage {
@@ -5,18 +7,6 @@ export interface MailMessage {
   subject: string;
   text: string;
   html: string;
-}
-
-const HTML_ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (character) => HTML_ESCAPES[character] ?? character);
 }
 
 /** LOGIN_URL with `{org}` replaced by the organization's identity organization id, so each organization can have its own. */

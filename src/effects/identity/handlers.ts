@@ -1,4 +1,5 @@
-import { isSalesRepUser, membershipWanted, provisioningWanted } from '../../rep-state/queries.js';
+// The identity provider's effect handlers: provision, membership changes and deletion of a rep's user.
+import { isSalesRepUser, membershipWanted, provisioningWanted } from '../../auth/rep-state.js';
 import { type EffectHandlers, SUPERSEDED } from '../handler-contract.js';
 
 /**

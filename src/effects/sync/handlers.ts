@@ -1,4 +1,5 @@
-import { assignmentState, salesRepExists } from '../../rep-state/queries.js';
+// The data-sync effects' handlers: tell the sync system of a grant, revoke or deletion unless stale.
+import { assignmentState, salesRepExists } from '../../auth/rep-state.js';
 import { type EffectHandlers, type EffectRun, repOf, SUPERSEDED } from '../handler-contract.js';
 import { staleWhenOutOfOrder } from '../order.js';
 import type { SyncChange } from './http-target.js';

@@ -1,5 +1,5 @@
 // What the list keeps per database handle: the unfiltered engine's page boundaries, the filtered one's counts.
-import { type Memory, remember } from '../../kernel/remember.js';
+import { createLruCache, type LruCache } from '../../kernel/lru-cache.js';
 import type { SortField } from '../schemas.js';
 
 /** Boundary sets kept per database handle; one is 1,000 keys for 100,000 rows. */
@@ -41,8 +41,8 @@ interface KeptBoundaries {
  * entry costs a retry, never a wrong page.
  */
 export class ListingCaches {
-  readonly #boundaries: Memory<KeptBoundaries> = remember(BOUNDARY_CACHE_ENTRIES);
-  readonly #counts: Memory<KnownTotal> = remember(COUNT_CACHE_ENTRIES);
+  readonly #boundaries: LruCache<KeptBoundaries> = createLruCache(BOUNDARY_CACHE_ENTRIES);
+  readonly #counts: LruCache<KnownTotal> = createLruCache(COUNT_CACHE_ENTRIES);
   /** Counts being read: a request for a count not kept yet waits for the one running. */
   readonly #countsInFlight = new Map<string, Promise<KnownTotal | undefined>>();
 
@@ -57,18 +57,18 @@ export class ListingCaches {
     read: () => Promise<PageBoundaries>,
   ): Promise<PageBoundaries> {
     const key = `${organizationId}\u0000${sortOn}`;
-    const kept = this.#boundaries.recall(key);
+    const kept = this.#boundaries.get(key);
     if (kept && (currentVersion === undefined || kept.wantedVersion === currentVersion))
       return kept.boundaries;
     const boundaries = read();
     const entry: KeptBoundaries = { wantedVersion: currentVersion, boundaries };
-    this.#boundaries.keep(key, entry);
+    this.#boundaries.set(key, entry);
     boundaries.then(
       (fresh) => {
         entry.wantedVersion = fresh.version;
       },
       () => {
-        if (this.#boundaries.recall(key) === entry) this.#boundaries.forget(key);
+        if (this.#boundaries.get(key) === entry) this.#boundaries.delete(key);
       },
     );
     return boundaries;
@@ -76,15 +76,15 @@ export class ListingCaches {
 
   /** The kept total of a filter (countKey), if any. */
   keptCount(countKey: string): KnownTotal | undefined {
-    return this.#counts.recall(countKey);
+    return this.#counts.get(countKey);
   }
 
   keepCount(countKey: string, known: KnownTotal): void {
-    this.#counts.keep(countKey, known);
+    this.#counts.set(countKey, known);
   }
 
   forgetCount(countKey: string): void {
-    this.#counts.forget(countKey);
+    this.#counts.delete(countKey);
   }
 
   /**

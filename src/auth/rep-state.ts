@@ -1,11 +1,10 @@
-import { sql } from 'kysely';
-import type { Executor } from '../db/database.js';
-
 /*
  * The current state of reps and their assignments, as it is checked at the moment of use: by the policies on every
  * request (a deactivated rep is refused at once) and by each effect before it acts (a later change may have undone
  * what it was recorded for).
  */
+import { sql } from 'kysely';
+import type { Executor } from '../db/database.js';
 
 /** A user's assignment in an organization (its active flag and rep number), by identity provider user id. */
 export function findAssignmentOfUser(db: Executor, organizationId: string, identityProviderUserId: string) {
