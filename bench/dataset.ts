@@ -29,7 +29,7 @@ export function identityOrganizationOf(n: number): string {
 export function identityUserOf(i: number): string {
   return `bench_user_${i}`;
 }
-export function repNumberOf(i: number): string {
+function repNumberOf(i: number): string {
   return `R${String(i).padStart(7, '0')}`;
 }
 

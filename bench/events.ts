@@ -8,7 +8,7 @@ import type pg from 'pg';
  * event discarded by the database, measured in turn in the same run.
  */
 
-export const EVENTS_ORGANIZATION = 'bench_org_events';
+const EVENTS_ORGANIZATION = 'bench_org_events';
 
 interface Figures {
   requestsPerSecond: number;

@@ -10,7 +10,7 @@ import type { DatabaseKind, TestDatabase } from '../support/databases.js';
 import { startTestService } from '../support/service.js';
 
 /** A log stream that keeps every line, parsed, for assertions about what was logged. */
-export class CapturedLog {
+class CapturedLog {
   readonly lines: Record<string, unknown>[] = [];
   readonly raw: string[] = [];
   write(line: string): void {

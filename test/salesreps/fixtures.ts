@@ -48,7 +48,7 @@ export interface SortableRep {
 }
 
 /** Byte order (the "C" collation): uppercase before lowercase, non-ASCII after ASCII. */
-export function byteCompare(a: string, b: string): number {
+function byteCompare(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 

@@ -13,7 +13,7 @@ import type { DatabaseKind, TestDatabase } from '../support/databases.js';
 import { startTestService } from '../support/service.js';
 
 export const PUBLIC_URL = 'http://salesreps.test';
-export const CLIENT_ID = 'journey-app';
+const CLIENT_ID = 'journey-app';
 export const REDIRECT_URI = 'http://localhost:5173/callback';
 /** Passwords of the tests: long enough (15+), not common. */
 export const GOOD_PASSWORD = 'violet harbour tractor 42';
@@ -169,7 +169,7 @@ export function formAction(html: string): string {
 }
 
 /** oauth4webapi's HTTP requests, sent to the app in-process. */
-export function injectFetch(app: FastifyInstance) {
+function injectFetch(app: FastifyInstance) {
   return async (url: string, options: oauth.CustomFetchOptions<string, unknown>): Promise<Response> => {
     const target = new URL(url);
     const response = await app.inject({

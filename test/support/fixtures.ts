@@ -59,7 +59,7 @@ export async function addRep(
 }
 
 /** Stack frames, SQL and driver words that must never reach a response body. */
-export const LEAKS =
+const LEAKS =
   /\bat [\w.<>]+ \(|node_modules|\.ts:\d|\bselect\b|\binsert into\b|\bupdate\b.+\bset\b|duplicate key|violates|constraint|sqlstate/i;
 
 /**

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 
 /** A request as it reached the receiver: its path, its Standard Webhooks headers, its body and the answer. */
-export interface ReceivedDelivery {
+interface ReceivedDelivery {
   path: string;
   id: string;
   timestamp: string;
@@ -15,7 +15,7 @@ export interface ReceivedDelivery {
 }
 
 /** A delivery the receiver verified and acknowledged, parsed. */
-export interface ReceivedWebhook {
+interface ReceivedWebhook {
   id: string;
   type: string;
   data: Record<string, unknown>;

@@ -13,7 +13,7 @@ export interface RecordedRoute {
 }
 
 /** A response whose status its route did not declare (`docs/api.md`, "Errors": every route declares every status it answers with). */
-export interface UndeclaredResponse {
+interface UndeclaredResponse {
   method: string;
   route: string;
   status: number;

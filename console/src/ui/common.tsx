@@ -148,7 +148,7 @@ export function SortableHeadings<Field extends string>(props: {
 }
 
 /** A column heading that sorts: pressing it sorts by the column, pressing it again turns the direction. */
-export function SortHeader<Field extends string>(props: {
+function SortHeader<Field extends string>(props: {
   label: string;
   field: Field;
   sortOn: Field;

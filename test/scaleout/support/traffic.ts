@@ -57,7 +57,7 @@ export class Balancer {
 }
 
 /** A small seeded generator (mulberry32), so a failing run can be repeated with the same choices. */
-export function seededRandom(seed: number): () => number {
+function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
