@@ -13,6 +13,11 @@ import type { Executor } from '../db/database.js';
 export const THROTTLE_WINDOW_MS = 15 * 60_000;
 const FREE_FAILURES = { email: 5, address: 20 } as const;
 const MAX_DELAY_SECONDS = 15 * 60;
+/**
+ * `blocked_until` of a key that blocks nothing: long past, not `now()`, since a concurrent attempt whose statement
+ * started a moment earlier has an earlier `now()` and would read "now" as blocked.
+ */
+const NOT_BLOCKED = sql<Date>`to_timestamp(0)`;
 
 export type ThrottleKind = keyof typeof FREE_FAILURES;
 
@@ -65,7 +70,7 @@ export async function reserveAttempt(db: Executor, keys: string[]): Promise<Rese
       where key in (${sql.join(sorted)}) order by key for update
     )
     insert into signin_throttle as t (key, failures, first_failure_at, blocked_until)
-    select attempt.key, 1, now(), now()
+    select attempt.key, 1, now(), ${NOT_BLOCKED}
     from (values ${sql.join(sorted.map((key) => sql`(${key})`))}) as attempt (key)
     where not exists (select 1 from existing where existing.blocked_until > now())
     order by attempt.key
@@ -74,7 +79,7 @@ export async function reserveAttempt(db: Executor, keys: string[]): Promise<Rese
       first_failure_at = case when t.first_failure_at < ${windowStart} then now() else t.first_failure_at end,
       blocked_until = case when ${count} > ${free}
         then now() + make_interval(secs => least(${MAX_DELAY_SECONDS}, power(2, ${count} - ${free} - 1)))
-        else now() end
+        else ${NOT_BLOCKED} end
     where t.blocked_until <= now()
     returning t.key`.execute(db);
   const counted = result.rows.map((row) => row.key);
@@ -111,7 +116,7 @@ export async function releaseAttempt(db: Executor, keys: string[]): Promise<void
     .updateTable('signin_throttle')
     .set({
       failures: sql`greatest(failures - 1, 0)`,
-      blocked_until: sql`case when failures - 1 <= ${free} then least(blocked_until, now()) else blocked_until end`,
+      blocked_until: sql`case when failures - 1 <= ${free} then ${NOT_BLOCKED} else blocked_until end`,
     })
     .where('key', 'in', [...keys].sort())
     .execute();
