@@ -27,18 +27,11 @@ describe.each(databaseKinds)('sign-in attacks on %s', (kind) => {
   let rp: Awaited<ReturnType<typeof relyingParty>>;
   let counter = 0;
 
-  const call = (method: string, url: string, token: string, body?: unknown) =>
-    service.app.inject({
-      method: method as 'GET',
-      url,
-      headers: { authorization: `Bearer ${token}` },
-      ...(body === undefined ? {} : { payload: body as object }),
-    });
   /** A rep who has followed the invitation and set GOOD_PASSWORD; answers the link it used. */
   const repWithPassword = async () => {
     await service.db.deleteFrom('signin_throttle').execute();
     const email = `attacked${++counter}@example.com`;
-    const rep = await addRep({ call }, admin, { email });
+    const rep = await addRep(service, admin, { email });
     const link = await service.linkMailedTo(email);
     await setPasswordThroughLink(new Browser(service.app), link, GOOD_PASSWORD);
     return { email, rep, link };
@@ -177,7 +170,7 @@ describe.each(databaseKinds)('sign-in attacks on %s', (kind) => {
   it("an admin's removal of the person's last organization ends its sessions and refresh tokens", async () => {
     const { email, rep } = await repWithPassword();
     const { browser, tokens } = await signedIn(email);
-    const removed = await call('DELETE', REPS_URL, admin, {
+    const removed = await service.call('DELETE', REPS_URL, admin, {
       organizationSalesRepId: rep.organizationSalesRepId,
     });
     expect(removed.statusCode, removed.body).toBe(200);

@@ -26,17 +26,10 @@ describe.each(databaseKinds)('sign-in security on %s', (kind) => {
   let rp: Awaited<ReturnType<typeof relyingParty>>;
   let counter = 0;
 
-  const call = (method: string, url: string, token: string, body?: unknown) =>
-    service.app.inject({
-      method: method as 'GET',
-      url,
-      headers: { authorization: `Bearer ${token}` },
-      ...(body === undefined ? {} : { payload: body as object }),
-    });
   /** A rep who has followed the invitation and set GOOD_PASSWORD. */
   const repWithPassword = async () => {
     const email = `secure${++counter}@example.com`;
-    const rep = await addRep({ call }, admin, { email });
+    const rep = await addRep(service, admin, { email });
     await setPasswordThroughLink(new Browser(service.app), await service.linkMailedTo(email), GOOD_PASSWORD);
     return { email, rep };
   };
@@ -71,7 +64,7 @@ describe.each(databaseKinds)('sign-in security on %s', (kind) => {
 
   it('refuses a password shorter than 15 characters or among the most common ones, and the link stays usable', async () => {
     const email = `rules${++counter}@example.com`;
-    await addRep({ call }, admin, { email });
+    await addRep(service, admin, { email });
     const link = await service.linkMailedTo(email);
     const browser = new Browser(service.app);
     const short = await setPasswordThroughLink(browser, link, 'short pass 12');
@@ -85,7 +78,7 @@ describe.each(databaseKinds)('sign-in security on %s', (kind) => {
 
   it('refuses a common password with a trailing run of digits or symbols, and counts the characters typed, not their NFKC form', async () => {
     const email = `typed${++counter}@example.com`;
-    await addRep({ call }, admin, { email });
+    await addRep(service, admin, { email });
     const link = await service.linkMailedTo(email);
     const browser = new Browser(service.app);
     for (const common of ['password1234567', 'Dragon!!2024!!!!!', 'sunshine 1234567']) {
@@ -193,7 +186,7 @@ describe.each(databaseKinds)('sign-in security on %s', (kind) => {
 
   it('an expired invitation link says so and offers a new one; it expires INVITATION_TTL_HOURS after it was mailed', async () => {
     const email = `expiring${++counter}@example.com`;
-    await addRep({ call }, admin, { email });
+    await addRep(service, admin, { email });
     const link = await service.linkMailedTo(email);
     const stored = await service.db
       .selectFrom('signin_link')
@@ -223,9 +216,9 @@ describe.each(databaseKinds)('sign-in security on %s', (kind) => {
 
   it('POST invitation mails a new link and voids the old one; 409 once a password is set; 404 for another tenant', async () => {
     const email = `resend${++counter}@example.com`;
-    const rep = await addRep({ call }, admin, { email });
+    const rep = await addRep(service, admin, { email });
     const first = await service.linkMailedTo(email);
-    const resent = await call('POST', INVITATION_URL, admin, {
+    const resent = await service.call('POST', INVITATION_URL, admin, {
       organizationSalesRepId: rep.organizationSalesRepId,
     });
     expect(resent.statusCode, resent.body).toBe(202);
@@ -246,23 +239,23 @@ describe.each(databaseKinds)('sign-in security on %s', (kind) => {
     expect((await setPasswordThroughLink(new Browser(service.app), second, GOOD_PASSWORD)).statusCode).toBe(
       200,
     );
-    const again = await call('POST', INVITATION_URL, admin, {
+    const again = await service.call('POST', INVITATION_URL, admin, {
       organizationSalesRepId: rep.organizationSalesRepId,
     });
     expect(again.statusCode).toBe(409);
     expect(again.json().type).toBe('urn:salesreps:problem:password-already-set');
     const other = await service.createOrganization('Other Tenant');
     const otherAdmin = await service.adminToken(other);
-    const foreign = await call('POST', INVITATION_URL, otherAdmin, {
+    const foreign = await service.call('POST', INVITATION_URL, otherAdmin, {
       organizationSalesRepId: rep.organizationSalesRepId,
     });
     expect(foreign.statusCode).toBe(404);
-    expect((await call('POST', INVITATION_URL, admin, {})).statusCode).toBe(400);
+    expect((await service.call('POST', INVITATION_URL, admin, {})).statusCode).toBe(400);
   });
 
   it('refuses every form posted without the CSRF token of its browser', async () => {
     const email = `csrf${++counter}@example.com`;
-    await addRep({ call }, admin, { email });
+    await addRep(service, admin, { email });
     const link = await service.linkMailedTo(email);
     const victim = new Browser(service.app);
     const page = await victim.request('GET', link);

@@ -39,14 +39,7 @@ describe.each(databaseKinds)('the provider records in the database on %s', (kind
   });
 
   it('a session made by one process signs in silently on another (a restart or a replica keeps it)', async () => {
-    const call = (method: string, url: string, token: string, body?: unknown) =>
-      service.app.inject({
-        method: method as 'PUT',
-        url,
-        headers: { authorization: `Bearer ${token}` },
-        payload: body as object,
-      });
-    await addRep({ call }, admin, { email: 'stored@example.com' });
+    await addRep(service, admin, { email: 'stored@example.com' });
     const browser = new Browser(service.app);
     await setPasswordThroughLink(browser, await service.linkMailedTo('stored@example.com'), GOOD_PASSWORD);
     const first = await signInThroughPages(browser, (await (await relyingParty(service.app)).start()).url, {

@@ -10,7 +10,7 @@ import type { Service } from '../../src/main.js';
 import { addClient } from '../../src/signin/service.js';
 import { eventually } from '../effects/support/wait.js';
 import type { DatabaseKind, TestDatabase } from '../support/databases.js';
-import { startTestService } from '../support/service.js';
+import { startTestService, type TestService } from '../support/service.js';
 
 export const PUBLIC_URL = 'http://salesreps.test';
 const CLIENT_ID = 'journey-app';
@@ -30,6 +30,8 @@ export interface SigninService {
   logLines: string[];
   createOrganization(name?: string): Promise<Organization>;
   adminToken(organization: Organization): Promise<string>;
+  /** `app.inject` with a bearer token and a JSON body. */
+  call: TestService['call'];
   /** The mails written so far (MAIL=file), as text. */
   mails(): string[];
   /** Waits for a mail to `to` whose text matches, and answers the first link to this service in it. */
@@ -70,6 +72,7 @@ export async function startSigninService(
       : [];
   return {
     app: service.app,
+    call: started.call,
     db: database.db,
     service,
     database,
