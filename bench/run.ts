@@ -28,9 +28,11 @@ import {
 } from './dataset.js';
 import { runEventScenarios } from './events.js';
 import { runSigninBench } from './signin.js';
+import { runSigninAttackBench } from './signin-attack.js';
 
 /**
- * `npm run bench [-- --quick] [-- --seed-only]` (`--signin`, `--console`: bench/signin.ts, bench/console.ts): loads (or reuses) the dataset, starts the service as in
+ * `npm run bench [-- --quick] [-- --seed-only]` (`--signin`, `--signin-attack [--before DIR]`, `--console`:
+ * bench/signin.ts, bench/signin-attack.ts, bench/console.ts): loads (or reuses) the dataset, starts the service as in
  * production and the bare baseline, loads each with autocannon in turn after a warm-up, prints the table and
  * writes it to bench/results/. Figures are reported, never judged: nothing here fails on a number.
  */
@@ -43,6 +45,9 @@ const { values: options } = parseArgs({
     scenarios: { type: 'string' },
     signin: { type: 'boolean', default: false },
     console: { type: 'boolean', default: false },
+    'signin-attack': { type: 'boolean', default: false },
+    // with --signin-attack: another built checkout (a worktree of an older commit) to measure beside this one
+    before: { type: 'string' },
   },
 });
 const quick = options.quick ?? false;
@@ -177,17 +182,18 @@ function track(child: ChildProcess, url: string, name: string): Process {
  * The command `npm start` runs (`node dist/cli.js serve`, from package.json, so that the two never differ),
  * run by this Node, with the logs at warn.
  */
-function startCommand(): string[] {
-  const packageJson = JSON.parse(fs.readFileSync(path.join(checkout, 'package.json'), 'utf8'));
+function startCommand(dir: string): string[] {
+  const packageJson = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
   const [program, ...args] = String(packageJson.scripts.start).split(/\s+/);
   if (program !== 'node')
     throw new Error(`npm start runs ${program}, not node: the benchmark cannot start it`);
   return args;
 }
 
-async function startService(env: Record<string, string>): Promise<Process> {
+async function startService(env: Record<string, string>, dir = checkout): Promise<Process> {
   const port = await freePort();
-  const child = spawn(process.execPath, startCommand(), {
+  const child = spawn(process.execPath, startCommand(dir), {
+    cwd: dir,
     env: {
       ...process.env,
       HOST: '127.0.0.1',
@@ -401,6 +407,23 @@ async function main() {
   if (options.signin)
     return void (await runSigninBench(startService, { quick, log, postgresUrl: databaseUrl() }));
   if (options.console) return void (await runConsoleBench(startService, { quick, log }));
+  if (options['signin-attack']) {
+    const checkouts = [
+      ...(options.before ? [{ label: `before (${options.before})`, dir: path.resolve(options.before) }] : []),
+      { label: 'this checkout', dir: checkout },
+    ];
+    const figures = await runSigninAttackBench((dir, env) => startService(env, dir), {
+      checkouts,
+      quick,
+      log,
+    });
+    const file = path.join(
+      resultsDir,
+      `${new Date().toISOString().replace(/[:.]/g, '-')}-signin-attack.json`,
+    );
+    fs.writeFileSync(file, `${JSON.stringify({ machineLoad: os.loadavg(), figures }, null, 2)}\n`);
+    return void log(`written to ${path.relative(checkout, file)}`);
+  }
   const url = databaseUrl();
   log(`Dataset (${mode}) in ${url.replace(/\/\/[^@]*@/, '//')}:`);
   const loaded = await loadPostgresDataset(url, sizes.postgres, log);

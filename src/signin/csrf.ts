@@ -15,7 +15,8 @@ export interface Csrf {
   check(request: FastifyRequest, field: unknown, form: string): boolean;
 }
 
-function cookieValue(request: FastifyRequest, name: string): string | undefined {
+/** A cookie of the request, by name. */
+export function cookieValue(request: FastifyRequest, name: string): string | undefined {
   const header = request.headers.cookie;
   if (!header) return undefined;
   for (const part of header.split(';')) {

@@ -3,6 +3,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { default as Provider } from 'oidc-provider';
 import type { Db } from '../db/database.js';
 import type { Csrf } from './csrf.js';
+import type { KnownDevices } from './known-devices.js';
 import { busyMessage, field, html, pageRoute, refusedForm } from './page-replies.js';
 import { chooseOrganizationPage, messagePage, originOf, signInPage } from './pages.js';
 import type { PasswordChecks } from './password-checks.js';
@@ -19,8 +20,9 @@ export function interactionRoutes(deps: {
   csrf: Csrf;
   settings: SigninSettings;
   checks: PasswordChecks;
+  knownDevices: KnownDevices;
 }): FastifyPluginAsync {
-  const { db, provider, csrf, settings, checks } = deps;
+  const { db, provider, csrf, knownDevices, settings, checks } = deps;
   return async (app) => {
     const expired = (reply: FastifyReply) =>
       html(
@@ -179,7 +181,13 @@ export function interactionRoutes(deps: {
         const outcome = await signIn(
           db,
           settings,
-          { email, password, address: request.ip, requestId: request.id },
+          {
+            email,
+            password,
+            address: request.ip,
+            requestId: request.id,
+            knownDevice: knownDevices.isKnown(request, email),
+          },
           checks,
           request.log,
         );
@@ -192,6 +200,7 @@ export function interactionRoutes(deps: {
           return again(429, `Too many failed attempts. Try again in ${outcome.seconds} seconds.`);
         }
         if (outcome.kind === 'wrong') return again(401, 'The email or the password is not right.');
+        knownDevices.remember(request, reply, email);
         const orgCode =
           typeof interaction.params.org_code === 'string' ? interaction.params.org_code : undefined;
         const memberships = await membershipsOf(db, outcome.accountId, orgCode);

@@ -4,7 +4,8 @@
  * Each check is one scrypt of 128 MiB in libuv's pool of four threads, which DNS lookups and file writes share: two
  * run at once, so that two threads stay free for them, and a few wait their turn. Beyond that the sign-in answers
  * "busy" (503 with Retry-After) at once instead of making everyone wait behind a flood; one address may have only
- * a couple of attempts in flight, so that it cannot fill the queue alone.
+ * a couple of attempts in flight, so that it cannot fill the queue alone. A browser that has signed in with the
+ * email before (known-devices.ts) waits in a lane of its own, served first, which others' guesses cannot fill.
  */
 const PASSWORD_CHECKS_RUNNING = 2;
 const PASSWORD_CHECKS_QUEUED = 8;
@@ -24,8 +25,8 @@ type PasswordCheckEntry =
   | { kind: 'address-busy' };
 
 export interface PasswordChecks {
-  /** Takes a place for a check by `address`, or answers why there is none. */
-  enter(address: string): PasswordCheckEntry;
+  /** Takes a place for a check by `address` (in the known devices' lane if `knownDevice`), or answers why not. */
+  enter(address: string, knownDevice?: boolean): PasswordCheckEntry;
 }
 
 export function passwordChecks(
@@ -36,18 +37,20 @@ export function passwordChecks(
   },
 ): PasswordChecks {
   let running = 0;
-  const waiting: (() => void)[] = [];
+  const waitingKnown: (() => void)[] = [];
+  const waitingOthers: (() => void)[] = [];
   const inFlight = new Map<string, number>();
 
   const next = () => {
-    const start = waiting.shift();
+    const start = waitingKnown.shift() ?? waitingOthers.shift();
     if (start) start();
     else running--;
   };
   return {
-    enter(address) {
+    enter(address, knownDevice = false) {
       const ofAddress = inFlight.get(address) ?? 0;
       if (ofAddress >= limits.perAddress) return { kind: 'address-busy' };
+      const waiting = knownDevice ? waitingKnown : waitingOthers;
       if (running >= limits.running && waiting.length >= limits.queued) return { kind: 'busy' };
       inFlight.set(address, ofAddress + 1);
       let started = false;

@@ -9,6 +9,7 @@ import { requestChange } from '../events/record.js';
 import { errorResponses, jsonResponse } from '../routing/route-schema.js';
 import type { Csrf } from './csrf.js';
 import { interactionRoutes } from './interaction-routes.js';
+import type { KnownDevices } from './known-devices.js';
 import { linkRoutes } from './link-routes.js';
 import { passwordChecks } from './password-checks.js';
 import { providerRoutes } from './provider-routes.js';
@@ -18,6 +19,7 @@ export interface SigninRouteDeps {
   db: Db;
   provider: Provider;
   csrf: Csrf;
+  knownDevices: KnownDevices;
   settings: SigninSettings;
 }
 
@@ -43,12 +45,12 @@ const ResendInvitationResponse = Type.Object({
  * bound on password checks. Served only with IDP=local and no AUTH_JWKS_URL.
  */
 export function signinPageRoutes(deps: SigninRouteDeps): FastifyPluginAsyncTypebox {
-  const { db, provider, csrf, settings } = deps;
+  const { db, provider, csrf, knownDevices, settings } = deps;
   const checks = passwordChecks();
   return async (app) => {
     await app.register(formbody, { bodyLimit: 16 * 1024 });
     await app.register(providerRoutes(provider, settings.publicUrl));
-    await app.register(interactionRoutes({ db, provider, csrf, settings, checks }));
+    await app.register(interactionRoutes({ db, provider, csrf, knownDevices, settings, checks }));
     await app.register(linkRoutes({ db, csrf, settings, checks }));
   };
 }

@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
 import type { SigninLinks } from '../effects/handler-contract.js';
 import { createCsrf } from './csrf.js';
+import { createKnownDevices } from './known-devices.js';
 import { linkTokens, signinLinksFor } from './links.js';
 import { createProvider } from './provider.js';
 import { SIGNIN_PURGE_BATCH_SIZE, SIGNIN_PURGE_INTERVAL_MS, startSigninRetention } from './retention.js';
@@ -46,11 +47,18 @@ export async function createSignin(config: Config, db: Db, issuer: LocalIssuer):
   const csrfSecret = Buffer.from(
     hkdfSync('sha256', Buffer.from(issuer.privateJwk.d ?? '', 'base64url'), 'salesreps', 'csrf', 32),
   );
-  const csrf = createCsrf(csrfSecret, config.publicUrl.startsWith('https:'));
+  const secure = config.publicUrl.startsWith('https:');
+  const csrf = createCsrf(csrfSecret, secure);
+  const knownDevices = createKnownDevices(
+    Buffer.from(
+      hkdfSync('sha256', Buffer.from(issuer.privateJwk.d ?? '', 'base64url'), 'salesreps', 'device', 32),
+    ),
+    secure,
+  );
   let retention: ReturnType<typeof startSigninRetention> | undefined;
   return {
     routes: [
-      signinPageRoutes({ db, provider, csrf, settings }) as FastifyPluginAsync,
+      signinPageRoutes({ db, provider, csrf, knownDevices, settings }) as FastifyPluginAsync,
       invitationRoutes({ db, settings }) as FastifyPluginAsync,
     ],
     links: signinLinksFor(db, tokens, settings),

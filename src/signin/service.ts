@@ -86,13 +86,13 @@ async function recordForMemberships(
 export async function signIn(
   db: Db,
   settings: SigninSettings,
-  attempt: { email: string; password: string; address: string; requestId: string },
+  attempt: { email: string; password: string; address: string; requestId: string; knownDevice: boolean },
   checks: PasswordChecks,
   log: FastifyBaseLogger,
 ): Promise<SignInOutcome> {
   // A place in the checks first: an attempt refused for being one too many at once is not counted.
   const network = clientNetwork(attempt.address);
-  const entry = checks.enter(network);
+  const entry = checks.enter(network, attempt.knownDevice);
   if (entry.kind !== 'turn') {
     log.warn({ event: 'signin.busy', everyone: entry.kind === 'busy' }, 'sign-in refused: too many at once');
     return { kind: 'busy', everyone: entry.kind === 'busy', seconds: PASSWORD_CHECKS_RETRY_SECONDS };

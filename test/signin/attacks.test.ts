@@ -202,20 +202,26 @@ describe.each(databaseKinds)('sign-in under a flood of password checks on %s', (
     await service?.close();
   });
 
-  const floodFrom = async (addresses: (i: number) => string, size: number) => {
+  const floodFrom = async (
+    addresses: (i: number) => string,
+    size: number,
+    answered: (status: number) => void = () => undefined,
+  ) => {
     const browser = new Browser(service.app);
     const page = (await browser.follow('GET', (await rp.start()).url)).response.body;
     const action = formAction(page);
     const csrf = hiddenField(page, 'csrf');
     return Promise.all(
-      Array.from({ length: size }, (_, i) =>
-        browser.request(
+      Array.from({ length: size }, async (_, i) => {
+        const response = await browser.request(
           'POST',
           action,
           { csrf, email: `flood${i}@example.com`, password: WRONG_PASSWORD },
           addresses(i),
-        ),
-      ),
+        );
+        answered(response.statusCode);
+        return response;
+      }),
     );
   };
 
@@ -230,6 +236,45 @@ describe.each(databaseKinds)('sign-in under a flood of password checks on %s', (
     expect(busy.length + answers.filter((response) => response.statusCode === 401).length).toBe(30);
     const counted = await service.db.selectFrom('signin_throttle').select('key').execute();
     expect(counted.filter((row) => row.key.startsWith('email:')).length).toBe(30 - busy.length);
+  }, 180_000);
+
+  it("lets a browser that signed in with the email before take its turn while others' guesses fill the queue", async () => {
+    await service.db.deleteFrom('signin_throttle').execute();
+    const organization = await service.createOrganization('Flooded Supply');
+    const email = 'returning@example.com';
+    await addRep(service, await service.adminToken(organization), { email });
+    const returning = new Browser(service.app);
+    await setPasswordThroughLink(returning, await service.linkMailedTo(email), GOOD_PASSWORD);
+    const first = await signInThroughPages(returning, (await rp.start()).url, {
+      email,
+      password: GOOD_PASSWORD,
+    });
+    expect(first.leftTo?.startsWith(`${REDIRECT_URI}?code=`)).toBe(true);
+    // A new sign-in (its session ended) from the same browser, which keeps only its device cookie.
+    for (const name of [...returning.cookies.keys()])
+      if (!name.includes('device')) returning.cookies.delete(name);
+    expect([...returning.cookies.keys()]).toEqual(['salesreps_device']);
+    const page = (await returning.follow('GET', (await rp.start()).url)).response.body;
+
+    let sawBusy: () => void = () => undefined;
+    const queueFull = new Promise<void>((resolve) => {
+      sawBusy = resolve;
+    });
+    const flood = floodFrom(
+      (i) => `198.18.0.${i + 1}`,
+      30,
+      (status) => {
+        if (status === 503) sawBusy();
+      },
+    );
+    await queueFull;
+    const signedIn = await returning.follow('POST', formAction(page), {
+      csrf: hiddenField(page, 'csrf'),
+      email,
+      password: GOOD_PASSWORD,
+    });
+    expect(signedIn.leftTo?.startsWith(`${REDIRECT_URI}?code=`)).toBe(true);
+    expect((await flood).filter((response) => response.statusCode === 503).length).toBeGreaterThan(0);
   }, 180_000);
 
   it('lets one address have only a couple of attempts in flight', async () => {
