@@ -5,7 +5,7 @@ import { openLocalIssuer } from './auth/local-issuer.js';
 import { ROLE_ADMIN, ROLE_SALES_REP } from './auth/policies.js';
 import { type Command, defineCommand, helpText, parseCommand, UsageError, usageLine } from './cli/args.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
-import { migrateToLatest, openDatabase } from './db/database.js';
+import { type Db, migrateToLatest, openDatabase } from './db/database.js';
 import { EmbeddedDatabaseBusyError } from './db/embedded-lock.js';
 import {
   EffectsCommandError,
@@ -17,15 +17,17 @@ import type { VisibleEffectStatus } from './effects/queries.js';
 import { cliChange, EventsCommandError, listEventsText } from './events/commands.js';
 import { EVENT_ACTIONS } from './events/record.js';
 import { openApiDocument } from './http/openapi-document.js';
-import { StartupError, serve } from './main.js';
+import { prepareSchema, StartupError, serve } from './main.js';
 import { createOrganization, OrganizationInputError, toOrganizationView } from './organizations/service.js';
 import { linkTokens } from './signin/links.js';
 import { signinSettings } from './signin/runtime.js';
 import { addClient, inviteAdmin, SigninCommandError } from './signin/service.js';
 
+/** Runs the work on the configured database, its schema brought up to date first (or, with MIGRATE=false, checked). */
 async function withDatabase<T>(
   config: Config,
-  work: (db: Awaited<ReturnType<typeof openDatabase>>['db'], appliedMigrations: string[]) => Promise<T>,
+  work: (db: Db) => Promise<T>,
+  schema: (config: Config, db: Db) => Promise<void> = prepareSchema,
 ) {
   const database = await openDatabase({
     databaseUrl: config.databaseUrl,
@@ -33,8 +35,8 @@ async function withDatabase<T>(
     poolSize: 2,
   });
   try {
-    const applied = await migrateToLatest(database.db);
-    return await work(database.db, applied);
+    await schema(config, database.db);
+    return await work(database.db);
   } finally {
     await database.close();
   }
@@ -73,17 +75,28 @@ const COMMANDS: Command[] = [
   defineCommand({
     name: ['serve'],
     summary: 'Runs the HTTP service (what npm start runs) until SIGTERM or SIGINT.',
-    options: {},
-    check: () => ({}),
-    run: async () => serve(loadConfig()),
+    options: {
+      'no-migrate': {
+        type: 'boolean',
+        description:
+          'as MIGRATE=false: leave the schema alone, and refuse to start while a migration is not applied',
+      },
+    },
+    check: (values) => ({ noMigrate: values['no-migrate'] === true }),
+    run: async ({ noMigrate }: { noMigrate: boolean }) => {
+      const config = loadConfig();
+      return serve(noMigrate ? { ...config, migrate: false } : config);
+    },
   }),
   defineCommand({
     name: ['migrate'],
-    summary: 'Brings the database schema up to date (the server also does this when it starts).',
+    summary:
+      'Brings the database schema up to date, whatever MIGRATE says (serve does it too when it starts, unless MIGRATE=false).',
     options: {},
     check: () => ({}),
     run: async () => {
-      const applied = await withDatabase(loadConfig(), async (_db, appliedMigrations) => appliedMigrations);
+      // Its work is the migration itself, with no check of the schema before it.
+      const applied = await withDatabase(loadConfig(), migrateToLatest, async () => {});
       print(
         applied.length
           ? `Applied ${applied.length} migration(s): ${applied.join(', ')}. The schema is up to date.`

@@ -90,6 +90,11 @@ const ServerSettings = Type.Object(
           'on the first start with an empty database, create the demo organization and print an Admin token',
       }),
     ),
+    MIGRATE: Type.Boolean({
+      default: true,
+      description:
+        '`false`: `serve` and the commands only check the schema, and refuse to start while one of its migrations is missing; `salesreps migrate` applies them',
+    }),
     SHUTDOWN_TIMEOUT_MS: Type.Integer({
       minimum: 0,
       maximum: 600_000,
