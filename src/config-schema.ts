@@ -87,7 +87,7 @@ const ServerSettings = Type.Object(
       Type.Boolean({
         defaultText: '`true` on the embedded database, `false` with `DATABASE_URL`',
         description:
-          'on the first start with an empty database, create the demo organization and print an Admin token',
+          'on the first start with an empty database, create the demo organization and write an Admin token to `DATA_DIR/demo.txt`',
       }),
     ),
     MIGRATE: Type.Boolean({
@@ -244,7 +244,8 @@ const EffectSettings = Type.Object(
     ),
     MAIL: Type.Union([Type.Literal('file'), Type.Literal('smtp')], {
       default: 'file',
-      description: '`file` writes `.eml` files under `DATA_DIR/mail`; `smtp` sends through `SMTP_URL`',
+      description:
+        '`file` writes `.eml` files (and a `.txt` copy) under `DATA_DIR/mail`, named by recipient and time; `smtp` sends through `SMTP_URL`',
     }),
     SMTP_URL: url(['smtp:', 'smtps:'], { requiredWhen: 'MAIL=smtp', description: 'the mail server' }),
     MAIL_FROM: Type.String({

@@ -225,6 +225,7 @@ export async function serve(config: Config): Promise<void> {
           service.database.db,
           localIssuer,
           address,
+          consoleAddress(config, address),
           config.auth.maxTokenLifetimeSeconds,
           config.dataDir,
           service.app.log,
@@ -251,6 +252,12 @@ export async function serve(config: Config): Promise<void> {
   };
   process.once('SIGTERM', (signal) => void stop(signal));
   process.once('SIGINT', (signal) => void stop(signal));
+}
+
+/** The console's address: under PUBLIC_URL, where its sign-in returns, unless that names port 0 (PORT=0 alone). */
+function consoleAddress(config: Config, listeningAt: string): string {
+  const base = new URL(config.publicUrl).port === '0' ? listeningAt : config.publicUrl;
+  return `${base}/console/`;
 }
 
 /** Where the console signs in: the embedded provider with its built-in client, or CONSOLE_OIDC_CLIENT_ID's. */
