@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openLocalIssuer } from './auth/local-issuer.js';
+import { openLocalIssuer, rotateLocalIssuerKey } from './auth/local-issuer.js';
 import { ROLE_ADMIN, ROLE_SALES_REP } from './auth/policies.js';
 import { type Command, defineCommand, helpText, parseCommand, UsageError, usageLine } from './cli/args.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
@@ -192,6 +192,55 @@ const COMMANDS: Command[] = [
       const issuer = await openLocalIssuer(config.auth);
       print(
         await issuer.sign({ userId: input.user, organization: input.org, roles: input.roles }, input.ttl),
+      );
+    },
+  }),
+  defineCommand({
+    name: ['keys', 'rotate'],
+    summary:
+      "Adds a new local issuer key, which signs from the service's next start; the older keys stay in the JWKS " +
+      'until the tokens they signed have expired. Needs only the key file. Refused when AUTH_JWKS_URL is set.',
+    options: {
+      'retire-after': {
+        type: 'string',
+        value: 'SECONDS',
+        description:
+          'when the older keys leave the JWKS; default the longest token lifetime (0: at the next start, for a leaked key)',
+      },
+    },
+    check: (values) => ({
+      retireAfter:
+        values['retire-after'] === undefined
+          ? undefined
+          : wholeNumber(values['retire-after'], 'retire-after', 0, TTL_MAX_SECONDS),
+    }),
+    run: async ({ retireAfter }: { retireAfter: number | undefined }) => {
+      const config = loadConfig();
+      if (config.auth.jwksUrl) {
+        throw new UsageError(
+          'AUTH_JWKS_URL is set: the identity provider signs the tokens and rotates its keys.',
+        );
+      }
+      // No token the service accepts outlives this: it refuses longer lifetimes, and the access tokens of the
+      // embedded sign-in are shorter still.
+      const longestLifetime =
+        Math.max(config.auth.maxTokenLifetimeSeconds, config.signin.accessTokenTtlSeconds) +
+        config.auth.clockToleranceSeconds;
+      // The file must exist: a rotation of no key would create two at once.
+      if (!fs.existsSync(config.auth.localKeyFile)) {
+        throw new UsageError(
+          `${config.auth.localKeyFile} does not exist: the first start (or salesreps token) creates the first key.`,
+        );
+      }
+      const rotation = await rotateLocalIssuerKey(config.auth, retireAfter ?? longestLifetime);
+      print(
+        [
+          `New issuer key ${rotation.kid} in ${config.auth.localKeyFile}: restart the service (every replica) to sign with it.`,
+          ...rotation.retiring.map(
+            ({ kid, retiresAt }) =>
+              `Key ${kid} stays in the JWKS until ${retiresAt}; the first start after that leaves it out.`,
+          ),
+        ].join('\n'),
       );
     },
   }),

@@ -183,7 +183,8 @@ const TokenSettings = Type.Object(
     AUTH_LOCAL_KEY_FILE: Type.Optional(
       Type.String({
         defaultText: '`DATA_DIR/issuer-key.json`',
-        description: "the local issuer's private ES256 key (JWK), created on first use with mode 0600",
+        description:
+          "the local issuer's private ES256 keys (JWK), created on first use with mode 0600; `salesreps keys rotate` adds one",
       }),
     ),
     AUTH_CLOCK_TOLERANCE_SECONDS: Type.Integer({

@@ -14,6 +14,7 @@ const COMMANDS: [string[], string[]][] = [
     ['--name', '--identity-org'],
   ],
   [['token'], ['--org', '--user', '--role', '--ttl']],
+  [['keys', 'rotate'], ['--retire-after']],
   [
     ['effects', 'list'],
     ['--org', '--status', '--limit'],
