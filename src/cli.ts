@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openLocalIssuer } from './auth/local-issuer.js';
+import { openLocalIssuer, rotateLocalIssuerKey } from './auth/local-issuer.js';
 import { ROLE_ADMIN, ROLE_SALES_REP } from './auth/policies.js';
 import { type Command, defineCommand, helpText, parseCommand, UsageError, usageLine } from './cli/args.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
-import { migrateToLatest, openDatabase } from './db/database.js';
+import { type Db, migrateToLatest, openDatabase } from './db/database.js';
 import { EmbeddedDatabaseBusyError } from './db/embedded-lock.js';
 import {
   EffectsCommandError,
@@ -17,15 +17,17 @@ import type { VisibleEffectStatus } from './effects/queries.js';
 import { cliChange, EventsCommandError, listEventsText } from './events/commands.js';
 import { EVENT_ACTIONS } from './events/record.js';
 import { openApiDocument } from './http/openapi-document.js';
-import { StartupError, serve } from './main.js';
+import { prepareSchema, StartupError, serve } from './main.js';
 import { createOrganization, OrganizationInputError, toOrganizationView } from './organizations/service.js';
 import { linkTokens } from './signin/links.js';
 import { signinSettings } from './signin/runtime.js';
 import { addClient, inviteAdmin, SigninCommandError } from './signin/service.js';
 
+/** Runs the work on the configured database, its schema brought up to date first (or, with MIGRATE=false, checked). */
 async function withDatabase<T>(
   config: Config,
-  work: (db: Awaited<ReturnType<typeof openDatabase>>['db'], appliedMigrations: string[]) => Promise<T>,
+  work: (db: Db) => Promise<T>,
+  schema: (config: Config, db: Db) => Promise<void> = prepareSchema,
 ) {
   const database = await openDatabase({
     databaseUrl: config.databaseUrl,
@@ -33,8 +35,8 @@ async function withDatabase<T>(
     poolSize: 2,
   });
   try {
-    const applied = await migrateToLatest(database.db);
-    return await work(database.db, applied);
+    await schema(config, database.db);
+    return await work(database.db);
   } finally {
     await database.close();
   }
@@ -73,17 +75,28 @@ const COMMANDS: Command[] = [
   defineCommand({
     name: ['serve'],
     summary: 'Runs the HTTP service (what npm start runs) until SIGTERM or SIGINT.',
-    options: {},
-    check: () => ({}),
-    run: async () => serve(loadConfig()),
+    options: {
+      'no-migrate': {
+        type: 'boolean',
+        description:
+          'as MIGRATE=false: leave the schema alone, and refuse to start while a migration is not applied',
+      },
+    },
+    check: (values) => ({ noMigrate: values['no-migrate'] === true }),
+    run: async ({ noMigrate }: { noMigrate: boolean }) => {
+      const config = loadConfig();
+      return serve(noMigrate ? { ...config, migrate: false } : config);
+    },
   }),
   defineCommand({
     name: ['migrate'],
-    summary: 'Brings the database schema up to date (the server also does this when it starts).',
+    summary:
+      'Brings the database schema up to date, whatever MIGRATE says (serve does it too when it starts, unless MIGRATE=false).',
     options: {},
     check: () => ({}),
     run: async () => {
-      const applied = await withDatabase(loadConfig(), async (_db, appliedMigrations) => appliedMigrations);
+      // Its work is the migration itself, with no check of the schema before it.
+      const applied = await withDatabase(loadConfig(), migrateToLatest, async () => {});
       print(
         applied.length
           ? `Applied ${applied.length} migration(s): ${applied.join(', ')}. The schema is up to date.`
@@ -179,6 +192,55 @@ const COMMANDS: Command[] = [
       const issuer = await openLocalIssuer(config.auth);
       print(
         await issuer.sign({ userId: input.user, organization: input.org, roles: input.roles }, input.ttl),
+      );
+    },
+  }),
+  defineCommand({
+    name: ['keys', 'rotate'],
+    summary:
+      "Adds a new local issuer key, which signs from the service's next start; the older keys stay in the JWKS " +
+      'until the tokens they signed have expired. Needs only the key file. Refused when AUTH_JWKS_URL is set.',
+    options: {
+      'retire-after': {
+        type: 'string',
+        value: 'SECONDS',
+        description:
+          'when the older keys leave the JWKS; default the longest token lifetime (0: at the next start, for a leaked key)',
+      },
+    },
+    check: (values) => ({
+      retireAfter:
+        values['retire-after'] === undefined
+          ? undefined
+          : wholeNumber(values['retire-after'], 'retire-after', 0, TTL_MAX_SECONDS),
+    }),
+    run: async ({ retireAfter }: { retireAfter: number | undefined }) => {
+      const config = loadConfig();
+      if (config.auth.jwksUrl) {
+        throw new UsageError(
+          'AUTH_JWKS_URL is set: the identity provider signs the tokens and rotates its keys.',
+        );
+      }
+      // No token the service accepts outlives this: it refuses longer lifetimes, and the access tokens of the
+      // embedded sign-in are shorter still.
+      const longestLifetime =
+        Math.max(config.auth.maxTokenLifetimeSeconds, config.signin.accessTokenTtlSeconds) +
+        config.auth.clockToleranceSeconds;
+      // The file must exist: a rotation of no key would create two at once.
+      if (!fs.existsSync(config.auth.localKeyFile)) {
+        throw new UsageError(
+          `${config.auth.localKeyFile} does not exist: the first start (or salesreps token) creates the first key.`,
+        );
+      }
+      const rotation = await rotateLocalIssuerKey(config.auth, retireAfter ?? longestLifetime);
+      print(
+        [
+          `New issuer key ${rotation.kid} in ${config.auth.localKeyFile}: restart the service (every replica) to sign with it.`,
+          ...rotation.retiring.map(
+            ({ kid, retiresAt }) =>
+              `Key ${kid} stays in the JWKS until ${retiresAt}; the first start after that leaves it out.`,
+          ),
+        ].join('\n'),
       );
     },
   }),

@@ -87,9 +87,14 @@ const ServerSettings = Type.Object(
       Type.Boolean({
         defaultText: '`true` on the embedded database, `false` with `DATABASE_URL`',
         description:
-          'on the first start with an empty database, create the demo organization and print an Admin token',
+          'on the first start with an empty database, create the demo organization and write an Admin token to `DATA_DIR/demo.txt`',
       }),
     ),
+    MIGRATE: Type.Boolean({
+      default: true,
+      description:
+        '`false`: `serve` and the commands only check the schema, and refuse to start while one of its migrations is missing; `salesreps migrate` applies them',
+    }),
     SHUTDOWN_TIMEOUT_MS: Type.Integer({
       minimum: 0,
       maximum: 600_000,
@@ -178,7 +183,8 @@ const TokenSettings = Type.Object(
     AUTH_LOCAL_KEY_FILE: Type.Optional(
       Type.String({
         defaultText: '`DATA_DIR/issuer-key.json`',
-        description: "the local issuer's private ES256 key (JWK), created on first use with mode 0600",
+        description:
+          "the local issuer's private ES256 keys (JWK), created on first use with mode 0600; `salesreps keys rotate` adds one",
       }),
     ),
     AUTH_CLOCK_TOLERANCE_SECONDS: Type.Integer({
@@ -239,7 +245,8 @@ const EffectSettings = Type.Object(
     ),
     MAIL: Type.Union([Type.Literal('file'), Type.Literal('smtp')], {
       default: 'file',
-      description: '`file` writes `.eml` files under `DATA_DIR/mail`; `smtp` sends through `SMTP_URL`',
+      description:
+        '`file` writes `.eml` files (and a `.txt` copy) under `DATA_DIR/mail`, named by recipient and time; `smtp` sends through `SMTP_URL`',
     }),
     SMTP_URL: url(['smtp:', 'smtps:'], { requiredWhen: 'MAIL=smtp', description: 'the mail server' }),
     MAIL_FROM: Type.String({

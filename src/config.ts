@@ -20,6 +20,8 @@ export interface Config {
   bodyLimitBytes: number;
   /** Creates the demo organization on first start (default: on for the embedded database only). */
   demo: boolean;
+  /** Whether `serve` and the commands bring the schema up to date; when not, they refuse a schema behind this release. */
+  migrate: boolean;
   auth: AuthConfig;
   identityProvider: 'local' | 'kinde';
   effects: EffectsConfig;
@@ -205,6 +207,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: settings.LOG_LEVEL,
     bodyLimitBytes: settings.BODY_LIMIT_BYTES,
     demo: settings.DEMO ?? databaseUrl === undefined,
+    migrate: settings.MIGRATE,
     identityProvider: settings.IDP,
     effects: effectsConfig(settings, dataDir, publicUrl),
     databaseConnectTimeoutMs: settings.DATABASE_CONNECT_TIMEOUT_MS,

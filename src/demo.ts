@@ -16,13 +16,15 @@ const DEMO_TOKEN_TTL_SECONDS = 24 * 60 * 60;
 /**
  * On the first start with empty data: a demo organization, and once, an Admin token for it with curl lines to
  * paste, so that a newcomer can call the API at once. The token never goes to the log on stdout (one JSON line
- * per event, which a log shipper captures): it is written to `DATA_DIR/demo.txt` (readable by the owner only),
- * which the log line names, and shown on stderr only when that is a terminal. Answers the file's path.
+ * per event, which a log shipper captures) nor to the terminal: it is written to `DATA_DIR/demo.txt` (readable by
+ * the owner only), which the log line names. A terminal gets one short block on stderr: the console's address, the
+ * demo admin's set-password link and the file's path. Answers the file's path.
  */
 export async function createDemoOrganizationIfEmpty(
   db: Db,
   issuer: LocalIssuer,
   baseUrl: string,
+  consoleUrl: string,
   maxTokenLifetimeSeconds: number,
   dataDir: string,
   log: FastifyBaseLogger,
@@ -72,6 +74,21 @@ export async function createDemoOrganizationIfEmpty(
     { file, organization: DEMO_ORGANIZATION.identityOrganizationId },
     `demo organization created; its Admin token and curl lines are in ${file}`,
   );
-  if (process.stderr.isTTY) process.stderr.write(text);
+  if (process.stderr.isTTY) process.stderr.write(terminalBlock(consoleUrl, invited?.link, file));
   return file;
+}
+
+/** What a person at the terminal needs to begin: where to click, and where the rest is. No token: it is long. */
+function terminalBlock(consoleUrl: string, link: string | undefined, file: string): string {
+  return [
+    '',
+    `Sales Reps is running, with the demo organization "${DEMO_ORGANIZATION.name}".`,
+    `  Console:    ${consoleUrl}`,
+    ...(link
+      ? [`  Demo admin: ${DEMO_ADMIN_EMAIL}; set a password (single-use link):`, `              ${link}`]
+      : []),
+    `  An Admin token for the API, and curl lines to try it: ${file}`,
+    '',
+    '',
+  ].join('\n');
 }

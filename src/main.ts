@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { type LocalIssuer, openLocalIssuer } from './auth/local-issuer.js';
 import { createTokenVerifier } from './auth/verify.js';
 import type { Config } from './config.js';
-import { type Database, migrateToLatest, openDatabase } from './db/database.js';
+import { type Database, type Db, migrateToLatest, openDatabase, pendingMigrations } from './db/database.js';
 import { EmbeddedDatabaseBusyError } from './db/embedded-lock.js';
 import { startEmbeddedMaintenance } from './db/embedded-maintenance.js';
 import { createDemoOrganizationIfEmpty } from './demo.js';
@@ -68,7 +68,7 @@ export async function createService(config: Config, overrides: ServiceOverrides 
   const closeDatabase = overrides.database ? async () => {} : () => database.close();
   const metrics = createMetrics({ db: database.db, poolUse: database.poolUse });
   try {
-    await startupStep(`cannot reach or migrate ${databaseName(config)}`, () => migrateToLatest(database.db));
+    await prepareSchema(config, database.db);
     const signin: Signin | undefined =
       config.signin.enabled && localIssuer ? await createSignin(config, database.db, localIssuer) : undefined;
     const effects = createEffects(config, database.db, metrics.effectFailures, signin?.links);
@@ -139,6 +139,24 @@ export async function createService(config: Config, overrides: ServiceOverrides 
 /** A start that cannot complete; its message says why in one line. */
 export class StartupError extends Error {}
 
+/**
+ * Brings the schema up to date, or with MIGRATE=false checks that it is: a schema behind this release fails the start
+ * (its queries would fail one by one later), naming the first migration missing and the command that applies it.
+ */
+export async function prepareSchema(config: Config, db: Db): Promise<void> {
+  if (config.migrate) {
+    await startupStep(`cannot reach or migrate ${databaseName(config)}`, () => migrateToLatest(db));
+    return;
+  }
+  const pending = await startupStep(`cannot reach ${databaseName(config)}`, () => pendingMigrations(db));
+  if (pending.length > 0) {
+    throw new StartupError(
+      `${databaseName(config)} lacks ${pending.length} migration(s) of this release, from ${pending[0]} ` +
+        '(MIGRATE=false or --no-migrate): run `salesreps migrate` first',
+    );
+  }
+}
+
 /** Why an operation failed, in one line: the system's words for the usual causes, else the message's first line. */
 function failureReason(error: unknown): string {
   const reasons: Record<string, string> = {
@@ -207,6 +225,7 @@ export async function serve(config: Config): Promise<void> {
           service.database.db,
           localIssuer,
           address,
+          consoleAddress(config, address),
           config.auth.maxTokenLifetimeSeconds,
           config.dataDir,
           service.app.log,
@@ -233,6 +252,12 @@ export async function serve(config: Config): Promise<void> {
   };
   process.once('SIGTERM', (signal) => void stop(signal));
   process.once('SIGINT', (signal) => void stop(signal));
+}
+
+/** The console's address: under PUBLIC_URL, where its sign-in returns, unless that names port 0 (PORT=0 alone). */
+function consoleAddress(config: Config, listeningAt: string): string {
+  const base = new URL(config.publicUrl).port === '0' ? listeningAt : config.publicUrl;
+  return `${base}/console/`;
 }
 
 /** Where the console signs in: the embedded provider with its built-in client, or CONSOLE_OIDC_CLIENT_ID's. */

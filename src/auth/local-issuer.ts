@@ -1,4 +1,4 @@
-// The local token issuer: an ES256 key pair under DATA_DIR that signs tokens and serves its JWKS.
+// The local token issuer: ES256 key pairs under DATA_DIR that sign tokens and serve as its JWKS, and their rotation.
 import fs from 'node:fs';
 import path from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
@@ -8,12 +8,13 @@ import { PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE } from '../kernel/private-fil
 const ALGORITHM = 'ES256';
 
 /**
- * The built-in token issuer of the embedded default: one ES256 key pair kept in a file under DATA_DIR, its
- * public half served as a JWKS. It needs nothing but that file, so tokens can be minted while a server runs.
+ * The built-in token issuer of the embedded default: ES256 key pairs kept in a file under DATA_DIR, the newest
+ * signing, the public halves of those not yet retired served as a JWKS. It needs nothing but that file, so tokens
+ * can be minted while a server runs.
  */
 export interface LocalIssuer {
   jwks: { keys: JWK[] };
-  /** The private key itself, for the embedded OpenID provider that signs with it (src/signin/). */
+  /** The private key that signs, for the embedded OpenID provider that signs with it too (src/signin/). */
   privateJwk: JWK;
   sign(claims: TokenClaims, ttlSeconds: number): Promise<string>;
 }
@@ -24,35 +25,69 @@ interface TokenClaims {
   roles: string[];
 }
 
-async function readOrCreatePrivateJwk(file: string): Promise<JWK> {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as JWK;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+/**
+ * A key as the key file keeps it: a private JWK, and on a key that a rotation replaced, when it leaves the JWKS.
+ * The file holds one such JWK (as every release before rotation wrote it), or `{ "keys": [...] }`, newest first.
+ */
+type StoredKey = JWK & { retiresAt?: string };
+
+function parseKeyFile(text: string): StoredKey[] {
+  const parsed = JSON.parse(text) as StoredKey | { keys: StoredKey[] };
+  const keys = 'keys' in parsed && Array.isArray(parsed.keys) ? parsed.keys : [parsed as StoredKey];
+  if (keys.length === 0 || keys.some((key) => typeof key.d !== 'string' || typeof key.x !== 'string')) {
+    throw new Error('it holds no private EC key');
   }
+  return keys;
+}
+
+async function newPrivateJwk(): Promise<StoredKey> {
   const { privateKey } = await generateKeyPair(ALGORITHM, { extractable: true });
   const jwk = await exportJWK(privateKey);
   jwk.kid = `local-${Date.now().toString(36)}`;
   jwk.alg = ALGORITHM;
+  return jwk;
+}
+
+async function readOrCreateKeys(file: string): Promise<StoredKey[]> {
+  try {
+    return parseKeyFile(fs.readFileSync(file, 'utf8'));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const jwk = await newPrivateJwk();
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
   try {
     // 'wx': of two processes creating the key at once, one writes it and the other reads that one.
     fs.writeFileSync(file, JSON.stringify(jwk), { flag: 'wx', mode: PRIVATE_FILE_MODE });
-    return jwk;
+    return [jwk];
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as JWK;
+    return parseKeyFile(fs.readFileSync(file, 'utf8'));
   }
 }
 
-export async function openLocalIssuer(config: AuthConfig): Promise<LocalIssuer> {
-  const privateJwk = await readOrCreatePrivateJwk(config.localKeyFile);
+/** A key as the issuer uses it: its stored members but the retirement, with its use, algorithm and id. */
+function issuerJwk({ retiresAt: _retiresAt, ...jwk }: StoredKey): JWK {
+  return { ...jwk, use: 'sig', alg: ALGORITHM, kid: jwk.kid ?? 'local' };
+}
+
+const isLive = (key: StoredKey, now: Date) =>
+  key.retiresAt === undefined || Date.parse(key.retiresAt) > now.getTime();
+
+/**
+ * The issuer of the key file: it signs with the newest key and publishes every key not yet retired, so that the
+ * tokens an older key signed keep verifying until they expire. A retired key is left out from the first start after
+ * its retirement.
+ */
+export async function openLocalIssuer(config: AuthConfig, now = new Date()): Promise<LocalIssuer> {
+  const keys = (await readOrCreateKeys(config.localKeyFile)).filter((key) => isLive(key, now)).map(issuerJwk);
+  const [privateJwk] = keys;
+  if (!privateJwk) throw new Error('every key in it is retired');
   const privateKey = await importJWK(privateJwk, ALGORITHM);
-  const { d: _private, ...publicJwk } = privateJwk;
-  const kid = privateJwk.kid ?? 'local';
+  const kid = privateJwk.kid;
   return {
-    jwks: { keys: [{ ...publicJwk, use: 'sig', alg: ALGORITHM, kid }] },
-    privateJwk: { ...privateJwk, use: 'sig', alg: ALGORITHM, kid },
+    jwks: { keys: keys.map(({ d: _private, ...publicJwk }) => publicJwk) },
+    privateJwk,
     sign: (claims, ttlSeconds) =>
       new SignJWT({
         [config.claims.userId]: claims.userId,
@@ -66,5 +101,37 @@ export async function openLocalIssuer(config: AuthConfig): Promise<LocalIssuer> 
         .setIssuedAt()
         .setExpirationTime(`${ttlSeconds}s`)
         .sign(privateKey),
+  };
+}
+
+export interface Rotation {
+  /** The new key's id: the one that signs from the next start on. */
+  kid: string;
+  /** The keys it replaces that are still published, and when each leaves the JWKS. */
+  retiring: { kid: string; retiresAt: string }[];
+}
+
+/**
+ * `salesreps keys rotate`: puts a new key first in the key file, gives every older key that has no retirement yet
+ * one `retireAfterSeconds` from now, and drops the keys already retired. The file is replaced whole (written
+ * beside it, then renamed), so a process starting meanwhile reads the old file or the new one.
+ */
+export async function rotateLocalIssuerKey(
+  config: AuthConfig,
+  retireAfterSeconds: number,
+  now = new Date(),
+): Promise<Rotation> {
+  const file = config.localKeyFile;
+  const retiresAt = new Date(now.getTime() + retireAfterSeconds * 1000).toISOString();
+  const older = parseKeyFile(fs.readFileSync(file, 'utf8'))
+    .filter((key) => isLive(key, now))
+    .map((key) => ({ ...key, retiresAt: key.retiresAt ?? retiresAt }));
+  const newest = await newPrivateJwk();
+  const temporary = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(temporary, JSON.stringify({ keys: [newest, ...older] }), { mode: PRIVATE_FILE_MODE });
+  fs.renameSync(temporary, file);
+  return {
+    kid: newest.kid as string,
+    retiring: older.map((key) => ({ kid: key.kid ?? 'local', retiresAt: key.retiresAt })),
   };
 }

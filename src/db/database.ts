@@ -129,3 +129,14 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
     .filter((result) => result.status === 'Success')
     .map((result) => result.migrationName);
 }
+
+/**
+ * The migrations of this release not applied to the database, in order (all of them on an empty one). Reads only:
+ * a database that a newer release migrated further is not behind, so older replicas keep running during a rollout.
+ */
+export async function pendingMigrations(db: Db): Promise<string[]> {
+  const migrations = await new Migrator({ db, provider: migrationProvider }).getMigrations();
+  return migrations
+    .filter((migration) => migration.executedAt === undefined)
+    .map((migration) => migration.name);
+}

@@ -6,7 +6,7 @@ vi.setConfig({ testTimeout: 120_000, hookTimeout: 180_000 });
 
 /** Every command and subcommand, with the options its --help must list. */
 const COMMANDS: [string[], string[]][] = [
-  [['serve'], []],
+  [['serve'], ['--no-migrate']],
   [['migrate'], []],
   [['openapi'], []],
   [
@@ -14,6 +14,7 @@ const COMMANDS: [string[], string[]][] = [
     ['--name', '--identity-org'],
   ],
   [['token'], ['--org', '--user', '--role', '--ttl']],
+  [['keys', 'rotate'], ['--retire-after']],
   [
     ['effects', 'list'],
     ['--org', '--status', '--limit'],

@@ -86,6 +86,7 @@ describe.each(databaseKinds)('the console journey on %s', (kind) => {
       database.db,
       service.localIssuer as NonNullable<Service['localIssuer']>,
       address,
+      `${address}/console/`,
       config.auth.maxTokenLifetimeSeconds,
       dataDir,
       service.app.log,

@@ -138,7 +138,12 @@ describe.each(databaseKinds)('files under DATA_DIR on %s', (kind: DatabaseKind) 
       const { files } = modesUnder(dataDir);
       const names = [...files.keys()];
       expect(names).toContain('issuer-key.json');
-      expect(names.some((name) => name.startsWith(`mail${path.sep}effect-`))).toBe(true);
+      expect(names.some((name) => /^mail.first\.mode@example\.com_.+_effect-\d+\.eml$/.test(name))).toBe(
+        true,
+      );
+      expect(names.some((name) => /^mail.first\.mode@example\.com_.+_effect-\d+\.txt$/.test(name))).toBe(
+        true,
+      );
       if (kind === 'pglite') {
         expect(names).toContain('pglite.lock');
         expect(names.filter((name) => name.startsWith(`pglite${path.sep}`)).length).toBeGreaterThan(100);

@@ -49,13 +49,13 @@ afterAll(async () => {
   fs.rmSync(root, { recursive: true, force: true });
 });
 
-/** The mail files of one replica's DATA_DIR, by effect id (MAIL=file writes `effect-<id>.eml`). */
+/** The mail files of one replica's DATA_DIR, by effect id (MAIL=file writes `<recipient>_<time>_effect-<id>.eml`). */
 function mailFiles(dataDir: string): Map<string, string> {
   const directory = path.join(dataDir, 'mail');
   const files = new Map<string, string>();
   if (!fs.existsSync(directory)) return files;
   for (const name of fs.readdirSync(directory)) {
-    const match = name.match(/^effect-(\d+)\.eml$/);
+    const match = name.match(/_effect-(\d+)\.eml$/);
     if (match?.[1]) files.set(match[1], fs.readFileSync(path.join(directory, name), 'utf8'));
   }
   return files;

@@ -19,6 +19,7 @@ describe('the sign-in commands', () => {
   let env: Record<string, string>;
   let server: RunningServer | undefined;
   let publicUrl: string;
+  let invitationLink = '';
 
   beforeAll(async () => {
     const dataDir = tempDir('salesreps-signin-cli-');
@@ -42,6 +43,7 @@ describe('the sign-in commands', () => {
     expect(invited.code, invited.stderr).toBe(0);
     const link = invited.stdout.trim();
     expect(link).toMatch(new RegExp(`^${publicUrl}/signin/link/[A-Za-z0-9_-]{43}$`));
+    invitationLink = link;
     expect(invited.stderr).toBe('');
 
     server = await startServer(process.execPath, [build.cli, 'serve'], env);
@@ -51,16 +53,31 @@ describe('the sign-in commands', () => {
     expect(html).toContain('Cli Supply');
     expect(html).toContain('<label for="password">Password</label>');
     const mailDir = path.join(env.DATA_DIR as string, 'mail');
-    let mail = '';
-    for (let waited = 0; waited < 15_000 && !mail; waited += 200) {
+    let files: string[] = [];
+    for (let waited = 0; waited < 15_000 && files.length === 0; waited += 200) {
       await new Promise((resolve) => setTimeout(resolve, 200));
-      const files = fs.existsSync(mailDir)
-        ? fs.readdirSync(mailDir).filter((name) => name.endsWith('.eml'))
-        : [];
-      mail = files.map((name) => fs.readFileSync(path.join(mailDir, name), 'utf8')).join('\n');
+      files = fs.existsSync(mailDir) ? fs.readdirSync(mailDir).filter((name) => name.endsWith('.eml')) : [];
     }
+    const mail = files.map((name) => fs.readFileSync(path.join(mailDir, name), 'utf8')).join('\n');
     expect(mail.replace(/=\r?\n/g, '')).toContain(link.slice(-20));
     expect(mail).toContain('boss@cli.example');
+  });
+
+  it('writes each mail under its recipient and time, with a plain-text copy whose link is whole on one line', async () => {
+    const mailDir = path.join(env.DATA_DIR as string, 'mail');
+    const names = fs.readdirSync(mailDir).filter((name) => name.startsWith('boss@cli.example_'));
+    expect(names.sort()).toEqual([
+      expect.stringMatching(/^boss@cli\.example_\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ_effect-\d+\.eml$/),
+      expect.stringMatching(/^boss@cli\.example_.+_effect-\d+\.txt$/),
+    ]);
+    const [eml = '', txt = ''] = names.sort();
+    expect(txt.replace(/\.txt$/, '')).toBe(eml.replace(/\.eml$/, ''));
+    const plain = fs.readFileSync(path.join(mailDir, txt), 'utf8');
+    expect(plain).toMatch(/^From: .+\nTo: boss@cli\.example\nSubject: .+\n\n/);
+    const links = plain.match(/http:\/\/\S+\/signin\/link\/\S+/g) ?? [];
+    expect(links.length).toBeGreaterThan(0);
+    // The same single-use link the command printed, whole: a person copies it from one line.
+    expect(links.map((found) => found.replace(/[.,)]$/, ''))).toContain(invitationLink);
   });
 
   it('refuses to open the database a running server holds, exit 2', async () => {

@@ -7,6 +7,32 @@ import { makePrivateDirectory, PRIVATE_FILE_MODE } from '../../kernel/private-fi
 import { PermanentEffectError } from '../../kernel/remote-errors.js';
 import type { MailMessage } from './messages.js';
 
+/** The files' name without extension: the recipient as a file name allows, the time to the second, the effect. */
+function mailFileName(recipient: string, at: Date, effectId: string): string {
+  const person = recipient
+    .toLowerCase()
+    .replace(/[^a-z0-9@.+-]/g, '_')
+    .slice(0, 100);
+  const time = at
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replaceAll(':', '-');
+  return `${person}_${time}_effect-${effectId}`;
+}
+
+/** The name an earlier attempt of the effect wrote its message under, if one did. */
+async function earlierName(directory: string, effectId: string): Promise<string | undefined> {
+  const suffix = `_effect-${effectId}.eml`;
+  const earlier = (await fs.readdir(directory)).find((file) => file.endsWith(suffix));
+  return earlier?.slice(0, -'.eml'.length);
+}
+
+async function writeWhole(file: string, content: string | Buffer): Promise<void> {
+  const temporary = `${file}.${process.pid}.tmp`;
+  await fs.writeFile(temporary, content, { mode: PRIVATE_FILE_MODE });
+  await fs.rename(temporary, file);
+}
+
 /** Sends one message, keyed by the effect that asks for it, by the effect's deadline. */
 export interface Mailer {
   send(effectId: string, message: MailMessage, deadline: AbortSignal): Promise<void>;
@@ -33,8 +59,10 @@ function byDeadline<T>(work: Promise<T>, deadline: AbortSignal): Promise<T> {
 }
 
 /**
- * MAIL=file writes each message as DATA_DIR/mail/effect-<id>.eml (a retry writes the same file again: one effect, one
- * file); MAIL=smtp sends through SMTP_URL with a time-out on connecting, greeting and every socket wait.
+ * MAIL=file writes each message into DATA_DIR/mail as `<recipient>_<time>_effect-<id>.eml`, so that `ls` groups a
+ * person's mail in the order it came, with a plain-text copy (`.txt`: the headers a reader needs and the text part,
+ * whose links quoted-printable would split across lines). A retry writes the same files again: one effect, one
+ * pair of files. MAIL=smtp sends through SMTP_URL with a time-out on connecting, greeting and every socket wait.
  */
 export function mailerFromConfig(config: EffectsConfig): Mailer {
   const from = config.mailFrom;
@@ -44,13 +72,22 @@ export function mailerFromConfig(config: EffectsConfig): Mailer {
     return {
       // A local write: the effect's deadline is not needed.
       async send(effectId, message) {
-        const file = path.join(directory, `effect-${effectId}.eml`);
-        const info = await transport.sendMail({ from, ...message, messageId: messageId(effectId) });
         makePrivateDirectory(directory);
-        // Written under a temporary name and renamed, so a reader never sees half a message.
-        const temporary = `${file}.${process.pid}.tmp`;
-        await fs.writeFile(temporary, info.message as Buffer, { mode: PRIVATE_FILE_MODE });
-        await fs.rename(temporary, file);
+        const name =
+          (await earlierName(directory, effectId)) ?? mailFileName(message.to, new Date(), effectId);
+        const info = await transport.sendMail({ from, ...message, messageId: messageId(effectId) });
+        const plain = [
+          `From: ${from}`,
+          `To: ${message.to}`,
+          `Subject: ${message.subject}`,
+          '',
+          message.text,
+          '',
+        ];
+        // The copy first, so that it is there once the message is; each under a temporary name and renamed, so a
+        // reader never sees half a file.
+        await writeWhole(path.join(directory, `${name}.txt`), plain.join('\n'));
+        await writeWhole(path.join(directory, `${name}.eml`), info.message as Buffer);
       },
       close: () => transport.close(),
     };
