@@ -76,6 +76,7 @@ export async function createService(config: Config, overrides: ServiceOverrides 
       db: database.db,
       verifyToken: createTokenVerifier(config.auth, localIssuer?.jwks, signin && config.publicUrl),
       extraRoutes: signin?.routes,
+      isClientOrigin: signin?.isClientOrigin,
       identity: effects.directory,
       localJwks: localIssuer?.jwks,
       bodyLimitBytes: config.bodyLimitBytes,

@@ -235,6 +235,13 @@ interface SigninClientTable {
   created_at: Generated<Date>;
 }
 
+/** The embedded provider's ID-token signing keys, one per algorithm, sealed under the issuer key. */
+interface SigninSigningKeyTable {
+  alg: string;
+  sealed_jwk: string;
+  created_at: Generated<Date>;
+}
+
 /** The OpenID provider's own records (sessions, interactions, codes, tokens, grants), keyed by model and id. */
 interface OidcPayloadTable {
   model: string;
@@ -264,6 +271,7 @@ export interface Tables {
   signin_throttle: SigninThrottleTable;
   signin_grant: SigninGrantTable;
   signin_client: SigninClientTable;
+  signin_signing_key: SigninSigningKeyTable;
   oidc_payload: OidcPayloadTable;
 }
 
