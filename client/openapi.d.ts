@@ -408,7 +408,7 @@ export interface components {
         "X-RateLimit-Reset": number;
         /** @description Seconds to wait before trying again. */
         "Retry-After": number;
-        /** @description Present only when the request's `Origin` is one of `CORS_ORIGINS` (CORS is closed by default). */
+        /** @description Present only when the request's `Origin` is one of `CORS_ORIGINS`, or, with the embedded sign-in, the origin of a redirect URI of a registered client (otherwise CORS is closed). */
         "Access-Control-Allow-Origin": string;
         /** @description The authentication scheme the service expects: `Bearer`. */
         "WWW-Authenticate": "Bearer";

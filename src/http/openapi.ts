@@ -40,7 +40,8 @@ const COMMON_HEADERS = {
   'Retry-After': integerHeader('Seconds to wait before trying again.'),
   'Access-Control-Allow-Origin': {
     description:
-      "Present only when the request's `Origin` is one of `CORS_ORIGINS` (CORS is closed by default).",
+      "Present only when the request's `Origin` is one of `CORS_ORIGINS`, or, with the embedded sign-in, the origin " +
+      'of a redirect URI of a registered client (otherwise CORS is closed).',
     schema: { type: 'string', maxLength: 2048 },
   },
   'WWW-Authenticate': {
