@@ -242,6 +242,12 @@ interface SigninSigningKeyTable {
   created_at: Generated<Date>;
 }
 
+/** The DPoP proofs accepted while fresh: the key is the SHA-256 of the proof key's thumbprint and the jti. */
+interface DpopProofTable {
+  key: string;
+  expires_at: Date;
+}
+
 /** The OpenID provider's own records (sessions, interactions, codes, tokens, grants), keyed by model and id. */
 interface OidcPayloadTable {
   model: string;
@@ -272,6 +278,7 @@ export interface Tables {
   signin_grant: SigninGrantTable;
   signin_client: SigninClientTable;
   signin_signing_key: SigninSigningKeyTable;
+  dpop_proof: DpopProofTable;
   oidc_payload: OidcPayloadTable;
 }
 

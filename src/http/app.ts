@@ -6,6 +6,7 @@ import Fastify, {
   type FastifyServerOptions,
   LogController,
 } from 'fastify';
+import type { ProofCheck } from '../auth/dpop.js';
 import type { TokenVerifier } from '../auth/verify.js';
 import type { HttpConfig } from '../config.js';
 import { customerRoutes } from '../customers/routes.js';
@@ -38,6 +39,8 @@ import {
 export interface AppDependencies {
   db: Db;
   verifyToken: TokenVerifier;
+  /** How a DPoP-bound token's proof is checked (RFC 9449), and that a bound token comes with one. */
+  checkProof: ProofCheck;
   identity: IdentityDirectory;
   /** The local issuer's public keys, served at /.well-known/jwks.json; absent when an external JWKS is used. */
   localJwks: { keys: object[] } | undefined;

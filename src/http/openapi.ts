@@ -45,8 +45,10 @@ const COMMON_HEADERS = {
     schema: { type: 'string', maxLength: 2048 },
   },
   'WWW-Authenticate': {
-    description: 'The authentication scheme the service expects: `Bearer`.',
-    schema: { type: 'string', enum: ['Bearer'] },
+    description:
+      'The authentication scheme the service expects: `Bearer`; for a DPoP-bound token or a request with ' +
+      '`Authorization: DPoP`, the DPoP challenge with its error (`invalid_token`, `invalid_dpop_proof`; RFC 9449).',
+    schema: { type: 'string', pattern: '^(Bearer|DPoP)\\b', maxLength: 1024 },
   },
   'Accept-Encoding': {
     description: 'The content codings a request body may have: only `identity` (none).',

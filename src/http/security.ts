@@ -158,7 +158,7 @@ export async function registerSecurityHeaders(
   await app.register(cors, {
     origin: allowedOrigins(config.corsOrigins, isClientOrigin),
     methods: ['GET', 'PUT', 'PATCH', 'POST', 'DELETE'],
-    allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'DPoP', 'X-Request-Id'],
     exposedHeaders: [
       'X-Request-Id',
       'X-Total-Count',
@@ -167,6 +167,7 @@ export async function registerSecurityHeaders(
       'X-RateLimit-Limit',
       'X-RateLimit-Remaining',
       'X-RateLimit-Reset',
+      'WWW-Authenticate',
     ],
     // Bearer tokens, not cookies: credentialed requests are never needed.
     credentials: false,

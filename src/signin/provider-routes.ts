@@ -52,7 +52,12 @@ export function providerRoutes(
       config: { policy: 'public' },
       schema: { hide: true },
       handler: async (request, reply) => {
-        const answer = await userinfo(request.headers.authorization);
+        const answer = await userinfo({
+          authorization: request.headers.authorization,
+          dpop: request.headers.dpop,
+          method: request.method,
+          path: request.url,
+        });
         reply.header('cache-control', 'no-store');
         if (answer.challenge) reply.header('www-authenticate', answer.challenge);
         return reply.code(answer.status).send(answer.body);

@@ -1,6 +1,7 @@
 // The embedded sign-in as the service runs it, made from the configuration and the local issuer.
 import { hkdfSync } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify';
+import { createProofCheck } from '../auth/dpop.js';
 import type { LocalIssuer } from '../auth/local-issuer.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
@@ -61,7 +62,13 @@ export async function createSignin(config: Config, db: Db, issuer: LocalIssuer):
         provider,
         csrf,
         settings,
-        userinfo: createUserinfo({ db, publicUrl: config.publicUrl, auth: config.auth, jwks: issuer.jwks }),
+        userinfo: createUserinfo({
+          db,
+          publicUrl: config.publicUrl,
+          auth: config.auth,
+          jwks: issuer.jwks,
+          checkProof: createProofCheck(db, config.publicUrl, config.auth.clockToleranceSeconds),
+        }),
       }) as FastifyPluginAsync,
       invitationRoutes({ db, settings }) as FastifyPluginAsync,
     ],

@@ -1,7 +1,9 @@
 // The userinfo endpoint's rule: the claims of the person an access token of the embedded provider stands for.
 import { createLocalJWKSet, errors, type JWK, type JWTPayload, jwtVerify } from 'jose';
+import type { ProofCheck } from '../auth/dpop.js';
 import type { AuthConfig } from '../config.js';
 import type { Db } from '../db/database.js';
+import { ProblemError } from '../kernel/problem.js';
 import { accountEmail } from './queries.js';
 
 /** An answer of the userinfo endpoint: the claims, or an OAuth error with its challenge (RFC 6750, section 3). */
@@ -12,25 +14,36 @@ interface UserinfoAnswer {
   challenge?: string;
 }
 
-export type Userinfo = (authorization: string | undefined) => Promise<UserinfoAnswer>;
+/** What a userinfo request presents. */
+interface UserinfoRequest {
+  authorization: string | undefined;
+  dpop: string | string[] | undefined;
+  method: string;
+  path: string;
+}
+
+export type Userinfo = (request: UserinfoRequest) => Promise<UserinfoAnswer>;
 
 /**
  * Userinfo for the access tokens the provider issues. They are JWTs for the API (resource indicator PUBLIC_URL/api),
  * which oidc-provider's own userinfo refuses (it answers only tokens without an audience, kept in its store); so
  * this answers them: a token signed by the local issuer's key, issued by the provider (`iss` PUBLIC_URL, `typ`
  * at+jwt) to a client (`client_id`) with the `openid` scope, gives `sub`, and `email` when that scope was granted.
+ * A DPoP-bound token is taken with its proof, as the API takes it.
  */
 export function createUserinfo(deps: {
   db: Db;
   publicUrl: string;
   auth: AuthConfig;
   jwks: { keys: JWK[] };
+  checkProof: ProofCheck;
 }): Userinfo {
   const keys = createLocalJWKSet(deps.jwks);
-  return async (authorization) => {
-    const token = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/.exec(authorization ?? '')?.[1];
+  return async (request) => {
+    const [, scheme, token] =
+      /^(Bearer|DPoP) ([A-Za-z0-9\-._~+/]+=*)$/i.exec(request.authorization ?? '') ?? [];
     // RFC 6750, 3.1: a request without a token is told the scheme, with no error code.
-    if (!token) {
+    if (!scheme || !token) {
       return {
         status: 401,
         body: {
@@ -57,8 +70,27 @@ export function createUserinfo(deps: {
           : 'The access token is not one this provider issued to a client.',
       );
     }
-    // A token bound to a DPoP key (RFC 9449) is not accepted as a bearer token; this endpoint takes no proof.
-    if (payload.cnf !== undefined) return invalidToken('A DPoP-bound access token is not accepted here.');
+    try {
+      await deps.checkProof({
+        scheme: scheme.toLowerCase() === 'dpop' ? 'dpop' : 'bearer',
+        token,
+        boundKey: (payload.cnf as { jkt?: string } | undefined)?.jkt,
+        method: request.method,
+        path: request.path,
+        proof: request.dpop,
+      });
+    } catch (error) {
+      if (!(error instanceof ProblemError)) throw error;
+      const challenge = error.headers['www-authenticate'] ?? 'DPoP';
+      return {
+        status: 401,
+        body: {
+          error: /invalid_dpop_proof/.test(challenge) ? 'invalid_dpop_proof' : 'invalid_token',
+          error_description: error.detail,
+        },
+        challenge,
+      };
+    }
     const scopes = new Set(String(payload.scope).split(' '));
     if (!scopes.has('openid')) {
       return {

@@ -1,5 +1,15 @@
+import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { createLocalJWKSet, decodeProtectedHeader, type JWK, jwtVerify } from 'jose';
+import {
+  createLocalJWKSet,
+  decodeProtectedHeader,
+  exportJWK,
+  generateKeyPair,
+  type JWK,
+  type JWTPayload,
+  jwtVerify,
+  SignJWT,
+} from 'jose';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Organization } from '../../src/db/schema.js';
@@ -28,7 +38,7 @@ describe.each(databaseKinds)('openid-client as a relying party on %s', (kind) =>
   let counter = 0;
 
   /** A rep with a password, signed in through the pages with code + PKCE: openid-client's tokens and the browser. */
-  const signIn = async (scope = 'openid email') => {
+  const signIn = async (scope = 'openid email', DPoP?: oidc.DPoPHandle) => {
     const email = `third.party${++counter}@example.com`;
     const rep = await addRep(service, await service.adminToken(organization), { email });
     const browser = new Browser(service.app);
@@ -49,11 +59,13 @@ describe.each(databaseKinds)('openid-client as a relying party on %s', (kind) =>
       signedIn.leftTo?.startsWith(`${REDIRECT_URI}?code=`),
       `${signedIn.response.statusCode} ${signedIn.response.headers.location} ${signedIn.response.body}`,
     ).toBe(true);
-    const tokens = await oidc.authorizationCodeGrant(config, new URL(signedIn.leftTo as string), {
-      pkceCodeVerifier: verifier,
-      expectedState: state,
-      expectedNonce: nonce,
-    });
+    const tokens = await oidc.authorizationCodeGrant(
+      config,
+      new URL(signedIn.leftTo as string),
+      { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce },
+      undefined,
+      DPoP ? { DPoP } : undefined,
+    );
     return { email, rep, browser, tokens };
   };
 
@@ -240,5 +252,155 @@ describe.each(databaseKinds)('openid-client as a relying party on %s', (kind) =>
     });
     expect(fromStranger.statusCode).toBe(200);
     expect(fromStranger.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  describe('DPoP (RFC 9449)', () => {
+    const apiUrl = `${PUBLIC_URL}${MY_ORGANIZATIONS_URL}`;
+    /** A DPoP proof of `key` for a request, with its claims overridden as a test needs. */
+    const proof = async (
+      key: Awaited<ReturnType<typeof generateKeyPair>>,
+      accessToken: string,
+      claims: JWTPayload = {},
+      header: { jwk?: JWK } = {},
+    ) =>
+      new SignJWT({
+        htm: 'GET',
+        htu: apiUrl,
+        jti: randomUUID(),
+        ath: createHash('sha256').update(accessToken).digest('base64url'),
+        ...claims,
+      })
+        .setProtectedHeader({
+          alg: 'ES256',
+          typ: 'dpop+jwt',
+          jwk: header.jwk ?? (await exportJWK(key.publicKey)),
+        })
+        .setIssuedAt(typeof claims.iat === 'number' ? claims.iat : undefined)
+        .sign(key.privateKey);
+    const present = (
+      app: typeof service.app,
+      scheme: string,
+      accessToken: string,
+      dpop?: string,
+      url = MY_ORGANIZATIONS_URL,
+    ) =>
+      app.inject({
+        method: 'GET',
+        url,
+        headers: {
+          host: 'salesreps.test',
+          authorization: `${scheme} ${accessToken}`,
+          ...(dpop ? { dpop } : {}),
+        },
+      });
+
+    it('a client that opts in gets a bound token, which the API and userinfo take with a proof and refuse as a bearer token', async () => {
+      const key = await oidc.randomDPoPKeyPair('ES256');
+      const DPoP = oidc.getDPoPHandle(config, key);
+      const { rep, tokens } = await signIn('openid email', DPoP);
+      expect(tokens.token_type).toBe('dpop');
+      const api = await oidc.fetchProtectedResource(
+        config,
+        tokens.access_token,
+        new URL(apiUrl),
+        'GET',
+        undefined,
+        undefined,
+        { DPoP },
+      );
+      expect(api.status).toBe(200);
+      expect(
+        await oidc.fetchUserInfo(config, tokens.access_token, rep.identityProviderUserId, { DPoP }),
+      ).toEqual({
+        sub: rep.identityProviderUserId,
+        email: rep.email,
+      });
+      const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token as string, undefined, {
+        DPoP,
+      });
+      expect(refreshed.token_type).toBe('dpop');
+      const again = await oidc.fetchProtectedResource(
+        config,
+        refreshed.access_token,
+        new URL(apiUrl),
+        'GET',
+        undefined,
+        undefined,
+        { DPoP },
+      );
+      expect(again.status).toBe(200);
+
+      for (const url of [MY_ORGANIZATIONS_URL, '/oidc/me']) {
+        const asBearer = await present(service.app, 'Bearer', refreshed.access_token, undefined, url);
+        expect(asBearer.statusCode).toBe(401);
+        expect(asBearer.headers['www-authenticate']).toMatch(/^DPoP error="invalid_token"/);
+      }
+      const withoutProof = await present(service.app, 'DPoP', refreshed.access_token);
+      expect(withoutProof.statusCode).toBe(401);
+      expect(withoutProof.headers['www-authenticate']).toMatch(/^DPoP error="invalid_dpop_proof"/);
+    });
+
+    it('checks each proof: its key, method, URL, age and token hash, and takes its jti once, across replicas', async () => {
+      const key = await generateKeyPair('ES256', { extractable: true });
+      const { tokens } = await signIn('openid email', oidc.getDPoPHandle(config, key));
+      const token = tokens.access_token;
+      const refused = async (dpop: string, app = service.app) => {
+        const response = await present(app, 'DPoP', token, dpop);
+        expect(response.statusCode, response.body).toBe(401);
+        expect(response.headers['www-authenticate']).toMatch(/^DPoP error="invalid_dpop_proof"/);
+      };
+      const fresh = await proof(key, token);
+      expect((await present(service.app, 'DPoP', token, fresh)).statusCode).toBe(200);
+      await refused(fresh);
+      const other = await generateKeyPair('ES256');
+      await refused(await proof(other, token));
+      await refused(await proof(key, token, { htm: 'POST' }));
+      await refused(await proof(key, token, { htu: `${PUBLIC_URL}/api/customers` }));
+      await refused(await proof(key, token, { iat: Math.floor(Date.now() / 1000) - 300 }));
+      await refused(
+        await proof(key, token, { ath: createHash('sha256').update('another token').digest('base64url') }),
+      );
+      // A proof that carries its private key is refused: the header's jwk must be a public key.
+      await refused(await proof(key, token, {}, { jwk: await exportJWK(key.privateKey) }));
+
+      const replica = await startTestService(
+        service.database,
+        { PUBLIC_URL, AUTH_LOCAL_KEY_FILE: path.join(service.dataDir, 'issuer-key.json') },
+        { runEffects: false },
+      );
+      try {
+        const used = await proof(key, token);
+        expect((await present(service.app, 'DPoP', token, used)).statusCode).toBe(200);
+        await refused(used, replica.app);
+        expect((await present(replica.app, 'DPoP', token, await proof(key, token))).statusCode).toBe(200);
+      } finally {
+        await replica.close();
+      }
+    });
+
+    it('refuses an unbound token sent with the DPoP scheme, and lets a browser send the DPoP header', async () => {
+      const { tokens } = await signIn();
+      const key = await oidc.randomDPoPKeyPair('ES256');
+      const response = await present(
+        service.app,
+        'DPoP',
+        tokens.access_token,
+        await proof(key, tokens.access_token),
+      );
+      expect(response.statusCode).toBe(401);
+      expect(response.headers['www-authenticate']).toMatch(/^DPoP error="invalid_token"/);
+      const preflight = await service.app.inject({
+        method: 'OPTIONS',
+        url: MY_ORGANIZATIONS_URL,
+        headers: {
+          host: 'salesreps.test',
+          origin: new URL(REDIRECT_URI).origin,
+          'access-control-request-method': 'GET',
+          'access-control-request-headers': 'authorization, dpop',
+        },
+      });
+      expect(preflight.statusCode).toBe(204);
+      expect(String(preflight.headers['access-control-allow-headers']).toLowerCase()).toContain('dpop');
+    });
   });
 });
