@@ -408,10 +408,10 @@ export interface components {
         "X-RateLimit-Reset": number;
         /** @description Seconds to wait before trying again. */
         "Retry-After": number;
-        /** @description Present only when the request's `Origin` is one of `CORS_ORIGINS` (CORS is closed by default). */
+        /** @description Present only when the request's `Origin` is one of `CORS_ORIGINS`, or, with the embedded sign-in, the origin of a redirect URI of a registered client (otherwise CORS is closed). */
         "Access-Control-Allow-Origin": string;
-        /** @description The authentication scheme the service expects: `Bearer`. */
-        "WWW-Authenticate": "Bearer";
+        /** @description The authentication scheme the service expects: `Bearer`; for a DPoP-bound token or a request with `Authorization: DPoP`, the DPoP challenge with its error (`invalid_token`, `invalid_dpop_proof`; RFC 9449). */
+        "WWW-Authenticate": string;
         /** @description The content codings a request body may have: only `identity` (none). */
         "Accept-Encoding": "identity";
     };

@@ -332,7 +332,7 @@ const COMMANDS: Command[] = [
     name: ['client', 'add'],
     summary:
       'Registers a public relying party (authorization code with PKCE, no secret) and prints it as JSON. ' +
-      'Embedded sign-in only.',
+      'A browser client needs nothing else: its redirect origins may call the API (CORS). Embedded sign-in only.',
     options: {
       id: {
         type: 'string',

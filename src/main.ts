@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { createProofCheck } from './auth/dpop.js';
 import { type LocalIssuer, openLocalIssuer } from './auth/local-issuer.js';
 import { createTokenVerifier } from './auth/verify.js';
 import type { Config } from './config.js';
@@ -75,7 +76,9 @@ export async function createService(config: Config, overrides: ServiceOverrides 
     const app = await buildApp({
       db: database.db,
       verifyToken: createTokenVerifier(config.auth, localIssuer?.jwks, signin && config.publicUrl),
+      checkProof: createProofCheck(database.db, config.publicUrl, config.auth.clockToleranceSeconds),
       extraRoutes: signin?.routes,
+      isClientOrigin: signin?.isClientOrigin,
       identity: effects.directory,
       localJwks: localIssuer?.jwks,
       bodyLimitBytes: config.bodyLimitBytes,

@@ -20,6 +20,8 @@ export interface Principal {
   /** The token's organization: an `identityOrganizationId`. */
   identityOrganizationId: string;
   roles: ReadonlySet<string>;
+  /** The token's `cnf.jkt`: the thumbprint of the DPoP key it is bound to (RFC 9449); undefined for a bearer token. */
+  dpopKey: string | undefined;
 }
 
 /** Asymmetric algorithms only: a token signed with a shared secret, or not at all, is refused. */
@@ -137,7 +139,13 @@ function toPrincipal(payload: JWTPayload, claims: AuthConfig['claims']): Princip
   if (!isStorableText(organization)) {
     throw unauthorized("The token's organization claim holds characters that are not allowed.");
   }
-  return { userId, identityOrganizationId: organization, roles: readRoles(payload[claims.roles]) };
+  const confirmation = payload.cnf as { jkt?: unknown } | undefined;
+  return {
+    userId,
+    identityOrganizationId: organization,
+    roles: readRoles(payload[claims.roles]),
+    dpopKey: typeof confirmation?.jkt === 'string' ? confirmation.jkt : undefined,
+  };
 }
 
 /** Roles as an array of strings, or of objects with a `key` (as Kinde issues them). */

@@ -235,6 +235,19 @@ interface SigninClientTable {
   created_at: Generated<Date>;
 }
 
+/** The embedded provider's ID-token signing keys, one per algorithm, sealed under the issuer key. */
+interface SigninSigningKeyTable {
+  alg: string;
+  sealed_jwk: string;
+  created_at: Generated<Date>;
+}
+
+/** The DPoP proofs accepted while fresh: the key is the SHA-256 of the proof key's thumbprint and the jti. */
+interface DpopProofTable {
+  key: string;
+  expires_at: Date;
+}
+
 /** The OpenID provider's own records (sessions, interactions, codes, tokens, grants), keyed by model and id. */
 interface OidcPayloadTable {
   model: string;
@@ -264,6 +277,8 @@ export interface Tables {
   signin_throttle: SigninThrottleTable;
   signin_grant: SigninGrantTable;
   signin_client: SigninClientTable;
+  signin_signing_key: SigninSigningKeyTable;
+  dpop_proof: DpopProofTable;
   oidc_payload: OidcPayloadTable;
 }
 

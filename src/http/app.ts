@@ -6,6 +6,7 @@ import Fastify, {
   type FastifyServerOptions,
   LogController,
 } from 'fastify';
+import type { ProofCheck } from '../auth/dpop.js';
 import type { TokenVerifier } from '../auth/verify.js';
 import type { HttpConfig } from '../config.js';
 import { customerRoutes } from '../customers/routes.js';
@@ -27,6 +28,7 @@ import { createMetrics, measureRequests, metricsRoute, type ServiceMetrics } fro
 import { registerOpenApi, serveOpenApi } from './openapi.js';
 import { operationRoutes } from './operations.js';
 import {
+  type ClientOriginCheck,
   refuseRequestsWithoutHost,
   registerRateLimit,
   registerSecurityHeaders,
@@ -37,6 +39,8 @@ import {
 export interface AppDependencies {
   db: Db;
   verifyToken: TokenVerifier;
+  /** How a DPoP-bound token's proof is checked (RFC 9449), and that a bound token comes with one. */
+  checkProof: ProofCheck;
   identity: IdentityDirectory;
   /** The local issuer's public keys, served at /.well-known/jwks.json; absent when an external JWKS is used. */
   localJwks: { keys: object[] } | undefined;
@@ -48,6 +52,8 @@ export interface AppDependencies {
   metrics?: ServiceMetrics;
   /** Serves GET /metrics on this app's port to callers presenting it as a bearer token. */
   metricsToken?: string | undefined;
+  /** With the embedded sign-in: whether a browser origin is a registered client's, which the API's CORS admits. */
+  isClientOrigin?: ClientOriginCheck | undefined;
   /** Routes of units that only some configurations serve (the embedded sign-in, src/signin/). */
   extraRoutes?: FastifyPluginAsync[] | undefined;
   /** Called with the app as soon as it exists, before any hook or route is added (tests watch its routes). */
@@ -80,7 +86,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   logEachRequest(app);
   measureRequests(app, metrics);
-  await registerSecurityHeaders(app, http);
+  await registerSecurityHeaders(app, http, deps.isClientOrigin);
   refuseRequestsWithoutHost(app);
   const limitRate = await registerRateLimit(app, http.rateLimit);
   app.addHook('preParsing', refuseEncodedBodies);

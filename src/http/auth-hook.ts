@@ -1,5 +1,6 @@
 // The auth hook: each request's bearer token checked against its route's policy, then its rate counted.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ProofCheck } from '../auth/dpop.js';
 import { authorize } from '../auth/policies.js';
 import type { TokenVerifier } from '../auth/verify.js';
 import type { Db } from '../db/database.js';
@@ -12,7 +13,7 @@ import type { RateLimiter } from './security.js';
  */
 export function authenticateEachRequest(
   app: FastifyInstance,
-  deps: { db: Db; verifyToken: TokenVerifier },
+  deps: { db: Db; verifyToken: TokenVerifier; checkProof: ProofCheck },
   limitRate: RateLimiter,
 ): void {
   async function authenticate(request: FastifyRequest): Promise<void> {
@@ -20,10 +21,19 @@ export function authenticateEachRequest(
     const policy = request.routeOptions.config.policy;
     if (policy === 'public') return;
     if (!policy) throw new Error(`Route ${request.routeOptions.url} declares no policy`);
-    const header = request.headers.authorization;
-    const token = header?.match(/^Bearer ([^\s]+)$/i)?.[1];
-    if (!token) throw unauthorized('A bearer token is required (Authorization: Bearer <JWT>).');
-    request.auth = await authorize(deps.db, await deps.verifyToken(token), policy);
+    const [, scheme, token] = request.headers.authorization?.match(/^(Bearer|DPoP) ([^\s]+)$/i) ?? [];
+    if (!scheme || !token) throw unauthorized('A bearer token is required (Authorization: Bearer <JWT>).');
+    const principal = await deps.verifyToken(token);
+    // A DPoP-bound token is taken only with its proof (RFC 9449); a bearer token as before.
+    await deps.checkProof({
+      scheme: scheme.toLowerCase() === 'dpop' ? 'dpop' : 'bearer',
+      token,
+      boundKey: principal.dpopKey,
+      method: request.method,
+      path: request.url,
+      proof: request.headers.dpop,
+    });
+    request.auth = await authorize(deps.db, principal, policy);
   }
 
   app.addHook('onRequest', async (request, reply) => {

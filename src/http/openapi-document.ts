@@ -1,6 +1,7 @@
 // The OpenAPI document made without a database: what `salesreps openapi` prints and the client is built from.
 import type { FastifyPluginAsync } from 'fastify';
 import { DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler } from 'kysely';
+import { createProofCheck } from '../auth/dpop.js';
 import { loadConfig } from '../config.js';
 import type { Tables } from '../db/schema.js';
 import { localIdentityDirectory } from '../identity/from-config.js';
@@ -29,6 +30,7 @@ export async function openApiDocument(): Promise<Record<string, unknown>> {
     verifyToken: async () => {
       throw unauthorized('This app only describes the API.');
     },
+    checkProof: createProofCheck(db, config.publicUrl, config.auth.clockToleranceSeconds),
     identity: localIdentityDirectory,
     localJwks: { keys: [] },
     bodyLimitBytes: config.bodyLimitBytes,

@@ -40,12 +40,15 @@ const COMMON_HEADERS = {
   'Retry-After': integerHeader('Seconds to wait before trying again.'),
   'Access-Control-Allow-Origin': {
     description:
-      "Present only when the request's `Origin` is one of `CORS_ORIGINS` (CORS is closed by default).",
+      "Present only when the request's `Origin` is one of `CORS_ORIGINS`, or, with the embedded sign-in, the origin " +
+      'of a redirect URI of a registered client (otherwise CORS is closed).',
     schema: { type: 'string', maxLength: 2048 },
   },
   'WWW-Authenticate': {
-    description: 'The authentication scheme the service expects: `Bearer`.',
-    schema: { type: 'string', enum: ['Bearer'] },
+    description:
+      'The authentication scheme the service expects: `Bearer`; for a DPoP-bound token or a request with ' +
+      '`Authorization: DPoP`, the DPoP challenge with its error (`invalid_token`, `invalid_dpop_proof`; RFC 9449).',
+    schema: { type: 'string', pattern: '^(Bearer|DPoP)\\b', maxLength: 1024 },
   },
   'Accept-Encoding': {
     description: 'The content codings a request body may have: only `identity` (none).',

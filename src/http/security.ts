@@ -24,6 +24,8 @@ declare module 'fastify' {
      * guesses are limited while a scraper's few requests a minute never come near the limit.
      */
     rateLimited?: false | 'by-address';
+    /** false: @fastify/cors leaves the route alone (the embedded OpenID provider answers CORS on its own). */
+    cors?: false;
   }
 }
 
@@ -130,26 +132,33 @@ function securityHeaders(): Record<string, string> {
   );
 }
 
+/** Whether an origin is one a relying party of the embedded sign-in redirects to (src/signin/client-origins.ts). */
+export type ClientOriginCheck = (origin: string) => Promise<boolean>;
+
 /**
- * Security headers on every response, and CORS only for the configured origins (none: no CORS headers, and a
- * preflight finds no route).
+ * Security headers on every response, and CORS only for the configured origins and, with the embedded sign-in, the
+ * redirect origins of its registered clients (none of either: no CORS headers, and a preflight finds no route).
  */
-export async function registerSecurityHeaders(app: FastifyInstance, config: HttpConfig): Promise<void> {
+export async function registerSecurityHeaders(
+  app: FastifyInstance,
+  config: HttpConfig,
+  isClientOrigin?: ClientOriginCheck,
+): Promise<void> {
   const headers = securityHeaders();
   app.addHook('onRequest', (_request, reply, done) => {
     reply.headers(headers);
     done();
   });
-  if (config.corsOrigins.length === 0) return;
+  if (config.corsOrigins.length === 0 && !isClientOrigin) return;
   // The preflight route that @fastify/cors adds is answered by its own hook before authentication.
   app.addHook('onRoute', (route) => {
     if (route.method === 'OPTIONS' && !route.config?.policy)
       route.config = { ...route.config, policy: 'public' };
   });
   await app.register(cors, {
-    origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins,
+    origin: allowedOrigins(config.corsOrigins, isClientOrigin),
     methods: ['GET', 'PUT', 'PATCH', 'POST', 'DELETE'],
-    allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'DPoP', 'X-Request-Id'],
     exposedHeaders: [
       'X-Request-Id',
       'X-Total-Count',
@@ -158,12 +167,37 @@ export async function registerSecurityHeaders(app: FastifyInstance, config: Http
       'X-RateLimit-Limit',
       'X-RateLimit-Remaining',
       'X-RateLimit-Reset',
+      'WWW-Authenticate',
     ],
     // Bearer tokens, not cookies: credentialed requests are never needed.
     credentials: false,
     maxAge: 600,
     strictPreflight: false,
   });
+}
+
+/**
+ * @fastify/cors's `origin`: the CORS_ORIGINS list, and an origin a registered client redirects to. An origin
+ * that is neither gets no CORS header: with a list, its preflight is answered without one; without, it finds no
+ * route, as when CORS is closed.
+ */
+function allowedOrigins(corsOrigins: string[], isClientOrigin: ClientOriginCheck | undefined) {
+  if (corsOrigins.includes('*')) return '*';
+  if (!isClientOrigin) return corsOrigins;
+  const listed = new Set(corsOrigins);
+  return (
+    origin: string | undefined,
+    answer: (error: Error | null, allowed: string | string[] | false) => void,
+  ) => {
+    if (origin === undefined || listed.has(origin)) {
+      answer(null, origin ?? false);
+      return;
+    }
+    isClientOrigin(origin).then(
+      (allowed) => answer(null, allowed ? origin : corsOrigins.length > 0 ? corsOrigins : false),
+      (error: Error) => answer(error, false),
+    );
+  };
 }
 
 /**

@@ -53,8 +53,10 @@ export function interactionRoutes(deps: {
     ) => {
       const grant = new provider.Grant({ accountId, clientId: String(interaction.params.client_id) });
       const asked = String(interaction.params.scope ?? 'openid').split(' ');
-      grant.addOIDCScope(asked.filter((scope) => OFFERED_SCOPES.has(scope)).join(' '));
-      grant.addResourceScope(apiResource(settings.publicUrl), 'openid');
+      const granted = asked.filter((scope) => OFFERED_SCOPES.has(scope)).join(' ');
+      grant.addOIDCScope(granted);
+      // The API's access token carries the same scopes, so the token response states them all (docs/signin.md).
+      grant.addResourceScope(apiResource(settings.publicUrl), granted);
       const grantId = await grant.save();
       await recordSignIn(db, {
         grantId,

@@ -1,11 +1,16 @@
 // The OpenID provider mounted in the app: discovery and every /oidc/ endpoint, answered by oidc-provider itself.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { default as Provider } from 'oidc-provider';
+import type { Userinfo } from './userinfo.js';
 
 /** How long a client or a cache may keep the discovery document, which changes only with the deployment. */
 const DISCOVERY_MAX_AGE_SECONDS = 300;
 
-export function providerRoutes(provider: Provider, publicUrl: string): FastifyPluginAsync {
+export function providerRoutes(
+  provider: Provider,
+  publicUrl: string,
+  userinfo: Userinfo,
+): FastifyPluginAsync {
   const callback = provider.callback();
   const pinned = new URL(publicUrl);
   return async (app) => {
@@ -27,8 +32,9 @@ export function providerRoutes(provider: Provider, publicUrl: string): FastifyPl
       }
       await callback(request.raw, reply.raw);
     };
+    // The provider answers CORS on its endpoints itself (a client's own redirect origins; discovery and keys to all).
     const providerRoute = {
-      config: { policy: 'public' as const },
+      config: { policy: 'public' as const, cors: false as const },
       schema: { hide: true },
       onRequest: forward,
     };
@@ -38,6 +44,24 @@ export function providerRoutes(provider: Provider, publicUrl: string): FastifyPl
       url: '/oidc/*',
       ...providerRoute,
       handler: async () => undefined,
+    });
+    // Userinfo is the service's (userinfo.ts), for the provider's JWT access tokens; the API's CORS applies.
+    app.route({
+      method: ['GET', 'POST'],
+      url: '/oidc/me',
+      config: { policy: 'public' },
+      schema: { hide: true },
+      handler: async (request, reply) => {
+        const answer = await userinfo({
+          authorization: request.headers.authorization,
+          dpop: request.headers.dpop,
+          method: request.method,
+          path: request.url,
+        });
+        reply.header('cache-control', 'no-store');
+        if (answer.challenge) reply.header('www-authenticate', answer.challenge);
+        return reply.code(answer.status).send(answer.body);
+      },
     });
   };
 }

@@ -7,7 +7,8 @@ import type { Db } from '../db/database.js';
 import { escapeHtml } from '../kernel/html.js';
 import { kyselyAdapter } from './adapter.js';
 import { originOf, page, pageSecurityPolicy } from './pages.js';
-import { grantOrganization, membershipOf } from './queries.js';
+import { accountEmail, grantOrganization, membershipOf } from './queries.js';
+import { ID_TOKEN_ALGORITHM } from './signing-keys.js';
 
 /** The console's client, built in (docs/signin.md): a public client with PKCE. */
 export const CONSOLE_CLIENT_ID = 'salesreps-console';
@@ -26,6 +27,8 @@ export interface ProviderOptions {
   publicUrl: string;
   auth: AuthConfig;
   privateJwk: JWK;
+  /** The RS256 key that signs ID tokens (signing-keys.ts). */
+  idTokenJwk: JWK;
   /** Whether X-Forwarded-Proto of the proxies in front is believed (TRUST_PROXY). */
   behindProxy: boolean;
   /** How long an access token (and an ID token) lasts: SIGNIN_ACCESS_TOKEN_TTL_SECONDS. */
@@ -64,12 +67,16 @@ export async function createProvider(options: ProviderOptions): Promise<Provider
         response_types: ['code'],
       },
     ],
-    jwks: { keys: [options.privateJwk as never] },
-    // The local issuer's key is the only one: ES256 for ID tokens too.
+    // The local issuer's ES256 key signs the API's access tokens; ID tokens are RS256, the algorithm OpenID Connect
+    // requires a provider to offer and a client gets when it registers none. Both are published at /oidc/jwks.
+    jwks: { keys: [options.privateJwk as never, options.idTokenJwk as never] },
+    enabledJWA: { idTokenSigningAlgValues: [ID_TOKEN_ALGORITHM, 'ES256'] },
     clientDefaults: {
-      id_token_signed_response_alg: 'ES256',
+      id_token_signed_response_alg: ID_TOKEN_ALGORITHM,
       grant_types: ['authorization_code', 'refresh_token'],
     },
+    // Every client is public (the console, those of `salesreps client add`): none is offered a secret.
+    clientAuthMethods: ['none'],
     responseTypes: ['code'],
     pkce: { required: () => true },
     scopes: [...OFFERED_SCOPES],
@@ -127,8 +134,9 @@ export async function createProvider(options: ProviderOptions): Promise<Provider
         useGrantedResource: () => true,
         getResourceServerInfo: (_ctx, indicator) => {
           if (indicator !== resource) throw new errors.InvalidTarget();
+          // The access token's scope, and so the token response's, is every scope granted (docs/signin.md).
           return {
-            scope: 'openid',
+            scope: [...OFFERED_SCOPES].join(' '),
             audience: auth.audience,
             accessTokenTTL: options.accessTokenTtlSeconds,
             accessTokenFormat: 'jwt',
@@ -138,13 +146,9 @@ export async function createProvider(options: ProviderOptions): Promise<Provider
       },
     },
     async findAccount(_ctx, id) {
-      const account = await db
-        .selectFrom('idp_account')
-        .select(['id', 'email'])
-        .where('id', '=', id)
-        .executeTakeFirst();
-      if (!account) return undefined;
-      return { accountId: account.id, claims: () => ({ sub: account.id, email: account.email }) };
+      const email = await accountEmail(db, id);
+      if (email === undefined) return undefined;
+      return { accountId: id, claims: () => ({ sub: id, email }) };
     },
     // The organization chosen at sign-in is the grant's (signin_grant); membership is read again at every issue,
     // so a refresh of a rep deactivated or removed since fails.
@@ -205,5 +209,25 @@ export async function createProvider(options: ProviderOptions): Promise<Provider
   };
   const provider = new ProviderClass(publicUrl, configuration);
   provider.proxy = options.behindProxy;
+  provider.use(answerRevocationAsRfc7009);
   return provider;
+}
+
+/**
+ * Revocation as RFC 7009 says for both token types, answered in JSON (docs/signin.md, "Revocation"). An access token
+ * is a JWT the API checks without a lookup, so it cannot be revoked: oidc-provider refuses it with 400
+ * `unsupported_token_type` once the client is authenticated, which stops a client that revokes the access token
+ * before the refresh token (oidc-client-ts's `revokeTokens()`). It is answered 200, as any token the server does not
+ * keep; it lasts until its expiry. A success is `{}` in JSON rather than an empty text/plain body, which a client
+ * that accepts JSON only refuses.
+ */
+async function answerRevocationAsRfc7009(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
+  await next();
+  if (ctx.oidc?.route !== 'revocation') return;
+  const unrevocable =
+    ctx.status === 400 && (ctx.body as { error?: unknown } | undefined)?.error === 'unsupported_token_type';
+  if (ctx.status === 200 || unrevocable) {
+    ctx.status = 200;
+    ctx.body = {};
+  }
 }

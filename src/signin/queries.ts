@@ -140,3 +140,19 @@ export async function grantOrganization(db: Executor, grantId: string): Promise<
     .executeTakeFirst();
   return row?.identity_organization_id;
 }
+
+/** The email of an account of the local identity provider, when the account exists. */
+export async function accountEmail(db: Executor, accountId: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('idp_account')
+    .select('email')
+    .where('id', '=', accountId)
+    .executeTakeFirst();
+  return row?.email;
+}
+
+/** The redirect URIs of the clients of `salesreps client add`. */
+export async function registeredRedirectUris(db: Executor): Promise<string[]> {
+  const rows = await db.selectFrom('signin_client').select('redirect_uris').execute();
+  return rows.flatMap((row) => row.redirect_uris);
+}

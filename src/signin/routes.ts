@@ -14,6 +14,7 @@ import { linkRoutes } from './link-routes.js';
 import { passwordChecks } from './password-checks.js';
 import { providerRoutes } from './provider-routes.js';
 import { resendInvitation, type SigninSettings } from './service.js';
+import type { Userinfo } from './userinfo.js';
 
 export interface SigninRouteDeps {
   db: Db;
@@ -21,6 +22,7 @@ export interface SigninRouteDeps {
   csrf: Csrf;
   knownDevices: KnownDevices;
   settings: SigninSettings;
+  userinfo: Userinfo;
 }
 
 const ResendInvitationBody = Type.Object(
@@ -45,11 +47,11 @@ const ResendInvitationResponse = Type.Object({
  * bound on password checks. Served only with IDP=local and no AUTH_JWKS_URL.
  */
 export function signinPageRoutes(deps: SigninRouteDeps): FastifyPluginAsyncTypebox {
-  const { db, provider, csrf, knownDevices, settings } = deps;
+  const { db, provider, csrf, knownDevices, settings, userinfo } = deps;
   const checks = passwordChecks();
   return async (app) => {
     await app.register(formbody, { bodyLimit: 16 * 1024 });
-    await app.register(providerRoutes(provider, settings.publicUrl));
+    await app.register(providerRoutes(provider, settings.publicUrl, userinfo));
     await app.register(interactionRoutes({ db, provider, csrf, knownDevices, settings, checks }));
     await app.register(linkRoutes({ db, csrf, settings, checks }));
   };

@@ -1,10 +1,12 @@
 // The embedded sign-in as the service runs it, made from the configuration and the local issuer.
 import { hkdfSync } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify';
+import { createProofCheck } from '../auth/dpop.js';
 import type { LocalIssuer } from '../auth/local-issuer.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
 import type { SigninLinks } from '../effects/handler-contract.js';
+import { clientOrigins } from './client-origins.js';
 import { createCsrf } from './csrf.js';
 import { createKnownDevices } from './known-devices.js';
 import { linkTokens, signinLinksFor } from './links.js';
@@ -12,10 +14,14 @@ import { createProvider } from './provider.js';
 import { SIGNIN_PURGE_BATCH_SIZE, SIGNIN_PURGE_INTERVAL_MS, startSigninRetention } from './retention.js';
 import { invitationRoutes, signinPageRoutes } from './routes.js';
 import { inviteAdmin, type SigninSettings } from './service.js';
+import { idTokenSigningKey } from './signing-keys.js';
+import { createUserinfo } from './userinfo.js';
 
 export interface Signin {
   /** The provider, the pages and the invitation endpoint, for the app to register. */
   routes: FastifyPluginAsync[];
+  /** Whether a browser origin is a registered client's redirect origin: the API's CORS admits it. */
+  isClientOrigin(origin: string): Promise<boolean>;
   /** What the mail handlers render the links with. */
   links: SigninLinks;
   /** `salesreps admin invite` in-process: the demo start invites the demo admin with it. */
@@ -41,6 +47,7 @@ export async function createSignin(config: Config, db: Db, issuer: LocalIssuer):
     publicUrl: config.publicUrl,
     auth: config.auth,
     privateJwk: issuer.privateJwk,
+    idTokenJwk: await idTokenSigningKey(db, issuer.privateJwk),
     behindProxy: config.http.trustProxy !== false,
     accessTokenTtlSeconds: config.signin.accessTokenTtlSeconds,
   });
@@ -58,9 +65,23 @@ export async function createSignin(config: Config, db: Db, issuer: LocalIssuer):
   let retention: ReturnType<typeof startSigninRetention> | undefined;
   return {
     routes: [
-      signinPageRoutes({ db, provider, csrf, knownDevices, settings }) as FastifyPluginAsync,
+      signinPageRoutes({
+        db,
+        provider,
+        csrf,
+        knownDevices,
+        settings,
+        userinfo: createUserinfo({
+          db,
+          publicUrl: config.publicUrl,
+          auth: config.auth,
+          jwks: issuer.jwks,
+          checkProof: createProofCheck(db, config.publicUrl, config.auth.clockToleranceSeconds),
+        }),
+      }) as FastifyPluginAsync,
       invitationRoutes({ db, settings }) as FastifyPluginAsync,
     ],
+    isClientOrigin: clientOrigins(db),
     links: signinLinksFor(db, tokens, settings),
     inviteAdmin: (input) => inviteAdmin(db, tokens, settings, input),
     start(log) {

@@ -13,7 +13,7 @@ import type { DatabaseKind, TestDatabase } from '../support/databases.js';
 import { startTestService, type TestService } from '../support/service.js';
 
 export const PUBLIC_URL = 'http://salesreps.test';
-const CLIENT_ID = 'journey-app';
+export const CLIENT_ID = 'journey-app';
 export const REDIRECT_URI = 'http://localhost:5173/callback';
 /** Passwords of the tests: long enough (15+), not common. */
 export const GOOD_PASSWORD = 'violet harbour tractor 42';
@@ -171,8 +171,8 @@ export function formAction(html: string): string {
   return action.replaceAll('&amp;', '&');
 }
 
-/** oauth4webapi's HTTP requests, sent to the app in-process. */
-function injectFetch(app: FastifyInstance) {
+/** A relying party library's HTTP requests (oauth4webapi's, openid-client's), sent to the app in-process. */
+export function injectFetch(app: FastifyInstance) {
   return async (url: string, options: oauth.CustomFetchOptions<string, unknown>): Promise<Response> => {
     const target = new URL(url);
     const response = await app.inject({
