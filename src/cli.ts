@@ -323,7 +323,7 @@ const COMMANDS: Command[] = [
       const config = signinConfig();
       const issuer = await openLocalIssuer(config.auth);
       const invited = await withDatabase(config, (db) =>
-        inviteAdmin(db, linkTokens(issuer.privateJwk), signinSettings(config), input),
+        inviteAdmin(db, linkTokens(issuer.secretRoot), signinSettings(config), input),
       );
       print(invited.link ?? `${input.email} has a password already: it signs in at ${config.publicUrl}.`);
     },

@@ -14,8 +14,13 @@ const ALGORITHM = 'ES256';
  */
 export interface LocalIssuer {
   jwks: { keys: JWK[] };
-  /** The private key that signs, for the embedded OpenID provider that signs with it too (src/signin/). */
-  privateJwk: JWK;
+  /** The live private keys, the one that signs first, for the embedded OpenID provider, which signs with it too. */
+  privateJwks: JWK[];
+  /**
+   * What the embedded sign-in derives its other secrets from (link tokens, cookie keys, the sealed ID-token key):
+   * the same across a rotation, so that a new signing key voids no open link and ends no session.
+   */
+  secretRoot: Buffer;
   sign(claims: TokenClaims, ttlSeconds: number): Promise<string>;
 }
 
@@ -27,17 +32,25 @@ interface TokenClaims {
 
 /**
  * A key as the key file keeps it: a private JWK, and on a key that a rotation replaced, when it leaves the JWKS.
- * The file holds one such JWK (as every release before rotation wrote it), or `{ "keys": [...] }`, newest first.
+ * The file holds one such JWK (as every release before rotation wrote it), or `{ "keys": [...], "secret": ... }`,
+ * newest first, where `secret` (base64url) is the root of the sign-in's derived secrets: the first rotation writes
+ * there the private part of the key it replaces, which was that root until then.
  */
 type StoredKey = JWK & { retiresAt?: string };
+interface KeyFile {
+  keys: StoredKey[];
+  secret: string;
+}
 
-function parseKeyFile(text: string): StoredKey[] {
-  const parsed = JSON.parse(text) as StoredKey | { keys: StoredKey[] };
+function parseKeyFile(text: string): KeyFile {
+  const parsed = JSON.parse(text) as StoredKey | { keys: StoredKey[]; secret?: string };
   const keys = 'keys' in parsed && Array.isArray(parsed.keys) ? parsed.keys : [parsed as StoredKey];
   if (keys.length === 0 || keys.some((key) => typeof key.d !== 'string' || typeof key.x !== 'string')) {
     throw new Error('it holds no private EC key');
   }
-  return keys;
+  const secret = 'secret' in parsed && typeof parsed.secret === 'string' ? parsed.secret : keys[0]?.d;
+  if (!secret) throw new Error('it holds no private EC key');
+  return { keys, secret };
 }
 
 async function newPrivateJwk(): Promise<StoredKey> {
@@ -48,7 +61,7 @@ async function newPrivateJwk(): Promise<StoredKey> {
   return jwk;
 }
 
-async function readOrCreateKeys(file: string): Promise<StoredKey[]> {
+async function readOrCreateKeys(file: string): Promise<KeyFile> {
   try {
     return parseKeyFile(fs.readFileSync(file, 'utf8'));
   } catch (error) {
@@ -59,7 +72,7 @@ async function readOrCreateKeys(file: string): Promise<StoredKey[]> {
   try {
     // 'wx': of two processes creating the key at once, one writes it and the other reads that one.
     fs.writeFileSync(file, JSON.stringify(jwk), { flag: 'wx', mode: PRIVATE_FILE_MODE });
-    return [jwk];
+    return { keys: [jwk], secret: jwk.d as string };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     return parseKeyFile(fs.readFileSync(file, 'utf8'));
@@ -80,14 +93,16 @@ const isLive = (key: StoredKey, now: Date) =>
  * its retirement.
  */
 export async function openLocalIssuer(config: AuthConfig, now = new Date()): Promise<LocalIssuer> {
-  const keys = (await readOrCreateKeys(config.localKeyFile)).filter((key) => isLive(key, now)).map(issuerJwk);
+  const file = await readOrCreateKeys(config.localKeyFile);
+  const keys = file.keys.filter((key) => isLive(key, now)).map(issuerJwk);
   const [privateJwk] = keys;
   if (!privateJwk) throw new Error('every key in it is retired');
   const privateKey = await importJWK(privateJwk, ALGORITHM);
   const kid = privateJwk.kid;
   return {
     jwks: { keys: keys.map(({ d: _private, ...publicJwk }) => publicJwk) },
-    privateJwk,
+    privateJwks: keys,
+    secretRoot: Buffer.from(file.secret, 'base64url'),
     sign: (claims, ttlSeconds) =>
       new SignJWT({
         [config.claims.userId]: claims.userId,
@@ -123,12 +138,15 @@ export async function rotateLocalIssuerKey(
 ): Promise<Rotation> {
   const file = config.localKeyFile;
   const retiresAt = new Date(now.getTime() + retireAfterSeconds * 1000).toISOString();
-  const older = parseKeyFile(fs.readFileSync(file, 'utf8'))
+  const current = parseKeyFile(fs.readFileSync(file, 'utf8'));
+  const older = current.keys
     .filter((key) => isLive(key, now))
     .map((key) => ({ ...key, retiresAt: key.retiresAt ?? retiresAt }));
   const newest = await newPrivateJwk();
   const temporary = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(temporary, JSON.stringify({ keys: [newest, ...older] }), { mode: PRIVATE_FILE_MODE });
+  fs.writeFileSync(temporary, JSON.stringify({ keys: [newest, ...older], secret: current.secret }), {
+    mode: PRIVATE_FILE_MODE,
+  });
   fs.renameSync(temporary, file);
   return {
     kid: newest.kid as string,

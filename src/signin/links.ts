@@ -16,11 +16,9 @@ export interface LinkTokens {
   tokenFor(linkId: string): string;
 }
 
-export function linkTokens(privateJwk: JWK): LinkTokens {
-  if (!privateJwk.d) throw new Error('The local issuer key has no private part');
-  const secret = Buffer.from(
-    hkdfSync('sha256', Buffer.from(privateJwk.d, 'base64url'), 'salesreps', 'signin links', 32),
-  );
+/** The link tokens, derived from the local issuer's secret root (LocalIssuer.secretRoot). */
+export function linkTokens(secretRoot: Buffer): LinkTokens {
+  const secret = Buffer.from(hkdfSync('sha256', secretRoot, 'salesreps', 'signin links', 32));
   return { tokenFor: (linkId) => createHmac('sha256', secret).update(`link:${linkId}`).digest('base64url') };
 }
 

@@ -26,7 +26,10 @@ export interface ProviderOptions {
   db: Db;
   publicUrl: string;
   auth: AuthConfig;
-  privateJwk: JWK;
+  /** The local issuer's live keys, the one that signs first (a rotation's older key verifies until it retires). */
+  issuerJwks: JWK[];
+  /** The local issuer's secret root (LocalIssuer.secretRoot), which the cookie keys derive from. */
+  secretRoot: Buffer;
   /** The RS256 key that signs ID tokens (signing-keys.ts). */
   idTokenJwk: JWK;
   /** Whether X-Forwarded-Proto of the proxies in front is believed (TRUST_PROXY). */
@@ -51,7 +54,7 @@ export async function createProvider(options: ProviderOptions): Promise<Provider
   const { db, publicUrl, auth } = options;
   const secure = publicUrl.startsWith('https:');
   const cookieKey = Buffer.from(
-    hkdfSync('sha256', Buffer.from(options.privateJwk.d ?? '', 'base64url'), 'salesreps', 'oidc cookies', 32),
+    hkdfSync('sha256', options.secretRoot, 'salesreps', 'oidc cookies', 32),
   ).toString('base64url');
   const resource = apiResource(publicUrl);
 
@@ -69,7 +72,7 @@ export async function createProvider(options: ProviderOptions): Promise<Provider
     ],
     // The local issuer's ES256 key signs the API's access tokens; ID tokens are RS256, the algorithm OpenID Connect
     // requires a provider to offer and a client gets when it registers none. Both are published at /oidc/jwks.
-    jwks: { keys: [options.privateJwk as never, options.idTokenJwk as never] },
+    jwks: { keys: [...(options.issuerJwks as never[]), options.idTokenJwk as never] },
     enabledJWA: { idTokenSigningAlgValues: [ID_TOKEN_ALGORITHM, 'ES256'] },
     clientDefaults: {
       id_token_signed_response_alg: ID_TOKEN_ALGORITHM,

@@ -41,25 +41,22 @@ export function signinSettings(config: Config): SigninSettings {
 /** The embedded sign-in (docs/signin.md), built when IDP=local and no AUTH_JWKS_URL. */
 export async function createSignin(config: Config, db: Db, issuer: LocalIssuer): Promise<Signin> {
   const settings = signinSettings(config);
-  const tokens = linkTokens(issuer.privateJwk);
+  const tokens = linkTokens(issuer.secretRoot);
   const provider = await createProvider({
     db,
     publicUrl: config.publicUrl,
     auth: config.auth,
-    privateJwk: issuer.privateJwk,
-    idTokenJwk: await idTokenSigningKey(db, issuer.privateJwk),
+    issuerJwks: issuer.privateJwks,
+    secretRoot: issuer.secretRoot,
+    idTokenJwk: await idTokenSigningKey(db, issuer.secretRoot),
     behindProxy: config.http.trustProxy !== false,
     accessTokenTtlSeconds: config.signin.accessTokenTtlSeconds,
   });
-  const csrfSecret = Buffer.from(
-    hkdfSync('sha256', Buffer.from(issuer.privateJwk.d ?? '', 'base64url'), 'salesreps', 'csrf', 32),
-  );
+  const csrfSecret = Buffer.from(hkdfSync('sha256', issuer.secretRoot, 'salesreps', 'csrf', 32));
   const secure = config.publicUrl.startsWith('https:');
   const csrf = createCsrf(csrfSecret, secure);
   const knownDevices = createKnownDevices(
-    Buffer.from(
-      hkdfSync('sha256', Buffer.from(issuer.privateJwk.d ?? '', 'base64url'), 'salesreps', 'device', 32),
-    ),
+    Buffer.from(hkdfSync('sha256', issuer.secretRoot, 'salesreps', 'device', 32)),
     secure,
   );
   let retention: ReturnType<typeof startSigninRetention> | undefined;

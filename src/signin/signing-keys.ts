@@ -11,20 +11,12 @@ const TAG_BYTES = 16;
 
 /**
  * The provider's RS256 key for ID tokens: made once by the first process that needs it and stored sealed
- * (AES-256-GCM under a key derived from the local issuer's private key), so that replicas, which share the issuer
+ * (AES-256-GCM under a key derived from the local issuer's secret root, which a key rotation keeps), so that replicas, which share the issuer
  * key file and the database, sign with the same key. A key sealed under another issuer key (the file was replaced)
  * cannot be opened: it is replaced once, and every process then reads the replacement.
  */
-export async function idTokenSigningKey(db: Db, issuerPrivateJwk: JWK): Promise<JWK> {
-  const sealingKey = Buffer.from(
-    hkdfSync(
-      'sha256',
-      Buffer.from(issuerPrivateJwk.d ?? '', 'base64url'),
-      'salesreps',
-      'id token signing key',
-      32,
-    ),
-  );
+export async function idTokenSigningKey(db: Db, secretRoot: Buffer): Promise<JWK> {
+  const sealingKey = Buffer.from(hkdfSync('sha256', secretRoot, 'salesreps', 'id token signing key', 32));
   const stored = await db
     .selectFrom('signin_signing_key')
     .select('sealed_jwk')

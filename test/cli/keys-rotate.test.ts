@@ -66,6 +66,8 @@ describe('salesreps keys rotate, offline', () => {
 describe('salesreps keys rotate with a service', () => {
   let env: Record<string, string>;
   let server: RunningServer | undefined;
+  /** An admin's invitation link (its path), made before the rotation. */
+  let invitation = '';
   const start = async () => {
     server = await startServer(
       process.execPath,
@@ -89,6 +91,10 @@ describe('salesreps keys rotate with a service', () => {
     (
       (await (await fetch(`${server?.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }
     ).keys.map((key) => key.kid);
+  /** The embedded provider's published keys: kid and key type. */
+  const providerKeys = async () =>
+    ((await (await fetch(`${server?.url}/oidc/jwks`)).json()) as { keys: { kid: string; kty: string }[] })
+      .keys;
   const mint = async (user: string, ttl: number) => {
     const minted = await salesreps(
       ['token', '--org', 'org_keys', '--user', user, '--role', 'Admin', '--ttl', String(ttl)],
@@ -105,6 +111,13 @@ describe('salesreps keys rotate with a service', () => {
       env,
     );
     expect(created.code, created.stderr).toBe(0);
+    const invited = await salesreps(
+      ['admin', 'invite', '--org', 'org_keys', '--email', 'keys.admin@example.com'],
+      env,
+    );
+    expect(invited.code, invited.stderr).toBe(0);
+    invitation = invited.stdout.match(/\/signin\/link\/[\w-]+/)?.[0] ?? '';
+    expect(invitation).not.toBe('');
   });
   afterAll(async () => {
     await server?.stop();
@@ -117,6 +130,8 @@ describe('salesreps keys rotate with a service', () => {
     const oldKid = header(oldToken).kid;
     expect(await kids()).toEqual([oldKid]);
     expect(await list(oldToken)).toBe(200);
+    const idTokenKid = (await providerKeys()).find((key) => key.kty === 'RSA')?.kid;
+    expect(idTokenKid).toBeDefined();
 
     const rotated = await salesreps(['keys', 'rotate', '--retire-after', String(RETIRE_AFTER_SECONDS)], env);
     expect(rotated.code, rotated.stderr).toBe(0);
@@ -126,6 +141,16 @@ describe('salesreps keys rotate with a service', () => {
 
     await restart();
     expect(await kids()).toEqual([newKid, oldKid]);
+    const providerKids = (await providerKeys()).map((key) => key.kid);
+    expect(providerKids, 'the embedded provider publishes both too').toEqual(
+      expect.arrayContaining([newKid, oldKid]),
+    );
+    expect(providerKids, 'and keeps its ID-token key, sealed under what the rotation kept').toContain(
+      idTokenKid,
+    );
+    const link = await fetch(`${server?.url}${invitation}`);
+    expect(link.status, 'an invitation made before the rotation still opens').toBe(200);
+    expect(await link.text()).toContain('Set your password');
     const newToken = await mint('after_rotation', 3600);
     expect(header(newToken).kid).toBe(newKid);
     expect(await list(newToken)).toBe(200);
