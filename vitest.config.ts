@@ -6,6 +6,7 @@ const UNIT = [
   'test/architecture/layers.test.ts',
   'test/console/logic.test.ts',
   'test/hardening/config.test.ts',
+  'test/http/openapi-validation.test.ts',
 ];
 
 /** Tests that start the built service as a process (`salesreps`, `npm start`). */

@@ -1,3 +1,5 @@
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
 import { sql } from 'kysely';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +23,15 @@ const FAST = {
   // effect over, as it must after a crash, and deliver it again).
   EFFECTS_LEASE_MS: '15000',
 };
+
+// ajv-formats is CommonJS; its default export arrives wrapped under ES modules.
+const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
+
+/** The document's description of a delivery: its payload schema and its header parameters. */
+interface DeliveryOperation {
+  parameters: { name: string; schema: object }[];
+  requestBody: { content: Record<string, { schema: object }> };
+}
 
 interface Created {
   id: string;
@@ -143,6 +154,55 @@ describe.each(databaseKinds)('event webhooks on %s', (kind) => {
         statusCode: 204,
       }),
     );
+  });
+
+  it('records webhook.created with real changes only: eventTypes only when the webhook was given some', async () => {
+    await freshOrganization();
+    const every = await subscribe();
+    const some = await subscribe({ url: receiver.url, eventTypes: ['sales_rep.created'] });
+    const changesOf = async (id: string) =>
+      (await allEvents(service, admin, `&action=webhook.created&targetId=${id}`)).map(
+        (event) => event.changes,
+      );
+    expect(await changesOf(every.id)).toEqual([{ url: { from: null, to: receiver.url } }]);
+    expect(await changesOf(some.id)).toEqual([
+      { url: { from: null, to: receiver.url }, eventTypes: { from: null, to: ['sales_rep.created'] } },
+    ]);
+  });
+
+  it("delivers what the document's webhooks.eventDelivery declares: its payload schema and its webhook-* headers", async () => {
+    await freshOrganization();
+    await subscribe();
+    startWorker();
+    await addRep(service, admin);
+    await eventually(() => expect(receiver.acknowledged().length).toBeGreaterThanOrEqual(2));
+    const operation = (
+      service.app.swagger() as unknown as {
+        webhooks: Record<string, { post: DeliveryOperation }>;
+      }
+    ).webhooks.eventDelivery?.post;
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats(ajv, ['date-time', 'email']);
+    const payload = ajv.compile(
+      JSON.parse(JSON.stringify(operation?.requestBody.content['application/json']?.schema ?? false)),
+    );
+    const headers = new Map(
+      (operation?.parameters ?? []).map((parameter) => [parameter.name, ajv.compile(parameter.schema)]),
+    );
+    expect([...headers.keys()]).toEqual(['webhook-id', 'webhook-timestamp', 'webhook-signature']);
+    for (const delivery of receiver.received) {
+      const body: unknown = JSON.parse(delivery.body);
+      expect(payload(body), JSON.stringify(payload.errors)).toBe(true);
+      const sent = {
+        'webhook-id': delivery.id,
+        'webhook-timestamp': delivery.timestamp,
+        'webhook-signature': delivery.signature,
+      };
+      for (const [name, value] of Object.entries(sent)) {
+        const check = headers.get(name);
+        expect(check?.(value), `${name}: ${value}`).toBe(true);
+      }
+    }
   });
 
   it('sends only the actions a subscription asked for', async () => {
