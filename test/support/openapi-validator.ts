@@ -75,8 +75,11 @@ function closeObjects(node: unknown): unknown {
 
 const operationsByDocument = new WeakMap<object, Promise<HttpOperation[]>>();
 
-/** Prism's operations of a document (the app's own, which it keeps), worked out once per document. */
-function operationsOf(document: object): Promise<HttpOperation[]> {
+/**
+ * Prism's operations of a document (the app's own, which it keeps), worked out once per document. The test service
+ * asks for them as it starts, so that a test's first request does not pay for it (a token about to expire).
+ */
+export function operationsOf(document: object): Promise<HttpOperation[]> {
   let operations = operationsByDocument.get(document);
   if (!operations) {
     const closed = closeObjects(JSON.parse(JSON.stringify(document)));

@@ -10,7 +10,7 @@ import { newId } from '../../src/kernel/ids.js';
 import { createService, type Service } from '../../src/main.js';
 import { createOrganization } from '../../src/organizations/service.js';
 import { type DatabaseKind, openTestDatabase, type TestDatabase } from './databases.js';
-import { sendChecked } from './openapi-validator.js';
+import { operationsOf, sendChecked } from './openapi-validator.js';
 import { type RouteContract, routeWatcher } from './route-contract.js';
 
 export interface TestService {
@@ -75,6 +75,7 @@ export async function startTestService(
   const { app } = service;
   const contract = watcher.contract;
   await app.ready();
+  await operationsOf(app.swagger());
   return {
     app,
     service,
