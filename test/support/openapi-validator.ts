@@ -74,16 +74,20 @@ function closeObjects(node: unknown): unknown {
 }
 
 const operationsByDocument = new WeakMap<object, Promise<HttpOperation[]>>();
+const operationsByText = new Map<string, Promise<HttpOperation[]>>();
 
 /**
- * Prism's operations of a document (the app's own, which it keeps), worked out once per document. The test service
- * asks for them as it starts, so that a test's first request does not pay for it (a token about to expire).
+ * Prism's operations of a document (the app's own, which it keeps), worked out once per document, and shared by the
+ * services of a test worker that serve the same one, so that Prism compiles each schema once. The test service asks
+ * for them as it starts, so that a test's first request does not pay for it (a token about to expire).
  */
 export function operationsOf(document: object): Promise<HttpOperation[]> {
   let operations = operationsByDocument.get(document);
   if (!operations) {
-    const closed = closeObjects(JSON.parse(JSON.stringify(document)));
-    operations = getHttpOperationsFromSpec(closed as object);
+    const text = JSON.stringify(document);
+    operations =
+      operationsByText.get(text) ?? getHttpOperationsFromSpec(closeObjects(JSON.parse(text)) as object);
+    operationsByText.set(text, operations);
     operationsByDocument.set(document, operations);
   }
   return operations;
