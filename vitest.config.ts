@@ -7,6 +7,7 @@ const UNIT = [
   'test/console/logic.test.ts',
   'test/deploy/manifests.test.ts',
   'test/hardening/config.test.ts',
+  'test/http/openapi-validation.test.ts',
 ];
 
 /** Tests that start the built service as a process (`salesreps`, `npm start`). */

@@ -1,5 +1,5 @@
 // The effect routes' TypeBox schemas: the list's query and the view of an effect.
-import { type Static, Type } from '@sinclair/typebox';
+import { type Static, type TProperties, Type } from '@sinclair/typebox';
 
 const EffectStatusFilter = Type.Union([Type.Literal('pending'), Type.Literal('dead')], {
   description: 'pending (not yet carried out, being retried) or dead (out of attempts); both when absent.',
@@ -53,3 +53,40 @@ export const RetryEffectResponse = Type.Object({
   effectId: Type.String({ maxLength: 18 }),
   status: Type.Literal('pending'),
 });
+
+const syncDelivery = <Data extends TProperties>(type: string, description: string, data: Data) =>
+  Type.Object(
+    {
+      type: Type.Literal(type, { description }),
+      timestamp: Type.String({
+        format: 'date-time',
+        maxLength: 40,
+        description: 'When this attempt was signed.',
+      }),
+      data: Type.Object(data, { additionalProperties: false }),
+    },
+    { additionalProperties: false },
+  );
+
+const SyncId = Type.String({ maxLength: 64 });
+
+/** What the data-sync system receives for each change of a rep's access (SYNC=webhook, docs/effects.md). */
+export const SyncDelivery = Type.Union([
+  syncDelivery(
+    'salesrep.access.granted',
+    "The rep may sync the organization's data (added, activated, renumbered).",
+    {
+      salesRepId: SyncId,
+      organizationId: SyncId,
+      repNumber: Type.String({ maxLength: 32 }),
+      email: Type.String({ format: 'email', maxLength: 254 }),
+    },
+  ),
+  syncDelivery('salesrep.access.revoked', "The rep may no longer sync the organization's data.", {
+    salesRepId: SyncId,
+    organizationId: SyncId,
+  }),
+  syncDelivery('salesrep.account.deleted', 'The rep left its last organization: delete its account.', {
+    salesRepId: SyncId,
+  }),
+]);

@@ -34,10 +34,14 @@ export const eventDocs = {
           },
         ],
         {
-          Link: Type.String({
-            maxLength: 4096,
-            description: 'RFC 8288: `next`, relative to this service, while older events match.',
-          }),
+          // Sent only while older events match: absent on the last page.
+          Link: Type.Optional(
+            Type.String({
+              maxLength: 4096,
+              description:
+                'RFC 8288: `next`, relative to this service, while older events match; absent on the last page.',
+            }),
+          ),
         },
       ),
       ...errorResponses(400, 401, 403),

@@ -94,7 +94,7 @@ export async function recordEvents(
     targets: JSON.stringify(event.targets),
     target_ids: event.targets.map((target) => target.id),
     request_id: context.requestId,
-    changes: JSON.stringify(event.changes),
+    changes: JSON.stringify(realChanges(event.changes)),
   }));
   const withRecorded = trx.with('recorded', (db) =>
     db.insertInto('event').values(rows).returning(['id', 'action', 'seq', 'target_ids']),
@@ -121,6 +121,15 @@ export async function recordEvents(
       .orderBy('s.id'),
   );
   return ids;
+}
+
+/** The changes whose value before and after differ: `{ from: null, to: null }` (a field created empty) says nothing. */
+function realChanges(changes: Changes): Changes {
+  return Object.fromEntries(
+    Object.entries(changes).filter(
+      ([, { from, to }]) => JSON.stringify(from ?? null) !== JSON.stringify(to ?? null),
+    ),
+  );
 }
 
 /** The changes of fields that differ between `before` and `after` (compared as JSON), in the order of `after`. */

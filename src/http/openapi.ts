@@ -2,7 +2,11 @@
 
 import swagger, { type FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { FastifyContextConfig, FastifyInstance } from 'fastify';
+import { KindGuard, type TSchema } from '@sinclair/typebox';
+import type { FastifyContextConfig, FastifyInstance, RouteOptions } from 'fastify';
+import { dataSyncWebhook } from '../effects/openapi.js';
+import { problemResponses } from '../routing/route-schema.js';
+import { eventDeliveryWebhook } from '../webhooks/openapi.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -78,12 +82,55 @@ const TAGS = [
   { name: 'Customers', description: "An organization's customers; a SalesRep sees only those it serves." },
   { name: 'Effects', description: 'Side effects (identity provider, email, data sync) not yet carried out.' },
   { name: 'Operations', description: 'Health, readiness and the local issuer keys; no token needed.' },
+  { name: 'Events', description: "The organization's audit log." },
+  { name: 'Webhooks', description: "URLs the organization's events are delivered to, signed." },
 ];
 
 interface Operation {
+  operationId?: string;
+  summary?: string;
+  description?: string;
   security?: unknown[];
   requestBody?: { required?: boolean };
-  responses?: Record<string, { headers?: Record<string, { required?: boolean; $ref?: string }> }>;
+  responses?: Record<
+    string,
+    { content?: unknown; headers?: Record<string, { required?: boolean; $ref?: string; schema?: TSchema }> }
+  >;
+}
+
+/** Methods whose requests Fastify reads a body of, whatever the route declares: a body can be too large or of another type. */
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * Declares 413 and 415 on every route a body can be sent to, unless it declares them itself: the body limit and
+ * the content-type check apply before the route's schema is consulted. Routes that declare no responses (the
+ * /docs files) are left alone.
+ */
+function declareBodyRefusals(route: RouteOptions): void {
+  const methods = Array.isArray(route.method) ? route.method : [route.method];
+  const schema = route.schema as { response?: Record<string, unknown> } | undefined;
+  if (!schema?.response || !methods.some((method) => BODY_METHODS.has(method))) return;
+  const missing = [413, 415].filter((status) => !(String(status) in (schema.response ?? {})));
+  schema.response = { ...schema.response, ...problemResponses(...missing) };
+}
+
+/**
+ * The HEAD twin of a GET operation: Fastify answers HEAD for every GET route with the GET's status and headers
+ * and no body, so the document says so.
+ */
+function headOperation(get: Operation): Operation {
+  return {
+    ...get,
+    operationId: `${get.operationId}Head`,
+    summary: `${get.summary ?? get.operationId} (headers only)`,
+    description: `The GET's status and headers, without a body.${get.description ? ` ${get.description}` : ''}`,
+    responses: Object.fromEntries(
+      Object.entries(get.responses ?? {}).map(([status, { content: _body, ...response }]) => [
+        status,
+        response,
+      ]),
+    ),
+  };
 }
 
 /**
@@ -94,6 +141,7 @@ interface Operation {
 export async function registerOpenApi(app: FastifyInstance): Promise<void> {
   const configs = new Map<string, FastifyContextConfig>();
   app.addHook('onRoute', (route) => {
+    declareBodyRefusals(route);
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const path = route.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
     for (const method of methods) configs.set(`${method.toLowerCase()} ${path}`, route.config ?? {});
@@ -126,6 +174,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         headers: COMMON_HEADERS,
       },
       security: [{ bearer: [] }],
+      webhooks: { eventDelivery: eventDeliveryWebhook, dataSyncChange: dataSyncWebhook },
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
     transformObject: (documentObject) => {
@@ -133,13 +182,17 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       const openapiObject = documentObject.openapiObject;
       const paths = (openapiObject.paths ?? {}) as Record<string, Record<string, Operation>>;
       for (const [path, item] of Object.entries(paths)) {
+        if (item.get && !item.head) item.head = headOperation(item.get);
         for (const [method, operation] of Object.entries(item)) {
           const config = configs.get(`${method} ${path}`) ?? {};
           if (config.policy === 'public') operation.security = [];
           if (config.bodyOptional && operation.requestBody) operation.requestBody.required = false;
           for (const [status, response] of Object.entries(operation.responses ?? {})) {
-            // A header a route declares itself (X-Total-Count, Link) is one it always sends.
-            for (const header of Object.values(response.headers ?? {})) header.required = true;
+            // A header a route declares itself (X-Total-Count, Link) is one it always sends, unless its schema is
+            // Type.Optional (the events' Link, absent on the last page).
+            for (const header of Object.values(response.headers ?? {})) {
+              header.required = !(header.schema && KindGuard.IsOptional(header.schema));
+            }
             const names: HeaderName[] = [
               'X-Request-Id',
               ...(config.rateLimited === false

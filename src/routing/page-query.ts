@@ -4,12 +4,28 @@ import type { FastifyRequest } from 'fastify';
 import { badRequest } from '../kernel/problem.js';
 import { SORT_DIRECTIONS, type SortDirection } from '../kernel/sort-direction.js';
 
+/** A regular expression that matches exactly one of the words, in any letter case (`lastname`, `LASTNAME`). */
+function anyCaseOf(words: readonly string[]): string {
+  const anyCase = (word: string) =>
+    [...word].map((letter) =>
+      /[a-z]/i.test(letter) ? `[${letter.toUpperCase()}${letter.toLowerCase()}]` : letter,
+    );
+  return `^(?:${words.map((word) => anyCase(word).join('')).join('|')})$`;
+}
+
 /**
- * One of the words, declared as an enum of their canonical spelling; `canonicalSortParameters` has already
- * turned another letter case (`lastname`) into it (`LastName`) when the schema sees the value.
+ * One of the words in any letter case, declared as what is accepted: a string with a pattern (JSON Schema has no
+ * case-insensitive enum, and an enum of the canonical spellings would refuse `lastname`), the canonical spellings
+ * as examples. `canonicalSortParameters` turns another letter case into the canonical one before the handler.
  */
-function canonicalWords(words: readonly string[], description: string, fallback: string) {
-  return Type.String({ enum: [...words], description, default: fallback });
+function wordsInAnyCase(words: readonly string[], description: string, fallback: string) {
+  return Type.String({
+    pattern: anyCaseOf(words),
+    maxLength: Math.max(...words.map((word) => word.length)),
+    description,
+    default: fallback,
+    examples: [...words],
+  });
 }
 
 /** The paging and sorting parameters every list takes: `pageNumber`, `pageSize`, `sortOn`, `sortDirection`. */
@@ -32,14 +48,14 @@ export function pageQueryFields(options: {
       }),
     ),
     sortOn: Type.Optional(
-      canonicalWords(
+      wordsInAnyCase(
         options.sortFields,
         `One of ${options.sortFields.join(', ')}; any letter case is accepted (\`lastname\`).`,
         options.defaultSort,
       ),
     ),
     sortDirection: Type.Optional(
-      canonicalWords(SORT_DIRECTIONS, 'asc or desc; any letter case is accepted (`DESC`).', 'asc'),
+      wordsInAnyCase(SORT_DIRECTIONS, 'asc or desc; any letter case is accepted (`DESC`).', 'asc'),
     ),
   };
 }
@@ -61,8 +77,8 @@ export function readPageQuery<Field extends string>(
 
 /**
  * A preValidation hook for list routes: `sortOn` and `sortDirection` in any letter case become their canonical
- * spelling, so that the schema can declare the canonical values as enums while clients may send `lastname` or
- * `DESC`. A value that matches no word is left as sent, for the validator to refuse.
+ * spelling, which the handler and the Link header use. A value that matches no word is left as sent, for the
+ * validator to refuse.
  */
 export function canonicalSortParameters(sortFields: readonly string[]) {
   const spellings = (words: readonly string[]) => new Map(words.map((word) => [word.toLowerCase(), word]));

@@ -131,3 +131,62 @@ export const PAGE_HEADERS = {
       'exists; each keeps the page size, sort and filters.',
   }),
 };
+
+/** A Standard Webhooks delivery as the OpenAPI `webhooks` object describes it: what the service POSTs, and how. */
+export interface WebhookDelivery {
+  operationId: string;
+  summary: string;
+  description: string;
+  tags: string[];
+  /** What `webhook-id` holds (the same on every attempt of a delivery). */
+  idDescription: string;
+  payload: TSchema;
+  example: unknown;
+  /** What the receiver's answers mean, beyond "a 2xx acknowledges it". */
+  answers: Record<string, string>;
+}
+
+/** A signed POST as Standard Webhooks say: the JSON payload and the `webhook-id`, `-timestamp`, `-signature` headers. */
+export function webhookPost(delivery: WebhookDelivery) {
+  const header = (name: string, description: string, schema: Record<string, unknown>) => ({
+    name,
+    in: 'header',
+    required: true,
+    description,
+    schema,
+  });
+  return {
+    post: {
+      tags: delivery.tags,
+      operationId: delivery.operationId,
+      summary: delivery.summary,
+      description: delivery.description,
+      // Signed, not authenticated with a token: the receiver checks the signature with its secret.
+      security: [],
+      parameters: [
+        header('webhook-id', delivery.idDescription, { type: 'string', maxLength: 64 }),
+        header('webhook-timestamp', 'When it was signed, in seconds since the Unix epoch.', {
+          type: 'string',
+          pattern: '^[0-9]{1,12}$',
+          maxLength: 12,
+        }),
+        header(
+          'webhook-signature',
+          '`v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>">`, space-separated when two secrets ' +
+            'sign (after a rotation).',
+          { type: 'string', pattern: '^v1,[A-Za-z0-9+/=]+( v1,[A-Za-z0-9+/=]+)*$', maxLength: 1024 },
+        ),
+      ],
+      requestBody: {
+        required: true,
+        content: { 'application/json': { schema: delivery.payload, example: delivery.example } },
+      },
+      responses: {
+        '200': { description: 'Acknowledged: any 2xx status. The body is not read.' },
+        ...Object.fromEntries(
+          Object.entries(delivery.answers).map(([status, description]) => [status, { description }]),
+        ),
+      },
+    },
+  };
+}

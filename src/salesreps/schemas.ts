@@ -1,6 +1,7 @@
 // The sales-rep routes' TypeBox schemas: field limits, bodies, query parameters and responses.
 import { type Static, Type } from '@sinclair/typebox';
 import { ROLE_SALES_REP } from '../auth/policies.js';
+import { ID_MAX_LENGTH } from '../kernel/ids.js';
 import { pageQueryFields } from '../routing/page-query.js';
 
 /** Field limits of the API (`docs/api.md`, "Field limits"; the README restates them). */
@@ -9,9 +10,11 @@ export const LIMITS = {
   email: 254,
   phone: 32,
   repNumber: 32,
-  id: 64,
+  id: ID_MAX_LENGTH,
   pageSize: 100,
   search: 100,
+  role: 32,
+  roles: 10,
   // Set by the organization's registration and the identity provider (docs/api.md).
   organizationName: 200,
   identityId: 100,
@@ -127,13 +130,22 @@ export const AddSalesRepBody = Type.Object(
     // null, like an absent phone, means "none": the responses show null for it.
     phoneNumber: Type.Optional(Type.Union([Phone, Type.Null()])),
     repNumber: RepNumber,
+    // Declared as the published API's string[]: an enum or a one-item bound would have generators type it as the
+    // tuple ['SalesRep']. The pattern still refuses any role but the known ones.
     roles: Type.Optional(
-      Type.Array(Type.Union(KNOWN_ROLES.map((role) => Type.Literal(role))), {
-        minItems: 1,
-        maxItems: KNOWN_ROLES.length,
-        uniqueItems: true,
-        description: 'Roles to assign at the identity provider; default ["SalesRep"].',
-      }),
+      Type.Array(
+        Type.String({
+          maxLength: LIMITS.role,
+          pattern: `^(?:${KNOWN_ROLES.join('|')})$`,
+          description: `A known role: ${KNOWN_ROLES.join(', ')}.`,
+        }),
+        {
+          minItems: 1,
+          maxItems: LIMITS.roles,
+          uniqueItems: true,
+          description: 'Roles to assign at the identity provider; default ["SalesRep"].',
+        },
+      ),
     ),
   },
   {

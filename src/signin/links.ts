@@ -1,6 +1,5 @@
 // Single-use invitation and reset links: their tokens, storage and lookup.
 import { createHash, createHmac, hkdfSync } from 'node:crypto';
-import type { JWK } from 'jose';
 import { type QueryCreator, sql } from 'kysely';
 import type { Db, Executor } from '../db/database.js';
 import type { Tables } from '../db/schema.js';

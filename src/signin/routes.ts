@@ -6,6 +6,7 @@ import type { default as Provider } from 'oidc-provider';
 import { requireAuth } from '../auth/policies.js';
 import type { Db } from '../db/database.js';
 import { requestChange } from '../events/record.js';
+import { ID_MAX_LENGTH } from '../kernel/ids.js';
 import { errorResponses, jsonResponse } from '../routing/route-schema.js';
 import type { Csrf } from './csrf.js';
 import { interactionRoutes } from './interaction-routes.js';
@@ -29,14 +30,14 @@ const ResendInvitationBody = Type.Object(
   {
     organizationSalesRepId: Type.String({
       minLength: 1,
-      maxLength: 200,
+      maxLength: ID_MAX_LENGTH,
       description: 'The assignment to invite again.',
     }),
   },
   { additionalProperties: false, examples: [{ organizationSalesRepId: 'OJ76hgt87hgas4ffG5' }] },
 );
 const ResendInvitationResponse = Type.Object({
-  organizationSalesRepId: Type.String({ maxLength: 200 }),
+  organizationSalesRepId: Type.String({ maxLength: ID_MAX_LENGTH }),
   email: Type.String({ maxLength: 320 }),
   expiresInHours: Type.Integer({ format: 'int32', minimum: 1, maximum: 2160 }),
 });

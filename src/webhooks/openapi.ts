@@ -1,6 +1,13 @@
 // The OpenAPI documentation of the webhook routes: each operation's summary, description, responses and examples.
-import { errorResponses, jsonResponse } from '../routing/route-schema.js';
-import { CreatedWebhook, DeletedWebhook, DeliveryList, RotatedSecret, WebhookList } from './schemas.js';
+import { errorResponses, jsonResponse, webhookPost } from '../routing/route-schema.js';
+import {
+  CreatedWebhook,
+  DeletedWebhook,
+  DeliveryList,
+  EventDelivery,
+  RotatedSecret,
+  WebhookList,
+} from './schemas.js';
 
 const tags = ['Webhooks'];
 const adminOnly = "Policy: Admin of the token's organization.";
@@ -95,3 +102,35 @@ export const webhookDocs = {
     },
   },
 };
+
+/** The delivery of an event to a subscribed URL, as the OpenAPI `webhooks` object describes it (docs/events.md). */
+export const eventDeliveryWebhook = webhookPost({
+  tags: ['Webhooks'],
+  operationId: 'receiveEvent',
+  summary: 'An event, delivered to a subscribed URL',
+  description:
+    "One POST per event and webhook whose `eventTypes` take its action, signed with the webhook's secret. Any " +
+    'answer but 2xx, a time-out or no connection is tried again (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, ' +
+    '24 h); 410 disables the webhook at once. The events of one thing arrive in the order they happened; ' +
+    'receivers that need a total order sort by `data.occurredAt` and drop repeats by `webhook-id`.',
+  idDescription: "The event's id, the same on every attempt: drop a delivery whose id was seen already.",
+  payload: EventDelivery,
+  example: {
+    type: 'sales_rep.deactivated',
+    timestamp: '2026-12-01T09:15:01.000Z',
+    data: {
+      id: 'Vb3kLm9QwErTyUiOp1AsDf',
+      occurredAt: '2026-12-01T09:15:00.000Z',
+      action: 'sales_rep.deactivated',
+      actor: { type: 'user', id: 'kinde_user_admin1' },
+      targets: [
+        { type: 'organization_sales_rep', id: 'OJ76hgt87hgas4ffG5' },
+        { type: 'sales_rep', id: 'KJ76hgt87hgas4ffG3' },
+      ],
+      organizationId: '34ku8ni238sdin0n23cdm6',
+      requestId: '3f2b8c1e-9d4a-4c6b-8e7f-1a2b3c4d5e6f',
+      changes: { active: { from: true, to: false } },
+    },
+  },
+  answers: { '410': 'Gone: the webhook is disabled and gets no more deliveries.' },
+});

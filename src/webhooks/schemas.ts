@@ -1,6 +1,7 @@
 // The webhook routes' TypeBox schemas: limits, the subscription body and the views.
 import { type Static, Type } from '@sinclair/typebox';
 import { EVENT_ACTIONS } from '../events/record.js';
+import { EventView } from '../events/schemas.js';
 
 export const WEBHOOK_LIMITS = { perOrganization: 20, urlLength: 2000, deliveriesShown: 50 } as const;
 
@@ -91,3 +92,17 @@ const Delivery = Type.Object(
 export const DeliveryList = Type.Array(Delivery, { maxItems: WEBHOOK_LIMITS.deliveriesShown });
 
 export const DeletedWebhook = Type.Object({ success: Type.Literal(true) }, { additionalProperties: false });
+
+/** What a webhook receives for each event: the Standard Webhooks envelope around the event as the API shows it. */
+export const EventDelivery = Type.Object(
+  {
+    type: Type.String({ enum: [...EVENT_ACTIONS], description: "The event's action." }),
+    timestamp: Type.String({
+      format: 'date-time',
+      maxLength: 40,
+      description: 'When this attempt was signed.',
+    }),
+    data: EventView,
+  },
+  { additionalProperties: false },
+);

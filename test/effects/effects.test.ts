@@ -11,6 +11,7 @@ import { databaseKinds } from '../support/databases.js';
 import { addRep as addRepThroughApi, EFFECTS_URL, REPS_URL } from '../support/fixtures.js';
 import { startReceiver, TEST_WEBHOOK_SECRET } from '../support/receiver.js';
 import { startTestService, type TestService } from '../support/service.js';
+import { deliveryCheck } from '../support/webhook-document.js';
 import { startSmtpServer, type TestSmtpServer } from './support/smtp.js';
 import { eventually } from './support/wait.js';
 
@@ -248,6 +249,29 @@ describe.each(databaseKinds)('effects carried out by the worker on %s', (kind) =
           .map((entry) => entry.type),
       ).toEqual(['salesrep.access.granted', 'salesrep.account.deleted']),
     );
+  });
+
+  it("tells the data-sync system what the document's webhooks.dataSyncChange declares: grant, revoke and deletion", async () => {
+    const rep = await addRep();
+    const deactivated = await service.call('POST', `${REPS_URL}/deactivate`, admin, {
+      organizationSalesRepId: rep.organizationSalesRepId,
+    });
+    expect(deactivated.statusCode).toBe(200);
+    const removed = await service.call('DELETE', REPS_URL, admin, {
+      organizationSalesRepId: rep.organizationSalesRepId,
+    });
+    expect(removed.statusCode).toBe(200);
+    await eventually(() =>
+      expect(
+        receiver.deliveries
+          .filter((entry) => entry.data.salesRepId === rep.salesRepId)
+          .map((entry) => entry.type),
+      ).toEqual(['salesrep.access.granted', 'salesrep.access.revoked', 'salesrep.account.deleted']),
+    );
+    const check = deliveryCheck(service.app.swagger(), 'dataSyncChange');
+    const posts = receiver.received.filter((post) => post.body.includes(rep.salesRepId));
+    expect(posts.length).toBeGreaterThanOrEqual(3);
+    for (const post of posts) expect(check(post), post.body).toEqual([]);
   });
 
   it('a rep removed and added again while its old account awaits deletion gets its own account under the new id', async () => {

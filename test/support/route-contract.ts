@@ -24,6 +24,8 @@ export interface RouteContract {
   routes(): RecordedRoute[];
   /** Responses so far whose status the route did not declare; taking them empties the list. */
   takeUndeclared(): UndeclaredResponse[];
+  /** True when the request of this id was answered by a route hidden from the OpenAPI document (once per id). */
+  answeredHidden(requestId: unknown): boolean;
 }
 
 function declaredStatuses(route: RouteOptions): string[] {
@@ -42,6 +44,7 @@ function declares(statuses: string[], status: number): boolean {
 export function routeWatcher(): { watch(app: FastifyInstance): void; contract: RouteContract } {
   const registered: RouteOptions[] = [];
   const undeclared: UndeclaredResponse[] = [];
+  const hiddenAnswers = new Set<string>();
   return {
     watch(app) {
       app.addHook('onRoute', (route) => {
@@ -49,6 +52,8 @@ export function routeWatcher(): { watch(app: FastifyInstance): void; contract: R
       });
       app.addHook('onResponse', async (request, reply) => {
         if (request.is404) return;
+        if ((request.routeOptions.schema as { hide?: boolean } | undefined)?.hide)
+          hiddenAnswers.add(request.id);
         const statuses = Object.keys(
           (request.routeOptions.schema as { response?: Record<string, unknown> } | undefined)?.response ?? {},
         );
@@ -74,6 +79,7 @@ export function routeWatcher(): { watch(app: FastifyInstance): void; contract: R
             hidden: Boolean((route.schema as { hide?: boolean } | undefined)?.hide),
           })),
       takeUndeclared: () => undeclared.splice(0),
+      answeredHidden: (requestId) => typeof requestId === 'string' && hiddenAnswers.delete(requestId),
     },
   };
 }

@@ -10,6 +10,7 @@ import { newId } from '../../src/kernel/ids.js';
 import { createService, type Service } from '../../src/main.js';
 import { createOrganization } from '../../src/organizations/service.js';
 import { type DatabaseKind, openTestDatabase, type TestDatabase } from './databases.js';
+import { operationsOf, sendChecked } from './openapi-validator.js';
 import { type RouteContract, routeWatcher } from './route-contract.js';
 
 export interface TestService {
@@ -28,7 +29,10 @@ export interface TestService {
   createOrganization(name?: string): Promise<Organization>;
   /** A token of the local issuer, as a real identity provider would issue it. */
   token(organization: Organization | string, userId: string, roles: string[]): Promise<string>;
-  /** `app.inject` with a bearer token and a JSON body. */
+  /**
+   * `app.inject` with a bearer token and a JSON body, through Prism's validation of the answer against the served
+   * OpenAPI document: an undeclared status, header or field throws (test/support/openapi-validator.ts).
+   */
   call(
     method: InjectOptions['method'],
     url: string,
@@ -71,6 +75,7 @@ export async function startTestService(
   const { app } = service;
   const contract = watcher.contract;
   await app.ready();
+  await operationsOf(app.swagger());
   return {
     app,
     service,
@@ -93,11 +98,17 @@ export async function startTestService(
         600,
       ),
     call: (method, url, token, body) =>
-      app.inject({
-        method,
+      sendChecked(app.swagger(), {
+        method: String(method),
         url,
-        headers: { authorization: `Bearer ${token}` },
-        ...(body === undefined ? {} : { payload: body as object }),
+        send: () =>
+          app.inject({
+            method,
+            url,
+            headers: { authorization: `Bearer ${token}` },
+            ...(body === undefined ? {} : { payload: body as object }),
+          }),
+        hidden: (response) => contract.answeredHidden(response.headers['x-request-id']),
       }),
     close: async () => {
       await service.close();

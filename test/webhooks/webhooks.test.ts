@@ -9,6 +9,7 @@ import { databaseKinds } from '../support/databases.js';
 import { addRep, expectProblem, REPS_URL } from '../support/fixtures.js';
 import { startReceiver } from '../support/receiver.js';
 import { startTestService, type TestService } from '../support/service.js';
+import { deliveryCheck } from '../support/webhook-document.js';
 
 const WEBHOOKS_URL = '/api/organizations/webhooks';
 /** Fast effect timings: the retry schedule scaled by 1 / 1000 (5 s → 5 ms, 5 min → 300 ms), a 500 ms time-out. */
@@ -143,6 +144,31 @@ describe.each(databaseKinds)('event webhooks on %s', (kind) => {
         statusCode: 204,
       }),
     );
+  });
+
+  it('records webhook.created with real changes only: eventTypes only when the webhook was given some', async () => {
+    await freshOrganization();
+    const every = await subscribe();
+    const some = await subscribe({ url: receiver.url, eventTypes: ['sales_rep.created'] });
+    const changesOf = async (id: string) =>
+      (await allEvents(service, admin, `&action=webhook.created&targetId=${id}`)).map(
+        (event) => event.changes,
+      );
+    expect(await changesOf(every.id)).toEqual([{ url: { from: null, to: receiver.url } }]);
+    expect(await changesOf(some.id)).toEqual([
+      { url: { from: null, to: receiver.url }, eventTypes: { from: null, to: ['sales_rep.created'] } },
+    ]);
+  });
+
+  it("delivers what the document's webhooks.eventDelivery declares: its payload schema and its webhook-* headers", async () => {
+    await freshOrganization();
+    await subscribe();
+    startWorker();
+    await addRep(service, admin);
+    await eventually(() => expect(receiver.acknowledged().length).toBeGreaterThanOrEqual(2));
+    const check = deliveryCheck(service.app.swagger(), 'eventDelivery');
+    expect(receiver.received.length).toBeGreaterThanOrEqual(2);
+    for (const delivery of receiver.received) expect(check(delivery), delivery.body).toEqual([]);
   });
 
   it('sends only the actions a subscription asked for', async () => {

@@ -1,0 +1,201 @@
+// Every response of the test service's request helper checked against the served OpenAPI document by Prism.
+import {
+  createInstance,
+  getHttpOperationsFromSpec,
+  type IHttpRequest,
+  type IHttpResponse,
+} from '@stoplight/prism-http';
+import type { LightMyRequestResponse } from 'fastify';
+
+type PrismComponents = Parameters<typeof createInstance>[1];
+type Forward = NonNullable<PrismComponents['forward']>;
+type HttpOperation = NonNullable<Parameters<Forward>[3]>;
+
+/**
+ * Headers of HTTP itself and of the browser protections every response carries, which the document does not
+ * describe (docs/api.md, "The OpenAPI document"): the framing and caching of a message, helmet's security headers
+ * and CORS's own. Every other header a response sends must be declared for its status; `Content-Type` is checked
+ * by Prism against the declared media types.
+ */
+const HTTP_HEADERS = new Set([
+  'content-type',
+  'content-length',
+  'date',
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'vary',
+  'cache-control',
+  'pragma',
+  'expires',
+  'content-security-policy',
+  'cross-origin-opener-policy',
+  'cross-origin-resource-policy',
+  'origin-agent-cluster',
+  'referrer-policy',
+  'strict-transport-security',
+  'x-content-type-options',
+  'x-dns-prefetch-control',
+  'x-download-options',
+  'x-frame-options',
+  'x-permitted-cross-domain-policies',
+  'x-xss-protection',
+  'access-control-allow-credentials',
+  'access-control-expose-headers',
+]);
+
+/** Statuses the service answers for a method and path the document does not have (problem+json, docs/api.md). */
+const UNKNOWN_ROUTE_STATUSES = new Set([404, 405]);
+
+/** A logger that says nothing: Prism's own log lines would only repeat what a failed check reports. */
+const quietLogger: PrismComponents['logger'] = new Proxy(
+  {},
+  { get: (_target, name) => (name === 'child' ? () => quietLogger : () => undefined) },
+) as PrismComponents['logger'];
+
+/**
+ * Each object schema closed to the fields it declares (`additionalProperties: false` where it says nothing of
+ * others), so that a response field the document does not declare fails the check. Only the validator's copy is
+ * closed: the published document leaves room for fields added later.
+ */
+function closeObjects(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(closeObjects);
+  if (node === null || typeof node !== 'object') return node;
+  const closed = Object.fromEntries(Object.entries(node).map(([key, value]) => [key, closeObjects(value)]));
+  const open = !(
+    'additionalProperties' in closed ||
+    'patternProperties' in closed ||
+    'unevaluatedProperties' in closed
+  );
+  if ('properties' in closed && typeof closed.properties === 'object' && open) {
+    closed.additionalProperties = false;
+  }
+  return closed;
+}
+
+const operationsByDocument = new WeakMap<object, Promise<HttpOperation[]>>();
+const operationsByText = new Map<string, Promise<HttpOperation[]>>();
+
+/**
+ * Prism's operations of a document (the app's own, which it keeps), worked out once per document, and shared by the
+ * services of a test worker that serve the same one, so that Prism compiles each schema once. The test service asks
+ * for them as it starts, so that a test's first request does not pay for it (a token about to expire).
+ */
+export function operationsOf(document: object): Promise<HttpOperation[]> {
+  let operations = operationsByDocument.get(document);
+  if (!operations) {
+    const text = JSON.stringify(document);
+    operations =
+      operationsByText.get(text) ?? getHttpOperationsFromSpec(closeObjects(JSON.parse(text)) as object);
+    operationsByText.set(text, operations);
+    operationsByDocument.set(document, operations);
+  }
+  return operations;
+}
+
+/** What Prism reads of a response: the status, the headers as text, the body parsed when it is JSON. */
+function asPrismResponse(response: LightMyRequestResponse): IHttpResponse {
+  const headers = Object.fromEntries(
+    Object.entries(response.headers).map(([name, value]) => [
+      name,
+      Array.isArray(value) ? value.join(', ') : String(value),
+    ]),
+  );
+  const json = /^application\/(?:[\w.-]+\+)?json\b/.test(headers['content-type'] ?? '');
+  const body = response.body === '' ? undefined : json ? response.json() : response.body;
+  return { statusCode: response.statusCode, headers, body };
+}
+
+/** The request as Prism routes it: the method, the path and the query. */
+function asPrismRequest(method: string, url: string): IHttpRequest {
+  const parsed = new URL(url, 'http://service.test');
+  const query: Record<string, string | string[]> = {};
+  for (const [name, value] of parsed.searchParams) {
+    const earlier = query[name];
+    query[name] = earlier === undefined ? value : [...(Array.isArray(earlier) ? earlier : [earlier]), value];
+  }
+  return {
+    method: method.toLowerCase() as IHttpRequest['method'],
+    url: { path: parsed.pathname, query },
+  };
+}
+
+/** The headers a response sends that its operation does not declare for its status (nor HTTP itself). */
+function undeclaredHeaders(operation: HttpOperation, response: IHttpResponse): string[] {
+  const declared = operation.responses.find((candidate) => candidate.code === String(response.statusCode));
+  if (!declared) return [];
+  const names = new Set((declared.headers ?? []).map((header) => header.name.toLowerCase()));
+  return Object.keys(response.headers ?? {}).filter((name) => !HTTP_HEADERS.has(name) && !names.has(name));
+}
+
+export interface CheckedRequest {
+  method: string;
+  url: string;
+  /** Sends the request to the service (`app.inject`). */
+  send(): Promise<LightMyRequestResponse>;
+  /** True when the app answered it from a route hidden from the document (`schema.hide`). */
+  hidden(response: LightMyRequestResponse): boolean;
+}
+
+/**
+ * Sends a request through Stoplight Prism in proxy mode with errors on (`--errors`), in-process: Prism routes it
+ * to the document's operation, the "upstream" is the app itself (`app.inject`), and Prism validates the answer's
+ * status, media type, headers and body against the operation. Answers the response, or throws when Prism found
+ * anything (a warning too: an undeclared 4xx is only a warning to Prism), when a header is sent that the status
+ * does not declare, or when a request the document has no operation for is answered with anything but 404 or 405
+ * from a documented route.
+ */
+export async function sendChecked(
+  document: object,
+  request: CheckedRequest,
+): Promise<LightMyRequestResponse> {
+  const operations = await operationsOf(document);
+  let answered: { response: LightMyRequestResponse; operation: HttpOperation | undefined } | undefined;
+  const forward: Forward = (_input, _baseUrl, _proxy, operation) => () => async () => {
+    const response = await request.send();
+    answered = { response, operation };
+    return { _tag: 'Right', right: asPrismResponse(response) };
+  };
+  const prism = createInstance(
+    {
+      isProxy: true,
+      upstream: new URL('http://service.test'),
+      upstreamProxy: undefined,
+      errors: true,
+      validateRequest: false,
+      validateResponse: true,
+      checkSecurity: false,
+      mock: { dynamic: false },
+    },
+    { logger: quietLogger, forward },
+  );
+  const result = await prism.request(asPrismRequest(request.method, request.url), operations)();
+  const name = `${request.method} ${request.url}`;
+  if (!answered) {
+    // No operation of the document matches: the service must answer as it does for any unknown route.
+    const response = await request.send();
+    if (UNKNOWN_ROUTE_STATUSES.has(response.statusCode) || request.hidden(response)) return response;
+    const reason = result._tag === 'Left' ? result.left.message : 'no operation matched';
+    throw new Error(
+      `${name} answered ${response.statusCode}, but the OpenAPI document has no operation for it (${reason})`,
+    );
+  }
+  const { response, operation } = answered;
+  const problems = [
+    ...(result._tag === 'Left'
+      ? [result.left.message]
+      : result.right.validations.output.map(
+          (diagnostic) =>
+            `${diagnostic.path?.length ? `${diagnostic.path.join('.')}: ` : ''}${diagnostic.message}`,
+        )),
+    ...(operation ? undeclaredHeaders(operation, asPrismResponse(response)) : []).map(
+      (header) => `header ${header} is not declared for status ${response.statusCode}`,
+    ),
+  ];
+  if (problems.length > 0) {
+    throw new Error(
+      `${name} answered ${response.statusCode}, which the OpenAPI document does not declare:\n- ${problems.join('\n- ')}\n${response.body.slice(0, 500)}`,
+    );
+  }
+  return response;
+}
