@@ -46,7 +46,7 @@ export function Field(props: {
       />
       {props.error && (
         <p id={errorId} className="field-error">
-          {props.label} {props.error}
+          {props.error}
         </p>
       )}
     </div>
@@ -210,6 +210,46 @@ export function Dialog(props: {
       <h2 id={titleId}>{props.title}</h2>
       {props.open && props.children}
     </dialog>
+  );
+}
+
+/**
+ * A row's actions in one menu: a button that opens a popover (the browser's top layer, so no table cell or
+ * scrolling box clips it; Escape or a click outside closes it). Each item closes the menu before it acts, so the
+ * focus is back on the button when a dialog it opens closes.
+ */
+export function ActionMenu(props: {
+  label: string;
+  items: readonly { label: string; danger?: boolean; disabled?: boolean; onSelect: () => void }[];
+}) {
+  const id = useId();
+  const menu = useRef<HTMLDivElement>(null);
+  return (
+    <>
+      <button type="button" className="secondary menu-button" popoverTarget={id}>
+        Actions<span className="visually-hidden"> for {props.label}</span>
+        <span aria-hidden="true"> ▾</span>
+      </button>
+      <div id={id} ref={menu} popover="auto" className="menu">
+        <ul aria-label={`Actions for ${props.label}`}>
+          {props.items.map((item) => (
+            <li key={item.label}>
+              <button
+                type="button"
+                className={item.danger ? 'menu-item danger' : 'menu-item'}
+                disabled={item.disabled}
+                onClick={() => {
+                  menu.current?.hidePopover();
+                  item.onSelect();
+                }}
+              >
+                {item.label}
+              </button>
+            </li>
+          ))}
+        </ul>
+      </div>
+    </>
   );
 }
 
