@@ -36,15 +36,20 @@ export function App({ session, api }: { session: ConsoleSession; api: Api }) {
     return (
       <StatusPage title={state.kind === 'ended' ? 'Access ended' : 'Could not sign in'}>
         <p role="alert">{state.reason}</p>
-        <p>
+        <p className="buttons">
           <button type="button" onClick={() => void session.signInAgain()}>
             Sign in again
+          </button>
+          <button type="button" className="secondary" onClick={() => void session.signOut()}>
+            Sign out and use another account
           </button>
         </p>
       </StatusPage>
     );
   }
   const admin = state.token.roles.includes('Admin');
+  // Unknown (a provider that does not say) offers it, as choosing again is harmless.
+  const otherOrganizations = (state.person.organizations?.length ?? 2) > 1;
   return (
     <QueryClientProvider client={queryClient}>
       <Router base="/console">
@@ -60,6 +65,7 @@ export function App({ session, api }: { session: ConsoleSession; api: Api }) {
             )}
             {admin ? ' · Admin' : ' · Sales rep'}
           </span>
+          {state.person.email && <span className="who">Signed in as {state.person.email}</span>}
           <nav aria-label="Console">
             <ul>
               {admin ? (
@@ -77,13 +83,15 @@ export function App({ session, api }: { session: ConsoleSession; api: Api }) {
               )}
             </ul>
           </nav>
-          <button
-            type="button"
-            className="secondary"
-            onClick={() => void session.signIn({ choose: true, returnTo: '/console/' })}
-          >
-            Switch organization
-          </button>
+          {otherOrganizations && (
+            <button
+              type="button"
+              className="secondary"
+              onClick={() => void session.signIn({ choose: true, returnTo: '/console/' })}
+            >
+              Switch organization
+            </button>
+          )}
           <button type="button" className="secondary" onClick={() => void session.signOut()}>
             Sign out
           </button>

@@ -16,10 +16,19 @@ export interface SignInSettings {
 /** The state of the console's session, which decides the screen. */
 export type SessionState =
   | { kind: 'redirecting' }
-  | { kind: 'signed-in'; token: TokenView }
+  | { kind: 'signed-in'; token: TokenView; person: Person }
   /** The provider refused a refresh: the rep was deactivated or removed, or the session was ended elsewhere. */
   | { kind: 'ended'; reason: string }
   | { kind: 'failed'; reason: string };
+
+/**
+ * Who signed in, from the ID token: the email, and the organizations the person may sign in to (`org_codes`, as
+ * the embedded provider and Kinde put them); undefined where the provider does not say.
+ */
+export interface Person {
+  email: string | undefined;
+  organizations: string[] | undefined;
+}
 
 interface Flow {
   verifier: string;
@@ -42,6 +51,7 @@ export class ConsoleSession {
   private accessToken: string | undefined;
   private refreshToken: string | undefined;
   private idToken: string | undefined;
+  private person: Person = { email: undefined, organizations: undefined };
   private renewal: Promise<string> | undefined;
   private listeners = new Set<() => void>();
   state: SessionState = { kind: 'redirecting' };
@@ -163,8 +173,10 @@ export class ConsoleSession {
     this.refreshToken = tokens.refresh_token ?? this.refreshToken;
     this.idToken = tokens.id_token ?? this.idToken;
     const token = readToken(tokens.access_token, this.settings.claims);
+    const claims = tokens.id_token ? oauth.getValidatedIdTokenClaims(tokens) : undefined;
+    if (claims) this.person = personOf(claims);
     if (token.organization) sessionStorage.setItem(ORGANIZATION_KEY, token.organization);
-    this.set({ kind: 'signed-in', token });
+    this.set({ kind: 'signed-in', token, person: this.person });
   }
 
   /** The access token for the next API request, renewed first when it is about to expire. */
@@ -260,6 +272,17 @@ function currentPath(): string {
   const url = new URL(window.location.href);
   for (const name of ['code', 'state', 'iss', 'error', 'error_description']) url.searchParams.delete(name);
   return `${url.pathname}${url.search}`;
+}
+
+function personOf(claims: oauth.IDToken): Person {
+  const codes = claims.org_codes;
+  return {
+    email: typeof claims.email === 'string' ? claims.email : undefined,
+    organizations:
+      Array.isArray(codes) && codes.every((code) => typeof code === 'string')
+        ? (codes as string[])
+        : undefined,
+  };
 }
 
 function describe(error: unknown): string {

@@ -123,8 +123,15 @@ ${hidden('csrf', options.csrf)}
   );
 }
 
-export function messagePage(title: string, message: string, alertRole = false): string {
-  return page(title, alertRole ? alert(message) : `<p>${escapeHtml(message)}</p>`);
+/** A page that says one thing, with at most one way on (a link). */
+export function messagePage(
+  title: string,
+  message: string,
+  alertRole = false,
+  action?: { href: string; label: string },
+): string {
+  const link = action ? `\n<p><a href="${escapeHtml(action.href)}">${escapeHtml(action.label)}</a></p>` : '';
+  return page(title, `${alertRole ? alert(message) : `<p>${escapeHtml(message)}</p>`}${link}`);
 }
 
 /**

@@ -7,7 +7,7 @@ import type { Db } from '../db/database.js';
 import { escapeHtml } from '../kernel/html.js';
 import { kyselyAdapter } from './adapter.js';
 import { originOf, page, pageSecurityPolicy } from './pages.js';
-import { grantOrganization, membershipOf } from './queries.js';
+import { grantOrganization, membershipOf, membershipsOf } from './queries.js';
 
 /** The console's client, built in (docs/signin.md): a public client with PKCE. */
 export const CONSOLE_CLIENT_ID = 'salesreps-console';
@@ -73,7 +73,10 @@ export async function createProvider(options: ProviderOptions): Promise<Provider
     responseTypes: ['code'],
     pkce: { required: () => true },
     scopes: [...OFFERED_SCOPES],
-    claims: { openid: ['sub'], email: ['email'] },
+    // The ID token says who signed in and in which organizations (Kinde's `org_codes`), so that the console names
+    // the person and offers "Switch organization" only to one who has another organization.
+    claims: { openid: ['sub', 'org_codes'], email: ['email'] },
+    conformIdTokenClaims: false,
     extraParams: ['org_code'],
     routes: {
       authorization: '/oidc/auth',
@@ -144,7 +147,16 @@ export async function createProvider(options: ProviderOptions): Promise<Provider
         .where('id', '=', id)
         .executeTakeFirst();
       if (!account) return undefined;
-      return { accountId: account.id, claims: () => ({ sub: account.id, email: account.email }) };
+      return {
+        accountId: account.id,
+        claims: async () => ({
+          sub: account.id,
+          email: account.email,
+          org_codes: (await membershipsOf(db, account.id)).map(
+            (membership) => membership.identityOrganizationId,
+          ),
+        }),
+      };
     },
     // The organization chosen at sign-in is the grant's (signin_grant); membership is read again at every issue,
     // so a refresh of a rep deactivated or removed since fails.

@@ -144,6 +144,22 @@ describe.each(databaseKinds)('the console, second round, on %s', (kind) => {
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
+  it('an empty organization says "no reps yet" and how to add one, apart from a search that finds nothing', async () => {
+    const page = pages.desktop;
+    // One organization: the header names the person, and offers no "Switch organization" that would do nothing.
+    await page.getByText(`Signed in as ${ADMIN_EMAIL}`).waitFor();
+    expect(await page.getByRole('button', { name: 'Switch organization' }).count()).toBe(0);
+    await page.getByText('No sales reps yet. Add the first with "Add sales rep".').waitFor();
+    await page.getByLabel('Search reps').fill('zz');
+    await page.getByText('No sales reps match the search and status chosen.').waitFor();
+    await page.getByLabel('Search reps').fill('');
+    await page.getByRole('link', { name: 'Customers' }).click();
+    await page.getByText('No customers yet. Add them with "Import CSV".').waitFor();
+    expect(await page.getByRole('button', { name: 'Export CSV' }).isDisabled()).toBe(true);
+    await expectAccessible(page, 'desktop-customers-empty');
+    await page.getByRole('link', { name: 'Sales reps' }).click();
+  });
+
   describe.each(Object.keys(SIZES) as Size[])('at the %s size', (size) => {
     it("a rep's actions are one menu, and its dialogs open outside the table, whole", async () => {
       const page = pages[size];
@@ -199,6 +215,110 @@ describe.each(databaseKinds)('the console, second round, on %s', (kind) => {
       await removeDialog.getByRole('button', { name: 'Cancel' }).click();
       await removeDialog.waitFor({ state: 'hidden' });
     });
+  });
+
+  it('the customer detail says it is loading until the customer is read', async () => {
+    const page = pages.desktop;
+    const response = await service.app.inject({
+      method: 'PUT',
+      url: '/api/customers',
+      headers: { authorization: `Bearer ${adminToken}` },
+      payload: { customerNumber: 'C-100', companyName: 'Northwind Traders', repNumber: 'REP-001' },
+    });
+    expect(response.statusCode, response.body).toBeLessThan(300);
+    // The customer's answer is held back until the loading state has been seen.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await page.route('**/api/customers/C-100', async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.getByRole('link', { name: 'Customers' }).click();
+    await page.getByRole('button', { name: 'Show customer C-100' }).click();
+    const detail = page.getByRole('dialog', { name: 'Customer C-100' });
+    await detail.getByRole('status').filter({ hasText: 'Loading the customer…' }).waitFor();
+    release();
+    await detail.getByText('Northwind Traders').waitFor();
+    expect(await detail.getByText('Loading the customer…').count()).toBe(0);
+    await page.unroute('**/api/customers/C-100');
+    await page.keyboard.press('Escape');
+    expect(await page.getByRole('button', { name: 'Export CSV' }).isDisabled()).toBe(false);
+  });
+
+  it('an import shows a preview first, warns of unknown rep numbers, counts right and lists errors by line', async () => {
+    const page = pages.desktop;
+    await page.getByRole('link', { name: 'Customers' }).click();
+    await page.getByRole('button', { name: 'Import CSV' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Import customers from CSV' });
+    const csv = [
+      'customerNumber,companyName,companyEmail,repNumber',
+      'C-1,Northwind Traders,orders@northwind.example.com,REP-001', // line 2
+      'C-2,Contoso,not-an-email,REP-001', // line 3: the API refuses the email
+      'C-3,Fabrikam,,REP-404', // line 4: a rep number no rep has
+      'C-4,,,REP-001', // line 5: no company name
+      'C-3,Fabrikam again,,REP-001', // line 6: repeats line 4
+      'C-5,Tailspin,,REP-404', // line 7
+      'C-6,Wingtip,,', // line 8
+    ].join('\n');
+    await dialog
+      .getByLabel('CSV file')
+      .setInputFiles({ name: 'customers.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await dialog.getByText('customers.csv: 7 rows.').waitFor();
+    expect(await dialog.getByRole('status').first().textContent()).toContain(
+      '5 rows ready to import; 2 rows with errors will not be imported',
+    );
+    await dialog.getByText('2 rows name a rep number that matches no sales rep').waitFor();
+    await dialog.getByText('REP-404: lines 4, 7').waitFor();
+    const errorLines = () => dialog.getByRole('row').locator('td:first-child').allTextContents();
+    expect(await errorLines()).toEqual(['5', '6']);
+    await dialog.getByText('Line 6 repeats the customer number of line 4').waitFor();
+    await dialog.getByText('Enter a company name').waitFor();
+    // Nothing was written yet.
+    expect(
+      (
+        await service.app.inject({
+          method: 'GET',
+          url: '/api/customers?search=C-',
+          headers: { authorization: `Bearer ${adminToken}` },
+        })
+      ).headers['x-total-count'],
+    ).toBe('1');
+    await expectAccessible(page, 'desktop-customers-import-preview');
+
+    await dialog.getByRole('button', { name: 'Import 5 rows' }).click();
+    await dialog.getByText('Done: 4 of 7 rows imported; 3 rows not imported (3 errors).').waitFor();
+    expect(await errorLines()).toEqual(['3', '5', '6']);
+    await dialog.getByText('Enter a company email like name@company.com').waitFor();
+    const download = page.waitForEvent('download');
+    await dialog.getByRole('button', { name: 'Download the errors (CSV)' }).click();
+    const file = fs
+      .readFileSync(await (await download).path(), 'utf8')
+      .trim()
+      .split(/\r?\n/);
+    expect(file).toEqual([
+      'line,column,error',
+      '3,companyEmail,Enter a company email like name@company.com',
+      '5,companyName,Enter a company name',
+      '6,customerNumber,Line 6 repeats the customer number of line 4',
+    ]);
+    await expectAccessible(page, 'desktop-customers-import-done');
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await page.getByText('1–5 of 5').waitFor();
+
+    // At 360 px the preview is read whole, within the dialog.
+    const phone = pages.phone;
+    await phone.getByRole('link', { name: 'Customers' }).click();
+    await phone.getByRole('button', { name: 'Import CSV' }).click();
+    const phoneDialog = phone.getByRole('dialog', { name: 'Import customers from CSV' });
+    await phoneDialog
+      .getByLabel('CSV file')
+      .setInputFiles({ name: 'customers.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await phoneDialog.getByText('REP-404: lines 4, 7').waitFor();
+    await expectWhole(phone, phoneDialog, 'phone');
+    await expectAccessible(phone, 'phone-customers-import-preview');
+    await phoneDialog.getByRole('button', { name: 'Cancel' }).click();
   });
 
   it('no page threw a script error or logged one along the way', () => {

@@ -240,3 +240,14 @@ function csvCell(value: unknown): string {
   if (value === null || value === undefined) return '';
   return String(value);
 }
+
+/** The errors of an import as a CSV file (line, column, error), for the person to correct the file by. */
+export function importErrorsCsv(errors: readonly RowError[]): string {
+  return Papa.unparse(
+    {
+      fields: ['line', 'column', 'error'],
+      data: errors.map((error) => [error.line, error.field, error.message]),
+    },
+    { escapeFormulae: /^'*[=+\-@\t\r]/ },
+  );
+}

@@ -92,3 +92,13 @@ export function plainMessage(problem: Problem): string {
       return problem.detail ?? problem.title;
   }
 }
+
+/**
+ * Why the session ended, for the person rather than the API's words ("The caller is not an active sales rep of
+ * this organization"): a 401 that a renewal did not cure, or a 403 (deactivated, removed, or a role taken away).
+ */
+export function accessEndedReason(status: number): string {
+  return status === 401
+    ? 'Your session has ended. Sign in again to go on.'
+    : 'You no longer have access to this organization: an admin has deactivated or removed you, or changed your role. If you think this is a mistake, ask an admin of the organization.';
+}

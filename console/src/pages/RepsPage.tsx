@@ -146,7 +146,11 @@ export function RepsPage({ api }: { api: Api }) {
             ))}
             {reps.data?.rows.length === 0 && (
               <tr>
-                <td colSpan={COLUMNS.length + 1}>No sales reps match.</td>
+                <td colSpan={COLUMNS.length + 1}>
+                  {searched || status !== 'all'
+                    ? 'No sales reps match the search and status chosen.'
+                    : 'No sales reps yet. Add the first with "Add sales rep".'}
+                </td>
               </tr>
             )}
           </tbody>
