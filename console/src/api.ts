@@ -41,7 +41,7 @@ export function totalOf(response: Response): number {
 }
 
 /** The signed-in person's own organizations as a rep (the header's name and "My organizations" share it). */
-export function useMyOrganizations(api: Api, options: { retry?: boolean } = {}) {
+export function useMyOrganizations(api: Api, options: { retry?: boolean; enabled?: boolean } = {}) {
   return useQuery({
     queryKey: ['my-organizations'],
     queryFn: async () => must(await api.GET('/api/salesreps/organizations')).salesRepOrganizations,

@@ -8,6 +8,7 @@ import Fastify, {
 } from 'fastify';
 import type { TokenVerifier } from '../auth/verify.js';
 import type { HttpConfig } from '../config.js';
+import { currentOrganizationRoutes } from '../current-organization/routes.js';
 import { customerRoutes } from '../customers/routes.js';
 import type { Db } from '../db/database.js';
 import { effectRoutes } from '../effects/routes.js';
@@ -131,6 +132,7 @@ function wakeAfterEachChange(app: FastifyInstance, afterChange: () => void): voi
 async function registerFeatureRoutes(app: FastifyInstance, deps: AppDependencies): Promise<void> {
   await app.register(salesRepRoutes({ db: deps.db, identity: deps.identity }));
   await app.register(customerRoutes({ db: deps.db }));
+  await app.register(currentOrganizationRoutes());
   await app.register(effectRoutes({ db: deps.db }));
   await app.register(eventRoutes({ db: deps.db }));
   await app.register(

@@ -146,7 +146,9 @@ describe.each(databaseKinds)('the console, second round, on %s', (kind) => {
 
   it('an empty organization says "no reps yet" and how to add one, apart from a search that finds nothing', async () => {
     const page = pages.desktop;
-    // One organization: the header names the person, and offers no "Switch organization" that would do nothing.
+    // One organization: the header names it and the person, and offers no "Switch organization" that would do nothing.
+    // The organization by name (GET /api/organizations/current), not its identity organization id.
+    await page.getByText('Acme Supply · Admin').waitFor();
     await page.getByText(`Signed in as ${ADMIN_EMAIL}`).waitFor();
     expect(await page.getByRole('button', { name: 'Switch organization' }).count()).toBe(0);
     await page.getByText('No sales reps yet. Add the first with "Add sales rep".').waitFor();

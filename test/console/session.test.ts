@@ -74,7 +74,7 @@ describe('the console session (renewal by refresh token)', () => {
     await page.getByLabel('Organization').selectOption({ label: 'Session Supply' });
     await page.getByRole('button', { name: 'Continue' }).click();
     await page.getByRole('heading', { name: 'Sales reps' }).waitFor();
-    await page.getByText('org_session · Admin').waitFor();
+    await page.getByText('Session Supply · Admin').waitFor();
   });
   afterAll(async () => {
     await browser?.close();
@@ -98,14 +98,14 @@ describe('the console session (renewal by refresh token)', () => {
     await page.getByRole('button', { name: 'Switch organization' }).click();
     await page.getByLabel('Organization').selectOption({ label: 'Second Supply' });
     await page.getByRole('button', { name: 'Continue' }).click();
-    await page.getByText('org_second · Admin').waitFor();
+    await page.getByText('Second Supply · Admin').waitFor();
     // A reload signs in silently to the organization chosen last, through the provider's session.
     await page.reload();
-    await page.getByText('org_second · Admin').waitFor();
+    await page.getByText('Second Supply · Admin').waitFor();
     await page.getByRole('button', { name: 'Switch organization' }).click();
     await page.getByLabel('Organization').selectOption({ label: 'Session Supply' });
     await page.getByRole('button', { name: 'Continue' }).click();
-    await page.getByText('org_session · Admin').waitFor();
+    await page.getByText('Session Supply · Admin').waitFor();
   });
 
   it('an admin whose access was taken away is shown why, and the refusal page offers another account', async () => {
