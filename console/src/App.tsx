@@ -32,6 +32,18 @@ export function App({ session, api }: { session: ConsoleSession; api: Api }) {
       </StatusPage>
     );
   }
+  if (state.kind === 'signed-out') {
+    return (
+      <StatusPage title="You are signed out">
+        <p role="status">You signed out of the console and of the sign-in page.</p>
+        <p>
+          <button type="button" onClick={() => void session.signIn()}>
+            Sign in
+          </button>
+        </p>
+      </StatusPage>
+    );
+  }
   if (state.kind !== 'signed-in') {
     return (
       <StatusPage title={state.kind === 'ended' ? 'Access ended' : 'Could not sign in'}>

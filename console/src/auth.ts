@@ -19,7 +19,9 @@ export type SessionState =
   | { kind: 'signed-in'; token: TokenView; person: Person }
   /** The provider refused a refresh: the rep was deactivated or removed, or the session was ended elsewhere. */
   | { kind: 'ended'; reason: string }
-  | { kind: 'failed'; reason: string };
+  | { kind: 'failed'; reason: string }
+  /** The person signed out here: the console waits to be asked to sign in again. */
+  | { kind: 'signed-out' };
 
 /**
  * Who signed in, from the ID token: the email, and the organizations the person may sign in to (`org_codes`, as
@@ -42,6 +44,8 @@ const FLOW_KEY = 'salesreps.console.flow';
 // Which organization to sign in to after a reload: the one chosen last in this tab.
 const ORGANIZATION_KEY = 'salesreps.console.organization';
 const RENEW_BEFORE_EXPIRY_MS = 60_000;
+// Set on signing out, for the page the provider sends back to: it says so instead of signing in again at once.
+const SIGNED_OUT_KEY = 'salesreps.console.signed-out';
 
 /**
  * The console's OpenID Connect session: authorization code with PKCE (S256) through oauth4webapi, the access and
@@ -92,6 +96,11 @@ export class ConsoleSession {
   async start(): Promise<void> {
     const url = new URL(window.location.href);
     const flowText = sessionStorage.getItem(FLOW_KEY);
+    if (sessionStorage.getItem(SIGNED_OUT_KEY) && !url.searchParams.has('code')) {
+      sessionStorage.removeItem(SIGNED_OUT_KEY);
+      this.set({ kind: 'signed-out' });
+      return;
+    }
     if ((url.searchParams.has('code') || url.searchParams.has('error')) && flowText) {
       sessionStorage.removeItem(FLOW_KEY);
       await this.finish(url, JSON.parse(flowText) as Flow);
@@ -241,6 +250,7 @@ export class ConsoleSession {
     this.refreshToken = undefined;
     this.set({ kind: 'redirecting' });
     sessionStorage.removeItem(ORGANIZATION_KEY);
+    sessionStorage.setItem(SIGNED_OUT_KEY, '1');
     if (refreshToken && this.as.revocation_endpoint) {
       await oauth
         .revocationRequest(
@@ -254,7 +264,8 @@ export class ConsoleSession {
     }
     const endpoint = this.as.end_session_endpoint;
     if (!endpoint) {
-      this.set({ kind: 'ended', reason: 'You are signed out of the console.' });
+      sessionStorage.removeItem(SIGNED_OUT_KEY);
+      this.set({ kind: 'signed-out' });
       return;
     }
     const target = new URL(endpoint);

@@ -115,13 +115,16 @@ export async function createProvider(options: ProviderOptions): Promise<Provider
             'Sign out',
             `${form}<p>Do you want to sign out?</p>
 <button type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>
-<button type="submit" form="op.logoutForm">No, stay signed in</button>`,
+<button type="submit" form="op.logoutForm" class="secondary">No, stay signed in</button>`,
           );
         },
         postLogoutSuccessSource: async (ctx) => {
           ctx.type = 'html';
           ctx.set('content-security-policy', pageSecurityPolicy([]));
-          ctx.body = page('Signed out', '<p>You are signed out.</p>');
+          ctx.body = page(
+            'You are signed out',
+            '<p>You can close this window, or sign in again from the application you use.</p>',
+          );
         },
       },
       resourceIndicators: {

@@ -258,6 +258,11 @@ describe.each(databaseKinds)('the console journey on %s', (kind) => {
       .getByRole('list', { name: 'Actions for Jane Smith' })
       .getByRole('button', { name: 'Deactivate' })
       .click();
+    // It asks first: the person is locked out at once.
+    await admin
+      .getByRole('dialog', { name: 'Deactivate Jane Smith?' })
+      .getByRole('button', { name: 'Deactivate Jane Smith' })
+      .click();
     await admin.getByRole('status').filter({ hasText: 'Jane Smith is inactive now.' }).waitFor();
     expect(
       await admin
@@ -325,9 +330,13 @@ describe.each(databaseKinds)('the console journey on %s', (kind) => {
     await phone.close();
   });
 
-  it('sign-out ends the session at the provider and comes back to the console, which asks to sign in', async () => {
+  it('sign-out ends the session at the provider and comes back to "You are signed out" with one action', async () => {
     await admin.getByRole('button', { name: 'Sign out' }).click();
     await admin.getByRole('button', { name: 'Yes, sign me out' }).click();
+    // Back in the console, which says so and waits, with one way on.
+    await admin.getByRole('heading', { name: 'You are signed out' }).waitFor();
+    expect(await admin.getByRole('button').allTextContents()).toEqual(['Sign in']);
+    await admin.getByRole('button', { name: 'Sign in' }).click();
     await admin.getByLabel('Email').waitFor();
     expect(admin.url()).toContain('/signin/interaction/');
   });

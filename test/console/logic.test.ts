@@ -7,9 +7,16 @@ import {
   chunks,
   customersCsv,
   IMPORT_CHUNK_ROWS,
+  importErrorsCsv,
   parseCustomersCsv,
 } from '../../console/src/logic/csv.js';
-import { importChunk } from '../../console/src/logic/import.js';
+import {
+  importChunk,
+  inLineOrder,
+  REP_CHECK_MAX,
+  rowsWithErrors,
+  unknownRepNumbers,
+} from '../../console/src/logic/import.js';
 import { nextCursor } from '../../console/src/logic/links.js';
 import { lastPage, pageRange } from '../../console/src/logic/paging.js';
 import {
@@ -639,5 +646,69 @@ describe('importChunk (a chunk of a CSV import: every row written once or listed
     );
     expect(result.imported).toBe(0);
     expect(result.errors).toEqual([{ line: 2, field: 'rows', message: 'lines 2–4 (3 rows): refused 413' }]);
+  });
+});
+
+describe('the import preview: unknown rep numbers, counts and order', () => {
+  const row = (line: number, repNumber: string | null) => ({
+    line,
+    customer: {
+      customerNumber: `C-${line}`,
+      companyName: 'Acme',
+      companyEmail: null,
+      companyPhone: null,
+      pricing: null,
+      terms: null,
+      active: true,
+      repNumber,
+      externalId: null,
+    },
+  });
+
+  it('a rep number no rep has is listed with every line naming it, each number asked once', async () => {
+    const asked: string[] = [];
+    const unknown = await unknownRepNumbers(
+      [row(2, 'R-1'), row(3, 'R-404'), row(4, null), row(5, 'R-404'), row(6, 'R-1')],
+      async (repNumber) => {
+        asked.push(repNumber);
+        return repNumber === 'R-1';
+      },
+    );
+    expect([...(unknown ?? [])]).toEqual([['R-404', [3, 5]]]);
+    expect(asked.sort()).toEqual(['R-1', 'R-404']);
+  });
+
+  it('a file naming more rep numbers than are looked up is not checked at all', async () => {
+    const rows = Array.from({ length: REP_CHECK_MAX + 1 }, (_, index) => row(index + 2, `R-${index}`));
+    expect(await unknownRepNumbers(rows, async () => false)).toBeUndefined();
+  });
+
+  it('rows with errors are counted once each, the header aside; errors sort by line, stably', () => {
+    const errors = [
+      { line: 12, field: 'a', message: 'first of 12' },
+      { line: 4, field: 'b', message: 'x' },
+      { line: 12, field: 'c', message: 'second of 12' },
+      { line: 1, field: 'fax', message: 'unknown column' },
+    ];
+    expect(rowsWithErrors(errors)).toBe(2);
+    expect(inLineOrder(errors).map((error) => error.message)).toEqual([
+      'unknown column',
+      'x',
+      'first of 12',
+      'second of 12',
+    ]);
+  });
+
+  it('the error file has line, column and error, a formula-like cell behind an apostrophe', () => {
+    expect(
+      importErrorsCsv([
+        { line: 3, field: 'companyEmail', message: 'Enter a company email like name@company.com' },
+        { line: 5, field: 'row', message: '=HYPERLINK("x")' },
+      ]).split(/\r?\n/),
+    ).toEqual([
+      'line,column,error',
+      '3,companyEmail,Enter a company email like name@company.com',
+      `5,row,"'=HYPERLINK(""x"")"`,
+    ]);
   });
 });

@@ -323,6 +323,43 @@ describe.each(databaseKinds)('the console, second round, on %s', (kind) => {
     await phoneDialog.getByRole('button', { name: 'Cancel' }).click();
   });
 
+  it('deactivation asks first; its notice can be dismissed; sign-out says "You are signed out"', async () => {
+    const page = pages.desktop;
+    await page.getByRole('link', { name: 'Sales reps' }).click();
+    await page.getByRole('button', { name: 'Actions for Jane Smith' }).click();
+    await page
+      .getByRole('list', { name: 'Actions for Jane Smith' })
+      .getByRole('button', { name: 'Deactivate' })
+      .click();
+    const confirm = page.getByRole('dialog', { name: 'Deactivate Jane Smith?' });
+    await confirm.getByText('can no longer sign in').waitFor();
+    await expectAccessible(page, 'desktop-deactivate-confirm');
+    // Cancel changes nothing.
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    await confirm.waitFor({ state: 'hidden' });
+    const row = page.getByRole('row').filter({ hasText: 'jane.smith@acme.example' });
+    expect(await row.getByText('Active', { exact: true }).count()).toBe(1);
+    await page.getByRole('button', { name: 'Actions for Jane Smith' }).click();
+    await page
+      .getByRole('list', { name: 'Actions for Jane Smith' })
+      .getByRole('button', { name: 'Deactivate' })
+      .click();
+    await confirm.getByRole('button', { name: 'Deactivate Jane Smith' }).click();
+    const notice = page.getByRole('status').filter({ hasText: 'Jane Smith is inactive now.' });
+    await notice.waitFor();
+    await row.getByText('Inactive').waitFor();
+    await page.getByRole('button', { name: 'Dismiss this notice' }).click();
+    await notice.waitFor({ state: 'hidden' });
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Yes, sign me out' }).click();
+    await page.getByRole('heading', { name: 'You are signed out' }).waitFor();
+    expect(await page.getByRole('button').allTextContents()).toEqual(['Sign in']);
+    await expectAccessible(page, 'desktop-signed-out');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByLabel('Email').waitFor();
+  });
+
   it('no page threw a script error or logged one along the way', () => {
     expect(scriptErrors).toEqual([]);
   });

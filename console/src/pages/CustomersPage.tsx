@@ -149,7 +149,7 @@ export function CustomersPage({ api, admin }: { api: Api; admin: boolean }) {
           </button>
         )}
       </div>
-      <Notice text={exporting ?? exported} />
+      <Notice text={exporting ?? exported} onDismiss={exporting ? undefined : () => setExported('')} />
       <ErrorMessage error={exportError} />
       <ErrorMessage error={customers.error} />
       <TableRegion label="Customers">

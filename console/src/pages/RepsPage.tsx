@@ -38,7 +38,7 @@ export function RepsPage({ api }: { api: Api }) {
   const [status, setStatus] = useState<'all' | 'active' | 'inactive'>('all');
   const [adding, setAdding] = useState(false);
   const [notice, setNotice] = useState('');
-  const [open, setOpen] = useState<{ kind: 'number' | 'remove'; rep: Rep } | undefined>();
+  const [open, setOpen] = useState<{ kind: 'number' | 'remove' | 'deactivate'; rep: Rep } | undefined>();
   const statusId = useId();
   const queryClient = useQueryClient();
   const act = useMutation({
@@ -85,7 +85,7 @@ export function RepsPage({ api }: { api: Api }) {
   return (
     <>
       <h1>Sales reps</h1>
-      <Notice text={notice} />
+      <Notice text={notice} onDismiss={() => setNotice('')} />
       <div className="toolbar">
         <Field
           label="Search reps"
@@ -193,6 +193,33 @@ export function RepsPage({ api }: { api: Api }) {
             }}
             onCancel={closeDialog}
           />
+        )}
+      </Dialog>
+      <Dialog title={`Deactivate ${openName}?`} open={open?.kind === 'deactivate'} onClose={closeDialog}>
+        {open && (
+          <div className="form">
+            <p>
+              {openName} can no longer sign in or use the console for this organization, from their next
+              request on. Their customers stay assigned to {open.rep.repNumber}. You can activate them again
+              later.
+            </p>
+            <div className="buttons">
+              <button
+                type="button"
+                className="danger"
+                disabled={act.isPending}
+                onClick={() => {
+                  act.mutate({ rep: open.rep, action: 'deactivate' });
+                  closeDialog();
+                }}
+              >
+                Deactivate {openName}
+              </button>
+              <button type="button" className="secondary" onClick={closeDialog}>
+                Cancel
+              </button>
+            </div>
+          </div>
         )}
       </Dialog>
       <Dialog title={`Remove ${openName}?`} open={open?.kind === 'remove'} onClose={closeDialog}>
@@ -306,7 +333,7 @@ function RepRow(props: {
   rep: Rep;
   busy: boolean;
   onAct: (rep: Rep, action: RepAction) => void;
-  onOpen: (rep: Rep, dialog: 'number' | 'remove') => void;
+  onOpen: (rep: Rep, dialog: 'number' | 'remove' | 'deactivate') => void;
 }) {
   const { rep } = props;
   return (
@@ -327,7 +354,8 @@ function RepRow(props: {
             {
               label: rep.active ? 'Deactivate' : 'Activate',
               disabled: props.busy,
-              onSelect: () => props.onAct(rep, rep.active ? 'deactivate' : 'activate'),
+              // Deactivation locks the person out at once: it asks first. Activation does not.
+              onSelect: () => (rep.active ? props.onOpen(rep, 'deactivate') : props.onAct(rep, 'activate')),
             },
             { label: 'Resend invitation', disabled: props.busy, onSelect: () => props.onAct(rep, 'invite') },
             { label: 'Remove', danger: true, onSelect: () => props.onOpen(rep, 'remove') },

@@ -255,13 +255,19 @@ export function ActionMenu(props: {
 
 /**
  * A polite live region that is always on the page, so that a screen reader announces each new text put into it
- * (one inserted together with its text is often not read).
+ * (one inserted together with its text is often not read). With `onDismiss`, a shown notice has a "Dismiss" button
+ * and stays until it is pressed or the next notice replaces it: no timer takes it away before it is read.
  */
-export function Notice({ text }: { text: string }) {
+export function Notice({ text, onDismiss }: { text: string; onDismiss?: () => void }) {
   return (
-    <p role="status" className={text ? 'notice' : 'visually-hidden'}>
-      {text}
-    </p>
+    <div className={text ? 'notice' : 'visually-hidden'}>
+      <p role="status">{text}</p>
+      {text && onDismiss && (
+        <button type="button" className="dismiss" onClick={onDismiss}>
+          Dismiss<span className="visually-hidden"> this notice</span>
+        </button>
+      )}
+    </div>
   );
 }
 
