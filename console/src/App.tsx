@@ -1,7 +1,7 @@
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { QueryClient, QueryClientProvider, useQuery } from '@tanstack/react-query';
 import { useSyncExternalStore } from 'react';
 import { Link, Redirect, Route, Router, Switch, useRoute } from 'wouter';
-import { type Api, useMyOrganizations } from './api.js';
+import { type Api, must, useMyOrganizations } from './api.js';
 import type { ConsoleSession } from './auth.js';
 import { ApiProblem } from './logic/problems.js';
 import { CustomersPage } from './pages/CustomersPage.js';
@@ -32,19 +32,36 @@ export function App({ session, api }: { session: ConsoleSession; api: Api }) {
       </StatusPage>
     );
   }
+  if (state.kind === 'signed-out') {
+    return (
+      <StatusPage title="You are signed out">
+        <p role="status">You signed out of the console and of the sign-in page.</p>
+        <p>
+          <button type="button" onClick={() => void session.signIn()}>
+            Sign in
+          </button>
+        </p>
+      </StatusPage>
+    );
+  }
   if (state.kind !== 'signed-in') {
     return (
       <StatusPage title={state.kind === 'ended' ? 'Access ended' : 'Could not sign in'}>
         <p role="alert">{state.reason}</p>
-        <p>
+        <p className="buttons">
           <button type="button" onClick={() => void session.signInAgain()}>
             Sign in again
+          </button>
+          <button type="button" className="secondary" onClick={() => void session.signOut()}>
+            Sign out and use another account
           </button>
         </p>
       </StatusPage>
     );
   }
   const admin = state.token.roles.includes('Admin');
+  // Unknown (a provider that does not say) offers it, as choosing again is harmless.
+  const otherOrganizations = (state.person.organizations?.length ?? 2) > 1;
   return (
     <QueryClientProvider client={queryClient}>
       <Router base="/console">
@@ -53,13 +70,10 @@ export function App({ session, api }: { session: ConsoleSession; api: Api }) {
         </a>
         <header className="bar">
           <span className="org">
-            {admin ? (
-              state.token.organization
-            ) : (
-              <OrganizationName api={api} code={state.token.organization} />
-            )}
+            <OrganizationName api={api} admin={admin} code={state.token.organization} />
             {admin ? ' · Admin' : ' · Sales rep'}
           </span>
+          {state.person.email && <span className="who">Signed in as {state.person.email}</span>}
           <nav aria-label="Console">
             <ul>
               {admin ? (
@@ -77,13 +91,15 @@ export function App({ session, api }: { session: ConsoleSession; api: Api }) {
               )}
             </ul>
           </nav>
-          <button
-            type="button"
-            className="secondary"
-            onClick={() => void session.signIn({ choose: true, returnTo: '/console/' })}
-          >
-            Switch organization
-          </button>
+          {otherOrganizations && (
+            <button
+              type="button"
+              className="secondary"
+              onClick={() => void session.signIn({ choose: true, returnTo: '/console/' })}
+            >
+              Switch organization
+            </button>
+          )}
           <button type="button" className="secondary" onClick={() => void session.signOut()}>
             Sign out
           </button>
@@ -140,11 +156,20 @@ function NavLink({ href, children }: { href: string; children: string }) {
 }
 
 /**
- * A rep's organization by name (the rep's own list has it); an Admin's is shown by its code, as no Admin endpoint
- * names the organization.
+ * The organization by name: an Admin's from GET /api/organizations/current, a rep's from its own list of
+ * organizations; its code until the name is read.
  */
-function OrganizationName({ api, code }: { api: Api; code: string }) {
-  const organizations = useMyOrganizations(api, { retry: false });
-  const name = organizations.data?.find((organization) => organization.identityOrganizationId === code);
-  return <>{name?.organizationName ?? code}</>;
+function OrganizationName({ api, admin, code }: { api: Api; admin: boolean; code: string }) {
+  const current = useQuery({
+    queryKey: ['current-organization'],
+    queryFn: async () => must(await api.GET('/api/organizations/current')).organizationName,
+    enabled: admin,
+    retry: false,
+  });
+  const organizations = useMyOrganizations(api, { retry: false, enabled: !admin });
+  const name = admin
+    ? current.data
+    : organizations.data?.find((organization) => organization.identityOrganizationId === code)
+        ?.organizationName;
+  return <>{name ?? code}</>;
 }

@@ -1,11 +1,11 @@
 import { useQuery } from '@tanstack/react-query';
 import { createSalesRepsClient } from '../../client/index.js';
 import type { ConsoleSession } from './auth.js';
-import { ApiProblem, isProblem, type Problem } from './logic/problems.js';
+import { ApiProblem, accessEndedReason, isProblem, type Problem } from './logic/problems.js';
 
 /**
  * The typed client of the API (client/), with the session's access token on every request: renewed and tried once
- * more when the API says 401; a 401 or 403 that remains ends the session with the API's own words.
+ * more when the API says 401; a 401 or 403 that remains ends the session, saying why in plain words.
  */
 export function createApi(session: ConsoleSession) {
   const send = async (request: Request): Promise<Response> => {
@@ -16,13 +16,7 @@ export function createApi(session: ConsoleSession) {
     };
     let response = await attempt(await session.token());
     if (response.status === 401) response = await attempt(await session.renew());
-    if (response.status === 401 || response.status === 403) {
-      const body: unknown = await response
-        .clone()
-        .json()
-        .catch(() => undefined);
-      session.end(isProblem(body) && body.detail ? body.detail : 'You no longer have access here.');
-    }
+    if (response.status === 401 || response.status === 403) session.end(accessEndedReason(response.status));
     return response;
   };
   return createSalesRepsClient({ baseUrl: window.location.origin, fetch: send });
@@ -47,7 +41,7 @@ export function totalOf(response: Response): number {
 }
 
 /** The signed-in person's own organizations as a rep (the header's name and "My organizations" share it). */
-export function useMyOrganizations(api: Api, options: { retry?: boolean } = {}) {
+export function useMyOrganizations(api: Api, options: { retry?: boolean; enabled?: boolean } = {}) {
   return useQuery({
     queryKey: ['my-organizations'],
     queryFn: async () => must(await api.GET('/api/salesreps/organizations')).salesRepOrganizations,

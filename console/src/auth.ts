@@ -16,10 +16,21 @@ export interface SignInSettings {
 /** The state of the console's session, which decides the screen. */
 export type SessionState =
   | { kind: 'redirecting' }
-  | { kind: 'signed-in'; token: TokenView }
+  | { kind: 'signed-in'; token: TokenView; person: Person }
   /** The provider refused a refresh: the rep was deactivated or removed, or the session was ended elsewhere. */
   | { kind: 'ended'; reason: string }
-  | { kind: 'failed'; reason: string };
+  | { kind: 'failed'; reason: string }
+  /** The person signed out here: the console waits to be asked to sign in again. */
+  | { kind: 'signed-out' };
+
+/**
+ * Who signed in, from the ID token: the email, and the organizations the person may sign in to (`org_codes`, as
+ * the embedded provider and Kinde put them); undefined where the provider does not say.
+ */
+export interface Person {
+  email: string | undefined;
+  organizations: string[] | undefined;
+}
 
 interface Flow {
   verifier: string;
@@ -33,6 +44,8 @@ const FLOW_KEY = 'salesreps.console.flow';
 // Which organization to sign in to after a reload: the one chosen last in this tab.
 const ORGANIZATION_KEY = 'salesreps.console.organization';
 const RENEW_BEFORE_EXPIRY_MS = 60_000;
+// Set on signing out, for the page the provider sends back to: it says so instead of signing in again at once.
+const SIGNED_OUT_KEY = 'salesreps.console.signed-out';
 
 /**
  * The console's OpenID Connect session: authorization code with PKCE (S256) through oauth4webapi, the access and
@@ -42,6 +55,7 @@ export class ConsoleSession {
   private accessToken: string | undefined;
   private refreshToken: string | undefined;
   private idToken: string | undefined;
+  private person: Person = { email: undefined, organizations: undefined };
   private renewal: Promise<string> | undefined;
   private listeners = new Set<() => void>();
   state: SessionState = { kind: 'redirecting' };
@@ -82,6 +96,11 @@ export class ConsoleSession {
   async start(): Promise<void> {
     const url = new URL(window.location.href);
     const flowText = sessionStorage.getItem(FLOW_KEY);
+    if (sessionStorage.getItem(SIGNED_OUT_KEY) && !url.searchParams.has('code')) {
+      sessionStorage.removeItem(SIGNED_OUT_KEY);
+      this.set({ kind: 'signed-out' });
+      return;
+    }
     if ((url.searchParams.has('code') || url.searchParams.has('error')) && flowText) {
       sessionStorage.removeItem(FLOW_KEY);
       await this.finish(url, JSON.parse(flowText) as Flow);
@@ -163,8 +182,10 @@ export class ConsoleSession {
     this.refreshToken = tokens.refresh_token ?? this.refreshToken;
     this.idToken = tokens.id_token ?? this.idToken;
     const token = readToken(tokens.access_token, this.settings.claims);
+    const claims = tokens.id_token ? oauth.getValidatedIdTokenClaims(tokens) : undefined;
+    if (claims) this.person = personOf(claims);
     if (token.organization) sessionStorage.setItem(ORGANIZATION_KEY, token.organization);
-    this.set({ kind: 'signed-in', token });
+    this.set({ kind: 'signed-in', token, person: this.person });
   }
 
   /** The access token for the next API request, renewed first when it is about to expire. */
@@ -229,6 +250,7 @@ export class ConsoleSession {
     this.refreshToken = undefined;
     this.set({ kind: 'redirecting' });
     sessionStorage.removeItem(ORGANIZATION_KEY);
+    sessionStorage.setItem(SIGNED_OUT_KEY, '1');
     if (refreshToken && this.as.revocation_endpoint) {
       await oauth
         .revocationRequest(
@@ -242,7 +264,8 @@ export class ConsoleSession {
     }
     const endpoint = this.as.end_session_endpoint;
     if (!endpoint) {
-      this.set({ kind: 'ended', reason: 'You are signed out of the console.' });
+      sessionStorage.removeItem(SIGNED_OUT_KEY);
+      this.set({ kind: 'signed-out' });
       return;
     }
     const target = new URL(endpoint);
@@ -260,6 +283,17 @@ function currentPath(): string {
   const url = new URL(window.location.href);
   for (const name of ['code', 'state', 'iss', 'error', 'error_description']) url.searchParams.delete(name);
   return `${url.pathname}${url.search}`;
+}
+
+function personOf(claims: oauth.IDToken): Person {
+  const codes = claims.org_codes;
+  return {
+    email: typeof claims.email === 'string' ? claims.email : undefined,
+    organizations:
+      Array.isArray(codes) && codes.every((code) => typeof code === 'string')
+        ? (codes as string[])
+        : undefined,
+  };
 }
 
 function describe(error: unknown): string {

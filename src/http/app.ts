@@ -9,6 +9,7 @@ import Fastify, {
 import type { ProofCheck } from '../auth/dpop.js';
 import type { TokenVerifier } from '../auth/verify.js';
 import type { HttpConfig } from '../config.js';
+import { currentOrganizationRoutes } from '../current-organization/routes.js';
 import { customerRoutes } from '../customers/routes.js';
 import type { Db } from '../db/database.js';
 import { effectRoutes } from '../effects/routes.js';
@@ -137,6 +138,7 @@ function wakeAfterEachChange(app: FastifyInstance, afterChange: () => void): voi
 async function registerFeatureRoutes(app: FastifyInstance, deps: AppDependencies): Promise<void> {
   await app.register(salesRepRoutes({ db: deps.db, identity: deps.identity }));
   await app.register(customerRoutes({ db: deps.db }));
+  await app.register(currentOrganizationRoutes());
   await app.register(effectRoutes({ db: deps.db }));
   await app.register(eventRoutes({ db: deps.db }));
   await app.register(

@@ -78,6 +78,7 @@ const SERVER = {
 };
 
 const TAGS = [
+  { name: 'Organizations', description: "The caller's own organization, by name." },
   { name: 'Sales reps', description: "An organization's sales reps, and a rep's own organizations." },
   { name: 'Customers', description: "An organization's customers; a SalesRep sees only those it serves." },
   { name: 'Effects', description: 'Side effects (identity provider, email, data sync) not yet carried out.' },

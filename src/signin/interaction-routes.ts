@@ -91,9 +91,26 @@ export function interactionRoutes(deps: {
       csrf: csrf.token(request, reply, interactionForm(uid)),
     });
 
+    /**
+     * Where a person refused goes to use another account: the provider's sign-out, back to the application when
+     * the client registered its redirect URI for that (the console does), which then asks to sign in again.
+     */
+    const signOutLink = async (params: Record<string, unknown>) => {
+      const query = new URLSearchParams();
+      const clientId = typeof params.client_id === 'string' ? params.client_id : undefined;
+      const client = clientId ? await provider.Client.find(clientId) : undefined;
+      const back = typeof params.redirect_uri === 'string' ? params.redirect_uri : undefined;
+      if (client && clientId) query.set('client_id', clientId);
+      if (client && back && client.postLogoutRedirectUris?.includes(back)) {
+        query.set('post_logout_redirect_uri', back);
+      }
+      return `/oidc/session/end?${query}`;
+    };
+
     const noAccess = async (
       reply: FastifyReply,
       request: FastifyRequest,
+      params: Record<string, unknown>,
       accountId: string,
       organization: string | undefined,
     ) => {
@@ -108,6 +125,7 @@ export function interactionRoutes(deps: {
             ? 'Your account has no access to this organization (it may have been deactivated or removed). Ask its administrator.'
             : 'Your account has no access to any organization (it may have been deactivated or removed). Ask an administrator.',
           true,
+          { href: await signOutLink(params), label: 'Sign out and use another account' },
         ),
       );
     };
@@ -142,7 +160,7 @@ export function interactionRoutes(deps: {
       if (!accountId) return expired(reply);
       const memberships = await membershipsOf(db, accountId, orgCode);
       const [first] = memberships;
-      if (!first) return noAccess(reply, request, accountId, orgCode);
+      if (!first) return noAccess(reply, request, interaction.params, accountId, orgCode);
       if (memberships.length === 1) return grantFor(request, reply, interaction, accountId, first);
       return html(
         reply,
@@ -206,7 +224,8 @@ export function interactionRoutes(deps: {
         const orgCode =
           typeof interaction.params.org_code === 'string' ? interaction.params.org_code : undefined;
         const memberships = await membershipsOf(db, outcome.accountId, orgCode);
-        if (memberships.length === 0) return noAccess(reply, request, outcome.accountId, orgCode);
+        if (memberships.length === 0)
+          return noAccess(reply, request, interaction.params, outcome.accountId, orgCode);
         const target = await provider.interactionResult(request.raw, reply.raw, {
           login: { accountId: outcome.accountId, amr: ['pwd'] },
         });
@@ -232,7 +251,7 @@ export function interactionRoutes(deps: {
           return refusedForm(reply);
         const chosen = field(request.body, 'org_code', 200) ?? '';
         const [membership] = await membershipsOf(db, accountId, chosen);
-        if (!membership) return noAccess(reply, request, accountId, chosen);
+        if (!membership) return noAccess(reply, request, interaction.params, accountId, chosen);
         return grantFor(request, reply, interaction, accountId, membership);
       },
     );

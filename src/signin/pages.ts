@@ -12,7 +12,8 @@ input,select{display:block;width:100%;box-sizing:border-box;margin-top:.3rem;pad
 button{margin-top:1.2rem;padding:.6rem 1.2rem;font-size:1rem;background:#0b57d0;color:#fff;border:0;border-radius:4px;cursor:pointer}
 button:focus,input:focus,select:focus,a:focus{outline:3px solid #f2a900;outline-offset:2px}
 .alert{padding:.6rem;background:#fdecea;border:1px solid #b3261e;color:#7a1712;border-radius:4px}
-.note{color:#3d4650}a{color:#0b57d0}`;
+.note{color:#3d4650}a{color:#0b57d0}
+button.secondary{background:#fff;color:#0b57d0;border:1px solid #0b57d0;margin-left:.5rem}`;
 
 /** A whole page: its title, and a body of trusted (already escaped) HTML. */
 export function page(title: string, body: string): string {
@@ -123,8 +124,15 @@ ${hidden('csrf', options.csrf)}
   );
 }
 
-export function messagePage(title: string, message: string, alertRole = false): string {
-  return page(title, alertRole ? alert(message) : `<p>${escapeHtml(message)}</p>`);
+/** A page that says one thing, with at most one way on (a link). */
+export function messagePage(
+  title: string,
+  message: string,
+  alertRole = false,
+  action?: { href: string; label: string },
+): string {
+  const link = action ? `\n<p><a href="${escapeHtml(action.href)}">${escapeHtml(action.label)}</a></p>` : '';
+  return page(title, `${alertRole ? alert(message) : `<p>${escapeHtml(message)}</p>`}${link}`);
 }
 
 /**

@@ -7,7 +7,7 @@ import type { Db } from '../db/database.js';
 import { escapeHtml } from '../kernel/html.js';
 import { kyselyAdapter } from './adapter.js';
 import { originOf, page, pageSecurityPolicy } from './pages.js';
-import { accountEmail, grantOrganization, membershipOf } from './queries.js';
+import { accountEmail, grantOrganization, membershipOf, membershipsOf } from './queries.js';
 import { ID_TOKEN_ALGORITHM } from './signing-keys.js';
 
 /** The console's client, built in (docs/signin.md): a public client with PKCE. */
@@ -83,7 +83,10 @@ export async function createProvider(options: ProviderOptions): Promise<Provider
     responseTypes: ['code'],
     pkce: { required: () => true },
     scopes: [...OFFERED_SCOPES],
-    claims: { openid: ['sub'], email: ['email'] },
+    // The ID token says who signed in and in which organizations (Kinde's `org_codes`), so that the console names
+    // the person and offers "Switch organization" only to one who has another organization.
+    claims: { openid: ['sub', 'org_codes'], email: ['email'] },
+    conformIdTokenClaims: false,
     extraParams: ['org_code'],
     routes: {
       authorization: '/oidc/auth',
@@ -122,13 +125,16 @@ export async function createProvider(options: ProviderOptions): Promise<Provider
             'Sign out',
             `${form}<p>Do you want to sign out?</p>
 <button type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>
-<button type="submit" form="op.logoutForm">No, stay signed in</button>`,
+<button type="submit" form="op.logoutForm" class="secondary">No, stay signed in</button>`,
           );
         },
         postLogoutSuccessSource: async (ctx) => {
           ctx.type = 'html';
           ctx.set('content-security-policy', pageSecurityPolicy([]));
-          ctx.body = page('Signed out', '<p>You are signed out.</p>');
+          ctx.body = page(
+            'You are signed out',
+            '<p>You can close this window, or sign in again from the application you use.</p>',
+          );
         },
       },
       resourceIndicators: {
@@ -151,7 +157,14 @@ export async function createProvider(options: ProviderOptions): Promise<Provider
     async findAccount(_ctx, id) {
       const email = await accountEmail(db, id);
       if (email === undefined) return undefined;
-      return { accountId: id, claims: () => ({ sub: id, email }) };
+      return {
+        accountId: id,
+        claims: async () => ({
+          sub: id,
+          email,
+          org_codes: (await membershipsOf(db, id)).map((membership) => membership.identityOrganizationId),
+        }),
+      };
     },
     // The organization chosen at sign-in is the grant's (signin_grant); membership is read again at every issue,
     // so a refresh of a rep deactivated or removed since fails.

@@ -7,15 +7,24 @@ import {
   chunks,
   customersCsv,
   IMPORT_CHUNK_ROWS,
+  importErrorsCsv,
   parseCustomersCsv,
 } from '../../console/src/logic/csv.js';
-import { importChunk } from '../../console/src/logic/import.js';
+import {
+  importChunk,
+  inLineOrder,
+  REP_CHECK_MAX,
+  rowsWithErrors,
+  unknownRepNumbers,
+} from '../../console/src/logic/import.js';
 import { nextCursor } from '../../console/src/logic/links.js';
 import { lastPage, pageRange } from '../../console/src/logic/paging.js';
 import {
   fieldMessages,
   isProblem,
+  labelOf,
   type Problem,
+  plainFieldMessage,
   plainMessage,
   problemCode,
 } from '../../console/src/logic/problems.js';
@@ -88,16 +97,16 @@ describe('problems: what a form shows of a problem+json answer', () => {
     const messages = fieldMessages(
       problem('validation-failed', {
         errors: [
-          { field: 'repNumber', message: 'must be at most 20 characters' },
+          { field: 'repNumber', message: 'must NOT have more than 20 characters' },
           { field: 'repNumber', message: 'must match the pattern' },
-          { field: 'email', message: 'must be an email address' },
+          { field: 'email', message: 'must match format "email"' },
         ],
       }),
-      ['repNumber', 'email', 'name'],
+      { repNumber: 'Rep number', email: 'Email', name: 'Name' },
     );
     expect(messages.byField).toEqual({
-      repNumber: 'must be at most 20 characters',
-      email: 'must be an email address',
+      repNumber: 'Shorten the rep number to 20 characters or fewer',
+      email: 'Enter an email like name@company.com',
     });
     expect(messages.other).toEqual([]);
   });
@@ -111,14 +120,34 @@ describe('problems: what a form shows of a problem+json answer', () => {
           { field: 'body', message: 'must be an object' },
         ],
       }),
-      ['repNumber'],
+      { repNumber: 'Rep number' },
     );
-    expect(messages.byField).toEqual({ repNumber: 'is required' });
-    expect(messages.other).toEqual(['userId is not a user of this organization', 'body must be an object']);
+    expect(messages.byField).toEqual({ repNumber: 'Enter a rep number' });
+    expect(messages.other).toEqual(['User id is not a user of this organization', 'Body must be an object']);
+  });
+
+  it("the schema's rules are said as what to enter, in plain words", () => {
+    expect(plainFieldMessage('Last name', 'must NOT have fewer than 1 characters')).toBe('Enter a last name');
+    expect(plainFieldMessage('Email', 'must match format "email"')).toBe(
+      'Enter an email like name@company.com',
+    );
+    expect(plainFieldMessage('Email', 'is required')).toBe('Enter an email');
+    expect(plainFieldMessage('Phone number', 'has characters or a form that is not allowed')).toBe(
+      'Enter a phone number with at least one digit, like +1 555 555 5555',
+    );
+    expect(plainFieldMessage('First name', 'must NOT have more than 100 characters')).toBe(
+      'Shorten the first name to 100 characters or fewer',
+    );
+    expect(plainFieldMessage('Active', 'must be boolean')).toBe('Enter true or false for active');
+    expect(plainFieldMessage('Region', 'is not a region we serve')).toBe('Region is not a region we serve');
+    expect(labelOf('[3].companyEmail')).toBe('Company email');
   });
 
   it('a problem without errors puts nothing beside any field', () => {
-    expect(fieldMessages(problem('conflict'), ['repNumber'])).toEqual({ byField: {}, other: [] });
+    expect(fieldMessages(problem('conflict'), { repNumber: 'Rep number' })).toEqual({
+      byField: {},
+      other: [],
+    });
   });
 
   it('rep-number-taken and already-assigned show the API detail, or a plain sentence without one', () => {
@@ -201,17 +230,23 @@ describe('CSV import: reading the file', () => {
     const parsed = parseCustomersCsv('customerNumber,companyName,fax\nC-1,Acme,555\n');
     expect(parsed.rows).toEqual([]);
     expect(parsed.errors).toEqual([
-      { line: 1, field: 'fax', message: expect.stringContaining('is not a known column (customerNumber, ') },
+      {
+        line: 1,
+        field: 'fax',
+        message: expect.stringContaining('"fax" is not a known column; the columns are customerNumber, '),
+      },
     ]);
   });
 
   it('a missing required column (customerNumber, companyName) is refused at line 1', () => {
     expect(parseCustomersCsv('companyName\nAcme\n')).toEqual({
       rows: [],
-      errors: [{ line: 1, field: 'customerNumber', message: 'column is missing' }],
+      errors: [
+        { line: 1, field: 'customerNumber', message: 'Add the column "customerNumber": every row needs it' },
+      ],
     });
     expect(parseCustomersCsv('customerNumber,active\nC-1,yes\n').errors).toEqual([
-      { line: 1, field: 'companyName', message: 'column is missing' },
+      { line: 1, field: 'companyName', message: 'Add the column "companyName": every row needs it' },
     ]);
   });
 
@@ -222,9 +257,17 @@ describe('CSV import: reading the file', () => {
       [5, 'C-4'],
     ]);
     expect(parsed.errors).toEqual([
-      { line: 3, field: 'customerNumber', message: 'is required' },
-      { line: 4, field: 'companyName', message: 'is required' },
+      { line: 3, field: 'customerNumber', message: 'Enter a customer number' },
+      { line: 4, field: 'companyName', message: 'Enter a company name' },
     ]);
+  });
+
+  it('a row repeating an earlier customer number is reported by both lines and not sent', () => {
+    const parsed = parseCustomersCsv('customerNumber,companyName\nC-1,A\nC-2,B\nC-3,C\nC-4,D\nC-2,E\n');
+    expect(parsed.errors).toEqual([
+      { line: 6, field: 'customerNumber', message: 'Line 6 repeats the customer number of line 3' },
+    ]);
+    expect(parsed.rows.map((row) => row.line)).toEqual([2, 3, 4, 5]);
   });
 
   it('`active` takes yes/no, true/false and 1/0 in any case, defaults to true when empty', () => {
@@ -247,7 +290,9 @@ describe('CSV import: reading the file', () => {
 
   it('an `active` that is no yes/no is reported at its line and the row is not sent', () => {
     const parsed = parseCustomersCsv('customerNumber,companyName,active\nC-1,Acme,maybe\nC-2,Beta,no\n');
-    expect(parsed.errors).toEqual([{ line: 2, field: 'active', message: 'must be true or false' }]);
+    expect(parsed.errors).toEqual([
+      { line: 2, field: 'active', message: 'Enter true or false (or yes or no, 1 or 0)' },
+    ]);
     expect(parsed.rows.map((row) => row.customer.customerNumber)).toEqual(['C-2']);
   });
 
@@ -312,7 +357,7 @@ describe('CSV import: chunks and the API errors of a chunk', () => {
   it('an error of `[3].companyName` is put on the 4th row of the chunk, field companyName', () => {
     expect(
       chunkErrors(chunk, [{ field: '[3].companyName', message: 'is required' }], 'not imported'),
-    ).toEqual([{ line: 1006, field: 'companyName', message: 'is required' }]);
+    ).toEqual([{ line: 1006, field: 'companyName', message: 'Enter a company name' }]);
     expect(chunkErrors(chunk, [{ field: '[0]', message: 'must be an object' }], 'not imported')).toEqual([
       { line: 1002, field: '[0]', message: 'must be an object' },
     ]);
@@ -330,7 +375,19 @@ describe('CSV import: chunks and the API errors of a chunk', () => {
       ),
     ).toEqual([
       { line: 1002, field: 'body', message: 'must have at most 1000 items' },
-      { line: 1002, field: 'customerNumber', message: 'is required' },
+      { line: 1002, field: 'customerNumber', message: 'Enter a customer number' },
+    ]);
+  });
+
+  it("the API's `repeats the customer number of [1]` names both rows by their lines", () => {
+    expect(
+      chunkErrors(
+        chunk,
+        [{ field: '[3].customerNumber', message: 'repeats the customer number of [1]' }],
+        'not imported',
+      ),
+    ).toEqual([
+      { line: 1006, field: 'customerNumber', message: 'Line 1006 repeats the customer number of line 1003' },
     ]);
   });
 
@@ -589,5 +646,69 @@ describe('importChunk (a chunk of a CSV import: every row written once or listed
     );
     expect(result.imported).toBe(0);
     expect(result.errors).toEqual([{ line: 2, field: 'rows', message: 'lines 2–4 (3 rows): refused 413' }]);
+  });
+});
+
+describe('the import preview: unknown rep numbers, counts and order', () => {
+  const row = (line: number, repNumber: string | null) => ({
+    line,
+    customer: {
+      customerNumber: `C-${line}`,
+      companyName: 'Acme',
+      companyEmail: null,
+      companyPhone: null,
+      pricing: null,
+      terms: null,
+      active: true,
+      repNumber,
+      externalId: null,
+    },
+  });
+
+  it('a rep number no rep has is listed with every line naming it, each number asked once', async () => {
+    const asked: string[] = [];
+    const unknown = await unknownRepNumbers(
+      [row(2, 'R-1'), row(3, 'R-404'), row(4, null), row(5, 'R-404'), row(6, 'R-1')],
+      async (repNumber) => {
+        asked.push(repNumber);
+        return repNumber === 'R-1';
+      },
+    );
+    expect([...(unknown ?? [])]).toEqual([['R-404', [3, 5]]]);
+    expect(asked.sort()).toEqual(['R-1', 'R-404']);
+  });
+
+  it('a file naming more rep numbers than are looked up is not checked at all', async () => {
+    const rows = Array.from({ length: REP_CHECK_MAX + 1 }, (_, index) => row(index + 2, `R-${index}`));
+    expect(await unknownRepNumbers(rows, async () => false)).toBeUndefined();
+  });
+
+  it('rows with errors are counted once each, the header aside; errors sort by line, stably', () => {
+    const errors = [
+      { line: 12, field: 'a', message: 'first of 12' },
+      { line: 4, field: 'b', message: 'x' },
+      { line: 12, field: 'c', message: 'second of 12' },
+      { line: 1, field: 'fax', message: 'unknown column' },
+    ];
+    expect(rowsWithErrors(errors)).toBe(2);
+    expect(inLineOrder(errors).map((error) => error.message)).toEqual([
+      'unknown column',
+      'x',
+      'first of 12',
+      'second of 12',
+    ]);
+  });
+
+  it('the error file has line, column and error, a formula-like cell behind an apostrophe', () => {
+    expect(
+      importErrorsCsv([
+        { line: 3, field: 'companyEmail', message: 'Enter a company email like name@company.com' },
+        { line: 5, field: 'row', message: '=HYPERLINK("x")' },
+      ]).split(/\r?\n/),
+    ).toEqual([
+      'line,column,error',
+      '3,companyEmail,Enter a company email like name@company.com',
+      `5,row,"'=HYPERLINK(""x"")"`,
+    ]);
   });
 });

@@ -74,7 +74,7 @@ describe('the console session (renewal by refresh token)', () => {
     await page.getByLabel('Organization').selectOption({ label: 'Session Supply' });
     await page.getByRole('button', { name: 'Continue' }).click();
     await page.getByRole('heading', { name: 'Sales reps' }).waitFor();
-    await page.getByText('org_session · Admin').waitFor();
+    await page.getByText('Session Supply · Admin').waitFor();
   });
   afterAll(async () => {
     await browser?.close();
@@ -98,17 +98,17 @@ describe('the console session (renewal by refresh token)', () => {
     await page.getByRole('button', { name: 'Switch organization' }).click();
     await page.getByLabel('Organization').selectOption({ label: 'Second Supply' });
     await page.getByRole('button', { name: 'Continue' }).click();
-    await page.getByText('org_second · Admin').waitFor();
+    await page.getByText('Second Supply · Admin').waitFor();
     // A reload signs in silently to the organization chosen last, through the provider's session.
     await page.reload();
-    await page.getByText('org_second · Admin').waitFor();
+    await page.getByText('Second Supply · Admin').waitFor();
     await page.getByRole('button', { name: 'Switch organization' }).click();
     await page.getByLabel('Organization').selectOption({ label: 'Session Supply' });
     await page.getByRole('button', { name: 'Continue' }).click();
-    await page.getByText('org_session · Admin').waitFor();
+    await page.getByText('Session Supply · Admin').waitFor();
   });
 
-  it('an admin whose access was taken away is shown why at the renewal the provider refuses', async () => {
+  it('an admin whose access was taken away is shown why, and the refusal page offers another account', async () => {
     await database.db
       .deleteFrom('idp_membership')
       .where('identity_organization_id', '=', 'org_session')
@@ -129,5 +129,10 @@ describe('the console session (renewal by refresh token)', () => {
       'Your account has no access to this organization',
     );
     expect(page.url()).not.toContain('code=');
+    // Not a dead end: the person signs out there and comes back to the console's sign-in, for another account.
+    await page.getByRole('link', { name: 'Sign out and use another account' }).click();
+    await page.getByRole('button', { name: 'Yes, sign me out' }).click();
+    await page.getByLabel('Email').waitFor();
+    expect(page.url()).toContain('/signin/interaction/');
   });
 });

@@ -1,5 +1,6 @@
 import Papa from 'papaparse';
 import type { operations } from '../../../client/index.js';
+import { labelOf, plainFieldMessage } from './problems.js';
 
 /**
  * The customer columns a CSV file carries: the flat fields of a customer (docs/console.md). Addresses, contacts
@@ -50,14 +51,16 @@ const BOOLEANS: Record<string, boolean> = {
 
 /**
  * Reads a customers CSV (a header row naming the columns, in any order; unknown columns are an error). A row the
- * file itself gets wrong (too few or too many cells, a missing number, an `active` that is no yes/no) is reported
- * by its line in the file and never sent; everything else is checked by the API, whose errors come back per row.
+ * file itself gets wrong (too few or too many cells, a missing number, an `active` that is no yes/no, the customer
+ * number of an earlier row) is reported by its line in the file and never sent; everything else is checked by the API, whose errors come back per row.
  */
 export function parseCustomersCsv(text: string): ParsedCustomers {
   const errors: RowError[] = [];
   const rows: ParsedCustomers['rows'] = [];
   const lines = lineCounter(text);
   let header: string[] | undefined;
+  // The line of each customer number's first row: a later row with the same number is reported, never sent.
+  const firstLine = new Map<string, number>();
   // Where the previous record ended: the next one starts at the first non-blank character after it.
   let previousEnd = text.indexOf('\n') + 1;
   Papa.parse<Record<string, string>>(text, {
@@ -82,7 +85,14 @@ export function parseCustomersCsv(text: string): ParsedCustomers {
         return;
       }
       const customer = toCustomer(result.data, line, errors);
-      if (customer) rows.push({ line, customer });
+      if (!customer) return;
+      const earlier = firstLine.get(customer.customerNumber);
+      if (earlier === undefined) {
+        firstLine.set(customer.customerNumber, line);
+        rows.push({ line, customer });
+      } else {
+        errors.push({ line, field: 'customerNumber', message: repeatedMessage(line, earlier) });
+      }
     },
   });
   // A file of a header alone has no record for `step` to see.
@@ -100,12 +110,14 @@ function headerErrors(header: readonly string[]): RowError[] {
       errors.push({
         line: 1,
         field: column,
-        message: `is not a known column (${CUSTOMER_COLUMNS.join(', ')})`,
+        message: `"${column}" is not a known column; the columns are ${CUSTOMER_COLUMNS.join(', ')}`,
       });
     }
   }
   for (const required of ['customerNumber', 'companyName'] as const) {
-    if (!header.includes(required)) errors.push({ line: 1, field: required, message: 'column is missing' });
+    if (!header.includes(required)) {
+      errors.push({ line: 1, field: required, message: `Add the column "${required}": every row needs it` });
+    }
   }
   return errors;
 }
@@ -141,17 +153,21 @@ function toCustomer(
   const companyName = value('companyName');
   let valid = true;
   if (!customerNumber) {
-    errors.push({ line, field: 'customerNumber', message: 'is required' });
+    errors.push({
+      line,
+      field: 'customerNumber',
+      message: plainFieldMessage('Customer number', 'is required'),
+    });
     valid = false;
   }
   if (!companyName) {
-    errors.push({ line, field: 'companyName', message: 'is required' });
+    errors.push({ line, field: 'companyName', message: plainFieldMessage('Company name', 'is required') });
     valid = false;
   }
   const activeText = value('active')?.toLowerCase();
   const active = activeText === undefined ? true : BOOLEANS[activeText];
   if (active === undefined) {
-    errors.push({ line, field: 'active', message: 'must be true or false' });
+    errors.push({ line, field: 'active', message: 'Enter true or false (or yes or no, 1 or 0)' });
     valid = false;
   }
   if (!valid || !customerNumber || !companyName) return undefined;
@@ -176,7 +192,8 @@ export function chunks<T>(rows: readonly T[], size = IMPORT_CHUNK_ROWS): T[][] {
 }
 
 /**
- * The API's errors of one refused chunk (fields like `[3].companyName`), as errors of the file's lines. An
+ * The API's errors of one refused chunk (fields like `[3].companyName`), as errors of the file's lines, in plain
+ * words: a row named by its index in the chunk (`repeats the customer number of [4]`) is named by its line. An
  * error without a row (the whole body) is put on the chunk's first line.
  */
 export function chunkErrors(
@@ -185,15 +202,27 @@ export function chunkErrors(
   fallback: string,
 ): RowError[] {
   if (errors.length === 0) return [{ line: chunk[0]?.line ?? 0, field: 'row', message: fallback }];
+  const lineOf = (index: string) => chunk[Number(index)]?.line;
   return errors.map((error) => {
     const match = /^\[(\d+)\]\.?(.*)$/.exec(error.field);
-    const row = match ? chunk[Number(match[1])] : undefined;
+    const line = (match && lineOf(match[1] as string)) ?? chunk[0]?.line ?? 0;
+    const field = match?.[2] || error.field;
+    const repeated = /^repeats the customer number of \[(\d+)\]$/.exec(error.message);
+    const earlier = repeated && lineOf(repeated[1] as string);
     return {
-      line: row?.line ?? chunk[0]?.line ?? 0,
-      field: match?.[2] || error.field,
-      message: error.message,
+      line,
+      field,
+      message: earlier
+        ? repeatedMessage(line, earlier)
+        : match?.[2]
+          ? plainFieldMessage(labelOf(field), error.message)
+          : error.message,
     };
   });
+}
+
+function repeatedMessage(line: number, earlier: number): string {
+  return `Line ${line} repeats the customer number of line ${earlier}`;
 }
 
 /** A CSV text of customers with the import's columns: what "Export" downloads, and what an import reads back. */
@@ -210,4 +239,15 @@ export function customersCsv(customers: readonly Partial<Record<CustomerColumn, 
 function csvCell(value: unknown): string {
   if (value === null || value === undefined) return '';
   return String(value);
+}
+
+/** The errors of an import as a CSV file (line, column, error), for the person to correct the file by. */
+export function importErrorsCsv(errors: readonly RowError[]): string {
+  return Papa.unparse(
+    {
+      fields: ['line', 'column', 'error'],
+      data: errors.map((error) => [error.line, error.field, error.message]),
+    },
+    { escapeFormulae: /^'*[=+\-@\t\r]/ },
+  );
 }

@@ -82,3 +82,45 @@ function rangeError(rows: readonly ImportRow[], detail: string): RowError {
     message: `${rows.length === 1 ? `line ${first}` : `lines ${first}–${last} (${rows.length} rows)`}: ${detail}`,
   };
 }
+
+/** The most distinct rep numbers a file's check looks up, one request each; a file with more is not checked. */
+export const REP_CHECK_MAX = 200;
+
+/**
+ * The rep numbers of the rows that match no sales rep, with the lines that name each, in the order of the file;
+ * `undefined` when the file names more than REP_CHECK_MAX numbers (they are not looked up). `exists` asks the API
+ * about one number; a few are asked at a time.
+ */
+export async function unknownRepNumbers(
+  rows: readonly ImportRow[],
+  exists: (repNumber: string) => Promise<boolean>,
+  concurrency = 4,
+): Promise<Map<string, number[]> | undefined> {
+  const linesOf = new Map<string, number[]>();
+  for (const row of rows) {
+    const repNumber = row.customer.repNumber;
+    if (repNumber) linesOf.set(repNumber, [...(linesOf.get(repNumber) ?? []), row.line]);
+  }
+  if (linesOf.size > REP_CHECK_MAX) return undefined;
+  const numbers = [...linesOf.keys()];
+  const unknown = new Set<string>();
+  let next = 0;
+  const worker = async () => {
+    for (let index = next++; index < numbers.length; index = next++) {
+      const repNumber = numbers[index] as string;
+      if (!(await exists(repNumber))) unknown.add(repNumber);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, numbers.length) }, worker));
+  return new Map([...linesOf].filter(([repNumber]) => unknown.has(repNumber)));
+}
+
+/** How many rows of the file a list of errors is about (a row may have several errors; line 1 is the header). */
+export function rowsWithErrors(errors: readonly RowError[]): number {
+  return new Set(errors.filter((error) => error.line > 1).map((error) => error.line)).size;
+}
+
+/** Errors in the order of the file's lines (stable: a line's errors keep their order). */
+export function inLineOrder(errors: readonly RowError[]): RowError[] {
+  return [...errors].sort((a, b) => a.line - b.line);
+}

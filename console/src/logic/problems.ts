@@ -31,20 +31,49 @@ export class ApiProblem extends Error {
 }
 
 /**
- * Which message goes beside which field of a form: the first error of each field the form has; errors of other
- * fields (or of the whole body) go into `other`, so that none is hidden.
+ * Which message goes beside which field of a form, in plain words: the first error of each field the form has
+ * (`labels` names them); errors of other fields (or of the whole body) go into `other`, so that none is hidden.
  */
 export function fieldMessages(
   problem: Problem,
-  fields: readonly string[],
+  labels: Readonly<Record<string, string>>,
 ): { byField: Record<string, string>; other: string[] } {
   const byField: Record<string, string> = {};
   const other: string[] = [];
   for (const error of problem.errors ?? []) {
-    if (fields.includes(error.field)) byField[error.field] ??= error.message;
-    else other.push(`${error.field} ${error.message}`);
+    const label = labels[error.field];
+    if (label !== undefined) byField[error.field] ??= plainFieldMessage(label, error.message);
+    else other.push(plainFieldMessage(labelOf(error.field), error.message));
   }
   return { byField, other };
+}
+
+/** A field's name as words: `companyEmail` is "Company email", `[3].repNumber` "Rep number". */
+export function labelOf(field: string): string {
+  const words = (field.split('.').at(-1) ?? field).replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/**
+ * A field's error as what to do, in plain words, instead of the schema's rule: "Enter a last name" for an empty
+ * one, "Enter an email like name@company.com" for a malformed one. A message of the API's own words (a rule it
+ * explains, "must be ...") is kept behind the field's label.
+ */
+export function plainFieldMessage(label: string, message: string): string {
+  const noun = label.toLowerCase();
+  const enter = `Enter ${/^[aeiou]/.test(noun) ? 'an' : 'a'} ${noun}`;
+  if (message === 'is required' || /fewer than 1 character/.test(message)) return enter;
+  if (/format "email"/.test(message)) return `${enter} like name@company.com`;
+  const longest = /more than (\d+) characters?/.exec(message)?.[1];
+  if (longest) return `Shorten the ${noun} to ${longest} characters or fewer`;
+  if (message === 'has characters or a form that is not allowed') {
+    if (/phone/.test(noun)) return `${enter} with at least one digit, like +1 555 555 5555`;
+    if (/rep number/.test(noun))
+      return `${enter} of letters, digits and punctuation, without spaces at either end`;
+    return `${enter} in visible characters, without line breaks`;
+  }
+  if (message === 'must be boolean') return `Enter true or false for ${noun}`;
+  return `${label} ${message}`;
 }
 
 /** A sentence a person understands for the problems a form cannot put beside a field. */
@@ -62,4 +91,14 @@ export function plainMessage(problem: Problem): string {
     default:
       return problem.detail ?? problem.title;
   }
+}
+
+/**
+ * Why the session ended, for the person rather than the API's words ("The caller is not an active sales rep of
+ * this organization"): a 401 that a renewal did not cure, or a 403 (deactivated, removed, or a role taken away).
+ */
+export function accessEndedReason(status: number): string {
+  return status === 401
+    ? 'Your session has ended. Sign in again to go on.'
+    : 'You no longer have access to this organization: an admin has deactivated or removed you, or changed your role. If you think this is a mistake, ask an admin of the organization.';
 }

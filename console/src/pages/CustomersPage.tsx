@@ -135,7 +135,12 @@ export function CustomersPage({ api, admin }: { api: Api; admin: boolean }) {
             }}
           />
         )}
-        <button type="button" className="secondary" disabled={exporting !== undefined} onClick={exportView}>
+        <button
+          type="button"
+          className="secondary"
+          disabled={exporting !== undefined || !customers.data?.total}
+          onClick={exportView}
+        >
           Export CSV
         </button>
         {admin && (
@@ -144,7 +149,7 @@ export function CustomersPage({ api, admin }: { api: Api; admin: boolean }) {
           </button>
         )}
       </div>
-      <Notice text={exporting ?? exported} />
+      <Notice text={exporting ?? exported} onDismiss={exporting ? undefined : () => setExported('')} />
       <ErrorMessage error={exportError} />
       <ErrorMessage error={customers.error} />
       <TableRegion label="Customers">
@@ -182,7 +187,13 @@ export function CustomersPage({ api, admin }: { api: Api; admin: boolean }) {
             ))}
             {customers.data?.rows.length === 0 && (
               <tr>
-                <td colSpan={COLUMNS.length + 1}>No customers match.</td>
+                <td colSpan={COLUMNS.length + 1}>
+                  {searched || (admin && repFilter)
+                    ? 'No customers match the search.'
+                    : admin
+                      ? 'No customers yet. Add them with "Import CSV".'
+                      : 'You have no customers yet: an admin assigns them to your rep number.'}
+                </td>
               </tr>
             )}
           </tbody>
@@ -235,6 +246,11 @@ function CustomerDetail(props: { api: Api; customerNumber: string; onClose: () =
   return (
     <>
       <ErrorMessage error={customer.error} />
+      {customer.isPending && (
+        <p role="status" className="loading">
+          Loading the customer…
+        </p>
+      )}
       {data && (
         <dl className="detail">
           <dt>Company name</dt>

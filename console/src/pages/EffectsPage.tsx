@@ -50,7 +50,7 @@ export function EffectsPage({ api }: { api: Api }) {
         Mails, identity provider calls, data sync and webhook deliveries are carried out after each change and
         retried through outages; a dead one gave up after its last attempt.
       </p>
-      <Notice text={notice} />
+      <Notice text={notice} onDismiss={() => setNotice('')} />
       <div className="toolbar">
         <div>
           <label htmlFor={statusId}>Show</label>

@@ -4,6 +4,7 @@ import type { operations } from '../../../client/index.js';
 import { type Api, must, totalOf } from '../api.js';
 import { ApiProblem, fieldMessages, plainMessage } from '../logic/problems.js';
 import {
+  ActionMenu,
   Dialog,
   ErrorMessage,
   Field,
@@ -37,7 +38,31 @@ export function RepsPage({ api }: { api: Api }) {
   const [status, setStatus] = useState<'all' | 'active' | 'inactive'>('all');
   const [adding, setAdding] = useState(false);
   const [notice, setNotice] = useState('');
+  const [open, setOpen] = useState<{ kind: 'number' | 'remove' | 'deactivate'; rep: Rep } | undefined>();
   const statusId = useId();
+  const queryClient = useQueryClient();
+  const act = useMutation({
+    mutationFn: async ({ rep, action }: { rep: Rep; action: RepAction }) => {
+      const path =
+        action === 'invite'
+          ? '/api/organizations/salesreps/invitation'
+          : action === 'activate'
+            ? '/api/organizations/salesreps/activate'
+            : '/api/organizations/salesreps/deactivate';
+      const result = await api.POST(path, { body: { organizationSalesRepId: rep.organizationSalesRepId } });
+      if (result.error !== undefined) must(result);
+    },
+    onSuccess: async (_, { rep, action }) => {
+      await queryClient.invalidateQueries({ queryKey: ['reps'] });
+      setNotice(
+        action === 'invite'
+          ? `A new invitation is on its way to ${rep.email}.`
+          : `${rep.firstName} ${rep.lastName} is ${action === 'activate' ? 'active' : 'inactive'} now.`,
+      );
+    },
+  });
+  const openName = open ? `${open.rep.firstName} ${open.rep.lastName}` : '';
+  const closeDialog = () => setOpen(undefined);
 
   const searched = useDebounced(search.trim());
   const query: Query = {
@@ -60,7 +85,7 @@ export function RepsPage({ api }: { api: Api }) {
   return (
     <>
       <h1>Sales reps</h1>
-      <Notice text={notice} />
+      <Notice text={notice} onDismiss={() => setNotice('')} />
       <div className="toolbar">
         <Field
           label="Search reps"
@@ -94,6 +119,7 @@ export function RepsPage({ api }: { api: Api }) {
         </button>
       </div>
       <ErrorMessage error={reps.error} />
+      <ErrorMessage error={act.error} />
       <TableRegion label="Sales reps">
         <table aria-busy={reps.isFetching}>
           <caption className="muted">Sales reps of this organization</caption>
@@ -110,11 +136,21 @@ export function RepsPage({ api }: { api: Api }) {
           />
           <tbody>
             {reps.data?.rows.map((rep) => (
-              <RepRow key={rep.organizationSalesRepId} api={api} rep={rep} onDone={setNotice} />
+              <RepRow
+                key={rep.organizationSalesRepId}
+                rep={rep}
+                busy={act.isPending}
+                onAct={(target, action) => act.mutate({ rep: target, action })}
+                onOpen={(target, kind) => setOpen({ kind, rep: target })}
+              />
             ))}
             {reps.data?.rows.length === 0 && (
               <tr>
-                <td colSpan={COLUMNS.length + 1}>No sales reps match.</td>
+                <td colSpan={COLUMNS.length + 1}>
+                  {searched || status !== 'all'
+                    ? 'No sales reps match the search and status chosen.'
+                    : 'No sales reps yet. Add the first with "Add sales rep".'}
+                </td>
               </tr>
             )}
           </tbody>
@@ -141,6 +177,63 @@ export function RepsPage({ api }: { api: Api }) {
           }}
           onCancel={() => setAdding(false)}
         />
+      </Dialog>
+      <Dialog
+        title={`Change the rep number of ${openName}`}
+        open={open?.kind === 'number'}
+        onClose={closeDialog}
+      >
+        {open && (
+          <RepNumberForm
+            api={api}
+            rep={open.rep}
+            onDone={(repNumber) => {
+              closeDialog();
+              setNotice(`${openName} has rep number ${repNumber} now.`);
+            }}
+            onCancel={closeDialog}
+          />
+        )}
+      </Dialog>
+      <Dialog title={`Deactivate ${openName}?`} open={open?.kind === 'deactivate'} onClose={closeDialog}>
+        {open && (
+          <div className="form">
+            <p>
+              {openName} can no longer sign in or use the console for this organization, from their next
+              request on. Their customers stay assigned to {open.rep.repNumber}. You can activate them again
+              later.
+            </p>
+            <div className="buttons">
+              <button
+                type="button"
+                className="danger"
+                disabled={act.isPending}
+                onClick={() => {
+                  act.mutate({ rep: open.rep, action: 'deactivate' });
+                  closeDialog();
+                }}
+              >
+                Deactivate {openName}
+              </button>
+              <button type="button" className="secondary" onClick={closeDialog}>
+                Cancel
+              </button>
+            </div>
+          </div>
+        )}
+      </Dialog>
+      <Dialog title={`Remove ${openName}?`} open={open?.kind === 'remove'} onClose={closeDialog}>
+        {open && (
+          <RemoveForm
+            api={api}
+            rep={open.rep}
+            onDone={() => {
+              closeDialog();
+              setNotice(`${openName} was removed.`);
+            }}
+            onCancel={closeDialog}
+          />
+        )}
       </Dialog>
     </>
   );
@@ -185,7 +278,7 @@ function AddRepForm(props: {
     },
   });
   const problem = add.error instanceof ApiProblem ? add.error.problem : undefined;
-  const messages = problem ? fieldMessages(problem, ADD_FIELDS) : { byField: {}, other: [] };
+  const messages = problem ? fieldMessages(problem, ADD_LABELS) : { byField: {}, other: [] };
   const submit = (event: FormEvent) => {
     event.preventDefault();
     add.mutate();
@@ -233,32 +326,16 @@ function AddRepForm(props: {
   );
 }
 
-function RepRow({ api, rep, onDone }: { api: Api; rep: Rep; onDone: (notice: string) => void }) {
-  const queryClient = useQueryClient();
-  const [dialog, setDialog] = useState<'number' | 'remove' | undefined>();
-  const name = `${rep.firstName} ${rep.lastName}`;
-  const id = { organizationSalesRepId: rep.organizationSalesRepId };
-  const act = useMutation({
-    mutationFn: async (action: 'activate' | 'deactivate' | 'invite') => {
-      const path =
-        action === 'invite'
-          ? '/api/organizations/salesreps/invitation'
-          : action === 'activate'
-            ? '/api/organizations/salesreps/activate'
-            : '/api/organizations/salesreps/deactivate';
-      const result = await api.POST(path, { body: id });
-      if (result.error !== undefined) must(result);
-      return action;
-    },
-    onSuccess: async (action) => {
-      await queryClient.invalidateQueries({ queryKey: ['reps'] });
-      onDone(
-        action === 'invite'
-          ? `A new invitation is on its way to ${rep.email}.`
-          : `${name} is ${action === 'activate' ? 'active' : 'inactive'} now.`,
-      );
-    },
-  });
+type RepAction = 'activate' | 'deactivate' | 'invite';
+
+/** One rep's cells, and its actions in one menu (the dialogs they open live outside the table). */
+function RepRow(props: {
+  rep: Rep;
+  busy: boolean;
+  onAct: (rep: Rep, action: RepAction) => void;
+  onOpen: (rep: Rep, dialog: 'number' | 'remove' | 'deactivate') => void;
+}) {
+  const { rep } = props;
   return (
     <tr>
       <td>{rep.repNumber}</td>
@@ -270,56 +347,20 @@ function RepRow({ api, rep, onDone }: { api: Api; rep: Rep; onDone: (notice: str
         <span className="badge">{rep.active ? 'Active' : 'Inactive'}</span>
       </td>
       <td className="actions">
-        <button type="button" className="secondary" onClick={() => setDialog('number')}>
-          Change rep number<span className="visually-hidden"> of {name}</span>
-        </button>
-        <button
-          type="button"
-          className="secondary"
-          disabled={act.isPending}
-          onClick={() => act.mutate(rep.active ? 'deactivate' : 'activate')}
-        >
-          {rep.active ? 'Deactivate' : 'Activate'}
-          <span className="visually-hidden"> {name}</span>
-        </button>
-        <button
-          type="button"
-          className="secondary"
-          disabled={act.isPending}
-          onClick={() => act.mutate('invite')}
-        >
-          Resend invitation<span className="visually-hidden"> to {name}</span>
-        </button>
-        <button type="button" className="danger" onClick={() => setDialog('remove')}>
-          Remove<span className="visually-hidden"> {name}</span>
-        </button>
-        <ErrorMessage error={act.error} />
-        <Dialog
-          title={`Change the rep number of ${name}`}
-          open={dialog === 'number'}
-          onClose={() => setDialog(undefined)}
-        >
-          <RepNumberForm
-            api={api}
-            rep={rep}
-            onDone={(repNumber) => {
-              setDialog(undefined);
-              onDone(`${name} has rep number ${repNumber} now.`);
-            }}
-            onCancel={() => setDialog(undefined)}
-          />
-        </Dialog>
-        <Dialog title={`Remove ${name}?`} open={dialog === 'remove'} onClose={() => setDialog(undefined)}>
-          <RemoveForm
-            api={api}
-            rep={rep}
-            onDone={() => {
-              setDialog(undefined);
-              onDone(`${name} was removed.`);
-            }}
-            onCancel={() => setDialog(undefined)}
-          />
-        </Dialog>
+        <ActionMenu
+          label={`${rep.firstName} ${rep.lastName}`}
+          items={[
+            { label: 'Change rep number', onSelect: () => props.onOpen(rep, 'number') },
+            {
+              label: rep.active ? 'Deactivate' : 'Activate',
+              disabled: props.busy,
+              // Deactivation locks the person out at once: it asks first. Activation does not.
+              onSelect: () => (rep.active ? props.onOpen(rep, 'deactivate') : props.onAct(rep, 'activate')),
+            },
+            { label: 'Resend invitation', disabled: props.busy, onSelect: () => props.onAct(rep, 'invite') },
+            { label: 'Remove', danger: true, onSelect: () => props.onOpen(rep, 'remove') },
+          ]}
+        />
       </td>
     </tr>
   );
@@ -352,7 +393,7 @@ function RepNumberForm(props: {
     },
   });
   const problem = change.error instanceof ApiProblem ? change.error.problem : undefined;
-  const messages = problem ? fieldMessages(problem, ['repNumber']) : { byField: {}, other: [] };
+  const messages = problem ? fieldMessages(problem, { repNumber: 'Rep number' }) : { byField: {}, other: [] };
   return (
     <form
       className="form"

@@ -46,7 +46,7 @@ export function Field(props: {
       />
       {props.error && (
         <p id={errorId} className="field-error">
-          {props.label} {props.error}
+          {props.error}
         </p>
       )}
     </div>
@@ -214,14 +214,60 @@ export function Dialog(props: {
 }
 
 /**
- * A polite live region that is always on the page, so that a screen reader announces each new text put into it
- * (one inserted together with its text is often not read).
+ * A row's actions in one menu: a button that opens a popover (the browser's top layer, so no table cell or
+ * scrolling box clips it; Escape or a click outside closes it). Each item closes the menu before it acts, so the
+ * focus is back on the button when a dialog it opens closes.
  */
-export function Notice({ text }: { text: string }) {
+export function ActionMenu(props: {
+  label: string;
+  items: readonly { label: string; danger?: boolean; disabled?: boolean; onSelect: () => void }[];
+}) {
+  const id = useId();
+  const menu = useRef<HTMLDivElement>(null);
   return (
-    <p role="status" className={text ? 'notice' : 'visually-hidden'}>
-      {text}
-    </p>
+    <>
+      <button type="button" className="secondary menu-button" popoverTarget={id}>
+        Actions<span className="visually-hidden"> for {props.label}</span>
+        <span aria-hidden="true"> ▾</span>
+      </button>
+      <div id={id} ref={menu} popover="auto" className="menu">
+        <ul aria-label={`Actions for ${props.label}`}>
+          {props.items.map((item) => (
+            <li key={item.label}>
+              <button
+                type="button"
+                className={item.danger ? 'menu-item danger' : 'menu-item'}
+                disabled={item.disabled}
+                onClick={() => {
+                  menu.current?.hidePopover();
+                  item.onSelect();
+                }}
+              >
+                {item.label}
+              </button>
+            </li>
+          ))}
+        </ul>
+      </div>
+    </>
+  );
+}
+
+/**
+ * A polite live region that is always on the page, so that a screen reader announces each new text put into it
+ * (one inserted together with its text is often not read). With `onDismiss`, a shown notice has a "Dismiss" button
+ * and stays until it is pressed or the next notice replaces it: no timer takes it away before it is read.
+ */
+export function Notice({ text, onDismiss }: { text: string; onDismiss?: () => void }) {
+  return (
+    <div className={text ? 'notice' : 'visually-hidden'}>
+      <p role="status">{text}</p>
+      {text && onDismiss && (
+        <button type="button" className="dismiss" onClick={onDismiss}>
+          Dismiss<span className="visually-hidden"> this notice</span>
+        </button>
+      )}
+    </div>
   );
 }
 
