@@ -1,6 +1,7 @@
 // The auth hook: each request's bearer token checked against its route's policy, then its rate counted.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { authorize } from '../auth/policies.js';
+import { authorizeScim } from '../auth/scim-tokens.js';
 import type { TokenVerifier } from '../auth/verify.js';
 import type { Db } from '../db/database.js';
 import { unauthorized } from '../kernel/problem.js';
@@ -22,6 +23,11 @@ export function authenticateEachRequest(
     if (!policy) throw new Error(`Route ${request.routeOptions.url} declares no policy`);
     const header = request.headers.authorization;
     const token = header?.match(/^Bearer ([^\s]+)$/i)?.[1];
+    if (policy === 'Scim') {
+      if (!token) throw unauthorized('A bearer token is required (Authorization: Bearer <SCIM token>).');
+      request.auth = await authorizeScim(deps.db, token);
+      return;
+    }
     if (!token) throw unauthorized('A bearer token is required (Authorization: Bearer <JWT>).');
     request.auth = await authorize(deps.db, await deps.verifyToken(token), policy);
   }

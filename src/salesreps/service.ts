@@ -4,7 +4,14 @@ import { reassignCustomers } from '../customers/service.js';
 import type { Db } from '../db/database.js';
 import type { Organization, OrganizationSalesRep as OrganizationSalesRepRow } from '../db/schema.js';
 import { type Effect, invitationEmail, recordEffects } from '../effects/outbox.js';
-import { type ChangeContext, created, recordEvents, removed, type Target } from '../events/record.js';
+import {
+  type ChangeContext,
+  changesBetween,
+  created,
+  recordEvents,
+  removed,
+  type Target,
+} from '../events/record.js';
 import type { IdentityDirectory } from '../identity/port.js';
 import { newId } from '../kernel/ids.js';
 import { conflict, notFound } from '../kernel/problem.js';
@@ -24,6 +31,7 @@ import {
   listOrganizationsOfUser,
   lockSalesRepOfAssignment,
   updateActive,
+  updateDetails,
   updateRepNumber,
 } from './queries.js';
 import {
@@ -134,6 +142,7 @@ export async function addSalesRep(
   organization: Organization,
   body: AddSalesRepBody,
   change: ChangeContext,
+  directory: { externalId?: string | undefined } = {},
 ): Promise<AddSalesRepResponse> {
   const input = {
     email: body.email.trim(),
@@ -166,6 +175,7 @@ export async function addSalesRep(
         last_name_search: searchKey(input.lastName),
         email: input.email,
         phone_number: input.phoneNumber,
+        external_id: directory.externalId ?? null,
       });
       await recordEffects(trx, { organizationId: organization.id, salesRepId: rep.id }, [
         {
@@ -288,6 +298,60 @@ export async function changeRepNumber(
       throw repNumberTaken(body.repNumber);
     throw error;
   }
+}
+
+/** What an organization says of a rep besides the email and rep number, as `changeSalesRepDetails` takes it. */
+export interface SalesRepDetails {
+  firstName: string;
+  lastName: string;
+  phoneNumber: string | null;
+  /** The organization's directory's own id of the person (SCIM `externalId`). */
+  externalId: string | null;
+}
+
+/**
+ * Changes the names, phone and directory id the organization keeps of a rep (its own, docs/api.md "Tenants and
+ * people"); only a real change is written and recorded. No effect: the identity provider and the data-sync system
+ * hold none of these.
+ */
+export async function changeSalesRepDetails(
+  db: Db,
+  organization: Organization,
+  assignmentId: string,
+  details: SalesRepDetails,
+  change: ChangeContext,
+): Promise<void> {
+  const next = {
+    firstName: details.firstName.trim(),
+    lastName: details.lastName.trim(),
+    phoneNumber: details.phoneNumber?.trim() ?? null,
+    externalId: details.externalId,
+  };
+  await db.transaction().execute(async (trx) => {
+    const assignment = await findAssignmentForUpdate(trx, organization.id, assignmentId);
+    if (!assignment) throw assignmentNotFound();
+    const changes = changesBetween(
+      {
+        firstName: assignment.first_name,
+        lastName: assignment.last_name,
+        phoneNumber: assignment.phone_number,
+        externalId: assignment.external_id,
+      },
+      next,
+    );
+    if (Object.keys(changes).length === 0) return;
+    await updateDetails(trx, assignment.id, {
+      first_name: next.firstName,
+      last_name: next.lastName,
+      first_name_search: searchKey(next.firstName),
+      last_name_search: searchKey(next.lastName),
+      phone_number: next.phoneNumber,
+      external_id: next.externalId,
+    });
+    await recordEvents(trx, change, organization.id, [
+      { action: 'sales_rep.updated', targets: repTargets(assignment), changes },
+    ]);
+  });
 }
 
 /**
