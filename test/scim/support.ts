@@ -5,7 +5,7 @@ import type { TestService } from '../support/service.js';
 
 export const TOKENS_URL = '/api/organizations/scim/tokens';
 const SCIM = '/scim/v2';
-const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
+export const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 export const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 export const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
