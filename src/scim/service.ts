@@ -153,7 +153,7 @@ async function readUser(context: ScimContext, id: string): Promise<ScimUser> {
  * User created inactive, the API's deactivation.
  */
 export async function createUser(context: ScimContext, body: ScimUserBody): Promise<ScimUser> {
-  const fields = checkUserFields(fieldsOfBody(body));
+  const fields = checkUserFields(fieldsOfBody(body, true));
   const { db, identity, organization, change } = context;
   return inScimTerms(async () => {
     const added = await addSalesRep(
@@ -232,9 +232,14 @@ async function changeUser(context: ScimContext, id: string, fields: CheckedUserF
   });
 }
 
-/** PUT /Users/{id}: the User replaced by the body; attributes it leaves out that a rep may lack are cleared. */
+/**
+ * PUT /Users/{id}: the User replaced by the body; attributes it leaves out that a rep may lack are cleared, and
+ * `active` left out keeps its value.
+ */
 export async function replaceUser(context: ScimContext, id: string, body: ScimUserBody): Promise<ScimUser> {
-  return changeUser(context, id, checkUserFields(fieldsOfBody(body)));
+  const row = await findUser(context.db, context.organization.id, id);
+  if (!row) throw userNotFound();
+  return changeUser(context, id, checkUserFields(fieldsOfBody(body, row.active)));
 }
 
 /** PATCH /Users/{id}: the operations applied to the User as it is, the outcome checked as a PUT's body. */

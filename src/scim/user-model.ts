@@ -109,9 +109,10 @@ export function workEntry(
 
 /**
  * The fields of a User body (POST, PUT). The work (or primary) email, when given, must be the userName: the email is
- * the person's one identity (docs/scim.md). Attributes not kept are ignored.
+ * the person's one identity (docs/scim.md). Without `active`, `activeWhenAbsent` (a new User is active; a PUT keeps
+ * the User's state, so that leaving the attribute out never reactivates anyone). Attributes not kept are ignored.
  */
-export function fieldsOfBody(body: ScimUserBody): UserFields {
+export function fieldsOfBody(body: ScimUserBody, activeWhenAbsent: boolean): UserFields {
   const email = body.userName;
   const emailEntry = workEntry(body.emails ?? [], 'emails');
   if (
@@ -127,7 +128,7 @@ export function fieldsOfBody(body: ScimUserBody): UserFields {
     firstName: body.name?.givenName ?? undefined,
     lastName: body.name?.familyName ?? undefined,
     phoneNumber: phoneEntry?.value === undefined ? null : scimString(phoneEntry.value, 'phoneNumbers.value'),
-    active: body.active === undefined ? true : scimBoolean(body.active, 'active'),
+    active: body.active === undefined ? activeWhenAbsent : scimBoolean(body.active, 'active'),
     externalId: body.externalId ?? null,
     repNumber: body[SCIM_SCHEMA.enterpriseUser]?.employeeNumber ?? undefined,
   };

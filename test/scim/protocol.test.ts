@@ -263,6 +263,29 @@ describe.each(databaseKinds)('SCIM /scim/v2 on %s', (kind) => {
     });
   });
 
+  describe('replace', () => {
+    it('clears by PUT what the body leaves out (phone, externalId), and keeps active when the body leaves it out', async () => {
+      const created = await scim(service, 'POST', '/Users', token, {
+        ...oktaUser('replace@acme.example', 'RP-1'),
+        phoneNumbers: [{ value: '+1 555 0199', type: 'work' }],
+      });
+      const { id } = created.json();
+      expect(created.json().phoneNumbers).toEqual([{ value: '+1 555 0199', type: 'work', primary: true }]);
+      await scim(service, 'PATCH', `/Users/${id}`, token, patch({ op: 'replace', value: { active: false } }));
+      const {
+        active: _active,
+        externalId: _externalId,
+        ...withoutActive
+      } = oktaUser('replace@acme.example', 'RP-1');
+      const replaced = await scim(service, 'PUT', `/Users/${id}`, token, withoutActive);
+      expect(replaced.statusCode, replaced.body).toBe(200);
+      const user = replaced.json();
+      expect(user.active).toBe(false);
+      expect(user.phoneNumbers).toBeUndefined();
+      expect(user.externalId).toBeUndefined();
+    });
+  });
+
   describe('paging', () => {
     it('pages by startIndex and count, at most 100 a page, count=0 giving only the total', async () => {
       const paged = await scimTenant(service, 'Paged Distributors');
@@ -351,5 +374,34 @@ describe.each(databaseKinds)('SCIM rate limit on %s', (kind) => {
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     const { token: another } = await scimTenant(service, 'Another');
     expect((await scim(service, 'GET', '/Users', another)).statusCode).toBe(200);
+  });
+});
+
+describe.each(databaseKinds)('SCIM changes and webhooks on %s', (kind) => {
+  let service: TestService;
+
+  beforeAll(async () => {
+    service = await startTestService(kind, { WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true' });
+  });
+  afterAll(() => service.close());
+
+  it("fires the organization's webhooks for a SCIM change as for the API's", async () => {
+    const { organization, admin, token } = await scimTenant(service);
+    const webhook = await service.call('POST', '/api/organizations/webhooks', admin, {
+      url: 'http://127.0.0.1:9/hooks',
+      eventTypes: ['sales_rep.created', 'sales_rep.deactivated'],
+    });
+    expect(webhook.statusCode, webhook.body).toBe(201);
+    const { id } = (
+      await scim(service, 'POST', '/Users', token, oktaUser('hooked@acme.example', 'H-1'))
+    ).json();
+    await scim(service, 'PATCH', `/Users/${id}`, token, patch({ op: 'replace', value: { active: false } }));
+    const deliveries = await service.db
+      .selectFrom('effect')
+      .select('payload')
+      .where('kind', '=', 'webhook.deliver')
+      .where('organization_id', '=', organization.id)
+      .execute();
+    expect(deliveries).toHaveLength(2);
   });
 });
