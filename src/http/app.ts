@@ -17,6 +17,7 @@ import { Problem } from '../kernel/problem.js';
 import { compileValidator } from '../kernel/validation.js';
 import { salesRepRoutes } from '../salesreps/routes.js';
 import { scimRoutes, scimTokenRoutes } from '../scim/routes.js';
+import { SCIM_BASE_PATH } from '../scim/schemas.js';
 import { webhookRoutes } from '../webhooks/routes.js';
 import { authenticateEachRequest } from './auth-hook.js';
 import { type ConsoleSignIn, consoleRoutes } from './console.js';
@@ -156,5 +157,3 @@ async function registerFeatureRoutes(
   );
   for (const routes of deps.extraRoutes ?? []) await app.register(routes);
 }
-
-const SCIM_BASE_PATH = '/scim/v2';

@@ -27,6 +27,8 @@ export const SCIM_SCHEMA = {
 } as const;
 
 export const SCIM_CONTENT_TYPE = 'application/scim+json';
+/** Where the SCIM protocol is served: `PUBLIC_URL/scim/v2`. */
+export const SCIM_BASE_PATH = '/scim/v2';
 
 // The token routes (problem+json, in the OpenAPI document).
 

@@ -144,6 +144,22 @@ describe.each(databaseKinds)('SCIM /scim/v2 on %s', (kind) => {
       expectScimError(await scim(service, 'POST', '/Users', token, large), 413);
     });
 
+    it('answers a compressed body, a malformed URL and an over-long id as SCIM errors too', async () => {
+      const gzipped = await service.app.inject({
+        method: 'POST',
+        url: '/scim/v2/Users',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/scim+json',
+          'content-encoding': 'gzip',
+        },
+        payload: JSON.stringify(oktaUser('gzip@acme.example', 'G-1')),
+      });
+      expectScimError(gzipped, 415);
+      expectScimError(await scim(service, 'GET', '/Users/%E0%A4%A', token), 400);
+      expectScimError(await scim(service, 'GET', `/Users/${'x'.repeat(201)}`, token), 414);
+    });
+
     it('accepts plain JSON as well as application/scim+json', async () => {
       const created = await scim(
         service,
