@@ -311,8 +311,8 @@ export interface SalesRepDetails {
 
 /**
  * Changes the names, phone and directory id the organization keeps of a rep (its own, docs/api.md "Tenants and
- * people"); only a real change is written and recorded. No effect: the identity provider and the data-sync system
- * hold none of these.
+ * people"); only a real change is written and recorded. No effect: the identity provider user is shared by the
+ * person's organizations and keeps the names it was created with, and the data-sync system holds none of these.
  */
 export async function changeSalesRepDetails(
   db: Db,
