@@ -302,6 +302,33 @@ describe.each(databaseKinds)('SCIM /scim/v2 on %s', (kind) => {
     });
   });
 
+  describe('deprovisioning', () => {
+    it("takes a rep's access away at once when the directory deactivates it, and back when it activates it", async () => {
+      const { organization, token: own } = await scimTenant(service, 'Deprovisioned Distributors');
+      const { id } = (
+        await scim(service, 'POST', '/Users', own, oktaUser('leaver@acme.example', 'D-1'))
+      ).json();
+      const person = await service.db
+        .selectFrom('organization_sales_rep as a')
+        .innerJoin('sales_rep as r', 'r.id', 'a.sales_rep_id')
+        .select('r.identity_provider_user_id')
+        .where('a.id', '=', id)
+        .executeTakeFirstOrThrow();
+      const rep = await service.token(organization, person.identity_provider_user_id, ['SalesRep']);
+      expect((await service.call('GET', '/api/salesreps/organizations', rep)).statusCode).toBe(200);
+      await scim(service, 'PATCH', `/Users/${id}`, own, patch({ op: 'replace', value: { active: false } }));
+      expect((await service.call('GET', '/api/salesreps/organizations', rep)).statusCode).toBe(403);
+      await scim(
+        service,
+        'PATCH',
+        `/Users/${id}`,
+        own,
+        patch({ op: 'replace', path: 'active', value: true }),
+      );
+      expect((await service.call('GET', '/api/salesreps/organizations', rep)).statusCode).toBe(200);
+    });
+  });
+
   describe('paging', () => {
     it('pages by startIndex and count, at most 100 a page, count=0 giving only the total', async () => {
       const paged = await scimTenant(service, 'Paged Distributors');
