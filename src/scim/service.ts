@@ -10,10 +10,11 @@ import { newId } from '../kernel/ids.js';
 import { conflict, notFound, ProblemError } from '../kernel/problem.js';
 import {
   addSalesRep,
-  changeRepNumber,
-  changeSalesRepDetails,
+  changeRepNumberInTransaction,
+  changeSalesRepDetailsInTransaction,
   removeSalesRep,
   setActive,
+  setActiveInTransaction,
 } from '../salesreps/service.js';
 import { mutability, ScimError, userNotFound } from './errors.js';
 import { parseFilter } from './filter.js';
@@ -199,8 +200,10 @@ export async function listUsers(context: ScimContext, query: ScimListQuery): Pro
 
 /**
  * Brings a rep to the fields asked for, through the API's use-cases, each only where something changes: the names,
- * phone and directory id, then the rep number, then the active flag. The email is the person's identity, shared
- * with the other organizations that have the person: it cannot change (`mutability`), as the API cannot change it.
+ * phone and directory id, then the rep number, then the active flag. They run in one transaction, so a request is
+ * done whole or refused whole: a part refused (a taken rep number) leaves no change, event or effect of the others.
+ * The email is the person's identity, shared with the other organizations that have the person: it cannot change
+ * (`mutability`), as the API cannot change it.
  */
 async function changeUser(context: ScimContext, id: string, fields: CheckedUserFields): Promise<ScimUser> {
   const { db, organization, change } = context;
@@ -211,23 +214,27 @@ async function changeUser(context: ScimContext, id: string, fields: CheckedUserF
     throw mutability('userName (the email) cannot change; remove the User and create it with the new email.');
   }
   return inScimTerms(async () => {
-    if (
-      fields.firstName !== current.firstName ||
-      fields.lastName !== current.lastName ||
-      fields.phoneNumber !== current.phoneNumber ||
-      fields.externalId !== current.externalId
-    ) {
-      await changeSalesRepDetails(db, organization, id, fields, change);
-    }
-    if (fields.repNumber !== current.repNumber) {
-      await changeRepNumber(
-        db,
-        organization,
-        { organizationSalesRepId: id, repNumber: fields.repNumber },
-        change,
-      );
-    }
-    if (fields.active !== current.active) await setActive(db, organization, id, fields.active, change);
+    await db.transaction().execute(async (trx) => {
+      if (
+        fields.firstName !== current.firstName ||
+        fields.lastName !== current.lastName ||
+        fields.phoneNumber !== current.phoneNumber ||
+        fields.externalId !== current.externalId
+      ) {
+        await changeSalesRepDetailsInTransaction(trx, organization, id, fields, change);
+      }
+      if (fields.repNumber !== current.repNumber) {
+        await changeRepNumberInTransaction(
+          trx,
+          organization,
+          { organizationSalesRepId: id, repNumber: fields.repNumber },
+          change,
+        );
+      }
+      if (fields.active !== current.active) {
+        await setActiveInTransaction(trx, organization, id, fields.active, change);
+      }
+    });
     return readUser(context, id);
   });
 }
