@@ -265,7 +265,7 @@ const EffectSettings = Type.Object(
       defaultText: '`http://HOST:PORT`',
       accepts: 'an `https://` or `http://` URL without query or fragment',
       description:
-        'the address people and relying parties use: the OpenID issuer and the base of every mail link (`docs/signin.md`); `localhost` when `HOST` is `0.0.0.0`; set it with `PORT=0`',
+        'the address people and relying parties use: the OpenID issuer, the base of every mail link (`docs/signin.md`) and of SCIM, `PUBLIC_URL/scim/v2` (`docs/scim.md`); `localhost` when `HOST` is `0.0.0.0`; set it with `PORT=0`',
     }),
     INVITATION_TTL_HOURS: Type.Integer({
       minimum: 1,

@@ -88,6 +88,7 @@ export async function createService(config: Config, overrides: ServiceOverrides 
       metricsToken: config.metrics.token,
       onApp: overrides.onApp,
       webhooks: config.webhooks,
+      publicUrl: config.publicUrl,
       console: consoleSignIn(config, signin !== undefined),
       afterChange: overrides.runEffects === false ? undefined : effects.wake,
     });

@@ -20,9 +20,10 @@ declare module 'fastify' {
 /**
  * Who may call a route: anyone, an Admin of the token's organization, an active SalesRep of it, or either (an Admin
  * token is taken as Admin; any other must pass the SalesRep policy). `SalesRepSelf` is the SalesRep policy of a
- * caller asking about itself: a user who is no rep anywhere passes too, and has nothing to see.
+ * caller asking about itself: a user who is no rep anywhere passes too, and has nothing to see. `Scim`: an
+ * organization's directory with a SCIM token (not a JWT; `scim-tokens.ts`).
  */
-export type Policy = 'public' | 'Admin' | 'SalesRep' | 'SalesRepSelf' | 'AdminOrSalesRep';
+export type Policy = 'public' | 'Admin' | 'SalesRep' | 'SalesRepSelf' | 'AdminOrSalesRep' | 'Scim';
 
 /** The role keys the policies read from a token's roles claim. */
 export const ROLE_ADMIN = 'Admin';
@@ -35,6 +36,8 @@ export interface RequestAuth {
   organization: Organization;
   /** The caller's active assignment in the organization, present when the SalesRep policy admitted the caller. */
   salesRep?: { organizationSalesRepId: string; repNumber: string };
+  /** The SCIM token's id, present when the caller is the organization's directory (the Scim policy). */
+  scimTokenId?: string;
 }
 
 /**
@@ -44,7 +47,7 @@ export interface RequestAuth {
 export async function authorize(
   db: Executor,
   principal: Principal,
-  policy: Exclude<Policy, 'public'>,
+  policy: Exclude<Policy, 'public' | 'Scim'>,
 ): Promise<RequestAuth> {
   const isAdmin = principal.roles.has(ROLE_ADMIN);
   const isSalesRep = principal.roles.has(ROLE_SALES_REP);

@@ -39,7 +39,11 @@ interface OrganizationSalesRepTable {
   /** The names' keys of the search (src/kernel/search.ts), written with the names. */
   first_name_search: string;
   last_name_search: string;
+  /** The organization's directory's own id of the person (SCIM `externalId`); null when none was given. */
+  external_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Generated<Date>;
+  /** When the assignment last changed (set by a trigger on every update); null until its first change. */
+  updated_at: ColumnType<Date | null, never, never>;
 }
 
 export type EffectStatus = 'pending' | 'done' | 'dead';
@@ -143,7 +147,7 @@ interface OrganizationAssignmentCountTable {
   version: ColumnType<string, string | number, string | number>;
 }
 
-export type ActorType = 'user' | 'cli' | 'system';
+export type ActorType = 'user' | 'cli' | 'system' | 'scim';
 
 /** The audit log (docs/events.md): immutable rows, one per change, written in the transaction of the change. */
 interface EventTable {
@@ -260,6 +264,15 @@ interface OidcPayloadTable {
   consumed_at: Date | null;
 }
 
+/** A SCIM token of an organization's directory (src/scim/); only the SHA-256 of its secret is kept. */
+interface ScimTokenTable {
+  id: string;
+  organization_id: string;
+  description: string | null;
+  token_hash: string;
+  created_at: Generated<Date>;
+}
+
 export interface Tables {
   organization: OrganizationTable;
   sales_rep: SalesRepTable;
@@ -280,6 +293,7 @@ export interface Tables {
   signin_signing_key: SigninSigningKeyTable;
   dpop_proof: DpopProofTable;
   oidc_payload: OidcPayloadTable;
+  scim_token: ScimTokenTable;
 }
 
 export type Organization = Selectable<OrganizationTable>;

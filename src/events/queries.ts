@@ -26,7 +26,7 @@ export interface EventRecord {
   position: string;
   organization_id: string;
   action: string;
-  actor_type: 'user' | 'cli' | 'system';
+  actor_type: 'user' | 'cli' | 'system' | 'scim';
   actor_id: string;
   targets: { type: string; id: string }[];
   request_id: string | null;

@@ -9,6 +9,7 @@ import { enqueueSelected } from '../outbox/enqueue.js';
 export const EVENT_ACTIONS = [
   'sales_rep.created',
   'sales_rep.rep_number_changed',
+  'sales_rep.updated',
   'sales_rep.activated',
   'sales_rep.deactivated',
   'sales_rep.removed',
@@ -20,6 +21,8 @@ export const EVENT_ACTIONS = [
   'webhook.deleted',
   'webhook.secret_rotated',
   'webhook.disabled',
+  'scim_token.created',
+  'scim_token.revoked',
   'sign_in.succeeded',
   'sign_in.failed',
   'sign_in.refused',
@@ -29,7 +32,10 @@ export const EVENT_ACTIONS = [
 ] as const;
 export type EventAction = (typeof EVENT_ACTIONS)[number];
 
-/** Who made a change: the token's user, the command line (the OS user running it), or the service itself. */
+/**
+ * Who made a change: the token's user, an organization's directory (`scim`, by its SCIM token's id), the command
+ * line (the OS user running it), or the service itself.
+ */
 interface Actor {
   type: ActorType;
   id: string;
@@ -45,10 +51,16 @@ export interface ChangeContext {
 /** A change asked for by an authorized request: its user is the actor, its id the request id. */
 export function requestChange(request: {
   id: string;
-  auth?: { principal: { userId: string } } | undefined;
+  auth?: { principal: { userId: string }; scimTokenId?: string | undefined } | undefined;
 }): ChangeContext {
   if (!request.auth) throw new Error('A change was asked for by a request without authorization');
-  return { actor: { type: 'user', id: request.auth.principal.userId }, requestId: request.id };
+  const { scimTokenId } = request.auth;
+  return {
+    actor: scimTokenId
+      ? { type: 'scim', id: scimTokenId }
+      : { type: 'user', id: request.auth.principal.userId },
+    requestId: request.id,
+  };
 }
 
 /** A change the service makes by itself (e.g. disabling a failing webhook). */
@@ -56,7 +68,7 @@ export const SYSTEM_CHANGE: ChangeContext = { actor: { type: 'system', id: 'sale
 
 export interface Target {
   /** `user`: a person by the user id the API's tokens carry (the sign-in events). */
-  type: 'organization_sales_rep' | 'sales_rep' | 'customer' | 'effect' | 'webhook' | 'user';
+  type: 'organization_sales_rep' | 'sales_rep' | 'customer' | 'effect' | 'webhook' | 'user' | 'scim_token';
   id: string;
 }
 

@@ -67,7 +67,7 @@ export const EventView = Type.Object(
     action: Type.String({ enum: [...EVENT_ACTIONS] }),
     actor: Type.Object(
       {
-        type: Type.String({ enum: ['user', 'cli', 'system'] }),
+        type: Type.String({ enum: ['user', 'scim', 'cli', 'system'] }),
         id: Type.String({ maxLength: 256 }),
       },
       { additionalProperties: false },

@@ -18,11 +18,13 @@ import type { IdentityDirectory } from '../identity/port.js';
 import { Problem } from '../kernel/problem.js';
 import { compileValidator } from '../kernel/validation.js';
 import { salesRepRoutes } from '../salesreps/routes.js';
+import { scimRoutes, scimTokenRoutes } from '../scim/routes.js';
+import { SCIM_BASE_PATH } from '../scim/schemas.js';
 import { webhookRoutes } from '../webhooks/routes.js';
 import { authenticateEachRequest } from './auth-hook.js';
 import { type ConsoleSignIn, consoleRoutes } from './console.js';
 import { refuseEncodedBodies } from './content-coding.js';
-import { answerErrorsAsProblems } from './error-mapping.js';
+import { answerErrorsAsProblems, answerErrorsAsScim } from './error-mapping.js';
 import { logEachRequest } from './logging.js';
 import { methodsByPath } from './method-not-allowed.js';
 import { createMetrics, measureRequests, metricsRoute, type ServiceMetrics } from './metrics.js';
@@ -61,6 +63,8 @@ export interface AppDependencies {
   onApp?: ((app: FastifyInstance) => void) | undefined;
   /** Where the web console signs in; absent: the console says it is not configured (docs/console.md). */
   console?: ConsoleSignIn | undefined;
+  /** PUBLIC_URL: where SCIM resources say they are (`meta.location`). */
+  publicUrl: string;
   /** Which webhook URLs are accepted; private networks refused when absent. */
   webhooks?: { allowPrivateNetworks: boolean };
   /**
@@ -96,7 +100,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   answerErrorsAsProblems(app, allowedMethods);
 
   operationRoutes(app, deps);
-  await registerFeatureRoutes(app, deps);
+  await registerFeatureRoutes(app, deps, allowedMethods);
   if (deps.metricsToken) metricsRoute(app, metrics, deps.metricsToken);
   consoleRoutes(app, deps.console);
   await serveOpenApi(app);
@@ -135,7 +139,11 @@ function wakeAfterEachChange(app: FastifyInstance, afterChange: () => void): voi
 }
 
 /** The features' routes, and those of units only some configurations serve. */
-async function registerFeatureRoutes(app: FastifyInstance, deps: AppDependencies): Promise<void> {
+async function registerFeatureRoutes(
+  app: FastifyInstance,
+  deps: AppDependencies,
+  allowedMethods: (path: string) => string[],
+): Promise<void> {
   await app.register(salesRepRoutes({ db: deps.db, identity: deps.identity }));
   await app.register(customerRoutes({ db: deps.db }));
   await app.register(currentOrganizationRoutes());
@@ -143,6 +151,17 @@ async function registerFeatureRoutes(app: FastifyInstance, deps: AppDependencies
   await app.register(eventRoutes({ db: deps.db }));
   await app.register(
     webhookRoutes({ db: deps.db, settings: deps.webhooks ?? { allowPrivateNetworks: false } }),
+  );
+  await app.register(scimTokenRoutes({ db: deps.db }));
+  // The SCIM protocol in a scope of its own, whose errors are SCIM errors rather than problems.
+  await app.register(
+    async (scope) => {
+      answerErrorsAsScim(scope, allowedMethods);
+      await scope.register(
+        scimRoutes({ db: deps.db, identity: deps.identity, baseUrl: `${deps.publicUrl}${SCIM_BASE_PATH}` }),
+      );
+    },
+    { prefix: SCIM_BASE_PATH },
   );
   for (const routes of deps.extraRoutes ?? []) await app.register(routes);
 }

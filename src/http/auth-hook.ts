@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ProofCheck } from '../auth/dpop.js';
 import { authorize } from '../auth/policies.js';
+import { authorizeScim } from '../auth/scim-tokens.js';
 import type { TokenVerifier } from '../auth/verify.js';
 import type { Db } from '../db/database.js';
 import { unauthorized } from '../kernel/problem.js';
@@ -22,6 +23,13 @@ export function authenticateEachRequest(
     if (policy === 'public') return;
     if (!policy) throw new Error(`Route ${request.routeOptions.url} declares no policy`);
     const [, scheme, token] = request.headers.authorization?.match(/^(Bearer|DPoP) ([^\s]+)$/i) ?? [];
+    if (policy === 'Scim') {
+      // A SCIM token is a plain bearer secret: a DPoP scheme is no SCIM token.
+      if (!token || scheme?.toLowerCase() !== 'bearer')
+        throw unauthorized('A bearer token is required (Authorization: Bearer <SCIM token>).');
+      request.auth = await authorizeScim(deps.db, token);
+      return;
+    }
     if (!scheme || !token) throw unauthorized('A bearer token is required (Authorization: Bearer <JWT>).');
     const principal = await deps.verifyToken(token);
     // A DPoP-bound token is taken only with its proof (RFC 9449); a bearer token as before.

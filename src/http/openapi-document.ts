@@ -36,6 +36,7 @@ export async function openApiDocument(): Promise<Record<string, unknown>> {
     bodyLimitBytes: config.bodyLimitBytes,
     logger: false,
     http: config.http,
+    publicUrl: config.publicUrl,
     // The embedded sign-in's API endpoint (its pages and the provider's endpoints are not part of the document).
     extraRoutes: [invitationRoutes({ db, settings: config.signin }) as FastifyPluginAsync],
   });

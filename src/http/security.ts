@@ -15,6 +15,8 @@ import helmet from 'helmet';
 import type { Redis } from 'ioredis';
 import type { HttpConfig } from '../config.js';
 import { type ProblemCode, ProblemError, problemBody } from '../kernel/problem.js';
+import { scimErrorBody } from '../scim/errors.js';
+import { SCIM_BASE_PATH, SCIM_CONTENT_TYPE } from '../scim/schemas.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -62,7 +64,10 @@ export function serverLimits(config: HttpConfig): FastifyServerOptions & { http:
   };
 }
 
-/** URLs the router refuses before any hook runs (a bad % escape, an over-long path parameter), as problem+json. */
+/**
+ * URLs the router refuses before any hook runs (a bad % escape, an over-long path parameter), as problem+json, or as
+ * a SCIM error under the SCIM base path (src/scim/).
+ */
 function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const [status, code, detail]: [number, ProblemCode, string] =
     error.code === 'FST_ERR_MAX_PARAM_LENGTH'
@@ -70,6 +75,14 @@ function answerFrameworkError(error: FastifyError, request: FastifyRequest, repl
       : error.code === 'FST_ERR_BAD_URL'
         ? [400, 'bad-url', 'The URL is not valid (a malformed percent escape?).']
         : [400, 'bad-request', 'The request cannot be routed.'];
+  if (request.url.startsWith(`${SCIM_BASE_PATH}/`)) {
+    void reply
+      .code(status)
+      .header('x-request-id', request.id)
+      .type(SCIM_CONTENT_TYPE)
+      .send(scimErrorBody(status, undefined, detail));
+    return;
+  }
   void reply
     .code(status)
     .header('x-request-id', request.id)

@@ -84,6 +84,7 @@ export type ProblemCode =
   | 'rep-inactive'
   | 'password-already-set'
   | 'webhook-limit-reached'
+  | 'scim-token-limit-reached'
   | 'body-too-large'
   | 'uri-too-long'
   | 'unsupported-media-type'

@@ -61,7 +61,12 @@ export async function insertOrFindSalesRep(
   }
 }
 
-export function insertAssignment(trx: Trx, assignment: Omit<OrganizationSalesRep, 'active' | 'created_at'>) {
+export function insertAssignment(
+  trx: Trx,
+  assignment: Omit<OrganizationSalesRep, 'active' | 'created_at' | 'updated_at' | 'external_id'> & {
+    external_id?: string | null;
+  },
+) {
   return trx.insertInto('organization_sales_rep').values(assignment).returningAll().executeTakeFirstOrThrow();
 }
 
@@ -84,6 +89,18 @@ export function updateRepNumber(trx: Trx, assignmentId: string, repNumber: strin
     .set({ rep_number: repNumber })
     .where('id', '=', assignmentId)
     .execute();
+}
+
+/** Writes what the organization says of the person: names (with their search keys), phone, directory id. */
+export function updateDetails(
+  trx: Trx,
+  assignmentId: string,
+  details: Pick<
+    OrganizationSalesRep,
+    'first_name' | 'last_name' | 'first_name_search' | 'last_name_search' | 'phone_number' | 'external_id'
+  >,
+) {
+  return trx.updateTable('organization_sales_rep').set(details).where('id', '=', assignmentId).execute();
 }
 
 export function updateActive(trx: Trx, assignmentId: string, active: boolean) {

@@ -1,10 +1,17 @@
 // The sales-rep use-cases: list, add, renumber, activate, deactivate, remove, with their effects and events.
 import { type RequestAuth, ROLE_SALES_REP } from '../auth/policies.js';
 import { reassignCustomers } from '../customers/service.js';
-import type { Db } from '../db/database.js';
+import type { Db, Trx } from '../db/database.js';
 import type { Organization, OrganizationSalesRep as OrganizationSalesRepRow } from '../db/schema.js';
 import { type Effect, invitationEmail, recordEffects } from '../effects/outbox.js';
-import { type ChangeContext, created, recordEvents, removed, type Target } from '../events/record.js';
+import {
+  type ChangeContext,
+  changesBetween,
+  created,
+  recordEvents,
+  removed,
+  type Target,
+} from '../events/record.js';
 import type { IdentityDirectory } from '../identity/port.js';
 import { newId } from '../kernel/ids.js';
 import { conflict, notFound } from '../kernel/problem.js';
@@ -24,6 +31,7 @@ import {
   listOrganizationsOfUser,
   lockSalesRepOfAssignment,
   updateActive,
+  updateDetails,
   updateRepNumber,
 } from './queries.js';
 import {
@@ -134,6 +142,7 @@ export async function addSalesRep(
   organization: Organization,
   body: AddSalesRepBody,
   change: ChangeContext,
+  directory: { externalId?: string | undefined } = {},
 ): Promise<AddSalesRepResponse> {
   const input = {
     email: body.email.trim(),
@@ -166,6 +175,7 @@ export async function addSalesRep(
         last_name_search: searchKey(input.lastName),
         email: input.email,
         phone_number: input.phoneNumber,
+        external_id: directory.externalId ?? null,
       });
       await recordEffects(trx, { organizationId: organization.id, salesRepId: rep.id }, [
         {
@@ -250,44 +260,106 @@ export async function changeRepNumber(
   body: ChangeRepNumberBody,
   change: ChangeContext,
 ): Promise<ChangeRepNumberResponse> {
+  return db.transaction().execute((trx) => changeRepNumberInTransaction(trx, organization, body, change));
+}
+
+/** `changeRepNumber` inside a transaction the caller opened, so that it commits or is refused with the caller's. */
+export async function changeRepNumberInTransaction(
+  trx: Trx,
+  organization: Organization,
+  body: ChangeRepNumberBody,
+  change: ChangeContext,
+): Promise<ChangeRepNumberResponse> {
   try {
-    return await db.transaction().execute(async (trx) => {
-      const assignment = await findAssignmentForUpdate(trx, organization.id, body.organizationSalesRepId);
-      if (!assignment) throw assignmentNotFound();
-      if (assignment.rep_number !== body.repNumber) {
-        await updateRepNumber(trx, assignment.id, body.repNumber);
-        if (body.reassignCustomers) {
-          await reassignCustomers(trx, organization.id, assignment.rep_number, body.repNumber);
-        }
-        if (assignment.active) {
-          await recordEffects(trx, { organizationId: organization.id, salesRepId: assignment.sales_rep_id }, [
-            syncGrant(organization.id, assignment.sales_rep_id, body.repNumber, assignment.email),
-          ]);
-        }
-        await recordEvents(trx, change, organization.id, [
-          {
-            action: 'sales_rep.rep_number_changed',
-            targets: repTargets(assignment),
-            changes: { repNumber: { from: assignment.rep_number, to: body.repNumber } },
-          },
+    const assignment = await findAssignmentForUpdate(trx, organization.id, body.organizationSalesRepId);
+    if (!assignment) throw assignmentNotFound();
+    if (assignment.rep_number !== body.repNumber) {
+      await updateRepNumber(trx, assignment.id, body.repNumber);
+      if (body.reassignCustomers) {
+        await reassignCustomers(trx, organization.id, assignment.rep_number, body.repNumber);
+      }
+      if (assignment.active) {
+        await recordEffects(trx, { organizationId: organization.id, salesRepId: assignment.sales_rep_id }, [
+          syncGrant(organization.id, assignment.sales_rep_id, body.repNumber, assignment.email),
         ]);
       }
-      return {
-        organizationId: organization.id,
-        organizationSalesRepId: assignment.id,
-        salesRepId: assignment.sales_rep_id,
-        repNumber: body.repNumber,
-        firstName: assignment.first_name,
-        lastName: assignment.last_name,
-        email: assignment.email,
-        success: true as const,
-      };
-    });
+      await recordEvents(trx, change, organization.id, [
+        {
+          action: 'sales_rep.rep_number_changed',
+          targets: repTargets(assignment),
+          changes: { repNumber: { from: assignment.rep_number, to: body.repNumber } },
+        },
+      ]);
+    }
+    return {
+      organizationId: organization.id,
+      organizationSalesRepId: assignment.id,
+      salesRepId: assignment.sales_rep_id,
+      repNumber: body.repNumber,
+      firstName: assignment.first_name,
+      lastName: assignment.last_name,
+      email: assignment.email,
+      success: true as const,
+    };
   } catch (error) {
+    // The failed statement has aborted the transaction; the error thrown from here rolls all of it back.
     if (uniqueViolationOf(error) === 'organization_sales_rep_rep_number_key')
       throw repNumberTaken(body.repNumber);
     throw error;
   }
+}
+
+/** What an organization says of a rep besides the email and rep number, as the change of details takes it. */
+export interface SalesRepDetails {
+  firstName: string;
+  lastName: string;
+  phoneNumber: string | null;
+  /** The organization's directory's own id of the person (SCIM `externalId`). */
+  externalId: string | null;
+}
+
+/**
+ * Changes the names, phone and directory id the organization keeps of a rep (its own, docs/api.md "Tenants and
+ * people"), inside the caller's transaction; only a real change is written and recorded. No effect: the identity
+ * provider user is shared by the person's organizations and keeps the names it was created with, and the data-sync
+ * system holds none of these.
+ */
+export async function changeSalesRepDetailsInTransaction(
+  trx: Trx,
+  organization: Organization,
+  assignmentId: string,
+  details: SalesRepDetails,
+  change: ChangeContext,
+): Promise<void> {
+  const next = {
+    firstName: details.firstName.trim(),
+    lastName: details.lastName.trim(),
+    phoneNumber: details.phoneNumber?.trim() ?? null,
+    externalId: details.externalId,
+  };
+  const assignment = await findAssignmentForUpdate(trx, organization.id, assignmentId);
+  if (!assignment) throw assignmentNotFound();
+  const changes = changesBetween(
+    {
+      firstName: assignment.first_name,
+      lastName: assignment.last_name,
+      phoneNumber: assignment.phone_number,
+      externalId: assignment.external_id,
+    },
+    next,
+  );
+  if (Object.keys(changes).length === 0) return;
+  await updateDetails(trx, assignment.id, {
+    first_name: next.firstName,
+    last_name: next.lastName,
+    first_name_search: searchKey(next.firstName),
+    last_name_search: searchKey(next.lastName),
+    phone_number: next.phoneNumber,
+    external_id: next.externalId,
+  });
+  await recordEvents(trx, change, organization.id, [
+    { action: 'sales_rep.updated', targets: repTargets(assignment), changes },
+  ]);
 }
 
 /**
@@ -301,44 +373,55 @@ export async function setActive(
   active: boolean,
   change: ChangeContext,
 ): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    const assignment = await findAssignmentForUpdate(trx, organization.id, assignmentId);
-    if (!assignment) throw assignmentNotFound();
-    if (assignment.active === active) return;
-    await updateActive(trx, assignment.id, active);
-    await recordEvents(trx, change, organization.id, [
-      {
-        action: active ? 'sales_rep.activated' : 'sales_rep.deactivated',
-        targets: repTargets(assignment),
-        changes: { active: { from: !active, to: active } },
-      },
-    ]);
-    const scope = { organizationId: organization.id, salesRepId: assignment.sales_rep_id };
-    const membership = {
-      identityProviderUserId: assignment.identity_provider_user_id,
-      identityOrganizationId: organization.identity_organization_id,
-    };
-    await recordEffects(
-      trx,
-      scope,
-      active
-        ? [
-            { kind: 'identity.grantMembership', payload: { ...membership, roles: assignment.roles } },
-            {
-              kind: 'email.reinvitation',
-              payload: invitationEmail(organization, assignment),
-            },
-            syncGrant(organization.id, assignment.sales_rep_id, assignment.rep_number, assignment.email),
-          ]
-        : [
-            { kind: 'identity.revokeMembership', payload: membership },
-            {
-              kind: 'sync.revoke',
-              payload: { salesRepId: assignment.sales_rep_id, organizationId: organization.id },
-            },
-          ],
-    );
-  });
+  await db
+    .transaction()
+    .execute((trx) => setActiveInTransaction(trx, organization, assignmentId, active, change));
+}
+
+/** `setActive` inside a transaction the caller opened, so that it commits or is refused with the caller's. */
+export async function setActiveInTransaction(
+  trx: Trx,
+  organization: Organization,
+  assignmentId: string,
+  active: boolean,
+  change: ChangeContext,
+): Promise<void> {
+  const assignment = await findAssignmentForUpdate(trx, organization.id, assignmentId);
+  if (!assignment) throw assignmentNotFound();
+  if (assignment.active === active) return;
+  await updateActive(trx, assignment.id, active);
+  await recordEvents(trx, change, organization.id, [
+    {
+      action: active ? 'sales_rep.activated' : 'sales_rep.deactivated',
+      targets: repTargets(assignment),
+      changes: { active: { from: !active, to: active } },
+    },
+  ]);
+  const scope = { organizationId: organization.id, salesRepId: assignment.sales_rep_id };
+  const membership = {
+    identityProviderUserId: assignment.identity_provider_user_id,
+    identityOrganizationId: organization.identity_organization_id,
+  };
+  await recordEffects(
+    trx,
+    scope,
+    active
+      ? [
+          { kind: 'identity.grantMembership', payload: { ...membership, roles: assignment.roles } },
+          {
+            kind: 'email.reinvitation',
+            payload: invitationEmail(organization, assignment),
+          },
+          syncGrant(organization.id, assignment.sales_rep_id, assignment.rep_number, assignment.email),
+        ]
+      : [
+          { kind: 'identity.revokeMembership', payload: membership },
+          {
+            kind: 'sync.revoke',
+            payload: { salesRepId: assignment.sales_rep_id, organizationId: organization.id },
+          },
+        ],
+  );
 }
 
 /**

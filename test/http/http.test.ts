@@ -17,7 +17,7 @@ const SALES_REP_ENDPOINTS = [
   ['delete', REPS_URL],
 ] as const;
 
-const POLICIES = ['public', 'Admin', 'SalesRep', 'SalesRepSelf', 'AdminOrSalesRep'];
+const POLICIES = ['public', 'Admin', 'SalesRep', 'SalesRepSelf', 'AdminOrSalesRep', 'Scim'];
 
 describe.each(databaseKinds)('HTTP behaviour on %s', (kind) => {
   let service: TestService;

@@ -13,6 +13,7 @@ type Event = operations['listEvents']['responses'][200]['content']['application/
 const ACTIONS = Object.keys({
   'sales_rep.created': true,
   'sales_rep.rep_number_changed': true,
+  'sales_rep.updated': true,
   'sales_rep.activated': true,
   'sales_rep.deactivated': true,
   'sales_rep.removed': true,
@@ -24,6 +25,8 @@ const ACTIONS = Object.keys({
   'webhook.deleted': true,
   'webhook.secret_rotated': true,
   'webhook.disabled': true,
+  'scim_token.created': true,
+  'scim_token.revoked': true,
   'sign_in.succeeded': true,
   'sign_in.failed': true,
   'sign_in.refused': true,

@@ -1,0 +1,93 @@
+// SCIM tokens: an Admin creates them (shown once, kept as a hash), lists them without secrets, revokes them at once.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { databaseKinds } from '../support/databases.js';
+import { expectProblem } from '../support/fixtures.js';
+import { startTestService, type TestService } from '../support/service.js';
+import { expectScimError, scim, scimTenant, TOKENS_URL } from './support.js';
+
+describe.each(databaseKinds)('SCIM tokens on %s', (kind) => {
+  let service: TestService;
+
+  beforeAll(async () => {
+    service = await startTestService(kind);
+  });
+  afterAll(() => service.close());
+
+  it('shows the token once, at creation, and keeps only its SHA-256', async () => {
+    const { organization, admin, tokenId, token } = await scimTenant(service);
+    expect(token).toMatch(/^scim_[A-Za-z0-9_-]{43}$/);
+    const listed = await service.call('GET', TOKENS_URL, admin);
+    expect(listed.statusCode).toBe(200);
+    expect(listed.json()).toEqual([
+      { id: tokenId, description: 'Okta production', createdAt: expect.any(String) },
+    ]);
+    expect(listed.body).not.toContain(token);
+    const stored = await service.db
+      .selectFrom('scim_token')
+      .selectAll()
+      .where('organization_id', '=', organization.id)
+      .execute();
+    expect(stored).toHaveLength(1);
+    expect(JSON.stringify(stored)).not.toContain(token.slice(5));
+  });
+
+  it('refuses a revoked token on the very next request', async () => {
+    const { admin, tokenId, token } = await scimTenant(service);
+    expect((await scim(service, 'GET', '/Users', token)).statusCode).toBe(200);
+    const revoked = await service.call('DELETE', `${TOKENS_URL}/${tokenId}`, admin);
+    expect(revoked.statusCode).toBe(200);
+    expect(revoked.json()).toEqual({ success: true });
+    const refused = await scim(service, 'GET', '/Users', token);
+    expectScimError(refused, 401);
+    expect(refused.headers['www-authenticate']).toBe('Bearer');
+    expect((await service.call('GET', TOKENS_URL, admin)).json()).toEqual([]);
+  });
+
+  it('records the creation and the revocation in the audit log, the admin as actor', async () => {
+    const { organization, admin, tokenId } = await scimTenant(service);
+    await service.call('DELETE', `${TOKENS_URL}/${tokenId}`, admin);
+    const events = await service.call('GET', '/api/organizations/events', admin);
+    expect(events.json()).toEqual([
+      expect.objectContaining({
+        action: 'scim_token.revoked',
+        actor: { type: 'user', id: `admin-${organization.id}` },
+        targets: [{ type: 'scim_token', id: tokenId }],
+      }),
+      expect.objectContaining({
+        action: 'scim_token.created',
+        targets: [{ type: 'scim_token', id: tokenId }],
+        changes: { description: { from: null, to: 'Okta production' } },
+      }),
+    ]);
+  });
+
+  it("answers 404 for another organization's token id, and revokes nothing", async () => {
+    const first = await scimTenant(service, 'First');
+    const second = await scimTenant(service, 'Second');
+    expectProblem(await service.call('DELETE', `${TOKENS_URL}/${first.tokenId}`, second.admin), 404);
+    expect((await scim(service, 'GET', '/Users', first.token)).statusCode).toBe(200);
+  });
+
+  it('is for Admins only: a SalesRep token gets 403', async () => {
+    const { organization } = await scimTenant(service);
+    const rep = await service.token(organization, 'rep-user', ['SalesRep']);
+    expectProblem(await service.call('POST', TOKENS_URL, rep, {}), 403);
+    expectProblem(await service.call('GET', TOKENS_URL, rep), 403);
+  });
+
+  it('is no API token, and an API token is no SCIM token: 401 both ways', async () => {
+    const { admin, token } = await scimTenant(service);
+    expectProblem(await service.call('GET', '/api/organizations/salesreps', token), 401);
+    expectScimError(await scim(service, 'GET', '/Users', admin), 401);
+    expectScimError(await scim(service, 'GET', '/Users', `${token.slice(0, -1)}x`), 401);
+    const anonymous = await service.app.inject({ method: 'GET', url: '/scim/v2/Users' });
+    expectScimError(anonymous, 401);
+  });
+
+  it('refuses an unknown field and an over-long description with 400', async () => {
+    const { admin } = await scimTenant(service);
+    expectProblem(await service.call('POST', TOKENS_URL, admin, { scope: 'all' }), 400);
+    expectProblem(await service.call('POST', TOKENS_URL, admin, { description: 'x'.repeat(201) }), 400);
+    expectProblem(await service.call('POST', TOKENS_URL, admin, { description: 'a\u0000b' }), 400);
+  });
+});
