@@ -19,7 +19,10 @@ describe.each(databaseKinds)('policies on %s', (kind) => {
     service = await startTestService(kind);
     organization = await service.createOrganization('Policy Supplies');
     admin = await service.token(organization, 'policy-admin', ['Admin']);
-    guarded = service.contract.routes().filter((route) => route.policy !== 'public');
+    // The API's token policies; the SCIM routes take SCIM tokens only (test/scim/tokens.test.ts).
+    guarded = service.contract
+      .routes()
+      .filter((route) => route.policy !== 'public' && route.policy !== 'Scim');
     const added = await service.call('PUT', REPS_URL, admin, {
       firstName: 'Active',
       lastName: 'Rep',
@@ -69,6 +72,9 @@ describe.each(databaseKinds)('policies on %s', (kind) => {
       ]),
     );
     expect(guarded.every((route) => route.url.startsWith('/api/'))).toBe(true);
+    const scim = service.contract.routes().filter((route) => route.policy === 'Scim');
+    expect(scim.length).toBeGreaterThan(0);
+    expect(scim.every((route) => route.url.startsWith('/scim/v2/'))).toBe(true);
   });
 
   it('answers 403 on every endpoint to a token with neither role, even of a rep or an admin user', async () => {
