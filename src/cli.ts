@@ -22,6 +22,14 @@ import { createOrganization, OrganizationInputError, toOrganizationView } from '
 import { linkTokens } from './signin/links.js';
 import { signinSettings } from './signin/runtime.js';
 import { addClient, inviteAdmin, SigninCommandError } from './signin/service.js';
+import {
+  removeConnectionText,
+  resealText,
+  SsoCommandError,
+  setConnectionText,
+  showConnectionText,
+} from './sso/commands.js';
+import { ssoSettings } from './sso/runtime.js';
 
 async function withDatabase<T>(
   config: Config,
@@ -61,6 +69,17 @@ function signinConfig(): Config {
   if (!config.signin.enabled) {
     throw new SigninCommandError(
       'The embedded sign-in is off (IDP=kinde or AUTH_JWKS_URL): admins and clients are managed at that provider.',
+    );
+  }
+  return config;
+}
+
+/** The configuration, refused when sign-in happens at an external provider (its connections are its own). */
+function ssoConfig(): Config {
+  const config = loadConfig();
+  if (!config.sso.enabled) {
+    throw new SsoCommandError(
+      'The embedded sign-in is off (IDP=kinde or AUTH_JWKS_URL): enterprise connections are set up at that provider.',
     );
   }
   return config;
@@ -294,6 +313,104 @@ const COMMANDS: Command[] = [
     },
   }),
   defineCommand({
+    name: ['sso', 'set'],
+    summary:
+      "Sets an organization's OpenID Connect single sign-on connection (as PUT /api/organizations/sso), " +
+      'replacing any earlier one, and prints it (never the secret). Embedded sign-in only.',
+    options: {
+      org: { type: 'string', value: 'IDENTITY_ORG_ID', required: true, description: 'the organization' },
+      issuer: { type: 'string', value: 'URL', required: true, description: "the IdP's issuer (https)" },
+      'client-id': { type: 'string', value: 'ID', required: true, description: 'the client id at the IdP' },
+      'client-secret-file': {
+        type: 'string',
+        value: 'FILE',
+        required: true,
+        description: 'a file holding the client secret (`-`: standard input), so it is in no shell history',
+      },
+      domain: {
+        type: 'string',
+        value: 'DOMAIN',
+        multiple: true,
+        description: 'an email domain the connection serves',
+      },
+      'password-sign-in': {
+        type: 'boolean',
+        description: "the organization's people may still sign in with a password",
+      },
+    },
+    check: (values) => ({
+      org: String(values.org),
+      issuer: String(values.issuer),
+      clientId: String(values['client-id']),
+      secretFile: String(values['client-secret-file']),
+      domains: (values.domain as string[] | undefined) ?? [],
+      passwordSignIn: values['password-sign-in'] === true,
+    }),
+    run: async (input: {
+      org: string;
+      issuer: string;
+      clientId: string;
+      secretFile: string;
+      domains: string[];
+      passwordSignIn: boolean;
+    }) => {
+      const clientSecret = fs.readFileSync(input.secretFile === '-' ? 0 : input.secretFile, 'utf8').trim();
+      const config = ssoConfig();
+      const body = {
+        protocol: 'oidc',
+        issuer: input.issuer,
+        clientId: input.clientId,
+        clientSecret,
+        domains: input.domains,
+        passwordSignIn: input.passwordSignIn,
+      };
+      print(
+        await withDatabase(config, (db) =>
+          setConnectionText(db, ssoSettings(config), cliChange(), { org: input.org, body }),
+        ),
+      );
+    },
+  }),
+  defineCommand({
+    name: ['sso', 'show'],
+    summary: "Prints an organization's single sign-on connection as JSON (never the secret).",
+    options: {
+      org: { type: 'string', value: 'IDENTITY_ORG_ID', required: true, description: 'the organization' },
+    },
+    check: (values) => String(values.org),
+    run: async (org: string) => {
+      const config = ssoConfig();
+      print(await withDatabase(config, (db) => showConnectionText(db, ssoSettings(config), org)));
+    },
+  }),
+  defineCommand({
+    name: ['sso', 'remove'],
+    summary:
+      "Removes an organization's single sign-on connection: its people sign in with a password again (an " +
+      'organization locked out of its IdP is let back in).',
+    options: {
+      org: { type: 'string', value: 'IDENTITY_ORG_ID', required: true, description: 'the organization' },
+    },
+    check: (values) => String(values.org),
+    run: async (org: string) => {
+      const config = ssoConfig();
+      print(
+        await withDatabase(config, (db) => removeConnectionText(db, ssoSettings(config), cliChange(), org)),
+      );
+    },
+  }),
+  defineCommand({
+    name: ['sso', 'reseal'],
+    summary:
+      'Seals every connection secret again under the first SSO encryption key (key rotation, docs/sso.md).',
+    options: {},
+    check: () => ({}),
+    run: async () => {
+      const config = ssoConfig();
+      print(await withDatabase(config, (db) => resealText(db, ssoSettings(config))));
+    },
+  }),
+  defineCommand({
     name: ['idp', 'users'],
     summary: "Prints the local identity provider's accounts and memberships as JSON (IDP=local).",
     options: {},
@@ -374,7 +491,8 @@ try {
     error instanceof EffectsCommandError ||
     error instanceof EventsCommandError ||
     error instanceof OrganizationInputError ||
-    error instanceof SigninCommandError;
+    error instanceof SigninCommandError ||
+    error instanceof SsoCommandError;
   process.stderr.write(
     `salesreps: ${error instanceof Error && known ? error.message : String(error instanceof Error ? error.stack : error)}\n`,
   );

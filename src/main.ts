@@ -15,6 +15,7 @@ import { createMetrics, type ServiceMetrics, startMetricsServer } from './http/m
 import { RETENTION_BATCH_SIZE, RETENTION_INTERVAL_MS } from './kernel/purge.js';
 import { CONSOLE_CLIENT_ID } from './signin/provider.js';
 import { createSignin, type Signin } from './signin/runtime.js';
+import { ssoSettings } from './sso/runtime.js';
 
 export interface Service {
   app: FastifyInstance;
@@ -69,8 +70,11 @@ export async function createService(config: Config, overrides: ServiceOverrides 
   const metrics = createMetrics({ db: database.db, poolUse: database.poolUse });
   try {
     await startupStep(`cannot reach or migrate ${databaseName(config)}`, () => migrateToLatest(database.db));
+    const sso = ssoSettings(config);
     const signin: Signin | undefined =
-      config.signin.enabled && localIssuer ? await createSignin(config, database.db, localIssuer) : undefined;
+      config.signin.enabled && localIssuer
+        ? await createSignin(config, database.db, localIssuer, sso)
+        : undefined;
     const effects = createEffects(config, database.db, metrics.effectFailures, signin?.links);
     const app = await buildApp({
       db: database.db,
@@ -85,6 +89,7 @@ export async function createService(config: Config, overrides: ServiceOverrides 
       metricsToken: config.metrics.token,
       onApp: overrides.onApp,
       webhooks: config.webhooks,
+      sso,
       console: consoleSignIn(config, signin !== undefined),
       afterChange: overrides.runEffects === false ? undefined : effects.wake,
     });

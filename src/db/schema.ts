@@ -247,6 +247,58 @@ interface OidcPayloadTable {
   consumed_at: Date | null;
 }
 
+/** SAML IdP as parsed from its metadata (src/sso/saml/): what a `saml` connection keeps. */
+interface SamlIdpJson {
+  entityId: string;
+  ssoUrl: string;
+  signingCertificates: string[];
+}
+
+/**
+ * An organization's one enterprise connection (docs/sso.md): OpenID Connect (issuer, client id, the client secret
+ * encrypted by src/sso/secret-box.ts) or SAML (the IdP parsed from its metadata).
+ */
+export interface SsoConnectionTable {
+  id: string;
+  organization_id: string;
+  protocol: 'oidc' | 'saml';
+  issuer: string | null;
+  client_id: string | null;
+  /** AES-256-GCM ciphertext with its key id; the key is never in the database. */
+  client_secret_encrypted: string | null;
+  saml_idp: ColumnType<SamlIdpJson | null, string | null, string | null>;
+  /** Whether the organization's people may still sign in with a password. */
+  password_sign_in: boolean;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+/** An email domain a connection serves; a domain is served by one organization only. */
+interface SsoDomainTable {
+  domain: string;
+  connection_id: string;
+}
+
+/** The IdP's subject of a person, remembered per connection at its first sign-in through it. */
+interface SsoSubjectTable {
+  connection_id: string;
+  subject: string;
+  account_id: string;
+  created_at: Generated<Date>;
+}
+
+/** A sign-in at an IdP under way: what its answer is checked against, used once. */
+interface SsoSignInTable {
+  /** SHA-256 of the `state` sent to the IdP. */
+  state_hash: string;
+  connection_id: string;
+  /** The embedded provider's interaction the sign-in ends. */
+  interaction_uid: string;
+  code_verifier: string;
+  nonce: string;
+  expires_at: Date;
+}
+
 export interface Tables {
   organization: OrganizationTable;
   sales_rep: SalesRepTable;
@@ -265,6 +317,10 @@ export interface Tables {
   signin_grant: SigninGrantTable;
   signin_client: SigninClientTable;
   oidc_payload: OidcPayloadTable;
+  sso_connection: SsoConnectionTable;
+  sso_domain: SsoDomainTable;
+  sso_subject: SsoSubjectTable;
+  sso_sign_in: SsoSignInTable;
 }
 
 export type Organization = Selectable<OrganizationTable>;

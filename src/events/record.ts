@@ -26,6 +26,8 @@ export const EVENT_ACTIONS = [
   'password.set',
   'password.reset',
   'invitation.resent',
+  'sso.connection_updated',
+  'sso.connection_removed',
 ] as const;
 export type EventAction = (typeof EVENT_ACTIONS)[number];
 
@@ -56,7 +58,14 @@ export const SYSTEM_CHANGE: ChangeContext = { actor: { type: 'system', id: 'sale
 
 export interface Target {
   /** `user`: a person by the user id the API's tokens carry (the sign-in events). */
-  type: 'organization_sales_rep' | 'sales_rep' | 'customer' | 'effect' | 'webhook' | 'user';
+  type:
+    | 'organization_sales_rep'
+    | 'sales_rep'
+    | 'customer'
+    | 'effect'
+    | 'webhook'
+    | 'user'
+    | 'sso_connection';
   id: string;
 }
 

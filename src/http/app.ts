@@ -16,6 +16,8 @@ import type { IdentityDirectory } from '../identity/port.js';
 import { Problem } from '../kernel/problem.js';
 import { compileValidator } from '../kernel/validation.js';
 import { salesRepRoutes } from '../salesreps/routes.js';
+import { ssoRoutes } from '../sso/routes.js';
+import type { SsoSettings } from '../sso/service.js';
 import { webhookRoutes } from '../webhooks/routes.js';
 import { authenticateEachRequest } from './auth-hook.js';
 import { type ConsoleSignIn, consoleRoutes } from './console.js';
@@ -56,6 +58,8 @@ export interface AppDependencies {
   console?: ConsoleSignIn | undefined;
   /** Which webhook URLs are accepted; private networks refused when absent. */
   webhooks?: { allowPrivateNetworks: boolean };
+  /** The enterprise connections (docs/sso.md): the service's own with the embedded sign-in, else refused (409). */
+  sso: SsoSettings;
   /**
    * Called once each request that may have changed something (any method but GET, HEAD and OPTIONS) is answered:
    * its effects are committed by then, and the effect worker claims them at once rather than at its next poll.
@@ -136,5 +140,6 @@ async function registerFeatureRoutes(app: FastifyInstance, deps: AppDependencies
   await app.register(
     webhookRoutes({ db: deps.db, settings: deps.webhooks ?? { allowPrivateNetworks: false } }),
   );
+  await app.register(ssoRoutes({ db: deps.db, settings: deps.sso }));
   for (const routes of deps.extraRoutes ?? []) await app.register(routes);
 }

@@ -84,6 +84,8 @@ export type ProblemCode =
   | 'rep-inactive'
   | 'password-already-set'
   | 'webhook-limit-reached'
+  | 'sso-domain-taken'
+  | 'sso-managed-externally'
   | 'body-too-large'
   | 'uri-too-long'
   | 'unsupported-media-type'

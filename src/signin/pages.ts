@@ -14,11 +14,11 @@ button:focus,input:focus,select:focus,a:focus{outline:3px solid #f2a900;outline-
 .alert{padding:.6rem;background:#fdecea;border:1px solid #b3261e;color:#7a1712;border-radius:4px}
 .note{color:#3d4650}a{color:#0b57d0}`;
 
-/** A whole page: its title, and a body of trusted (already escaped) HTML. */
-export function page(title: string, body: string): string {
+/** A whole page: its title, a body of trusted (already escaped) HTML, and trusted elements for its head. */
+export function page(title: string, body: string, head = ''): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex"><title>${escapeHtml(title)} – Sales Reps</title><style>${STYLE}</style></head>
+<meta name="robots" content="noindex">${head}<title>${escapeHtml(title)} – Sales Reps</title><style>${STYLE}</style></head>
 <body><main><h1>${escapeHtml(title)}</h1>
 ${body}
 </main></body></html>`;
@@ -50,6 +50,7 @@ ${hidden('csrf', options.csrf)}
 <input id="password" name="password" type="password" autocomplete="current-password" required maxlength="256"${options.email ? ' autofocus' : ''}>
 <button type="submit">Sign in</button>
 </form>
+<p class="note">Does your organization sign you in? Enter your email and leave the password empty.</p>
 <p class="note"><a href="/signin/reset">Forgot your password?</a></p>`,
   );
 }
@@ -120,6 +121,19 @@ ${hidden('csrf', options.csrf)}
 <input id="email" name="email" type="email" autocomplete="username" required maxlength="320" autofocus>
 <button type="submit">Send me a new link</button>
 </form>`,
+  );
+}
+
+/**
+ * After a posted form, the way on to the organization's identity provider: a link, followed at once by the
+ * browser (a refresh, which the pages' form-action policy does not govern, unlike a redirect after a post).
+ */
+export function continueToIdentityProviderPage(url: string): string {
+  return page(
+    'Continue to your organization',
+    `<p>Your organization signs you in through its own identity provider.</p>
+<p><a href="${escapeHtml(url)}">Continue to your organization's sign-in</a></p>`,
+    `<meta http-equiv="refresh" content="0;url=${escapeHtml(url)}">`,
   );
 }
 

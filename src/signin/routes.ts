@@ -7,6 +7,7 @@ import { requireAuth } from '../auth/policies.js';
 import type { Db } from '../db/database.js';
 import { requestChange } from '../events/record.js';
 import { errorResponses, jsonResponse } from '../routing/route-schema.js';
+import type { SsoSettings } from '../sso/service.js';
 import type { Csrf } from './csrf.js';
 import { interactionRoutes } from './interaction-routes.js';
 import { linkRoutes } from './link-routes.js';
@@ -19,6 +20,7 @@ export interface SigninRouteDeps {
   provider: Provider;
   csrf: Csrf;
   settings: SigninSettings;
+  sso: SsoSettings;
 }
 
 const ResendInvitationBody = Type.Object(
@@ -43,12 +45,12 @@ const ResendInvitationResponse = Type.Object({
  * bound on password checks. Served only with IDP=local and no AUTH_JWKS_URL.
  */
 export function signinPageRoutes(deps: SigninRouteDeps): FastifyPluginAsyncTypebox {
-  const { db, provider, csrf, settings } = deps;
+  const { db, provider, csrf, settings, sso } = deps;
   const checks = passwordChecks();
   return async (app) => {
     await app.register(formbody, { bodyLimit: 16 * 1024 });
     await app.register(providerRoutes(provider, settings.publicUrl));
-    await app.register(interactionRoutes({ db, provider, csrf, settings, checks }));
+    await app.register(interactionRoutes({ db, provider, csrf, settings, checks, sso }));
     await app.register(linkRoutes({ db, csrf, settings, checks }));
   };
 }

@@ -5,6 +5,7 @@ import type { LocalIssuer } from '../auth/local-issuer.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
 import type { SigninLinks } from '../effects/handler-contract.js';
+import type { SsoSettings } from '../sso/service.js';
 import { createCsrf } from './csrf.js';
 import { linkTokens, signinLinksFor } from './links.js';
 import { createProvider } from './provider.js';
@@ -32,7 +33,12 @@ export function signinSettings(config: Config): SigninSettings {
 }
 
 /** The embedded sign-in (docs/signin.md), built when IDP=local and no AUTH_JWKS_URL. */
-export async function createSignin(config: Config, db: Db, issuer: LocalIssuer): Promise<Signin> {
+export async function createSignin(
+  config: Config,
+  db: Db,
+  issuer: LocalIssuer,
+  sso: SsoSettings,
+): Promise<Signin> {
   const settings = signinSettings(config);
   const tokens = linkTokens(issuer.privateJwk);
   const provider = await createProvider({
@@ -50,7 +56,7 @@ export async function createSignin(config: Config, db: Db, issuer: LocalIssuer):
   let retention: ReturnType<typeof startSigninRetention> | undefined;
   return {
     routes: [
-      signinPageRoutes({ db, provider, csrf, settings }) as FastifyPluginAsync,
+      signinPageRoutes({ db, provider, csrf, settings, sso }) as FastifyPluginAsync,
       invitationRoutes({ db, settings }) as FastifyPluginAsync,
     ],
     links: signinLinksFor(db, tokens, settings),

@@ -1,0 +1,94 @@
+// The enterprise connection routes' TypeBox schemas: the OpenID Connect connection body and the connection view.
+import { type Static, Type } from '@sinclair/typebox';
+
+const SSO_LIMITS = { domains: 50, urlLength: 2000, clientIdLength: 500, secretLength: 2000 } as const;
+
+const Domain = Type.String({
+  minLength: 3,
+  maxLength: 253,
+  pattern: '^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]{2,63}$',
+  description: 'An email domain (`example.com`), compared without regard to letter case.',
+});
+
+const Domains = Type.Array(Domain, {
+  maxItems: SSO_LIMITS.domains,
+  description:
+    "The email domains whose people the sign-in page sends to this IdP. A domain is served by one organization only (409). A domain only routes an email to the IdP: a person is linked by the IdP's verified email.",
+});
+
+const PasswordSignIn = Type.Boolean({
+  description:
+    "Whether the organization's people may still sign in with a password (default false: only through the IdP).",
+});
+
+export const PutOidcConnectionBody = Type.Object(
+  {
+    protocol: Type.Literal('oidc'),
+    issuer: Type.String({
+      minLength: 1,
+      maxLength: SSO_LIMITS.urlLength,
+      description:
+        "The IdP's issuer, whose `/.well-known/openid-configuration` is fetched and checked now: https on the internet.",
+    }),
+    clientId: Type.String({ minLength: 1, maxLength: SSO_LIMITS.clientIdLength }),
+    clientSecret: Type.String({
+      minLength: 1,
+      maxLength: SSO_LIMITS.secretLength,
+      description: 'Stored encrypted; never shown again.',
+    }),
+    domains: Domains,
+    passwordSignIn: Type.Optional(PasswordSignIn),
+  },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        protocol: 'oidc',
+        issuer: 'https://acme.okta.com',
+        clientId: '0oa1b2c3d4e5f6g7h8i9',
+        clientSecret: 'an-okta-client-secret',
+        domains: ['acme.example'],
+        passwordSignIn: false,
+      },
+    ],
+  },
+);
+export type PutOidcConnectionBody = Static<typeof PutOidcConnectionBody>;
+
+export const SsoConnection = Type.Object(
+  {
+    protocol: Type.Union([Type.Literal('oidc'), Type.Literal('saml')]),
+    issuer: Type.Optional(Type.String({ maxLength: SSO_LIMITS.urlLength, description: 'OpenID Connect.' })),
+    idpEntityId: Type.Optional(Type.String({ maxLength: SSO_LIMITS.urlLength, description: 'SAML.' })),
+    clientId: Type.Optional(
+      Type.String({ maxLength: SSO_LIMITS.clientIdLength, description: 'OpenID Connect.' }),
+    ),
+    domains: Type.Array(Type.String({ maxLength: 253 }), { maxItems: SSO_LIMITS.domains }),
+    passwordSignIn: Type.Boolean(),
+    redirectUri: Type.String({
+      maxLength: SSO_LIMITS.urlLength,
+      description: 'OpenID Connect: the redirect (callback) URI to register at the IdP.',
+    }),
+    spEntityId: Type.String({
+      maxLength: SSO_LIMITS.urlLength,
+      description: "SAML: the service's entity ID.",
+    }),
+    acsUrl: Type.String({
+      maxLength: SSO_LIMITS.urlLength,
+      description: 'SAML: the assertion consumer service URL.',
+    }),
+    spMetadataUrl: Type.String({
+      maxLength: SSO_LIMITS.urlLength,
+      description: "SAML: the service's metadata.",
+    }),
+    createdAt: Type.String({ format: 'date-time', maxLength: 40 }),
+    updatedAt: Type.String({ format: 'date-time', maxLength: 40 }),
+  },
+  { additionalProperties: false },
+);
+export type SsoConnection = Static<typeof SsoConnection>;
+
+export const RemovedConnection = Type.Object(
+  { success: Type.Literal(true) },
+  { additionalProperties: false },
+);
