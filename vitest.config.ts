@@ -13,6 +13,7 @@ const PROCESS = [
   'test/cli/*.test.ts',
   'test/signin/cli.test.ts',
   'test/events/cli.test.ts',
+  'test/sso/cli.test.ts',
   'test/effects/processes.test.ts',
   'test/hardening/private-files.test.ts',
   'test/hardening/shutdown.test.ts',

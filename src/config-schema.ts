@@ -42,7 +42,7 @@ const ServerSettings = Type.Object(
     DATA_DIR: Type.String({
       default: './data',
       description:
-        'the embedded database (`pglite/`), its lock, the local issuer key, written mail (`mail/`); all owner-only (0700/0600, `docs/operations-hardening.md`)',
+        'the embedded database (`pglite/`), its lock, the local issuer key, the SSO encryption keys, written mail (`mail/`); all owner-only (0700/0600, `docs/operations-hardening.md`)',
     }),
     DATABASE_URL: url(['postgres:', 'postgresql:'], {
       description: 'a PostgreSQL server; without it, the embedded database in `DATA_DIR`',

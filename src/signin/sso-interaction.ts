@@ -15,9 +15,11 @@ import {
 import {
   matchPerson,
   oidcClientOf,
+  organizationOfSessionAcr,
   recordStranger,
   type SsoSettings,
   ssoCallbackUrl,
+  ssoSessionAcr,
 } from '../sso/service.js';
 import { continueToIdentityProviderPage } from './pages.js';
 import type { Membership } from './queries.js';
@@ -27,9 +29,6 @@ import type { SignInMethod } from './service.js';
 interface InteractionView {
   session?: { accountId: string; acr?: string } | undefined;
 }
-
-/** A session signed in through an organization's IdP says so, and for which organization, in its `acr`. */
-const SSO_ACR_PREFIX = 'urn:salesreps:sso:';
 
 export type SsoFinish =
   | { kind: 'person'; accountId: string; identityOrganizationId: string }
@@ -51,10 +50,8 @@ export function ssoInteraction(deps: { db: Db; settings: SsoSettings; publicUrl:
   };
   const loadClient = (connectionId: string) => oidcClientOf(db, settings, connectionId);
 
-  const sessionOrganization = (interaction: InteractionView): string | undefined => {
-    const acr = interaction.session?.acr;
-    return acr?.startsWith(SSO_ACR_PREFIX) ? acr.slice(SSO_ACR_PREFIX.length) : undefined;
-  };
+  const sessionOrganization = (interaction: InteractionView): string | undefined =>
+    organizationOfSessionAcr(interaction.session?.acr);
 
   /** The connection an organization signs in through only (no password), or undefined. */
   const requiredFor = async (identityOrganizationId: string): Promise<string | undefined> => {
@@ -71,7 +68,7 @@ export function ssoInteraction(deps: { db: Db; settings: SsoSettings; publicUrl:
     /** The login of a person its organization's IdP vouched for, marked so that the session holds for it only. */
     loginResult: (accountId: string, identityOrganizationId: string) => ({
       accountId,
-      acr: `${SSO_ACR_PREFIX}${identityOrganizationId}`,
+      acr: ssoSessionAcr(identityOrganizationId),
     }),
 
     /**

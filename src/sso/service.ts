@@ -36,6 +36,18 @@ export function ssoCallbackUrl(publicUrl: string): string {
 
 type ConnectionRow = Selectable<SsoConnectionTable>;
 
+/** A session signed in through an organization's IdP says so, and for which organization, in its `acr`. */
+const SSO_ACR_PREFIX = 'urn:salesreps:sso:';
+
+export function ssoSessionAcr(identityOrganizationId: string): string {
+  return `${SSO_ACR_PREFIX}${identityOrganizationId}`;
+}
+
+/** The organization whose IdP signed a session in (its `acr`), or undefined for a password session. */
+export function organizationOfSessionAcr(acr: string | undefined): string | undefined {
+  return acr?.startsWith(SSO_ACR_PREFIX) ? acr.slice(SSO_ACR_PREFIX.length) : undefined;
+}
+
 const UNIQUE_VIOLATION = '23505';
 
 function managedElsewhere() {

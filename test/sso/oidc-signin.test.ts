@@ -3,11 +3,13 @@ import type { Organization } from '../../src/db/schema.js';
 import { eventually } from '../effects/support/wait.js';
 import {
   formAction,
+  GOOD_PASSWORD,
   hiddenField,
   PUBLIC_URL,
   REDIRECT_URI,
   relyingParty,
   type SigninService,
+  setPasswordThroughLink,
   startSigninService,
 } from '../signin/support.js';
 import { databaseKinds } from '../support/databases.js';
@@ -252,6 +254,89 @@ describe.each(databaseKinds)('signing in through the organization\u2019s OpenID 
     expect(elsewhere.leftTo).toBeUndefined();
     expect(elsewhere.body).toContain('Password');
     expect(rep.identityProviderUserId).toBeTruthy();
+  });
+
+  it('an IdP that takes only client_secret_post is answered with it (discovery says which)', async () => {
+    const postOnly = await startTestIdp({ authMethod: 'client_secret_post' });
+    try {
+      const initech = await service.createOrganization('Initech Supply');
+      const initechAdmin = await service.adminToken(initech);
+      const connect = await service.call('PUT', SSO_URL, initechAdmin, {
+        protocol: 'oidc',
+        issuer: postOnly.issuer,
+        clientId: postOnly.clientId,
+        clientSecret: postOnly.clientSecret,
+        domains: [],
+      });
+      expect(connect.statusCode, connect.body).toBe(200);
+      await addedRep(initechAdmin, initech, 'milton@initech.example');
+      postOnly.people.set('post-milton', { email: 'milton@initech.example', emailVerified: true });
+      const browser = new TwoSiteBrowser(service.app, postOnly);
+      const flow = await rp.start({ org_code: initech.identity_organization_id });
+      const atIdp = await browser.follow('GET', flow.url);
+      const back = await browser.signInAtIdp(atIdp, 'post-milton');
+      expect(back.leftTo?.startsWith(`${REDIRECT_URI}?code=`), back.body.slice(0, 300)).toBe(true);
+    } finally {
+      await postOnly.close();
+    }
+  });
+
+  it('a password session is granted no organization that signs in only through its IdP', async () => {
+    const email = 'elmer@elsewhere.example';
+    await addedRep(acmeAdmin, acme, email);
+    const link = await service.linkMailedTo(email);
+    const browser = new TwoSiteBrowser(service.app, okta, hostile);
+    expect((await setPasswordThroughLink(browser.service, link, GOOD_PASSWORD)).statusCode).toBe(200);
+    const flow = await rp.start();
+    const page = await browser.follow('GET', flow.url);
+    const refused = await browser.follow('POST', new URL(formAction(page.body), PUBLIC_URL).href, {
+      csrf: hiddenField(page.body, 'csrf'),
+      email,
+      password: GOOD_PASSWORD,
+    });
+    expect(refused.leftTo).toBeUndefined();
+    expect(refused.statusCode).toBe(403);
+    expect(refused.body).toContain('No access');
+  });
+
+  it('once its organization is connected, a password session gets no more codes there: it goes to the IdP', async () => {
+    const wayne = await service.createOrganization('Wayne Supply');
+    const wayneAdmin = await service.adminToken(wayne);
+    const email = 'alfred@wayne.example';
+    await addedRep(wayneAdmin, wayne, email);
+    const browser = new TwoSiteBrowser(service.app, okta, hostile);
+    expect(
+      (await setPasswordThroughLink(browser.service, await service.linkMailedTo(email), GOOD_PASSWORD))
+        .statusCode,
+    ).toBe(200);
+    const first = await rp.start({ org_code: wayne.identity_organization_id });
+    const page = await browser.follow('GET', first.url);
+    const signedIn = await browser.follow('POST', new URL(formAction(page.body), PUBLIC_URL).href, {
+      csrf: hiddenField(page.body, 'csrf'),
+      email,
+      password: GOOD_PASSWORD,
+    });
+    expect(signedIn.leftTo?.startsWith(`${REDIRECT_URI}?code=`)).toBe(true);
+    // The same session signs in again without a form, until the organization connects its IdP.
+    const again = await browser.follow(
+      'GET',
+      (await rp.start({ org_code: wayne.identity_organization_id })).url,
+    );
+    expect(again.leftTo?.startsWith(`${REDIRECT_URI}?code=`)).toBe(true);
+    const connect = await service.call('PUT', SSO_URL, wayneAdmin, {
+      protocol: 'oidc',
+      issuer: okta.issuer,
+      clientId: okta.clientId,
+      clientSecret: okta.clientSecret,
+      domains: [],
+    });
+    expect(connect.statusCode).toBe(200);
+    const afterwards = await browser.follow(
+      'GET',
+      (await rp.start({ org_code: wayne.identity_organization_id })).url,
+    );
+    expect(afterwards.leftTo).toBeUndefined();
+    expect(afterwards.url.startsWith(okta.issuer)).toBe(true);
   });
 
   it.each([
