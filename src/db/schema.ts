@@ -247,6 +247,21 @@ interface OidcPayloadTable {
   consumed_at: Date | null;
 }
 
+/** A SAML authentication request this service sent for a connection, until answered or expired (src/sso/saml/). */
+interface SamlRequestTable {
+  id: string;
+  connection_id: string;
+  expires_at: Date;
+  created_at: Generated<Date>;
+}
+
+/** An assertion id a connection's IdP already signed someone in with, kept until the assertion has expired. */
+interface SamlAssertionTable {
+  connection_id: string;
+  assertion_id: string;
+  expires_at: Date;
+}
+
 export interface Tables {
   organization: OrganizationTable;
   sales_rep: SalesRepTable;
@@ -265,6 +280,8 @@ export interface Tables {
   signin_grant: SigninGrantTable;
   signin_client: SigninClientTable;
   oidc_payload: OidcPayloadTable;
+  saml_request: SamlRequestTable;
+  saml_assertion: SamlAssertionTable;
 }
 
 export type Organization = Selectable<OrganizationTable>;

@@ -12,6 +12,7 @@ import * as signin from './0009_signin.js';
 import * as webhooks from './0010_webhooks.js';
 import * as salesRepSearch from './0011_sales_rep_search.js';
 import * as effectOrderingKey from './0012_effect_ordering_key.js';
+import * as saml from './0015_saml.js';
 
 /** Migrations in order of their names; compiled in, so the built service needs no migration folder. */
 const migrations: Record<string, Migration> = {
@@ -27,6 +28,7 @@ const migrations: Record<string, Migration> = {
   '0010_webhooks': webhooks,
   '0011_sales_rep_search': salesRepSearch,
   '0012_effect_ordering_key': effectOrderingKey,
+  '0015_saml': saml,
 };
 
 export const migrationProvider: MigrationProvider = {
