@@ -401,6 +401,25 @@ describe.each(databaseKinds)('SAML sign-in against an IdP playing Entra ID, on %
     expect(await refusal(finish(connection, behind))).toBe('accepted');
   });
 
+  it('an IdP error status (the person cancelled, or is not assigned to the application) is refused', async () => {
+    const connection = connect();
+    const started = await start(connection);
+    const signed = await respond(connection, { inResponseTo: started.requestId, ...user });
+    const denied = editResponse(signed, (response) => {
+      response.removeChild(assertionOf(response));
+      const status = response.getElementsByTagNameNS('urn:oasis:names:tc:SAML:2.0:protocol', 'StatusCode')[0];
+      status?.setAttribute('Value', 'urn:oasis:names:tc:SAML:2.0:status:Requester');
+    });
+    expect(await refusal(finish(connection, denied))).toBe('idp_error');
+  });
+
+  it('an assertion that names nobody (an empty NameID) is refused', async () => {
+    const connection = connect();
+    const started = await start(connection);
+    const response = await respond(connection, { inResponseTo: started.requestId, nameId: '' });
+    expect(await refusal(finish(connection, response))).toBe('no_subject');
+  });
+
   it('what is not a SAML response is refused as malformed', async () => {
     const connection = connect();
     for (const garbage of [
