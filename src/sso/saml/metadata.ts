@@ -25,7 +25,8 @@ export interface SamlServiceProvider {
 export class SamlMetadataError extends Error {}
 
 /** Metadata larger than this is refused, fetched or given: an IdP's is tens of kilobytes at most. */
-const MAX_METADATA_BYTES = 1024 * 1024;
+const MIB = 1024 * 1024;
+const MAX_METADATA_BYTES = MIB;
 /** The whole fetch of a metadata URL (connection, answer and body) must end within this. */
 const FETCH_TIMEOUT_MS = 10_000;
 
@@ -65,7 +66,7 @@ function signingCertificate(text: string): string {
  */
 export function parseIdpMetadata(xml: string): SamlIdp {
   if (Buffer.byteLength(xml) > MAX_METADATA_BYTES) {
-    throw new SamlMetadataError(`the metadata is larger than ${MAX_METADATA_BYTES / 1024} KiB`);
+    throw new SamlMetadataError(`the metadata is larger than ${MAX_METADATA_BYTES / MIB} MiB`);
   }
   const root = parseXml(xml, (problem) => new SamlMetadataError(`the metadata ${problem}`));
   const entities = entityDescriptors(root).filter(
@@ -157,7 +158,7 @@ export function fetchIdpMetadata(url: string, options: { allowPrivateNetworks: b
       let size = 0;
       response.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        if (size > MAX_METADATA_BYTES) fail(`the metadata is larger than ${MAX_METADATA_BYTES / 1024} KiB`);
+        if (size > MAX_METADATA_BYTES) fail(`the metadata is larger than ${MAX_METADATA_BYTES / MIB} MiB`);
         else chunks.push(chunk);
       });
       response.on('end', () => settle(() => resolve(Buffer.concat(chunks).toString('utf8'))));

@@ -16,6 +16,8 @@ import { childElements, descendants, parseXml, SAML_NAMESPACES } from './xml.js'
 const REQUEST_TTL_MS = 30 * 60 * 1000;
 /** How far the IdP's clock may be from ours when the assertion's time window is checked (docs/saml.md). */
 const CLOCK_SKEW_MS = 3 * 60 * 1000;
+/** RelayState's bound in the SAML bindings (section 3.4.3). */
+const MAX_RELAY_STATE_BYTES = 80;
 /** A response larger than this is refused unread: an IdP's is a few kilobytes. */
 const MAX_RESPONSE_BYTES = 256 * 1024;
 
@@ -76,11 +78,13 @@ export class SamlResponseError extends Error {
 /**
  * The requests of one connection as node-saml's request-id cache, kept in the database so that any replica can
  * take the answer. A request is consumed by finishSamlSignIn once the whole response has been checked, in one
- * delete that only one caller can win, so node-saml's removal is not needed.
+ * delete that only one caller can win, so node-saml's removal is not needed. A database failure is kept in
+ * `failure`: node-saml's error would otherwise hide an outage behind a refusal.
  */
-function pendingRequests(db: Db, connectionId: string): CacheProvider {
-  return {
-    async saveAsync(id, value) {
+function pendingRequests(db: Db, connectionId: string): CacheProvider & { failure: unknown } {
+  const requests = {
+    failure: undefined as unknown,
+    async saveAsync(id: string, value: string) {
       await insertSamlRequest(db, {
         id,
         connectionId,
@@ -88,20 +92,25 @@ function pendingRequests(db: Db, connectionId: string): CacheProvider {
       });
       return { value, createdAt: Date.now() };
     },
-    async getAsync(id) {
-      const sentAt = await findPendingSamlRequest(db, connectionId, id, new Date());
-      return sentAt?.toISOString() ?? null;
+    async getAsync(id: string) {
+      try {
+        const sentAt = await findPendingSamlRequest(db, connectionId, id, new Date());
+        return sentAt?.toISOString() ?? null;
+      } catch (error) {
+        requests.failure = error;
+        throw error;
+      }
     },
-    async removeAsync(id) {
+    async removeAsync(id: string | null) {
       return id;
     },
   };
+  return requests;
 }
 
 /** node-saml set up for one connection: every check it offers for a response of the connection's IdP. */
 function samlFor(
-  db: Db,
-  connectionId: string,
+  requests: CacheProvider,
   sp: SamlServiceProvider,
   idp: SamlIdp,
   newRequestId?: () => string,
@@ -122,22 +131,26 @@ function samlFor(
     identifierFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified',
     // A requested password context would make Entra ID refuse people who sign in with MFA or passwordless.
     disableRequestedAuthnContext: true,
-    cacheProvider: pendingRequests(db, connectionId),
+    cacheProvider: requests,
     ...(newRequestId ? { generateUniqueId: newRequestId } : {}),
   });
 }
 
 /**
  * Starts a sign-in at the connection's IdP: an AuthnRequest for the HTTP-Redirect binding, remembered (by its id,
- * for the connection, for REQUEST_TTL_MS) so that only an answer to it is taken.
+ * for the connection, for REQUEST_TTL_MS) so that only an answer to it is taken. The relay state comes back with
+ * the response, unsigned: at most 80 bytes, and nothing the caller trusts without its own check.
  */
 export async function startSamlSignIn(
   db: Db,
   input: { connectionId: string; sp: SamlServiceProvider; idp: SamlIdp; relayState: string },
 ): Promise<{ redirectUrl: string; requestId: string }> {
+  if (Buffer.byteLength(input.relayState) > MAX_RELAY_STATE_BYTES) {
+    throw new RangeError(`a SAML RelayState may not exceed ${MAX_RELAY_STATE_BYTES} bytes`);
+  }
   // An XML ID is an NCName: it may not start with a digit.
   const requestId = `_${randomBytes(20).toString('hex')}`;
-  const saml = samlFor(db, input.connectionId, input.sp, input.idp, () => requestId);
+  const saml = samlFor(pendingRequests(db, input.connectionId), input.sp, input.idp, () => requestId);
   const redirectUrl = await saml.getAuthorizeUrlAsync(input.relayState, undefined, {});
   return { redirectUrl, requestId };
 }
@@ -153,12 +166,6 @@ function refusalOf(error: unknown): SamlRefusal {
   if (/audience/i.test(message)) return 'wrong_audience';
   if (/expired|not yet valid|No valid subject confirmation/.test(message)) return 'outside_time_window';
   return 'malformed';
-}
-
-/** The latest of the instants given (ISO 8601), or undefined when none parses. */
-function latest(instants: (string | null | undefined)[]): number | undefined {
-  const times = instants.map((instant) => Date.parse(instant ?? '')).filter((time) => !Number.isNaN(time));
-  return times.length > 0 ? Math.max(...times) : undefined;
 }
 
 /** The attributes of an assertion: each name with its text values. */
@@ -202,13 +209,15 @@ export async function finishSamlSignIn(
   const destination = response.getAttribute('Destination');
   if (destination && destination !== sp.acsUrl) throw refuse('wrong_recipient');
 
+  const requests = pendingRequests(db, connectionId);
   let assertionXml: string | undefined;
   try {
-    const { profile } = await samlFor(db, connectionId, sp, idp).validatePostResponseAsync({
+    const { profile } = await samlFor(requests, sp, idp).validatePostResponseAsync({
       SAMLResponse: samlResponse,
     });
     assertionXml = profile?.getAssertionXml?.();
   } catch (error) {
+    if (requests.failure !== undefined) throw requests.failure;
     throw refuse(refusalOf(error));
   }
   if (!assertionXml) throw refuse('malformed');
@@ -232,13 +241,19 @@ export async function finishSamlSignIn(
   if (confirmations.length === 0) throw refuse('wrong_recipient');
   const confirmation = confirmations.find((data) => data.getAttribute('InResponseTo') === requestId);
   if (!confirmation) throw refuse('unknown_request');
+  // node-saml took the first confirmation within its time window; the one taken here must be within it too.
+  const confirmedUntil = Date.parse(confirmation.getAttribute('NotOnOrAfter') ?? '');
+  if (Number.isNaN(confirmedUntil) || Date.now() - CLOCK_SKEW_MS >= confirmedUntil) {
+    throw refuse('outside_time_window');
+  }
 
-  const validUntil = latest([
-    confirmation.getAttribute('NotOnOrAfter'),
-    childElements(assertion, ASSERTION, 'Conditions')[0]?.getAttribute('NotOnOrAfter'),
-  ]);
-  // Kept as long as the assertion could pass the time checks; one without an end is held as long as a request.
-  const expiresAt = new Date((validUntil ?? Date.now() + REQUEST_TTL_MS) + CLOCK_SKEW_MS);
+  // The id is kept as long as the assertion could pass the time checks (the later of its two ends), plus the skew.
+  const conditionsUntil = Date.parse(
+    childElements(assertion, ASSERTION, 'Conditions')[0]?.getAttribute('NotOnOrAfter') ?? '',
+  );
+  const expiresAt = new Date(
+    Math.max(confirmedUntil, Number.isNaN(conditionsUntil) ? 0 : conditionsUntil) + CLOCK_SKEW_MS,
+  );
   const now = new Date();
   await db.transaction().execute(async (trx) => {
     if (!(await consumeSamlRequest(trx, connectionId, requestId, now))) throw refuse('unknown_request');

@@ -182,7 +182,7 @@ describe('fetching IdP metadata', () => {
   });
 
   it('reads no more than the size bound, follows no redirect, and says when the answer is not metadata', async () => {
-    expect(await fetchRefusal(`${base}/huge`, true)).toBe('the metadata is larger than 1024 KiB');
+    expect(await fetchRefusal(`${base}/huge`, true)).toBe('the metadata is larger than 1 MiB');
     expect(await fetchRefusal(`${base}/moved`, true)).toBe(
       'the metadata URL answered HTTP 302 (redirects are not followed)',
     );

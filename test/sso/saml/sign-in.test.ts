@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../../../src/db/database.js';
+import { type Db, openDatabase } from '../../../src/db/database.js';
 import {
   finishSamlSignIn,
   parseIdpMetadata,
@@ -418,6 +418,41 @@ describe.each(databaseKinds)('SAML sign-in against an IdP playing Entra ID, on %
     const started = await start(connection);
     const response = await respond(connection, { inResponseTo: started.requestId, nameId: '' });
     expect(await refusal(finish(connection, response))).toBe('no_subject');
+  });
+
+  it('a relay state over the 80 bytes SAML allows is refused when the sign-in starts', async () => {
+    const connection = connect();
+    await expect(
+      startSamlSignIn(db, {
+        connectionId: connection.connectionId,
+        sp: connection.sp,
+        idp: connection.idp,
+        relayState: 'x'.repeat(81),
+      }),
+    ).rejects.toThrow(RangeError);
+  });
+
+  it('a database that cannot be reached while a response is checked is an outage, not a refusal', async () => {
+    const connection = connect();
+    const response = await respond(connection, {
+      inResponseTo: (await start(connection)).requestId,
+      ...user,
+    });
+    // Nothing listens on port 1: every statement fails to connect.
+    const unreachable = await openDatabase({
+      databaseUrl: 'postgres://postgres@127.0.0.1:1/salesreps',
+      connectTimeoutMs: 1000,
+    });
+    try {
+      const outcome = await finishSamlSignIn(unreachable.db, { ...connection, samlResponse: response }).then(
+        () => 'accepted',
+        (error: unknown) => error,
+      );
+      expect(outcome).toBeInstanceOf(Error);
+      expect(outcome).not.toBeInstanceOf(SamlResponseError);
+    } finally {
+      await unreachable.close();
+    }
   });
 
   it('what is not a SAML response is refused as malformed', async () => {
