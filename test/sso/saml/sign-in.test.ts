@@ -147,6 +147,24 @@ describe.each(databaseKinds)('SAML sign-in against an IdP playing Entra ID, on %
     });
   });
 
+  it("a sign-on URL with its own query (Google Workspace's idpid) keeps it beside the request", async () => {
+    const google = testIdp({
+      entityId: 'https://accounts.google.com/o/saml2?idpid=C01abcdef',
+      ssoUrl: 'https://accounts.google.com/o/saml2/idp?idpid=C01abcdef',
+      keys: IDP_KEYS.other,
+    });
+    const connection = connect(google);
+    const started = await start(connection);
+    const redirect = new URL(started.redirectUrl);
+    expect(redirect.searchParams.get('idpid')).toBe('C01abcdef');
+    expect(started.request.extract.request.id).toBe(started.requestId);
+    const signedIn = await finish(
+      connection,
+      await respond(connection, { inResponseTo: started.requestId, ...user }),
+    );
+    expect(signedIn.email).toBe(user.nameId);
+  });
+
   it('a response signed as a whole is taken with its assertion unsigned inside, and so is one signed twice', async () => {
     for (const signing of ['response', 'both'] as const) {
       const connection = connect(entra, signing);
