@@ -24,8 +24,8 @@ export interface SamlServiceProvider {
 /** Metadata that cannot be used; its message is plain and names what is wrong, for the admin. */
 export class SamlMetadataError extends Error {}
 
-/** Metadata larger than this is refused, fetched or given: an IdP's is tens of kilobytes at most. */
 const MIB = 1024 * 1024;
+/** Metadata larger than this is refused, fetched or given: an IdP's is tens of kilobytes at most. */
 const MAX_METADATA_BYTES = MIB;
 /** The whole fetch of a metadata URL (connection, answer and body) must end within this. */
 const FETCH_TIMEOUT_MS = 10_000;
@@ -99,7 +99,7 @@ export function parseIdpMetadata(xml: string): SamlIdp {
     throw new SamlMetadataError('the single sign-on service location is not an absolute URL');
   }
   if (ssoProtocol !== 'https:' && ssoProtocol !== 'http:') {
-    throw new SamlMetadataError('the single sign-on service location must be an https URL');
+    throw new SamlMetadataError('the single sign-on service location must be an http or https URL');
   }
 
   const keys = childElements(descriptor, MD, 'KeyDescriptor').filter((key) =>

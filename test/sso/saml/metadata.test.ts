@@ -107,7 +107,7 @@ describe('IdP metadata', () => {
       /(<SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location=")[^"]*/,
       '$1javascript:alert(1)',
     );
-    expect(refusalOf(script)).toBe('the single sign-on service location must be an https URL');
+    expect(refusalOf(script)).toBe('the single sign-on service location must be an http or https URL');
   });
 });
 
