@@ -16,6 +16,7 @@ import { RETENTION_BATCH_SIZE, RETENTION_INTERVAL_MS } from './kernel/purge.js';
 import { CONSOLE_CLIENT_ID } from './signin/provider.js';
 import { createSignin, type Signin } from './signin/runtime.js';
 import { ssoSettings } from './sso/runtime.js';
+import { SAML_PURGE_BATCH_SIZE, SAML_PURGE_INTERVAL_MS, startSamlRetention } from './sso/saml/retention.js';
 
 export interface Service {
   app: FastifyInstance;
@@ -108,6 +109,15 @@ export async function createService(config: Config, overrides: ServiceOverrides 
             },
             app.log.child({ component: 'events-retention' }),
           );
+    // And the purge of SAML requests never answered and of assertion ids past their assertion's validity.
+    const samlRetention =
+      overrides.runEffects === false
+        ? undefined
+        : startSamlRetention(
+            database.db,
+            { intervalMs: SAML_PURGE_INTERVAL_MS, batchSize: SAML_PURGE_BATCH_SIZE },
+            app.log.child({ component: 'saml-retention' }),
+          );
     const maintenance =
       database.kind === 'pglite' && config.embeddedVacuumIntervalMs > 0
         ? startEmbeddedMaintenance(
@@ -131,6 +141,7 @@ export async function createService(config: Config, overrides: ServiceOverrides 
           maintenance?.stop(),
           signin?.close(),
           eventRetention?.stop(),
+          samlRetention?.stop(),
         ]);
         await closeDatabase();
       },

@@ -299,6 +299,21 @@ interface SsoSignInTable {
   expires_at: Date;
 }
 
+/** A SAML authentication request this service sent for a connection, until answered or expired (src/sso/saml/). */
+interface SamlRequestTable {
+  id: string;
+  connection_id: string;
+  expires_at: Date;
+  created_at: Generated<Date>;
+}
+
+/** An assertion id a connection's IdP already signed someone in with, kept until the assertion has expired. */
+interface SamlAssertionTable {
+  connection_id: string;
+  assertion_id: string;
+  expires_at: Date;
+}
+
 export interface Tables {
   organization: OrganizationTable;
   sales_rep: SalesRepTable;
@@ -321,6 +336,11 @@ export interface Tables {
   sso_domain: SsoDomainTable;
   sso_subject: SsoSubjectTable;
   sso_sign_in: SsoSignInTable;
+  expires_at: Date;
+}
+
+  saml_request: SamlRequestTable;
+  saml_assertion: SamlAssertionTable;
 }
 
 export type Organization = Selectable<OrganizationTable>;

@@ -13,6 +13,7 @@ import * as webhooks from './0010_webhooks.js';
 import * as salesRepSearch from './0011_sales_rep_search.js';
 import * as effectOrderingKey from './0012_effect_ordering_key.js';
 import * as sso from './0013_sso.js';
+import * as saml from './0015_saml.js';
 
 /** Migrations in order of their names; compiled in, so the built service needs no migration folder. */
 const migrations: Record<string, Migration> = {
@@ -29,6 +30,7 @@ const migrations: Record<string, Migration> = {
   '0011_sales_rep_search': salesRepSearch,
   '0012_effect_ordering_key': effectOrderingKey,
   '0013_sso': sso,
+  '0015_saml': saml,
 };
 
 export const migrationProvider: MigrationProvider = {
