@@ -336,9 +336,6 @@ export interface Tables {
   sso_domain: SsoDomainTable;
   sso_subject: SsoSubjectTable;
   sso_sign_in: SsoSignInTable;
-  expires_at: Date;
-}
-
   saml_request: SamlRequestTable;
   saml_assertion: SamlAssertionTable;
 }
