@@ -362,7 +362,7 @@ export interface paths {
         get: operations["getSsoConnection"];
         /**
          * Set the organization's single sign-on connection
-         * @description Policy: Admin of the token's organization. Replaces any earlier connection. OpenID Connect: the issuer's discovery document is fetched and checked now (https on the internet; 400 naming `issuer` when it cannot be used); the client secret is stored encrypted and never shown again. From then on an authorization request with the organization’s `org_code`, and an email of one of `domains` on the sign-in page, go to this IdP; password sign-in for the organization is off unless `passwordSignIn` is true. 409 `sso-domain-taken` for a domain another organization's connection serves. With an external identity provider (AUTH_JWKS_URL, e.g. Kinde) connections are that provider’s: 409 `sso-managed-externally`.
+         * @description Policy: Admin of the token's organization. Replaces any earlier connection. OpenID Connect: the issuer's discovery document is fetched and checked now (https on the internet; 400 naming `issuer` when it cannot be used); the client secret is stored encrypted and never shown again. SAML 2.0: the IdP’s metadata, as `metadataXml` or fetched now from `metadataUrl` (https on the internet), must name its entity ID, an HTTP-Redirect sign-on URL and a signing certificate (400 naming the field otherwise); register `spEntityId` and `acsUrl` (or `spMetadataUrl`) at the IdP. From then on an authorization request with the organization’s `org_code`, and an email of one of `domains` on the sign-in page, go to this IdP; password sign-in for the organization is off unless `passwordSignIn` is true. 409 `sso-domain-taken` for a domain another organization's connection serves. With an external identity provider (AUTH_JWKS_URL, e.g. Kinde) connections are that provider’s: 409 `sso-managed-externally`.
          */
         put: operations["putSsoConnection"];
         post?: never;
@@ -5762,18 +5762,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "protocol": "oidc",
-                 *       "issuer": "https://acme.okta.com",
-                 *       "clientId": "0oa1b2c3d4e5f6g7h8i9",
-                 *       "clientSecret": "an-okta-client-secret",
-                 *       "domains": [
-                 *         "acme.example"
-                 *       ],
-                 *       "passwordSignIn": false
-                 *     }
-                 */
                 "application/json": {
                     /** @enum {string} */
                     protocol: "oidc";
@@ -5782,6 +5770,24 @@ export interface operations {
                     clientId: string;
                     /** @description Stored encrypted; never shown again. */
                     clientSecret: string;
+                    /** @description The email domains whose people the sign-in page sends to this IdP. A domain is served by one organization only (409). A domain only routes an email to the IdP: a person is linked by the IdP's verified email. */
+                    domains: string[];
+                    /** @description Whether the organization's people may still sign in with a password (default false: only through the IdP). */
+                    passwordSignIn?: boolean;
+                } | {
+                    /** @enum {string} */
+                    protocol: "saml";
+                    /** @description The IdP's SAML metadata XML (Entra ID's "Federation Metadata XML"): its entity ID, HTTP-Redirect sign-on URL and signing certificates are kept. */
+                    metadataXml: string;
+                    /** @description The email domains whose people the sign-in page sends to this IdP. A domain is served by one organization only (409). A domain only routes an email to the IdP: a person is linked by the IdP's verified email. */
+                    domains: string[];
+                    /** @description Whether the organization's people may still sign in with a password (default false: only through the IdP). */
+                    passwordSignIn?: boolean;
+                } | {
+                    /** @enum {string} */
+                    protocol: "saml";
+                    /** @description Where the IdP publishes its SAML metadata, fetched now (https on the internet) and kept as read: PUT again when the IdP's certificate changes. */
+                    metadataUrl: string;
                     /** @description The email domains whose people the sign-in page sends to this IdP. A domain is served by one organization only (409). A domain only routes an email to the IdP: a person is linked by the IdP's verified email. */
                     domains: string[];
                     /** @description Whether the organization's people may still sign in with a password (default false: only through the IdP). */

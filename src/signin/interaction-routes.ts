@@ -2,10 +2,11 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { default as Provider } from 'oidc-provider';
 import type { Db } from '../db/database.js';
-import type { SsoSettings } from '../sso/service.js';
+import { serviceProviderMetadata } from '../sso/saml/index.js';
+import { type SsoSettings, samlIdpOf, samlServiceProvider } from '../sso/service.js';
 import type { Csrf } from './csrf.js';
 import { busyMessage, field, html, pageRoute, refusedForm } from './page-replies.js';
-import { chooseOrganizationPage, messagePage, originOf, signInPage } from './pages.js';
+import { chooseOrganizationPage, continueSignInPage, messagePage, originOf, signInPage } from './pages.js';
 import type { PasswordChecks } from './password-checks.js';
 import { apiResource, OFFERED_SCOPES } from './provider.js';
 import { type Membership, membershipOf, membershipsOf } from './queries.js';
@@ -56,7 +57,7 @@ export function interactionRoutes(deps: {
       accountId: string,
       membership: Membership,
       method: SignInMethod,
-      endsLogin = false,
+      endsLogin: boolean | 'without-cookie' = false,
     ) => {
       const grant = new provider.Grant({ accountId, clientId: String(interaction.params.client_id) });
       const asked = String(interaction.params.scope ?? 'openid').split(' ');
@@ -75,6 +76,16 @@ export function interactionRoutes(deps: {
         { event: 'signin.succeeded', accountId, organization: membership.identityOrganizationId, method },
         'signed in',
       );
+      if (endsLogin === 'without-cookie') {
+        // The interaction is the one the sign-in was started for, found by its uid; oidc-provider's resume step
+        // that follows takes it only from the browser holding that interaction's cookie.
+        interaction.result = {
+          login: sso.loginResult(accountId, membership.identityOrganizationId),
+          consent: { grantId },
+        };
+        await interaction.save(interaction.exp - Math.floor(Date.now() / 1000));
+        return html(reply, 200, continueSignInPage(interaction.returnTo));
+      }
       const target = endsLogin
         ? await provider.interactionResult(request.raw, reply.raw, {
             login: sso.loginResult(accountId, membership.identityOrganizationId),
@@ -340,6 +351,54 @@ export function interactionRoutes(deps: {
           return noAccess(reply, request, outcome.accountId, outcome.identityOrganizationId, 'sso');
         }
         return grantFor(request, reply, interaction, outcome.accountId, membership, 'sso', true);
+      },
+    );
+
+    // A SAML connection's service provider metadata, for its IdP: the entity ID and ACS URL to register.
+    app.get<{ Params: { connectionId: string } }>(
+      '/signin/sso/saml/:connectionId/metadata',
+      pageRoute,
+      async (request, reply) => {
+        const { connectionId } = request.params;
+        if (!(await samlIdpOf(db, connectionId))) {
+          return html(reply, 404, messagePage('Not found', 'There is no such SAML connection.', true));
+        }
+        return reply
+          .header('content-type', 'application/samlmetadata+xml; charset=utf-8')
+          .send(serviceProviderMetadata(samlServiceProvider(settings.publicUrl, connectionId)));
+      },
+    );
+
+    // The IdP's answer (HTTP-POST binding) is a cross-site POST: the interaction's SameSite cookies do not come
+    // with it. The answer is checked and bound to its interaction by the sign-in kept server-side, and the
+    // browser goes on from a page of this site, whose request carries the cookies (docs/decisions/0037).
+    app.post<{ Params: { connectionId: string }; Body: Record<string, unknown> }>(
+      '/signin/sso/saml/:connectionId/acs',
+      pageRoute,
+      async (request, reply) => {
+        const body = request.body ?? {};
+        const text = (value: unknown) => (typeof value === 'string' ? value : '');
+        const outcome = await sso.finishSaml(
+          request.params.connectionId,
+          { samlResponse: text(body.SAMLResponse), relayState: text(body.RelayState) },
+          request.id,
+        );
+        if (outcome.kind === 'refused') {
+          request.log.warn(
+            { event: 'signin.sso-refused', reason: outcome.reason },
+            "the IdP's answer was refused",
+          );
+          return html(reply, outcome.status, messagePage(outcome.title, outcome.message, true));
+        }
+        const interaction = outcome.interactionUid
+          ? await provider.Interaction.find(outcome.interactionUid)
+          : undefined;
+        if (!interaction) return expired(reply);
+        const membership = await membershipOf(db, outcome.accountId, outcome.identityOrganizationId);
+        if (!membership) {
+          return noAccess(reply, request, outcome.accountId, outcome.identityOrganizationId, 'sso');
+        }
+        return grantFor(request, reply, interaction, outcome.accountId, membership, 'sso', 'without-cookie');
       },
     );
   };

@@ -137,6 +137,19 @@ export function continueToIdentityProviderPage(url: string): string {
   );
 }
 
+/**
+ * The step after an IdP's cross-site POST: a page of this site that goes on to `url` itself, so that the browser
+ * sends the sign-in's cookies (SameSite) with that request.
+ */
+export function continueSignInPage(url: string): string {
+  return page(
+    'Signing you in',
+    `<p>Your organization's identity provider signed you in.</p>
+<p><a href="${escapeHtml(url)}">Continue</a></p>`,
+    `<meta http-equiv="refresh" content="0;url=${escapeHtml(url)}">`,
+  );
+}
+
 export function messagePage(title: string, message: string, alertRole = false): string {
   return page(title, alertRole ? alert(message) : `<p>${escapeHtml(message)}</p>`);
 }

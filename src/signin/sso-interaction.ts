@@ -1,5 +1,7 @@
 // The interaction's part of enterprise single sign-on: when a sign-in goes to the organization's IdP, and its end.
+import { randomBytes } from 'node:crypto';
 import type { Db } from '../db/database.js';
+import type { IdpIdentity } from '../sso/oidc.js';
 import {
   DiscoveryError,
   finishOidcSignIn,
@@ -10,14 +12,20 @@ import {
 import {
   connectionOfDomain,
   connectionOfIdentityOrganization,
+  consumeSamlSignIn,
+  findSamlSignIn,
+  insertSamlSignIn,
   organizationsWithoutPasswords,
 } from '../sso/queries.js';
+import { finishSamlSignIn, SamlResponseError, startSamlSignIn } from '../sso/saml/index.js';
 import {
   matchPerson,
   oidcClientOf,
   organizationOfSessionAcr,
   recordStranger,
   type SsoSettings,
+  samlIdpOf,
+  samlServiceProvider,
   ssoCallbackUrl,
   ssoSessionAcr,
 } from '../sso/service.js';
@@ -35,6 +43,26 @@ export type SsoFinish =
   | { kind: 'refused'; reason: string; status: number; title: string; message: string };
 
 export type SsoInteraction = ReturnType<typeof ssoInteraction>;
+
+/** How long a SAML sign-in waits for the IdP's answer: as long as the interaction it belongs to lives. */
+const SAML_SIGN_IN_TTL_MS = 30 * 60 * 1000;
+
+const expiredSignIn: SsoFinish = {
+  kind: 'refused',
+  reason: 'unknown-state',
+  status: 400,
+  title: 'Sign-in refused',
+  message: 'This sign-in has expired or was already completed. Start again from the application you use.',
+};
+
+const notSignedIn = (reason: string): SsoFinish => ({
+  kind: 'refused',
+  reason,
+  status: 401,
+  title: 'Sign-in refused',
+  message:
+    "Your organization's identity provider did not sign you in. Start again from the application you use.",
+});
 
 /**
  * The rules that join the embedded provider's interaction and the organizations' connections (docs/sso.md):
@@ -57,6 +85,44 @@ export function ssoInteraction(deps: { db: Db; settings: SsoSettings; publicUrl:
   const requiredFor = async (identityOrganizationId: string): Promise<string | undefined> => {
     const connection = await connectionOfIdentityOrganization(db, identityOrganizationId);
     return connection && !connection.password_sign_in ? connection.id : undefined;
+  };
+
+  /** The person the organization added whom a checked answer names, or the refusal (recorded for a stranger). */
+  const matched = async (identity: IdpIdentity, requestId: string): Promise<SsoFinish> => {
+    const match = await matchPerson(db, identity);
+    if (!match) {
+      return {
+        kind: 'refused',
+        reason: 'connection-gone',
+        status: 400,
+        title: 'Sign-in expired',
+        message: 'The sign-in was changed meanwhile. Start again from the application you use.',
+      };
+    }
+    if (match.kind === 'stranger') {
+      await recordStranger(db, {
+        organizationId: match.organizationId,
+        connectionId: identity.connectionId,
+        subject: identity.subject,
+        reason: match.reason,
+        requestId,
+      });
+      return {
+        kind: 'refused',
+        reason: match.reason,
+        status: 403,
+        title: 'No access',
+        message:
+          match.reason === 'email-unverified'
+            ? "Your organization's identity provider did not confirm your email address, so you cannot be recognized here. Ask your administrator."
+            : 'Your organization has not given you access here. Ask its administrator to add you.',
+      };
+    }
+    return {
+      kind: 'person',
+      accountId: match.accountId,
+      identityOrganizationId: match.identityOrganizationId,
+    };
   };
 
   return {
@@ -123,6 +189,26 @@ export function ssoInteraction(deps: { db: Db; settings: SsoSettings; publicUrl:
       interactionUid: string;
       loginHint: string | undefined;
     }): Promise<{ kind: 'redirect'; url: string } | { kind: 'unavailable'; reason: string }> => {
+      const idp = await samlIdpOf(db, input.connectionId);
+      if (idp) {
+        // RelayState names the sign-in under way (within SAML's 80 bytes); the AuthnRequest id kept with it is
+        // what binds the answer to this interaction, as only a response to that request is taken.
+        const relayState = randomBytes(32).toString('base64url');
+        const { redirectUrl, requestId } = await startSamlSignIn(db, {
+          connectionId: input.connectionId,
+          sp: samlServiceProvider(deps.publicUrl, input.connectionId),
+          idp,
+          relayState,
+        });
+        await insertSamlSignIn(db, {
+          relayState,
+          connectionId: input.connectionId,
+          interactionUid: input.interactionUid,
+          requestId,
+          expiresAt: new Date(Date.now() + SAML_SIGN_IN_TTL_MS),
+        });
+        return { kind: 'redirect', url: redirectUrl };
+      }
       const oidc = await loadClient(input.connectionId);
       if (!oidc) return { kind: 'unavailable', reason: 'no OpenID Connect connection' };
       try {
@@ -150,16 +236,7 @@ export function ssoInteraction(deps: { db: Db; settings: SsoSettings; publicUrl:
         identity = await finishOidcSignIn(db, loadClient, relyingParty, { interactionUid, callbackUrl });
       } catch (error) {
         if (error instanceof IdpAnswerError) {
-          return {
-            kind: 'refused',
-            reason: error.reason,
-            status: error.reason === 'unknown-state' ? 400 : 401,
-            title: 'Sign-in refused',
-            message:
-              error.reason === 'unknown-state'
-                ? 'This sign-in has expired or was already completed. Start again from the application you use.'
-                : "Your organization's identity provider did not sign you in. Start again from the application you use.",
-          };
+          return error.reason === 'unknown-state' ? expiredSignIn : notSignedIn(error.reason);
         }
         if (error instanceof DiscoveryError) {
           return {
@@ -172,40 +249,50 @@ export function ssoInteraction(deps: { db: Db; settings: SsoSettings; publicUrl:
         }
         throw error;
       }
-      const match = await matchPerson(db, identity);
-      if (!match) {
-        return {
-          kind: 'refused',
-          reason: 'connection-gone',
-          status: 400,
-          title: 'Sign-in expired',
-          message: 'The sign-in was changed meanwhile. Start again from the application you use.',
-        };
-      }
-      if (match.kind === 'stranger') {
-        await recordStranger(db, {
-          organizationId: match.organizationId,
-          connectionId: identity.connectionId,
-          subject: identity.subject,
-          reason: match.reason,
-          requestId,
+      return matched(identity, requestId);
+    },
+
+    /**
+     * Checks a SAML response POSTed to a connection's ACS URL: the sign-in under way its RelayState names, the
+     * response (finishSamlSignIn), and that it answers that sign-in's own AuthnRequest; then matches it to a person
+     * the organization added (an email from the IdP's signed assertion counts as verified). Needs no cookie: the
+     * interaction is the one the sign-in was started for.
+     */
+    finishSaml: async (
+      connectionId: string,
+      form: { samlResponse: string; relayState: string },
+      requestId: string,
+    ): Promise<SsoFinish & { interactionUid?: string }> => {
+      if (!form.relayState || Buffer.byteLength(form.relayState) > 80) return expiredSignIn;
+      const signIn = await findSamlSignIn(db, connectionId, form.relayState);
+      if (!signIn) return expiredSignIn;
+      const idp = await samlIdpOf(db, connectionId);
+      if (!idp) return expiredSignIn;
+      let answer: Awaited<ReturnType<typeof finishSamlSignIn>>;
+      try {
+        answer = await finishSamlSignIn(db, {
+          connectionId,
+          sp: samlServiceProvider(deps.publicUrl, connectionId),
+          idp,
+          samlResponse: form.samlResponse,
         });
-        return {
-          kind: 'refused',
-          reason: match.reason,
-          status: 403,
-          title: 'No access',
-          message:
-            match.reason === 'email-unverified'
-              ? "Your organization's identity provider did not confirm your email address, so you cannot be recognized here. Ask your administrator."
-              : 'Your organization has not given you access here. Ask its administrator to add you.',
-        };
+      } catch (error) {
+        if (error instanceof SamlResponseError) return notSignedIn(`saml:${error.reason}`);
+        throw error;
       }
-      return {
-        kind: 'person',
-        accountId: match.accountId,
-        identityOrganizationId: match.identityOrganizationId,
-      };
+      // A response to another sign-in's request, brought with this one's RelayState, signs no one in here.
+      if (answer.requestId !== signIn.requestId) return notSignedIn('saml:unknown_request');
+      if (!(await consumeSamlSignIn(db, connectionId, form.relayState))) return expiredSignIn;
+      const outcome = await matched(
+        {
+          connectionId,
+          subject: answer.nameId,
+          email: answer.email,
+          emailVerified: answer.email !== undefined,
+        },
+        requestId,
+      );
+      return { ...outcome, interactionUid: signIn.interactionUid };
     },
   };
 }

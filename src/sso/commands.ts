@@ -4,9 +4,9 @@ import type { Db } from '../db/database.js';
 import type { ChangeContext } from '../events/record.js';
 import { ProblemError } from '../kernel/problem.js';
 import { findOrganizationByIdentityId } from '../organizations/queries.js';
-import { PutOidcConnectionBody } from './schemas.js';
+import { PutConnectionBody } from './schemas.js';
 import {
-  putOidcConnection,
+  putConnection,
   removeConnection,
   resealSecrets,
   type SsoSettings,
@@ -35,7 +35,7 @@ async function refusalsAsErrors<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-/** `salesreps sso set`: an OpenID Connect connection, as PUT /api/organizations/sso sets it; prints it. */
+/** `salesreps sso set`: an OpenID Connect or SAML connection, as PUT /api/organizations/sso sets it; prints it. */
 export async function setConnectionText(
   db: Db,
   settings: SsoSettings,
@@ -43,14 +43,14 @@ export async function setConnectionText(
   input: { org: string; body: unknown },
 ): Promise<string> {
   const body = input.body;
-  if (!Value.Check(PutOidcConnectionBody, body)) {
-    const [first] = Value.Errors(PutOidcConnectionBody, body);
+  if (!Value.Check(PutConnectionBody, body)) {
+    const [first] = Value.Errors(PutConnectionBody, body);
     throw new SsoCommandError(
       `Not a valid connection: ${first?.path || 'body'} ${first?.message ?? ''}`.trim(),
     );
   }
   const organization = await organizationOf(db, input.org);
-  const view = await refusalsAsErrors(() => putOidcConnection(db, settings, organization, body, change));
+  const view = await refusalsAsErrors(() => putConnection(db, settings, organization, body, change));
   return JSON.stringify(view, null, 2);
 }
 

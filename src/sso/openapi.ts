@@ -28,7 +28,10 @@ export const ssoDocs = {
     description:
       `${adminOnly} Replaces any earlier connection. OpenID Connect: the issuer's discovery document is fetched ` +
       'and checked now (https on the internet; 400 naming `issuer` when it cannot be used); the client secret is ' +
-      'stored encrypted and never shown again. From then on an authorization request with the organization\u2019s ' +
+      'stored encrypted and never shown again. SAML 2.0: the IdP\u2019s metadata, as `metadataXml` or fetched now from ' +
+      '`metadataUrl` (https on the internet), must name its entity ID, an HTTP-Redirect sign-on URL and a signing ' +
+      'certificate (400 naming the field otherwise); register `spEntityId` and `acsUrl` (or `spMetadataUrl`) at ' +
+      'the IdP. From then on an authorization request with the organization\u2019s ' +
       '`org_code`, and an email of one of `domains` on the sign-in page, go to this IdP; password sign-in for the ' +
       `organization is off unless \`passwordSignIn\` is true. 409 \`sso-domain-taken\` for a domain another organization's connection serves. ${kinde}`,
     response: {

@@ -1,4 +1,5 @@
 // The enterprise connections' SQL: connections, their domains, remembered subjects, and the people they match.
+import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Executor } from '../db/database.js';
 
@@ -150,4 +151,63 @@ export async function identityOrganizationOf(db: Executor, organizationId: strin
     .where('id', '=', organizationId)
     .executeTakeFirstOrThrow();
   return row.identity_organization_id;
+}
+
+const relayStateHash = (relayState: string) => createHash('sha256').update(relayState).digest('base64url');
+
+/**
+ * A SAML sign-in under way, kept as an OpenID Connect one is (`sso_sign_in`): by its RelayState's hash, for its
+ * interaction, with the AuthnRequest's id as the nonce the answer must carry (SAML has no PKCE verifier: empty).
+ */
+export async function insertSamlSignIn(
+  db: Executor,
+  input: {
+    relayState: string;
+    connectionId: string;
+    interactionUid: string;
+    requestId: string;
+    expiresAt: Date;
+  },
+): Promise<void> {
+  await db
+    .insertInto('sso_sign_in')
+    .values({
+      state_hash: relayStateHash(input.relayState),
+      connection_id: input.connectionId,
+      interaction_uid: input.interactionUid,
+      code_verifier: '',
+      nonce: input.requestId,
+      expires_at: input.expiresAt,
+    })
+    .execute();
+}
+
+/** The SAML sign-in of this connection under way with this RelayState: its interaction and AuthnRequest id. */
+export async function findSamlSignIn(
+  db: Executor,
+  connectionId: string,
+  relayState: string,
+): Promise<{ interactionUid: string; requestId: string } | undefined> {
+  const row = await db
+    .selectFrom('sso_sign_in')
+    .select(['interaction_uid', 'nonce'])
+    .where('state_hash', '=', relayStateHash(relayState))
+    .where('connection_id', '=', connectionId)
+    .where('expires_at', '>', new Date())
+    .executeTakeFirst();
+  return row && { interactionUid: row.interaction_uid, requestId: row.nonce };
+}
+
+/** Uses the SAML sign-in up: true for the one caller that took it. */
+export async function consumeSamlSignIn(
+  db: Executor,
+  connectionId: string,
+  relayState: string,
+): Promise<boolean> {
+  const result = await db
+    .deleteFrom('sso_sign_in')
+    .where('state_hash', '=', relayStateHash(relayState))
+    .where('connection_id', '=', connectionId)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows) === 1;
 }

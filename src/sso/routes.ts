@@ -5,8 +5,8 @@ import { requireAuth } from '../auth/policies.js';
 import type { Db } from '../db/database.js';
 import { requestChange } from '../events/record.js';
 import { ssoDocs as docs } from './openapi.js';
-import { PutOidcConnectionBody } from './schemas.js';
-import { putOidcConnection, removeConnection, type SsoSettings, showConnection } from './service.js';
+import { PutConnectionBody } from './schemas.js';
+import { putConnection, removeConnection, type SsoSettings, showConnection } from './service.js';
 
 const organizationOf = (request: FastifyRequest) => requireAuth(request).organization;
 
@@ -16,9 +16,9 @@ export function ssoRoutes(deps: { db: Db; settings: SsoSettings }): FastifyPlugi
   return async (app) => {
     app.put(
       '/api/organizations/sso',
-      { config: { policy: 'Admin' }, schema: { ...docs.putConnection, body: PutOidcConnectionBody } },
+      { config: { policy: 'Admin' }, schema: { ...docs.putConnection, body: PutConnectionBody } },
       async (request) =>
-        putOidcConnection(db, settings, organizationOf(request), request.body, requestChange(request)),
+        putConnection(db, settings, organizationOf(request), request.body, requestChange(request)),
     );
 
     app.get(

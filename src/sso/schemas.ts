@@ -1,7 +1,13 @@
-// The enterprise connection routes' TypeBox schemas: the OpenID Connect connection body and the connection view.
+// The enterprise connection routes' TypeBox schemas: the OpenID Connect and SAML connection bodies, the view.
 import { type Static, Type } from '@sinclair/typebox';
 
-const SSO_LIMITS = { domains: 50, urlLength: 2000, clientIdLength: 500, secretLength: 2000 } as const;
+const SSO_LIMITS = {
+  domains: 50,
+  urlLength: 2000,
+  clientIdLength: 500,
+  secretLength: 2000,
+  metadataLength: 1_000_000,
+} as const;
 
 const Domain = Type.String({
   minLength: 3,
@@ -54,6 +60,62 @@ export const PutOidcConnectionBody = Type.Object(
   },
 );
 export type PutOidcConnectionBody = Static<typeof PutOidcConnectionBody>;
+
+const SAML_EXAMPLE = { protocol: 'saml', domains: ['acme.example'], passwordSignIn: false } as const;
+
+export const PutSamlMetadataXmlBody = Type.Object(
+  {
+    protocol: Type.Literal('saml'),
+    metadataXml: Type.String({
+      minLength: 1,
+      maxLength: SSO_LIMITS.metadataLength,
+      description:
+        'The IdP\'s SAML metadata XML (Entra ID\'s "Federation Metadata XML"): its entity ID, HTTP-Redirect sign-on URL and signing certificates are kept.',
+    }),
+    domains: Domains,
+    passwordSignIn: Type.Optional(PasswordSignIn),
+  },
+  {
+    additionalProperties: false,
+    examples: [{ ...SAML_EXAMPLE, metadataXml: '<EntityDescriptor entityID="https://sts.windows.net/…/">…' }],
+  },
+);
+
+export const PutSamlMetadataUrlBody = Type.Object(
+  {
+    protocol: Type.Literal('saml'),
+    metadataUrl: Type.String({
+      minLength: 1,
+      maxLength: SSO_LIMITS.urlLength,
+      description:
+        "Where the IdP publishes its SAML metadata, fetched now (https on the internet) and kept as read: PUT again when the IdP's certificate changes.",
+    }),
+    domains: Domains,
+    passwordSignIn: Type.Optional(PasswordSignIn),
+  },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        ...SAML_EXAMPLE,
+        metadataUrl:
+          'https://login.microsoftonline.com/8f1c3c4e-1f7a-4a4e-9c55-0d1f3b0b7a11/federationmetadata/2007-06/federationmetadata.xml?appid=1b2c3d4e',
+      },
+    ],
+  },
+);
+
+export type PutSamlConnectionBody =
+  | Static<typeof PutSamlMetadataXmlBody>
+  | Static<typeof PutSamlMetadataUrlBody>;
+
+/** PUT /api/organizations/sso: one of the protocols' bodies. */
+export const PutConnectionBody = Type.Union([
+  PutOidcConnectionBody,
+  PutSamlMetadataXmlBody,
+  PutSamlMetadataUrlBody,
+]);
+export type PutConnectionBody = Static<typeof PutConnectionBody>;
 
 export const SsoConnection = Type.Object(
   {

@@ -16,7 +16,19 @@ import {
   knownAccountByEmail,
   rememberSubject,
 } from './queries.js';
-import type { PutOidcConnectionBody, SsoConnection } from './schemas.js';
+import {
+  fetchIdpMetadata,
+  parseIdpMetadata,
+  type SamlIdp,
+  SamlMetadataError,
+  type SamlServiceProvider,
+} from './saml/index.js';
+import type {
+  PutConnectionBody,
+  PutOidcConnectionBody,
+  PutSamlConnectionBody,
+  SsoConnection,
+} from './schemas.js';
 import type { SecretBox } from './secret-box.js';
 
 /** What the connections' use-cases need besides the database. */
@@ -32,6 +44,12 @@ export interface SsoSettings {
 /** Where every IdP sends its OpenID Connect answers: one redirect URI for every organization. */
 export function ssoCallbackUrl(publicUrl: string): string {
   return `${publicUrl}/signin/sso/callback`;
+}
+
+/** The service provider a SAML connection is to its IdP: per-connection addresses, the entity ID its metadata's. */
+export function samlServiceProvider(publicUrl: string, connectionId: string): SamlServiceProvider {
+  const base = `${publicUrl}/signin/sso/saml/${encodeURIComponent(connectionId)}`;
+  return { entityId: `${base}/metadata`, acsUrl: `${base}/acs` };
 }
 
 type ConnectionRow = Selectable<SsoConnectionTable>;
@@ -69,7 +87,7 @@ function noConnection() {
 }
 
 function toView(row: ConnectionRow, domains: string[], publicUrl: string): SsoConnection {
-  const saml = `${publicUrl}/signin/sso/saml/${row.id}`;
+  const sp = samlServiceProvider(publicUrl, row.id);
   return {
     protocol: row.protocol,
     ...(row.protocol === 'oidc'
@@ -78,9 +96,9 @@ function toView(row: ConnectionRow, domains: string[], publicUrl: string): SsoCo
     domains,
     passwordSignIn: row.password_sign_in,
     redirectUri: ssoCallbackUrl(publicUrl),
-    spEntityId: `${saml}/metadata`,
-    acsUrl: `${saml}/acs`,
-    spMetadataUrl: `${saml}/metadata`,
+    spEntityId: sp.entityId,
+    acsUrl: sp.acsUrl,
+    spMetadataUrl: sp.entityId,
     createdAt: new Date(row.created_at).toISOString(),
     updatedAt: new Date(row.updated_at).toISOString(),
   };
@@ -98,34 +116,108 @@ function described(row: ConnectionRow | undefined, domains: string[]) {
   };
 }
 
+/** The columns of a connection that say which IdP it is and how to reach it. */
+type IdpValues = Pick<ConnectionRow, 'protocol' | 'issuer' | 'client_id' | 'client_secret_encrypted'> & {
+  saml_idp: string | null;
+};
+
+/** Whether the remembered subjects of a connection still name the same people: the same protocol and IdP. */
+function sameIdp(before: ConnectionRow, after: ConnectionRow): boolean {
+  if (before.protocol !== after.protocol) return false;
+  return before.protocol === 'oidc'
+    ? before.issuer === after.issuer
+    : before.saml_idp?.entityId === after.saml_idp?.entityId;
+}
+
 /**
- * PUT /api/organizations/sso (and `salesreps sso set`) for OpenID Connect: checks the issuer's discovery, then
- * replaces the organization's connection in one transaction with its event. The connection keeps its id (so the
- * SAML addresses given to an IdP stay), and the remembered IdP subjects stay only while the IdP is the same.
+ * PUT /api/organizations/sso (and `salesreps sso set`): checks the IdP (OpenID Connect: its discovery; SAML: its
+ * metadata, fetched when given by URL), then replaces the organization's connection in one transaction with its
+ * event. The connection keeps its id (so the SAML addresses given to an IdP stay), and the remembered IdP subjects
+ * stay only while the IdP is the same.
  */
-export async function putOidcConnection(
+export async function putConnection(
   db: Db,
   settings: SsoSettings,
   organization: Organization,
-  body: PutOidcConnectionBody,
+  body: PutConnectionBody,
   change: ChangeContext,
 ): Promise<SsoConnection> {
   if (!settings.embedded) throw managedElsewhere();
   const domains = [...new Set(body.domains.map((domain) => domain.toLowerCase()))].sort();
-  const issuer = body.issuer;
   const taken = await domainsTakenElsewhere(db, domains, organization.id);
   if (taken.length > 0) throw domainsTaken(taken);
   const existing = await findConnectionOfOrganization(db, organization.id);
   const connectionId = existing?.id ?? newId();
+  const values =
+    body.protocol === 'oidc'
+      ? await oidcValues(settings, connectionId, body)
+      : await samlValues(settings, body);
+  return storeConnection(db, settings, organization, change, {
+    connectionId,
+    domains,
+    values: { ...values, password_sign_in: body.passwordSignIn ?? false },
+  });
+}
+
+async function oidcValues(
+  settings: SsoSettings,
+  connectionId: string,
+  body: PutOidcConnectionBody,
+): Promise<IdpValues> {
   try {
     await checkIssuer(
-      { connectionId, issuer, clientId: body.clientId, clientSecret: body.clientSecret, version: 'check' },
+      {
+        connectionId,
+        issuer: body.issuer,
+        clientId: body.clientId,
+        clientSecret: body.clientSecret,
+        version: 'check',
+      },
       settings.allowPrivateNetworks,
     );
   } catch (error) {
     if (!(error instanceof DiscoveryError)) throw error;
     throw badRequest('The request body is not valid: issuer.', [{ field: 'issuer', message: error.message }]);
   }
+  return {
+    protocol: 'oidc',
+    issuer: body.issuer,
+    client_id: body.clientId,
+    client_secret_encrypted: settings.secrets.seal(body.clientSecret, connectionId),
+    saml_idp: null,
+  };
+}
+
+async function samlValues(settings: SsoSettings, body: PutSamlConnectionBody): Promise<IdpValues> {
+  const field = 'metadataUrl' in body ? 'metadataUrl' : 'metadataXml';
+  let idp: SamlIdp;
+  try {
+    const xml =
+      'metadataUrl' in body
+        ? await fetchIdpMetadata(body.metadataUrl, { allowPrivateNetworks: settings.allowPrivateNetworks })
+        : body.metadataXml;
+    idp = parseIdpMetadata(xml);
+  } catch (error) {
+    if (!(error instanceof SamlMetadataError)) throw error;
+    throw badRequest(`The request body is not valid: ${field}.`, [{ field, message: error.message }]);
+  }
+  return {
+    protocol: 'saml',
+    issuer: null,
+    client_id: null,
+    client_secret_encrypted: null,
+    saml_idp: JSON.stringify(idp),
+  };
+}
+
+async function storeConnection(
+  db: Db,
+  settings: SsoSettings,
+  organization: Organization,
+  change: ChangeContext,
+  input: { connectionId: string; domains: string[]; values: IdpValues & { password_sign_in: boolean } },
+): Promise<SsoConnection> {
+  const { connectionId, domains, values } = input;
   try {
     return await db.transaction().execute(async (trx) => {
       // One change of the organization's connection at a time.
@@ -137,14 +229,6 @@ export async function putOidcConnection(
         .execute();
       const before = await findConnectionOfOrganization(trx, organization.id);
       const domainsBefore = before ? await domainsOf(trx, before.id) : [];
-      const values = {
-        protocol: 'oidc' as const,
-        issuer,
-        client_id: body.clientId,
-        client_secret_encrypted: settings.secrets.seal(body.clientSecret, connectionId),
-        saml_idp: null,
-        password_sign_in: body.passwordSignIn ?? false,
-      };
       const row = before
         ? await trx
             .updateTable('sso_connection')
@@ -157,7 +241,7 @@ export async function putOidcConnection(
             .values({ id: connectionId, organization_id: organization.id, ...values })
             .returningAll()
             .executeTakeFirstOrThrow();
-      if (before && (before.protocol !== 'oidc' || before.issuer !== issuer)) {
+      if (before && !sameIdp(before, row)) {
         // Another IdP's subjects name other people.
         await trx.deleteFrom('sso_subject').where('connection_id', '=', row.id).execute();
       }
@@ -247,6 +331,12 @@ export async function oidcClientOf(
     clientSecret: settings.secrets.open(row.client_secret_encrypted, row.id),
     version: new Date(row.updated_at).toISOString(),
   };
+}
+
+/** A SAML connection's IdP, as parsed from its metadata; undefined when gone or not SAML. */
+export async function samlIdpOf(db: Executor, connectionId: string): Promise<SamlIdp | undefined> {
+  const row = await findConnection(db, connectionId);
+  return row?.protocol === 'saml' && row.saml_idp ? row.saml_idp : undefined;
 }
 
 /** Whom the IdP's answer is, for the organization of its connection. */

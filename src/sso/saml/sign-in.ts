@@ -198,6 +198,8 @@ export async function finishSamlSignIn(
   email: string | undefined;
   attributes: Record<string, string[]>;
   assertionId: string;
+  /** The request the response answered (consumed now): a caller binds its own sign-in under way to it. */
+  requestId: string;
 }> {
   const { connectionId, sp, idp, samlResponse } = input;
   if (samlResponse.length > (MAX_RESPONSE_BYTES * 4) / 3 + 4) throw new SamlResponseError('malformed');
@@ -266,5 +268,5 @@ export async function finishSamlSignIn(
       .map((value) => value.trim())
       .find((value) => EMAIL.test(value)) ??
     (nameIdElement.getAttribute('Format') === EMAIL_NAME_ID && EMAIL.test(nameId) ? nameId : undefined);
-  return { nameId, email, attributes, assertionId };
+  return { nameId, email, attributes, assertionId, requestId };
 }
