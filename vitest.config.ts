@@ -14,6 +14,7 @@ const PROCESS = [
   'test/signin/cli.test.ts',
   'test/events/cli.test.ts',
   'test/sso/cli.test.ts',
+  'test/sso/saml-cli.test.ts',
   'test/effects/processes.test.ts',
   'test/hardening/private-files.test.ts',
   'test/hardening/shutdown.test.ts',

@@ -48,6 +48,13 @@ async function withDatabase<T>(
   }
 }
 
+/** What `salesreps sso set` was told: an OpenID Connect client, or a SAML IdP's metadata by file or URL. */
+type SsoSetInput = { org: string; domains: string[]; passwordSignIn: boolean } & (
+  | { protocol: 'oidc'; issuer: string; clientId: string; secretFile: string }
+  | { protocol: 'saml'; metadataFile: string }
+  | { protocol: 'saml'; metadataUrl: string }
+);
+
 const print = (text: string): void => {
   process.stdout.write(`${text}\n`);
 };
@@ -315,17 +322,28 @@ const COMMANDS: Command[] = [
   defineCommand({
     name: ['sso', 'set'],
     summary:
-      "Sets an organization's OpenID Connect single sign-on connection (as PUT /api/organizations/sso), " +
-      'replacing any earlier one, and prints it (never the secret). Embedded sign-in only.',
+      "Sets an organization's single sign-on connection (as PUT /api/organizations/sso), replacing any earlier " +
+      'one, and prints it (never the secret): OpenID Connect with --issuer, --client-id and --client-secret-file, ' +
+      'or SAML with --metadata-file or --metadata-url. Embedded sign-in only.',
     options: {
       org: { type: 'string', value: 'IDENTITY_ORG_ID', required: true, description: 'the organization' },
-      issuer: { type: 'string', value: 'URL', required: true, description: "the IdP's issuer (https)" },
-      'client-id': { type: 'string', value: 'ID', required: true, description: 'the client id at the IdP' },
+      issuer: { type: 'string', value: 'URL', description: "OpenID Connect: the IdP's issuer (https)" },
+      'client-id': { type: 'string', value: 'ID', description: 'OpenID Connect: the client id at the IdP' },
       'client-secret-file': {
         type: 'string',
         value: 'FILE',
-        required: true,
-        description: 'a file holding the client secret (`-`: standard input), so it is in no shell history',
+        description:
+          'OpenID Connect: a file holding the client secret (`-`: standard input), so it is in no shell history',
+      },
+      'metadata-file': {
+        type: 'string',
+        value: 'FILE',
+        description: "SAML: a file holding the IdP's metadata XML (`-`: standard input)",
+      },
+      'metadata-url': {
+        type: 'string',
+        value: 'URL',
+        description: 'SAML: where the IdP publishes its metadata (https), fetched now',
       },
       domain: {
         type: 'string',
@@ -338,35 +356,57 @@ const COMMANDS: Command[] = [
         description: "the organization's people may still sign in with a password",
       },
     },
-    check: (values) => ({
-      org: String(values.org),
-      issuer: String(values.issuer),
-      clientId: String(values['client-id']),
-      secretFile: String(values['client-secret-file']),
-      domains: (values.domain as string[] | undefined) ?? [],
-      passwordSignIn: values['password-sign-in'] === true,
-    }),
-    run: async (input: {
-      org: string;
-      issuer: string;
-      clientId: string;
-      secretFile: string;
-      domains: string[];
-      passwordSignIn: boolean;
-    }) => {
-      const clientSecret = fs.readFileSync(input.secretFile === '-' ? 0 : input.secretFile, 'utf8').trim();
-      const config = ssoConfig();
-      const body = {
-        protocol: 'oidc',
-        issuer: input.issuer,
-        clientId: input.clientId,
-        clientSecret,
-        domains: input.domains,
-        passwordSignIn: input.passwordSignIn,
+    check: (values): SsoSetInput => {
+      const common = {
+        org: String(values.org),
+        domains: (values.domain as string[] | undefined) ?? [],
+        passwordSignIn: values['password-sign-in'] === true,
       };
+      const given = (['issuer', 'metadata-file', 'metadata-url'] as const).filter(
+        (name) => values[name] !== undefined,
+      );
+      if (given.length !== 1) {
+        throw new UsageError(
+          'Give one of --issuer (OpenID Connect), --metadata-file or --metadata-url (SAML).',
+        );
+      }
+      if (values['metadata-file'] !== undefined) {
+        return { ...common, protocol: 'saml', metadataFile: String(values['metadata-file']) };
+      }
+      if (values['metadata-url'] !== undefined) {
+        return { ...common, protocol: 'saml', metadataUrl: String(values['metadata-url']) };
+      }
+      if (values['client-id'] === undefined || values['client-secret-file'] === undefined) {
+        throw new UsageError('OpenID Connect needs --client-id and --client-secret-file with --issuer.');
+      }
+      return {
+        ...common,
+        protocol: 'oidc',
+        issuer: String(values.issuer),
+        clientId: String(values['client-id']),
+        secretFile: String(values['client-secret-file']),
+      };
+    },
+    run: async (input: SsoSetInput) => {
+      const readFile = (file: string) => fs.readFileSync(file === '-' ? 0 : file, 'utf8');
+      const { org, domains, passwordSignIn } = input;
+      const body =
+        input.protocol === 'oidc'
+          ? {
+              protocol: 'oidc',
+              issuer: input.issuer,
+              clientId: input.clientId,
+              clientSecret: readFile(input.secretFile).trim(),
+              domains,
+              passwordSignIn,
+            }
+          : 'metadataFile' in input
+            ? { protocol: 'saml', metadataXml: readFile(input.metadataFile), domains, passwordSignIn }
+            : { protocol: 'saml', metadataUrl: input.metadataUrl, domains, passwordSignIn };
+      const config = ssoConfig();
       print(
         await withDatabase(config, (db) =>
-          setConnectionText(db, ssoSettings(config), cliChange(), { org: input.org, body }),
+          setConnectionText(db, ssoSettings(config), cliChange(), { org, body }),
         ),
       );
     },
