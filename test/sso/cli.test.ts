@@ -68,6 +68,23 @@ describe('salesreps sso set|show|remove|reseal', () => {
     expect(fs.statSync(path.join(dataDir, 'sso-encryption-keys')).mode & 0o777).toBe(0o600);
   });
 
+  it('sso --help lists each subcommand with its options', async () => {
+    const group = await salesreps(['sso', '--help'], env);
+    expect(group.code, group.stderr).toBe(0);
+    for (const sub of ['set', 'show', 'remove', 'reseal'])
+      expect(group.stdout).toContain(`salesreps sso ${sub}`);
+    for (const option of [
+      '--org',
+      '--issuer',
+      '--client-id',
+      '--client-secret-file',
+      '--domain',
+      '--password-sign-in',
+    ]) {
+      expect(group.stdout).toContain(option);
+    }
+  });
+
   it('an unknown organization or an unusable issuer exits 2 with the reason', async () => {
     const unknown = await salesreps(setArgs('org_nobody'), env);
     expect(unknown.code).toBe(2);

@@ -159,12 +159,12 @@ describe.each(databaseKinds)('signing in through the organization\u2019s OpenID 
     expect(claims.org_code).toBe(acme.identity_organization_id);
   });
 
-  it('a password is not checked for an organization that signs in through its IdP: the form goes on to the IdP', async () => {
+  it('an authorization request for a connected organization goes to its IdP: code flow, PKCE S256, state, nonce, openid email', async () => {
     const browser = new TwoSiteBrowser(service.app, okta, hostile);
     const flow = await rp.start({ org_code: acme.identity_organization_id });
     const first = await browser.request('GET', flow.url);
     const interaction = await browser.request('GET', first.location as string);
-    // The interaction sends the browser to the IdP at once; a form posted to it anyway goes there too.
+    // The interaction shows no password form: it sends the browser to the IdP at once.
     expect(interaction.location?.startsWith(okta.issuer)).toBe(true);
     const uid = new URL(interaction.location as string);
     expect(uid.searchParams.get('code_challenge_method')).toBe('S256');
@@ -337,6 +337,50 @@ describe.each(databaseKinds)('signing in through the organization\u2019s OpenID 
     );
     expect(afterwards.leftTo).toBeUndefined();
     expect(afterwards.url.startsWith(okta.issuer)).toBe(true);
+  });
+
+  it('with passwordSignIn true, the sign-in page stays: a password works, an empty one goes to the IdP', async () => {
+    const umbrella = await service.createOrganization('Umbrella Supply');
+    const umbrellaAdmin = await service.adminToken(umbrella);
+    const connect = await service.call('PUT', SSO_URL, umbrellaAdmin, {
+      protocol: 'oidc',
+      issuer: okta.issuer,
+      clientId: okta.clientId,
+      clientSecret: okta.clientSecret,
+      domains: ['umbrella.example'],
+      passwordSignIn: true,
+    });
+    expect(connect.statusCode, connect.body).toBe(200);
+    const email = 'alice@umbrella.example';
+    await addedRep(umbrellaAdmin, umbrella, email);
+    okta.people.set('okta-alice', { email, emailVerified: true });
+    const browser = new TwoSiteBrowser(service.app, okta, hostile);
+    expect(
+      (await setPasswordThroughLink(browser.service, await service.linkMailedTo(email), GOOD_PASSWORD))
+        .statusCode,
+    ).toBe(200);
+
+    const withPassword = await rp.start({ org_code: umbrella.identity_organization_id });
+    const page = await browser.follow('GET', withPassword.url);
+    expect(page.body).toContain('Password');
+    const signedIn = await browser.follow('POST', new URL(formAction(page.body), PUBLIC_URL).href, {
+      csrf: hiddenField(page.body, 'csrf'),
+      email,
+      password: GOOD_PASSWORD,
+    });
+    expect(signedIn.leftTo?.startsWith(`${REDIRECT_URI}?code=`), signedIn.body.slice(0, 300)).toBe(true);
+
+    const throughIdp = new TwoSiteBrowser(service.app, okta, hostile);
+    const flow = await rp.start();
+    const fresh = await throughIdp.follow('GET', flow.url);
+    const atIdp = await throughIdp.follow('POST', new URL(formAction(fresh.body), PUBLIC_URL).href, {
+      csrf: hiddenField(fresh.body, 'csrf'),
+      email,
+      password: '',
+    });
+    expect(atIdp.url.startsWith(okta.issuer)).toBe(true);
+    const back = await throughIdp.signInAtIdp(atIdp, 'okta-alice');
+    expect(back.leftTo?.startsWith(`${REDIRECT_URI}?code=`), back.body.slice(0, 300)).toBe(true);
   });
 
   it.each([
