@@ -13,6 +13,9 @@ import { type Membership, membershipOf, membershipsOf } from './queries.js';
 import { recordRefusal, recordSignIn, type SignInMethod, type SigninSettings, signIn } from './service.js';
 import { type SsoInteraction, ssoInteraction } from './sso-interaction.js';
 
+/** The ACS's form: a base64 SAMLResponse of up to the SAML module's bound, URL-encoded, and its RelayState. */
+const SAML_FORM_LIMIT_BYTES = 512 * 1024;
+
 /** The forms of one interaction: a token of another interaction's page is refused. */
 const interactionForm = (uid: string) => `interaction:${uid}`;
 
@@ -374,7 +377,8 @@ export function interactionRoutes(deps: {
     // browser goes on from a page of this site, whose request carries the cookies (docs/decisions/0037).
     app.post<{ Params: { connectionId: string }; Body: Record<string, unknown> }>(
       '/signin/sso/saml/:connectionId/acs',
-      pageRoute,
+      // An IdP's response with many group claims outgrows the pages' form limit; the module bounds what it reads.
+      { ...pageRoute, bodyLimit: SAML_FORM_LIMIT_BYTES },
       async (request, reply) => {
         const body = request.body ?? {};
         const text = (value: unknown) => (typeof value === 'string' ? value : '');

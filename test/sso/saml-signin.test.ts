@@ -227,6 +227,30 @@ describe.each(databaseKinds)('signing in through the organization\u2019s SAML Id
     expect(claims.sub).toBe(rep.identityProviderUserId);
   });
 
+  it('a response larger than a page form (hundreds of Entra ID group claims) is taken at the ACS', async () => {
+    await addedRep(acmeAdmin, acme, 'marvin@acme.example');
+    const browser = new TwoSiteBrowser(service.app);
+    const started = await toEntra(browser, acmeAdmin, { org_code: acme.identity_organization_id });
+    const groups = Array.from(
+      { length: 400 },
+      (_, index) => `0b6e2f3a-4c5d-4e6f-8a9b-${String(index).padStart(12, '0')}`,
+    );
+    const samlResponse = await entra.respond(started.connection.sp, {
+      inResponseTo: started.requestId,
+      nameId: 'entra-oid-marvin',
+      attributes: {
+        ...entraClaims({ email: 'marvin@acme.example', givenName: 'Marvin', surname: 'Martian' }),
+        'http://schemas.microsoft.com/ws/2008/06/identity/claims/groups': groups,
+      },
+    });
+    expect(samlResponse.length).toBeGreaterThan(32 * 1024);
+    const back = await browser.follow('POST', started.connection.acsUrl, {
+      SAMLResponse: samlResponse,
+      RelayState: started.relayState,
+    });
+    expect(back.leftTo?.startsWith(`${REDIRECT_URI}?code=`), back.body.slice(0, 300)).toBe(true);
+  });
+
   it('on the sign-in page, an email of a domain the SAML connection serves is sent to its IdP', async () => {
     const browser = new TwoSiteBrowser(service.app);
     const flow = await rp.start();
