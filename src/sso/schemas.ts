@@ -63,7 +63,7 @@ export type PutOidcConnectionBody = Static<typeof PutOidcConnectionBody>;
 
 const SAML_EXAMPLE = { protocol: 'saml', domains: ['acme.example'], passwordSignIn: false } as const;
 
-export const PutSamlMetadataXmlBody = Type.Object(
+const PutSamlMetadataXmlBody = Type.Object(
   {
     protocol: Type.Literal('saml'),
     metadataXml: Type.String({
@@ -81,7 +81,7 @@ export const PutSamlMetadataXmlBody = Type.Object(
   },
 );
 
-export const PutSamlMetadataUrlBody = Type.Object(
+const PutSamlMetadataUrlBody = Type.Object(
   {
     protocol: Type.Literal('saml'),
     metadataUrl: Type.String({
