@@ -5762,6 +5762,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "protocol": "oidc",
+                 *       "issuer": "https://acme.okta.com",
+                 *       "clientId": "0oa1b2c3d4e5f6g7h8i9",
+                 *       "clientSecret": "an-okta-client-secret",
+                 *       "domains": [
+                 *         "acme.example"
+                 *       ],
+                 *       "passwordSignIn": false
+                 *     }
+                 */
                 "application/json": {
                     /** @enum {string} */
                     protocol: "oidc";

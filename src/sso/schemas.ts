@@ -110,11 +110,10 @@ export type PutSamlConnectionBody =
   | Static<typeof PutSamlMetadataUrlBody>;
 
 /** PUT /api/organizations/sso: one of the protocols' bodies. */
-export const PutConnectionBody = Type.Union([
-  PutOidcConnectionBody,
-  PutSamlMetadataXmlBody,
-  PutSamlMetadataUrlBody,
-]);
+export const PutConnectionBody = Type.Union(
+  [PutOidcConnectionBody, PutSamlMetadataXmlBody, PutSamlMetadataUrlBody],
+  { examples: PutOidcConnectionBody.examples },
+);
 export type PutConnectionBody = Static<typeof PutConnectionBody>;
 
 export const SsoConnection = Type.Object(
