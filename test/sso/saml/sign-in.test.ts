@@ -144,6 +144,7 @@ describe.each(databaseKinds)('SAML sign-in against an IdP playing Entra ID, on %
       email: 'Megan.Bowen@contoso.example',
       attributes: claims,
       assertionId,
+      requestId: started.requestId,
     });
   });
 
