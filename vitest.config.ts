@@ -15,6 +15,8 @@ const PROCESS = [
   'test/cli/*.test.ts',
   'test/signin/cli.test.ts',
   'test/events/cli.test.ts',
+  'test/sso/cli.test.ts',
+  'test/sso/saml-cli.test.ts',
   'test/effects/processes.test.ts',
   'test/hardening/private-files.test.ts',
   'test/hardening/shutdown.test.ts',

@@ -464,6 +464,38 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/organizations/sso": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organization's single sign-on connection (never its secret)
+         * @description Policy: Admin of the token's organization. With the values to register at the IdP. 404 when there is none. With an external identity provider (AUTH_JWKS_URL, e.g. Kinde) connections are that provider’s: 409 `sso-managed-externally`.
+         */
+        get: operations["getSsoConnection"];
+        /**
+         * Set the organization's single sign-on connection
+         * @description Policy: Admin of the token's organization. Replaces any earlier connection. OpenID Connect: the issuer's discovery document is fetched and checked now (https on the internet; 400 naming `issuer` when it cannot be used); the client secret is stored encrypted and never shown again. SAML 2.0: the IdP’s metadata, as `metadataXml` or fetched now from `metadataUrl` (https on the internet), must name its entity ID, an HTTP-Redirect sign-on URL and a signing certificate (400 naming the field otherwise); register `spEntityId` and `acsUrl` (or `spMetadataUrl`) at the IdP. From then on an authorization request with the organization’s `org_code`, and an email of one of `domains` on the sign-in page, go to this IdP; password sign-in for the organization is off unless `passwordSignIn` is true. 409 `sso-domain-taken` for a domain another organization's connection serves. With an external identity provider (AUTH_JWKS_URL, e.g. Kinde) connections are that provider’s: 409 `sso-managed-externally`.
+         */
+        put: operations["putSsoConnection"];
+        post?: never;
+        /**
+         * Remove the organization's single sign-on connection
+         * @description Policy: Admin of the token's organization. Its people sign in with a password again. 404 when there is none. With an external identity provider (AUTH_JWKS_URL, e.g. Kinde) connections are that provider’s: 409 `sso-managed-externally`.
+         */
+        delete: operations["deleteSsoConnection"];
+        options?: never;
+        /**
+         * The organization's single sign-on connection (never its secret) (headers only)
+         * @description The GET's status and headers, without a body. Policy: Admin of the token's organization. With the values to register at the IdP. 404 when there is none. With an external identity provider (AUTH_JWKS_URL, e.g. Kinde) connections are that provider’s: 409 `sso-managed-externally`.
+         */
+        head: operations["getSsoConnectionHead"];
+        patch?: never;
+        trace?: never;
+    };
     "/api/organizations/salesreps/invitation": {
         parameters: {
             query?: never;
@@ -5314,7 +5346,7 @@ export interface operations {
                 /** @description Where the page starts: copied from the `next` link of the page before, never made up. */
                 cursor?: string;
                 /** @description Only events of this action. */
-                action?: "sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.updated" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "scim_token.created" | "scim_token.revoked" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.resent";
+                action?: "sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.updated" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "scim_token.created" | "scim_token.revoked" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.resent" | "sso.connection_updated" | "sso.connection_removed";
                 /** @description Only events made by this actor (a user id, the CLI user, `salesreps`). */
                 actorId?: string;
                 /** @description Only events with a target of this id. */
@@ -5380,7 +5412,7 @@ export interface operations {
                         /** Format: date-time */
                         occurredAt: string;
                         /** @enum {string} */
-                        action: "sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.updated" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "scim_token.created" | "scim_token.revoked" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.resent";
+                        action: "sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.updated" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "scim_token.created" | "scim_token.revoked" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.resent" | "sso.connection_updated" | "sso.connection_removed";
                         actor: {
                             /** @enum {string} */
                             type: "user" | "scim" | "cli" | "system";
@@ -5560,7 +5592,7 @@ export interface operations {
                 /** @description Where the page starts: copied from the `next` link of the page before, never made up. */
                 cursor?: string;
                 /** @description Only events of this action. */
-                action?: "sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.updated" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "scim_token.created" | "scim_token.revoked" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.resent";
+                action?: "sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.updated" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "scim_token.created" | "scim_token.revoked" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.resent" | "sso.connection_updated" | "sso.connection_removed";
                 /** @description Only events made by this actor (a user id, the CLI user, `salesreps`). */
                 actorId?: string;
                 /** @description Only events with a target of this id. */
@@ -5703,7 +5735,7 @@ export interface operations {
                         id: string;
                         url: string;
                         /** @description null: every action. */
-                        eventTypes: ("sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.updated" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "scim_token.created" | "scim_token.revoked" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.resent")[] | null;
+                        eventTypes: ("sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.updated" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "scim_token.created" | "scim_token.revoked" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.resent" | "sso.connection_updated" | "sso.connection_removed")[] | null;
                         enabled: boolean;
                         disabledReason: string | null;
                         /** Format: date-time */
@@ -5852,7 +5884,7 @@ export interface operations {
                     /** @description An https URL on the internet (loopback, private and link-local addresses are refused). */
                     url: string;
                     /** @description The actions sent; every action when absent. */
-                    eventTypes?: ("sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.updated" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "scim_token.created" | "scim_token.revoked" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.resent")[];
+                    eventTypes?: ("sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.updated" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "scim_token.created" | "scim_token.revoked" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.resent" | "sso.connection_updated" | "sso.connection_removed")[];
                 };
             };
         };
@@ -5882,7 +5914,7 @@ export interface operations {
                         id: string;
                         url: string;
                         /** @description null: every action. */
-                        eventTypes: ("sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.updated" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "scim_token.created" | "scim_token.revoked" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.resent")[] | null;
+                        eventTypes: ("sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.updated" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "scim_token.created" | "scim_token.revoked" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.resent" | "sso.connection_updated" | "sso.connection_removed")[] | null;
                         /** @description The Standard Webhooks signing secret; shown only here. */
                         secret: string;
                     };
@@ -7797,6 +7829,915 @@ export interface operations {
             };
         };
     };
+    getSsoConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The connection. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "protocol": "oidc",
+                     *       "issuer": "https://acme.okta.com",
+                     *       "clientId": "0oa1b2c3d4e5f6g7h8i9",
+                     *       "domains": [
+                     *         "acme.example"
+                     *       ],
+                     *       "passwordSignIn": false,
+                     *       "redirectUri": "https://salesreps.example.com/signin/sso/callback",
+                     *       "spEntityId": "https://salesreps.example.com/signin/sso/saml/Kx8mQ2pLr5TnW7yZ/metadata",
+                     *       "acsUrl": "https://salesreps.example.com/signin/sso/saml/Kx8mQ2pLr5TnW7yZ/acs",
+                     *       "spMetadataUrl": "https://salesreps.example.com/signin/sso/saml/Kx8mQ2pLr5TnW7yZ/metadata",
+                     *       "createdAt": "2026-12-01T09:15:00.000Z",
+                     *       "updatedAt": "2026-12-01T09:15:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        protocol: "oidc" | "saml";
+                        /** @description OpenID Connect. */
+                        issuer?: string;
+                        /** @description SAML. */
+                        idpEntityId?: string;
+                        /** @description OpenID Connect. */
+                        clientId?: string;
+                        domains: string[];
+                        passwordSignIn: boolean;
+                        /** @description OpenID Connect: the redirect (callback) URI to register at the IdP. */
+                        redirectUri: string;
+                        /** @description SAML: the service's entity ID. */
+                        spEntityId: string;
+                        /** @description SAML: the assertion consumer service URL. */
+                        acsUrl: string;
+                        /** @description SAML: the service's metadata. */
+                        spMetadataUrl: string;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:salesreps:problem:unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required (Authorization: Bearer <JWT>).",
+                     *       "requestId": "3f2b8c1e-9d4a-4c6b-8e7f-1a2b3c4d5e6f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's roles or organization do not allow this. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:salesreps:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This endpoint requires the Admin role.",
+                     *       "requestId": "3f2b8c1e-9d4a-4c6b-8e7f-1a2b3c4d5e6f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in this organization. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:salesreps:problem:not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No sales rep with that organizationSalesRepId in this organization.",
+                     *       "requestId": "3f2b8c1e-9d4a-4c6b-8e7f-1a2b3c4d5e6f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:salesreps:problem:rep-number-taken",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "Rep number REP-001 is already used in this organization.",
+                     *       "requestId": "3f2b8c1e-9d4a-4c6b-8e7f-1a2b3c4d5e6f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:salesreps:problem:rate-limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests; retry in 1 minute.",
+                     *       "requestId": "3f2b8c1e-9d4a-4c6b-8e7f-1a2b3c4d5e6f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected fault; `requestId` identifies it in the logs. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:salesreps:problem:internal",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; the request id identifies it in the logs.",
+                     *       "requestId": "3f2b8c1e-9d4a-4c6b-8e7f-1a2b3c4d5e6f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or a service it needs is unavailable; try again shortly. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:salesreps:problem:database-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database is not reachable; try again shortly.",
+                     *       "requestId": "3f2b8c1e-9d4a-4c6b-8e7f-1a2b3c4d5e6f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    putSsoConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "protocol": "oidc",
+                 *       "issuer": "https://acme.okta.com",
+                 *       "clientId": "0oa1b2c3d4e5f6g7h8i9",
+                 *       "clientSecret": "an-okta-client-secret",
+                 *       "domains": [
+                 *         "acme.example"
+                 *       ],
+                 *       "passwordSignIn": false
+                 *     }
+                 */
+                "application/json": {
+                    /** @enum {string} */
+                    protocol: "oidc";
+                    /** @description The IdP's issuer, whose `/.well-known/openid-configuration` is fetched and checked now: https on the internet. */
+                    issuer: string;
+                    clientId: string;
+                    /** @description Stored encrypted; never shown again. */
+                    clientSecret: string;
+                    /** @description The email domains whose people the sign-in page sends to this IdP. A domain is served by one organization only (409). A domain only routes an email to the IdP: a person is linked by the IdP's verified email. */
+                    domains: string[];
+                    /** @description Whether the organization's people may still sign in with a password (default false: only through the IdP). */
+                    passwordSignIn?: boolean;
+                } | {
+                    /** @enum {string} */
+                    protocol: "saml";
+                    /** @description The IdP's SAML metadata XML (Entra ID's "Federation Metadata XML"): its entity ID, HTTP-Redirect sign-on URL and signing certificates are kept. */
+                    metadataXml: string;
+                    /** @description The email domains whose people the sign-in page sends to this IdP. A domain is served by one organization only (409). A domain only routes an email to the IdP: a person is linked by the IdP's verified email. */
+                    domains: string[];
+                    /** @description Whether the organization's people may still sign in with a password (default false: only through the IdP). */
+                    passwordSignIn?: boolean;
+                } | {
+                    /** @enum {string} */
+                    protocol: "saml";
+                    /** @description Where the IdP publishes its SAML metadata, fetched now (https on the internet) and kept as read: PUT again when the IdP's certificate changes. */
+                    metadataUrl: string;
+                    /** @description The email domains whose people the sign-in page sends to this IdP. A domain is served by one organization only (409). A domain only routes an email to the IdP: a person is linked by the IdP's verified email. */
+                    domains: string[];
+                    /** @description Whether the organization's people may still sign in with a password (default false: only through the IdP). */
+                    passwordSignIn?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The connection, as GET shows it. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "protocol": "oidc",
+                     *       "issuer": "https://acme.okta.com",
+                     *       "clientId": "0oa1b2c3d4e5f6g7h8i9",
+                     *       "domains": [
+                     *         "acme.example"
+                     *       ],
+                     *       "passwordSignIn": false,
+                     *       "redirectUri": "https://salesreps.example.com/signin/sso/callback",
+                     *       "spEntityId": "https://salesreps.example.com/signin/sso/saml/Kx8mQ2pLr5TnW7yZ/metadata",
+                     *       "acsUrl": "https://salesreps.example.com/signin/sso/saml/Kx8mQ2pLr5TnW7yZ/acs",
+                     *       "spMetadataUrl": "https://salesreps.example.com/signin/sso/saml/Kx8mQ2pLr5TnW7yZ/metadata",
+                     *       "createdAt": "2026-12-01T09:15:00.000Z",
+                     *       "updatedAt": "2026-12-01T09:15:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        protocol: "oidc" | "saml";
+                        /** @description OpenID Connect. */
+                        issuer?: string;
+                        /** @description SAML. */
+                        idpEntityId?: string;
+                        /** @description OpenID Connect. */
+                        clientId?: string;
+                        domains: string[];
+                        passwordSignIn: boolean;
+                        /** @description OpenID Connect: the redirect (callback) URI to register at the IdP. */
+                        redirectUri: string;
+                        /** @description SAML: the service's entity ID. */
+                        spEntityId: string;
+                        /** @description SAML: the assertion consumer service URL. */
+                        acsUrl: string;
+                        /** @description SAML: the service's metadata. */
+                        spMetadataUrl: string;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                    };
+                };
+            };
+            /** @description Invalid input; `errors` names each field. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:salesreps:problem:validation",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is not valid: email.",
+                     *       "requestId": "3f2b8c1e-9d4a-4c6b-8e7f-1a2b3c4d5e6f",
+                     *       "errors": [
+                     *         {
+                     *           "field": "email",
+                     *           "message": "must match format \"email\""
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:salesreps:problem:unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required (Authorization: Bearer <JWT>).",
+                     *       "requestId": "3f2b8c1e-9d4a-4c6b-8e7f-1a2b3c4d5e6f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's roles or organization do not allow this. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:salesreps:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This endpoint requires the Admin role.",
+                     *       "requestId": "3f2b8c1e-9d4a-4c6b-8e7f-1a2b3c4d5e6f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:salesreps:problem:rep-number-taken",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "Rep number REP-001 is already used in this organization.",
+                     *       "requestId": "3f2b8c1e-9d4a-4c6b-8e7f-1a2b3c4d5e6f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:salesreps:problem:body-too-large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is too large.",
+                     *       "requestId": "3f2b8c1e-9d4a-4c6b-8e7f-1a2b3c4d5e6f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json, or has a Content-Encoding other than identity. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Accept-Encoding": components["headers"]["Accept-Encoding"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:salesreps:problem:unsupported-media-type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "The request body must be application/json.",
+                     *       "requestId": "3f2b8c1e-9d4a-4c6b-8e7f-1a2b3c4d5e6f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:salesreps:problem:rate-limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests; retry in 1 minute.",
+                     *       "requestId": "3f2b8c1e-9d4a-4c6b-8e7f-1a2b3c4d5e6f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected fault; `requestId` identifies it in the logs. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:salesreps:problem:internal",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; the request id identifies it in the logs.",
+                     *       "requestId": "3f2b8c1e-9d4a-4c6b-8e7f-1a2b3c4d5e6f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or a service it needs is unavailable; try again shortly. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:salesreps:problem:database-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database is not reachable; try again shortly.",
+                     *       "requestId": "3f2b8c1e-9d4a-4c6b-8e7f-1a2b3c4d5e6f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteSsoConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The connection is gone. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                    };
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:salesreps:problem:unauthorized",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "A bearer token is required (Authorization: Bearer <JWT>).",
+                     *       "requestId": "3f2b8c1e-9d4a-4c6b-8e7f-1a2b3c4d5e6f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's roles or organization do not allow this. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:salesreps:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "This endpoint requires the Admin role.",
+                     *       "requestId": "3f2b8c1e-9d4a-4c6b-8e7f-1a2b3c4d5e6f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in this organization. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:salesreps:problem:not-found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No sales rep with that organizationSalesRepId in this organization.",
+                     *       "requestId": "3f2b8c1e-9d4a-4c6b-8e7f-1a2b3c4d5e6f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:salesreps:problem:rep-number-taken",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "Rep number REP-001 is already used in this organization.",
+                     *       "requestId": "3f2b8c1e-9d4a-4c6b-8e7f-1a2b3c4d5e6f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:salesreps:problem:body-too-large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "The request body is too large.",
+                     *       "requestId": "3f2b8c1e-9d4a-4c6b-8e7f-1a2b3c4d5e6f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json, or has a Content-Encoding other than identity. */
+            415: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Accept-Encoding": components["headers"]["Accept-Encoding"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:salesreps:problem:unsupported-media-type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "The request body must be application/json.",
+                     *       "requestId": "3f2b8c1e-9d4a-4c6b-8e7f-1a2b3c4d5e6f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:salesreps:problem:rate-limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests; retry in 1 minute.",
+                     *       "requestId": "3f2b8c1e-9d4a-4c6b-8e7f-1a2b3c4d5e6f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unexpected fault; `requestId` identifies it in the logs. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:salesreps:problem:internal",
+                     *       "title": "Internal Server Error",
+                     *       "status": 500,
+                     *       "detail": "An unexpected error occurred; the request id identifies it in the logs.",
+                     *       "requestId": "3f2b8c1e-9d4a-4c6b-8e7f-1a2b3c4d5e6f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or a service it needs is unavailable; try again shortly. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:salesreps:problem:database-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database is not reachable; try again shortly.",
+                     *       "requestId": "3f2b8c1e-9d4a-4c6b-8e7f-1a2b3c4d5e6f"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSsoConnectionHead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The connection. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The token's roles or organization do not allow this. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not found in this organization. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Conflicts with the current state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Too many requests; `Retry-After` says when to try again. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An unexpected fault; `requestId` identifies it in the logs. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The database or a service it needs is unavailable; try again shortly. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     resendInvitation: {
         parameters: {
             query?: never;
@@ -8140,7 +9081,7 @@ export interface operations {
                      * @description The event's action.
                      * @enum {string}
                      */
-                    type: "sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.updated" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "scim_token.created" | "scim_token.revoked" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.resent";
+                    type: "sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.updated" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "scim_token.created" | "scim_token.revoked" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.resent" | "sso.connection_updated" | "sso.connection_removed";
                     /**
                      * Format: date-time
                      * @description When this attempt was signed.
@@ -8152,7 +9093,7 @@ export interface operations {
                         /** Format: date-time */
                         occurredAt: string;
                         /** @enum {string} */
-                        action: "sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.updated" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "scim_token.created" | "scim_token.revoked" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.resent";
+                        action: "sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.updated" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "scim_token.created" | "scim_token.revoked" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.resent" | "sso.connection_updated" | "sso.connection_removed";
                         actor: {
                             /** @enum {string} */
                             type: "user" | "scim" | "cli" | "system";

@@ -22,6 +22,14 @@ import { createOrganization, OrganizationInputError, toOrganizationView } from '
 import { linkTokens } from './signin/links.js';
 import { signinSettings } from './signin/runtime.js';
 import { addClient, inviteAdmin, SigninCommandError } from './signin/service.js';
+import {
+  removeConnectionText,
+  resealText,
+  SsoCommandError,
+  setConnectionText,
+  showConnectionText,
+} from './sso/commands.js';
+import { ssoSettings } from './sso/runtime.js';
 
 /** Runs the work on the configured database, its schema brought up to date first (or, with MIGRATE=false, checked). */
 async function withDatabase<T>(
@@ -41,6 +49,13 @@ async function withDatabase<T>(
     await database.close();
   }
 }
+
+/** What `salesreps sso set` was told: an OpenID Connect client, or a SAML IdP's metadata by file or URL. */
+type SsoSetInput = { org: string; domains: string[]; passwordSignIn: boolean } & (
+  | { protocol: 'oidc'; issuer: string; clientId: string; secretFile: string }
+  | { protocol: 'saml'; metadataFile: string }
+  | { protocol: 'saml'; metadataUrl: string }
+);
 
 const print = (text: string): void => {
   process.stdout.write(`${text}\n`);
@@ -63,6 +78,17 @@ function signinConfig(): Config {
   if (!config.signin.enabled) {
     throw new SigninCommandError(
       'The embedded sign-in is off (IDP=kinde or AUTH_JWKS_URL): admins and clients are managed at that provider.',
+    );
+  }
+  return config;
+}
+
+/** The configuration, refused when sign-in happens at an external provider (its connections are its own). */
+function ssoConfig(): Config {
+  const config = loadConfig();
+  if (!config.sso.enabled) {
+    throw new SsoCommandError(
+      'The embedded sign-in is off (IDP=kinde or AUTH_JWKS_URL): enterprise connections are set up at that provider.',
     );
   }
   return config;
@@ -356,6 +382,137 @@ const COMMANDS: Command[] = [
     },
   }),
   defineCommand({
+    name: ['sso', 'set'],
+    summary:
+      "Sets an organization's single sign-on connection (as PUT /api/organizations/sso), replacing any earlier " +
+      'one, and prints it (never the secret): OpenID Connect with --issuer, --client-id and --client-secret-file, ' +
+      'or SAML with --metadata-file or --metadata-url. Embedded sign-in only.',
+    options: {
+      org: { type: 'string', value: 'IDENTITY_ORG_ID', required: true, description: 'the organization' },
+      issuer: { type: 'string', value: 'URL', description: "OpenID Connect: the IdP's issuer (https)" },
+      'client-id': { type: 'string', value: 'ID', description: 'OpenID Connect: the client id at the IdP' },
+      'client-secret-file': {
+        type: 'string',
+        value: 'FILE',
+        description:
+          'OpenID Connect: a file holding the client secret (`-`: standard input), so it is in no shell history',
+      },
+      'metadata-file': {
+        type: 'string',
+        value: 'FILE',
+        description: "SAML: a file holding the IdP's metadata XML (`-`: standard input)",
+      },
+      'metadata-url': {
+        type: 'string',
+        value: 'URL',
+        description: 'SAML: where the IdP publishes its metadata (https), fetched now',
+      },
+      domain: {
+        type: 'string',
+        value: 'DOMAIN',
+        multiple: true,
+        description: 'an email domain the connection serves',
+      },
+      'password-sign-in': {
+        type: 'boolean',
+        description: "the organization's people may still sign in with a password",
+      },
+    },
+    check: (values): SsoSetInput => {
+      const common = {
+        org: String(values.org),
+        domains: (values.domain as string[] | undefined) ?? [],
+        passwordSignIn: values['password-sign-in'] === true,
+      };
+      const given = (['issuer', 'metadata-file', 'metadata-url'] as const).filter(
+        (name) => values[name] !== undefined,
+      );
+      if (given.length !== 1) {
+        throw new UsageError(
+          'Give one of --issuer (OpenID Connect), --metadata-file or --metadata-url (SAML).',
+        );
+      }
+      if (values['metadata-file'] !== undefined) {
+        return { ...common, protocol: 'saml', metadataFile: String(values['metadata-file']) };
+      }
+      if (values['metadata-url'] !== undefined) {
+        return { ...common, protocol: 'saml', metadataUrl: String(values['metadata-url']) };
+      }
+      if (values['client-id'] === undefined || values['client-secret-file'] === undefined) {
+        throw new UsageError('OpenID Connect needs --client-id and --client-secret-file with --issuer.');
+      }
+      return {
+        ...common,
+        protocol: 'oidc',
+        issuer: String(values.issuer),
+        clientId: String(values['client-id']),
+        secretFile: String(values['client-secret-file']),
+      };
+    },
+    run: async (input: SsoSetInput) => {
+      const readFile = (file: string) => fs.readFileSync(file === '-' ? 0 : file, 'utf8');
+      const { org, domains, passwordSignIn } = input;
+      const body =
+        input.protocol === 'oidc'
+          ? {
+              protocol: 'oidc',
+              issuer: input.issuer,
+              clientId: input.clientId,
+              clientSecret: readFile(input.secretFile).trim(),
+              domains,
+              passwordSignIn,
+            }
+          : 'metadataFile' in input
+            ? { protocol: 'saml', metadataXml: readFile(input.metadataFile), domains, passwordSignIn }
+            : { protocol: 'saml', metadataUrl: input.metadataUrl, domains, passwordSignIn };
+      const config = ssoConfig();
+      print(
+        await withDatabase(config, (db) =>
+          setConnectionText(db, ssoSettings(config), cliChange(), { org, body }),
+        ),
+      );
+    },
+  }),
+  defineCommand({
+    name: ['sso', 'show'],
+    summary: "Prints an organization's single sign-on connection as JSON (never the secret).",
+    options: {
+      org: { type: 'string', value: 'IDENTITY_ORG_ID', required: true, description: 'the organization' },
+    },
+    check: (values) => String(values.org),
+    run: async (org: string) => {
+      const config = ssoConfig();
+      print(await withDatabase(config, (db) => showConnectionText(db, ssoSettings(config), org)));
+    },
+  }),
+  defineCommand({
+    name: ['sso', 'remove'],
+    summary:
+      "Removes an organization's single sign-on connection: its people sign in with a password again (an " +
+      'organization locked out of its IdP is let back in).',
+    options: {
+      org: { type: 'string', value: 'IDENTITY_ORG_ID', required: true, description: 'the organization' },
+    },
+    check: (values) => String(values.org),
+    run: async (org: string) => {
+      const config = ssoConfig();
+      print(
+        await withDatabase(config, (db) => removeConnectionText(db, ssoSettings(config), cliChange(), org)),
+      );
+    },
+  }),
+  defineCommand({
+    name: ['sso', 'reseal'],
+    summary:
+      'Seals every connection secret again under the first SSO encryption key (key rotation, docs/sso.md).',
+    options: {},
+    check: () => ({}),
+    run: async () => {
+      const config = ssoConfig();
+      print(await withDatabase(config, (db) => resealText(db, ssoSettings(config))));
+    },
+  }),
+  defineCommand({
     name: ['idp', 'users'],
     summary: "Prints the local identity provider's accounts and memberships as JSON (IDP=local).",
     options: {},
@@ -436,7 +593,8 @@ try {
     error instanceof EffectsCommandError ||
     error instanceof EventsCommandError ||
     error instanceof OrganizationInputError ||
-    error instanceof SigninCommandError;
+    error instanceof SigninCommandError ||
+    error instanceof SsoCommandError;
   process.stderr.write(
     `salesreps: ${error instanceof Error && known ? error.message : String(error instanceof Error ? error.stack : error)}\n`,
   );

@@ -42,7 +42,7 @@ const ServerSettings = Type.Object(
     DATA_DIR: Type.String({
       default: './data',
       description:
-        'the embedded database (`pglite/`), its lock, the local issuer key, written mail (`mail/`); all owner-only (0700/0600, `docs/operations-hardening.md`)',
+        'the embedded database (`pglite/`), its lock, the local issuer key, the SSO encryption keys, written mail (`mail/`); all owner-only (0700/0600, `docs/operations-hardening.md`)',
     }),
     DATABASE_URL: url(['postgres:', 'postgresql:'], {
       description: 'a PostgreSQL server; without it, the embedded database in `DATA_DIR`',
@@ -291,6 +291,28 @@ const EffectSettings = Type.Object(
       default: 900,
       description: "lifetime of the embedded sign-in's access tokens (`docs/signin.md`)",
     }),
+    SSO_ALLOW_PRIVATE_NETWORKS: Type.Boolean({
+      default: false,
+      description:
+        "`true`: an enterprise connection's identity provider may use `http`, loopback, private and link-local addresses (tests, an IdP inside your network; `docs/sso.md`)",
+    }),
+    SSO_ENCRYPTION_KEYS: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z0-9_-]{43}(,[A-Za-z0-9_-]{43})*$',
+        errorMessage: 'must be one or more base64url keys of 32 bytes, separated by commas',
+        accepts: 'base64url keys of 32 bytes, comma-separated',
+        defaultText: 'the keys in `SSO_ENCRYPTION_KEY_FILE`',
+        description:
+          "encrypt the enterprise connections' client secrets (AES-256-GCM): the first encrypts, every one decrypts (rotation, `docs/sso.md`)",
+      }),
+    ),
+    SSO_ENCRYPTION_KEY_FILE: Type.Optional(
+      Type.String({
+        defaultText: '`DATA_DIR/sso-encryption-keys`',
+        description:
+          'where the keys are kept when `SSO_ENCRYPTION_KEYS` is not set: one per line, the first encrypts; created owner-only (0600) with one new key on first use',
+      }),
+    ),
     CONSOLE_OIDC_CLIENT_ID: Type.Optional(
       Type.String({
         description:

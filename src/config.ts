@@ -42,6 +42,7 @@ export interface Config {
     allowPrivateNetworks: boolean;
   };
   signin: SigninConfig;
+  sso: SsoConfig;
   /** The web console's client at an external provider (AUTH_JWKS_URL); the embedded sign-in has its own built in. */
   console: { clientId: string | undefined; issuer: string | undefined; scope: string; audience: string };
 }
@@ -57,6 +58,17 @@ interface SigninConfig {
   scryptLog2N: number;
   /** The lifetime of access tokens: how long a deactivated admin keeps access at most (reps are refused at once). */
   accessTokenTtlSeconds: number;
+}
+
+/** Enterprise single sign-on (docs/sso.md). */
+interface SsoConfig {
+  /** Connections are the service's own only with the embedded sign-in; with AUTH_JWKS_URL they are that provider's. */
+  enabled: boolean;
+  /** SSO_ALLOW_PRIVATE_NETWORKS: http, and loopback, private and link-local addresses, allowed for an IdP. */
+  allowPrivateNetworks: boolean;
+  /** SSO_ENCRYPTION_KEYS, when set (base64url, the first encrypts); else the keys are read from `keyFile`. */
+  encryptionKeys: string[] | undefined;
+  keyFile: string;
 }
 
 /** Limits and time-outs of the HTTP server (docs/operations-hardening.md). */
@@ -224,6 +236,12 @@ export function loadConfig(env: Env = process.env): Config {
       resetTtlMinutes: settings.PASSWORD_RESET_TTL_MINUTES,
       scryptLog2N: settings.PASSWORD_SCRYPT_LOG2_N,
       accessTokenTtlSeconds: settings.SIGNIN_ACCESS_TOKEN_TTL_SECONDS,
+    },
+    sso: {
+      enabled: settings.IDP === 'local' && settings.AUTH_JWKS_URL === undefined,
+      allowPrivateNetworks: settings.SSO_ALLOW_PRIVATE_NETWORKS,
+      encryptionKeys: settings.SSO_ENCRYPTION_KEYS?.split(','),
+      keyFile: path.resolve(settings.SSO_ENCRYPTION_KEY_FILE ?? path.join(dataDir, 'sso-encryption-keys')),
     },
     console: consoleConfig(settings),
     auth: {

@@ -16,6 +16,8 @@ import { createMetrics, type ServiceMetrics, startMetricsServer } from './http/m
 import { RETENTION_BATCH_SIZE, RETENTION_INTERVAL_MS } from './kernel/purge.js';
 import { CONSOLE_CLIENT_ID } from './signin/provider.js';
 import { createSignin, type Signin } from './signin/runtime.js';
+import { ssoSettings } from './sso/runtime.js';
+import { SAML_PURGE_BATCH_SIZE, SAML_PURGE_INTERVAL_MS, startSamlRetention } from './sso/saml/retention.js';
 
 export interface Service {
   app: FastifyInstance;
@@ -70,8 +72,11 @@ export async function createService(config: Config, overrides: ServiceOverrides 
   const metrics = createMetrics({ db: database.db, poolUse: database.poolUse });
   try {
     await prepareSchema(config, database.db);
+    const sso = ssoSettings(config);
     const signin: Signin | undefined =
-      config.signin.enabled && localIssuer ? await createSignin(config, database.db, localIssuer) : undefined;
+      config.signin.enabled && localIssuer
+        ? await createSignin(config, database.db, localIssuer, sso)
+        : undefined;
     const effects = createEffects(config, database.db, metrics.effectFailures, signin?.links);
     const app = await buildApp({
       db: database.db,
@@ -89,6 +94,7 @@ export async function createService(config: Config, overrides: ServiceOverrides 
       onApp: overrides.onApp,
       webhooks: config.webhooks,
       publicUrl: config.publicUrl,
+      sso,
       console: consoleSignIn(config, signin !== undefined),
       afterChange: overrides.runEffects === false ? undefined : effects.wake,
     });
@@ -106,6 +112,15 @@ export async function createService(config: Config, overrides: ServiceOverrides 
               batchSize: RETENTION_BATCH_SIZE,
             },
             app.log.child({ component: 'events-retention' }),
+          );
+    // And the purge of SAML requests never answered and of assertion ids past their assertion's validity.
+    const samlRetention =
+      overrides.runEffects === false
+        ? undefined
+        : startSamlRetention(
+            database.db,
+            { intervalMs: SAML_PURGE_INTERVAL_MS, batchSize: SAML_PURGE_BATCH_SIZE },
+            app.log.child({ component: 'saml-retention' }),
           );
     const maintenance =
       database.kind === 'pglite' && config.embeddedVacuumIntervalMs > 0
@@ -130,6 +145,7 @@ export async function createService(config: Config, overrides: ServiceOverrides 
           maintenance?.stop(),
           signin?.close(),
           eventRetention?.stop(),
+          samlRetention?.stop(),
         ]);
         await closeDatabase();
       },

@@ -273,6 +273,73 @@ interface ScimTokenTable {
   created_at: Generated<Date>;
 }
 
+/** SAML IdP as parsed from its metadata (src/sso/saml/): what a `saml` connection keeps. */
+interface SamlIdpJson {
+  entityId: string;
+  ssoUrl: string;
+  signingCertificates: string[];
+}
+
+/**
+ * An organization's one enterprise connection (docs/sso.md): OpenID Connect (issuer, client id, the client secret
+ * encrypted by src/sso/secret-box.ts) or SAML (the IdP parsed from its metadata).
+ */
+export interface SsoConnectionTable {
+  id: string;
+  organization_id: string;
+  protocol: 'oidc' | 'saml';
+  issuer: string | null;
+  client_id: string | null;
+  /** AES-256-GCM ciphertext with its key id; the key is never in the database. */
+  client_secret_encrypted: string | null;
+  saml_idp: ColumnType<SamlIdpJson | null, string | null, string | null>;
+  /** Whether the organization's people may still sign in with a password. */
+  password_sign_in: boolean;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+/** An email domain a connection serves; a domain is served by one organization only. */
+interface SsoDomainTable {
+  domain: string;
+  connection_id: string;
+}
+
+/** The IdP's subject of a person, remembered per connection at its first sign-in through it. */
+interface SsoSubjectTable {
+  connection_id: string;
+  subject: string;
+  account_id: string;
+  created_at: Generated<Date>;
+}
+
+/** A sign-in at an IdP under way: what its answer is checked against, used once. */
+interface SsoSignInTable {
+  /** SHA-256 of the `state` sent to the IdP. */
+  state_hash: string;
+  connection_id: string;
+  /** The embedded provider's interaction the sign-in ends. */
+  interaction_uid: string;
+  code_verifier: string;
+  nonce: string;
+  expires_at: Date;
+}
+
+/** A SAML authentication request this service sent for a connection, until answered or expired (src/sso/saml/). */
+interface SamlRequestTable {
+  id: string;
+  connection_id: string;
+  expires_at: Date;
+  created_at: Generated<Date>;
+}
+
+/** An assertion id a connection's IdP already signed someone in with, kept until the assertion has expired. */
+interface SamlAssertionTable {
+  connection_id: string;
+  assertion_id: string;
+  expires_at: Date;
+}
+
 export interface Tables {
   organization: OrganizationTable;
   sales_rep: SalesRepTable;
@@ -294,6 +361,12 @@ export interface Tables {
   dpop_proof: DpopProofTable;
   oidc_payload: OidcPayloadTable;
   scim_token: ScimTokenTable;
+  sso_connection: SsoConnectionTable;
+  sso_domain: SsoDomainTable;
+  sso_subject: SsoSubjectTable;
+  sso_sign_in: SsoSignInTable;
+  saml_request: SamlRequestTable;
+  saml_assertion: SamlAssertionTable;
 }
 
 export type Organization = Selectable<OrganizationTable>;

@@ -29,6 +29,8 @@ export const EVENT_ACTIONS = [
   'password.set',
   'password.reset',
   'invitation.resent',
+  'sso.connection_updated',
+  'sso.connection_removed',
 ] as const;
 export type EventAction = (typeof EVENT_ACTIONS)[number];
 
@@ -68,7 +70,15 @@ export const SYSTEM_CHANGE: ChangeContext = { actor: { type: 'system', id: 'sale
 
 export interface Target {
   /** `user`: a person by the user id the API's tokens carry (the sign-in events). */
-  type: 'organization_sales_rep' | 'sales_rep' | 'customer' | 'effect' | 'webhook' | 'user' | 'scim_token';
+  type:
+    | 'organization_sales_rep'
+    | 'sales_rep'
+    | 'customer'
+    | 'effect'
+    | 'webhook'
+    | 'user'
+    | 'scim_token'
+    | 'sso_connection';
   id: string;
 }
 

@@ -20,6 +20,8 @@ import { compileValidator } from '../kernel/validation.js';
 import { salesRepRoutes } from '../salesreps/routes.js';
 import { scimRoutes, scimTokenRoutes } from '../scim/routes.js';
 import { SCIM_BASE_PATH } from '../scim/schemas.js';
+import { ssoRoutes } from '../sso/routes.js';
+import type { SsoSettings } from '../sso/service.js';
 import { webhookRoutes } from '../webhooks/routes.js';
 import { authenticateEachRequest } from './auth-hook.js';
 import { type ConsoleSignIn, consoleRoutes } from './console.js';
@@ -67,6 +69,8 @@ export interface AppDependencies {
   publicUrl: string;
   /** Which webhook URLs are accepted; private networks refused when absent. */
   webhooks?: { allowPrivateNetworks: boolean };
+  /** The enterprise connections (docs/sso.md): the service's own with the embedded sign-in, else refused (409). */
+  sso: SsoSettings;
   /**
    * Called once each request that may have changed something (any method but GET, HEAD and OPTIONS) is answered:
    * its effects are committed by then, and the effect worker claims them at once rather than at its next poll.
@@ -163,5 +167,6 @@ async function registerFeatureRoutes(
     },
     { prefix: SCIM_BASE_PATH },
   );
+  await app.register(ssoRoutes({ db: deps.db, settings: deps.sso }));
   for (const routes of deps.extraRoutes ?? []) await app.register(routes);
 }

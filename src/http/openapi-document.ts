@@ -7,6 +7,7 @@ import type { Tables } from '../db/schema.js';
 import { localIdentityDirectory } from '../identity/from-config.js';
 import { unauthorized } from '../kernel/problem.js';
 import { invitationRoutes } from '../signin/routes.js';
+import { ssoSettings } from '../sso/runtime.js';
 import { buildApp } from './app.js';
 
 /**
@@ -37,6 +38,7 @@ export async function openApiDocument(): Promise<Record<string, unknown>> {
     logger: false,
     http: config.http,
     publicUrl: config.publicUrl,
+    sso: ssoSettings(config),
     // The embedded sign-in's API endpoint (its pages and the provider's endpoints are not part of the document).
     extraRoutes: [invitationRoutes({ db, settings: config.signin }) as FastifyPluginAsync],
   });

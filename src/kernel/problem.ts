@@ -85,6 +85,8 @@ export type ProblemCode =
   | 'password-already-set'
   | 'webhook-limit-reached'
   | 'scim-token-limit-reached'
+  | 'sso-domain-taken'
+  | 'sso-managed-externally'
   | 'body-too-large'
   | 'uri-too-long'
   | 'unsupported-media-type'

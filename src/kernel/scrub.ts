@@ -5,7 +5,7 @@ const EMAIL = /[^\s@"'<>(),;:/?&=]+@[^\s@"'<>(),;:/?&=]+\.[^\s@"'<>(),;:/?&=]+/g
 const PHONE_CANDIDATE = /\+?\(?\d[\d\s().+-]{5,}\d/g;
 // Query parameters that may carry a credential, whatever their value looks like.
 const SECRET_PARAMETER =
-  /([?&;](?:[^=&]*(?:token|secret|pass|pwd|key|code|auth|jwt|session|credential)[^=&]*)=)[^&]*/gi;
+  /([?&;](?:[^=&]*(?:token|secret|pass|pwd|key|code|state|auth|jwt|session|credential)[^=&]*)=)[^&]*/gi;
 // A JWT anywhere (a path segment, a fragment of a message): three base64url parts, the first a JSON header.
 const JWT = /eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*/g;
 

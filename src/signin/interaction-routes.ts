@@ -2,14 +2,20 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { default as Provider } from 'oidc-provider';
 import type { Db } from '../db/database.js';
+import { serviceProviderMetadata } from '../sso/saml/index.js';
+import { type SsoSettings, samlIdpOf, samlServiceProvider } from '../sso/service.js';
 import type { Csrf } from './csrf.js';
 import type { KnownDevices } from './known-devices.js';
 import { busyMessage, field, html, pageRoute, refusedForm } from './page-replies.js';
-import { chooseOrganizationPage, messagePage, originOf, signInPage } from './pages.js';
+import { chooseOrganizationPage, continueSignInPage, messagePage, originOf, signInPage } from './pages.js';
 import type { PasswordChecks } from './password-checks.js';
 import { apiResource, OFFERED_SCOPES } from './provider.js';
-import { type Membership, membershipsOf } from './queries.js';
-import { recordRefusal, recordSignIn, type SigninSettings, signIn } from './service.js';
+import { type Membership, membershipOf, membershipsOf } from './queries.js';
+import { recordRefusal, recordSignIn, type SignInMethod, type SigninSettings, signIn } from './service.js';
+import { type SsoInteraction, ssoInteraction } from './sso-interaction.js';
+
+/** The ACS's form: a base64 SAMLResponse of up to the SAML module's bound, URL-encoded, and its RelayState. */
+const SAML_FORM_LIMIT_BYTES = 512 * 1024;
 
 /** The forms of one interaction: a token of another interaction's page is refused. */
 const interactionForm = (uid: string) => `interaction:${uid}`;
@@ -21,8 +27,10 @@ export function interactionRoutes(deps: {
   settings: SigninSettings;
   checks: PasswordChecks;
   knownDevices: KnownDevices;
+  sso: SsoSettings;
 }): FastifyPluginAsync {
   const { db, provider, csrf, knownDevices, settings, checks } = deps;
+  const sso: SsoInteraction = ssoInteraction({ db, settings: deps.sso, publicUrl: settings.publicUrl });
   return async (app) => {
     const expired = (reply: FastifyReply) =>
       html(
@@ -43,13 +51,18 @@ export function interactionRoutes(deps: {
       }
     };
 
-    /** Ends the interaction with a grant for the one organization, recorded for the tokens' claims. */
+    /**
+     * Ends the interaction with a grant for the one organization, recorded for the tokens' claims; a sign-in
+     * through the organization's IdP ends its login here too.
+     */
     const grantFor = async (
       request: FastifyRequest,
       reply: FastifyReply,
       interaction: NonNullable<Awaited<ReturnType<typeof details>>>,
       accountId: string,
       membership: Membership,
+      method: SignInMethod,
+      endsLogin: boolean | 'without-cookie' = false,
     ) => {
       const grant = new provider.Grant({ accountId, clientId: String(interaction.params.client_id) });
       const asked = String(interaction.params.scope ?? 'openid').split(' ');
@@ -64,19 +77,33 @@ export function interactionRoutes(deps: {
         membership,
         expiresAt: new Date(Date.now() + 14 * 24 * 3600_000),
         requestId: request.id,
+        method,
       });
       request.log.info(
-        { event: 'signin.succeeded', accountId, organization: membership.identityOrganizationId },
+        { event: 'signin.succeeded', accountId, organization: membership.identityOrganizationId, method },
         'signed in',
       );
-      const target = await provider.interactionResult(
-        request.raw,
-        reply.raw,
-        { consent: { grantId } },
-        {
-          mergeWithLastSubmission: true,
-        },
-      );
+      if (endsLogin === 'without-cookie') {
+        // The interaction is the one the sign-in was started for, found by its uid; oidc-provider's resume step
+        // that follows takes it only from the browser holding that interaction's cookie.
+        interaction.result = {
+          login: sso.loginResult(accountId, membership.identityOrganizationId),
+          consent: { grantId },
+        };
+        await interaction.save(interaction.exp - Math.floor(Date.now() / 1000));
+        return html(reply, 200, continueSignInPage(interaction.returnTo));
+      }
+      const target = endsLogin
+        ? await provider.interactionResult(request.raw, reply.raw, {
+            login: sso.loginResult(accountId, membership.identityOrganizationId),
+            consent: { grantId },
+          })
+        : await provider.interactionResult(
+            request.raw,
+            reply.raw,
+            { consent: { grantId } },
+            { mergeWithLastSubmission: true },
+          );
       return reply.code(303).redirect(target);
     };
 
@@ -113,9 +140,18 @@ export function interactionRoutes(deps: {
       params: Record<string, unknown>,
       accountId: string,
       organization: string | undefined,
+      method: SignInMethod,
     ) => {
-      request.log.warn({ event: 'signin.refused', accountId, organization }, 'sign-in refused: no access');
-      await recordRefusal(db, { accountId, identityOrganizationId: organization, requestId: request.id });
+      request.log.warn(
+        { event: 'signin.refused', accountId, organization, method },
+        'sign-in refused: no access',
+      );
+      await recordRefusal(db, {
+        accountId,
+        identityOrganizationId: organization,
+        requestId: request.id,
+        method,
+      });
       return html(
         reply,
         403,
@@ -130,38 +166,94 @@ export function interactionRoutes(deps: {
       );
     };
 
+    /** Sends the browser to the organization's IdP: a redirect after a GET, a page that goes on after a POST. */
+    const toIdentityProvider = async (
+      request: FastifyRequest,
+      reply: FastifyReply,
+      interactionUid: string,
+      connectionId: string,
+      via: 'get' | 'post',
+      loginHint?: string,
+    ) => {
+      const started = await sso.start({ connectionId, interactionUid, loginHint });
+      if (started.kind === 'unavailable') {
+        request.log.warn(
+          { event: 'signin.sso-unavailable', connectionId, reason: started.reason },
+          "sign-in refused: the organization's identity provider cannot be used",
+        );
+        return html(
+          reply,
+          502,
+          messagePage(
+            'Sign-in unavailable',
+            "Your organization's identity provider cannot be reached just now. Try again later, or ask your administrator.",
+            true,
+          ),
+        );
+      }
+      request.log.info({ event: 'signin.sso-started', connectionId }, 'sent to the identity provider');
+      if (via === 'get') return reply.code(303).redirect(started.url);
+      return html(reply, 200, sso.continuePage(started.url));
+    };
+
+    /** The sign-in page, or straight on to the IdP when the organization asked for signs in only there. */
+    const signInOrIdentityProvider = async (
+      request: FastifyRequest,
+      reply: FastifyReply,
+      interaction: NonNullable<Awaited<ReturnType<typeof details>>>,
+      orgCode: string | undefined,
+    ) => {
+      const required = orgCode ? await sso.requiredFor(orgCode) : undefined;
+      if (required) return toIdentityProvider(request, reply, interaction.uid, required, 'get');
+      const organization = orgCode
+        ? (
+            await db
+              .selectFrom('organization')
+              .select('name')
+              .where('identity_organization_id', '=', orgCode)
+              .executeTakeFirst()
+          )?.name
+        : undefined;
+      return html(
+        reply,
+        200,
+        signInPage({ ...formOf(request, reply, interaction.uid, 'login'), organizationName: organization }),
+        originOf(interaction.params.redirect_uri),
+      );
+    };
+
+    const orgCodeOf = (interaction: NonNullable<Awaited<ReturnType<typeof details>>>) =>
+      typeof interaction.params.org_code === 'string' && interaction.params.org_code !== ''
+        ? interaction.params.org_code
+        : undefined;
+
     app.get<{ Params: { uid: string } }>('/signin/interaction/:uid', pageRoute, async (request, reply) => {
       const interaction = await details(request, reply);
       if (!interaction || interaction.uid !== request.params.uid) return expired(reply);
-      const orgCode =
-        typeof interaction.params.org_code === 'string' ? interaction.params.org_code : undefined;
+      const orgCode = orgCodeOf(interaction);
       const targets = originOf(interaction.params.redirect_uri);
-      if (interaction.prompt.name === 'login') {
-        const organization = orgCode
-          ? (
-              await db
-                .selectFrom('organization')
-                .select('name')
-                .where('identity_organization_id', '=', orgCode)
-                .executeTakeFirst()
-            )?.name
-          : undefined;
-        return html(
-          reply,
-          200,
-          signInPage({
-            ...formOf(request, reply, interaction.uid, 'login'),
-            organizationName: organization,
-          }),
-          targets,
-        );
+      if (interaction.prompt.name === 'login' || (await sso.mustSignInAgain(interaction, orgCode))) {
+        return signInOrIdentityProvider(request, reply, interaction, orgCode);
       }
       const accountId = interaction.session?.accountId;
       if (!accountId) return expired(reply);
-      const memberships = await membershipsOf(db, accountId, orgCode);
+      const memberships = await sso.allowedMemberships(
+        interaction,
+        await membershipsOf(db, accountId, sso.sessionOrganization(interaction) ?? orgCode),
+      );
       const [first] = memberships;
-      if (!first) return noAccess(reply, request, interaction.params, accountId, orgCode);
-      if (memberships.length === 1) return grantFor(request, reply, interaction, accountId, first);
+      if (!first)
+        return noAccess(
+          reply,
+          request,
+          interaction.params,
+          accountId,
+          orgCode,
+          sso.sessionMethod(interaction),
+        );
+      if (memberships.length === 1) {
+        return grantFor(request, reply, interaction, accountId, first, sso.sessionMethod(interaction));
+      }
       return html(
         reply,
         200,
@@ -178,7 +270,9 @@ export function interactionRoutes(deps: {
       pageRoute,
       async (request, reply) => {
         const interaction = await details(request, reply);
-        if (!interaction || interaction.uid !== request.params.uid || interaction.prompt.name !== 'login') {
+        if (!interaction || interaction.uid !== request.params.uid) return expired(reply);
+        const orgCode = orgCodeOf(interaction);
+        if (interaction.prompt.name !== 'login' && !(await sso.mustSignInAgain(interaction, orgCode))) {
           return expired(reply);
         }
         if (!csrf.check(request, field(request.body, 'csrf', 200), interactionForm(interaction.uid)))
@@ -186,6 +280,12 @@ export function interactionRoutes(deps: {
         const email = field(request.body, 'email', 320)?.trim() ?? '';
         const password = field(request.body, 'password', 256) ?? '';
         const targets = originOf(interaction.params.redirect_uri);
+        // Password sign-in to an organization that signs in only through its IdP is refused: on to the IdP.
+        const required = orgCode ? await sso.requiredFor(orgCode) : undefined;
+        if (required) return toIdentityProvider(request, reply, interaction.uid, required, 'post', email);
+        // Home-realm discovery: an email of a domain a connection serves goes to that IdP.
+        const served = await sso.servingEmail(email, orgCode, password !== '');
+        if (served) return toIdentityProvider(request, reply, interaction.uid, served, 'post', email);
         const again = (status: number, error: string) =>
           html(
             reply,
@@ -221,11 +321,12 @@ export function interactionRoutes(deps: {
         }
         if (outcome.kind === 'wrong') return again(401, 'The email or the password is not right.');
         knownDevices.remember(request, reply, email);
-        const orgCode =
-          typeof interaction.params.org_code === 'string' ? interaction.params.org_code : undefined;
-        const memberships = await membershipsOf(db, outcome.accountId, orgCode);
+        const memberships = await sso.allowedMemberships(
+          undefined,
+          await membershipsOf(db, outcome.accountId, orgCode),
+        );
         if (memberships.length === 0)
-          return noAccess(reply, request, interaction.params, outcome.accountId, orgCode);
+          return noAccess(reply, request, interaction.params, outcome.accountId, orgCode, 'password');
         const target = await provider.interactionResult(request.raw, reply.raw, {
           login: { accountId: outcome.accountId, amr: ['pwd'] },
         });
@@ -250,9 +351,118 @@ export function interactionRoutes(deps: {
         if (!csrf.check(request, field(request.body, 'csrf', 200), interactionForm(interaction.uid)))
           return refusedForm(reply);
         const chosen = field(request.body, 'org_code', 200) ?? '';
-        const [membership] = await membershipsOf(db, accountId, chosen);
-        if (!membership) return noAccess(reply, request, interaction.params, accountId, chosen);
-        return grantFor(request, reply, interaction, accountId, membership);
+        const [membership] = await sso.allowedMemberships(
+          interaction,
+          await membershipsOf(db, accountId, chosen),
+        );
+        if (!membership)
+          return noAccess(
+            reply,
+            request,
+            interaction.params,
+            accountId,
+            chosen,
+            sso.sessionMethod(interaction),
+          );
+        return grantFor(request, reply, interaction, accountId, membership, sso.sessionMethod(interaction));
+      },
+    );
+
+    // The IdP's answer comes to one address for every organization; the interaction's cookie is sent only to the
+    // interaction's own paths, so the answer goes on there, where the browser that started it is recognized.
+    app.get('/signin/sso/callback', pageRoute, async (request, reply) => {
+      const query = request.raw.url?.split('?')[1] ?? '';
+      const state = new URLSearchParams(query).get('state');
+      const interactionUid = state ? await sso.interactionOf(state) : undefined;
+      if (!interactionUid) return expired(reply);
+      return reply
+        .code(303)
+        .redirect(`/signin/interaction/${encodeURIComponent(interactionUid)}/sso?${query}`);
+    });
+
+    app.get<{ Params: { uid: string } }>(
+      '/signin/interaction/:uid/sso',
+      pageRoute,
+      async (request, reply) => {
+        const interaction = await details(request, reply);
+        if (!interaction || interaction.uid !== request.params.uid) return expired(reply);
+        const query = request.raw.url?.split('?')[1] ?? '';
+        const outcome = await sso.finish(interaction.uid, query, request.id);
+        if (outcome.kind === 'refused') {
+          request.log.warn(
+            { event: 'signin.sso-refused', reason: outcome.reason },
+            "the IdP's answer was refused",
+          );
+          return html(reply, outcome.status, messagePage(outcome.title, outcome.message, true));
+        }
+        const membership = await membershipOf(db, outcome.accountId, outcome.identityOrganizationId);
+        if (!membership) {
+          return noAccess(
+            reply,
+            request,
+            interaction.params,
+            outcome.accountId,
+            outcome.identityOrganizationId,
+            'sso',
+          );
+        }
+        return grantFor(request, reply, interaction, outcome.accountId, membership, 'sso', true);
+      },
+    );
+
+    // A SAML connection's service provider metadata, for its IdP: the entity ID and ACS URL to register.
+    app.get<{ Params: { connectionId: string } }>(
+      '/signin/sso/saml/:connectionId/metadata',
+      pageRoute,
+      async (request, reply) => {
+        const { connectionId } = request.params;
+        if (!(await samlIdpOf(db, connectionId))) {
+          return html(reply, 404, messagePage('Not found', 'There is no such SAML connection.', true));
+        }
+        return reply
+          .header('content-type', 'application/samlmetadata+xml; charset=utf-8')
+          .send(serviceProviderMetadata(samlServiceProvider(settings.publicUrl, connectionId)));
+      },
+    );
+
+    // The IdP's answer (HTTP-POST binding) is a cross-site POST: the interaction's SameSite cookies do not come
+    // with it. The answer is checked and bound to its interaction by the sign-in kept server-side, and the
+    // browser goes on from a page of this site, whose request carries the cookies (docs/decisions/0037).
+    app.post<{ Params: { connectionId: string }; Body: Record<string, unknown> }>(
+      '/signin/sso/saml/:connectionId/acs',
+      // An IdP's response with many group claims outgrows the pages' form limit; the module bounds what it reads.
+      { ...pageRoute, bodyLimit: SAML_FORM_LIMIT_BYTES },
+      async (request, reply) => {
+        const body = request.body ?? {};
+        const text = (value: unknown) => (typeof value === 'string' ? value : '');
+        const outcome = await sso.finishSaml(
+          request.params.connectionId,
+          { samlResponse: text(body.SAMLResponse), relayState: text(body.RelayState) },
+          request.id,
+        );
+        if (outcome.kind === 'refused') {
+          request.log.warn(
+            { event: 'signin.sso-refused', reason: outcome.reason },
+            "the IdP's answer was refused",
+          );
+          return html(reply, outcome.status, messagePage(outcome.title, outcome.message, true));
+        }
+        const interaction = outcome.interactionUid
+          ? await provider.Interaction.find(outcome.interactionUid)
+          : undefined;
+        if (!interaction) return expired(reply);
+        const membership = await membershipOf(db, outcome.accountId, outcome.identityOrganizationId);
+        if (!membership) {
+          return noAccess(
+            reply,
+            request,
+            interaction.params,
+            outcome.accountId,
+            outcome.identityOrganizationId,
+            'sso',
+          );
+        }
+        return grantFor(request, reply, interaction, outcome.accountId, membership, 'sso', 'without-cookie');
       },
     );
   };

@@ -15,11 +15,11 @@ button:focus,input:focus,select:focus,a:focus{outline:3px solid #f2a900;outline-
 .note{color:#3d4650}a{color:#0b57d0}
 button.secondary{background:#fff;color:#0b57d0;border:1px solid #0b57d0;margin-left:.5rem}`;
 
-/** A whole page: its title, and a body of trusted (already escaped) HTML. */
-export function page(title: string, body: string): string {
+/** A whole page: its title, a body of trusted (already escaped) HTML, and trusted elements for its head. */
+export function page(title: string, body: string, head = ''): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex"><title>${escapeHtml(title)} – Sales Reps</title><style>${STYLE}</style></head>
+<meta name="robots" content="noindex">${head}<title>${escapeHtml(title)} – Sales Reps</title><style>${STYLE}</style></head>
 <body><main><h1>${escapeHtml(title)}</h1>
 ${body}
 </main></body></html>`;
@@ -51,6 +51,7 @@ ${hidden('csrf', options.csrf)}
 <input id="password" name="password" type="password" autocomplete="current-password" required maxlength="256"${options.email ? ' autofocus' : ''}>
 <button type="submit">Sign in</button>
 </form>
+<p class="note">Does your organization sign you in? Enter your email and leave the password empty.</p>
 <p class="note"><a href="/signin/reset">Forgot your password?</a></p>`,
   );
 }
@@ -121,6 +122,32 @@ ${hidden('csrf', options.csrf)}
 <input id="email" name="email" type="email" autocomplete="username" required maxlength="320" autofocus>
 <button type="submit">Send me a new link</button>
 </form>`,
+  );
+}
+
+/**
+ * After a posted form, the way on to the organization's identity provider: a link, followed at once by the
+ * browser (a refresh, which the pages' form-action policy does not govern, unlike a redirect after a post).
+ */
+export function continueToIdentityProviderPage(url: string): string {
+  return page(
+    'Continue to your organization',
+    `<p>Your organization signs you in through its own identity provider.</p>
+<p><a href="${escapeHtml(url)}">Continue to your organization's sign-in</a></p>`,
+    `<meta http-equiv="refresh" content="0;url=${escapeHtml(url)}">`,
+  );
+}
+
+/**
+ * The step after an IdP's cross-site POST: a page of this site that goes on to `url` itself, so that the browser
+ * sends the sign-in's cookies (SameSite) with that request.
+ */
+export function continueSignInPage(url: string): string {
+  return page(
+    'Signing you in',
+    `<p>Your organization's identity provider signed you in.</p>
+<p><a href="${escapeHtml(url)}">Continue</a></p>`,
+    `<meta http-equiv="refresh" content="0;url=${escapeHtml(url)}">`,
   );
 }
 

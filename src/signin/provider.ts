@@ -5,6 +5,8 @@ import type { Configuration, KoaContextWithOIDC, default as Provider } from 'oid
 import type { AuthConfig } from '../config.js';
 import type { Db } from '../db/database.js';
 import { escapeHtml } from '../kernel/html.js';
+import { connectionOfIdentityOrganization } from '../sso/queries.js';
+import { ssoSessionAcr } from '../sso/service.js';
 import { kyselyAdapter } from './adapter.js';
 import { originOf, page, pageSecurityPolicy } from './pages.js';
 import { accountEmail, grantOrganization, membershipOf, membershipsOf } from './queries.js';
@@ -182,7 +184,8 @@ export async function createProvider(options: ProviderOptions): Promise<Provider
       };
     },
     // A session's earlier grant is used again only for its own organization (no other `org_code` asked for, no
-    // `prompt=consent` to choose again) and while the account still has access there; otherwise the person goes
+    // `prompt=consent` to choose again), only by a session signed in as that organization requires, and while the
+    // account still has access there; otherwise the person goes
     // through the interaction, which chooses, or refuses with a page and issues no code.
     async loadExistingGrant(ctx) {
       const grantId =
@@ -195,6 +198,10 @@ export async function createProvider(options: ProviderOptions): Promise<Provider
       const asked = ctx.oidc.params?.org_code;
       if (!organization || (typeof asked === 'string' && asked !== '' && asked !== organization))
         return undefined;
+      // An organization that signs in only through its IdP (docs/sso.md) takes no session of a password.
+      const connection = await connectionOfIdentityOrganization(db, organization);
+      const viaItsIdp = ctx.oidc.session?.acr === ssoSessionAcr(organization);
+      if (connection && !connection.password_sign_in && !viaItsIdp) return undefined;
       return (await membershipOf(db, grant.accountId, organization)) ? grant : undefined;
     },
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),

@@ -8,6 +8,7 @@ import type { Db } from '../db/database.js';
 import { requestChange } from '../events/record.js';
 import { ID_MAX_LENGTH } from '../kernel/ids.js';
 import { errorResponses, jsonResponse } from '../routing/route-schema.js';
+import type { SsoSettings } from '../sso/service.js';
 import type { Csrf } from './csrf.js';
 import { interactionRoutes } from './interaction-routes.js';
 import type { KnownDevices } from './known-devices.js';
@@ -24,6 +25,7 @@ export interface SigninRouteDeps {
   knownDevices: KnownDevices;
   settings: SigninSettings;
   userinfo: Userinfo;
+  sso: SsoSettings;
 }
 
 const ResendInvitationBody = Type.Object(
@@ -48,12 +50,12 @@ const ResendInvitationResponse = Type.Object({
  * bound on password checks. Served only with IDP=local and no AUTH_JWKS_URL.
  */
 export function signinPageRoutes(deps: SigninRouteDeps): FastifyPluginAsyncTypebox {
-  const { db, provider, csrf, knownDevices, settings, userinfo } = deps;
+  const { db, provider, csrf, knownDevices, settings, userinfo, sso } = deps;
   const checks = passwordChecks();
   return async (app) => {
     await app.register(formbody, { bodyLimit: 16 * 1024 });
     await app.register(providerRoutes(provider, settings.publicUrl, userinfo));
-    await app.register(interactionRoutes({ db, provider, csrf, knownDevices, settings, checks }));
+    await app.register(interactionRoutes({ db, provider, csrf, knownDevices, settings, checks, sso }));
     await app.register(linkRoutes({ db, csrf, settings, checks }));
   };
 }

@@ -6,6 +6,7 @@ import type { LocalIssuer } from '../auth/local-issuer.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
 import type { SigninLinks } from '../effects/handler-contract.js';
+import type { SsoSettings } from '../sso/service.js';
 import { clientOrigins } from './client-origins.js';
 import { createCsrf } from './csrf.js';
 import { createKnownDevices } from './known-devices.js';
@@ -39,7 +40,12 @@ export function signinSettings(config: Config): SigninSettings {
 }
 
 /** The embedded sign-in (docs/signin.md), built when IDP=local and no AUTH_JWKS_URL. */
-export async function createSignin(config: Config, db: Db, issuer: LocalIssuer): Promise<Signin> {
+export async function createSignin(
+  config: Config,
+  db: Db,
+  issuer: LocalIssuer,
+  sso: SsoSettings,
+): Promise<Signin> {
   const settings = signinSettings(config);
   const tokens = linkTokens(issuer.secretRoot);
   const provider = await createProvider({
@@ -68,6 +74,7 @@ export async function createSignin(config: Config, db: Db, issuer: LocalIssuer):
         csrf,
         knownDevices,
         settings,
+        sso,
         userinfo: createUserinfo({
           db,
           publicUrl: config.publicUrl,

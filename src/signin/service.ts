@@ -4,7 +4,7 @@ import { ROLE_ADMIN } from '../auth/policies.js';
 import type { Db, Trx } from '../db/database.js';
 import type { Organization } from '../db/schema.js';
 import { invitationEmail, recordEffect } from '../effects/outbox.js';
-import { type ChangeContext, type EventAction, recordEvents } from '../events/record.js';
+import { type ChangeContext, type Changes, type EventAction, recordEvents } from '../events/record.js';
 import { endAccountSessions } from '../identity/local.js';
 import { newId } from '../kernel/ids.js';
 import { conflict, notFound } from '../kernel/problem.js';
@@ -60,6 +60,12 @@ function dummyHash(log2N: number): Promise<string> {
   return hash;
 }
 
+/** How a person signed in: its password, or its organization's identity provider (docs/sso.md). */
+export type SignInMethod = 'password' | 'sso';
+
+/** What a sign-in event says: its method, never a credential. */
+const methodChange = (method: SignInMethod) => ({ method: { from: null, to: method } });
+
 /** A person acting on its own account: the actor is the user id its tokens carry (the account id). */
 function personChange(accountId: string, requestId: string): ChangeContext {
   return { actor: { type: 'user', id: accountId }, requestId };
@@ -74,11 +80,12 @@ async function recordForMemberships(
   accountId: string,
   requestId: string,
   action: EventAction,
+  changes: Changes = {},
 ): Promise<void> {
   const context = personChange(accountId, requestId);
   for (const membership of await membershipsOf(trx, accountId)) {
     await recordEvents(trx, context, membership.organizationId, [
-      { action, targets: [{ type: 'user', id: accountId }], changes: {} },
+      { action, targets: [{ type: 'user', id: accountId }], changes },
     ]);
   }
 }
@@ -127,7 +134,13 @@ export async function signIn(
     // answer's timing tells the two apart no more than the event rows a known account's organizations get.
     await confirmFailure(db, counted);
     await db.transaction().execute(async (trx) => {
-      await recordForMemberships(trx, account?.id ?? '', attempt.requestId, 'sign_in.failed');
+      await recordForMemberships(
+        trx,
+        account?.id ?? '',
+        attempt.requestId,
+        'sign_in.failed',
+        methodChange('password'),
+      );
     });
     log.warn({ event: 'signin.failed', accountId: account?.id }, 'sign-in failed');
     return { kind: 'wrong' };
@@ -201,7 +214,14 @@ export async function setPasswordByLink(
 /** A sign-in to one organization: the grant its tokens read, with its event, in one transaction. */
 export async function recordSignIn(
   db: Db,
-  signIn: { grantId: string; accountId: string; membership: Membership; expiresAt: Date; requestId: string },
+  signIn: {
+    grantId: string;
+    accountId: string;
+    membership: Membership;
+    expiresAt: Date;
+    requestId: string;
+    method: SignInMethod;
+  },
 ): Promise<void> {
   await db.transaction().execute(async (trx) => {
     await recordGrant(trx, {
@@ -214,7 +234,13 @@ export async function recordSignIn(
       trx,
       personChange(signIn.accountId, signIn.requestId),
       signIn.membership.organizationId,
-      [{ action: 'sign_in.succeeded', targets: [{ type: 'user', id: signIn.accountId }], changes: {} }],
+      [
+        {
+          action: 'sign_in.succeeded',
+          targets: [{ type: 'user', id: signIn.accountId }],
+          changes: methodChange(signIn.method),
+        },
+      ],
     );
   });
 }
@@ -226,7 +252,12 @@ export async function recordSignIn(
  */
 export async function recordRefusal(
   db: Db,
-  refusal: { accountId: string; identityOrganizationId: string | undefined; requestId: string },
+  refusal: {
+    accountId: string;
+    identityOrganizationId: string | undefined;
+    requestId: string;
+    method: SignInMethod;
+  },
 ): Promise<void> {
   const { accountId, identityOrganizationId, requestId } = refusal;
   if (identityOrganizationId === undefined) return;
@@ -234,7 +265,11 @@ export async function recordRefusal(
     const organizationId = await organizationKnowing(trx, accountId, identityOrganizationId);
     if (!organizationId) return;
     await recordEvents(trx, personChange(accountId, requestId), organizationId, [
-      { action: 'sign_in.refused', targets: [{ type: 'user', id: accountId }], changes: {} },
+      {
+        action: 'sign_in.refused',
+        targets: [{ type: 'user', id: accountId }],
+        changes: methodChange(refusal.method),
+      },
     ]);
   });
 }

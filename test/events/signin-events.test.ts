@@ -113,7 +113,7 @@ describe.each(databaseKinds)('sign-in events in the audit log on %s', (kind) => 
       organizationId: alpha.id,
       actor: asPerson(both.accountId),
       targets: [{ type: 'user', id: both.accountId }],
-      changes: {},
+      changes: { method: { from: null, to: 'password' } },
       requestId: expect.any(String),
     });
     expect(await eventsOf(betaAdmin)).toEqual(betaBefore);
@@ -150,7 +150,7 @@ describe.each(databaseKinds)('sign-in events in the audit log on %s', (kind) => 
           actor: asPerson(both.accountId),
           targets: [{ type: 'user', id: both.accountId }],
           requestId,
-          changes: {},
+          changes: { method: { from: null, to: 'password' } },
         }),
       ]);
     }
@@ -226,7 +226,7 @@ describe.each(databaseKinds)('sign-in events in the audit log on %s', (kind) => 
         actor: asPerson(rep.identityProviderUserId),
         targets: [{ type: 'user', id: rep.identityProviderUserId }],
         requestId: expect.any(String),
-        changes: {},
+        changes: { method: { from: null, to: 'password' } },
       }),
     ]);
 

@@ -33,6 +33,8 @@ const ACTIONS = Object.keys({
   'password.set': true,
   'password.reset': true,
   'invitation.resent': true,
+  'sso.connection_updated': true,
+  'sso.connection_removed': true,
 } satisfies Record<Action, true>) as Action[];
 const PAGE_SIZE = 50;
 

@@ -12,7 +12,9 @@ import * as signin from './0009_signin.js';
 import * as webhooks from './0010_webhooks.js';
 import * as salesRepSearch from './0011_sales_rep_search.js';
 import * as effectOrderingKey from './0012_effect_ordering_key.js';
+import * as sso from './0013_sso.js';
 import * as scim from './0014_scim.js';
+import * as saml from './0015_saml.js';
 import * as signingKeyAndDpopProofs from './0016_signing_key_and_dpop_proofs.js';
 
 /** Migrations in order of their names; compiled in, so the built service needs no migration folder. */
@@ -29,7 +31,9 @@ const migrations: Record<string, Migration> = {
   '0010_webhooks': webhooks,
   '0011_sales_rep_search': salesRepSearch,
   '0012_effect_ordering_key': effectOrderingKey,
+  '0013_sso': sso,
   '0014_scim': scim,
+  '0015_saml': saml,
   '0016_signing_key_and_dpop_proofs': signingKeyAndDpopProofs,
 };
 

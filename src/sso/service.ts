@@ -1,0 +1,432 @@
+// The enterprise connections' use-cases: set, show and remove an organization's connection; match a person.
+import type { Selectable } from 'kysely';
+import type { Db, Executor } from '../db/database.js';
+import type { Organization, SsoConnectionTable } from '../db/schema.js';
+import { type ChangeContext, recordEvents } from '../events/record.js';
+import { newId } from '../kernel/ids.js';
+import { badRequest, conflict, notFound } from '../kernel/problem.js';
+import { checkIssuer, DiscoveryError, type IdpIdentity, type OidcClient } from './oidc.js';
+import {
+  accountOfSubject,
+  domainsOf,
+  domainsTakenElsewhere,
+  findConnection,
+  findConnectionOfOrganization,
+  identityOrganizationOf,
+  knownAccountByEmail,
+  rememberSubject,
+} from './queries.js';
+import {
+  fetchIdpMetadata,
+  parseIdpMetadata,
+  type SamlIdp,
+  SamlMetadataError,
+  type SamlServiceProvider,
+} from './saml/index.js';
+import type {
+  PutConnectionBody,
+  PutOidcConnectionBody,
+  PutSamlConnectionBody,
+  SsoConnection,
+} from './schemas.js';
+import type { SecretBox } from './secret-box.js';
+
+/** What the connections' use-cases need besides the database. */
+export interface SsoSettings {
+  publicUrl: string;
+  /** Whether the service runs its own sign-in (IDP=local, no AUTH_JWKS_URL); else connections are that IdP's. */
+  embedded: boolean;
+  /** SSO_ALLOW_PRIVATE_NETWORKS. */
+  allowPrivateNetworks: boolean;
+  secrets: SecretBox;
+}
+
+/** Where every IdP sends its OpenID Connect answers: one redirect URI for every organization. */
+export function ssoCallbackUrl(publicUrl: string): string {
+  return `${publicUrl}/signin/sso/callback`;
+}
+
+/** The service provider a SAML connection is to its IdP: per-connection addresses, the entity ID its metadata's. */
+export function samlServiceProvider(publicUrl: string, connectionId: string): SamlServiceProvider {
+  const base = `${publicUrl}/signin/sso/saml/${encodeURIComponent(connectionId)}`;
+  return { entityId: `${base}/metadata`, acsUrl: `${base}/acs` };
+}
+
+type ConnectionRow = Selectable<SsoConnectionTable>;
+
+/** A session signed in through an organization's IdP says so, and for which organization, in its `acr`. */
+const SSO_ACR_PREFIX = 'urn:salesreps:sso:';
+
+export function ssoSessionAcr(identityOrganizationId: string): string {
+  return `${SSO_ACR_PREFIX}${identityOrganizationId}`;
+}
+
+/** The organization whose IdP signed a session in (its `acr`), or undefined for a password session. */
+export function organizationOfSessionAcr(acr: string | undefined): string | undefined {
+  return acr?.startsWith(SSO_ACR_PREFIX) ? acr.slice(SSO_ACR_PREFIX.length) : undefined;
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+function managedElsewhere() {
+  return conflict(
+    'sso-managed-externally',
+    'Sign-in happens at the external identity provider (AUTH_JWKS_URL): set up enterprise connections there (for Kinde: its organization\u2019s enterprise connections).',
+  );
+}
+
+function domainsTaken(domains: string[]) {
+  return conflict(
+    'sso-domain-taken',
+    `Another organization's connection serves ${domains.map((domain) => `"${domain}"`).join(', ')}.`,
+  );
+}
+
+function noConnection() {
+  return notFound('This organization has no single sign-on connection.');
+}
+
+function toView(row: ConnectionRow, domains: string[], publicUrl: string): SsoConnection {
+  const sp = samlServiceProvider(publicUrl, row.id);
+  return {
+    protocol: row.protocol,
+    ...(row.protocol === 'oidc'
+      ? { issuer: row.issuer ?? '', clientId: row.client_id ?? '' }
+      : { idpEntityId: row.saml_idp?.entityId ?? '' }),
+    domains,
+    passwordSignIn: row.password_sign_in,
+    redirectUri: ssoCallbackUrl(publicUrl),
+    spEntityId: sp.entityId,
+    acsUrl: sp.acsUrl,
+    spMetadataUrl: sp.entityId,
+    createdAt: new Date(row.created_at).toISOString(),
+    updatedAt: new Date(row.updated_at).toISOString(),
+  };
+}
+
+/** What an event says of a connection: never its secret. */
+function described(row: ConnectionRow | undefined, domains: string[]) {
+  if (!row) return null;
+  return {
+    protocol: row.protocol,
+    issuer: row.issuer ?? row.saml_idp?.entityId ?? null,
+    clientId: row.client_id,
+    domains,
+    passwordSignIn: row.password_sign_in,
+  };
+}
+
+/** The columns of a connection that say which IdP it is and how to reach it. */
+type IdpValues = Pick<ConnectionRow, 'protocol' | 'issuer' | 'client_id' | 'client_secret_encrypted'> & {
+  saml_idp: string | null;
+};
+
+/** Whether the remembered subjects of a connection still name the same people: the same protocol and IdP. */
+function sameIdp(before: ConnectionRow, after: ConnectionRow): boolean {
+  if (before.protocol !== after.protocol) return false;
+  return before.protocol === 'oidc'
+    ? before.issuer === after.issuer
+    : before.saml_idp?.entityId === after.saml_idp?.entityId;
+}
+
+/**
+ * PUT /api/organizations/sso (and `salesreps sso set`): checks the IdP (OpenID Connect: its discovery; SAML: its
+ * metadata, fetched when given by URL), then replaces the organization's connection in one transaction with its
+ * event. The connection keeps its id (so the SAML addresses given to an IdP stay), and the remembered IdP subjects
+ * stay only while the IdP is the same.
+ */
+export async function putConnection(
+  db: Db,
+  settings: SsoSettings,
+  organization: Organization,
+  body: PutConnectionBody,
+  change: ChangeContext,
+): Promise<SsoConnection> {
+  if (!settings.embedded) throw managedElsewhere();
+  const domains = [...new Set(body.domains.map((domain) => domain.toLowerCase()))].sort();
+  const taken = await domainsTakenElsewhere(db, domains, organization.id);
+  if (taken.length > 0) throw domainsTaken(taken);
+  const existing = await findConnectionOfOrganization(db, organization.id);
+  const connectionId = existing?.id ?? newId();
+  const values =
+    body.protocol === 'oidc'
+      ? await oidcValues(settings, connectionId, body)
+      : await samlValues(settings, body);
+  return storeConnection(db, settings, organization, change, {
+    connectionId,
+    domains,
+    values: { ...values, password_sign_in: body.passwordSignIn ?? false },
+  });
+}
+
+async function oidcValues(
+  settings: SsoSettings,
+  connectionId: string,
+  body: PutOidcConnectionBody,
+): Promise<IdpValues> {
+  try {
+    await checkIssuer(
+      {
+        connectionId,
+        issuer: body.issuer,
+        clientId: body.clientId,
+        clientSecret: body.clientSecret,
+        version: 'check',
+      },
+      settings.allowPrivateNetworks,
+    );
+  } catch (error) {
+    if (!(error instanceof DiscoveryError)) throw error;
+    throw badRequest('The request body is not valid: issuer.', [{ field: 'issuer', message: error.message }]);
+  }
+  return {
+    protocol: 'oidc',
+    issuer: body.issuer,
+    client_id: body.clientId,
+    client_secret_encrypted: settings.secrets.seal(body.clientSecret, connectionId),
+    saml_idp: null,
+  };
+}
+
+async function samlValues(settings: SsoSettings, body: PutSamlConnectionBody): Promise<IdpValues> {
+  const field = 'metadataUrl' in body ? 'metadataUrl' : 'metadataXml';
+  let idp: SamlIdp;
+  try {
+    const xml =
+      'metadataUrl' in body
+        ? await fetchIdpMetadata(body.metadataUrl, { allowPrivateNetworks: settings.allowPrivateNetworks })
+        : body.metadataXml;
+    idp = parseIdpMetadata(xml);
+  } catch (error) {
+    if (!(error instanceof SamlMetadataError)) throw error;
+    throw badRequest(`The request body is not valid: ${field}.`, [{ field, message: error.message }]);
+  }
+  return {
+    protocol: 'saml',
+    issuer: null,
+    client_id: null,
+    client_secret_encrypted: null,
+    saml_idp: JSON.stringify(idp),
+  };
+}
+
+async function storeConnection(
+  db: Db,
+  settings: SsoSettings,
+  organization: Organization,
+  change: ChangeContext,
+  input: { connectionId: string; domains: string[]; values: IdpValues & { password_sign_in: boolean } },
+): Promise<SsoConnection> {
+  const { connectionId, domains, values } = input;
+  try {
+    return await db.transaction().execute(async (trx) => {
+      // One change of the organization's connection at a time.
+      await trx
+        .selectFrom('organization')
+        .select('id')
+        .where('id', '=', organization.id)
+        .forUpdate()
+        .execute();
+      const before = await findConnectionOfOrganization(trx, organization.id);
+      const domainsBefore = before ? await domainsOf(trx, before.id) : [];
+      const row = before
+        ? await trx
+            .updateTable('sso_connection')
+            .set({ ...values, updated_at: new Date() })
+            .where('id', '=', before.id)
+            .returningAll()
+            .executeTakeFirstOrThrow()
+        : await trx
+            .insertInto('sso_connection')
+            .values({ id: connectionId, organization_id: organization.id, ...values })
+            .returningAll()
+            .executeTakeFirstOrThrow();
+      if (before && !sameIdp(before, row)) {
+        // Another IdP's subjects name other people.
+        await trx.deleteFrom('sso_subject').where('connection_id', '=', row.id).execute();
+      }
+      await trx.deleteFrom('sso_domain').where('connection_id', '=', row.id).execute();
+      if (domains.length > 0) {
+        await trx
+          .insertInto('sso_domain')
+          .values(domains.map((domain) => ({ domain, connection_id: row.id })))
+          .execute();
+      }
+      const from = described(before, domainsBefore);
+      const to = described(row, domains) as NonNullable<ReturnType<typeof described>>;
+      await recordEvents(trx, change, organization.id, [
+        {
+          action: 'sso.connection_updated',
+          targets: [{ type: 'sso_connection', id: row.id }],
+          changes: Object.fromEntries(
+            (Object.keys(to) as (keyof typeof to)[]).map((field) => [
+              field,
+              { from: from ? from[field] : null, to: to[field] },
+            ]),
+          ),
+        },
+      ]);
+      return toView(row, domains, settings.publicUrl);
+    });
+  } catch (error) {
+    if ((error as { code?: unknown }).code === UNIQUE_VIOLATION) throw domainsTaken(domains);
+    throw error;
+  }
+}
+
+/** GET /api/organizations/sso: the connection as an admin sees it (never the secret); 404 when there is none. */
+export async function showConnection(
+  db: Executor,
+  settings: Pick<SsoSettings, 'publicUrl' | 'embedded'>,
+  organization: Organization,
+): Promise<SsoConnection> {
+  if (!settings.embedded) throw managedElsewhere();
+  const row = await findConnectionOfOrganization(db, organization.id);
+  if (!row) throw noConnection();
+  return toView(row, await domainsOf(db, row.id), settings.publicUrl);
+}
+
+/** DELETE /api/organizations/sso: the connection, its domains and remembered subjects go; 404 when there is none. */
+export async function removeConnection(
+  db: Db,
+  settings: Pick<SsoSettings, 'embedded'>,
+  organization: Organization,
+  change: ChangeContext,
+): Promise<void> {
+  if (!settings.embedded) throw managedElsewhere();
+  await db.transaction().execute(async (trx) => {
+    const row = await findConnectionOfOrganization(trx, organization.id);
+    if (!row) throw noConnection();
+    const domains = await domainsOf(trx, row.id);
+    await trx.deleteFrom('sso_connection').where('id', '=', row.id).execute();
+    const from = described(row, domains) as NonNullable<ReturnType<typeof described>>;
+    await recordEvents(trx, change, organization.id, [
+      {
+        action: 'sso.connection_removed',
+        targets: [{ type: 'sso_connection', id: row.id }],
+        changes: Object.fromEntries(
+          (Object.keys(from) as (keyof typeof from)[]).map((field) => [
+            field,
+            { from: from[field], to: null },
+          ]),
+        ),
+      },
+    ]);
+  });
+}
+
+/** An OIDC connection with its secret opened, for the relying party; undefined when gone or not OIDC. */
+export async function oidcClientOf(
+  db: Executor,
+  settings: Pick<SsoSettings, 'secrets'>,
+  connectionId: string,
+): Promise<OidcClient | undefined> {
+  const row = await findConnection(db, connectionId);
+  if (row?.protocol !== 'oidc' || !row.issuer || !row.client_id || !row.client_secret_encrypted)
+    return undefined;
+  return {
+    connectionId: row.id,
+    issuer: row.issuer,
+    clientId: row.client_id,
+    clientSecret: settings.secrets.open(row.client_secret_encrypted, row.id),
+    version: new Date(row.updated_at).toISOString(),
+  };
+}
+
+/** A SAML connection's IdP, as parsed from its metadata; undefined when gone or not SAML. */
+export async function samlIdpOf(db: Executor, connectionId: string): Promise<SamlIdp | undefined> {
+  const row = await findConnection(db, connectionId);
+  return row?.protocol === 'saml' && row.saml_idp ? row.saml_idp : undefined;
+}
+
+/** Whom the IdP's answer is, for the organization of its connection. */
+export type PersonMatch =
+  | { kind: 'person'; accountId: string; organizationId: string; identityOrganizationId: string }
+  | { kind: 'stranger'; organizationId: string; reason: 'unknown' | 'email-unverified' | 'subject-mismatch' };
+
+/**
+ * Matches the IdP's answer to a person the organization added: by the subject remembered for this connection, else
+ * the first time by the verified email (then the subject is remembered). An email of an account already linked to
+ * another subject of this organization's IdP is not enough: that is another person of the same address.
+ */
+export async function matchPerson(db: Db, identity: IdpIdentity): Promise<PersonMatch | undefined> {
+  const connection = await findConnection(db, identity.connectionId);
+  if (!connection) return undefined;
+  const organizationId = connection.organization_id;
+  const identityOrganizationId = await identityOrganizationOf(db, organizationId);
+  const person = (accountId: string) =>
+    ({ kind: 'person', accountId, organizationId, identityOrganizationId }) as const;
+  const remembered = await accountOfSubject(db, connection.id, organizationId, identity.subject);
+  if (remembered) return person(remembered);
+  if (!identity.email) return { kind: 'stranger', organizationId, reason: 'unknown' };
+  if (!identity.emailVerified) return { kind: 'stranger', organizationId, reason: 'email-unverified' };
+  const account = await knownAccountByEmail(db, organizationId, identity.email);
+  if (!account) return { kind: 'stranger', organizationId, reason: 'unknown' };
+  if (account.remembered) return { kind: 'stranger', organizationId, reason: 'subject-mismatch' };
+  await rememberSubject(db, {
+    connectionId: connection.id,
+    subject: identity.subject,
+    accountId: account.id,
+  });
+  return person(account.id);
+}
+
+/**
+ * A sign-in through the organization's IdP of a person it never added (or whose email the IdP did not verify):
+ * recorded in that organization, whose own IdP vouched for the attempt. The actor is the IdP's subject.
+ */
+export async function recordStranger(
+  db: Db,
+  stranger: {
+    organizationId: string;
+    connectionId: string;
+    subject: string;
+    reason: string;
+    requestId: string;
+  },
+): Promise<void> {
+  const actor = `sso:${stranger.subject}`.slice(0, 300);
+  await db.transaction().execute(async (trx) => {
+    await recordEvents(
+      trx,
+      { actor: { type: 'user', id: actor }, requestId: stranger.requestId },
+      stranger.organizationId,
+      [
+        {
+          action: 'sign_in.refused',
+          targets: [{ type: 'sso_connection', id: stranger.connectionId }],
+          changes: { method: { from: null, to: 'sso' }, reason: { from: null, to: stranger.reason } },
+        },
+      ],
+    );
+  });
+}
+
+/**
+ * Seals every connection's secret under the first key again (rotation, docs/sso.md): each row in a statement of its
+ * own, changed only while it still holds what was read.
+ */
+export async function resealSecrets(
+  db: Db,
+  settings: Pick<SsoSettings, 'secrets'>,
+): Promise<{ resealed: number; total: number }> {
+  const rows = await db
+    .selectFrom('sso_connection')
+    .select(['id', 'client_secret_encrypted'])
+    .where('client_secret_encrypted', 'is not', null)
+    .execute();
+  let resealed = 0;
+  for (const row of rows) {
+    const sealed = row.client_secret_encrypted as string;
+    if (settings.secrets.sealedByCurrentKey(sealed)) continue;
+    const plaintext = settings.secrets.open(sealed, row.id);
+    const result = await db
+      .updateTable('sso_connection')
+      .set({ client_secret_encrypted: settings.secrets.seal(plaintext, row.id) })
+      .where('id', '=', row.id)
+      .where('client_secret_encrypted', '=', sealed)
+      .executeTakeFirst();
+    resealed += Number(result.numUpdatedRows);
+  }
+  return { resealed, total: rows.length };
+}
