@@ -9,6 +9,7 @@ import { migrateToLatest, openDatabase } from '../src/db/database.js';
 import { createOrganization } from '../src/organizations/service.js';
 import { hashPassword } from '../src/signin/passwords.js';
 import { addClient } from '../src/signin/service.js';
+import { Browser } from './browser.js';
 
 /*
  * `npm run bench -- --signin [--quick]`: what the embedded sign-in costs, on the embedded database and on
@@ -50,53 +51,11 @@ const clientAddress = (i: number) => `198.51.100.${i + 1}`;
 const percentile = (sorted: number[], p: number) =>
   Math.round((sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0) * 10) / 10;
 
-/**
- * A browser: its cookies, and the client address it stands for. The service believes X-Forwarded-For from this
- * machine (TRUST_PROXY=127.0.0.1), so each browser is a client of its own, as people are, and not several
- * attempts of one address, which the sign-in allows only two at a time.
- */
-class Session {
-  private readonly cookies = new Map<string, string>();
-  constructor(
-    private readonly base: string,
-    private readonly clientAddress: string,
-  ) {}
-  async request(url: string, form?: Record<string, string>): Promise<Response> {
-    const response = await fetch(new URL(url, this.base), {
-      method: form ? 'POST' : 'GET',
-      redirect: 'manual',
-      headers: {
-        'x-forwarded-for': this.clientAddress,
-        cookie: [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; '),
-        ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
-      },
-      ...(form ? { body: new URLSearchParams(form).toString() } : {}),
-    });
-    for (const line of response.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const [name, ...value] = (pair ?? '').split('=');
-      if (name) this.cookies.set(name.trim(), value.join('='));
-    }
-    return response;
-  }
-  /** Follows redirects within the service; answers the page, or the address it left to. */
-  async follow(url: string, form?: Record<string, string>): Promise<{ html: string; leftTo?: string }> {
-    let response = await this.request(url, form);
-    for (let hop = 0; hop < 10 && response.status >= 300 && response.status < 400; hop++) {
-      const location = new URL(response.headers.get('location') ?? '', this.base).toString();
-      await response.arrayBuffer();
-      if (!location.startsWith(this.base)) return { html: '', leftTo: location };
-      response = await this.request(location);
-    }
-    return { html: await response.text() };
-  }
-}
-
 /** One sign-in, answering the tokens. */
 async function signIn(base: string, email: string, clientAddress: string): Promise<{ refreshToken: string }> {
   const verifier = randomBytes(32).toString('base64url');
   const challenge = createHash('sha256').update(verifier).digest('base64url');
-  const session = new Session(base, clientAddress);
+  const session = new Browser(base, clientAddress);
   const query = new URLSearchParams({
     client_id: CLIENT_ID,
     redirect_uri: REDIRECT_URI,

@@ -368,6 +368,40 @@ export function interactionRoutes(deps: {
       },
     );
 
+    /** An IdP's answer the checks refused: the page that says why, never what the IdP sent. */
+    const refusedByIdp = (
+      request: FastifyRequest,
+      reply: FastifyReply,
+      outcome: { reason: string; status: number; title: string; message: string },
+    ) => {
+      request.log.warn(
+        { event: 'signin.sso-refused', reason: outcome.reason },
+        "the IdP's answer was refused",
+      );
+      return html(reply, outcome.status, messagePage(outcome.title, outcome.message, true));
+    };
+    /** A person the IdP signed in: the grant for the organization, or the No access page. */
+    const signedInAtIdp = async (
+      request: FastifyRequest,
+      reply: FastifyReply,
+      interaction: NonNullable<Awaited<ReturnType<typeof details>>>,
+      outcome: { accountId: string; identityOrganizationId: string },
+      endsLogin: true | 'without-cookie',
+    ) => {
+      const membership = await membershipOf(db, outcome.accountId, outcome.identityOrganizationId);
+      if (!membership) {
+        return noAccess(
+          reply,
+          request,
+          interaction.params,
+          outcome.accountId,
+          outcome.identityOrganizationId,
+          'sso',
+        );
+      }
+      return grantFor(request, reply, interaction, outcome.accountId, membership, 'sso', endsLogin);
+    };
+
     // The IdP's answer comes to one address for every organization; the interaction's cookie is sent only to the
     // interaction's own paths, so the answer goes on there, where the browser that started it is recognized.
     app.get('/signin/sso/callback', pageRoute, async (request, reply) => {
@@ -388,25 +422,8 @@ export function interactionRoutes(deps: {
         if (!interaction || interaction.uid !== request.params.uid) return expired(reply);
         const query = request.raw.url?.split('?')[1] ?? '';
         const outcome = await sso.finish(interaction.uid, query, request.id);
-        if (outcome.kind === 'refused') {
-          request.log.warn(
-            { event: 'signin.sso-refused', reason: outcome.reason },
-            "the IdP's answer was refused",
-          );
-          return html(reply, outcome.status, messagePage(outcome.title, outcome.message, true));
-        }
-        const membership = await membershipOf(db, outcome.accountId, outcome.identityOrganizationId);
-        if (!membership) {
-          return noAccess(
-            reply,
-            request,
-            interaction.params,
-            outcome.accountId,
-            outcome.identityOrganizationId,
-            'sso',
-          );
-        }
-        return grantFor(request, reply, interaction, outcome.accountId, membership, 'sso', true);
+        if (outcome.kind === 'refused') return refusedByIdp(request, reply, outcome);
+        return signedInAtIdp(request, reply, interaction, outcome, true);
       },
     );
 
@@ -440,29 +457,12 @@ export function interactionRoutes(deps: {
           { samlResponse: text(body.SAMLResponse), relayState: text(body.RelayState) },
           request.id,
         );
-        if (outcome.kind === 'refused') {
-          request.log.warn(
-            { event: 'signin.sso-refused', reason: outcome.reason },
-            "the IdP's answer was refused",
-          );
-          return html(reply, outcome.status, messagePage(outcome.title, outcome.message, true));
-        }
+        if (outcome.kind === 'refused') return refusedByIdp(request, reply, outcome);
         const interaction = outcome.interactionUid
           ? await provider.Interaction.find(outcome.interactionUid)
           : undefined;
         if (!interaction) return expired(reply);
-        const membership = await membershipOf(db, outcome.accountId, outcome.identityOrganizationId);
-        if (!membership) {
-          return noAccess(
-            reply,
-            request,
-            interaction.params,
-            outcome.accountId,
-            outcome.identityOrganizationId,
-            'sso',
-          );
-        }
-        return grantFor(request, reply, interaction, outcome.accountId, membership, 'sso', 'without-cookie');
+        return signedInAtIdp(request, reply, interaction, outcome, 'without-cookie');
       },
     );
   };
