@@ -1,4 +1,4 @@
-// A browser for the sign-in benches: its cookies, its client address, redirects followed within the service.
+// What the sign-in benches share: a browser (cookies, client address, redirects), client loops, percentiles.
 
 /**
  * A browser: its cookies, and the client address it stands for. The benches' service believes X-Forwarded-For from
@@ -43,4 +43,27 @@ export class Browser {
     }
     return { status: response.status, html: await response.text(), leftTo: undefined };
   }
+}
+
+export const percentile = (sorted: number[], p: number) =>
+  Math.round((sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0) * 10) / 10;
+
+/** Runs `work` in `workers` loops until `end`; answers each success's duration and the failures. */
+export async function loop(workers: number, end: number, work: (worker: number) => Promise<void>) {
+  const durations: number[] = [];
+  let failures = 0;
+  await Promise.all(
+    Array.from({ length: workers }, async (_, worker) => {
+      while (Date.now() < end) {
+        const started = performance.now();
+        try {
+          await work(worker);
+          durations.push(performance.now() - started);
+        } catch {
+          failures += 1;
+        }
+      }
+    }),
+  );
+  return { durations: durations.sort((a, b) => a - b), failures };
 }

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Browser } from './browser.js';
+import { Browser, loop, percentile } from './browser.js';
 
 /*
  * `npm run bench -- --signin-attack [--before DIR] [--quick]`: what a password-guessing flood does to everyone
@@ -57,9 +57,6 @@ export interface AttackFigures {
   steadyAttack: PhaseFigures;
 }
 
-const percentile = (sorted: number[], p: number) =>
-  Math.round((sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0) * 10) / 10;
-
 function formOf(html: string): { action: string; csrf: string } | undefined {
   const action = html.match(/<form method="post" action="([^"]+)"/)?.[1];
   const csrf = html.match(/name="csrf" value="([^"]+)"/)?.[1];
@@ -82,26 +79,6 @@ async function signInPage(browser: Browser) {
   const form = formOf(page.html);
   if (!form) throw new Error(`no sign-in page (${page.status})`);
   return form;
-}
-
-/** Runs `work` in `workers` loops until `end`; answers each success's duration and the failures. */
-async function loop(workers: number, end: number, work: (worker: number) => Promise<void>) {
-  const durations: number[] = [];
-  let failures = 0;
-  await Promise.all(
-    Array.from({ length: workers }, async (_, worker) => {
-      while (Date.now() < end) {
-        const started = performance.now();
-        try {
-          await work(worker);
-          durations.push(performance.now() - started);
-        } catch {
-          failures += 1;
-        }
-      }
-    }),
-  );
-  return { durations: durations.sort((a, b) => a - b), failures };
 }
 
 function runCli(dir: string, args: string[], env: Record<string, string>): Promise<void> {

@@ -9,7 +9,7 @@ import { migrateToLatest, openDatabase } from '../src/db/database.js';
 import { createOrganization } from '../src/organizations/service.js';
 import { hashPassword } from '../src/signin/passwords.js';
 import { addClient } from '../src/signin/service.js';
-import { Browser } from './browser.js';
+import { Browser, loop, percentile } from './browser.js';
 
 /*
  * `npm run bench -- --signin [--quick]`: what the embedded sign-in costs, on the embedded database and on
@@ -48,9 +48,6 @@ export interface SigninFigures {
 /** The address browser `i` signs in from (a documentation range: never a real client). */
 const clientAddress = (i: number) => `198.51.100.${i + 1}`;
 
-const percentile = (sorted: number[], p: number) =>
-  Math.round((sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0) * 10) / 10;
-
 /** One sign-in, answering the tokens. */
 async function signIn(base: string, email: string, clientAddress: string): Promise<{ refreshToken: string }> {
   const verifier = randomBytes(32).toString('base64url');
@@ -86,27 +83,6 @@ async function signIn(base: string, email: string, clientAddress: string): Promi
   const body = (await token.json()) as { refresh_token?: string };
   if (!body.refresh_token) throw new Error(`no refresh token: ${JSON.stringify(body)}`);
   return { refreshToken: body.refresh_token };
-}
-
-/** Runs `work` in `workers` loops for `seconds`; answers each success's duration and the failures. */
-async function loop(workers: number, seconds: number, work: (worker: number) => Promise<void>) {
-  const durations: number[] = [];
-  let failures = 0;
-  const end = Date.now() + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: workers }, async (_, worker) => {
-      while (Date.now() < end) {
-        const started = performance.now();
-        try {
-          await work(worker);
-          durations.push(performance.now() - started);
-        } catch {
-          failures += 1;
-        }
-      }
-    }),
-  );
-  return { durations: durations.sort((a, b) => a - b), failures };
 }
 
 /** The sign-in figures on the embedded database, then on a fresh PostgreSQL database next to the dataset's. */
@@ -183,10 +159,10 @@ async function runOn(
     const refreshTokens = await Promise.all(
       emails.map(async (email, i) => (await signIn(service.url, email, clientAddress(i))).refreshToken),
     );
-    const flows = await loop(CONCURRENT_FLOWS, seconds, async (worker) => {
+    const flows = await loop(CONCURRENT_FLOWS, Date.now() + seconds * 1000, async (worker) => {
       await signIn(service.url, emails[worker] as string, clientAddress(worker));
     });
-    const tokens = await loop(TOKEN_CONNECTIONS, seconds, async (worker) => {
+    const tokens = await loop(TOKEN_CONNECTIONS, Date.now() + seconds * 1000, async (worker) => {
       const response = await fetch(`${service.url}/oidc/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
