@@ -5,7 +5,7 @@ const BLOCK = 512;
 
 export class BackupFileError extends Error {}
 
-export interface ArchiveEntry {
+interface ArchiveEntry {
   name: string;
   content: Uint8Array;
 }

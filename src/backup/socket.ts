@@ -5,14 +5,14 @@ import path from 'node:path';
 import { PRIVATE_FILE_MODE } from '../kernel/private-files.js';
 
 /** The socket's name in DATA_DIR. */
-export const BACKUP_SOCKET = 'backup.sock';
+const BACKUP_SOCKET = 'backup.sock';
 
 /** The longest path a unix socket may have (Linux's sun_path, less its final NUL). */
-export const MAX_SOCKET_PATH_BYTES = 107;
+const MAX_SOCKET_PATH_BYTES = 107;
 
 export const socketPath = (dataDir: string) => path.join(dataDir, BACKUP_SOCKET);
 
-export interface BackupChannel {
+interface BackupChannel {
   close(): Promise<void>;
 }
 
