@@ -106,6 +106,8 @@ export async function backupText(config: Config, out: string): Promise<string> {
   try {
     fs.writeFileSync(draft, archive, { mode: PRIVATE_FILE_MODE, flag: 'wx' });
     fs.renameSync(draft, target);
+  } catch (error) {
+    throw new BackupCommandError(`cannot write ${target}: ${(error as Error).message}`);
   } finally {
     fs.rmSync(draft, { force: true });
   }
