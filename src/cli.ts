@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openLocalIssuer, rotateLocalIssuerKey } from './auth/local-issuer.js';
 import { ROLE_ADMIN, ROLE_SALES_REP } from './auth/policies.js';
+import { BackupCommandError, BackupFileError, backupText, restoreText } from './backup/commands.js';
 import { type Command, defineCommand, helpText, parseCommand, UsageError, usageLine } from './cli/args.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { type Db, migrateToLatest, openDatabase } from './db/database.js';
@@ -129,6 +130,32 @@ const COMMANDS: Command[] = [
           : 'The schema was up to date: no migration to apply.',
       );
     },
+  }),
+  defineCommand({
+    name: ['backup'],
+    summary:
+      'Writes a consistent copy of the embedded database and the key files to FILE (owner-only), from the ' +
+      'running service or, when none runs, from DATA_DIR itself. PostgreSQL: pg_dump (docs/operations.md).',
+    options: {
+      out: {
+        type: 'string',
+        value: 'FILE',
+        required: true,
+        description: 'the backup file, replaced if it exists',
+      },
+    },
+    check: (values) => String(values.out),
+    run: async (out: string) => print(await backupText(loadConfig(), out)),
+  }),
+  defineCommand({
+    name: ['restore'],
+    summary:
+      'Restores a backup of salesreps backup into DATA_DIR, which must be empty or missing; then start the service.',
+    options: {
+      from: { type: 'string', value: 'FILE', required: true, description: 'the backup file' },
+    },
+    check: (values) => String(values.from),
+    run: async (from: string) => print(await restoreText(loadConfig(), from)),
   }),
   defineCommand({
     name: ['openapi'],
@@ -589,6 +616,8 @@ try {
   const known =
     error instanceof UsageError ||
     error instanceof ConfigError ||
+    error instanceof BackupCommandError ||
+    error instanceof BackupFileError ||
     error instanceof EmbeddedDatabaseBusyError ||
     error instanceof EffectsCommandError ||
     error instanceof EventsCommandError ||

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { createProofCheck } from './auth/dpop.js';
 import { type LocalIssuer, openLocalIssuer } from './auth/local-issuer.js';
 import { createTokenVerifier } from './auth/verify.js';
+import { serveBackups } from './backup/socket.js';
 import type { Config } from './config.js';
 import { type Database, type Db, migrateToLatest, openDatabase, pendingMigrations } from './db/database.js';
 import { EmbeddedDatabaseBusyError } from './db/embedded-lock.js';
@@ -98,6 +99,14 @@ export async function createService(config: Config, overrides: ServiceOverrides 
       console: consoleSignIn(config, signin !== undefined),
       afterChange: overrides.runEffects === false ? undefined : effects.wake,
     });
+    // `salesreps backup` asks the service that holds the embedded database for a copy of it.
+    const dumpDataDir = database.dumpDataDir;
+    const backups =
+      !overrides.database && config.dataDir && dumpDataDir
+        ? await startupStep(`cannot open the backup socket in ${config.dataDir}`, () =>
+            serveBackups(config.dataDir, dumpDataDir, app.log.child({ component: 'backup' })),
+          )
+        : undefined;
     if (overrides.runEffects !== false) effects.start(app.log);
     signin?.start(app.log);
     // Background work like the effect worker: the purge of events past their retention.
@@ -146,6 +155,7 @@ export async function createService(config: Config, overrides: ServiceOverrides 
           signin?.close(),
           eventRetention?.stop(),
           samlRetention?.stop(),
+          backups?.close(),
         ]);
         await closeDatabase();
       },

@@ -21,6 +21,11 @@ export interface Database {
   kind: 'postgres' | 'pglite';
   /** The connection pool's use right now (PostgreSQL only; the embedded database has one connection). */
   poolUse(): PoolUse | undefined;
+  /**
+   * The embedded database's files as an uncompressed tarball, copied between two transactions (requests wait for
+   * the copy); absent on PostgreSQL.
+   */
+  dumpDataDir?: () => Promise<Blob>;
   close(): Promise<void>;
 }
 
@@ -44,6 +49,8 @@ export interface DatabaseOptions {
    * second later; a transaction may stay idle twice that long.
    */
   statementTimeoutMs?: number;
+  /** A tarball of `dumpDataDir` that a new embedded database starts from (a restore into an empty folder). */
+  loadDataDir?: Blob;
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
@@ -92,13 +99,20 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     if (folder) makePrivateDirectory(folder);
     // Loaded only here: a service on PostgreSQL never pays the embedded engine's memory.
     const { PGlite } = await import('@electric-sql/pglite');
-    const pglite = await PGlite.create(folder);
+    const pglite = await PGlite.create(folder, {
+      loadDataDir: options.loadDataDir,
+      // A start that replays the write-ahead log (after a crash, or from a restored copy) would otherwise arm a
+      // repeating progress timer that outlives close() and keeps a command's process alive.
+      startParams: [...PGlite.defaultStartParams, '-c', 'log_startup_progress_interval=0'],
+    });
     if (folder) restrictTree(folder);
     const db = new Kysely<Tables>({ dialect: new SerializedPGliteDialect({ pglite }) });
     return {
       db,
       kind: 'pglite',
       poolUse: () => undefined,
+      // The serialized connection is held for the copy, so no transaction is half-way through it.
+      dumpDataDir: () => db.connection().execute(() => pglite.dumpDataDir('none')),
       close: async () => {
         await db.destroy();
         release();
