@@ -20,6 +20,7 @@ const PROCESS = [
   'test/effects/processes.test.ts',
   'test/hardening/private-files.test.ts',
   'test/hardening/shutdown.test.ts',
+  'test/hardening/tracing.test.ts',
   'test/scaleout/replicas.test.ts',
 ];
 
