@@ -4,7 +4,7 @@
 export type SpanAttributes = Record<string, string | number | boolean>;
 
 /** The role of a span's work: a call to another system, an effect taken from the outbox, or work inside one. */
-export type SpanKind = 'client' | 'consumer' | 'internal';
+type SpanKind = 'client' | 'consumer' | 'internal';
 
 export interface SpanOptions {
   kind: SpanKind;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLocalIssuer } from '../../src/auth/local-issuer.js';
 import { loadConfig } from '../../src/config.js';
-import { TEST_WEBHOOK_SECRET } from '../support/receiver.js';
+import { eventually } from '../effects/support/wait.js';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.js';
 import { REPS_URL } from '../support/fixtures.js';
 import {
@@ -15,7 +15,7 @@ import {
   startServiceProcess,
   tempDir,
 } from '../support/process.js';
-import { eventually } from '../effects/support/wait.js';
+import { TEST_WEBHOOK_SECRET } from '../support/receiver.js';
 
 /** A span as an OTLP/HTTP JSON export carries it (ids in hex), with its attributes flattened. */
 interface ReceivedSpan {
@@ -237,7 +237,8 @@ describe.each(databaseKinds)('traces exported over OTLP on %s', (kind) => {
       const claim = peer.spans.find((span) => span.spanId === effect?.parentSpanId);
       expect(claim?.name).toBe('effects claim');
       const delivery = peer.spans.find(
-        (span) => span.parentSpanId === effect?.spanId && span.kind === SPAN_KIND_CLIENT && span.name === 'POST',
+        (span) =>
+          span.parentSpanId === effect?.spanId && span.kind === SPAN_KIND_CLIENT && span.name === 'POST',
       );
       expect(delivery?.attributes['http.response.status_code']).toBe(204);
       const post = peer.posts.find((received) => received.path === receiverPath);
@@ -245,7 +246,11 @@ describe.each(databaseKinds)('traces exported over OTLP on %s', (kind) => {
     }
     // The module recorder the next test relies on sees the SDK and the instrumentations when they are loaded.
     expect(packagesLoaded(loaded)).toEqual(
-      expect.arrayContaining(['@fastify/otel', '@opentelemetry/sdk-trace', '@opentelemetry/instrumentation-pg']),
+      expect.arrayContaining([
+        '@fastify/otel',
+        '@opentelemetry/sdk-trace',
+        '@opentelemetry/instrumentation-pg',
+      ]),
     );
   });
 
@@ -271,12 +276,15 @@ describe.each(databaseKinds)('traces exported over OTLP on %s', (kind) => {
     expect(await service.stop('SIGTERM')).toBe(0);
 
     expect(peer.spans.length).toBe(spansBefore);
-    expect(peer.posts.slice(postsBefore).map((post) => post.headers.traceparent)).toEqual([undefined, undefined]);
+    expect(peer.posts.slice(postsBefore).map((post) => post.headers.traceparent)).toEqual([
+      undefined,
+      undefined,
+    ]);
     const requestId = listed.headers.get('x-request-id');
     const line = service.logs.find((entry) => entry.msg === 'request' && entry.requestId === requestId);
     expect(line).toBeDefined();
     expect(line).not.toHaveProperty('traceId');
     // OpenTelemetry's API alone, which prom-client loads for its exemplars whether traces are on or not.
     expect(packagesLoaded(loaded).filter((name) => name !== '@opentelemetry/api')).toEqual([]);
-  });
+  }, 120_000);
 });
