@@ -7,9 +7,10 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 
 /**
- * `npx tsx bench/tracing-off.ts --before /work/main [--rounds 5] [--seconds 5]`: the service of `--before` (a
- * checkout with its dist/ built) and this checkout's, each started on a copy of one embedded database (an
- * organization and 30 reps) with no OTEL_ variable, in turn, A-B then B-A each round. Per start: the time from
+ * `npx tsx bench/tracing-off.ts --before /work/main [--rounds 5] [--seconds 5] [--database-url URL]`: the service
+ * of `--before` (a checkout with its dist/ built) and this checkout's, each started on a copy of one embedded
+ * database (or on the empty PostgreSQL database given, shared) holding an organization and 30 reps, with no OTEL_
+ * variable, in turn, A-B then B-A each round. Per start: the time from
  * spawning `serve` to its "Server listening" line, then `GET /api/organizations/salesreps` (page 1) for `--seconds`
  * over 10 connections after a 1 s warm-up. Prints each round and the median of each, and the load average.
  */
@@ -18,6 +19,7 @@ const { values } = parseArgs({
     before: { type: 'string' },
     rounds: { type: 'string', default: '5' },
     seconds: { type: 'string', default: '5' },
+    'database-url': { type: 'string' },
   },
 });
 if (!values.before) throw new Error('--before DIR: the checkout to compare with');
@@ -35,6 +37,7 @@ const env = (dataDir: string) => ({
   DEMO: 'false',
   LOG_LEVEL: 'info',
   RATE_LIMIT_MAX: '1000000',
+  ...(values['database-url'] ? { DATABASE_URL: values['database-url'] } : {}),
 });
 
 const cli = (root: string) => path.join(root, 'dist', 'cli.js');
