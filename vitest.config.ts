@@ -21,6 +21,7 @@ const PROCESS = [
   'test/hardening/private-files.test.ts',
   'test/hardening/shutdown.test.ts',
   'test/hardening/backup.test.ts',
+  'test/hardening/tracing.test.ts',
   'test/scaleout/replicas.test.ts',
 ];
 

@@ -417,13 +417,42 @@ const EffectSettings = Type.Object(
   { title: 'Effects (identity provider, mail, data sync)' },
 );
 
+const TraceSettings = Type.Object(
+  {
+    OTEL_EXPORTER_OTLP_ENDPOINT: url(web, {
+      defaultText: '— (no traces)',
+      accepts: 'an OTLP/HTTP receiver such as `http://collector:4318`',
+      description:
+        'export traces (OpenTelemetry) there, to `/v1/traces`; without it no span is made and nothing of OpenTelemetry is loaded (`docs/operations.md`, "Traces")',
+    }),
+    OTEL_EXPORTER_OTLP_PROTOCOL: Type.Union([Type.Literal('http/protobuf'), Type.Literal('http/json')], {
+      default: 'http/protobuf',
+      description:
+        'how the spans are sent to `OTEL_EXPORTER_OTLP_ENDPOINT`: OTLP over HTTP, as protobuf or JSON',
+    }),
+    OTEL_SERVICE_NAME: Type.String({
+      default: 'salesreps',
+      minLength: 1,
+      errorMessage: 'OTEL_SERVICE_NAME must not be empty',
+      description: "the spans' `service.name` (more resource attributes: `OTEL_RESOURCE_ATTRIBUTES`)",
+    }),
+  },
+  { title: 'Traces (OpenTelemetry)' },
+);
+
 /** The settings' groups, named as the documentation's markers name them. */
-export const settingGroups = { server: ServerSettings, tokens: TokenSettings, effects: EffectSettings };
+export const settingGroups = {
+  server: ServerSettings,
+  tokens: TokenSettings,
+  effects: EffectSettings,
+  traces: TraceSettings,
+};
 
 export const Settings = Type.Object({
   ...ServerSettings.properties,
   ...TokenSettings.properties,
   ...EffectSettings.properties,
+  ...TraceSettings.properties,
 });
 
 /** The environment read and validated variable by variable, before any rule that joins several. */

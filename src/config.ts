@@ -45,6 +45,16 @@ export interface Config {
   sso: SsoConfig;
   /** The web console's client at an external provider (AUTH_JWKS_URL); the embedded sign-in has its own built in. */
   console: { clientId: string | undefined; issuer: string | undefined; scope: string; audience: string };
+  /** Where traces are exported (OpenTelemetry, docs/operations.md "Traces"); absent: no traces at all. */
+  tracing: TracingConfig | undefined;
+}
+
+/** The OTLP/HTTP receiver the spans go to, and what they say of the service. */
+export interface TracingConfig {
+  /** The receiver's base URL; the spans go to its `/v1/traces`. */
+  endpoint: string;
+  protocol: 'http/protobuf' | 'http/json';
+  serviceName: string;
 }
 
 /** The embedded OpenID Connect provider and its invitation links (docs/signin.md). */
@@ -244,6 +254,13 @@ export function loadConfig(env: Env = process.env): Config {
       keyFile: path.resolve(settings.SSO_ENCRYPTION_KEY_FILE ?? path.join(dataDir, 'sso-encryption-keys')),
     },
     console: consoleConfig(settings),
+    tracing: settings.OTEL_EXPORTER_OTLP_ENDPOINT
+      ? {
+          endpoint: settings.OTEL_EXPORTER_OTLP_ENDPOINT,
+          protocol: settings.OTEL_EXPORTER_OTLP_PROTOCOL,
+          serviceName: settings.OTEL_SERVICE_NAME,
+        }
+      : undefined,
     auth: {
       jwksUrl: settings.AUTH_JWKS_URL,
       issuer: settings.AUTH_ISSUER,

@@ -12,13 +12,15 @@ import { createEffects, type Effects } from './effects/runtime.js';
 import { startEventRetention } from './events/retention.js';
 import { buildApp } from './http/app.js';
 import type { ConsoleSignIn } from './http/console.js';
-import { loggerOptions } from './http/logging.js';
+import { loggerOptions, scrubUrl } from './http/logging.js';
 import { createMetrics, type ServiceMetrics, startMetricsServer } from './http/metrics.js';
 import { RETENTION_BATCH_SIZE, RETENTION_INTERVAL_MS } from './kernel/purge.js';
+import { installTracing } from './kernel/tracing.js';
 import { CONSOLE_CLIENT_ID } from './signin/provider.js';
 import { createSignin, type Signin } from './signin/runtime.js';
 import { ssoSettings } from './sso/runtime.js';
 import { SAML_PURGE_BATCH_SIZE, SAML_PURGE_INTERVAL_MS, startSamlRetention } from './sso/saml/retention.js';
+import type { StartedTracing } from './tracing/start.js';
 
 export interface Service {
   app: FastifyInstance;
@@ -242,6 +244,7 @@ async function closeWithin(service: Service, timeoutMs: number): Promise<void> {
  * that fails after the database is open closes it again and rejects with a StartupError.
  */
 export async function serve(config: Config): Promise<void> {
+  const tracing = config.tracing && (await startTracing(config.tracing));
   const service = await startupStep('cannot start', () => createService(config));
   let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
   try {
@@ -272,16 +275,33 @@ export async function serve(config: Config): Promise<void> {
           );
   } catch (error) {
     await closeWithin(service, config.shutdownTimeoutMs);
+    await tracing?.shutdown();
     throw error;
   }
   const stop = async (signal: string) => {
     service.app.log.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'shutting down');
     await closeWithin(service, config.shutdownTimeoutMs);
     await metricsServer?.close();
+    // The spans still buffered are exported before the process ends.
+    await tracing?.shutdown();
     process.exit(0);
   };
   process.once('SIGTERM', (signal) => void stop(signal));
   process.once('SIGINT', (signal) => void stop(signal));
+}
+
+/**
+ * Starts OpenTelemetry and installs its tracing for every unit, before the database is opened (which loads `pg`, so
+ * that its instrumentation patches it) and before the app is built. Loaded only here: without
+ * OTEL_EXPORTER_OTLP_ENDPOINT nothing of OpenTelemetry is loaded (decision 39).
+ */
+async function startTracing(settings: NonNullable<Config['tracing']>): Promise<StartedTracing> {
+  const started = await startupStep('cannot start tracing (OTEL_EXPORTER_OTLP_ENDPOINT)', async () => {
+    const { startTracing } = await import('./tracing/start.js');
+    return startTracing(settings, { scrubUrl });
+  });
+  installTracing(started.tracing);
+  return started;
 }
 
 /** The console's address: under PUBLIC_URL, where its sign-in returns, unless that names port 0 (PORT=0 alone). */

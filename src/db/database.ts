@@ -2,8 +2,8 @@
 import path from 'node:path';
 import { Kysely, sql, type Transaction } from 'kysely';
 import { Migrator } from 'kysely/migration';
-import pg from 'pg';
 import { makePrivateDirectory, restrictTree } from '../kernel/private-files.js';
+import { currentTracing } from '../kernel/tracing.js';
 import { lockEmbeddedDatabase } from './embedded-lock.js';
 import { migrationProvider } from './migrations/index.js';
 import { kyselyPool } from './postgres-pool.js';
@@ -56,6 +56,9 @@ export interface DatabaseOptions {
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.databaseUrl) {
     const statementTimeoutMs = options.statementTimeoutMs ?? 5000;
+    // Loaded here, not with this module: OpenTelemetry's instrumentation patches `pg` as it is loaded, and it is
+    // started after the modules but before the database is opened (decision 39).
+    const { default: pg } = await import('pg');
     // Bounded waits everywhere, so that a database that is down or restarting fails a request in seconds. The
     // time-outs are no startup parameters (PgBouncer refuses them): the pool cancels a statement that outlives its
     // time-out, and each transaction sets its own (docs/deploy.md, PgBouncer).
@@ -106,7 +109,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       startParams: [...PGlite.defaultStartParams, '-c', 'log_startup_progress_interval=0'],
     });
     if (folder) restrictTree(folder);
-    const db = new Kysely<Tables>({ dialect: new SerializedPGliteDialect({ pglite }) });
+    const db = new Kysely<Tables>({ dialect: new SerializedPGliteDialect({ pglite }, currentTracing()) });
     return {
       db,
       kind: 'pglite',

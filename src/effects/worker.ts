@@ -5,6 +5,7 @@ import type { EffectsConfig } from '../config.js';
 import type { Db } from '../db/database.js';
 import { PermanentEffectError, RetryLaterError, ScheduledRetryError } from '../kernel/remote-errors.js';
 import { scrub } from '../kernel/scrub.js';
+import { currentTracing, inSpan, type SpanAttributes } from '../kernel/tracing.js';
 import type { EffectTargets } from './handler-contract.js';
 import { carryOut } from './handlers.js';
 import { type ClaimedEffect, claimDueEffects, markEffectFailed, markEffectsDone } from './queries.js';
@@ -79,6 +80,16 @@ function doneMarker(db: Db, leaseToken: string): (id: string, outcome: string) =
     });
 }
 
+/** What an effect's span says of it (docs/operations.md, "Traces"). */
+function effectAttributes(effect: ClaimedEffect): SpanAttributes {
+  return {
+    'salesreps.effect.id': effect.id,
+    'salesreps.effect.kind': effect.kind,
+    'salesreps.effect.attempt': effect.attempts,
+    'salesreps.organization.id': effect.organization_id,
+  };
+}
+
 /**
  * The effect worker of one process; every replica runs one. It keeps up to `concurrency` effects in flight: it
  * claims due effects under a lease as slots free up (polling every `pollMs` when nothing is due), carries each out,
@@ -93,6 +104,7 @@ export function createEffectWorker(
 ): EffectWorker {
   const leaseToken = randomUUID();
   const markDone = doneMarker(db, leaseToken);
+  const tracing = currentTracing();
   const inFlight = new Set<Promise<void>>();
   let running = false;
   let loop: Promise<void> | undefined;
@@ -152,7 +164,20 @@ export function createEffectWorker(
   async function runOne(effect: ClaimedEffect): Promise<void> {
     let outcome: string;
     try {
-      outcome = await carryOut(db, targets, effect, AbortSignal.timeout(effectDeadlineMs(settings.leaseMs)));
+      outcome = await inSpan(
+        `effect ${effect.kind}`,
+        { kind: 'consumer', attributes: effectAttributes(effect) },
+        async (span) => {
+          const done = await carryOut(
+            db,
+            targets,
+            effect,
+            AbortSignal.timeout(effectDeadlineMs(settings.leaseMs)),
+          );
+          span.setAttributes({ 'salesreps.effect.outcome': done });
+          return done;
+        },
+      );
     } catch (error) {
       await recordFailure(effect, error);
       return;
@@ -174,14 +199,27 @@ export function createEffectWorker(
       const free = settings.concurrency - inFlight.size;
       let claimed: ClaimedEffect[] = [];
       if (free > 0) {
+        const claimStarted = Date.now();
         try {
           claimed = await claimDueEffects(db, { limit: free, leaseMs: settings.leaseMs, leaseToken });
         } catch (error) {
           // The database is unreachable or closing: the next poll tries again.
           log.error({ error: scrub(String(error)) }, 'claiming effects failed');
         }
+        // A claim that found work gets a span, recorded once it is over, and the effects it claimed are its
+        // children: an idle worker's polls make no trace at all.
+        const claim =
+          claimed.length > 0
+            ? tracing?.startSpan('effects claim', {
+                kind: 'internal',
+                startTime: claimStarted,
+                attributes: { 'salesreps.effects.claimed': claimed.length },
+              })
+            : undefined;
+        claim?.end();
         for (const effect of claimed) {
-          const task: Promise<void> = runOne(effect).finally(() => {
+          const carried = claim ? claim.run(() => runOne(effect)) : runOne(effect);
+          const task: Promise<void> = carried.finally(() => {
             inFlight.delete(task);
             wake();
           });

@@ -1,6 +1,7 @@
 // The request log: pino options, and URLs scrubbed of personal data and credentials before they are logged.
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { scrub } from '../kernel/scrub.js';
+import { currentTracing } from '../kernel/tracing.js';
 
 // Decoding a URL this often uncovers anything encoded that many times (%2540 is an encoded %40, an encoded @).
 const MAX_DECODING_ROUNDS = 4;
@@ -36,7 +37,7 @@ function withoutSecretSegments(url: string): string {
  * encoded (`%40`), doubly encoded (`%2540`) or `+`-spaced address, phone or credential is scrubbed like a plain
  * one. Scrubbing before each decoding redacts a credential whose value holds an encoded `&` as a whole.
  */
-function scrubUrl(url: string): string {
+export function scrubUrl(url: string): string {
   let text = scrub(withoutSecretSegments(url));
   for (let round = 0; round < MAX_DECODING_ROUNDS; round++) {
     const decoded = decodeOnce(text);
@@ -90,13 +91,16 @@ const LEVELS_LOGGING_REQUESTS = new Set(['trace', 'debug', 'info']);
 /**
  * One log line per request, written when the response is finished (Fastify's own two lines are turned off):
  * the request id comes with the request's child logger; the URL is scrubbed, its secret path segments replaced; headers and bodies are never logged.
+ * With traces exported, the line carries the request's trace id (`traceId`).
  * A service logging at warn or above (production) writes no such lines, and gets no hook that would skip them on
  * every request.
  */
 export function logEachRequest(app: FastifyInstance): void {
   if (!LEVELS_LOGGING_REQUESTS.has(app.log.level)) return;
+  const tracing = currentTracing();
   app.addHook('onResponse', (request, reply, done) => {
     const auth = request.auth;
+    const traceId = tracing?.requestTraceId(request);
     request.log.info(
       {
         method: request.method,
@@ -106,6 +110,7 @@ export function logEachRequest(app: FastifyInstance): void {
         responseTimeMs: Math.round(reply.elapsedTime * 10) / 10,
         remoteAddress: request.ip,
         ...(auth ? { organizationId: auth.organization.id, userId: scrub(auth.principal.userId) } : {}),
+        ...(traceId ? { traceId } : {}),
       },
       'request',
     );

@@ -6,6 +6,7 @@ import type { Db } from '../db/database.js';
 import { recordEvents, SYSTEM_CHANGE } from '../events/record.js';
 import { toEventView } from '../events/service.js';
 import { ScheduledRetryError } from '../kernel/remote-errors.js';
+import { inSpan } from '../kernel/tracing.js';
 import {
   ForbiddenAddressError,
   guardedLookup,
@@ -167,19 +168,36 @@ export async function deliverWebhook(
     secrets.push(subscription.previous_secret);
   }
   const signature = secrets.map((secret) => new Signer(secret).sign(event.id, now, body)).join(' ');
-  const attempt = await post(
-    new URL(subscription.url),
-    {
-      'content-type': 'application/json',
-      'user-agent': 'salesreps-webhooks',
-      'webhook-id': event.id,
-      'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
-      'webhook-signature': signature,
-    },
-    body,
-    settings,
-    deadline,
-  );
+  const url = new URL(subscription.url);
+  // The URL itself is not written down: its path or query may hold the receiver's own secret.
+  const described = {
+    'http.request.method': 'POST',
+    'server.address': url.hostname,
+    'server.port': portOf(url),
+    'salesreps.webhook.id': subscription.id,
+  };
+  const attempt = await inSpan('POST', { kind: 'client', attributes: described }, async (span) => {
+    const posted = await post(
+      url,
+      {
+        ...span.traceHeaders(),
+        'content-type': 'application/json',
+        'user-agent': 'salesreps-webhooks',
+        'webhook-id': event.id,
+        'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+        'webhook-signature': signature,
+      },
+      body,
+      settings,
+      deadline,
+    );
+    span.setAttributes(
+      posted.outcome === 'answered'
+        ? { 'http.response.status_code': posted.status }
+        : { 'error.type': posted.outcome },
+    );
+    return posted;
+  });
   const answered = attempt.outcome === 'answered' ? attempt.status : undefined;
   const delivered = answered !== undefined && answered >= 200 && answered < 300;
   const outcome =

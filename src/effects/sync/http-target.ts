@@ -1,5 +1,6 @@
 // The data-sync system's HTTP target (SYNC=webhook): one signed POST per change of a rep's access.
 import { Webhook } from 'standardwebhooks';
+import { inSpan } from '../../kernel/tracing.js';
 import type { Effect } from '../outbox.js';
 
 /** The data-sync system, told of each change of a rep's access. */
@@ -21,6 +22,13 @@ const EVENT_TYPES: Record<SyncChange['kind'], string> = {
  */
 export function httpSyncTarget(settings: { url: string; secret: string; callTimeoutMs: number }): SyncTarget {
   const signer = new Webhook(settings.secret);
+  const url = new URL(settings.url);
+  // The URL itself is not written down: its path or query may hold the receiver's own secret.
+  const described = {
+    'http.request.method': 'POST',
+    'server.address': url.hostname,
+    'server.port': Number(url.port) || (url.protocol === 'http:' ? 80 : 443),
+  };
   return {
     async send(effectId, change, deadline) {
       const now = new Date();
@@ -29,16 +37,21 @@ export function httpSyncTarget(settings: { url: string; secret: string; callTime
         timestamp: now.toISOString(),
         data: change.payload,
       });
-      const response = await fetch(settings.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'webhook-id': effectId,
-          'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
-          'webhook-signature': signer.sign(effectId, now, body),
-        },
-        body,
-        signal: AbortSignal.any([AbortSignal.timeout(settings.callTimeoutMs), deadline]),
+      const response = await inSpan('POST', { kind: 'client', attributes: described }, async (span) => {
+        const answer = await fetch(settings.url, {
+          method: 'POST',
+          headers: {
+            ...span.traceHeaders(),
+            'content-type': 'application/json',
+            'webhook-id': effectId,
+            'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+            'webhook-signature': signer.sign(effectId, now, body),
+          },
+          body,
+          signal: AbortSignal.any([AbortSignal.timeout(settings.callTimeoutMs), deadline]),
+        });
+        span.setAttributes({ 'http.response.status_code': answer.status });
+        return answer;
       });
       if (!response.ok) {
         throw new Error(
