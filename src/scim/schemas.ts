@@ -55,7 +55,7 @@ export const ScimTokenParams = Type.Object(
   { additionalProperties: false },
 );
 
-export const ScimLastRequest = Type.Object(
+const ScimLastRequest = Type.Object(
   {
     at: Type.String({ format: 'date-time', maxLength: 40 }),
     method: Type.String({ maxLength: 10, examples: ['POST'] }),
@@ -81,7 +81,6 @@ export const ScimLastRequest = Type.Object(
   },
   { additionalProperties: false },
 );
-export type ScimLastRequest = Static<typeof ScimLastRequest>;
 
 export const ScimTokenView = Type.Object(
   {

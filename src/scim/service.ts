@@ -127,7 +127,7 @@ export interface ScimRequestOutcome {
  * The path kept of a request target: the query's values dropped (a filter holds an email, a userName), its
  * parameter names kept, so that an admin sees `/Users?filter&count` for the directory's look-up.
  */
-export function recordedPath(target: string): string {
+function recordedPath(target: string): string {
   const [path = '/', query] = target.split('?', 2);
   const names = query
     ? [...new Set(query.split('&').map((pair) => pair.split('=', 1)[0] ?? ''))].filter(Boolean)

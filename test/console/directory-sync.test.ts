@@ -114,7 +114,7 @@ describe.each(databaseKinds)('the console\u2019s directory sync page on %s', (ki
     expect(await baseUrl.inputValue()).toBe(`${publicUrl}/scim/v2`);
     await page.getByRole('button', { name: 'Copy base URL' }).click();
     await page.getByText('The base URL is copied.').waitFor();
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(`${publicUrl}/scim/v2`);
+    expect(await page.evaluate('navigator.clipboard.readText()')).toBe(`${publicUrl}/scim/v2`);
     await page.getByText('No tokens yet. Create one for your directory with "Create token".').waitFor();
     await expectAccessible(page, 'desktop-directory-sync-empty');
   });
@@ -131,7 +131,7 @@ describe.each(databaseKinds)('the console\u2019s directory sync page on %s', (ki
     expect(token).toMatch(/^scim_[A-Za-z0-9_-]{43}$/);
     await dialog.getByRole('button', { name: 'Copy token' }).press('Enter');
     await dialog.getByText('The token is copied.').waitFor();
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(token);
+    expect(await page.evaluate('navigator.clipboard.readText()')).toBe(token);
     await expectAccessible(page, 'desktop-directory-sync-token-shown');
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
