@@ -131,10 +131,11 @@ export function scimRoutes(deps: {
       }
       return payload;
     });
-    // After the answer is sent, so that the directory never waits for it; a failure is only logged.
+    // After the answer is sent, so that the directory never waits for it; a failure is only logged. A 429 did no
+    // work and is not kept: a flood past the rate limit must not become a flood of writes.
     app.addHook('onResponse', async (request, reply) => {
       const tokenId = request.auth?.scimTokenId;
-      if (!tokenId) return;
+      if (!tokenId || reply.statusCode === 429) return;
       try {
         await noteLastRequest(db, tokenId, {
           method: request.method,

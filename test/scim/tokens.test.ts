@@ -174,3 +174,33 @@ describe.each(databaseKinds)('SCIM tokens on %s', (kind) => {
     expectProblem(await service.call('POST', TOKENS_URL, admin, { description: 'a\u0000b' }), 400);
   });
 });
+
+describe.each(databaseKinds)("a SCIM token's last request past the rate limit, on %s", (kind) => {
+  let service: TestService;
+
+  beforeAll(async () => {
+    service = await startTestService(kind, { RATE_LIMIT_MAX: '2' });
+  });
+  afterAll(() => service.close());
+
+  it('keeps the last request the service answered, not the 429s past the limit', async () => {
+    const { tokenId, token } = await scimTenant(service);
+    const lastPath = async () =>
+      (
+        await service.db
+          .selectFrom('scim_token')
+          .select(['last_path', 'last_status'])
+          .where('id', '=', tokenId)
+          .executeTakeFirstOrThrow()
+      ).last_path;
+    expect((await scim(service, 'GET', '/Users', token)).statusCode).toBe(200);
+    expect((await scim(service, 'GET', '/Schemas', token)).statusCode).toBe(200);
+    await eventually(async () => expect(await lastPath()).toBe('/Schemas'));
+    for (let index = 0; index < 3; index++) {
+      expectScimError(await scim(service, 'GET', '/ResourceTypes', token), 429);
+    }
+    // Given the time a write would take, the row still names the last request answered.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await lastPath()).toBe('/Schemas');
+  });
+});
