@@ -425,7 +425,7 @@ export interface paths {
         };
         /**
          * The organization's SCIM tokens (never their secrets)
-         * @description Policy: Admin of the token's organization. Oldest first.
+         * @description Policy: Admin of the token's organization. Oldest first; each with the last request the directory made with it and its outcome (the path without query values).
          */
         get: operations["listScimTokens"];
         put?: never;
@@ -438,7 +438,7 @@ export interface paths {
         options?: never;
         /**
          * The organization's SCIM tokens (never their secrets) (headers only)
-         * @description The GET's status and headers, without a body. Policy: Admin of the token's organization. Oldest first.
+         * @description The GET's status and headers, without a body. Policy: Admin of the token's organization. Oldest first; each with the last request the directory made with it and its outcome (the path without query values).
          */
         head: operations["listScimTokensHead"];
         patch?: never;
@@ -7090,7 +7090,16 @@ export interface operations {
                      *       {
                      *         "id": "Sc3kLm9QwErTyUiOp1AsDf",
                      *         "description": "Okta production",
-                     *         "createdAt": "2026-12-01T09:15:00.000Z"
+                     *         "createdAt": "2026-12-01T09:15:00.000Z",
+                     *         "lastUsedAt": "2026-12-02T08:00:12.000Z",
+                     *         "lastRequest": {
+                     *           "at": "2026-12-02T08:00:12.000Z",
+                     *           "method": "POST",
+                     *           "path": "/Users",
+                     *           "status": 409,
+                     *           "scimType": "uniqueness",
+                     *           "detail": "That employeeNumber is already used in this organization."
+                     *         }
                      *       }
                      *     ]
                      */
@@ -7099,6 +7108,26 @@ export interface operations {
                         description: string | null;
                         /** Format: date-time */
                         createdAt: string;
+                        /** @description When the directory last made a request with the token (null: never). */
+                        lastUsedAt: string | null;
+                        /** @description The last request made with the token and its outcome (null: none yet). */
+                        lastRequest: {
+                            /** Format: date-time */
+                            at: string;
+                            /** @example POST */
+                            method: string;
+                            /**
+                             * @description The path under the base URL; a query is kept only as its parameter names (a filter holds an email).
+                             * @example /Users
+                             * @example /Users?filter&count
+                             */
+                            path: string;
+                            status: number;
+                            /** @description An error's scimType (e.g. `uniqueness`), when it had one. */
+                            scimType?: string;
+                            /** @description An error's detail, as the directory was told. */
+                            detail?: string;
+                        } | null;
                     }[];
                 };
             };

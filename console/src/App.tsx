@@ -5,6 +5,7 @@ import { type Api, must, useMyOrganizations } from './api.js';
 import type { ConsoleSession } from './auth.js';
 import { ApiProblem } from './logic/problems.js';
 import { CustomersPage } from './pages/CustomersPage.js';
+import { DirectorySyncPage } from './pages/DirectorySyncPage.js';
 import { EffectsPage } from './pages/EffectsPage.js';
 import { EventsPage } from './pages/EventsPage.js';
 import { OrganizationsPage } from './pages/OrganizationsPage.js';
@@ -82,6 +83,7 @@ export function App({ session, api }: { session: ConsoleSession; api: Api }) {
                   <NavLink href="/customers">Customers</NavLink>
                   <NavLink href="/effects">Side effects</NavLink>
                   <NavLink href="/events">Audit log</NavLink>
+                  <NavLink href="/directory-sync">Directory sync</NavLink>
                 </>
               ) : (
                 <>
@@ -119,6 +121,9 @@ export function App({ session, api }: { session: ConsoleSession; api: Api }) {
                 </Route>
                 <Route path="/events">
                   <EventsPage api={api} />
+                </Route>
+                <Route path="/directory-sync">
+                  <DirectorySyncPage api={api} />
                 </Route>
                 <Route>
                   <Redirect to="/" />

@@ -271,6 +271,13 @@ interface ScimTokenTable {
   description: string | null;
   token_hash: string;
   created_at: Generated<Date>;
+  /** The last request made with the token and its outcome (scim/); null until the first. */
+  last_used_at: Date | null;
+  last_method: string | null;
+  last_path: string | null;
+  last_status: number | null;
+  last_scim_type: string | null;
+  last_detail: string | null;
 }
 
 /** SAML IdP as parsed from its metadata (src/sso/saml/): what a `saml` connection keeps. */

@@ -48,6 +48,11 @@ export interface InvitationEmail {
   organizationName: string;
   identityOrganizationId: string;
   repNumber: string;
+  /**
+   * 'sso': the organization signs its people in through its own IdP, so the mail leads to its sign-in (LOGIN_URL)
+   * and asks for the company account, never for a password. Absent: the usual mail.
+   */
+  signIn?: 'sso';
 }
 
 /** The invitation to one organization, in that organization's own words for the rep. */

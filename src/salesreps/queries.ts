@@ -65,6 +65,7 @@ export function insertAssignment(
   trx: Trx,
   assignment: Omit<OrganizationSalesRep, 'active' | 'created_at' | 'updated_at' | 'external_id'> & {
     external_id?: string | null;
+    active?: boolean;
   },
 ) {
   return trx.insertInto('organization_sales_rep').values(assignment).returningAll().executeTakeFirstOrThrow();

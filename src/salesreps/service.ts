@@ -132,6 +132,19 @@ export async function listMyOrganizations(db: Db, auth: RequestAuth): Promise<Sa
   }));
 }
 
+/** What a directory (SCIM) says of a rep it adds, beyond the API's body. */
+export interface DirectoryAddition {
+  /** The directory's own id of the person. */
+  externalId?: string | undefined;
+  /**
+   * False: the rep is added inactive, in the one transaction: its identity provider user is made without the
+   * organization's membership, and no welcome mail or sync grant is recorded (activating it grants and invites).
+   */
+  active?: boolean;
+  /** 'sso': the organization signs its people in through its own IdP, so the welcome mail says so, with no password. */
+  signIn?: 'sso' | undefined;
+}
+
 /**
  * Adds a rep to the organization, reusing the rep (and its identity provider user) when one with that email
  * exists anywhere; records the provisioning, the welcome email and the data-sync grant in the same transaction.
@@ -142,8 +155,9 @@ export async function addSalesRep(
   organization: Organization,
   body: AddSalesRepBody,
   change: ChangeContext,
-  directory: { externalId?: string | undefined } = {},
+  directory: DirectoryAddition = {},
 ): Promise<AddSalesRepResponse> {
+  const active = directory.active ?? true;
   const input = {
     email: body.email.trim(),
     firstName: body.firstName.trim(),
@@ -176,7 +190,9 @@ export async function addSalesRep(
         email: input.email,
         phone_number: input.phoneNumber,
         external_id: directory.externalId ?? null,
+        active,
       });
+      const welcome = invitationEmail(organization, assignment);
       await recordEffects(trx, { organizationId: organization.id, salesRepId: rep.id }, [
         {
           kind: 'identity.provision',
@@ -189,8 +205,15 @@ export async function addSalesRep(
             roles: input.roles,
           },
         },
-        { kind: 'email.welcome', payload: invitationEmail(organization, assignment) },
-        syncGrant(organization.id, rep.id, assignment.rep_number, assignment.email),
+        ...(active
+          ? [
+              {
+                kind: 'email.welcome' as const,
+                payload: directory.signIn ? { ...welcome, signIn: directory.signIn } : welcome,
+              },
+              syncGrant(organization.id, rep.id, assignment.rep_number, assignment.email),
+            ]
+          : []),
       ]);
       await recordEvents(trx, change, organization.id, [
         {
@@ -203,7 +226,7 @@ export async function addSalesRep(
             phoneNumber: assignment.phone_number,
             repNumber: assignment.rep_number,
             roles: input.roles,
-            active: true,
+            active,
           }),
         },
       ]);

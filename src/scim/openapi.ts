@@ -30,10 +30,25 @@ export const scimTokenDocs = {
     tags,
     operationId: 'listScimTokens',
     summary: "The organization's SCIM tokens (never their secrets)",
-    description: `${adminOnly} Oldest first.`,
+    description:
+      `${adminOnly} Oldest first; each with the last request the directory made with it and its outcome ` +
+      '(the path without query values).',
     response: {
       200: jsonResponse('The tokens.', ScimTokenList, [
-        { id: EXAMPLE_ID, description: 'Okta production', createdAt: '2026-12-01T09:15:00.000Z' },
+        {
+          id: EXAMPLE_ID,
+          description: 'Okta production',
+          createdAt: '2026-12-01T09:15:00.000Z',
+          lastUsedAt: '2026-12-02T08:00:12.000Z',
+          lastRequest: {
+            at: '2026-12-02T08:00:12.000Z',
+            method: 'POST',
+            path: '/Users',
+            status: 409,
+            scimType: 'uniqueness',
+            detail: 'That employeeNumber is already used in this organization.',
+          },
+        },
       ]),
       ...errorResponses(401, 403),
     },

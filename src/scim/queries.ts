@@ -25,11 +25,47 @@ export function countScimTokens(db: Executor, organizationId: string) {
 export function listScimTokens(db: Executor, organizationId: string, limit: number) {
   return db
     .selectFrom('scim_token')
-    .select(['id', 'description', 'created_at'])
+    .select([
+      'id',
+      'description',
+      'created_at',
+      'last_used_at',
+      'last_method',
+      'last_path',
+      'last_status',
+      'last_scim_type',
+      'last_detail',
+    ])
     .where('organization_id', '=', organizationId)
     .orderBy('created_at')
     .orderBy('id')
     .limit(limit)
+    .execute();
+}
+
+/** Overwrites the token's last request: one row per token, one UPDATE per request (none once it is revoked). */
+export function updateLastRequest(
+  db: Executor,
+  tokenId: string,
+  request: {
+    method: string;
+    path: string;
+    status: number;
+    scimType: string | null;
+    detail: string | null;
+  },
+) {
+  return db
+    .updateTable('scim_token')
+    .set({
+      last_used_at: sql<Date>`now()`,
+      last_method: request.method,
+      last_path: request.path,
+      last_status: request.status,
+      last_scim_type: request.scimType,
+      last_detail: request.detail,
+    })
+    .where('id', '=', tokenId)
     .execute();
 }
 

@@ -10,6 +10,7 @@ import { ScimError } from './errors.js';
 import { scimTokenDocs as docs } from './openapi.js';
 import {
   CreateScimTokenBody,
+  SCIM_BASE_PATH,
   SCIM_CONTENT_TYPE,
   ScimDocument,
   ScimErrorBody,
@@ -28,6 +29,7 @@ import {
   getUser,
   listTokens,
   listUsers,
+  noteLastRequest,
   patchUser,
   replaceUser,
   revokeScimToken,
@@ -74,6 +76,21 @@ export function scimTokenRoutes(deps: { db: Db }): FastifyPluginAsyncTypebox {
   };
 }
 
+/** The scimType and detail of a SCIM error body; nothing of a body that is not one. */
+function errorWordsOf(body: string): { scimType?: string; detail?: string } {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (typeof parsed !== 'object' || parsed === null) return {};
+    const { scimType, detail } = parsed as Record<string, unknown>;
+    return {
+      ...(typeof scimType === 'string' ? { scimType } : {}),
+      ...(typeof detail === 'string' ? { detail } : {}),
+    };
+  } catch {
+    return {};
+  }
+}
+
 /** Every status a SCIM route may answer with besides its success, each a SCIM error. */
 const SCIM_ERRORS = Object.fromEntries(
   [400, 401, 403, 404, 409, 413, 415, 429, 500, 503].map((status) => [status, ScimErrorBody]),
@@ -104,7 +121,35 @@ export function scimRoutes(deps: {
   const scim = (reply: FastifyReply, status = 200) => reply.code(status).type(SCIM_CONTENT_TYPE);
   const policy = { policy: 'Scim' as const };
 
+  // An error answer's scimType and detail, read from its body as sent, for the token's last request.
+  const errorsSent = new WeakMap<FastifyRequest, { scimType?: string; detail?: string }>();
+
   return async (app) => {
+    app.addHook('onSend', async (request, reply, payload) => {
+      if (reply.statusCode >= 400 && request.auth?.scimTokenId && typeof payload === 'string') {
+        errorsSent.set(request, errorWordsOf(payload));
+      }
+      return payload;
+    });
+    // After the answer is sent, so that the directory never waits for it; a failure is only logged. A 429 did no
+    // work and is not kept: a flood past the rate limit must not become a flood of writes.
+    app.addHook('onResponse', async (request, reply) => {
+      const tokenId = request.auth?.scimTokenId;
+      if (!tokenId || reply.statusCode === 429) return;
+      try {
+        await noteLastRequest(db, tokenId, {
+          method: request.method,
+          target: request.url.startsWith(SCIM_BASE_PATH)
+            ? request.url.slice(SCIM_BASE_PATH.length)
+            : request.url,
+          status: reply.statusCode,
+          error: errorsSent.get(request),
+        });
+      } catch (error) {
+        request.log.warn({ err: error }, "the SCIM token's last request was not recorded");
+      }
+    });
+
     app.addContentTypeParser(
       SCIM_CONTENT_TYPE,
       { parseAs: 'string' },

@@ -13,6 +13,9 @@ export const SCIM_LIMITS = {
   externalId: 255,
   /** The most entries of a multi-valued attribute (emails, phoneNumbers) read from a body. */
   multiValued: 10,
+  /** What is kept of a token's last request: its path (with the query's names) and an error's detail, cut short. */
+  recordedPath: 300,
+  recordedDetail: 500,
 } as const;
 
 export const SCIM_SCHEMA = {
@@ -52,11 +55,44 @@ export const ScimTokenParams = Type.Object(
   { additionalProperties: false },
 );
 
+const ScimLastRequest = Type.Object(
+  {
+    at: Type.String({ format: 'date-time', maxLength: 40 }),
+    method: Type.String({ maxLength: 10, examples: ['POST'] }),
+    path: Type.String({
+      maxLength: SCIM_LIMITS.recordedPath,
+      description:
+        'The path under the base URL; a query is kept only as its parameter names (a filter holds an email).',
+      examples: ['/Users', '/Users?filter&count'],
+    }),
+    status: Type.Integer({ minimum: 100, maximum: 599 }),
+    scimType: Type.Optional(
+      Type.String({
+        maxLength: 40,
+        description: "An error's scimType (e.g. `uniqueness`), when it had one.",
+      }),
+    ),
+    detail: Type.Optional(
+      Type.String({
+        maxLength: SCIM_LIMITS.recordedDetail,
+        description: "An error's detail, as the directory was told.",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const ScimTokenView = Type.Object(
   {
     id: Type.String({ maxLength: 64 }),
     description: Type.Union([Type.String({ maxLength: SCIM_LIMITS.description }), Type.Null()]),
     createdAt: Type.String({ format: 'date-time', maxLength: 40 }),
+    lastUsedAt: Type.Union([Type.String({ format: 'date-time', maxLength: 40 }), Type.Null()], {
+      description: 'When the directory last made a request with the token (null: never).',
+    }),
+    lastRequest: Type.Union([ScimLastRequest, Type.Null()], {
+      description: 'The last request made with the token and its outcome (null: none yet).',
+    }),
   },
   { additionalProperties: false },
 );

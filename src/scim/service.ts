@@ -7,15 +7,15 @@ import type { ChangeContext } from '../events/record.js';
 import { recordEvents } from '../events/record.js';
 import type { IdentityDirectory } from '../identity/port.js';
 import { newId } from '../kernel/ids.js';
-import { conflict, notFound, ProblemError } from '../kernel/problem.js';
+import { conflict, notFound, ProblemError, truncate } from '../kernel/problem.js';
 import {
   addSalesRep,
   changeRepNumberInTransaction,
   changeSalesRepDetailsInTransaction,
   removeSalesRep,
-  setActive,
   setActiveInTransaction,
 } from '../salesreps/service.js';
+import { organizationsWithoutPasswords } from '../sso/queries.js';
 import { mutability, ScimError, userNotFound } from './errors.js';
 import { parseFilter } from './filter.js';
 import { applyPatch } from './patch.js';
@@ -26,6 +26,7 @@ import {
   insertScimToken,
   listScimTokens,
   listUsers as selectUsers,
+  updateLastRequest,
 } from './queries.js';
 import {
   type CreatedScimToken,
@@ -91,11 +92,58 @@ export async function createScimToken(
 
 export async function listTokens(db: Executor, organizationId: string): Promise<ScimTokenView[]> {
   const rows = await listScimTokens(db, organizationId, SCIM_LIMITS.tokensPerOrganization);
-  return rows.map((row) => ({
-    id: row.id,
-    description: row.description,
-    createdAt: new Date(row.created_at).toISOString(),
-  }));
+  return rows.map((row) => {
+    const lastUsedAt = row.last_used_at === null ? null : new Date(row.last_used_at).toISOString();
+    return {
+      id: row.id,
+      description: row.description,
+      createdAt: new Date(row.created_at).toISOString(),
+      lastUsedAt,
+      lastRequest:
+        lastUsedAt === null || row.last_method === null || row.last_path === null || row.last_status === null
+          ? null
+          : {
+              at: lastUsedAt,
+              method: row.last_method,
+              path: row.last_path,
+              status: row.last_status,
+              ...(row.last_scim_type === null ? {} : { scimType: row.last_scim_type }),
+              ...(row.last_detail === null ? {} : { detail: row.last_detail }),
+            },
+    };
+  });
+}
+
+/** A SCIM request as the token's last one is kept: the method, the path, the answer's status, an error's words. */
+export interface ScimRequestOutcome {
+  method: string;
+  /** The request target under the base URL, query included (only its parameter names are kept). */
+  target: string;
+  status: number;
+  error: { scimType?: string | undefined; detail?: string | undefined } | undefined;
+}
+
+/**
+ * The path kept of a request target: the query's values dropped (a filter holds an email, a userName), its
+ * parameter names kept, so that an admin sees `/Users?filter&count` for the directory's look-up.
+ */
+function recordedPath(target: string): string {
+  const [path = '/', query] = target.split('?', 2);
+  const names = query
+    ? [...new Set(query.split('&').map((pair) => pair.split('=', 1)[0] ?? ''))].filter(Boolean)
+    : [];
+  return truncate(names.length > 0 ? `${path}?${names.join('&')}` : path, SCIM_LIMITS.recordedPath);
+}
+
+/** Keeps the request as the token's last one (overwriting the one before). */
+export async function noteLastRequest(db: Executor, tokenId: string, outcome: ScimRequestOutcome) {
+  await updateLastRequest(db, tokenId, {
+    method: outcome.method,
+    path: recordedPath(outcome.target),
+    status: outcome.status,
+    scimType: outcome.error?.scimType ? truncate(outcome.error.scimType, 40) : null,
+    detail: outcome.error?.detail ? truncate(outcome.error.detail, SCIM_LIMITS.recordedDetail) : null,
+  });
 }
 
 /** Revokes a token: it is deleted, so the next request carrying it is refused. */
@@ -150,12 +198,15 @@ async function readUser(context: ScimContext, id: string): Promise<ScimUser> {
 }
 
 /**
- * POST /Users: the API's PUT (the person reused by email, the welcome mail, the provisioning and sync), then, for a
- * User created inactive, the API's deactivation.
+ * POST /Users: the API's PUT (the person reused by email, the welcome mail, the provisioning and sync), in one
+ * transaction. A User created inactive is added inactive: no access, welcome mail or sync grant, until activated.
+ * Where the organization signs its people in only through its IdP, the welcome mail says to sign in with the
+ * company account instead of asking for a password.
  */
 export async function createUser(context: ScimContext, body: ScimUserBody): Promise<ScimUser> {
   const fields = checkUserFields(fieldsOfBody(body, true));
   const { db, identity, organization, change } = context;
+  const withoutPasswords = await organizationsWithoutPasswords(db, [organization.identity_organization_id]);
   return inScimTerms(async () => {
     const added = await addSalesRep(
       db,
@@ -169,9 +220,12 @@ export async function createUser(context: ScimContext, body: ScimUserBody): Prom
         repNumber: fields.repNumber,
       },
       change,
-      { externalId: fields.externalId ?? undefined },
+      {
+        externalId: fields.externalId ?? undefined,
+        active: fields.active,
+        signIn: withoutPasswords.has(organization.identity_organization_id) ? 'sso' : undefined,
+      },
     );
-    if (!fields.active) await setActive(db, organization, added.organizationSalesRepId, false, change);
     return readUser(context, added.organizationSalesRepId);
   });
 }

@@ -1,9 +1,10 @@
 // SCIM tokens: an Admin creates them (shown once, kept as a hash), lists them without secrets, revokes them at once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../effects/support/wait.js';
 import { databaseKinds } from '../support/databases.js';
 import { expectProblem } from '../support/fixtures.js';
 import { startTestService, type TestService } from '../support/service.js';
-import { expectScimError, scim, scimTenant, TOKENS_URL } from './support.js';
+import { expectScimError, oktaUser, scim, scimTenant, TOKENS_URL } from './support.js';
 
 describe.each(databaseKinds)('SCIM tokens on %s', (kind) => {
   let service: TestService;
@@ -19,7 +20,13 @@ describe.each(databaseKinds)('SCIM tokens on %s', (kind) => {
     const listed = await service.call('GET', TOKENS_URL, admin);
     expect(listed.statusCode).toBe(200);
     expect(listed.json()).toEqual([
-      { id: tokenId, description: 'Okta production', createdAt: expect.any(String) },
+      {
+        id: tokenId,
+        description: 'Okta production',
+        createdAt: expect.any(String),
+        lastUsedAt: null,
+        lastRequest: null,
+      },
     ]);
     expect(listed.body).not.toContain(token);
     const stored = await service.db
@@ -29,6 +36,82 @@ describe.each(databaseKinds)('SCIM tokens on %s', (kind) => {
       .execute();
     expect(stored).toHaveLength(1);
     expect(JSON.stringify(stored)).not.toContain(token.slice(5));
+  });
+
+  it('keeps the last request of each token and its outcome, without the query values that hold an email', async () => {
+    const { admin, tokenId, token } = await scimTenant(service);
+    const other = await service.call('POST', TOKENS_URL, admin, { description: 'Entra' });
+    const otherId = (other.json() as { id: string }).id;
+    const lastOf = async (id: string) => {
+      const listed = (await service.call('GET', TOKENS_URL, admin)).json() as {
+        id: string;
+        lastUsedAt: string | null;
+        lastRequest: Record<string, unknown> | null;
+      }[];
+      return listed.find((entry) => entry.id === id);
+    };
+    const before = Date.now();
+    const filter = encodeURIComponent('userName eq "secret.person@acme.example"');
+    expect((await scim(service, 'GET', `/Users?filter=${filter}&count=1`, token)).statusCode).toBe(200);
+    await eventually(async () => {
+      const entry = await lastOf(tokenId);
+      expect(entry?.lastRequest).toEqual({
+        at: entry?.lastUsedAt,
+        method: 'GET',
+        path: '/Users?filter&count',
+        status: 200,
+      });
+      expect(Date.parse(entry?.lastUsedAt ?? '')).toBeGreaterThanOrEqual(before - 1000);
+    });
+    // Only the last request is kept: a refused one replaces it, with its scimType and detail.
+    const created = await scim(service, 'POST', '/Users', token, oktaUser('kept@acme.example', 'R-1'));
+    expect(created.statusCode).toBe(201);
+    expectScimError(
+      await scim(service, 'POST', '/Users', token, oktaUser('dup@acme.example', 'R-1')),
+      409,
+      'uniqueness',
+    );
+    await eventually(async () => {
+      expect((await lastOf(tokenId))?.lastRequest).toEqual({
+        at: expect.any(String),
+        method: 'POST',
+        path: '/Users',
+        status: 409,
+        scimType: 'uniqueness',
+        detail: 'That employeeNumber is already used in this organization.',
+      });
+    });
+    const id = (created.json() as { id: string }).id;
+    expectScimError(await scim(service, 'GET', `/Users/${id}x`, token), 404);
+    await eventually(async () => {
+      expect((await lastOf(tokenId))?.lastRequest).toMatchObject({
+        method: 'GET',
+        path: `/Users/${id}x`,
+        status: 404,
+        detail: 'No User with that id in this organization.',
+      });
+    });
+    // Each token its own; the unused one has none, and the body's email is never kept.
+    expect(await lastOf(otherId)).toMatchObject({ lastUsedAt: null, lastRequest: null });
+    const listed = (await service.call('GET', TOKENS_URL, admin)).body;
+    expect(listed).not.toContain('secret.person');
+    expect(listed).not.toContain('dup@acme.example');
+  });
+
+  it('records nothing for a request without a valid token', async () => {
+    const { admin, tokenId, token } = await scimTenant(service);
+    expectScimError(await scim(service, 'GET', '/Users', `${token.slice(0, -1)}x`), 401);
+    expect((await scim(service, 'GET', '/ServiceProviderConfig', token)).statusCode).toBe(200);
+    await eventually(async () => {
+      const [entry] = (await service.call('GET', TOKENS_URL, admin)).json() as {
+        id: string;
+        lastRequest: { path: string; status: number } | null;
+      }[];
+      expect(entry).toMatchObject({
+        id: tokenId,
+        lastRequest: { path: '/ServiceProviderConfig', status: 200 },
+      });
+    });
   });
 
   it('refuses a revoked token on the very next request', async () => {
@@ -89,5 +172,35 @@ describe.each(databaseKinds)('SCIM tokens on %s', (kind) => {
     expectProblem(await service.call('POST', TOKENS_URL, admin, { scope: 'all' }), 400);
     expectProblem(await service.call('POST', TOKENS_URL, admin, { description: 'x'.repeat(201) }), 400);
     expectProblem(await service.call('POST', TOKENS_URL, admin, { description: 'a\u0000b' }), 400);
+  });
+});
+
+describe.each(databaseKinds)("a SCIM token's last request past the rate limit, on %s", (kind) => {
+  let service: TestService;
+
+  beforeAll(async () => {
+    service = await startTestService(kind, { RATE_LIMIT_MAX: '2' });
+  });
+  afterAll(() => service.close());
+
+  it('keeps the last request the service answered, not the 429s past the limit', async () => {
+    const { tokenId, token } = await scimTenant(service);
+    const lastPath = async () =>
+      (
+        await service.db
+          .selectFrom('scim_token')
+          .select(['last_path', 'last_status'])
+          .where('id', '=', tokenId)
+          .executeTakeFirstOrThrow()
+      ).last_path;
+    expect((await scim(service, 'GET', '/Users', token)).statusCode).toBe(200);
+    expect((await scim(service, 'GET', '/Schemas', token)).statusCode).toBe(200);
+    await eventually(async () => expect(await lastPath()).toBe('/Schemas'));
+    for (let index = 0; index < 3; index++) {
+      expectScimError(await scim(service, 'GET', '/ResourceTypes', token), 429);
+    }
+    // Given the time a write would take, the row still names the last request answered.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await lastPath()).toBe('/Schemas');
   });
 });

@@ -4,7 +4,7 @@ import { PermanentEffectError } from '../../kernel/remote-errors.js';
 import { type EffectHandlers, type EffectRun, repOf, SUPERSEDED } from '../handler-contract.js';
 import { staleWhenOutOfOrder } from '../order.js';
 import type { InvitationEmail } from '../outbox.js';
-import { invitationMessage, loginLinkFor, signinLinkMessage } from './messages.js';
+import { companySignInMessage, invitationMessage, loginLinkFor, signinLinkMessage } from './messages.js';
 
 /** A welcome mail is still wanted while the rep is in the organization; a re-invitation only while it is active. */
 function invitationHandler(
@@ -16,6 +16,12 @@ function invitationHandler(
     const stillWanted = async () =>
       wantedStates.includes(await assignmentState(db, claimed.organization_id, salesRepId));
     if (await staleWhenOutOfOrder(db, claimed, stillWanted)) return SUPERSEDED;
+    if (payload.signIn === 'sso') {
+      // No link to set a password: the person signs in with the company account at the organization's IdP.
+      const signin = loginLinkFor(targets.loginUrl, payload.identityOrganizationId);
+      await targets.mailer.send(claimed.id, companySignInMessage(kind, payload, signin), deadline);
+      return 'mail sent (single sign-on)';
+    }
     const link = targets.signinLinks
       ? await targets.signinLinks.forRep(claimed.id, salesRepId, payload.identityOrganizationId)
       : {

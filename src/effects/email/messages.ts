@@ -21,6 +21,18 @@ export interface InvitationLink {
   expiresAt: Date | undefined;
 }
 
+function invitationWords(kind: 'welcome' | 'reinvitation', organization: string) {
+  return kind === 'welcome'
+    ? {
+        subject: `Welcome to ${organization} as a sales rep`,
+        opening: `You have been added as a sales rep of ${organization}.`,
+      }
+    : {
+        subject: `Your sales rep access to ${organization} is restored`,
+        opening: `Your access as a sales rep of ${organization} has been restored.`,
+      };
+}
+
 /** The welcome email of a new assignment, or the re-invitation of a reactivated one: text and HTML parts. */
 export function invitationMessage(
   kind: 'welcome' | 'reinvitation',
@@ -29,14 +41,7 @@ export function invitationMessage(
 ): MailMessage {
   const link = target.url;
   const organization = invitation.organizationName;
-  const subject =
-    kind === 'welcome'
-      ? `Welcome to ${organization} as a sales rep`
-      : `Your sales rep access to ${organization} is restored`;
-  const opening =
-    kind === 'welcome'
-      ? `You have been added as a sales rep of ${organization}.`
-      : `Your access as a sales rep of ${organization} has been restored.`;
+  const { subject, opening } = invitationWords(kind, organization);
   const text = [
     `Hello ${invitation.firstName} ${invitation.lastName},`,
     '',
@@ -59,6 +64,41 @@ export function invitationMessage(
       ? `<p><a href="${escapeHtml(link)}">Set your password for ${escapeHtml(organization)}</a> (the link works once${escapeHtml(until(target.expiresAt))}).</p>`
       : `<p><a href="${escapeHtml(link)}">Log in to ${escapeHtml(organization)}</a></p>`,
     `<p>Sign in with this email address (${escapeHtml(invitation.to)}).</p>`,
+    '</body></html>',
+  ].join('\n');
+  return { to: invitation.to, subject, text, html };
+}
+
+/**
+ * The welcome (or re-invitation) of a rep whose organization signs its people in through its own identity provider:
+ * the organization's sign-in link, and the company account to use there; no password is asked for.
+ */
+export function companySignInMessage(
+  kind: 'welcome' | 'reinvitation',
+  invitation: InvitationEmail,
+  signinUrl: string,
+): MailMessage {
+  const organization = invitation.organizationName;
+  const { subject, opening } = invitationWords(kind, organization);
+  const how = `${organization} signs you in with your company account: there is no password to set here.`;
+  const text = [
+    `Hello ${invitation.firstName} ${invitation.lastName},`,
+    '',
+    opening,
+    `Your rep number: ${invitation.repNumber}`,
+    '',
+    how,
+    `Sign in here with your company account (${invitation.to}): ${signinUrl}`,
+    '',
+  ].join('\n');
+  const html = [
+    '<!doctype html>',
+    '<html><body>',
+    `<p>Hello ${escapeHtml(invitation.firstName)} ${escapeHtml(invitation.lastName)},</p>`,
+    `<p>${escapeHtml(opening)}</p>`,
+    `<p>Your rep number: <strong>${escapeHtml(invitation.repNumber)}</strong></p>`,
+    `<p>${escapeHtml(how)}</p>`,
+    `<p><a href="${escapeHtml(signinUrl)}">Sign in to ${escapeHtml(organization)} with your company account</a> (${escapeHtml(invitation.to)}).</p>`,
     '</body></html>',
   ].join('\n');
   return { to: invitation.to, subject, text, html };
