@@ -153,3 +153,42 @@ export const RemovedConnection = Type.Object(
   { success: Type.Literal(true) },
   { additionalProperties: false },
 );
+
+export const CreateSetupLinkBody = Type.Object(
+  {
+    expiresInHours: Type.Optional(
+      Type.Integer({
+        format: 'int32',
+        minimum: 1,
+        maximum: 168,
+        default: 24,
+        description: 'How long the link works, in hours (default 24, at most a week).',
+      }),
+    ),
+  },
+  { additionalProperties: false, examples: [{ expiresInHours: 24 }] },
+);
+
+export const SetupLink = Type.Object(
+  {
+    url: Type.String({
+      maxLength: SSO_LIMITS.urlLength,
+      description: 'The setup page, shown only here: give it to the IT admin who sets up the IdP.',
+    }),
+    expiresAt: Type.String({ format: 'date-time', maxLength: 40 }),
+  },
+  { additionalProperties: false },
+);
+
+export const StartTestSignInBody = Type.Object({}, { additionalProperties: false, examples: [{}] });
+
+export const TestSignIn = Type.Object(
+  {
+    url: Type.String({
+      maxLength: 16_000,
+      description:
+        "Open it in the browser: it goes to the organization's IdP once, and the answer comes back to a page that shows what the IdP sent and whom it would sign in. Single use, for 10 minutes.",
+    }),
+  },
+  { additionalProperties: false },
+);
