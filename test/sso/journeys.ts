@@ -15,7 +15,12 @@ type SamlIdp = ReturnType<typeof testIdp>;
 type RelyingParty = Awaited<ReturnType<typeof relyingParty>>;
 
 /** A rep the organization added, once the identity effect has made its account and membership. */
-export async function addedRep(service: SigninService, admin: string, organization: Organization, email: string) {
+export async function addedRep(
+  service: SigninService,
+  admin: string,
+  organization: Organization,
+  email: string,
+) {
   const rep = await addRep(service, admin, { email });
   await eventually(async () => {
     const membership = await service.db

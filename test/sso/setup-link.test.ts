@@ -86,7 +86,11 @@ describe.each(databaseKinds)('the single-use setup link on %s', (kind) => {
   it('only an Admin creates one', async () => {
     const rep = await addedRep(service, acmeAdmin, acme, 'rep.no.links@acme.example');
     const repToken = await service.issuer.sign(
-      { userId: rep.identityProviderUserId, organization: acme.identity_organization_id, roles: ['SalesRep'] },
+      {
+        userId: rep.identityProviderUserId,
+        organization: acme.identity_organization_id,
+        roles: ['SalesRep'],
+      },
       600,
     );
     expect((await service.call('POST', LINKS_URL, repToken, {})).statusCode).toBe(403);
@@ -102,7 +106,9 @@ describe.each(databaseKinds)('the single-use setup link on %s', (kind) => {
     expect(page.headers['cache-control']).toBe('no-store');
     expect(page.body).toContain('Acme Supply');
     expect(page.body).toContain(`${PUBLIC_URL}/signin/sso/callback`);
-    const spEntityId = page.body.match(/(http:\/\/salesreps\.test\/signin\/sso\/saml\/[^/<]+\/metadata)/)?.[1];
+    const spEntityId = page.body.match(
+      /(http:\/\/salesreps\.test\/signin\/sso\/saml\/[^/<]+\/metadata)/,
+    )?.[1];
     expect(spEntityId).toBeDefined();
     expect(page.body).toContain((spEntityId as string).replace(/metadata$/, 'acs'));
     const metadata = await browser.request('GET', spEntityId as string);
@@ -116,7 +122,9 @@ describe.each(databaseKinds)('the single-use setup link on %s', (kind) => {
     const link = await newLink(acmeAdmin);
     const browser = new TwoSiteBrowser(service.app, okta);
     const page = await browser.service.request('GET', link.url);
-    const shownEntityId = page.body.match(/(http:\/\/salesreps\.test\/signin\/sso\/saml\/[^/<]+\/metadata)/)?.[1];
+    const shownEntityId = page.body.match(
+      /(http:\/\/salesreps\.test\/signin\/sso\/saml\/[^/<]+\/metadata)/,
+    )?.[1];
 
     // An issuer that cannot be used is the PUT's 400, naming the field; the link still works.
     const unusable = await browser.service.request(
@@ -135,7 +143,11 @@ describe.each(databaseKinds)('the single-use setup link on %s', (kind) => {
     expect(invalid.statusCode, invalid.body).toBe(400);
     expect(invalid.body).toContain('domains');
 
-    const saved = await browser.service.request('POST', formAction(page.body), setupForm(page.body, oktaFields()));
+    const saved = await browser.service.request(
+      'POST',
+      formAction(page.body),
+      setupForm(page.body, oktaFields()),
+    );
     expect(saved.statusCode, saved.body).toBe(200);
     expect(saved.body).toContain('Single sign-on is set up');
     const shown = await service.call('GET', SSO_URL, acmeAdmin);

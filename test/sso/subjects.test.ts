@@ -13,7 +13,11 @@ const entra = testIdp({
   keys: IDP_KEYS.entra,
 });
 const OTHER_SSO = 'https://idp.other.example/saml2';
-const otherSaml = testIdp({ entityId: 'https://idp.other.example/', ssoUrl: OTHER_SSO, keys: IDP_KEYS.other });
+const otherSaml = testIdp({
+  entityId: 'https://idp.other.example/',
+  ssoUrl: OTHER_SSO,
+  keys: IDP_KEYS.other,
+});
 
 describe.each(databaseKinds)('remembered IdP subjects when the connection changes on %s', (kind) => {
   let service: SigninService;
