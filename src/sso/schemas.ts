@@ -88,7 +88,7 @@ const PutSamlMetadataUrlBody = Type.Object(
       minLength: 1,
       maxLength: SSO_LIMITS.urlLength,
       description:
-        "Where the IdP publishes its SAML metadata, fetched now (https on the internet) and kept as read: PUT again when the IdP's certificate changes.",
+        "Where the IdP publishes its SAML metadata, fetched now (https on the internet), and again every 6 hours and when a response is signed by a key not yet seen, so the IdP's certificate rollovers need nothing here.",
     }),
     domains: Domains,
     passwordSignIn: Type.Optional(PasswordSignIn),

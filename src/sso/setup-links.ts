@@ -12,7 +12,7 @@ export const SETUP_LINK_DEFAULT_HOURS = 24;
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('base64url');
 
-export const setupLinkUrl = (publicUrl: string, token: string) => `${publicUrl}/sso/setup/${token}`;
+const setupLinkUrl = (publicUrl: string, token: string) => `${publicUrl}/sso/setup/${token}`;
 
 /**
  * POST /api/organizations/sso/setup-links: a new link, shown once (only its token's hash is kept), that voids the

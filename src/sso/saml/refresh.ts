@@ -8,11 +8,11 @@ import { claimDueRefreshes, claimFailureRefresh, connectionMetadata, storeRefres
 import { parseXml, SAML_NAMESPACES } from './xml.js';
 
 /** How old a connection's metadata may get before it is fetched again. */
-export const METADATA_MAX_AGE_MS = 6 * 60 * 60 * 1000;
+const METADATA_MAX_AGE_MS = 6 * 60 * 60 * 1000;
 /** How often the periodic refresh looks for connections whose metadata is older than METADATA_MAX_AGE_MS. */
-export const METADATA_REFRESH_INTERVAL_MS = 10 * 60 * 1000;
+const METADATA_REFRESH_INTERVAL_MS = 10 * 60 * 1000;
 /** At most one refetch per connection after a signature by an unknown key within this time, on all replicas. */
-export const UNKNOWN_KEY_REFRESH_BOUND_MS = 5 * 60 * 1000;
+const UNKNOWN_KEY_REFRESH_BOUND_MS = 5 * 60 * 1000;
 /** Connections refreshed per pass: each is one request to an IdP. */
 const REFRESH_BATCH_SIZE = 100;
 
@@ -23,7 +23,7 @@ type Log = Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>;
  * Metadata of another entity is not taken: a new IdP is the admin's to set (and forgets the remembered subjects).
  * Answers the IdP kept, or undefined when nothing changed.
  */
-export async function refreshMetadata(
+async function refreshMetadata(
   db: Db,
   connectionId: string,
   options: { allowPrivateNetworks: boolean; log: Log },
