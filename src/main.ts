@@ -19,6 +19,7 @@ import { installTracing } from './kernel/tracing.js';
 import { CONSOLE_CLIENT_ID } from './signin/provider.js';
 import { createSignin, type Signin } from './signin/runtime.js';
 import { ssoSettings } from './sso/runtime.js';
+import { startMetadataRefresh } from './sso/saml/refresh.js';
 import { SAML_PURGE_BATCH_SIZE, SAML_PURGE_INTERVAL_MS, startSamlRetention } from './sso/saml/retention.js';
 import type { StartedTracing } from './tracing/start.js';
 
@@ -133,6 +134,14 @@ export async function createService(config: Config, overrides: ServiceOverrides 
             { intervalMs: SAML_PURGE_INTERVAL_MS, batchSize: SAML_PURGE_BATCH_SIZE },
             app.log.child({ component: 'saml-retention' }),
           );
+    // And SAML metadata read again from the IdPs' metadata URLs, for their certificate rollovers.
+    const metadataRefresh =
+      overrides.runEffects === false || !sso.embedded
+        ? undefined
+        : startMetadataRefresh(database.db, {
+            allowPrivateNetworks: sso.allowPrivateNetworks,
+            log: app.log.child({ component: 'saml-metadata' }),
+          });
     const maintenance =
       database.kind === 'pglite' && config.embeddedVacuumIntervalMs > 0
         ? startEmbeddedMaintenance(
@@ -158,6 +167,7 @@ export async function createService(config: Config, overrides: ServiceOverrides 
           eventRetention?.stop(),
           samlRetention?.stop(),
           backups?.close(),
+          metadataRefresh?.stop(),
         ]);
         await closeDatabase();
       },

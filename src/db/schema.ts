@@ -302,6 +302,12 @@ export interface SsoConnectionTable {
   saml_idp: ColumnType<SamlIdpJson | null, string | null, string | null>;
   /** Whether the organization's people may still sign in with a password. */
   password_sign_in: boolean;
+  /** SAML: where the IdP publishes its metadata, read again for its certificates; null when given as XML. */
+  saml_metadata_url: ColumnType<string | null, string | null | undefined, string | null>;
+  /** SAML: when the metadata was last fetched from `saml_metadata_url`. */
+  saml_metadata_fetched_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** SAML: when a signature by a key not yet seen last made the metadata be fetched (at most once per bound). */
+  saml_metadata_failure_refresh_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -328,6 +334,34 @@ interface SsoSignInTable {
   /** The embedded provider's interaction the sign-in ends. */
   interaction_uid: string;
   code_verifier: string;
+  nonce: string;
+  expires_at: Date;
+}
+
+/**
+ * A single-use link an Admin gives the organization's IT admin to set up its connection without an account: only the
+ * token's SHA-256 is kept. Used once a connection is saved through it; a newer link voids it.
+ */
+interface SsoSetupLinkTable {
+  id: string;
+  organization_id: string;
+  token_hash: string;
+  /** The connection it sets: the organization's, or an id reserved for a new one (its SAML addresses). */
+  connection_id: string;
+  created_at: Generated<Date>;
+  expires_at: Date;
+  used_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  voided_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+/** A test sign-in at a connection's IdP under way (no interaction, no session): used once, then shown. */
+interface SsoTestSignInTable {
+  /** SHA-256 of the OIDC `state` or of the SAML RelayState. */
+  state_hash: string;
+  connection_id: string;
+  /** OIDC: the PKCE verifier; SAML: empty. */
+  code_verifier: string;
+  /** OIDC: the nonce; SAML: the AuthnRequest's id. */
   nonce: string;
   expires_at: Date;
 }
@@ -372,6 +406,8 @@ export interface Tables {
   sso_domain: SsoDomainTable;
   sso_subject: SsoSubjectTable;
   sso_sign_in: SsoSignInTable;
+  sso_setup_link: SsoSetupLinkTable;
+  sso_test_sign_in: SsoTestSignInTable;
   saml_request: SamlRequestTable;
   saml_assertion: SamlAssertionTable;
 }

@@ -31,6 +31,7 @@ export const EVENT_ACTIONS = [
   'invitation.resent',
   'sso.connection_updated',
   'sso.connection_removed',
+  'sso.setup_link_created',
 ] as const;
 export type EventAction = (typeof EVENT_ACTIONS)[number];
 
@@ -78,7 +79,8 @@ export interface Target {
     | 'webhook'
     | 'user'
     | 'scim_token'
-    | 'sso_connection';
+    | 'sso_connection'
+    | 'sso_setup_link';
   id: string;
 }
 

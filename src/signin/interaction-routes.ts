@@ -4,6 +4,13 @@ import type { default as Provider } from 'oidc-provider';
 import type { Db } from '../db/database.js';
 import { serviceProviderMetadata } from '../sso/saml/index.js';
 import { type SsoSettings, samlIdpOf, samlServiceProvider } from '../sso/service.js';
+import { isReservedConnectionId } from '../sso/setup-links.js';
+import {
+  finishOidcTestAnswer,
+  finishSamlTestAnswer,
+  isTestAnswer,
+  type TestAnswer,
+} from '../sso/test-sign-in.js';
 import type { Csrf } from './csrf.js';
 import type { KnownDevices } from './known-devices.js';
 import { busyMessage, field, html, pageRoute, refusedForm } from './page-replies.js';
@@ -13,6 +20,7 @@ import { apiResource, OFFERED_SCOPES } from './provider.js';
 import { type Membership, membershipOf, membershipsOf } from './queries.js';
 import { recordRefusal, recordSignIn, type SignInMethod, type SigninSettings, signIn } from './service.js';
 import { type SsoInteraction, ssoInteraction } from './sso-interaction.js';
+import { testSignInPage } from './sso-setup-pages.js';
 
 /** The ACS's form: a base64 SAMLResponse of up to the SAML module's bound, URL-encoded, and its RelayState. */
 const SAML_FORM_LIMIT_BYTES = 512 * 1024;
@@ -380,6 +388,20 @@ export function interactionRoutes(deps: {
       );
       return html(reply, outcome.status, messagePage(outcome.title, outcome.message, true));
     };
+    /** A test sign-in's answer: shown, with nothing signed in. */
+    const testAnswered = (request: FastifyRequest, reply: FastifyReply, answer: TestAnswer) => {
+      request.log.info(
+        { event: 'signin.sso-test', outcome: answer.kind === 'refused' ? answer.reason : 'answered' },
+        'a test sign-in came back from the IdP',
+      );
+      const status =
+        answer.kind !== 'refused'
+          ? 200
+          : answer.reason === 'unknown-state' || answer.reason === 'connection-gone'
+            ? 400
+            : 401;
+      return html(reply, status, testSignInPage(answer));
+    };
     /** A person the IdP signed in: the grant for the organization, or the No access page. */
     const signedInAtIdp = async (
       request: FastifyRequest,
@@ -408,6 +430,10 @@ export function interactionRoutes(deps: {
       const query = request.raw.url?.split('?')[1] ?? '';
       const state = new URLSearchParams(query).get('state');
       const interactionUid = state ? await sso.interactionOf(state) : undefined;
+      if (!interactionUid && state && (await isTestAnswer(db, state))) {
+        const answer = await finishOidcTestAnswer(db, deps.sso, query);
+        return testAnswered(request, reply, answer);
+      }
       if (!interactionUid) return expired(reply);
       return reply
         .code(303)
@@ -433,7 +459,8 @@ export function interactionRoutes(deps: {
       pageRoute,
       async (request, reply) => {
         const { connectionId } = request.params;
-        if (!(await samlIdpOf(db, connectionId))) {
+        // Also for the id an open setup link reserved: its IT admin registers it before the connection is saved.
+        if (!(await samlIdpOf(db, connectionId)) && !(await isReservedConnectionId(db, connectionId))) {
           return html(reply, 404, messagePage('Not found', 'There is no such SAML connection.', true));
         }
         return reply
@@ -452,11 +479,10 @@ export function interactionRoutes(deps: {
       async (request, reply) => {
         const body = request.body ?? {};
         const text = (value: unknown) => (typeof value === 'string' ? value : '');
-        const outcome = await sso.finishSaml(
-          request.params.connectionId,
-          { samlResponse: text(body.SAMLResponse), relayState: text(body.RelayState) },
-          request.id,
-        );
+        const form = { samlResponse: text(body.SAMLResponse), relayState: text(body.RelayState) };
+        const test = await finishSamlTestAnswer(db, deps.sso, request.params.connectionId, form, request.log);
+        if (test) return testAnswered(request, reply, test);
+        const outcome = await sso.finishSaml(request.params.connectionId, form, request.id, request.log);
         if (outcome.kind === 'refused') return refusedByIdp(request, reply, outcome);
         const interaction = outcome.interactionUid
           ? await provider.Interaction.find(outcome.interactionUid)

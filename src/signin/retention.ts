@@ -1,4 +1,4 @@
-// The purge of expired sign-in records: provider records, grants, old links, SSO sign-ins and throttle counts.
+// The purge of expired sign-in records: provider records, grants, old links, SSO sign-ins and tests, throttle counts.
 import type { FastifyBaseLogger } from 'fastify';
 import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../db/database.js';
@@ -22,6 +22,10 @@ function purges(limit: number): RawBuilder<unknown>[] {
       select id from signin_link where expires_at < ${new Date(now.getTime() - LINK_KEPT_MS)} order by expires_at limit ${limit})`,
     sql`delete from sso_sign_in where state_hash in (
       select state_hash from sso_sign_in where expires_at < ${now} order by expires_at limit ${limit})`,
+    sql`delete from sso_test_sign_in where state_hash in (
+      select state_hash from sso_test_sign_in where expires_at < ${now} order by expires_at limit ${limit})`,
+    sql`delete from sso_setup_link where id in (
+      select id from sso_setup_link where expires_at < ${new Date(now.getTime() - LINK_KEPT_MS)} order by expires_at limit ${limit})`,
     sql`delete from signin_throttle where key in (
       select key from signin_throttle where first_failure_at < ${new Date(now.getTime() - THROTTLE_WINDOW_MS)}
         and blocked_until < ${now} order by first_failure_at limit ${limit})`,

@@ -16,6 +16,7 @@ import { linkRoutes } from './link-routes.js';
 import { passwordChecks } from './password-checks.js';
 import { providerRoutes } from './provider-routes.js';
 import { resendInvitation, type SigninSettings } from './service.js';
+import { ssoSetupRoutes } from './sso-setup-routes.js';
 import type { Userinfo } from './userinfo.js';
 
 export interface SigninRouteDeps {
@@ -57,6 +58,7 @@ export function signinPageRoutes(deps: SigninRouteDeps): FastifyPluginAsyncTypeb
     await app.register(providerRoutes(provider, settings.publicUrl, userinfo));
     await app.register(interactionRoutes({ db, provider, csrf, knownDevices, settings, checks, sso }));
     await app.register(linkRoutes({ db, csrf, settings, checks }));
+    await app.register(ssoSetupRoutes({ db, csrf, sso }));
   };
 }
 

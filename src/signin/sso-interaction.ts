@@ -17,8 +17,9 @@ import {
   insertSamlSignIn,
   organizationsWithoutPasswords,
 } from '../sso/queries.js';
-import { finishSamlSignIn, SamlResponseError, startSamlSignIn } from '../sso/saml/index.js';
+import { SamlResponseError, startSamlSignIn } from '../sso/saml/index.js';
 import {
+  checkSamlAnswer,
   matchPerson,
   oidcClientOf,
   organizationOfSessionAcr,
@@ -262,24 +263,19 @@ export function ssoInteraction(deps: { db: Db; settings: SsoSettings; publicUrl:
       connectionId: string,
       form: { samlResponse: string; relayState: string },
       requestId: string,
+      log: Parameters<typeof checkSamlAnswer>[3],
     ): Promise<SsoFinish & { interactionUid?: string }> => {
       if (!form.relayState || Buffer.byteLength(form.relayState) > 80) return expiredSignIn;
       const signIn = await findSamlSignIn(db, connectionId, form.relayState);
       if (!signIn) return expiredSignIn;
-      const idp = await samlIdpOf(db, connectionId);
-      if (!idp) return expiredSignIn;
-      let answer: Awaited<ReturnType<typeof finishSamlSignIn>>;
+      let answer: Awaited<ReturnType<typeof checkSamlAnswer>>;
       try {
-        answer = await finishSamlSignIn(db, {
-          connectionId,
-          sp: samlServiceProvider(deps.publicUrl, connectionId),
-          idp,
-          samlResponse: form.samlResponse,
-        });
+        answer = await checkSamlAnswer(db, settings, { connectionId, samlResponse: form.samlResponse }, log);
       } catch (error) {
         if (error instanceof SamlResponseError) return notSignedIn(`saml:${error.reason}`);
         throw error;
       }
+      if (!answer) return expiredSignIn;
       // A response to another sign-in's request, brought with this one's RelayState, signs no one in here.
       if (answer.requestId !== signIn.requestId) return notSignedIn('saml:unknown_request');
       if (!(await consumeSamlSignIn(db, connectionId, form.relayState))) return expiredSignIn;

@@ -125,6 +125,44 @@ export async function checkIssuer(oidc: OidcClient, allowPrivateNetworks: boolea
 
 const stateHash = (state: string) => createHash('sha256').update(state).digest('base64url');
 
+/** A request to the IdP, and what its answer is checked against (kept server-side, used once). */
+interface OidcAuthorization {
+  url: URL;
+  stateHash: string;
+  codeVerifier: string;
+  nonce: string;
+  expiresAt: Date;
+}
+
+/** The authorization request for the IdP: `openid email`, the code flow, PKCE S256, state and nonce. */
+async function authorizationRequest(
+  oidc: OidcClient,
+  settings: RelyingPartySettings,
+  loginHint: string | undefined,
+): Promise<OidcAuthorization> {
+  const configuration = await relyingParty(oidc, settings.allowPrivateNetworks);
+  const state = client.randomState();
+  const nonce = client.randomNonce();
+  const codeVerifier = client.randomPKCECodeVerifier();
+  const url = client.buildAuthorizationUrl(configuration, {
+    redirect_uri: settings.redirectUri,
+    scope: 'openid email',
+    response_type: 'code',
+    code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+    code_challenge_method: 'S256',
+    state,
+    nonce,
+    ...(loginHint ? { login_hint: loginHint } : {}),
+  });
+  return {
+    url,
+    stateHash: stateHash(state),
+    codeVerifier,
+    nonce,
+    expiresAt: new Date(Date.now() + SIGN_IN_TTL_MS),
+  };
+}
+
 /**
  * Starts a sign-in at the IdP for an interaction of the embedded provider: the state, nonce and PKCE verifier kept
  * (one use, SIGN_IN_TTL_MS), and the URL to send the browser to.
@@ -135,31 +173,46 @@ export async function startOidcSignIn(
   settings: RelyingPartySettings,
   input: { interactionUid: string; loginHint: string | undefined },
 ): Promise<URL> {
-  const configuration = await relyingParty(oidc, settings.allowPrivateNetworks);
-  const state = client.randomState();
-  const nonce = client.randomNonce();
-  const codeVerifier = client.randomPKCECodeVerifier();
+  const request = await authorizationRequest(oidc, settings, input.loginHint);
   await db
     .insertInto('sso_sign_in')
     .values({
-      state_hash: stateHash(state),
+      state_hash: request.stateHash,
       connection_id: oidc.connectionId,
       interaction_uid: input.interactionUid,
-      code_verifier: codeVerifier,
-      nonce,
-      expires_at: new Date(Date.now() + SIGN_IN_TTL_MS),
+      code_verifier: request.codeVerifier,
+      nonce: request.nonce,
+      expires_at: request.expiresAt,
     })
     .execute();
-  return client.buildAuthorizationUrl(configuration, {
-    redirect_uri: settings.redirectUri,
-    scope: 'openid email',
-    response_type: 'code',
-    code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
-    code_challenge_method: 'S256',
-    state,
-    nonce,
-    ...(input.loginHint ? { login_hint: input.loginHint } : {}),
-  });
+  return request.url;
+}
+
+/** Starts a test sign-in at the IdP: as a sign-in, but kept for no interaction (`sso_test_sign_in`). */
+export async function startOidcTest(db: Db, oidc: OidcClient, settings: RelyingPartySettings): Promise<URL> {
+  const request = await authorizationRequest(oidc, settings, undefined);
+  await db
+    .insertInto('sso_test_sign_in')
+    .values({
+      state_hash: request.stateHash,
+      connection_id: oidc.connectionId,
+      code_verifier: request.codeVerifier,
+      nonce: request.nonce,
+      expires_at: request.expiresAt,
+    })
+    .execute();
+  return request.url;
+}
+
+/** Whether a `state` names a test sign-in under way (not used up). */
+export async function isTestState(db: Db, state: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('sso_test_sign_in')
+    .select('state_hash')
+    .where('state_hash', '=', stateHash(state))
+    .where('expires_at', '>', new Date())
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 /** The interaction a sign-in under way belongs to, found by the `state` the IdP sent back (not used up). */
@@ -182,10 +235,88 @@ export interface IdpIdentity {
   emailVerified: boolean;
 }
 
+/** What the IdP sent, as a test sign-in shows it: the claims, never a token. */
+export interface IdpClaims {
+  /** The ID token's claims, without those that only bind it to this request (nonce, token hashes). */
+  idToken: Record<string, unknown>;
+  /** The userinfo endpoint's claims, when the ID token carried no email and they were asked for. */
+  userinfo: Record<string, unknown> | undefined;
+}
+
+/** The claims that bind an ID token to its request and tokens: of no use to an admin, never shown. */
+const BINDING_CLAIMS = new Set(['nonce', 'at_hash', 'c_hash', 's_hash']);
+
+/** A kept sign-in or test sign-in: what the answer is checked against. */
+interface KeptSignIn {
+  connection_id: string;
+  code_verifier: string;
+  nonce: string;
+  expires_at: Date;
+}
+
+const expiredAnswer = () =>
+  new IdpAnswerError('unknown-state', 'The answer does not belong to a sign-in under way here.');
+
+/**
+ * Checks the IdP's answer to a kept sign-in: exchanges the code with its PKCE verifier, and checks the state, the ID
+ * token's signature, issuer, audience, expiry and nonce (openid-client).
+ */
+async function checkAnswer(
+  kept: KeptSignIn | undefined,
+  loadClient: (connectionId: string) => Promise<OidcClient | undefined>,
+  settings: RelyingPartySettings,
+  callbackUrl: URL,
+  state: string,
+): Promise<{ identity: IdpIdentity; claims: IdpClaims }> {
+  if (!kept || kept.expires_at.getTime() <= Date.now()) throw expiredAnswer();
+  const oidc = await loadClient(kept.connection_id);
+  if (!oidc) throw new IdpAnswerError('connection-gone', 'The connection was removed meanwhile.');
+  const idpError = callbackUrl.searchParams.get('error');
+  if (idpError)
+    throw new IdpAnswerError('idp-error', `The identity provider answered ${idpError.slice(0, 100)}.`);
+  const configuration = await relyingParty(oidc, settings.allowPrivateNetworks);
+  let claims: client.IDToken | undefined;
+  let userinfo: client.UserInfoResponse | undefined;
+  try {
+    const tokens = await client.authorizationCodeGrant(configuration, callbackUrl, {
+      pkceCodeVerifier: kept.code_verifier,
+      expectedState: state,
+      expectedNonce: kept.nonce,
+      idTokenExpected: true,
+    });
+    claims = tokens.claims();
+    // An IdP may keep the email out of the ID token (OpenID Connect puts scope claims at userinfo in the code
+    // flow): then it is asked there, for the same subject.
+    if (claims && claims.email === undefined && configuration.serverMetadata().userinfo_endpoint) {
+      userinfo = await client.fetchUserInfo(configuration, tokens.access_token, claims.sub);
+    }
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    throw new IdpAnswerError(
+      typeof code === 'string' ? code : 'refused',
+      `The identity provider's answer was refused: ${(error as Error).message}`,
+    );
+  }
+  if (!claims) throw new IdpAnswerError('no-id-token', 'The identity provider sent no ID token.');
+  const emailClaims: { readonly [claim: string]: unknown } = userinfo ?? claims;
+  const email = typeof emailClaims.email === 'string' ? emailClaims.email.trim() : undefined;
+  return {
+    identity: {
+      connectionId: oidc.connectionId,
+      subject: claims.sub,
+      email: email && email.length <= 320 ? email : undefined,
+      emailVerified: emailClaims.email_verified === true || emailClaims.xms_edov === true,
+    },
+    claims: {
+      idToken: Object.fromEntries(Object.entries(claims).filter(([name]) => !BINDING_CLAIMS.has(name))),
+      userinfo: userinfo && { ...userinfo },
+    },
+  };
+}
+
 /**
  * Finishes a sign-in with the IdP's answer at the callback: uses the kept sign-in up (one use, this interaction's
- * only), exchanges the code with its PKCE verifier, and checks the state, the ID token's signature, issuer,
- * audience, expiry and nonce (openid-client). Throws IdpAnswerError when refused.
+ * only), then checks the answer (checkAnswer). Throws IdpAnswerError when refused.
  */
 export async function finishOidcSignIn(
   db: Db,
@@ -200,44 +331,21 @@ export async function finishOidcSignIn(
     .where('interaction_uid', '=', input.interactionUid)
     .returningAll()
     .executeTakeFirst();
-  if (!kept || kept.expires_at.getTime() <= Date.now()) {
-    throw new IdpAnswerError('unknown-state', 'The answer does not belong to a sign-in under way here.');
-  }
-  const oidc = await loadClient(kept.connection_id);
-  if (!oidc) throw new IdpAnswerError('connection-gone', 'The connection was removed meanwhile.');
-  const idpError = input.callbackUrl.searchParams.get('error');
-  if (idpError)
-    throw new IdpAnswerError('idp-error', `The identity provider answered ${idpError.slice(0, 100)}.`);
-  const configuration = await relyingParty(oidc, settings.allowPrivateNetworks);
-  let claims: client.IDToken | undefined;
-  let emailClaims: { readonly [claim: string]: unknown } | undefined;
-  try {
-    const tokens = await client.authorizationCodeGrant(configuration, input.callbackUrl, {
-      pkceCodeVerifier: kept.code_verifier,
-      expectedState: state,
-      expectedNonce: kept.nonce,
-      idTokenExpected: true,
-    });
-    claims = tokens.claims();
-    emailClaims = claims;
-    // An IdP may keep the email out of the ID token (OpenID Connect puts scope claims at userinfo in the code
-    // flow): then it is asked there, for the same subject.
-    if (claims && claims.email === undefined && configuration.serverMetadata().userinfo_endpoint) {
-      emailClaims = await client.fetchUserInfo(configuration, tokens.access_token, claims.sub);
-    }
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    throw new IdpAnswerError(
-      typeof code === 'string' ? code : 'refused',
-      `The identity provider's answer was refused: ${(error as Error).message}`,
-    );
-  }
-  if (!claims) throw new IdpAnswerError('no-id-token', 'The identity provider sent no ID token.');
-  const email = typeof emailClaims?.email === 'string' ? emailClaims.email.trim() : undefined;
-  return {
-    connectionId: oidc.connectionId,
-    subject: claims.sub,
-    email: email && email.length <= 320 ? email : undefined,
-    emailVerified: emailClaims?.email_verified === true || emailClaims?.xms_edov === true,
-  };
+  return (await checkAnswer(kept, loadClient, settings, input.callbackUrl, state)).identity;
+}
+
+/** Finishes a test sign-in with the IdP's answer: the kept test used up, the answer checked, its claims answered. */
+export async function finishOidcTest(
+  db: Db,
+  loadClient: (connectionId: string) => Promise<OidcClient | undefined>,
+  settings: RelyingPartySettings,
+  callbackUrl: URL,
+): Promise<{ identity: IdpIdentity; claims: IdpClaims }> {
+  const state = callbackUrl.searchParams.get('state') ?? '';
+  const kept = await db
+    .deleteFrom('sso_test_sign_in')
+    .where('state_hash', '=', stateHash(state))
+    .returningAll()
+    .executeTakeFirst();
+  return checkAnswer(kept, loadClient, settings, callbackUrl, state);
 }

@@ -1,6 +1,6 @@
 // The OpenAPI documentation of the enterprise connection routes: summaries, descriptions, responses, examples.
 import { errorResponses, jsonResponse } from '../routing/route-schema.js';
-import { RemovedConnection, SsoConnection } from './schemas.js';
+import { RemovedConnection, SetupLink, SsoConnection, TestSignIn } from './schemas.js';
 
 const tags = ['Single sign-on'];
 const adminOnly = "Policy: Admin of the token's organization.";
@@ -59,6 +59,44 @@ export const ssoDocs = {
     response: {
       200: jsonResponse('The connection is gone.', RemovedConnection, { success: true }),
       ...errorResponses(401, 403, 404, 409),
+    },
+  },
+
+  createSetupLink: {
+    tags,
+    operationId: 'createSsoSetupLink',
+    summary: 'Create a single-use setup link for an IT admin',
+    description:
+      `${adminOnly} A page, for someone without an account (the organization\u2019s IT admin), that shows the values ` +
+      'to register at the IdP and takes the connection (OpenID Connect or SAML, domains, passwordSignIn) with the ' +
+      'same checks as PUT, then offers a test sign-in. The URL is shown only in this answer (only a hash of it is ' +
+      'kept); the link works until `expiresAt` and until a connection is saved through it. A new link voids the ' +
+      "organization's earlier unused ones. Recorded as `sso.setup_link_created`; a connection saved through the " +
+      `link is \`sso.connection_updated\` with the actor \`setup-link:<id>\`. ${kinde}`,
+    response: {
+      201: jsonResponse('The link, shown once.', SetupLink, {
+        url: 'https://salesreps.example.com/sso/setup/q2Vx0mE1b4PpZk9sT7yRw3uLc8NdHa6JfGiYtKo5Be0',
+        expiresAt: '2026-12-02T09:15:00.000Z',
+      }),
+      ...errorResponses(400, 401, 403, 409, 415),
+    },
+  },
+
+  startTestSignIn: {
+    tags,
+    operationId: 'startSsoTestSignIn',
+    summary: "Start a test sign-in at the organization's IdP",
+    description:
+      `${adminOnly} Answers a URL to open in the browser: one round trip to the IdP (OpenID Connect or SAML), whose ` +
+      'answer is checked as a sign-in\u2019s and shown on a page: the ID token\u2019s claims or the assertion\u2019s NameID ' +
+      'and attributes (never a token), and whom of the organization it would sign in, or why not. No code is ' +
+      'issued, no session made, no IdP subject remembered. Single use, for 10 minutes. 404 when the organization ' +
+      `has no connection; 503 when the IdP's discovery cannot be used now. ${kinde}`,
+    response: {
+      201: jsonResponse('Where the browser goes.', TestSignIn, {
+        url: 'https://acme.okta.com/oauth2/v1/authorize?client_id=0oa1b2c3d4e5f6g7h8i9&response_type=code&scope=openid+email&state=…',
+      }),
+      ...errorResponses(400, 401, 403, 404, 409, 415, 503),
     },
   },
 };

@@ -211,3 +211,77 @@ export async function consumeSamlSignIn(
     .executeTakeFirst();
   return Number(result.numDeletedRows) === 1;
 }
+
+/**
+ * What the organization knows of an account, for a test sign-in's answer: the account's name and email, its rep
+ * assignment (active or not) and its membership's roles.
+ */
+export async function personInOrganization(db: Executor, organizationId: string, accountId: string) {
+  const account = await db
+    .selectFrom('idp_account')
+    .select(['email', 'first_name', 'last_name'])
+    .where('id', '=', accountId)
+    .executeTakeFirst();
+  const rep = await db
+    .selectFrom('organization_sales_rep as s')
+    .innerJoin('sales_rep as r', 'r.id', 's.sales_rep_id')
+    .select(['s.id', 's.first_name', 's.last_name', 's.email', 's.active'])
+    .where('s.organization_id', '=', organizationId)
+    .where('r.identity_provider_user_id', '=', accountId)
+    .executeTakeFirst();
+  const membership = await db
+    .selectFrom('idp_membership as m')
+    .innerJoin('organization as o', 'o.identity_organization_id', 'm.identity_organization_id')
+    .select('m.roles')
+    .where('o.id', '=', organizationId)
+    .where('m.account_id', '=', accountId)
+    .executeTakeFirst();
+  return { account, rep, roles: membership?.roles };
+}
+
+/** Keeps a test sign-in under way: by its state's (OIDC) or RelayState's (SAML) hash. */
+export async function insertTestSignIn(
+  db: Executor,
+  input: { state: string; connectionId: string; codeVerifier: string; nonce: string; expiresAt: Date },
+): Promise<void> {
+  await db
+    .insertInto('sso_test_sign_in')
+    .values({
+      state_hash: relayStateHash(input.state),
+      connection_id: input.connectionId,
+      code_verifier: input.codeVerifier,
+      nonce: input.nonce,
+      expires_at: input.expiresAt,
+    })
+    .execute();
+}
+
+/** The SAML test sign-in of this connection under way with this RelayState: its AuthnRequest id. */
+export async function findSamlTest(
+  db: Executor,
+  connectionId: string,
+  relayState: string,
+): Promise<{ requestId: string } | undefined> {
+  const row = await db
+    .selectFrom('sso_test_sign_in')
+    .select('nonce')
+    .where('state_hash', '=', relayStateHash(relayState))
+    .where('connection_id', '=', connectionId)
+    .where('expires_at', '>', new Date())
+    .executeTakeFirst();
+  return row && { requestId: row.nonce };
+}
+
+/** Uses a SAML test sign-in up: true for the one caller that took it. */
+export async function consumeSamlTest(
+  db: Executor,
+  connectionId: string,
+  relayState: string,
+): Promise<boolean> {
+  const result = await db
+    .deleteFrom('sso_test_sign_in')
+    .where('state_hash', '=', relayStateHash(relayState))
+    .where('connection_id', '=', connectionId)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows) === 1;
+}

@@ -1,12 +1,14 @@
-// The admin's enterprise connection routes: PUT, GET and DELETE /api/organizations/sso.
+// The admin's enterprise connection routes: PUT, GET and DELETE /api/organizations/sso, a setup link, a test.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { requireAuth } from '../auth/policies.js';
 import type { Db } from '../db/database.js';
 import { requestChange } from '../events/record.js';
 import { ssoDocs as docs } from './openapi.js';
-import { PutConnectionBody } from './schemas.js';
+import { CreateSetupLinkBody, PutConnectionBody, StartTestSignInBody } from './schemas.js';
 import { putConnection, removeConnection, type SsoSettings, showConnection } from './service.js';
+import { createSetupLink, SETUP_LINK_DEFAULT_HOURS } from './setup-links.js';
+import { startTestSignIn } from './test-sign-in.js';
 
 const organizationOf = (request: FastifyRequest) => requireAuth(request).organization;
 
@@ -34,6 +36,28 @@ export function ssoRoutes(deps: { db: Db; settings: SsoSettings }): FastifyPlugi
         await removeConnection(db, settings, organizationOf(request), requestChange(request));
         return { success: true as const };
       },
+    );
+
+    app.post(
+      '/api/organizations/sso/setup-links',
+      { config: { policy: 'Admin' }, schema: { ...docs.createSetupLink, body: CreateSetupLinkBody } },
+      async (request, reply) => {
+        const link = await createSetupLink(
+          db,
+          settings,
+          organizationOf(request),
+          request.body.expiresInHours ?? SETUP_LINK_DEFAULT_HOURS,
+          requestChange(request),
+        );
+        return reply.code(201).send(link);
+      },
+    );
+
+    app.post(
+      '/api/organizations/sso/test',
+      { config: { policy: 'Admin' }, schema: { ...docs.startTestSignIn, body: StartTestSignInBody } },
+      async (request, reply) =>
+        reply.code(201).send(await startTestSignIn(db, settings, organizationOf(request))),
     );
   };
 }

@@ -88,7 +88,7 @@ const PutSamlMetadataUrlBody = Type.Object(
       minLength: 1,
       maxLength: SSO_LIMITS.urlLength,
       description:
-        "Where the IdP publishes its SAML metadata, fetched now (https on the internet) and kept as read: PUT again when the IdP's certificate changes.",
+        "Where the IdP publishes its SAML metadata, fetched now (https on the internet), and again every 6 hours and when a response is signed by a key not yet seen, so the IdP's certificate rollovers need nothing here.",
     }),
     domains: Domains,
     passwordSignIn: Type.Optional(PasswordSignIn),
@@ -151,5 +151,44 @@ export type SsoConnection = Static<typeof SsoConnection>;
 
 export const RemovedConnection = Type.Object(
   { success: Type.Literal(true) },
+  { additionalProperties: false },
+);
+
+export const CreateSetupLinkBody = Type.Object(
+  {
+    expiresInHours: Type.Optional(
+      Type.Integer({
+        format: 'int32',
+        minimum: 1,
+        maximum: 168,
+        default: 24,
+        description: 'How long the link works, in hours (default 24, at most a week).',
+      }),
+    ),
+  },
+  { additionalProperties: false, examples: [{ expiresInHours: 24 }] },
+);
+
+export const SetupLink = Type.Object(
+  {
+    url: Type.String({
+      maxLength: SSO_LIMITS.urlLength,
+      description: 'The setup page, shown only here: give it to the IT admin who sets up the IdP.',
+    }),
+    expiresAt: Type.String({ format: 'date-time', maxLength: 40 }),
+  },
+  { additionalProperties: false },
+);
+
+export const StartTestSignInBody = Type.Object({}, { additionalProperties: false, examples: [{}] });
+
+export const TestSignIn = Type.Object(
+  {
+    url: Type.String({
+      maxLength: 16_000,
+      description:
+        "Open it in the browser: it goes to the organization's IdP once, and the answer comes back to a page that shows what the IdP sent and whom it would sign in. Single use, for 10 minutes.",
+    }),
+  },
   { additionalProperties: false },
 );

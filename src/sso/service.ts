@@ -1,6 +1,7 @@
 // The enterprise connections' use-cases: set, show and remove an organization's connection; match a person.
 import type { Selectable } from 'kysely';
-import type { Db, Executor } from '../db/database.js';
+import { ROLE_ADMIN } from '../auth/policies.js';
+import type { Db, Executor, Trx } from '../db/database.js';
 import type { Organization, SsoConnectionTable } from '../db/schema.js';
 import { type ChangeContext, recordEvents } from '../events/record.js';
 import { newId } from '../kernel/ids.js';
@@ -14,15 +15,19 @@ import {
   findConnectionOfOrganization,
   identityOrganizationOf,
   knownAccountByEmail,
+  personInOrganization,
   rememberSubject,
 } from './queries.js';
 import {
   fetchIdpMetadata,
+  finishSamlSignIn,
   parseIdpMetadata,
   type SamlIdp,
   SamlMetadataError,
+  SamlResponseError,
   type SamlServiceProvider,
 } from './saml/index.js';
+import { refreshAfterUnknownKey } from './saml/refresh.js';
 import type {
   PutConnectionBody,
   PutOidcConnectionBody,
@@ -68,7 +73,7 @@ export function organizationOfSessionAcr(acr: string | undefined): string | unde
 
 const UNIQUE_VIOLATION = '23505';
 
-function managedElsewhere() {
+export function managedElsewhere() {
   return conflict(
     'sso-managed-externally',
     'Sign-in happens at the external identity provider (AUTH_JWKS_URL): set up enterprise connections there (for Kinde: its organization\u2019s enterprise connections).',
@@ -82,7 +87,7 @@ function domainsTaken(domains: string[]) {
   );
 }
 
-function noConnection() {
+export function noConnection() {
   return notFound('This organization has no single sign-on connection.');
 }
 
@@ -117,9 +122,23 @@ function described(row: ConnectionRow | undefined, domains: string[]) {
 }
 
 /** The columns of a connection that say which IdP it is and how to reach it. */
-type IdpValues = Pick<ConnectionRow, 'protocol' | 'issuer' | 'client_id' | 'client_secret_encrypted'> & {
-  saml_idp: string | null;
-};
+type IdpValues = Pick<
+  ConnectionRow,
+  | 'protocol'
+  | 'issuer'
+  | 'client_id'
+  | 'client_secret_encrypted'
+  | 'saml_metadata_url'
+  | 'saml_metadata_fetched_at'
+> & { saml_idp: string | null };
+
+/** How a connection is saved other than by an Admin's PUT: through a setup link (setup-links.ts). */
+export interface PutConnectionOptions {
+  /** The id a new connection gets (the one whose SAML addresses a setup link showed); else a new one. */
+  newConnectionId?: string;
+  /** Runs in the change's transaction before the connection is written; throwing there changes nothing. */
+  within?: (trx: Trx) => Promise<void>;
+}
 
 /** Whether the remembered subjects of a connection still name the same people: the same protocol and IdP. */
 function sameIdp(before: ConnectionRow, after: ConnectionRow): boolean {
@@ -141,13 +160,14 @@ export async function putConnection(
   organization: Organization,
   body: PutConnectionBody,
   change: ChangeContext,
+  options: PutConnectionOptions = {},
 ): Promise<SsoConnection> {
   if (!settings.embedded) throw managedElsewhere();
   const domains = [...new Set(body.domains.map((domain) => domain.toLowerCase()))].sort();
   const taken = await domainsTakenElsewhere(db, domains, organization.id);
   if (taken.length > 0) throw domainsTaken(taken);
   const existing = await findConnectionOfOrganization(db, organization.id);
-  const connectionId = existing?.id ?? newId();
+  const connectionId = existing?.id ?? options.newConnectionId ?? newId();
   const values =
     body.protocol === 'oidc'
       ? await oidcValues(settings, connectionId, body)
@@ -156,6 +176,7 @@ export async function putConnection(
     connectionId,
     domains,
     values: { ...values, password_sign_in: body.passwordSignIn ?? false },
+    within: options.within,
   });
 }
 
@@ -185,6 +206,8 @@ async function oidcValues(
     client_id: body.clientId,
     client_secret_encrypted: settings.secrets.seal(body.clientSecret, connectionId),
     saml_idp: null,
+    saml_metadata_url: null,
+    saml_metadata_fetched_at: null,
   };
 }
 
@@ -207,6 +230,9 @@ async function samlValues(settings: SsoSettings, body: PutSamlConnectionBody): P
     client_id: null,
     client_secret_encrypted: null,
     saml_idp: JSON.stringify(idp),
+    // Kept so that the IdP's certificates are read again from there (saml/refresh.ts).
+    saml_metadata_url: 'metadataUrl' in body ? body.metadataUrl : null,
+    saml_metadata_fetched_at: 'metadataUrl' in body ? new Date() : null,
   };
 }
 
@@ -215,7 +241,12 @@ async function storeConnection(
   settings: SsoSettings,
   organization: Organization,
   change: ChangeContext,
-  input: { connectionId: string; domains: string[]; values: IdpValues & { password_sign_in: boolean } },
+  input: {
+    connectionId: string;
+    domains: string[];
+    values: IdpValues & { password_sign_in: boolean };
+    within: PutConnectionOptions['within'];
+  },
 ): Promise<SsoConnection> {
   const { connectionId, domains, values } = input;
   try {
@@ -227,12 +258,13 @@ async function storeConnection(
         .where('id', '=', organization.id)
         .forUpdate()
         .execute();
+      await input.within?.(trx);
       const before = await findConnectionOfOrganization(trx, organization.id);
       const domainsBefore = before ? await domainsOf(trx, before.id) : [];
       const row = before
         ? await trx
             .updateTable('sso_connection')
-            .set({ ...values, updated_at: new Date() })
+            .set({ ...values, saml_metadata_failure_refresh_at: null, updated_at: new Date() })
             .where('id', '=', before.id)
             .returningAll()
             .executeTakeFirstOrThrow()
@@ -339,6 +371,35 @@ export async function samlIdpOf(db: Executor, connectionId: string): Promise<Sam
   return row?.protocol === 'saml' && row.saml_idp ? row.saml_idp : undefined;
 }
 
+/**
+ * Checks a SAML response POSTed to a connection's ACS (finishSamlSignIn). A signature the connection's certificates
+ * refuse, by a key not yet seen, makes a connection set by metadata URL read its metadata again (at most once per
+ * bound, saml/refresh.ts) and check the response once more with the certificates read. Undefined when the connection
+ * is gone or not SAML; throws SamlResponseError when refused.
+ */
+export async function checkSamlAnswer(
+  db: Db,
+  settings: Pick<SsoSettings, 'publicUrl' | 'allowPrivateNetworks'>,
+  input: { connectionId: string; samlResponse: string },
+  log: Parameters<typeof refreshAfterUnknownKey>[3]['log'],
+): Promise<Awaited<ReturnType<typeof finishSamlSignIn>> | undefined> {
+  const { connectionId, samlResponse } = input;
+  const idp = await samlIdpOf(db, connectionId);
+  if (!idp) return undefined;
+  const sp = samlServiceProvider(settings.publicUrl, connectionId);
+  try {
+    return await finishSamlSignIn(db, { connectionId, sp, idp, samlResponse });
+  } catch (error) {
+    if (!(error instanceof SamlResponseError) || error.reason !== 'invalid_signature') throw error;
+    const refreshed = await refreshAfterUnknownKey(db, { id: connectionId, idp }, samlResponse, {
+      allowPrivateNetworks: settings.allowPrivateNetworks,
+      log,
+    });
+    if (!refreshed) throw error;
+    return finishSamlSignIn(db, { connectionId, sp, idp: refreshed, samlResponse });
+  }
+}
+
 /** Whom the IdP's answer is, for the organization of its connection. */
 export type PersonMatch =
   | { kind: 'person'; accountId: string; organizationId: string; identityOrganizationId: string }
@@ -369,6 +430,53 @@ export async function matchPerson(db: Db, identity: IdpIdentity): Promise<Person
     accountId: account.id,
   });
   return person(account.id);
+}
+
+/** Whom a test sign-in's answer would sign in, and whether it would be let in (nothing is remembered). */
+export type MatchPreview =
+  | {
+      kind: 'person';
+      /** How it was found: the subject remembered for the connection, or (the first time) the verified email. */
+      by: 'subject' | 'email';
+      name: string;
+      email: string;
+      /** The rep's assignment id, when the person is a rep of the organization. */
+      organizationSalesRepId: string | undefined;
+      /** Why the person would still be refused ("No access"), or undefined when it would be signed in. */
+      refusal: 'deactivated' | 'removed' | undefined;
+    }
+  | { kind: 'stranger'; reason: 'unknown' | 'email-unverified' | 'subject-mismatch' };
+
+/**
+ * matchPerson's answer without its effect (no subject remembered), and then whether the person would be let in: an
+ * active rep, or an admin member who is no rep (as the sign-in grants). Undefined when the connection is gone.
+ */
+export async function previewMatch(db: Executor, identity: IdpIdentity): Promise<MatchPreview | undefined> {
+  const connection = await findConnection(db, identity.connectionId);
+  if (!connection) return undefined;
+  const organizationId = connection.organization_id;
+  let accountId = await accountOfSubject(db, connection.id, organizationId, identity.subject);
+  const by = accountId ? 'subject' : 'email';
+  if (!accountId) {
+    if (!identity.email) return { kind: 'stranger', reason: 'unknown' };
+    if (!identity.emailVerified) return { kind: 'stranger', reason: 'email-unverified' };
+    const account = await knownAccountByEmail(db, organizationId, identity.email);
+    if (!account) return { kind: 'stranger', reason: 'unknown' };
+    if (account.remembered) return { kind: 'stranger', reason: 'subject-mismatch' };
+    accountId = account.id;
+  }
+  const { account, rep, roles } = await personInOrganization(db, organizationId, accountId);
+  const admitted = rep ? rep.active && roles !== undefined : (roles ?? []).includes(ROLE_ADMIN);
+  return {
+    kind: 'person',
+    by,
+    name: rep
+      ? `${rep.first_name} ${rep.last_name}`.trim()
+      : `${account?.first_name ?? ''} ${account?.last_name ?? ''}`.trim(),
+    email: rep?.email ?? account?.email ?? '',
+    organizationSalesRepId: rep?.id,
+    refusal: admitted ? undefined : rep && !rep.active ? 'deactivated' : 'removed',
+  };
 }
 
 /**

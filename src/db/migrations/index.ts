@@ -17,6 +17,7 @@ import * as scim from './0014_scim.js';
 import * as saml from './0015_saml.js';
 import * as signingKeyAndDpopProofs from './0016_signing_key_and_dpop_proofs.js';
 import * as scimLastRequest from './0017_scim_last_request.js';
+import * as ssoSetupAndRefresh from './0018_sso_setup_and_refresh.js';
 
 /** Migrations in order of their names; compiled in, so the built service needs no migration folder. */
 const migrations: Record<string, Migration> = {
@@ -37,6 +38,7 @@ const migrations: Record<string, Migration> = {
   '0015_saml': saml,
   '0016_signing_key_and_dpop_proofs': signingKeyAndDpopProofs,
   '0017_scim_last_request': scimLastRequest,
+  '0018_sso_setup_and_refresh': ssoSetupAndRefresh,
 };
 
 export const migrationProvider: MigrationProvider = {

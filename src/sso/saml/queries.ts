@@ -66,3 +66,79 @@ export async function recordSamlAssertion(
     .executeTakeFirst();
   return row !== undefined;
 }
+
+/** A SAML connection set by metadata URL: the URL and the IdP as last read. */
+export function connectionMetadata(db: Db, connectionId: string) {
+  return db
+    .selectFrom('sso_connection')
+    .select(['id', 'saml_metadata_url', 'saml_idp'])
+    .where('id', '=', connectionId)
+    .where('protocol', '=', 'saml')
+    .where('saml_metadata_url', 'is not', null)
+    .executeTakeFirst();
+}
+
+/**
+ * Takes the right to refetch a connection's metadata after a signature by an unknown key: true for the one caller
+ * that found the last such refetch (any replica's) older than `notSince`.
+ */
+export async function claimFailureRefresh(db: Db, connectionId: string, notSince: Date): Promise<boolean> {
+  const row = await db
+    .updateTable('sso_connection')
+    .set({ saml_metadata_failure_refresh_at: new Date() })
+    .where('id', '=', connectionId)
+    .where('saml_metadata_url', 'is not', null)
+    .where((eb) =>
+      eb.or([
+        eb('saml_metadata_failure_refresh_at', 'is', null),
+        eb('saml_metadata_failure_refresh_at', '<', notSince),
+      ]),
+    )
+    .returning('id')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** The connections whose metadata was last fetched before `before`, each claimed (its fetch time set) by one caller. */
+export async function claimDueRefreshes(db: Db, before: Date, limit: number): Promise<string[]> {
+  const due = await db
+    .selectFrom('sso_connection')
+    .select(['id', 'saml_metadata_fetched_at'])
+    .where('saml_metadata_url', 'is not', null)
+    .where((eb) =>
+      eb.or([eb('saml_metadata_fetched_at', 'is', null), eb('saml_metadata_fetched_at', '<', before)]),
+    )
+    .orderBy('saml_metadata_fetched_at')
+    .limit(limit)
+    .execute();
+  const claimed: string[] = [];
+  for (const row of due) {
+    const taken = await db
+      .updateTable('sso_connection')
+      .set({ saml_metadata_fetched_at: new Date() })
+      .where('id', '=', row.id)
+      .where((eb) =>
+        row.saml_metadata_fetched_at === null
+          ? eb('saml_metadata_fetched_at', 'is', null)
+          : eb('saml_metadata_fetched_at', '=', row.saml_metadata_fetched_at),
+      )
+      .returning('id')
+      .executeTakeFirst();
+    if (taken) claimed.push(taken.id);
+  }
+  return claimed;
+}
+
+/** Keeps the IdP as read again from the metadata URL, unless the connection was set anew meanwhile. */
+export async function storeRefreshedIdp(
+  db: Db,
+  connection: { id: string; metadataUrl: string; idpJson: string },
+): Promise<boolean> {
+  const result = await db
+    .updateTable('sso_connection')
+    .set({ saml_idp: connection.idpJson, saml_metadata_fetched_at: new Date() })
+    .where('id', '=', connection.id)
+    .where('saml_metadata_url', '=', connection.metadataUrl)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
