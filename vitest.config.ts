@@ -29,6 +29,7 @@ const BROWSER = [
   'test/console/session.test.ts',
   'test/console/second-round.test.ts',
   'test/console/external-provider.test.ts',
+  'test/console/single-sign-on.test.ts',
   'test/signin/pages.test.ts',
 ];
 

@@ -9,6 +9,7 @@ import { EffectsPage } from './pages/EffectsPage.js';
 import { EventsPage } from './pages/EventsPage.js';
 import { OrganizationsPage } from './pages/OrganizationsPage.js';
 import { RepsPage } from './pages/RepsPage.js';
+import { SingleSignOnPage } from './pages/SingleSignOnPage.js';
 import { PageErrorBoundary, StatusPage } from './ui/common.js';
 
 const queryClient = new QueryClient({
@@ -82,6 +83,7 @@ export function App({ session, api }: { session: ConsoleSession; api: Api }) {
                   <NavLink href="/customers">Customers</NavLink>
                   <NavLink href="/effects">Side effects</NavLink>
                   <NavLink href="/events">Audit log</NavLink>
+                  <NavLink href="/single-sign-on">Single sign-on</NavLink>
                 </>
               ) : (
                 <>
@@ -119,6 +121,9 @@ export function App({ session, api }: { session: ConsoleSession; api: Api }) {
                 </Route>
                 <Route path="/events">
                   <EventsPage api={api} />
+                </Route>
+                <Route path="/single-sign-on">
+                  <SingleSignOnPage api={api} />
                 </Route>
                 <Route>
                   <Redirect to="/" />
