@@ -23,7 +23,7 @@ export const CONNECTION_LABELS = {
   domains: 'Email domains',
 } as const;
 
-export type ConnectionField = keyof typeof CONNECTION_LABELS;
+type ConnectionField = keyof typeof CONNECTION_LABELS;
 
 /** What to do about an empty field (the labels' abbreviations kept as written). */
 const ENTER: Record<Exclude<ConnectionField, 'domains'>, string> = {
