@@ -188,14 +188,19 @@ describe.each(databaseKinds)('the console\u2019s single sign-on on %s', (kind) =
       const values = page.locator('dl.values');
       expect(await values.locator('dt').allTextContents()).toEqual(['Redirect URI']);
       expect(await values.locator('code').allTextContents()).toEqual([redirectUri]);
-      await page.getByRole('button', { name: 'Copy the Redirect URI' }).click();
+      // Keyboard only: the copy button with Enter, the protocol with the arrow keys.
+      await page.getByRole('button', { name: 'Copy the Redirect URI' }).focus();
+      await page.keyboard.press('Enter');
       await values.getByRole('status').filter({ hasText: 'Copied.' }).waitFor();
       expect(await page.evaluate('navigator.clipboard.readText()')).toBe(redirectUri);
       // SAML's values are the connection's own: the page says they come once it is saved.
-      await page.getByLabel('SAML 2.0').check();
+      await page.getByLabel('OpenID Connect', { exact: false }).focus();
+      await page.keyboard.press('ArrowDown');
+      expect(await page.getByLabel('SAML 2.0').isChecked()).toBe(true);
       await page.getByText('connect first with your identity provider', { exact: false }).waitFor();
       expect(await page.locator('dl.values').count()).toBe(0);
-      await page.getByLabel('OpenID Connect', { exact: false }).check();
+      await page.keyboard.press('ArrowUp');
+      expect(await page.getByLabel('OpenID Connect', { exact: false }).isChecked()).toBe(true);
       await expectFits(page, size);
       await expectAccessible(page, `${size}-single-sign-on-not-connected`);
     });
