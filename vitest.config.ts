@@ -5,6 +5,7 @@ import { defineConfig } from 'vitest/config';
 const UNIT = [
   'test/architecture/layers.test.ts',
   'test/console/logic.test.ts',
+  'test/console/sso-logic.test.ts',
   'test/deploy/manifests.test.ts',
   'test/hardening/config.test.ts',
   'test/http/openapi-validation.test.ts',
@@ -32,6 +33,7 @@ const BROWSER = [
   'test/console/second-round.test.ts',
   'test/console/external-provider.test.ts',
   'test/console/directory-sync.test.ts',
+  'test/console/single-sign-on.test.ts',
   'test/signin/pages.test.ts',
 ];
 

@@ -10,6 +10,7 @@ import { EffectsPage } from './pages/EffectsPage.js';
 import { EventsPage } from './pages/EventsPage.js';
 import { OrganizationsPage } from './pages/OrganizationsPage.js';
 import { RepsPage } from './pages/RepsPage.js';
+import { SingleSignOnPage } from './pages/SingleSignOnPage.js';
 import { PageErrorBoundary, StatusPage } from './ui/common.js';
 
 const queryClient = new QueryClient({
@@ -84,6 +85,7 @@ export function App({ session, api }: { session: ConsoleSession; api: Api }) {
                   <NavLink href="/effects">Side effects</NavLink>
                   <NavLink href="/events">Audit log</NavLink>
                   <NavLink href="/directory-sync">Directory sync</NavLink>
+                  <NavLink href="/single-sign-on">Single sign-on</NavLink>
                 </>
               ) : (
                 <>
@@ -124,6 +126,9 @@ export function App({ session, api }: { session: ConsoleSession; api: Api }) {
                 </Route>
                 <Route path="/directory-sync">
                   <DirectorySyncPage api={api} />
+                </Route>
+                <Route path="/single-sign-on">
+                  <SingleSignOnPage api={api} />
                 </Route>
                 <Route>
                   <Redirect to="/" />

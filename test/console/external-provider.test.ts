@@ -110,4 +110,19 @@ describe('the console with an external OpenID provider (AUTH_JWKS_URL, CONSOLE_O
     expect(await violations(page)).toEqual([]);
     await page.close();
   });
+
+  it('the "Single sign-on" page says that enterprise connections are set up at the provider (409 sso-managed-externally)', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${serviceUrl}/console/`);
+    await page.getByLabel('Email').fill('admin@acme.example');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: 'Single sign-on' }).click();
+    await page.getByRole('heading', { name: 'Set up at your identity provider' }).waitFor();
+    await page.getByText('Settings → Authentication → Enterprise connections', { exact: false }).waitFor();
+    // No form that the API would refuse.
+    expect(await page.getByRole('form').count()).toBe(0);
+    expect(await violations(page)).toEqual([]);
+    await page.close();
+  });
 });

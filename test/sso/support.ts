@@ -27,10 +27,11 @@ export interface TestIdp {
 /**
  * The organization's own identity provider, as Okta would be: a second, independent oidc-provider with its own keys
  * on its own port, one confidential client (`client_secret_basic`, or `client_secret_post` when asked), and its
- * development login form (any subject, any password). Consent is given without a page.
+ * development login form (any subject, any password). Consent is given without a page. The client's redirect URI
+ * is the in-process service's, or `redirectUri` for a service listening on a port.
  */
 export async function startTestIdp(
-  options: { authMethod?: 'client_secret_basic' | 'client_secret_post' } = {},
+  options: { authMethod?: 'client_secret_basic' | 'client_secret_post'; redirectUri?: string } = {},
 ): Promise<TestIdp> {
   const { default: ProviderClass } = await import('oidc-provider');
   const server = http.createServer();
@@ -48,7 +49,7 @@ export async function startTestIdp(
       {
         client_id: clientId,
         client_secret: clientSecret,
-        redirect_uris: [SSO_CALLBACK],
+        redirect_uris: [options.redirectUri ?? SSO_CALLBACK],
         grant_types: ['authorization_code'],
         response_types: ['code'],
         token_endpoint_auth_method: authMethod,

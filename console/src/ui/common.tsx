@@ -13,7 +13,7 @@ export function ErrorMessage({ error }: { error: unknown }) {
   );
 }
 
-/** A labelled text field with its error beside it, tied to the field for assistive technology. */
+/** A labelled text field with its hint and error beside it, tied to the field for assistive technology. */
 export function Field(props: {
   label: string;
   name: string;
@@ -25,9 +25,12 @@ export function Field(props: {
   maxLength?: number;
   placeholder?: string;
   autoComplete?: string;
+  hint?: string;
 }) {
   const id = useId();
   const errorId = `${id}-error`;
+  const hintId = `${id}-hint`;
+  const describedBy = [props.hint && hintId, props.error && errorId].filter(Boolean).join(' ');
   return (
     <div>
       <label htmlFor={id}>{props.label}</label>
@@ -41,9 +44,14 @@ export function Field(props: {
         placeholder={props.placeholder}
         autoComplete={props.autoComplete ?? 'off'}
         aria-invalid={props.error ? true : undefined}
-        aria-describedby={props.error ? errorId : undefined}
+        aria-describedby={describedBy || undefined}
         onChange={(event) => props.onChange(event.target.value)}
       />
+      {props.hint && (
+        <p id={hintId} className="muted hint">
+          {props.hint}
+        </p>
+      )}
       {props.error && (
         <p id={errorId} className="field-error">
           {props.error}
