@@ -117,7 +117,7 @@ describe.each(databaseKinds)('the console journey on %s', (kind) => {
     expect(admin.url()).toBe(`${publicUrl}/console/`);
     expect(
       await admin.getByRole('navigation', { name: 'Console' }).getByRole('link').allTextContents(),
-    ).toEqual(['Sales reps', 'Customers', 'Side effects', 'Audit log', 'Single sign-on']);
+    ).toEqual(['Sales reps', 'Customers', 'Side effects', 'Audit log', 'Directory sync', 'Single sign-on']);
     await expectAccessible(admin, 'reps');
   });
 
