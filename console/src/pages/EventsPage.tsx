@@ -35,6 +35,7 @@ const ACTIONS = Object.keys({
   'invitation.resent': true,
   'sso.connection_updated': true,
   'sso.connection_removed': true,
+  'sso.setup_link_created': true,
 } satisfies Record<Action, true>) as Action[];
 const PAGE_SIZE = 50;
 
