@@ -15,6 +15,8 @@ const COMMANDS: [string[], string[]][] = [
   ],
   [['token'], ['--org', '--user', '--role', '--ttl']],
   [['keys', 'rotate'], ['--retire-after']],
+  [['backup'], ['--out']],
+  [['restore'], ['--from']],
   [
     ['effects', 'list'],
     ['--org', '--status', '--limit'],
