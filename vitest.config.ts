@@ -30,6 +30,7 @@ const BROWSER = [
   'test/console/second-round.test.ts',
   'test/console/external-provider.test.ts',
   'test/signin/pages.test.ts',
+  'test/signin/oidc-client-ts.test.ts',
 ];
 
 const DATABASES = 'test/support/database-templates.ts';
