@@ -33,6 +33,20 @@ function declaredStatuses(route: RouteOptions): string[] {
   return response ? Object.keys(response) : [];
 }
 
+/** A route's URL as a pattern of paths: a parameter matches one segment, a wildcard the rest. */
+function pathPattern(url: string): RegExp {
+  const segments = url
+    .split('/')
+    .map((segment) =>
+      segment.startsWith(':')
+        ? '[^/]+'
+        : segment === '*'
+          ? '.*'
+          : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+    );
+  return new RegExp(`^${segments.join('/')}$`);
+}
+
 function declares(statuses: string[], status: number): boolean {
   return statuses.some((declared) => declared === String(status) || declared === `${String(status)[0]}xx`);
 }
@@ -45,15 +59,27 @@ export function routeWatcher(): { watch(app: FastifyInstance): void; contract: R
   const registered: RouteOptions[] = [];
   const undeclared: UndeclaredResponse[] = [];
   const hiddenAnswers = new Set<string>();
+  const hiddenPaths: RegExp[] = [];
   return {
     watch(app) {
       app.addHook('onRoute', (route) => {
         registered.push(route);
+        if ((route.schema as { hide?: boolean } | undefined)?.hide && route.url !== '*')
+          hiddenPaths.push(pathPattern(route.url));
       });
       app.addHook('onResponse', async (request, reply) => {
-        if (request.is404) return;
-        if ((request.routeOptions.schema as { hide?: boolean } | undefined)?.hide)
+        // A URL the router refused before choosing a route (an over-long parameter) is a hidden route's when its
+        // path is one.
+        const path = request.url.split('?')[0] ?? '';
+        // @fastify/cors's preflight route (`OPTIONS *`, for every path) is hidden too, yet held to what a
+        // preflight answers (test/support/openapi-validator.ts).
+        const preflightRoute = request.routeOptions.url === '*' && request.method === 'OPTIONS';
+        if (
+          ((request.routeOptions.schema as { hide?: boolean } | undefined)?.hide && !preflightRoute) ||
+          (request.routeOptions.url === undefined && hiddenPaths.some((pattern) => pattern.test(path)))
+        )
           hiddenAnswers.add(request.id);
+        if (request.is404) return;
         const statuses = Object.keys(
           (request.routeOptions.schema as { response?: Record<string, unknown> } | undefined)?.response ?? {},
         );
