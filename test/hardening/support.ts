@@ -63,8 +63,11 @@ export async function startHardenedService(
     });
     await started.app.ready();
     // A replica's answers are held to the document as the first app's are (test/support/service.ts).
-    checkInjects(started.app, (response) =>
-      watcher.contract.answeredHidden(response.headers['x-request-id']),
+    checkInjects(
+      started.app,
+      (response, path) =>
+        watcher.contract.answeredHidden(response.headers['x-request-id']) ||
+        watcher.contract.isHiddenPath(path),
     );
     const app = {
       app: started.app,

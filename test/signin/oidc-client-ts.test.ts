@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import type { UserManager } from 'oidc-client-ts';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Organization } from '../../src/db/schema.js';
@@ -58,20 +59,8 @@ function relyingPartyPage(settings: Record<string, unknown>, pathname: string): 
 }
 
 /** What the page's scripts reach: `window.manager`, oidc-client-ts's UserManager. */
-interface PageUser {
-  access_token: string;
-  refresh_token?: string | null;
-  id_token?: string;
-  token_type: string;
-  scope?: string;
-  profile: Record<string, unknown>;
-}
 interface PageWindow {
-  manager: {
-    getUser(): Promise<PageUser | null>;
-    signinSilent(): Promise<PageUser | null>;
-    revokeTokens(): Promise<void>;
-  };
+  manager: Pick<UserManager, 'getUser' | 'signinSilent' | 'revokeTokens'>;
 }
 
 // oidc-client-ts 3.5 (authts), a browser relying party written by others, in Chromium against the embedded

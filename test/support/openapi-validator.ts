@@ -261,23 +261,24 @@ function injectedUrl(options: InjectOptions): string {
 
 /**
  * Makes every `app.inject(options)` of a test go through `sendChecked`, so that a test that sends its own headers
- * or raw body is checked like one sent through the request helper. `hidden` says whether a response came from a
- * route hidden from the document. Answers the unchecked inject, for callers that check themselves.
+ * or raw body is checked like one sent through the request helper. `hidden` says whether a response to a path
+ * came from a route hidden from the document. Answers the unchecked inject, for callers that check themselves.
  */
 export function checkInjects(
   app: FastifyInstance,
-  hidden: CheckedRequest['hidden'],
+  hidden: (response: LightMyRequestResponse, path: string) => boolean,
 ): (options: InjectOptions) => Promise<LightMyRequestResponse> {
   const unchecked = app.inject.bind(app);
   const send = (options: InjectOptions): Promise<LightMyRequestResponse> => unchecked(options);
   const checked = (options: InjectOptions | string): Promise<LightMyRequestResponse> => {
     const request = typeof options === 'string' ? { url: options } : options;
+    const url = injectedUrl(request);
     return sendChecked(app.swagger(), {
       method: String(request.method ?? 'GET'),
-      url: injectedUrl(request),
+      url,
       headers: request.headers,
       send: () => send(request),
-      hidden,
+      hidden: (response) => hidden(response, new URL(url, 'http://service.test').pathname),
     });
   };
   // Only the promise form is used by the tests; the callback and chain forms are not checked.

@@ -26,6 +26,11 @@ export interface RouteContract {
   takeUndeclared(): UndeclaredResponse[];
   /** True when the request of this id was answered by a route hidden from the OpenAPI document (once per id). */
   answeredHidden(requestId: unknown): boolean;
+  /**
+   * True when a route hidden from the OpenAPI document has this path: the router answers a URL it refuses before
+   * choosing a route (an over-long parameter, a bad escape) with no route's hooks, so only the path tells.
+   */
+  isHiddenPath(path: string): boolean;
 }
 
 function declaredStatuses(route: RouteOptions): string[] {
@@ -68,16 +73,10 @@ export function routeWatcher(): { watch(app: FastifyInstance): void; contract: R
           hiddenPaths.push(pathPattern(route.url));
       });
       app.addHook('onResponse', async (request, reply) => {
-        // A URL the router refused before choosing a route (an over-long parameter) is a hidden route's when its
-        // path is one.
-        const path = request.url.split('?')[0] ?? '';
         // @fastify/cors's preflight route (`OPTIONS *`, for every path) is hidden too, yet held to what a
         // preflight answers (test/support/openapi-validator.ts).
         const preflightRoute = request.routeOptions.url === '*' && request.method === 'OPTIONS';
-        if (
-          ((request.routeOptions.schema as { hide?: boolean } | undefined)?.hide && !preflightRoute) ||
-          (request.routeOptions.url === undefined && hiddenPaths.some((pattern) => pattern.test(path)))
-        )
+        if ((request.routeOptions.schema as { hide?: boolean } | undefined)?.hide && !preflightRoute)
           hiddenAnswers.add(request.id);
         if (request.is404) return;
         const statuses = Object.keys(
@@ -106,6 +105,7 @@ export function routeWatcher(): { watch(app: FastifyInstance): void; contract: R
           })),
       takeUndeclared: () => undeclared.splice(0),
       answeredHidden: (requestId) => typeof requestId === 'string' && hiddenAnswers.delete(requestId),
+      isHiddenPath: (path) => hiddenPaths.some((pattern) => pattern.test(path)),
     },
   };
 }

@@ -77,7 +77,9 @@ export async function startTestService(
   const contract = watcher.contract;
   await app.ready();
   await operationsOf(app.swagger());
-  const inject = checkInjects(app, (response) => contract.answeredHidden(response.headers['x-request-id']));
+  const hidden = (response: LightMyRequestResponse, path: string) =>
+    contract.answeredHidden(response.headers['x-request-id']) || contract.isHiddenPath(path);
+  const inject = checkInjects(app, hidden);
   return {
     app,
     service,
@@ -110,7 +112,7 @@ export async function startTestService(
             headers: { authorization: `Bearer ${token}` },
             ...(body === undefined ? {} : { payload: body as object }),
           }),
-        hidden: (response) => contract.answeredHidden(response.headers['x-request-id']),
+        hidden: (response) => hidden(response, new URL(url, 'http://service.test').pathname),
       }),
     close: async () => {
       await service.close();
