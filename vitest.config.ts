@@ -35,6 +35,7 @@ const BROWSER = [
   'test/console/directory-sync.test.ts',
   'test/console/single-sign-on.test.ts',
   'test/signin/pages.test.ts',
+  'test/signin/oidc-client-ts.test.ts',
 ];
 
 const DATABASES = 'test/support/database-templates.ts';

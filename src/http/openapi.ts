@@ -116,6 +116,16 @@ function declareBodyRefusals(route: RouteOptions): void {
 }
 
 /**
+ * Declares 414 on every route with a path parameter, unless it declares it itself: the router refuses a parameter
+ * over 200 characters before the route's schema is consulted.
+ */
+function declareUriRefusal(route: RouteOptions): void {
+  const schema = route.schema as { response?: Record<string, unknown> } | undefined;
+  if (!schema?.response || !route.url.includes(':') || '414' in schema.response) return;
+  schema.response = { ...schema.response, ...problemResponses(414) };
+}
+
+/**
  * The HEAD twin of a GET operation: Fastify answers HEAD for every GET route with the GET's status and headers
  * and no body, so the document says so.
  */
@@ -143,6 +153,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
   const configs = new Map<string, FastifyContextConfig>();
   app.addHook('onRoute', (route) => {
     declareBodyRefusals(route);
+    declareUriRefusal(route);
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const path = route.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
     for (const method of methods) configs.set(`${method.toLowerCase()} ${path}`, route.config ?? {});

@@ -41,6 +41,11 @@ const problems: Record<
     code: 'body-too-large',
     detail: 'The request body is too large.',
   },
+  414: {
+    description: 'A path parameter is longer than 200 characters.',
+    code: 'uri-too-long',
+    detail: 'A path parameter is longer than 200 characters.',
+  },
   415: {
     description: 'The body is not application/json, or has a Content-Encoding other than identity.',
     code: 'unsupported-media-type',

@@ -7,6 +7,8 @@ import type { Organization } from '../../src/db/schema.js';
 import type { ServiceMetrics } from '../../src/http/metrics.js';
 import { createService } from '../../src/main.js';
 import type { DatabaseKind, TestDatabase } from '../support/databases.js';
+import { checkInjects } from '../support/openapi-validator.js';
+import { routeWatcher } from '../support/route-contract.js';
 import { startTestService } from '../support/service.js';
 
 /** A log stream that keeps every line, parsed, for assertions about what was logged. */
@@ -52,12 +54,21 @@ export async function startHardenedService(
   const replica = async (replicaEnv: Record<string, string>): Promise<HardenedApp> => {
     const config = loadConfig({ DATA_DIR: service.dataDir, ...replicaEnv });
     const replicaLog = new CapturedLog();
+    const watcher = routeWatcher();
     const started = await createService(config, {
       database: service.database,
       log: replicaLog,
       runEffects: false,
+      onApp: watcher.watch,
     });
     await started.app.ready();
+    // A replica's answers are held to the document as the first app's are (test/support/service.ts).
+    checkInjects(
+      started.app,
+      (response, path) =>
+        watcher.contract.answeredHidden(response.headers['x-request-id']) ||
+        watcher.contract.isHiddenPath(path),
+    );
     const app = {
       app: started.app,
       config,

@@ -204,6 +204,15 @@ describe('the OpenAPI document', () => {
     }
   });
 
+  it('declares 414 on every operation with a path parameter: the router refuses one over 200 characters', () => {
+    for (const [path, item] of Object.entries(document.paths)) {
+      if (!path.includes('{')) continue;
+      for (const [method, operation] of Object.entries(item)) {
+        expect(Object.keys(operation.responses), `${method.toUpperCase()} ${path}`).toContain('414');
+      }
+    }
+  });
+
   it('bounds organizationSalesRepId at 64 characters wherever a request carries it', () => {
     const bounds: string[] = [];
     for (const [path, item] of Object.entries(document.paths)) {

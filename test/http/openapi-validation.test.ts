@@ -102,4 +102,50 @@ describe('the contract tests’ response check (Prism against the served documen
       }),
     ).rejects.toThrow(/no operation/);
   });
+
+  describe('a CORS preflight, which the document leaves out', () => {
+    let cors: FastifyInstance;
+    /** What the preflight of each path answers: CORS's own, and each way of straying from it. */
+    const preflights: Record<string, (reply: import('fastify').FastifyReply) => unknown> = {
+      '/cors': (reply) =>
+        reply
+          .code(204)
+          .header('access-control-allow-origin', 'https://app.example')
+          .header('access-control-allow-methods', 'GET')
+          .header('access-control-allow-headers', 'Authorization')
+          .header('access-control-max-age', '600')
+          .send(),
+      '/withHeader': (reply) => reply.code(204).header('x-debug', 'on').send(),
+      '/asOk': (reply) => reply.code(200).send(),
+    };
+    beforeAll(async () => {
+      cors = Fastify();
+      cors.options('/*', async (request, reply) => preflights[request.url]?.(reply));
+      await cors.ready();
+    });
+    afterAll(() => cors.close());
+
+    const preflight = (url: string, headers: Record<string, string>) =>
+      sendChecked(document, {
+        method: 'OPTIONS',
+        url,
+        headers,
+        send: () => cors.inject({ method: 'OPTIONS', url, headers }),
+        hidden: () => false,
+      });
+    const asked = { Origin: 'https://app.example', 'Access-Control-Request-Method': 'GET' };
+
+    it('passes a preflight answered 204 with CORS headers only, on a path the document has no operation for', async () => {
+      expect((await preflight('/cors', asked)).statusCode).toBe(204);
+    });
+
+    it('fails a preflight with a header that is not CORS’s, or another status than 204 (no content)', async () => {
+      await expect(preflight('/withHeader', asked)).rejects.toThrow(/header x-debug/);
+      await expect(preflight('/asOk', asked)).rejects.toThrow(/status 200/);
+    });
+
+    it('holds an OPTIONS request without Origin and Access-Control-Request-Method to the document', async () => {
+      await expect(preflight('/cors', { Origin: 'https://app.example' })).rejects.toThrow(/no operation/);
+    });
+  });
 });

@@ -5,7 +5,7 @@ import {
   type IHttpRequest,
   type IHttpResponse,
 } from '@stoplight/prism-http';
-import type { LightMyRequestResponse } from 'fastify';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 
 type PrismComponents = Parameters<typeof createInstance>[1];
 type Forward = NonNullable<PrismComponents['forward']>;
@@ -42,6 +42,16 @@ const HTTP_HEADERS = new Set([
   'x-xss-protection',
   'access-control-allow-credentials',
   'access-control-expose-headers',
+]);
+
+/** What a CORS preflight may answer besides HTTP's own headers: the Fetch standard's, not an operation's. */
+const PREFLIGHT_HEADERS = new Set([
+  ...HTTP_HEADERS,
+  'access-control-allow-origin',
+  'access-control-allow-methods',
+  'access-control-allow-headers',
+  'access-control-max-age',
+  'x-request-id',
 ]);
 
 /** Statuses the service answers for a method and path the document does not have (problem+json, docs/api.md). */
@@ -131,6 +141,8 @@ function undeclaredHeaders(operation: HttpOperation, response: IHttpResponse): s
 export interface CheckedRequest {
   method: string;
   url: string;
+  /** The request's headers (names in any case), to tell a CORS preflight from an OPTIONS request. */
+  headers?: Record<string, unknown>;
   /** Sends the request to the service (`app.inject`). */
   send(): Promise<LightMyRequestResponse>;
   /** True when the app answered it from a route hidden from the document (`schema.hide`). */
@@ -149,6 +161,7 @@ export async function sendChecked(
   document: object,
   request: CheckedRequest,
 ): Promise<LightMyRequestResponse> {
+  if (isPreflight(request)) return checkPreflight(request);
   const operations = await operationsOf(document);
   let answered: { response: LightMyRequestResponse; operation: HttpOperation | undefined } | undefined;
   const forward: Forward = (_input, _baseUrl, _proxy, operation) => () => async () => {
@@ -198,4 +211,77 @@ export async function sendChecked(
     );
   }
   return response;
+}
+
+/** An OPTIONS request with `Origin` and `Access-Control-Request-Method`: a browser asking CORS, not an operation. */
+function isPreflight(request: CheckedRequest): boolean {
+  if (request.method.toUpperCase() !== 'OPTIONS') return false;
+  const names = new Set(Object.keys(request.headers ?? {}).map((name) => name.toLowerCase()));
+  return names.has('origin') && names.has('access-control-request-method');
+}
+
+/**
+ * A CORS preflight is left out of the document (docs/api.md, "What a client can rely on"): it must be answered
+ * 204 (no content) with CORS's headers only, or, where CORS is closed, as an unknown route is. A route hidden from
+ * the document (the OpenID provider's) answers its own.
+ */
+async function checkPreflight(request: CheckedRequest): Promise<LightMyRequestResponse> {
+  const response = await request.send();
+  if (UNKNOWN_ROUTE_STATUSES.has(response.statusCode) || request.hidden(response)) return response;
+  const problems = [
+    ...(response.statusCode === 204 ? [] : [`status ${response.statusCode}, not 204`]),
+    ...Object.keys(response.headers)
+      .filter((name) => !PREFLIGHT_HEADERS.has(name))
+      .map((name) => `header ${name}`),
+  ];
+  if (problems.length > 0) {
+    throw new Error(
+      `the CORS preflight ${request.method} ${request.url} answered with ${problems.join(', ')}: a preflight answers 204 with CORS's headers only`,
+    );
+  }
+  return response;
+}
+
+/** The path and query an inject request goes to, as text. */
+function injectedUrl(options: InjectOptions): string {
+  const target = options.url ?? options.path ?? '/';
+  const url =
+    typeof target === 'string'
+      ? new URL(target, 'http://service.test')
+      : new URL(target.pathname ?? '/', 'http://service.test');
+  const query =
+    typeof options.query === 'string'
+      ? new URLSearchParams(options.query)
+      : Object.entries(options.query ?? {}).flatMap(([name, value]) =>
+          (Array.isArray(value) ? value : [value]).map((item) => [name, String(item)] as const),
+        );
+  for (const [name, value] of query) url.searchParams.append(name, value);
+  return `${url.pathname}${url.search}`;
+}
+
+/**
+ * Makes every `app.inject(options)` of a test go through `sendChecked`, so that a test that sends its own headers
+ * or raw body is checked like one sent through the request helper. `hidden` says whether a response to a path
+ * came from a route hidden from the document. Answers the unchecked inject, for callers that check themselves.
+ */
+export function checkInjects(
+  app: FastifyInstance,
+  hidden: (response: LightMyRequestResponse, path: string) => boolean,
+): (options: InjectOptions) => Promise<LightMyRequestResponse> {
+  const unchecked = app.inject.bind(app);
+  const send = (options: InjectOptions): Promise<LightMyRequestResponse> => unchecked(options);
+  const checked = (options: InjectOptions | string): Promise<LightMyRequestResponse> => {
+    const request = typeof options === 'string' ? { url: options } : options;
+    const url = injectedUrl(request);
+    return sendChecked(app.swagger(), {
+      method: String(request.method ?? 'GET'),
+      url,
+      headers: request.headers,
+      send: () => send(request),
+      hidden: (response) => hidden(response, new URL(url, 'http://service.test').pathname),
+    });
+  };
+  // Only the promise form is used by the tests; the callback and chain forms are not checked.
+  app.inject = checked as FastifyInstance['inject'];
+  return send;
 }

@@ -26,11 +26,30 @@ export interface RouteContract {
   takeUndeclared(): UndeclaredResponse[];
   /** True when the request of this id was answered by a route hidden from the OpenAPI document (once per id). */
   answeredHidden(requestId: unknown): boolean;
+  /**
+   * True when a route hidden from the OpenAPI document has this path: the router answers a URL it refuses before
+   * choosing a route (an over-long parameter, a bad escape) with no route's hooks, so only the path tells.
+   */
+  isHiddenPath(path: string): boolean;
 }
 
 function declaredStatuses(route: RouteOptions): string[] {
   const response = (route.schema as { response?: Record<string, unknown> } | undefined)?.response;
   return response ? Object.keys(response) : [];
+}
+
+/** A route's URL as a pattern of paths: a parameter matches one segment, a wildcard the rest. */
+function pathPattern(url: string): RegExp {
+  const segments = url
+    .split('/')
+    .map((segment) =>
+      segment.startsWith(':')
+        ? '[^/]+'
+        : segment === '*'
+          ? '.*'
+          : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+    );
+  return new RegExp(`^${segments.join('/')}$`);
 }
 
 function declares(statuses: string[], status: number): boolean {
@@ -45,15 +64,21 @@ export function routeWatcher(): { watch(app: FastifyInstance): void; contract: R
   const registered: RouteOptions[] = [];
   const undeclared: UndeclaredResponse[] = [];
   const hiddenAnswers = new Set<string>();
+  const hiddenPaths: RegExp[] = [];
   return {
     watch(app) {
       app.addHook('onRoute', (route) => {
         registered.push(route);
+        if ((route.schema as { hide?: boolean } | undefined)?.hide && route.url !== '*')
+          hiddenPaths.push(pathPattern(route.url));
       });
       app.addHook('onResponse', async (request, reply) => {
-        if (request.is404) return;
-        if ((request.routeOptions.schema as { hide?: boolean } | undefined)?.hide)
+        // @fastify/cors's preflight route (`OPTIONS *`, for every path) is hidden too, yet held to what a
+        // preflight answers (test/support/openapi-validator.ts).
+        const preflightRoute = request.routeOptions.url === '*' && request.method === 'OPTIONS';
+        if ((request.routeOptions.schema as { hide?: boolean } | undefined)?.hide && !preflightRoute)
           hiddenAnswers.add(request.id);
+        if (request.is404) return;
         const statuses = Object.keys(
           (request.routeOptions.schema as { response?: Record<string, unknown> } | undefined)?.response ?? {},
         );
@@ -80,6 +105,7 @@ export function routeWatcher(): { watch(app: FastifyInstance): void; contract: R
           })),
       takeUndeclared: () => undeclared.splice(0),
       answeredHidden: (requestId) => typeof requestId === 'string' && hiddenAnswers.delete(requestId),
+      isHiddenPath: (path) => hiddenPaths.some((pattern) => pattern.test(path)),
     },
   };
 }

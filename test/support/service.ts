@@ -10,10 +10,11 @@ import { newId } from '../../src/kernel/ids.js';
 import { createService, type Service } from '../../src/main.js';
 import { createOrganization } from '../../src/organizations/service.js';
 import { type DatabaseKind, openTestDatabase, type TestDatabase } from './databases.js';
-import { operationsOf, sendChecked } from './openapi-validator.js';
+import { checkInjects, operationsOf, sendChecked } from './openapi-validator.js';
 import { type RouteContract, routeWatcher } from './route-contract.js';
 
 export interface TestService {
+  /** The app; its `inject` checks each answer against the served OpenAPI document, as `call` does. */
   app: FastifyInstance;
   /** The service as `createService` built it (its effects, metrics, close). */
   service: Service;
@@ -76,6 +77,9 @@ export async function startTestService(
   const contract = watcher.contract;
   await app.ready();
   await operationsOf(app.swagger());
+  const hidden = (response: LightMyRequestResponse, path: string) =>
+    contract.answeredHidden(response.headers['x-request-id']) || contract.isHiddenPath(path);
+  const inject = checkInjects(app, hidden);
   return {
     app,
     service,
@@ -102,13 +106,13 @@ export async function startTestService(
         method: String(method),
         url,
         send: () =>
-          app.inject({
+          inject({
             method,
             url,
             headers: { authorization: `Bearer ${token}` },
             ...(body === undefined ? {} : { payload: body as object }),
           }),
-        hidden: (response) => contract.answeredHidden(response.headers['x-request-id']),
+        hidden: (response) => hidden(response, new URL(url, 'http://service.test').pathname),
       }),
     close: async () => {
       await service.close();
