@@ -28,6 +28,7 @@ export const EVENT_ACTIONS = [
   'sign_in.refused',
   'password.set',
   'password.reset',
+  'invitation.sent',
   'invitation.resent',
   'sso.connection_updated',
   'sso.connection_removed',
