@@ -32,6 +32,7 @@ const ACTIONS = Object.keys({
   'sign_in.refused': true,
   'password.set': true,
   'password.reset': true,
+  'invitation.sent': true,
   'invitation.resent': true,
   'sso.connection_updated': true,
   'sso.connection_removed': true,
