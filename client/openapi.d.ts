@@ -6133,11 +6133,13 @@ export interface operations {
                 /** @description Where the page starts: copied from the `next` link of the page before, never made up. */
                 cursor?: string;
                 /** @description Only events of this action. */
-                action?: "sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.updated" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "scim_token.created" | "scim_token.revoked" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.sent" | "invitation.resent" | "sso.connection_updated" | "sso.connection_removed";
+                action?: "sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.updated" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "customer.imported" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "scim_token.created" | "scim_token.revoked" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.sent" | "invitation.resent" | "sso.connection_updated" | "sso.connection_removed";
                 /** @description Only events made by this actor (a user id, the CLI user, `salesreps`). */
                 actorId?: string;
                 /** @description Only events with a target of this id. */
                 targetId?: string;
+                /** @description true leaves out the events of an import's customers: its `customer.imported` event sums them up, and `targetId` set to the import's id (its target `customer_import`) lists them. */
+                collapseImports?: boolean;
                 /** @description Only events that occurred at or after this time (RFC 3339). */
                 since?: string;
                 /** @description Only events that occurred before this time (RFC 3339). */
@@ -6199,7 +6201,7 @@ export interface operations {
                         /** Format: date-time */
                         occurredAt: string;
                         /** @enum {string} */
-                        action: "sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.updated" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "scim_token.created" | "scim_token.revoked" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.sent" | "invitation.resent" | "sso.connection_updated" | "sso.connection_removed";
+                        action: "sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.updated" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "customer.imported" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "scim_token.created" | "scim_token.revoked" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.sent" | "invitation.resent" | "sso.connection_updated" | "sso.connection_removed";
                         actor: {
                             /** @enum {string} */
                             type: "user" | "scim" | "cli" | "system";
@@ -6379,11 +6381,13 @@ export interface operations {
                 /** @description Where the page starts: copied from the `next` link of the page before, never made up. */
                 cursor?: string;
                 /** @description Only events of this action. */
-                action?: "sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.updated" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "scim_token.created" | "scim_token.revoked" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.sent" | "invitation.resent" | "sso.connection_updated" | "sso.connection_removed";
+                action?: "sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.updated" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "customer.imported" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "scim_token.created" | "scim_token.revoked" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.sent" | "invitation.resent" | "sso.connection_updated" | "sso.connection_removed";
                 /** @description Only events made by this actor (a user id, the CLI user, `salesreps`). */
                 actorId?: string;
                 /** @description Only events with a target of this id. */
                 targetId?: string;
+                /** @description true leaves out the events of an import's customers: its `customer.imported` event sums them up, and `targetId` set to the import's id (its target `customer_import`) lists them. */
+                collapseImports?: boolean;
                 /** @description Only events that occurred at or after this time (RFC 3339). */
                 since?: string;
                 /** @description Only events that occurred before this time (RFC 3339). */
@@ -6522,7 +6526,7 @@ export interface operations {
                         id: string;
                         url: string;
                         /** @description null: every action. */
-                        eventTypes: ("sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.updated" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "scim_token.created" | "scim_token.revoked" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.sent" | "invitation.resent" | "sso.connection_updated" | "sso.connection_removed")[] | null;
+                        eventTypes: ("sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.updated" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "customer.imported" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "scim_token.created" | "scim_token.revoked" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.sent" | "invitation.resent" | "sso.connection_updated" | "sso.connection_removed")[] | null;
                         enabled: boolean;
                         disabledReason: string | null;
                         /** Format: date-time */
@@ -6671,7 +6675,7 @@ export interface operations {
                     /** @description An https URL on the internet (loopback, private and link-local addresses are refused). */
                     url: string;
                     /** @description The actions sent; every action when absent. */
-                    eventTypes?: ("sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.updated" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "scim_token.created" | "scim_token.revoked" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.sent" | "invitation.resent" | "sso.connection_updated" | "sso.connection_removed")[];
+                    eventTypes?: ("sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.updated" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "customer.imported" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "scim_token.created" | "scim_token.revoked" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.sent" | "invitation.resent" | "sso.connection_updated" | "sso.connection_removed")[];
                 };
             };
         };
@@ -6701,7 +6705,7 @@ export interface operations {
                         id: string;
                         url: string;
                         /** @description null: every action. */
-                        eventTypes: ("sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.updated" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "scim_token.created" | "scim_token.revoked" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.sent" | "invitation.resent" | "sso.connection_updated" | "sso.connection_removed")[] | null;
+                        eventTypes: ("sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.updated" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "customer.imported" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "scim_token.created" | "scim_token.revoked" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.sent" | "invitation.resent" | "sso.connection_updated" | "sso.connection_removed")[] | null;
                         /** @description The Standard Webhooks signing secret; shown only here. */
                         secret: string;
                     };
@@ -9868,7 +9872,7 @@ export interface operations {
                      * @description The event's action.
                      * @enum {string}
                      */
-                    type: "sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.updated" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "scim_token.created" | "scim_token.revoked" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.sent" | "invitation.resent" | "sso.connection_updated" | "sso.connection_removed";
+                    type: "sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.updated" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "customer.imported" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "scim_token.created" | "scim_token.revoked" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.sent" | "invitation.resent" | "sso.connection_updated" | "sso.connection_removed";
                     /**
                      * Format: date-time
                      * @description When this attempt was signed.
@@ -9880,7 +9884,7 @@ export interface operations {
                         /** Format: date-time */
                         occurredAt: string;
                         /** @enum {string} */
-                        action: "sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.updated" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "scim_token.created" | "scim_token.revoked" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.sent" | "invitation.resent" | "sso.connection_updated" | "sso.connection_removed";
+                        action: "sales_rep.created" | "sales_rep.rep_number_changed" | "sales_rep.updated" | "sales_rep.activated" | "sales_rep.deactivated" | "sales_rep.removed" | "customer.created" | "customer.updated" | "customer.deleted" | "customer.imported" | "effect.retried" | "webhook.created" | "webhook.deleted" | "webhook.secret_rotated" | "webhook.disabled" | "scim_token.created" | "scim_token.revoked" | "sign_in.succeeded" | "sign_in.failed" | "sign_in.refused" | "password.set" | "password.reset" | "invitation.sent" | "invitation.resent" | "sso.connection_updated" | "sso.connection_removed";
                         actor: {
                             /** @enum {string} */
                             type: "user" | "scim" | "cli" | "system";

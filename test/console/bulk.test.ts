@@ -329,4 +329,28 @@ describe.each(databaseKinds)('bulk work in the console on %s', (kind) => {
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     expect(scriptErrors).toEqual([]);
   });
+  it('shows a customer import as one audit entry, with its customers one click away', async () => {
+    const page = pages.desktop;
+    const response = await service.app.inject({
+      method: 'PUT',
+      url: '/api/customers',
+      headers: { authorization: `Bearer ${adminToken}` },
+      payload: ['C-1', 'C-2', 'C-3'].map((customerNumber) => ({
+        customerNumber,
+        companyName: `Company ${customerNumber}`,
+      })),
+    });
+    expect(response.statusCode, response.body).toBe(200);
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await page.getByRole('cell', { name: 'customer.imported', exact: true }).waitFor();
+    await page.getByText('customers: null → 3').waitFor();
+    expect(await page.getByRole('cell', { name: 'customer.created', exact: true }).count()).toBe(0);
+    await expectAccessible(page, 'desktop-audit-log-import');
+    await page.getByRole('button', { name: 'Show each customer of this import' }).click();
+    await expect
+      .poll(() => page.getByRole('cell', { name: 'customer.created', exact: true }).count())
+      .toBe(3);
+    await page.getByRole('link', { name: 'Sales reps' }).click();
+    expect(scriptErrors).toEqual([]);
+  });
 });

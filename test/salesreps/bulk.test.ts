@@ -13,8 +13,8 @@ describe.each(databaseKinds)('POST /api/organizations/salesreps/bulk on %s', (ki
 
   beforeAll(async () => {
     service = await startTestService(kind);
-  });
-  afterAll(() => service.close());
+  }, 120_000);
+  afterAll(() => service?.close());
 
   /** An organization of its own and its admin's token, so that each test runs alone too. */
   async function tenant(name: string): Promise<{ organization: Organization; admin: string }> {

@@ -3,7 +3,7 @@ import { FORMULA_GUARD, type RowError, readCsvRecords, repeatedMessage } from '.
 import { plainFieldMessage } from './problems.js';
 
 /** The columns of a reps CSV file: a rep as the API's PUT takes one (docs/console.md, "Sales reps CSV"). */
-export const REP_COLUMNS = ['firstName', 'lastName', 'email', 'phoneNumber', 'repNumber'] as const;
+const REP_COLUMNS = ['firstName', 'lastName', 'email', 'phoneNumber', 'repNumber'] as const;
 type RepColumn = (typeof REP_COLUMNS)[number];
 const REQUIRED: readonly RepColumn[] = ['firstName', 'lastName', 'email', 'repNumber'];
 const LABELS: Record<RepColumn, string> = {
@@ -17,7 +17,7 @@ const LABELS: Record<RepColumn, string> = {
 /** The most reps one bulk add takes (the API's limit). */
 export const REP_IMPORT_CHUNK_ROWS = 100;
 
-export type RepRow = operations['addSalesReps']['requestBody']['content']['application/json'][number];
+type RepRow = operations['addSalesReps']['requestBody']['content']['application/json'][number];
 
 export interface ParsedReps {
   rows: { line: number; rep: RepRow }[];
