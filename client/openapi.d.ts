@@ -2623,6 +2623,23 @@ export interface operations {
         /** @description 1 to 100 reps, each as the PUT takes one; added all or none. */
         requestBody: {
             content: {
+                /**
+                 * @example [
+                 *       {
+                 *         "firstName": "John",
+                 *         "lastName": "Doe",
+                 *         "email": "john.doe@example.com",
+                 *         "repNumber": "REP-001"
+                 *       },
+                 *       {
+                 *         "firstName": "Mary",
+                 *         "lastName": "Major",
+                 *         "email": "mary.major@example.com",
+                 *         "phoneNumber": "123-456-7890",
+                 *         "repNumber": "REP-002"
+                 *       }
+                 *     ]
+                 */
                 "application/json": {
                     firstName: string;
                     lastName: string;

@@ -236,6 +236,18 @@ export const BulkAddSalesRepsBody = Type.Array(AddSalesRepBody, {
   minItems: 1,
   maxItems: LIMITS.bulkAdd,
   description: `1 to ${LIMITS.bulkAdd} reps, each as the PUT takes one; added all or none.`,
+  examples: [
+    [
+      { firstName: 'John', lastName: 'Doe', email: 'john.doe@example.com', repNumber: 'REP-001' },
+      {
+        firstName: 'Mary',
+        lastName: 'Major',
+        email: 'mary.major@example.com',
+        phoneNumber: '123-456-7890',
+        repNumber: 'REP-002',
+      },
+    ],
+  ],
 });
 export type BulkAddSalesRepsBody = Static<typeof BulkAddSalesRepsBody>;
 
