@@ -184,7 +184,8 @@ export const salesRepDocs = {
         sent: 12,
         pending: 0,
       }),
-      ...errorResponses(401, 403),
+      // It takes no body; one sent anyway is still parsed by its content type.
+      ...errorResponses(400, 401, 403, 413, 415),
     },
   },
 
