@@ -31,6 +31,7 @@ const BROWSER = [
   'test/console/journey.test.ts',
   'test/console/session.test.ts',
   'test/console/second-round.test.ts',
+  'test/console/bulk.test.ts',
   'test/console/external-provider.test.ts',
   'test/console/directory-sync.test.ts',
   'test/console/single-sign-on.test.ts',

@@ -96,13 +96,16 @@ function audited(customer: Customer): Record<string, unknown> {
 
 /**
  * Writes customers (distinct numbers, in customer-number order) in one transaction with one event each: created,
- * or updated with the fields that changed (a customer written as it was records nothing).
+ * or updated with the fields that changed (a customer written as it was records nothing). An import's events name
+ * it as their second target (the first stays the customer, which orders webhook deliveries), and one
+ * `customer.imported` event sums it up, so that the audit log can show an import as one entry.
  */
 function upsertRecorded(
   db: Db,
   organization: Organization,
   rows: NewCustomer[],
   change: ChangeContext,
+  asImport = false,
 ): Promise<CustomerRow[]> {
   return db.transaction().execute(async (trx) => {
     const numbers = rows.map((row) => row.customer_number);
@@ -111,6 +114,7 @@ function upsertRecorded(
     );
     const stored = await upsertCustomers(trx, rows);
     const events: NewEvent[] = [];
+    const importTarget = asImport ? [{ type: 'customer_import' as const, id: newId() }] : [];
     for (const row of stored) {
       const earlier = before.get(row.customer_number);
       const after = audited(toCustomer(row));
@@ -118,8 +122,20 @@ function upsertRecorded(
       if (Object.keys(changes).length === 0) continue;
       events.push({
         action: earlier ? 'customer.updated' : 'customer.created',
-        targets: [{ type: 'customer', id: row.customer_number }],
+        targets: [{ type: 'customer', id: row.customer_number }, ...importTarget],
         changes,
+      });
+    }
+    if (asImport) {
+      const created = events.filter((event) => event.action === 'customer.created').length;
+      events.push({
+        action: 'customer.imported',
+        targets: importTarget,
+        changes: {
+          customers: { from: null, to: stored.length },
+          created: { from: null, to: created },
+          updated: { from: null, to: events.length - created },
+        },
       });
     }
     await recordEvents(trx, change, organization.id, events);
@@ -168,7 +184,7 @@ export async function importCustomers(
   const ordered = inputs
     .map((input) => toRow(organization.id, input))
     .sort((a, b) => (a.customer_number < b.customer_number ? -1 : 1));
-  const rows = await upsertRecorded(db, organization, ordered, change);
+  const rows = await upsertRecorded(db, organization, ordered, change, true);
   const byNumber = new Map(rows.map((row) => [row.customer_number, row]));
   return inputs.map((input) => {
     const row = byNumber.get(input.customerNumber);

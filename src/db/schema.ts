@@ -42,6 +42,8 @@ interface OrganizationSalesRepTable {
   /** The organization's directory's own id of the person (SCIM `externalId`); null when none was given. */
   external_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Generated<Date>;
+  /** Added without its invitation (the bulk add's `sendInvitations=false`) and not invited since. */
+  invitation_pending: Generated<boolean>;
   /** When the assignment last changed (set by a trigger on every update); null until its first change. */
   updated_at: ColumnType<Date | null, never, never>;
 }

@@ -17,6 +17,8 @@ export interface EventFilter {
   since?: Date | undefined;
   /** occurred_at < until */
   until?: Date | undefined;
+  /** Leave out the events of an import's customers, which its `customer.imported` event sums up. */
+  collapseImports?: boolean | undefined;
 }
 
 /** An event as the page and the webhook deliveries read it. */
@@ -75,7 +77,7 @@ const pageStatements = new Map<string, CompiledQuery<EventRow>>();
 function pageStatement(db: Executor, inputs: PageInputs): CompiledQuery<EventRow> {
   const { filter, after } = inputs;
   const present = [filter.action, filter.actorId, filter.targetId, filter.since, filter.until, after];
-  const shape = present.map((part) => (part === undefined ? '-' : '+')).join('');
+  const shape = `${present.map((part) => (part === undefined ? '-' : '+')).join('')}${filter.collapseImports ? '+' : '-'}`;
   let statement = pageStatements.get(shape);
   if (!statement) {
     const conditions = [sql`organization_id = ${placeholder.organizationId}`];
@@ -85,6 +87,11 @@ function pageStatement(db: Executor, inputs: PageInputs): CompiledQuery<EventRow
       conditions.push(sql`target_ids @> array[${placeholder.targetId}]::text[]`);
     if (filter.since !== undefined) conditions.push(sql`occurred_at >= ${placeholder.since}`);
     if (filter.until !== undefined) conditions.push(sql`occurred_at < ${placeholder.until}`);
+    if (filter.collapseImports) {
+      conditions.push(
+        sql`not (targets @> '[{"type": "customer_import"}]'::jsonb and action <> 'customer.imported')`,
+      );
+    }
     if (after !== undefined) {
       conditions.push(
         sql`(occurred_at, seq) < ((${placeholder.afterOccurredAt}::timestamp at time zone 'UTC'), ${placeholder.afterSeq}::bigint)`,

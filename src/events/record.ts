@@ -16,6 +16,7 @@ export const EVENT_ACTIONS = [
   'customer.created',
   'customer.updated',
   'customer.deleted',
+  'customer.imported',
   'effect.retried',
   'webhook.created',
   'webhook.deleted',
@@ -28,6 +29,7 @@ export const EVENT_ACTIONS = [
   'sign_in.refused',
   'password.set',
   'password.reset',
+  'invitation.sent',
   'invitation.resent',
   'sso.connection_updated',
   'sso.connection_removed',
@@ -75,6 +77,8 @@ export interface Target {
     | 'organization_sales_rep'
     | 'sales_rep'
     | 'customer'
+    /** A bulk PUT of customers, by an id of its own: its summary and each of its customers' events name it. */
+    | 'customer_import'
     | 'effect'
     | 'webhook'
     | 'user'

@@ -33,6 +33,13 @@ export const ListEventsQuery = Type.Object(
     ),
     actorId: Type.Optional(Id('Only events made by this actor (a user id, the CLI user, `salesreps`).')),
     targetId: Type.Optional(Id('Only events with a target of this id.')),
+    collapseImports: Type.Optional(
+      Type.Boolean({
+        description:
+          "true leaves out the events of an import's customers: its `customer.imported` event sums them up, " +
+          "and `targetId` set to the import's id (its target `customer_import`) lists them.",
+      }),
+    ),
     since: Type.Optional(
       Type.String({
         maxLength: 40,

@@ -64,7 +64,14 @@ function eventFilter(query: Omit<ListEventsQuery, 'pageSize' | 'cursor'>): Event
       { field: 'until', message: 'must be later than since' },
     ]);
   }
-  return { action: query.action, actorId: query.actorId, targetId: query.targetId, since, until };
+  return {
+    action: query.action,
+    actorId: query.actorId,
+    targetId: query.targetId,
+    since,
+    until,
+    collapseImports: query.collapseImports,
+  };
 }
 
 /** A page of the organization's events, newest first, and the cursor of the next page when there is one. */

@@ -80,6 +80,7 @@ export type ProblemCode =
   | 'request-timeout'
   | 'already-assigned'
   | 'rep-number-taken'
+  | 'reps-taken'
   | 'effect-not-dead'
   | 'rep-inactive'
   | 'password-already-set'

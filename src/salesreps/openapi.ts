@@ -3,10 +3,13 @@ import { Type } from '@sinclair/typebox';
 import { errorResponses, jsonResponse, PAGE_HEADERS } from '../routing/route-schema.js';
 import {
   AddSalesRepResponse,
+  BulkAddSalesRepsResponse,
   ChangeRepNumberResponse,
   LIMITS,
   MyOrganizationsResponse,
   OrganizationSalesRep,
+  PendingInvitationsResponse,
+  SentInvitationsResponse,
   SuccessResponse,
 } from './schemas.js';
 
@@ -119,6 +122,70 @@ export const salesRepDocs = {
         identityProviderUserId: 'kinde_user_xyz789',
       }),
       ...errorResponses(400, 401, 403, 409, 413, 415),
+    },
+  },
+
+  addSalesReps: {
+    tags,
+    operationId: 'addSalesReps',
+    summary: `Add up to ${LIMITS.bulkAdd} sales reps at once, all or none`,
+    description:
+      `${adminOnly} Each item is checked and written as the PUT checks and writes one rep, with the same effects ` +
+      'and `sales_rep.created` event, all in one transaction. Refused as a whole, each error naming its item ' +
+      '(`[3].email`): 400 for an invalid item or one repeating the email (in any letter case) or rep number of an ' +
+      'earlier item; 409 (`reps-taken`) when reps of the organization hold some of the emails or rep numbers. ' +
+      '`sendInvitations=false` records no welcome mail: the reps wait for `POST ' +
+      '/api/organizations/salesreps/pending-invitations`.',
+    response: {
+      200: jsonResponse(
+        'The stored reps and their new assignments, in the order sent.',
+        BulkAddSalesRepsResponse,
+        [
+          {
+            organizationId: JOHN.organizationId,
+            organizationName: 'Acme Distributors',
+            organizationSalesRepId: JOHN.organizationSalesRepId,
+            salesRepId: JOHN.salesRepId,
+            firstName: 'John',
+            lastName: 'Doe',
+            email: 'john.doe@example.com',
+            phoneNumber: '123-456-7890',
+            repNumber: 'REP-001',
+            identityProvider: 'Kinde',
+            identityProviderUserId: 'kinde_user_xyz789',
+          },
+        ],
+      ),
+      ...errorResponses(400, 401, 403, 409, 413, 415),
+    },
+  },
+
+  pendingInvitations: {
+    tags,
+    operationId: 'countPendingInvitations',
+    summary: 'How many reps wait for their invitation',
+    description: `${adminOnly} The active reps added by a bulk add with \`sendInvitations=false\` and not invited since.`,
+    response: {
+      200: jsonResponse('The number of reps waiting.', PendingInvitationsResponse, { pending: 12 }),
+      ...errorResponses(401, 403),
+    },
+  },
+
+  sendPendingInvitations: {
+    tags,
+    operationId: 'sendPendingInvitations',
+    summary: 'Send the invitations a bulk add held back',
+    description:
+      `${adminOnly} Records the welcome mail of up to ${LIMITS.bulkAdd} waiting reps (oldest first), each with an ` +
+      '`invitation.sent` event; `pending` says how many still wait: send again until it is 0. Activating a ' +
+      'waiting rep invites it too.',
+    response: {
+      200: jsonResponse('How many were sent, and how many still wait.', SentInvitationsResponse, {
+        sent: 12,
+        pending: 0,
+      }),
+      // It takes no body; one sent anyway is still parsed by its content type.
+      ...errorResponses(400, 401, 403, 413, 415),
     },
   },
 

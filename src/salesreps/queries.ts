@@ -63,9 +63,13 @@ export async function insertOrFindSalesRep(
 
 export function insertAssignment(
   trx: Trx,
-  assignment: Omit<OrganizationSalesRep, 'active' | 'created_at' | 'updated_at' | 'external_id'> & {
+  assignment: Omit<
+    OrganizationSalesRep,
+    'active' | 'created_at' | 'updated_at' | 'external_id' | 'invitation_pending'
+  > & {
     external_id?: string | null;
     active?: boolean;
+    invitation_pending?: boolean;
   },
 ) {
   return trx.insertInto('organization_sales_rep').values(assignment).returningAll().executeTakeFirstOrThrow();
@@ -104,8 +108,69 @@ export function updateDetails(
   return trx.updateTable('organization_sales_rep').set(details).where('id', '=', assignmentId).execute();
 }
 
+/** Activation mails the rep an invitation again, so a rep whose invitation was held back has it from then on. */
 export function updateActive(trx: Trx, assignmentId: string, active: boolean) {
-  return trx.updateTable('organization_sales_rep').set({ active }).where('id', '=', assignmentId).execute();
+  return trx
+    .updateTable('organization_sales_rep')
+    .set(active ? { active, invitation_pending: false } : { active })
+    .where('id', '=', assignmentId)
+    .execute();
+}
+
+/**
+ * The organization's assignments that hold one of these emails (by the person's email, in any letter case, as the
+ * assignment's unique key does) or one of these rep numbers.
+ */
+export function findAssignmentsTaking(
+  db: Executor,
+  organizationId: string,
+  emailKeys: readonly string[],
+  repNumbers: readonly string[],
+) {
+  return db
+    .selectFrom('organization_sales_rep as a')
+    .innerJoin('sales_rep as r', 'r.id', 'a.sales_rep_id')
+    .select([sql<string>`lower(r.email)`.as('email_key'), 'a.rep_number'])
+    .where('a.organization_id', '=', organizationId)
+    .where((eb) =>
+      eb.or([eb(sql<string>`lower(r.email)`, 'in', emailKeys), eb('a.rep_number', 'in', repNumbers)]),
+    )
+    .execute();
+}
+
+/** The active reps whose invitation was held back, oldest first, locked; rows another sending holds are skipped. */
+export function lockPendingInvitations(trx: Trx, organizationId: string, limit: number) {
+  return trx
+    .selectFrom('organization_sales_rep as a')
+    .selectAll('a')
+    .where('a.organization_id', '=', organizationId)
+    .where('a.invitation_pending', '=', true)
+    .where('a.active', '=', true)
+    .orderBy('a.created_at')
+    .orderBy('a.id')
+    .limit(limit)
+    .forUpdate()
+    .skipLocked()
+    .execute();
+}
+
+export function clearInvitationPending(trx: Trx, assignmentIds: readonly string[]) {
+  return trx
+    .updateTable('organization_sales_rep')
+    .set({ invitation_pending: false })
+    .where('id', 'in', assignmentIds)
+    .execute();
+}
+
+export async function countPendingInvitations(db: Executor, organizationId: string): Promise<number> {
+  const row = await db
+    .selectFrom('organization_sales_rep')
+    .select(sql<number>`count(*)::int`.as('count'))
+    .where('organization_id', '=', organizationId)
+    .where('invitation_pending', '=', true)
+    .where('active', '=', true)
+    .executeTakeFirstOrThrow();
+  return row.count;
 }
 
 export function deleteAssignment(trx: Trx, assignmentId: string) {

@@ -5,6 +5,7 @@ import type { Db } from '../db/database.js';
 import { requestChange } from '../events/record.js';
 import type { IdentityDirectory } from '../identity/port.js';
 import { badRequest } from '../kernel/problem.js';
+import { compileBulkValidator, compileValidator } from '../kernel/validation.js';
 import {
   canonicalSortParameters,
   paginationHeaders,
@@ -15,19 +16,26 @@ import { salesRepDocs as docs } from './openapi.js';
 import {
   AddSalesRepBody,
   AssignmentBody,
+  BULK_ADD_BODY_LIMIT_BYTES,
+  BulkAddSalesRepsBody,
+  BulkAddSalesRepsQuery,
   ChangeRepNumberBody,
   DeleteBody,
   DeleteQuery,
+  LIMITS,
   ListSalesRepsQuery,
   MyOrganizationsQuery,
   SORT_FIELDS,
 } from './schemas.js';
 import {
   addSalesRep,
+  addSalesReps,
   changeRepNumber,
   listMyOrganizations,
   listSalesReps,
+  pendingInvitations,
   removeSalesRep,
+  sendPendingInvitations,
   setActive,
 } from './service.js';
 
@@ -81,6 +89,37 @@ export function salesRepRoutes(deps: { db: Db; identity: IdentityDirectory }): F
       },
       async (request) =>
         addSalesRep(db, identity, requireAuth(request).organization, request.body, requestChange(request)),
+    );
+
+    app.post(
+      '/api/organizations/salesreps/bulk',
+      {
+        config: { policy: 'Admin' },
+        bodyLimit: BULK_ADD_BODY_LIMIT_BYTES,
+        // Checked item by item, so that each bad field is named by its item (`[41].email`) at a bounded cost.
+        validatorCompiler: ({ schema, httpPart }) =>
+          httpPart === 'body'
+            ? compileBulkValidator(AddSalesRepBody, { minItems: 1, maxItems: LIMITS.bulkAdd })
+            : compileValidator(schema, httpPart ?? 'querystring'),
+        schema: { ...docs.addSalesReps, querystring: BulkAddSalesRepsQuery, body: BulkAddSalesRepsBody },
+      },
+      async (request) =>
+        addSalesReps(db, identity, requireAuth(request).organization, request.body, requestChange(request), {
+          sendInvitations: request.query.sendInvitations ?? true,
+        }),
+    );
+
+    app.get(
+      '/api/organizations/salesreps/pending-invitations',
+      { config: { policy: 'Admin' }, schema: docs.pendingInvitations },
+      async (request) => ({ pending: await pendingInvitations(db, requireAuth(request).organization) }),
+    );
+
+    app.post(
+      '/api/organizations/salesreps/pending-invitations',
+      { config: { policy: 'Admin' }, schema: docs.sendPendingInvitations },
+      async (request) =>
+        sendPendingInvitations(db, requireAuth(request).organization, requestChange(request)),
     );
 
     app.patch(

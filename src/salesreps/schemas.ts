@@ -12,6 +12,8 @@ export const LIMITS = {
   repNumber: 32,
   id: ID_MAX_LENGTH,
   pageSize: 100,
+  /** The most reps one bulk add takes, and the most invitations one "send invitations" sends. */
+  bulkAdd: 100,
   search: 100,
   role: 32,
   roles: 10,
@@ -226,3 +228,59 @@ export const DeleteQuery = Type.Object(
 );
 
 export const SuccessResponse = Type.Object({ success: Type.Literal(true) });
+
+/** A bulk add of LIMITS.bulkAdd reps, each at its field limits, does not fit the service-wide body limit. */
+export const BULK_ADD_BODY_LIMIT_BYTES = 256 * 1024;
+
+export const BulkAddSalesRepsBody = Type.Array(AddSalesRepBody, {
+  minItems: 1,
+  maxItems: LIMITS.bulkAdd,
+  description: `1 to ${LIMITS.bulkAdd} reps, each as the PUT takes one; added all or none.`,
+  examples: [
+    [
+      { firstName: 'John', lastName: 'Doe', email: 'john.doe@example.com', repNumber: 'REP-001' },
+      {
+        firstName: 'Mary',
+        lastName: 'Major',
+        email: 'mary.major@example.com',
+        phoneNumber: '123-456-7890',
+        repNumber: 'REP-002',
+      },
+    ],
+  ],
+});
+export type BulkAddSalesRepsBody = Static<typeof BulkAddSalesRepsBody>;
+
+export const BulkAddSalesRepsQuery = Type.Object(
+  {
+    sendInvitations: Type.Optional(
+      Type.Boolean({
+        default: true,
+        description:
+          'false adds the reps without mailing their invitations; "Send invitations" ' +
+          '(POST /api/organizations/salesreps/pending-invitations) mails them later.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type BulkAddSalesRepsQuery = Static<typeof BulkAddSalesRepsQuery>;
+
+export const BulkAddSalesRepsResponse = Type.Array(AddSalesRepResponse, { maxItems: LIMITS.bulkAdd });
+
+export const PendingInvitationsResponse = Type.Object({
+  pending: Type.Integer({
+    format: 'int32',
+    minimum: 0,
+    description: 'Active reps added without their invitation and not invited since.',
+  }),
+});
+
+export const SentInvitationsResponse = Type.Object({
+  sent: Type.Integer({ format: 'int32', minimum: 0, maximum: LIMITS.bulkAdd }),
+  pending: Type.Integer({
+    format: 'int32',
+    minimum: 0,
+    description: 'Reps still waiting for their invitation: send again until 0.',
+  }),
+});

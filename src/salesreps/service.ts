@@ -14,7 +14,14 @@ import {
 } from '../events/record.js';
 import type { IdentityDirectory } from '../identity/port.js';
 import { newId } from '../kernel/ids.js';
-import { conflict, notFound } from '../kernel/problem.js';
+import {
+  badRequest,
+  conflict,
+  describeInvalid,
+  type FieldError,
+  notFound,
+  ProblemError,
+} from '../kernel/problem.js';
 import { searchKey } from '../kernel/search.js';
 import type { SortDirection } from '../kernel/sort-direction.js';
 import { readPageQuery } from '../routing/page-query.js';
@@ -22,13 +29,17 @@ import { listingCachesOf } from './listing/caches.js';
 import { listFilteredAssignmentsPage } from './listing/filtered.js';
 import { listAssignmentsPage } from './listing/unfiltered.js';
 import {
+  clearInvitationPending,
   countAssignmentsOfSalesRep,
+  countPendingInvitations,
   deleteAssignment,
   deleteSalesRep,
   findAssignmentForUpdate,
+  findAssignmentsTaking,
   insertAssignment,
   insertOrFindSalesRep,
   listOrganizationsOfUser,
+  lockPendingInvitations,
   lockSalesRepOfAssignment,
   updateActive,
   updateDetails,
@@ -39,6 +50,7 @@ import {
   type AddSalesRepResponse,
   type ChangeRepNumberBody,
   type ChangeRepNumberResponse,
+  LIMITS,
   type ListSalesRepsQuery,
   type OrganizationSalesRep,
   type SalesRepOrganization,
@@ -145,6 +157,27 @@ export interface DirectoryAddition {
   signIn?: 'sso' | undefined;
 }
 
+/** A rep to add, as the PUT body gives it, trimmed. */
+interface NewRep {
+  email: string;
+  firstName: string;
+  lastName: string;
+  phoneNumber: string | null;
+  repNumber: string;
+  roles: string[];
+}
+
+function newRepOf(body: AddSalesRepBody): NewRep {
+  return {
+    email: body.email.trim(),
+    firstName: body.firstName.trim(),
+    lastName: body.lastName.trim(),
+    phoneNumber: body.phoneNumber?.trim() ?? null,
+    repNumber: body.repNumber,
+    roles: body.roles ?? [ROLE_SALES_REP],
+  };
+}
+
 /**
  * Adds a rep to the organization, reusing the rep (and its identity provider user) when one with that email
  * exists anywhere; records the provisioning, the welcome email and the data-sync grant in the same transaction.
@@ -157,93 +190,17 @@ export async function addSalesRep(
   change: ChangeContext,
   directory: DirectoryAddition = {},
 ): Promise<AddSalesRepResponse> {
-  const active = directory.active ?? true;
-  const input = {
-    email: body.email.trim(),
-    firstName: body.firstName.trim(),
-    lastName: body.lastName.trim(),
-    phoneNumber: body.phoneNumber?.trim() ?? null,
-    repNumber: body.repNumber,
-    roles: body.roles ?? [ROLE_SALES_REP],
-  };
+  const input = newRepOf(body);
   const identityProviderUserId = await identity.userIdFor(input);
   try {
-    return await db.transaction().execute(async (trx) => {
-      // The person is shared only by its email and identity provider user; everything else written, answered and
-      // sent below is this organization's own (docs/api.md, "Tenants and people").
-      const { rep } = await insertOrFindSalesRep(trx, {
-        id: newId(),
-        email: input.email,
-        identity_provider_user_id: identityProviderUserId,
-        created_at: new Date(),
-      });
-      const assignment = await insertAssignment(trx, {
-        id: newId(),
-        organization_id: organization.id,
-        sales_rep_id: rep.id,
-        rep_number: input.repNumber,
-        roles: input.roles,
-        first_name: input.firstName,
-        last_name: input.lastName,
-        first_name_search: searchKey(input.firstName),
-        last_name_search: searchKey(input.lastName),
-        email: input.email,
-        phone_number: input.phoneNumber,
-        external_id: directory.externalId ?? null,
-        active,
-      });
-      const welcome = invitationEmail(organization, assignment);
-      await recordEffects(trx, { organizationId: organization.id, salesRepId: rep.id }, [
-        {
-          kind: 'identity.provision',
-          payload: {
-            identityProviderUserId: rep.identity_provider_user_id,
-            email: assignment.email,
-            firstName: assignment.first_name,
-            lastName: assignment.last_name,
-            identityOrganizationId: organization.identity_organization_id,
-            roles: input.roles,
-          },
-        },
-        ...(active
-          ? [
-              {
-                kind: 'email.welcome' as const,
-                payload: directory.signIn ? { ...welcome, signIn: directory.signIn } : welcome,
-              },
-              syncGrant(organization.id, rep.id, assignment.rep_number, assignment.email),
-            ]
-          : []),
-      ]);
-      await recordEvents(trx, change, organization.id, [
-        {
-          action: 'sales_rep.created',
-          targets: repTargets(assignment),
-          changes: created({
-            email: assignment.email,
-            firstName: assignment.first_name,
-            lastName: assignment.last_name,
-            phoneNumber: assignment.phone_number,
-            repNumber: assignment.rep_number,
-            roles: input.roles,
-            active,
-          }),
-        },
-      ]);
-      return {
-        organizationId: organization.id,
-        organizationName: organization.name,
-        organizationSalesRepId: assignment.id,
-        salesRepId: rep.id,
-        firstName: assignment.first_name,
-        lastName: assignment.last_name,
-        email: assignment.email,
-        phoneNumber: assignment.phone_number,
-        repNumber: assignment.rep_number,
-        identityProvider: identity.name,
-        identityProviderUserId: rep.identity_provider_user_id,
-      };
-    });
+    return await db.transaction().execute((trx) =>
+      addInTransaction(trx, identity.name, organization, input, identityProviderUserId, change, {
+        externalId: directory.externalId ?? null,
+        sendInvitation: true,
+        active: directory.active ?? true,
+        signIn: directory.signIn,
+      }),
+    );
   } catch (error) {
     const constraint = uniqueViolationOf(error);
     if (constraint === 'organization_sales_rep_assignment_key') {
@@ -255,6 +212,262 @@ export async function addSalesRep(
     if (constraint === 'organization_sales_rep_rep_number_key') throw repNumberTaken(input.repNumber);
     throw error;
   }
+}
+
+/**
+ * Adds many reps at once, all or none, each written, with its effects and event, as the PUT writes one. Before any
+ * identity provider user is asked for, a request repeating an email (in any letter case) or a rep number is refused
+ * (400), and so is one whose emails or numbers reps of the organization hold (409), each error naming its item
+ * (`[3].email`). Without `sendInvitations` no welcome mail is recorded: the reps are marked until "Send
+ * invitations". The answer lists the reps in the order sent.
+ */
+export async function addSalesReps(
+  db: Db,
+  identity: IdentityDirectory,
+  organization: Organization,
+  bodies: readonly AddSalesRepBody[],
+  change: ChangeContext,
+  options: { sendInvitations: boolean },
+): Promise<AddSalesRepResponse[]> {
+  const inputs = bodies.map(newRepOf);
+  const repeated = repeatedWithin(inputs);
+  if (repeated.length > 0) throw badRequest(describeInvalid('The reps', repeated), repeated);
+  const taken = await takenByOrganization(db, organization.id, inputs);
+  if (taken.length > 0) {
+    const items = new Set(taken.map((error) => error.field.replace(/\..*$/, '')));
+    throw new ProblemError(
+      409,
+      'reps-taken',
+      `${items.size === 1 ? 'One rep has' : `${items.size} reps have`} the email or rep number of a rep of this organization.`,
+      taken,
+    );
+  }
+  const userIds = await inTurns(inputs, IDENTITY_CALLS_AT_ONCE, (input) => identity.userIdFor(input));
+  // Written in email order, so that concurrent adds that share people lock them in the same order.
+  const order = inputs
+    .map((input, index) => ({ key: input.email.toLowerCase(), index }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map(({ index }) => index);
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const answers: AddSalesRepResponse[] = new Array(inputs.length);
+      for (const index of order) {
+        answers[index] = await addInTransaction(
+          trx,
+          identity.name,
+          organization,
+          inputs[index] as NewRep,
+          userIds[index] as string,
+          change,
+          { externalId: null, sendInvitation: options.sendInvitations },
+        );
+      }
+      return answers;
+    });
+  } catch (error) {
+    // A rep added between the check and this transaction: the request is refused as a whole, in the PUT's words.
+    const constraint = uniqueViolationOf(error);
+    if (constraint === 'organization_sales_rep_assignment_key') {
+      throw conflict('already-assigned', 'One of the emails is already a sales rep of this organization.');
+    }
+    if (constraint === 'organization_sales_rep_rep_number_key') {
+      throw conflict('rep-number-taken', 'One of the rep numbers is already used in this organization.');
+    }
+    throw error;
+  }
+}
+
+/** How many identity provider users a bulk add asks for at once (an external provider limits its callers too). */
+const IDENTITY_CALLS_AT_ONCE = 4;
+
+/** `work` over the items, at most `atOnce` at a time; the answers in the items' order. */
+async function inTurns<T, R>(
+  items: readonly T[],
+  atOnce: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const answers: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    for (let index = next++; index < items.length; index = next++) {
+      answers[index] = await work(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(atOnce, items.length) }, worker));
+  return answers;
+}
+
+/** The items that repeat an earlier item's email (in any letter case) or rep number. */
+function repeatedWithin(inputs: readonly NewRep[]): FieldError[] {
+  const errors: FieldError[] = [];
+  const firstEmail = new Map<string, number>();
+  const firstNumber = new Map<string, number>();
+  inputs.forEach((input, index) => {
+    const email = input.email.toLowerCase();
+    const earlierEmail = firstEmail.get(email);
+    if (earlierEmail === undefined) firstEmail.set(email, index);
+    else errors.push({ field: `[${index}].email`, message: `repeats the email of [${earlierEmail}]` });
+    const earlierNumber = firstNumber.get(input.repNumber);
+    if (earlierNumber === undefined) firstNumber.set(input.repNumber, index);
+    else
+      errors.push({ field: `[${index}].repNumber`, message: `repeats the rep number of [${earlierNumber}]` });
+  });
+  return errors;
+}
+
+/** The items whose email or rep number a rep of the organization holds already. */
+async function takenByOrganization(
+  db: Db,
+  organizationId: string,
+  inputs: readonly NewRep[],
+): Promise<FieldError[]> {
+  const rows = await findAssignmentsTaking(
+    db,
+    organizationId,
+    inputs.map((input) => input.email.toLowerCase()),
+    inputs.map((input) => input.repNumber),
+  );
+  const emails = new Set(rows.map((row) => row.email_key));
+  const numbers = new Set(rows.map((row) => row.rep_number));
+  const errors: FieldError[] = [];
+  inputs.forEach((input, index) => {
+    if (emails.has(input.email.toLowerCase())) {
+      errors.push({ field: `[${index}].email`, message: 'belongs to a sales rep of this organization' });
+    }
+    if (numbers.has(input.repNumber)) {
+      errors.push({ field: `[${index}].repNumber`, message: 'is already used in this organization' });
+    }
+  });
+  return errors;
+}
+
+/** One rep added in the caller's transaction: the person, the assignment, their effects and the event. */
+async function addInTransaction(
+  trx: Trx,
+  identityProvider: string,
+  organization: Organization,
+  input: NewRep,
+  identityProviderUserId: string,
+  change: ChangeContext,
+  options: { externalId: string | null; sendInvitation: boolean; active?: boolean; signIn?: 'sso' | undefined },
+): Promise<AddSalesRepResponse> {
+  const active = options.active ?? true;
+  // The person is shared only by its email and identity provider user; everything else written, answered and
+  // sent below is this organization's own (docs/api.md, "Tenants and people").
+  const { rep } = await insertOrFindSalesRep(trx, {
+    id: newId(),
+    email: input.email,
+    identity_provider_user_id: identityProviderUserId,
+    created_at: new Date(),
+  });
+  const assignment = await insertAssignment(trx, {
+    id: newId(),
+    organization_id: organization.id,
+    sales_rep_id: rep.id,
+    rep_number: input.repNumber,
+    roles: input.roles,
+    first_name: input.firstName,
+    last_name: input.lastName,
+    first_name_search: searchKey(input.firstName),
+    last_name_search: searchKey(input.lastName),
+    email: input.email,
+    phone_number: input.phoneNumber,
+    external_id: options.externalId,
+    active,
+    invitation_pending: active && !options.sendInvitation,
+  });
+  const effects: Effect[] = [
+    {
+      kind: 'identity.provision',
+      payload: {
+        identityProviderUserId: rep.identity_provider_user_id,
+        email: assignment.email,
+        firstName: assignment.first_name,
+        lastName: assignment.last_name,
+        identityOrganizationId: organization.identity_organization_id,
+        roles: input.roles,
+      },
+    },
+  ];
+  // An inactive rep gets no welcome mail or sync grant until it is activated (which grants and invites).
+  if (active) {
+    if (options.sendInvitation) {
+      const welcome = invitationEmail(organization, assignment);
+      effects.push({ kind: 'email.welcome', payload: options.signIn ? { ...welcome, signIn: options.signIn } : welcome });
+    }
+    effects.push(syncGrant(organization.id, rep.id, assignment.rep_number, assignment.email));
+  }
+  await recordEffects(trx, { organizationId: organization.id, salesRepId: rep.id }, effects);
+  await recordEvents(trx, change, organization.id, [
+    {
+      action: 'sales_rep.created',
+      targets: repTargets(assignment),
+      changes: created({
+        email: assignment.email,
+        firstName: assignment.first_name,
+        lastName: assignment.last_name,
+        phoneNumber: assignment.phone_number,
+        repNumber: assignment.rep_number,
+        roles: input.roles,
+        active,
+      }),
+    },
+  ]);
+  return {
+    organizationId: organization.id,
+    organizationName: organization.name,
+    organizationSalesRepId: assignment.id,
+    salesRepId: rep.id,
+    firstName: assignment.first_name,
+    lastName: assignment.last_name,
+    email: assignment.email,
+    phoneNumber: assignment.phone_number,
+    repNumber: assignment.rep_number,
+    identityProvider,
+    identityProviderUserId: rep.identity_provider_user_id,
+  };
+}
+
+/** Active reps added without their invitation and not invited since. */
+export function pendingInvitations(db: Db, organization: Organization): Promise<number> {
+  return countPendingInvitations(db, organization.id);
+}
+
+/**
+ * Mails the invitations held back by a bulk add, to at most LIMITS.bulkAdd reps (oldest first), each with the
+ * welcome mail the PUT would have recorded and an `invitation.sent` event; answers how many were sent and how
+ * many still wait. Concurrent sendings skip each other's reps, so none is invited twice.
+ */
+export async function sendPendingInvitations(
+  db: Db,
+  organization: Organization,
+  change: ChangeContext,
+): Promise<{ sent: number; pending: number }> {
+  return db.transaction().execute(async (trx) => {
+    const assignments = await lockPendingInvitations(trx, organization.id, LIMITS.bulkAdd);
+    if (assignments.length > 0) {
+      await clearInvitationPending(
+        trx,
+        assignments.map((assignment) => assignment.id),
+      );
+      for (const assignment of assignments) {
+        await recordEffects(trx, { organizationId: organization.id, salesRepId: assignment.sales_rep_id }, [
+          { kind: 'email.welcome', payload: invitationEmail(organization, assignment) },
+        ]);
+      }
+      await recordEvents(
+        trx,
+        change,
+        organization.id,
+        assignments.map((assignment) => ({
+          action: 'invitation.sent' as const,
+          targets: repTargets(assignment),
+          changes: {},
+        })),
+      );
+    }
+    return { sent: assignments.length, pending: await countPendingInvitations(trx, organization.id) };
+  });
 }
 
 function syncGrant(organizationId: string, salesRepId: string, repNumber: string, email: string): Effect {

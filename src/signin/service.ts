@@ -357,6 +357,12 @@ export async function resendInvitation(
       );
     }
     await voidLinks(trx, assignment.identity_provider_user_id);
+    // An invitation a bulk add held back is sent by this one.
+    await trx
+      .updateTable('organization_sales_rep')
+      .set({ invitation_pending: false })
+      .where('id', '=', assignment.id)
+      .execute();
     await recordEffect(
       trx,
       { organizationId: organization.id, salesRepId: assignment.sales_rep_id },

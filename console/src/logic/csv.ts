@@ -55,12 +55,44 @@ const BOOLEANS: Record<string, boolean> = {
  * number of an earlier row) is reported by its line in the file and never sent; everything else is checked by the API, whose errors come back per row.
  */
 export function parseCustomersCsv(text: string): ParsedCustomers {
-  const errors: RowError[] = [];
   const rows: ParsedCustomers['rows'] = [];
-  const lines = lineCounter(text);
-  let header: string[] | undefined;
   // The line of each customer number's first row: a later row with the same number is reported, never sent.
   const firstLine = new Map<string, number>();
+  const errors = readCsvRecords(
+    text,
+    { columns: CUSTOMER_COLUMNS, required: ['customerNumber', 'companyName'] },
+    (record, line, errors) => {
+      const customer = toCustomer(record, line, errors);
+      if (!customer) return;
+      const earlier = firstLine.get(customer.customerNumber);
+      if (earlier === undefined) {
+        firstLine.set(customer.customerNumber, line);
+        rows.push({ line, customer });
+      } else {
+        errors.push({
+          line,
+          field: 'customerNumber',
+          message: repeatedMessage(line, earlier, 'customer number'),
+        });
+      }
+    },
+  );
+  return { rows, errors };
+}
+
+/**
+ * Reads a CSV file of these columns (a header row naming them, in any order; an unknown or missing required column
+ * refuses the file) and hands each record to `each` with its line in the file (blank lines and quoted line breaks
+ * counted); a record the parser cannot read is reported by its line. Answers the errors found.
+ */
+export function readCsvRecords(
+  text: string,
+  spec: { columns: readonly string[]; required: readonly string[] },
+  each: (record: Record<string, string>, line: number, errors: RowError[]) => void,
+): RowError[] {
+  const errors: RowError[] = [];
+  const lines = lineCounter(text);
+  let header: string[] | undefined;
   // Where the previous record ended: the next one starts at the first non-blank character after it.
   let previousEnd = text.indexOf('\n') + 1;
   Papa.parse<Record<string, string>>(text, {
@@ -70,7 +102,7 @@ export function parseCustomersCsv(text: string): ParsedCustomers {
     step(result, parser) {
       if (header === undefined) {
         header = result.meta.fields ?? [];
-        errors.push(...headerErrors(header));
+        errors.push(...headerErrors(header, spec));
         if (errors.length > 0) {
           parser.abort();
           return;
@@ -84,37 +116,37 @@ export function parseCustomersCsv(text: string): ParsedCustomers {
         for (const error of result.errors) errors.push({ line, field: 'row', message: error.message });
         return;
       }
-      const customer = toCustomer(result.data, line, errors);
-      if (!customer) return;
-      const earlier = firstLine.get(customer.customerNumber);
-      if (earlier === undefined) {
-        firstLine.set(customer.customerNumber, line);
-        rows.push({ line, customer });
-      } else {
-        errors.push({ line, field: 'customerNumber', message: repeatedMessage(line, earlier) });
-      }
+      each(result.data, line, errors);
     },
   });
   // A file of a header alone has no record for `step` to see.
   if (header === undefined) {
     const first = Papa.parse<string[]>(text, { preview: 1 }).data[0] ?? [];
-    errors.push(...headerErrors(first.map((name) => name.trim())));
+    errors.push(
+      ...headerErrors(
+        first.map((name) => name.trim()),
+        spec,
+      ),
+    );
   }
-  return { rows, errors };
+  return errors;
 }
 
-function headerErrors(header: readonly string[]): RowError[] {
+function headerErrors(
+  header: readonly string[],
+  spec: { columns: readonly string[]; required: readonly string[] },
+): RowError[] {
   const errors: RowError[] = [];
   for (const column of header) {
-    if (!(CUSTOMER_COLUMNS as readonly string[]).includes(column)) {
+    if (!spec.columns.includes(column)) {
       errors.push({
         line: 1,
         field: column,
-        message: `"${column}" is not a known column; the columns are ${CUSTOMER_COLUMNS.join(', ')}`,
+        message: `"${column}" is not a known column; the columns are ${spec.columns.join(', ')}`,
       });
     }
   }
-  for (const required of ['customerNumber', 'companyName'] as const) {
+  for (const required of spec.required) {
     if (!header.includes(required)) {
       errors.push({ line: 1, field: required, message: `Add the column "${required}": every row needs it` });
     }
@@ -138,7 +170,7 @@ function lineCounter(text: string) {
  * The export writes a cell that starts like a spreadsheet formula (=, +, -, @, tab, return) behind an apostrophe, so
  * that opening the file never runs it; the import takes the apostrophe off again.
  */
-const FORMULA_GUARD = /^'(?='*[=+\-@\t\r])/;
+export const FORMULA_GUARD = /^'(?='*[=+\-@\t\r])/;
 
 function toCustomer(
   record: Record<string, string>,
@@ -193,7 +225,8 @@ export function chunks<T>(rows: readonly T[], size = IMPORT_CHUNK_ROWS): T[][] {
 
 /**
  * The API's errors of one refused chunk (fields like `[3].companyName`), as errors of the file's lines, in plain
- * words: a row named by its index in the chunk (`repeats the customer number of [4]`) is named by its line. An
+ * words: a row named by its index in the chunk (`repeats the customer number of [4]`, `repeats the email of [0]`)
+ * is named by its line. An
  * error without a row (the whole body) is put on the chunk's first line.
  */
 export function chunkErrors(
@@ -207,13 +240,13 @@ export function chunkErrors(
     const match = /^\[(\d+)\]\.?(.*)$/.exec(error.field);
     const line = (match && lineOf(match[1] as string)) ?? chunk[0]?.line ?? 0;
     const field = match?.[2] || error.field;
-    const repeated = /^repeats the customer number of \[(\d+)\]$/.exec(error.message);
-    const earlier = repeated && lineOf(repeated[1] as string);
+    const repeated = /^repeats the (.+) of \[(\d+)\]$/.exec(error.message);
+    const earlier = repeated && lineOf(repeated[2] as string);
     return {
       line,
       field,
       message: earlier
-        ? repeatedMessage(line, earlier)
+        ? repeatedMessage(line, earlier, repeated[1] as string)
         : match?.[2]
           ? plainFieldMessage(labelOf(field), error.message)
           : error.message,
@@ -221,8 +254,8 @@ export function chunkErrors(
   });
 }
 
-function repeatedMessage(line: number, earlier: number): string {
-  return `Line ${line} repeats the customer number of line ${earlier}`;
+export function repeatedMessage(line: number, earlier: number, what: string): string {
+  return `Line ${line} repeats the ${what} of line ${earlier}`;
 }
 
 /** A CSV text of customers with the import's columns: what "Export" downloads, and what an import reads back. */

@@ -1,4 +1,5 @@
 import { type CustomerRow, chunkErrors, type RowError } from './csv.js';
+import { isProblem } from './problems.js';
 
 export interface ImportRow {
   line: number;
@@ -16,18 +17,32 @@ export type PutAnswer =
       retryAfterSeconds: number | undefined;
     };
 
+/** What the typed client answered for a bulk request, as importChunk takes it (a Retry-After of at most 30 s). */
+export function putAnswerOf(result: { error?: unknown; response: Response }): PutAnswer {
+  if (result.error === undefined) return { ok: true };
+  const problem = isProblem(result.error) ? result.error : undefined;
+  const retryAfter = Number(result.response.headers.get('retry-after'));
+  return {
+    ok: false,
+    status: result.response.status,
+    detail: problem?.detail ?? result.response.statusText,
+    errors: problem?.errors ?? [],
+    retryAfterSeconds: Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter, 30) : undefined,
+  };
+}
+
 const BUSY_RETRIES = 3;
 const MAX_ROUNDS = 20;
 
 /**
- * Imports one chunk of rows (the API's bulk PUT is all or none). A 400 that names rows (`[3].companyEmail`) gets
+ * Imports one chunk of rows (the API's bulk PUT is all or none). A 400 or 409 that names rows (`[3].companyEmail`) gets
  * those rows reported and the rest sent again without them, until the rest is written; a 429 or 503 is tried again
  * after its Retry-After, a few times; any other refusal reports the rows left as one range of lines. So every row
  * ends up either written or listed, and none is written twice.
  */
-export async function importChunk(
-  chunk: readonly ImportRow[],
-  put: (rows: readonly ImportRow[]) => Promise<PutAnswer>,
+export async function importChunk<Row extends { line: number }>(
+  chunk: readonly Row[],
+  put: (rows: readonly Row[]) => Promise<PutAnswer>,
   wait: (seconds: number) => Promise<void>,
 ): Promise<{ imported: number; errors: RowError[] }> {
   let rest = [...chunk];
@@ -41,7 +56,10 @@ export async function importChunk(
       await wait(answer.retryAfterSeconds ?? 1);
       continue;
     }
-    const named = answer.status === 400 ? rowsNamed(answer.errors, rest.length) : new Set<number>();
+    const named =
+      answer.status === 400 || answer.status === 409
+        ? rowsNamed(answer.errors, rest.length)
+        : new Set<number>();
     if (named.size === 0) {
       errors.push(rangeError(rest, answer.detail));
       return { imported: 0, errors };
@@ -73,7 +91,7 @@ function rowsNamed(errors: readonly { field: string }[], count: number): Set<num
   return named;
 }
 
-function rangeError(rows: readonly ImportRow[], detail: string): RowError {
+function rangeError(rows: readonly { line: number }[], detail: string): RowError {
   const first = rows[0]?.line ?? 0;
   const last = rows.at(-1)?.line ?? first;
   return {

@@ -20,6 +20,7 @@ const ACTIONS = Object.keys({
   'customer.created': true,
   'customer.updated': true,
   'customer.deleted': true,
+  'customer.imported': true,
   'effect.retried': true,
   'webhook.created': true,
   'webhook.deleted': true,
@@ -32,6 +33,7 @@ const ACTIONS = Object.keys({
   'sign_in.refused': true,
   'password.set': true,
   'password.reset': true,
+  'invitation.sent': true,
   'invitation.resent': true,
   'sso.connection_updated': true,
   'sso.connection_removed': true,
@@ -66,7 +68,8 @@ export function EventsPage({ api }: { api: Api }) {
     ...(cursor ? { cursor } : {}),
     ...(filters.action ? { action: filters.action as Action } : {}),
     ...(filters.actorId.trim() ? { actorId: filters.actorId.trim() } : {}),
-    ...(filters.targetId.trim() ? { targetId: filters.targetId.trim() } : {}),
+    // An import is one entry (its summary) unless its customers are asked for by the import's id.
+    ...(filters.targetId.trim() ? { targetId: filters.targetId.trim() } : { collapseImports: true }),
     ...(filters.since ? { since: new Date(filters.since).toISOString() } : {}),
     ...(filters.until ? { until: new Date(filters.until).toISOString() } : {}),
   };
@@ -133,7 +136,16 @@ export function EventsPage({ api }: { api: Api }) {
           </thead>
           <tbody>
             {events.data?.rows.map((event) => (
-              <EventRow key={event.id} event={event} />
+              <EventRow
+                key={event.id}
+                event={event}
+                onShowTarget={(targetId) => {
+                  const shown = { ...filters, action: '', targetId };
+                  setDraft(shown);
+                  setFilters(shown);
+                  setCursors([undefined]);
+                }}
+              />
             ))}
             {events.data?.rows.length === 0 && (
               <tr>
@@ -166,7 +178,8 @@ export function EventsPage({ api }: { api: Api }) {
   );
 }
 
-function EventRow({ event }: { event: Event }) {
+function EventRow({ event, onShowTarget }: { event: Event; onShowTarget: (targetId: string) => void }) {
+  const importId = event.action === 'customer.imported' ? event.targets[0]?.id : undefined;
   return (
     <tr>
       <td>
@@ -189,6 +202,11 @@ function EventRow({ event }: { event: Event }) {
             {field}: {JSON.stringify(change.from)} → {JSON.stringify(change.to)}
           </div>
         ))}
+        {importId && (
+          <button type="button" className="secondary" onClick={() => onShowTarget(importId)}>
+            Show each customer of this import
+          </button>
+        )}
       </td>
     </tr>
   );

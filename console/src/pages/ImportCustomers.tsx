@@ -14,11 +14,11 @@ import {
   importChunk,
   inLineOrder,
   type PutAnswer,
+  putAnswerOf,
   REP_CHECK_MAX,
   rowsWithErrors,
   unknownRepNumbers,
 } from '../logic/import.js';
-import { isProblem } from '../logic/problems.js';
 import { TableRegion } from '../ui/common.js';
 
 const ERRORS_SHOWN = 500;
@@ -62,19 +62,8 @@ export function ImportCustomers({
   const [progress, setProgress] = useState<Progress | undefined>();
   const running = progress !== undefined && !progress.done;
 
-  const put = async (rows: readonly ImportRow[]): Promise<PutAnswer> => {
-    const result = await api.PUT('/api/customers', { body: rows.map((row) => row.customer) });
-    if (result.error === undefined) return { ok: true };
-    const problem = isProblem(result.error) ? result.error : undefined;
-    const retryAfter = Number(result.response.headers.get('retry-after'));
-    return {
-      ok: false,
-      status: result.response.status,
-      detail: problem?.detail ?? result.response.statusText,
-      errors: problem?.errors ?? [],
-      retryAfterSeconds: Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter, 30) : undefined,
-    };
-  };
+  const put = async (rows: readonly ImportRow[]): Promise<PutAnswer> =>
+    putAnswerOf(await api.PUT('/api/customers', { body: rows.map((row) => row.customer) }));
   const wait = (seconds: number) => new Promise<void>((resolve) => setTimeout(resolve, seconds * 1000));
 
   /** Whether a rep has this number: the reps search matches the start of a rep number, so the exact one is on
@@ -137,15 +126,6 @@ export function ImportCustomers({
     await queryClient.invalidateQueries({ queryKey: ['customers'] });
   };
 
-  const downloadErrors = (errors: readonly RowError[], fileName: string) => {
-    const link = document.createElement('a');
-    link.href = URL.createObjectURL(new Blob([importErrorsCsv(errors)], { type: 'text/csv' }));
-    link.download = `${fileName.replace(/\.csv$/i, '')}-errors.csv`;
-    link.click();
-    // Revoked once the download has taken the file.
-    setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
-  };
-
   const errors = progress?.errors ?? preview?.parsed.errors ?? [];
   const headerRefused = preview?.parsed.errors.some((error) => error.line <= 1) ?? false;
   return (
@@ -206,44 +186,7 @@ export function ImportCustomers({
           </p>
         </>
       )}
-      {errors.length > 0 && (
-        <>
-          <TableRegion label="Rows not imported">
-            <table>
-              <caption>Rows not imported, in the order of the file</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Line</th>
-                  <th scope="col">Column</th>
-                  <th scope="col">Error</th>
-                </tr>
-              </thead>
-              <tbody>
-                {errors.slice(0, ERRORS_SHOWN).map((error) => (
-                  <tr key={`${error.line}:${error.field}:${error.message}`}>
-                    <td>{error.line}</td>
-                    <td>{error.field}</td>
-                    <td>{error.message}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-            {errors.length > ERRORS_SHOWN && (
-              <p>and {errors.length - ERRORS_SHOWN} more errors, all in the downloaded file.</p>
-            )}
-          </TableRegion>
-          <p>
-            <button
-              type="button"
-              className="secondary"
-              disabled={running}
-              onClick={() => downloadErrors(errors, preview?.fileName ?? 'customers.csv')}
-            >
-              Download the errors (CSV)
-            </button>
-          </p>
-        </>
-      )}
+      <ImportErrorReport errors={errors} fileName={preview?.fileName ?? 'customers.csv'} running={running} />
       <div className="buttons">
         {preview && !progress && preview.parsed.rows.length > 0 && (
           <button type="button" onClick={() => void importRows(preview)}>
@@ -280,6 +223,66 @@ function UnknownReps({ unknown }: { unknown: Map<string, number[]> }) {
   );
 }
 
-function plural(count: number, noun: string): string {
+/**
+ * The rows not imported, in the order of the file (the first ERRORS_SHOWN), and "Download the errors (CSV)" with
+ * all of them.
+ */
+export function ImportErrorReport(props: {
+  errors: readonly RowError[];
+  fileName: string;
+  running: boolean;
+}) {
+  const { errors } = props;
+  if (errors.length === 0) return null;
+  return (
+    <>
+      <TableRegion label="Rows not imported">
+        <table>
+          <caption>Rows not imported, in the order of the file</caption>
+          <thead>
+            <tr>
+              <th scope="col">Line</th>
+              <th scope="col">Column</th>
+              <th scope="col">Error</th>
+            </tr>
+          </thead>
+          <tbody>
+            {errors.slice(0, ERRORS_SHOWN).map((error) => (
+              <tr key={`${error.line}:${error.field}:${error.message}`}>
+                <td>{error.line}</td>
+                <td>{error.field}</td>
+                <td>{error.message}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        {errors.length > ERRORS_SHOWN && (
+          <p>and {errors.length - ERRORS_SHOWN} more errors, all in the downloaded file.</p>
+        )}
+      </TableRegion>
+      <p>
+        <button
+          type="button"
+          className="secondary"
+          disabled={props.running}
+          onClick={() => downloadErrors(errors, props.fileName)}
+        >
+          Download the errors (CSV)
+        </button>
+      </p>
+    </>
+  );
+}
+
+function downloadErrors(errors: readonly RowError[], fileName: string) {
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(new Blob([importErrorsCsv(errors)], { type: 'text/csv' }));
+  link.download = `${fileName.replace(/\.csv$/i, '')}-errors.csv`;
+  link.click();
+  // Revoked once the download has taken the file.
+  setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+}
+
+export function plural(count: number, noun: string): string {
   return `${count.toLocaleString('en-US')} ${noun}${count === 1 ? '' : 's'}`;
 }

@@ -14,6 +14,15 @@ import {
   TableRegion,
   useDebounced,
 } from '../ui/common.js';
+import { ImportReps } from './ImportReps.js';
+import { PendingInvitations } from './PendingInvitations.js';
+import {
+  type RepSelection,
+  RepsBulkActions,
+  SelectAllOnPage,
+  SelectRep,
+  useRepSelection,
+} from './RepsBulkActions.js';
 
 type Rep = operations['listSalesReps']['responses'][200]['content']['application/json'][number];
 type Query = NonNullable<operations['listSalesReps']['parameters']['query']>;
@@ -37,6 +46,9 @@ export function RepsPage({ api }: { api: Api }) {
   const [search, setSearch] = useState('');
   const [status, setStatus] = useState<'all' | 'active' | 'inactive'>('all');
   const [adding, setAdding] = useState(false);
+  const [importing, setImporting] = useState(false);
+  const [importRunning, setImportRunning] = useState(false);
+  const selection = useRepSelection();
   const [notice, setNotice] = useState('');
   const [open, setOpen] = useState<{ kind: 'number' | 'remove' | 'deactivate'; rep: Rep } | undefined>();
   const statusId = useId();
@@ -86,6 +98,7 @@ export function RepsPage({ api }: { api: Api }) {
     <>
       <h1>Sales reps</h1>
       <Notice text={notice} onDismiss={() => setNotice('')} />
+      <PendingInvitations api={api} />
       <div className="toolbar">
         <Field
           label="Search reps"
@@ -117,7 +130,11 @@ export function RepsPage({ api }: { api: Api }) {
         <button type="button" onClick={() => setAdding(true)}>
           Add sales rep
         </button>
+        <button type="button" className="secondary" onClick={() => setImporting(true)}>
+          Import CSV
+        </button>
       </div>
+      <RepsBulkActions api={api} selection={selection} onNotice={setNotice} />
       <ErrorMessage error={reps.error} />
       <ErrorMessage error={act.error} />
       <TableRegion label="Sales reps">
@@ -133,12 +150,14 @@ export function RepsPage({ api }: { api: Api }) {
               setPageNumber(1);
             }}
             after={['Actions']}
+            before={<SelectAllOnPage reps={reps.data?.rows ?? []} selection={selection} />}
           />
           <tbody>
             {reps.data?.rows.map((rep) => (
               <RepRow
                 key={rep.organizationSalesRepId}
                 rep={rep}
+                selection={selection}
                 busy={act.isPending}
                 onAct={(target, action) => act.mutate({ rep: target, action })}
                 onOpen={(target, kind) => setOpen({ kind, rep: target })}
@@ -146,7 +165,7 @@ export function RepsPage({ api }: { api: Api }) {
             ))}
             {reps.data?.rows.length === 0 && (
               <tr>
-                <td colSpan={COLUMNS.length + 1}>
+                <td colSpan={COLUMNS.length + 2}>
                   {searched || status !== 'all'
                     ? 'No sales reps match the search and status chosen.'
                     : 'No sales reps yet. Add the first with "Add sales rep".'}
@@ -177,6 +196,16 @@ export function RepsPage({ api }: { api: Api }) {
           }}
           onCancel={() => setAdding(false)}
         />
+      </Dialog>
+      <Dialog
+        title="Import sales reps from CSV"
+        open={importing}
+        dismissible={!importRunning}
+        onClose={() => setImporting(false)}
+      >
+        {importing && (
+          <ImportReps api={api} onRunning={setImportRunning} onClose={() => setImporting(false)} />
+        )}
       </Dialog>
       <Dialog
         title={`Change the rep number of ${openName}`}
@@ -331,6 +360,7 @@ type RepAction = 'activate' | 'deactivate' | 'invite';
 /** One rep's cells, and its actions in one menu (the dialogs they open live outside the table). */
 function RepRow(props: {
   rep: Rep;
+  selection: RepSelection;
   busy: boolean;
   onAct: (rep: Rep, action: RepAction) => void;
   onOpen: (rep: Rep, dialog: 'number' | 'remove' | 'deactivate') => void;
@@ -338,6 +368,7 @@ function RepRow(props: {
   const { rep } = props;
   return (
     <tr>
+      <SelectRep rep={rep} selection={props.selection} />
       <td>{rep.repNumber}</td>
       <td>{rep.firstName}</td>
       <td>{rep.lastName}</td>

@@ -131,10 +131,13 @@ export function SortableHeadings<Field extends string>(props: {
   direction: 'asc' | 'desc';
   onSort: (field: Field, direction: 'asc' | 'desc') => void;
   after: readonly string[];
+  /** A heading cell before the sortable ones (a selection column's). */
+  before?: ReactNode;
 }) {
   return (
     <thead>
       <tr>
+        {props.before}
         {props.columns.map((column) => (
           <SortHeader
             key={column.field}
