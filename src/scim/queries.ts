@@ -43,11 +43,15 @@ export function listScimTokens(db: Executor, organizationId: string, limit: numb
     .execute();
 }
 
-/** Overwrites the token's last request: one row per token, one UPDATE per request (none once it is revoked). */
+/**
+ * Overwrites the token's last request: one row per token, one UPDATE per request (none once it is revoked). Writes
+ * of concurrent requests may land in any order: an older answer never overwrites a newer one.
+ */
 export function updateLastRequest(
   db: Executor,
   tokenId: string,
   request: {
+    at: Date;
     method: string;
     path: string;
     status: number;
@@ -58,7 +62,7 @@ export function updateLastRequest(
   return db
     .updateTable('scim_token')
     .set({
-      last_used_at: sql<Date>`now()`,
+      last_used_at: request.at,
       last_method: request.method,
       last_path: request.path,
       last_status: request.status,
@@ -66,6 +70,7 @@ export function updateLastRequest(
       last_detail: request.detail,
     })
     .where('id', '=', tokenId)
+    .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<=', request.at)]))
     .execute();
 }
 

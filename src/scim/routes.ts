@@ -138,6 +138,7 @@ export function scimRoutes(deps: {
       if (!tokenId || reply.statusCode === 429) return;
       try {
         await noteLastRequest(db, tokenId, {
+          at: new Date(),
           method: request.method,
           target: request.url.startsWith(SCIM_BASE_PATH)
             ? request.url.slice(SCIM_BASE_PATH.length)

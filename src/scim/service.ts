@@ -116,6 +116,8 @@ export async function listTokens(db: Executor, organizationId: string): Promise<
 
 /** A SCIM request as the token's last one is kept: the method, the path, the answer's status, an error's words. */
 export interface ScimRequestOutcome {
+  /** When the answer was sent. */
+  at: Date;
   method: string;
   /** The request target under the base URL, query included (only its parameter names are kept). */
   target: string;
@@ -138,6 +140,7 @@ function recordedPath(target: string): string {
 /** Keeps the request as the token's last one (overwriting the one before). */
 export async function noteLastRequest(db: Executor, tokenId: string, outcome: ScimRequestOutcome) {
   await updateLastRequest(db, tokenId, {
+    at: outcome.at,
     method: outcome.method,
     path: recordedPath(outcome.target),
     status: outcome.status,
