@@ -349,7 +349,12 @@ async function addInTransaction(
   input: NewRep,
   identityProviderUserId: string,
   change: ChangeContext,
-  options: { externalId: string | null; sendInvitation: boolean; active?: boolean; signIn?: 'sso' | undefined },
+  options: {
+    externalId: string | null;
+    sendInvitation: boolean;
+    active?: boolean;
+    signIn?: 'sso' | undefined;
+  },
 ): Promise<AddSalesRepResponse> {
   const active = options.active ?? true;
   // The person is shared only by its email and identity provider user; everything else written, answered and
@@ -393,7 +398,10 @@ async function addInTransaction(
   if (active) {
     if (options.sendInvitation) {
       const welcome = invitationEmail(organization, assignment);
-      effects.push({ kind: 'email.welcome', payload: options.signIn ? { ...welcome, signIn: options.signIn } : welcome });
+      effects.push({
+        kind: 'email.welcome',
+        payload: options.signIn ? { ...welcome, signIn: options.signIn } : welcome,
+      });
     }
     effects.push(syncGrant(organization.id, rep.id, assignment.rep_number, assignment.email));
   }
