@@ -68,8 +68,9 @@ export function EventsPage({ api }: { api: Api }) {
     ...(cursor ? { cursor } : {}),
     ...(filters.action ? { action: filters.action as Action } : {}),
     ...(filters.actorId.trim() ? { actorId: filters.actorId.trim() } : {}),
-    // An import is one entry (its summary) unless its customers are asked for by the import's id.
-    ...(filters.targetId.trim() ? { targetId: filters.targetId.trim() } : { collapseImports: true }),
+    // An import is one entry (its summary) unless its customers are asked for: by the import's id, or by an action.
+    ...(filters.targetId.trim() ? { targetId: filters.targetId.trim() } : {}),
+    ...(filters.targetId.trim() || filters.action ? {} : { collapseImports: true }),
     ...(filters.since ? { since: new Date(filters.since).toISOString() } : {}),
     ...(filters.until ? { until: new Date(filters.until).toISOString() } : {}),
   };
