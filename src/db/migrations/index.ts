@@ -16,6 +16,7 @@ import * as sso from './0013_sso.js';
 import * as scim from './0014_scim.js';
 import * as saml from './0015_saml.js';
 import * as signingKeyAndDpopProofs from './0016_signing_key_and_dpop_proofs.js';
+import * as signinLast from './0019_signin_last.js';
 
 /** Migrations in order of their names; compiled in, so the built service needs no migration folder. */
 const migrations: Record<string, Migration> = {
@@ -35,6 +36,7 @@ const migrations: Record<string, Migration> = {
   '0014_scim': scim,
   '0015_saml': saml,
   '0016_signing_key_and_dpop_proofs': signingKeyAndDpopProofs,
+  '0019_signin_last': signinLast,
 };
 
 export const migrationProvider: MigrationProvider = {
