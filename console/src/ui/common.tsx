@@ -116,17 +116,24 @@ export function Pager(props: {
   );
 }
 
-/** The heading row of a sortable table: a sorting heading per column, then plain ones (`after`). */
+/** The heading row of a sortable table: plain headings (`before`), a sorting one per column, plain ones (`after`). */
 export function SortableHeadings<Field extends string>(props: {
   columns: readonly { label: string; field: Field }[];
   sortOn: Field;
   direction: 'asc' | 'desc';
   onSort: (field: Field, direction: 'asc' | 'desc') => void;
   after: readonly string[];
+  /** Plain headings before the sorting ones (a selection's checkboxes). */
+  before?: readonly string[];
 }) {
   return (
     <thead>
       <tr>
+        {props.before?.map((label) => (
+          <th key={label} scope="col">
+            {label}
+          </th>
+        ))}
         {props.columns.map((column) => (
           <SortHeader
             key={column.field}
