@@ -28,6 +28,7 @@ const BROWSER = [
   'test/console/journey.test.ts',
   'test/console/session.test.ts',
   'test/console/second-round.test.ts',
+  'test/console/reps-state.test.ts',
   'test/console/external-provider.test.ts',
   'test/signin/pages.test.ts',
 ];
