@@ -70,11 +70,7 @@ export function RepOfCustomer({ repNumber, rep }: { repNumber: string | null; re
  * "Sales rep": a search of the organization's reps by name, email or rep number (the API's search), the matches
  * as choices by name and number, and "No rep". `value` is the rep number chosen (null: none).
  */
-export function RepPicker(props: {
-  api: Api;
-  value: string | null;
-  onChange: (repNumber: string | null) => void;
-}) {
+function RepPicker(props: { api: Api; value: string | null; onChange: (repNumber: string | null) => void }) {
   const id = useId();
   const [text, setText] = useState('');
   const searched = useDebounced(text.trim());

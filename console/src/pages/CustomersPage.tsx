@@ -201,7 +201,7 @@ export function CustomersPage({ api, admin }: { api: Api; admin: boolean }) {
             {customers.data?.rows.map((customer) => (
               <tr key={customer.customerNumber}>
                 {admin && (
-                  <td>
+                  <td className="select">
                     <input
                       type="checkbox"
                       aria-label={`Select ${customer.companyName} (${customer.customerNumber})`}

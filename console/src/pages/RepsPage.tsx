@@ -140,7 +140,7 @@ export function RepsPage({ api }: { api: Api }) {
             sortOn={sortOn}
             direction={sortDirection}
             onSort={(field, direction) => setView({ sortOn: field, sortDirection: direction, page: '1' })}
-            after={['Sign-in', 'Added', 'Actions']}
+            after={['Added', 'Actions']}
           />
           <tbody>
             {reps.data?.rows.map((rep) => (
@@ -154,7 +154,7 @@ export function RepsPage({ api }: { api: Api }) {
             ))}
             {reps.data?.rows.length === 0 && (
               <tr>
-                <td colSpan={COLUMNS.length + 3}>
+                <td colSpan={COLUMNS.length + 2}>
                   {searched || status !== 'all'
                     ? 'No sales reps match the search and status chosen.'
                     : 'No sales reps yet. Add the first with "Add sales rep".'}
@@ -353,10 +353,9 @@ function RepRow(props: {
       <td data-label="Email">{rep.email}</td>
       <td data-label="Phone number">{rep.phoneNumber ?? ''}</td>
       <td data-label="Status">
-        <span className="badge">{rep.active ? 'Active' : 'Inactive'}</span>
-      </td>
-      <td data-label="Sign-in">
-        <SignInState rep={rep} />
+        <span className="badge">
+          <SignInState rep={rep} />
+        </span>
       </td>
       <td data-label="Added">
         <AddedOn rep={rep} />

@@ -23,7 +23,7 @@ export function shortDay(iso: string, now = new Date()): string {
 }
 
 /** "just now", "5 min ago", "2 h ago", "3 days ago", then the day: how long ago, roughly. */
-export function timeAgo(iso: string, now = new Date()): string {
+function timeAgo(iso: string, now = new Date()): string {
   const minutes = Math.floor((now.getTime() - new Date(iso).getTime()) / 60_000);
   if (minutes < 1) return 'just now';
   if (minutes < 60) return `${minutes} min ago`;
