@@ -32,6 +32,7 @@ const BROWSER = [
   'test/console/session.test.ts',
   'test/console/second-round.test.ts',
   'test/console/bulk.test.ts',
+  'test/console/reps-state.test.ts',
   'test/console/external-provider.test.ts',
   'test/console/directory-sync.test.ts',
   'test/console/single-sign-on.test.ts',

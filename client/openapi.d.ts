@@ -109,7 +109,7 @@ export interface paths {
         };
         /**
          * The organization's sales reps, a page at a time
-         * @description Policy: Admin of the token's organization. `search` keeps the reps whose first name, last name, email or rep number starts with the text in any letter case (this organization's names for them, never another's); `active` keeps the active or the deactivated reps. X-Total-Count holds the number of matching reps; Link holds first, prev, next and last, with the same filters.
+         * @description Policy: Admin of the token's organization. `search` keeps the reps whose first name, last name, email or rep number starts with the text in any letter case (this organization's names for them, never another's); `active` keeps the active or the deactivated reps. X-Total-Count holds the number of matching reps; Link holds first, prev, next and last, with the same filters. `include=signIn` adds when each rep was added and its sign-in state (read for the page's reps only, by their keys).
          */
         get: operations["listSalesReps"];
         /**
@@ -126,7 +126,7 @@ export interface paths {
         options?: never;
         /**
          * The organization's sales reps, a page at a time (headers only)
-         * @description The GET's status and headers, without a body. Policy: Admin of the token's organization. `search` keeps the reps whose first name, last name, email or rep number starts with the text in any letter case (this organization's names for them, never another's); `active` keeps the active or the deactivated reps. X-Total-Count holds the number of matching reps; Link holds first, prev, next and last, with the same filters.
+         * @description The GET's status and headers, without a body. Policy: Admin of the token's organization. `search` keeps the reps whose first name, last name, email or rep number starts with the text in any letter case (this organization's names for them, never another's); `active` keeps the active or the deactivated reps. X-Total-Count holds the number of matching reps; Link holds first, prev, next and last, with the same filters. `include=signIn` adds when each rep was added and its sign-in state (read for the page's reps only, by their keys).
          */
         head: operations["listSalesRepsHead"];
         /**
@@ -1450,6 +1450,8 @@ export interface operations {
                 search?: string;
                 /** @description `true` for active reps only, `false` for deactivated reps only. */
                 active?: boolean;
+                /** @description `signIn` adds each rep's `addedAt` and `signIn` (invited, invitation expired, signed in, inactive) to the page; without it the items are as they always were. */
+                include?: "signIn";
             };
             header?: never;
             path?: never;
@@ -1510,6 +1512,25 @@ export interface operations {
                         phoneNumber: string | null;
                         repNumber: string;
                         active: boolean;
+                        /**
+                         * Format: date-time
+                         * @description When the rep was added. With `include=signIn` only.
+                         */
+                        addedAt?: string;
+                        /** @description With `include=signIn` only. */
+                        signIn?: {
+                            /**
+                             * @description `inactive`: the assignment is deactivated. `unknown`: the reps sign in at an external identity provider, which this service does not ask. `signedIn`: the rep has set a password or signed in. `invited`: the invitation link works until `invitationExpiresAt` (null while its mail is being sent). `invitationExpired`: no link works and none is on its way.
+                             * @enum {string}
+                             */
+                            state: "inactive" | "unknown" | "signedIn" | "invited" | "invitationExpired";
+                            /** @description Until when the rep's unused link works; null when there is none. */
+                            invitationExpiresAt: string | null;
+                            /** @description The rep's last sign-in to this organization through the embedded sign-in; null when none. */
+                            lastSignedInAt: string | null;
+                            /** @description Whether POST /api/organizations/salesreps/invitation would send one (not a 409). */
+                            canResendInvitation: boolean;
+                        };
                     }[];
                 };
             };
@@ -2242,6 +2263,8 @@ export interface operations {
                 search?: string;
                 /** @description `true` for active reps only, `false` for deactivated reps only. */
                 active?: boolean;
+                /** @description `signIn` adds each rep's `addedAt` and `signIn` (invited, invitation expired, signed in, inactive) to the page; without it the items are as they always were. */
+                include?: "signIn";
             };
             header?: never;
             path?: never;

@@ -1,5 +1,5 @@
 import { QueryClient, QueryClientProvider, useQuery } from '@tanstack/react-query';
-import { useSyncExternalStore } from 'react';
+import { type ReactNode, useSyncExternalStore } from 'react';
 import { Link, Redirect, Route, Router, Switch, useRoute } from 'wouter';
 import { type Api, must, useMyOrganizations } from './api.js';
 import type { ConsoleSession } from './auth.js';
@@ -12,6 +12,7 @@ import { OrganizationsPage } from './pages/OrganizationsPage.js';
 import { RepsPage } from './pages/RepsPage.js';
 import { SingleSignOnPage } from './pages/SingleSignOnPage.js';
 import { PageErrorBoundary, StatusPage } from './ui/common.js';
+import { OrganizationNameContext } from './ui/page-title.js';
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -66,7 +67,7 @@ export function App({ session, api }: { session: ConsoleSession; api: Api }) {
   const otherOrganizations = (state.person.organizations?.length ?? 2) > 1;
   return (
     <QueryClientProvider client={queryClient}>
-      <Router base="/console">
+      <SignedInRouter api={api} admin={admin} code={state.token.organization}>
         <a className="skip" href="#content">
           Skip to content
         </a>
@@ -149,7 +150,7 @@ export function App({ session, api }: { session: ConsoleSession; api: Api }) {
             )}
           </PageErrorBoundary>
         </main>
-      </Router>
+      </SignedInRouter>
     </QueryClientProvider>
   );
 }
@@ -170,6 +171,19 @@ function NavLink({ href, children }: { href: string; children: string }) {
  * organizations; its code until the name is read.
  */
 function OrganizationName({ api, admin, code }: { api: Api; admin: boolean; code: string }) {
+  return <>{useOrganizationName(api, admin, code)}</>;
+}
+
+/** The console's router, under which every page knows the organization's name for its title. */
+function SignedInRouter(props: { api: Api; admin: boolean; code: string; children: ReactNode }) {
+  return (
+    <OrganizationNameContext.Provider value={useOrganizationName(props.api, props.admin, props.code)}>
+      <Router base="/console">{props.children}</Router>
+    </OrganizationNameContext.Provider>
+  );
+}
+
+function useOrganizationName(api: Api, admin: boolean, code: string): string {
   const current = useQuery({
     queryKey: ['current-organization'],
     queryFn: async () => must(await api.GET('/api/organizations/current')).organizationName,
@@ -181,5 +195,5 @@ function OrganizationName({ api, admin, code }: { api: Api; admin: boolean; code
     ? current.data
     : organizations.data?.find((organization) => organization.identityOrganizationId === code)
         ?.organizationName;
-  return <>{name ?? code}</>;
+  return name ?? code;
 }

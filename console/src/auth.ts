@@ -147,7 +147,7 @@ export class ConsoleSession {
       ...(organization ? { org_code: organization } : {}),
       ...(choose ? { prompt: 'consent' } : {}),
     }).toString();
-    window.location.assign(target.toString());
+    window.location.replace(target.toString());
   }
 
   private async finish(url: URL, flow: Flow): Promise<void> {

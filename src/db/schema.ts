@@ -226,6 +226,13 @@ interface SigninThrottleTable {
   blocked_until: Date;
 }
 
+/** When a person last signed in to an organization through the embedded sign-in. */
+interface SigninLastTable {
+  account_id: string;
+  identity_organization_id: string;
+  signed_in_at: Date;
+}
+
 /** The organization an OpenID grant (and so every token issued under it) is for. */
 interface SigninGrantTable {
   grant_id: string;
@@ -399,6 +406,7 @@ export interface Tables {
   signin_link: SigninLinkTable;
   signin_throttle: SigninThrottleTable;
   signin_grant: SigninGrantTable;
+  signin_last: SigninLastTable;
   signin_client: SigninClientTable;
   signin_signing_key: SigninSigningKeyTable;
   dpop_proof: DpopProofTable;

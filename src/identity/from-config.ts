@@ -4,7 +4,12 @@ import type { Db } from '../db/database.js';
 import { newId } from '../kernel/ids.js';
 import { kindeClient, kindeIdentityProvider } from './kinde.js';
 import { localIdentityProvider } from './local.js';
-import { type IdentityDirectory, type IdentityProvider, IdentityProviderUnavailableError } from './port.js';
+import {
+  type IdentityDirectory,
+  type IdentityProvider,
+  IdentityProviderUnavailableError,
+  LOCAL_IDENTITY_PROVIDER,
+} from './port.js';
 import { REQUEST_IDENTITY_BUDGET, retryAfterSecondsOf, withinRetryBudget } from './retry-budget.js';
 
 /**
@@ -13,7 +18,7 @@ import { REQUEST_IDENTITY_BUDGET, retryAfterSecondsOf, withinRetryBudget } from 
  * later creates the account under exactly that id.
  */
 export const localIdentityDirectory: IdentityDirectory = {
-  name: 'Local',
+  name: LOCAL_IDENTITY_PROVIDER,
   userIdFor: async () => `local_${newId()}`,
 };
 

@@ -4,6 +4,9 @@
  * the local provider (IDP=local) and the Kinde client (IDP=kinde); chosen in `from-config.ts`.
  */
 
+/** The name of the local identity provider (IDP=local), whose people sign in through the embedded sign-in. */
+export const LOCAL_IDENTITY_PROVIDER = 'Local';
+
 /** The identity provider as the use-cases see it: its name, and the user id a new rep will have there. */
 export interface IdentityDirectory {
   /** Shown as `identityProvider` in responses, e.g. "Local" or "Kinde". */

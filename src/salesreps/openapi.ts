@@ -6,8 +6,8 @@ import {
   BulkAddSalesRepsResponse,
   ChangeRepNumberResponse,
   LIMITS,
+  ListedSalesRep,
   MyOrganizationsResponse,
-  OrganizationSalesRep,
   PendingInvitationsResponse,
   SentInvitationsResponse,
   SuccessResponse,
@@ -90,11 +90,12 @@ export const salesRepDocs = {
       `${adminOnly} \`search\` keeps the reps whose first name, last name, email or rep number starts with the ` +
       "text in any letter case (this organization's names for them, never another's); `active` keeps the " +
       'active or the deactivated reps. X-Total-Count holds the number of matching reps; Link holds first, ' +
-      'prev, next and last, with the same filters.',
+      'prev, next and last, with the same filters. `include=signIn` adds when each rep was added and its ' +
+      "sign-in state (read for the page's reps only, by their keys).",
     response: {
       200: jsonResponse(
         'One page of reps; X-Total-Count and Link describe the whole list.',
-        Type.Array(OrganizationSalesRep, { maxItems: LIMITS.pageSize }),
+        Type.Array(ListedSalesRep, { maxItems: LIMITS.pageSize }),
         [JOHN, MARY],
         PAGE_HEADERS,
       ),

@@ -210,3 +210,48 @@ export async function countAssignmentsOfSalesRep(trx: Trx, salesRepId: string): 
 export function deleteSalesRep(trx: Trx, salesRepId: string) {
   return trx.deleteFrom('sales_rep').where('id', '=', salesRepId).execute();
 }
+
+/** The mails that carry a rep's invitation link; while one is pending, its link is on its way. */
+const INVITATION_MAILS = ['email.welcome', 'email.reinvitation'];
+
+/**
+ * What the sign-in knows of the reps of one page (assignment ids of this organization): when each was added,
+ * whether it has a password, until when its newest unused link works, its last sign-in to this organization and
+ * whether an invitation mail is still to be sent. One statement for the page; each part is read by its own key
+ * (the account, the account and organization, the rep's pending effects), never by scanning other tenants' rows.
+ */
+export function readSignInFacts(db: Executor, organizationId: string, assignmentIds: readonly string[]) {
+  return db
+    .selectFrom('organization_sales_rep as a')
+    .innerJoin('sales_rep as r', 'r.id', 'a.sales_rep_id')
+    .innerJoin('organization as o', 'o.id', 'a.organization_id')
+    .select(['a.id', 'a.created_at', 'a.active'])
+    .select(({ exists, selectFrom }) => [
+      exists(
+        selectFrom('signin_credential as c')
+          .select('c.account_id')
+          .whereRef('c.account_id', '=', 'r.identity_provider_user_id'),
+      ).as('has_password'),
+      selectFrom('signin_link as l')
+        .select((link) => link.fn.max('l.expires_at').as('expires_at'))
+        .whereRef('l.account_id', '=', 'r.identity_provider_user_id')
+        .where('l.used_at', 'is', null)
+        .as('link_expires_at'),
+      selectFrom('signin_last as s')
+        .select('s.signed_in_at')
+        .whereRef('s.account_id', '=', 'r.identity_provider_user_id')
+        .whereRef('s.identity_organization_id', '=', 'o.identity_organization_id')
+        .as('last_signed_in_at'),
+      exists(
+        selectFrom('effect as e')
+          .select('e.id')
+          .whereRef('e.sales_rep_id', '=', 'a.sales_rep_id')
+          .whereRef('e.organization_id', '=', 'a.organization_id')
+          .where('e.status', '=', 'pending')
+          .where('e.kind', 'in', INVITATION_MAILS),
+      ).as('invitation_pending'),
+    ])
+    .where('a.organization_id', '=', organizationId)
+    .where('a.id', 'in', assignmentIds)
+    .execute();
+}

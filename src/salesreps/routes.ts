@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { requireAuth } from '../auth/policies.js';
 import type { Db } from '../db/database.js';
 import { requestChange } from '../events/record.js';
-import type { IdentityDirectory } from '../identity/port.js';
+import { type IdentityDirectory, LOCAL_IDENTITY_PROVIDER } from '../identity/port.js';
 import { badRequest } from '../kernel/problem.js';
 import { compileBulkValidator, compileValidator } from '../kernel/validation.js';
 import {
@@ -69,12 +69,17 @@ export function salesRepRoutes(deps: { db: Db; identity: IdentityDirectory }): F
         preValidation: [requireDecimalPageParameters, canonicalSortParameters(SORT_FIELDS)],
       },
       async (request, reply) => {
-        const page = await listSalesReps(db, requireAuth(request).organization, request.query);
-        const { search, active } = request.query;
+        const page = await listSalesReps(
+          db,
+          requireAuth(request).organization,
+          request.query,
+          identity.name === LOCAL_IDENTITY_PROVIDER,
+        );
+        const { search, active, include } = request.query;
         reply.headers(
           paginationHeaders(request, {
             ...page,
-            filters: { search, active: active === undefined ? undefined : String(active) },
+            filters: { search, active: active === undefined ? undefined : String(active), include },
           }),
         );
         return page.items;

@@ -65,6 +65,14 @@ export const ListSalesRepsQuery = Type.Object(
     active: Type.Optional(
       Type.Boolean({ description: '`true` for active reps only, `false` for deactivated reps only.' }),
     ),
+    include: Type.Optional(
+      Type.String({
+        enum: ['signIn'],
+        description:
+          "`signIn` adds each rep's `addedAt` and `signIn` (invited, invitation expired, signed in, inactive) " +
+          'to the page; without it the items are as they always were.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -97,13 +105,51 @@ const repFieldsOut = {
   repNumber: RepNumberOut,
 };
 
-export const OrganizationSalesRep = Type.Object({
+const OrganizationSalesRep = Type.Object({
   organizationId: IdOut,
   organizationSalesRepId: IdOut,
   ...repFieldsOut,
   active: Type.Boolean(),
 });
-export type OrganizationSalesRep = Static<typeof OrganizationSalesRep>;
+
+/** A rep's sign-in state, in the order the admin's list tells them apart (docs/api.md, "Sign-in state"). */
+const SIGN_IN_STATES = ['inactive', 'unknown', 'signedIn', 'invited', 'invitationExpired'] as const;
+export type SignInState = (typeof SIGN_IN_STATES)[number];
+const DateTimeOut = Type.String({ format: 'date-time', maxLength: 40 });
+const SignInOut = Type.Object(
+  {
+    state: Type.String({
+      enum: [...SIGN_IN_STATES],
+      description:
+        '`inactive`: the assignment is deactivated. `unknown`: the reps sign in at an external identity ' +
+        'provider, which this service does not ask. `signedIn`: the rep has set a password or signed in. ' +
+        '`invited`: the invitation link works until `invitationExpiresAt` (null while its mail is being sent). ' +
+        '`invitationExpired`: no link works and none is on its way.',
+    }),
+    invitationExpiresAt: Type.Union([DateTimeOut, Type.Null()], {
+      description: "Until when the rep's unused link works; null when there is none.",
+    }),
+    lastSignedInAt: Type.Union([DateTimeOut, Type.Null()], {
+      description:
+        "The rep's last sign-in to this organization through the embedded sign-in; null when none.",
+    }),
+    canResendInvitation: Type.Boolean({
+      description: 'Whether POST /api/organizations/salesreps/invitation would send one (not a 409).',
+    }),
+  },
+  { description: 'With `include=signIn` only.' },
+);
+
+/** An item of the admin's list: the assignment, with `addedAt` and `signIn` when `include=signIn` asks for them. */
+export const ListedSalesRep = Type.Object({
+  ...OrganizationSalesRep.properties,
+  addedAt: Type.Optional({
+    ...DateTimeOut,
+    description: 'When the rep was added. With `include=signIn` only.',
+  }),
+  signIn: Type.Optional(SignInOut),
+});
+export type ListedSalesRep = Static<typeof ListedSalesRep>;
 
 export const SalesRepOrganization = Type.Object({
   organizationId: IdOut,

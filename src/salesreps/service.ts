@@ -27,6 +27,7 @@ import type { SortDirection } from '../kernel/sort-direction.js';
 import { readPageQuery } from '../routing/page-query.js';
 import { listingCachesOf } from './listing/caches.js';
 import { listFilteredAssignmentsPage } from './listing/filtered.js';
+import type { AssignmentListRow } from './listing/page.js';
 import { listAssignmentsPage } from './listing/unfiltered.js';
 import {
   clearInvitationPending,
@@ -41,6 +42,7 @@ import {
   listOrganizationsOfUser,
   lockPendingInvitations,
   lockSalesRepOfAssignment,
+  readSignInFacts,
   updateActive,
   updateDetails,
   updateRepNumber,
@@ -51,12 +53,13 @@ import {
   type ChangeRepNumberBody,
   type ChangeRepNumberResponse,
   LIMITS,
+  type ListedSalesRep,
   type ListSalesRepsQuery,
-  type OrganizationSalesRep,
   type SalesRepOrganization,
   SORT_FIELDS,
   type SortField,
 } from './schemas.js';
+import { signInOf } from './sign-in-state.js';
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -72,7 +75,7 @@ function repNumberTaken(repNumber: string) {
 }
 
 export interface SalesRepPage {
-  items: OrganizationSalesRep[];
+  items: ListedSalesRep[];
   total: number;
   pageNumber: number;
   pageSize: number;
@@ -84,6 +87,8 @@ export async function listSalesReps(
   db: Db,
   organization: Organization,
   query: ListSalesRepsQuery,
+  /** Whether the reps sign in here (IDP=local): else their sign-in state is `unknown` but for deactivation. */
+  localSignIn: boolean,
 ): Promise<SalesRepPage> {
   const { pageNumber, pageSize, sortOn, sortDirection } = readPageQuery(query, SORT_FIELDS, {
     sortOn: 'RepNumber',
@@ -105,24 +110,75 @@ export async function listSalesReps(
           },
           page,
         );
+  const items: ListedSalesRep[] = rows.map((row) => ({
+    organizationId: row.organization_id,
+    organizationSalesRepId: row.id,
+    salesRepId: row.sales_rep_id,
+    firstName: row.first_name,
+    lastName: row.last_name,
+    email: row.email,
+    phoneNumber: row.phone_number,
+    repNumber: row.rep_number,
+    active: row.active,
+  }));
   return {
-    items: rows.map((row) => ({
-      organizationId: row.organization_id,
-      organizationSalesRepId: row.id,
-      salesRepId: row.sales_rep_id,
-      firstName: row.first_name,
-      lastName: row.last_name,
-      email: row.email,
-      phoneNumber: row.phone_number,
-      repNumber: row.rep_number,
-      active: row.active,
-    })),
+    items: query.include === 'signIn' ? await withSignIn(db, organization, rows, items, localSignIn) : items,
     total,
     pageNumber,
     pageSize,
     sortOn,
     sortDirection,
   };
+}
+
+/**
+ * The page's items with when each rep was added and its sign-in state, read in one statement for the page. The
+ * page's own `active` is kept, so an item never contradicts itself when the rep changed between the statements.
+ */
+async function withSignIn(
+  db: Db,
+  organization: Organization,
+  rows: readonly AssignmentListRow[],
+  items: ListedSalesRep[],
+  localSignIn: boolean,
+): Promise<ListedSalesRep[]> {
+  if (rows.length === 0) return items;
+  const facts = new Map(
+    (
+      await readSignInFacts(
+        db,
+        organization.id,
+        rows.map((row) => row.id),
+      )
+    ).map((row) => [row.id, row]),
+  );
+  const now = new Date();
+  return items.map((item) => {
+    const found = facts.get(item.organizationSalesRepId);
+    // Removed since the page was read: the item stays as the page has it, without what is gone.
+    if (!found) return item;
+    const signIn = signInOf(
+      {
+        active: item.active,
+        hasPassword: Boolean(found.has_password),
+        linkExpiresAt: found.link_expires_at === null ? null : new Date(found.link_expires_at),
+        lastSignedInAt: found.last_signed_in_at ?? null,
+        invitationPending: Boolean(found.invitation_pending),
+      },
+      localSignIn,
+      now,
+    );
+    return {
+      ...item,
+      addedAt: found.created_at.toISOString(),
+      signIn: {
+        state: signIn.state,
+        invitationExpiresAt: signIn.invitationExpiresAt?.toISOString() ?? null,
+        lastSignedInAt: signIn.lastSignedInAt?.toISOString() ?? null,
+        canResendInvitation: signIn.canResendInvitation,
+      },
+    };
+  });
 }
 
 /** Every organization of the calling rep, active or not. A caller who is no rep gets an empty list. */

@@ -132,6 +132,24 @@ export async function recordGrant(
     .execute();
 }
 
+/** Remembers when the person signed in to the organization (its latest sign-in only). */
+export async function recordLastSignIn(
+  db: Executor,
+  signIn: { accountId: string; identityOrganizationId: string; at: Date },
+): Promise<void> {
+  await db
+    .insertInto('signin_last')
+    .values({
+      account_id: signIn.accountId,
+      identity_organization_id: signIn.identityOrganizationId,
+      signed_in_at: signIn.at,
+    })
+    .onConflict((conflict) =>
+      conflict.columns(['account_id', 'identity_organization_id']).doUpdateSet({ signed_in_at: signIn.at }),
+    )
+    .execute();
+}
+
 export async function grantOrganization(db: Executor, grantId: string): Promise<string | undefined> {
   const row = await db
     .selectFrom('signin_grant')

@@ -19,6 +19,7 @@ import {
   membershipsOf,
   organizationKnowing,
   recordGrant,
+  recordLastSignIn,
   setPassword,
 } from './queries.js';
 import {
@@ -211,7 +212,7 @@ export async function setPasswordByLink(
   return { kind: 'set' };
 }
 
-/** A sign-in to one organization: the grant its tokens read, with its event, in one transaction. */
+/** A sign-in to one organization: its grant, its time (the admin's list shows it) and its event, in one transaction. */
 export async function recordSignIn(
   db: Db,
   signIn: {
@@ -229,6 +230,11 @@ export async function recordSignIn(
       accountId: signIn.accountId,
       identityOrganizationId: signIn.membership.identityOrganizationId,
       expiresAt: signIn.expiresAt,
+    });
+    await recordLastSignIn(trx, {
+      accountId: signIn.accountId,
+      identityOrganizationId: signIn.membership.identityOrganizationId,
+      at: new Date(),
     });
     await recordEvents(
       trx,

@@ -338,7 +338,8 @@ describe.each(databaseKinds)('the console, second round, on %s', (kind) => {
     await confirm.getByRole('button', { name: 'Cancel' }).click();
     await confirm.waitFor({ state: 'hidden' });
     const row = page.getByRole('row').filter({ hasText: 'jane.smith@acme.example' });
-    expect(await row.getByText('Active', { exact: true }).count()).toBe(1);
+    // Still active: its Status is its invitation, not "Inactive".
+    expect(await row.getByText(/^Invited · /).count()).toBe(1);
     await page.getByRole('button', { name: 'Actions for Jane Smith' }).click();
     await page
       .getByRole('list', { name: 'Actions for Jane Smith' })

@@ -3,16 +3,10 @@ import { useState } from 'react';
 import type { operations } from '../../../client/index.js';
 import { type Api, must, totalOf } from '../api.js';
 import { customersCsv } from '../logic/csv.js';
-import {
-  Dialog,
-  ErrorMessage,
-  Field,
-  Notice,
-  Pager,
-  SortableHeadings,
-  TableRegion,
-  useDebounced,
-} from '../ui/common.js';
+import { Dialog, ErrorMessage, Field, Notice, Pager, SortableHeadings, TableRegion } from '../ui/common.js';
+import { usePageTitle } from '../ui/page-title.js';
+import { useUrlState, useUrlText } from '../ui/url-state.js';
+import { AssignRep, RepOfCustomer, useRepsByNumber } from './CustomerReps.js';
 import { ImportCustomers } from './ImportCustomers.js';
 
 type Customer = operations['listCustomers']['responses'][200]['content']['application/json'][number];
@@ -26,6 +20,17 @@ const COLUMNS: { label: string; field: SortOn }[] = [
   { label: 'Rep number', field: 'RepNumber' },
 ];
 
+/** The view a link or a reload keeps (the URL's query), and its defaults; `customer` is the one shown. */
+const VIEW = {
+  search: '',
+  rep: '',
+  sortOn: 'CustomerNumber',
+  sortDirection: 'asc',
+  page: '1',
+  pageSize: '25',
+  customer: '',
+};
+
 /** The most rows an export reads (page after page of 100): a bound on the browser's memory and on the API. */
 const EXPORT_MAX_ROWS = 50_000;
 
@@ -34,21 +39,32 @@ const EXPORT_MAX_ROWS = 50_000;
  * only its own. Search, sort, paging, a detail view and the CSV export of the current view for both.
  */
 export function CustomersPage({ api, admin }: { api: Api; admin: boolean }) {
-  const [pageNumber, setPageNumber] = useState(1);
-  const [pageSize, setPageSize] = useState(25);
-  const [sortOn, setSortOn] = useState<SortOn>('CustomerNumber');
-  const [sortDirection, setSortDirection] = useState<'asc' | 'desc'>('asc');
-  const [search, setSearch] = useState('');
-  const [repNumber, setRepNumber] = useState('');
-  const [shown, setShown] = useState<string | undefined>();
+  usePageTitle(admin ? 'Customers' : 'My customers');
+  const [view, setView] = useUrlState(VIEW);
+  const pageNumber = Math.max(1, Number(view.page) || 1);
+  const pageSize = Number(view.pageSize) || 25;
+  const sortOn = view.sortOn as SortOn;
+  const sortDirection = view.sortDirection === 'desc' ? 'desc' : 'asc';
+  const setPageNumber = (page: number) => setView({ page: String(page) });
+  const [search, setSearch] = useUrlText(view.search, (text) =>
+    setView({ search: text, page: '1' }, { replace: true }),
+  );
+  const [repNumber, setRepNumber] = useUrlText(view.rep, (text) =>
+    setView({ rep: text, page: '1' }, { replace: true }),
+  );
+  const shown = view.customer || undefined;
+  const setShown = (customerNumber: string | undefined) => setView({ customer: customerNumber ?? '' });
+  const [selected, setSelected] = useState<ReadonlyMap<string, Customer>>(new Map());
+  const [assigning, setAssigning] = useState(false);
+  const [assigned, setAssigned] = useState('');
   const [importing, setImporting] = useState(false);
   const [importRunning, setImportRunning] = useState(false);
   const [exporting, setExporting] = useState<string | undefined>();
   const [exported, setExported] = useState('');
   const [exportError, setExportError] = useState<unknown>();
 
-  const searched = useDebounced(search.trim());
-  const repFilter = useDebounced(repNumber.trim());
+  const searched = view.search;
+  const repFilter = view.rep;
   const filters: Query = {
     sortOn,
     sortDirection,
@@ -65,6 +81,19 @@ export function CustomersPage({ api, admin }: { api: Api; admin: boolean }) {
     },
     placeholderData: keepPreviousData,
   });
+  const repsByNumber = useRepsByNumber(
+    api,
+    admin
+      ? (customers.data?.rows ?? []).flatMap((customer) => (customer.repNumber ? [customer.repNumber] : []))
+      : [],
+  );
+  const toggle = (customer: Customer, on: boolean) =>
+    setSelected((current) => {
+      const next = new Map(current);
+      if (on) next.set(customer.customerNumber, customer);
+      else next.delete(customer.customerNumber);
+      return next;
+    });
 
   const exportView = async () => {
     setExportError(undefined);
@@ -118,10 +147,7 @@ export function CustomersPage({ api, admin }: { api: Api; admin: boolean }) {
           value={search}
           maxLength={100}
           placeholder="Customer number or company name"
-          onChange={(value) => {
-            setSearch(value);
-            setPageNumber(1);
-          }}
+          onChange={setSearch}
         />
         {admin && (
           <Field
@@ -129,10 +155,7 @@ export function CustomersPage({ api, admin }: { api: Api; admin: boolean }) {
             name="repNumber"
             value={repNumber}
             maxLength={32}
-            onChange={(value) => {
-              setRepNumber(value);
-              setPageNumber(1);
-            }}
+            onChange={setRepNumber}
           />
         )}
         <button
@@ -148,28 +171,46 @@ export function CustomersPage({ api, admin }: { api: Api; admin: boolean }) {
             Import CSV
           </button>
         )}
+        {admin && (
+          <button
+            type="button"
+            className="secondary"
+            disabled={selected.size === 0}
+            onClick={() => setAssigning(true)}
+          >
+            Assign to…{selected.size > 0 ? ` (${selected.size})` : ''}
+          </button>
+        )}
       </div>
+      <Notice text={assigned} onDismiss={() => setAssigned('')} />
       <Notice text={exporting ?? exported} onDismiss={exporting ? undefined : () => setExported('')} />
       <ErrorMessage error={exportError} />
       <ErrorMessage error={customers.error} />
       <TableRegion label="Customers">
-        <table aria-busy={customers.isFetching}>
+        <table className="cards" aria-busy={customers.isFetching}>
           <caption className="muted">{admin ? "The organization's customers" : 'Your customers'}</caption>
           <SortableHeadings
             columns={COLUMNS}
             sortOn={sortOn}
             direction={sortDirection}
-            onSort={(field, direction) => {
-              setSortOn(field);
-              setSortDirection(direction);
-              setPageNumber(1);
-            }}
+            onSort={(field, direction) => setView({ sortOn: field, sortDirection: direction, page: '1' })}
+            before={admin ? ['Select'] : []}
             after={['Status']}
           />
           <tbody>
             {customers.data?.rows.map((customer) => (
               <tr key={customer.customerNumber}>
-                <td>
+                {admin && (
+                  <td className="select">
+                    <input
+                      type="checkbox"
+                      aria-label={`Select ${customer.companyName} (${customer.customerNumber})`}
+                      checked={selected.has(customer.customerNumber)}
+                      onChange={(event) => toggle(customer, event.target.checked)}
+                    />
+                  </td>
+                )}
+                <td className="name">
                   <button
                     type="button"
                     className="secondary"
@@ -179,15 +220,24 @@ export function CustomersPage({ api, admin }: { api: Api; admin: boolean }) {
                     {customer.customerNumber}
                   </button>
                 </td>
-                <td>{customer.companyName}</td>
-                <td>{customer.companyEmail ?? ''}</td>
-                <td>{customer.repNumber ?? ''}</td>
-                <td>{customer.active ? 'Active' : 'Inactive'}</td>
+                <td className="name">{customer.companyName}</td>
+                <td data-label="Company email">{customer.companyEmail ?? ''}</td>
+                <td data-label="Rep">
+                  {admin ? (
+                    <RepOfCustomer
+                      repNumber={customer.repNumber}
+                      rep={customer.repNumber ? repsByNumber.get(customer.repNumber) : undefined}
+                    />
+                  ) : (
+                    (customer.repNumber ?? '')
+                  )}
+                </td>
+                <td data-label="Status">{customer.active ? 'Active' : 'Inactive'}</td>
               </tr>
             ))}
             {customers.data?.rows.length === 0 && (
               <tr>
-                <td colSpan={COLUMNS.length + 1}>
+                <td colSpan={COLUMNS.length + (admin ? 2 : 1)}>
                   {searched || (admin && repFilter)
                     ? 'No customers match the search.'
                     : admin
@@ -205,10 +255,7 @@ export function CustomersPage({ api, admin }: { api: Api; admin: boolean }) {
           pageSize={pageSize}
           total={customers.data.total}
           onPage={setPageNumber}
-          onPageSize={(size) => {
-            setPageSize(size);
-            setPageNumber(1);
-          }}
+          onPageSize={(size) => setView({ pageSize: String(size), page: '1' })}
         />
       )}
       <Dialog
@@ -216,8 +263,35 @@ export function CustomersPage({ api, admin }: { api: Api; admin: boolean }) {
         open={shown !== undefined}
         onClose={() => setShown(undefined)}
       >
-        {shown && <CustomerDetail api={api} customerNumber={shown} onClose={() => setShown(undefined)} />}
+        {shown && (
+          <CustomerDetail
+            api={api}
+            admin={admin}
+            customerNumber={shown}
+            onClose={() => setShown(undefined)}
+          />
+        )}
       </Dialog>
+      {admin && (
+        <Dialog
+          title={`Assign ${selected.size} customers to a rep`}
+          open={assigning}
+          onClose={() => setAssigning(false)}
+        >
+          <AssignRep
+            api={api}
+            customers={[...selected.values()]}
+            onDone={(repNumber) => {
+              setAssigning(false);
+              setAssigned(
+                `${selected.size} ${selected.size === 1 ? 'customer is' : 'customers are'} ${repNumber ? `assigned to ${repNumber}` : 'without a rep'} now.`,
+              );
+              setSelected(new Map());
+            }}
+            onCancel={() => setAssigning(false)}
+          />
+        </Dialog>
+      )}
       {admin && (
         <Dialog
           title="Import customers from CSV"
@@ -232,7 +306,9 @@ export function CustomersPage({ api, admin }: { api: Api; admin: boolean }) {
   );
 }
 
-function CustomerDetail(props: { api: Api; customerNumber: string; onClose: () => void }) {
+function CustomerDetail(props: { api: Api; admin: boolean; customerNumber: string; onClose: () => void }) {
+  const [changing, setChanging] = useState(false);
+  const [changed, setChanged] = useState('');
   const customer = useQuery({
     queryKey: ['customer', props.customerNumber],
     queryFn: async () =>
@@ -243,6 +319,24 @@ function CustomerDetail(props: { api: Api; customerNumber: string; onClose: () =
       ),
   });
   const data = customer.data;
+  const [rep] = useRepsByNumber(props.api, props.admin && data?.repNumber ? [data.repNumber] : []).values();
+  if (changing && data) {
+    return (
+      <AssignRep
+        api={props.api}
+        customers={[data]}
+        onDone={(repNumber) => {
+          setChanging(false);
+          setChanged(
+            repNumber
+              ? `${data.companyName} is assigned to ${repNumber} now.`
+              : `${data.companyName} has no rep now.`,
+          );
+        }}
+        onCancel={() => setChanging(false)}
+      />
+    );
+  }
   return (
     <>
       <ErrorMessage error={customer.error} />
@@ -259,8 +353,10 @@ function CustomerDetail(props: { api: Api; customerNumber: string; onClose: () =
           <dd>{data.companyEmail ?? '—'}</dd>
           <dt>Company phone</dt>
           <dd>{data.companyPhone ?? '—'}</dd>
-          <dt>Rep number</dt>
-          <dd>{data.repNumber ?? '—'}</dd>
+          <dt>Sales rep</dt>
+          <dd>
+            {props.admin ? <RepOfCustomer repNumber={data.repNumber} rep={rep} /> : (data.repNumber ?? '—')}
+          </dd>
           <dt>Pricing</dt>
           <dd>{data.pricing ?? '—'}</dd>
           <dt>Terms</dt>
@@ -300,7 +396,13 @@ function CustomerDetail(props: { api: Api; customerNumber: string; onClose: () =
           </dd>
         </dl>
       )}
+      <Notice text={changed} />
       <div className="buttons">
+        {props.admin && data && (
+          <button type="button" onClick={() => setChanging(true)}>
+            Change sales rep
+          </button>
+        )}
         <button type="button" className="secondary" onClick={props.onClose}>
           Close
         </button>

@@ -2,8 +2,13 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tansta
 import { useId, useState } from 'react';
 import { type Api, must } from '../api.js';
 import { ErrorMessage, Notice, TableRegion } from '../ui/common.js';
+import { Time } from '../ui/dates.js';
+import { usePageTitle } from '../ui/page-title.js';
+import { useUrlState } from '../ui/url-state.js';
 
 const PAGE_SIZE = 50;
+/** The view a link or a reload keeps (the URL's query), and its defaults. */
+const VIEW = { status: 'dead', page: '1' };
 const KINDS: Record<string, string> = {
   'identity.provision': 'Identity provider user',
   'identity.grantMembership': 'Identity provider access',
@@ -21,8 +26,11 @@ const KINDS: Record<string, string> = {
 /** Side effects still to be carried out, or given up on (dead), with a retry for the dead ones. */
 export function EffectsPage({ api }: { api: Api }) {
   const queryClient = useQueryClient();
-  const [status, setStatus] = useState<'pending' | 'dead'>('dead');
-  const [pageNumber, setPageNumber] = useState(1);
+  usePageTitle('Side effects');
+  const [view, setView] = useUrlState(VIEW);
+  const status = view.status === 'pending' ? 'pending' : 'dead';
+  const pageNumber = Math.max(1, Number(view.page) || 1);
+  const setPageNumber = (page: number) => setView({ page: String(page) });
   const [notice, setNotice] = useState('');
   const statusId = useId();
   const effects = useQuery({
@@ -57,10 +65,7 @@ export function EffectsPage({ api }: { api: Api }) {
           <select
             id={statusId}
             value={status}
-            onChange={(event) => {
-              setStatus(event.target.value as 'pending' | 'dead');
-              setPageNumber(1);
-            }}
+            onChange={(event) => setView({ status: event.target.value, page: '1' })}
           >
             <option value="dead">Dead</option>
             <option value="pending">Pending</option>
@@ -89,9 +94,15 @@ export function EffectsPage({ api }: { api: Api }) {
               <tr key={effect.effectId}>
                 <td>{effect.effectId}</td>
                 <td>{KINDS[effect.kind] ?? effect.kind}</td>
-                <td>{new Date(effect.createdAt).toLocaleString()}</td>
+                <td>
+                  <Time at={effect.createdAt} />
+                </td>
                 <td>{effect.attempts}</td>
-                {status === 'pending' && <td>{new Date(effect.nextAttemptAt).toLocaleString()}</td>}
+                {status === 'pending' && (
+                  <td>
+                    <Time at={effect.nextAttemptAt} />
+                  </td>
+                )}
                 <td>{effect.lastError ?? ''}</td>
                 {status === 'dead' && (
                   <td>

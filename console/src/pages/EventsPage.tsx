@@ -4,6 +4,9 @@ import type { operations } from '../../../client/index.js';
 import { type Api, must } from '../api.js';
 import { nextCursor } from '../logic/links.js';
 import { ErrorMessage, Field, TableRegion } from '../ui/common.js';
+import { Time } from '../ui/dates.js';
+import { usePageTitle } from '../ui/page-title.js';
+import { useUrlState } from '../ui/url-state.js';
 
 type Query = NonNullable<operations['listEvents']['parameters']['query']>;
 type Action = NonNullable<Query['action']>;
@@ -40,6 +43,11 @@ const ACTIONS = Object.keys({
   'sso.setup_link_created': true,
 } satisfies Record<Action, true>) as Action[];
 const PAGE_SIZE = 50;
+/**
+ * The view a link or a reload keeps (the URL's query): the filters applied, and the cursors of the pages before
+ * this one (base64url, joined by dots), which "Newer" goes back along.
+ */
+const VIEW = { action: '', actorId: '', targetId: '', since: '', until: '', trail: '' };
 
 interface Filters {
   action: string;
@@ -51,16 +59,24 @@ interface Filters {
 
 /** The audit log: who did what and when, newest first, filtered by action, actor, target and time. */
 export function EventsPage({ api }: { api: Api }) {
-  const [draft, setDraft] = useState<Filters>({
-    action: '',
-    actorId: '',
-    targetId: '',
-    since: '',
-    until: '',
-  });
-  const [filters, setFilters] = useState<Filters>(draft);
-  // The cursors of the pages before this one: "Previous" goes back along them.
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  usePageTitle('Audit log');
+  const [view, setView] = useUrlState(VIEW);
+  const filters: Filters = {
+    action: view.action,
+    actorId: view.actorId,
+    targetId: view.targetId,
+    since: view.since,
+    until: view.until,
+  };
+  const [draft, setDraft] = useState<Filters>(filters);
+  // Filters the URL brought (Back, a link) show in the form.
+  const [applied, setApplied] = useState(filters);
+  if (JSON.stringify(applied) !== JSON.stringify(filters)) {
+    setApplied(filters);
+    setDraft(filters);
+  }
+  const cursors: (string | undefined)[] = [undefined, ...(view.trail ? view.trail.split('.') : [])];
+  const setCursors = (next: (string | undefined)[]) => setView({ trail: next.filter(Boolean).join('.') });
   const actionId = useId();
   const cursor = cursors[cursors.length - 1];
   const query: Query = {
@@ -84,8 +100,7 @@ export function EventsPage({ api }: { api: Api }) {
   });
   const apply = (event: FormEvent) => {
     event.preventDefault();
-    setFilters(draft);
-    setCursors([undefined]);
+    setView({ ...draft, trail: '' });
   };
   const set = (name: keyof Filters) => (value: string) =>
     setDraft((current) => ({ ...current, [name]: value }));
@@ -141,10 +156,7 @@ export function EventsPage({ api }: { api: Api }) {
                 key={event.id}
                 event={event}
                 onShowTarget={(targetId) => {
-                  const shown = { ...filters, action: '', targetId };
-                  setDraft(shown);
-                  setFilters(shown);
-                  setCursors([undefined]);
+                  setView({ ...filters, action: '', targetId, trail: '' });
                 }}
               />
             ))}
@@ -184,7 +196,7 @@ function EventRow({ event, onShowTarget }: { event: Event; onShowTarget: (target
   return (
     <tr>
       <td>
-        <time dateTime={event.occurredAt}>{new Date(event.occurredAt).toLocaleString()}</time>
+        <Time at={event.occurredAt} />
       </td>
       <td>{event.action}</td>
       <td>

@@ -12,10 +12,12 @@ import {
   Pager,
   SortableHeadings,
   TableRegion,
-  useDebounced,
 } from '../ui/common.js';
+import { usePageTitle } from '../ui/page-title.js';
+import { useUrlState, useUrlText } from '../ui/url-state.js';
 import { ImportReps } from './ImportReps.js';
 import { PendingInvitations } from './PendingInvitations.js';
+import { AddedOn, canResendInvitation, SignInState } from './RepSignIn.js';
 import {
   type RepSelection,
   RepsBulkActions,
@@ -37,14 +39,29 @@ const COLUMNS: { label: string; field: SortOn }[] = [
   { label: 'Status', field: 'Active' },
 ];
 
+/** The view a link or a reload keeps (the URL's query), and its defaults. */
+const VIEW = {
+  search: '',
+  status: 'all',
+  sortOn: 'LastName',
+  sortDirection: 'asc',
+  page: '1',
+  pageSize: '25',
+};
+
 /** The Admin's reps: a sortable, searchable, paged table, the "Add sales rep" form and each rep's actions. */
 export function RepsPage({ api }: { api: Api }) {
-  const [pageNumber, setPageNumber] = useState(1);
-  const [pageSize, setPageSize] = useState(25);
-  const [sortOn, setSortOn] = useState<SortOn>('LastName');
-  const [sortDirection, setSortDirection] = useState<'asc' | 'desc'>('asc');
-  const [search, setSearch] = useState('');
-  const [status, setStatus] = useState<'all' | 'active' | 'inactive'>('all');
+  usePageTitle('Sales reps');
+  const [view, setView] = useUrlState(VIEW);
+  const pageNumber = Math.max(1, Number(view.page) || 1);
+  const pageSize = Number(view.pageSize) || 25;
+  const sortOn = view.sortOn as SortOn;
+  const sortDirection = view.sortDirection === 'desc' ? 'desc' : 'asc';
+  const status = view.status as 'all' | 'active' | 'inactive';
+  const setPageNumber = (page: number) => setView({ page: String(page) });
+  const [search, setSearch] = useUrlText(view.search, (text) =>
+    setView({ search: text, page: '1' }, { replace: true }),
+  );
   const [adding, setAdding] = useState(false);
   const [importing, setImporting] = useState(false);
   const [importRunning, setImportRunning] = useState(false);
@@ -76,8 +93,9 @@ export function RepsPage({ api }: { api: Api }) {
   const openName = open ? `${open.rep.firstName} ${open.rep.lastName}` : '';
   const closeDialog = () => setOpen(undefined);
 
-  const searched = useDebounced(search.trim());
+  const searched = view.search;
   const query: Query = {
+    include: 'signIn',
     pageNumber,
     pageSize,
     sortOn,
@@ -107,20 +125,14 @@ export function RepsPage({ api }: { api: Api }) {
           value={search}
           maxLength={100}
           placeholder="Name, email or rep number"
-          onChange={(value) => {
-            setSearch(value);
-            setPageNumber(1);
-          }}
+          onChange={setSearch}
         />
         <div>
           <label htmlFor={statusId}>Status</label>
           <select
             id={statusId}
             value={status}
-            onChange={(event) => {
-              setStatus(event.target.value as typeof status);
-              setPageNumber(1);
-            }}
+            onChange={(event) => setView({ status: event.target.value, page: '1' })}
           >
             <option value="all">All</option>
             <option value="active">Active</option>
@@ -138,18 +150,14 @@ export function RepsPage({ api }: { api: Api }) {
       <ErrorMessage error={reps.error} />
       <ErrorMessage error={act.error} />
       <TableRegion label="Sales reps">
-        <table aria-busy={reps.isFetching}>
+        <table className="cards" aria-busy={reps.isFetching}>
           <caption className="muted">Sales reps of this organization</caption>
           <SortableHeadings
             columns={COLUMNS}
             sortOn={sortOn}
             direction={sortDirection}
-            onSort={(field, direction) => {
-              setSortOn(field);
-              setSortDirection(direction);
-              setPageNumber(1);
-            }}
-            after={['Actions']}
+            onSort={(field, direction) => setView({ sortOn: field, sortDirection: direction, page: '1' })}
+            after={['Added', 'Actions']}
             before={<SelectAllOnPage reps={reps.data?.rows ?? []} selection={selection} />}
           />
           <tbody>
@@ -165,7 +173,7 @@ export function RepsPage({ api }: { api: Api }) {
             ))}
             {reps.data?.rows.length === 0 && (
               <tr>
-                <td colSpan={COLUMNS.length + 2}>
+                <td colSpan={COLUMNS.length + 3}>
                   {searched || status !== 'all'
                     ? 'No sales reps match the search and status chosen.'
                     : 'No sales reps yet. Add the first with "Add sales rep".'}
@@ -181,10 +189,7 @@ export function RepsPage({ api }: { api: Api }) {
           pageSize={pageSize}
           total={reps.data.total}
           onPage={setPageNumber}
-          onPageSize={(size) => {
-            setPageSize(size);
-            setPageNumber(1);
-          }}
+          onPageSize={(size) => setView({ pageSize: String(size), page: '1' })}
         />
       )}
       <Dialog title="Add sales rep" open={adding} onClose={() => setAdding(false)}>
@@ -369,13 +374,22 @@ function RepRow(props: {
   return (
     <tr>
       <SelectRep rep={rep} selection={props.selection} />
-      <td>{rep.repNumber}</td>
-      <td>{rep.firstName}</td>
-      <td>{rep.lastName}</td>
-      <td>{rep.email}</td>
-      <td>{rep.phoneNumber ?? ''}</td>
-      <td>
-        <span className="badge">{rep.active ? 'Active' : 'Inactive'}</span>
+      <td data-label="Rep number">{rep.repNumber}</td>
+      <td data-label="First name" className="name">
+        {rep.firstName}
+      </td>
+      <td data-label="Last name" className="name">
+        {rep.lastName}
+      </td>
+      <td data-label="Email">{rep.email}</td>
+      <td data-label="Phone number">{rep.phoneNumber ?? ''}</td>
+      <td data-label="Status">
+        <span className="badge">
+          <SignInState rep={rep} />
+        </span>
+      </td>
+      <td data-label="Added">
+        <AddedOn rep={rep} />
       </td>
       <td className="actions">
         <ActionMenu
@@ -388,7 +402,15 @@ function RepRow(props: {
               // Deactivation locks the person out at once: it asks first. Activation does not.
               onSelect: () => (rep.active ? props.onOpen(rep, 'deactivate') : props.onAct(rep, 'activate')),
             },
-            { label: 'Resend invitation', disabled: props.busy, onSelect: () => props.onAct(rep, 'invite') },
+            ...(canResendInvitation(rep)
+              ? [
+                  {
+                    label: 'Resend invitation',
+                    disabled: props.busy,
+                    onSelect: () => props.onAct(rep, 'invite'),
+                  },
+                ]
+              : []),
             { label: 'Remove', danger: true, onSelect: () => props.onOpen(rep, 'remove') },
           ]}
         />

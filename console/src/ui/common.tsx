@@ -124,7 +124,7 @@ export function Pager(props: {
   );
 }
 
-/** The heading row of a sortable table: a sorting heading per column, then plain ones (`after`). */
+/** The heading row of a sortable table: plain headings (`before`), a sorting one per column, plain ones (`after`). */
 export function SortableHeadings<Field extends string>(props: {
   columns: readonly { label: string; field: Field }[];
   sortOn: Field;

@@ -18,6 +18,7 @@ import * as saml from './0015_saml.js';
 import * as signingKeyAndDpopProofs from './0016_signing_key_and_dpop_proofs.js';
 import * as scimLastRequest from './0017_scim_last_request.js';
 import * as ssoSetupAndRefresh from './0018_sso_setup_and_refresh.js';
+import * as signinLast from './0019_signin_last.js';
 import * as invitationPending from './0020_invitation_pending.js';
 
 /** Migrations in order of their names; compiled in, so the built service needs no migration folder. */
@@ -41,6 +42,7 @@ const migrations: Record<string, Migration> = {
   '0017_scim_last_request': scimLastRequest,
   '0018_sso_setup_and_refresh': ssoSetupAndRefresh,
   '0020_invitation_pending': invitationPending,
+  '0019_signin_last': signinLast,
 };
 
 export const migrationProvider: MigrationProvider = {

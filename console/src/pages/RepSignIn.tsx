@@ -1,0 +1,55 @@
+import type { operations } from '../../../client/index.js';
+import { exactTime, shortDay, TimeAgo } from '../ui/dates.js';
+
+type Rep = operations['listSalesReps']['responses'][200]['content']['application/json'][number];
+
+/**
+ * A rep's sign-in state in words (the list's `include=signIn`): "Invited · link expires 14 Dec", "Invitation
+ * expired", "Signed in · 2 h ago", "Inactive".
+ */
+export function SignInState({ rep }: { rep: Rep }) {
+  const signIn = rep.signIn;
+  if (!signIn) return <>{rep.active ? 'Active' : 'Inactive'}</>;
+  switch (signIn.state) {
+    case 'inactive':
+      return <>Inactive</>;
+    case 'signedIn':
+      return signIn.lastSignedInAt ? (
+        <>
+          Signed in · <TimeAgo at={signIn.lastSignedInAt} />
+        </>
+      ) : (
+        <>Password set · not signed in here yet</>
+      );
+    case 'invited':
+      return signIn.invitationExpiresAt ? (
+        <>
+          Invited · link expires{' '}
+          <time dateTime={signIn.invitationExpiresAt} title={exactTime(signIn.invitationExpiresAt)}>
+            {shortDay(signIn.invitationExpiresAt)}
+          </time>
+        </>
+      ) : (
+        <>Invited · mail on its way</>
+      );
+    case 'invitationExpired':
+      return <>Invitation expired</>;
+    default:
+      return <>Active</>;
+  }
+}
+
+/** When the rep was added, as a day (the exact time on hover). */
+export function AddedOn({ rep }: { rep: Rep }) {
+  if (!rep.addedAt) return null;
+  return (
+    <time dateTime={rep.addedAt} title={exactTime(rep.addedAt)}>
+      {shortDay(rep.addedAt)}
+    </time>
+  );
+}
+
+/** Whether "Resend invitation" can work for the rep: what the API says, or (without it) an active rep. */
+export function canResendInvitation(rep: Rep): boolean {
+  return rep.signIn ? rep.signIn.canResendInvitation : rep.active;
+}
