@@ -41,6 +41,9 @@ export function SingleSignOnPage({ api }: { api: Api }) {
   const [removing, setRemoving] = useState(false);
   const state = useQuery({
     queryKey: ['sso-connection'],
+    // Someone else may change it meanwhile (the IT admin, through a setup link): read afresh on every visit.
+    staleTime: 0,
+    refetchOnWindowFocus: true,
     queryFn: async (): Promise<ConnectionState> => {
       try {
         return { kind: 'connected', connection: must(await api.GET('/api/organizations/sso')) };
