@@ -247,9 +247,9 @@ function SetupLink({ api }: { api: Api }) {
         through a link: it shows the values to register, takes the connection with the same checks as the form
         below, and lets them test it.
       </p>
-      <p className="muted hint">
-        Anyone who has the link can set the connection for your organization until it expires or is used: send
-        it only to that person. A new link stops earlier unused ones from working.
+      <p>
+        <strong>Anyone who has the link</strong> can set the connection for your organization until it expires
+        or is used: send it only to that person. A new link stops earlier unused ones from working.
       </p>
       <div className="setup-link-create">
         <div>
