@@ -36,6 +36,7 @@ const BROWSER = [
   'test/console/external-provider.test.ts',
   'test/console/directory-sync.test.ts',
   'test/console/single-sign-on.test.ts',
+  'test/console/single-sign-on-actions.test.ts',
   'test/signin/pages.test.ts',
   'test/signin/oidc-client-ts.test.ts',
 ];

@@ -119,3 +119,19 @@ function plainConnectionMessage(field: ConnectionField, message: string, domain?
   }
   return plainFieldMessage(label, message);
 }
+
+/** How long a new setup link works: the choices offered, in hours (the API takes 1 to 168). */
+export const SETUP_LINK_DURATIONS = [
+  { hours: 24, label: '24 hours' },
+  { hours: 72, label: '72 hours' },
+  { hours: 168, label: '7 days' },
+] as const;
+
+/** Until when a setup link works, in plain words: the local date and time, and how long from `now`. */
+export function setupLinkExpiry(expiresAt: string, now: Date): string {
+  const until = new Date(expiresAt);
+  const hours = Math.round((until.getTime() - now.getTime()) / 3_600_000);
+  const left = hours >= 48 && hours % 24 === 0 ? `${hours / 24} days` : `${hours} hours`;
+  const when = until.toLocaleString(undefined, { dateStyle: 'full', timeStyle: 'short' });
+  return `It works until ${when} (in ${left}), and only until a connection is saved with it.`;
+}

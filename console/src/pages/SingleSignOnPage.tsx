@@ -9,6 +9,8 @@ import {
   connectionBody,
   connectionFieldMessages,
   missingFields,
+  SETUP_LINK_DURATIONS,
+  setupLinkExpiry,
 } from '../logic/sso.js';
 import { Dialog, ErrorMessage, Field, Notice } from '../ui/common.js';
 
@@ -39,6 +41,9 @@ export function SingleSignOnPage({ api }: { api: Api }) {
   const [removing, setRemoving] = useState(false);
   const state = useQuery({
     queryKey: ['sso-connection'],
+    // Someone else may change it meanwhile (the IT admin, through a setup link): read afresh on every visit.
+    staleTime: 0,
+    refetchOnWindowFocus: true,
     queryFn: async (): Promise<ConnectionState> => {
       try {
         return { kind: 'connected', connection: must(await api.GET('/api/organizations/sso')) };
@@ -78,6 +83,8 @@ export function SingleSignOnPage({ api }: { api: Api }) {
       {current && current.kind !== 'external' && (
         <>
           <ConnectionStatus connection={connection} onRemove={() => setRemoving(true)} />
+          {connection && <TestSignIn api={api} />}
+          <SetupLink api={api} />
           <ConnectionEditor
             // A saved or removed connection starts the form afresh from what the API now holds.
             key={connection?.updatedAt ?? 'none'}
@@ -145,6 +152,137 @@ function ConnectionStatus(props: { connection: Connection | undefined; onRemove:
           Remove single sign-on
         </button>
       </p>
+    </section>
+  );
+}
+
+/**
+ * "Test sign-in": the service's test URL opened in a new tab, so the console keeps its session (held in this tab's
+ * memory) and the Admin comes back to it by closing the tab. The tab is opened at the click, before the request,
+ * where a browser allows a new window; a blocked one leaves a link to open instead.
+ */
+function TestSignIn({ api }: { api: Api }) {
+  const [blockedUrl, setBlockedUrl] = useState('');
+  const start = useMutation({
+    mutationFn: async () => must(await api.POST('/api/organizations/sso/test', { body: {} })),
+  });
+  const run = () => {
+    setBlockedUrl('');
+    const tab = window.open('about:blank', '_blank');
+    // The IdP's pages get no handle on the console.
+    if (tab) tab.opener = null;
+    start.mutate(undefined, {
+      onSuccess: ({ url }) => {
+        if (tab) tab.location.href = url;
+        else setBlockedUrl(url);
+      },
+      onError: () => tab?.close(),
+    });
+  };
+  return (
+    <section className="panel" aria-labelledby="sso-test">
+      <h2 id="sso-test">Test sign-in</h2>
+      <p id="sso-test-hint">
+        One round trip to your identity provider, in a new tab: sign in there as one of your people. Nobody is
+        signed in here; the page shows what the identity provider sent and whom it would sign in, or why not.
+        Close the tab to come back.
+      </p>
+      <p>
+        <button
+          type="button"
+          className="secondary"
+          aria-describedby="sso-test-hint"
+          disabled={start.isPending}
+          onClick={run}
+        >
+          {start.isPending ? 'Starting…' : 'Test sign-in'}
+        </button>
+      </p>
+      {start.error && (
+        <p className="alert" role="alert">
+          {testProblemMessage(start.error)}
+        </p>
+      )}
+      {blockedUrl && (
+        <p role="status">
+          The browser did not open a new tab:{' '}
+          <a href={blockedUrl} target="_blank" rel="noopener noreferrer">
+            open the test sign-in
+          </a>
+          .
+        </p>
+      )}
+    </section>
+  );
+}
+
+/** Why a test sign-in could not start, in plain words. */
+function testProblemMessage(error: unknown): string {
+  if (!(error instanceof ApiProblem)) return `The test could not start: ${String(error)}`;
+  if (error.problem.status === 404)
+    return 'The test could not start: there is no connection any more. Reload the page.';
+  if (error.problem.status === 503) {
+    return 'The test could not start: your identity provider cannot be reached just now. Try again in a moment.';
+  }
+  return `The test could not start: ${plainMessage(error.problem)}`;
+}
+
+/**
+ * A single-use link for the organization's IT admin, who has no account here: the URL is shown once (the API keeps
+ * only its hash), with a copy button, its expiry, and what anyone holding it can do.
+ */
+function SetupLink({ api }: { api: Api }) {
+  const [hours, setHours] = useState<number>(SETUP_LINK_DURATIONS[0].hours);
+  const selectId = useId();
+  const create = useMutation({
+    mutationFn: async (expiresInHours: number) =>
+      must(await api.POST('/api/organizations/sso/setup-links', { body: { expiresInHours } })),
+  });
+  const link = create.data;
+  return (
+    <section className="panel" aria-labelledby="sso-setup-link">
+      <h2 id="sso-setup-link">Setup link for your IT admin</h2>
+      <p>
+        Someone without an account here (your identity provider's administrator) can enter the connection
+        through a link: it shows the values to register, takes the connection with the same checks as the form
+        below, and lets them test it.
+      </p>
+      <p>
+        <strong>Anyone who has the link</strong> can set the connection for your organization until it expires
+        or is used: send it only to that person. A new link stops earlier unused ones from working.
+      </p>
+      <div className="setup-link-create">
+        <div>
+          <label htmlFor={selectId}>Works for</label>
+          <select id={selectId} value={hours} onChange={(event) => setHours(Number(event.target.value))}>
+            {SETUP_LINK_DURATIONS.map((duration) => (
+              <option key={duration.hours} value={duration.hours}>
+                {duration.label}
+              </option>
+            ))}
+          </select>
+        </div>
+        <button type="button" disabled={create.isPending} onClick={() => create.mutate(hours)}>
+          {link ? 'Create a new setup link' : 'Create setup link'}
+        </button>
+      </div>
+      {create.error && (
+        <p className="alert" role="alert">
+          No link was made:{' '}
+          {create.error instanceof ApiProblem ? plainMessage(create.error.problem) : String(create.error)}
+        </p>
+      )}
+      {link && (
+        <div>
+          <p role="status">
+            <strong>Copy the link now: it is not shown again.</strong>{' '}
+            {setupLinkExpiry(link.expiresAt, new Date())}
+          </p>
+          <dl className="values">
+            <CopyValue label="Setup link" value={link.url} />
+          </dl>
+        </div>
+      )}
     </section>
   );
 }
