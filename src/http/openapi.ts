@@ -103,15 +103,15 @@ interface Operation {
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
- * Declares 413 and 415 on every route a body can be sent to, unless it declares them itself: the body limit and
- * the content-type check apply before the route's schema is consulted. Routes that declare no responses (the
- * /docs files) are left alone.
+ * Declares 400, 413 and 415 on every route a body can be sent to, unless it declares them itself: a body that is
+ * not JSON (or empty under a JSON media type), the body limit and the content-type check apply before the route's
+ * schema is consulted. Routes that declare no responses (the /docs files) are left alone.
  */
 function declareBodyRefusals(route: RouteOptions): void {
   const methods = Array.isArray(route.method) ? route.method : [route.method];
   const schema = route.schema as { response?: Record<string, unknown> } | undefined;
   if (!schema?.response || !methods.some((method) => BODY_METHODS.has(method))) return;
-  const missing = [413, 415].filter((status) => !(String(status) in (schema.response ?? {})));
+  const missing = [400, 413, 415].filter((status) => !(String(status) in (schema.response ?? {})));
   schema.response = { ...schema.response, ...problemResponses(...missing) };
 }
 

@@ -54,8 +54,11 @@ const PREFLIGHT_HEADERS = new Set([
   'x-request-id',
 ]);
 
-/** Statuses the service answers for a method and path the document does not have (problem+json, docs/api.md). */
-const UNKNOWN_ROUTE_STATUSES = new Set([404, 405]);
+/**
+ * Statuses the service answers for a method and path the document does not have (problem+json, docs/api.md): 404
+ * and 405, or 400, 413 and 415 for a body it cannot read, which is refused before any route, known or not, is run.
+ */
+const UNKNOWN_ROUTE_STATUSES = new Set([400, 404, 405, 413, 415]);
 
 /** A logger that says nothing: Prism's own log lines would only repeat what a failed check reports. */
 const quietLogger: PrismComponents['logger'] = new Proxy(
@@ -187,7 +190,14 @@ export async function sendChecked(
   if (!answered) {
     // No operation of the document matches: the service must answer as it does for any unknown route.
     const response = await request.send();
-    if (UNKNOWN_ROUTE_STATUSES.has(response.statusCode) || request.hidden(response)) return response;
+    if (request.hidden(response)) return response;
+    if (UNKNOWN_ROUTE_STATUSES.has(response.statusCode)) {
+      const type = String(response.headers['content-type'] ?? '');
+      if (!type.startsWith('application/problem+json')) {
+        throw new Error(`${name} answered ${response.statusCode} as ${type || 'no media type'}, not problem+json`);
+      }
+      return response;
+    }
     const reason = result._tag === 'Left' ? result.left.message : 'no operation matched';
     throw new Error(
       `${name} answered ${response.statusCode}, but the OpenAPI document has no operation for it (${reason})`,
