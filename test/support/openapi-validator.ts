@@ -194,7 +194,9 @@ export async function sendChecked(
     if (UNKNOWN_ROUTE_STATUSES.has(response.statusCode)) {
       const type = String(response.headers['content-type'] ?? '');
       if (!type.startsWith('application/problem+json')) {
-        throw new Error(`${name} answered ${response.statusCode} as ${type || 'no media type'}, not problem+json`);
+        throw new Error(
+          `${name} answered ${response.statusCode} as ${type || 'no media type'}, not problem+json`,
+        );
       }
       return response;
     }
