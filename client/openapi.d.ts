@@ -8161,6 +8161,7 @@ export interface operations {
                              * @example /Users?filter&count
                              */
                             path: string;
+                            /** Format: int32 */
                             status: number;
                             /** @description An error's scimType (e.g. `uniqueness`), when it had one. */
                             scimType?: string;

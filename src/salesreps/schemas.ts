@@ -318,6 +318,7 @@ export const PendingInvitationsResponse = Type.Object({
   pending: Type.Integer({
     format: 'int32',
     minimum: 0,
+    maximum: 2_147_483_647,
     description: 'Active reps added without their invitation and not invited since.',
   }),
 });
@@ -327,6 +328,7 @@ export const SentInvitationsResponse = Type.Object({
   pending: Type.Integer({
     format: 'int32',
     minimum: 0,
+    maximum: 2_147_483_647,
     description: 'Reps still waiting for their invitation: send again until 0.',
   }),
 });

@@ -65,7 +65,7 @@ const ScimLastRequest = Type.Object(
         'The path under the base URL; a query is kept only as its parameter names (a filter holds an email).',
       examples: ['/Users', '/Users?filter&count'],
     }),
-    status: Type.Integer({ minimum: 100, maximum: 599 }),
+    status: Type.Integer({ format: 'int32', minimum: 100, maximum: 599 }),
     scimType: Type.Optional(
       Type.String({
         maxLength: 40,
