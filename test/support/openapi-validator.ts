@@ -193,9 +193,13 @@ export async function sendChecked(
     if (request.hidden(response)) return response;
     if (UNKNOWN_ROUTE_STATUSES.has(response.statusCode)) {
       const type = String(response.headers['content-type'] ?? '');
-      if (!type.startsWith('application/problem+json')) {
+      // SCIM's own refusals are SCIM errors (docs/scim.md); every other path's are problem+json.
+      const expected = new URL(request.url, 'http://service.test').pathname.startsWith('/scim/v2/')
+        ? 'application/scim+json'
+        : 'application/problem+json';
+      if (!type.startsWith(expected)) {
         throw new Error(
-          `${name} answered ${response.statusCode} as ${type || 'no media type'}, not problem+json`,
+          `${name} answered ${response.statusCode} as ${type || 'no media type'}, not ${expected}`,
         );
       }
       return response;
