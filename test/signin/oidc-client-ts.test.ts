@@ -165,7 +165,10 @@ describe.each(databaseKinds)('oidc-client-ts in Chromium on %s', (kind) => {
     await page.getByLabel('Password').fill(GOOD_PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(`${clientOrigin}/callback?**`);
-    await expect.poll(() => page.locator('#status').textContent()).toMatch(/^(signed in|failed)/);
+    // The callback exchanges the code and reads userinfo: two round trips, more than poll's one second on a busy machine.
+    await expect
+      .poll(() => page.locator('#status').textContent(), { timeout: 20_000 })
+      .toMatch(/^(signed in|failed)/);
     expect(await page.locator('#status').textContent()).toBe(`signed in as ${subject}`);
 
     const signedIn = await user();
