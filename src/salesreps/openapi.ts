@@ -36,6 +36,20 @@ const MARY = {
   repNumber: 'MRY',
   active: false,
 };
+/** John as the add-a-rep operations answer him: the stored rep, its assignment and the identity provider's user. */
+const JOHN_ADDED = {
+  organizationId: JOHN.organizationId,
+  organizationName: 'Acme Distributors',
+  organizationSalesRepId: JOHN.organizationSalesRepId,
+  salesRepId: JOHN.salesRepId,
+  firstName: 'John',
+  lastName: 'Doe',
+  email: 'john.doe@example.com',
+  phoneNumber: '123-456-7890',
+  repNumber: 'REP-001',
+  identityProvider: 'Kinde',
+  identityProviderUserId: 'kinde_user_xyz789',
+};
 const adminOnly = "Policy: Admin of the token's organization.";
 
 /** Activating and deactivating differ only in their words. */
@@ -109,19 +123,7 @@ export const salesRepDocs = {
     summary: 'Create a sales rep (or reuse the one with that email) and assign it to the organization',
     description: `${adminOnly} Sends a welcome email and provisions the rep at the identity provider.`,
     response: {
-      200: jsonResponse('The stored rep and its new assignment.', AddSalesRepResponse, {
-        organizationId: JOHN.organizationId,
-        organizationName: 'Acme Distributors',
-        organizationSalesRepId: JOHN.organizationSalesRepId,
-        salesRepId: JOHN.salesRepId,
-        firstName: 'John',
-        lastName: 'Doe',
-        email: 'john.doe@example.com',
-        phoneNumber: '123-456-7890',
-        repNumber: 'REP-001',
-        identityProvider: 'Kinde',
-        identityProviderUserId: 'kinde_user_xyz789',
-      }),
+      200: jsonResponse('The stored rep and its new assignment.', AddSalesRepResponse, JOHN_ADDED),
       ...errorResponses(400, 401, 403, 409, 413, 415),
     },
   },
@@ -141,21 +143,7 @@ export const salesRepDocs = {
       200: jsonResponse(
         'The stored reps and their new assignments, in the order sent.',
         BulkAddSalesRepsResponse,
-        [
-          {
-            organizationId: JOHN.organizationId,
-            organizationName: 'Acme Distributors',
-            organizationSalesRepId: JOHN.organizationSalesRepId,
-            salesRepId: JOHN.salesRepId,
-            firstName: 'John',
-            lastName: 'Doe',
-            email: 'john.doe@example.com',
-            phoneNumber: '123-456-7890',
-            repNumber: 'REP-001',
-            identityProvider: 'Kinde',
-            identityProviderUserId: 'kinde_user_xyz789',
-          },
-        ],
+        [JOHN_ADDED],
       ),
       ...errorResponses(400, 401, 403, 409, 413, 415),
     },

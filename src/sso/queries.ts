@@ -198,19 +198,27 @@ export async function findSamlSignIn(
   return row && { interactionUid: row.interaction_uid, requestId: row.nonce };
 }
 
-/** Uses the SAML sign-in up: true for the one caller that took it. */
-export async function consumeSamlSignIn(
+/**
+ * Uses a SAML sign-in (`sso_sign_in`) or test sign-in (`sso_test_sign_in`) up: true for the one caller that took
+ * it, so an answer replayed or raced is refused.
+ */
+async function consumeRelayState(
   db: Executor,
+  table: 'sso_sign_in' | 'sso_test_sign_in',
   connectionId: string,
   relayState: string,
 ): Promise<boolean> {
   const result = await db
-    .deleteFrom('sso_sign_in')
+    .deleteFrom(table)
     .where('state_hash', '=', relayStateHash(relayState))
     .where('connection_id', '=', connectionId)
     .executeTakeFirst();
   return Number(result.numDeletedRows) === 1;
 }
+
+/** Uses the SAML sign-in up: true for the one caller that took it. */
+export const consumeSamlSignIn = (db: Executor, connectionId: string, relayState: string) =>
+  consumeRelayState(db, 'sso_sign_in', connectionId, relayState);
 
 /**
  * What the organization knows of an account, for a test sign-in's answer: the account's name and email, its rep
@@ -273,15 +281,5 @@ export async function findSamlTest(
 }
 
 /** Uses a SAML test sign-in up: true for the one caller that took it. */
-export async function consumeSamlTest(
-  db: Executor,
-  connectionId: string,
-  relayState: string,
-): Promise<boolean> {
-  const result = await db
-    .deleteFrom('sso_test_sign_in')
-    .where('state_hash', '=', relayStateHash(relayState))
-    .where('connection_id', '=', connectionId)
-    .executeTakeFirst();
-  return Number(result.numDeletedRows) === 1;
-}
+export const consumeSamlTest = (db: Executor, connectionId: string, relayState: string) =>
+  consumeRelayState(db, 'sso_test_sign_in', connectionId, relayState);

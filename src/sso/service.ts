@@ -121,6 +121,16 @@ function described(row: ConnectionRow | undefined, domains: string[]) {
   };
 }
 
+type Described = NonNullable<ReturnType<typeof described>>;
+
+/** The audit log's changes from one description to another; a side that is absent reads as null in every field. */
+function changesOf(from: Described | null, to: Described | null) {
+  const fields = Object.keys(to ?? from ?? {}) as (keyof Described)[];
+  return Object.fromEntries(
+    fields.map((field) => [field, { from: from ? from[field] : null, to: to ? to[field] : null }]),
+  );
+}
+
 /** The columns of a connection that say which IdP it is and how to reach it. */
 type IdpValues = Pick<
   ConnectionRow,
@@ -284,18 +294,11 @@ async function storeConnection(
           .values(domains.map((domain) => ({ domain, connection_id: row.id })))
           .execute();
       }
-      const from = described(before, domainsBefore);
-      const to = described(row, domains) as NonNullable<ReturnType<typeof described>>;
       await recordEvents(trx, change, organization.id, [
         {
           action: 'sso.connection_updated',
           targets: [{ type: 'sso_connection', id: row.id }],
-          changes: Object.fromEntries(
-            (Object.keys(to) as (keyof typeof to)[]).map((field) => [
-              field,
-              { from: from ? from[field] : null, to: to[field] },
-            ]),
-          ),
+          changes: changesOf(described(before, domainsBefore), described(row, domains)),
         },
       ]);
       return toView(row, domains, settings.publicUrl);
@@ -331,17 +334,11 @@ export async function removeConnection(
     if (!row) throw noConnection();
     const domains = await domainsOf(trx, row.id);
     await trx.deleteFrom('sso_connection').where('id', '=', row.id).execute();
-    const from = described(row, domains) as NonNullable<ReturnType<typeof described>>;
     await recordEvents(trx, change, organization.id, [
       {
         action: 'sso.connection_removed',
         targets: [{ type: 'sso_connection', id: row.id }],
-        changes: Object.fromEntries(
-          (Object.keys(from) as (keyof typeof from)[]).map((field) => [
-            field,
-            { from: from[field], to: null },
-          ]),
-        ),
+        changes: changesOf(described(row, domains), null),
       },
     ]);
   });

@@ -1,4 +1,5 @@
 // The OpenAPI documentation of the webhook routes: each operation's summary, description, responses and examples.
+import { DEACTIVATION_EVENT } from '../events/openapi.js';
 import { errorResponses, jsonResponse, webhookPost } from '../routing/route-schema.js';
 import {
   CreatedWebhook,
@@ -118,19 +119,7 @@ export const eventDeliveryWebhook = webhookPost({
   example: {
     type: 'sales_rep.deactivated',
     timestamp: '2026-12-01T09:15:01.000Z',
-    data: {
-      id: 'Vb3kLm9QwErTyUiOp1AsDf',
-      occurredAt: '2026-12-01T09:15:00.000Z',
-      action: 'sales_rep.deactivated',
-      actor: { type: 'user', id: 'kinde_user_admin1' },
-      targets: [
-        { type: 'organization_sales_rep', id: 'OJ76hgt87hgas4ffG5' },
-        { type: 'sales_rep', id: 'KJ76hgt87hgas4ffG3' },
-      ],
-      organizationId: '34ku8ni238sdin0n23cdm6',
-      requestId: '3f2b8c1e-9d4a-4c6b-8e7f-1a2b3c4d5e6f',
-      changes: { active: { from: true, to: false } },
-    },
+    data: DEACTIVATION_EVENT,
   },
   answers: { '410': 'Gone: the webhook is disabled and gets no more deliveries.' },
 });

@@ -33,6 +33,36 @@ function invitationWords(kind: 'welcome' | 'reinvitation', organization: string)
       };
 }
 
+/**
+ * A mail to a rep: the greeting, the opening and the rep number, then what to do (`text` lines for the text part,
+ * `html` paragraphs, already escaped, for the HTML part).
+ */
+function repMessage(
+  invitation: InvitationEmail,
+  words: { subject: string; opening: string },
+  next: { text: string[]; html: string[] },
+): MailMessage {
+  const text = [
+    `Hello ${invitation.firstName} ${invitation.lastName},`,
+    '',
+    words.opening,
+    `Your rep number: ${invitation.repNumber}`,
+    '',
+    ...next.text,
+    '',
+  ].join('\n');
+  const html = [
+    '<!doctype html>',
+    '<html><body>',
+    `<p>Hello ${escapeHtml(invitation.firstName)} ${escapeHtml(invitation.lastName)},</p>`,
+    `<p>${escapeHtml(words.opening)}</p>`,
+    `<p>Your rep number: <strong>${escapeHtml(invitation.repNumber)}</strong></p>`,
+    ...next.html,
+    '</body></html>',
+  ].join('\n');
+  return { to: invitation.to, subject: words.subject, text, html };
+}
+
 /** The welcome email of a new assignment, or the re-invitation of a reactivated one: text and HTML parts. */
 export function invitationMessage(
   kind: 'welcome' | 'reinvitation',
@@ -41,32 +71,20 @@ export function invitationMessage(
 ): MailMessage {
   const link = target.url;
   const organization = invitation.organizationName;
-  const { subject, opening } = invitationWords(kind, organization);
-  const text = [
-    `Hello ${invitation.firstName} ${invitation.lastName},`,
-    '',
-    opening,
-    `Your rep number: ${invitation.repNumber}`,
-    '',
-    ...(target.setsPassword
-      ? [`Set your password here: ${link}`, `The link works once${until(target.expiresAt)}.`]
-      : [`Log in here: ${link}`]),
-    `Sign in with this email address (${invitation.to}).`,
-    '',
-  ].join('\n');
-  const html = [
-    '<!doctype html>',
-    '<html><body>',
-    `<p>Hello ${escapeHtml(invitation.firstName)} ${escapeHtml(invitation.lastName)},</p>`,
-    `<p>${escapeHtml(opening)}</p>`,
-    `<p>Your rep number: <strong>${escapeHtml(invitation.repNumber)}</strong></p>`,
-    target.setsPassword
-      ? `<p><a href="${escapeHtml(link)}">Set your password for ${escapeHtml(organization)}</a> (the link works once${escapeHtml(until(target.expiresAt))}).</p>`
-      : `<p><a href="${escapeHtml(link)}">Log in to ${escapeHtml(organization)}</a></p>`,
-    `<p>Sign in with this email address (${escapeHtml(invitation.to)}).</p>`,
-    '</body></html>',
-  ].join('\n');
-  return { to: invitation.to, subject, text, html };
+  return repMessage(invitation, invitationWords(kind, organization), {
+    text: [
+      ...(target.setsPassword
+        ? [`Set your password here: ${link}`, `The link works once${until(target.expiresAt)}.`]
+        : [`Log in here: ${link}`]),
+      `Sign in with this email address (${invitation.to}).`,
+    ],
+    html: [
+      target.setsPassword
+        ? `<p><a href="${escapeHtml(link)}">Set your password for ${escapeHtml(organization)}</a> (the link works once${escapeHtml(until(target.expiresAt))}).</p>`
+        : `<p><a href="${escapeHtml(link)}">Log in to ${escapeHtml(organization)}</a></p>`,
+      `<p>Sign in with this email address (${escapeHtml(invitation.to)}).</p>`,
+    ],
+  });
 }
 
 /**
@@ -79,29 +97,14 @@ export function companySignInMessage(
   signinUrl: string,
 ): MailMessage {
   const organization = invitation.organizationName;
-  const { subject, opening } = invitationWords(kind, organization);
   const how = `${organization} signs you in with your company account: there is no password to set here.`;
-  const text = [
-    `Hello ${invitation.firstName} ${invitation.lastName},`,
-    '',
-    opening,
-    `Your rep number: ${invitation.repNumber}`,
-    '',
-    how,
-    `Sign in here with your company account (${invitation.to}): ${signinUrl}`,
-    '',
-  ].join('\n');
-  const html = [
-    '<!doctype html>',
-    '<html><body>',
-    `<p>Hello ${escapeHtml(invitation.firstName)} ${escapeHtml(invitation.lastName)},</p>`,
-    `<p>${escapeHtml(opening)}</p>`,
-    `<p>Your rep number: <strong>${escapeHtml(invitation.repNumber)}</strong></p>`,
-    `<p>${escapeHtml(how)}</p>`,
-    `<p><a href="${escapeHtml(signinUrl)}">Sign in to ${escapeHtml(organization)} with your company account</a> (${escapeHtml(invitation.to)}).</p>`,
-    '</body></html>',
-  ].join('\n');
-  return { to: invitation.to, subject, text, html };
+  return repMessage(invitation, invitationWords(kind, organization), {
+    text: [how, `Sign in here with your company account (${invitation.to}): ${signinUrl}`],
+    html: [
+      `<p>${escapeHtml(how)}</p>`,
+      `<p><a href="${escapeHtml(signinUrl)}">Sign in to ${escapeHtml(organization)} with your company account</a> (${escapeHtml(invitation.to)}).</p>`,
+    ],
+  });
 }
 
 function until(expiresAt: Date | undefined): string {
