@@ -109,7 +109,7 @@ export interface paths {
         };
         /**
          * The organization's sales reps, a page at a time
-         * @description Policy: Admin of the token's organization. `search` keeps the reps whose first name, last name, email or rep number starts with the text in any letter case (this organization's names for them, never another's); `active` keeps the active or the deactivated reps. X-Total-Count holds the number of matching reps; Link holds first, prev, next and last, with the same filters. `include=signIn` adds when each rep was added and its sign-in state (read for the page's reps only, by their keys).
+         * @description Policy: Admin of the token's organization. `search` keeps the reps whose first name, last name, email or rep number holds the text anywhere (one or two characters: at the start), in any letter case, accents or not (this organization's names for them, never another's); `active` keeps the active or the deactivated reps. X-Total-Count holds the number of matching reps; Link holds first, prev, next and last, with the same filters. `include=signIn` adds when each rep was added and its sign-in state (read for the page's reps only, by their keys).
          */
         get: operations["listSalesReps"];
         /**
@@ -126,7 +126,7 @@ export interface paths {
         options?: never;
         /**
          * The organization's sales reps, a page at a time (headers only)
-         * @description The GET's status and headers, without a body. Policy: Admin of the token's organization. `search` keeps the reps whose first name, last name, email or rep number starts with the text in any letter case (this organization's names for them, never another's); `active` keeps the active or the deactivated reps. X-Total-Count holds the number of matching reps; Link holds first, prev, next and last, with the same filters. `include=signIn` adds when each rep was added and its sign-in state (read for the page's reps only, by their keys).
+         * @description The GET's status and headers, without a body. Policy: Admin of the token's organization. `search` keeps the reps whose first name, last name, email or rep number holds the text anywhere (one or two characters: at the start), in any letter case, accents or not (this organization's names for them, never another's); `active` keeps the active or the deactivated reps. X-Total-Count holds the number of matching reps; Link holds first, prev, next and last, with the same filters. `include=signIn` adds when each rep was added and its sign-in state (read for the page's reps only, by their keys).
          */
         head: operations["listSalesRepsHead"];
         /**
@@ -1446,7 +1446,7 @@ export interface operations {
                 sortOn?: string;
                 /** @description asc or desc; any letter case is accepted (`DESC`). */
                 sortDirection?: string;
-                /** @description Reps whose first name, last name, email or rep number starts with this text, in any letter case. */
+                /** @description Reps whose first name, last name, email or rep number holds this text anywhere (one or two characters: at the start), in any letter case, accents or not. */
                 search?: string;
                 /** @description `true` for active reps only, `false` for deactivated reps only. */
                 active?: boolean;
@@ -2259,7 +2259,7 @@ export interface operations {
                 sortOn?: string;
                 /** @description asc or desc; any letter case is accepted (`DESC`). */
                 sortDirection?: string;
-                /** @description Reps whose first name, last name, email or rep number starts with this text, in any letter case. */
+                /** @description Reps whose first name, last name, email or rep number holds this text anywhere (one or two characters: at the start), in any letter case, accents or not. */
                 search?: string;
                 /** @description `true` for active reps only, `false` for deactivated reps only. */
                 active?: boolean;
@@ -3971,7 +3971,7 @@ export interface operations {
                 sortOn?: string;
                 /** @description asc or desc; any letter case is accepted (`DESC`). */
                 sortDirection?: string;
-                /** @description Customers whose customer number or company name starts with this text, in any letter case. */
+                /** @description Customers whose customer number or company name holds this text anywhere (one or two characters: at the start), in any letter case, accents or not. */
                 search?: string;
                 /** @description printable ASCII, 1–32 characters, no leading or trailing space */
                 repNumber?: string;
@@ -4654,7 +4654,7 @@ export interface operations {
                 sortOn?: string;
                 /** @description asc or desc; any letter case is accepted (`DESC`). */
                 sortDirection?: string;
-                /** @description Customers whose customer number or company name starts with this text, in any letter case. */
+                /** @description Customers whose customer number or company name holds this text anywhere (one or two characters: at the start), in any letter case, accents or not. */
                 search?: string;
                 /** @description printable ASCII, 1–32 characters, no leading or trailing space */
                 repNumber?: string;

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import type { CompiledStatement } from '../src/db/compiled-statements.js';
 import { offlineCompiler } from '../src/db/compiled-statements.js';
 import type { Tables } from '../src/db/schema.js';
+import { SEARCH_MODES } from '../src/kernel/search.js';
 import type { SortDirection } from '../src/kernel/sort-direction.js';
 import {
   countStatements,
@@ -34,11 +35,14 @@ const checkout = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'
 const OUTPUT = 'src/salesreps/listing/statements.sql';
 
 const DIRECTIONS: readonly SortDirection[] = ['asc', 'desc'];
-/** The filters a filtered statement can have: a search, the active flag, or both (none is the unfiltered list). */
+/**
+ * The filters a filtered statement can have: a search (each way it compares), the active flag, or both (none is the
+ * unfiltered list).
+ */
 const FILTERS: readonly FilterShape[] = [
-  { search: true, active: false },
+  ...SEARCH_MODES.map((search) => ({ search, active: false })),
   { search: false, active: true },
-  { search: true, active: true },
+  ...SEARCH_MODES.map((search) => ({ search, active: true })),
 ];
 
 /** The statement's SQL with its lines' common indentation and trailing spaces taken off, and blank lines. */
@@ -114,7 +118,9 @@ function render(): string {
 }
 
 function filterName(filter: FilterShape): string {
-  return [filter.search ? 'search' : '', filter.active ? 'active' : ''].filter(Boolean).join(' and ');
+  return [filter.search ? `search (${filter.search})` : '', filter.active ? 'active' : '']
+    .filter(Boolean)
+    .join(' and ');
 }
 
 const file = path.join(checkout, OUTPUT);

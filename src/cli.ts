@@ -42,6 +42,8 @@ async function withDatabase<T>(
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     poolSize: 2,
+    // A migration's single statements (an index built on a large table) may need longer than a request's.
+    statementTimeoutMs: config.databaseStatementTimeoutMs,
   });
   try {
     await schema(config, database.db);

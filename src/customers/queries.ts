@@ -2,6 +2,7 @@
 import { type ExpressionBuilder, sql } from 'kysely';
 import type { Executor, Trx } from '../db/database.js';
 import type { Customer, NewCustomer, Tables } from '../db/schema.js';
+import { searchMode, searchValue } from '../kernel/search.js';
 import type { SortDirection } from '../kernel/sort-direction.js';
 import type { CustomerSortField } from './schemas.js';
 
@@ -9,8 +10,8 @@ import type { CustomerSortField } from './schemas.js';
 export interface CustomerFilter {
   /** Only customers carrying this rep number. */
   repNumber?: string | undefined;
-  /** A lower-cased prefix of the customer number or of the company name. */
-  searchPrefix?: string | undefined;
+  /** A text the customer number or the company name holds, in any letter case, accents or not. */
+  search?: string | undefined;
 }
 
 export interface CustomerPageRequest {
@@ -19,6 +20,9 @@ export interface CustomerPageRequest {
   limit: number;
   offset: number;
 }
+
+/** The customer's search keys in one text, as the trigram index of migration 0021 has it. */
+const SEARCH_KEYS = sql<string>`(company_name_search || ' ' || lower(customer_number))`;
 
 const SORT_COLUMNS = {
   CustomerNumber: 'customer_number',
@@ -31,14 +35,19 @@ function matching(organizationId: string, filter: CustomerFilter) {
   return (eb: ExpressionBuilder<Tables, 'customer'>) => {
     const conditions = [eb('organization_id', '=', organizationId)];
     if (filter.repNumber !== undefined) conditions.push(eb('rep_number', '=', filter.repNumber));
-    if (filter.searchPrefix !== undefined) {
-      // starts_with on "C"-collated keys is served by the (organization_id, key) indexes.
-      conditions.push(
-        eb.or([
-          eb.fn<boolean>('starts_with', [sql`lower(customer_number)`, eb.val(filter.searchPrefix)]),
-          eb.fn<boolean>('starts_with', ['company_name_search', eb.val(filter.searchPrefix)]),
-        ]),
-      );
+    if (filter.search !== undefined) {
+      const mode = searchMode(filter.search);
+      const value = searchValue(filter.search);
+      const keys = [sql<string>`lower(customer_number)`, sql<string>`company_name_search`];
+      if (mode === 'prefix') {
+        // starts_with on "C"-collated keys is served by the (organization_id, key) indexes.
+        conditions.push(eb.or(keys.map((key) => eb.fn<boolean>('starts_with', [key, eb.val(value)]))));
+      } else {
+        // Both keys at once are what the trigram index of migration 0021 answers within the organization; each
+        // field is then compared, as a pattern may span the two.
+        if (mode === 'trigrams') conditions.push(eb(SEARCH_KEYS, 'like', value));
+        conditions.push(eb.or(keys.map((key) => eb(key, 'like', value))));
+      }
     }
     return eb.and(conditions);
   };

@@ -190,7 +190,7 @@ export const ListCustomersQuery = Type.Object(
         minLength: 1,
         maxLength: CUSTOMER_LIMITS.search,
         description:
-          'Customers whose customer number or company name starts with this text, in any letter case.',
+          'Customers whose customer number or company name holds this text anywhere (one or two characters: at the start), in any letter case, accents or not.',
       }),
     ),
     repNumber: Type.Optional(RepNumber),

@@ -221,7 +221,7 @@ export async function listCustomers(
 
   const filter: CustomerFilter = {
     repNumber: scope ?? query.repNumber,
-    searchPrefix: query.search === undefined ? undefined : searchKey(query.search),
+    search: query.search,
   };
   const organizationId = auth.organization.id;
   const [rows, total] = await Promise.all([

@@ -104,6 +104,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     const { PGlite } = await import('@electric-sql/pglite');
     const pglite = await PGlite.create(folder, {
       loadDataDir: options.loadDataDir,
+      extensions: await embeddedExtensions(),
       // A start that replays the write-ahead log (after a crash, or from a restored copy) would otherwise arm a
       // repeating progress timer that outlives close() and keeps a command's process alive.
       startParams: [...PGlite.defaultStartParams, '-c', 'log_startup_progress_interval=0'],
@@ -125,6 +126,18 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     release();
     throw error;
   }
+}
+
+/**
+ * The contrib extensions the migrations create (pg_trgm and btree_gin, migration 0021): PGlite must load them at
+ * every start of a database that has them, from the package's own bundles (nothing is downloaded).
+ */
+export async function embeddedExtensions() {
+  const [{ pg_trgm }, { btree_gin }] = await Promise.all([
+    import('@electric-sql/pglite/contrib/pg_trgm'),
+    import('@electric-sql/pglite/contrib/btree_gin'),
+  ]);
+  return { pg_trgm, btree_gin };
 }
 
 /** Kysely's own migration lock id, so that replicas of an older release, which take Kysely's lock, wait too. */

@@ -101,8 +101,9 @@ export const salesRepDocs = {
     operationId: 'listSalesReps',
     summary: "The organization's sales reps, a page at a time",
     description:
-      `${adminOnly} \`search\` keeps the reps whose first name, last name, email or rep number starts with the ` +
-      "text in any letter case (this organization's names for them, never another's); `active` keeps the " +
+      `${adminOnly} \`search\` keeps the reps whose first name, last name, email or rep number holds the text ` +
+      'anywhere (one or two characters: at the start), in any letter case, accents or not ' +
+      "(this organization's names for them, never another's); `active` keeps the " +
       'active or the deactivated reps. X-Total-Count holds the number of matching reps; Link holds first, ' +
       'prev, next and last, with the same filters. `include=signIn` adds when each rep was added and its ' +
       "sign-in state (read for the page's reps only, by their keys).",

@@ -59,7 +59,7 @@ export const ListSalesRepsQuery = Type.Object(
         minLength: 1,
         maxLength: LIMITS.search,
         description:
-          'Reps whose first name, last name, email or rep number starts with this text, in any letter case.',
+          'Reps whose first name, last name, email or rep number holds this text anywhere (one or two characters: at the start), in any letter case, accents or not.',
       }),
     ),
     active: Type.Optional(

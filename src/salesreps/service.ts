@@ -105,7 +105,7 @@ export async function listSalesReps(
           caches,
           organization.id,
           {
-            searchPrefix: query.search === undefined ? undefined : searchKey(query.search),
+            search: query.search,
             active: query.active,
           },
           page,

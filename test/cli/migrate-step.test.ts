@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { embeddedExtensions } from '../../src/db/database.js';
 import { builtService, runCommand, startServer, tempDir } from '../support/process.js';
 
 // Each start creates or opens the embedded database: a while on a loaded machine.
@@ -68,7 +69,9 @@ describe('serve with MIGRATE=false (or --no-migrate) and salesreps migrate', () 
   });
 
   it('keeps starting with MIGRATE=false on a database a newer release migrated further (a rollout in progress)', async () => {
-    const pglite = await PGlite.create(path.join(dataDir, 'pglite'));
+    const pglite = await PGlite.create(path.join(dataDir, 'pglite'), {
+      extensions: await embeddedExtensions(),
+    });
     await pglite.query(
       `insert into kysely_migration (name, timestamp) values ('9999_from_a_newer_release', now()::text)`,
     );

@@ -217,7 +217,10 @@ describe.each(databaseKinds)('the console journey on %s', (kind) => {
     await admin.getByText('1–3 of 3').waitFor();
     await expectAccessible(admin, 'customers');
 
-    await admin.getByLabel('Rep number').fill('REP-001');
+    // The rep filter is the rep picker: found by number (or name), chosen by name and number.
+    const repFilter = admin.getByRole('group', { name: 'Rep', exact: true });
+    await repFilter.getByLabel('Find a rep by name, email or rep number').fill('EP-001');
+    await repFilter.getByRole('radio', { name: /\(REP-001\)$/ }).check();
     await admin.getByText('1–2 of 2').waitFor();
     const download = admin.waitForEvent('download');
     await admin.getByRole('button', { name: 'Export CSV' }).click();

@@ -340,16 +340,36 @@ describe.each(databaseKinds)('the customer endpoints on %s', (kind) => {
       expect(response.json().errors).toEqual([{ field, message: expect.any(String) }]);
     });
 
-    it('searches a case-insensitive prefix of the customer number or the company name, not the middle', async () => {
+    it('searches the customer number or the company name anywhere, in any letter case, accents or not', async () => {
       expect(numbersOf(await list('?search=zz-'))).toEqual(['ZZ-1', 'ZZ-2', 'ZZ-3']);
+      expect(numbersOf(await list('?search=Z-2'))).toEqual(['ZZ-2']);
       expect(numbersOf(await list('?search=%C3%84RZ'))).toEqual(['ZZ-1']); // ÄRZ
+      expect(numbersOf(await list('?search=arzte'))).toEqual(['ZZ-1']);
       expect(numbersOf(await list('?search=%C3%A4rzte%20b'))).toEqual(['ZZ-1']); // ärzte b
+      expect(numbersOf(await list('?search=Bedarf'))).toEqual(['ZZ-1']);
       expect(numbersOf(await list('?search=ALPHA'))).toEqual(['ZZ-3']);
-      expect(numbersOf(await list('?search=Bedarf'))).toEqual([]);
+      expect(numbersOf(await list('?search=OWER'))).toEqual(['ZZ-3']);
+      expect(numbersOf(await list('?search=off%20shop'))).toEqual(['ZZ-2']);
       expect(numbersOf(await list('?search=50%25'))).toEqual(['ZZ-2']);
-      // LIKE wildcards are plain text.
-      expect(numbersOf(await list('?search=%25'))).toEqual([]);
-      expect(numbersOf(await list('?search=_'))).toEqual([]);
+    });
+
+    it('matches the start only for a text of one or two characters', async () => {
+      expect(numbersOf(await list('?search=%C3%A4r'))).toEqual(['ZZ-1']); // är
+      expect(numbersOf(await list('?search=ed'))).toEqual([]);
+      expect(numbersOf(await list('?search=Z'))).toEqual(['ZZ-1', 'ZZ-2', 'ZZ-3']);
+    });
+
+    it('takes LIKE wildcards as plain text', async () => {
+      for (const text of ['%25', '_', 'ff%25', 'a_p', '%25%25%25', 'a%25a', '%5C']) {
+        expect(numbersOf(await list(`?search=${text}`)), text).toEqual([]);
+      }
+    });
+
+    it("never finds another organization's customers", async () => {
+      // "Acme Hardware Inc." is a customer of the first organization, "Theirs" of the other.
+      expect(numbersOf(await list('?search=hardware'))).toEqual([]);
+      expect(numbersOf(await list('?search=heirs'))).toEqual([]);
+      expect(numbersOf(await list('?search=cust-0'))).toEqual([]);
     });
 
     it('filters by repNumber for an Admin', async () => {

@@ -60,7 +60,8 @@ describe.each(databaseKinds)('migration 0011 (the search of reps) on %s', (kind)
         row.last_name_search !== searchKey(row.last_name),
     );
     expect(wrong).toEqual([]);
-    expect(rows.find((row) => row.id === 'as-2')?.last_name_search).toBe('ångström');
+    // Folded as the service folds now, accents stripped (migration 0021 refolded it).
+    expect(rows.find((row) => row.id === 'as-2')?.last_name_search).toBe('angstrom');
     const versionAfter = await sql<{ version: string }>`
       select version::text from organization_assignment_count where organization_id = 'org-a'`.execute(db);
     expect(versionAfter.rows).toEqual(versionBefore.rows);

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Kysely } from 'kysely';
 import type { TestProject } from 'vitest/node';
-import { migrateToLatest, openDatabase } from '../../src/db/database.js';
+import { embeddedExtensions, migrateToLatest, openDatabase } from '../../src/db/database.js';
 import type { Tables } from '../../src/db/schema.js';
 import { SerializedPGliteDialect } from '../../src/db/serialized-pglite-dialect.js';
 import type { DatabaseTemplates } from './databases.js';
@@ -56,7 +56,7 @@ async function makeDatabaseTemplates(): Promise<{ templates: DatabaseTemplates; 
   const pgliteEmpty = path.join(folder, 'empty.tar');
   const pgliteMigrated = path.join(folder, 'migrated.tar');
   const { PGlite } = await import('@electric-sql/pglite');
-  const pglite = await PGlite.create();
+  const pglite = await PGlite.create({ extensions: await embeddedExtensions() });
   const dump = async (file: string) =>
     fs.writeFileSync(file, Buffer.from(await (await pglite.dumpDataDir('none')).arrayBuffer()));
   await dump(pgliteEmpty);

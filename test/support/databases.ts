@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { PGlite, PGliteOptions } from '@electric-sql/pglite';
 import { Kysely, type PGliteDialectConfig } from 'kysely';
 import { inject } from 'vitest';
-import { type Database, openDatabase } from '../../src/db/database.js';
+import { type Database, embeddedExtensions, openDatabase } from '../../src/db/database.js';
 import type { Tables } from '../../src/db/schema.js';
 import { SerializedPGliteDialect } from '../../src/db/serialized-pglite-dialect.js';
 import { onServer } from './postgres-server.js';
@@ -132,7 +132,13 @@ async function startEmbedded(snapshot: 'pgliteEmpty' | 'pgliteMigrated'): Promis
     snapshots.set(file, loadDataDir);
   }
   const { PGlite } = await import('@electric-sql/pglite');
-  return PGlite.create({ loadDataDir, pgliteWasmModule, initdbWasmModule, fsBundle });
+  return PGlite.create({
+    loadDataDir,
+    pgliteWasmModule,
+    initdbWasmModule,
+    fsBundle,
+    extensions: await embeddedExtensions(),
+  });
 }
 
 function serialized(pglite: PGliteDialectConfig['pglite']): Kysely<Tables> {

@@ -20,8 +20,9 @@ function repLabel(rep: Pick<Rep, 'firstName' | 'lastName' | 'repNumber'>): strin
 }
 
 /**
- * The rep holding a rep number, if any: the reps search matches the start of a rep number, so the exact number is
- * among the first page of its matches by rep number. Kept a minute: a page of customers asks once per number.
+ * The rep holding a rep number, if any: the reps search finds the number within rep numbers, and by rep number the
+ * exact one comes before every number it starts, so it is on the first page unless 100 numbers hold it after other
+ * characters. Kept a minute: a page of customers asks once per number.
  */
 async function repWithNumber(api: Api, repNumber: string): Promise<Rep | null> {
   const reps = must(
@@ -67,15 +68,24 @@ export function RepOfCustomer({ repNumber, rep }: { repNumber: string | null; re
 }
 
 /**
- * "Sales rep": a search of the organization's reps by name, email or rep number (the API's search), the matches
- * as choices by name and number, and "No rep". `value` is the rep number chosen (null: none).
+ * A rep picker: a search of the organization's reps by name, email or rep number (the API's search), the matches
+ * as choices by name and number, and a first choice for none. `value` is the rep number chosen (null: none); a
+ * number chosen before is a choice of its own while the search does not list it. "Sales rep" in the customer
+ * dialogs (active reps; none is "No rep"); "Rep" as the customers list's filter (any rep; none is "All reps").
  */
-function RepPicker(props: { api: Api; value: string | null; onChange: (repNumber: string | null) => void }) {
+export function RepPicker(props: {
+  api: Api;
+  value: string | null;
+  onChange: (repNumber: string | null) => void;
+  legend: string;
+  noneLabel: string;
+  activeOnly: boolean;
+}) {
   const id = useId();
   const [text, setText] = useState('');
   const searched = useDebounced(text.trim());
   const reps = useQuery({
-    queryKey: ['rep-picker', searched],
+    queryKey: ['rep-picker', searched, props.activeOnly],
     queryFn: async () =>
       must(
         await props.api.GET('/api/organizations/salesreps', {
@@ -83,16 +93,33 @@ function RepPicker(props: { api: Api; value: string | null; onChange: (repNumber
             query: {
               sortOn: 'LastName',
               pageSize: PICKER_ROWS,
-              active: true,
+              ...(props.activeOnly ? { active: true } : {}),
               ...(searched ? { search: searched } : {}),
             },
           },
         }),
       ),
   });
+  const chosenUnlisted =
+    props.value !== null &&
+    reps.data !== undefined &&
+    !reps.data.some((rep) => rep.repNumber === props.value);
+  const choice = (key: string, repNumber: string | null, label: string) => (
+    <li key={key}>
+      <label>
+        <input
+          type="radio"
+          name={`${id}-rep`}
+          checked={props.value === repNumber}
+          onChange={() => props.onChange(repNumber)}
+        />{' '}
+        {label}
+      </label>
+    </li>
+  );
   return (
     <fieldset className="picker">
-      <legend>Sales rep</legend>
+      <legend>{props.legend}</legend>
       <label htmlFor={id}>Find a rep by name, email or rep number</label>
       <input
         id={id}
@@ -104,31 +131,14 @@ function RepPicker(props: { api: Api; value: string | null; onChange: (repNumber
       />
       <ErrorMessage error={reps.error} />
       <ul className="choices" aria-busy={reps.isFetching}>
-        <li>
-          <label>
-            <input
-              type="radio"
-              name={`${id}-rep`}
-              checked={props.value === null}
-              onChange={() => props.onChange(null)}
-            />{' '}
-            No rep
-          </label>
-        </li>
-        {reps.data?.map((rep) => (
-          <li key={rep.organizationSalesRepId}>
-            <label>
-              <input
-                type="radio"
-                name={`${id}-rep`}
-                checked={props.value === rep.repNumber}
-                onChange={() => props.onChange(rep.repNumber)}
-              />{' '}
-              {repLabel(rep)}
-            </label>
+        {choice('none', null, props.noneLabel)}
+        {chosenUnlisted && props.value !== null && choice('chosen', props.value, props.value)}
+        {reps.data?.map((rep) => choice(rep.organizationSalesRepId, rep.repNumber, repLabel(rep)))}
+        {reps.data?.length === 0 && (
+          <li className="muted">
+            No {props.activeOnly ? 'active ' : ''}rep matches "{searched}".
           </li>
-        ))}
-        {reps.data?.length === 0 && <li className="muted">No active rep matches "{searched}".</li>}
+        )}
       </ul>
     </fieldset>
   );
@@ -188,7 +198,14 @@ export function AssignRep(props: {
         assign.mutate();
       }}
     >
-      <RepPicker api={props.api} value={repNumber} onChange={setRepNumber} />
+      <RepPicker
+        api={props.api}
+        value={repNumber}
+        onChange={setRepNumber}
+        legend="Sales rep"
+        noneLabel="No rep"
+        activeOnly={true}
+      />
       <ErrorMessage error={assign.error} />
       <div className="buttons">
         <button type="submit" disabled={assign.isPending}>

@@ -6,7 +6,7 @@ import { customersCsv } from '../logic/csv.js';
 import { Dialog, ErrorMessage, Field, Notice, Pager, SortableHeadings, TableRegion } from '../ui/common.js';
 import { usePageTitle } from '../ui/page-title.js';
 import { useUrlState, useUrlText } from '../ui/url-state.js';
-import { AssignRep, RepOfCustomer, useRepsByNumber } from './CustomerReps.js';
+import { AssignRep, RepOfCustomer, RepPicker, useRepsByNumber } from './CustomerReps.js';
 import { ImportCustomers } from './ImportCustomers.js';
 
 type Customer = operations['listCustomers']['responses'][200]['content']['application/json'][number];
@@ -48,9 +48,6 @@ export function CustomersPage({ api, admin }: { api: Api; admin: boolean }) {
   const setPageNumber = (page: number) => setView({ page: String(page) });
   const [search, setSearch] = useUrlText(view.search, (text) =>
     setView({ search: text, page: '1' }, { replace: true }),
-  );
-  const [repNumber, setRepNumber] = useUrlText(view.rep, (text) =>
-    setView({ rep: text, page: '1' }, { replace: true }),
   );
   const shown = view.customer || undefined;
   const setShown = (customerNumber: string | undefined) => setView({ customer: customerNumber ?? '' });
@@ -149,15 +146,6 @@ export function CustomersPage({ api, admin }: { api: Api; admin: boolean }) {
           placeholder="Customer number or company name"
           onChange={setSearch}
         />
-        {admin && (
-          <Field
-            label="Rep number"
-            name="repNumber"
-            value={repNumber}
-            maxLength={32}
-            onChange={setRepNumber}
-          />
-        )}
         <button
           type="button"
           className="secondary"
@@ -182,6 +170,16 @@ export function CustomersPage({ api, admin }: { api: Api; admin: boolean }) {
           </button>
         )}
       </div>
+      {admin && (
+        <RepPicker
+          api={api}
+          value={repFilter || null}
+          onChange={(chosen) => setView({ rep: chosen ?? '', page: '1' }, { replace: true })}
+          legend="Rep"
+          noneLabel="All reps"
+          activeOnly={false}
+        />
+      )}
       <Notice text={assigned} onDismiss={() => setAssigned('')} />
       <Notice text={exporting ?? exported} onDismiss={exporting ? undefined : () => setExported('')} />
       <ErrorMessage error={exportError} />

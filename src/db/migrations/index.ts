@@ -20,6 +20,7 @@ import * as scimLastRequest from './0017_scim_last_request.js';
 import * as ssoSetupAndRefresh from './0018_sso_setup_and_refresh.js';
 import * as signinLast from './0019_signin_last.js';
 import * as invitationPending from './0020_invitation_pending.js';
+import * as substringSearch from './0021_substring_search.js';
 
 /** Migrations in order of their names; compiled in, so the built service needs no migration folder. */
 const migrations: Record<string, Migration> = {
@@ -43,6 +44,7 @@ const migrations: Record<string, Migration> = {
   '0018_sso_setup_and_refresh': ssoSetupAndRefresh,
   '0020_invitation_pending': invitationPending,
   '0019_signin_last': signinLast,
+  '0021_substring_search': substringSearch,
 };
 
 export const migrationProvider: MigrationProvider = {

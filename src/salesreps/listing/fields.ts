@@ -9,13 +9,13 @@ interface FieldDescriptor {
    * the rep number's (unique in an organization), so that no two rows tie and pages never overlap.
    */
   sortKey: readonly RawBuilder<unknown>[];
-  /** The key a search's prefix is compared with, served by an index of its own (migration 0011). */
+  /** The key a search's pattern is compared with (src/kernel/search.ts), part of SEARCH_KEYS. */
   searchKey?: RawBuilder<unknown>;
 }
 
 /**
- * Every sort field, the searched ones first in the order a search scans them: each scan takes the rows that match
- * by its field and by no field before it, and a count's matches by field keep that order (SEARCHED_FIELDS).
+ * Every sort field, the searched ones first in the order a count by field takes them: a match counts for the first
+ * field it matches by (SEARCHED_FIELDS).
  *
  * The phone number sorts as `phone_number nulls last, id` (first in descending order), spelled so that no part of
  * the key is NULL: a row comparison with the key then seeks anywhere, NULL part included.
@@ -34,7 +34,13 @@ interface SearchedField {
   searchKey: RawBuilder<unknown>;
 }
 
-/** The fields a search compares, in the order it scans them. */
+/**
+ * Every searched field's key in one text, as the trigram index of migration 0021 has it (the same expression, so
+ * that the planner matches it): a pattern found in it may be in one field or span two, which the statement checks.
+ */
+export const SEARCH_KEYS = sql`(first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number))`;
+
+/** The fields a search compares, in the order a count by field takes them. */
 export const SEARCHED_FIELDS: readonly SearchedField[] = Object.entries(FIELDS).flatMap(
   ([field, descriptor]) =>
     descriptor.searchKey ? [{ field: field as SortField, searchKey: descriptor.searchKey }] : [],

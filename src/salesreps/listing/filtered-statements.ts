@@ -2,69 +2,107 @@
 import { type RawBuilder, sql } from 'kysely';
 import { placeholder, StatementsByShape } from '../../db/compiled-statements.js';
 import type { Tables } from '../../db/schema.js';
+import type { SearchMode } from '../../kernel/search.js';
 import type { SortDirection } from '../../kernel/sort-direction.js';
 import type { SortField } from '../schemas.js';
-import { keyColumns, keyReferences, orderByKey, SEARCHED_FIELDS } from './fields.js';
+import { keyColumns, keyReferences, orderByKey, SEARCH_KEYS, SEARCHED_FIELDS } from './fields.js';
 import { type AssignmentListRow, LISTED_COLUMNS } from './page.js';
 import type { PageWay } from './way.js';
 
 /** Which filters a filtered statement has: with the sort, what it is compiled for (the values are bound per run). */
 export interface FilterShape {
-  search: boolean;
+  /**
+   * How a search compares its text (searchMode): `prefix`, the start of a field, through the prefix indexes of
+   * migration 0011; `trigrams`, anywhere in a field, narrowed by the trigram index of migration 0021; `keys`,
+   * anywhere in a field, by reading the organization's keys.
+   */
+  search: SearchMode | false;
   active: boolean;
 }
 
-/** The values of a filter's placeholders: the search key of the prefix (src/kernel/search.ts), the active flag. */
+/**
+ * The values of a filter's placeholders: the search's key (a prefix) or LIKE pattern (src/kernel/search.ts), the
+ * active flag.
+ */
 export type FilterValues = {
   organizationId: string;
-  prefix?: string | undefined;
+  search?: string | undefined;
   active?: boolean | undefined;
 };
 
 const organizationId = placeholder<string>('organizationId');
-const prefix = placeholder<string>('prefix');
+const search = placeholder<string>('search');
 const active = placeholder<boolean>('active');
 
-/** Whether a row's first name, last name, email or rep number starts with the search prefix. */
-function prefixCondition() {
+/** Whether a field's search key matches the search: starts with its key, or is like its pattern. */
+function fieldMatches(mode: SearchMode, searchKey: RawBuilder<unknown>) {
+  return mode === 'prefix' ? sql`starts_with(${searchKey}, ${search})` : sql`${searchKey} like ${search}`;
+}
+
+/** Whether a row's first name, last name, email or rep number matches the search. */
+function searchCondition(mode: SearchMode) {
   return sql`(${sql.join(
-    SEARCHED_FIELDS.map(({ searchKey }) => sql`starts_with(${searchKey}, ${prefix})`),
+    SEARCHED_FIELDS.map(({ searchKey }) => fieldMatches(mode, searchKey)),
     sql` or `,
   )})`;
 }
 
-function filterConditions(shape: FilterShape, options: { search: boolean } = { search: true }) {
+/**
+ * The organization's rows that match a filter. A search by trigrams also compares all the keys at once: that is
+ * what the trigram index answers, within the organization (each field is then compared, as a pattern may span two).
+ * `compared` leaves that out (`fields`: a walk of the sort's index), or the search altogether (`none`).
+ */
+function filterConditions(shape: FilterShape, compared: 'indexed' | 'fields' | 'none' = 'indexed') {
   const conditions = [sql`organization_id = ${organizationId}`];
-  // starts_with on "C"-collated keys is served by the (organization_id, key) indexes of migration 0011.
-  if (shape.search && options.search) conditions.push(prefixCondition());
+  if (shape.search && compared !== 'none') {
+    if (shape.search === 'trigrams' && compared === 'indexed')
+      conditions.push(sql`${SEARCH_KEYS} like ${search}`);
+    conditions.push(searchCondition(shape.search));
+  }
   if (shape.active) conditions.push(sql`active = ${active}`);
   return sql.join(conditions, sql` and `);
 }
 
 /**
- * A search's matches as one scan per searched field, each of the rows that match by this field and by no field
- * before it, so that together they hold every match once, without a step that removes duplicates. Each scan reads
- * its search index alone: the index carries the other fields' keys and the selected columns (migration 0011).
- * `columns` selects, for the field scanned at `position`, what the scan gives.
+ * A search's matches, all of them, as a subquery named `matches`: what a sort of them or their count reads.
+ * `columns` selects, with `field` the position in SEARCHED_FIELDS of the field a match counts for (the first it
+ * matches by), what each match gives.
+ *
+ * A prefix search is one scan per searched field, each of the rows that match by this field and by no field before
+ * it, so that together they hold every match once, without a step that removes duplicates; each reads its prefix
+ * index alone, which carries the other fields' keys and the selected columns (migration 0011). Any other search is
+ * one scan, planned apart (OFFSET 0) so that the page's order does not turn it into a walk of the sort's index.
  */
-function searchMatches(shape: FilterShape, columns: (position: number) => RawBuilder<unknown>) {
-  return sql.join(
+function searchMatches(
+  shape: FilterShape & { search: SearchMode },
+  columns: (field: RawBuilder<unknown>) => RawBuilder<unknown>,
+) {
+  if (shape.search !== 'prefix') {
+    const field = sql`case ${sql.join(
+      SEARCHED_FIELDS.map(
+        ({ searchKey }, position) => sql`when ${fieldMatches('keys', searchKey)} then ${sql.lit(position)}`,
+      ),
+      sql` `,
+    )} end`;
+    return sql`(select ${columns(field)} from organization_sales_rep where ${filterConditions(shape)} offset 0) matches`;
+  }
+  return sql`(${sql.join(
     SEARCHED_FIELDS.map(({ searchKey }, position) => {
       const earlier = SEARCHED_FIELDS.slice(0, position).map(
-        (before) => sql`and not starts_with(${before.searchKey}, ${prefix})`,
+        (before) => sql`and not ${fieldMatches('prefix', before.searchKey)}`,
       );
-      return sql`select ${columns(position)} from organization_sales_rep
-        where organization_id = ${organizationId} and starts_with(${searchKey}, ${prefix}) ${sql.join(earlier, sql` `)}
+      return sql`select ${columns(sql.lit(position))} from organization_sales_rep
+        where organization_id = ${organizationId} and ${fieldMatches('prefix', searchKey)} ${sql.join(earlier, sql` `)}
         ${shape.active ? sql`and active = ${active}` : sql``}`;
     }),
     sql` union all `,
-  );
+  )}) matches`;
 }
 
 /** The number of an organization's assignments that match a filter, as a scalar subquery. */
 function countOfMatches(shape: FilterShape) {
   return shape.search
-    ? sql`(select count(*)::int from (${searchMatches(shape, () => sql`1`)}) matches)`
+    ? sql`(select count(*)::int from ${searchMatches({ ...shape, search: shape.search }, () => sql`1`)})`
     : sql`(select count(*)::int from organization_sales_rep where ${filterConditions(shape)})`;
 }
 
@@ -138,22 +176,23 @@ export const filteredPageStatements = new StatementsByShape<
     const topOf = (matches: RawBuilder<unknown>) => sql`select * from ${matches}
       order by ${orderByKey(sortOn, sortDirection, 'matches')}
       limit ${limit} offset ${offset}`;
-    const sortedPage = topOf(sql`(${searchMatches(shape, () => sql`id, ${keys}`)}) matches`);
-    const walkedPage = topOf(
-      sql`(select id, ${keys} from organization_sales_rep where ${filterConditions(shape)}) matches`,
-    );
+    const mode = shape.search;
     let pageRows: RawBuilder<unknown>;
-    if (way === 'sort') pageRows = sortedPage;
-    else if (way === 'walk') pageRows = walkedPage;
-    else {
+    if (!mode || way === 'walk') {
+      pageRows = topOf(
+        sql`(select id, ${keys} from organization_sales_rep where ${filterConditions(shape, 'fields')}) matches`,
+      );
+    } else if (way === 'sort') {
+      pageRows = topOf(searchMatches({ ...shape, search: mode }, () => sql`id, ${keys}`));
+    } else {
       // The walk keeps the matches among its first walkBudget entries of the order (the search keys are read from
       // the table, so the limit is on the entries, not on the matches).
       const complete = sql`(select walk_complete from complete)`;
       pageRows = sql`
         with walked as (
           select walk.id, ${keyReferences(sortOn, 'walk')} from (
-            select id, ${keys}, ${prefixCondition()} as matched
-            from organization_sales_rep where ${filterConditions(shape, { search: false })}
+            select id, ${keys}, ${searchCondition(mode)} as matched
+            from organization_sales_rep where ${filterConditions(shape, 'none')}
             order by ${orderByKey(sortOn, sortDirection)}
             limit ${placeholder<number>('walkBudget')}
           ) walk
@@ -164,7 +203,8 @@ export const filteredPageStatements = new StatementsByShape<
         complete as (select count(*) = ${limit} as walk_complete from walked)
         select walked.*, true as walked from walked where ${complete}
         union all
-        select sorted.*, false from (${sortedPage}) sorted where not ${complete}`;
+        select sorted.*, false from (${topOf(searchMatches({ ...shape, search: mode }, () => sql`id, ${keys}`))}) sorted
+        where not ${complete}`;
     }
     return sql<FilteredPageRow>`
       select c.version is distinct from ${knownVersion}::bigint as changed,
@@ -198,12 +238,13 @@ type CountRow = {
 export const countStatements = new StatementsByShape<Tables, FilterShape, CountRow, FilterValues>(
   (shape) => `${shape.search} ${shape.active}`,
   (shape) => {
-    const counted = shape.search
+    const mode = shape.search;
+    const counted = mode
       ? sql`m.total, m.by_field from (
           select count(*)::int as total,
             array[${sql.join(SEARCHED_FIELDS.map((_, position) => sql`count(*) filter (where field = ${sql.lit(position)})::int`))}]
               as by_field
-          from (${searchMatches(shape, (position) => sql`${sql.lit(position)} as field`)}) matches
+          from ${searchMatches({ ...shape, search: mode }, (field) => sql`${field} as field`)}
         ) m, organization_assignment_count c`
       : sql`${countOfMatches(shape)} as total, null::int[] as by_field from organization_assignment_count c`;
     return sql<CountRow>`

@@ -1,6 +1,7 @@
 // The filtered list's engine (search, active): a page of the matching assignments with their exact number.
 import type { CompiledQuery } from 'kysely';
 import type { Executor } from '../../db/database.js';
+import { searchMode, searchValue } from '../../kernel/search.js';
 import type { SortField } from '../schemas.js';
 import type { KnownTotal, ListingCaches } from './caches.js';
 import { SEARCHED_FIELDS } from './fields.js';
@@ -17,17 +18,24 @@ import { type PageWay, pageKey, wayToPage } from './way.js';
 
 /** Which assignments a filtered list reads; the unfiltered list is listAssignmentsPage's. */
 interface AssignmentFilter {
-  /** A search key (src/kernel/search.ts) that the first name, last name, email or rep number starts with. */
-  searchPrefix?: string | undefined;
+  /** A text the first name, last name, email or rep number holds, in any letter case, accents or not. */
+  search?: string | undefined;
   active?: boolean | undefined;
 }
 
 function shapeOf(filter: AssignmentFilter): FilterShape {
-  return { search: filter.searchPrefix !== undefined, active: filter.active !== undefined };
+  return {
+    search: filter.search === undefined ? false : searchMode(filter.search),
+    active: filter.active !== undefined,
+  };
 }
 
 function filterValues(organizationId: string, filter: AssignmentFilter): FilterValues {
-  return { organizationId, prefix: filter.searchPrefix, active: filter.active };
+  return {
+    organizationId,
+    search: filter.search === undefined ? undefined : searchValue(filter.search),
+    active: filter.active,
+  };
 }
 
 /**
@@ -76,10 +84,10 @@ async function countMatches(
 
 /**
  * One page of an organization's assignments that match a filter, with the exact number that match. The count
- * reads the organization's own index entries and rows only (the search indexes of migration 0011, the active
- * index), so its cost follows the organization's matches and never another organization's rows; it is kept per
- * filter and version, so that a search repeated while the organization does not change (the short, broad
- * prefixes typed first) is counted once. The count also tells how to find the page (wayToPage). Deep pages skip
+ * reads the organization's own index entries and rows only (the trigram index of migration 0021, led by the
+ * organization, or the organization's keys; the active index), so its cost follows the organization's matches and
+ * never another organization's rows; it is kept per filter and version, so that a search repeated while the
+ * organization does not change (the short, broad texts typed first) is counted once. The count also tells how to find the page (wayToPage). Deep pages skip
  * rows with OFFSET, within the organization's matches.
  */
 export async function listFilteredAssignmentsPage(
@@ -89,7 +97,9 @@ export async function listFilteredAssignmentsPage(
   filter: AssignmentFilter,
   page: PageRequest,
 ): Promise<AssignmentPage> {
-  const countKey = [organizationId, filter.searchPrefix ?? '', String(filter.active ?? '')].join('\u0000');
+  const search =
+    filter.search === undefined ? '' : `${searchMode(filter.search)} ${searchValue(filter.search)}`;
+  const countKey = [organizationId, search, String(filter.active ?? '')].join('\u0000');
   const kept = caches.keptCount(countKey);
   if (kept) {
     const result = await selectFilteredPage(db, organizationId, filter, page, kept, false);
@@ -116,7 +126,7 @@ async function selectFilteredPage(
   known: KnownTotal,
   countWhenChanged: boolean,
 ): Promise<AssignmentPage & { changed: boolean }> {
-  const way = wayToPage(filter.searchPrefix !== undefined, page, known);
+  const way = wayToPage(filter.search !== undefined, page, known);
   const statement = filteredPageStatement(db, organizationId, filter, page, {
     known,
     countWhenChanged,

@@ -473,8 +473,8 @@ where c.organization_id = $2;
 -- organizationId $1
 select version::text as "version" from "organization_assignment_count" where "organization_id" = $1;
 
--- filtered count: search
--- organizationId $1 $3 $6 $10 $15; prefix $2 $4 $5 $7 $8 $9 $11 $12 $13 $14
+-- filtered count: search (prefix)
+-- organizationId $1 $3 $6 $10 $15; search $2 $4 $5 $7 $8 $9 $11 $12 $13 $14
 select c.version::text as version, c.assignment_count as "organizationTotal", m.total, m.by_field from (
     select count(*)::int as total,
       array[count(*) filter (where field = 0)::int, count(*) filter (where field = 1)::int, count(*) filter (where field = 2)::int, count(*) filter (where field = 3)::int]
@@ -491,13 +491,33 @@ select c.version::text as version, c.assignment_count as "organizationTotal", m.
   ) m, organization_assignment_count c
 where c.organization_id = $15;
 
+-- filtered count: search (trigrams)
+-- search $1 $2 $3 $4 $6 $7 $8 $9 $10; organizationId $5 $11
+select c.version::text as version, c.assignment_count as "organizationTotal", m.total, m.by_field from (
+    select count(*)::int as total,
+      array[count(*) filter (where field = 0)::int, count(*) filter (where field = 1)::int, count(*) filter (where field = 2)::int, count(*) filter (where field = 3)::int]
+        as by_field
+    from (select case when first_name_search like $1 then 0 when last_name_search like $2 then 1 when lower(email) like $3 then 2 when lower(rep_number) like $4 then 3 end as field from organization_sales_rep where organization_id = $5 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $6 and (first_name_search like $7 or last_name_search like $8 or lower(email) like $9 or lower(rep_number) like $10) offset 0) matches
+  ) m, organization_assignment_count c
+where c.organization_id = $11;
+
+-- filtered count: search (keys)
+-- search $1 $2 $3 $4 $6 $7 $8 $9; organizationId $5 $10
+select c.version::text as version, c.assignment_count as "organizationTotal", m.total, m.by_field from (
+    select count(*)::int as total,
+      array[count(*) filter (where field = 0)::int, count(*) filter (where field = 1)::int, count(*) filter (where field = 2)::int, count(*) filter (where field = 3)::int]
+        as by_field
+    from (select case when first_name_search like $1 then 0 when last_name_search like $2 then 1 when lower(email) like $3 then 2 when lower(rep_number) like $4 then 3 end as field from organization_sales_rep where organization_id = $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches
+  ) m, organization_assignment_count c
+where c.organization_id = $10;
+
 -- filtered count: active
 -- organizationId $1 $3; active $2
 select c.version::text as version, c.assignment_count as "organizationTotal", (select count(*)::int from organization_sales_rep where organization_id = $1 and active = $2) as total, null::int[] as by_field from organization_assignment_count c
 where c.organization_id = $3;
 
--- filtered count: search and active
--- organizationId $1 $4 $8 $13 $19; prefix $2 $5 $6 $9 $10 $11 $14 $15 $16 $17; active $3 $7 $12 $18
+-- filtered count: search (prefix) and active
+-- organizationId $1 $4 $8 $13 $19; search $2 $5 $6 $9 $10 $11 $14 $15 $16 $17; active $3 $7 $12 $18
 select c.version::text as version, c.assignment_count as "organizationTotal", m.total, m.by_field from (
     select count(*)::int as total,
       array[count(*) filter (where field = 0)::int, count(*) filter (where field = 1)::int, count(*) filter (where field = 2)::int, count(*) filter (where field = 3)::int]
@@ -514,8 +534,28 @@ select c.version::text as version, c.assignment_count as "organizationTotal", m.
   ) m, organization_assignment_count c
 where c.organization_id = $19;
 
--- filtered page: search; RepNumber asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $25; prefix $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; limit $23; offset $24
+-- filtered count: search (trigrams) and active
+-- search $1 $2 $3 $4 $6 $7 $8 $9 $10; organizationId $5 $12; active $11
+select c.version::text as version, c.assignment_count as "organizationTotal", m.total, m.by_field from (
+    select count(*)::int as total,
+      array[count(*) filter (where field = 0)::int, count(*) filter (where field = 1)::int, count(*) filter (where field = 2)::int, count(*) filter (where field = 3)::int]
+        as by_field
+    from (select case when first_name_search like $1 then 0 when last_name_search like $2 then 1 when lower(email) like $3 then 2 when lower(rep_number) like $4 then 3 end as field from organization_sales_rep where organization_id = $5 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $6 and (first_name_search like $7 or last_name_search like $8 or lower(email) like $9 or lower(rep_number) like $10) and active = $11 offset 0) matches
+  ) m, organization_assignment_count c
+where c.organization_id = $12;
+
+-- filtered count: search (keys) and active
+-- search $1 $2 $3 $4 $6 $7 $8 $9; organizationId $5 $11; active $10
+select c.version::text as version, c.assignment_count as "organizationTotal", m.total, m.by_field from (
+    select count(*)::int as total,
+      array[count(*) filter (where field = 0)::int, count(*) filter (where field = 1)::int, count(*) filter (where field = 2)::int, count(*) filter (where field = 3)::int]
+        as by_field
+    from (select case when first_name_search like $1 then 0 when last_name_search like $2 then 1 when lower(email) like $3 then 2 when lower(rep_number) like $4 then 3 end as field from organization_sales_rep where organization_id = $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches
+  ) m, organization_assignment_count c
+where c.organization_id = $11;
+
+-- filtered page: search (prefix); RepNumber asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $25; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; limit $23; offset $24
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -536,8 +576,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $25
 order by "page"."k0" asc;
 
--- filtered page: search; RepNumber asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; prefix $4 $5 $6 $7; limit $8; offset $9
+-- filtered page: search (prefix); RepNumber asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -549,8 +589,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $10
 order by "page"."k0" asc;
 
--- filtered page: search; RepNumber asc; sort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $20 $23 $27 $34; prefix $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $21 $22 $24 $25 $26 $28 $29 $30 $31; limit $32; offset $33
+-- filtered page: search (prefix); RepNumber asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $20 $23 $27 $34; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $21 $22 $24 $25 $26 $28 $29 $30 $31; limit $32; offset $33
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -579,8 +619,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $34
 order by "page"."k0" asc;
 
--- filtered page: search; RepNumber asc; sort; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $5 $8 $12 $19; prefix $4 $6 $7 $9 $10 $11 $13 $14 $15 $16; limit $17; offset $18
+-- filtered page: search (prefix); RepNumber asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $5 $8 $12 $19; search $4 $6 $7 $9 $10 $11 $13 $14 $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -600,8 +640,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $19
 order by "page"."k0" asc;
 
--- filtered page: search; RepNumber asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $27 $29 $32 $36 $43; prefix $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $28 $30 $31 $33 $34 $35 $37 $38 $39 $40; walkBudget $23; limit $24 $26 $41; offset $25 $42
+-- filtered page: search (prefix); RepNumber asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $27 $29 $32 $36 $43; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $28 $30 $31 $33 $34 $35 $37 $38 $39 $40; walkBudget $23; limit $24 $26 $41; offset $25 $42
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -640,13 +680,14 @@ left join lateral (
   where organization_id = $36 and starts_with(lower(rep_number), $37) and not starts_with(first_name_search, $38) and not starts_with(last_name_search, $39) and not starts_with(lower(email), $40)
   ) matches
 order by "matches"."k0" asc
-limit $41 offset $42) sorted where not (select walk_complete from complete)) page on true
+limit $41 offset $42) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $43
 order by "page"."k0" asc;
 
--- filtered page: search; RepNumber asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; prefix $3 $4 $5 $6 $13 $15 $16 $18 $19 $20 $22 $23 $24 $25; organizationId $7 $12 $14 $17 $21 $28; walkBudget $8; limit $9 $11 $26; offset $10 $27
+-- filtered page: search (prefix); RepNumber asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $15 $16 $18 $19 $20 $22 $23 $24 $25; organizationId $7 $12 $14 $17 $21 $28; walkBudget $8; limit $9 $11 $26; offset $10 $27
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -676,13 +717,14 @@ left join lateral (
   where organization_id = $21 and starts_with(lower(rep_number), $22) and not starts_with(first_name_search, $23) and not starts_with(last_name_search, $24) and not starts_with(lower(email), $25)
   ) matches
 order by "matches"."k0" asc
-limit $26 offset $27) sorted where not (select walk_complete from complete)) page on true
+limit $26 offset $27) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $28
 order by "page"."k0" asc;
 
--- filtered page: search; RepNumber desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $25; prefix $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; limit $23; offset $24
+-- filtered page: search (prefix); RepNumber desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $25; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; limit $23; offset $24
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -703,8 +745,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $25
 order by "page"."k0" desc;
 
--- filtered page: search; RepNumber desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; prefix $4 $5 $6 $7; limit $8; offset $9
+-- filtered page: search (prefix); RepNumber desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -716,8 +758,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $10
 order by "page"."k0" desc;
 
--- filtered page: search; RepNumber desc; sort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $20 $23 $27 $34; prefix $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $21 $22 $24 $25 $26 $28 $29 $30 $31; limit $32; offset $33
+-- filtered page: search (prefix); RepNumber desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $20 $23 $27 $34; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $21 $22 $24 $25 $26 $28 $29 $30 $31; limit $32; offset $33
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -746,8 +788,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $34
 order by "page"."k0" desc;
 
--- filtered page: search; RepNumber desc; sort; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $5 $8 $12 $19; prefix $4 $6 $7 $9 $10 $11 $13 $14 $15 $16; limit $17; offset $18
+-- filtered page: search (prefix); RepNumber desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $5 $8 $12 $19; search $4 $6 $7 $9 $10 $11 $13 $14 $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -767,8 +809,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $19
 order by "page"."k0" desc;
 
--- filtered page: search; RepNumber desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $27 $29 $32 $36 $43; prefix $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $28 $30 $31 $33 $34 $35 $37 $38 $39 $40; walkBudget $23; limit $24 $26 $41; offset $25 $42
+-- filtered page: search (prefix); RepNumber desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $27 $29 $32 $36 $43; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $28 $30 $31 $33 $34 $35 $37 $38 $39 $40; walkBudget $23; limit $24 $26 $41; offset $25 $42
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -807,13 +849,14 @@ left join lateral (
   where organization_id = $36 and starts_with(lower(rep_number), $37) and not starts_with(first_name_search, $38) and not starts_with(last_name_search, $39) and not starts_with(lower(email), $40)
   ) matches
 order by "matches"."k0" desc
-limit $41 offset $42) sorted where not (select walk_complete from complete)) page on true
+limit $41 offset $42) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $43
 order by "page"."k0" desc;
 
--- filtered page: search; RepNumber desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; prefix $3 $4 $5 $6 $13 $15 $16 $18 $19 $20 $22 $23 $24 $25; organizationId $7 $12 $14 $17 $21 $28; walkBudget $8; limit $9 $11 $26; offset $10 $27
+-- filtered page: search (prefix); RepNumber desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $15 $16 $18 $19 $20 $22 $23 $24 $25; organizationId $7 $12 $14 $17 $21 $28; walkBudget $8; limit $9 $11 $26; offset $10 $27
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -843,13 +886,14 @@ left join lateral (
   where organization_id = $21 and starts_with(lower(rep_number), $22) and not starts_with(first_name_search, $23) and not starts_with(last_name_search, $24) and not starts_with(lower(email), $25)
   ) matches
 order by "matches"."k0" desc
-limit $26 offset $27) sorted where not (select walk_complete from complete)) page on true
+limit $26 offset $27) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $28
 order by "page"."k0" desc;
 
--- filtered page: search; FirstName asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $25; prefix $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; limit $23; offset $24
+-- filtered page: search (prefix); FirstName asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $25; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; limit $23; offset $24
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -870,8 +914,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $25
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search; FirstName asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; prefix $4 $5 $6 $7; limit $8; offset $9
+-- filtered page: search (prefix); FirstName asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -883,8 +927,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $10
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search; FirstName asc; sort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $20 $23 $27 $34; prefix $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $21 $22 $24 $25 $26 $28 $29 $30 $31; limit $32; offset $33
+-- filtered page: search (prefix); FirstName asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $20 $23 $27 $34; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $21 $22 $24 $25 $26 $28 $29 $30 $31; limit $32; offset $33
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -913,8 +957,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $34
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search; FirstName asc; sort; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $5 $8 $12 $19; prefix $4 $6 $7 $9 $10 $11 $13 $14 $15 $16; limit $17; offset $18
+-- filtered page: search (prefix); FirstName asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $5 $8 $12 $19; search $4 $6 $7 $9 $10 $11 $13 $14 $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -934,8 +978,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $19
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search; FirstName asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $27 $29 $32 $36 $43; prefix $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $28 $30 $31 $33 $34 $35 $37 $38 $39 $40; walkBudget $23; limit $24 $26 $41; offset $25 $42
+-- filtered page: search (prefix); FirstName asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $27 $29 $32 $36 $43; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $28 $30 $31 $33 $34 $35 $37 $38 $39 $40; walkBudget $23; limit $24 $26 $41; offset $25 $42
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -974,13 +1018,14 @@ left join lateral (
   where organization_id = $36 and starts_with(lower(rep_number), $37) and not starts_with(first_name_search, $38) and not starts_with(last_name_search, $39) and not starts_with(lower(email), $40)
   ) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $41 offset $42) sorted where not (select walk_complete from complete)) page on true
+limit $41 offset $42) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $43
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search; FirstName asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; prefix $3 $4 $5 $6 $13 $15 $16 $18 $19 $20 $22 $23 $24 $25; organizationId $7 $12 $14 $17 $21 $28; walkBudget $8; limit $9 $11 $26; offset $10 $27
+-- filtered page: search (prefix); FirstName asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $15 $16 $18 $19 $20 $22 $23 $24 $25; organizationId $7 $12 $14 $17 $21 $28; walkBudget $8; limit $9 $11 $26; offset $10 $27
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -1010,13 +1055,14 @@ left join lateral (
   where organization_id = $21 and starts_with(lower(rep_number), $22) and not starts_with(first_name_search, $23) and not starts_with(last_name_search, $24) and not starts_with(lower(email), $25)
   ) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $26 offset $27) sorted where not (select walk_complete from complete)) page on true
+limit $26 offset $27) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $28
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search; FirstName desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $25; prefix $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; limit $23; offset $24
+-- filtered page: search (prefix); FirstName desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $25; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; limit $23; offset $24
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -1037,8 +1083,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $25
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search; FirstName desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; prefix $4 $5 $6 $7; limit $8; offset $9
+-- filtered page: search (prefix); FirstName desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -1050,8 +1096,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $10
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search; FirstName desc; sort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $20 $23 $27 $34; prefix $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $21 $22 $24 $25 $26 $28 $29 $30 $31; limit $32; offset $33
+-- filtered page: search (prefix); FirstName desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $20 $23 $27 $34; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $21 $22 $24 $25 $26 $28 $29 $30 $31; limit $32; offset $33
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -1080,8 +1126,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $34
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search; FirstName desc; sort; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $5 $8 $12 $19; prefix $4 $6 $7 $9 $10 $11 $13 $14 $15 $16; limit $17; offset $18
+-- filtered page: search (prefix); FirstName desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $5 $8 $12 $19; search $4 $6 $7 $9 $10 $11 $13 $14 $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -1101,8 +1147,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $19
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search; FirstName desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $27 $29 $32 $36 $43; prefix $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $28 $30 $31 $33 $34 $35 $37 $38 $39 $40; walkBudget $23; limit $24 $26 $41; offset $25 $42
+-- filtered page: search (prefix); FirstName desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $27 $29 $32 $36 $43; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $28 $30 $31 $33 $34 $35 $37 $38 $39 $40; walkBudget $23; limit $24 $26 $41; offset $25 $42
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -1141,13 +1187,14 @@ left join lateral (
   where organization_id = $36 and starts_with(lower(rep_number), $37) and not starts_with(first_name_search, $38) and not starts_with(last_name_search, $39) and not starts_with(lower(email), $40)
   ) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $41 offset $42) sorted where not (select walk_complete from complete)) page on true
+limit $41 offset $42) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $43
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search; FirstName desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; prefix $3 $4 $5 $6 $13 $15 $16 $18 $19 $20 $22 $23 $24 $25; organizationId $7 $12 $14 $17 $21 $28; walkBudget $8; limit $9 $11 $26; offset $10 $27
+-- filtered page: search (prefix); FirstName desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $15 $16 $18 $19 $20 $22 $23 $24 $25; organizationId $7 $12 $14 $17 $21 $28; walkBudget $8; limit $9 $11 $26; offset $10 $27
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -1177,13 +1224,14 @@ left join lateral (
   where organization_id = $21 and starts_with(lower(rep_number), $22) and not starts_with(first_name_search, $23) and not starts_with(last_name_search, $24) and not starts_with(lower(email), $25)
   ) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $26 offset $27) sorted where not (select walk_complete from complete)) page on true
+limit $26 offset $27) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $28
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search; LastName asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $25; prefix $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; limit $23; offset $24
+-- filtered page: search (prefix); LastName asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $25; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; limit $23; offset $24
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -1204,8 +1252,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $25
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search; LastName asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; prefix $4 $5 $6 $7; limit $8; offset $9
+-- filtered page: search (prefix); LastName asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -1217,8 +1265,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $10
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search; LastName asc; sort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $20 $23 $27 $34; prefix $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $21 $22 $24 $25 $26 $28 $29 $30 $31; limit $32; offset $33
+-- filtered page: search (prefix); LastName asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $20 $23 $27 $34; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $21 $22 $24 $25 $26 $28 $29 $30 $31; limit $32; offset $33
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -1247,8 +1295,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $34
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search; LastName asc; sort; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $5 $8 $12 $19; prefix $4 $6 $7 $9 $10 $11 $13 $14 $15 $16; limit $17; offset $18
+-- filtered page: search (prefix); LastName asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $5 $8 $12 $19; search $4 $6 $7 $9 $10 $11 $13 $14 $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -1268,8 +1316,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $19
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search; LastName asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $27 $29 $32 $36 $43; prefix $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $28 $30 $31 $33 $34 $35 $37 $38 $39 $40; walkBudget $23; limit $24 $26 $41; offset $25 $42
+-- filtered page: search (prefix); LastName asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $27 $29 $32 $36 $43; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $28 $30 $31 $33 $34 $35 $37 $38 $39 $40; walkBudget $23; limit $24 $26 $41; offset $25 $42
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -1308,13 +1356,14 @@ left join lateral (
   where organization_id = $36 and starts_with(lower(rep_number), $37) and not starts_with(first_name_search, $38) and not starts_with(last_name_search, $39) and not starts_with(lower(email), $40)
   ) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $41 offset $42) sorted where not (select walk_complete from complete)) page on true
+limit $41 offset $42) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $43
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search; LastName asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; prefix $3 $4 $5 $6 $13 $15 $16 $18 $19 $20 $22 $23 $24 $25; organizationId $7 $12 $14 $17 $21 $28; walkBudget $8; limit $9 $11 $26; offset $10 $27
+-- filtered page: search (prefix); LastName asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $15 $16 $18 $19 $20 $22 $23 $24 $25; organizationId $7 $12 $14 $17 $21 $28; walkBudget $8; limit $9 $11 $26; offset $10 $27
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -1344,13 +1393,14 @@ left join lateral (
   where organization_id = $21 and starts_with(lower(rep_number), $22) and not starts_with(first_name_search, $23) and not starts_with(last_name_search, $24) and not starts_with(lower(email), $25)
   ) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $26 offset $27) sorted where not (select walk_complete from complete)) page on true
+limit $26 offset $27) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $28
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search; LastName desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $25; prefix $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; limit $23; offset $24
+-- filtered page: search (prefix); LastName desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $25; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; limit $23; offset $24
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -1371,8 +1421,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $25
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search; LastName desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; prefix $4 $5 $6 $7; limit $8; offset $9
+-- filtered page: search (prefix); LastName desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -1384,8 +1434,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $10
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search; LastName desc; sort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $20 $23 $27 $34; prefix $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $21 $22 $24 $25 $26 $28 $29 $30 $31; limit $32; offset $33
+-- filtered page: search (prefix); LastName desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $20 $23 $27 $34; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $21 $22 $24 $25 $26 $28 $29 $30 $31; limit $32; offset $33
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -1414,8 +1464,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $34
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search; LastName desc; sort; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $5 $8 $12 $19; prefix $4 $6 $7 $9 $10 $11 $13 $14 $15 $16; limit $17; offset $18
+-- filtered page: search (prefix); LastName desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $5 $8 $12 $19; search $4 $6 $7 $9 $10 $11 $13 $14 $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -1435,8 +1485,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $19
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search; LastName desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $27 $29 $32 $36 $43; prefix $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $28 $30 $31 $33 $34 $35 $37 $38 $39 $40; walkBudget $23; limit $24 $26 $41; offset $25 $42
+-- filtered page: search (prefix); LastName desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $27 $29 $32 $36 $43; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $28 $30 $31 $33 $34 $35 $37 $38 $39 $40; walkBudget $23; limit $24 $26 $41; offset $25 $42
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -1475,13 +1525,14 @@ left join lateral (
   where organization_id = $36 and starts_with(lower(rep_number), $37) and not starts_with(first_name_search, $38) and not starts_with(last_name_search, $39) and not starts_with(lower(email), $40)
   ) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $41 offset $42) sorted where not (select walk_complete from complete)) page on true
+limit $41 offset $42) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $43
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search; LastName desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; prefix $3 $4 $5 $6 $13 $15 $16 $18 $19 $20 $22 $23 $24 $25; organizationId $7 $12 $14 $17 $21 $28; walkBudget $8; limit $9 $11 $26; offset $10 $27
+-- filtered page: search (prefix); LastName desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $15 $16 $18 $19 $20 $22 $23 $24 $25; organizationId $7 $12 $14 $17 $21 $28; walkBudget $8; limit $9 $11 $26; offset $10 $27
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -1511,13 +1562,14 @@ left join lateral (
   where organization_id = $21 and starts_with(lower(rep_number), $22) and not starts_with(first_name_search, $23) and not starts_with(last_name_search, $24) and not starts_with(lower(email), $25)
   ) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $26 offset $27) sorted where not (select walk_complete from complete)) page on true
+limit $26 offset $27) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $28
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search; Email asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $25; prefix $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; limit $23; offset $24
+-- filtered page: search (prefix); Email asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $25; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; limit $23; offset $24
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -1538,8 +1590,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $25
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search; Email asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; prefix $4 $5 $6 $7; limit $8; offset $9
+-- filtered page: search (prefix); Email asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -1551,8 +1603,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $10
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search; Email asc; sort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $20 $23 $27 $34; prefix $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $21 $22 $24 $25 $26 $28 $29 $30 $31; limit $32; offset $33
+-- filtered page: search (prefix); Email asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $20 $23 $27 $34; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $21 $22 $24 $25 $26 $28 $29 $30 $31; limit $32; offset $33
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -1581,8 +1633,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $34
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search; Email asc; sort; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $5 $8 $12 $19; prefix $4 $6 $7 $9 $10 $11 $13 $14 $15 $16; limit $17; offset $18
+-- filtered page: search (prefix); Email asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $5 $8 $12 $19; search $4 $6 $7 $9 $10 $11 $13 $14 $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -1602,8 +1654,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $19
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search; Email asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $27 $29 $32 $36 $43; prefix $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $28 $30 $31 $33 $34 $35 $37 $38 $39 $40; walkBudget $23; limit $24 $26 $41; offset $25 $42
+-- filtered page: search (prefix); Email asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $27 $29 $32 $36 $43; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $28 $30 $31 $33 $34 $35 $37 $38 $39 $40; walkBudget $23; limit $24 $26 $41; offset $25 $42
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -1642,13 +1694,14 @@ left join lateral (
   where organization_id = $36 and starts_with(lower(rep_number), $37) and not starts_with(first_name_search, $38) and not starts_with(last_name_search, $39) and not starts_with(lower(email), $40)
   ) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $41 offset $42) sorted where not (select walk_complete from complete)) page on true
+limit $41 offset $42) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $43
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search; Email asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; prefix $3 $4 $5 $6 $13 $15 $16 $18 $19 $20 $22 $23 $24 $25; organizationId $7 $12 $14 $17 $21 $28; walkBudget $8; limit $9 $11 $26; offset $10 $27
+-- filtered page: search (prefix); Email asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $15 $16 $18 $19 $20 $22 $23 $24 $25; organizationId $7 $12 $14 $17 $21 $28; walkBudget $8; limit $9 $11 $26; offset $10 $27
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -1678,13 +1731,14 @@ left join lateral (
   where organization_id = $21 and starts_with(lower(rep_number), $22) and not starts_with(first_name_search, $23) and not starts_with(last_name_search, $24) and not starts_with(lower(email), $25)
   ) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $26 offset $27) sorted where not (select walk_complete from complete)) page on true
+limit $26 offset $27) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $28
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search; Email desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $25; prefix $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; limit $23; offset $24
+-- filtered page: search (prefix); Email desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $25; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; limit $23; offset $24
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -1705,8 +1759,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $25
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search; Email desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; prefix $4 $5 $6 $7; limit $8; offset $9
+-- filtered page: search (prefix); Email desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -1718,8 +1772,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $10
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search; Email desc; sort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $20 $23 $27 $34; prefix $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $21 $22 $24 $25 $26 $28 $29 $30 $31; limit $32; offset $33
+-- filtered page: search (prefix); Email desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $20 $23 $27 $34; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $21 $22 $24 $25 $26 $28 $29 $30 $31; limit $32; offset $33
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -1748,8 +1802,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $34
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search; Email desc; sort; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $5 $8 $12 $19; prefix $4 $6 $7 $9 $10 $11 $13 $14 $15 $16; limit $17; offset $18
+-- filtered page: search (prefix); Email desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $5 $8 $12 $19; search $4 $6 $7 $9 $10 $11 $13 $14 $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -1769,8 +1823,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $19
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search; Email desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $27 $29 $32 $36 $43; prefix $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $28 $30 $31 $33 $34 $35 $37 $38 $39 $40; walkBudget $23; limit $24 $26 $41; offset $25 $42
+-- filtered page: search (prefix); Email desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $27 $29 $32 $36 $43; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $28 $30 $31 $33 $34 $35 $37 $38 $39 $40; walkBudget $23; limit $24 $26 $41; offset $25 $42
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -1809,13 +1863,14 @@ left join lateral (
   where organization_id = $36 and starts_with(lower(rep_number), $37) and not starts_with(first_name_search, $38) and not starts_with(last_name_search, $39) and not starts_with(lower(email), $40)
   ) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $41 offset $42) sorted where not (select walk_complete from complete)) page on true
+limit $41 offset $42) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $43
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search; Email desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; prefix $3 $4 $5 $6 $13 $15 $16 $18 $19 $20 $22 $23 $24 $25; organizationId $7 $12 $14 $17 $21 $28; walkBudget $8; limit $9 $11 $26; offset $10 $27
+-- filtered page: search (prefix); Email desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $15 $16 $18 $19 $20 $22 $23 $24 $25; organizationId $7 $12 $14 $17 $21 $28; walkBudget $8; limit $9 $11 $26; offset $10 $27
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -1845,13 +1900,14 @@ left join lateral (
   where organization_id = $21 and starts_with(lower(rep_number), $22) and not starts_with(first_name_search, $23) and not starts_with(last_name_search, $24) and not starts_with(lower(email), $25)
   ) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $26 offset $27) sorted where not (select walk_complete from complete)) page on true
+limit $26 offset $27) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $28
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search; PhoneNumber asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $25; prefix $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; limit $23; offset $24
+-- filtered page: search (prefix); PhoneNumber asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $25; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; limit $23; offset $24
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -1872,8 +1928,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $25
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
--- filtered page: search; PhoneNumber asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; prefix $4 $5 $6 $7; limit $8; offset $9
+-- filtered page: search (prefix); PhoneNumber asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -1885,8 +1941,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $10
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
--- filtered page: search; PhoneNumber asc; sort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $20 $23 $27 $34; prefix $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $21 $22 $24 $25 $26 $28 $29 $30 $31; limit $32; offset $33
+-- filtered page: search (prefix); PhoneNumber asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $20 $23 $27 $34; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $21 $22 $24 $25 $26 $28 $29 $30 $31; limit $32; offset $33
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -1915,8 +1971,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $34
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
--- filtered page: search; PhoneNumber asc; sort; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $5 $8 $12 $19; prefix $4 $6 $7 $9 $10 $11 $13 $14 $15 $16; limit $17; offset $18
+-- filtered page: search (prefix); PhoneNumber asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $5 $8 $12 $19; search $4 $6 $7 $9 $10 $11 $13 $14 $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -1936,8 +1992,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $19
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
--- filtered page: search; PhoneNumber asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $27 $29 $32 $36 $43; prefix $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $28 $30 $31 $33 $34 $35 $37 $38 $39 $40; walkBudget $23; limit $24 $26 $41; offset $25 $42
+-- filtered page: search (prefix); PhoneNumber asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $27 $29 $32 $36 $43; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $28 $30 $31 $33 $34 $35 $37 $38 $39 $40; walkBudget $23; limit $24 $26 $41; offset $25 $42
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -1976,13 +2032,14 @@ left join lateral (
   where organization_id = $36 and starts_with(lower(rep_number), $37) and not starts_with(first_name_search, $38) and not starts_with(last_name_search, $39) and not starts_with(lower(email), $40)
   ) matches
 order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
-limit $41 offset $42) sorted where not (select walk_complete from complete)) page on true
+limit $41 offset $42) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $43
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
--- filtered page: search; PhoneNumber asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; prefix $3 $4 $5 $6 $13 $15 $16 $18 $19 $20 $22 $23 $24 $25; organizationId $7 $12 $14 $17 $21 $28; walkBudget $8; limit $9 $11 $26; offset $10 $27
+-- filtered page: search (prefix); PhoneNumber asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $15 $16 $18 $19 $20 $22 $23 $24 $25; organizationId $7 $12 $14 $17 $21 $28; walkBudget $8; limit $9 $11 $26; offset $10 $27
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -2012,13 +2069,14 @@ left join lateral (
   where organization_id = $21 and starts_with(lower(rep_number), $22) and not starts_with(first_name_search, $23) and not starts_with(last_name_search, $24) and not starts_with(lower(email), $25)
   ) matches
 order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
-limit $26 offset $27) sorted where not (select walk_complete from complete)) page on true
+limit $26 offset $27) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $28
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
--- filtered page: search; PhoneNumber desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $25; prefix $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; limit $23; offset $24
+-- filtered page: search (prefix); PhoneNumber desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $25; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; limit $23; offset $24
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -2039,8 +2097,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $25
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
--- filtered page: search; PhoneNumber desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; prefix $4 $5 $6 $7; limit $8; offset $9
+-- filtered page: search (prefix); PhoneNumber desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -2052,8 +2110,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $10
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
--- filtered page: search; PhoneNumber desc; sort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $20 $23 $27 $34; prefix $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $21 $22 $24 $25 $26 $28 $29 $30 $31; limit $32; offset $33
+-- filtered page: search (prefix); PhoneNumber desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $20 $23 $27 $34; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $21 $22 $24 $25 $26 $28 $29 $30 $31; limit $32; offset $33
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -2082,8 +2140,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $34
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
--- filtered page: search; PhoneNumber desc; sort; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $5 $8 $12 $19; prefix $4 $6 $7 $9 $10 $11 $13 $14 $15 $16; limit $17; offset $18
+-- filtered page: search (prefix); PhoneNumber desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $5 $8 $12 $19; search $4 $6 $7 $9 $10 $11 $13 $14 $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -2103,8 +2161,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $19
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
--- filtered page: search; PhoneNumber desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $27 $29 $32 $36 $43; prefix $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $28 $30 $31 $33 $34 $35 $37 $38 $39 $40; walkBudget $23; limit $24 $26 $41; offset $25 $42
+-- filtered page: search (prefix); PhoneNumber desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $27 $29 $32 $36 $43; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $28 $30 $31 $33 $34 $35 $37 $38 $39 $40; walkBudget $23; limit $24 $26 $41; offset $25 $42
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -2143,13 +2201,14 @@ left join lateral (
   where organization_id = $36 and starts_with(lower(rep_number), $37) and not starts_with(first_name_search, $38) and not starts_with(last_name_search, $39) and not starts_with(lower(email), $40)
   ) matches
 order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
-limit $41 offset $42) sorted where not (select walk_complete from complete)) page on true
+limit $41 offset $42) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $43
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
--- filtered page: search; PhoneNumber desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; prefix $3 $4 $5 $6 $13 $15 $16 $18 $19 $20 $22 $23 $24 $25; organizationId $7 $12 $14 $17 $21 $28; walkBudget $8; limit $9 $11 $26; offset $10 $27
+-- filtered page: search (prefix); PhoneNumber desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $15 $16 $18 $19 $20 $22 $23 $24 $25; organizationId $7 $12 $14 $17 $21 $28; walkBudget $8; limit $9 $11 $26; offset $10 $27
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -2179,13 +2238,14 @@ left join lateral (
   where organization_id = $21 and starts_with(lower(rep_number), $22) and not starts_with(first_name_search, $23) and not starts_with(last_name_search, $24) and not starts_with(lower(email), $25)
   ) matches
 order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
-limit $26 offset $27) sorted where not (select walk_complete from complete)) page on true
+limit $26 offset $27) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $28
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
--- filtered page: search; Active asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $25; prefix $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; limit $23; offset $24
+-- filtered page: search (prefix); Active asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $25; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; limit $23; offset $24
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -2206,8 +2266,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $25
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search; Active asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; prefix $4 $5 $6 $7; limit $8; offset $9
+-- filtered page: search (prefix); Active asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -2219,8 +2279,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $10
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search; Active asc; sort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $20 $23 $27 $34; prefix $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $21 $22 $24 $25 $26 $28 $29 $30 $31; limit $32; offset $33
+-- filtered page: search (prefix); Active asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $20 $23 $27 $34; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $21 $22 $24 $25 $26 $28 $29 $30 $31; limit $32; offset $33
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -2249,8 +2309,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $34
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search; Active asc; sort; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $5 $8 $12 $19; prefix $4 $6 $7 $9 $10 $11 $13 $14 $15 $16; limit $17; offset $18
+-- filtered page: search (prefix); Active asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $5 $8 $12 $19; search $4 $6 $7 $9 $10 $11 $13 $14 $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -2270,8 +2330,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $19
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search; Active asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $27 $29 $32 $36 $43; prefix $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $28 $30 $31 $33 $34 $35 $37 $38 $39 $40; walkBudget $23; limit $24 $26 $41; offset $25 $42
+-- filtered page: search (prefix); Active asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $27 $29 $32 $36 $43; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $28 $30 $31 $33 $34 $35 $37 $38 $39 $40; walkBudget $23; limit $24 $26 $41; offset $25 $42
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -2310,13 +2370,14 @@ left join lateral (
   where organization_id = $36 and starts_with(lower(rep_number), $37) and not starts_with(first_name_search, $38) and not starts_with(last_name_search, $39) and not starts_with(lower(email), $40)
   ) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $41 offset $42) sorted where not (select walk_complete from complete)) page on true
+limit $41 offset $42) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $43
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search; Active asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; prefix $3 $4 $5 $6 $13 $15 $16 $18 $19 $20 $22 $23 $24 $25; organizationId $7 $12 $14 $17 $21 $28; walkBudget $8; limit $9 $11 $26; offset $10 $27
+-- filtered page: search (prefix); Active asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $15 $16 $18 $19 $20 $22 $23 $24 $25; organizationId $7 $12 $14 $17 $21 $28; walkBudget $8; limit $9 $11 $26; offset $10 $27
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -2346,13 +2407,14 @@ left join lateral (
   where organization_id = $21 and starts_with(lower(rep_number), $22) and not starts_with(first_name_search, $23) and not starts_with(last_name_search, $24) and not starts_with(lower(email), $25)
   ) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $26 offset $27) sorted where not (select walk_complete from complete)) page on true
+limit $26 offset $27) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $28
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search; Active desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $25; prefix $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; limit $23; offset $24
+-- filtered page: search (prefix); Active desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $25; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; limit $23; offset $24
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -2373,8 +2435,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $25
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search; Active desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; prefix $4 $5 $6 $7; limit $8; offset $9
+-- filtered page: search (prefix); Active desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -2386,8 +2448,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $10
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search; Active desc; sort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $20 $23 $27 $34; prefix $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $21 $22 $24 $25 $26 $28 $29 $30 $31; limit $32; offset $33
+-- filtered page: search (prefix); Active desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $20 $23 $27 $34; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $21 $22 $24 $25 $26 $28 $29 $30 $31; limit $32; offset $33
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -2416,8 +2478,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $34
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search; Active desc; sort; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $5 $8 $12 $19; prefix $4 $6 $7 $9 $10 $11 $13 $14 $15 $16; limit $17; offset $18
+-- filtered page: search (prefix); Active desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $5 $8 $12 $19; search $4 $6 $7 $9 $10 $11 $13 $14 $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -2437,8 +2499,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $19
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search; Active desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $27 $29 $32 $36 $43; prefix $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $28 $30 $31 $33 $34 $35 $37 $38 $39 $40; walkBudget $23; limit $24 $26 $41; offset $25 $42
+-- filtered page: search (prefix); Active desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $27 $29 $32 $36 $43; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $28 $30 $31 $33 $34 $35 $37 $38 $39 $40; walkBudget $23; limit $24 $26 $41; offset $25 $42
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -2477,13 +2539,14 @@ left join lateral (
   where organization_id = $36 and starts_with(lower(rep_number), $37) and not starts_with(first_name_search, $38) and not starts_with(last_name_search, $39) and not starts_with(lower(email), $40)
   ) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $41 offset $42) sorted where not (select walk_complete from complete)) page on true
+limit $41 offset $42) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $43
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search; Active desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; prefix $3 $4 $5 $6 $13 $15 $16 $18 $19 $20 $22 $23 $24 $25; organizationId $7 $12 $14 $17 $21 $28; walkBudget $8; limit $9 $11 $26; offset $10 $27
+-- filtered page: search (prefix); Active desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $15 $16 $18 $19 $20 $22 $23 $24 $25; organizationId $7 $12 $14 $17 $21 $28; walkBudget $8; limit $9 $11 $26; offset $10 $27
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -2513,9 +2576,2722 @@ left join lateral (
   where organization_id = $21 and starts_with(lower(rep_number), $22) and not starts_with(first_name_search, $23) and not starts_with(last_name_search, $24) and not starts_with(lower(email), $25)
   ) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $26 offset $27) sorted where not (select walk_complete from complete)) page on true
+limit $26 offset $27) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $28
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); RepNumber asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $17; search $5 $6 $7 $8 $9 $11 $12 $13 $14; limit $15; offset $16
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14)) matches
+order by "matches"."k0" asc
+limit $15 offset $16) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $17
+order by "page"."k0" asc;
+
+-- filtered page: search (trigrams); RepNumber asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+order by "matches"."k0" asc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" asc;
+
+-- filtered page: search (trigrams); RepNumber asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $15; limit $16; offset $17
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $10 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) offset 0) matches
+order by "matches"."k0" asc
+limit $16 offset $17) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" asc;
+
+-- filtered page: search (trigrams); RepNumber asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7 $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches
+order by "matches"."k0" asc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" asc;
+
+-- filtered page: search (trigrams); RepNumber asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $19 $27; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $20 $21 $22 $23 $24; walkBudget $15; limit $16 $18 $25; offset $17 $26
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0" from (
+      select id, rep_number as "k0", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
+      from organization_sales_rep where organization_id = $14
+      order by rep_number asc
+      limit $15
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc
+    limit $16 offset $17
+  ),
+  complete as (select count(*) = $18 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $19 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) offset 0) matches
+order by "matches"."k0" asc
+limit $25 offset $26) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $27
+order by "page"."k0" asc;
+
+-- filtered page: search (trigrams); RepNumber asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16 $17; organizationId $7 $12 $20; walkBudget $8; limit $9 $11 $18; offset $10 $19
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0" from (
+      select id, rep_number as "k0", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7
+      order by rep_number asc
+      limit $8
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc
+    limit $9 offset $10
+  ),
+  complete as (select count(*) = $11 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $12 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) offset 0) matches
+order by "matches"."k0" asc
+limit $18 offset $19) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $20
+order by "page"."k0" asc;
+
+-- filtered page: search (trigrams); RepNumber desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $17; search $5 $6 $7 $8 $9 $11 $12 $13 $14; limit $15; offset $16
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14)) matches
+order by "matches"."k0" desc
+limit $15 offset $16) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $17
+order by "page"."k0" desc;
+
+-- filtered page: search (trigrams); RepNumber desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+order by "matches"."k0" desc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" desc;
+
+-- filtered page: search (trigrams); RepNumber desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $15; limit $16; offset $17
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $10 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) offset 0) matches
+order by "matches"."k0" desc
+limit $16 offset $17) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" desc;
+
+-- filtered page: search (trigrams); RepNumber desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7 $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches
+order by "matches"."k0" desc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" desc;
+
+-- filtered page: search (trigrams); RepNumber desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $19 $27; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $20 $21 $22 $23 $24; walkBudget $15; limit $16 $18 $25; offset $17 $26
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0" from (
+      select id, rep_number as "k0", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
+      from organization_sales_rep where organization_id = $14
+      order by rep_number desc
+      limit $15
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc
+    limit $16 offset $17
+  ),
+  complete as (select count(*) = $18 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $19 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) offset 0) matches
+order by "matches"."k0" desc
+limit $25 offset $26) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $27
+order by "page"."k0" desc;
+
+-- filtered page: search (trigrams); RepNumber desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16 $17; organizationId $7 $12 $20; walkBudget $8; limit $9 $11 $18; offset $10 $19
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0" from (
+      select id, rep_number as "k0", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7
+      order by rep_number desc
+      limit $8
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc
+    limit $9 offset $10
+  ),
+  complete as (select count(*) = $11 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $12 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) offset 0) matches
+order by "matches"."k0" desc
+limit $18 offset $19) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $20
+order by "page"."k0" desc;
+
+-- filtered page: search (trigrams); FirstName asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $17; search $5 $6 $7 $8 $9 $11 $12 $13 $14; limit $15; offset $16
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14)) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $15 offset $16) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $17
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); FirstName asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); FirstName asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $15; limit $16; offset $17
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $16 offset $17) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); FirstName asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7 $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); FirstName asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $19 $27; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $20 $21 $22 $23 $24; walkBudget $15; limit $16 $18 $25; offset $17 $26
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, first_name as "k0", id as "k1", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
+      from organization_sales_rep where organization_id = $14
+      order by first_name asc, id asc
+      limit $15
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $16 offset $17
+  ),
+  complete as (select count(*) = $18 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $19 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $25 offset $26) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $27
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); FirstName asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16 $17; organizationId $7 $12 $20; walkBudget $8; limit $9 $11 $18; offset $10 $19
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, first_name as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7
+      order by first_name asc, id asc
+      limit $8
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $9 offset $10
+  ),
+  complete as (select count(*) = $11 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $12 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $18 offset $19) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $20
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); FirstName desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $17; search $5 $6 $7 $8 $9 $11 $12 $13 $14; limit $15; offset $16
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14)) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $15 offset $16) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $17
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); FirstName desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); FirstName desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $15; limit $16; offset $17
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $16 offset $17) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); FirstName desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7 $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); FirstName desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $19 $27; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $20 $21 $22 $23 $24; walkBudget $15; limit $16 $18 $25; offset $17 $26
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, first_name as "k0", id as "k1", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
+      from organization_sales_rep where organization_id = $14
+      order by first_name desc, id desc
+      limit $15
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $16 offset $17
+  ),
+  complete as (select count(*) = $18 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $19 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $25 offset $26) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $27
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); FirstName desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16 $17; organizationId $7 $12 $20; walkBudget $8; limit $9 $11 $18; offset $10 $19
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, first_name as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7
+      order by first_name desc, id desc
+      limit $8
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $9 offset $10
+  ),
+  complete as (select count(*) = $11 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $12 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $18 offset $19) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $20
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); LastName asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $17; search $5 $6 $7 $8 $9 $11 $12 $13 $14; limit $15; offset $16
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14)) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $15 offset $16) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $17
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); LastName asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); LastName asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $15; limit $16; offset $17
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $16 offset $17) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); LastName asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7 $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); LastName asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $19 $27; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $20 $21 $22 $23 $24; walkBudget $15; limit $16 $18 $25; offset $17 $26
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, last_name as "k0", id as "k1", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
+      from organization_sales_rep where organization_id = $14
+      order by last_name asc, id asc
+      limit $15
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $16 offset $17
+  ),
+  complete as (select count(*) = $18 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $19 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $25 offset $26) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $27
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); LastName asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16 $17; organizationId $7 $12 $20; walkBudget $8; limit $9 $11 $18; offset $10 $19
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, last_name as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7
+      order by last_name asc, id asc
+      limit $8
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $9 offset $10
+  ),
+  complete as (select count(*) = $11 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $12 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $18 offset $19) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $20
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); LastName desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $17; search $5 $6 $7 $8 $9 $11 $12 $13 $14; limit $15; offset $16
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14)) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $15 offset $16) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $17
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); LastName desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); LastName desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $15; limit $16; offset $17
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $16 offset $17) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); LastName desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7 $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); LastName desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $19 $27; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $20 $21 $22 $23 $24; walkBudget $15; limit $16 $18 $25; offset $17 $26
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, last_name as "k0", id as "k1", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
+      from organization_sales_rep where organization_id = $14
+      order by last_name desc, id desc
+      limit $15
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $16 offset $17
+  ),
+  complete as (select count(*) = $18 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $19 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $25 offset $26) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $27
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); LastName desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16 $17; organizationId $7 $12 $20; walkBudget $8; limit $9 $11 $18; offset $10 $19
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, last_name as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7
+      order by last_name desc, id desc
+      limit $8
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $9 offset $10
+  ),
+  complete as (select count(*) = $11 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $12 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $18 offset $19) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $20
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); Email asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $17; search $5 $6 $7 $8 $9 $11 $12 $13 $14; limit $15; offset $16
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14)) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $15 offset $16) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $17
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); Email asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); Email asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $15; limit $16; offset $17
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $16 offset $17) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); Email asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7 $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); Email asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $19 $27; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $20 $21 $22 $23 $24; walkBudget $15; limit $16 $18 $25; offset $17 $26
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, email as "k0", id as "k1", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
+      from organization_sales_rep where organization_id = $14
+      order by email asc, id asc
+      limit $15
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $16 offset $17
+  ),
+  complete as (select count(*) = $18 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $19 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $25 offset $26) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $27
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); Email asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16 $17; organizationId $7 $12 $20; walkBudget $8; limit $9 $11 $18; offset $10 $19
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, email as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7
+      order by email asc, id asc
+      limit $8
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $9 offset $10
+  ),
+  complete as (select count(*) = $11 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $12 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $18 offset $19) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $20
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); Email desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $17; search $5 $6 $7 $8 $9 $11 $12 $13 $14; limit $15; offset $16
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14)) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $15 offset $16) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $17
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); Email desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); Email desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $15; limit $16; offset $17
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $16 offset $17) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); Email desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7 $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); Email desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $19 $27; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $20 $21 $22 $23 $24; walkBudget $15; limit $16 $18 $25; offset $17 $26
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, email as "k0", id as "k1", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
+      from organization_sales_rep where organization_id = $14
+      order by email desc, id desc
+      limit $15
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $16 offset $17
+  ),
+  complete as (select count(*) = $18 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $19 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $25 offset $26) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $27
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); Email desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16 $17; organizationId $7 $12 $20; walkBudget $8; limit $9 $11 $18; offset $10 $19
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, email as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7
+      order by email desc, id desc
+      limit $8
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $9 offset $10
+  ),
+  complete as (select count(*) = $11 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $12 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $18 offset $19) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $20
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); PhoneNumber asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $17; search $5 $6 $7 $8 $9 $11 $12 $13 $14; limit $15; offset $16
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14)) matches
+order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
+limit $15 offset $16) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $17
+order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
+
+-- filtered page: search (trigrams); PhoneNumber asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
+
+-- filtered page: search (trigrams); PhoneNumber asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $15; limit $16; offset $17
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $10 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
+limit $16 offset $17) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
+
+-- filtered page: search (trigrams); PhoneNumber asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7 $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
+
+-- filtered page: search (trigrams); PhoneNumber asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $19 $27; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $20 $21 $22 $23 $24; walkBudget $15; limit $16 $18 $25; offset $17 $26
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
+      select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
+      from organization_sales_rep where organization_id = $14
+      order by (phone_number is null) asc, coalesce(phone_number, '') asc, id asc
+      limit $15
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc, "walk"."k2" asc
+    limit $16 offset $17
+  ),
+  complete as (select count(*) = $18 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $19 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
+limit $25 offset $26) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $27
+order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
+
+-- filtered page: search (trigrams); PhoneNumber asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16 $17; organizationId $7 $12 $20; walkBudget $8; limit $9 $11 $18; offset $10 $19
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
+      select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7
+      order by (phone_number is null) asc, coalesce(phone_number, '') asc, id asc
+      limit $8
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc, "walk"."k2" asc
+    limit $9 offset $10
+  ),
+  complete as (select count(*) = $11 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $12 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
+limit $18 offset $19) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $20
+order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
+
+-- filtered page: search (trigrams); PhoneNumber desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $17; search $5 $6 $7 $8 $9 $11 $12 $13 $14; limit $15; offset $16
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14)) matches
+order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
+limit $15 offset $16) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $17
+order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
+
+-- filtered page: search (trigrams); PhoneNumber desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
+
+-- filtered page: search (trigrams); PhoneNumber desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $15; limit $16; offset $17
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $10 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
+limit $16 offset $17) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
+
+-- filtered page: search (trigrams); PhoneNumber desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7 $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
+
+-- filtered page: search (trigrams); PhoneNumber desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $19 $27; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $20 $21 $22 $23 $24; walkBudget $15; limit $16 $18 $25; offset $17 $26
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
+      select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
+      from organization_sales_rep where organization_id = $14
+      order by (phone_number is null) desc, coalesce(phone_number, '') desc, id desc
+      limit $15
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc, "walk"."k2" desc
+    limit $16 offset $17
+  ),
+  complete as (select count(*) = $18 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $19 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
+limit $25 offset $26) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $27
+order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
+
+-- filtered page: search (trigrams); PhoneNumber desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16 $17; organizationId $7 $12 $20; walkBudget $8; limit $9 $11 $18; offset $10 $19
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
+      select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7
+      order by (phone_number is null) desc, coalesce(phone_number, '') desc, id desc
+      limit $8
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc, "walk"."k2" desc
+    limit $9 offset $10
+  ),
+  complete as (select count(*) = $11 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $12 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
+limit $18 offset $19) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $20
+order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
+
+-- filtered page: search (trigrams); Active asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $17; search $5 $6 $7 $8 $9 $11 $12 $13 $14; limit $15; offset $16
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14)) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $15 offset $16) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $17
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); Active asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); Active asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $15; limit $16; offset $17
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $16 offset $17) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); Active asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7 $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); Active asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $19 $27; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $20 $21 $22 $23 $24; walkBudget $15; limit $16 $18 $25; offset $17 $26
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, active as "k0", id as "k1", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
+      from organization_sales_rep where organization_id = $14
+      order by active asc, id asc
+      limit $15
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $16 offset $17
+  ),
+  complete as (select count(*) = $18 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $19 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $25 offset $26) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $27
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); Active asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16 $17; organizationId $7 $12 $20; walkBudget $8; limit $9 $11 $18; offset $10 $19
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, active as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7
+      order by active asc, id asc
+      limit $8
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $9 offset $10
+  ),
+  complete as (select count(*) = $11 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $12 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $18 offset $19) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $20
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); Active desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $17; search $5 $6 $7 $8 $9 $11 $12 $13 $14; limit $15; offset $16
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14)) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $15 offset $16) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $17
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); Active desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); Active desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $15; limit $16; offset $17
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $16 offset $17) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); Active desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7 $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); Active desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $19 $27; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $20 $21 $22 $23 $24; walkBudget $15; limit $16 $18 $25; offset $17 $26
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, active as "k0", id as "k1", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
+      from organization_sales_rep where organization_id = $14
+      order by active desc, id desc
+      limit $15
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $16 offset $17
+  ),
+  complete as (select count(*) = $18 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $19 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $25 offset $26) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $27
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); Active desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16 $17; organizationId $7 $12 $20; walkBudget $8; limit $9 $11 $18; offset $10 $19
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, active as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7
+      order by active desc, id desc
+      limit $8
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $9 offset $10
+  ),
+  complete as (select count(*) = $11 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $12 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $18 offset $19) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $20
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys); RepNumber asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $16; search $5 $6 $7 $8 $10 $11 $12 $13; limit $14; offset $15
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13)) matches
+order by "matches"."k0" asc
+limit $14 offset $15) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $16
+order by "page"."k0" asc;
+
+-- filtered page: search (keys); RepNumber asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+order by "matches"."k0" asc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" asc;
+
+-- filtered page: search (keys); RepNumber asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $16; search $5 $6 $7 $8 $10 $11 $12 $13; limit $14; offset $15
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) offset 0) matches
+order by "matches"."k0" asc
+limit $14 offset $15) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $16
+order by "page"."k0" asc;
+
+-- filtered page: search (keys); RepNumber asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) offset 0) matches
+order by "matches"."k0" asc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" asc;
+
+-- filtered page: search (keys); RepNumber asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $13 $18 $25; search $5 $6 $7 $8 $9 $10 $11 $12 $19 $20 $21 $22; walkBudget $14; limit $15 $17 $23; offset $16 $24
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0" from (
+      select id, rep_number as "k0", (first_name_search like $9 or last_name_search like $10 or lower(email) like $11 or lower(rep_number) like $12) as matched
+      from organization_sales_rep where organization_id = $13
+      order by rep_number asc
+      limit $14
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc
+    limit $15 offset $16
+  ),
+  complete as (select count(*) = $17 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $18 and (first_name_search like $19 or last_name_search like $20 or lower(email) like $21 or lower(rep_number) like $22) offset 0) matches
+order by "matches"."k0" asc
+limit $23 offset $24) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $25
+order by "page"."k0" asc;
+
+-- filtered page: search (keys); RepNumber asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16; organizationId $7 $12 $19; walkBudget $8; limit $9 $11 $17; offset $10 $18
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0" from (
+      select id, rep_number as "k0", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7
+      order by rep_number asc
+      limit $8
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc
+    limit $9 offset $10
+  ),
+  complete as (select count(*) = $11 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) offset 0) matches
+order by "matches"."k0" asc
+limit $17 offset $18) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $19
+order by "page"."k0" asc;
+
+-- filtered page: search (keys); RepNumber desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $16; search $5 $6 $7 $8 $10 $11 $12 $13; limit $14; offset $15
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13)) matches
+order by "matches"."k0" desc
+limit $14 offset $15) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $16
+order by "page"."k0" desc;
+
+-- filtered page: search (keys); RepNumber desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+order by "matches"."k0" desc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" desc;
+
+-- filtered page: search (keys); RepNumber desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $16; search $5 $6 $7 $8 $10 $11 $12 $13; limit $14; offset $15
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) offset 0) matches
+order by "matches"."k0" desc
+limit $14 offset $15) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $16
+order by "page"."k0" desc;
+
+-- filtered page: search (keys); RepNumber desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) offset 0) matches
+order by "matches"."k0" desc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" desc;
+
+-- filtered page: search (keys); RepNumber desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $13 $18 $25; search $5 $6 $7 $8 $9 $10 $11 $12 $19 $20 $21 $22; walkBudget $14; limit $15 $17 $23; offset $16 $24
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0" from (
+      select id, rep_number as "k0", (first_name_search like $9 or last_name_search like $10 or lower(email) like $11 or lower(rep_number) like $12) as matched
+      from organization_sales_rep where organization_id = $13
+      order by rep_number desc
+      limit $14
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc
+    limit $15 offset $16
+  ),
+  complete as (select count(*) = $17 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $18 and (first_name_search like $19 or last_name_search like $20 or lower(email) like $21 or lower(rep_number) like $22) offset 0) matches
+order by "matches"."k0" desc
+limit $23 offset $24) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $25
+order by "page"."k0" desc;
+
+-- filtered page: search (keys); RepNumber desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16; organizationId $7 $12 $19; walkBudget $8; limit $9 $11 $17; offset $10 $18
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0" from (
+      select id, rep_number as "k0", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7
+      order by rep_number desc
+      limit $8
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc
+    limit $9 offset $10
+  ),
+  complete as (select count(*) = $11 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) offset 0) matches
+order by "matches"."k0" desc
+limit $17 offset $18) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $19
+order by "page"."k0" desc;
+
+-- filtered page: search (keys); FirstName asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $16; search $5 $6 $7 $8 $10 $11 $12 $13; limit $14; offset $15
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13)) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $14 offset $15) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $16
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys); FirstName asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys); FirstName asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $16; search $5 $6 $7 $8 $10 $11 $12 $13; limit $14; offset $15
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $14 offset $15) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $16
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys); FirstName asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys); FirstName asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $13 $18 $25; search $5 $6 $7 $8 $9 $10 $11 $12 $19 $20 $21 $22; walkBudget $14; limit $15 $17 $23; offset $16 $24
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, first_name as "k0", id as "k1", (first_name_search like $9 or last_name_search like $10 or lower(email) like $11 or lower(rep_number) like $12) as matched
+      from organization_sales_rep where organization_id = $13
+      order by first_name asc, id asc
+      limit $14
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $15 offset $16
+  ),
+  complete as (select count(*) = $17 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $18 and (first_name_search like $19 or last_name_search like $20 or lower(email) like $21 or lower(rep_number) like $22) offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $23 offset $24) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $25
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys); FirstName asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16; organizationId $7 $12 $19; walkBudget $8; limit $9 $11 $17; offset $10 $18
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, first_name as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7
+      order by first_name asc, id asc
+      limit $8
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $9 offset $10
+  ),
+  complete as (select count(*) = $11 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $17 offset $18) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $19
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys); FirstName desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $16; search $5 $6 $7 $8 $10 $11 $12 $13; limit $14; offset $15
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13)) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $14 offset $15) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $16
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys); FirstName desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys); FirstName desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $16; search $5 $6 $7 $8 $10 $11 $12 $13; limit $14; offset $15
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $14 offset $15) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $16
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys); FirstName desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys); FirstName desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $13 $18 $25; search $5 $6 $7 $8 $9 $10 $11 $12 $19 $20 $21 $22; walkBudget $14; limit $15 $17 $23; offset $16 $24
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, first_name as "k0", id as "k1", (first_name_search like $9 or last_name_search like $10 or lower(email) like $11 or lower(rep_number) like $12) as matched
+      from organization_sales_rep where organization_id = $13
+      order by first_name desc, id desc
+      limit $14
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $15 offset $16
+  ),
+  complete as (select count(*) = $17 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $18 and (first_name_search like $19 or last_name_search like $20 or lower(email) like $21 or lower(rep_number) like $22) offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $23 offset $24) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $25
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys); FirstName desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16; organizationId $7 $12 $19; walkBudget $8; limit $9 $11 $17; offset $10 $18
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, first_name as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7
+      order by first_name desc, id desc
+      limit $8
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $9 offset $10
+  ),
+  complete as (select count(*) = $11 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $17 offset $18) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $19
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys); LastName asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $16; search $5 $6 $7 $8 $10 $11 $12 $13; limit $14; offset $15
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13)) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $14 offset $15) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $16
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys); LastName asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys); LastName asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $16; search $5 $6 $7 $8 $10 $11 $12 $13; limit $14; offset $15
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $14 offset $15) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $16
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys); LastName asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys); LastName asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $13 $18 $25; search $5 $6 $7 $8 $9 $10 $11 $12 $19 $20 $21 $22; walkBudget $14; limit $15 $17 $23; offset $16 $24
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, last_name as "k0", id as "k1", (first_name_search like $9 or last_name_search like $10 or lower(email) like $11 or lower(rep_number) like $12) as matched
+      from organization_sales_rep where organization_id = $13
+      order by last_name asc, id asc
+      limit $14
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $15 offset $16
+  ),
+  complete as (select count(*) = $17 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $18 and (first_name_search like $19 or last_name_search like $20 or lower(email) like $21 or lower(rep_number) like $22) offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $23 offset $24) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $25
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys); LastName asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16; organizationId $7 $12 $19; walkBudget $8; limit $9 $11 $17; offset $10 $18
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, last_name as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7
+      order by last_name asc, id asc
+      limit $8
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $9 offset $10
+  ),
+  complete as (select count(*) = $11 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $17 offset $18) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $19
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys); LastName desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $16; search $5 $6 $7 $8 $10 $11 $12 $13; limit $14; offset $15
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13)) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $14 offset $15) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $16
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys); LastName desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys); LastName desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $16; search $5 $6 $7 $8 $10 $11 $12 $13; limit $14; offset $15
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $14 offset $15) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $16
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys); LastName desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys); LastName desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $13 $18 $25; search $5 $6 $7 $8 $9 $10 $11 $12 $19 $20 $21 $22; walkBudget $14; limit $15 $17 $23; offset $16 $24
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, last_name as "k0", id as "k1", (first_name_search like $9 or last_name_search like $10 or lower(email) like $11 or lower(rep_number) like $12) as matched
+      from organization_sales_rep where organization_id = $13
+      order by last_name desc, id desc
+      limit $14
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $15 offset $16
+  ),
+  complete as (select count(*) = $17 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $18 and (first_name_search like $19 or last_name_search like $20 or lower(email) like $21 or lower(rep_number) like $22) offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $23 offset $24) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $25
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys); LastName desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16; organizationId $7 $12 $19; walkBudget $8; limit $9 $11 $17; offset $10 $18
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, last_name as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7
+      order by last_name desc, id desc
+      limit $8
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $9 offset $10
+  ),
+  complete as (select count(*) = $11 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $17 offset $18) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $19
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys); Email asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $16; search $5 $6 $7 $8 $10 $11 $12 $13; limit $14; offset $15
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13)) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $14 offset $15) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $16
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys); Email asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys); Email asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $16; search $5 $6 $7 $8 $10 $11 $12 $13; limit $14; offset $15
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $14 offset $15) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $16
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys); Email asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys); Email asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $13 $18 $25; search $5 $6 $7 $8 $9 $10 $11 $12 $19 $20 $21 $22; walkBudget $14; limit $15 $17 $23; offset $16 $24
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, email as "k0", id as "k1", (first_name_search like $9 or last_name_search like $10 or lower(email) like $11 or lower(rep_number) like $12) as matched
+      from organization_sales_rep where organization_id = $13
+      order by email asc, id asc
+      limit $14
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $15 offset $16
+  ),
+  complete as (select count(*) = $17 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $18 and (first_name_search like $19 or last_name_search like $20 or lower(email) like $21 or lower(rep_number) like $22) offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $23 offset $24) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $25
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys); Email asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16; organizationId $7 $12 $19; walkBudget $8; limit $9 $11 $17; offset $10 $18
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, email as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7
+      order by email asc, id asc
+      limit $8
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $9 offset $10
+  ),
+  complete as (select count(*) = $11 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $17 offset $18) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $19
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys); Email desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $16; search $5 $6 $7 $8 $10 $11 $12 $13; limit $14; offset $15
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13)) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $14 offset $15) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $16
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys); Email desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys); Email desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $16; search $5 $6 $7 $8 $10 $11 $12 $13; limit $14; offset $15
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $14 offset $15) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $16
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys); Email desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys); Email desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $13 $18 $25; search $5 $6 $7 $8 $9 $10 $11 $12 $19 $20 $21 $22; walkBudget $14; limit $15 $17 $23; offset $16 $24
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, email as "k0", id as "k1", (first_name_search like $9 or last_name_search like $10 or lower(email) like $11 or lower(rep_number) like $12) as matched
+      from organization_sales_rep where organization_id = $13
+      order by email desc, id desc
+      limit $14
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $15 offset $16
+  ),
+  complete as (select count(*) = $17 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $18 and (first_name_search like $19 or last_name_search like $20 or lower(email) like $21 or lower(rep_number) like $22) offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $23 offset $24) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $25
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys); Email desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16; organizationId $7 $12 $19; walkBudget $8; limit $9 $11 $17; offset $10 $18
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, email as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7
+      order by email desc, id desc
+      limit $8
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $9 offset $10
+  ),
+  complete as (select count(*) = $11 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $17 offset $18) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $19
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys); PhoneNumber asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $16; search $5 $6 $7 $8 $10 $11 $12 $13; limit $14; offset $15
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13)) matches
+order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
+limit $14 offset $15) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $16
+order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
+
+-- filtered page: search (keys); PhoneNumber asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
+
+-- filtered page: search (keys); PhoneNumber asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $16; search $5 $6 $7 $8 $10 $11 $12 $13; limit $14; offset $15
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
+limit $14 offset $15) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $16
+order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
+
+-- filtered page: search (keys); PhoneNumber asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
+
+-- filtered page: search (keys); PhoneNumber asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $13 $18 $25; search $5 $6 $7 $8 $9 $10 $11 $12 $19 $20 $21 $22; walkBudget $14; limit $15 $17 $23; offset $16 $24
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
+      select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (first_name_search like $9 or last_name_search like $10 or lower(email) like $11 or lower(rep_number) like $12) as matched
+      from organization_sales_rep where organization_id = $13
+      order by (phone_number is null) asc, coalesce(phone_number, '') asc, id asc
+      limit $14
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc, "walk"."k2" asc
+    limit $15 offset $16
+  ),
+  complete as (select count(*) = $17 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $18 and (first_name_search like $19 or last_name_search like $20 or lower(email) like $21 or lower(rep_number) like $22) offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
+limit $23 offset $24) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $25
+order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
+
+-- filtered page: search (keys); PhoneNumber asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16; organizationId $7 $12 $19; walkBudget $8; limit $9 $11 $17; offset $10 $18
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
+      select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7
+      order by (phone_number is null) asc, coalesce(phone_number, '') asc, id asc
+      limit $8
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc, "walk"."k2" asc
+    limit $9 offset $10
+  ),
+  complete as (select count(*) = $11 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
+limit $17 offset $18) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $19
+order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
+
+-- filtered page: search (keys); PhoneNumber desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $16; search $5 $6 $7 $8 $10 $11 $12 $13; limit $14; offset $15
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13)) matches
+order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
+limit $14 offset $15) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $16
+order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
+
+-- filtered page: search (keys); PhoneNumber desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
+
+-- filtered page: search (keys); PhoneNumber desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $16; search $5 $6 $7 $8 $10 $11 $12 $13; limit $14; offset $15
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
+limit $14 offset $15) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $16
+order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
+
+-- filtered page: search (keys); PhoneNumber desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
+
+-- filtered page: search (keys); PhoneNumber desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $13 $18 $25; search $5 $6 $7 $8 $9 $10 $11 $12 $19 $20 $21 $22; walkBudget $14; limit $15 $17 $23; offset $16 $24
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
+      select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (first_name_search like $9 or last_name_search like $10 or lower(email) like $11 or lower(rep_number) like $12) as matched
+      from organization_sales_rep where organization_id = $13
+      order by (phone_number is null) desc, coalesce(phone_number, '') desc, id desc
+      limit $14
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc, "walk"."k2" desc
+    limit $15 offset $16
+  ),
+  complete as (select count(*) = $17 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $18 and (first_name_search like $19 or last_name_search like $20 or lower(email) like $21 or lower(rep_number) like $22) offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
+limit $23 offset $24) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $25
+order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
+
+-- filtered page: search (keys); PhoneNumber desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16; organizationId $7 $12 $19; walkBudget $8; limit $9 $11 $17; offset $10 $18
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
+      select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7
+      order by (phone_number is null) desc, coalesce(phone_number, '') desc, id desc
+      limit $8
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc, "walk"."k2" desc
+    limit $9 offset $10
+  ),
+  complete as (select count(*) = $11 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
+limit $17 offset $18) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $19
+order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
+
+-- filtered page: search (keys); Active asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $16; search $5 $6 $7 $8 $10 $11 $12 $13; limit $14; offset $15
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13)) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $14 offset $15) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $16
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys); Active asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys); Active asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $16; search $5 $6 $7 $8 $10 $11 $12 $13; limit $14; offset $15
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $14 offset $15) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $16
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys); Active asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys); Active asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $13 $18 $25; search $5 $6 $7 $8 $9 $10 $11 $12 $19 $20 $21 $22; walkBudget $14; limit $15 $17 $23; offset $16 $24
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, active as "k0", id as "k1", (first_name_search like $9 or last_name_search like $10 or lower(email) like $11 or lower(rep_number) like $12) as matched
+      from organization_sales_rep where organization_id = $13
+      order by active asc, id asc
+      limit $14
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $15 offset $16
+  ),
+  complete as (select count(*) = $17 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $18 and (first_name_search like $19 or last_name_search like $20 or lower(email) like $21 or lower(rep_number) like $22) offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $23 offset $24) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $25
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys); Active asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16; organizationId $7 $12 $19; walkBudget $8; limit $9 $11 $17; offset $10 $18
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, active as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7
+      order by active asc, id asc
+      limit $8
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $9 offset $10
+  ),
+  complete as (select count(*) = $11 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $17 offset $18) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $19
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys); Active desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $16; search $5 $6 $7 $8 $10 $11 $12 $13; limit $14; offset $15
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13)) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $14 offset $15) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $16
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys); Active desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys); Active desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $16; search $5 $6 $7 $8 $10 $11 $12 $13; limit $14; offset $15
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $14 offset $15) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $16
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys); Active desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys); Active desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $13 $18 $25; search $5 $6 $7 $8 $9 $10 $11 $12 $19 $20 $21 $22; walkBudget $14; limit $15 $17 $23; offset $16 $24
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, active as "k0", id as "k1", (first_name_search like $9 or last_name_search like $10 or lower(email) like $11 or lower(rep_number) like $12) as matched
+      from organization_sales_rep where organization_id = $13
+      order by active desc, id desc
+      limit $14
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $15 offset $16
+  ),
+  complete as (select count(*) = $17 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $18 and (first_name_search like $19 or last_name_search like $20 or lower(email) like $21 or lower(rep_number) like $22) offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $23 offset $24) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $25
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys); Active desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16; organizationId $7 $12 $19; walkBudget $8; limit $9 $11 $17; offset $10 $18
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, active as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7
+      order by active desc, id desc
+      limit $8
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $9 offset $10
+  ),
+  complete as (select count(*) = $11 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $17 offset $18) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $19
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: active; RepNumber asc; walk; counts when the known total is stale
@@ -2842,8 +5618,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $7
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search and active; RepNumber asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $30; prefix $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; limit $28; offset $29
+-- filtered page: search (prefix) and active; RepNumber asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $30; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; limit $28; offset $29
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -2864,8 +5640,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $30
 order by "page"."k0" asc;
 
--- filtered page: search and active; RepNumber asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; prefix $4 $5 $6 $7; active $8; limit $9; offset $10
+-- filtered page: search (prefix) and active; RepNumber asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -2877,8 +5653,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $11
 order by "page"."k0" asc;
 
--- filtered page: search and active; RepNumber asc; sort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $25 $29 $34 $42; prefix $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $26 $27 $30 $31 $32 $35 $36 $37 $38; active $6 $10 $15 $21 $24 $28 $33 $39; limit $40; offset $41
+-- filtered page: search (prefix) and active; RepNumber asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $25 $29 $34 $42; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $26 $27 $30 $31 $32 $35 $36 $37 $38; active $6 $10 $15 $21 $24 $28 $33 $39; limit $40; offset $41
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -2907,8 +5683,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $42
 order by "page"."k0" asc;
 
--- filtered page: search and active; RepNumber asc; sort; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $6 $10 $15 $23; prefix $4 $7 $8 $11 $12 $13 $16 $17 $18 $19; active $5 $9 $14 $20; limit $21; offset $22
+-- filtered page: search (prefix) and active; RepNumber asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $6 $10 $15 $23; search $4 $7 $8 $11 $12 $13 $16 $17 $18 $19; active $5 $9 $14 $20; limit $21; offset $22
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -2928,8 +5704,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $23
 order by "page"."k0" asc;
 
--- filtered page: search and active; RepNumber asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $32 $35 $39 $44 $52; prefix $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $33 $36 $37 $40 $41 $42 $45 $46 $47 $48; active $6 $10 $15 $21 $27 $34 $38 $43 $49; walkBudget $28; limit $29 $31 $50; offset $30 $51
+-- filtered page: search (prefix) and active; RepNumber asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $32 $35 $39 $44 $52; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $33 $36 $37 $40 $41 $42 $45 $46 $47 $48; active $6 $10 $15 $21 $27 $34 $38 $43 $49; walkBudget $28; limit $29 $31 $50; offset $30 $51
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -2968,13 +5744,14 @@ left join lateral (
   where organization_id = $44 and starts_with(lower(rep_number), $45) and not starts_with(first_name_search, $46) and not starts_with(last_name_search, $47) and not starts_with(lower(email), $48)
   and active = $49) matches
 order by "matches"."k0" asc
-limit $50 offset $51) sorted where not (select walk_complete from complete)) page on true
+limit $50 offset $51) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $52
 order by "page"."k0" asc;
 
--- filtered page: search and active; RepNumber asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; prefix $3 $4 $5 $6 $14 $17 $18 $21 $22 $23 $26 $27 $28 $29; organizationId $7 $13 $16 $20 $25 $33; active $8 $15 $19 $24 $30; walkBudget $9; limit $10 $12 $31; offset $11 $32
+-- filtered page: search (prefix) and active; RepNumber asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $17 $18 $21 $22 $23 $26 $27 $28 $29; organizationId $7 $13 $16 $20 $25 $33; active $8 $15 $19 $24 $30; walkBudget $9; limit $10 $12 $31; offset $11 $32
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -3004,13 +5781,14 @@ left join lateral (
   where organization_id = $25 and starts_with(lower(rep_number), $26) and not starts_with(first_name_search, $27) and not starts_with(last_name_search, $28) and not starts_with(lower(email), $29)
   and active = $30) matches
 order by "matches"."k0" asc
-limit $31 offset $32) sorted where not (select walk_complete from complete)) page on true
+limit $31 offset $32) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $33
 order by "page"."k0" asc;
 
--- filtered page: search and active; RepNumber desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $30; prefix $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; limit $28; offset $29
+-- filtered page: search (prefix) and active; RepNumber desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $30; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; limit $28; offset $29
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -3031,8 +5809,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $30
 order by "page"."k0" desc;
 
--- filtered page: search and active; RepNumber desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; prefix $4 $5 $6 $7; active $8; limit $9; offset $10
+-- filtered page: search (prefix) and active; RepNumber desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -3044,8 +5822,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $11
 order by "page"."k0" desc;
 
--- filtered page: search and active; RepNumber desc; sort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $25 $29 $34 $42; prefix $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $26 $27 $30 $31 $32 $35 $36 $37 $38; active $6 $10 $15 $21 $24 $28 $33 $39; limit $40; offset $41
+-- filtered page: search (prefix) and active; RepNumber desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $25 $29 $34 $42; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $26 $27 $30 $31 $32 $35 $36 $37 $38; active $6 $10 $15 $21 $24 $28 $33 $39; limit $40; offset $41
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -3074,8 +5852,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $42
 order by "page"."k0" desc;
 
--- filtered page: search and active; RepNumber desc; sort; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $6 $10 $15 $23; prefix $4 $7 $8 $11 $12 $13 $16 $17 $18 $19; active $5 $9 $14 $20; limit $21; offset $22
+-- filtered page: search (prefix) and active; RepNumber desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $6 $10 $15 $23; search $4 $7 $8 $11 $12 $13 $16 $17 $18 $19; active $5 $9 $14 $20; limit $21; offset $22
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -3095,8 +5873,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $23
 order by "page"."k0" desc;
 
--- filtered page: search and active; RepNumber desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $32 $35 $39 $44 $52; prefix $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $33 $36 $37 $40 $41 $42 $45 $46 $47 $48; active $6 $10 $15 $21 $27 $34 $38 $43 $49; walkBudget $28; limit $29 $31 $50; offset $30 $51
+-- filtered page: search (prefix) and active; RepNumber desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $32 $35 $39 $44 $52; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $33 $36 $37 $40 $41 $42 $45 $46 $47 $48; active $6 $10 $15 $21 $27 $34 $38 $43 $49; walkBudget $28; limit $29 $31 $50; offset $30 $51
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -3135,13 +5913,14 @@ left join lateral (
   where organization_id = $44 and starts_with(lower(rep_number), $45) and not starts_with(first_name_search, $46) and not starts_with(last_name_search, $47) and not starts_with(lower(email), $48)
   and active = $49) matches
 order by "matches"."k0" desc
-limit $50 offset $51) sorted where not (select walk_complete from complete)) page on true
+limit $50 offset $51) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $52
 order by "page"."k0" desc;
 
--- filtered page: search and active; RepNumber desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; prefix $3 $4 $5 $6 $14 $17 $18 $21 $22 $23 $26 $27 $28 $29; organizationId $7 $13 $16 $20 $25 $33; active $8 $15 $19 $24 $30; walkBudget $9; limit $10 $12 $31; offset $11 $32
+-- filtered page: search (prefix) and active; RepNumber desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $17 $18 $21 $22 $23 $26 $27 $28 $29; organizationId $7 $13 $16 $20 $25 $33; active $8 $15 $19 $24 $30; walkBudget $9; limit $10 $12 $31; offset $11 $32
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -3171,13 +5950,14 @@ left join lateral (
   where organization_id = $25 and starts_with(lower(rep_number), $26) and not starts_with(first_name_search, $27) and not starts_with(last_name_search, $28) and not starts_with(lower(email), $29)
   and active = $30) matches
 order by "matches"."k0" desc
-limit $31 offset $32) sorted where not (select walk_complete from complete)) page on true
+limit $31 offset $32) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $33
 order by "page"."k0" desc;
 
--- filtered page: search and active; FirstName asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $30; prefix $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; limit $28; offset $29
+-- filtered page: search (prefix) and active; FirstName asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $30; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; limit $28; offset $29
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -3198,8 +5978,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $30
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search and active; FirstName asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; prefix $4 $5 $6 $7; active $8; limit $9; offset $10
+-- filtered page: search (prefix) and active; FirstName asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -3211,8 +5991,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $11
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search and active; FirstName asc; sort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $25 $29 $34 $42; prefix $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $26 $27 $30 $31 $32 $35 $36 $37 $38; active $6 $10 $15 $21 $24 $28 $33 $39; limit $40; offset $41
+-- filtered page: search (prefix) and active; FirstName asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $25 $29 $34 $42; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $26 $27 $30 $31 $32 $35 $36 $37 $38; active $6 $10 $15 $21 $24 $28 $33 $39; limit $40; offset $41
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -3241,8 +6021,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $42
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search and active; FirstName asc; sort; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $6 $10 $15 $23; prefix $4 $7 $8 $11 $12 $13 $16 $17 $18 $19; active $5 $9 $14 $20; limit $21; offset $22
+-- filtered page: search (prefix) and active; FirstName asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $6 $10 $15 $23; search $4 $7 $8 $11 $12 $13 $16 $17 $18 $19; active $5 $9 $14 $20; limit $21; offset $22
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -3262,8 +6042,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $23
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search and active; FirstName asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $32 $35 $39 $44 $52; prefix $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $33 $36 $37 $40 $41 $42 $45 $46 $47 $48; active $6 $10 $15 $21 $27 $34 $38 $43 $49; walkBudget $28; limit $29 $31 $50; offset $30 $51
+-- filtered page: search (prefix) and active; FirstName asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $32 $35 $39 $44 $52; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $33 $36 $37 $40 $41 $42 $45 $46 $47 $48; active $6 $10 $15 $21 $27 $34 $38 $43 $49; walkBudget $28; limit $29 $31 $50; offset $30 $51
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -3302,13 +6082,14 @@ left join lateral (
   where organization_id = $44 and starts_with(lower(rep_number), $45) and not starts_with(first_name_search, $46) and not starts_with(last_name_search, $47) and not starts_with(lower(email), $48)
   and active = $49) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $50 offset $51) sorted where not (select walk_complete from complete)) page on true
+limit $50 offset $51) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $52
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search and active; FirstName asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; prefix $3 $4 $5 $6 $14 $17 $18 $21 $22 $23 $26 $27 $28 $29; organizationId $7 $13 $16 $20 $25 $33; active $8 $15 $19 $24 $30; walkBudget $9; limit $10 $12 $31; offset $11 $32
+-- filtered page: search (prefix) and active; FirstName asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $17 $18 $21 $22 $23 $26 $27 $28 $29; organizationId $7 $13 $16 $20 $25 $33; active $8 $15 $19 $24 $30; walkBudget $9; limit $10 $12 $31; offset $11 $32
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -3338,13 +6119,14 @@ left join lateral (
   where organization_id = $25 and starts_with(lower(rep_number), $26) and not starts_with(first_name_search, $27) and not starts_with(last_name_search, $28) and not starts_with(lower(email), $29)
   and active = $30) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $31 offset $32) sorted where not (select walk_complete from complete)) page on true
+limit $31 offset $32) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $33
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search and active; FirstName desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $30; prefix $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; limit $28; offset $29
+-- filtered page: search (prefix) and active; FirstName desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $30; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; limit $28; offset $29
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -3365,8 +6147,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $30
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search and active; FirstName desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; prefix $4 $5 $6 $7; active $8; limit $9; offset $10
+-- filtered page: search (prefix) and active; FirstName desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -3378,8 +6160,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $11
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search and active; FirstName desc; sort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $25 $29 $34 $42; prefix $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $26 $27 $30 $31 $32 $35 $36 $37 $38; active $6 $10 $15 $21 $24 $28 $33 $39; limit $40; offset $41
+-- filtered page: search (prefix) and active; FirstName desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $25 $29 $34 $42; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $26 $27 $30 $31 $32 $35 $36 $37 $38; active $6 $10 $15 $21 $24 $28 $33 $39; limit $40; offset $41
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -3408,8 +6190,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $42
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search and active; FirstName desc; sort; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $6 $10 $15 $23; prefix $4 $7 $8 $11 $12 $13 $16 $17 $18 $19; active $5 $9 $14 $20; limit $21; offset $22
+-- filtered page: search (prefix) and active; FirstName desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $6 $10 $15 $23; search $4 $7 $8 $11 $12 $13 $16 $17 $18 $19; active $5 $9 $14 $20; limit $21; offset $22
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -3429,8 +6211,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $23
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search and active; FirstName desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $32 $35 $39 $44 $52; prefix $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $33 $36 $37 $40 $41 $42 $45 $46 $47 $48; active $6 $10 $15 $21 $27 $34 $38 $43 $49; walkBudget $28; limit $29 $31 $50; offset $30 $51
+-- filtered page: search (prefix) and active; FirstName desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $32 $35 $39 $44 $52; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $33 $36 $37 $40 $41 $42 $45 $46 $47 $48; active $6 $10 $15 $21 $27 $34 $38 $43 $49; walkBudget $28; limit $29 $31 $50; offset $30 $51
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -3469,13 +6251,14 @@ left join lateral (
   where organization_id = $44 and starts_with(lower(rep_number), $45) and not starts_with(first_name_search, $46) and not starts_with(last_name_search, $47) and not starts_with(lower(email), $48)
   and active = $49) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $50 offset $51) sorted where not (select walk_complete from complete)) page on true
+limit $50 offset $51) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $52
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search and active; FirstName desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; prefix $3 $4 $5 $6 $14 $17 $18 $21 $22 $23 $26 $27 $28 $29; organizationId $7 $13 $16 $20 $25 $33; active $8 $15 $19 $24 $30; walkBudget $9; limit $10 $12 $31; offset $11 $32
+-- filtered page: search (prefix) and active; FirstName desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $17 $18 $21 $22 $23 $26 $27 $28 $29; organizationId $7 $13 $16 $20 $25 $33; active $8 $15 $19 $24 $30; walkBudget $9; limit $10 $12 $31; offset $11 $32
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -3505,13 +6288,14 @@ left join lateral (
   where organization_id = $25 and starts_with(lower(rep_number), $26) and not starts_with(first_name_search, $27) and not starts_with(last_name_search, $28) and not starts_with(lower(email), $29)
   and active = $30) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $31 offset $32) sorted where not (select walk_complete from complete)) page on true
+limit $31 offset $32) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $33
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search and active; LastName asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $30; prefix $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; limit $28; offset $29
+-- filtered page: search (prefix) and active; LastName asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $30; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; limit $28; offset $29
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -3532,8 +6316,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $30
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search and active; LastName asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; prefix $4 $5 $6 $7; active $8; limit $9; offset $10
+-- filtered page: search (prefix) and active; LastName asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -3545,8 +6329,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $11
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search and active; LastName asc; sort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $25 $29 $34 $42; prefix $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $26 $27 $30 $31 $32 $35 $36 $37 $38; active $6 $10 $15 $21 $24 $28 $33 $39; limit $40; offset $41
+-- filtered page: search (prefix) and active; LastName asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $25 $29 $34 $42; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $26 $27 $30 $31 $32 $35 $36 $37 $38; active $6 $10 $15 $21 $24 $28 $33 $39; limit $40; offset $41
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -3575,8 +6359,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $42
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search and active; LastName asc; sort; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $6 $10 $15 $23; prefix $4 $7 $8 $11 $12 $13 $16 $17 $18 $19; active $5 $9 $14 $20; limit $21; offset $22
+-- filtered page: search (prefix) and active; LastName asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $6 $10 $15 $23; search $4 $7 $8 $11 $12 $13 $16 $17 $18 $19; active $5 $9 $14 $20; limit $21; offset $22
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -3596,8 +6380,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $23
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search and active; LastName asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $32 $35 $39 $44 $52; prefix $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $33 $36 $37 $40 $41 $42 $45 $46 $47 $48; active $6 $10 $15 $21 $27 $34 $38 $43 $49; walkBudget $28; limit $29 $31 $50; offset $30 $51
+-- filtered page: search (prefix) and active; LastName asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $32 $35 $39 $44 $52; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $33 $36 $37 $40 $41 $42 $45 $46 $47 $48; active $6 $10 $15 $21 $27 $34 $38 $43 $49; walkBudget $28; limit $29 $31 $50; offset $30 $51
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -3636,13 +6420,14 @@ left join lateral (
   where organization_id = $44 and starts_with(lower(rep_number), $45) and not starts_with(first_name_search, $46) and not starts_with(last_name_search, $47) and not starts_with(lower(email), $48)
   and active = $49) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $50 offset $51) sorted where not (select walk_complete from complete)) page on true
+limit $50 offset $51) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $52
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search and active; LastName asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; prefix $3 $4 $5 $6 $14 $17 $18 $21 $22 $23 $26 $27 $28 $29; organizationId $7 $13 $16 $20 $25 $33; active $8 $15 $19 $24 $30; walkBudget $9; limit $10 $12 $31; offset $11 $32
+-- filtered page: search (prefix) and active; LastName asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $17 $18 $21 $22 $23 $26 $27 $28 $29; organizationId $7 $13 $16 $20 $25 $33; active $8 $15 $19 $24 $30; walkBudget $9; limit $10 $12 $31; offset $11 $32
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -3672,13 +6457,14 @@ left join lateral (
   where organization_id = $25 and starts_with(lower(rep_number), $26) and not starts_with(first_name_search, $27) and not starts_with(last_name_search, $28) and not starts_with(lower(email), $29)
   and active = $30) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $31 offset $32) sorted where not (select walk_complete from complete)) page on true
+limit $31 offset $32) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $33
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search and active; LastName desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $30; prefix $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; limit $28; offset $29
+-- filtered page: search (prefix) and active; LastName desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $30; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; limit $28; offset $29
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -3699,8 +6485,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $30
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search and active; LastName desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; prefix $4 $5 $6 $7; active $8; limit $9; offset $10
+-- filtered page: search (prefix) and active; LastName desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -3712,8 +6498,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $11
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search and active; LastName desc; sort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $25 $29 $34 $42; prefix $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $26 $27 $30 $31 $32 $35 $36 $37 $38; active $6 $10 $15 $21 $24 $28 $33 $39; limit $40; offset $41
+-- filtered page: search (prefix) and active; LastName desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $25 $29 $34 $42; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $26 $27 $30 $31 $32 $35 $36 $37 $38; active $6 $10 $15 $21 $24 $28 $33 $39; limit $40; offset $41
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -3742,8 +6528,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $42
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search and active; LastName desc; sort; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $6 $10 $15 $23; prefix $4 $7 $8 $11 $12 $13 $16 $17 $18 $19; active $5 $9 $14 $20; limit $21; offset $22
+-- filtered page: search (prefix) and active; LastName desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $6 $10 $15 $23; search $4 $7 $8 $11 $12 $13 $16 $17 $18 $19; active $5 $9 $14 $20; limit $21; offset $22
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -3763,8 +6549,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $23
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search and active; LastName desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $32 $35 $39 $44 $52; prefix $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $33 $36 $37 $40 $41 $42 $45 $46 $47 $48; active $6 $10 $15 $21 $27 $34 $38 $43 $49; walkBudget $28; limit $29 $31 $50; offset $30 $51
+-- filtered page: search (prefix) and active; LastName desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $32 $35 $39 $44 $52; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $33 $36 $37 $40 $41 $42 $45 $46 $47 $48; active $6 $10 $15 $21 $27 $34 $38 $43 $49; walkBudget $28; limit $29 $31 $50; offset $30 $51
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -3803,13 +6589,14 @@ left join lateral (
   where organization_id = $44 and starts_with(lower(rep_number), $45) and not starts_with(first_name_search, $46) and not starts_with(last_name_search, $47) and not starts_with(lower(email), $48)
   and active = $49) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $50 offset $51) sorted where not (select walk_complete from complete)) page on true
+limit $50 offset $51) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $52
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search and active; LastName desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; prefix $3 $4 $5 $6 $14 $17 $18 $21 $22 $23 $26 $27 $28 $29; organizationId $7 $13 $16 $20 $25 $33; active $8 $15 $19 $24 $30; walkBudget $9; limit $10 $12 $31; offset $11 $32
+-- filtered page: search (prefix) and active; LastName desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $17 $18 $21 $22 $23 $26 $27 $28 $29; organizationId $7 $13 $16 $20 $25 $33; active $8 $15 $19 $24 $30; walkBudget $9; limit $10 $12 $31; offset $11 $32
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -3839,13 +6626,14 @@ left join lateral (
   where organization_id = $25 and starts_with(lower(rep_number), $26) and not starts_with(first_name_search, $27) and not starts_with(last_name_search, $28) and not starts_with(lower(email), $29)
   and active = $30) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $31 offset $32) sorted where not (select walk_complete from complete)) page on true
+limit $31 offset $32) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $33
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search and active; Email asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $30; prefix $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; limit $28; offset $29
+-- filtered page: search (prefix) and active; Email asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $30; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; limit $28; offset $29
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -3866,8 +6654,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $30
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search and active; Email asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; prefix $4 $5 $6 $7; active $8; limit $9; offset $10
+-- filtered page: search (prefix) and active; Email asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -3879,8 +6667,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $11
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search and active; Email asc; sort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $25 $29 $34 $42; prefix $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $26 $27 $30 $31 $32 $35 $36 $37 $38; active $6 $10 $15 $21 $24 $28 $33 $39; limit $40; offset $41
+-- filtered page: search (prefix) and active; Email asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $25 $29 $34 $42; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $26 $27 $30 $31 $32 $35 $36 $37 $38; active $6 $10 $15 $21 $24 $28 $33 $39; limit $40; offset $41
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -3909,8 +6697,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $42
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search and active; Email asc; sort; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $6 $10 $15 $23; prefix $4 $7 $8 $11 $12 $13 $16 $17 $18 $19; active $5 $9 $14 $20; limit $21; offset $22
+-- filtered page: search (prefix) and active; Email asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $6 $10 $15 $23; search $4 $7 $8 $11 $12 $13 $16 $17 $18 $19; active $5 $9 $14 $20; limit $21; offset $22
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -3930,8 +6718,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $23
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search and active; Email asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $32 $35 $39 $44 $52; prefix $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $33 $36 $37 $40 $41 $42 $45 $46 $47 $48; active $6 $10 $15 $21 $27 $34 $38 $43 $49; walkBudget $28; limit $29 $31 $50; offset $30 $51
+-- filtered page: search (prefix) and active; Email asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $32 $35 $39 $44 $52; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $33 $36 $37 $40 $41 $42 $45 $46 $47 $48; active $6 $10 $15 $21 $27 $34 $38 $43 $49; walkBudget $28; limit $29 $31 $50; offset $30 $51
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -3970,13 +6758,14 @@ left join lateral (
   where organization_id = $44 and starts_with(lower(rep_number), $45) and not starts_with(first_name_search, $46) and not starts_with(last_name_search, $47) and not starts_with(lower(email), $48)
   and active = $49) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $50 offset $51) sorted where not (select walk_complete from complete)) page on true
+limit $50 offset $51) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $52
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search and active; Email asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; prefix $3 $4 $5 $6 $14 $17 $18 $21 $22 $23 $26 $27 $28 $29; organizationId $7 $13 $16 $20 $25 $33; active $8 $15 $19 $24 $30; walkBudget $9; limit $10 $12 $31; offset $11 $32
+-- filtered page: search (prefix) and active; Email asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $17 $18 $21 $22 $23 $26 $27 $28 $29; organizationId $7 $13 $16 $20 $25 $33; active $8 $15 $19 $24 $30; walkBudget $9; limit $10 $12 $31; offset $11 $32
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -4006,13 +6795,14 @@ left join lateral (
   where organization_id = $25 and starts_with(lower(rep_number), $26) and not starts_with(first_name_search, $27) and not starts_with(last_name_search, $28) and not starts_with(lower(email), $29)
   and active = $30) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $31 offset $32) sorted where not (select walk_complete from complete)) page on true
+limit $31 offset $32) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $33
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search and active; Email desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $30; prefix $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; limit $28; offset $29
+-- filtered page: search (prefix) and active; Email desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $30; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; limit $28; offset $29
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -4033,8 +6823,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $30
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search and active; Email desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; prefix $4 $5 $6 $7; active $8; limit $9; offset $10
+-- filtered page: search (prefix) and active; Email desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -4046,8 +6836,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $11
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search and active; Email desc; sort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $25 $29 $34 $42; prefix $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $26 $27 $30 $31 $32 $35 $36 $37 $38; active $6 $10 $15 $21 $24 $28 $33 $39; limit $40; offset $41
+-- filtered page: search (prefix) and active; Email desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $25 $29 $34 $42; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $26 $27 $30 $31 $32 $35 $36 $37 $38; active $6 $10 $15 $21 $24 $28 $33 $39; limit $40; offset $41
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -4076,8 +6866,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $42
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search and active; Email desc; sort; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $6 $10 $15 $23; prefix $4 $7 $8 $11 $12 $13 $16 $17 $18 $19; active $5 $9 $14 $20; limit $21; offset $22
+-- filtered page: search (prefix) and active; Email desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $6 $10 $15 $23; search $4 $7 $8 $11 $12 $13 $16 $17 $18 $19; active $5 $9 $14 $20; limit $21; offset $22
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -4097,8 +6887,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $23
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search and active; Email desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $32 $35 $39 $44 $52; prefix $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $33 $36 $37 $40 $41 $42 $45 $46 $47 $48; active $6 $10 $15 $21 $27 $34 $38 $43 $49; walkBudget $28; limit $29 $31 $50; offset $30 $51
+-- filtered page: search (prefix) and active; Email desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $32 $35 $39 $44 $52; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $33 $36 $37 $40 $41 $42 $45 $46 $47 $48; active $6 $10 $15 $21 $27 $34 $38 $43 $49; walkBudget $28; limit $29 $31 $50; offset $30 $51
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -4137,13 +6927,14 @@ left join lateral (
   where organization_id = $44 and starts_with(lower(rep_number), $45) and not starts_with(first_name_search, $46) and not starts_with(last_name_search, $47) and not starts_with(lower(email), $48)
   and active = $49) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $50 offset $51) sorted where not (select walk_complete from complete)) page on true
+limit $50 offset $51) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $52
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search and active; Email desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; prefix $3 $4 $5 $6 $14 $17 $18 $21 $22 $23 $26 $27 $28 $29; organizationId $7 $13 $16 $20 $25 $33; active $8 $15 $19 $24 $30; walkBudget $9; limit $10 $12 $31; offset $11 $32
+-- filtered page: search (prefix) and active; Email desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $17 $18 $21 $22 $23 $26 $27 $28 $29; organizationId $7 $13 $16 $20 $25 $33; active $8 $15 $19 $24 $30; walkBudget $9; limit $10 $12 $31; offset $11 $32
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -4173,13 +6964,14 @@ left join lateral (
   where organization_id = $25 and starts_with(lower(rep_number), $26) and not starts_with(first_name_search, $27) and not starts_with(last_name_search, $28) and not starts_with(lower(email), $29)
   and active = $30) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $31 offset $32) sorted where not (select walk_complete from complete)) page on true
+limit $31 offset $32) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $33
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search and active; PhoneNumber asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $30; prefix $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; limit $28; offset $29
+-- filtered page: search (prefix) and active; PhoneNumber asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $30; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; limit $28; offset $29
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -4200,8 +6992,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $30
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
--- filtered page: search and active; PhoneNumber asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; prefix $4 $5 $6 $7; active $8; limit $9; offset $10
+-- filtered page: search (prefix) and active; PhoneNumber asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -4213,8 +7005,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $11
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
--- filtered page: search and active; PhoneNumber asc; sort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $25 $29 $34 $42; prefix $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $26 $27 $30 $31 $32 $35 $36 $37 $38; active $6 $10 $15 $21 $24 $28 $33 $39; limit $40; offset $41
+-- filtered page: search (prefix) and active; PhoneNumber asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $25 $29 $34 $42; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $26 $27 $30 $31 $32 $35 $36 $37 $38; active $6 $10 $15 $21 $24 $28 $33 $39; limit $40; offset $41
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -4243,8 +7035,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $42
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
--- filtered page: search and active; PhoneNumber asc; sort; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $6 $10 $15 $23; prefix $4 $7 $8 $11 $12 $13 $16 $17 $18 $19; active $5 $9 $14 $20; limit $21; offset $22
+-- filtered page: search (prefix) and active; PhoneNumber asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $6 $10 $15 $23; search $4 $7 $8 $11 $12 $13 $16 $17 $18 $19; active $5 $9 $14 $20; limit $21; offset $22
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -4264,8 +7056,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $23
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
--- filtered page: search and active; PhoneNumber asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $32 $35 $39 $44 $52; prefix $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $33 $36 $37 $40 $41 $42 $45 $46 $47 $48; active $6 $10 $15 $21 $27 $34 $38 $43 $49; walkBudget $28; limit $29 $31 $50; offset $30 $51
+-- filtered page: search (prefix) and active; PhoneNumber asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $32 $35 $39 $44 $52; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $33 $36 $37 $40 $41 $42 $45 $46 $47 $48; active $6 $10 $15 $21 $27 $34 $38 $43 $49; walkBudget $28; limit $29 $31 $50; offset $30 $51
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -4304,13 +7096,14 @@ left join lateral (
   where organization_id = $44 and starts_with(lower(rep_number), $45) and not starts_with(first_name_search, $46) and not starts_with(last_name_search, $47) and not starts_with(lower(email), $48)
   and active = $49) matches
 order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
-limit $50 offset $51) sorted where not (select walk_complete from complete)) page on true
+limit $50 offset $51) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $52
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
--- filtered page: search and active; PhoneNumber asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; prefix $3 $4 $5 $6 $14 $17 $18 $21 $22 $23 $26 $27 $28 $29; organizationId $7 $13 $16 $20 $25 $33; active $8 $15 $19 $24 $30; walkBudget $9; limit $10 $12 $31; offset $11 $32
+-- filtered page: search (prefix) and active; PhoneNumber asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $17 $18 $21 $22 $23 $26 $27 $28 $29; organizationId $7 $13 $16 $20 $25 $33; active $8 $15 $19 $24 $30; walkBudget $9; limit $10 $12 $31; offset $11 $32
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -4340,13 +7133,14 @@ left join lateral (
   where organization_id = $25 and starts_with(lower(rep_number), $26) and not starts_with(first_name_search, $27) and not starts_with(last_name_search, $28) and not starts_with(lower(email), $29)
   and active = $30) matches
 order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
-limit $31 offset $32) sorted where not (select walk_complete from complete)) page on true
+limit $31 offset $32) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $33
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
--- filtered page: search and active; PhoneNumber desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $30; prefix $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; limit $28; offset $29
+-- filtered page: search (prefix) and active; PhoneNumber desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $30; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; limit $28; offset $29
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -4367,8 +7161,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $30
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
--- filtered page: search and active; PhoneNumber desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; prefix $4 $5 $6 $7; active $8; limit $9; offset $10
+-- filtered page: search (prefix) and active; PhoneNumber desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -4380,8 +7174,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $11
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
--- filtered page: search and active; PhoneNumber desc; sort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $25 $29 $34 $42; prefix $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $26 $27 $30 $31 $32 $35 $36 $37 $38; active $6 $10 $15 $21 $24 $28 $33 $39; limit $40; offset $41
+-- filtered page: search (prefix) and active; PhoneNumber desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $25 $29 $34 $42; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $26 $27 $30 $31 $32 $35 $36 $37 $38; active $6 $10 $15 $21 $24 $28 $33 $39; limit $40; offset $41
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -4410,8 +7204,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $42
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
--- filtered page: search and active; PhoneNumber desc; sort; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $6 $10 $15 $23; prefix $4 $7 $8 $11 $12 $13 $16 $17 $18 $19; active $5 $9 $14 $20; limit $21; offset $22
+-- filtered page: search (prefix) and active; PhoneNumber desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $6 $10 $15 $23; search $4 $7 $8 $11 $12 $13 $16 $17 $18 $19; active $5 $9 $14 $20; limit $21; offset $22
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -4431,8 +7225,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $23
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
--- filtered page: search and active; PhoneNumber desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $32 $35 $39 $44 $52; prefix $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $33 $36 $37 $40 $41 $42 $45 $46 $47 $48; active $6 $10 $15 $21 $27 $34 $38 $43 $49; walkBudget $28; limit $29 $31 $50; offset $30 $51
+-- filtered page: search (prefix) and active; PhoneNumber desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $32 $35 $39 $44 $52; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $33 $36 $37 $40 $41 $42 $45 $46 $47 $48; active $6 $10 $15 $21 $27 $34 $38 $43 $49; walkBudget $28; limit $29 $31 $50; offset $30 $51
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -4471,13 +7265,14 @@ left join lateral (
   where organization_id = $44 and starts_with(lower(rep_number), $45) and not starts_with(first_name_search, $46) and not starts_with(last_name_search, $47) and not starts_with(lower(email), $48)
   and active = $49) matches
 order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
-limit $50 offset $51) sorted where not (select walk_complete from complete)) page on true
+limit $50 offset $51) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $52
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
--- filtered page: search and active; PhoneNumber desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; prefix $3 $4 $5 $6 $14 $17 $18 $21 $22 $23 $26 $27 $28 $29; organizationId $7 $13 $16 $20 $25 $33; active $8 $15 $19 $24 $30; walkBudget $9; limit $10 $12 $31; offset $11 $32
+-- filtered page: search (prefix) and active; PhoneNumber desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $17 $18 $21 $22 $23 $26 $27 $28 $29; organizationId $7 $13 $16 $20 $25 $33; active $8 $15 $19 $24 $30; walkBudget $9; limit $10 $12 $31; offset $11 $32
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -4507,13 +7302,14 @@ left join lateral (
   where organization_id = $25 and starts_with(lower(rep_number), $26) and not starts_with(first_name_search, $27) and not starts_with(last_name_search, $28) and not starts_with(lower(email), $29)
   and active = $30) matches
 order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
-limit $31 offset $32) sorted where not (select walk_complete from complete)) page on true
+limit $31 offset $32) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $33
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
--- filtered page: search and active; Active asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $30; prefix $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; limit $28; offset $29
+-- filtered page: search (prefix) and active; Active asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $30; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; limit $28; offset $29
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -4534,8 +7330,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $30
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search and active; Active asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; prefix $4 $5 $6 $7; active $8; limit $9; offset $10
+-- filtered page: search (prefix) and active; Active asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -4547,8 +7343,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $11
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search and active; Active asc; sort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $25 $29 $34 $42; prefix $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $26 $27 $30 $31 $32 $35 $36 $37 $38; active $6 $10 $15 $21 $24 $28 $33 $39; limit $40; offset $41
+-- filtered page: search (prefix) and active; Active asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $25 $29 $34 $42; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $26 $27 $30 $31 $32 $35 $36 $37 $38; active $6 $10 $15 $21 $24 $28 $33 $39; limit $40; offset $41
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -4577,8 +7373,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $42
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search and active; Active asc; sort; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $6 $10 $15 $23; prefix $4 $7 $8 $11 $12 $13 $16 $17 $18 $19; active $5 $9 $14 $20; limit $21; offset $22
+-- filtered page: search (prefix) and active; Active asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $6 $10 $15 $23; search $4 $7 $8 $11 $12 $13 $16 $17 $18 $19; active $5 $9 $14 $20; limit $21; offset $22
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -4598,8 +7394,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $23
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search and active; Active asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $32 $35 $39 $44 $52; prefix $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $33 $36 $37 $40 $41 $42 $45 $46 $47 $48; active $6 $10 $15 $21 $27 $34 $38 $43 $49; walkBudget $28; limit $29 $31 $50; offset $30 $51
+-- filtered page: search (prefix) and active; Active asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $32 $35 $39 $44 $52; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $33 $36 $37 $40 $41 $42 $45 $46 $47 $48; active $6 $10 $15 $21 $27 $34 $38 $43 $49; walkBudget $28; limit $29 $31 $50; offset $30 $51
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -4638,13 +7434,14 @@ left join lateral (
   where organization_id = $44 and starts_with(lower(rep_number), $45) and not starts_with(first_name_search, $46) and not starts_with(last_name_search, $47) and not starts_with(lower(email), $48)
   and active = $49) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $50 offset $51) sorted where not (select walk_complete from complete)) page on true
+limit $50 offset $51) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $52
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search and active; Active asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; prefix $3 $4 $5 $6 $14 $17 $18 $21 $22 $23 $26 $27 $28 $29; organizationId $7 $13 $16 $20 $25 $33; active $8 $15 $19 $24 $30; walkBudget $9; limit $10 $12 $31; offset $11 $32
+-- filtered page: search (prefix) and active; Active asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $17 $18 $21 $22 $23 $26 $27 $28 $29; organizationId $7 $13 $16 $20 $25 $33; active $8 $15 $19 $24 $30; walkBudget $9; limit $10 $12 $31; offset $11 $32
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -4674,13 +7471,14 @@ left join lateral (
   where organization_id = $25 and starts_with(lower(rep_number), $26) and not starts_with(first_name_search, $27) and not starts_with(last_name_search, $28) and not starts_with(lower(email), $29)
   and active = $30) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $31 offset $32) sorted where not (select walk_complete from complete)) page on true
+limit $31 offset $32) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $33
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search and active; Active desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $30; prefix $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; limit $28; offset $29
+-- filtered page: search (prefix) and active; Active desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $30; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; limit $28; offset $29
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -4701,8 +7499,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $30
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search and active; Active desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; prefix $4 $5 $6 $7; active $8; limit $9; offset $10
+-- filtered page: search (prefix) and active; Active desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -4714,8 +7512,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $11
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search and active; Active desc; sort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $25 $29 $34 $42; prefix $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $26 $27 $30 $31 $32 $35 $36 $37 $38; active $6 $10 $15 $21 $24 $28 $33 $39; limit $40; offset $41
+-- filtered page: search (prefix) and active; Active desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $25 $29 $34 $42; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $26 $27 $30 $31 $32 $35 $36 $37 $38; active $6 $10 $15 $21 $24 $28 $33 $39; limit $40; offset $41
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -4744,8 +7542,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $42
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search and active; Active desc; sort; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $6 $10 $15 $23; prefix $4 $7 $8 $11 $12 $13 $16 $17 $18 $19; active $5 $9 $14 $20; limit $21; offset $22
+-- filtered page: search (prefix) and active; Active desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $6 $10 $15 $23; search $4 $7 $8 $11 $12 $13 $16 $17 $18 $19; active $5 $9 $14 $20; limit $21; offset $22
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
@@ -4765,8 +7563,8 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $23
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search and active; Active desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $32 $35 $39 $44 $52; prefix $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $33 $36 $37 $40 $41 $42 $45 $46 $47 $48; active $6 $10 $15 $21 $27 $34 $38 $43 $49; walkBudget $28; limit $29 $31 $50; offset $30 $51
+-- filtered page: search (prefix) and active; Active desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $32 $35 $39 $44 $52; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $33 $36 $37 $40 $41 $42 $45 $46 $47 $48; active $6 $10 $15 $21 $27 $34 $38 $43 $49; walkBudget $28; limit $29 $31 $50; offset $30 $51
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -4805,13 +7603,14 @@ left join lateral (
   where organization_id = $44 and starts_with(lower(rep_number), $45) and not starts_with(first_name_search, $46) and not starts_with(last_name_search, $47) and not starts_with(lower(email), $48)
   and active = $49) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $50 offset $51) sorted where not (select walk_complete from complete)) page on true
+limit $50 offset $51) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $52
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search and active; Active desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; prefix $3 $4 $5 $6 $14 $17 $18 $21 $22 $23 $26 $27 $28 $29; organizationId $7 $13 $16 $20 $25 $33; active $8 $15 $19 $24 $30; walkBudget $9; limit $10 $12 $31; offset $11 $32
+-- filtered page: search (prefix) and active; Active desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $17 $18 $21 $22 $23 $26 $27 $28 $29; organizationId $7 $13 $16 $20 $25 $33; active $8 $15 $19 $24 $30; walkBudget $9; limit $10 $12 $31; offset $11 $32
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -4841,7 +7640,2720 @@ left join lateral (
   where organization_id = $25 and starts_with(lower(rep_number), $26) and not starts_with(first_name_search, $27) and not starts_with(last_name_search, $28) and not starts_with(lower(email), $29)
   and active = $30) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $31 offset $32) sorted where not (select walk_complete from complete)) page on true
+limit $31 offset $32) sorted
+  where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $33
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; RepNumber asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $19; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; limit $17; offset $18
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16) matches
+order by "matches"."k0" asc
+limit $17 offset $18) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $19
+order by "page"."k0" asc;
+
+-- filtered page: search (trigrams) and active; RepNumber asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+order by "matches"."k0" asc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" asc;
+
+-- filtered page: search (trigrams) and active; RepNumber asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $20; search $5 $6 $7 $8 $9 $12 $13 $14 $15 $16; active $10 $17; limit $18; offset $19
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $11 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) and active = $17 offset 0) matches
+order by "matches"."k0" asc
+limit $18 offset $19) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $20
+order by "page"."k0" asc;
+
+-- filtered page: search (trigrams) and active; RepNumber asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7 $8; active $9; limit $10; offset $11
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches
+order by "matches"."k0" asc
+limit $10 offset $11) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $12
+order by "page"."k0" asc;
+
+-- filtered page: search (trigrams) and active; RepNumber asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $21 $30; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $22 $23 $24 $25 $26; active $10 $16 $27; walkBudget $17; limit $18 $20 $28; offset $19 $29
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0" from (
+      select id, rep_number as "k0", (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) as matched
+      from organization_sales_rep where organization_id = $15 and active = $16
+      order by rep_number asc
+      limit $17
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc
+    limit $18 offset $19
+  ),
+  complete as (select count(*) = $20 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) and active = $27 offset 0) matches
+order by "matches"."k0" asc
+limit $28 offset $29) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $30
+order by "page"."k0" asc;
+
+-- filtered page: search (trigrams) and active; RepNumber asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17 $18; organizationId $7 $13 $22; active $8 $19; walkBudget $9; limit $10 $12 $20; offset $11 $21
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0" from (
+      select id, rep_number as "k0", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and active = $8
+      order by rep_number asc
+      limit $9
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc
+    limit $10 offset $11
+  ),
+  complete as (select count(*) = $12 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $13 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $14 and (first_name_search like $15 or last_name_search like $16 or lower(email) like $17 or lower(rep_number) like $18) and active = $19 offset 0) matches
+order by "matches"."k0" asc
+limit $20 offset $21) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $22
+order by "page"."k0" asc;
+
+-- filtered page: search (trigrams) and active; RepNumber desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $19; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; limit $17; offset $18
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16) matches
+order by "matches"."k0" desc
+limit $17 offset $18) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $19
+order by "page"."k0" desc;
+
+-- filtered page: search (trigrams) and active; RepNumber desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+order by "matches"."k0" desc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" desc;
+
+-- filtered page: search (trigrams) and active; RepNumber desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $20; search $5 $6 $7 $8 $9 $12 $13 $14 $15 $16; active $10 $17; limit $18; offset $19
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $11 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) and active = $17 offset 0) matches
+order by "matches"."k0" desc
+limit $18 offset $19) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $20
+order by "page"."k0" desc;
+
+-- filtered page: search (trigrams) and active; RepNumber desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7 $8; active $9; limit $10; offset $11
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches
+order by "matches"."k0" desc
+limit $10 offset $11) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $12
+order by "page"."k0" desc;
+
+-- filtered page: search (trigrams) and active; RepNumber desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $21 $30; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $22 $23 $24 $25 $26; active $10 $16 $27; walkBudget $17; limit $18 $20 $28; offset $19 $29
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0" from (
+      select id, rep_number as "k0", (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) as matched
+      from organization_sales_rep where organization_id = $15 and active = $16
+      order by rep_number desc
+      limit $17
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc
+    limit $18 offset $19
+  ),
+  complete as (select count(*) = $20 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) and active = $27 offset 0) matches
+order by "matches"."k0" desc
+limit $28 offset $29) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $30
+order by "page"."k0" desc;
+
+-- filtered page: search (trigrams) and active; RepNumber desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17 $18; organizationId $7 $13 $22; active $8 $19; walkBudget $9; limit $10 $12 $20; offset $11 $21
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0" from (
+      select id, rep_number as "k0", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and active = $8
+      order by rep_number desc
+      limit $9
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc
+    limit $10 offset $11
+  ),
+  complete as (select count(*) = $12 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $13 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $14 and (first_name_search like $15 or last_name_search like $16 or lower(email) like $17 or lower(rep_number) like $18) and active = $19 offset 0) matches
+order by "matches"."k0" desc
+limit $20 offset $21) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $22
+order by "page"."k0" desc;
+
+-- filtered page: search (trigrams) and active; FirstName asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $19; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; limit $17; offset $18
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $17 offset $18) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $19
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; FirstName asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; FirstName asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $20; search $5 $6 $7 $8 $9 $12 $13 $14 $15 $16; active $10 $17; limit $18; offset $19
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) and active = $17 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $18 offset $19) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $20
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; FirstName asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7 $8; active $9; limit $10; offset $11
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $10 offset $11) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $12
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; FirstName asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $21 $30; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $22 $23 $24 $25 $26; active $10 $16 $27; walkBudget $17; limit $18 $20 $28; offset $19 $29
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, first_name as "k0", id as "k1", (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) as matched
+      from organization_sales_rep where organization_id = $15 and active = $16
+      order by first_name asc, id asc
+      limit $17
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $18 offset $19
+  ),
+  complete as (select count(*) = $20 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) and active = $27 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $28 offset $29) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $30
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; FirstName asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17 $18; organizationId $7 $13 $22; active $8 $19; walkBudget $9; limit $10 $12 $20; offset $11 $21
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, first_name as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and active = $8
+      order by first_name asc, id asc
+      limit $9
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $10 offset $11
+  ),
+  complete as (select count(*) = $12 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $13 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $14 and (first_name_search like $15 or last_name_search like $16 or lower(email) like $17 or lower(rep_number) like $18) and active = $19 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $20 offset $21) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $22
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; FirstName desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $19; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; limit $17; offset $18
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $17 offset $18) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $19
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; FirstName desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; FirstName desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $20; search $5 $6 $7 $8 $9 $12 $13 $14 $15 $16; active $10 $17; limit $18; offset $19
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) and active = $17 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $18 offset $19) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $20
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; FirstName desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7 $8; active $9; limit $10; offset $11
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $10 offset $11) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $12
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; FirstName desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $21 $30; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $22 $23 $24 $25 $26; active $10 $16 $27; walkBudget $17; limit $18 $20 $28; offset $19 $29
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, first_name as "k0", id as "k1", (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) as matched
+      from organization_sales_rep where organization_id = $15 and active = $16
+      order by first_name desc, id desc
+      limit $17
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $18 offset $19
+  ),
+  complete as (select count(*) = $20 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) and active = $27 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $28 offset $29) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $30
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; FirstName desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17 $18; organizationId $7 $13 $22; active $8 $19; walkBudget $9; limit $10 $12 $20; offset $11 $21
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, first_name as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and active = $8
+      order by first_name desc, id desc
+      limit $9
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $10 offset $11
+  ),
+  complete as (select count(*) = $12 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $13 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $14 and (first_name_search like $15 or last_name_search like $16 or lower(email) like $17 or lower(rep_number) like $18) and active = $19 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $20 offset $21) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $22
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; LastName asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $19; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; limit $17; offset $18
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $17 offset $18) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $19
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; LastName asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; LastName asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $20; search $5 $6 $7 $8 $9 $12 $13 $14 $15 $16; active $10 $17; limit $18; offset $19
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) and active = $17 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $18 offset $19) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $20
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; LastName asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7 $8; active $9; limit $10; offset $11
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $10 offset $11) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $12
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; LastName asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $21 $30; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $22 $23 $24 $25 $26; active $10 $16 $27; walkBudget $17; limit $18 $20 $28; offset $19 $29
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, last_name as "k0", id as "k1", (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) as matched
+      from organization_sales_rep where organization_id = $15 and active = $16
+      order by last_name asc, id asc
+      limit $17
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $18 offset $19
+  ),
+  complete as (select count(*) = $20 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) and active = $27 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $28 offset $29) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $30
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; LastName asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17 $18; organizationId $7 $13 $22; active $8 $19; walkBudget $9; limit $10 $12 $20; offset $11 $21
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, last_name as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and active = $8
+      order by last_name asc, id asc
+      limit $9
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $10 offset $11
+  ),
+  complete as (select count(*) = $12 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $13 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $14 and (first_name_search like $15 or last_name_search like $16 or lower(email) like $17 or lower(rep_number) like $18) and active = $19 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $20 offset $21) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $22
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; LastName desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $19; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; limit $17; offset $18
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $17 offset $18) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $19
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; LastName desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; LastName desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $20; search $5 $6 $7 $8 $9 $12 $13 $14 $15 $16; active $10 $17; limit $18; offset $19
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) and active = $17 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $18 offset $19) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $20
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; LastName desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7 $8; active $9; limit $10; offset $11
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $10 offset $11) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $12
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; LastName desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $21 $30; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $22 $23 $24 $25 $26; active $10 $16 $27; walkBudget $17; limit $18 $20 $28; offset $19 $29
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, last_name as "k0", id as "k1", (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) as matched
+      from organization_sales_rep where organization_id = $15 and active = $16
+      order by last_name desc, id desc
+      limit $17
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $18 offset $19
+  ),
+  complete as (select count(*) = $20 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) and active = $27 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $28 offset $29) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $30
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; LastName desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17 $18; organizationId $7 $13 $22; active $8 $19; walkBudget $9; limit $10 $12 $20; offset $11 $21
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, last_name as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and active = $8
+      order by last_name desc, id desc
+      limit $9
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $10 offset $11
+  ),
+  complete as (select count(*) = $12 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $13 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $14 and (first_name_search like $15 or last_name_search like $16 or lower(email) like $17 or lower(rep_number) like $18) and active = $19 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $20 offset $21) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $22
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; Email asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $19; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; limit $17; offset $18
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $17 offset $18) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $19
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; Email asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; Email asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $20; search $5 $6 $7 $8 $9 $12 $13 $14 $15 $16; active $10 $17; limit $18; offset $19
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) and active = $17 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $18 offset $19) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $20
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; Email asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7 $8; active $9; limit $10; offset $11
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $10 offset $11) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $12
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; Email asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $21 $30; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $22 $23 $24 $25 $26; active $10 $16 $27; walkBudget $17; limit $18 $20 $28; offset $19 $29
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, email as "k0", id as "k1", (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) as matched
+      from organization_sales_rep where organization_id = $15 and active = $16
+      order by email asc, id asc
+      limit $17
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $18 offset $19
+  ),
+  complete as (select count(*) = $20 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) and active = $27 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $28 offset $29) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $30
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; Email asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17 $18; organizationId $7 $13 $22; active $8 $19; walkBudget $9; limit $10 $12 $20; offset $11 $21
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, email as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and active = $8
+      order by email asc, id asc
+      limit $9
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $10 offset $11
+  ),
+  complete as (select count(*) = $12 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $13 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $14 and (first_name_search like $15 or last_name_search like $16 or lower(email) like $17 or lower(rep_number) like $18) and active = $19 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $20 offset $21) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $22
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; Email desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $19; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; limit $17; offset $18
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $17 offset $18) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $19
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; Email desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; Email desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $20; search $5 $6 $7 $8 $9 $12 $13 $14 $15 $16; active $10 $17; limit $18; offset $19
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) and active = $17 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $18 offset $19) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $20
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; Email desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7 $8; active $9; limit $10; offset $11
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $10 offset $11) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $12
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; Email desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $21 $30; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $22 $23 $24 $25 $26; active $10 $16 $27; walkBudget $17; limit $18 $20 $28; offset $19 $29
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, email as "k0", id as "k1", (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) as matched
+      from organization_sales_rep where organization_id = $15 and active = $16
+      order by email desc, id desc
+      limit $17
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $18 offset $19
+  ),
+  complete as (select count(*) = $20 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) and active = $27 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $28 offset $29) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $30
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; Email desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17 $18; organizationId $7 $13 $22; active $8 $19; walkBudget $9; limit $10 $12 $20; offset $11 $21
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, email as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and active = $8
+      order by email desc, id desc
+      limit $9
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $10 offset $11
+  ),
+  complete as (select count(*) = $12 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $13 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $14 and (first_name_search like $15 or last_name_search like $16 or lower(email) like $17 or lower(rep_number) like $18) and active = $19 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $20 offset $21) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $22
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; PhoneNumber asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $19; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; limit $17; offset $18
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16) matches
+order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
+limit $17 offset $18) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $19
+order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
+
+-- filtered page: search (trigrams) and active; PhoneNumber asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
+
+-- filtered page: search (trigrams) and active; PhoneNumber asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $20; search $5 $6 $7 $8 $9 $12 $13 $14 $15 $16; active $10 $17; limit $18; offset $19
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $11 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) and active = $17 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
+limit $18 offset $19) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $20
+order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
+
+-- filtered page: search (trigrams) and active; PhoneNumber asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7 $8; active $9; limit $10; offset $11
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
+limit $10 offset $11) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $12
+order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
+
+-- filtered page: search (trigrams) and active; PhoneNumber asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $21 $30; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $22 $23 $24 $25 $26; active $10 $16 $27; walkBudget $17; limit $18 $20 $28; offset $19 $29
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
+      select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) as matched
+      from organization_sales_rep where organization_id = $15 and active = $16
+      order by (phone_number is null) asc, coalesce(phone_number, '') asc, id asc
+      limit $17
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc, "walk"."k2" asc
+    limit $18 offset $19
+  ),
+  complete as (select count(*) = $20 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) and active = $27 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
+limit $28 offset $29) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $30
+order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
+
+-- filtered page: search (trigrams) and active; PhoneNumber asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17 $18; organizationId $7 $13 $22; active $8 $19; walkBudget $9; limit $10 $12 $20; offset $11 $21
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
+      select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and active = $8
+      order by (phone_number is null) asc, coalesce(phone_number, '') asc, id asc
+      limit $9
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc, "walk"."k2" asc
+    limit $10 offset $11
+  ),
+  complete as (select count(*) = $12 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $13 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $14 and (first_name_search like $15 or last_name_search like $16 or lower(email) like $17 or lower(rep_number) like $18) and active = $19 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
+limit $20 offset $21) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $22
+order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
+
+-- filtered page: search (trigrams) and active; PhoneNumber desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $19; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; limit $17; offset $18
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16) matches
+order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
+limit $17 offset $18) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $19
+order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
+
+-- filtered page: search (trigrams) and active; PhoneNumber desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
+
+-- filtered page: search (trigrams) and active; PhoneNumber desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $20; search $5 $6 $7 $8 $9 $12 $13 $14 $15 $16; active $10 $17; limit $18; offset $19
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $11 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) and active = $17 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
+limit $18 offset $19) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $20
+order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
+
+-- filtered page: search (trigrams) and active; PhoneNumber desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7 $8; active $9; limit $10; offset $11
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
+limit $10 offset $11) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $12
+order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
+
+-- filtered page: search (trigrams) and active; PhoneNumber desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $21 $30; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $22 $23 $24 $25 $26; active $10 $16 $27; walkBudget $17; limit $18 $20 $28; offset $19 $29
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
+      select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) as matched
+      from organization_sales_rep where organization_id = $15 and active = $16
+      order by (phone_number is null) desc, coalesce(phone_number, '') desc, id desc
+      limit $17
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc, "walk"."k2" desc
+    limit $18 offset $19
+  ),
+  complete as (select count(*) = $20 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) and active = $27 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
+limit $28 offset $29) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $30
+order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
+
+-- filtered page: search (trigrams) and active; PhoneNumber desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17 $18; organizationId $7 $13 $22; active $8 $19; walkBudget $9; limit $10 $12 $20; offset $11 $21
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
+      select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and active = $8
+      order by (phone_number is null) desc, coalesce(phone_number, '') desc, id desc
+      limit $9
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc, "walk"."k2" desc
+    limit $10 offset $11
+  ),
+  complete as (select count(*) = $12 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $13 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $14 and (first_name_search like $15 or last_name_search like $16 or lower(email) like $17 or lower(rep_number) like $18) and active = $19 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
+limit $20 offset $21) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $22
+order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
+
+-- filtered page: search (trigrams) and active; Active asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $19; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; limit $17; offset $18
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $17 offset $18) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $19
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; Active asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; Active asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $20; search $5 $6 $7 $8 $9 $12 $13 $14 $15 $16; active $10 $17; limit $18; offset $19
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) and active = $17 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $18 offset $19) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $20
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; Active asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7 $8; active $9; limit $10; offset $11
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $10 offset $11) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $12
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; Active asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $21 $30; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $22 $23 $24 $25 $26; active $10 $16 $27; walkBudget $17; limit $18 $20 $28; offset $19 $29
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, active as "k0", id as "k1", (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) as matched
+      from organization_sales_rep where organization_id = $15 and active = $16
+      order by active asc, id asc
+      limit $17
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $18 offset $19
+  ),
+  complete as (select count(*) = $20 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) and active = $27 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $28 offset $29) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $30
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; Active asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17 $18; organizationId $7 $13 $22; active $8 $19; walkBudget $9; limit $10 $12 $20; offset $11 $21
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, active as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and active = $8
+      order by active asc, id asc
+      limit $9
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $10 offset $11
+  ),
+  complete as (select count(*) = $12 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $13 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $14 and (first_name_search like $15 or last_name_search like $16 or lower(email) like $17 or lower(rep_number) like $18) and active = $19 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $20 offset $21) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $22
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; Active desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $19; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; limit $17; offset $18
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $17 offset $18) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $19
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; Active desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; Active desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $20; search $5 $6 $7 $8 $9 $12 $13 $14 $15 $16; active $10 $17; limit $18; offset $19
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) and active = $17 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $18 offset $19) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $20
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; Active desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7 $8; active $9; limit $10; offset $11
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $10 offset $11) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $12
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; Active desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $21 $30; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $22 $23 $24 $25 $26; active $10 $16 $27; walkBudget $17; limit $18 $20 $28; offset $19 $29
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, active as "k0", id as "k1", (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) as matched
+      from organization_sales_rep where organization_id = $15 and active = $16
+      order by active desc, id desc
+      limit $17
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $18 offset $19
+  ),
+  complete as (select count(*) = $20 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) and active = $27 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $28 offset $29) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $30
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; Active desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17 $18; organizationId $7 $13 $22; active $8 $19; walkBudget $9; limit $10 $12 $20; offset $11 $21
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, active as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and active = $8
+      order by active desc, id desc
+      limit $9
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $10 offset $11
+  ),
+  complete as (select count(*) = $12 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $13 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $14 and (first_name_search like $15 or last_name_search like $16 or lower(email) like $17 or lower(rep_number) like $18) and active = $19 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $20 offset $21) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $22
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys) and active; RepNumber asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; limit $16; offset $17
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15) matches
+order by "matches"."k0" asc
+limit $16 offset $17) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" asc;
+
+-- filtered page: search (keys) and active; RepNumber asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+order by "matches"."k0" asc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" asc;
+
+-- filtered page: search (keys) and active; RepNumber asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; limit $16; offset $17
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15 offset 0) matches
+order by "matches"."k0" asc
+limit $16 offset $17) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" asc;
+
+-- filtered page: search (keys) and active; RepNumber asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 offset 0) matches
+order by "matches"."k0" asc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" asc;
+
+-- filtered page: search (keys) and active; RepNumber asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $20 $28; search $5 $6 $7 $8 $10 $11 $12 $13 $21 $22 $23 $24; active $9 $15 $25; walkBudget $16; limit $17 $19 $26; offset $18 $27
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0" from (
+      select id, rep_number as "k0", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
+      from organization_sales_rep where organization_id = $14 and active = $15
+      order by rep_number asc
+      limit $16
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc
+    limit $17 offset $18
+  ),
+  complete as (select count(*) = $19 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) and active = $25 offset 0) matches
+order by "matches"."k0" asc
+limit $26 offset $27) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $28
+order by "page"."k0" asc;
+
+-- filtered page: search (keys) and active; RepNumber asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17; organizationId $7 $13 $21; active $8 $18; walkBudget $9; limit $10 $12 $19; offset $11 $20
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0" from (
+      select id, rep_number as "k0", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and active = $8
+      order by rep_number asc
+      limit $9
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc
+    limit $10 offset $11
+  ),
+  complete as (select count(*) = $12 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) and active = $18 offset 0) matches
+order by "matches"."k0" asc
+limit $19 offset $20) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $21
+order by "page"."k0" asc;
+
+-- filtered page: search (keys) and active; RepNumber desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; limit $16; offset $17
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15) matches
+order by "matches"."k0" desc
+limit $16 offset $17) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" desc;
+
+-- filtered page: search (keys) and active; RepNumber desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+order by "matches"."k0" desc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" desc;
+
+-- filtered page: search (keys) and active; RepNumber desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; limit $16; offset $17
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15 offset 0) matches
+order by "matches"."k0" desc
+limit $16 offset $17) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" desc;
+
+-- filtered page: search (keys) and active; RepNumber desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 offset 0) matches
+order by "matches"."k0" desc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" desc;
+
+-- filtered page: search (keys) and active; RepNumber desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $20 $28; search $5 $6 $7 $8 $10 $11 $12 $13 $21 $22 $23 $24; active $9 $15 $25; walkBudget $16; limit $17 $19 $26; offset $18 $27
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0" from (
+      select id, rep_number as "k0", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
+      from organization_sales_rep where organization_id = $14 and active = $15
+      order by rep_number desc
+      limit $16
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc
+    limit $17 offset $18
+  ),
+  complete as (select count(*) = $19 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) and active = $25 offset 0) matches
+order by "matches"."k0" desc
+limit $26 offset $27) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $28
+order by "page"."k0" desc;
+
+-- filtered page: search (keys) and active; RepNumber desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17; organizationId $7 $13 $21; active $8 $18; walkBudget $9; limit $10 $12 $19; offset $11 $20
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0" from (
+      select id, rep_number as "k0", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and active = $8
+      order by rep_number desc
+      limit $9
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc
+    limit $10 offset $11
+  ),
+  complete as (select count(*) = $12 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) and active = $18 offset 0) matches
+order by "matches"."k0" desc
+limit $19 offset $20) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $21
+order by "page"."k0" desc;
+
+-- filtered page: search (keys) and active; FirstName asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; limit $16; offset $17
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $16 offset $17) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys) and active; FirstName asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys) and active; FirstName asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; limit $16; offset $17
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $16 offset $17) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys) and active; FirstName asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys) and active; FirstName asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $20 $28; search $5 $6 $7 $8 $10 $11 $12 $13 $21 $22 $23 $24; active $9 $15 $25; walkBudget $16; limit $17 $19 $26; offset $18 $27
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, first_name as "k0", id as "k1", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
+      from organization_sales_rep where organization_id = $14 and active = $15
+      order by first_name asc, id asc
+      limit $16
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $17 offset $18
+  ),
+  complete as (select count(*) = $19 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) and active = $25 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $26 offset $27) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $28
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys) and active; FirstName asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17; organizationId $7 $13 $21; active $8 $18; walkBudget $9; limit $10 $12 $19; offset $11 $20
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, first_name as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and active = $8
+      order by first_name asc, id asc
+      limit $9
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $10 offset $11
+  ),
+  complete as (select count(*) = $12 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) and active = $18 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $19 offset $20) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $21
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys) and active; FirstName desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; limit $16; offset $17
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $16 offset $17) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys) and active; FirstName desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys) and active; FirstName desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; limit $16; offset $17
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $16 offset $17) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys) and active; FirstName desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys) and active; FirstName desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $20 $28; search $5 $6 $7 $8 $10 $11 $12 $13 $21 $22 $23 $24; active $9 $15 $25; walkBudget $16; limit $17 $19 $26; offset $18 $27
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, first_name as "k0", id as "k1", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
+      from organization_sales_rep where organization_id = $14 and active = $15
+      order by first_name desc, id desc
+      limit $16
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $17 offset $18
+  ),
+  complete as (select count(*) = $19 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) and active = $25 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $26 offset $27) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $28
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys) and active; FirstName desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17; organizationId $7 $13 $21; active $8 $18; walkBudget $9; limit $10 $12 $19; offset $11 $20
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, first_name as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and active = $8
+      order by first_name desc, id desc
+      limit $9
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $10 offset $11
+  ),
+  complete as (select count(*) = $12 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) and active = $18 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $19 offset $20) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $21
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys) and active; LastName asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; limit $16; offset $17
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $16 offset $17) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys) and active; LastName asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys) and active; LastName asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; limit $16; offset $17
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $16 offset $17) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys) and active; LastName asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys) and active; LastName asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $20 $28; search $5 $6 $7 $8 $10 $11 $12 $13 $21 $22 $23 $24; active $9 $15 $25; walkBudget $16; limit $17 $19 $26; offset $18 $27
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, last_name as "k0", id as "k1", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
+      from organization_sales_rep where organization_id = $14 and active = $15
+      order by last_name asc, id asc
+      limit $16
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $17 offset $18
+  ),
+  complete as (select count(*) = $19 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) and active = $25 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $26 offset $27) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $28
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys) and active; LastName asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17; organizationId $7 $13 $21; active $8 $18; walkBudget $9; limit $10 $12 $19; offset $11 $20
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, last_name as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and active = $8
+      order by last_name asc, id asc
+      limit $9
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $10 offset $11
+  ),
+  complete as (select count(*) = $12 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) and active = $18 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $19 offset $20) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $21
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys) and active; LastName desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; limit $16; offset $17
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $16 offset $17) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys) and active; LastName desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys) and active; LastName desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; limit $16; offset $17
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $16 offset $17) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys) and active; LastName desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys) and active; LastName desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $20 $28; search $5 $6 $7 $8 $10 $11 $12 $13 $21 $22 $23 $24; active $9 $15 $25; walkBudget $16; limit $17 $19 $26; offset $18 $27
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, last_name as "k0", id as "k1", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
+      from organization_sales_rep where organization_id = $14 and active = $15
+      order by last_name desc, id desc
+      limit $16
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $17 offset $18
+  ),
+  complete as (select count(*) = $19 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) and active = $25 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $26 offset $27) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $28
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys) and active; LastName desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17; organizationId $7 $13 $21; active $8 $18; walkBudget $9; limit $10 $12 $19; offset $11 $20
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, last_name as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and active = $8
+      order by last_name desc, id desc
+      limit $9
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $10 offset $11
+  ),
+  complete as (select count(*) = $12 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) and active = $18 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $19 offset $20) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $21
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys) and active; Email asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; limit $16; offset $17
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $16 offset $17) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys) and active; Email asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys) and active; Email asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; limit $16; offset $17
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $16 offset $17) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys) and active; Email asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys) and active; Email asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $20 $28; search $5 $6 $7 $8 $10 $11 $12 $13 $21 $22 $23 $24; active $9 $15 $25; walkBudget $16; limit $17 $19 $26; offset $18 $27
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, email as "k0", id as "k1", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
+      from organization_sales_rep where organization_id = $14 and active = $15
+      order by email asc, id asc
+      limit $16
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $17 offset $18
+  ),
+  complete as (select count(*) = $19 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) and active = $25 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $26 offset $27) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $28
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys) and active; Email asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17; organizationId $7 $13 $21; active $8 $18; walkBudget $9; limit $10 $12 $19; offset $11 $20
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, email as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and active = $8
+      order by email asc, id asc
+      limit $9
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $10 offset $11
+  ),
+  complete as (select count(*) = $12 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) and active = $18 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $19 offset $20) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $21
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys) and active; Email desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; limit $16; offset $17
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $16 offset $17) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys) and active; Email desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys) and active; Email desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; limit $16; offset $17
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $16 offset $17) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys) and active; Email desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys) and active; Email desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $20 $28; search $5 $6 $7 $8 $10 $11 $12 $13 $21 $22 $23 $24; active $9 $15 $25; walkBudget $16; limit $17 $19 $26; offset $18 $27
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, email as "k0", id as "k1", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
+      from organization_sales_rep where organization_id = $14 and active = $15
+      order by email desc, id desc
+      limit $16
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $17 offset $18
+  ),
+  complete as (select count(*) = $19 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) and active = $25 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $26 offset $27) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $28
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys) and active; Email desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17; organizationId $7 $13 $21; active $8 $18; walkBudget $9; limit $10 $12 $19; offset $11 $20
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, email as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and active = $8
+      order by email desc, id desc
+      limit $9
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $10 offset $11
+  ),
+  complete as (select count(*) = $12 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) and active = $18 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $19 offset $20) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $21
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys) and active; PhoneNumber asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; limit $16; offset $17
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15) matches
+order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
+limit $16 offset $17) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
+
+-- filtered page: search (keys) and active; PhoneNumber asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
+
+-- filtered page: search (keys) and active; PhoneNumber asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; limit $16; offset $17
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
+limit $16 offset $17) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
+
+-- filtered page: search (keys) and active; PhoneNumber asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
+
+-- filtered page: search (keys) and active; PhoneNumber asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $20 $28; search $5 $6 $7 $8 $10 $11 $12 $13 $21 $22 $23 $24; active $9 $15 $25; walkBudget $16; limit $17 $19 $26; offset $18 $27
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
+      select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
+      from organization_sales_rep where organization_id = $14 and active = $15
+      order by (phone_number is null) asc, coalesce(phone_number, '') asc, id asc
+      limit $16
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc, "walk"."k2" asc
+    limit $17 offset $18
+  ),
+  complete as (select count(*) = $19 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) and active = $25 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
+limit $26 offset $27) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $28
+order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
+
+-- filtered page: search (keys) and active; PhoneNumber asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17; organizationId $7 $13 $21; active $8 $18; walkBudget $9; limit $10 $12 $19; offset $11 $20
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
+      select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and active = $8
+      order by (phone_number is null) asc, coalesce(phone_number, '') asc, id asc
+      limit $9
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc, "walk"."k2" asc
+    limit $10 offset $11
+  ),
+  complete as (select count(*) = $12 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) and active = $18 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
+limit $19 offset $20) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $21
+order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
+
+-- filtered page: search (keys) and active; PhoneNumber desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; limit $16; offset $17
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15) matches
+order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
+limit $16 offset $17) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
+
+-- filtered page: search (keys) and active; PhoneNumber desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
+
+-- filtered page: search (keys) and active; PhoneNumber desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; limit $16; offset $17
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
+limit $16 offset $17) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
+
+-- filtered page: search (keys) and active; PhoneNumber desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
+
+-- filtered page: search (keys) and active; PhoneNumber desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $20 $28; search $5 $6 $7 $8 $10 $11 $12 $13 $21 $22 $23 $24; active $9 $15 $25; walkBudget $16; limit $17 $19 $26; offset $18 $27
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
+      select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
+      from organization_sales_rep where organization_id = $14 and active = $15
+      order by (phone_number is null) desc, coalesce(phone_number, '') desc, id desc
+      limit $16
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc, "walk"."k2" desc
+    limit $17 offset $18
+  ),
+  complete as (select count(*) = $19 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) and active = $25 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
+limit $26 offset $27) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $28
+order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
+
+-- filtered page: search (keys) and active; PhoneNumber desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17; organizationId $7 $13 $21; active $8 $18; walkBudget $9; limit $10 $12 $19; offset $11 $20
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
+      select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and active = $8
+      order by (phone_number is null) desc, coalesce(phone_number, '') desc, id desc
+      limit $9
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc, "walk"."k2" desc
+    limit $10 offset $11
+  ),
+  complete as (select count(*) = $12 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) and active = $18 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
+limit $19 offset $20) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $21
+order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
+
+-- filtered page: search (keys) and active; Active asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; limit $16; offset $17
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $16 offset $17) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys) and active; Active asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys) and active; Active asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; limit $16; offset $17
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $16 offset $17) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys) and active; Active asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys) and active; Active asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $20 $28; search $5 $6 $7 $8 $10 $11 $12 $13 $21 $22 $23 $24; active $9 $15 $25; walkBudget $16; limit $17 $19 $26; offset $18 $27
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, active as "k0", id as "k1", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
+      from organization_sales_rep where organization_id = $14 and active = $15
+      order by active asc, id asc
+      limit $16
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $17 offset $18
+  ),
+  complete as (select count(*) = $19 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) and active = $25 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $26 offset $27) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $28
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys) and active; Active asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17; organizationId $7 $13 $21; active $8 $18; walkBudget $9; limit $10 $12 $19; offset $11 $20
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, active as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and active = $8
+      order by active asc, id asc
+      limit $9
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $10 offset $11
+  ),
+  complete as (select count(*) = $12 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) and active = $18 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $19 offset $20) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $21
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (keys) and active; Active desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; limit $16; offset $17
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $16 offset $17) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys) and active; Active desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys) and active; Active desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; limit $16; offset $17
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $16 offset $17) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys) and active; Active desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $9 offset $10) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $11
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys) and active; Active desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $20 $28; search $5 $6 $7 $8 $10 $11 $12 $13 $21 $22 $23 $24; active $9 $15 $25; walkBudget $16; limit $17 $19 $26; offset $18 $27
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, active as "k0", id as "k1", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
+      from organization_sales_rep where organization_id = $14 and active = $15
+      order by active desc, id desc
+      limit $16
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $17 offset $18
+  ),
+  complete as (select count(*) = $19 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) and active = $25 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $26 offset $27) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $28
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (keys) and active; Active desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17; organizationId $7 $13 $21; active $8 $18; walkBudget $9; limit $10 $12 $19; offset $11 $20
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, active as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and active = $8
+      order by active desc, id desc
+      limit $9
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $10 offset $11
+  ),
+  complete as (select count(*) = $12 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) and active = $18 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $19 offset $20) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $21
 order by "page"."k0" desc, "page"."k1" desc;
