@@ -1,25 +1,22 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import pg from 'pg';
+import { type Database, openDatabase } from '../src/db/database.js';
+import type { Organization } from '../src/db/schema.js';
+import { localIdentityDirectory } from '../src/identity/from-config.js';
+import { addSalesRep } from '../src/salesreps/service.js';
 
 /**
- * The benchmark's baseline: bare node:http and a pg pool (no framework, no query builder, no token check), running
- * the statements the service runs for each scenario and answering the same JSON and headers. Not part of the
- * service. Prints its port on stdout once listening. Environment: DATABASE_URL, PORT (0: any), POOL_SIZE.
+ * The benchmark's baseline: bare node:http (no framework, no token check), running the statements the service runs
+ * for each scenario and answering the same JSON and headers — the reads on a bare pg pool, the PUT through the
+ * service's own use-case and database layer. Not part of the service. Prints its port on stdout once listening.
+ * Environment: DATABASE_URL, PORT (0: any), POOL_SIZE.
  */
 
 const pool = new pg.Pool({
   connectionString: process.env.DATABASE_URL,
   max: Number(process.env.POOL_SIZE ?? 10),
 });
-
-const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-function newId(): string {
-  const bytes = randomBytes(22);
-  let id = '';
-  for (const byte of bytes) id += BASE62[byte % 62];
-  return id;
-}
 
 /** The token's claims, read but not verified: the baseline measures the database path only. */
 function claims(request: http.IncomingMessage): { UserId: string; org_code: string } {
@@ -28,11 +25,7 @@ function claims(request: http.IncomingMessage): { UserId: string; org_code: stri
   return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
 }
 
-interface OrganizationRow {
-  id: string;
-  name: string;
-  identity_organization_id: string;
-}
+type OrganizationRow = Organization;
 
 /** Organizations found, remembered for 30 s as the service's lookup remembers them (same statements run). */
 const knownOrganizations = new Map<string, { organization: OrganizationRow; until: number }>();
@@ -141,107 +134,33 @@ async function myOrganizations(request: http.IncomingMessage, response: http.Ser
   });
 }
 
-/** Scenario 5: the rep, its assignment and its three effects, in one transaction. */
-async function addSalesRep(request: http.IncomingMessage, response: http.ServerResponse) {
-  const organization = await organizationOf(claims(request).org_code);
+/**
+ * The service's database (its Kysely over a pool of the same size, as `serve` opens it), opened at the first PUT so
+ * that the read scenarios run on the bare pool alone.
+ */
+let serviceDatabase: Promise<Database> | undefined;
+
+/**
+ * Scenario 5: the service's own use-case (`addSalesRep`), so that the PUT runs the very statements the service runs
+ * — the rep, its assignment, its effects, its event and the event's webhook deliveries, in one transaction — with
+ * none of the framework around it: no validation, no token check, no serialization schema, no effect worker.
+ */
+async function addRep(request: http.IncomingMessage, response: http.ServerResponse) {
+  const { UserId: userId, org_code: identityOrganizationId } = claims(request);
+  const organization = await organizationOf(identityOrganizationId);
   const chunks: Buffer[] = [];
   for await (const chunk of request) chunks.push(chunk as Buffer);
   const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
-    const rep = (
-      await client.query(
-        `insert into "sales_rep" ("id", "email", "identity_provider_user_id", "created_at")
-         values ($1, $2, $3, $4) on conflict (lower(email)) do nothing returning *`,
-        [newId(), body.email, `local_${newId()}`, new Date()],
-      )
-    ).rows[0];
-    const assignment = (
-      await client.query(
-        `insert into "organization_sales_rep" ("id", "organization_id", "sales_rep_id", "rep_number", "roles",
-           "first_name", "last_name", "first_name_search", "last_name_search", "email", "phone_number")
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-         returning *`,
-        [
-          newId(),
-          organization.id,
-          rep.id,
-          body.repNumber,
-          ['SalesRep'],
-          body.firstName,
-          body.lastName,
-          // The service's search keys (src/kernel/search.ts).
-          body.firstName.normalize('NFC').toLowerCase(),
-          body.lastName.normalize('NFC').toLowerCase(),
-          body.email,
-          body.phoneNumber ?? null,
-        ],
-      )
-    ).rows[0];
-    const invitation = {
-      to: assignment.email,
-      firstName: assignment.first_name,
-      lastName: assignment.last_name,
-      organizationName: organization.name,
-      identityOrganizationId: organization.identity_organization_id,
-      repNumber: assignment.rep_number,
-    };
-    const effects = [
-      [
-        'identity.provision',
-        {
-          identityProviderUserId: rep.identity_provider_user_id,
-          email: assignment.email,
-          firstName: assignment.first_name,
-          lastName: assignment.last_name,
-          identityOrganizationId: organization.identity_organization_id,
-          roles: ['SalesRep'],
-        },
-      ],
-      ['email.welcome', invitation],
-      [
-        'sync.grant',
-        {
-          salesRepId: rep.id,
-          organizationId: organization.id,
-          repNumber: assignment.rep_number,
-          email: assignment.email,
-        },
-      ],
-    ] as const;
-    await client.query(
-      `insert into "effect" ("organization_id", "ordering_key", "channel", "sales_rep_id", "kind", "payload")
-       values ($1, $2, $3, $4, $5, $6), ($7, $8, $9, $10, $11, $12), ($13, $14, $15, $16, $17, $18)`,
-      effects.flatMap(([kind, payload]) => [
-        organization.id,
-        rep.id,
-        kind.split('.')[0],
-        rep.id,
-        kind,
-        JSON.stringify(payload),
-      ]),
-    );
-    await client.query('commit');
-    send(response, {
-      organizationId: organization.id,
-      organizationName: organization.name,
-      organizationSalesRepId: assignment.id,
-      salesRepId: rep.id,
-      firstName: assignment.first_name,
-      lastName: assignment.last_name,
-      email: assignment.email,
-      phoneNumber: assignment.phone_number,
-      repNumber: assignment.rep_number,
-      identityProvider: 'Local',
-      identityProviderUserId: rep.identity_provider_user_id,
-    });
-  } catch (error) {
-    await client.query('rollback');
-    throw error;
-  } finally {
-    client.release();
-  }
+  serviceDatabase ??= openDatabase({
+    databaseUrl: process.env.DATABASE_URL,
+    poolSize: Number(process.env.POOL_SIZE ?? 10),
+  });
+  const { db } = await serviceDatabase;
+  const added = await addSalesRep(db, localIdentityDirectory, organization, body, {
+    actor: { type: 'user', id: userId },
+    requestId: randomUUID(),
+  });
+  send(response, added);
 }
 
 const server = http.createServer((request, response) => {
@@ -253,7 +172,7 @@ const server = http.createServer((request, response) => {
       : route === 'GET /api/salesreps/organizations'
         ? myOrganizations(request, response)
         : route === 'PUT /api/organizations/salesreps'
-          ? addSalesRep(request, response)
+          ? addRep(request, response)
           : Promise.reject(new Error(`no route ${route}`));
   handled.catch((error: unknown) => {
     response.writeHead(500, { 'content-type': 'text/plain' });
@@ -268,4 +187,5 @@ server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
 process.once('SIGTERM', () => {
   server.close();
   void pool.end();
+  void serviceDatabase?.then((database) => database.close());
 });

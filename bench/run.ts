@@ -31,7 +31,7 @@ import { runSigninBench } from './signin.js';
 import { runSigninAttackBench } from './signin-attack.js';
 
 /**
- * `npm run bench [-- --quick] [-- --seed-only]` (`--signin`, `--signin-attack [--before DIR]`, `--console`:
+ * `npm run bench [-- --quick] [-- --seed-only] [-- --embedded-only]` (`--signin`, `--signin-attack [--before DIR]`, `--console`:
  * bench/signin.ts, bench/signin-attack.ts, bench/console.ts): loads (or reuses) the dataset, starts the service as in
  * production and the bare baseline, loads each with autocannon in turn after a warm-up, prints the table and
  * writes it to bench/results/. Figures are reported, never judged: nothing here fails on a number.
@@ -43,6 +43,8 @@ const { values: options } = parseArgs({
     'seed-only': { type: 'boolean', default: false },
     // e.g. --scenarios 2,3: only those (and no embedded line), to look at one thing.
     scenarios: { type: 'string' },
+    // only the embedded line (scenarios 1 and 5 on PGlite), without the PostgreSQL scenarios.
+    'embedded-only': { type: 'boolean', default: false },
     signin: { type: 'boolean', default: false },
     console: { type: 'boolean', default: false },
     'signin-attack': { type: 'boolean', default: false },
@@ -146,6 +148,8 @@ interface Process {
   stop(): Promise<void>;
   /** Peak resident set size so far (VmHWM), in MB. */
   peakRssMb(): number | undefined;
+  /** The service's effects recorded and not yet carried out (its metrics); absent for the baseline. */
+  effectsPending?: () => Promise<number>;
 }
 
 function track(child: ChildProcess, url: string, name: string): Process {
@@ -202,13 +206,26 @@ async function startService(env: Record<string, string>, dir = checkout): Promis
       DEMO: 'false',
       // A few users make every request here: the limiter stays on, with a limit the load never reaches.
       RATE_LIMIT_MAX: '1000000',
+      METRICS_TOKEN,
       ...env,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const url = `http://127.0.0.1:${port}`;
   await waitForHealth(`${url}/healthz`, child);
-  return track(child, url, 'the service');
+  return { ...track(child, url, 'the service'), effectsPending: () => effectsPendingOf(url) };
+}
+
+/** Guards the service's /metrics on its public port, which the runner reads for the effects still pending. */
+const METRICS_TOKEN = 'bench-metrics-token-of-the-runner';
+
+/** The sum of the service's `effects_pending` gauge (every kind). */
+async function effectsPendingOf(url: string): Promise<number> {
+  const response = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  const text = await response.text();
+  let pending = 0;
+  for (const match of text.matchAll(/^\w*effects_pending\{[^}]*\} (\d+)$/gm)) pending += Number(match[1]);
+  return pending;
 }
 
 async function startBaseline(url: string): Promise<Process> {
@@ -240,6 +257,13 @@ interface Figures {
   cpuMsPerRequest?: number;
   /** The count of each status other than 200, when there are any. */
   otherStatuses?: Record<string, number>;
+  /** The machine's 1-minute load average when the measured load started and when it ended. */
+  load?: { before: number; after: number };
+  /**
+   * How long after the load the service took to carry out the effects still pending (a write scenario's CPU per
+   * request counts that work too); absent where nothing is waited for.
+   */
+  effectsDrainSeconds?: number;
 }
 
 interface Request {
@@ -297,24 +321,97 @@ function cpuMs(pid: number | undefined): number | undefined {
   }
 }
 
-/** A warm-up, then the measured load, with the CPU time the target process spent per answered request. */
+/** The longest wait for a write scenario's effects to be carried out after its load. */
+const EFFECTS_DRAIN_LIMIT_SECONDS = 120;
+/** How often the runner looks at the service's pending effects while it waits for them. */
+const DRAIN_LOOK_MS = 500;
+
+/**
+ * Waits until the service has carried out every effect pending (or EFFECTS_DRAIN_LIMIT_SECONDS passed), answering
+ * how long it took: the effect worker's share of a write, which a backlog left at the end of the load would
+ * otherwise leave out of the CPU per request.
+ */
+async function drainEffects(target: Process): Promise<number | undefined> {
+  if (!target.effectsPending) return undefined;
+  const started = performance.now();
+  while (performance.now() - started < EFFECTS_DRAIN_LIMIT_SECONDS * 1000) {
+    if ((await target.effectsPending()) === 0) break;
+    // Each look is a scrape of the service's metrics, whose CPU time counts too: seldom enough to weigh little.
+    await new Promise((resolve) => setTimeout(resolve, DRAIN_LOOK_MS));
+  }
+  return Math.round(performance.now() - started) / 1000;
+}
+
+/**
+ * A warm-up, then the measured load, with the CPU time the target process spent per answered request; with
+ * `drain`, until the effects the requests recorded were carried out too (drainEffects).
+ */
 async function measure(
   target: Process,
   next: () => Request,
   before?: () => Promise<void>,
   seconds = MEASURE_SECONDS,
+  drain = false,
 ): Promise<Figures> {
   await before?.();
   await load(target.url, next, WARM_UP_SECONDS);
+  if (drain) await drainEffects(target);
   await before?.();
+  const loadBefore = loadAverage();
   const cpuBefore = cpuMs(target.child.pid);
-  const figures = await load(target.url, next, seconds);
+  const loaded = await load(target.url, next, seconds);
+  const loadAfter = loadAverage();
+  const effectsDrainSeconds = drain ? await drainEffects(target) : undefined;
   const cpuAfter = cpuMs(target.child.pid);
+  const figures = {
+    ...loaded,
+    load: { before: loadBefore, after: loadAfter },
+    ...(effectsDrainSeconds === undefined ? {} : { effectsDrainSeconds }),
+  };
   if (cpuBefore === undefined || cpuAfter === undefined || figures.requests === 0) return figures;
   return {
     ...figures,
     cpuMsPerRequest: Math.round(((cpuAfter - cpuBefore) / figures.requests) * 1000) / 1000,
   };
+}
+
+/** The machine's 1-minute load average, to two decimals. */
+function loadAverage(): number {
+  return Math.round((os.loadavg()[0] ?? 0) * 100) / 100;
+}
+
+/**
+ * Measures `ROUNDS` times, `MEASURE_SECONDS` split between them, for a figure of the service alone: the round with
+ * the median rate is reported, and every round is kept for the spread.
+ */
+async function measureRounds(
+  target: Process,
+  next: () => Request,
+  drain: boolean,
+): Promise<{ median: Figures; rounds: Figures[] }> {
+  const rounds: Figures[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    rounds.push(await measure(target, next, undefined, MEASURE_SECONDS / ROUNDS, drain));
+  }
+  const sorted = [...rounds].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
+  return { median: sorted[Math.floor(sorted.length / 2)] as Figures, rounds };
+}
+
+/** `min–max` of a figure over rounds (one value when they agree), or '?' when no round has it. */
+function range(values: readonly (number | undefined)[]): string {
+  const known = values.filter((value): value is number => value !== undefined);
+  if (known.length === 0) return '?';
+  const low = Math.min(...known);
+  const high = Math.max(...known);
+  return low === high ? String(low) : `${low}–${high}`;
+}
+
+/** The spread of each figure of one process over its rounds. */
+function spreadOf(rounds: readonly Figures[]): string {
+  return (
+    `${range(rounds.map((r) => r.requestsPerSecond))} req/s, p50 ${range(rounds.map((r) => r.p50Ms))} ms,` +
+    ` p99 ${range(rounds.map((r) => r.p99Ms))} ms, ${range(rounds.map((r) => r.cpuMsPerRequest))} ms CPU/request`
+  );
 }
 
 interface Round {
@@ -326,10 +423,43 @@ interface Round {
 
 const ratioOf = (round: Round) => round.service.requestsPerSecond / round.baseline.requestsPerSecond;
 
+/** How much the load average may move within a round, relative to where it was, before it is named as the cause. */
+const LOAD_CHANGE = 0.3;
+
+/** The mean load average over a measurement, from its two readings. */
+const loadDuring = (figures: Figures) =>
+  figures.load ? (figures.load.before + figures.load.after) / 2 : undefined;
+
 /**
- * Flags every round whose ratio is more than ROUND_FLAG_DEVIATION from the median round's, with the CPU figures
- * that tell a busy machine (both processes' CPU per request up) from the service's own stall (only its own up, or
- * neither: waiting). Answers the warning lines.
+ * The likely cause of a round far from the median: the machine's load moving between the service's half and the
+ * baseline's (the two halves did not meet the same machine), else what the CPU per request says — both processes'
+ * up: a busy machine; only the service's: its own extra work (a collection, the effect worker's backlog); neither:
+ * waiting (the database, a lock).
+ */
+function causeOf(round: Round, median: Round): string {
+  const serviceLoad = loadDuring(round.service);
+  const baselineLoad = loadDuring(round.baseline);
+  if (serviceLoad !== undefined && baselineLoad !== undefined) {
+    const higher = Math.max(serviceLoad, baselineLoad);
+    if (higher > 0 && Math.abs(serviceLoad - baselineLoad) / higher > LOAD_CHANGE) {
+      return `load changed: ${serviceLoad.toFixed(1)} during the service, ${baselineLoad.toFixed(1)} during the baseline`;
+    }
+  }
+  const up = (figures: Figures, reference: Figures) =>
+    figures.cpuMsPerRequest !== undefined &&
+    reference.cpuMsPerRequest !== undefined &&
+    figures.cpuMsPerRequest > reference.cpuMsPerRequest * (1 + LOAD_CHANGE);
+  const serviceUp = up(round.service, median.service);
+  const baselineUp = up(round.baseline, median.baseline);
+  if (serviceUp && baselineUp) return 'the machine was busier: both processes spent more CPU per request';
+  if (serviceUp) return "the service's own extra work: only its CPU per request rose";
+  if (baselineUp) return "the baseline's own extra work: only its CPU per request rose";
+  return 'waiting (the database or a lock): neither CPU per request rose';
+}
+
+/**
+ * Flags every round whose ratio is more than ROUND_FLAG_DEVIATION from the median round's, with both processes'
+ * rates, CPU per request and load, and its likely cause (causeOf). Answers the warning lines.
  */
 function flagRounds(rounds: Round[], median: Round): string[] {
   const medianRatio = ratioOf(median);
@@ -337,10 +467,13 @@ function flagRounds(rounds: Round[], median: Round): string[] {
   rounds.forEach((round, index) => {
     const ratio = ratioOf(round);
     if (Math.abs(ratio / medianRatio - 1) <= ROUND_FLAG_DEVIATION) return;
+    const load = (figures: Figures) =>
+      figures.load ? `, load ${figures.load.before}→${figures.load.after}` : '';
     round.flagged =
       `round ${index + 1} at ${ratio.toFixed(2)} of its baseline against the median round's ${medianRatio.toFixed(2)}` +
-      ` (service ${round.service.requestsPerSecond} req/s, ${round.service.cpuMsPerRequest ?? '?'} ms CPU/request;` +
-      ` baseline ${round.baseline.requestsPerSecond} req/s, ${round.baseline.cpuMsPerRequest ?? '?'} ms)`;
+      ` (service ${round.service.requestsPerSecond} req/s, ${round.service.cpuMsPerRequest ?? '?'} ms CPU/request${load(round.service)};` +
+      ` baseline ${round.baseline.requestsPerSecond} req/s, ${round.baseline.cpuMsPerRequest ?? '?'} ms${load(round.baseline)})` +
+      ` — likely ${causeOf(round, median)}`;
     warnings.push(round.flagged);
   });
   return warnings;
@@ -363,6 +496,8 @@ interface Scenario {
   baseline: boolean;
   /** Run before the warm-up and before the measurement (scenario 5 empties its organization). */
   before?: () => Promise<void>;
+  /** Whether its requests record effects, which the service's CPU per request includes carrying out. */
+  recordsEffects?: boolean;
 }
 
 interface ScenarioResult {
@@ -375,6 +510,8 @@ interface ScenarioResult {
   rounds?: Round[];
   /** The flagged rounds' lines (flagRounds), also printed as warnings. */
   warnings?: string[];
+  /** The machine's 1-minute load average before and after the scenario. */
+  machineLoad?: { before: number; after: number };
 }
 
 /** Compares one answer of the service and of the baseline: the same status, body and paging headers. */
@@ -441,6 +578,20 @@ async function main() {
     issuer.sign({ organization, userId, roles: [role] }, 3600);
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
+  if (options['embedded-only']) {
+    try {
+      const embeddedLoaded = await loadEmbedded(embeddedDir);
+      const embedded = await runEmbedded(embeddedDir, embeddedLoaded.size, keyFile, sign, bearer);
+      const finishedAt = new Date().toISOString();
+      const file = path.join(resultsDir, `${finishedAt.replace(/[:.]/g, '-')}-${mode}-embedded.json`);
+      const report = { mode, finishedAt, dataset: { embedded: embeddedLoaded }, embedded };
+      fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+      log(`\nPeak RSS of the embedded service: ${embedded.peakRssMb ?? '?'} MB`);
+      return void log(`Written to ${path.relative(checkout, file)}`);
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  }
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   // A vacuum at load time cannot mark pages all-visible while another session's older transaction runs (other
@@ -537,6 +688,7 @@ function putScenario(token: string, bearer: Bearer, before: () => Promise<void>)
     target: '≥ 0.5 × baseline',
     baseline: true,
     before,
+    recordsEffects: true,
     next: () => {
       sequence += 1;
       return {
@@ -704,14 +856,24 @@ async function runScenarios(
       if (!same) log(`  scenario ${scenario.id}: the baseline's answer differs from the service's`);
     }
     log(`Scenario ${scenario.id}: ${scenario.name}`);
+    const loadBefore = loadAverage();
     if (!scenario.baseline) {
-      const serviceFigures = await measure(service, scenario.next, scenario.before);
+      const serviceFigures = await measure(
+        service,
+        scenario.next,
+        scenario.before,
+        MEASURE_SECONDS,
+        scenario.recordsEffects,
+      );
       log(`  service  ${describe(serviceFigures)}`);
+      const machineLoad = { before: loadBefore, after: loadAverage() };
+      log(`  load average before ${machineLoad.before}, after ${machineLoad.after}`);
       results.push({
         id: scenario.id,
         name: scenario.name,
         target: scenario.target,
         service: serviceFigures,
+        machineLoad,
       });
       continue;
     }
@@ -720,14 +882,26 @@ async function runScenarios(
     // comparison, and the rates shown are the ones the ratio was taken from.
     const rounds: Round[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      const serviceRound = await measure(service, scenario.next, scenario.before, MEASURE_SECONDS / ROUNDS);
+      const serviceRound = await measure(
+        service,
+        scenario.next,
+        scenario.before,
+        MEASURE_SECONDS / ROUNDS,
+        scenario.recordsEffects,
+      );
       const baselineRound = await measure(baseline, scenario.next, scenario.before, MEASURE_SECONDS / ROUNDS);
       rounds.push({ service: serviceRound, baseline: baselineRound });
     }
+    const machineLoad = { before: loadBefore, after: loadAverage() };
     const medianRound = medianByRatio(rounds);
     log(`  service  ${describe(medianRound.service)}`);
     log(`  baseline ${describe(medianRound.baseline)}`);
-    log(`  ratio per round: ${rounds.map((round) => ratioOf(round).toFixed(2)).join(', ')}`);
+    log(
+      `  spread over ${rounds.length} rounds: ratio ${range(rounds.map((round) => Math.round(ratioOf(round) * 100) / 100))}`,
+    );
+    log(`    service  ${spreadOf(rounds.map((round) => round.service))}`);
+    log(`    baseline ${spreadOf(rounds.map((round) => round.baseline))}`);
+    log(`  load average before ${machineLoad.before}, after ${machineLoad.after}`);
     const warnings = flagRounds(rounds, medianRound);
     for (const warning of warnings) log(`  WARNING: ${warning}`);
     const result: ScenarioResult = {
@@ -739,6 +913,7 @@ async function runScenarios(
       ratio: Math.round(ratioOf(medianRound) * 100) / 100,
       rounds,
       ...(warnings.length > 0 ? { warnings } : {}),
+      machineLoad,
     };
     results.push(result);
   }
@@ -797,27 +972,47 @@ async function runEmbedded(dataDir: string, size: DatasetSize, keyFile: string, 
       organizations.map(async (n) => bearer(await sign(identityOrganizationOf(n), `admin_${n}`, 'Admin'))),
     );
     log(`Embedded (PGlite, ${size.reps.toLocaleString('en')} reps), scenario 1`);
-    const page = await measure(service, () => ({
+    const page = await measureEmbedded(service, () => ({
       method: 'GET',
       path: `/api/organizations/salesreps?pageNumber=1&pageSize=${PAGE_SIZE}&sortOn=RepNumber&sortDirection=asc`,
       headers: pick(tokens),
     }));
-    log(`  service  ${describe(page)}`);
     log('Embedded, scenario 5');
     const put = putScenario(await sign(WRITES_ORGANIZATION, 'admin_writes', 'Admin'), bearer, async () => {});
-    const writes = await measure(service, put.next);
-    log(`  service  ${describe(writes)}`);
-    return { reps: size.reps, scenario1: page, scenario5: writes, peakRssMb: service.peakRssMb() };
+    const writes = await measureEmbedded(service, put.next, true);
+    return {
+      reps: size.reps,
+      scenario1: page.median,
+      scenario5: writes.median,
+      rounds: { scenario1: page.rounds, scenario5: writes.rounds },
+      machineLoad: { scenario1: page.machineLoad, scenario5: writes.machineLoad },
+      peakRssMb: service.peakRssMb(),
+    };
   } finally {
     await service.stop();
   }
+}
+
+/** An embedded scenario in rounds, printed with its spread and the load around it. */
+async function measureEmbedded(service: Process, next: () => Request, drain = false) {
+  const before = loadAverage();
+  const { median, rounds } = await measureRounds(service, next, drain);
+  const machineLoad = { before, after: loadAverage() };
+  log(`  service  ${describe(median)}`);
+  log(`  spread over ${rounds.length} rounds: ${spreadOf(rounds)}`);
+  log(`  load average before ${machineLoad.before}, after ${machineLoad.after}`);
+  return { median, rounds, machineLoad };
 }
 
 function describe(figures: Figures): string {
   const failures = figures.non2xx + figures.errors;
   const statuses = figures.otherStatuses ? ` ${JSON.stringify(figures.otherStatuses)}` : '';
   const cpu = figures.cpuMsPerRequest === undefined ? '' : `, ${figures.cpuMsPerRequest} ms CPU/request`;
-  return `${figures.requestsPerSecond} req/s, p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms${cpu}${failures ? `, ${failures} failed${statuses}` : ''}`;
+  const drain =
+    figures.effectsDrainSeconds === undefined
+      ? ''
+      : ` (effects carried out ${figures.effectsDrainSeconds} s after)`;
+  return `${figures.requestsPerSecond} req/s, p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms${cpu}${drain}${failures ? `, ${failures} failed${statuses}` : ''}`;
 }
 
 function table(

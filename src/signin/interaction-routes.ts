@@ -30,7 +30,7 @@ const interactionForm = (uid: string) => `interaction:${uid}`;
 
 export function interactionRoutes(deps: {
   db: Db;
-  provider: Provider;
+  provider: () => Promise<Provider>;
   csrf: Csrf;
   settings: SigninSettings;
   checks: PasswordChecks;
@@ -53,7 +53,7 @@ export function interactionRoutes(deps: {
 
     const details = async (request: FastifyRequest, reply: FastifyReply) => {
       try {
-        return await provider.interactionDetails(request.raw, reply.raw);
+        return await (await provider()).interactionDetails(request.raw, reply.raw);
       } catch {
         return undefined;
       }
@@ -72,7 +72,10 @@ export function interactionRoutes(deps: {
       method: SignInMethod,
       endsLogin: boolean | 'without-cookie' = false,
     ) => {
-      const grant = new provider.Grant({ accountId, clientId: String(interaction.params.client_id) });
+      const grant = new (await provider()).Grant({
+        accountId,
+        clientId: String(interaction.params.client_id),
+      });
       const asked = String(interaction.params.scope ?? 'openid').split(' ');
       const granted = asked.filter((scope) => OFFERED_SCOPES.has(scope)).join(' ');
       grant.addOIDCScope(granted);
@@ -102,11 +105,11 @@ export function interactionRoutes(deps: {
         return html(reply, 200, continueSignInPage(interaction.returnTo));
       }
       const target = endsLogin
-        ? await provider.interactionResult(request.raw, reply.raw, {
+        ? await (await provider()).interactionResult(request.raw, reply.raw, {
             login: sso.loginResult(accountId, membership.identityOrganizationId),
             consent: { grantId },
           })
-        : await provider.interactionResult(
+        : await (await provider()).interactionResult(
             request.raw,
             reply.raw,
             { consent: { grantId } },
@@ -133,7 +136,7 @@ export function interactionRoutes(deps: {
     const signOutLink = async (params: Record<string, unknown>) => {
       const query = new URLSearchParams();
       const clientId = typeof params.client_id === 'string' ? params.client_id : undefined;
-      const client = clientId ? await provider.Client.find(clientId) : undefined;
+      const client = clientId ? await (await provider()).Client.find(clientId) : undefined;
       const back = typeof params.redirect_uri === 'string' ? params.redirect_uri : undefined;
       if (client && clientId) query.set('client_id', clientId);
       if (client && back && client.postLogoutRedirectUris?.includes(back)) {
@@ -335,7 +338,7 @@ export function interactionRoutes(deps: {
         );
         if (memberships.length === 0)
           return noAccess(reply, request, interaction.params, outcome.accountId, orgCode, 'password');
-        const target = await provider.interactionResult(request.raw, reply.raw, {
+        const target = await (await provider()).interactionResult(request.raw, reply.raw, {
           login: { accountId: outcome.accountId, amr: ['pwd'] },
         });
         return reply.code(303).redirect(target);
@@ -485,7 +488,7 @@ export function interactionRoutes(deps: {
         const outcome = await sso.finishSaml(request.params.connectionId, form, request.id, request.log);
         if (outcome.kind === 'refused') return refusedByIdp(request, reply, outcome);
         const interaction = outcome.interactionUid
-          ? await provider.Interaction.find(outcome.interactionUid)
+          ? await (await provider()).Interaction.find(outcome.interactionUid)
           : undefined;
         if (!interaction) return expired(reply);
         return signedInAtIdp(request, reply, interaction, outcome, 'without-cookie');

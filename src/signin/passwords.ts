@@ -1,6 +1,5 @@
 // Password hashing with scrypt, its checks and the rules a new password must meet.
 import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
-import { dictionary } from '@zxcvbn-ts/language-common';
 
 /**
  * Passwords are hashed with node:crypto's scrypt, r = 8 and p = 1, cost N = 2^log2N (PASSWORD_SCRYPT_LOG2_N,
@@ -18,9 +17,16 @@ const MAX_PASSWORD_LENGTH = 256;
 
 /**
  * The most common passwords (the 49 233 entries of @zxcvbn-ts/language-common's "passwords-common", MIT, drawn
- * from leaked password lists), compared in lower case.
+ * from leaked password lists), compared in lower case. Loaded with the first password set: the package holds every
+ * dictionary of zxcvbn, which a service that never sets a password would keep in memory for nothing (decision 48).
  */
-const COMMON_PASSWORDS = new Set(dictionary['passwords-common'].map((entry) => entry.toLowerCase()));
+let commonPasswords: Promise<ReadonlySet<string>> | undefined;
+function loadCommonPasswords(): Promise<ReadonlySet<string>> {
+  commonPasswords ??= import('@zxcvbn-ts/language-common').then(
+    ({ dictionary }) => new Set(dictionary['passwords-common'].map((entry) => entry.toLowerCase())),
+  );
+  return commonPasswords;
+}
 
 function scryptAsync(password: string, salt: Buffer, log2N: number): Promise<Buffer> {
   const options: ScryptOptions = { N: 2 ** log2N, r: R, p: P, maxmem: 256 * 2 ** log2N * R };
@@ -54,7 +60,7 @@ const TRAILING_DIGITS_AND_SYMBOLS = /[\p{N}\p{P}\p{S}\s]+$/u;
  * points before NFKC, which can turn one character into several); it is common when it is on the list, or is
  * once a trailing run of digits and symbols is taken off (`password1234567`).
  */
-export function passwordProblem(password: string, email: string): string | undefined {
+export async function passwordProblem(password: string, email: string): Promise<string | undefined> {
   const length = [...password].length;
   if (length < MIN_PASSWORD_LENGTH)
     return `The password must be at least ${MIN_PASSWORD_LENGTH} characters long.`;
@@ -62,7 +68,8 @@ export function passwordProblem(password: string, email: string): string | undef
     return `The password must be at most ${MAX_PASSWORD_LENGTH} characters long.`;
   const lower = password.toLowerCase();
   const base = lower.replace(TRAILING_DIGITS_AND_SYMBOLS, '');
-  if (COMMON_PASSWORDS.has(lower) || COMMON_PASSWORDS.has(base))
+  const common = await loadCommonPasswords();
+  if (common.has(lower) || common.has(base))
     return 'This password is one of the most commonly used; choose another.';
   if (lower === email.toLowerCase() || /^(.)\1+$/.test(password))
     return 'This password is too easy to guess; choose another.';

@@ -7,11 +7,11 @@ import type { Userinfo } from './userinfo.js';
 const DISCOVERY_MAX_AGE_SECONDS = 300;
 
 export function providerRoutes(
-  provider: Provider,
+  provider: () => Promise<Provider>,
   publicUrl: string,
   userinfo: Userinfo,
 ): FastifyPluginAsync {
-  const callback = provider.callback();
+  let callback: ReturnType<Provider['callback']> | undefined;
   const pinned = new URL(publicUrl);
   return async (app) => {
     // The provider answers its own requests: taken over before Fastify reads the body, with the headers the
@@ -19,6 +19,9 @@ export function providerRoutes(
     // redirects) is built from the request's host: the host is PUBLIC_URL's whatever the client sent, so that a
     // forged Host or X-Forwarded-Host cannot point a client (or a cache) elsewhere.
     const forward = async (request: FastifyRequest, reply: FastifyReply) => {
+      // Made before the reply is taken over: a provider that cannot be made is the service's usual error answer.
+      const made = await provider();
+      callback ??= made.callback();
       reply.hijack();
       for (const [name, value] of Object.entries(reply.getHeaders())) {
         if (value !== undefined) reply.raw.setHeader(name, value);
@@ -26,7 +29,7 @@ export function providerRoutes(
       const headers = request.raw.headers;
       headers.host = pinned.host;
       delete headers['x-forwarded-host'];
-      if (provider.proxy) headers['x-forwarded-proto'] = pinned.protocol.slice(0, -1);
+      if (made.proxy) headers['x-forwarded-proto'] = pinned.protocol.slice(0, -1);
       if (request.routeOptions.url === '/.well-known/openid-configuration') {
         reply.raw.setHeader('cache-control', `public, max-age=${DISCOVERY_MAX_AGE_SECONDS}`);
       }

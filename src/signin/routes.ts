@@ -21,7 +21,8 @@ import type { Userinfo } from './userinfo.js';
 
 export interface SigninRouteDeps {
   db: Db;
-  provider: Provider;
+  /** The OpenID provider, made at its first use (decision 48). */
+  provider: () => Promise<Provider>;
   csrf: Csrf;
   knownDevices: KnownDevices;
   settings: SigninSettings;

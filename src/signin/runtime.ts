@@ -1,6 +1,7 @@
 // The embedded sign-in as the service runs it, made from the configuration and the local issuer.
 import { hkdfSync } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify';
+import type { default as Provider } from 'oidc-provider';
 import { createProofCheck } from '../auth/dpop.js';
 import type { LocalIssuer } from '../auth/local-issuer.js';
 import type { Config } from '../config.js';
@@ -48,16 +49,27 @@ export async function createSignin(
 ): Promise<Signin> {
   const settings = signinSettings(config);
   const tokens = linkTokens(issuer.secretRoot);
-  const provider = await createProvider({
-    db,
-    publicUrl: config.publicUrl,
-    auth: config.auth,
-    issuerJwks: issuer.privateJwks,
-    secretRoot: issuer.secretRoot,
-    idTokenJwk: await idTokenSigningKey(db, issuer.secretRoot),
-    behindProxy: config.http.trustProxy !== false,
-    accessTokenTtlSeconds: config.signin.accessTokenTtlSeconds,
-  });
+  // oidc-provider and the provider made of it are loaded with the first request that needs them, not at start: a
+  // service whose people sign in elsewhere, or not yet, never holds them (decision 48). A provider that could not be
+  // made is tried again by the next request.
+  let made: Promise<Provider> | undefined;
+  const provider = () => {
+    made ??= (async () =>
+      createProvider({
+        db,
+        publicUrl: config.publicUrl,
+        auth: config.auth,
+        issuerJwks: issuer.privateJwks,
+        secretRoot: issuer.secretRoot,
+        idTokenJwk: await idTokenSigningKey(db, issuer.secretRoot),
+        behindProxy: config.http.trustProxy !== false,
+        accessTokenTtlSeconds: config.signin.accessTokenTtlSeconds,
+      }))().catch((error: unknown) => {
+      made = undefined;
+      throw error;
+    });
+    return made;
+  };
   const csrfSecret = Buffer.from(hkdfSync('sha256', issuer.secretRoot, 'salesreps', 'csrf', 32));
   const secure = config.publicUrl.startsWith('https:');
   const csrf = createCsrf(csrfSecret, secure);

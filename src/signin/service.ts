@@ -168,7 +168,7 @@ export async function setPasswordByLink(
   | { kind: 'busy'; everyone: boolean; seconds: number }
 > {
   const { requestId } = request;
-  const reason = passwordProblem(password, link.email);
+  const reason = await passwordProblem(password, link.email);
   if (reason) return { kind: 'refused', reason };
   const entry = checks.enter(clientNetwork(request.address));
   if (entry.kind !== 'turn') {

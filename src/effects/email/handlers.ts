@@ -19,7 +19,7 @@ function invitationHandler(
     if (payload.signIn === 'sso') {
       // No link to set a password: the person signs in with the company account at the organization's IdP.
       const signin = loginLinkFor(targets.loginUrl, payload.identityOrganizationId);
-      await targets.mailer.send(claimed.id, companySignInMessage(kind, payload, signin), deadline);
+      await targets.mailer.send(claimed, companySignInMessage(kind, payload, signin), deadline);
       return 'mail sent (single sign-on)';
     }
     const link = targets.signinLinks
@@ -30,7 +30,7 @@ function invitationHandler(
           expiresAt: undefined,
         };
     if (!link) return SUPERSEDED;
-    await targets.mailer.send(claimed.id, invitationMessage(kind, payload, link), deadline);
+    await targets.mailer.send(claimed, invitationMessage(kind, payload, link), deadline);
     return link.setsPassword ? 'mail sent with a new invitation link' : 'mail sent';
   };
 }
@@ -46,7 +46,7 @@ export const emailHandlers: Pick<
     if (!targets.signinLinks)
       throw new PermanentEffectError('Sign-in links exist only with the embedded sign-in');
     const link = await targets.signinLinks.forAccount(claimed.id, payload);
-    await targets.mailer.send(claimed.id, signinLinkMessage(payload, link), deadline);
+    await targets.mailer.send(claimed, signinLinkMessage(payload, link), deadline);
     return `mail sent with a ${payload.purpose} link`;
   },
 };

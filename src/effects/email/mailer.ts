@@ -33,9 +33,15 @@ async function writeWhole(file: string, content: string | Buffer): Promise<void>
   await fs.rename(temporary, file);
 }
 
+/** The effect that asks for a mail: its id keys the message; `attempts` counts this one (1: the first). */
+interface MailingEffect {
+  id: string;
+  attempts: number;
+}
+
 /** Sends one message, keyed by the effect that asks for it, by the effect's deadline. */
 export interface Mailer {
-  send(effectId: string, message: MailMessage, deadline: AbortSignal): Promise<void>;
+  send(effect: MailingEffect, message: MailMessage, deadline: AbortSignal): Promise<void>;
   close(): void;
 }
 
@@ -71,11 +77,13 @@ export function mailerFromConfig(config: EffectsConfig): Mailer {
     const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
     return {
       // A local write: the effect's deadline is not needed.
-      async send(effectId, message) {
+      async send(effect, message) {
         makePrivateDirectory(directory);
-        const name =
-          (await earlierName(directory, effectId)) ?? mailFileName(message.to, new Date(), effectId);
-        const info = await transport.sendMail({ from, ...message, messageId: messageId(effectId) });
+        // Only a later attempt can find files of its own: the first skips reading a directory that grows with every
+        // mail sent.
+        const earlier = effect.attempts > 1 ? await earlierName(directory, effect.id) : undefined;
+        const name = earlier ?? mailFileName(message.to, new Date(), effect.id);
+        const info = await transport.sendMail({ from, ...message, messageId: messageId(effect.id) });
         const plain = [
           `From: ${from}`,
           `To: ${message.to}`,
@@ -99,9 +107,9 @@ export function mailerFromConfig(config: EffectsConfig): Mailer {
     socketTimeout: config.callTimeoutMs,
   });
   return {
-    async send(effectId, message, deadline) {
+    async send(effect, message, deadline) {
       try {
-        await byDeadline(transport.sendMail({ from, ...message, messageId: messageId(effectId) }), deadline);
+        await byDeadline(transport.sendMail({ from, ...message, messageId: messageId(effect.id) }), deadline);
       } catch (error) {
         // A 5xx reply to the recipient or the message is final; anything else (no connection, 4xx) may pass later.
         const code = (error as { responseCode?: unknown }).responseCode;

@@ -2,9 +2,9 @@
 import { X509Certificate } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import { generateServiceProviderMetadata } from '@node-saml/node-saml';
 import type { Element } from '@xmldom/xmldom';
 import { ForbiddenAddressError, guardedLookup, urlProblem } from '../../webhooks/address-guard.js';
+import { nodeSaml } from './node-saml.js';
 import { childElements, descendants, parseXml, SAML_NAMESPACES } from './xml.js';
 
 /** What the service needs of an identity provider: who it is, where to send the browser, the keys it signs with. */
@@ -181,7 +181,7 @@ export function fetchIdpMetadata(url: string, options: { allowPrivateNetworks: b
  * names no key.
  */
 export function serviceProviderMetadata(sp: SamlServiceProvider): string {
-  return generateServiceProviderMetadata({
+  return nodeSaml().generateServiceProviderMetadata({
     issuer: sp.entityId,
     callbackUrl: sp.acsUrl,
     identifierFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',

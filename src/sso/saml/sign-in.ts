@@ -1,9 +1,10 @@
 // A SAML sign-in: the AuthnRequest sent to the IdP, and the checks of the response the browser brings back.
 import { randomBytes } from 'node:crypto';
-import { type CacheProvider, SAML, SamlStatusError, ValidateInResponseTo } from '@node-saml/node-saml';
+import type { CacheProvider, SAML } from '@node-saml/node-saml';
 import type { Element } from '@xmldom/xmldom';
 import type { Db } from '../../db/database.js';
 import type { SamlIdp, SamlServiceProvider } from './metadata.js';
+import { nodeSaml } from './node-saml.js';
 import {
   consumeSamlRequest,
   findPendingSamlRequest,
@@ -115,6 +116,7 @@ function samlFor(
   idp: SamlIdp,
   newRequestId?: () => string,
 ): SAML {
+  const { SAML, ValidateInResponseTo } = nodeSaml();
   return new SAML({
     entryPoint: idp.ssoUrl,
     issuer: sp.entityId,
@@ -157,7 +159,7 @@ export async function startSamlSignIn(
 
 /** The refusal an error of node-saml's checks stands for (node-saml throws plain errors, told by their message). */
 function refusalOf(error: unknown): SamlRefusal {
-  if (error instanceof SamlStatusError) return 'idp_error';
+  if (error instanceof nodeSaml().SamlStatusError) return 'idp_error';
   const message = error instanceof Error ? error.message : '';
   if (message.includes('multiple assertions')) return 'multiple_assertions';
   if (/signature/i.test(message)) return 'invalid_signature';
