@@ -1,43 +1,47 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openLocalIssuer, rotateLocalIssuerKey } from './auth/local-issuer.js';
-import { ROLE_ADMIN, ROLE_SALES_REP } from './auth/policies.js';
-import { BackupCommandError, BackupFileError, backupText, restoreText } from './backup/commands.js';
+import { ROLE_ADMIN, ROLE_SALES_REP } from './auth/roles.js';
 import { type Command, defineCommand, helpText, parseCommand, UsageError, usageLine } from './cli/args.js';
-import { type Config, ConfigError, loadConfig } from './config.js';
-import { type Db, migrateToLatest, openDatabase } from './db/database.js';
-import { EmbeddedDatabaseBusyError } from './db/embedded-lock.js';
-import {
-  EffectsCommandError,
-  listEffectsText,
-  localAccountsText,
-  retryEffectText,
-} from './effects/commands.js';
+import type { Config } from './config.js';
+import type { Db } from './db/database.js';
 import type { VisibleEffectStatus } from './effects/queries.js';
-import { cliChange, EventsCommandError, listEventsText } from './events/commands.js';
-import { EVENT_ACTIONS } from './events/record.js';
-import { openApiDocument } from './http/openapi-document.js';
-import { prepareSchema, StartupError, serve } from './main.js';
-import { createOrganization, OrganizationInputError, toOrganizationView } from './organizations/service.js';
-import { linkTokens } from './signin/links.js';
-import { signinSettings } from './signin/runtime.js';
-import { addClient, inviteAdmin, SigninCommandError } from './signin/service.js';
-import {
-  removeConnectionText,
-  resealText,
-  SsoCommandError,
-  setConnectionText,
-  showConnectionText,
-} from './sso/commands.js';
-import { ssoSettings } from './sso/runtime.js';
+import { EVENT_ACTIONS } from './events/actions.js';
+
+// Each command imports the modules it runs only when it runs: `salesreps help` or `salesreps token` loads neither
+// the server nor the database, and a database command not the server.
+
+type ErrorClass = new (...args: never[]) => Error;
+
+/**
+ * The errors that are the user's to fix, answered by their message alone (exit status 2); a command adds those of
+ * the modules it loads.
+ */
+const expectedErrors: ErrorClass[] = [UsageError];
+/** A failed start (startup.js's StartupError, once loaded): its message, and exit status 1. */
+const startupErrors: ErrorClass[] = [];
+
+function expectErrors(...errors: ErrorClass[]): void {
+  expectedErrors.push(...errors);
+}
+
+/** The configuration from the environment; a bad value is a ConfigError, the user's to fix. */
+async function configuration(): Promise<Config> {
+  const { ConfigError, loadConfig } = await import('./config.js');
+  expectErrors(ConfigError);
+  return loadConfig();
+}
 
 /** Runs the work on the configured database, its schema brought up to date first (or, with MIGRATE=false, checked). */
 async function withDatabase<T>(
   config: Config,
   work: (db: Db) => Promise<T>,
-  schema: (config: Config, db: Db) => Promise<void> = prepareSchema,
+  schema?: (config: Config, db: Db) => Promise<void>,
 ) {
+  const [{ openDatabase }, { EmbeddedDatabaseBusyError }, { prepareSchema, StartupError }] =
+    await Promise.all([import('./db/database.js'), import('./db/embedded-lock.js'), import('./startup.js')]);
+  expectErrors(EmbeddedDatabaseBusyError);
+  startupErrors.push(StartupError);
   const database = await openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
@@ -46,7 +50,7 @@ async function withDatabase<T>(
     statementTimeoutMs: config.databaseStatementTimeoutMs,
   });
   try {
-    await schema(config, database.db);
+    await (schema ?? prepareSchema)(config, database.db);
     return await work(database.db);
   } finally {
     await database.close();
@@ -76,8 +80,12 @@ function wholeNumber(value: unknown, option: string, min: number, max: number): 
 }
 
 /** The configuration, refused when sign-in happens at an external provider (its invitations and clients are its own). */
-function signinConfig(): Config {
-  const config = loadConfig();
+async function signinConfig(): Promise<Config> {
+  const [config, { SigninCommandError }] = await Promise.all([
+    configuration(),
+    import('./signin/service.js'),
+  ]);
+  expectErrors(SigninCommandError);
   if (!config.signin.enabled) {
     throw new SigninCommandError(
       'The embedded sign-in is off (IDP=kinde or AUTH_JWKS_URL): admins and clients are managed at that provider.',
@@ -87,14 +95,36 @@ function signinConfig(): Config {
 }
 
 /** The configuration, refused when sign-in happens at an external provider (its connections are its own). */
-function ssoConfig(): Config {
-  const config = loadConfig();
+async function ssoConfig(): Promise<Config> {
+  const [config, { SsoCommandError }] = await Promise.all([configuration(), import('./sso/commands.js')]);
+  expectErrors(SsoCommandError);
   if (!config.sso.enabled) {
     throw new SsoCommandError(
       'The embedded sign-in is off (IDP=kinde or AUTH_JWKS_URL): enterprise connections are set up at that provider.',
     );
   }
   return config;
+}
+
+async function backupCommands() {
+  const [commands, { BackupFileError }] = await Promise.all([
+    import('./backup/commands.js'),
+    import('./backup/archive.js'),
+  ]);
+  expectErrors(commands.BackupCommandError, BackupFileError);
+  return commands;
+}
+
+async function effectsCommands() {
+  const commands = await import('./effects/commands.js');
+  expectErrors(commands.EffectsCommandError);
+  return commands;
+}
+
+async function eventsCommands() {
+  const commands = await import('./events/commands.js');
+  expectErrors(commands.EventsCommandError);
+  return commands;
 }
 
 const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
@@ -113,7 +143,14 @@ const COMMANDS: Command[] = [
     },
     check: (values) => ({ noMigrate: values['no-migrate'] === true }),
     run: async ({ noMigrate }: { noMigrate: boolean }) => {
-      const config = loadConfig();
+      const config = await configuration();
+      const [{ serve }, { StartupError }, { EmbeddedDatabaseBusyError }] = await Promise.all([
+        import('./main.js'),
+        import('./startup.js'),
+        import('./db/embedded-lock.js'),
+      ]);
+      startupErrors.push(StartupError);
+      expectErrors(EmbeddedDatabaseBusyError);
       return serve(noMigrate ? { ...config, migrate: false } : config);
     },
   }),
@@ -125,7 +162,8 @@ const COMMANDS: Command[] = [
     check: () => ({}),
     run: async () => {
       // Its work is the migration itself, with no check of the schema before it.
-      const applied = await withDatabase(loadConfig(), migrateToLatest, async () => {});
+      const { migrateToLatest } = await import('./db/database.js');
+      const applied = await withDatabase(await configuration(), migrateToLatest, async () => {});
       print(
         applied.length
           ? `Applied ${applied.length} migration(s): ${applied.join(', ')}. The schema is up to date.`
@@ -147,7 +185,10 @@ const COMMANDS: Command[] = [
       },
     },
     check: (values) => String(values.out),
-    run: async (out: string) => print(await backupText(loadConfig(), out)),
+    run: async (out: string) => {
+      const { backupText } = await backupCommands();
+      print(await backupText(await configuration(), out));
+    },
   }),
   defineCommand({
     name: ['restore'],
@@ -157,14 +198,20 @@ const COMMANDS: Command[] = [
       from: { type: 'string', value: 'FILE', required: true, description: 'the backup file' },
     },
     check: (values) => String(values.from),
-    run: async (from: string) => print(await restoreText(loadConfig(), from)),
+    run: async (from: string) => {
+      const { restoreText } = await backupCommands();
+      print(await restoreText(await configuration(), from));
+    },
   }),
   defineCommand({
     name: ['openapi'],
     summary: 'Prints the OpenAPI 3.1 document the service serves at /openapi.json; opens no database.',
     options: {},
     check: () => ({}),
-    run: async () => print(JSON.stringify(await openApiDocument(), null, 2)),
+    run: async () => {
+      const { openApiDocument } = await import('./http/openapi-document.js');
+      print(JSON.stringify(await openApiDocument(), null, 2));
+    },
   }),
   defineCommand({
     name: ['org', 'create'],
@@ -188,7 +235,11 @@ const COMMANDS: Command[] = [
       identityOrganizationId: String(values['identity-org']),
     }),
     run: async (input: { name: string; identityOrganizationId: string }) => {
-      const organization = await withDatabase(loadConfig(), (db) => createOrganization(db, input));
+      const { createOrganization, OrganizationInputError, toOrganizationView } = await import(
+        './organizations/service.js'
+      );
+      expectErrors(OrganizationInputError);
+      const organization = await withDatabase(await configuration(), (db) => createOrganization(db, input));
       print(JSON.stringify(toOrganizationView(organization), null, 2));
     },
   }),
@@ -232,7 +283,7 @@ const COMMANDS: Command[] = [
       };
     },
     run: async (input: { org: string; user: string; roles: string[]; ttl: number }) => {
-      const config = loadConfig();
+      const config = await configuration();
       if (config.auth.jwksUrl) {
         throw new UsageError(
           'AUTH_JWKS_URL is set: tokens come from that identity provider, and the service would refuse one from the local issuer.',
@@ -244,6 +295,7 @@ const COMMANDS: Command[] = [
           `--ttl must be a whole number of seconds from 1 to ${maxTtl} (AUTH_MAX_TOKEN_LIFETIME_SECONDS: the service refuses longer tokens).`,
         );
       }
+      const { openLocalIssuer } = await import('./auth/local-issuer.js');
       const issuer = await openLocalIssuer(config.auth);
       print(
         await issuer.sign({ userId: input.user, organization: input.org, roles: input.roles }, input.ttl),
@@ -270,7 +322,7 @@ const COMMANDS: Command[] = [
           : wholeNumber(values['retire-after'], 'retire-after', 0, TTL_MAX_SECONDS),
     }),
     run: async ({ retireAfter }: { retireAfter: number | undefined }) => {
-      const config = loadConfig();
+      const config = await configuration();
       if (config.auth.jwksUrl) {
         throw new UsageError(
           'AUTH_JWKS_URL is set: the identity provider signs the tokens and rotates its keys.',
@@ -287,6 +339,7 @@ const COMMANDS: Command[] = [
           `${config.auth.localKeyFile} does not exist: the first start (or salesreps token) creates the first key.`,
         );
       }
+      const { rotateLocalIssuerKey } = await import('./auth/local-issuer.js');
       const rotation = await rotateLocalIssuerKey(config.auth, retireAfter ?? longestLifetime);
       print(
         [
@@ -319,8 +372,14 @@ const COMMANDS: Command[] = [
         limit: wholeNumber(values.limit, 'limit', 1, 10_000),
       };
     },
-    run: async (input: { org: string | undefined; status: VisibleEffectStatus | undefined; limit: number }) =>
-      print(await withDatabase(loadConfig(), (db) => listEffectsText(db, input))),
+    run: async (input: {
+      org: string | undefined;
+      status: VisibleEffectStatus | undefined;
+      limit: number;
+    }) => {
+      const { listEffectsText } = await effectsCommands();
+      print(await withDatabase(await configuration(), (db) => listEffectsText(db, input)));
+    },
   }),
   defineCommand({
     name: ['effects', 'retry'],
@@ -332,8 +391,10 @@ const COMMANDS: Command[] = [
       if (!/^[1-9][0-9]{0,17}$/.test(id)) throw new UsageError('--id must be an effect id (digits).');
       return id;
     },
-    run: async (id: string) =>
-      print(await withDatabase(loadConfig(), (db) => retryEffectText(db, id, cliChange()))),
+    run: async (id: string) => {
+      const [{ retryEffectText }, { cliChange }] = await Promise.all([effectsCommands(), eventsCommands()]);
+      print(await withDatabase(await configuration(), (db) => retryEffectText(db, id, cliChange())));
+    },
   }),
   defineCommand({
     name: ['events', 'list'],
@@ -350,8 +411,10 @@ const COMMANDS: Command[] = [
       }
       return { org: String(values.org), action, limit: wholeNumber(values.limit, 'limit', 1, 1000) };
     },
-    run: async (input: { org: string; action: string | undefined; limit: number }) =>
-      print(await withDatabase(loadConfig(), (db) => listEventsText(db, input))),
+    run: async (input: { org: string; action: string | undefined; limit: number }) => {
+      const { listEventsText } = await eventsCommands();
+      print(await withDatabase(await configuration(), (db) => listEventsText(db, input)));
+    },
   }),
   defineCommand({
     name: ['admin', 'invite'],
@@ -375,7 +438,13 @@ const COMMANDS: Command[] = [
       return { identityOrganizationId: String(values.org), email };
     },
     run: async (input: { identityOrganizationId: string; email: string }) => {
-      const config = signinConfig();
+      const config = await signinConfig();
+      const [{ openLocalIssuer }, { linkTokens }, { signinSettings }, { inviteAdmin }] = await Promise.all([
+        import('./auth/local-issuer.js'),
+        import('./signin/links.js'),
+        import('./signin/runtime.js'),
+        import('./signin/service.js'),
+      ]);
       const issuer = await openLocalIssuer(config.auth);
       const invited = await withDatabase(config, (db) =>
         inviteAdmin(db, linkTokens(issuer.secretRoot), signinSettings(config), input),
@@ -405,7 +474,8 @@ const COMMANDS: Command[] = [
     },
     check: (values) => ({ id: String(values.id), redirectUris: (values['redirect-uri'] as string[]) ?? [] }),
     run: async (input: { id: string; redirectUris: string[] }) => {
-      const config = signinConfig();
+      const config = await signinConfig();
+      const { addClient } = await import('./signin/service.js');
       const client = await withDatabase(config, (db) => addClient(db, input));
       print(JSON.stringify(client, null, 2));
     },
@@ -494,7 +564,12 @@ const COMMANDS: Command[] = [
           : 'metadataFile' in input
             ? { protocol: 'saml', metadataXml: readFile(input.metadataFile), domains, passwordSignIn }
             : { protocol: 'saml', metadataUrl: input.metadataUrl, domains, passwordSignIn };
-      const config = ssoConfig();
+      const config = await ssoConfig();
+      const [{ setConnectionText }, { ssoSettings }, { cliChange }] = await Promise.all([
+        import('./sso/commands.js'),
+        import('./sso/runtime.js'),
+        eventsCommands(),
+      ]);
       print(
         await withDatabase(config, (db) =>
           setConnectionText(db, ssoSettings(config), cliChange(), { org, body }),
@@ -510,7 +585,11 @@ const COMMANDS: Command[] = [
     },
     check: (values) => String(values.org),
     run: async (org: string) => {
-      const config = ssoConfig();
+      const config = await ssoConfig();
+      const [{ showConnectionText }, { ssoSettings }] = await Promise.all([
+        import('./sso/commands.js'),
+        import('./sso/runtime.js'),
+      ]);
       print(await withDatabase(config, (db) => showConnectionText(db, ssoSettings(config), org)));
     },
   }),
@@ -524,7 +603,12 @@ const COMMANDS: Command[] = [
     },
     check: (values) => String(values.org),
     run: async (org: string) => {
-      const config = ssoConfig();
+      const config = await ssoConfig();
+      const [{ removeConnectionText }, { ssoSettings }, { cliChange }] = await Promise.all([
+        import('./sso/commands.js'),
+        import('./sso/runtime.js'),
+        eventsCommands(),
+      ]);
       print(
         await withDatabase(config, (db) => removeConnectionText(db, ssoSettings(config), cliChange(), org)),
       );
@@ -537,7 +621,11 @@ const COMMANDS: Command[] = [
     options: {},
     check: () => ({}),
     run: async () => {
-      const config = ssoConfig();
+      const config = await ssoConfig();
+      const [{ resealText }, { ssoSettings }] = await Promise.all([
+        import('./sso/commands.js'),
+        import('./sso/runtime.js'),
+      ]);
       print(await withDatabase(config, (db) => resealText(db, ssoSettings(config))));
     },
   }),
@@ -546,7 +634,10 @@ const COMMANDS: Command[] = [
     summary: "Prints the local identity provider's accounts and memberships as JSON (IDP=local).",
     options: {},
     check: () => ({}),
-    run: async () => print(await withDatabase(loadConfig(), (db) => localAccountsText(db))),
+    run: async () => {
+      const { localAccountsText } = await effectsCommands();
+      print(await withDatabase(await configuration(), (db) => localAccountsText(db)));
+    },
   }),
 ];
 
@@ -610,22 +701,12 @@ async function run(argv: string[]): Promise<void> {
 try {
   await run(process.argv.slice(2));
 } catch (error) {
-  if (error instanceof StartupError) {
-    process.stderr.write(`salesreps: ${error.message}\n`);
+  if (startupErrors.some((startupError) => error instanceof startupError)) {
+    process.stderr.write(`salesreps: ${(error as Error).message}\n`);
     // A failed start ends here, even when a library left a timer or a socket behind.
     process.exit(1);
   }
-  const known =
-    error instanceof UsageError ||
-    error instanceof ConfigError ||
-    error instanceof BackupCommandError ||
-    error instanceof BackupFileError ||
-    error instanceof EmbeddedDatabaseBusyError ||
-    error instanceof EffectsCommandError ||
-    error instanceof EventsCommandError ||
-    error instanceof OrganizationInputError ||
-    error instanceof SigninCommandError ||
-    error instanceof SsoCommandError;
+  const known = expectedErrors.some((expected) => error instanceof expected);
   process.stderr.write(
     `salesreps: ${error instanceof Error && known ? error.message : String(error instanceof Error ? error.stack : error)}\n`,
   );

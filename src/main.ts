@@ -4,8 +4,7 @@ import { type LocalIssuer, openLocalIssuer } from './auth/local-issuer.js';
 import { createTokenVerifier } from './auth/verify.js';
 import { serveBackups } from './backup/socket.js';
 import type { Config } from './config.js';
-import { type Database, type Db, migrateToLatest, openDatabase, pendingMigrations } from './db/database.js';
-import { EmbeddedDatabaseBusyError } from './db/embedded-lock.js';
+import { type Database, openDatabase } from './db/database.js';
 import { startEmbeddedMaintenance } from './db/embedded-maintenance.js';
 import { createDemoOrganizationIfEmpty } from './demo.js';
 import { createEffects, type Effects } from './effects/runtime.js';
@@ -21,6 +20,7 @@ import { createSignin, type Signin } from './signin/runtime.js';
 import { ssoSettings } from './sso/runtime.js';
 import { startMetadataRefresh } from './sso/saml/refresh.js';
 import { SAML_PURGE_BATCH_SIZE, SAML_PURGE_INTERVAL_MS, startSamlRetention } from './sso/saml/retention.js';
+import { databaseName, prepareSchema, startupStep } from './startup.js';
 import type { StartedTracing } from './tracing/start.js';
 
 export interface Service {
@@ -175,64 +175,6 @@ export async function createService(config: Config, overrides: ServiceOverrides 
   } catch (error) {
     await closeDatabase();
     throw error;
-  }
-}
-
-/** A start that cannot complete; its message says why in one line. */
-export class StartupError extends Error {}
-
-/**
- * Brings the schema up to date, or with MIGRATE=false checks that it is: a schema behind this release fails the start
- * (its queries would fail one by one later), naming the first migration missing and the command that applies it.
- */
-export async function prepareSchema(config: Config, db: Db): Promise<void> {
-  if (config.migrate) {
-    await startupStep(`cannot reach or migrate ${databaseName(config)}`, () => migrateToLatest(db));
-    return;
-  }
-  const pending = await startupStep(`cannot reach ${databaseName(config)}`, () => pendingMigrations(db));
-  if (pending.length > 0) {
-    throw new StartupError(
-      `${databaseName(config)} lacks ${pending.length} migration(s) of this release, from ${pending[0]} ` +
-        '(MIGRATE=false or --no-migrate): run `salesreps migrate` first',
-    );
-  }
-}
-
-/** Why an operation failed, in one line: the system's words for the usual causes, else the message's first line. */
-function failureReason(error: unknown): string {
-  const reasons: Record<string, string> = {
-    EADDRINUSE: 'the address is in use',
-    EADDRNOTAVAIL: 'the address is not one of this machine',
-    EACCES: 'permission denied',
-    ECONNREFUSED: 'connection refused',
-    ENOTFOUND: 'no such host',
-  };
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code && reasons[code]) return reasons[code];
-  const message = error instanceof Error ? error.message : String(error);
-  return message.split('\n')[0]?.trim() || (error instanceof Error ? error.name : 'unknown error');
-}
-
-/** Runs one step of the start; its failure becomes a StartupError that names the step and the reason. */
-async function startupStep<T>(step: string, work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    // These say what to do in one line already.
-    if (error instanceof StartupError || error instanceof EmbeddedDatabaseBusyError) throw error;
-    throw new StartupError(`${step}: ${failureReason(error)}`, { cause: error });
-  }
-}
-
-/** The database the configuration names, for a message: the embedded folder, or the server without credentials. */
-function databaseName(config: Config): string {
-  if (!config.databaseUrl) return `the embedded database in ${config.dataDir}`;
-  try {
-    const url = new URL(config.databaseUrl);
-    return `the database at ${url.host}${url.pathname} (DATABASE_URL)`;
-  } catch {
-    return 'the database at DATABASE_URL';
   }
 }
 

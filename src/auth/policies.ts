@@ -5,7 +5,10 @@ import type { Organization } from '../db/schema.js';
 import { forbidden } from '../kernel/problem.js';
 import { findOrganizationByIdentityId } from '../organizations/queries.js';
 import { findAssignmentOfUser, isSalesRepUser } from './rep-state.js';
+import { ROLE_ADMIN, ROLE_SALES_REP } from './roles.js';
 import type { Principal } from './verify.js';
+
+export { ROLE_ADMIN, ROLE_SALES_REP } from './roles.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -24,10 +27,6 @@ declare module 'fastify' {
  * organization's directory with a SCIM token (not a JWT; `scim-tokens.ts`).
  */
 export type Policy = 'public' | 'Admin' | 'SalesRep' | 'SalesRepSelf' | 'AdminOrSalesRep' | 'Scim';
-
-/** The role keys the policies read from a token's roles claim. */
-export const ROLE_ADMIN = 'Admin';
-export const ROLE_SALES_REP = 'SalesRep';
 
 /** What an authorized request knows about its caller. */
 export interface RequestAuth {

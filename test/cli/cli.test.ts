@@ -2,7 +2,14 @@ import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { migrationProvider } from '../../src/db/migrations/index.js';
 import { databaseKinds, emptyPostgresDatabase } from '../support/databases.js';
-import { builtService, type RunningServer, runCommand, startServer, tempDir } from '../support/process.js';
+import {
+  builtService,
+  migratedDataDir,
+  type RunningServer,
+  runCommand,
+  startServer,
+  tempDir,
+} from '../support/process.js';
 import { decodeClaims } from './support.js';
 
 const MIGRATIONS = Object.keys(await migrationProvider.getMigrations()).sort();
@@ -20,8 +27,8 @@ afterAll(() => {
   for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function dataDir(): string {
-  const dir = tempDir('salesreps-cli-');
+function dataDir(migrated = false): string {
+  const dir = migrated ? migratedDataDir('salesreps-cli-') : tempDir('salesreps-cli-');
   dirs.push(dir);
   return dir;
 }
@@ -142,13 +149,18 @@ describe.each(databaseKinds)('the salesreps command on %s', (kind) => {
   });
 
   it('token prints only a token, with the --ttl and every --role asked, that the running server accepts', async () => {
+    const created = await salesreps(
+      ['org', 'create', '--name', 'Token Traders', '--identity-org', 'org_token'],
+      env,
+    );
+    expect(created.code, created.stderr).toBe(0);
     server = await startServer(process.execPath, [build.cli, 'serve'], env);
     // On the embedded database the server holds the database now; the token needs only the issuer key.
     const minted = await salesreps(
       [
         'token',
         '--org',
-        'org_acme',
+        'org_token',
         '--user',
         'cli-admin',
         '--role',
@@ -169,7 +181,7 @@ describe.each(databaseKinds)('the salesreps command on %s', (kind) => {
     expect(claims).toMatchObject({
       UserId: 'cli-admin',
       sub: 'cli-admin',
-      org_code: 'org_acme',
+      org_code: 'org_token',
       roles: ['Admin', 'SalesRep'],
     });
     expect(Number(claims.exp) - Number(claims.iat)).toBe(120);
@@ -218,7 +230,7 @@ describe('the embedded database lock', () => {
   };
 
   beforeAll(async () => {
-    dir = dataDir();
+    dir = dataDir(true);
     env = { DATA_DIR: dir, DEMO: 'false' };
     expect(
       (await salesreps(['org', 'create', '--name', 'Lock Ltd', '--identity-org', 'org_lock'], env)).code,

@@ -1,6 +1,13 @@
 import fs from 'node:fs';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { builtService, type RunningServer, runCommand, startServer, tempDir } from '../support/process.js';
+import {
+  builtService,
+  migratedDataDir,
+  type RunningServer,
+  runCommand,
+  startServer,
+  tempDir,
+} from '../support/process.js';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 180_000 });
 
@@ -36,8 +43,8 @@ afterAll(async () => {
   for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function dataDir(): string {
-  const dir = tempDir('salesreps-help-');
+function dataDir(migrated = false): string {
+  const dir = migrated ? migratedDataDir('salesreps-help-') : tempDir('salesreps-help-');
   dirs.push(dir);
   return dir;
 }
@@ -108,7 +115,7 @@ describe('the command line conventions', () => {
   });
 
   it('parses arguments before opening a database: help and usage errors work while a server holds it', async () => {
-    const env = { DATA_DIR: dataDir(), DEMO: 'false' };
+    const env = { DATA_DIR: dataDir(true), DEMO: 'false' };
     server = await startServer(process.execPath, [build.cli, 'serve'], env);
     for (const name of [['effects', 'list'], ['org', 'create'], ['migrate'], ['idp', 'users']]) {
       const help = await salesreps([...name, '--help'], env);

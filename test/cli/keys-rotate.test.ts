@@ -2,7 +2,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { builtService, type RunningServer, runCommand, startServer, tempDir } from '../support/process.js';
+import {
+  builtService,
+  migratedDataDir,
+  type RunningServer,
+  runCommand,
+  startServer,
+  tempDir,
+} from '../support/process.js';
 
 vi.setConfig({ testTimeout: 360_000, hookTimeout: 120_000 });
 const LISTEN_WITHIN_MS = 150_000;
@@ -23,8 +30,8 @@ afterAll(() => {
   for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function dataDir(): string {
-  const dir = tempDir('salesreps-keys-');
+function dataDir(migrated = false): string {
+  const dir = migrated ? migratedDataDir('salesreps-keys-') : tempDir('salesreps-keys-');
   dirs.push(dir);
   return dir;
 }
@@ -105,7 +112,7 @@ describe('salesreps keys rotate with a service', () => {
   };
 
   beforeAll(async () => {
-    env = { DATA_DIR: dataDir(), AUTH_CLOCK_TOLERANCE_SECONDS: '0' };
+    env = { DATA_DIR: dataDir(true), AUTH_CLOCK_TOLERANCE_SECONDS: '0' };
     const created = await salesreps(
       ['org', 'create', '--name', 'Keys Ltd', '--identity-org', 'org_keys'],
       env,

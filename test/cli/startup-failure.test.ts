@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { builtService, type Finished, runCommand, startServer, tempDir } from '../support/process.js';
+import { builtService, type Finished, migratedDataDir, runCommand, startServer } from '../support/process.js';
 
 /**
  * Generous for a loaded machine: the failing start creates the embedded database before it fails, while a start
@@ -21,8 +21,9 @@ describe('salesreps serve when the start fails', () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
+  /** A DATA_DIR already migrated: these starts fail after opening the database, not while creating it. */
   function dataDir(): string {
-    const dir = tempDir('salesreps-startup-failure-');
+    const dir = migratedDataDir('salesreps-startup-failure-');
     cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
     return dir;
   }

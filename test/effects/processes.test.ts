@@ -6,7 +6,13 @@ import { openLocalIssuer } from '../../src/auth/local-issuer.js';
 import { loadConfig } from '../../src/config.js';
 import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.js';
 import { REPS_URL } from '../support/fixtures.js';
-import { builtService, type RunningServer, runCommand, startServiceProcess } from '../support/process.js';
+import {
+  builtService,
+  migratedDataDir,
+  type RunningServer,
+  runCommand,
+  startServiceProcess,
+} from '../support/process.js';
 import { startSmtpServer, type TestSmtpServer } from './support/smtp.js';
 import { eventually } from './support/wait.js';
 
@@ -51,7 +57,10 @@ describe.each(databaseKinds)('service processes on %s', (kind) => {
   let adminToken: string;
 
   beforeAll(async () => {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'salesreps-processes-'));
+    dataDir =
+      kind === 'pglite'
+        ? migratedDataDir('salesreps-processes-')
+        : fs.mkdtempSync(path.join(os.tmpdir(), 'salesreps-processes-'));
     if (kind === 'postgres') {
       database = await openTestDatabase(kind);
     }

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openDatabase } from '../../src/db/database.js';
 import { databaseKinds, emptyPostgresDatabase } from '../support/databases.js';
-import { builtService, runCommand, tempDir } from '../support/process.js';
+import { builtService, migratedDataDir, runCommand, tempDir } from '../support/process.js';
 
 // Each command is a process that opens the database; on a busy machine that takes seconds.
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 180_000 });
@@ -22,7 +22,9 @@ describe.each(databaseKinds)('salesreps events list on %s', (kind) => {
   let drop = async () => {};
 
   beforeAll(async () => {
-    const dir = tempDir('salesreps-events-cli-');
+    // The embedded database copied migrated; on PostgreSQL, DATA_DIR holds only the key files.
+    const dir =
+      kind === 'pglite' ? migratedDataDir('salesreps-events-cli-') : tempDir('salesreps-events-cli-');
     dirs.push(dir);
     env = { DATA_DIR: dir, DEMO: 'false' };
     if (kind === 'postgres') {

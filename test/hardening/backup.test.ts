@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   builtService,
   type Finished,
+  migratedDataDir,
   type RunningServer,
   runCommand,
   startServiceProcess,
@@ -23,8 +24,8 @@ describe('backup while the service runs, and restore into an empty DATA_DIR', ()
   let backupFile: string;
   let token: string;
 
-  const folder = (prefix: string) => {
-    const made = tempDir(prefix);
+  const folder = (prefix: string, migrated = false) => {
+    const made = migrated ? migratedDataDir(prefix) : tempDir(prefix);
     folders.push(made);
     return made;
   };
@@ -53,7 +54,7 @@ describe('backup while the service runs, and restore into an empty DATA_DIR', ()
   };
 
   beforeAll(async () => {
-    original = folder('salesreps-backup-');
+    original = folder('salesreps-backup-', true);
     backupFile = path.join(folder('salesreps-backup-file-'), 'salesreps.backup');
     const env = { DATA_DIR: original };
     const created = await salesreps(

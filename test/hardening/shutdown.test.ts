@@ -1,11 +1,15 @@
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLocalIssuer } from '../../src/auth/local-issuer.js';
 import { loadConfig } from '../../src/config.js';
-import { builtService, type RunningServer, startServiceProcess } from '../support/process.js';
+import {
+  builtService,
+  migratedDataDir,
+  type RunningServer,
+  startServiceProcess,
+} from '../support/process.js';
 
 // A real process on the embedded database (a PostgreSQL pool closes the same way; the outage suite covers it).
 describe('SIGTERM on a running service process', () => {
@@ -15,7 +19,7 @@ describe('SIGTERM on a running service process', () => {
   let token: string;
 
   beforeAll(async () => {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'salesreps-shutdown-'));
+    dataDir = migratedDataDir('salesreps-shutdown-');
     service = await startServiceProcess(build.cli, {
       DATA_DIR: dataDir,
       DEMO: 'true',

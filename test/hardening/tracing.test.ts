@@ -10,6 +10,7 @@ import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/d
 import { REPS_URL } from '../support/fixtures.js';
 import {
   builtService,
+  migratedDataDir,
   type RunningServer,
   runCommand,
   startServiceProcess,
@@ -125,7 +126,7 @@ describe.each(databaseKinds)('traces exported over OTLP on %s', (kind) => {
   const running: RunningServer[] = [];
 
   beforeAll(async () => {
-    dataDir = tempDir('salesreps-tracing-');
+    dataDir = kind === 'pglite' ? migratedDataDir('salesreps-tracing-') : tempDir('salesreps-tracing-');
     peer = await startPeer();
     if (kind === 'postgres') database = await openTestDatabase(kind);
     env = {

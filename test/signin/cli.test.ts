@@ -2,7 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freePort } from '../support/ports.js';
-import { builtService, type RunningServer, runCommand, startServer, tempDir } from '../support/process.js';
+import {
+  builtService,
+  type Finished,
+  migratedDataDir,
+  type RunningServer,
+  runCommand,
+  startServer,
+} from '../support/process.js';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 180_000 });
 
@@ -15,49 +22,52 @@ afterAll(() => {
   for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-describe('the sign-in commands', () => {
+/** The mail files the effect worker wrote into DATA_DIR/mail, once there are any (15 s at most). */
+async function writtenMail(dataDir: string): Promise<string[]> {
+  const mailDir = path.join(dataDir, 'mail');
+  let files: string[] = [];
+  for (let waited = 0; waited < 15_000 && files.length === 0; waited += 200) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    files = fs.existsSync(mailDir) ? fs.readdirSync(mailDir) : [];
+  }
+  return files;
+}
+
+describe('admin invite, then the server started on the same DATA_DIR', () => {
   let env: Record<string, string>;
   let server: RunningServer | undefined;
   let publicUrl: string;
-  let invitationLink = '';
+  let created: Finished;
+  let invited: Finished;
 
   beforeAll(async () => {
-    const dataDir = tempDir('salesreps-signin-cli-');
+    const dataDir = migratedDataDir('salesreps-signin-cli-');
     dirs.push(dataDir);
     const port = await freePort();
     publicUrl = `http://127.0.0.1:${port}`;
     env = { DATA_DIR: dataDir, PORT: String(port), DEMO: 'false' };
+    created = await salesreps(['org', 'create', '--name', 'Cli Supply', '--identity-org', 'org_cli'], env);
+    invited = await salesreps(['admin', 'invite', '--org', 'org_cli', '--email', 'boss@cli.example'], env);
+    server = await startServer(process.execPath, [build.cli, 'serve'], env);
   });
   afterAll(async () => {
     await server?.stop();
   });
 
   it('admin invite prints a single-use link at PUBLIC_URL; the server shows it and mails the same link', async () => {
-    expect(
-      (await salesreps(['org', 'create', '--name', 'Cli Supply', '--identity-org', 'org_cli'], env)).code,
-    ).toBe(0);
-    const invited = await salesreps(
-      ['admin', 'invite', '--org', 'org_cli', '--email', 'boss@cli.example'],
-      env,
-    );
+    expect(created.code, created.stderr).toBe(0);
     expect(invited.code, invited.stderr).toBe(0);
     const link = invited.stdout.trim();
     expect(link).toMatch(new RegExp(`^${publicUrl}/signin/link/[A-Za-z0-9_-]{43}$`));
-    invitationLink = link;
     expect(invited.stderr).toBe('');
 
-    server = await startServer(process.execPath, [build.cli, 'serve'], env);
     const page = await fetch(link);
     expect(page.status).toBe(200);
     const html = await page.text();
     expect(html).toContain('Cli Supply');
     expect(html).toContain('<label for="password">Password</label>');
     const mailDir = path.join(env.DATA_DIR as string, 'mail');
-    let files: string[] = [];
-    for (let waited = 0; waited < 15_000 && files.length === 0; waited += 200) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      files = fs.existsSync(mailDir) ? fs.readdirSync(mailDir).filter((name) => name.endsWith('.eml')) : [];
-    }
+    const files = (await writtenMail(env.DATA_DIR as string)).filter((name) => name.endsWith('.eml'));
     const mail = files.map((name) => fs.readFileSync(path.join(mailDir, name), 'utf8')).join('\n');
     expect(mail.replace(/=\r?\n/g, '')).toContain(link.slice(-20));
     expect(mail).toContain('boss@cli.example');
@@ -65,6 +75,7 @@ describe('the sign-in commands', () => {
 
   it('writes each mail under its recipient and time, with a plain-text copy whose link is whole on one line', async () => {
     const mailDir = path.join(env.DATA_DIR as string, 'mail');
+    await writtenMail(env.DATA_DIR as string);
     const names = fs.readdirSync(mailDir).filter((name) => name.startsWith('boss@cli.example_'));
     expect(names.sort()).toEqual([
       expect.stringMatching(/^boss@cli\.example_\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ_effect-\d+\.eml$/),
@@ -77,7 +88,7 @@ describe('the sign-in commands', () => {
     const links = plain.match(/http:\/\/\S+\/signin\/link\/\S+/g) ?? [];
     expect(links.length).toBeGreaterThan(0);
     // The same single-use link the command printed, whole: a person copies it from one line.
-    expect(links.map((found) => found.replace(/[.,)]$/, ''))).toContain(invitationLink);
+    expect(links.map((found) => found.replace(/[.,)]$/, ''))).toContain(invited.stdout.trim());
   });
 
   it('refuses to open the database a running server holds, exit 2', async () => {
@@ -88,8 +99,23 @@ describe('the sign-in commands', () => {
     expect(busy.code).toBe(2);
     expect(busy.stdout).toBe('');
     expect(busy.stderr).toMatch(/^salesreps: .*/);
+  });
+});
+
+describe('client add', () => {
+  let env: Record<string, string>;
+  let server: RunningServer | undefined;
+  let publicUrl: string;
+
+  beforeAll(async () => {
+    const dataDir = migratedDataDir('salesreps-signin-client-');
+    dirs.push(dataDir);
+    const port = await freePort();
+    publicUrl = `http://127.0.0.1:${port}`;
+    env = { DATA_DIR: dataDir, PORT: String(port), DEMO: 'false' };
+  });
+  afterAll(async () => {
     await server?.stop();
-    server = undefined;
   });
 
   it('client add prints the public PKCE client as JSON; a duplicate id or a bad redirect URI fails, exit 2', async () => {
@@ -162,7 +188,7 @@ describe('the sign-in commands', () => {
 
 describe('the demo start', () => {
   it('invites the demo admin and writes the link into DATA_DIR/demo.txt next to the token', async () => {
-    const dataDir = tempDir('salesreps-signin-demo-');
+    const dataDir = migratedDataDir('salesreps-signin-demo-');
     dirs.push(dataDir);
     const port = await freePort();
     const demo = await startServer(process.execPath, [build.cli, 'serve'], {

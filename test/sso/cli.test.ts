@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { builtService, runCommand, tempDir } from '../support/process.js';
+import { builtService, migratedDataDir, runCommand } from '../support/process.js';
 import { startTestIdp, type TestIdp } from './support.js';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 180_000 });
@@ -19,7 +19,7 @@ describe('salesreps sso set|show|remove|reseal', () => {
 
   beforeAll(async () => {
     idp = await startTestIdp();
-    dataDir = tempDir('salesreps-sso-cli-');
+    dataDir = migratedDataDir('salesreps-sso-cli-');
     env = { DATA_DIR: dataDir, DEMO: 'false', SSO_ALLOW_PRIVATE_NETWORKS: 'true' };
     secretFile = path.join(dataDir, 'client-secret');
     fs.writeFileSync(secretFile, `${idp.clientSecret}\n`, { mode: 0o600 });

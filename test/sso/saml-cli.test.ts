@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { builtService, runCommand, tempDir } from '../support/process.js';
+import { builtService, migratedDataDir, runCommand } from '../support/process.js';
 import { IDP_KEYS, testIdp } from './saml/support.js';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 180_000 });
@@ -27,7 +27,7 @@ describe('salesreps sso set with a SAML IdP', () => {
   let metadataUrl: string;
 
   beforeAll(async () => {
-    dataDir = tempDir('salesreps-saml-cli-');
+    dataDir = migratedDataDir('salesreps-saml-cli-');
     env = { DATA_DIR: dataDir, DEMO: 'false', SSO_ALLOW_PRIVATE_NETWORKS: 'true' };
     metadataFile = path.join(dataDir, 'federationmetadata.xml');
     fs.writeFileSync(metadataFile, entra.metadata());

@@ -12,6 +12,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** The run's build of the service: a copy of the project (test/support/service-build.ts). */
     serviceBuild: string;
+    /** A DATA_DIR with an embedded database migrated to this release (test/support/service-build.ts). */
+    migratedDataDir: string;
   }
 }
 
@@ -166,4 +168,14 @@ export function startServiceProcess(cli: string, env: Record<string, string>): P
 
 export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/**
+ * A new DATA_DIR holding a copy of the run's migrated embedded database: a service started on it skips initdb and
+ * the migrations, which are most of a first start's cost. A test of the first start itself uses `tempDir`.
+ */
+export function migratedDataDir(prefix: string): string {
+  const dir = tempDir(prefix);
+  fs.cpSync(path.join(inject('migratedDataDir'), 'pglite'), path.join(dir, 'pglite'), { recursive: true });
+  return dir;
 }

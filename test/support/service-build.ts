@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { TestProject } from 'vitest/node';
+import { migrateToLatest, openDatabase } from '../../src/db/database.js';
 import { ROOT } from './process.js';
 
 /**
@@ -16,6 +17,8 @@ import { ROOT } from './process.js';
 export default async function buildServiceOnce(project: TestProject): Promise<() => void> {
   const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'salesreps-build-'));
   copyProject(copy, ['package.json', 'bin']);
+  const migrated = path.join(copy, 'migrated-data-dir');
+  const migratedMade = makeMigratedDataDir(migrated);
   await promisify(execFile)(
     process.execPath,
     [
@@ -33,8 +36,24 @@ export default async function buildServiceOnce(project: TestProject): Promise<()
     throw new Error(`the build emitted no ${copy}/dist/cli.js`);
   const console = path.join(ROOT, 'dist', 'console');
   if (fs.existsSync(console)) fs.cpSync(console, path.join(copy, 'dist', 'console'), { recursive: true });
+  await migratedMade;
   project.provide('serviceBuild', copy);
+  project.provide('migratedDataDir', migrated);
   return () => fs.rmSync(copy, { recursive: true, force: true });
+}
+
+/**
+ * A DATA_DIR whose embedded database is migrated to this release, made while the build compiles: a test whose
+ * service need not create its database copies it (`migratedDataDir`) instead of paying initdb and the migrations
+ * in every process it starts.
+ */
+async function makeMigratedDataDir(dataDir: string): Promise<void> {
+  const database = await openDatabase({ dataDir });
+  try {
+    await migrateToLatest(database.db);
+  } finally {
+    await database.close();
+  }
 }
 
 /** Copies the project's files named into `copy`, and links its node_modules there. */
