@@ -70,7 +70,7 @@ describe.each(databaseKinds)('bulk work in the console on %s', (kind) => {
     // Nothing changes before the confirmation.
     expect(await repStates(admin)).toEqual({ 'REP-001': true, 'REP-002': true, 'REP-003': true });
     await dialog.getByRole('button', { name: 'Deactivate 2 reps' }).click();
-    await page.getByText('2 reps deactivated.').waitFor();
+    await page.getByText('Deactivated 2 reps: Jane Smith (REP-001), Omar Quinn (REP-002).').waitFor();
     expect(await repStates(admin)).toEqual({ 'REP-001': false, 'REP-002': false, 'REP-003': true });
     await page
       .getByRole('row', { name: /REP-001/ })
@@ -79,6 +79,29 @@ describe.each(databaseKinds)('bulk work in the console on %s', (kind) => {
     // The selection is cleared once the action is done.
     expect(await page.getByRole('region', { name: 'Selected reps' }).count()).toBe(0);
     await c.expectAccessible(page, 'desktop-reps-bulk-deactivated');
+  });
+
+  it('a bulk deactivation can be undone from its notice: the reps are active again', async () => {
+    const admin = await c.signedInAdmin();
+    const page = admin.pages.desktop;
+    await threeReps(admin);
+    await page.getByRole('checkbox', { name: 'Select Jane Smith' }).check();
+    await page.getByRole('checkbox', { name: 'Select Omar Quinn' }).check();
+    await page
+      .getByRole('region', { name: 'Selected reps' })
+      .getByRole('button', { name: 'Deactivate' })
+      .click();
+    await page
+      .getByRole('dialog', { name: 'Deactivate 2 reps?' })
+      .getByRole('button', { name: 'Deactivate 2 reps' })
+      .click();
+    await page.getByText('Deactivated 2 reps: Jane Smith (REP-001), Omar Quinn (REP-002).').waitFor();
+    expect(await repStates(admin)).toEqual({ 'REP-001': false, 'REP-002': false, 'REP-003': true });
+    await page.getByRole('button', { name: 'Undo' }).click();
+    await page.getByText('Undone: Jane Smith (REP-001), Omar Quinn (REP-002) are active again.').waitFor();
+    expect(await repStates(admin)).toEqual({ 'REP-001': true, 'REP-002': true, 'REP-003': true });
+    // Said, the notice offers nothing more to undo.
+    expect(await page.getByRole('button', { name: 'Undo' }).count()).toBe(0);
   });
 
   it('applies an action only to the selected reps it fits, and says which stay as they are', async () => {

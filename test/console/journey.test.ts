@@ -229,7 +229,7 @@ describe.each(databaseKinds)('the console journey on %s', (kind) => {
       .getByRole('dialog', { name: 'Deactivate Jane Smith?' })
       .getByRole('button', { name: 'Deactivate Jane Smith' })
       .click();
-    await admin.getByRole('status').filter({ hasText: 'Jane Smith is inactive now.' }).waitFor();
+    await admin.getByRole('status').filter({ hasText: 'Deactivated Jane Smith (REP-001).' }).waitFor();
     expect(await admin.getByRole('row').filter({ hasText: jane.email }).getByText('Inactive').count()).toBe(
       1,
     );

@@ -192,6 +192,63 @@ describe.each(databaseKinds)('the console, second round, on %s', (kind) => {
     await phoneDialog.getByRole('button', { name: 'Cancel' }).click();
   });
 
+  it('a deactivation is undone from its notice, which stays while focused: the rep is active again', async () => {
+    const admin = await c.signedInAdmin();
+    const page = admin.pages.desktop;
+    await admin.addRep('REP-001', 'Jane', 'Smith');
+    const active = async () =>
+      (await admin.read<{ active: boolean }[]>('GET', '/api/organizations/salesreps?search=REP-001'))[0]
+        ?.active;
+    // The page's clock, so that the notice's few seconds can be passed at will.
+    await page.clock.install();
+    await page.reload();
+    await page.getByRole('button', { name: 'Actions for Jane Smith' }).click();
+    await page
+      .getByRole('list', { name: 'Actions for Jane Smith' })
+      .getByRole('button', { name: 'Deactivate' })
+      .click();
+    await page
+      .getByRole('dialog', { name: 'Deactivate Jane Smith?' })
+      .getByRole('button', { name: 'Deactivate Jane Smith' })
+      .click();
+    await page.getByRole('status').filter({ hasText: 'Deactivated Jane Smith (REP-001).' }).waitFor();
+    expect(await active()).toBe(false);
+    const undo = page.getByRole('button', { name: 'Undo' });
+    await c.expectAccessible(page, 'desktop-reps-deactivated-undo');
+    // A keyboard user on its way to Undo: focused, the notice does not go.
+    await undo.focus();
+    await page.clock.runFor(20_000);
+    expect(await undo.count()).toBe(1);
+    await page.keyboard.press('Enter');
+    await page
+      .getByRole('status')
+      .filter({ hasText: 'Undone: Jane Smith (REP-001) is active again.' })
+      .waitFor();
+    expect(await active()).toBe(true);
+    await page
+      .getByRole('row')
+      .filter({ hasText: 'REP-001' })
+      .getByText(/^Invited · /)
+      .waitFor();
+
+    // Left alone, an undo notice goes after a few seconds.
+    await page.getByRole('button', { name: 'Actions for Jane Smith' }).click();
+    await page
+      .getByRole('list', { name: 'Actions for Jane Smith' })
+      .getByRole('button', { name: 'Deactivate' })
+      .click();
+    await page
+      .getByRole('dialog', { name: 'Deactivate Jane Smith?' })
+      .getByRole('button', { name: 'Deactivate Jane Smith' })
+      .click();
+    await undo.waitFor();
+    await page.mouse.move(0, 0);
+    await page.locator('body').focus();
+    await page.clock.runFor(10_000);
+    await undo.waitFor({ state: 'hidden' });
+    expect(await active()).toBe(false);
+  });
+
   it('deactivation asks first; its notice can be dismissed; sign-out says "You are signed out"', async () => {
     const admin = await c.signedInAdmin();
     const page = admin.pages.desktop;
@@ -217,7 +274,7 @@ describe.each(databaseKinds)('the console, second round, on %s', (kind) => {
       .getByRole('button', { name: 'Deactivate' })
       .click();
     await confirm.getByRole('button', { name: 'Deactivate Jane Smith' }).click();
-    const notice = page.getByRole('status').filter({ hasText: 'Jane Smith is inactive now.' });
+    const notice = page.getByRole('status').filter({ hasText: 'Deactivated Jane Smith (REP-001).' });
     await notice.waitFor();
     await row.getByText('Inactive').waitFor();
     await page.getByRole('button', { name: 'Dismiss this notice' }).click();

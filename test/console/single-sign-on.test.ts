@@ -253,7 +253,7 @@ describe.each(databaseKinds)('the console\u2019s single sign-on on %s', (kind) =
       .getByRole('dialog', { name: 'Deactivate Wile Coyote?' })
       .getByRole('button', { name: 'Deactivate Wile Coyote' })
       .click();
-    await page.getByRole('status').filter({ hasText: 'Wile Coyote is inactive now.' }).waitFor();
+    await page.getByRole('status').filter({ hasText: 'Deactivated Wile Coyote (REP-001).' }).waitFor();
 
     const rep = await signInThroughIdp(wile.email, `okta-${wile.email}`);
     await rep.getByRole('heading', { name: 'No access' }).waitFor();
