@@ -88,6 +88,33 @@ describe.each(databaseKinds)("the console's reps, customers and views on %s", (k
     await page.keyboard.press('Escape');
   });
 
+  it('where the reps sign in at Kinde (state "unknown"), an active rep says so in words, with no invitation to resend', async () => {
+    const { admin, jane } = await demo();
+    const page = admin.pages.desktop;
+    // The list as a service with IDP=kinde answers it (test/salesreps/sign-in-state.test.ts): it knows no sign-in.
+    await page.route('**/api/organizations/salesreps?*', async (route) => {
+      const response = await route.fetch();
+      const reps = (await response.json()) as { active: boolean; signIn?: object }[];
+      const unknown = {
+        state: 'unknown',
+        invitationExpiresAt: null,
+        lastSignedInAt: null,
+        canResendInvitation: false,
+      };
+      await route.fulfill({
+        response,
+        json: reps.map((rep) => (rep.active && rep.signIn ? { ...rep, signIn: unknown } : rep)),
+      });
+    });
+    await page.goto(`${c.publicUrl}/console/?search=jane`);
+    const row = repRow(page, jane.email);
+    await expect.poll(() => row.textContent()).toContain('Active · signs in at your identity provider');
+    await row.getByRole('button', { name: 'Actions for Jane Smith' }).click();
+    expect(await page.getByRole('button', { name: 'Resend invitation' }).count()).toBe(0);
+    await page.keyboard.press('Escape');
+    await c.expectAccessible(page, 'desktop-reps-sign-in-unknown');
+  });
+
   it('an expired invitation and a deactivated rep say so; neither offers what cannot work', async () => {
     const { admin, omar: added, numberedReps } = await demo({ numbered: true });
     const page = admin.pages.desktop;
