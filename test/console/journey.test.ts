@@ -5,7 +5,7 @@ import { createDemoOrganizationIfEmpty, DEMO_ADMIN_EMAIL } from '../../src/demo.
 import type { Service } from '../../src/main.js';
 import type { Signin } from '../../src/signin/runtime.js';
 import { eventually } from '../effects/support/wait.js';
-import { ADMIN_PASSWORD, type AdminSession, consoleTest } from '../support/console.js';
+import { ADMIN_PASSWORD, type AdminSession, consoleTest, deactivateThroughMenu } from '../support/console.js';
 import { databaseKinds } from '../support/databases.js';
 
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 120_000 });
@@ -219,16 +219,8 @@ describe.each(databaseKinds)('the console journey on %s', (kind) => {
     const jane = await repsAndCustomers(session);
     const rep = await c.repSignsIn(jane.email, REP_PASSWORD);
     await admin.reload();
-    await admin.getByRole('button', { name: 'Actions for Jane Smith' }).click();
-    await admin
-      .getByRole('list', { name: 'Actions for Jane Smith' })
-      .getByRole('button', { name: 'Deactivate' })
-      .click();
     // It asks first: the person is locked out at once.
-    await admin
-      .getByRole('dialog', { name: 'Deactivate Jane Smith?' })
-      .getByRole('button', { name: 'Deactivate Jane Smith' })
-      .click();
+    await deactivateThroughMenu(admin, 'Jane Smith');
     await admin.getByRole('status').filter({ hasText: 'Deactivated Jane Smith (REP-001).' }).waitFor();
     expect(await admin.getByRole('row').filter({ hasText: jane.email }).getByText('Inactive').count()).toBe(
       1,

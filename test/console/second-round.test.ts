@@ -1,6 +1,13 @@
 import fs from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
-import { consoleTest, inside, SIZE_NAMES, SIZES } from '../support/console.js';
+import {
+  consoleTest,
+  deactivateThroughMenu,
+  inside,
+  repAction,
+  SIZE_NAMES,
+  SIZES,
+} from '../support/console.js';
 import { databaseKinds } from '../support/databases.js';
 
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 120_000 });
@@ -202,15 +209,7 @@ describe.each(databaseKinds)('the console, second round, on %s', (kind) => {
     // The page's clock, so that the notice's few seconds can be passed at will.
     await page.clock.install();
     await page.reload();
-    await page.getByRole('button', { name: 'Actions for Jane Smith' }).click();
-    await page
-      .getByRole('list', { name: 'Actions for Jane Smith' })
-      .getByRole('button', { name: 'Deactivate' })
-      .click();
-    await page
-      .getByRole('dialog', { name: 'Deactivate Jane Smith?' })
-      .getByRole('button', { name: 'Deactivate Jane Smith' })
-      .click();
+    await deactivateThroughMenu(page, 'Jane Smith');
     await page.getByRole('status').filter({ hasText: 'Deactivated Jane Smith (REP-001).' }).waitFor();
     expect(await active()).toBe(false);
     const undo = page.getByRole('button', { name: 'Undo' });
@@ -232,15 +231,7 @@ describe.each(databaseKinds)('the console, second round, on %s', (kind) => {
       .waitFor();
 
     // Left alone, an undo notice goes after a few seconds.
-    await page.getByRole('button', { name: 'Actions for Jane Smith' }).click();
-    await page
-      .getByRole('list', { name: 'Actions for Jane Smith' })
-      .getByRole('button', { name: 'Deactivate' })
-      .click();
-    await page
-      .getByRole('dialog', { name: 'Deactivate Jane Smith?' })
-      .getByRole('button', { name: 'Deactivate Jane Smith' })
-      .click();
+    await deactivateThroughMenu(page, 'Jane Smith');
     await undo.waitFor();
     await page.mouse.move(0, 0);
     await page.locator('body').focus();
@@ -254,11 +245,7 @@ describe.each(databaseKinds)('the console, second round, on %s', (kind) => {
     const page = admin.pages.desktop;
     const jane = await admin.addRep('REP-001', 'Jane', 'Smith');
     await page.reload();
-    await page.getByRole('button', { name: 'Actions for Jane Smith' }).click();
-    await page
-      .getByRole('list', { name: 'Actions for Jane Smith' })
-      .getByRole('button', { name: 'Deactivate' })
-      .click();
+    await repAction(page, 'Jane Smith', 'Deactivate');
     const confirm = page.getByRole('dialog', { name: 'Deactivate Jane Smith?' });
     await confirm.getByText('can no longer sign in').waitFor();
     await c.expectAccessible(page, 'desktop-deactivate-confirm');
@@ -268,11 +255,7 @@ describe.each(databaseKinds)('the console, second round, on %s', (kind) => {
     const row = page.getByRole('row').filter({ hasText: jane.email });
     // Still active: its Status is its invitation, not "Inactive".
     expect(await row.getByText(/^Invited · /).count()).toBe(1);
-    await page.getByRole('button', { name: 'Actions for Jane Smith' }).click();
-    await page
-      .getByRole('list', { name: 'Actions for Jane Smith' })
-      .getByRole('button', { name: 'Deactivate' })
-      .click();
+    await repAction(page, 'Jane Smith', 'Deactivate');
     await confirm.getByRole('button', { name: 'Deactivate Jane Smith' }).click();
     const notice = page.getByRole('status').filter({ hasText: 'Deactivated Jane Smith (REP-001).' });
     await notice.waitFor();

@@ -2,7 +2,13 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createOrganization } from '../../src/organizations/service.js';
 import { IDP_KEYS, testIdp as samlTestIdp } from '../sso/saml/support.js';
 import type { TestIdp } from '../sso/support.js';
-import { type AdminSession, consoleTestWithIdp, openSingleSignOn, SIZE_NAMES } from '../support/console.js';
+import {
+  type AdminSession,
+  consoleTestWithIdp,
+  deactivateThroughMenu,
+  openSingleSignOn,
+  SIZE_NAMES,
+} from '../support/console.js';
 import { databaseKinds } from '../support/databases.js';
 
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 120_000 });
@@ -244,15 +250,7 @@ describe.each(databaseKinds)('the console\u2019s single sign-on on %s', (kind) =
     await page.reload();
     await page.getByRole('cell', { name: 'REP-001' }).waitFor();
     await connect(admin);
-    await page.getByRole('button', { name: 'Actions for Wile Coyote' }).click();
-    await page
-      .getByRole('list', { name: 'Actions for Wile Coyote' })
-      .getByRole('button', { name: 'Deactivate' })
-      .click();
-    await page
-      .getByRole('dialog', { name: 'Deactivate Wile Coyote?' })
-      .getByRole('button', { name: 'Deactivate Wile Coyote' })
-      .click();
+    await deactivateThroughMenu(page, 'Wile Coyote');
     await page.getByRole('status').filter({ hasText: 'Deactivated Wile Coyote (REP-001).' }).waitFor();
 
     const rep = await signInThroughIdp(wile.email, `okta-${wile.email}`);

@@ -356,3 +356,21 @@ export async function openSingleSignOn(page: Page): Promise<void> {
     .click();
   await page.getByRole('heading', { name: 'Single sign-on', level: 1 }).waitFor();
 }
+
+/** Opens the rep's "Actions" menu and picks the action (its dialog, if any, is left open). */
+export async function repAction(page: Page, name: string, action: string): Promise<void> {
+  await page.getByRole('button', { name: `Actions for ${name}` }).click();
+  await page
+    .getByRole('list', { name: `Actions for ${name}` })
+    .getByRole('button', { name: action })
+    .click();
+}
+
+/** Deactivates the rep through its "Actions" menu and the confirmation. */
+export async function deactivateThroughMenu(page: Page, name: string): Promise<void> {
+  await repAction(page, name, 'Deactivate');
+  await page
+    .getByRole('dialog', { name: `Deactivate ${name}?` })
+    .getByRole('button', { name: `Deactivate ${name}` })
+    .click();
+}

@@ -4,7 +4,7 @@ import type { operations } from '../../../client/index.js';
 import type { Api } from '../api.js';
 import { isProblem, plainMessage } from '../logic/problems.js';
 import { Dialog } from '../ui/common.js';
-import { plural } from './ImportCustomers.js';
+import { plural } from './CsvImport.js';
 
 type Rep = operations['listSalesReps']['responses'][200]['content']['application/json'][number];
 
