@@ -64,7 +64,7 @@ export interface AdminSession {
   addRep(repNumber: string, firstName: string, lastName: string): Promise<AddedRep>;
 }
 
-export interface AddedRep {
+interface AddedRep {
   organizationSalesRepId: string;
   identityProviderUserId: string;
   email: string;

@@ -265,7 +265,7 @@ export function ActionMenu(props: {
 }
 
 /** How long a notice that offers an action (an undo) stays while the pointer and the focus are elsewhere. */
-export const ACTION_NOTICE_MS = 8000;
+const ACTION_NOTICE_MS = 8000;
 
 /**
  * A polite live region that is always on the page, so that a screen reader announces each new text put into it
