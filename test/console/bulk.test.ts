@@ -47,12 +47,18 @@ describe.each(databaseKinds)('bulk work in the console on %s', (kind) => {
     return { jane, omar };
   };
 
-  it('deactivates the selected reps together after one confirmation that names them', async () => {
-    const admin = await c.signedInAdmin();
+  /** The three reps, Jane Smith and Omar Quinn selected on the desktop page. */
+  const twoSelected = async (admin: AdminSession) => {
     const page = admin.pages.desktop;
     await threeReps(admin);
     await page.getByRole('checkbox', { name: 'Select Jane Smith' }).check();
     await page.getByRole('checkbox', { name: 'Select Omar Quinn' }).check();
+    return page;
+  };
+
+  it('deactivates the selected reps together after one confirmation that names them', async () => {
+    const admin = await c.signedInAdmin();
+    const page = await twoSelected(admin);
     const bar = page.getByRole('region', { name: 'Selected reps' });
     await bar.getByText('2 reps selected').waitFor();
     // Two of three on the page: "select all" says it is partly ticked.
@@ -83,10 +89,7 @@ describe.each(databaseKinds)('bulk work in the console on %s', (kind) => {
 
   it('a bulk deactivation can be undone from its notice: the reps are active again', async () => {
     const admin = await c.signedInAdmin();
-    const page = admin.pages.desktop;
-    await threeReps(admin);
-    await page.getByRole('checkbox', { name: 'Select Jane Smith' }).check();
-    await page.getByRole('checkbox', { name: 'Select Omar Quinn' }).check();
+    const page = await twoSelected(admin);
     await page
       .getByRole('region', { name: 'Selected reps' })
       .getByRole('button', { name: 'Deactivate' })

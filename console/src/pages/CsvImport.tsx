@@ -1,9 +1,18 @@
 import { useState } from 'react';
+import type { Api } from '../api.js';
 import { chunks, IMPORT_MAX_BYTES, importErrorsCsv, type RowError } from '../logic/csv.js';
 import { importChunk, inLineOrder, type PutAnswer, rowsWithErrors } from '../logic/import.js';
 import { TableRegion } from '../ui/common.js';
 
 const ERRORS_SHOWN = 500;
+
+/** What the page gives an import dialog. */
+export interface ImportDialogProps {
+  api: Api;
+  /** Told when the import starts and ends: the dialog cannot be closed meanwhile. */
+  onRunning: (running: boolean) => void;
+  onClose: () => void;
+}
 
 /** What a CSV file holds, read and checked before anything is written. */
 export interface ImportPreview<Row> {

@@ -1,10 +1,10 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
-import type { Api } from '../api.js';
 import { IMPORT_CHUNK_ROWS, parseCustomersCsv } from '../logic/csv.js';
 import { type ImportRow, putAnswerOf, REP_CHECK_MAX, unknownRepNumbers } from '../logic/import.js';
 import {
   CsvFileField,
+  type ImportDialogProps,
   type ImportPreview,
   ImportReport,
   PreviewSummary,
@@ -27,15 +27,7 @@ interface Preview extends ImportPreview<ImportRow> {
  * it only when asked: bulk PUTs of at most 1,000 rows, one after the other (importChunk: a bad row is reported and
  * never holds back the good ones of its chunk; docs/console.md). Errors are listed in line order and downloadable.
  */
-export function ImportCustomers({
-  api,
-  onRunning,
-  onClose,
-}: {
-  api: Api;
-  onRunning: (running: boolean) => void;
-  onClose: () => void;
-}) {
+export function ImportCustomers({ api, onRunning, onClose }: ImportDialogProps) {
   const queryClient = useQueryClient();
   const fileId = useId();
   const [checking, setChecking] = useState(false);

@@ -1,10 +1,10 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
-import type { Api } from '../api.js';
 import { putAnswerOf } from '../logic/import.js';
 import { type ParsedReps, parseRepsCsv, REP_IMPORT_CHUNK_ROWS } from '../logic/reps-csv.js';
 import {
   CsvFileField,
+  type ImportDialogProps,
   type ImportPreview,
   ImportReport,
   PreviewSummary,
@@ -22,15 +22,7 @@ type ReadyRow = ParsedReps['rows'][number];
  * of at most 100 reps, one after the other (a bad row is reported by its line and never holds back the good ones),
  * with the invitations sent at once or held back for "Send invitations" (docs/console.md, "Sales reps CSV").
  */
-export function ImportReps({
-  api,
-  onRunning,
-  onClose,
-}: {
-  api: Api;
-  onRunning: (running: boolean) => void;
-  onClose: () => void;
-}) {
+export function ImportReps({ api, onRunning, onClose }: ImportDialogProps) {
   const queryClient = useQueryClient();
   const fileId = useId();
   const inviteId = useId();
