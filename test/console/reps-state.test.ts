@@ -108,7 +108,7 @@ describe.each(databaseKinds)("the console's reps, customers and views on %s", (k
     });
     await page.goto(`${c.publicUrl}/console/?search=jane`);
     const row = repRow(page, jane.email);
-    await expect.poll(() => row.textContent()).toContain('Active · signs in at your identity provider');
+    await expect.poll(() => row.textContent()).toContain('Active · signs in at your IdP');
     await row.getByRole('button', { name: 'Actions for Jane Smith' }).click();
     expect(await page.getByRole('button', { name: 'Resend invitation' }).count()).toBe(0);
     await page.keyboard.press('Escape');
