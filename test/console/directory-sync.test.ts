@@ -1,4 +1,4 @@
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { describe, expect, it, vi } from 'vitest';
 import { oktaUser } from '../scim/support.js';
 import { type AdminSession, consoleTest } from '../support/console.js';
@@ -24,6 +24,13 @@ describe.each(databaseKinds)('the console\u2019s directory sync page on %s', (ki
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
+
+  /** The row's text once the page is read again: the directory's last request is shown on the next visit. */
+  const rowAfterReload = async (page: Page, row: Locator) => {
+    await page.reload();
+    await row.waitFor();
+    return row.textContent();
+  };
 
   const openPage = async (page: Page) => {
     await page.getByRole('link', { name: 'Directory sync' }).click();
@@ -83,23 +90,13 @@ describe.each(databaseKinds)('the console\u2019s directory sync page on %s', (ki
     const created = await scim('POST', '/Users', token, oktaUser(`ada@${admin.domain}`, 'R-100'));
     expect(created.status).toBe(201);
     const row = page.getByRole('row').filter({ hasText: 'Okta production' });
-    await expect
-      .poll(async () => {
-        await page.reload();
-        await row.waitFor();
-        return row.textContent();
-      })
-      .toContain('POST /Users');
+    await expect.poll(() => rowAfterReload(page, row)).toContain('POST /Users');
     expect(await row.textContent()).toContain('201 created');
     // A refused request replaces it, with the SCIM error's words.
     const duplicate = await scim('POST', '/Users', token, oktaUser(`ada@${admin.domain}`, 'R-101'));
     expect(duplicate.status).toBe(409);
     await expect
-      .poll(async () => {
-        await page.reload();
-        await row.waitFor();
-        return row.textContent();
-      })
+      .poll(() => rowAfterReload(page, row))
       .toContain('409 conflict — uniqueness: A User with that userName already exists in this organization.');
     await c.expectAccessible(page, 'desktop-directory-sync');
     // The user the directory created is one of the organization's reps.

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Locator } from 'playwright-core';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDemoOrganizationIfEmpty, DEMO_ADMIN_EMAIL } from '../../src/demo.js';
 import type { Service } from '../../src/main.js';
@@ -39,6 +40,12 @@ describe.each(databaseKinds)('the console journey on %s', (kind) => {
 
   /** Demo Distributors' admin, signed in; with `jane`, the rep Jane Smith (REP-001) added. */
   const demoAdmin = () => c.signedInAdmin({ organizationName: 'Demo Distributors', domain: 'demo.example' });
+
+  /** Fills the "Add sales rep" form, field by label, and presses "Add". */
+  const addThroughForm = async (form: Locator, fields: Record<string, string>) => {
+    for (const [label, value] of Object.entries(fields)) await form.getByLabel(label).fill(value);
+    await form.getByRole('button', { name: 'Add', exact: true }).click();
+  };
 
   /** Jane Smith (REP-001) and Omar Quinn (REP-002), and customers C-1 and C-3 of Jane, C-4 of Omar. */
   const repsAndCustomers = async (admin: AdminSession) => {
@@ -90,12 +97,13 @@ describe.each(databaseKinds)('the console journey on %s', (kind) => {
     expect(await form.getByText('Enter a last name').count()).toBe(1);
     await c.expectAccessible(admin, 'add-sales-rep-errors');
 
-    await form.getByLabel('First name').fill('Jane');
-    await form.getByLabel('Last name').fill('Smith');
-    await form.getByLabel('Email').fill('jane.smith@example.com');
-    await form.getByLabel('Phone number').fill('555-555-5555');
-    await form.getByLabel('Rep number').fill('REP-001');
-    await form.getByRole('button', { name: 'Add', exact: true }).click();
+    await addThroughForm(form, {
+      'First name': 'Jane',
+      'Last name': 'Smith',
+      Email: 'jane.smith@example.com',
+      'Phone number': '555-555-5555',
+      'Rep number': 'REP-001',
+    });
     await admin.getByRole('status').filter({ hasText: 'Jane Smith was added' }).waitFor();
     const row = admin.getByRole('row').filter({ hasText: 'jane.smith@example.com' });
     expect(await row.getByRole('cell').allTextContents()).toEqual(
@@ -130,11 +138,12 @@ describe.each(databaseKinds)('the console journey on %s', (kind) => {
     await admin.getByRole('cell', { name: 'REP-001' }).waitFor();
     await admin.getByRole('button', { name: 'Add sales rep' }).click();
     const form = admin.getByRole('dialog', { name: 'Add sales rep' });
-    await form.getByLabel('First name').fill('Omar');
-    await form.getByLabel('Last name').fill('Quinn');
-    await form.getByLabel('Email').fill('omar.quinn@example.com');
-    await form.getByLabel('Rep number').fill('REP-002');
-    await form.getByRole('button', { name: 'Add', exact: true }).click();
+    await addThroughForm(form, {
+      'First name': 'Omar',
+      'Last name': 'Quinn',
+      Email: 'omar.quinn@example.com',
+      'Rep number': 'REP-002',
+    });
     await admin.getByRole('status').filter({ hasText: 'Omar Quinn was added' }).waitFor();
     await admin.getByText('1–2 of 2').waitFor();
     await admin.getByLabel('Search reps').fill('qui');

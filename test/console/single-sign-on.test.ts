@@ -1,3 +1,4 @@
+import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createOrganization } from '../../src/organizations/service.js';
 import { IDP_KEYS, testIdp as samlTestIdp } from '../sso/saml/support.js';
@@ -48,6 +49,18 @@ describe.each(databaseKinds)('the console\u2019s single sign-on on %s', (kind) =
 
   /** The admin's organization connected to the IdP through the API, for its own domain. */
   const connect = (admin: AdminSession) => admin.connectOidc(okta);
+
+  /**
+   * Within the console at 360 px (a reload would sign the admin in again, at the IdP), the page shows the
+   * connection whole and accessible.
+   */
+  const phoneShows = async (phone: Page, heading: string, screenshot: string) => {
+    await phone.getByRole('link', { name: 'Sales reps' }).click();
+    await openSingleSignOn(phone);
+    await phone.getByRole('heading', { name: heading }).waitFor();
+    await c.expectFits(phone, 'phone');
+    await c.expectAccessible(phone, screenshot);
+  };
 
   /** Wile Coyote (REP-001), added through the API, once the identity effect has made its account. */
   const addWile = async (admin: AdminSession) => {
@@ -184,11 +197,7 @@ describe.each(databaseKinds)('the console\u2019s single sign-on on %s', (kind) =
 
     // Within the console: a reload would sign the admin in again, now at the IdP (acme.example is its domain).
     const phone = admin.pages.phone;
-    await phone.getByRole('link', { name: 'Sales reps' }).click();
-    await openSingleSignOn(phone);
-    await phone.getByRole('heading', { name: 'Connected with OpenID Connect' }).waitFor();
-    await c.expectFits(phone, 'phone');
-    await c.expectAccessible(phone, 'phone-single-sign-on-connected');
+    await phoneShows(phone, 'Connected with OpenID Connect', 'phone-single-sign-on-connected');
   });
 
   it('the Admin adds a rep in the console; the rep signs in at the IdP and sees its customers', async () => {
@@ -302,11 +311,7 @@ describe.each(databaseKinds)('the console\u2019s single sign-on on %s', (kind) =
     await c.expectAccessible(page, 'desktop-single-sign-on-saml');
 
     const phone = admin.pages.phone;
-    await phone.getByRole('link', { name: 'Sales reps' }).click();
-    await openSingleSignOn(phone);
-    await phone.getByRole('heading', { name: 'Connected with SAML 2.0' }).waitFor();
-    await c.expectFits(phone, 'phone');
-    await c.expectAccessible(phone, 'phone-single-sign-on-saml');
+    await phoneShows(phone, 'Connected with SAML 2.0', 'phone-single-sign-on-saml');
   });
 
   it('removing asks first, saying what changes for the people, and then the page is back to "Not connected"', async () => {
