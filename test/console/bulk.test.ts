@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
-import { type AdminSession, consoleTest } from '../support/console.js';
+import { type AdminSession, chooseCsv, consoleTest } from '../support/console.js';
 import { databaseKinds } from '../support/databases.js';
 
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 120_000 });
@@ -149,9 +149,7 @@ describe.each(databaseKinds)('bulk work in the console on %s', (kind) => {
       `Eve,Hart,${jane.email.toUpperCase()},,REP-013`,
       `Fay,Roe,fay.roe${at},,`,
     ].join('\n');
-    await dialog
-      .getByLabel('CSV file')
-      .setInputFiles({ name: 'reps.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await chooseCsv(dialog, 'reps.csv', csv);
     await dialog
       .getByText('4 rows ready to import; 2 rows with errors will not be imported', { exact: false })
       .waitFor();
@@ -219,9 +217,7 @@ describe.each(databaseKinds)('bulk work in the console on %s', (kind) => {
       `Hal,Moss,hal.moss@${admin.domain},REP-030`,
       `Ida,,ida@${admin.domain},REP-031`,
     ].join('\n');
-    await dialog
-      .getByLabel('CSV file')
-      .setInputFiles({ name: 'reps.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await chooseCsv(dialog, 'reps.csv', csv);
     await dialog
       .getByText('1 row ready to import; 1 row with errors will not be imported', { exact: false })
       .waitFor();

@@ -6,7 +6,13 @@ import { createDemoOrganizationIfEmpty, DEMO_ADMIN_EMAIL } from '../../src/demo.
 import type { Service } from '../../src/main.js';
 import type { Signin } from '../../src/signin/runtime.js';
 import { eventually } from '../effects/support/wait.js';
-import { ADMIN_PASSWORD, type AdminSession, consoleTest, deactivateThroughMenu } from '../support/console.js';
+import {
+  ADMIN_PASSWORD,
+  type AdminSession,
+  chooseCsv,
+  consoleTest,
+  deactivateThroughMenu,
+} from '../support/console.js';
 import { databaseKinds } from '../support/databases.js';
 
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 120_000 });
@@ -172,9 +178,7 @@ describe.each(databaseKinds)('the console journey on %s', (kind) => {
       'C-3,Fabrikam,,REP-001,yes',
       'C-4,Tailspin,,REP-002,true',
     ].join('\n');
-    await dialog
-      .getByLabel('CSV file')
-      .setInputFiles({ name: 'customers.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await chooseCsv(dialog, 'customers.csv', csv);
     // Read and checked first; nothing is written until the person imports.
     await dialog.getByText('4 rows ready to import').waitFor();
     await dialog.getByRole('button', { name: 'Import 4 rows' }).click();

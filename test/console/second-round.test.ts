@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import {
+  chooseCsv,
   consoleTest,
   deactivateThroughMenu,
   inside,
@@ -148,9 +149,7 @@ describe.each(databaseKinds)('the console, second round, on %s', (kind) => {
       'C-5,Tailspin,,REP-404', // line 7
       'C-6,Wingtip,,', // line 8
     ].join('\n');
-    await dialog
-      .getByLabel('CSV file')
-      .setInputFiles({ name: 'customers.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await chooseCsv(dialog, 'customers.csv', csv);
     await dialog.getByText('customers.csv: 7 rows.').waitFor();
     expect(await dialog.getByRole('status').first().textContent()).toContain(
       '5 rows ready to import; 2 rows with errors will not be imported',
@@ -190,9 +189,7 @@ describe.each(databaseKinds)('the console, second round, on %s', (kind) => {
     await phone.getByRole('link', { name: 'Customers' }).click();
     await phone.getByRole('button', { name: 'Import CSV' }).click();
     const phoneDialog = phone.getByRole('dialog', { name: 'Import customers from CSV' });
-    await phoneDialog
-      .getByLabel('CSV file')
-      .setInputFiles({ name: 'customers.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await chooseCsv(phoneDialog, 'customers.csv', csv);
     await phoneDialog.getByText('REP-404: lines 4, 7').waitFor();
     await c.expectWhole(phone, phoneDialog, 'phone');
     await c.expectAccessible(phone, 'phone-customers-import-preview');

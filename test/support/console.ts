@@ -374,3 +374,8 @@ export async function deactivateThroughMenu(page: Page, name: string): Promise<v
     .getByRole('button', { name: `Deactivate ${name}` })
     .click();
 }
+
+/** Chooses a CSV file of these contents in the import dialog's "CSV file" field. */
+export async function chooseCsv(dialog: Locator, name: string, csv: string): Promise<void> {
+  await dialog.getByLabel('CSV file').setInputFiles({ name, mimeType: 'text/csv', buffer: Buffer.from(csv) });
+}
