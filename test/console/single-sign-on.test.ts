@@ -1,27 +1,18 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { createService, type Service } from '../../src/main.js';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createOrganization } from '../../src/organizations/service.js';
-import type { Signin } from '../../src/signin/runtime.js';
-import { eventually } from '../effects/support/wait.js';
 import { IDP_KEYS, testIdp as samlTestIdp } from '../sso/saml/support.js';
-import { startTestIdp, type TestIdp } from '../sso/support.js';
-import { launchChromium, violations } from '../support/browser.js';
-import { databaseKinds, openTestDatabase, type TestDatabase } from '../support/databases.js';
-import { freePort } from '../support/ports.js';
+import type { TestIdp } from '../sso/support.js';
+import {
+  type AdminSession,
+  consoleTestWithIdp,
+  deactivateThroughMenu,
+  openSingleSignOn,
+  SIZE_NAMES,
+} from '../support/console.js';
+import { databaseKinds } from '../support/databases.js';
 
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 120_000 });
-
-const PASSWORD = 'granite orchard whistle 58';
-const ADMIN_EMAIL = 'ada@acme.example';
-const REP_EMAIL = 'wile@acme.example';
-const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS;
-const SIZES = { desktop: { width: 1280, height: 800 }, phone: { width: 360, height: 740 } } as const;
-type Size = keyof typeof SIZES;
 
 /**
  * A newcomer's journey through the console's "Single sign-on" page in Chromium, at 1280 × 800 and 360 × 740: an
@@ -35,59 +26,47 @@ type Size = keyof typeof SIZES;
  * names, which a browser would share between two ports of one host.
  */
 describe.each(databaseKinds)('the console\u2019s single sign-on on %s', (kind) => {
-  let browser: Browser;
-  let service: Service;
-  let database: TestDatabase;
-  let dataDir: string;
-  let publicUrl: string;
+  const { c, idp } = consoleTestWithIdp(kind);
   let okta: TestIdp;
-  let adminToken: string;
-  const pages = {} as Record<Size, Page>;
-  const scriptErrors: string[] = [];
-
-  const watch = (page: Page) => {
-    page.on('pageerror', (error) => scriptErrors.push(`${page.url()}: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
-        scriptErrors.push(`${page.url()}: ${message.text()}`);
-      }
+  beforeAll(async () => {
+    okta = idp();
+    // Another organization's connection already serves globex.example.
+    await createOrganization(c.database.db, { name: 'Globex Supply', identityOrganizationId: 'org_globex' });
+    const globex = await c.service.app.inject({
+      method: 'PUT',
+      url: '/api/organizations/sso',
+      headers: { authorization: `Bearer ${await c.adminToken('org_globex', 'globex_admin')}` },
+      payload: {
+        protocol: 'oidc',
+        issuer: okta.issuer,
+        clientId: okta.clientId,
+        clientSecret: okta.clientSecret,
+        domains: ['globex.example'],
+      },
     });
+    expect(globex.statusCode, globex.body).toBe(200);
+  });
+
+  /** The admin's organization connected to the IdP through the API, for its own domain. */
+  const connect = (admin: AdminSession) => admin.connectOidc(okta);
+
+  /**
+   * Within the console at 360 px (a reload would sign the admin in again, at the IdP), the page shows the
+   * connection whole and accessible.
+   */
+  const phoneShows = async (phone: Page, heading: string, screenshot: string) => {
+    await phone.getByRole('link', { name: 'Sales reps' }).click();
+    await openSingleSignOn(phone);
+    await phone.getByRole('heading', { name: heading }).waitFor();
+    await c.expectFits(phone, 'phone');
+    await c.expectAccessible(phone, screenshot);
   };
 
-  const expectAccessible = async (page: Page, name: string) => {
-    expect(await violations(page), name).toEqual([]);
-    if (SCREENSHOTS && kind === 'pglite') {
-      await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
-    }
-  };
-
-  const expectFits = async (page: Page, size: Size) =>
-    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(
-      SIZES[size].width,
-    );
-
-  const api = (method: 'GET' | 'PUT', url: string, token: string, payload?: object) =>
-    service.app.inject({
-      method,
-      url,
-      headers: { authorization: `Bearer ${token}` },
-      ...(payload ? { payload } : {}),
-    });
-
-  const signInWithPassword = async (page: Page) => {
-    await page.goto(`${publicUrl}/console/`);
-    await page.getByLabel('Email').fill(ADMIN_EMAIL);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Sales reps' }).waitFor();
-  };
-
-  const openSingleSignOn = async (page: Page) => {
-    await page
-      .getByRole('navigation', { name: 'Console' })
-      .getByRole('link', { name: 'Single sign-on' })
-      .click();
-    await page.getByRole('heading', { name: 'Single sign-on', level: 1 }).waitFor();
+  /** Wile Coyote (REP-001), added through the API, once the identity effect has made its account. */
+  const addWile = async (admin: AdminSession) => {
+    const wile = await admin.addRep('REP-001', 'Wile', 'Coyote');
+    await c.accountMade(wile.email);
+    return wile;
   };
 
   /**
@@ -95,11 +74,9 @@ describe.each(databaseKinds)('the console\u2019s single sign-on on %s', (kind) =
    * password left empty, and signs in at the IdP's own login page as `subject`.
    */
   const signInThroughIdp = async (email: string, subject: string) => {
-    const page = await (await browser.newContext({ viewport: SIZES.desktop })).newPage();
-    watch(page);
-    await page.goto(`${publicUrl}/console/`);
-    await page.getByLabel('Email').fill(email);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    const page = await c.newPage();
+    await page.goto(`${c.publicUrl}/console/`);
+    await c.submitSignIn(page, email);
     // The IdP's development login form.
     await page.locator('input[name="login"]').waitFor();
     expect(new URL(page.url()).origin).toBe(okta.issuer);
@@ -109,82 +86,13 @@ describe.each(databaseKinds)('the console\u2019s single sign-on on %s', (kind) =
     return page;
   };
 
-  beforeAll(async () => {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'salesreps-console-sso-'));
-    const port = await freePort();
-    publicUrl = `http://localhost:${port}`;
-    okta = await startTestIdp({ redirectUri: `${publicUrl}/signin/sso/callback` });
-    database = await openTestDatabase(kind);
-    service = await createService(
-      loadConfig({
-        DATA_DIR: dataDir,
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        PUBLIC_URL: publicUrl,
-        PASSWORD_SCRYPT_LOG2_N: '14',
-        EFFECTS_POLL_MS: '20',
-        // The test IdPs are on this machine, over http.
-        SSO_ALLOW_PRIVATE_NETWORKS: 'true',
-      }),
-      { database, log: false },
-    );
-    await service.app.listen({ host: '127.0.0.1', port });
-    await createOrganization(database.db, { name: 'Acme Supply', identityOrganizationId: 'org_acme' });
-    await createOrganization(database.db, { name: 'Globex Supply', identityOrganizationId: 'org_globex' });
-    const issuer = service.localIssuer as NonNullable<Service['localIssuer']>;
-    adminToken = await issuer.sign(
-      { userId: 'admin_setup', organization: 'org_acme', roles: ['Admin'] },
-      600,
-    );
-    // Another organization's connection already serves globex.example.
-    const globex = await api(
-      'PUT',
-      '/api/organizations/sso',
-      await issuer.sign({ userId: 'globex_admin', organization: 'org_globex', roles: ['Admin'] }, 600),
-      {
-        protocol: 'oidc',
-        issuer: okta.issuer,
-        clientId: okta.clientId,
-        clientSecret: okta.clientSecret,
-        domains: ['globex.example'],
-      },
-    );
-    expect(globex.statusCode, globex.body).toBe(200);
-    const { link } = await (service.signin as Signin).inviteAdmin({
-      identityOrganizationId: 'org_acme',
-      email: ADMIN_EMAIL,
-    });
-    browser = await launchChromium();
-    for (const size of Object.keys(SIZES) as Size[]) {
-      const context = await browser.newContext({
-        viewport: SIZES[size],
-        permissions: ['clipboard-read', 'clipboard-write'],
-      });
-      pages[size] = await context.newPage();
-      watch(pages[size]);
-    }
-    await pages.desktop.goto(link as string);
-    await pages.desktop.getByLabel('Password').fill(PASSWORD);
-    await pages.desktop.getByRole('button', { name: 'Set password' }).click();
-    await pages.desktop.getByRole('heading', { name: 'Password set' }).waitFor();
-    // Both signed in before acme.example goes to the IdP.
-    await signInWithPassword(pages.desktop);
-    await signInWithPassword(pages.phone);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await service?.close();
-    await okta?.close();
-    await database?.close();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  describe.each(Object.keys(SIZES) as Size[])('at the %s size', (size) => {
+  describe.each(SIZE_NAMES)('at the %s size', (size) => {
     it('before any connection, the page says so and gives the redirect URI to register, with a copy button', async () => {
-      const page = pages[size];
+      const admin = await c.signedInAdmin();
+      const page = admin.pages[size];
       await openSingleSignOn(page);
       await page.getByRole('heading', { name: 'Not connected' }).waitFor();
-      const redirectUri = `${publicUrl}/signin/sso/callback`;
+      const redirectUri = `${c.publicUrl}/signin/sso/callback`;
       const values = page.locator('dl.values');
       expect(await values.locator('dt').allTextContents()).toEqual(['Redirect URI']);
       expect(await values.locator('code').allTextContents()).toEqual([redirectUri]);
@@ -201,13 +109,15 @@ describe.each(databaseKinds)('the console\u2019s single sign-on on %s', (kind) =
       expect(await page.locator('dl.values').count()).toBe(0);
       await page.keyboard.press('ArrowUp');
       expect(await page.getByLabel('OpenID Connect', { exact: false }).isChecked()).toBe(true);
-      await expectFits(page, size);
-      await expectAccessible(page, `${size}-single-sign-on-not-connected`);
+      await c.expectFits(page, size);
+      await c.expectAccessible(page, `${size}-single-sign-on-not-connected`);
     });
   });
 
   it('the form says what is wrong in plain words: empty fields, an unusable issuer, a bad or taken domain', async () => {
-    const page = pages.desktop;
+    const admin = await c.signedInAdmin();
+    const page = admin.pages.desktop;
+    await openSingleSignOn(page);
     const form = page.getByRole('form', { name: 'Connect your identity provider' });
     // Keyboard only: Enter in a field submits the form.
     await form.getByLabel('Issuer').focus();
@@ -222,7 +132,7 @@ describe.each(databaseKinds)('the console\u2019s single sign-on on %s', (kind) =
     await form.getByLabel('Issuer').fill('http://127.0.0.1:1');
     await form.getByLabel('Client ID').fill(okta.clientId);
     await form.getByLabel('Client secret').fill(okta.clientSecret);
-    await form.getByLabel('Email domains').fill('acme.example');
+    await form.getByLabel('Email domains').fill(admin.domain);
     await form.getByRole('button', { name: 'Connect' }).click();
     await form.getByText('The service could not use this issuer: its discovery document').waitFor();
     await form.getByLabel('Issuer').fill('not an address');
@@ -230,7 +140,7 @@ describe.each(databaseKinds)('the console\u2019s single sign-on on %s', (kind) =
     await form.getByText('Enter the issuer as a whole address, like https://acme.okta.com').waitFor();
 
     await form.getByLabel('Issuer').fill(okta.issuer);
-    await form.getByLabel('Email domains').fill('acme.example, acme-example');
+    await form.getByLabel('Email domains').fill(`${admin.domain}, acme-example`);
     await form.getByRole('button', { name: 'Connect' }).click();
     await form
       .getByText('"acme-example" is not an email domain: enter domains like acme.com, separated by commas')
@@ -239,7 +149,7 @@ describe.each(databaseKinds)('the console\u2019s single sign-on on %s', (kind) =
     // The API's schema words ("must match …") are not shown.
     expect(await form.textContent()).not.toContain('must ');
 
-    await form.getByLabel('Email domains').fill('acme.example, globex.example');
+    await form.getByLabel('Email domains').fill(`${admin.domain}, globex.example`);
     await form.getByRole('button', { name: 'Connect' }).click();
     // The 409 is said beside the domains, with what to do.
     await form
@@ -248,15 +158,20 @@ describe.each(databaseKinds)('the console\u2019s single sign-on on %s', (kind) =
       )
       .waitFor();
     expect(await form.getByLabel('Email domains').getAttribute('aria-invalid')).toBe('true');
-    await expectAccessible(page, 'desktop-single-sign-on-errors');
+    await c.expectAccessible(page, 'desktop-single-sign-on-errors');
     // Nothing was stored.
-    expect((await api('GET', '/api/organizations/sso', adminToken)).statusCode).toBe(404);
+    expect((await admin.api('GET', '/api/organizations/sso')).statusCode).toBe(404);
   });
 
   it('the Admin connects the IdP: the connection is shown, never the secret', async () => {
-    const page = pages.desktop;
+    const admin = await c.signedInAdmin();
+    const page = admin.pages.desktop;
+    await openSingleSignOn(page);
     const form = page.getByRole('form', { name: 'Connect your identity provider' });
-    await form.getByLabel('Email domains').fill('acme.example');
+    await form.getByLabel('Issuer').fill(okta.issuer);
+    await form.getByLabel('Client ID').fill(okta.clientId);
+    await form.getByLabel('Client secret').fill(okta.clientSecret);
+    await form.getByLabel('Email domains').fill(admin.domain);
     await form.getByLabel('Email domains').focus();
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Connected with OpenID Connect' }).waitFor();
@@ -271,32 +186,30 @@ describe.each(databaseKinds)('the console\u2019s single sign-on on %s', (kind) =
     const changeForm = page.getByRole('form', { name: 'Change the connection' });
     expect(await changeForm.getByLabel('Client secret').inputValue()).toBe('');
     expect(await changeForm.getByLabel('Issuer').inputValue()).toBe(okta.issuer);
-    expect((await api('GET', '/api/organizations/sso', adminToken)).json()).toMatchObject({
+    expect((await admin.api('GET', '/api/organizations/sso')).json()).toMatchObject({
       protocol: 'oidc',
       issuer: okta.issuer,
       clientId: okta.clientId,
-      domains: ['acme.example'],
+      domains: [admin.domain],
       passwordSignIn: false,
     });
-    await expectAccessible(page, 'desktop-single-sign-on-connected');
+    await c.expectAccessible(page, 'desktop-single-sign-on-connected');
 
     // Within the console: a reload would sign the admin in again, now at the IdP (acme.example is its domain).
-    const phone = pages.phone;
-    await phone.getByRole('link', { name: 'Sales reps' }).click();
-    await openSingleSignOn(phone);
-    await phone.getByRole('heading', { name: 'Connected with OpenID Connect' }).waitFor();
-    await expectFits(phone, 'phone');
-    await expectAccessible(phone, 'phone-single-sign-on-connected');
+    const phone = admin.pages.phone;
+    await phoneShows(phone, 'Connected with OpenID Connect', 'phone-single-sign-on-connected');
   });
 
   it('the Admin adds a rep in the console; the rep signs in at the IdP and sees its customers', async () => {
-    const page = pages.desktop;
-    await page.getByRole('link', { name: 'Sales reps' }).click();
+    const admin = await c.signedInAdmin();
+    const page = admin.pages.desktop;
+    await connect(admin);
+    const repEmail = `wile@${admin.domain}`;
     await page.getByRole('button', { name: 'Add sales rep' }).click();
     const form = page.getByRole('dialog', { name: 'Add sales rep' });
     await form.getByLabel('First name').fill('Wile');
     await form.getByLabel('Last name').fill('Coyote');
-    await form.getByLabel('Email').fill(REP_EMAIL);
+    await form.getByLabel('Email').fill(repEmail);
     await form.getByLabel('Rep number').fill('REP-001');
     await form.getByRole('button', { name: 'Add', exact: true }).click();
     await page.getByRole('status').filter({ hasText: 'Wile Coyote was added' }).waitFor();
@@ -305,29 +218,15 @@ describe.each(databaseKinds)('the console\u2019s single sign-on on %s', (kind) =
       ['C-2', 'Contoso', 'REP-002'],
       ['C-3', 'Fabrikam', 'REP-001'],
     ]) {
-      const response = await api('PUT', '/api/customers', adminToken, {
-        customerNumber,
-        companyName,
-        repNumber,
-      });
-      expect(response.statusCode, response.body).toBeLessThan(300);
+      await admin.read('PUT', '/api/customers', { customerNumber, companyName, repNumber });
     }
-    // The rep's account is made by the identity effect, a moment after the form.
-    await eventually(async () => {
-      const membership = await database.db
-        .selectFrom('idp_membership')
-        .innerJoin('idp_account', 'idp_account.id', 'idp_membership.account_id')
-        .select('idp_membership.account_id')
-        .where('idp_account.email', '=', REP_EMAIL)
-        .executeTakeFirst();
-      if (!membership) throw new Error('no membership yet');
-    });
+    await c.accountMade(repEmail);
 
-    okta.people.set('okta-wile', { email: REP_EMAIL, emailVerified: true });
-    const rep = await signInThroughIdp(REP_EMAIL, 'okta-wile');
+    okta.people.set(`okta-${repEmail}`, { email: repEmail, emailVerified: true });
+    const rep = await signInThroughIdp(repEmail, `okta-${repEmail}`);
     await rep.getByRole('heading', { name: 'My customers' }).waitFor();
-    expect(new URL(rep.url()).origin).toBe(publicUrl);
-    await rep.getByText(`Signed in as ${REP_EMAIL}`).waitFor();
+    expect(new URL(rep.url()).origin).toBe(c.publicUrl);
+    await rep.getByText(`Signed in as ${repEmail}`).waitFor();
     await rep.getByText('1–2 of 2').waitFor();
     const shown = rep
       .getByRole('region', { name: 'Customers' })
@@ -337,33 +236,35 @@ describe.each(databaseKinds)('the console\u2019s single sign-on on %s', (kind) =
   });
 
   it('a person the organization never added signs in at the IdP and gets the service\u2019s page saying so', async () => {
-    okta.people.set('okta-stranger', { email: 'stranger@acme.example', emailVerified: true });
-    const stranger = await signInThroughIdp('stranger@acme.example', 'okta-stranger');
+    const admin = await c.signedInAdmin();
+    await connect(admin);
+    const email = `stranger@${admin.domain}`;
+    okta.people.set(`okta-${email}`, { email, emailVerified: true });
+    const stranger = await signInThroughIdp(email, `okta-${email}`);
     await stranger.getByRole('heading', { name: 'No access' }).waitFor();
-    expect(new URL(stranger.url()).origin).toBe(publicUrl);
+    expect(new URL(stranger.url()).origin).toBe(c.publicUrl);
     await stranger.getByText('Your organization has not given you access here.', { exact: false }).waitFor();
     // No code for the console: the browser stays on the service's page.
     expect(new URL(stranger.url()).pathname).not.toMatch(/^\/console/);
-    await expectAccessible(stranger, 'desktop-single-sign-on-stranger-refused');
+    await c.expectAccessible(stranger, 'desktop-single-sign-on-stranger-refused');
     await stranger.context().close();
   });
 
   it('a rep deactivated in the console is refused at its next sign-in through the IdP', async () => {
-    const page = pages.desktop;
-    await page.getByRole('button', { name: 'Actions for Wile Coyote' }).click();
-    await page
-      .getByRole('list', { name: 'Actions for Wile Coyote' })
-      .getByRole('button', { name: 'Deactivate' })
-      .click();
-    await page
-      .getByRole('dialog', { name: 'Deactivate Wile Coyote?' })
-      .getByRole('button', { name: 'Deactivate Wile Coyote' })
-      .click();
-    await page.getByRole('status').filter({ hasText: 'Wile Coyote is inactive now.' }).waitFor();
+    const admin = await c.signedInAdmin();
+    const page = admin.pages.desktop;
+    const wile = await addWile(admin);
+    okta.people.set(`okta-${wile.email}`, { email: wile.email, emailVerified: true });
+    // Shown before the connection: a reload after it would sign the admin in again, at the IdP.
+    await page.reload();
+    await page.getByRole('cell', { name: 'REP-001' }).waitFor();
+    await connect(admin);
+    await deactivateThroughMenu(page, 'Wile Coyote');
+    await page.getByRole('status').filter({ hasText: 'Deactivated Wile Coyote (REP-001).' }).waitFor();
 
-    const rep = await signInThroughIdp(REP_EMAIL, 'okta-wile');
+    const rep = await signInThroughIdp(wile.email, `okta-${wile.email}`);
     await rep.getByRole('heading', { name: 'No access' }).waitFor();
-    expect(new URL(rep.url()).origin).toBe(publicUrl);
+    expect(new URL(rep.url()).origin).toBe(c.publicUrl);
     await rep.getByText('it may have been deactivated or removed', { exact: false }).waitFor();
     expect(new URL(rep.url()).pathname).not.toMatch(/^\/console/);
     await rep.context().close();
@@ -375,7 +276,9 @@ describe.each(databaseKinds)('the console\u2019s single sign-on on %s', (kind) =
       ssoUrl: 'https://login.microsoftonline.com/8f1c3c4e-1f7a-4a4e-9c55-0d1f3b0b7a11/saml2',
       keys: IDP_KEYS.entra,
     });
-    const page = pages.desktop;
+    const admin = await c.signedInAdmin();
+    const page = admin.pages.desktop;
+    await connect(admin);
     await openSingleSignOn(page);
     const form = page.getByRole('form', { name: 'Change the connection' });
     await form.getByLabel('SAML 2.0').check();
@@ -386,7 +289,7 @@ describe.each(databaseKinds)('the console\u2019s single sign-on on %s', (kind) =
     await form.getByLabel('Metadata XML').fill(entra.metadata());
     await form.getByRole('button', { name: 'Save changes' }).click();
     await page.getByRole('heading', { name: 'Connected with SAML 2.0' }).waitFor();
-    const connection = (await api('GET', '/api/organizations/sso', adminToken)).json();
+    const connection = (await admin.api('GET', '/api/organizations/sso')).json();
     expect(connection).toMatchObject({
       protocol: 'saml',
       idpEntityId: 'https://sts.windows.net/8f1c3c4e-1f7a-4a4e-9c55-0d1f3b0b7a11/',
@@ -398,43 +301,41 @@ describe.each(databaseKinds)('the console\u2019s single sign-on on %s', (kind) =
       connection.acsUrl,
       connection.spMetadataUrl,
     ]);
-    expect(connection.acsUrl).toMatch(new RegExp(`^${publicUrl}/signin/sso/saml/[^/]+/acs$`));
+    expect(connection.acsUrl).toMatch(new RegExp(`^${c.publicUrl}/signin/sso/saml/[^/]+/acs$`));
     await page.getByRole('button', { name: 'Copy the ACS URL' }).click();
     expect(await page.evaluate('navigator.clipboard.readText()')).toBe(connection.acsUrl);
     // What the IdP reads at the metadata URL names the same ACS URL.
     const metadata = await page.request.get(connection.spMetadataUrl);
     expect(metadata.status()).toBe(200);
     expect(await metadata.text()).toContain(connection.acsUrl);
-    await expectAccessible(page, 'desktop-single-sign-on-saml');
+    await c.expectAccessible(page, 'desktop-single-sign-on-saml');
 
-    const phone = pages.phone;
-    await phone.getByRole('link', { name: 'Sales reps' }).click();
-    await openSingleSignOn(phone);
-    await phone.getByRole('heading', { name: 'Connected with SAML 2.0' }).waitFor();
-    await expectFits(phone, 'phone');
-    await expectAccessible(phone, 'phone-single-sign-on-saml');
+    const phone = admin.pages.phone;
+    await phoneShows(phone, 'Connected with SAML 2.0', 'phone-single-sign-on-saml');
   });
 
   it('removing asks first, saying what changes for the people, and then the page is back to "Not connected"', async () => {
-    const phone = pages.phone;
+    const admin = await c.signedInAdmin();
+    const phone = admin.pages.phone;
+    await connect(admin);
+    await openSingleSignOn(phone);
     await phone.getByRole('button', { name: 'Remove single sign-on' }).click();
     const dialog = phone.getByRole('dialog', { name: 'Remove single sign-on?' });
     await dialog.getByText('your people sign in with their password here', { exact: false }).waitFor();
     await dialog
       .getByText('People who never set a password here cannot sign in until they set one', { exact: false })
       .waitFor();
-    await expectFits(phone, 'phone');
-    await expectAccessible(phone, 'phone-single-sign-on-remove');
+    await c.expectFits(phone, 'phone');
+    await c.expectAccessible(phone, 'phone-single-sign-on-remove');
     // Escape keeps the connection.
     await phone.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
-    expect((await api('GET', '/api/organizations/sso', adminToken)).statusCode).toBe(200);
+    expect((await admin.api('GET', '/api/organizations/sso')).statusCode).toBe(200);
 
     await phone.getByRole('button', { name: 'Remove single sign-on' }).click();
     await dialog.getByRole('button', { name: 'Remove single sign-on' }).click();
     await phone.getByRole('heading', { name: 'Not connected' }).waitFor();
     await phone.getByRole('status').filter({ hasText: 'Single sign-on is removed.' }).waitFor();
-    expect((await api('GET', '/api/organizations/sso', adminToken)).statusCode).toBe(404);
-    expect(scriptErrors).toEqual([]);
+    expect((await admin.api('GET', '/api/organizations/sso')).statusCode).toBe(404);
   });
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Organization } from '../../src/db/schema.js';
+import { startFakeKinde } from '../effects/support/fake-kinde.js';
 import { eventually } from '../effects/support/wait.js';
 import {
   Browser,
@@ -13,6 +14,7 @@ import {
 } from '../signin/support.js';
 import { databaseKinds } from '../support/databases.js';
 import { type AddedRep, addRep, REPS_URL } from '../support/fixtures.js';
+import { startTestService, type TestService } from '../support/service.js';
 
 /** The seed's fields of a listed rep, in its order: what the list answers without `include`. */
 const SEED_FIELDS = [
@@ -202,3 +204,55 @@ describe.each(databaseKinds)("a rep's sign-in state in the admin's list (include
     });
   });
 });
+
+describe.each(databaseKinds)(
+  'a rep\u2019s sign-in state where the reps sign in at Kinde (IDP=kinde) on %s',
+  (kind) => {
+    let kinde: Awaited<ReturnType<typeof startFakeKinde>>;
+    let service: TestService;
+    let admin: string;
+
+    beforeAll(async () => {
+      // A local Kinde that enforces its API description: adding a rep asks it for the user.
+      kinde = await startFakeKinde({
+        clientId: 'm2m-client',
+        clientSecret: 'm2m-secret',
+        audience: 'https://acme.kinde.test/api',
+      });
+      service = await startTestService(kind, {
+        IDP: 'kinde',
+        KINDE_DOMAIN: kinde.url,
+        KINDE_CLIENT_ID: 'm2m-client',
+        KINDE_CLIENT_SECRET: 'm2m-secret',
+        KINDE_AUDIENCE: 'https://acme.kinde.test/api',
+      });
+      admin = await service.token(await service.createOrganization('Kinde Supply'), 'kinde_admin', ['Admin']);
+    });
+    afterAll(async () => {
+      await service?.close();
+      await kinde?.close();
+    });
+
+    it('an active rep is "unknown" (the service never sees a sign-in at Kinde), with no invitation to resend; a deactivated one "inactive"', async () => {
+      const rep = await addRep(service, admin, { email: 'kim.rep@example.com' });
+      const state = async () => {
+        const response = await service.call('GET', `${REPS_URL}?include=signIn`, admin);
+        expect(response.statusCode, response.body).toBe(200);
+        return (response.json() as ListedRep[]).find(
+          (item) => item.organizationSalesRepId === rep.organizationSalesRepId,
+        )?.signIn;
+      };
+      expect(await state()).toEqual({
+        state: 'unknown',
+        invitationExpiresAt: null,
+        lastSignedInAt: null,
+        canResendInvitation: false,
+      });
+      const off = await service.call('POST', `${REPS_URL}/deactivate`, admin, {
+        organizationSalesRepId: rep.organizationSalesRepId,
+      });
+      expect(off.statusCode, off.body).toBe(200);
+      expect(await state()).toMatchObject({ state: 'inactive', canResendInvitation: false });
+    });
+  },
+);

@@ -3,6 +3,7 @@ import { type FormEvent, useId, useRef, useState } from 'react';
 import type { operations } from '../../../client/index.js';
 import { type Api, must } from '../api.js';
 import { Dialog, ErrorMessage, Field, Notice, TableRegion } from '../ui/common.js';
+import { exactTime } from '../ui/dates.js';
 
 type Token = operations['listScimTokens']['responses'][200]['content']['application/json'][number];
 type LastRequest = NonNullable<Token['lastRequest']>;
@@ -160,8 +161,8 @@ export function DirectorySyncPage({ api }: { api: Api }) {
                   {tokenName(token)}
                   {token.description !== null && <div className="muted">{token.id}</div>}
                 </td>
-                <td>{new Date(token.createdAt).toLocaleString()}</td>
-                <td>{token.lastUsedAt ? new Date(token.lastUsedAt).toLocaleString() : 'Never'}</td>
+                <td>{exactTime(token.createdAt)}</td>
+                <td>{token.lastUsedAt ? exactTime(token.lastUsedAt) : 'Never'}</td>
                 <td>
                   {token.lastRequest ? (
                     <code>

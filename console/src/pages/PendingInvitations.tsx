@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type Api, must } from '../api.js';
 import { ErrorMessage } from '../ui/common.js';
-import { plural } from './ImportCustomers.js';
+import { plural } from './CsvImport.js';
 
 /** The most rounds "Send invitations" asks for: the API sends 100 a round, so this covers 10,000 waiting reps. */
 const MAX_ROUNDS = 100;

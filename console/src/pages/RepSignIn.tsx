@@ -5,7 +5,7 @@ type Rep = operations['listSalesReps']['responses'][200]['content']['application
 
 /**
  * A rep's sign-in state in words (the list's `include=signIn`): "Invited · link expires 14 Dec", "Invitation
- * expired", "Signed in · 2 h ago", "Inactive".
+ * expired", "Signed in · 2 h ago", "Inactive", "Active · signs in at your IdP" (IDP=kinde).
  */
 export function SignInState({ rep }: { rep: Rep }) {
   const signIn = rep.signIn;
@@ -34,6 +34,13 @@ export function SignInState({ rep }: { rep: Rep }) {
       );
     case 'invitationExpired':
       return <>Invitation expired</>;
+    case 'unknown':
+      // The reps sign in at an external identity provider, which does not tell the service.
+      return (
+        <span title="Sign-ins happen at your identity provider, which does not tell this service">
+          Active · signs in at your IdP
+        </span>
+      );
     default:
       return <>Active</>;
   }

@@ -4,7 +4,7 @@ import type { operations } from '../../../client/index.js';
 import type { Api } from '../api.js';
 import { isProblem, plainMessage } from '../logic/problems.js';
 import { Dialog } from '../ui/common.js';
-import { plural } from './ImportCustomers.js';
+import { plural } from './CsvImport.js';
 
 type Rep = operations['listSalesReps']['responses'][200]['content']['application/json'][number];
 
@@ -33,6 +33,12 @@ export function useRepSelection(): RepSelection {
 }
 
 const nameOf = (rep: Rep) => `${rep.firstName} ${rep.lastName}`;
+
+/** "Jane Smith (REP-001)", a few of them, then how many more: the reps a notice speaks of. */
+export function repsNamed(reps: readonly Rep[]): string {
+  const named = reps.slice(0, NAMES_SHOWN).map((rep) => `${nameOf(rep)} (${rep.repNumber})`);
+  return `${named.join(', ')}${reps.length > NAMES_SHOWN ? ` and ${reps.length - NAMES_SHOWN} more` : ''}`;
+}
 
 /** The heading cell of the selection column: ticks or clears every rep of the page shown. */
 export function SelectAllOnPage({ reps, selection }: { reps: readonly Rep[]; selection: RepSelection }) {
@@ -160,7 +166,8 @@ async function perform(api: Api, action: BulkAction, rep: Rep): Promise<string |
 export function RepsBulkActions(props: {
   api: Api;
   selection: RepSelection;
-  onNotice: (text: string) => void;
+  /** The outcome in words; with the reps deactivated, for the notice to offer to undo it. */
+  onNotice: (text: string, deactivated?: readonly Rep[]) => void;
 }) {
   const { api, selection } = props;
   const queryClient = useQueryClient();
@@ -192,13 +199,16 @@ export function RepsBulkActions(props: {
     await queryClient.invalidateQueries({ queryKey: ['reps'] });
     const succeeded = reps.length - failures.length;
     const verb = ACTIONS[action].done;
+    const changed = reps.filter((rep) => !failures.some((failure) => failure.rep === rep));
     const summary =
       failures.length === 0
-        ? `${plural(succeeded, 'rep')} ${verb}.`
+        ? action === 'deactivate'
+          ? `Deactivated ${plural(succeeded, 'rep')}: ${repsNamed(changed)}.`
+          : `${plural(succeeded, 'rep')} ${verb}.`
         : `${succeeded} of ${plural(reps.length, 'rep')} ${verb}. Not done: ${failures
             .map((failure) => `${nameOf(failure.rep)} (${failure.reason})`)
             .join('; ')}.`;
-    props.onNotice(summary);
+    props.onNotice(summary, action === 'deactivate' && changed.length > 0 ? changed : undefined);
   };
 
   if (selected.length === 0 && !asked) return null;

@@ -21,6 +21,7 @@ import { AddedOn, canResendInvitation, SignInState } from './RepSignIn.js';
 import {
   type RepSelection,
   RepsBulkActions,
+  repsNamed,
   SelectAllOnPage,
   SelectRep,
   useRepSelection,
@@ -66,7 +67,9 @@ export function RepsPage({ api }: { api: Api }) {
   const [importing, setImporting] = useState(false);
   const [importRunning, setImportRunning] = useState(false);
   const selection = useRepSelection();
-  const [notice, setNotice] = useState('');
+  const [notice, setNoticeShown] = useState<{ text: string; deactivated?: readonly Rep[] }>({ text: '' });
+  const setNotice = (text: string, deactivated?: readonly Rep[]) =>
+    setNoticeShown(deactivated ? { text, deactivated } : { text });
   const [open, setOpen] = useState<{ kind: 'number' | 'remove' | 'deactivate'; rep: Rep } | undefined>();
   const statusId = useId();
   const queryClient = useQueryClient();
@@ -83,11 +86,33 @@ export function RepsPage({ api }: { api: Api }) {
     },
     onSuccess: async (_, { rep, action }) => {
       await queryClient.invalidateQueries({ queryKey: ['reps'] });
-      setNotice(
-        action === 'invite'
-          ? `A new invitation is on its way to ${rep.email}.`
-          : `${rep.firstName} ${rep.lastName} is ${action === 'activate' ? 'active' : 'inactive'} now.`,
-      );
+      if (action === 'deactivate') setNotice(`Deactivated ${repsNamed([rep])}.`, [rep]);
+      else {
+        setNotice(
+          action === 'invite'
+            ? `A new invitation is on its way to ${rep.email}.`
+            : `${rep.firstName} ${rep.lastName} is active now.`,
+        );
+      }
+    },
+  });
+  // Undo of a deactivation: the same reps activated again, one request each.
+  const undo = useMutation({
+    mutationFn: async (reps: readonly Rep[]) => {
+      for (const rep of reps) {
+        const result = await api.POST('/api/organizations/salesreps/activate', {
+          body: { organizationSalesRepId: rep.organizationSalesRepId },
+        });
+        if (result.error !== undefined) must(result);
+      }
+    },
+    onSuccess: async (_, reps) => {
+      await queryClient.invalidateQueries({ queryKey: ['reps'] });
+      setNotice(`Undone: ${repsNamed(reps)} ${reps.length === 1 ? 'is' : 'are'} active again.`);
+    },
+    onError: async (error) => {
+      await queryClient.invalidateQueries({ queryKey: ['reps'] });
+      setNotice(`Not undone: ${error instanceof ApiProblem ? plainMessage(error.problem) : error.message}`);
     },
   });
   const openName = open ? `${open.rep.firstName} ${open.rep.lastName}` : '';
@@ -115,7 +140,13 @@ export function RepsPage({ api }: { api: Api }) {
   return (
     <>
       <h1>Sales reps</h1>
-      <Notice text={notice} onDismiss={() => setNotice('')} />
+      <Notice
+        text={notice.text}
+        onDismiss={() => setNotice('')}
+        {...(notice.deactivated
+          ? { action: { label: 'Undo', onAct: () => undo.mutate(notice.deactivated as readonly Rep[]) } }
+          : {})}
+      />
       <PendingInvitations api={api} />
       <div className="toolbar">
         <Field

@@ -13,6 +13,7 @@ import {
   setupLinkExpiry,
 } from '../logic/sso.js';
 import { Dialog, ErrorMessage, Field, Notice } from '../ui/common.js';
+import { exactTime } from '../ui/dates.js';
 
 type Connection = operations['getSsoConnection']['responses'][200]['content']['application/json'];
 
@@ -145,7 +146,7 @@ function ConnectionStatus(props: { connection: Connection | undefined; onRemove:
             : 'Off: your people sign in only through the identity provider'}
         </dd>
         <dt>Last changed</dt>
-        <dd>{new Date(connection.updatedAt).toLocaleString()}</dd>
+        <dd>{exactTime(connection.updatedAt)}</dd>
       </dl>
       <p>
         <button type="button" className="danger" onClick={props.onRemove}>

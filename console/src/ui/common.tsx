@@ -264,19 +264,65 @@ export function ActionMenu(props: {
   );
 }
 
+/** How long a notice that offers an action (an undo) stays while the pointer and the focus are elsewhere. */
+const ACTION_NOTICE_MS = 8000;
+
 /**
  * A polite live region that is always on the page, so that a screen reader announces each new text put into it
  * (one inserted together with its text is often not read). With `onDismiss`, a shown notice has a "Dismiss" button
- * and stays until it is pressed or the next notice replaces it: no timer takes it away before it is read.
+ * and stays until it is pressed or the next notice replaces it: no timer takes it away before it is read. A notice
+ * with an `action` (an undo) is the exception: it is dismissed after ACTION_NOTICE_MS, a delay that starts again
+ * whenever the pointer or the keyboard focus leaves it, so it never vanishes under a person about to press it.
  */
-export function Notice({ text, onDismiss }: { text: string; onDismiss?: () => void }) {
+export function Notice({
+  text,
+  onDismiss,
+  action,
+}: {
+  text: string;
+  onDismiss?: () => void;
+  action?: { label: string; onAct: () => void };
+}) {
+  const box = useRef<HTMLDivElement>(null);
+  const [held, setHeld] = useState(false);
+  // The latest dismiss: the page's renders pass a new function each time, which must not restart the delay.
+  const dismiss = useRef(onDismiss);
+  dismiss.current = onDismiss;
+  const timed = Boolean(text && action && onDismiss);
+  // Held while the pointer is over it or the focus within it (listeners, not handlers: the box is no control).
+  useEffect(() => {
+    const element = box.current;
+    if (!element || !timed) return;
+    const update = () => setHeld(element.matches(':hover') || element.contains(document.activeElement));
+    const later = () => setTimeout(update);
+    const events = ['mouseenter', 'mouseleave', 'focusin', 'focusout'] as const;
+    for (const name of events) element.addEventListener(name, later);
+    update();
+    return () => {
+      for (const name of events) element.removeEventListener(name, later);
+    };
+  }, [timed]);
+  useEffect(() => {
+    if (!timed || held) return;
+    const timer = setTimeout(() => dismiss.current?.(), ACTION_NOTICE_MS);
+    return () => clearTimeout(timer);
+  }, [timed, held]);
   return (
-    <div className={text ? 'notice' : 'visually-hidden'}>
+    <div ref={box} className={text ? 'notice' : 'visually-hidden'}>
       <p role="status">{text}</p>
-      {text && onDismiss && (
-        <button type="button" className="dismiss" onClick={onDismiss}>
-          Dismiss<span className="visually-hidden"> this notice</span>
-        </button>
+      {text && (action || onDismiss) && (
+        <span className="notice-actions">
+          {action && (
+            <button type="button" className="dismiss" onClick={action.onAct}>
+              {action.label}
+            </button>
+          )}
+          {onDismiss && (
+            <button type="button" className="dismiss" onClick={onDismiss}>
+              Dismiss<span className="visually-hidden"> this notice</span>
+            </button>
+          )}
+        </span>
       )}
     </div>
   );
