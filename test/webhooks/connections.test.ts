@@ -82,6 +82,17 @@ describe.each(databaseKinds)('webhook connections kept alive on %s', (kind) => {
     await eventually(() => expect(receiver.targets).toContain(rep.organizationSalesRepId));
   };
 
+  /** The subscription's delivery log once it says this (an attempt is logged just after it arrived). */
+  const attemptsLogged = (outcomes: string[]) =>
+    eventually(async () => {
+      const log = await service.call(
+        'GET',
+        `/api/organizations/webhooks/${subscriptionId}/deliveries`,
+        admin,
+      );
+      expect((log.json() as { outcome: string }[]).map((attempt) => attempt.outcome)).toEqual(outcomes);
+    });
+
   it('deliveries to one receiver, one after another, share one connection', async () => {
     const receiver = await receiverOn(0);
     try {
@@ -104,13 +115,7 @@ describe.each(databaseKinds)('webhook connections kept alive on %s', (kind) => {
     const second = await receiverOn(port);
     try {
       await delivered(second);
-      const log = await service.call(
-        'GET',
-        `/api/organizations/webhooks/${subscriptionId}/deliveries`,
-        admin,
-      );
-      const attempts = log.json() as { outcome: string }[];
-      expect(attempts.map((attempt) => attempt.outcome)).toEqual(['delivered', 'delivered']);
+      await attemptsLogged(['delivered', 'delivered']);
     } finally {
       await closeServer(second.server);
     }
@@ -124,15 +129,7 @@ describe.each(databaseKinds)('webhook connections kept alive on %s', (kind) => {
       await delivered(receiver);
       expect(receiver.dropped).toBe(1);
       expect(receiver.connections).toBe(2);
-      const log = await service.call(
-        'GET',
-        `/api/organizations/webhooks/${subscriptionId}/deliveries`,
-        admin,
-      );
-      expect((log.json() as { outcome: string }[]).map((attempt) => attempt.outcome)).toEqual([
-        'delivered',
-        'delivered',
-      ]);
+      await attemptsLogged(['delivered', 'delivered']);
     } finally {
       await closeServer(receiver.server);
     }
