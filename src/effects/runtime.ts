@@ -82,7 +82,7 @@ export function createEffects(
         const listenLog = log.child({ component: 'effects-listener' });
         let lost = false;
         listener = listenForNotifications(listenUrl, NEW_EFFECTS_CHANNEL, {
-          notified: () => awake.wake(),
+          notified: () => awake.wakeIfIdle(),
           listening: () => {
             if (lost) listenLog.info('listening for new effects again');
             lost = false;

@@ -26,6 +26,12 @@ export interface EffectWorker {
   start(): void;
   /** Looks for due effects now rather than at the next poll: a change that recorded some has just committed. */
   wake(): void;
+  /**
+   * Wakes the worker only when it has nothing in flight: another replica's change committed. A busy worker claims
+   * as its effects finish, so a notification for every change would only add claims that compete with the effects
+   * for the pool.
+   */
+  wakeIfIdle(): void;
   /** Takes no new effect, and waits for those in flight to finish (or fail and be scheduled again). */
   stop(): Promise<void>;
 }
@@ -244,6 +250,9 @@ export function createEffectWorker(
       loop = work();
     },
     wake,
+    wakeIfIdle() {
+      if (inFlight.size === 0) wake();
+    },
     async stop() {
       running = false;
       wake();
