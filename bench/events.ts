@@ -37,6 +37,8 @@ export interface EventBenchDeps<F extends Figures> {
   adminHeaders: (identityOrganizationId: string) => Promise<Record<string, string>>;
   /** The service's address, for the webhook scenario's own paced requests. */
   serviceUrl: string;
+  /** Starts another replica of the service on the same database, for scenario 9's two-replica variant. */
+  startReplica?: (() => Promise<{ url: string; stop: () => Promise<void> }>) | undefined;
   /** The PUT scenario of run.ts (a new rep each request) and its reset of the writes organization. */
   put: { next: () => Request; before?: (() => Promise<void>) | undefined };
 }
@@ -111,11 +113,85 @@ function percentile(values: number[], p: number): number {
 }
 
 /**
+ * How fast the replicas' workers drain a backlog with no load coming in: `changes` PUTs are made while a trigger
+ * schedules their effects a day ahead (so no worker takes any), then all are made due at once. The rate is the
+ * effects done over the time from the first to the last one finishing (the table's own `finished_at`), so neither
+ * the PUTs nor the moment a worker notices the backlog counts.
+ */
+async function drainRate(
+  admin: pg.Client,
+  organizationId: string,
+  changes: number,
+  put: () => Promise<unknown>,
+): Promise<{ effects: number; effectsPerSecond: number; commitsPerEffect: number }> {
+  await admin.query(`create or replace function bench_hold_effect() returns trigger language plpgsql as $$
+    begin new.next_attempt_at := now() + interval '1 day'; return new; end $$`);
+  const first = await admin.query<{ id: string }>(`select coalesce(max(id), 0)::text as id from effect`);
+  try {
+    await admin.query(`create trigger bench_hold_effect before insert on effect for each row
+      when (new.organization_id = '${organizationId}') execute function bench_hold_effect()`);
+    let made = 0;
+    await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        while (made < changes) {
+          made += 1;
+          await put();
+        }
+      }),
+    );
+  } finally {
+    await admin.query('drop trigger if exists bench_hold_effect on effect');
+  }
+  const range = [first.rows[0]?.id ?? '0', organizationId];
+  const heldOnly = 'id > $1::bigint and organization_id = $2';
+  const held = `from effect where ${heldOnly}`;
+  // Transactions committed in the database meanwhile, the service's and these polls': what the drain costs in
+  // commits (each a WAL flush when it wrote), per effect. The statistics reach the view within a second or so.
+  const commits = async () =>
+    Number(
+      (
+        await admin.query<{ n: string }>(
+          'select xact_commit::text as n from pg_stat_database where datname = current_database()',
+        )
+      ).rows[0]?.n,
+    );
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const commitsBefore = await commits();
+  await admin.query(
+    `update effect set next_attempt_at = now() where ${heldOnly} and status = 'pending'`,
+    range,
+  );
+  const until = performance.now() + 120_000;
+  while (performance.now() < until) {
+    const { rows } = await admin.query<{ n: number }>(
+      `select count(*)::int as n ${held} and status = 'pending'`,
+      range,
+    );
+    if (rows[0]?.n === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  const { rows } = await admin.query<{ n: number; seconds: number }>(
+    `select count(*)::int as n, extract(epoch from max(finished_at) - min(finished_at))::float8 as seconds
+     ${held} and status = 'done'`,
+    range,
+  );
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const committed = (await commits()) - commitsBefore;
+  const effects = rows[0]?.n ?? 0;
+  return {
+    effects,
+    effectsPerSecond: Math.round(effects / (rows[0]?.seconds || Number.NaN)),
+    commitsPerEffect: Math.round((committed / effects) * 100) / 100,
+  };
+}
+
+/**
  * Webhook deliveries to a receiver on this machine: PUTs paced at `rate` a second for `seconds`, each answered
  * (so committed) before the receiver's clock is read at its delivery; then a burst as fast as 10 connections go,
- * for the deliveries a second that one webhook gets (its deliveries run one at a time, in order).
+ * for the deliveries a second that one webhook gets (its deliveries run one at a time, in order); then the rate at
+ * which the workers drain a backlog. The PUTs go to the replicas in turn, as a balancer would send them.
  */
-async function webhookScenario<F extends Figures>(deps: EventBenchDeps<F>) {
+async function webhookScenario<F extends Figures>(deps: EventBenchDeps<F>, serviceUrls: string[]) {
   const arrivals = new Map<string, number>();
   const receiver = createServer((request, response) => {
     const chunks: Buffer[] = [];
@@ -142,8 +218,11 @@ async function webhookScenario<F extends Figures>(deps: EventBenchDeps<F>) {
       [HOOKS_ORGANIZATION],
     );
     const headers = { ...(await deps.adminHeaders(HOOKS_ORGANIZATION)), 'content-type': 'application/json' };
-    const call = (method: string, path: string, body: object) =>
-      fetch(`${deps.serviceUrl}${path}`, { method, headers, body: JSON.stringify(body) });
+    let turn = 0;
+    const call = (method: string, path: string, body: object) => {
+      turn = (turn + 1) % serviceUrls.length;
+      return fetch(`${serviceUrls[turn]}${path}`, { method, headers, body: JSON.stringify(body) });
+    };
     const subscribed = await call('POST', '/api/organizations/webhooks', {
       url: `http://127.0.0.1:${port}/hooks`,
       eventTypes: ['sales_rep.created'],
@@ -171,6 +250,31 @@ async function webhookScenario<F extends Figures>(deps: EventBenchDeps<F>) {
       }
     };
 
+    // Each part starts on an empty queue: what an earlier part (or variant) left undone is not this one's work.
+    const emptied = async () => {
+      const until = performance.now() + 300_000;
+      while (performance.now() < until) {
+        const { rows } = await deps.admin.query<{ n: number }>(
+          `select count(*)::int as n from effect where status = 'pending' and next_attempt_at <= now()`,
+        );
+        if (rows[0]?.n === 0) return;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      throw new Error('the effect queue did not empty in 5 minutes');
+    };
+    await emptied();
+    const organization = await deps.admin.query<{ id: string }>(
+      'select id from organization where identity_organization_id = $1',
+      [HOOKS_ORGANIZATION],
+    );
+    const drain = await drainRate(
+      deps.admin,
+      organization.rows[0]?.id as string,
+      deps.quick ? 200 : 500,
+      put,
+    );
+    await emptied();
+
     const rate = 100;
     const seconds = deps.quick ? 5 : 20;
     const paced: Promise<{ target: string; committedAt: number } | undefined>[] = [];
@@ -190,12 +294,14 @@ async function webhookScenario<F extends Figures>(deps: EventBenchDeps<F>) {
       .map((entry) => (arrivals.get(entry.target) ?? Number.NaN) - entry.committedAt)
       .filter((ms) => !Number.isNaN(ms));
 
+    await emptied();
     const burst = deps.quick ? 300 : 2000;
     const burstStarted = performance.now();
     const burstTargets: string[] = [];
+    const burstEnd = sequence + burst;
     await Promise.all(
       Array.from({ length: 10 }, async () => {
-        while (sequence < rate * seconds + burst) {
+        while (sequence < burstEnd) {
           const entry = await put();
           if (entry) burstTargets.push(entry.target);
         }
@@ -211,10 +317,25 @@ async function webhookScenario<F extends Figures>(deps: EventBenchDeps<F>) {
       p50Ms: Math.round(percentile(latencies, 50)),
       p99Ms: Math.round(percentile(latencies, 99)),
       burstEventsPerSecond: Math.round((delivered / (lastArrival - burstStarted)) * 1000),
+      drainEffects: drain.effects,
+      drainEffectsPerSecond: drain.effectsPerSecond,
+      drainCommitsPerEffect: drain.commitsPerEffect,
     };
   } finally {
     await new Promise<void>((resolve) => receiver.close(() => resolve()));
   }
+}
+
+function webhookResult<F extends Figures>(
+  hooks: Awaited<ReturnType<typeof webhookScenario>>,
+  replicas: string,
+): EventScenarioResult<F> {
+  return {
+    id: 9,
+    name: `webhook deliveries, ${replicas}: commit to delivery at 100 changes/s (${hooks.delivered} of ${hooks.committed}); burst ${hooks.burstEventsPerSecond} events/s; drain ${hooks.drainEffectsPerSecond} effects/s (${hooks.drainEffects}, ${hooks.drainCommitsPerEffect} commits each)`,
+    target: 'p99 ≤ 1000 ms',
+    service: { requestsPerSecond: hooks.burstEventsPerSecond, p50Ms: hooks.p50Ms, p99Ms: hooks.p99Ms } as F,
+  };
 }
 
 export async function runEventScenarios<F extends Figures>(
@@ -289,14 +410,21 @@ export async function runEventScenarios<F extends Figures>(
     });
   }
   if (!wanted(9)) return results;
-  deps.log('Scenario 9: webhook deliveries to a local receiver, 100 changes/s, then a burst');
-  const hooks = await webhookScenario(deps);
-  deps.log(`  ${JSON.stringify(hooks)}`);
-  results.push({
-    id: 9,
-    name: `webhook deliveries: commit to delivery at 100 changes/s (${hooks.delivered} of ${hooks.committed}); burst ${hooks.burstEventsPerSecond} events/s`,
-    target: 'p99 ≤ 1000 ms',
-    service: { requestsPerSecond: hooks.burstEventsPerSecond, p50Ms: hooks.p50Ms, p99Ms: hooks.p99Ms } as F,
-  });
+  deps.log('Scenario 9: webhook deliveries to a local receiver, 100 changes/s, then a burst, then a drain');
+  const logged = async (urls: string[]) => {
+    const hooks = await webhookScenario(deps, urls);
+    deps.log(`  ${JSON.stringify(hooks)}`);
+    return hooks;
+  };
+  results.push(webhookResult(await logged([deps.serviceUrl]), 'one replica'));
+  if (deps.startReplica) {
+    deps.log('Scenario 9, two replicas sharing the work (PUTs to each in turn)');
+    const replica = await deps.startReplica();
+    try {
+      results.push(webhookResult(await logged([deps.serviceUrl, replica.url]), 'two replicas'));
+    } finally {
+      await replica.stop();
+    }
+  }
   return results;
 }

@@ -605,12 +605,13 @@ async function main() {
   );
   const servers: Process[] = [];
   try {
-    const service = await startService({
+    const serviceEnv = (name: string) => ({
       DATABASE_URL: url,
-      DATA_DIR: path.join(work, 'service'),
+      DATA_DIR: path.join(work, name),
       AUTH_LOCAL_KEY_FILE: keyFile,
       WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true',
     });
+    const service = await startService(serviceEnv('service'));
     servers.push(service);
     const baseline = await startBaseline(url);
     servers.push(baseline);
@@ -620,6 +621,7 @@ async function main() {
       results.push(
         ...(await runEventScenarios({
           ...{ admin, quick, rounds: ROUNDS, measureSeconds: MEASURE_SECONDS, log, serviceUrl: service.url },
+          startReplica: () => startService(serviceEnv('replica')),
           only: options.scenarios?.split(',').map(Number),
           measure: (next, before, seconds) => measure(service, next, before, seconds),
           adminHeaders: async (organization) => bearer(await sign(organization, 'admin_events', 'Admin')),

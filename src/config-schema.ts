@@ -47,6 +47,10 @@ const ServerSettings = Type.Object(
     DATABASE_URL: url(['postgres:', 'postgresql:'], {
       description: 'a PostgreSQL server; without it, the embedded database in `DATA_DIR`',
     }),
+    DATABASE_DIRECT_URL: url(['postgres:', 'postgresql:'], {
+      description:
+        "the same PostgreSQL reached directly, not through PgBouncer in transaction mode, for what a pooled connection cannot carry: the effect workers' `LISTEN`; default `DATABASE_URL`",
+    }),
     DATABASE_POOL_SIZE: Type.Integer({
       minimum: 1,
       maximum: 1000,
@@ -367,9 +371,15 @@ const EffectSettings = Type.Object(
     }),
     EFFECTS_POLL_MS: Type.Integer({
       minimum: 10,
-      maximum: 1000,
+      maximum: 60_000,
       default: 500,
-      description: 'how often an idle worker looks for due effects',
+      description:
+        'how often an idle worker looks for due effects: the longest wait for a retry that came due, and for a new effect when no notification reaches the worker',
+    }),
+    EFFECTS_LISTEN: Type.Boolean({
+      default: true,
+      description:
+        "on PostgreSQL, wake every replica's worker when a change that recorded effects commits (`LISTEN` on `DATABASE_DIRECT_URL`); `false` behind PgBouncer in transaction mode with no direct connection: other replicas then find new effects at their poll",
     }),
     EFFECTS_LEASE_MS: Type.Integer({
       minimum: 1000,

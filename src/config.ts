@@ -15,6 +15,8 @@ export interface Config {
   dataDir: string;
   /** A PostgreSQL server; when absent the embedded PGlite database under `dataDir` is used. */
   databaseUrl: string | undefined;
+  /** Where the effect workers LISTEN for new effects (a direct connection); undefined: they only poll. */
+  databaseListenUrl: string | undefined;
   databasePoolSize: number;
   logLevel: string;
   bodyLimitBytes: number;
@@ -110,7 +112,7 @@ export interface EffectsConfig {
   retryBaseMs: number;
   retryMaxMs: number;
   maxAttempts: number;
-  /** How often an idle worker looks for due effects: a new effect is picked up within this time. */
+  /** How often an idle worker looks for due effects (those of other replicas' changes, too, when it does not listen). */
   pollMs: number;
   /** How long a claimed effect is held before another worker may take it over (longer than any call). */
   leaseMs: number;
@@ -225,6 +227,7 @@ export function loadConfig(env: Env = process.env): Config {
     publicUrl,
     dataDir,
     databaseUrl,
+    databaseListenUrl: settings.EFFECTS_LISTEN ? (settings.DATABASE_DIRECT_URL ?? databaseUrl) : undefined,
     databasePoolSize: settings.DATABASE_POOL_SIZE,
     logLevel: settings.LOG_LEVEL,
     bodyLimitBytes: settings.BODY_LIMIT_BYTES,

@@ -1,7 +1,5 @@
 // Whether an effect carried out out of order is stale: undone by a later change of its rep and channel.
-import type { Executor } from '../db/database.js';
 import type { ClaimedEffect } from './queries.js';
-import { laterEffectDone } from './queries.js';
 
 /**
  * Mail and sync effects in order are carried out as recorded. Out of order (a dead one retried after later effects
@@ -9,9 +7,8 @@ import { laterEffectDone } from './queries.js';
  * skipped — when a later change undid them.
  */
 export async function staleWhenOutOfOrder(
-  db: Executor,
   claimed: ClaimedEffect,
   stillWanted: () => Promise<boolean>,
 ): Promise<boolean> {
-  return (await laterEffectDone(db, claimed)) && !(await stillWanted());
+  return claimed.later_done && !(await stillWanted());
 }

@@ -14,6 +14,11 @@ export interface ClaimedEffect {
   kind: string;
   payload: unknown;
   attempts: number;
+  /**
+   * Whether an effect of its key and channel recorded after it was done when it was claimed: it then runs out of
+   * order (a dead one retried by an admin). Nothing later can be done meanwhile, as this one holds them back.
+   */
+  later_done: boolean;
 }
 
 /**
@@ -99,7 +104,14 @@ async function leaseFromWindow(
         limit ${limit}
         for update skip locked
       ))
-      returning id, organization_id, ordering_key, channel, sales_rep_id, kind, payload, attempts, next_attempt_at
+      returning id, organization_id, ordering_key, channel, sales_rep_id, kind, payload, attempts, next_attempt_at,
+        -- asked here rather than by the mail and sync handlers, each in a round trip of its own; the literal
+        -- 'done' lets the effect_ordering_key_done index serve it
+        exists (
+          select 1 from effect later
+          where later.ordering_key = effect.ordering_key and later.channel = effect.channel
+            and later.id > effect.id and later.status = 'done'
+        ) as later_done
     )
     select
       (select count(*)::int from due) as size,
@@ -111,7 +123,7 @@ async function leaseFromWindow(
         (select json_agg(json_build_object(
             'id', l.id::text, 'organization_id', l.organization_id, 'ordering_key', l.ordering_key,
             'channel', l.channel, 'sales_rep_id', l.sales_rep_id, 'kind', l.kind, 'payload', l.payload,
-            'attempts', l.attempts)
+            'attempts', l.attempts, 'later_done', l.later_done)
           order by l.next_attempt_at, l.id)
         from leased l),
         '[]'::json) as leased`.execute(db);
@@ -209,24 +221,6 @@ export async function retryDeadEffect(
   return (await lookup.executeTakeFirst()) ? 'not-dead' : 'not-found';
 }
 
-/**
- * Whether an effect of the key and channel recorded after this one is done already: this one then runs out of order
- * (a dead one retried by an admin).
- */
-export async function laterEffectDone(db: Executor, effect: ClaimedEffect): Promise<boolean> {
-  const row = await db
-    .selectFrom('effect')
-    .select('id')
-    .where('ordering_key', '=', effect.ordering_key)
-    .where('channel', '=', effect.channel)
-    .where('id', '>', effect.id)
-    // A literal, so that even a generic plan (plan_cache_mode) can use the effect_ordering_key_done index.
-    .where('status', '=', sql.lit('done'))
-    .limit(1)
-    .executeTakeFirst();
-  return row !== undefined;
-}
-
 /** Pending effects by kind; served by the partial index on pending effects. */
 export async function countPendingEffectsByKind(db: Executor) {
   return db
@@ -242,7 +236,7 @@ export async function countPendingEffectsByKind(db: Executor) {
  * `doneBefore`, dead ones before `deadBefore`; answers how many. Rows another worker has locked are skipped, so
  * replicas purge side by side. A done effect recorded after an unfinished (dead, or retried and pending) effect of
  * its key and channel is kept while that one exists: it is what tells the retried effect that it runs out of order
- * (laterEffectDone).
+ * (ClaimedEffect.later_done).
  */
 export async function deleteExpiredEffects(
   db: Executor,

@@ -2,9 +2,13 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
+import { type Listener, listenForNotifications } from '../db/listener.js';
 import { identityFromConfig } from '../identity/from-config.js';
 import type { IdentityDirectory } from '../identity/port.js';
 import { type Purge, RETENTION_BATCH_SIZE, RETENTION_INTERVAL_MS } from '../kernel/purge.js';
+import { scrub } from '../kernel/scrub.js';
+import { NEW_EFFECTS_CHANNEL } from '../outbox/enqueue.js';
+import { keptAliveConnections } from '../webhooks/deliver.js';
 import { mailerFromConfig } from './email/mailer.js';
 import type { EffectTargets, SigninLinks } from './handler-contract.js';
 import { startEffectRetention } from './retention.js';
@@ -14,11 +18,14 @@ import { createEffectWorker, type EffectFailureCounter, type EffectWorker } from
 export interface Effects {
   /** What the use-cases ask for a new rep's identity provider user id. */
   directory: IdentityDirectory;
-  /** Starts the worker and the purge of effects past their retention, logging through the service's logger. */
+  /**
+   * Starts the worker, its listening for other replicas' new effects (PostgreSQL) and the purge of effects past
+   * their retention, logging through the service's logger.
+   */
   start(log: FastifyBaseLogger): void;
   /**
    * Tells the worker that a change may have recorded effects and committed, so that it claims them now rather than
-   * at its next poll (other replicas find them at theirs).
+   * at its next poll (other replicas hear of them through NEW_EFFECTS_CHANNEL).
    */
   wake(): void;
   /** Stops the worker (effects in flight finish first) and closes the mail transport. */
@@ -38,6 +45,7 @@ export function createEffects(
   const { directory, provider } = identityFromConfig(config, db);
   const mailer = mailerFromConfig(config.effects);
   const sync = config.effects.sync;
+  const connections = keptAliveConnections();
   const targets: EffectTargets = {
     identity: provider,
     mailer,
@@ -46,6 +54,7 @@ export function createEffects(
     signinLinks,
     webhooks: {
       allowPrivateNetworks: config.webhooks.allowPrivateNetworks,
+      connections,
       timeoutMs: config.effects.callTimeoutMs,
       // The schedule is the real one with the default base of 1 s; tests that shorten the backoff shorten it too.
       scale: config.effects.retryBaseMs / 1000,
@@ -53,6 +62,7 @@ export function createEffects(
   };
   let worker: EffectWorker | undefined;
   let retention: Purge | undefined;
+  let listener: Listener | undefined;
   return {
     directory,
     start(log) {
@@ -64,6 +74,27 @@ export function createEffects(
         failures,
       );
       worker.start();
+      // Changes other replicas (and the CLI) commit wake this worker too; the poll remains for what no notification
+      // tells (a retry coming due, a notification lost with its connection).
+      const listenUrl = config.databaseListenUrl;
+      if (listenUrl && !listener) {
+        const awake = worker;
+        const listenLog = log.child({ component: 'effects-listener' });
+        let lost = false;
+        listener = listenForNotifications(listenUrl, NEW_EFFECTS_CHANNEL, {
+          notified: () => awake.wakeIfIdle(),
+          listening: () => {
+            if (lost) listenLog.info('listening for new effects again');
+            lost = false;
+            awake.wake();
+          },
+          lost: (error) => {
+            if (!lost)
+              listenLog.warn({ error: scrub(String(error)) }, 'not listening for new effects; reconnecting');
+            lost = true;
+          },
+        });
+      }
       retention ??= startEffectRetention(
         db,
         {
@@ -77,8 +108,9 @@ export function createEffects(
     },
     wake: () => worker?.wake(),
     close: async () => {
-      await Promise.all([worker?.stop(), retention?.stop()]);
+      await Promise.all([listener?.close(), worker?.stop(), retention?.stop()]);
       mailer.close();
+      connections.close();
     },
   };
 }

@@ -26,6 +26,12 @@ export interface EffectWorker {
   start(): void;
   /** Looks for due effects now rather than at the next poll: a change that recorded some has just committed. */
   wake(): void;
+  /**
+   * Wakes the worker only when it has nothing in flight: another replica's change committed. A busy worker claims
+   * as its effects finish, so a notification for every change would only add claims that compete with the effects
+   * for the pool.
+   */
+  wakeIfIdle(): void;
   /** Takes no new effect, and waits for those in flight to finish (or fail and be scheduled again). */
   stop(): Promise<void>;
 }
@@ -99,8 +105,9 @@ const CLAIM_GATHER_MS = 20;
 
 /**
  * The effect worker of one process; every replica runs one. It keeps up to `concurrency` effects in flight: it
- * claims due effects under a lease as slots free up (polling every `pollMs` when nothing is due), carries each out,
- * and records the outcome: done, pending again after a backoff, or dead after `maxAttempts`.
+ * claims due effects under a lease as a quarter of its slots have freed up (polling every `pollMs` when nothing is
+ * due, and woken by changes and by finished effects), carries each out, and records the outcome: done, pending again
+ * after a backoff, or dead after `maxAttempts`.
  */
 export function createEffectWorker(
   db: Db,
@@ -207,11 +214,15 @@ export function createEffectWorker(
     }
   }
 
+  // A claim waits until this many slots are free: with a backlog, a claim for each slot that frees up would cost
+  // every effect a statement of its own; an idle worker has them all free and claims at once.
+  const claimBatch = Math.ceil(settings.concurrency / 4);
+
   async function work(): Promise<void> {
     while (running) {
       const free = settings.concurrency - inFlight.size;
       let claimed: ClaimedEffect[] = [];
-      if (free > 0) {
+      if (free >= claimBatch) {
         const claimStarted = Date.now();
         try {
           claimed = await claimDueEffects(db, { limit: free, leaseMs: settings.leaseMs, leaseToken });
@@ -239,9 +250,9 @@ export function createEffectWorker(
           inFlight.add(task);
         }
       }
-      // Slots all taken, or nothing more due: wait for the poll, or for an effect to finish (which frees a slot and
-      // may make its rep's next effect due). A claim that filled every free slot goes round at once.
-      if (running && (free <= 0 || claimed.length < free)) await sleep(settings.pollMs);
+      // Too few slots free, or nothing more due: wait for the poll, or for an effect to finish (which frees a slot
+      // and may make its rep's next effect due). A claim that filled every free slot goes round at once.
+      if (running && (free < claimBatch || claimed.length < free)) await sleep(settings.pollMs);
     }
   }
 
@@ -252,6 +263,9 @@ export function createEffectWorker(
       loop = work();
     },
     wake,
+    wakeIfIdle() {
+      if (inFlight.size === 0) wake();
+    },
     async stop() {
       running = false;
       wake();

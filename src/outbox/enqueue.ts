@@ -25,6 +25,19 @@ export interface SelectedOutboxRow {
   payload: unknown;
 }
 
+/**
+ * The PostgreSQL notification channel that every enqueue signals: the notification goes out when the transaction
+ * commits (never for one rolled back), so that the workers of other replicas, listening, claim the new effects
+ * then rather than at their next poll.
+ */
+export const NEW_EFFECTS_CHANNEL = 'salesreps_new_effects';
+
+/**
+ * A RETURNING column that signals NEW_EFFECTS_CHANNEL in the enqueueing statement itself (no round trip of its
+ * own); PostgreSQL sends a transaction's identical notifications once.
+ */
+const notifyWorkers = sql<string>`pg_notify(${NEW_EFFECTS_CHANNEL}, '')`.as('notified');
+
 /** The channel of an effect kind: a key's effects are ordered within one channel, and channels go their own pace. */
 function channelOf(kind: string): string {
   return kind.split('.')[0] ?? kind;
@@ -46,7 +59,7 @@ export async function enqueueOne(trx: Trx, entry: OutboxEntry): Promise<string> 
   const inserted = await trx
     .insertInto('effect')
     .values(row(entry))
-    .returning(sql<string>`id::text`.as('id'))
+    .returning([sql<string>`id::text`.as('id'), notifyWorkers])
     .executeTakeFirstOrThrow();
   return inserted.id;
 }
@@ -54,7 +67,7 @@ export async function enqueueOne(trx: Trx, entry: OutboxEntry): Promise<string> 
 /** Enqueues effects in the caller's transaction, in order: those of one key and channel run in that order. */
 export async function enqueue(trx: Trx, entries: readonly OutboxEntry[]): Promise<void> {
   if (entries.length === 0) return;
-  await trx.insertInto('effect').values(entries.map(row)).execute();
+  await trx.insertInto('effect').values(entries.map(row)).returning(notifyWorkers).execute();
 }
 
 /**
@@ -76,5 +89,6 @@ export async function enqueueSelected<DB extends Tables, RowsDB, RowsTB extends 
         sql<string>`${channelOf(kind)}::text`.as('channel'),
       ]),
     )
+    .returning(notifyWorkers)
     .execute();
 }

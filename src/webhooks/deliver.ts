@@ -31,6 +31,8 @@ const DISABLE_AFTER_FAILING_MS = 5 * DAY_MS;
 
 export interface DeliverySettings {
   allowPrivateNetworks: boolean;
+  /** The kept-alive connections to the receivers (keptAliveConnections), one pool per receiver's host and port. */
+  connections: ReceiverConnections;
   /** Each POST's time-out (EFFECTS_CALL_TIMEOUT_MS, 15 s by default). */
   timeoutMs: number;
   /** Multiplies the schedule and the disable window: EFFECTS_RETRY_BASE_MS / 1000, so 1 unless tests shorten it. */
@@ -51,6 +53,32 @@ function webhookRetryDelayMs(attempts: number, scale: number, random = Math.rand
 const REFUSED = 'the address or the port is not allowed';
 const FAILED = 'no connection to the receiver';
 
+export interface ReceiverConnections {
+  http: http.Agent;
+  https: https.Agent;
+  /** Closes the idle connections (at shutdown). */
+  close(): void;
+}
+
+/**
+ * Connections kept open between deliveries, pooled per receiver (the agent's pool per host and port): a delivery
+ * then costs one request on an open connection rather than a TCP (and TLS) handshake. Each connection is opened
+ * through the address guard as before, so a kept one goes to an address that was allowed when it was opened.
+ */
+export function keptAliveConnections(): ReceiverConnections {
+  const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+  return {
+    ...agents,
+    close() {
+      agents.http.destroy();
+      agents.https.destroy();
+    },
+  };
+}
+
+/** The longest answer body read to its end so that its connection is kept. */
+const SHORT_ANSWER_BYTES = 64 * 1024;
+
 type Attempt =
   | { outcome: 'answered'; status: number; latencyMs: number }
   | { outcome: 'timed-out' | 'refused' | 'failed'; error: string; latencyMs: number };
@@ -59,29 +87,47 @@ type Attempt =
  * One POST, no redirect followed, to the address the guard checked (the lookup answers it and the connection
  * goes there; an IP literal is checked before). Never rejects.
  */
-function post(
+async function post(
   url: URL,
   headers: Record<string, string>,
   body: string,
   settings: DeliverySettings,
   deadline: AbortSignal,
 ): Promise<Attempt> {
-  const started = Date.now();
-  const latency = () => Date.now() - started;
   const literal = ipLiteral(url.hostname);
   if (
     !settings.allowPrivateNetworks &&
     ((literal !== undefined && isForbiddenAddress(literal)) || !WEBHOOK_PORTS.has(portOf(url)))
   ) {
-    return Promise.resolve({ outcome: 'refused', error: REFUSED, latencyMs: 0 });
+    return { outcome: 'refused', error: REFUSED, latencyMs: 0 };
   }
+  const agent = url.protocol === 'https:' ? settings.connections.https : settings.connections.http;
+  const kept = await postOnce(url, headers, body, settings, deadline, agent);
+  // A kept connection the receiver closed as the request went out (it restarted, or its idle time-out ended the
+  // connection first) is reset before any answer: sent again at once on a new connection, not counted a failed
+  // attempt; the same webhook-id lets a receiver that read it after all drop the repeat.
+  if (kept.stale && !deadline.aborted)
+    return (await postOnce(url, headers, body, settings, deadline, false)).attempt;
+  return kept.attempt;
+}
+
+function postOnce(
+  url: URL,
+  headers: Record<string, string>,
+  body: string,
+  settings: DeliverySettings,
+  deadline: AbortSignal,
+  agent: http.Agent | false,
+): Promise<{ attempt: Attempt; stale: boolean }> {
+  const started = Date.now();
+  const latency = () => Date.now() - started;
   return new Promise((resolve) => {
     let timedOut = false;
     const request = (url.protocol === 'https:' ? https : http).request(url, {
       method: 'POST',
       headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
       lookup: guardedLookup(settings.allowPrivateNetworks),
-      agent: false,
+      agent,
     });
     const stop = () => {
       timedOut = true;
@@ -89,16 +135,19 @@ function post(
     };
     const timer = setTimeout(stop, settings.timeoutMs);
     deadline.addEventListener('abort', stop, { once: true });
-    const finish = (attempt: Attempt) => {
+    const finish = (attempt: Attempt, stale = false) => {
       clearTimeout(timer);
       deadline.removeEventListener('abort', stop);
-      resolve(attempt);
+      resolve({ attempt, stale });
     };
     request.on('response', (response) => {
-      // The answer's body is not read: only its status counts.
+      // Only the status counts. A short body is read to its end (and dropped), which gives the connection back to
+      // the pool; a long one, or one of unknown length, is cut with its connection.
+      const status = response.statusCode ?? 0;
+      const length = Number(response.headers['content-length']);
       response.resume();
-      finish({ outcome: 'answered', status: response.statusCode ?? 0, latencyMs: latency() });
-      response.destroy();
+      finish({ outcome: 'answered', status, latencyMs: latency() });
+      if (!(status === 204 || status === 304 || length <= SHORT_ANSWER_BYTES)) response.destroy();
     });
     request.on('error', (error) => {
       if (timedOut)
@@ -109,10 +158,20 @@ function post(
         });
       else if (error instanceof ForbiddenAddressError)
         finish({ outcome: 'refused', error: REFUSED, latencyMs: latency() });
-      else finish({ outcome: 'failed', error: FAILED, latencyMs: latency() });
+      else
+        finish(
+          { outcome: 'failed', error: FAILED, latencyMs: latency() },
+          request.reusedSocket && isReset(error),
+        );
     });
     request.end(body);
   });
+}
+
+/** A connection that the other end closed or reset: what a kept one the receiver dropped fails with. */
+function isReset(error: Error): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ECONNRESET' || code === 'EPIPE';
 }
 
 /** Disables the subscription and records `webhook.disabled` (the service is the actor), in one transaction. */

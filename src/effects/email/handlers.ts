@@ -15,7 +15,7 @@ function invitationHandler(
     const salesRepId = repOf(claimed);
     const stillWanted = async () =>
       wantedStates.includes(await assignmentState(db, claimed.organization_id, salesRepId));
-    if (await staleWhenOutOfOrder(db, claimed, stillWanted)) return SUPERSEDED;
+    if (await staleWhenOutOfOrder(claimed, stillWanted)) return SUPERSEDED;
     if (payload.signIn === 'sso') {
       // No link to set a password: the person signs in with the company account at the organization's IdP.
       const signin = loginLinkFor(targets.loginUrl, payload.identityOrganizationId);

@@ -12,7 +12,7 @@ async function tell(
 ): Promise<string> {
   // Without a sync target there is nothing to tell, stale or not: no need to read the rep's state.
   if (!run.targets.sync) return 'no sync configured';
-  if (await staleWhenOutOfOrder(run.db, run.claimed, stillWanted)) return SUPERSEDED;
+  if (await staleWhenOutOfOrder(run.claimed, stillWanted)) return SUPERSEDED;
   await run.targets.sync.send(run.claimed.id, change, run.deadline);
   return 'sync told';
 }
