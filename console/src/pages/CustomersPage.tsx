@@ -143,7 +143,7 @@ export function CustomersPage({ api, admin }: { api: Api; admin: boolean }) {
           type="search"
           value={search}
           maxLength={100}
-          placeholder="Customer number or company name"
+          placeholder="Number or company name"
           onChange={setSearch}
         />
         <button
