@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import type { LocalIssuer } from './auth/local-issuer.js';
-import { ROLE_ADMIN } from './auth/policies.js';
+import { ROLE_ADMIN } from './auth/roles.js';
 import type { Db } from './db/database.js';
 import { createOrganization } from './organizations/service.js';
 

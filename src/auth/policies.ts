@@ -8,8 +8,6 @@ import { findAssignmentOfUser, isSalesRepUser } from './rep-state.js';
 import { ROLE_ADMIN, ROLE_SALES_REP } from './roles.js';
 import type { Principal } from './verify.js';
 
-export { ROLE_ADMIN, ROLE_SALES_REP } from './roles.js';
-
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** Who may call the route. A route without one is refused to everybody. */

@@ -6,8 +6,6 @@ import { newId } from '../kernel/ids.js';
 import { enqueueSelected } from '../outbox/enqueue.js';
 import type { EventAction } from './actions.js';
 
-export { EVENT_ACTIONS, type EventAction } from './actions.js';
-
 /**
  * Who made a change: the token's user, an organization's directory (`scim`, by its SCIM token's id), the command
  * line (the OS user running it), or the service itself.

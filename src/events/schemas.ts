@@ -1,6 +1,6 @@
 // The audit log's TypeBox schemas: the list's filters and cursor, and the view of an event.
 import { type Static, Type } from '@sinclair/typebox';
-import { EVENT_ACTIONS } from './record.js';
+import { EVENT_ACTIONS } from './actions.js';
 
 export const EVENT_PAGE_SIZE = { max: 100, default: 50 } as const;
 

@@ -1,6 +1,6 @@
 // The sales-rep routes' TypeBox schemas: field limits, bodies, query parameters and responses.
 import { type Static, Type } from '@sinclair/typebox';
-import { ROLE_SALES_REP } from '../auth/policies.js';
+import { ROLE_SALES_REP } from '../auth/roles.js';
 import { ID_MAX_LENGTH } from '../kernel/ids.js';
 import { pageQueryFields } from '../routing/page-query.js';
 

@@ -1,5 +1,6 @@
 // The sales-rep use-cases: list, add, renumber, activate, deactivate, remove, with their effects and events.
-import { type RequestAuth, ROLE_SALES_REP } from '../auth/policies.js';
+import type { RequestAuth } from '../auth/policies.js';
+import { ROLE_SALES_REP } from '../auth/roles.js';
 import { reassignCustomers } from '../customers/service.js';
 import type { Db, Trx } from '../db/database.js';
 import type { Organization, OrganizationSalesRep as OrganizationSalesRepRow } from '../db/schema.js';

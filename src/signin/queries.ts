@@ -1,6 +1,6 @@
 // The sign-in's SQL: memberships, accounts, passwords and the organization of each grant.
 import { sql } from 'kysely';
-import { ROLE_ADMIN } from '../auth/policies.js';
+import { ROLE_ADMIN } from '../auth/roles.js';
 import type { Executor } from '../db/database.js';
 
 /** One organization a person may sign in to, with the roles its tokens carry. */

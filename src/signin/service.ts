@@ -1,10 +1,11 @@
 // The sign-in's use-cases: sign in, invite, request a link and set a password by it.
 import type { FastifyBaseLogger } from 'fastify';
-import { ROLE_ADMIN } from '../auth/policies.js';
+import { ROLE_ADMIN } from '../auth/roles.js';
 import type { Db, Trx } from '../db/database.js';
 import type { Organization } from '../db/schema.js';
 import { invitationEmail, recordEffect } from '../effects/outbox.js';
-import { type ChangeContext, type Changes, type EventAction, recordEvents } from '../events/record.js';
+import type { EventAction } from '../events/actions.js';
+import { type ChangeContext, type Changes, recordEvents } from '../events/record.js';
 import { endAccountSessions } from '../identity/local.js';
 import { newId } from '../kernel/ids.js';
 import { conflict, notFound } from '../kernel/problem.js';

@@ -1,6 +1,6 @@
 // The enterprise connections' use-cases: set, show and remove an organization's connection; match a person.
 import type { Selectable } from 'kysely';
-import { ROLE_ADMIN } from '../auth/policies.js';
+import { ROLE_ADMIN } from '../auth/roles.js';
 import type { Db, Executor, Trx } from '../db/database.js';
 import type { Organization, SsoConnectionTable } from '../db/schema.js';
 import { type ChangeContext, recordEvents } from '../events/record.js';

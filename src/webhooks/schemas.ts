@@ -1,6 +1,6 @@
 // The webhook routes' TypeBox schemas: limits, the subscription body and the views.
 import { type Static, Type } from '@sinclair/typebox';
-import { EVENT_ACTIONS } from '../events/record.js';
+import { EVENT_ACTIONS } from '../events/actions.js';
 import { EventView } from '../events/schemas.js';
 
 export const WEBHOOK_LIMITS = { perOrganization: 20, urlLength: 2000, deliveriesShown: 50 } as const;
