@@ -9,6 +9,7 @@ const UNIT = [
   'test/deploy/manifests.test.ts',
   'test/hardening/config.test.ts',
   'test/http/openapi-validation.test.ts',
+  'test/salesreps/way.test.ts',
 ];
 
 /** Tests that start the built service as a process (`salesreps`, `npm start`). */

@@ -346,6 +346,29 @@ describe.each(databaseKinds)('GET /api/organizations/salesreps?search=&active= o
       expect(plan, plan).not.toMatch(/Seq Scan/);
     });
 
+    it.each([
+      ['asc', '>='],
+      ['desc', '<='],
+    ] as const)(
+      'a walk sorted %s starts at the first match: a bound of the sort index, not its start',
+      async (sortDirection, bound) => {
+        const plan = await planOf(
+          filteredPageStatement(
+            service.db,
+            bigId,
+            { search: 'quen' },
+            { sortOn: 'FirstName', sortDirection, limit: 25, offset: 0 },
+            { way: 'walkThenSort', walkBudget: 100, countWhenChanged: true, walkFrom: 'Quentin' },
+          ),
+        );
+        expect(plan, plan).toMatch(
+          /Index (Only )?Scan( Backward)? (using|on) organization_sales_rep_by_first_name/,
+        );
+        expect(plan, plan).toContain(`first_name ${bound} 'Quentin'::text`);
+        expect(plan, plan).not.toMatch(/Seq Scan/);
+      },
+    );
+
     it('narrows a rare text by the trigram index within its organization', async () => {
       const { rows } = await service.db.executeQuery<Record<string, unknown>>(
         CompiledQuery.raw(
@@ -427,6 +450,34 @@ describe.each(databaseKinds)('GET /api/organizations/salesreps?search=&active= o
         total: '200',
         ids: byRepNumber.map(assignmentId),
       });
+    });
+
+    it("answers matches that gather at the end of their own field's order from the first of them, also after a write", async () => {
+      // By email descending the 800 "xb-" emails come first and the 200 matches after them, together.
+      const descending = '?search=wa-&sortOn=Email&sortDirection=desc&pageSize=2';
+      expect(await ids(descending)).toEqual({ total: '200', ids: [assignmentId(995), assignmentId(990)] });
+      const emailOf = (i: number) => `wa-${i}.${run}@example.com`;
+      const byEmailDescending = [...matching].sort((a, b) => (emailOf(a) < emailOf(b) ? 1 : -1));
+      expect(await ids(`${descending}&pageNumber=50`)).toEqual({
+        total: '200',
+        ids: byEmailDescending.slice(98, 100).map(assignmentId),
+      });
+      // A new match after the last one the count saw (first in this order): the page starts with it.
+      const added = await addRep(service, walkAdmin, {
+        firstName: 'Wanda',
+        lastName: 'Last',
+        email: `wa-zz.${run}@example.com`,
+        repNumber: 'N-ZZ',
+      });
+      expect(await ids(descending)).toEqual({
+        total: '201',
+        ids: [added.organizationSalesRepId, assignmentId(995)],
+      });
+      const removed = await service.call('DELETE', REPS_URL, walkAdmin, {
+        organizationSalesRepId: added.organizationSalesRepId,
+      });
+      expect(removed.statusCode, removed.body).toBe(200);
+      expect(await ids(descending)).toEqual({ total: '200', ids: [assignmentId(995), assignmentId(990)] });
     });
 
     it('after a write, finds a new match first in the order it walked out of before', async () => {

@@ -21,10 +21,10 @@ export interface KnownTotal {
   total: number;
   organizationTotal: number;
   /**
-   * A search's matches by searched field, each of the rows that match by no field scanned before it
-   * (SEARCHED_FIELDS): which fields' orders the matches may sit together in.
+   * A search's first and last lead key (leadKey) among its matches in each sort order, ascending, as text: where a
+   * walk of that order finds its first match. Absent when nothing matches.
    */
-  byField?: Partial<Record<SortField, number>> | undefined;
+  ends?: Partial<Record<SortField, { first: string; last: string }>> | undefined;
   /** The pages whose bounded walk ran out at this version (pageKey): they are sorted from then on. */
   walkRanOut?: Set<string>;
 }

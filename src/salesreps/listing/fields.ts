@@ -11,23 +11,36 @@ interface FieldDescriptor {
   sortKey: readonly RawBuilder<unknown>[];
   /** The key a search's pattern is compared with (src/kernel/search.ts), part of SEARCH_KEYS. */
   searchKey?: RawBuilder<unknown>;
+  /** The SQL type of the sort key's first part: what a walk's seek to the first match compares (walkFrom). */
+  leadType: 'text' | 'boolean';
 }
 
 /**
- * Every sort field, the searched ones first in the order a count by field takes them: a match counts for the first
- * field it matches by (SEARCHED_FIELDS).
+ * Every sort field, the searched ones first in the order a prefix search's scans take them: a match is taken by the
+ * first field it matches by (SEARCHED_FIELDS).
  *
  * The phone number sorts as `phone_number nulls last, id` (first in descending order), spelled so that no part of
  * the key is NULL: a row comparison with the key then seeks anywhere, NULL part included.
  */
 export const FIELDS: Readonly<Record<SortField, FieldDescriptor>> = {
-  FirstName: { sortKey: [sql`first_name`, sql`id`], searchKey: sql`first_name_search` },
-  LastName: { sortKey: [sql`last_name`, sql`id`], searchKey: sql`last_name_search` },
-  Email: { sortKey: [sql`email`, sql`id`], searchKey: sql`lower(email)` },
-  RepNumber: { sortKey: [sql`rep_number`], searchKey: sql`lower(rep_number)` },
-  PhoneNumber: { sortKey: [sql`(phone_number is null)`, sql`coalesce(phone_number, '')`, sql`id`] },
-  Active: { sortKey: [sql`active`, sql`id`] },
+  FirstName: { sortKey: [sql`first_name`, sql`id`], searchKey: sql`first_name_search`, leadType: 'text' },
+  LastName: { sortKey: [sql`last_name`, sql`id`], searchKey: sql`last_name_search`, leadType: 'text' },
+  Email: { sortKey: [sql`email`, sql`id`], searchKey: sql`lower(email)`, leadType: 'text' },
+  RepNumber: { sortKey: [sql`rep_number`], searchKey: sql`lower(rep_number)`, leadType: 'text' },
+  PhoneNumber: {
+    sortKey: [sql`(phone_number is null)`, sql`coalesce(phone_number, '')`, sql`id`],
+    leadType: 'boolean',
+  },
+  Active: { sortKey: [sql`active`, sql`id`], leadType: 'boolean' },
 };
+
+/** Every sort field, in the order a count gives the first and last lead key of the matches (CountRow.ends). */
+export const SORT_FIELDS = Object.keys(FIELDS) as SortField[];
+
+/** The first part of a field's sort key: what a walk seeks its first match by. */
+export function leadKey(sortOn: SortField): RawBuilder<unknown> {
+  return FIELDS[sortOn].sortKey[0] as RawBuilder<unknown>;
+}
 
 interface SearchedField {
   field: SortField;
@@ -40,7 +53,7 @@ interface SearchedField {
  */
 export const SEARCH_KEYS = sql`(first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number))`;
 
-/** The fields a search compares, in the order a count by field takes them. */
+/** The fields a search compares, in the order a prefix search's scans take them. */
 export const SEARCHED_FIELDS: readonly SearchedField[] = Object.entries(FIELDS).flatMap(
   ([field, descriptor]) =>
     descriptor.searchKey ? [{ field: field as SortField, searchKey: descriptor.searchKey }] : [],

@@ -5,7 +5,16 @@ import type { Tables } from '../../db/schema.js';
 import type { SearchMode } from '../../kernel/search.js';
 import type { SortDirection } from '../../kernel/sort-direction.js';
 import type { SortField } from '../schemas.js';
-import { keyColumns, keyReferences, orderByKey, SEARCH_KEYS, SEARCHED_FIELDS } from './fields.js';
+import {
+  FIELDS,
+  keyColumns,
+  keyReferences,
+  leadKey,
+  orderByKey,
+  SEARCH_KEYS,
+  SEARCHED_FIELDS,
+  SORT_FIELDS,
+} from './fields.js';
 import { type AssignmentListRow, LISTED_COLUMNS } from './page.js';
 import type { PageWay } from './way.js';
 
@@ -65,33 +74,23 @@ function filterConditions(shape: FilterShape, compared: 'indexed' | 'fields' | '
 
 /**
  * A search's matches, all of them, as a subquery named `matches`: what a sort of them or their count reads.
- * `columns` selects, with `field` the position in SEARCHED_FIELDS of the field a match counts for (the first it
- * matches by), what each match gives.
+ * `columns` is what each match gives.
  *
  * A prefix search is one scan per searched field, each of the rows that match by this field and by no field before
  * it, so that together they hold every match once, without a step that removes duplicates; each reads its prefix
  * index alone, which carries the other fields' keys and the selected columns (migration 0011). Any other search is
  * one scan, planned apart (OFFSET 0) so that the page's order does not turn it into a walk of the sort's index.
  */
-function searchMatches(
-  shape: FilterShape & { search: SearchMode },
-  columns: (field: RawBuilder<unknown>) => RawBuilder<unknown>,
-) {
+function searchMatches(shape: FilterShape & { search: SearchMode }, columns: RawBuilder<unknown>) {
   if (shape.search !== 'prefix') {
-    const field = sql`case ${sql.join(
-      SEARCHED_FIELDS.map(
-        ({ searchKey }, position) => sql`when ${fieldMatches('keys', searchKey)} then ${sql.lit(position)}`,
-      ),
-      sql` `,
-    )} end`;
-    return sql`(select ${columns(field)} from organization_sales_rep where ${filterConditions(shape)} offset 0) matches`;
+    return sql`(select ${columns} from organization_sales_rep where ${filterConditions(shape)} offset 0) matches`;
   }
   return sql`(${sql.join(
     SEARCHED_FIELDS.map(({ searchKey }, position) => {
       const earlier = SEARCHED_FIELDS.slice(0, position).map(
         (before) => sql`and not ${fieldMatches('prefix', before.searchKey)}`,
       );
-      return sql`select ${columns(sql.lit(position))} from organization_sales_rep
+      return sql`select ${columns} from organization_sales_rep
         where organization_id = ${organizationId} and ${fieldMatches('prefix', searchKey)} ${sql.join(earlier, sql` `)}
         ${shape.active ? sql`and active = ${active}` : sql``}`;
     }),
@@ -102,7 +101,7 @@ function searchMatches(
 /** The number of an organization's assignments that match a filter, as a scalar subquery. */
 function countOfMatches(shape: FilterShape) {
   return shape.search
-    ? sql`(select count(*)::int from ${searchMatches({ ...shape, search: shape.search }, () => sql`1`)})`
+    ? sql`(select count(*)::int from ${searchMatches({ ...shape, search: shape.search }, sql`1`)})`
     : sql`(select count(*)::int from organization_sales_rep where ${filterConditions(shape)})`;
 }
 
@@ -131,13 +130,17 @@ export function filteredPageShape(
   };
 }
 
-/** A filtered page statement's values: the total known before and its version (or null), the walk's budget. */
+/**
+ * A filtered page statement's values: the total known before and its version (or null), the walk's budget, and the
+ * lead key of the order's first match that a search's walk starts at (null: from the start).
+ */
 type FilteredPageValues = FilterValues & {
   limit: number;
   offset: number;
   knownVersion: string | null;
   knownTotal: number | null;
   walkBudget?: number | undefined;
+  walkFrom?: string | null | undefined;
 };
 
 export type FilteredPageRow = Partial<AssignmentListRow> & {
@@ -177,13 +180,22 @@ export const filteredPageStatements = new StatementsByShape<
       order by ${orderByKey(sortOn, sortDirection, 'matches')}
       limit ${limit} offset ${offset}`;
     const mode = shape.search;
+    // A search's walk starts at the first match of the order, known from the count (walkFrom; null: from the
+    // start): the matches of a field gather in its own order, so a walk from the start could read most of the
+    // organization before them. With the value bound at planning, `null is null or ...` folds away and the
+    // comparison is a bound of the index scan.
+    const lead = leadKey(sortOn);
+    const walkFrom = sql`${placeholder<string | null>('walkFrom')}::${sql.raw(FIELDS[sortOn].leadType)}`;
+    const fromFirstMatch = mode
+      ? sql` and (${walkFrom} is null or ${lead} ${sql.raw(sortDirection === 'asc' ? '>=' : '<=')} ${walkFrom})`
+      : sql``;
     let pageRows: RawBuilder<unknown>;
     if (!mode || way === 'walk') {
       pageRows = topOf(
-        sql`(select id, ${keys} from organization_sales_rep where ${filterConditions(shape, 'fields')}) matches`,
+        sql`(select id, ${keys} from organization_sales_rep where ${filterConditions(shape, 'fields')}${fromFirstMatch}) matches`,
       );
     } else if (way === 'sort') {
-      pageRows = topOf(searchMatches({ ...shape, search: mode }, () => sql`id, ${keys}`));
+      pageRows = topOf(searchMatches({ ...shape, search: mode }, sql`id, ${keys}`));
     } else {
       // The walk keeps the matches among its first walkBudget entries of the order (the search keys are read from
       // the table, so the limit is on the entries, not on the matches).
@@ -192,7 +204,7 @@ export const filteredPageStatements = new StatementsByShape<
         with walked as (
           select walk.id, ${keyReferences(sortOn, 'walk')} from (
             select id, ${keys}, ${searchCondition(mode)} as matched
-            from organization_sales_rep where ${filterConditions(shape, 'none')}
+            from organization_sales_rep where ${filterConditions(shape, 'none')}${fromFirstMatch}
             order by ${orderByKey(sortOn, sortDirection)}
             limit ${placeholder<number>('walkBudget')}
           ) walk
@@ -203,7 +215,7 @@ export const filteredPageStatements = new StatementsByShape<
         complete as (select count(*) = ${limit} as walk_complete from walked)
         select walked.*, true as walked from walked where ${complete}
         union all
-        select sorted.*, false from (${topOf(searchMatches({ ...shape, search: mode }, () => sql`id, ${keys}`))}) sorted
+        select sorted.*, false from (${topOf(searchMatches({ ...shape, search: mode }, sql`id, ${keys}`))}) sorted
         where not ${complete}`;
     }
     return sql<FilteredPageRow>`
@@ -223,30 +235,49 @@ export const filteredPageStatements = new StatementsByShape<
   },
 );
 
-/** A count's row: a search's matches by searched field too, in SEARCHED_FIELDS' order. */
+/**
+ * A count's row: with a search, for every sort field (SORT_FIELDS' order) the first and the last lead key of the
+ * matches in ascending order, as text.
+ */
 type CountRow = {
   version: string;
   organizationTotal: number;
   total: number;
-  by_field: number[] | null;
+  ends: (string | null)[] | null;
 };
+
+/** The first and last lead key (leadKey) of each sort field among the matches `lead0`, `lead1`, ... as text. */
+function endsOfMatches() {
+  return sql.join(
+    SORT_FIELDS.flatMap((sortOn, position) => {
+      const lead = sql.ref(`lead${position}`);
+      return FIELDS[sortOn].leadType === 'boolean'
+        ? [sql`bool_and(${lead})::text`, sql`bool_or(${lead})::text`]
+        : [sql`min(${lead})`, sql`max(${lead})`];
+    }),
+  );
+}
 
 /**
  * The number of an organization's assignments that match a filter, with the version it was counted at and the
- * organization's number of assignments; a search's by field too (the same scans, each counted).
+ * organization's number of assignments; a search's also where its matches start and end in every sort order (what
+ * a walk seeks its first match by, wayToPage).
  */
 export const countStatements = new StatementsByShape<Tables, FilterShape, CountRow, FilterValues>(
   (shape) => `${shape.search} ${shape.active}`,
   (shape) => {
     const mode = shape.search;
     const counted = mode
-      ? sql`m.total, m.by_field from (
-          select count(*)::int as total,
-            array[${sql.join(SEARCHED_FIELDS.map((_, position) => sql`count(*) filter (where field = ${sql.lit(position)})::int`))}]
-              as by_field
-          from ${searchMatches({ ...shape, search: mode }, (field) => sql`${field} as field`)}
+      ? sql`m.total, m.ends from (
+          select count(*)::int as total, array[${endsOfMatches()}] as ends
+          from ${searchMatches(
+            { ...shape, search: mode },
+            sql.join(
+              SORT_FIELDS.map((sortOn, position) => sql`${leadKey(sortOn)} as ${sql.ref(`lead${position}`)}`),
+            ),
+          )}
         ) m, organization_assignment_count c`
-      : sql`${countOfMatches(shape)} as total, null::int[] as by_field from organization_assignment_count c`;
+      : sql`${countOfMatches(shape)} as total, null::text[] as ends from organization_assignment_count c`;
     return sql<CountRow>`
       select c.version::text as version, c.assignment_count as "organizationTotal", ${counted}
       where c.organization_id = ${organizationId}`;

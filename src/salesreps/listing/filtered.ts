@@ -2,9 +2,8 @@
 import type { CompiledQuery } from 'kysely';
 import type { Executor } from '../../db/database.js';
 import { searchMode, searchValue } from '../../kernel/search.js';
-import type { SortField } from '../schemas.js';
 import type { KnownTotal, ListingCaches } from './caches.js';
-import { SEARCHED_FIELDS } from './fields.js';
+import { SORT_FIELDS } from './fields.js';
 import {
   countStatements,
   type FilteredPageRow,
@@ -47,7 +46,13 @@ export function filteredPageStatement(
   organizationId: string,
   filter: AssignmentFilter,
   page: PageRequest,
-  options: { known?: KnownTotal | undefined; way: PageWay; countWhenChanged: boolean; walkBudget?: number },
+  options: {
+    known?: KnownTotal | undefined;
+    way: PageWay;
+    countWhenChanged: boolean;
+    walkBudget?: number | undefined;
+    walkFrom?: string | undefined;
+  },
 ): CompiledQuery<FilteredPageRow> {
   const shape = filteredPageShape(shapeOf(filter), page, options);
   return filteredPageStatements.get(db, shape).bind({
@@ -57,12 +62,13 @@ export function filteredPageStatement(
     knownVersion: options.known?.version ?? null,
     knownTotal: options.known?.total ?? null,
     walkBudget: shape.way === 'walkThenSort' ? (options.walkBudget ?? 0) : undefined,
+    walkFrom: shape.search && shape.way !== 'sort' ? (options.walkFrom ?? null) : undefined,
   });
 }
 
 /**
  * The number of an organization's assignments that match a filter, with the version it was counted at; a search's
- * by field too.
+ * first and last match in every sort order too.
  */
 async function countMatches(
   db: Executor,
@@ -73,13 +79,15 @@ async function countMatches(
   const { rows } = await db.executeQuery(statement.bind(filterValues(organizationId, filter)));
   const row = rows[0];
   if (!row) return undefined;
-  const { by_field, ...known } = row;
-  if (!by_field) return known;
-  const byField: Partial<Record<SortField, number>> = {};
-  SEARCHED_FIELDS.forEach(({ field }, position) => {
-    byField[field] = by_field[position];
+  const { ends, ...known } = row;
+  if (!ends) return known;
+  const endsByField: NonNullable<KnownTotal['ends']> = {};
+  SORT_FIELDS.forEach((field, position) => {
+    const first = ends[2 * position];
+    const last = ends[2 * position + 1];
+    if (first != null && last != null) endsByField[field] = { first, last };
   });
-  return { ...known, byField };
+  return { ...known, ends: endsByField };
 }
 
 /**
@@ -127,12 +135,14 @@ async function selectFilteredPage(
   countWhenChanged: boolean,
 ): Promise<AssignmentPage & { changed: boolean }> {
   const way = wayToPage(filter.search !== undefined, page, known);
-  const statement = filteredPageStatement(db, organizationId, filter, page, {
-    known,
-    countWhenChanged,
-    ...way,
-  });
-  const { rows } = await db.executeQuery(statement);
+  const read = (walkFrom: string | undefined) =>
+    db.executeQuery(
+      filteredPageStatement(db, organizationId, filter, page, { known, countWhenChanged, ...way, walkFrom }),
+    );
+  let { rows } = await read(way.walkFrom);
+  // The walk sought the first match of the known version's matches: at another version, a new match may sort
+  // before it, so the page is read again from the start of the order.
+  if (way.walkFrom !== undefined && rows[0]?.changed && countWhenChanged) ({ rows } = await read(undefined));
   const first = rows[0];
   // No count row: the organization is gone.
   if (!first) return { rows: [], total: 0, changed: false };

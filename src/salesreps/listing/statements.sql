@@ -475,87 +475,75 @@ select version::text as "version" from "organization_assignment_count" where "or
 
 -- filtered count: search (prefix)
 -- organizationId $1 $3 $6 $10 $15; search $2 $4 $5 $7 $8 $9 $11 $12 $13 $14
-select c.version::text as version, c.assignment_count as "organizationTotal", m.total, m.by_field from (
-    select count(*)::int as total,
-      array[count(*) filter (where field = 0)::int, count(*) filter (where field = 1)::int, count(*) filter (where field = 2)::int, count(*) filter (where field = 3)::int]
-        as by_field
-    from (select 0 as field from organization_sales_rep
+select c.version::text as version, c.assignment_count as "organizationTotal", m.total, m.ends from (
+    select count(*)::int as total, array[min("lead0"), max("lead0"), min("lead1"), max("lead1"), min("lead2"), max("lead2"), min("lead3"), max("lead3"), bool_and("lead4")::text, bool_or("lead4")::text, bool_and("lead5")::text, bool_or("lead5")::text] as ends
+    from (select first_name as "lead0", last_name as "lead1", email as "lead2", rep_number as "lead3", (phone_number is null) as "lead4", active as "lead5" from organization_sales_rep
   where organization_id = $1 and starts_with(first_name_search, $2)
-   union all select 1 as field from organization_sales_rep
+   union all select first_name as "lead0", last_name as "lead1", email as "lead2", rep_number as "lead3", (phone_number is null) as "lead4", active as "lead5" from organization_sales_rep
   where organization_id = $3 and starts_with(last_name_search, $4) and not starts_with(first_name_search, $5)
-   union all select 2 as field from organization_sales_rep
+   union all select first_name as "lead0", last_name as "lead1", email as "lead2", rep_number as "lead3", (phone_number is null) as "lead4", active as "lead5" from organization_sales_rep
   where organization_id = $6 and starts_with(lower(email), $7) and not starts_with(first_name_search, $8) and not starts_with(last_name_search, $9)
-   union all select 3 as field from organization_sales_rep
+   union all select first_name as "lead0", last_name as "lead1", email as "lead2", rep_number as "lead3", (phone_number is null) as "lead4", active as "lead5" from organization_sales_rep
   where organization_id = $10 and starts_with(lower(rep_number), $11) and not starts_with(first_name_search, $12) and not starts_with(last_name_search, $13) and not starts_with(lower(email), $14)
   ) matches
   ) m, organization_assignment_count c
 where c.organization_id = $15;
 
 -- filtered count: search (trigrams)
--- search $1 $2 $3 $4 $6 $7 $8 $9 $10; organizationId $5 $11
-select c.version::text as version, c.assignment_count as "organizationTotal", m.total, m.by_field from (
-    select count(*)::int as total,
-      array[count(*) filter (where field = 0)::int, count(*) filter (where field = 1)::int, count(*) filter (where field = 2)::int, count(*) filter (where field = 3)::int]
-        as by_field
-    from (select case when first_name_search like $1 then 0 when last_name_search like $2 then 1 when lower(email) like $3 then 2 when lower(rep_number) like $4 then 3 end as field from organization_sales_rep where organization_id = $5 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $6 and (first_name_search like $7 or last_name_search like $8 or lower(email) like $9 or lower(rep_number) like $10) offset 0) matches
+-- organizationId $1 $7; search $2 $3 $4 $5 $6
+select c.version::text as version, c.assignment_count as "organizationTotal", m.total, m.ends from (
+    select count(*)::int as total, array[min("lead0"), max("lead0"), min("lead1"), max("lead1"), min("lead2"), max("lead2"), min("lead3"), max("lead3"), bool_and("lead4")::text, bool_or("lead4")::text, bool_and("lead5")::text, bool_or("lead5")::text] as ends
+    from (select first_name as "lead0", last_name as "lead1", email as "lead2", rep_number as "lead3", (phone_number is null) as "lead4", active as "lead5" from organization_sales_rep where organization_id = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) offset 0) matches
   ) m, organization_assignment_count c
-where c.organization_id = $11;
+where c.organization_id = $7;
 
 -- filtered count: search (keys)
--- search $1 $2 $3 $4 $6 $7 $8 $9; organizationId $5 $10
-select c.version::text as version, c.assignment_count as "organizationTotal", m.total, m.by_field from (
-    select count(*)::int as total,
-      array[count(*) filter (where field = 0)::int, count(*) filter (where field = 1)::int, count(*) filter (where field = 2)::int, count(*) filter (where field = 3)::int]
-        as by_field
-    from (select case when first_name_search like $1 then 0 when last_name_search like $2 then 1 when lower(email) like $3 then 2 when lower(rep_number) like $4 then 3 end as field from organization_sales_rep where organization_id = $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches
+-- organizationId $1 $6; search $2 $3 $4 $5
+select c.version::text as version, c.assignment_count as "organizationTotal", m.total, m.ends from (
+    select count(*)::int as total, array[min("lead0"), max("lead0"), min("lead1"), max("lead1"), min("lead2"), max("lead2"), min("lead3"), max("lead3"), bool_and("lead4")::text, bool_or("lead4")::text, bool_and("lead5")::text, bool_or("lead5")::text] as ends
+    from (select first_name as "lead0", last_name as "lead1", email as "lead2", rep_number as "lead3", (phone_number is null) as "lead4", active as "lead5" from organization_sales_rep where organization_id = $1 and (first_name_search like $2 or last_name_search like $3 or lower(email) like $4 or lower(rep_number) like $5) offset 0) matches
   ) m, organization_assignment_count c
-where c.organization_id = $10;
+where c.organization_id = $6;
 
 -- filtered count: active
 -- organizationId $1 $3; active $2
-select c.version::text as version, c.assignment_count as "organizationTotal", (select count(*)::int from organization_sales_rep where organization_id = $1 and active = $2) as total, null::int[] as by_field from organization_assignment_count c
+select c.version::text as version, c.assignment_count as "organizationTotal", (select count(*)::int from organization_sales_rep where organization_id = $1 and active = $2) as total, null::text[] as ends from organization_assignment_count c
 where c.organization_id = $3;
 
 -- filtered count: search (prefix) and active
 -- organizationId $1 $4 $8 $13 $19; search $2 $5 $6 $9 $10 $11 $14 $15 $16 $17; active $3 $7 $12 $18
-select c.version::text as version, c.assignment_count as "organizationTotal", m.total, m.by_field from (
-    select count(*)::int as total,
-      array[count(*) filter (where field = 0)::int, count(*) filter (where field = 1)::int, count(*) filter (where field = 2)::int, count(*) filter (where field = 3)::int]
-        as by_field
-    from (select 0 as field from organization_sales_rep
+select c.version::text as version, c.assignment_count as "organizationTotal", m.total, m.ends from (
+    select count(*)::int as total, array[min("lead0"), max("lead0"), min("lead1"), max("lead1"), min("lead2"), max("lead2"), min("lead3"), max("lead3"), bool_and("lead4")::text, bool_or("lead4")::text, bool_and("lead5")::text, bool_or("lead5")::text] as ends
+    from (select first_name as "lead0", last_name as "lead1", email as "lead2", rep_number as "lead3", (phone_number is null) as "lead4", active as "lead5" from organization_sales_rep
   where organization_id = $1 and starts_with(first_name_search, $2)
-  and active = $3 union all select 1 as field from organization_sales_rep
+  and active = $3 union all select first_name as "lead0", last_name as "lead1", email as "lead2", rep_number as "lead3", (phone_number is null) as "lead4", active as "lead5" from organization_sales_rep
   where organization_id = $4 and starts_with(last_name_search, $5) and not starts_with(first_name_search, $6)
-  and active = $7 union all select 2 as field from organization_sales_rep
+  and active = $7 union all select first_name as "lead0", last_name as "lead1", email as "lead2", rep_number as "lead3", (phone_number is null) as "lead4", active as "lead5" from organization_sales_rep
   where organization_id = $8 and starts_with(lower(email), $9) and not starts_with(first_name_search, $10) and not starts_with(last_name_search, $11)
-  and active = $12 union all select 3 as field from organization_sales_rep
+  and active = $12 union all select first_name as "lead0", last_name as "lead1", email as "lead2", rep_number as "lead3", (phone_number is null) as "lead4", active as "lead5" from organization_sales_rep
   where organization_id = $13 and starts_with(lower(rep_number), $14) and not starts_with(first_name_search, $15) and not starts_with(last_name_search, $16) and not starts_with(lower(email), $17)
   and active = $18) matches
   ) m, organization_assignment_count c
 where c.organization_id = $19;
 
 -- filtered count: search (trigrams) and active
--- search $1 $2 $3 $4 $6 $7 $8 $9 $10; organizationId $5 $12; active $11
-select c.version::text as version, c.assignment_count as "organizationTotal", m.total, m.by_field from (
-    select count(*)::int as total,
-      array[count(*) filter (where field = 0)::int, count(*) filter (where field = 1)::int, count(*) filter (where field = 2)::int, count(*) filter (where field = 3)::int]
-        as by_field
-    from (select case when first_name_search like $1 then 0 when last_name_search like $2 then 1 when lower(email) like $3 then 2 when lower(rep_number) like $4 then 3 end as field from organization_sales_rep where organization_id = $5 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $6 and (first_name_search like $7 or last_name_search like $8 or lower(email) like $9 or lower(rep_number) like $10) and active = $11 offset 0) matches
+-- organizationId $1 $8; search $2 $3 $4 $5 $6; active $7
+select c.version::text as version, c.assignment_count as "organizationTotal", m.total, m.ends from (
+    select count(*)::int as total, array[min("lead0"), max("lead0"), min("lead1"), max("lead1"), min("lead2"), max("lead2"), min("lead3"), max("lead3"), bool_and("lead4")::text, bool_or("lead4")::text, bool_and("lead5")::text, bool_or("lead5")::text] as ends
+    from (select first_name as "lead0", last_name as "lead1", email as "lead2", rep_number as "lead3", (phone_number is null) as "lead4", active as "lead5" from organization_sales_rep where organization_id = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) and active = $7 offset 0) matches
   ) m, organization_assignment_count c
-where c.organization_id = $12;
+where c.organization_id = $8;
 
 -- filtered count: search (keys) and active
--- search $1 $2 $3 $4 $6 $7 $8 $9; organizationId $5 $11; active $10
-select c.version::text as version, c.assignment_count as "organizationTotal", m.total, m.by_field from (
-    select count(*)::int as total,
-      array[count(*) filter (where field = 0)::int, count(*) filter (where field = 1)::int, count(*) filter (where field = 2)::int, count(*) filter (where field = 3)::int]
-        as by_field
-    from (select case when first_name_search like $1 then 0 when last_name_search like $2 then 1 when lower(email) like $3 then 2 when lower(rep_number) like $4 then 3 end as field from organization_sales_rep where organization_id = $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches
+-- organizationId $1 $7; search $2 $3 $4 $5; active $6
+select c.version::text as version, c.assignment_count as "organizationTotal", m.total, m.ends from (
+    select count(*)::int as total, array[min("lead0"), max("lead0"), min("lead1"), max("lead1"), min("lead2"), max("lead2"), min("lead3"), max("lead3"), bool_and("lead4")::text, bool_or("lead4")::text, bool_and("lead5")::text, bool_or("lead5")::text] as ends
+    from (select first_name as "lead0", last_name as "lead1", email as "lead2", rep_number as "lead3", (phone_number is null) as "lead4", active as "lead5" from organization_sales_rep where organization_id = $1 and (first_name_search like $2 or last_name_search like $3 or lower(email) like $4 or lower(rep_number) like $5) and active = $6 offset 0) matches
   ) m, organization_assignment_count c
-where c.organization_id = $11;
+where c.organization_id = $7;
 
 -- filtered page: search (prefix); RepNumber asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $25; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; limit $23; offset $24
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $27; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; walkFrom $23 $24; limit $25; offset $26
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -569,24 +557,24 @@ select c.version is distinct from $1::bigint as changed,
   ) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $18 and (starts_with(first_name_search, $19) or starts_with(last_name_search, $20) or starts_with(lower(email), $21) or starts_with(lower(rep_number), $22))) matches
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $18 and (starts_with(first_name_search, $19) or starts_with(last_name_search, $20) or starts_with(lower(email), $21) or starts_with(lower(rep_number), $22)) and ($23::text is null or rep_number >= $24::text)) matches
 order by "matches"."k0" asc
-limit $23 offset $24) page on true
+limit $25 offset $26) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $25
+where c.organization_id = $27
 order by "page"."k0" asc;
 
 -- filtered page: search (prefix); RepNumber asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7))) matches
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7)) and ($8::text is null or rep_number >= $9::text)) matches
 order by "matches"."k0" asc
-limit $8 offset $9) page on true
+limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $10
+where c.organization_id = $12
 order by "page"."k0" asc;
 
 -- filtered page: search (prefix); RepNumber asc; sort; counts when the known total is stale
@@ -641,7 +629,7 @@ where c.organization_id = $19
 order by "page"."k0" asc;
 
 -- filtered page: search (prefix); RepNumber asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $27 $29 $32 $36 $43; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $28 $30 $31 $33 $34 $35 $37 $38 $39 $40; walkBudget $23; limit $24 $26 $41; offset $25 $42
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $29 $31 $34 $38 $45; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $30 $32 $33 $35 $36 $37 $39 $40 $41 $42; walkFrom $23 $24; walkBudget $25; limit $26 $28 $43; offset $27 $44
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -659,35 +647,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0" from (
       select id, rep_number as "k0", (starts_with(first_name_search, $18) or starts_with(last_name_search, $19) or starts_with(lower(email), $20) or starts_with(lower(rep_number), $21)) as matched
-      from organization_sales_rep where organization_id = $22
+      from organization_sales_rep where organization_id = $22 and ($23::text is null or rep_number >= $24::text)
       order by rep_number asc
-      limit $23
+      limit $25
     ) walk
     where walk.matched
     order by "walk"."k0" asc
-    limit $24 offset $25
+    limit $26 offset $27
   ),
-  complete as (select count(*) = $26 as walk_complete from walked)
+  complete as (select count(*) = $28 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep
-  where organization_id = $27 and starts_with(first_name_search, $28)
+  where organization_id = $29 and starts_with(first_name_search, $30)
    union all select id, rep_number as "k0" from organization_sales_rep
-  where organization_id = $29 and starts_with(last_name_search, $30) and not starts_with(first_name_search, $31)
+  where organization_id = $31 and starts_with(last_name_search, $32) and not starts_with(first_name_search, $33)
    union all select id, rep_number as "k0" from organization_sales_rep
-  where organization_id = $32 and starts_with(lower(email), $33) and not starts_with(first_name_search, $34) and not starts_with(last_name_search, $35)
+  where organization_id = $34 and starts_with(lower(email), $35) and not starts_with(first_name_search, $36) and not starts_with(last_name_search, $37)
    union all select id, rep_number as "k0" from organization_sales_rep
-  where organization_id = $36 and starts_with(lower(rep_number), $37) and not starts_with(first_name_search, $38) and not starts_with(last_name_search, $39) and not starts_with(lower(email), $40)
+  where organization_id = $38 and starts_with(lower(rep_number), $39) and not starts_with(first_name_search, $40) and not starts_with(last_name_search, $41) and not starts_with(lower(email), $42)
   ) matches
 order by "matches"."k0" asc
-limit $41 offset $42) sorted
+limit $43 offset $44) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $43
+where c.organization_id = $45
 order by "page"."k0" asc;
 
 -- filtered page: search (prefix); RepNumber asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $15 $16 $18 $19 $20 $22 $23 $24 $25; organizationId $7 $12 $14 $17 $21 $28; walkBudget $8; limit $9 $11 $26; offset $10 $27
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $17 $18 $20 $21 $22 $24 $25 $26 $27; organizationId $7 $14 $16 $19 $23 $30; walkFrom $8 $9; walkBudget $10; limit $11 $13 $28; offset $12 $29
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -696,35 +684,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0" from (
       select id, rep_number as "k0", (starts_with(first_name_search, $3) or starts_with(last_name_search, $4) or starts_with(lower(email), $5) or starts_with(lower(rep_number), $6)) as matched
-      from organization_sales_rep where organization_id = $7
+      from organization_sales_rep where organization_id = $7 and ($8::text is null or rep_number >= $9::text)
       order by rep_number asc
-      limit $8
+      limit $10
     ) walk
     where walk.matched
     order by "walk"."k0" asc
-    limit $9 offset $10
+    limit $11 offset $12
   ),
-  complete as (select count(*) = $11 as walk_complete from walked)
+  complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep
-  where organization_id = $12 and starts_with(first_name_search, $13)
+  where organization_id = $14 and starts_with(first_name_search, $15)
    union all select id, rep_number as "k0" from organization_sales_rep
-  where organization_id = $14 and starts_with(last_name_search, $15) and not starts_with(first_name_search, $16)
+  where organization_id = $16 and starts_with(last_name_search, $17) and not starts_with(first_name_search, $18)
    union all select id, rep_number as "k0" from organization_sales_rep
-  where organization_id = $17 and starts_with(lower(email), $18) and not starts_with(first_name_search, $19) and not starts_with(last_name_search, $20)
+  where organization_id = $19 and starts_with(lower(email), $20) and not starts_with(first_name_search, $21) and not starts_with(last_name_search, $22)
    union all select id, rep_number as "k0" from organization_sales_rep
-  where organization_id = $21 and starts_with(lower(rep_number), $22) and not starts_with(first_name_search, $23) and not starts_with(last_name_search, $24) and not starts_with(lower(email), $25)
+  where organization_id = $23 and starts_with(lower(rep_number), $24) and not starts_with(first_name_search, $25) and not starts_with(last_name_search, $26) and not starts_with(lower(email), $27)
   ) matches
 order by "matches"."k0" asc
-limit $26 offset $27) sorted
+limit $28 offset $29) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $28
+where c.organization_id = $30
 order by "page"."k0" asc;
 
 -- filtered page: search (prefix); RepNumber desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $25; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; limit $23; offset $24
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $27; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; walkFrom $23 $24; limit $25; offset $26
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -738,24 +726,24 @@ select c.version is distinct from $1::bigint as changed,
   ) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $18 and (starts_with(first_name_search, $19) or starts_with(last_name_search, $20) or starts_with(lower(email), $21) or starts_with(lower(rep_number), $22))) matches
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $18 and (starts_with(first_name_search, $19) or starts_with(last_name_search, $20) or starts_with(lower(email), $21) or starts_with(lower(rep_number), $22)) and ($23::text is null or rep_number <= $24::text)) matches
 order by "matches"."k0" desc
-limit $23 offset $24) page on true
+limit $25 offset $26) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $25
+where c.organization_id = $27
 order by "page"."k0" desc;
 
 -- filtered page: search (prefix); RepNumber desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7))) matches
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7)) and ($8::text is null or rep_number <= $9::text)) matches
 order by "matches"."k0" desc
-limit $8 offset $9) page on true
+limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $10
+where c.organization_id = $12
 order by "page"."k0" desc;
 
 -- filtered page: search (prefix); RepNumber desc; sort; counts when the known total is stale
@@ -810,7 +798,7 @@ where c.organization_id = $19
 order by "page"."k0" desc;
 
 -- filtered page: search (prefix); RepNumber desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $27 $29 $32 $36 $43; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $28 $30 $31 $33 $34 $35 $37 $38 $39 $40; walkBudget $23; limit $24 $26 $41; offset $25 $42
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $29 $31 $34 $38 $45; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $30 $32 $33 $35 $36 $37 $39 $40 $41 $42; walkFrom $23 $24; walkBudget $25; limit $26 $28 $43; offset $27 $44
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -828,35 +816,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0" from (
       select id, rep_number as "k0", (starts_with(first_name_search, $18) or starts_with(last_name_search, $19) or starts_with(lower(email), $20) or starts_with(lower(rep_number), $21)) as matched
-      from organization_sales_rep where organization_id = $22
+      from organization_sales_rep where organization_id = $22 and ($23::text is null or rep_number <= $24::text)
       order by rep_number desc
-      limit $23
+      limit $25
     ) walk
     where walk.matched
     order by "walk"."k0" desc
-    limit $24 offset $25
+    limit $26 offset $27
   ),
-  complete as (select count(*) = $26 as walk_complete from walked)
+  complete as (select count(*) = $28 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep
-  where organization_id = $27 and starts_with(first_name_search, $28)
+  where organization_id = $29 and starts_with(first_name_search, $30)
    union all select id, rep_number as "k0" from organization_sales_rep
-  where organization_id = $29 and starts_with(last_name_search, $30) and not starts_with(first_name_search, $31)
+  where organization_id = $31 and starts_with(last_name_search, $32) and not starts_with(first_name_search, $33)
    union all select id, rep_number as "k0" from organization_sales_rep
-  where organization_id = $32 and starts_with(lower(email), $33) and not starts_with(first_name_search, $34) and not starts_with(last_name_search, $35)
+  where organization_id = $34 and starts_with(lower(email), $35) and not starts_with(first_name_search, $36) and not starts_with(last_name_search, $37)
    union all select id, rep_number as "k0" from organization_sales_rep
-  where organization_id = $36 and starts_with(lower(rep_number), $37) and not starts_with(first_name_search, $38) and not starts_with(last_name_search, $39) and not starts_with(lower(email), $40)
+  where organization_id = $38 and starts_with(lower(rep_number), $39) and not starts_with(first_name_search, $40) and not starts_with(last_name_search, $41) and not starts_with(lower(email), $42)
   ) matches
 order by "matches"."k0" desc
-limit $41 offset $42) sorted
+limit $43 offset $44) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $43
+where c.organization_id = $45
 order by "page"."k0" desc;
 
 -- filtered page: search (prefix); RepNumber desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $15 $16 $18 $19 $20 $22 $23 $24 $25; organizationId $7 $12 $14 $17 $21 $28; walkBudget $8; limit $9 $11 $26; offset $10 $27
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $17 $18 $20 $21 $22 $24 $25 $26 $27; organizationId $7 $14 $16 $19 $23 $30; walkFrom $8 $9; walkBudget $10; limit $11 $13 $28; offset $12 $29
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -865,35 +853,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0" from (
       select id, rep_number as "k0", (starts_with(first_name_search, $3) or starts_with(last_name_search, $4) or starts_with(lower(email), $5) or starts_with(lower(rep_number), $6)) as matched
-      from organization_sales_rep where organization_id = $7
+      from organization_sales_rep where organization_id = $7 and ($8::text is null or rep_number <= $9::text)
       order by rep_number desc
-      limit $8
+      limit $10
     ) walk
     where walk.matched
     order by "walk"."k0" desc
-    limit $9 offset $10
+    limit $11 offset $12
   ),
-  complete as (select count(*) = $11 as walk_complete from walked)
+  complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep
-  where organization_id = $12 and starts_with(first_name_search, $13)
+  where organization_id = $14 and starts_with(first_name_search, $15)
    union all select id, rep_number as "k0" from organization_sales_rep
-  where organization_id = $14 and starts_with(last_name_search, $15) and not starts_with(first_name_search, $16)
+  where organization_id = $16 and starts_with(last_name_search, $17) and not starts_with(first_name_search, $18)
    union all select id, rep_number as "k0" from organization_sales_rep
-  where organization_id = $17 and starts_with(lower(email), $18) and not starts_with(first_name_search, $19) and not starts_with(last_name_search, $20)
+  where organization_id = $19 and starts_with(lower(email), $20) and not starts_with(first_name_search, $21) and not starts_with(last_name_search, $22)
    union all select id, rep_number as "k0" from organization_sales_rep
-  where organization_id = $21 and starts_with(lower(rep_number), $22) and not starts_with(first_name_search, $23) and not starts_with(last_name_search, $24) and not starts_with(lower(email), $25)
+  where organization_id = $23 and starts_with(lower(rep_number), $24) and not starts_with(first_name_search, $25) and not starts_with(last_name_search, $26) and not starts_with(lower(email), $27)
   ) matches
 order by "matches"."k0" desc
-limit $26 offset $27) sorted
+limit $28 offset $29) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $28
+where c.organization_id = $30
 order by "page"."k0" desc;
 
 -- filtered page: search (prefix); FirstName asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $25; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; limit $23; offset $24
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $27; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; walkFrom $23 $24; limit $25; offset $26
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -907,24 +895,24 @@ select c.version is distinct from $1::bigint as changed,
   ) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $18 and (starts_with(first_name_search, $19) or starts_with(last_name_search, $20) or starts_with(lower(email), $21) or starts_with(lower(rep_number), $22))) matches
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $18 and (starts_with(first_name_search, $19) or starts_with(last_name_search, $20) or starts_with(lower(email), $21) or starts_with(lower(rep_number), $22)) and ($23::text is null or first_name >= $24::text)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $23 offset $24) page on true
+limit $25 offset $26) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $25
+where c.organization_id = $27
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (prefix); FirstName asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7))) matches
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7)) and ($8::text is null or first_name >= $9::text)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $8 offset $9) page on true
+limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $10
+where c.organization_id = $12
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (prefix); FirstName asc; sort; counts when the known total is stale
@@ -979,7 +967,7 @@ where c.organization_id = $19
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (prefix); FirstName asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $27 $29 $32 $36 $43; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $28 $30 $31 $33 $34 $35 $37 $38 $39 $40; walkBudget $23; limit $24 $26 $41; offset $25 $42
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $29 $31 $34 $38 $45; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $30 $32 $33 $35 $36 $37 $39 $40 $41 $42; walkFrom $23 $24; walkBudget $25; limit $26 $28 $43; offset $27 $44
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -997,35 +985,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, first_name as "k0", id as "k1", (starts_with(first_name_search, $18) or starts_with(last_name_search, $19) or starts_with(lower(email), $20) or starts_with(lower(rep_number), $21)) as matched
-      from organization_sales_rep where organization_id = $22
+      from organization_sales_rep where organization_id = $22 and ($23::text is null or first_name >= $24::text)
       order by first_name asc, id asc
-      limit $23
+      limit $25
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $24 offset $25
+    limit $26 offset $27
   ),
-  complete as (select count(*) = $26 as walk_complete from walked)
+  complete as (select count(*) = $28 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $27 and starts_with(first_name_search, $28)
+  where organization_id = $29 and starts_with(first_name_search, $30)
    union all select id, first_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $29 and starts_with(last_name_search, $30) and not starts_with(first_name_search, $31)
+  where organization_id = $31 and starts_with(last_name_search, $32) and not starts_with(first_name_search, $33)
    union all select id, first_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $32 and starts_with(lower(email), $33) and not starts_with(first_name_search, $34) and not starts_with(last_name_search, $35)
+  where organization_id = $34 and starts_with(lower(email), $35) and not starts_with(first_name_search, $36) and not starts_with(last_name_search, $37)
    union all select id, first_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $36 and starts_with(lower(rep_number), $37) and not starts_with(first_name_search, $38) and not starts_with(last_name_search, $39) and not starts_with(lower(email), $40)
+  where organization_id = $38 and starts_with(lower(rep_number), $39) and not starts_with(first_name_search, $40) and not starts_with(last_name_search, $41) and not starts_with(lower(email), $42)
   ) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $41 offset $42) sorted
+limit $43 offset $44) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $43
+where c.organization_id = $45
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (prefix); FirstName asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $15 $16 $18 $19 $20 $22 $23 $24 $25; organizationId $7 $12 $14 $17 $21 $28; walkBudget $8; limit $9 $11 $26; offset $10 $27
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $17 $18 $20 $21 $22 $24 $25 $26 $27; organizationId $7 $14 $16 $19 $23 $30; walkFrom $8 $9; walkBudget $10; limit $11 $13 $28; offset $12 $29
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -1034,35 +1022,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, first_name as "k0", id as "k1", (starts_with(first_name_search, $3) or starts_with(last_name_search, $4) or starts_with(lower(email), $5) or starts_with(lower(rep_number), $6)) as matched
-      from organization_sales_rep where organization_id = $7
+      from organization_sales_rep where organization_id = $7 and ($8::text is null or first_name >= $9::text)
       order by first_name asc, id asc
-      limit $8
+      limit $10
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $9 offset $10
+    limit $11 offset $12
   ),
-  complete as (select count(*) = $11 as walk_complete from walked)
+  complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $12 and starts_with(first_name_search, $13)
+  where organization_id = $14 and starts_with(first_name_search, $15)
    union all select id, first_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $14 and starts_with(last_name_search, $15) and not starts_with(first_name_search, $16)
+  where organization_id = $16 and starts_with(last_name_search, $17) and not starts_with(first_name_search, $18)
    union all select id, first_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $17 and starts_with(lower(email), $18) and not starts_with(first_name_search, $19) and not starts_with(last_name_search, $20)
+  where organization_id = $19 and starts_with(lower(email), $20) and not starts_with(first_name_search, $21) and not starts_with(last_name_search, $22)
    union all select id, first_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $21 and starts_with(lower(rep_number), $22) and not starts_with(first_name_search, $23) and not starts_with(last_name_search, $24) and not starts_with(lower(email), $25)
+  where organization_id = $23 and starts_with(lower(rep_number), $24) and not starts_with(first_name_search, $25) and not starts_with(last_name_search, $26) and not starts_with(lower(email), $27)
   ) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $26 offset $27) sorted
+limit $28 offset $29) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $28
+where c.organization_id = $30
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (prefix); FirstName desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $25; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; limit $23; offset $24
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $27; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; walkFrom $23 $24; limit $25; offset $26
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -1076,24 +1064,24 @@ select c.version is distinct from $1::bigint as changed,
   ) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $18 and (starts_with(first_name_search, $19) or starts_with(last_name_search, $20) or starts_with(lower(email), $21) or starts_with(lower(rep_number), $22))) matches
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $18 and (starts_with(first_name_search, $19) or starts_with(last_name_search, $20) or starts_with(lower(email), $21) or starts_with(lower(rep_number), $22)) and ($23::text is null or first_name <= $24::text)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $23 offset $24) page on true
+limit $25 offset $26) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $25
+where c.organization_id = $27
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (prefix); FirstName desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7))) matches
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7)) and ($8::text is null or first_name <= $9::text)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $8 offset $9) page on true
+limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $10
+where c.organization_id = $12
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (prefix); FirstName desc; sort; counts when the known total is stale
@@ -1148,7 +1136,7 @@ where c.organization_id = $19
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (prefix); FirstName desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $27 $29 $32 $36 $43; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $28 $30 $31 $33 $34 $35 $37 $38 $39 $40; walkBudget $23; limit $24 $26 $41; offset $25 $42
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $29 $31 $34 $38 $45; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $30 $32 $33 $35 $36 $37 $39 $40 $41 $42; walkFrom $23 $24; walkBudget $25; limit $26 $28 $43; offset $27 $44
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -1166,35 +1154,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, first_name as "k0", id as "k1", (starts_with(first_name_search, $18) or starts_with(last_name_search, $19) or starts_with(lower(email), $20) or starts_with(lower(rep_number), $21)) as matched
-      from organization_sales_rep where organization_id = $22
+      from organization_sales_rep where organization_id = $22 and ($23::text is null or first_name <= $24::text)
       order by first_name desc, id desc
-      limit $23
+      limit $25
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $24 offset $25
+    limit $26 offset $27
   ),
-  complete as (select count(*) = $26 as walk_complete from walked)
+  complete as (select count(*) = $28 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $27 and starts_with(first_name_search, $28)
+  where organization_id = $29 and starts_with(first_name_search, $30)
    union all select id, first_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $29 and starts_with(last_name_search, $30) and not starts_with(first_name_search, $31)
+  where organization_id = $31 and starts_with(last_name_search, $32) and not starts_with(first_name_search, $33)
    union all select id, first_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $32 and starts_with(lower(email), $33) and not starts_with(first_name_search, $34) and not starts_with(last_name_search, $35)
+  where organization_id = $34 and starts_with(lower(email), $35) and not starts_with(first_name_search, $36) and not starts_with(last_name_search, $37)
    union all select id, first_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $36 and starts_with(lower(rep_number), $37) and not starts_with(first_name_search, $38) and not starts_with(last_name_search, $39) and not starts_with(lower(email), $40)
+  where organization_id = $38 and starts_with(lower(rep_number), $39) and not starts_with(first_name_search, $40) and not starts_with(last_name_search, $41) and not starts_with(lower(email), $42)
   ) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $41 offset $42) sorted
+limit $43 offset $44) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $43
+where c.organization_id = $45
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (prefix); FirstName desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $15 $16 $18 $19 $20 $22 $23 $24 $25; organizationId $7 $12 $14 $17 $21 $28; walkBudget $8; limit $9 $11 $26; offset $10 $27
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $17 $18 $20 $21 $22 $24 $25 $26 $27; organizationId $7 $14 $16 $19 $23 $30; walkFrom $8 $9; walkBudget $10; limit $11 $13 $28; offset $12 $29
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -1203,35 +1191,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, first_name as "k0", id as "k1", (starts_with(first_name_search, $3) or starts_with(last_name_search, $4) or starts_with(lower(email), $5) or starts_with(lower(rep_number), $6)) as matched
-      from organization_sales_rep where organization_id = $7
+      from organization_sales_rep where organization_id = $7 and ($8::text is null or first_name <= $9::text)
       order by first_name desc, id desc
-      limit $8
+      limit $10
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $9 offset $10
+    limit $11 offset $12
   ),
-  complete as (select count(*) = $11 as walk_complete from walked)
+  complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $12 and starts_with(first_name_search, $13)
+  where organization_id = $14 and starts_with(first_name_search, $15)
    union all select id, first_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $14 and starts_with(last_name_search, $15) and not starts_with(first_name_search, $16)
+  where organization_id = $16 and starts_with(last_name_search, $17) and not starts_with(first_name_search, $18)
    union all select id, first_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $17 and starts_with(lower(email), $18) and not starts_with(first_name_search, $19) and not starts_with(last_name_search, $20)
+  where organization_id = $19 and starts_with(lower(email), $20) and not starts_with(first_name_search, $21) and not starts_with(last_name_search, $22)
    union all select id, first_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $21 and starts_with(lower(rep_number), $22) and not starts_with(first_name_search, $23) and not starts_with(last_name_search, $24) and not starts_with(lower(email), $25)
+  where organization_id = $23 and starts_with(lower(rep_number), $24) and not starts_with(first_name_search, $25) and not starts_with(last_name_search, $26) and not starts_with(lower(email), $27)
   ) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $26 offset $27) sorted
+limit $28 offset $29) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $28
+where c.organization_id = $30
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (prefix); LastName asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $25; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; limit $23; offset $24
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $27; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; walkFrom $23 $24; limit $25; offset $26
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -1245,24 +1233,24 @@ select c.version is distinct from $1::bigint as changed,
   ) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $18 and (starts_with(first_name_search, $19) or starts_with(last_name_search, $20) or starts_with(lower(email), $21) or starts_with(lower(rep_number), $22))) matches
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $18 and (starts_with(first_name_search, $19) or starts_with(last_name_search, $20) or starts_with(lower(email), $21) or starts_with(lower(rep_number), $22)) and ($23::text is null or last_name >= $24::text)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $23 offset $24) page on true
+limit $25 offset $26) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $25
+where c.organization_id = $27
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (prefix); LastName asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7))) matches
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7)) and ($8::text is null or last_name >= $9::text)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $8 offset $9) page on true
+limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $10
+where c.organization_id = $12
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (prefix); LastName asc; sort; counts when the known total is stale
@@ -1317,7 +1305,7 @@ where c.organization_id = $19
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (prefix); LastName asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $27 $29 $32 $36 $43; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $28 $30 $31 $33 $34 $35 $37 $38 $39 $40; walkBudget $23; limit $24 $26 $41; offset $25 $42
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $29 $31 $34 $38 $45; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $30 $32 $33 $35 $36 $37 $39 $40 $41 $42; walkFrom $23 $24; walkBudget $25; limit $26 $28 $43; offset $27 $44
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -1335,35 +1323,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, last_name as "k0", id as "k1", (starts_with(first_name_search, $18) or starts_with(last_name_search, $19) or starts_with(lower(email), $20) or starts_with(lower(rep_number), $21)) as matched
-      from organization_sales_rep where organization_id = $22
+      from organization_sales_rep where organization_id = $22 and ($23::text is null or last_name >= $24::text)
       order by last_name asc, id asc
-      limit $23
+      limit $25
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $24 offset $25
+    limit $26 offset $27
   ),
-  complete as (select count(*) = $26 as walk_complete from walked)
+  complete as (select count(*) = $28 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $27 and starts_with(first_name_search, $28)
+  where organization_id = $29 and starts_with(first_name_search, $30)
    union all select id, last_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $29 and starts_with(last_name_search, $30) and not starts_with(first_name_search, $31)
+  where organization_id = $31 and starts_with(last_name_search, $32) and not starts_with(first_name_search, $33)
    union all select id, last_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $32 and starts_with(lower(email), $33) and not starts_with(first_name_search, $34) and not starts_with(last_name_search, $35)
+  where organization_id = $34 and starts_with(lower(email), $35) and not starts_with(first_name_search, $36) and not starts_with(last_name_search, $37)
    union all select id, last_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $36 and starts_with(lower(rep_number), $37) and not starts_with(first_name_search, $38) and not starts_with(last_name_search, $39) and not starts_with(lower(email), $40)
+  where organization_id = $38 and starts_with(lower(rep_number), $39) and not starts_with(first_name_search, $40) and not starts_with(last_name_search, $41) and not starts_with(lower(email), $42)
   ) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $41 offset $42) sorted
+limit $43 offset $44) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $43
+where c.organization_id = $45
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (prefix); LastName asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $15 $16 $18 $19 $20 $22 $23 $24 $25; organizationId $7 $12 $14 $17 $21 $28; walkBudget $8; limit $9 $11 $26; offset $10 $27
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $17 $18 $20 $21 $22 $24 $25 $26 $27; organizationId $7 $14 $16 $19 $23 $30; walkFrom $8 $9; walkBudget $10; limit $11 $13 $28; offset $12 $29
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -1372,35 +1360,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, last_name as "k0", id as "k1", (starts_with(first_name_search, $3) or starts_with(last_name_search, $4) or starts_with(lower(email), $5) or starts_with(lower(rep_number), $6)) as matched
-      from organization_sales_rep where organization_id = $7
+      from organization_sales_rep where organization_id = $7 and ($8::text is null or last_name >= $9::text)
       order by last_name asc, id asc
-      limit $8
+      limit $10
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $9 offset $10
+    limit $11 offset $12
   ),
-  complete as (select count(*) = $11 as walk_complete from walked)
+  complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $12 and starts_with(first_name_search, $13)
+  where organization_id = $14 and starts_with(first_name_search, $15)
    union all select id, last_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $14 and starts_with(last_name_search, $15) and not starts_with(first_name_search, $16)
+  where organization_id = $16 and starts_with(last_name_search, $17) and not starts_with(first_name_search, $18)
    union all select id, last_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $17 and starts_with(lower(email), $18) and not starts_with(first_name_search, $19) and not starts_with(last_name_search, $20)
+  where organization_id = $19 and starts_with(lower(email), $20) and not starts_with(first_name_search, $21) and not starts_with(last_name_search, $22)
    union all select id, last_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $21 and starts_with(lower(rep_number), $22) and not starts_with(first_name_search, $23) and not starts_with(last_name_search, $24) and not starts_with(lower(email), $25)
+  where organization_id = $23 and starts_with(lower(rep_number), $24) and not starts_with(first_name_search, $25) and not starts_with(last_name_search, $26) and not starts_with(lower(email), $27)
   ) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $26 offset $27) sorted
+limit $28 offset $29) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $28
+where c.organization_id = $30
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (prefix); LastName desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $25; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; limit $23; offset $24
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $27; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; walkFrom $23 $24; limit $25; offset $26
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -1414,24 +1402,24 @@ select c.version is distinct from $1::bigint as changed,
   ) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $18 and (starts_with(first_name_search, $19) or starts_with(last_name_search, $20) or starts_with(lower(email), $21) or starts_with(lower(rep_number), $22))) matches
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $18 and (starts_with(first_name_search, $19) or starts_with(last_name_search, $20) or starts_with(lower(email), $21) or starts_with(lower(rep_number), $22)) and ($23::text is null or last_name <= $24::text)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $23 offset $24) page on true
+limit $25 offset $26) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $25
+where c.organization_id = $27
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (prefix); LastName desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7))) matches
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7)) and ($8::text is null or last_name <= $9::text)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $8 offset $9) page on true
+limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $10
+where c.organization_id = $12
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (prefix); LastName desc; sort; counts when the known total is stale
@@ -1486,7 +1474,7 @@ where c.organization_id = $19
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (prefix); LastName desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $27 $29 $32 $36 $43; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $28 $30 $31 $33 $34 $35 $37 $38 $39 $40; walkBudget $23; limit $24 $26 $41; offset $25 $42
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $29 $31 $34 $38 $45; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $30 $32 $33 $35 $36 $37 $39 $40 $41 $42; walkFrom $23 $24; walkBudget $25; limit $26 $28 $43; offset $27 $44
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -1504,35 +1492,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, last_name as "k0", id as "k1", (starts_with(first_name_search, $18) or starts_with(last_name_search, $19) or starts_with(lower(email), $20) or starts_with(lower(rep_number), $21)) as matched
-      from organization_sales_rep where organization_id = $22
+      from organization_sales_rep where organization_id = $22 and ($23::text is null or last_name <= $24::text)
       order by last_name desc, id desc
-      limit $23
+      limit $25
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $24 offset $25
+    limit $26 offset $27
   ),
-  complete as (select count(*) = $26 as walk_complete from walked)
+  complete as (select count(*) = $28 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $27 and starts_with(first_name_search, $28)
+  where organization_id = $29 and starts_with(first_name_search, $30)
    union all select id, last_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $29 and starts_with(last_name_search, $30) and not starts_with(first_name_search, $31)
+  where organization_id = $31 and starts_with(last_name_search, $32) and not starts_with(first_name_search, $33)
    union all select id, last_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $32 and starts_with(lower(email), $33) and not starts_with(first_name_search, $34) and not starts_with(last_name_search, $35)
+  where organization_id = $34 and starts_with(lower(email), $35) and not starts_with(first_name_search, $36) and not starts_with(last_name_search, $37)
    union all select id, last_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $36 and starts_with(lower(rep_number), $37) and not starts_with(first_name_search, $38) and not starts_with(last_name_search, $39) and not starts_with(lower(email), $40)
+  where organization_id = $38 and starts_with(lower(rep_number), $39) and not starts_with(first_name_search, $40) and not starts_with(last_name_search, $41) and not starts_with(lower(email), $42)
   ) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $41 offset $42) sorted
+limit $43 offset $44) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $43
+where c.organization_id = $45
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (prefix); LastName desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $15 $16 $18 $19 $20 $22 $23 $24 $25; organizationId $7 $12 $14 $17 $21 $28; walkBudget $8; limit $9 $11 $26; offset $10 $27
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $17 $18 $20 $21 $22 $24 $25 $26 $27; organizationId $7 $14 $16 $19 $23 $30; walkFrom $8 $9; walkBudget $10; limit $11 $13 $28; offset $12 $29
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -1541,35 +1529,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, last_name as "k0", id as "k1", (starts_with(first_name_search, $3) or starts_with(last_name_search, $4) or starts_with(lower(email), $5) or starts_with(lower(rep_number), $6)) as matched
-      from organization_sales_rep where organization_id = $7
+      from organization_sales_rep where organization_id = $7 and ($8::text is null or last_name <= $9::text)
       order by last_name desc, id desc
-      limit $8
+      limit $10
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $9 offset $10
+    limit $11 offset $12
   ),
-  complete as (select count(*) = $11 as walk_complete from walked)
+  complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $12 and starts_with(first_name_search, $13)
+  where organization_id = $14 and starts_with(first_name_search, $15)
    union all select id, last_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $14 and starts_with(last_name_search, $15) and not starts_with(first_name_search, $16)
+  where organization_id = $16 and starts_with(last_name_search, $17) and not starts_with(first_name_search, $18)
    union all select id, last_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $17 and starts_with(lower(email), $18) and not starts_with(first_name_search, $19) and not starts_with(last_name_search, $20)
+  where organization_id = $19 and starts_with(lower(email), $20) and not starts_with(first_name_search, $21) and not starts_with(last_name_search, $22)
    union all select id, last_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $21 and starts_with(lower(rep_number), $22) and not starts_with(first_name_search, $23) and not starts_with(last_name_search, $24) and not starts_with(lower(email), $25)
+  where organization_id = $23 and starts_with(lower(rep_number), $24) and not starts_with(first_name_search, $25) and not starts_with(last_name_search, $26) and not starts_with(lower(email), $27)
   ) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $26 offset $27) sorted
+limit $28 offset $29) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $28
+where c.organization_id = $30
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (prefix); Email asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $25; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; limit $23; offset $24
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $27; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; walkFrom $23 $24; limit $25; offset $26
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -1583,24 +1571,24 @@ select c.version is distinct from $1::bigint as changed,
   ) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $18 and (starts_with(first_name_search, $19) or starts_with(last_name_search, $20) or starts_with(lower(email), $21) or starts_with(lower(rep_number), $22))) matches
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $18 and (starts_with(first_name_search, $19) or starts_with(last_name_search, $20) or starts_with(lower(email), $21) or starts_with(lower(rep_number), $22)) and ($23::text is null or email >= $24::text)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $23 offset $24) page on true
+limit $25 offset $26) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $25
+where c.organization_id = $27
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (prefix); Email asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7))) matches
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7)) and ($8::text is null or email >= $9::text)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $8 offset $9) page on true
+limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $10
+where c.organization_id = $12
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (prefix); Email asc; sort; counts when the known total is stale
@@ -1655,7 +1643,7 @@ where c.organization_id = $19
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (prefix); Email asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $27 $29 $32 $36 $43; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $28 $30 $31 $33 $34 $35 $37 $38 $39 $40; walkBudget $23; limit $24 $26 $41; offset $25 $42
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $29 $31 $34 $38 $45; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $30 $32 $33 $35 $36 $37 $39 $40 $41 $42; walkFrom $23 $24; walkBudget $25; limit $26 $28 $43; offset $27 $44
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -1673,35 +1661,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, email as "k0", id as "k1", (starts_with(first_name_search, $18) or starts_with(last_name_search, $19) or starts_with(lower(email), $20) or starts_with(lower(rep_number), $21)) as matched
-      from organization_sales_rep where organization_id = $22
+      from organization_sales_rep where organization_id = $22 and ($23::text is null or email >= $24::text)
       order by email asc, id asc
-      limit $23
+      limit $25
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $24 offset $25
+    limit $26 offset $27
   ),
-  complete as (select count(*) = $26 as walk_complete from walked)
+  complete as (select count(*) = $28 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $27 and starts_with(first_name_search, $28)
+  where organization_id = $29 and starts_with(first_name_search, $30)
    union all select id, email as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $29 and starts_with(last_name_search, $30) and not starts_with(first_name_search, $31)
+  where organization_id = $31 and starts_with(last_name_search, $32) and not starts_with(first_name_search, $33)
    union all select id, email as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $32 and starts_with(lower(email), $33) and not starts_with(first_name_search, $34) and not starts_with(last_name_search, $35)
+  where organization_id = $34 and starts_with(lower(email), $35) and not starts_with(first_name_search, $36) and not starts_with(last_name_search, $37)
    union all select id, email as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $36 and starts_with(lower(rep_number), $37) and not starts_with(first_name_search, $38) and not starts_with(last_name_search, $39) and not starts_with(lower(email), $40)
+  where organization_id = $38 and starts_with(lower(rep_number), $39) and not starts_with(first_name_search, $40) and not starts_with(last_name_search, $41) and not starts_with(lower(email), $42)
   ) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $41 offset $42) sorted
+limit $43 offset $44) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $43
+where c.organization_id = $45
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (prefix); Email asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $15 $16 $18 $19 $20 $22 $23 $24 $25; organizationId $7 $12 $14 $17 $21 $28; walkBudget $8; limit $9 $11 $26; offset $10 $27
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $17 $18 $20 $21 $22 $24 $25 $26 $27; organizationId $7 $14 $16 $19 $23 $30; walkFrom $8 $9; walkBudget $10; limit $11 $13 $28; offset $12 $29
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -1710,35 +1698,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, email as "k0", id as "k1", (starts_with(first_name_search, $3) or starts_with(last_name_search, $4) or starts_with(lower(email), $5) or starts_with(lower(rep_number), $6)) as matched
-      from organization_sales_rep where organization_id = $7
+      from organization_sales_rep where organization_id = $7 and ($8::text is null or email >= $9::text)
       order by email asc, id asc
-      limit $8
+      limit $10
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $9 offset $10
+    limit $11 offset $12
   ),
-  complete as (select count(*) = $11 as walk_complete from walked)
+  complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $12 and starts_with(first_name_search, $13)
+  where organization_id = $14 and starts_with(first_name_search, $15)
    union all select id, email as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $14 and starts_with(last_name_search, $15) and not starts_with(first_name_search, $16)
+  where organization_id = $16 and starts_with(last_name_search, $17) and not starts_with(first_name_search, $18)
    union all select id, email as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $17 and starts_with(lower(email), $18) and not starts_with(first_name_search, $19) and not starts_with(last_name_search, $20)
+  where organization_id = $19 and starts_with(lower(email), $20) and not starts_with(first_name_search, $21) and not starts_with(last_name_search, $22)
    union all select id, email as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $21 and starts_with(lower(rep_number), $22) and not starts_with(first_name_search, $23) and not starts_with(last_name_search, $24) and not starts_with(lower(email), $25)
+  where organization_id = $23 and starts_with(lower(rep_number), $24) and not starts_with(first_name_search, $25) and not starts_with(last_name_search, $26) and not starts_with(lower(email), $27)
   ) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $26 offset $27) sorted
+limit $28 offset $29) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $28
+where c.organization_id = $30
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (prefix); Email desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $25; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; limit $23; offset $24
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $27; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; walkFrom $23 $24; limit $25; offset $26
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -1752,24 +1740,24 @@ select c.version is distinct from $1::bigint as changed,
   ) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $18 and (starts_with(first_name_search, $19) or starts_with(last_name_search, $20) or starts_with(lower(email), $21) or starts_with(lower(rep_number), $22))) matches
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $18 and (starts_with(first_name_search, $19) or starts_with(last_name_search, $20) or starts_with(lower(email), $21) or starts_with(lower(rep_number), $22)) and ($23::text is null or email <= $24::text)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $23 offset $24) page on true
+limit $25 offset $26) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $25
+where c.organization_id = $27
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (prefix); Email desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7))) matches
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7)) and ($8::text is null or email <= $9::text)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $8 offset $9) page on true
+limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $10
+where c.organization_id = $12
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (prefix); Email desc; sort; counts when the known total is stale
@@ -1824,7 +1812,7 @@ where c.organization_id = $19
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (prefix); Email desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $27 $29 $32 $36 $43; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $28 $30 $31 $33 $34 $35 $37 $38 $39 $40; walkBudget $23; limit $24 $26 $41; offset $25 $42
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $29 $31 $34 $38 $45; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $30 $32 $33 $35 $36 $37 $39 $40 $41 $42; walkFrom $23 $24; walkBudget $25; limit $26 $28 $43; offset $27 $44
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -1842,35 +1830,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, email as "k0", id as "k1", (starts_with(first_name_search, $18) or starts_with(last_name_search, $19) or starts_with(lower(email), $20) or starts_with(lower(rep_number), $21)) as matched
-      from organization_sales_rep where organization_id = $22
+      from organization_sales_rep where organization_id = $22 and ($23::text is null or email <= $24::text)
       order by email desc, id desc
-      limit $23
+      limit $25
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $24 offset $25
+    limit $26 offset $27
   ),
-  complete as (select count(*) = $26 as walk_complete from walked)
+  complete as (select count(*) = $28 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $27 and starts_with(first_name_search, $28)
+  where organization_id = $29 and starts_with(first_name_search, $30)
    union all select id, email as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $29 and starts_with(last_name_search, $30) and not starts_with(first_name_search, $31)
+  where organization_id = $31 and starts_with(last_name_search, $32) and not starts_with(first_name_search, $33)
    union all select id, email as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $32 and starts_with(lower(email), $33) and not starts_with(first_name_search, $34) and not starts_with(last_name_search, $35)
+  where organization_id = $34 and starts_with(lower(email), $35) and not starts_with(first_name_search, $36) and not starts_with(last_name_search, $37)
    union all select id, email as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $36 and starts_with(lower(rep_number), $37) and not starts_with(first_name_search, $38) and not starts_with(last_name_search, $39) and not starts_with(lower(email), $40)
+  where organization_id = $38 and starts_with(lower(rep_number), $39) and not starts_with(first_name_search, $40) and not starts_with(last_name_search, $41) and not starts_with(lower(email), $42)
   ) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $41 offset $42) sorted
+limit $43 offset $44) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $43
+where c.organization_id = $45
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (prefix); Email desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $15 $16 $18 $19 $20 $22 $23 $24 $25; organizationId $7 $12 $14 $17 $21 $28; walkBudget $8; limit $9 $11 $26; offset $10 $27
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $17 $18 $20 $21 $22 $24 $25 $26 $27; organizationId $7 $14 $16 $19 $23 $30; walkFrom $8 $9; walkBudget $10; limit $11 $13 $28; offset $12 $29
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -1879,35 +1867,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, email as "k0", id as "k1", (starts_with(first_name_search, $3) or starts_with(last_name_search, $4) or starts_with(lower(email), $5) or starts_with(lower(rep_number), $6)) as matched
-      from organization_sales_rep where organization_id = $7
+      from organization_sales_rep where organization_id = $7 and ($8::text is null or email <= $9::text)
       order by email desc, id desc
-      limit $8
+      limit $10
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $9 offset $10
+    limit $11 offset $12
   ),
-  complete as (select count(*) = $11 as walk_complete from walked)
+  complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $12 and starts_with(first_name_search, $13)
+  where organization_id = $14 and starts_with(first_name_search, $15)
    union all select id, email as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $14 and starts_with(last_name_search, $15) and not starts_with(first_name_search, $16)
+  where organization_id = $16 and starts_with(last_name_search, $17) and not starts_with(first_name_search, $18)
    union all select id, email as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $17 and starts_with(lower(email), $18) and not starts_with(first_name_search, $19) and not starts_with(last_name_search, $20)
+  where organization_id = $19 and starts_with(lower(email), $20) and not starts_with(first_name_search, $21) and not starts_with(last_name_search, $22)
    union all select id, email as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $21 and starts_with(lower(rep_number), $22) and not starts_with(first_name_search, $23) and not starts_with(last_name_search, $24) and not starts_with(lower(email), $25)
+  where organization_id = $23 and starts_with(lower(rep_number), $24) and not starts_with(first_name_search, $25) and not starts_with(last_name_search, $26) and not starts_with(lower(email), $27)
   ) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $26 offset $27) sorted
+limit $28 offset $29) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $28
+where c.organization_id = $30
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (prefix); PhoneNumber asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $25; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; limit $23; offset $24
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $27; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; walkFrom $23 $24; limit $25; offset $26
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -1921,24 +1909,24 @@ select c.version is distinct from $1::bigint as changed,
   ) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $18 and (starts_with(first_name_search, $19) or starts_with(last_name_search, $20) or starts_with(lower(email), $21) or starts_with(lower(rep_number), $22))) matches
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $18 and (starts_with(first_name_search, $19) or starts_with(last_name_search, $20) or starts_with(lower(email), $21) or starts_with(lower(rep_number), $22)) and ($23::boolean is null or (phone_number is null) >= $24::boolean)) matches
 order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
-limit $23 offset $24) page on true
+limit $25 offset $26) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $25
+where c.organization_id = $27
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
 -- filtered page: search (prefix); PhoneNumber asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7))) matches
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7)) and ($8::boolean is null or (phone_number is null) >= $9::boolean)) matches
 order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
-limit $8 offset $9) page on true
+limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $10
+where c.organization_id = $12
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
 -- filtered page: search (prefix); PhoneNumber asc; sort; counts when the known total is stale
@@ -1993,7 +1981,7 @@ where c.organization_id = $19
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
 -- filtered page: search (prefix); PhoneNumber asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $27 $29 $32 $36 $43; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $28 $30 $31 $33 $34 $35 $37 $38 $39 $40; walkBudget $23; limit $24 $26 $41; offset $25 $42
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $29 $31 $34 $38 $45; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $30 $32 $33 $35 $36 $37 $39 $40 $41 $42; walkFrom $23 $24; walkBudget $25; limit $26 $28 $43; offset $27 $44
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -2011,35 +1999,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
       select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (starts_with(first_name_search, $18) or starts_with(last_name_search, $19) or starts_with(lower(email), $20) or starts_with(lower(rep_number), $21)) as matched
-      from organization_sales_rep where organization_id = $22
+      from organization_sales_rep where organization_id = $22 and ($23::boolean is null or (phone_number is null) >= $24::boolean)
       order by (phone_number is null) asc, coalesce(phone_number, '') asc, id asc
-      limit $23
+      limit $25
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc, "walk"."k2" asc
-    limit $24 offset $25
+    limit $26 offset $27
   ),
-  complete as (select count(*) = $26 as walk_complete from walked)
+  complete as (select count(*) = $28 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
-  where organization_id = $27 and starts_with(first_name_search, $28)
+  where organization_id = $29 and starts_with(first_name_search, $30)
    union all select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
-  where organization_id = $29 and starts_with(last_name_search, $30) and not starts_with(first_name_search, $31)
+  where organization_id = $31 and starts_with(last_name_search, $32) and not starts_with(first_name_search, $33)
    union all select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
-  where organization_id = $32 and starts_with(lower(email), $33) and not starts_with(first_name_search, $34) and not starts_with(last_name_search, $35)
+  where organization_id = $34 and starts_with(lower(email), $35) and not starts_with(first_name_search, $36) and not starts_with(last_name_search, $37)
    union all select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
-  where organization_id = $36 and starts_with(lower(rep_number), $37) and not starts_with(first_name_search, $38) and not starts_with(last_name_search, $39) and not starts_with(lower(email), $40)
+  where organization_id = $38 and starts_with(lower(rep_number), $39) and not starts_with(first_name_search, $40) and not starts_with(last_name_search, $41) and not starts_with(lower(email), $42)
   ) matches
 order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
-limit $41 offset $42) sorted
+limit $43 offset $44) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $43
+where c.organization_id = $45
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
 -- filtered page: search (prefix); PhoneNumber asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $15 $16 $18 $19 $20 $22 $23 $24 $25; organizationId $7 $12 $14 $17 $21 $28; walkBudget $8; limit $9 $11 $26; offset $10 $27
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $17 $18 $20 $21 $22 $24 $25 $26 $27; organizationId $7 $14 $16 $19 $23 $30; walkFrom $8 $9; walkBudget $10; limit $11 $13 $28; offset $12 $29
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -2048,35 +2036,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
       select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (starts_with(first_name_search, $3) or starts_with(last_name_search, $4) or starts_with(lower(email), $5) or starts_with(lower(rep_number), $6)) as matched
-      from organization_sales_rep where organization_id = $7
+      from organization_sales_rep where organization_id = $7 and ($8::boolean is null or (phone_number is null) >= $9::boolean)
       order by (phone_number is null) asc, coalesce(phone_number, '') asc, id asc
-      limit $8
+      limit $10
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc, "walk"."k2" asc
-    limit $9 offset $10
+    limit $11 offset $12
   ),
-  complete as (select count(*) = $11 as walk_complete from walked)
+  complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
-  where organization_id = $12 and starts_with(first_name_search, $13)
+  where organization_id = $14 and starts_with(first_name_search, $15)
    union all select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
-  where organization_id = $14 and starts_with(last_name_search, $15) and not starts_with(first_name_search, $16)
+  where organization_id = $16 and starts_with(last_name_search, $17) and not starts_with(first_name_search, $18)
    union all select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
-  where organization_id = $17 and starts_with(lower(email), $18) and not starts_with(first_name_search, $19) and not starts_with(last_name_search, $20)
+  where organization_id = $19 and starts_with(lower(email), $20) and not starts_with(first_name_search, $21) and not starts_with(last_name_search, $22)
    union all select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
-  where organization_id = $21 and starts_with(lower(rep_number), $22) and not starts_with(first_name_search, $23) and not starts_with(last_name_search, $24) and not starts_with(lower(email), $25)
+  where organization_id = $23 and starts_with(lower(rep_number), $24) and not starts_with(first_name_search, $25) and not starts_with(last_name_search, $26) and not starts_with(lower(email), $27)
   ) matches
 order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
-limit $26 offset $27) sorted
+limit $28 offset $29) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $28
+where c.organization_id = $30
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
 -- filtered page: search (prefix); PhoneNumber desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $25; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; limit $23; offset $24
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $27; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; walkFrom $23 $24; limit $25; offset $26
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -2090,24 +2078,24 @@ select c.version is distinct from $1::bigint as changed,
   ) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $18 and (starts_with(first_name_search, $19) or starts_with(last_name_search, $20) or starts_with(lower(email), $21) or starts_with(lower(rep_number), $22))) matches
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $18 and (starts_with(first_name_search, $19) or starts_with(last_name_search, $20) or starts_with(lower(email), $21) or starts_with(lower(rep_number), $22)) and ($23::boolean is null or (phone_number is null) <= $24::boolean)) matches
 order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
-limit $23 offset $24) page on true
+limit $25 offset $26) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $25
+where c.organization_id = $27
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
 -- filtered page: search (prefix); PhoneNumber desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7))) matches
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7)) and ($8::boolean is null or (phone_number is null) <= $9::boolean)) matches
 order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
-limit $8 offset $9) page on true
+limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $10
+where c.organization_id = $12
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
 -- filtered page: search (prefix); PhoneNumber desc; sort; counts when the known total is stale
@@ -2162,7 +2150,7 @@ where c.organization_id = $19
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
 -- filtered page: search (prefix); PhoneNumber desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $27 $29 $32 $36 $43; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $28 $30 $31 $33 $34 $35 $37 $38 $39 $40; walkBudget $23; limit $24 $26 $41; offset $25 $42
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $29 $31 $34 $38 $45; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $30 $32 $33 $35 $36 $37 $39 $40 $41 $42; walkFrom $23 $24; walkBudget $25; limit $26 $28 $43; offset $27 $44
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -2180,35 +2168,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
       select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (starts_with(first_name_search, $18) or starts_with(last_name_search, $19) or starts_with(lower(email), $20) or starts_with(lower(rep_number), $21)) as matched
-      from organization_sales_rep where organization_id = $22
+      from organization_sales_rep where organization_id = $22 and ($23::boolean is null or (phone_number is null) <= $24::boolean)
       order by (phone_number is null) desc, coalesce(phone_number, '') desc, id desc
-      limit $23
+      limit $25
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc, "walk"."k2" desc
-    limit $24 offset $25
+    limit $26 offset $27
   ),
-  complete as (select count(*) = $26 as walk_complete from walked)
+  complete as (select count(*) = $28 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
-  where organization_id = $27 and starts_with(first_name_search, $28)
+  where organization_id = $29 and starts_with(first_name_search, $30)
    union all select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
-  where organization_id = $29 and starts_with(last_name_search, $30) and not starts_with(first_name_search, $31)
+  where organization_id = $31 and starts_with(last_name_search, $32) and not starts_with(first_name_search, $33)
    union all select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
-  where organization_id = $32 and starts_with(lower(email), $33) and not starts_with(first_name_search, $34) and not starts_with(last_name_search, $35)
+  where organization_id = $34 and starts_with(lower(email), $35) and not starts_with(first_name_search, $36) and not starts_with(last_name_search, $37)
    union all select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
-  where organization_id = $36 and starts_with(lower(rep_number), $37) and not starts_with(first_name_search, $38) and not starts_with(last_name_search, $39) and not starts_with(lower(email), $40)
+  where organization_id = $38 and starts_with(lower(rep_number), $39) and not starts_with(first_name_search, $40) and not starts_with(last_name_search, $41) and not starts_with(lower(email), $42)
   ) matches
 order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
-limit $41 offset $42) sorted
+limit $43 offset $44) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $43
+where c.organization_id = $45
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
 -- filtered page: search (prefix); PhoneNumber desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $15 $16 $18 $19 $20 $22 $23 $24 $25; organizationId $7 $12 $14 $17 $21 $28; walkBudget $8; limit $9 $11 $26; offset $10 $27
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $17 $18 $20 $21 $22 $24 $25 $26 $27; organizationId $7 $14 $16 $19 $23 $30; walkFrom $8 $9; walkBudget $10; limit $11 $13 $28; offset $12 $29
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -2217,35 +2205,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
       select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (starts_with(first_name_search, $3) or starts_with(last_name_search, $4) or starts_with(lower(email), $5) or starts_with(lower(rep_number), $6)) as matched
-      from organization_sales_rep where organization_id = $7
+      from organization_sales_rep where organization_id = $7 and ($8::boolean is null or (phone_number is null) <= $9::boolean)
       order by (phone_number is null) desc, coalesce(phone_number, '') desc, id desc
-      limit $8
+      limit $10
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc, "walk"."k2" desc
-    limit $9 offset $10
+    limit $11 offset $12
   ),
-  complete as (select count(*) = $11 as walk_complete from walked)
+  complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
-  where organization_id = $12 and starts_with(first_name_search, $13)
+  where organization_id = $14 and starts_with(first_name_search, $15)
    union all select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
-  where organization_id = $14 and starts_with(last_name_search, $15) and not starts_with(first_name_search, $16)
+  where organization_id = $16 and starts_with(last_name_search, $17) and not starts_with(first_name_search, $18)
    union all select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
-  where organization_id = $17 and starts_with(lower(email), $18) and not starts_with(first_name_search, $19) and not starts_with(last_name_search, $20)
+  where organization_id = $19 and starts_with(lower(email), $20) and not starts_with(first_name_search, $21) and not starts_with(last_name_search, $22)
    union all select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
-  where organization_id = $21 and starts_with(lower(rep_number), $22) and not starts_with(first_name_search, $23) and not starts_with(last_name_search, $24) and not starts_with(lower(email), $25)
+  where organization_id = $23 and starts_with(lower(rep_number), $24) and not starts_with(first_name_search, $25) and not starts_with(last_name_search, $26) and not starts_with(lower(email), $27)
   ) matches
 order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
-limit $26 offset $27) sorted
+limit $28 offset $29) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $28
+where c.organization_id = $30
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
 -- filtered page: search (prefix); Active asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $25; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; limit $23; offset $24
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $27; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; walkFrom $23 $24; limit $25; offset $26
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -2259,24 +2247,24 @@ select c.version is distinct from $1::bigint as changed,
   ) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $18 and (starts_with(first_name_search, $19) or starts_with(last_name_search, $20) or starts_with(lower(email), $21) or starts_with(lower(rep_number), $22))) matches
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $18 and (starts_with(first_name_search, $19) or starts_with(last_name_search, $20) or starts_with(lower(email), $21) or starts_with(lower(rep_number), $22)) and ($23::boolean is null or active >= $24::boolean)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $23 offset $24) page on true
+limit $25 offset $26) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $25
+where c.organization_id = $27
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (prefix); Active asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7))) matches
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7)) and ($8::boolean is null or active >= $9::boolean)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $8 offset $9) page on true
+limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $10
+where c.organization_id = $12
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (prefix); Active asc; sort; counts when the known total is stale
@@ -2331,7 +2319,7 @@ where c.organization_id = $19
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (prefix); Active asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $27 $29 $32 $36 $43; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $28 $30 $31 $33 $34 $35 $37 $38 $39 $40; walkBudget $23; limit $24 $26 $41; offset $25 $42
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $29 $31 $34 $38 $45; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $30 $32 $33 $35 $36 $37 $39 $40 $41 $42; walkFrom $23 $24; walkBudget $25; limit $26 $28 $43; offset $27 $44
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -2349,35 +2337,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, active as "k0", id as "k1", (starts_with(first_name_search, $18) or starts_with(last_name_search, $19) or starts_with(lower(email), $20) or starts_with(lower(rep_number), $21)) as matched
-      from organization_sales_rep where organization_id = $22
+      from organization_sales_rep where organization_id = $22 and ($23::boolean is null or active >= $24::boolean)
       order by active asc, id asc
-      limit $23
+      limit $25
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $24 offset $25
+    limit $26 offset $27
   ),
-  complete as (select count(*) = $26 as walk_complete from walked)
+  complete as (select count(*) = $28 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $27 and starts_with(first_name_search, $28)
+  where organization_id = $29 and starts_with(first_name_search, $30)
    union all select id, active as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $29 and starts_with(last_name_search, $30) and not starts_with(first_name_search, $31)
+  where organization_id = $31 and starts_with(last_name_search, $32) and not starts_with(first_name_search, $33)
    union all select id, active as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $32 and starts_with(lower(email), $33) and not starts_with(first_name_search, $34) and not starts_with(last_name_search, $35)
+  where organization_id = $34 and starts_with(lower(email), $35) and not starts_with(first_name_search, $36) and not starts_with(last_name_search, $37)
    union all select id, active as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $36 and starts_with(lower(rep_number), $37) and not starts_with(first_name_search, $38) and not starts_with(last_name_search, $39) and not starts_with(lower(email), $40)
+  where organization_id = $38 and starts_with(lower(rep_number), $39) and not starts_with(first_name_search, $40) and not starts_with(last_name_search, $41) and not starts_with(lower(email), $42)
   ) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $41 offset $42) sorted
+limit $43 offset $44) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $43
+where c.organization_id = $45
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (prefix); Active asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $15 $16 $18 $19 $20 $22 $23 $24 $25; organizationId $7 $12 $14 $17 $21 $28; walkBudget $8; limit $9 $11 $26; offset $10 $27
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $17 $18 $20 $21 $22 $24 $25 $26 $27; organizationId $7 $14 $16 $19 $23 $30; walkFrom $8 $9; walkBudget $10; limit $11 $13 $28; offset $12 $29
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -2386,35 +2374,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, active as "k0", id as "k1", (starts_with(first_name_search, $3) or starts_with(last_name_search, $4) or starts_with(lower(email), $5) or starts_with(lower(rep_number), $6)) as matched
-      from organization_sales_rep where organization_id = $7
+      from organization_sales_rep where organization_id = $7 and ($8::boolean is null or active >= $9::boolean)
       order by active asc, id asc
-      limit $8
+      limit $10
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $9 offset $10
+    limit $11 offset $12
   ),
-  complete as (select count(*) = $11 as walk_complete from walked)
+  complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $12 and starts_with(first_name_search, $13)
+  where organization_id = $14 and starts_with(first_name_search, $15)
    union all select id, active as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $14 and starts_with(last_name_search, $15) and not starts_with(first_name_search, $16)
+  where organization_id = $16 and starts_with(last_name_search, $17) and not starts_with(first_name_search, $18)
    union all select id, active as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $17 and starts_with(lower(email), $18) and not starts_with(first_name_search, $19) and not starts_with(last_name_search, $20)
+  where organization_id = $19 and starts_with(lower(email), $20) and not starts_with(first_name_search, $21) and not starts_with(last_name_search, $22)
    union all select id, active as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $21 and starts_with(lower(rep_number), $22) and not starts_with(first_name_search, $23) and not starts_with(last_name_search, $24) and not starts_with(lower(email), $25)
+  where organization_id = $23 and starts_with(lower(rep_number), $24) and not starts_with(first_name_search, $25) and not starts_with(last_name_search, $26) and not starts_with(lower(email), $27)
   ) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $26 offset $27) sorted
+limit $28 offset $29) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $28
+where c.organization_id = $30
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (prefix); Active desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $25; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; limit $23; offset $24
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $27; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; walkFrom $23 $24; limit $25; offset $26
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -2428,24 +2416,24 @@ select c.version is distinct from $1::bigint as changed,
   ) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $18 and (starts_with(first_name_search, $19) or starts_with(last_name_search, $20) or starts_with(lower(email), $21) or starts_with(lower(rep_number), $22))) matches
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $18 and (starts_with(first_name_search, $19) or starts_with(last_name_search, $20) or starts_with(lower(email), $21) or starts_with(lower(rep_number), $22)) and ($23::boolean is null or active <= $24::boolean)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $23 offset $24) page on true
+limit $25 offset $26) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $25
+where c.organization_id = $27
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (prefix); Active desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7))) matches
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7)) and ($8::boolean is null or active <= $9::boolean)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $8 offset $9) page on true
+limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $10
+where c.organization_id = $12
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (prefix); Active desc; sort; counts when the known total is stale
@@ -2500,7 +2488,7 @@ where c.organization_id = $19
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (prefix); Active desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $27 $29 $32 $36 $43; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $28 $30 $31 $33 $34 $35 $37 $38 $39 $40; walkBudget $23; limit $24 $26 $41; offset $25 $42
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $22 $29 $31 $34 $38 $45; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $18 $19 $20 $21 $30 $32 $33 $35 $36 $37 $39 $40 $41 $42; walkFrom $23 $24; walkBudget $25; limit $26 $28 $43; offset $27 $44
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -2518,35 +2506,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, active as "k0", id as "k1", (starts_with(first_name_search, $18) or starts_with(last_name_search, $19) or starts_with(lower(email), $20) or starts_with(lower(rep_number), $21)) as matched
-      from organization_sales_rep where organization_id = $22
+      from organization_sales_rep where organization_id = $22 and ($23::boolean is null or active <= $24::boolean)
       order by active desc, id desc
-      limit $23
+      limit $25
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $24 offset $25
+    limit $26 offset $27
   ),
-  complete as (select count(*) = $26 as walk_complete from walked)
+  complete as (select count(*) = $28 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $27 and starts_with(first_name_search, $28)
+  where organization_id = $29 and starts_with(first_name_search, $30)
    union all select id, active as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $29 and starts_with(last_name_search, $30) and not starts_with(first_name_search, $31)
+  where organization_id = $31 and starts_with(last_name_search, $32) and not starts_with(first_name_search, $33)
    union all select id, active as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $32 and starts_with(lower(email), $33) and not starts_with(first_name_search, $34) and not starts_with(last_name_search, $35)
+  where organization_id = $34 and starts_with(lower(email), $35) and not starts_with(first_name_search, $36) and not starts_with(last_name_search, $37)
    union all select id, active as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $36 and starts_with(lower(rep_number), $37) and not starts_with(first_name_search, $38) and not starts_with(last_name_search, $39) and not starts_with(lower(email), $40)
+  where organization_id = $38 and starts_with(lower(rep_number), $39) and not starts_with(first_name_search, $40) and not starts_with(last_name_search, $41) and not starts_with(lower(email), $42)
   ) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $41 offset $42) sorted
+limit $43 offset $44) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $43
+where c.organization_id = $45
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (prefix); Active desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $15 $16 $18 $19 $20 $22 $23 $24 $25; organizationId $7 $12 $14 $17 $21 $28; walkBudget $8; limit $9 $11 $26; offset $10 $27
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $17 $18 $20 $21 $22 $24 $25 $26 $27; organizationId $7 $14 $16 $19 $23 $30; walkFrom $8 $9; walkBudget $10; limit $11 $13 $28; offset $12 $29
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -2555,58 +2543,58 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, active as "k0", id as "k1", (starts_with(first_name_search, $3) or starts_with(last_name_search, $4) or starts_with(lower(email), $5) or starts_with(lower(rep_number), $6)) as matched
-      from organization_sales_rep where organization_id = $7
+      from organization_sales_rep where organization_id = $7 and ($8::boolean is null or active <= $9::boolean)
       order by active desc, id desc
-      limit $8
+      limit $10
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $9 offset $10
+    limit $11 offset $12
   ),
-  complete as (select count(*) = $11 as walk_complete from walked)
+  complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $12 and starts_with(first_name_search, $13)
+  where organization_id = $14 and starts_with(first_name_search, $15)
    union all select id, active as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $14 and starts_with(last_name_search, $15) and not starts_with(first_name_search, $16)
+  where organization_id = $16 and starts_with(last_name_search, $17) and not starts_with(first_name_search, $18)
    union all select id, active as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $17 and starts_with(lower(email), $18) and not starts_with(first_name_search, $19) and not starts_with(last_name_search, $20)
+  where organization_id = $19 and starts_with(lower(email), $20) and not starts_with(first_name_search, $21) and not starts_with(last_name_search, $22)
    union all select id, active as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $21 and starts_with(lower(rep_number), $22) and not starts_with(first_name_search, $23) and not starts_with(last_name_search, $24) and not starts_with(lower(email), $25)
+  where organization_id = $23 and starts_with(lower(rep_number), $24) and not starts_with(first_name_search, $25) and not starts_with(last_name_search, $26) and not starts_with(lower(email), $27)
   ) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $26 offset $27) sorted
+limit $28 offset $29) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $28
+where c.organization_id = $30
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams); RepNumber asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $17; search $5 $6 $7 $8 $9 $11 $12 $13 $14; limit $15; offset $16
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $19; search $5 $6 $7 $8 $9 $11 $12 $13 $14; walkFrom $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14)) matches
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and ($15::text is null or rep_number >= $16::text)) matches
 order by "matches"."k0" asc
-limit $15 offset $16) page on true
+limit $17 offset $18) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $17
+where c.organization_id = $19
 order by "page"."k0" asc;
 
 -- filtered page: search (trigrams); RepNumber asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and ($8::text is null or rep_number >= $9::text)) matches
 order by "matches"."k0" asc
-limit $8 offset $9) page on true
+limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $10
+where c.organization_id = $12
 order by "page"."k0" asc;
 
 -- filtered page: search (trigrams); RepNumber asc; sort; counts when the known total is stale
@@ -2637,7 +2625,7 @@ where c.organization_id = $11
 order by "page"."k0" asc;
 
 -- filtered page: search (trigrams); RepNumber asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $19 $27; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $20 $21 $22 $23 $24; walkBudget $15; limit $16 $18 $25; offset $17 $26
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $21 $29; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $22 $23 $24 $25 $26; walkFrom $15 $16; walkBudget $17; limit $18 $20 $27; offset $19 $28
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
@@ -2647,27 +2635,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0" from (
       select id, rep_number as "k0", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
-      from organization_sales_rep where organization_id = $14
+      from organization_sales_rep where organization_id = $14 and ($15::text is null or rep_number >= $16::text)
       order by rep_number asc
-      limit $15
+      limit $17
     ) walk
     where walk.matched
     order by "walk"."k0" asc
-    limit $16 offset $17
+    limit $18 offset $19
   ),
-  complete as (select count(*) = $18 as walk_complete from walked)
+  complete as (select count(*) = $20 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $19 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) offset 0) matches
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) offset 0) matches
 order by "matches"."k0" asc
-limit $25 offset $26) sorted
+limit $27 offset $28) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $27
+where c.organization_id = $29
 order by "page"."k0" asc;
 
 -- filtered page: search (trigrams); RepNumber asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16 $17; organizationId $7 $12 $20; walkBudget $8; limit $9 $11 $18; offset $10 $19
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $16 $17 $18 $19; organizationId $7 $14 $22; walkFrom $8 $9; walkBudget $10; limit $11 $13 $20; offset $12 $21
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -2676,50 +2664,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0" from (
       select id, rep_number as "k0", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7
+      from organization_sales_rep where organization_id = $7 and ($8::text is null or rep_number >= $9::text)
       order by rep_number asc
-      limit $8
+      limit $10
     ) walk
     where walk.matched
     order by "walk"."k0" asc
-    limit $9 offset $10
+    limit $11 offset $12
   ),
-  complete as (select count(*) = $11 as walk_complete from walked)
+  complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $12 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) offset 0) matches
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) offset 0) matches
 order by "matches"."k0" asc
-limit $18 offset $19) sorted
+limit $20 offset $21) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $20
+where c.organization_id = $22
 order by "page"."k0" asc;
 
 -- filtered page: search (trigrams); RepNumber desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $17; search $5 $6 $7 $8 $9 $11 $12 $13 $14; limit $15; offset $16
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $19; search $5 $6 $7 $8 $9 $11 $12 $13 $14; walkFrom $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14)) matches
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and ($15::text is null or rep_number <= $16::text)) matches
 order by "matches"."k0" desc
-limit $15 offset $16) page on true
+limit $17 offset $18) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $17
+where c.organization_id = $19
 order by "page"."k0" desc;
 
 -- filtered page: search (trigrams); RepNumber desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and ($8::text is null or rep_number <= $9::text)) matches
 order by "matches"."k0" desc
-limit $8 offset $9) page on true
+limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $10
+where c.organization_id = $12
 order by "page"."k0" desc;
 
 -- filtered page: search (trigrams); RepNumber desc; sort; counts when the known total is stale
@@ -2750,7 +2738,7 @@ where c.organization_id = $11
 order by "page"."k0" desc;
 
 -- filtered page: search (trigrams); RepNumber desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $19 $27; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $20 $21 $22 $23 $24; walkBudget $15; limit $16 $18 $25; offset $17 $26
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $21 $29; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $22 $23 $24 $25 $26; walkFrom $15 $16; walkBudget $17; limit $18 $20 $27; offset $19 $28
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
@@ -2760,27 +2748,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0" from (
       select id, rep_number as "k0", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
-      from organization_sales_rep where organization_id = $14
+      from organization_sales_rep where organization_id = $14 and ($15::text is null or rep_number <= $16::text)
       order by rep_number desc
-      limit $15
+      limit $17
     ) walk
     where walk.matched
     order by "walk"."k0" desc
-    limit $16 offset $17
+    limit $18 offset $19
   ),
-  complete as (select count(*) = $18 as walk_complete from walked)
+  complete as (select count(*) = $20 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $19 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) offset 0) matches
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) offset 0) matches
 order by "matches"."k0" desc
-limit $25 offset $26) sorted
+limit $27 offset $28) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $27
+where c.organization_id = $29
 order by "page"."k0" desc;
 
 -- filtered page: search (trigrams); RepNumber desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16 $17; organizationId $7 $12 $20; walkBudget $8; limit $9 $11 $18; offset $10 $19
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $16 $17 $18 $19; organizationId $7 $14 $22; walkFrom $8 $9; walkBudget $10; limit $11 $13 $20; offset $12 $21
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -2789,50 +2777,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0" from (
       select id, rep_number as "k0", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7
+      from organization_sales_rep where organization_id = $7 and ($8::text is null or rep_number <= $9::text)
       order by rep_number desc
-      limit $8
+      limit $10
     ) walk
     where walk.matched
     order by "walk"."k0" desc
-    limit $9 offset $10
+    limit $11 offset $12
   ),
-  complete as (select count(*) = $11 as walk_complete from walked)
+  complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $12 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) offset 0) matches
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) offset 0) matches
 order by "matches"."k0" desc
-limit $18 offset $19) sorted
+limit $20 offset $21) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $20
+where c.organization_id = $22
 order by "page"."k0" desc;
 
 -- filtered page: search (trigrams); FirstName asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $17; search $5 $6 $7 $8 $9 $11 $12 $13 $14; limit $15; offset $16
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $19; search $5 $6 $7 $8 $9 $11 $12 $13 $14; walkFrom $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14)) matches
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and ($15::text is null or first_name >= $16::text)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $15 offset $16) page on true
+limit $17 offset $18) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $17
+where c.organization_id = $19
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (trigrams); FirstName asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and ($8::text is null or first_name >= $9::text)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $8 offset $9) page on true
+limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $10
+where c.organization_id = $12
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (trigrams); FirstName asc; sort; counts when the known total is stale
@@ -2863,7 +2851,7 @@ where c.organization_id = $11
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (trigrams); FirstName asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $19 $27; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $20 $21 $22 $23 $24; walkBudget $15; limit $16 $18 $25; offset $17 $26
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $21 $29; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $22 $23 $24 $25 $26; walkFrom $15 $16; walkBudget $17; limit $18 $20 $27; offset $19 $28
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
@@ -2873,27 +2861,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, first_name as "k0", id as "k1", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
-      from organization_sales_rep where organization_id = $14
+      from organization_sales_rep where organization_id = $14 and ($15::text is null or first_name >= $16::text)
       order by first_name asc, id asc
-      limit $15
+      limit $17
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $16 offset $17
+    limit $18 offset $19
   ),
-  complete as (select count(*) = $18 as walk_complete from walked)
+  complete as (select count(*) = $20 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $19 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) offset 0) matches
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $25 offset $26) sorted
+limit $27 offset $28) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $27
+where c.organization_id = $29
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (trigrams); FirstName asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16 $17; organizationId $7 $12 $20; walkBudget $8; limit $9 $11 $18; offset $10 $19
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $16 $17 $18 $19; organizationId $7 $14 $22; walkFrom $8 $9; walkBudget $10; limit $11 $13 $20; offset $12 $21
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -2902,50 +2890,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, first_name as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7
+      from organization_sales_rep where organization_id = $7 and ($8::text is null or first_name >= $9::text)
       order by first_name asc, id asc
-      limit $8
+      limit $10
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $9 offset $10
+    limit $11 offset $12
   ),
-  complete as (select count(*) = $11 as walk_complete from walked)
+  complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $12 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) offset 0) matches
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $18 offset $19) sorted
+limit $20 offset $21) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $20
+where c.organization_id = $22
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (trigrams); FirstName desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $17; search $5 $6 $7 $8 $9 $11 $12 $13 $14; limit $15; offset $16
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $19; search $5 $6 $7 $8 $9 $11 $12 $13 $14; walkFrom $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14)) matches
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and ($15::text is null or first_name <= $16::text)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $15 offset $16) page on true
+limit $17 offset $18) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $17
+where c.organization_id = $19
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams); FirstName desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and ($8::text is null or first_name <= $9::text)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $8 offset $9) page on true
+limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $10
+where c.organization_id = $12
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams); FirstName desc; sort; counts when the known total is stale
@@ -2976,7 +2964,7 @@ where c.organization_id = $11
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams); FirstName desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $19 $27; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $20 $21 $22 $23 $24; walkBudget $15; limit $16 $18 $25; offset $17 $26
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $21 $29; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $22 $23 $24 $25 $26; walkFrom $15 $16; walkBudget $17; limit $18 $20 $27; offset $19 $28
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
@@ -2986,27 +2974,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, first_name as "k0", id as "k1", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
-      from organization_sales_rep where organization_id = $14
+      from organization_sales_rep where organization_id = $14 and ($15::text is null or first_name <= $16::text)
       order by first_name desc, id desc
-      limit $15
+      limit $17
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $16 offset $17
+    limit $18 offset $19
   ),
-  complete as (select count(*) = $18 as walk_complete from walked)
+  complete as (select count(*) = $20 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $19 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) offset 0) matches
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $25 offset $26) sorted
+limit $27 offset $28) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $27
+where c.organization_id = $29
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams); FirstName desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16 $17; organizationId $7 $12 $20; walkBudget $8; limit $9 $11 $18; offset $10 $19
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $16 $17 $18 $19; organizationId $7 $14 $22; walkFrom $8 $9; walkBudget $10; limit $11 $13 $20; offset $12 $21
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -3015,50 +3003,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, first_name as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7
+      from organization_sales_rep where organization_id = $7 and ($8::text is null or first_name <= $9::text)
       order by first_name desc, id desc
-      limit $8
+      limit $10
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $9 offset $10
+    limit $11 offset $12
   ),
-  complete as (select count(*) = $11 as walk_complete from walked)
+  complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $12 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) offset 0) matches
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $18 offset $19) sorted
+limit $20 offset $21) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $20
+where c.organization_id = $22
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams); LastName asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $17; search $5 $6 $7 $8 $9 $11 $12 $13 $14; limit $15; offset $16
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $19; search $5 $6 $7 $8 $9 $11 $12 $13 $14; walkFrom $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14)) matches
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and ($15::text is null or last_name >= $16::text)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $15 offset $16) page on true
+limit $17 offset $18) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $17
+where c.organization_id = $19
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (trigrams); LastName asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and ($8::text is null or last_name >= $9::text)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $8 offset $9) page on true
+limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $10
+where c.organization_id = $12
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (trigrams); LastName asc; sort; counts when the known total is stale
@@ -3089,7 +3077,7 @@ where c.organization_id = $11
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (trigrams); LastName asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $19 $27; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $20 $21 $22 $23 $24; walkBudget $15; limit $16 $18 $25; offset $17 $26
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $21 $29; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $22 $23 $24 $25 $26; walkFrom $15 $16; walkBudget $17; limit $18 $20 $27; offset $19 $28
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
@@ -3099,27 +3087,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, last_name as "k0", id as "k1", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
-      from organization_sales_rep where organization_id = $14
+      from organization_sales_rep where organization_id = $14 and ($15::text is null or last_name >= $16::text)
       order by last_name asc, id asc
-      limit $15
+      limit $17
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $16 offset $17
+    limit $18 offset $19
   ),
-  complete as (select count(*) = $18 as walk_complete from walked)
+  complete as (select count(*) = $20 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $19 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) offset 0) matches
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $25 offset $26) sorted
+limit $27 offset $28) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $27
+where c.organization_id = $29
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (trigrams); LastName asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16 $17; organizationId $7 $12 $20; walkBudget $8; limit $9 $11 $18; offset $10 $19
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $16 $17 $18 $19; organizationId $7 $14 $22; walkFrom $8 $9; walkBudget $10; limit $11 $13 $20; offset $12 $21
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -3128,50 +3116,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, last_name as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7
+      from organization_sales_rep where organization_id = $7 and ($8::text is null or last_name >= $9::text)
       order by last_name asc, id asc
-      limit $8
+      limit $10
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $9 offset $10
+    limit $11 offset $12
   ),
-  complete as (select count(*) = $11 as walk_complete from walked)
+  complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $12 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) offset 0) matches
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $18 offset $19) sorted
+limit $20 offset $21) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $20
+where c.organization_id = $22
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (trigrams); LastName desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $17; search $5 $6 $7 $8 $9 $11 $12 $13 $14; limit $15; offset $16
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $19; search $5 $6 $7 $8 $9 $11 $12 $13 $14; walkFrom $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14)) matches
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and ($15::text is null or last_name <= $16::text)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $15 offset $16) page on true
+limit $17 offset $18) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $17
+where c.organization_id = $19
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams); LastName desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and ($8::text is null or last_name <= $9::text)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $8 offset $9) page on true
+limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $10
+where c.organization_id = $12
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams); LastName desc; sort; counts when the known total is stale
@@ -3202,7 +3190,7 @@ where c.organization_id = $11
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams); LastName desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $19 $27; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $20 $21 $22 $23 $24; walkBudget $15; limit $16 $18 $25; offset $17 $26
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $21 $29; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $22 $23 $24 $25 $26; walkFrom $15 $16; walkBudget $17; limit $18 $20 $27; offset $19 $28
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
@@ -3212,27 +3200,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, last_name as "k0", id as "k1", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
-      from organization_sales_rep where organization_id = $14
+      from organization_sales_rep where organization_id = $14 and ($15::text is null or last_name <= $16::text)
       order by last_name desc, id desc
-      limit $15
+      limit $17
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $16 offset $17
+    limit $18 offset $19
   ),
-  complete as (select count(*) = $18 as walk_complete from walked)
+  complete as (select count(*) = $20 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $19 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) offset 0) matches
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $25 offset $26) sorted
+limit $27 offset $28) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $27
+where c.organization_id = $29
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams); LastName desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16 $17; organizationId $7 $12 $20; walkBudget $8; limit $9 $11 $18; offset $10 $19
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $16 $17 $18 $19; organizationId $7 $14 $22; walkFrom $8 $9; walkBudget $10; limit $11 $13 $20; offset $12 $21
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -3241,50 +3229,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, last_name as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7
+      from organization_sales_rep where organization_id = $7 and ($8::text is null or last_name <= $9::text)
       order by last_name desc, id desc
-      limit $8
+      limit $10
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $9 offset $10
+    limit $11 offset $12
   ),
-  complete as (select count(*) = $11 as walk_complete from walked)
+  complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $12 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) offset 0) matches
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $18 offset $19) sorted
+limit $20 offset $21) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $20
+where c.organization_id = $22
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams); Email asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $17; search $5 $6 $7 $8 $9 $11 $12 $13 $14; limit $15; offset $16
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $19; search $5 $6 $7 $8 $9 $11 $12 $13 $14; walkFrom $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14)) matches
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and ($15::text is null or email >= $16::text)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $15 offset $16) page on true
+limit $17 offset $18) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $17
+where c.organization_id = $19
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (trigrams); Email asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and ($8::text is null or email >= $9::text)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $8 offset $9) page on true
+limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $10
+where c.organization_id = $12
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (trigrams); Email asc; sort; counts when the known total is stale
@@ -3315,7 +3303,7 @@ where c.organization_id = $11
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (trigrams); Email asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $19 $27; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $20 $21 $22 $23 $24; walkBudget $15; limit $16 $18 $25; offset $17 $26
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $21 $29; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $22 $23 $24 $25 $26; walkFrom $15 $16; walkBudget $17; limit $18 $20 $27; offset $19 $28
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
@@ -3325,27 +3313,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, email as "k0", id as "k1", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
-      from organization_sales_rep where organization_id = $14
+      from organization_sales_rep where organization_id = $14 and ($15::text is null or email >= $16::text)
       order by email asc, id asc
-      limit $15
+      limit $17
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $16 offset $17
+    limit $18 offset $19
   ),
-  complete as (select count(*) = $18 as walk_complete from walked)
+  complete as (select count(*) = $20 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $19 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) offset 0) matches
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $25 offset $26) sorted
+limit $27 offset $28) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $27
+where c.organization_id = $29
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (trigrams); Email asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16 $17; organizationId $7 $12 $20; walkBudget $8; limit $9 $11 $18; offset $10 $19
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $16 $17 $18 $19; organizationId $7 $14 $22; walkFrom $8 $9; walkBudget $10; limit $11 $13 $20; offset $12 $21
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -3354,50 +3342,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, email as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7
+      from organization_sales_rep where organization_id = $7 and ($8::text is null or email >= $9::text)
       order by email asc, id asc
-      limit $8
+      limit $10
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $9 offset $10
+    limit $11 offset $12
   ),
-  complete as (select count(*) = $11 as walk_complete from walked)
+  complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $12 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) offset 0) matches
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $18 offset $19) sorted
+limit $20 offset $21) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $20
+where c.organization_id = $22
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (trigrams); Email desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $17; search $5 $6 $7 $8 $9 $11 $12 $13 $14; limit $15; offset $16
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $19; search $5 $6 $7 $8 $9 $11 $12 $13 $14; walkFrom $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14)) matches
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and ($15::text is null or email <= $16::text)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $15 offset $16) page on true
+limit $17 offset $18) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $17
+where c.organization_id = $19
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams); Email desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and ($8::text is null or email <= $9::text)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $8 offset $9) page on true
+limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $10
+where c.organization_id = $12
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams); Email desc; sort; counts when the known total is stale
@@ -3428,7 +3416,7 @@ where c.organization_id = $11
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams); Email desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $19 $27; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $20 $21 $22 $23 $24; walkBudget $15; limit $16 $18 $25; offset $17 $26
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $21 $29; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $22 $23 $24 $25 $26; walkFrom $15 $16; walkBudget $17; limit $18 $20 $27; offset $19 $28
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
@@ -3438,27 +3426,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, email as "k0", id as "k1", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
-      from organization_sales_rep where organization_id = $14
+      from organization_sales_rep where organization_id = $14 and ($15::text is null or email <= $16::text)
       order by email desc, id desc
-      limit $15
+      limit $17
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $16 offset $17
+    limit $18 offset $19
   ),
-  complete as (select count(*) = $18 as walk_complete from walked)
+  complete as (select count(*) = $20 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $19 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) offset 0) matches
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $25 offset $26) sorted
+limit $27 offset $28) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $27
+where c.organization_id = $29
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams); Email desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16 $17; organizationId $7 $12 $20; walkBudget $8; limit $9 $11 $18; offset $10 $19
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $16 $17 $18 $19; organizationId $7 $14 $22; walkFrom $8 $9; walkBudget $10; limit $11 $13 $20; offset $12 $21
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -3467,50 +3455,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, email as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7
+      from organization_sales_rep where organization_id = $7 and ($8::text is null or email <= $9::text)
       order by email desc, id desc
-      limit $8
+      limit $10
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $9 offset $10
+    limit $11 offset $12
   ),
-  complete as (select count(*) = $11 as walk_complete from walked)
+  complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $12 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) offset 0) matches
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $18 offset $19) sorted
+limit $20 offset $21) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $20
+where c.organization_id = $22
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams); PhoneNumber asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $17; search $5 $6 $7 $8 $9 $11 $12 $13 $14; limit $15; offset $16
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $19; search $5 $6 $7 $8 $9 $11 $12 $13 $14; walkFrom $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14)) matches
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and ($15::boolean is null or (phone_number is null) >= $16::boolean)) matches
 order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
-limit $15 offset $16) page on true
+limit $17 offset $18) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $17
+where c.organization_id = $19
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
 -- filtered page: search (trigrams); PhoneNumber asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and ($8::boolean is null or (phone_number is null) >= $9::boolean)) matches
 order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
-limit $8 offset $9) page on true
+limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $10
+where c.organization_id = $12
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
 -- filtered page: search (trigrams); PhoneNumber asc; sort; counts when the known total is stale
@@ -3541,7 +3529,7 @@ where c.organization_id = $11
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
 -- filtered page: search (trigrams); PhoneNumber asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $19 $27; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $20 $21 $22 $23 $24; walkBudget $15; limit $16 $18 $25; offset $17 $26
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $21 $29; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $22 $23 $24 $25 $26; walkFrom $15 $16; walkBudget $17; limit $18 $20 $27; offset $19 $28
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
@@ -3551,27 +3539,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
       select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
-      from organization_sales_rep where organization_id = $14
+      from organization_sales_rep where organization_id = $14 and ($15::boolean is null or (phone_number is null) >= $16::boolean)
       order by (phone_number is null) asc, coalesce(phone_number, '') asc, id asc
-      limit $15
+      limit $17
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc, "walk"."k2" asc
-    limit $16 offset $17
+    limit $18 offset $19
   ),
-  complete as (select count(*) = $18 as walk_complete from walked)
+  complete as (select count(*) = $20 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $19 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) offset 0) matches
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
-limit $25 offset $26) sorted
+limit $27 offset $28) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $27
+where c.organization_id = $29
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
 -- filtered page: search (trigrams); PhoneNumber asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16 $17; organizationId $7 $12 $20; walkBudget $8; limit $9 $11 $18; offset $10 $19
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $16 $17 $18 $19; organizationId $7 $14 $22; walkFrom $8 $9; walkBudget $10; limit $11 $13 $20; offset $12 $21
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -3580,50 +3568,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
       select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7
+      from organization_sales_rep where organization_id = $7 and ($8::boolean is null or (phone_number is null) >= $9::boolean)
       order by (phone_number is null) asc, coalesce(phone_number, '') asc, id asc
-      limit $8
+      limit $10
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc, "walk"."k2" asc
-    limit $9 offset $10
+    limit $11 offset $12
   ),
-  complete as (select count(*) = $11 as walk_complete from walked)
+  complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $12 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) offset 0) matches
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
-limit $18 offset $19) sorted
+limit $20 offset $21) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $20
+where c.organization_id = $22
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
 -- filtered page: search (trigrams); PhoneNumber desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $17; search $5 $6 $7 $8 $9 $11 $12 $13 $14; limit $15; offset $16
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $19; search $5 $6 $7 $8 $9 $11 $12 $13 $14; walkFrom $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14)) matches
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and ($15::boolean is null or (phone_number is null) <= $16::boolean)) matches
 order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
-limit $15 offset $16) page on true
+limit $17 offset $18) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $17
+where c.organization_id = $19
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
 -- filtered page: search (trigrams); PhoneNumber desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and ($8::boolean is null or (phone_number is null) <= $9::boolean)) matches
 order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
-limit $8 offset $9) page on true
+limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $10
+where c.organization_id = $12
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
 -- filtered page: search (trigrams); PhoneNumber desc; sort; counts when the known total is stale
@@ -3654,7 +3642,7 @@ where c.organization_id = $11
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
 -- filtered page: search (trigrams); PhoneNumber desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $19 $27; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $20 $21 $22 $23 $24; walkBudget $15; limit $16 $18 $25; offset $17 $26
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $21 $29; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $22 $23 $24 $25 $26; walkFrom $15 $16; walkBudget $17; limit $18 $20 $27; offset $19 $28
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
@@ -3664,27 +3652,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
       select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
-      from organization_sales_rep where organization_id = $14
+      from organization_sales_rep where organization_id = $14 and ($15::boolean is null or (phone_number is null) <= $16::boolean)
       order by (phone_number is null) desc, coalesce(phone_number, '') desc, id desc
-      limit $15
+      limit $17
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc, "walk"."k2" desc
-    limit $16 offset $17
+    limit $18 offset $19
   ),
-  complete as (select count(*) = $18 as walk_complete from walked)
+  complete as (select count(*) = $20 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $19 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) offset 0) matches
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
-limit $25 offset $26) sorted
+limit $27 offset $28) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $27
+where c.organization_id = $29
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
 -- filtered page: search (trigrams); PhoneNumber desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16 $17; organizationId $7 $12 $20; walkBudget $8; limit $9 $11 $18; offset $10 $19
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $16 $17 $18 $19; organizationId $7 $14 $22; walkFrom $8 $9; walkBudget $10; limit $11 $13 $20; offset $12 $21
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -3693,50 +3681,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
       select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7
+      from organization_sales_rep where organization_id = $7 and ($8::boolean is null or (phone_number is null) <= $9::boolean)
       order by (phone_number is null) desc, coalesce(phone_number, '') desc, id desc
-      limit $8
+      limit $10
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc, "walk"."k2" desc
-    limit $9 offset $10
+    limit $11 offset $12
   ),
-  complete as (select count(*) = $11 as walk_complete from walked)
+  complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $12 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) offset 0) matches
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
-limit $18 offset $19) sorted
+limit $20 offset $21) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $20
+where c.organization_id = $22
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
 -- filtered page: search (trigrams); Active asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $17; search $5 $6 $7 $8 $9 $11 $12 $13 $14; limit $15; offset $16
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $19; search $5 $6 $7 $8 $9 $11 $12 $13 $14; walkFrom $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14)) matches
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and ($15::boolean is null or active >= $16::boolean)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $15 offset $16) page on true
+limit $17 offset $18) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $17
+where c.organization_id = $19
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (trigrams); Active asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and ($8::boolean is null or active >= $9::boolean)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $8 offset $9) page on true
+limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $10
+where c.organization_id = $12
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (trigrams); Active asc; sort; counts when the known total is stale
@@ -3767,7 +3755,7 @@ where c.organization_id = $11
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (trigrams); Active asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $19 $27; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $20 $21 $22 $23 $24; walkBudget $15; limit $16 $18 $25; offset $17 $26
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $21 $29; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $22 $23 $24 $25 $26; walkFrom $15 $16; walkBudget $17; limit $18 $20 $27; offset $19 $28
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
@@ -3777,27 +3765,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, active as "k0", id as "k1", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
-      from organization_sales_rep where organization_id = $14
+      from organization_sales_rep where organization_id = $14 and ($15::boolean is null or active >= $16::boolean)
       order by active asc, id asc
-      limit $15
+      limit $17
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $16 offset $17
+    limit $18 offset $19
   ),
-  complete as (select count(*) = $18 as walk_complete from walked)
+  complete as (select count(*) = $20 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $19 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) offset 0) matches
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $25 offset $26) sorted
+limit $27 offset $28) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $27
+where c.organization_id = $29
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (trigrams); Active asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16 $17; organizationId $7 $12 $20; walkBudget $8; limit $9 $11 $18; offset $10 $19
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $16 $17 $18 $19; organizationId $7 $14 $22; walkFrom $8 $9; walkBudget $10; limit $11 $13 $20; offset $12 $21
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -3806,50 +3794,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, active as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7
+      from organization_sales_rep where organization_id = $7 and ($8::boolean is null or active >= $9::boolean)
       order by active asc, id asc
-      limit $8
+      limit $10
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $9 offset $10
+    limit $11 offset $12
   ),
-  complete as (select count(*) = $11 as walk_complete from walked)
+  complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $12 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) offset 0) matches
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $18 offset $19) sorted
+limit $20 offset $21) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $20
+where c.organization_id = $22
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (trigrams); Active desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $17; search $5 $6 $7 $8 $9 $11 $12 $13 $14; limit $15; offset $16
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $19; search $5 $6 $7 $8 $9 $11 $12 $13 $14; walkFrom $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14)) matches
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and ($15::boolean is null or active <= $16::boolean)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $15 offset $16) page on true
+limit $17 offset $18) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $17
+where c.organization_id = $19
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams); Active desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and ($8::boolean is null or active <= $9::boolean)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $8 offset $9) page on true
+limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $10
+where c.organization_id = $12
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams); Active desc; sort; counts when the known total is stale
@@ -3880,7 +3868,7 @@ where c.organization_id = $11
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams); Active desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $19 $27; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $20 $21 $22 $23 $24; walkBudget $15; limit $16 $18 $25; offset $17 $26
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $21 $29; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $22 $23 $24 $25 $26; walkFrom $15 $16; walkBudget $17; limit $18 $20 $27; offset $19 $28
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
@@ -3890,27 +3878,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, active as "k0", id as "k1", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
-      from organization_sales_rep where organization_id = $14
+      from organization_sales_rep where organization_id = $14 and ($15::boolean is null or active <= $16::boolean)
       order by active desc, id desc
-      limit $15
+      limit $17
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $16 offset $17
+    limit $18 offset $19
   ),
-  complete as (select count(*) = $18 as walk_complete from walked)
+  complete as (select count(*) = $20 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $19 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) offset 0) matches
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $25 offset $26) sorted
+limit $27 offset $28) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $27
+where c.organization_id = $29
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams); Active desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16 $17; organizationId $7 $12 $20; walkBudget $8; limit $9 $11 $18; offset $10 $19
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $16 $17 $18 $19; organizationId $7 $14 $22; walkFrom $8 $9; walkBudget $10; limit $11 $13 $20; offset $12 $21
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -3919,50 +3907,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, active as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7
+      from organization_sales_rep where organization_id = $7 and ($8::boolean is null or active <= $9::boolean)
       order by active desc, id desc
-      limit $8
+      limit $10
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $9 offset $10
+    limit $11 offset $12
   ),
-  complete as (select count(*) = $11 as walk_complete from walked)
+  complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $12 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) offset 0) matches
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $18 offset $19) sorted
+limit $20 offset $21) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $20
+where c.organization_id = $22
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (keys); RepNumber asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $16; search $5 $6 $7 $8 $10 $11 $12 $13; limit $14; offset $15
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $18; search $5 $6 $7 $8 $10 $11 $12 $13; walkFrom $14 $15; limit $16; offset $17
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13)) matches
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) and ($14::text is null or rep_number >= $15::text)) matches
 order by "matches"."k0" asc
-limit $14 offset $15) page on true
+limit $16 offset $17) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $16
+where c.organization_id = $18
 order by "page"."k0" asc;
 
 -- filtered page: search (keys); RepNumber asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and ($8::text is null or rep_number >= $9::text)) matches
 order by "matches"."k0" asc
-limit $8 offset $9) page on true
+limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $10
+where c.organization_id = $12
 order by "page"."k0" asc;
 
 -- filtered page: search (keys); RepNumber asc; sort; counts when the known total is stale
@@ -3993,7 +3981,7 @@ where c.organization_id = $10
 order by "page"."k0" asc;
 
 -- filtered page: search (keys); RepNumber asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $13 $18 $25; search $5 $6 $7 $8 $9 $10 $11 $12 $19 $20 $21 $22; walkBudget $14; limit $15 $17 $23; offset $16 $24
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $13 $20 $27; search $5 $6 $7 $8 $9 $10 $11 $12 $21 $22 $23 $24; walkFrom $14 $15; walkBudget $16; limit $17 $19 $25; offset $18 $26
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
@@ -4003,27 +3991,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0" from (
       select id, rep_number as "k0", (first_name_search like $9 or last_name_search like $10 or lower(email) like $11 or lower(rep_number) like $12) as matched
-      from organization_sales_rep where organization_id = $13
+      from organization_sales_rep where organization_id = $13 and ($14::text is null or rep_number >= $15::text)
       order by rep_number asc
-      limit $14
+      limit $16
     ) walk
     where walk.matched
     order by "walk"."k0" asc
-    limit $15 offset $16
+    limit $17 offset $18
   ),
-  complete as (select count(*) = $17 as walk_complete from walked)
+  complete as (select count(*) = $19 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $18 and (first_name_search like $19 or last_name_search like $20 or lower(email) like $21 or lower(rep_number) like $22) offset 0) matches
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) offset 0) matches
 order by "matches"."k0" asc
-limit $23 offset $24) sorted
+limit $25 offset $26) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $25
+where c.organization_id = $27
 order by "page"."k0" asc;
 
 -- filtered page: search (keys); RepNumber asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16; organizationId $7 $12 $19; walkBudget $8; limit $9 $11 $17; offset $10 $18
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $16 $17 $18; organizationId $7 $14 $21; walkFrom $8 $9; walkBudget $10; limit $11 $13 $19; offset $12 $20
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -4032,50 +4020,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0" from (
       select id, rep_number as "k0", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7
+      from organization_sales_rep where organization_id = $7 and ($8::text is null or rep_number >= $9::text)
       order by rep_number asc
-      limit $8
+      limit $10
     ) walk
     where walk.matched
     order by "walk"."k0" asc
-    limit $9 offset $10
+    limit $11 offset $12
   ),
-  complete as (select count(*) = $11 as walk_complete from walked)
+  complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) offset 0) matches
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $14 and (first_name_search like $15 or last_name_search like $16 or lower(email) like $17 or lower(rep_number) like $18) offset 0) matches
 order by "matches"."k0" asc
-limit $17 offset $18) sorted
+limit $19 offset $20) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $19
+where c.organization_id = $21
 order by "page"."k0" asc;
 
 -- filtered page: search (keys); RepNumber desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $16; search $5 $6 $7 $8 $10 $11 $12 $13; limit $14; offset $15
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $18; search $5 $6 $7 $8 $10 $11 $12 $13; walkFrom $14 $15; limit $16; offset $17
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13)) matches
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) and ($14::text is null or rep_number <= $15::text)) matches
 order by "matches"."k0" desc
-limit $14 offset $15) page on true
+limit $16 offset $17) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $16
+where c.organization_id = $18
 order by "page"."k0" desc;
 
 -- filtered page: search (keys); RepNumber desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and ($8::text is null or rep_number <= $9::text)) matches
 order by "matches"."k0" desc
-limit $8 offset $9) page on true
+limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $10
+where c.organization_id = $12
 order by "page"."k0" desc;
 
 -- filtered page: search (keys); RepNumber desc; sort; counts when the known total is stale
@@ -4106,7 +4094,7 @@ where c.organization_id = $10
 order by "page"."k0" desc;
 
 -- filtered page: search (keys); RepNumber desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $13 $18 $25; search $5 $6 $7 $8 $9 $10 $11 $12 $19 $20 $21 $22; walkBudget $14; limit $15 $17 $23; offset $16 $24
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $13 $20 $27; search $5 $6 $7 $8 $9 $10 $11 $12 $21 $22 $23 $24; walkFrom $14 $15; walkBudget $16; limit $17 $19 $25; offset $18 $26
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
@@ -4116,27 +4104,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0" from (
       select id, rep_number as "k0", (first_name_search like $9 or last_name_search like $10 or lower(email) like $11 or lower(rep_number) like $12) as matched
-      from organization_sales_rep where organization_id = $13
+      from organization_sales_rep where organization_id = $13 and ($14::text is null or rep_number <= $15::text)
       order by rep_number desc
-      limit $14
+      limit $16
     ) walk
     where walk.matched
     order by "walk"."k0" desc
-    limit $15 offset $16
+    limit $17 offset $18
   ),
-  complete as (select count(*) = $17 as walk_complete from walked)
+  complete as (select count(*) = $19 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $18 and (first_name_search like $19 or last_name_search like $20 or lower(email) like $21 or lower(rep_number) like $22) offset 0) matches
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) offset 0) matches
 order by "matches"."k0" desc
-limit $23 offset $24) sorted
+limit $25 offset $26) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $25
+where c.organization_id = $27
 order by "page"."k0" desc;
 
 -- filtered page: search (keys); RepNumber desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16; organizationId $7 $12 $19; walkBudget $8; limit $9 $11 $17; offset $10 $18
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $16 $17 $18; organizationId $7 $14 $21; walkFrom $8 $9; walkBudget $10; limit $11 $13 $19; offset $12 $20
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -4145,50 +4133,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0" from (
       select id, rep_number as "k0", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7
+      from organization_sales_rep where organization_id = $7 and ($8::text is null or rep_number <= $9::text)
       order by rep_number desc
-      limit $8
+      limit $10
     ) walk
     where walk.matched
     order by "walk"."k0" desc
-    limit $9 offset $10
+    limit $11 offset $12
   ),
-  complete as (select count(*) = $11 as walk_complete from walked)
+  complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) offset 0) matches
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $14 and (first_name_search like $15 or last_name_search like $16 or lower(email) like $17 or lower(rep_number) like $18) offset 0) matches
 order by "matches"."k0" desc
-limit $17 offset $18) sorted
+limit $19 offset $20) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $19
+where c.organization_id = $21
 order by "page"."k0" desc;
 
 -- filtered page: search (keys); FirstName asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $16; search $5 $6 $7 $8 $10 $11 $12 $13; limit $14; offset $15
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $18; search $5 $6 $7 $8 $10 $11 $12 $13; walkFrom $14 $15; limit $16; offset $17
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13)) matches
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) and ($14::text is null or first_name >= $15::text)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $14 offset $15) page on true
+limit $16 offset $17) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $16
+where c.organization_id = $18
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (keys); FirstName asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and ($8::text is null or first_name >= $9::text)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $8 offset $9) page on true
+limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $10
+where c.organization_id = $12
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (keys); FirstName asc; sort; counts when the known total is stale
@@ -4219,7 +4207,7 @@ where c.organization_id = $10
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (keys); FirstName asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $13 $18 $25; search $5 $6 $7 $8 $9 $10 $11 $12 $19 $20 $21 $22; walkBudget $14; limit $15 $17 $23; offset $16 $24
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $13 $20 $27; search $5 $6 $7 $8 $9 $10 $11 $12 $21 $22 $23 $24; walkFrom $14 $15; walkBudget $16; limit $17 $19 $25; offset $18 $26
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
@@ -4229,27 +4217,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, first_name as "k0", id as "k1", (first_name_search like $9 or last_name_search like $10 or lower(email) like $11 or lower(rep_number) like $12) as matched
-      from organization_sales_rep where organization_id = $13
+      from organization_sales_rep where organization_id = $13 and ($14::text is null or first_name >= $15::text)
       order by first_name asc, id asc
-      limit $14
+      limit $16
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $15 offset $16
+    limit $17 offset $18
   ),
-  complete as (select count(*) = $17 as walk_complete from walked)
+  complete as (select count(*) = $19 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $18 and (first_name_search like $19 or last_name_search like $20 or lower(email) like $21 or lower(rep_number) like $22) offset 0) matches
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $23 offset $24) sorted
+limit $25 offset $26) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $25
+where c.organization_id = $27
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (keys); FirstName asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16; organizationId $7 $12 $19; walkBudget $8; limit $9 $11 $17; offset $10 $18
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $16 $17 $18; organizationId $7 $14 $21; walkFrom $8 $9; walkBudget $10; limit $11 $13 $19; offset $12 $20
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -4258,50 +4246,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, first_name as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7
+      from organization_sales_rep where organization_id = $7 and ($8::text is null or first_name >= $9::text)
       order by first_name asc, id asc
-      limit $8
+      limit $10
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $9 offset $10
+    limit $11 offset $12
   ),
-  complete as (select count(*) = $11 as walk_complete from walked)
+  complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) offset 0) matches
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $14 and (first_name_search like $15 or last_name_search like $16 or lower(email) like $17 or lower(rep_number) like $18) offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $17 offset $18) sorted
+limit $19 offset $20) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $19
+where c.organization_id = $21
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (keys); FirstName desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $16; search $5 $6 $7 $8 $10 $11 $12 $13; limit $14; offset $15
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $18; search $5 $6 $7 $8 $10 $11 $12 $13; walkFrom $14 $15; limit $16; offset $17
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13)) matches
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) and ($14::text is null or first_name <= $15::text)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $14 offset $15) page on true
+limit $16 offset $17) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $16
+where c.organization_id = $18
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (keys); FirstName desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and ($8::text is null or first_name <= $9::text)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $8 offset $9) page on true
+limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $10
+where c.organization_id = $12
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (keys); FirstName desc; sort; counts when the known total is stale
@@ -4332,7 +4320,7 @@ where c.organization_id = $10
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (keys); FirstName desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $13 $18 $25; search $5 $6 $7 $8 $9 $10 $11 $12 $19 $20 $21 $22; walkBudget $14; limit $15 $17 $23; offset $16 $24
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $13 $20 $27; search $5 $6 $7 $8 $9 $10 $11 $12 $21 $22 $23 $24; walkFrom $14 $15; walkBudget $16; limit $17 $19 $25; offset $18 $26
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
@@ -4342,27 +4330,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, first_name as "k0", id as "k1", (first_name_search like $9 or last_name_search like $10 or lower(email) like $11 or lower(rep_number) like $12) as matched
-      from organization_sales_rep where organization_id = $13
+      from organization_sales_rep where organization_id = $13 and ($14::text is null or first_name <= $15::text)
       order by first_name desc, id desc
-      limit $14
+      limit $16
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $15 offset $16
+    limit $17 offset $18
   ),
-  complete as (select count(*) = $17 as walk_complete from walked)
+  complete as (select count(*) = $19 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $18 and (first_name_search like $19 or last_name_search like $20 or lower(email) like $21 or lower(rep_number) like $22) offset 0) matches
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $23 offset $24) sorted
+limit $25 offset $26) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $25
+where c.organization_id = $27
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (keys); FirstName desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16; organizationId $7 $12 $19; walkBudget $8; limit $9 $11 $17; offset $10 $18
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $16 $17 $18; organizationId $7 $14 $21; walkFrom $8 $9; walkBudget $10; limit $11 $13 $19; offset $12 $20
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -4371,50 +4359,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, first_name as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7
+      from organization_sales_rep where organization_id = $7 and ($8::text is null or first_name <= $9::text)
       order by first_name desc, id desc
-      limit $8
+      limit $10
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $9 offset $10
+    limit $11 offset $12
   ),
-  complete as (select count(*) = $11 as walk_complete from walked)
+  complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) offset 0) matches
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $14 and (first_name_search like $15 or last_name_search like $16 or lower(email) like $17 or lower(rep_number) like $18) offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $17 offset $18) sorted
+limit $19 offset $20) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $19
+where c.organization_id = $21
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (keys); LastName asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $16; search $5 $6 $7 $8 $10 $11 $12 $13; limit $14; offset $15
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $18; search $5 $6 $7 $8 $10 $11 $12 $13; walkFrom $14 $15; limit $16; offset $17
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13)) matches
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) and ($14::text is null or last_name >= $15::text)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $14 offset $15) page on true
+limit $16 offset $17) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $16
+where c.organization_id = $18
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (keys); LastName asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and ($8::text is null or last_name >= $9::text)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $8 offset $9) page on true
+limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $10
+where c.organization_id = $12
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (keys); LastName asc; sort; counts when the known total is stale
@@ -4445,7 +4433,7 @@ where c.organization_id = $10
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (keys); LastName asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $13 $18 $25; search $5 $6 $7 $8 $9 $10 $11 $12 $19 $20 $21 $22; walkBudget $14; limit $15 $17 $23; offset $16 $24
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $13 $20 $27; search $5 $6 $7 $8 $9 $10 $11 $12 $21 $22 $23 $24; walkFrom $14 $15; walkBudget $16; limit $17 $19 $25; offset $18 $26
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
@@ -4455,27 +4443,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, last_name as "k0", id as "k1", (first_name_search like $9 or last_name_search like $10 or lower(email) like $11 or lower(rep_number) like $12) as matched
-      from organization_sales_rep where organization_id = $13
+      from organization_sales_rep where organization_id = $13 and ($14::text is null or last_name >= $15::text)
       order by last_name asc, id asc
-      limit $14
+      limit $16
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $15 offset $16
+    limit $17 offset $18
   ),
-  complete as (select count(*) = $17 as walk_complete from walked)
+  complete as (select count(*) = $19 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $18 and (first_name_search like $19 or last_name_search like $20 or lower(email) like $21 or lower(rep_number) like $22) offset 0) matches
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $23 offset $24) sorted
+limit $25 offset $26) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $25
+where c.organization_id = $27
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (keys); LastName asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16; organizationId $7 $12 $19; walkBudget $8; limit $9 $11 $17; offset $10 $18
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $16 $17 $18; organizationId $7 $14 $21; walkFrom $8 $9; walkBudget $10; limit $11 $13 $19; offset $12 $20
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -4484,50 +4472,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, last_name as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7
+      from organization_sales_rep where organization_id = $7 and ($8::text is null or last_name >= $9::text)
       order by last_name asc, id asc
-      limit $8
+      limit $10
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $9 offset $10
+    limit $11 offset $12
   ),
-  complete as (select count(*) = $11 as walk_complete from walked)
+  complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) offset 0) matches
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $14 and (first_name_search like $15 or last_name_search like $16 or lower(email) like $17 or lower(rep_number) like $18) offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $17 offset $18) sorted
+limit $19 offset $20) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $19
+where c.organization_id = $21
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (keys); LastName desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $16; search $5 $6 $7 $8 $10 $11 $12 $13; limit $14; offset $15
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $18; search $5 $6 $7 $8 $10 $11 $12 $13; walkFrom $14 $15; limit $16; offset $17
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13)) matches
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) and ($14::text is null or last_name <= $15::text)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $14 offset $15) page on true
+limit $16 offset $17) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $16
+where c.organization_id = $18
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (keys); LastName desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and ($8::text is null or last_name <= $9::text)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $8 offset $9) page on true
+limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $10
+where c.organization_id = $12
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (keys); LastName desc; sort; counts when the known total is stale
@@ -4558,7 +4546,7 @@ where c.organization_id = $10
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (keys); LastName desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $13 $18 $25; search $5 $6 $7 $8 $9 $10 $11 $12 $19 $20 $21 $22; walkBudget $14; limit $15 $17 $23; offset $16 $24
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $13 $20 $27; search $5 $6 $7 $8 $9 $10 $11 $12 $21 $22 $23 $24; walkFrom $14 $15; walkBudget $16; limit $17 $19 $25; offset $18 $26
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
@@ -4568,27 +4556,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, last_name as "k0", id as "k1", (first_name_search like $9 or last_name_search like $10 or lower(email) like $11 or lower(rep_number) like $12) as matched
-      from organization_sales_rep where organization_id = $13
+      from organization_sales_rep where organization_id = $13 and ($14::text is null or last_name <= $15::text)
       order by last_name desc, id desc
-      limit $14
+      limit $16
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $15 offset $16
+    limit $17 offset $18
   ),
-  complete as (select count(*) = $17 as walk_complete from walked)
+  complete as (select count(*) = $19 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $18 and (first_name_search like $19 or last_name_search like $20 or lower(email) like $21 or lower(rep_number) like $22) offset 0) matches
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $23 offset $24) sorted
+limit $25 offset $26) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $25
+where c.organization_id = $27
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (keys); LastName desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16; organizationId $7 $12 $19; walkBudget $8; limit $9 $11 $17; offset $10 $18
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $16 $17 $18; organizationId $7 $14 $21; walkFrom $8 $9; walkBudget $10; limit $11 $13 $19; offset $12 $20
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -4597,50 +4585,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, last_name as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7
+      from organization_sales_rep where organization_id = $7 and ($8::text is null or last_name <= $9::text)
       order by last_name desc, id desc
-      limit $8
+      limit $10
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $9 offset $10
+    limit $11 offset $12
   ),
-  complete as (select count(*) = $11 as walk_complete from walked)
+  complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) offset 0) matches
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $14 and (first_name_search like $15 or last_name_search like $16 or lower(email) like $17 or lower(rep_number) like $18) offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $17 offset $18) sorted
+limit $19 offset $20) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $19
+where c.organization_id = $21
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (keys); Email asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $16; search $5 $6 $7 $8 $10 $11 $12 $13; limit $14; offset $15
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $18; search $5 $6 $7 $8 $10 $11 $12 $13; walkFrom $14 $15; limit $16; offset $17
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13)) matches
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) and ($14::text is null or email >= $15::text)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $14 offset $15) page on true
+limit $16 offset $17) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $16
+where c.organization_id = $18
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (keys); Email asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and ($8::text is null or email >= $9::text)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $8 offset $9) page on true
+limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $10
+where c.organization_id = $12
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (keys); Email asc; sort; counts when the known total is stale
@@ -4671,7 +4659,7 @@ where c.organization_id = $10
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (keys); Email asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $13 $18 $25; search $5 $6 $7 $8 $9 $10 $11 $12 $19 $20 $21 $22; walkBudget $14; limit $15 $17 $23; offset $16 $24
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $13 $20 $27; search $5 $6 $7 $8 $9 $10 $11 $12 $21 $22 $23 $24; walkFrom $14 $15; walkBudget $16; limit $17 $19 $25; offset $18 $26
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
@@ -4681,27 +4669,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, email as "k0", id as "k1", (first_name_search like $9 or last_name_search like $10 or lower(email) like $11 or lower(rep_number) like $12) as matched
-      from organization_sales_rep where organization_id = $13
+      from organization_sales_rep where organization_id = $13 and ($14::text is null or email >= $15::text)
       order by email asc, id asc
-      limit $14
+      limit $16
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $15 offset $16
+    limit $17 offset $18
   ),
-  complete as (select count(*) = $17 as walk_complete from walked)
+  complete as (select count(*) = $19 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $18 and (first_name_search like $19 or last_name_search like $20 or lower(email) like $21 or lower(rep_number) like $22) offset 0) matches
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $23 offset $24) sorted
+limit $25 offset $26) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $25
+where c.organization_id = $27
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (keys); Email asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16; organizationId $7 $12 $19; walkBudget $8; limit $9 $11 $17; offset $10 $18
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $16 $17 $18; organizationId $7 $14 $21; walkFrom $8 $9; walkBudget $10; limit $11 $13 $19; offset $12 $20
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -4710,50 +4698,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, email as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7
+      from organization_sales_rep where organization_id = $7 and ($8::text is null or email >= $9::text)
       order by email asc, id asc
-      limit $8
+      limit $10
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $9 offset $10
+    limit $11 offset $12
   ),
-  complete as (select count(*) = $11 as walk_complete from walked)
+  complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) offset 0) matches
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $14 and (first_name_search like $15 or last_name_search like $16 or lower(email) like $17 or lower(rep_number) like $18) offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $17 offset $18) sorted
+limit $19 offset $20) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $19
+where c.organization_id = $21
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (keys); Email desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $16; search $5 $6 $7 $8 $10 $11 $12 $13; limit $14; offset $15
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $18; search $5 $6 $7 $8 $10 $11 $12 $13; walkFrom $14 $15; limit $16; offset $17
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13)) matches
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) and ($14::text is null or email <= $15::text)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $14 offset $15) page on true
+limit $16 offset $17) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $16
+where c.organization_id = $18
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (keys); Email desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and ($8::text is null or email <= $9::text)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $8 offset $9) page on true
+limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $10
+where c.organization_id = $12
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (keys); Email desc; sort; counts when the known total is stale
@@ -4784,7 +4772,7 @@ where c.organization_id = $10
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (keys); Email desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $13 $18 $25; search $5 $6 $7 $8 $9 $10 $11 $12 $19 $20 $21 $22; walkBudget $14; limit $15 $17 $23; offset $16 $24
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $13 $20 $27; search $5 $6 $7 $8 $9 $10 $11 $12 $21 $22 $23 $24; walkFrom $14 $15; walkBudget $16; limit $17 $19 $25; offset $18 $26
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
@@ -4794,27 +4782,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, email as "k0", id as "k1", (first_name_search like $9 or last_name_search like $10 or lower(email) like $11 or lower(rep_number) like $12) as matched
-      from organization_sales_rep where organization_id = $13
+      from organization_sales_rep where organization_id = $13 and ($14::text is null or email <= $15::text)
       order by email desc, id desc
-      limit $14
+      limit $16
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $15 offset $16
+    limit $17 offset $18
   ),
-  complete as (select count(*) = $17 as walk_complete from walked)
+  complete as (select count(*) = $19 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $18 and (first_name_search like $19 or last_name_search like $20 or lower(email) like $21 or lower(rep_number) like $22) offset 0) matches
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $23 offset $24) sorted
+limit $25 offset $26) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $25
+where c.organization_id = $27
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (keys); Email desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16; organizationId $7 $12 $19; walkBudget $8; limit $9 $11 $17; offset $10 $18
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $16 $17 $18; organizationId $7 $14 $21; walkFrom $8 $9; walkBudget $10; limit $11 $13 $19; offset $12 $20
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -4823,50 +4811,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, email as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7
+      from organization_sales_rep where organization_id = $7 and ($8::text is null or email <= $9::text)
       order by email desc, id desc
-      limit $8
+      limit $10
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $9 offset $10
+    limit $11 offset $12
   ),
-  complete as (select count(*) = $11 as walk_complete from walked)
+  complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) offset 0) matches
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $14 and (first_name_search like $15 or last_name_search like $16 or lower(email) like $17 or lower(rep_number) like $18) offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $17 offset $18) sorted
+limit $19 offset $20) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $19
+where c.organization_id = $21
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (keys); PhoneNumber asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $16; search $5 $6 $7 $8 $10 $11 $12 $13; limit $14; offset $15
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $18; search $5 $6 $7 $8 $10 $11 $12 $13; walkFrom $14 $15; limit $16; offset $17
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13)) matches
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) and ($14::boolean is null or (phone_number is null) >= $15::boolean)) matches
 order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
-limit $14 offset $15) page on true
+limit $16 offset $17) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $16
+where c.organization_id = $18
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
 -- filtered page: search (keys); PhoneNumber asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and ($8::boolean is null or (phone_number is null) >= $9::boolean)) matches
 order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
-limit $8 offset $9) page on true
+limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $10
+where c.organization_id = $12
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
 -- filtered page: search (keys); PhoneNumber asc; sort; counts when the known total is stale
@@ -4897,7 +4885,7 @@ where c.organization_id = $10
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
 -- filtered page: search (keys); PhoneNumber asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $13 $18 $25; search $5 $6 $7 $8 $9 $10 $11 $12 $19 $20 $21 $22; walkBudget $14; limit $15 $17 $23; offset $16 $24
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $13 $20 $27; search $5 $6 $7 $8 $9 $10 $11 $12 $21 $22 $23 $24; walkFrom $14 $15; walkBudget $16; limit $17 $19 $25; offset $18 $26
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
@@ -4907,27 +4895,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
       select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (first_name_search like $9 or last_name_search like $10 or lower(email) like $11 or lower(rep_number) like $12) as matched
-      from organization_sales_rep where organization_id = $13
+      from organization_sales_rep where organization_id = $13 and ($14::boolean is null or (phone_number is null) >= $15::boolean)
       order by (phone_number is null) asc, coalesce(phone_number, '') asc, id asc
-      limit $14
+      limit $16
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc, "walk"."k2" asc
-    limit $15 offset $16
+    limit $17 offset $18
   ),
-  complete as (select count(*) = $17 as walk_complete from walked)
+  complete as (select count(*) = $19 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $18 and (first_name_search like $19 or last_name_search like $20 or lower(email) like $21 or lower(rep_number) like $22) offset 0) matches
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
-limit $23 offset $24) sorted
+limit $25 offset $26) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $25
+where c.organization_id = $27
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
 -- filtered page: search (keys); PhoneNumber asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16; organizationId $7 $12 $19; walkBudget $8; limit $9 $11 $17; offset $10 $18
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $16 $17 $18; organizationId $7 $14 $21; walkFrom $8 $9; walkBudget $10; limit $11 $13 $19; offset $12 $20
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -4936,50 +4924,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
       select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7
+      from organization_sales_rep where organization_id = $7 and ($8::boolean is null or (phone_number is null) >= $9::boolean)
       order by (phone_number is null) asc, coalesce(phone_number, '') asc, id asc
-      limit $8
+      limit $10
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc, "walk"."k2" asc
-    limit $9 offset $10
+    limit $11 offset $12
   ),
-  complete as (select count(*) = $11 as walk_complete from walked)
+  complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) offset 0) matches
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $14 and (first_name_search like $15 or last_name_search like $16 or lower(email) like $17 or lower(rep_number) like $18) offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
-limit $17 offset $18) sorted
+limit $19 offset $20) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $19
+where c.organization_id = $21
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
 -- filtered page: search (keys); PhoneNumber desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $16; search $5 $6 $7 $8 $10 $11 $12 $13; limit $14; offset $15
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $18; search $5 $6 $7 $8 $10 $11 $12 $13; walkFrom $14 $15; limit $16; offset $17
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13)) matches
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) and ($14::boolean is null or (phone_number is null) <= $15::boolean)) matches
 order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
-limit $14 offset $15) page on true
+limit $16 offset $17) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $16
+where c.organization_id = $18
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
 -- filtered page: search (keys); PhoneNumber desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and ($8::boolean is null or (phone_number is null) <= $9::boolean)) matches
 order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
-limit $8 offset $9) page on true
+limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $10
+where c.organization_id = $12
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
 -- filtered page: search (keys); PhoneNumber desc; sort; counts when the known total is stale
@@ -5010,7 +4998,7 @@ where c.organization_id = $10
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
 -- filtered page: search (keys); PhoneNumber desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $13 $18 $25; search $5 $6 $7 $8 $9 $10 $11 $12 $19 $20 $21 $22; walkBudget $14; limit $15 $17 $23; offset $16 $24
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $13 $20 $27; search $5 $6 $7 $8 $9 $10 $11 $12 $21 $22 $23 $24; walkFrom $14 $15; walkBudget $16; limit $17 $19 $25; offset $18 $26
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
@@ -5020,27 +5008,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
       select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (first_name_search like $9 or last_name_search like $10 or lower(email) like $11 or lower(rep_number) like $12) as matched
-      from organization_sales_rep where organization_id = $13
+      from organization_sales_rep where organization_id = $13 and ($14::boolean is null or (phone_number is null) <= $15::boolean)
       order by (phone_number is null) desc, coalesce(phone_number, '') desc, id desc
-      limit $14
+      limit $16
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc, "walk"."k2" desc
-    limit $15 offset $16
+    limit $17 offset $18
   ),
-  complete as (select count(*) = $17 as walk_complete from walked)
+  complete as (select count(*) = $19 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $18 and (first_name_search like $19 or last_name_search like $20 or lower(email) like $21 or lower(rep_number) like $22) offset 0) matches
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
-limit $23 offset $24) sorted
+limit $25 offset $26) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $25
+where c.organization_id = $27
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
 -- filtered page: search (keys); PhoneNumber desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16; organizationId $7 $12 $19; walkBudget $8; limit $9 $11 $17; offset $10 $18
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $16 $17 $18; organizationId $7 $14 $21; walkFrom $8 $9; walkBudget $10; limit $11 $13 $19; offset $12 $20
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -5049,50 +5037,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
       select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7
+      from organization_sales_rep where organization_id = $7 and ($8::boolean is null or (phone_number is null) <= $9::boolean)
       order by (phone_number is null) desc, coalesce(phone_number, '') desc, id desc
-      limit $8
+      limit $10
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc, "walk"."k2" desc
-    limit $9 offset $10
+    limit $11 offset $12
   ),
-  complete as (select count(*) = $11 as walk_complete from walked)
+  complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) offset 0) matches
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $14 and (first_name_search like $15 or last_name_search like $16 or lower(email) like $17 or lower(rep_number) like $18) offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
-limit $17 offset $18) sorted
+limit $19 offset $20) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $19
+where c.organization_id = $21
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
 -- filtered page: search (keys); Active asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $16; search $5 $6 $7 $8 $10 $11 $12 $13; limit $14; offset $15
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $18; search $5 $6 $7 $8 $10 $11 $12 $13; walkFrom $14 $15; limit $16; offset $17
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13)) matches
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) and ($14::boolean is null or active >= $15::boolean)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $14 offset $15) page on true
+limit $16 offset $17) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $16
+where c.organization_id = $18
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (keys); Active asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and ($8::boolean is null or active >= $9::boolean)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $8 offset $9) page on true
+limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $10
+where c.organization_id = $12
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (keys); Active asc; sort; counts when the known total is stale
@@ -5123,7 +5111,7 @@ where c.organization_id = $10
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (keys); Active asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $13 $18 $25; search $5 $6 $7 $8 $9 $10 $11 $12 $19 $20 $21 $22; walkBudget $14; limit $15 $17 $23; offset $16 $24
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $13 $20 $27; search $5 $6 $7 $8 $9 $10 $11 $12 $21 $22 $23 $24; walkFrom $14 $15; walkBudget $16; limit $17 $19 $25; offset $18 $26
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
@@ -5133,27 +5121,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, active as "k0", id as "k1", (first_name_search like $9 or last_name_search like $10 or lower(email) like $11 or lower(rep_number) like $12) as matched
-      from organization_sales_rep where organization_id = $13
+      from organization_sales_rep where organization_id = $13 and ($14::boolean is null or active >= $15::boolean)
       order by active asc, id asc
-      limit $14
+      limit $16
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $15 offset $16
+    limit $17 offset $18
   ),
-  complete as (select count(*) = $17 as walk_complete from walked)
+  complete as (select count(*) = $19 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $18 and (first_name_search like $19 or last_name_search like $20 or lower(email) like $21 or lower(rep_number) like $22) offset 0) matches
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $23 offset $24) sorted
+limit $25 offset $26) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $25
+where c.organization_id = $27
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (keys); Active asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16; organizationId $7 $12 $19; walkBudget $8; limit $9 $11 $17; offset $10 $18
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $16 $17 $18; organizationId $7 $14 $21; walkFrom $8 $9; walkBudget $10; limit $11 $13 $19; offset $12 $20
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -5162,50 +5150,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, active as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7
+      from organization_sales_rep where organization_id = $7 and ($8::boolean is null or active >= $9::boolean)
       order by active asc, id asc
-      limit $8
+      limit $10
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $9 offset $10
+    limit $11 offset $12
   ),
-  complete as (select count(*) = $11 as walk_complete from walked)
+  complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) offset 0) matches
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $14 and (first_name_search like $15 or last_name_search like $16 or lower(email) like $17 or lower(rep_number) like $18) offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $17 offset $18) sorted
+limit $19 offset $20) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $19
+where c.organization_id = $21
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (keys); Active desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $16; search $5 $6 $7 $8 $10 $11 $12 $13; limit $14; offset $15
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $9 $18; search $5 $6 $7 $8 $10 $11 $12 $13; walkFrom $14 $15; limit $16; offset $17
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13)) matches
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $9 and (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) and ($14::boolean is null or active <= $15::boolean)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $14 offset $15) page on true
+limit $16 offset $17) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $16
+where c.organization_id = $18
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (keys); Active desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $10; search $4 $5 $6 $7; limit $8; offset $9
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7)) matches
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and ($8::boolean is null or active <= $9::boolean)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $8 offset $9) page on true
+limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $10
+where c.organization_id = $12
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (keys); Active desc; sort; counts when the known total is stale
@@ -5236,7 +5224,7 @@ where c.organization_id = $10
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (keys); Active desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $13 $18 $25; search $5 $6 $7 $8 $9 $10 $11 $12 $19 $20 $21 $22; walkBudget $14; limit $15 $17 $23; offset $16 $24
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $13 $20 $27; search $5 $6 $7 $8 $9 $10 $11 $12 $21 $22 $23 $24; walkFrom $14 $15; walkBudget $16; limit $17 $19 $25; offset $18 $26
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches) end as total,
@@ -5246,27 +5234,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, active as "k0", id as "k1", (first_name_search like $9 or last_name_search like $10 or lower(email) like $11 or lower(rep_number) like $12) as matched
-      from organization_sales_rep where organization_id = $13
+      from organization_sales_rep where organization_id = $13 and ($14::boolean is null or active <= $15::boolean)
       order by active desc, id desc
-      limit $14
+      limit $16
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $15 offset $16
+    limit $17 offset $18
   ),
-  complete as (select count(*) = $17 as walk_complete from walked)
+  complete as (select count(*) = $19 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $18 and (first_name_search like $19 or last_name_search like $20 or lower(email) like $21 or lower(rep_number) like $22) offset 0) matches
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $23 offset $24) sorted
+limit $25 offset $26) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $25
+where c.organization_id = $27
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (keys); Active desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $13 $14 $15 $16; organizationId $7 $12 $19; walkBudget $8; limit $9 $11 $17; offset $10 $18
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $16 $17 $18; organizationId $7 $14 $21; walkFrom $8 $9; walkBudget $10; limit $11 $13 $19; offset $12 $20
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -5275,23 +5263,23 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, active as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7
+      from organization_sales_rep where organization_id = $7 and ($8::boolean is null or active <= $9::boolean)
       order by active desc, id desc
-      limit $8
+      limit $10
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $9 offset $10
+    limit $11 offset $12
   ),
-  complete as (select count(*) = $11 as walk_complete from walked)
+  complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) offset 0) matches
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $14 and (first_name_search like $15 or last_name_search like $16 or lower(email) like $17 or lower(rep_number) like $18) offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $17 offset $18) sorted
+limit $19 offset $20) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $19
+where c.organization_id = $21
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: active; RepNumber asc; walk; counts when the known total is stale
@@ -5619,7 +5607,7 @@ where c.organization_id = $7
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (prefix) and active; RepNumber asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $30; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; limit $28; offset $29
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $32; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; walkFrom $28 $29; limit $30; offset $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -5633,24 +5621,24 @@ select c.version is distinct from $1::bigint as changed,
   and active = $21) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $22 and (starts_with(first_name_search, $23) or starts_with(last_name_search, $24) or starts_with(lower(email), $25) or starts_with(lower(rep_number), $26)) and active = $27) matches
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $22 and (starts_with(first_name_search, $23) or starts_with(last_name_search, $24) or starts_with(lower(email), $25) or starts_with(lower(rep_number), $26)) and active = $27 and ($28::text is null or rep_number >= $29::text)) matches
 order by "matches"."k0" asc
-limit $28 offset $29) page on true
+limit $30 offset $31) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $30
+where c.organization_id = $32
 order by "page"."k0" asc;
 
 -- filtered page: search (prefix) and active; RepNumber asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7)) and active = $8) matches
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7)) and active = $8 and ($9::text is null or rep_number >= $10::text)) matches
 order by "matches"."k0" asc
-limit $9 offset $10) page on true
+limit $11 offset $12) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $11
+where c.organization_id = $13
 order by "page"."k0" asc;
 
 -- filtered page: search (prefix) and active; RepNumber asc; sort; counts when the known total is stale
@@ -5705,7 +5693,7 @@ where c.organization_id = $23
 order by "page"."k0" asc;
 
 -- filtered page: search (prefix) and active; RepNumber asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $32 $35 $39 $44 $52; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $33 $36 $37 $40 $41 $42 $45 $46 $47 $48; active $6 $10 $15 $21 $27 $34 $38 $43 $49; walkBudget $28; limit $29 $31 $50; offset $30 $51
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $34 $37 $41 $46 $54; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $35 $38 $39 $42 $43 $44 $47 $48 $49 $50; active $6 $10 $15 $21 $27 $36 $40 $45 $51; walkFrom $28 $29; walkBudget $30; limit $31 $33 $52; offset $32 $53
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -5723,35 +5711,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0" from (
       select id, rep_number as "k0", (starts_with(first_name_search, $22) or starts_with(last_name_search, $23) or starts_with(lower(email), $24) or starts_with(lower(rep_number), $25)) as matched
-      from organization_sales_rep where organization_id = $26 and active = $27
+      from organization_sales_rep where organization_id = $26 and active = $27 and ($28::text is null or rep_number >= $29::text)
       order by rep_number asc
-      limit $28
+      limit $30
     ) walk
     where walk.matched
     order by "walk"."k0" asc
-    limit $29 offset $30
+    limit $31 offset $32
   ),
-  complete as (select count(*) = $31 as walk_complete from walked)
+  complete as (select count(*) = $33 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep
-  where organization_id = $32 and starts_with(first_name_search, $33)
-  and active = $34 union all select id, rep_number as "k0" from organization_sales_rep
-  where organization_id = $35 and starts_with(last_name_search, $36) and not starts_with(first_name_search, $37)
-  and active = $38 union all select id, rep_number as "k0" from organization_sales_rep
-  where organization_id = $39 and starts_with(lower(email), $40) and not starts_with(first_name_search, $41) and not starts_with(last_name_search, $42)
-  and active = $43 union all select id, rep_number as "k0" from organization_sales_rep
-  where organization_id = $44 and starts_with(lower(rep_number), $45) and not starts_with(first_name_search, $46) and not starts_with(last_name_search, $47) and not starts_with(lower(email), $48)
-  and active = $49) matches
+  where organization_id = $34 and starts_with(first_name_search, $35)
+  and active = $36 union all select id, rep_number as "k0" from organization_sales_rep
+  where organization_id = $37 and starts_with(last_name_search, $38) and not starts_with(first_name_search, $39)
+  and active = $40 union all select id, rep_number as "k0" from organization_sales_rep
+  where organization_id = $41 and starts_with(lower(email), $42) and not starts_with(first_name_search, $43) and not starts_with(last_name_search, $44)
+  and active = $45 union all select id, rep_number as "k0" from organization_sales_rep
+  where organization_id = $46 and starts_with(lower(rep_number), $47) and not starts_with(first_name_search, $48) and not starts_with(last_name_search, $49) and not starts_with(lower(email), $50)
+  and active = $51) matches
 order by "matches"."k0" asc
-limit $50 offset $51) sorted
+limit $52 offset $53) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $52
+where c.organization_id = $54
 order by "page"."k0" asc;
 
 -- filtered page: search (prefix) and active; RepNumber asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $17 $18 $21 $22 $23 $26 $27 $28 $29; organizationId $7 $13 $16 $20 $25 $33; active $8 $15 $19 $24 $30; walkBudget $9; limit $10 $12 $31; offset $11 $32
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $19 $20 $23 $24 $25 $28 $29 $30 $31; organizationId $7 $15 $18 $22 $27 $35; active $8 $17 $21 $26 $32; walkFrom $9 $10; walkBudget $11; limit $12 $14 $33; offset $13 $34
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -5760,35 +5748,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0" from (
       select id, rep_number as "k0", (starts_with(first_name_search, $3) or starts_with(last_name_search, $4) or starts_with(lower(email), $5) or starts_with(lower(rep_number), $6)) as matched
-      from organization_sales_rep where organization_id = $7 and active = $8
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::text is null or rep_number >= $10::text)
       order by rep_number asc
-      limit $9
+      limit $11
     ) walk
     where walk.matched
     order by "walk"."k0" asc
-    limit $10 offset $11
+    limit $12 offset $13
   ),
-  complete as (select count(*) = $12 as walk_complete from walked)
+  complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep
-  where organization_id = $13 and starts_with(first_name_search, $14)
-  and active = $15 union all select id, rep_number as "k0" from organization_sales_rep
-  where organization_id = $16 and starts_with(last_name_search, $17) and not starts_with(first_name_search, $18)
-  and active = $19 union all select id, rep_number as "k0" from organization_sales_rep
-  where organization_id = $20 and starts_with(lower(email), $21) and not starts_with(first_name_search, $22) and not starts_with(last_name_search, $23)
-  and active = $24 union all select id, rep_number as "k0" from organization_sales_rep
-  where organization_id = $25 and starts_with(lower(rep_number), $26) and not starts_with(first_name_search, $27) and not starts_with(last_name_search, $28) and not starts_with(lower(email), $29)
-  and active = $30) matches
+  where organization_id = $15 and starts_with(first_name_search, $16)
+  and active = $17 union all select id, rep_number as "k0" from organization_sales_rep
+  where organization_id = $18 and starts_with(last_name_search, $19) and not starts_with(first_name_search, $20)
+  and active = $21 union all select id, rep_number as "k0" from organization_sales_rep
+  where organization_id = $22 and starts_with(lower(email), $23) and not starts_with(first_name_search, $24) and not starts_with(last_name_search, $25)
+  and active = $26 union all select id, rep_number as "k0" from organization_sales_rep
+  where organization_id = $27 and starts_with(lower(rep_number), $28) and not starts_with(first_name_search, $29) and not starts_with(last_name_search, $30) and not starts_with(lower(email), $31)
+  and active = $32) matches
 order by "matches"."k0" asc
-limit $31 offset $32) sorted
+limit $33 offset $34) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $33
+where c.organization_id = $35
 order by "page"."k0" asc;
 
 -- filtered page: search (prefix) and active; RepNumber desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $30; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; limit $28; offset $29
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $32; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; walkFrom $28 $29; limit $30; offset $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -5802,24 +5790,24 @@ select c.version is distinct from $1::bigint as changed,
   and active = $21) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $22 and (starts_with(first_name_search, $23) or starts_with(last_name_search, $24) or starts_with(lower(email), $25) or starts_with(lower(rep_number), $26)) and active = $27) matches
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $22 and (starts_with(first_name_search, $23) or starts_with(last_name_search, $24) or starts_with(lower(email), $25) or starts_with(lower(rep_number), $26)) and active = $27 and ($28::text is null or rep_number <= $29::text)) matches
 order by "matches"."k0" desc
-limit $28 offset $29) page on true
+limit $30 offset $31) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $30
+where c.organization_id = $32
 order by "page"."k0" desc;
 
 -- filtered page: search (prefix) and active; RepNumber desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7)) and active = $8) matches
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7)) and active = $8 and ($9::text is null or rep_number <= $10::text)) matches
 order by "matches"."k0" desc
-limit $9 offset $10) page on true
+limit $11 offset $12) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $11
+where c.organization_id = $13
 order by "page"."k0" desc;
 
 -- filtered page: search (prefix) and active; RepNumber desc; sort; counts when the known total is stale
@@ -5874,7 +5862,7 @@ where c.organization_id = $23
 order by "page"."k0" desc;
 
 -- filtered page: search (prefix) and active; RepNumber desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $32 $35 $39 $44 $52; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $33 $36 $37 $40 $41 $42 $45 $46 $47 $48; active $6 $10 $15 $21 $27 $34 $38 $43 $49; walkBudget $28; limit $29 $31 $50; offset $30 $51
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $34 $37 $41 $46 $54; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $35 $38 $39 $42 $43 $44 $47 $48 $49 $50; active $6 $10 $15 $21 $27 $36 $40 $45 $51; walkFrom $28 $29; walkBudget $30; limit $31 $33 $52; offset $32 $53
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -5892,35 +5880,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0" from (
       select id, rep_number as "k0", (starts_with(first_name_search, $22) or starts_with(last_name_search, $23) or starts_with(lower(email), $24) or starts_with(lower(rep_number), $25)) as matched
-      from organization_sales_rep where organization_id = $26 and active = $27
+      from organization_sales_rep where organization_id = $26 and active = $27 and ($28::text is null or rep_number <= $29::text)
       order by rep_number desc
-      limit $28
+      limit $30
     ) walk
     where walk.matched
     order by "walk"."k0" desc
-    limit $29 offset $30
+    limit $31 offset $32
   ),
-  complete as (select count(*) = $31 as walk_complete from walked)
+  complete as (select count(*) = $33 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep
-  where organization_id = $32 and starts_with(first_name_search, $33)
-  and active = $34 union all select id, rep_number as "k0" from organization_sales_rep
-  where organization_id = $35 and starts_with(last_name_search, $36) and not starts_with(first_name_search, $37)
-  and active = $38 union all select id, rep_number as "k0" from organization_sales_rep
-  where organization_id = $39 and starts_with(lower(email), $40) and not starts_with(first_name_search, $41) and not starts_with(last_name_search, $42)
-  and active = $43 union all select id, rep_number as "k0" from organization_sales_rep
-  where organization_id = $44 and starts_with(lower(rep_number), $45) and not starts_with(first_name_search, $46) and not starts_with(last_name_search, $47) and not starts_with(lower(email), $48)
-  and active = $49) matches
+  where organization_id = $34 and starts_with(first_name_search, $35)
+  and active = $36 union all select id, rep_number as "k0" from organization_sales_rep
+  where organization_id = $37 and starts_with(last_name_search, $38) and not starts_with(first_name_search, $39)
+  and active = $40 union all select id, rep_number as "k0" from organization_sales_rep
+  where organization_id = $41 and starts_with(lower(email), $42) and not starts_with(first_name_search, $43) and not starts_with(last_name_search, $44)
+  and active = $45 union all select id, rep_number as "k0" from organization_sales_rep
+  where organization_id = $46 and starts_with(lower(rep_number), $47) and not starts_with(first_name_search, $48) and not starts_with(last_name_search, $49) and not starts_with(lower(email), $50)
+  and active = $51) matches
 order by "matches"."k0" desc
-limit $50 offset $51) sorted
+limit $52 offset $53) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $52
+where c.organization_id = $54
 order by "page"."k0" desc;
 
 -- filtered page: search (prefix) and active; RepNumber desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $17 $18 $21 $22 $23 $26 $27 $28 $29; organizationId $7 $13 $16 $20 $25 $33; active $8 $15 $19 $24 $30; walkBudget $9; limit $10 $12 $31; offset $11 $32
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $19 $20 $23 $24 $25 $28 $29 $30 $31; organizationId $7 $15 $18 $22 $27 $35; active $8 $17 $21 $26 $32; walkFrom $9 $10; walkBudget $11; limit $12 $14 $33; offset $13 $34
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -5929,35 +5917,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0" from (
       select id, rep_number as "k0", (starts_with(first_name_search, $3) or starts_with(last_name_search, $4) or starts_with(lower(email), $5) or starts_with(lower(rep_number), $6)) as matched
-      from organization_sales_rep where organization_id = $7 and active = $8
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::text is null or rep_number <= $10::text)
       order by rep_number desc
-      limit $9
+      limit $11
     ) walk
     where walk.matched
     order by "walk"."k0" desc
-    limit $10 offset $11
+    limit $12 offset $13
   ),
-  complete as (select count(*) = $12 as walk_complete from walked)
+  complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep
-  where organization_id = $13 and starts_with(first_name_search, $14)
-  and active = $15 union all select id, rep_number as "k0" from organization_sales_rep
-  where organization_id = $16 and starts_with(last_name_search, $17) and not starts_with(first_name_search, $18)
-  and active = $19 union all select id, rep_number as "k0" from organization_sales_rep
-  where organization_id = $20 and starts_with(lower(email), $21) and not starts_with(first_name_search, $22) and not starts_with(last_name_search, $23)
-  and active = $24 union all select id, rep_number as "k0" from organization_sales_rep
-  where organization_id = $25 and starts_with(lower(rep_number), $26) and not starts_with(first_name_search, $27) and not starts_with(last_name_search, $28) and not starts_with(lower(email), $29)
-  and active = $30) matches
+  where organization_id = $15 and starts_with(first_name_search, $16)
+  and active = $17 union all select id, rep_number as "k0" from organization_sales_rep
+  where organization_id = $18 and starts_with(last_name_search, $19) and not starts_with(first_name_search, $20)
+  and active = $21 union all select id, rep_number as "k0" from organization_sales_rep
+  where organization_id = $22 and starts_with(lower(email), $23) and not starts_with(first_name_search, $24) and not starts_with(last_name_search, $25)
+  and active = $26 union all select id, rep_number as "k0" from organization_sales_rep
+  where organization_id = $27 and starts_with(lower(rep_number), $28) and not starts_with(first_name_search, $29) and not starts_with(last_name_search, $30) and not starts_with(lower(email), $31)
+  and active = $32) matches
 order by "matches"."k0" desc
-limit $31 offset $32) sorted
+limit $33 offset $34) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $33
+where c.organization_id = $35
 order by "page"."k0" desc;
 
 -- filtered page: search (prefix) and active; FirstName asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $30; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; limit $28; offset $29
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $32; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; walkFrom $28 $29; limit $30; offset $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -5971,24 +5959,24 @@ select c.version is distinct from $1::bigint as changed,
   and active = $21) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $22 and (starts_with(first_name_search, $23) or starts_with(last_name_search, $24) or starts_with(lower(email), $25) or starts_with(lower(rep_number), $26)) and active = $27) matches
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $22 and (starts_with(first_name_search, $23) or starts_with(last_name_search, $24) or starts_with(lower(email), $25) or starts_with(lower(rep_number), $26)) and active = $27 and ($28::text is null or first_name >= $29::text)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $28 offset $29) page on true
+limit $30 offset $31) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $30
+where c.organization_id = $32
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (prefix) and active; FirstName asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7)) and active = $8) matches
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7)) and active = $8 and ($9::text is null or first_name >= $10::text)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $9 offset $10) page on true
+limit $11 offset $12) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $11
+where c.organization_id = $13
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (prefix) and active; FirstName asc; sort; counts when the known total is stale
@@ -6043,7 +6031,7 @@ where c.organization_id = $23
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (prefix) and active; FirstName asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $32 $35 $39 $44 $52; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $33 $36 $37 $40 $41 $42 $45 $46 $47 $48; active $6 $10 $15 $21 $27 $34 $38 $43 $49; walkBudget $28; limit $29 $31 $50; offset $30 $51
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $34 $37 $41 $46 $54; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $35 $38 $39 $42 $43 $44 $47 $48 $49 $50; active $6 $10 $15 $21 $27 $36 $40 $45 $51; walkFrom $28 $29; walkBudget $30; limit $31 $33 $52; offset $32 $53
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -6061,35 +6049,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, first_name as "k0", id as "k1", (starts_with(first_name_search, $22) or starts_with(last_name_search, $23) or starts_with(lower(email), $24) or starts_with(lower(rep_number), $25)) as matched
-      from organization_sales_rep where organization_id = $26 and active = $27
+      from organization_sales_rep where organization_id = $26 and active = $27 and ($28::text is null or first_name >= $29::text)
       order by first_name asc, id asc
-      limit $28
+      limit $30
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $29 offset $30
+    limit $31 offset $32
   ),
-  complete as (select count(*) = $31 as walk_complete from walked)
+  complete as (select count(*) = $33 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $32 and starts_with(first_name_search, $33)
-  and active = $34 union all select id, first_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $35 and starts_with(last_name_search, $36) and not starts_with(first_name_search, $37)
-  and active = $38 union all select id, first_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $39 and starts_with(lower(email), $40) and not starts_with(first_name_search, $41) and not starts_with(last_name_search, $42)
-  and active = $43 union all select id, first_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $44 and starts_with(lower(rep_number), $45) and not starts_with(first_name_search, $46) and not starts_with(last_name_search, $47) and not starts_with(lower(email), $48)
-  and active = $49) matches
+  where organization_id = $34 and starts_with(first_name_search, $35)
+  and active = $36 union all select id, first_name as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $37 and starts_with(last_name_search, $38) and not starts_with(first_name_search, $39)
+  and active = $40 union all select id, first_name as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $41 and starts_with(lower(email), $42) and not starts_with(first_name_search, $43) and not starts_with(last_name_search, $44)
+  and active = $45 union all select id, first_name as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $46 and starts_with(lower(rep_number), $47) and not starts_with(first_name_search, $48) and not starts_with(last_name_search, $49) and not starts_with(lower(email), $50)
+  and active = $51) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $50 offset $51) sorted
+limit $52 offset $53) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $52
+where c.organization_id = $54
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (prefix) and active; FirstName asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $17 $18 $21 $22 $23 $26 $27 $28 $29; organizationId $7 $13 $16 $20 $25 $33; active $8 $15 $19 $24 $30; walkBudget $9; limit $10 $12 $31; offset $11 $32
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $19 $20 $23 $24 $25 $28 $29 $30 $31; organizationId $7 $15 $18 $22 $27 $35; active $8 $17 $21 $26 $32; walkFrom $9 $10; walkBudget $11; limit $12 $14 $33; offset $13 $34
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -6098,35 +6086,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, first_name as "k0", id as "k1", (starts_with(first_name_search, $3) or starts_with(last_name_search, $4) or starts_with(lower(email), $5) or starts_with(lower(rep_number), $6)) as matched
-      from organization_sales_rep where organization_id = $7 and active = $8
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::text is null or first_name >= $10::text)
       order by first_name asc, id asc
-      limit $9
+      limit $11
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $10 offset $11
+    limit $12 offset $13
   ),
-  complete as (select count(*) = $12 as walk_complete from walked)
+  complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $13 and starts_with(first_name_search, $14)
-  and active = $15 union all select id, first_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $16 and starts_with(last_name_search, $17) and not starts_with(first_name_search, $18)
-  and active = $19 union all select id, first_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $20 and starts_with(lower(email), $21) and not starts_with(first_name_search, $22) and not starts_with(last_name_search, $23)
-  and active = $24 union all select id, first_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $25 and starts_with(lower(rep_number), $26) and not starts_with(first_name_search, $27) and not starts_with(last_name_search, $28) and not starts_with(lower(email), $29)
-  and active = $30) matches
+  where organization_id = $15 and starts_with(first_name_search, $16)
+  and active = $17 union all select id, first_name as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $18 and starts_with(last_name_search, $19) and not starts_with(first_name_search, $20)
+  and active = $21 union all select id, first_name as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $22 and starts_with(lower(email), $23) and not starts_with(first_name_search, $24) and not starts_with(last_name_search, $25)
+  and active = $26 union all select id, first_name as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $27 and starts_with(lower(rep_number), $28) and not starts_with(first_name_search, $29) and not starts_with(last_name_search, $30) and not starts_with(lower(email), $31)
+  and active = $32) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $31 offset $32) sorted
+limit $33 offset $34) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $33
+where c.organization_id = $35
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (prefix) and active; FirstName desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $30; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; limit $28; offset $29
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $32; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; walkFrom $28 $29; limit $30; offset $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -6140,24 +6128,24 @@ select c.version is distinct from $1::bigint as changed,
   and active = $21) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $22 and (starts_with(first_name_search, $23) or starts_with(last_name_search, $24) or starts_with(lower(email), $25) or starts_with(lower(rep_number), $26)) and active = $27) matches
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $22 and (starts_with(first_name_search, $23) or starts_with(last_name_search, $24) or starts_with(lower(email), $25) or starts_with(lower(rep_number), $26)) and active = $27 and ($28::text is null or first_name <= $29::text)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $28 offset $29) page on true
+limit $30 offset $31) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $30
+where c.organization_id = $32
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (prefix) and active; FirstName desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7)) and active = $8) matches
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7)) and active = $8 and ($9::text is null or first_name <= $10::text)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $9 offset $10) page on true
+limit $11 offset $12) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $11
+where c.organization_id = $13
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (prefix) and active; FirstName desc; sort; counts when the known total is stale
@@ -6212,7 +6200,7 @@ where c.organization_id = $23
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (prefix) and active; FirstName desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $32 $35 $39 $44 $52; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $33 $36 $37 $40 $41 $42 $45 $46 $47 $48; active $6 $10 $15 $21 $27 $34 $38 $43 $49; walkBudget $28; limit $29 $31 $50; offset $30 $51
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $34 $37 $41 $46 $54; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $35 $38 $39 $42 $43 $44 $47 $48 $49 $50; active $6 $10 $15 $21 $27 $36 $40 $45 $51; walkFrom $28 $29; walkBudget $30; limit $31 $33 $52; offset $32 $53
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -6230,35 +6218,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, first_name as "k0", id as "k1", (starts_with(first_name_search, $22) or starts_with(last_name_search, $23) or starts_with(lower(email), $24) or starts_with(lower(rep_number), $25)) as matched
-      from organization_sales_rep where organization_id = $26 and active = $27
+      from organization_sales_rep where organization_id = $26 and active = $27 and ($28::text is null or first_name <= $29::text)
       order by first_name desc, id desc
-      limit $28
+      limit $30
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $29 offset $30
+    limit $31 offset $32
   ),
-  complete as (select count(*) = $31 as walk_complete from walked)
+  complete as (select count(*) = $33 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $32 and starts_with(first_name_search, $33)
-  and active = $34 union all select id, first_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $35 and starts_with(last_name_search, $36) and not starts_with(first_name_search, $37)
-  and active = $38 union all select id, first_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $39 and starts_with(lower(email), $40) and not starts_with(first_name_search, $41) and not starts_with(last_name_search, $42)
-  and active = $43 union all select id, first_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $44 and starts_with(lower(rep_number), $45) and not starts_with(first_name_search, $46) and not starts_with(last_name_search, $47) and not starts_with(lower(email), $48)
-  and active = $49) matches
+  where organization_id = $34 and starts_with(first_name_search, $35)
+  and active = $36 union all select id, first_name as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $37 and starts_with(last_name_search, $38) and not starts_with(first_name_search, $39)
+  and active = $40 union all select id, first_name as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $41 and starts_with(lower(email), $42) and not starts_with(first_name_search, $43) and not starts_with(last_name_search, $44)
+  and active = $45 union all select id, first_name as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $46 and starts_with(lower(rep_number), $47) and not starts_with(first_name_search, $48) and not starts_with(last_name_search, $49) and not starts_with(lower(email), $50)
+  and active = $51) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $50 offset $51) sorted
+limit $52 offset $53) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $52
+where c.organization_id = $54
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (prefix) and active; FirstName desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $17 $18 $21 $22 $23 $26 $27 $28 $29; organizationId $7 $13 $16 $20 $25 $33; active $8 $15 $19 $24 $30; walkBudget $9; limit $10 $12 $31; offset $11 $32
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $19 $20 $23 $24 $25 $28 $29 $30 $31; organizationId $7 $15 $18 $22 $27 $35; active $8 $17 $21 $26 $32; walkFrom $9 $10; walkBudget $11; limit $12 $14 $33; offset $13 $34
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -6267,35 +6255,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, first_name as "k0", id as "k1", (starts_with(first_name_search, $3) or starts_with(last_name_search, $4) or starts_with(lower(email), $5) or starts_with(lower(rep_number), $6)) as matched
-      from organization_sales_rep where organization_id = $7 and active = $8
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::text is null or first_name <= $10::text)
       order by first_name desc, id desc
-      limit $9
+      limit $11
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $10 offset $11
+    limit $12 offset $13
   ),
-  complete as (select count(*) = $12 as walk_complete from walked)
+  complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $13 and starts_with(first_name_search, $14)
-  and active = $15 union all select id, first_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $16 and starts_with(last_name_search, $17) and not starts_with(first_name_search, $18)
-  and active = $19 union all select id, first_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $20 and starts_with(lower(email), $21) and not starts_with(first_name_search, $22) and not starts_with(last_name_search, $23)
-  and active = $24 union all select id, first_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $25 and starts_with(lower(rep_number), $26) and not starts_with(first_name_search, $27) and not starts_with(last_name_search, $28) and not starts_with(lower(email), $29)
-  and active = $30) matches
+  where organization_id = $15 and starts_with(first_name_search, $16)
+  and active = $17 union all select id, first_name as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $18 and starts_with(last_name_search, $19) and not starts_with(first_name_search, $20)
+  and active = $21 union all select id, first_name as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $22 and starts_with(lower(email), $23) and not starts_with(first_name_search, $24) and not starts_with(last_name_search, $25)
+  and active = $26 union all select id, first_name as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $27 and starts_with(lower(rep_number), $28) and not starts_with(first_name_search, $29) and not starts_with(last_name_search, $30) and not starts_with(lower(email), $31)
+  and active = $32) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $31 offset $32) sorted
+limit $33 offset $34) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $33
+where c.organization_id = $35
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (prefix) and active; LastName asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $30; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; limit $28; offset $29
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $32; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; walkFrom $28 $29; limit $30; offset $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -6309,24 +6297,24 @@ select c.version is distinct from $1::bigint as changed,
   and active = $21) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $22 and (starts_with(first_name_search, $23) or starts_with(last_name_search, $24) or starts_with(lower(email), $25) or starts_with(lower(rep_number), $26)) and active = $27) matches
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $22 and (starts_with(first_name_search, $23) or starts_with(last_name_search, $24) or starts_with(lower(email), $25) or starts_with(lower(rep_number), $26)) and active = $27 and ($28::text is null or last_name >= $29::text)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $28 offset $29) page on true
+limit $30 offset $31) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $30
+where c.organization_id = $32
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (prefix) and active; LastName asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7)) and active = $8) matches
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7)) and active = $8 and ($9::text is null or last_name >= $10::text)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $9 offset $10) page on true
+limit $11 offset $12) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $11
+where c.organization_id = $13
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (prefix) and active; LastName asc; sort; counts when the known total is stale
@@ -6381,7 +6369,7 @@ where c.organization_id = $23
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (prefix) and active; LastName asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $32 $35 $39 $44 $52; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $33 $36 $37 $40 $41 $42 $45 $46 $47 $48; active $6 $10 $15 $21 $27 $34 $38 $43 $49; walkBudget $28; limit $29 $31 $50; offset $30 $51
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $34 $37 $41 $46 $54; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $35 $38 $39 $42 $43 $44 $47 $48 $49 $50; active $6 $10 $15 $21 $27 $36 $40 $45 $51; walkFrom $28 $29; walkBudget $30; limit $31 $33 $52; offset $32 $53
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -6399,35 +6387,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, last_name as "k0", id as "k1", (starts_with(first_name_search, $22) or starts_with(last_name_search, $23) or starts_with(lower(email), $24) or starts_with(lower(rep_number), $25)) as matched
-      from organization_sales_rep where organization_id = $26 and active = $27
+      from organization_sales_rep where organization_id = $26 and active = $27 and ($28::text is null or last_name >= $29::text)
       order by last_name asc, id asc
-      limit $28
+      limit $30
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $29 offset $30
+    limit $31 offset $32
   ),
-  complete as (select count(*) = $31 as walk_complete from walked)
+  complete as (select count(*) = $33 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $32 and starts_with(first_name_search, $33)
-  and active = $34 union all select id, last_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $35 and starts_with(last_name_search, $36) and not starts_with(first_name_search, $37)
-  and active = $38 union all select id, last_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $39 and starts_with(lower(email), $40) and not starts_with(first_name_search, $41) and not starts_with(last_name_search, $42)
-  and active = $43 union all select id, last_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $44 and starts_with(lower(rep_number), $45) and not starts_with(first_name_search, $46) and not starts_with(last_name_search, $47) and not starts_with(lower(email), $48)
-  and active = $49) matches
+  where organization_id = $34 and starts_with(first_name_search, $35)
+  and active = $36 union all select id, last_name as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $37 and starts_with(last_name_search, $38) and not starts_with(first_name_search, $39)
+  and active = $40 union all select id, last_name as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $41 and starts_with(lower(email), $42) and not starts_with(first_name_search, $43) and not starts_with(last_name_search, $44)
+  and active = $45 union all select id, last_name as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $46 and starts_with(lower(rep_number), $47) and not starts_with(first_name_search, $48) and not starts_with(last_name_search, $49) and not starts_with(lower(email), $50)
+  and active = $51) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $50 offset $51) sorted
+limit $52 offset $53) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $52
+where c.organization_id = $54
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (prefix) and active; LastName asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $17 $18 $21 $22 $23 $26 $27 $28 $29; organizationId $7 $13 $16 $20 $25 $33; active $8 $15 $19 $24 $30; walkBudget $9; limit $10 $12 $31; offset $11 $32
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $19 $20 $23 $24 $25 $28 $29 $30 $31; organizationId $7 $15 $18 $22 $27 $35; active $8 $17 $21 $26 $32; walkFrom $9 $10; walkBudget $11; limit $12 $14 $33; offset $13 $34
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -6436,35 +6424,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, last_name as "k0", id as "k1", (starts_with(first_name_search, $3) or starts_with(last_name_search, $4) or starts_with(lower(email), $5) or starts_with(lower(rep_number), $6)) as matched
-      from organization_sales_rep where organization_id = $7 and active = $8
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::text is null or last_name >= $10::text)
       order by last_name asc, id asc
-      limit $9
+      limit $11
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $10 offset $11
+    limit $12 offset $13
   ),
-  complete as (select count(*) = $12 as walk_complete from walked)
+  complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $13 and starts_with(first_name_search, $14)
-  and active = $15 union all select id, last_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $16 and starts_with(last_name_search, $17) and not starts_with(first_name_search, $18)
-  and active = $19 union all select id, last_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $20 and starts_with(lower(email), $21) and not starts_with(first_name_search, $22) and not starts_with(last_name_search, $23)
-  and active = $24 union all select id, last_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $25 and starts_with(lower(rep_number), $26) and not starts_with(first_name_search, $27) and not starts_with(last_name_search, $28) and not starts_with(lower(email), $29)
-  and active = $30) matches
+  where organization_id = $15 and starts_with(first_name_search, $16)
+  and active = $17 union all select id, last_name as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $18 and starts_with(last_name_search, $19) and not starts_with(first_name_search, $20)
+  and active = $21 union all select id, last_name as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $22 and starts_with(lower(email), $23) and not starts_with(first_name_search, $24) and not starts_with(last_name_search, $25)
+  and active = $26 union all select id, last_name as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $27 and starts_with(lower(rep_number), $28) and not starts_with(first_name_search, $29) and not starts_with(last_name_search, $30) and not starts_with(lower(email), $31)
+  and active = $32) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $31 offset $32) sorted
+limit $33 offset $34) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $33
+where c.organization_id = $35
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (prefix) and active; LastName desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $30; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; limit $28; offset $29
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $32; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; walkFrom $28 $29; limit $30; offset $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -6478,24 +6466,24 @@ select c.version is distinct from $1::bigint as changed,
   and active = $21) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $22 and (starts_with(first_name_search, $23) or starts_with(last_name_search, $24) or starts_with(lower(email), $25) or starts_with(lower(rep_number), $26)) and active = $27) matches
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $22 and (starts_with(first_name_search, $23) or starts_with(last_name_search, $24) or starts_with(lower(email), $25) or starts_with(lower(rep_number), $26)) and active = $27 and ($28::text is null or last_name <= $29::text)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $28 offset $29) page on true
+limit $30 offset $31) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $30
+where c.organization_id = $32
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (prefix) and active; LastName desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7)) and active = $8) matches
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7)) and active = $8 and ($9::text is null or last_name <= $10::text)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $9 offset $10) page on true
+limit $11 offset $12) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $11
+where c.organization_id = $13
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (prefix) and active; LastName desc; sort; counts when the known total is stale
@@ -6550,7 +6538,7 @@ where c.organization_id = $23
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (prefix) and active; LastName desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $32 $35 $39 $44 $52; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $33 $36 $37 $40 $41 $42 $45 $46 $47 $48; active $6 $10 $15 $21 $27 $34 $38 $43 $49; walkBudget $28; limit $29 $31 $50; offset $30 $51
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $34 $37 $41 $46 $54; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $35 $38 $39 $42 $43 $44 $47 $48 $49 $50; active $6 $10 $15 $21 $27 $36 $40 $45 $51; walkFrom $28 $29; walkBudget $30; limit $31 $33 $52; offset $32 $53
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -6568,35 +6556,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, last_name as "k0", id as "k1", (starts_with(first_name_search, $22) or starts_with(last_name_search, $23) or starts_with(lower(email), $24) or starts_with(lower(rep_number), $25)) as matched
-      from organization_sales_rep where organization_id = $26 and active = $27
+      from organization_sales_rep where organization_id = $26 and active = $27 and ($28::text is null or last_name <= $29::text)
       order by last_name desc, id desc
-      limit $28
+      limit $30
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $29 offset $30
+    limit $31 offset $32
   ),
-  complete as (select count(*) = $31 as walk_complete from walked)
+  complete as (select count(*) = $33 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $32 and starts_with(first_name_search, $33)
-  and active = $34 union all select id, last_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $35 and starts_with(last_name_search, $36) and not starts_with(first_name_search, $37)
-  and active = $38 union all select id, last_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $39 and starts_with(lower(email), $40) and not starts_with(first_name_search, $41) and not starts_with(last_name_search, $42)
-  and active = $43 union all select id, last_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $44 and starts_with(lower(rep_number), $45) and not starts_with(first_name_search, $46) and not starts_with(last_name_search, $47) and not starts_with(lower(email), $48)
-  and active = $49) matches
+  where organization_id = $34 and starts_with(first_name_search, $35)
+  and active = $36 union all select id, last_name as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $37 and starts_with(last_name_search, $38) and not starts_with(first_name_search, $39)
+  and active = $40 union all select id, last_name as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $41 and starts_with(lower(email), $42) and not starts_with(first_name_search, $43) and not starts_with(last_name_search, $44)
+  and active = $45 union all select id, last_name as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $46 and starts_with(lower(rep_number), $47) and not starts_with(first_name_search, $48) and not starts_with(last_name_search, $49) and not starts_with(lower(email), $50)
+  and active = $51) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $50 offset $51) sorted
+limit $52 offset $53) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $52
+where c.organization_id = $54
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (prefix) and active; LastName desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $17 $18 $21 $22 $23 $26 $27 $28 $29; organizationId $7 $13 $16 $20 $25 $33; active $8 $15 $19 $24 $30; walkBudget $9; limit $10 $12 $31; offset $11 $32
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $19 $20 $23 $24 $25 $28 $29 $30 $31; organizationId $7 $15 $18 $22 $27 $35; active $8 $17 $21 $26 $32; walkFrom $9 $10; walkBudget $11; limit $12 $14 $33; offset $13 $34
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -6605,35 +6593,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, last_name as "k0", id as "k1", (starts_with(first_name_search, $3) or starts_with(last_name_search, $4) or starts_with(lower(email), $5) or starts_with(lower(rep_number), $6)) as matched
-      from organization_sales_rep where organization_id = $7 and active = $8
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::text is null or last_name <= $10::text)
       order by last_name desc, id desc
-      limit $9
+      limit $11
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $10 offset $11
+    limit $12 offset $13
   ),
-  complete as (select count(*) = $12 as walk_complete from walked)
+  complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $13 and starts_with(first_name_search, $14)
-  and active = $15 union all select id, last_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $16 and starts_with(last_name_search, $17) and not starts_with(first_name_search, $18)
-  and active = $19 union all select id, last_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $20 and starts_with(lower(email), $21) and not starts_with(first_name_search, $22) and not starts_with(last_name_search, $23)
-  and active = $24 union all select id, last_name as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $25 and starts_with(lower(rep_number), $26) and not starts_with(first_name_search, $27) and not starts_with(last_name_search, $28) and not starts_with(lower(email), $29)
-  and active = $30) matches
+  where organization_id = $15 and starts_with(first_name_search, $16)
+  and active = $17 union all select id, last_name as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $18 and starts_with(last_name_search, $19) and not starts_with(first_name_search, $20)
+  and active = $21 union all select id, last_name as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $22 and starts_with(lower(email), $23) and not starts_with(first_name_search, $24) and not starts_with(last_name_search, $25)
+  and active = $26 union all select id, last_name as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $27 and starts_with(lower(rep_number), $28) and not starts_with(first_name_search, $29) and not starts_with(last_name_search, $30) and not starts_with(lower(email), $31)
+  and active = $32) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $31 offset $32) sorted
+limit $33 offset $34) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $33
+where c.organization_id = $35
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (prefix) and active; Email asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $30; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; limit $28; offset $29
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $32; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; walkFrom $28 $29; limit $30; offset $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -6647,24 +6635,24 @@ select c.version is distinct from $1::bigint as changed,
   and active = $21) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $22 and (starts_with(first_name_search, $23) or starts_with(last_name_search, $24) or starts_with(lower(email), $25) or starts_with(lower(rep_number), $26)) and active = $27) matches
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $22 and (starts_with(first_name_search, $23) or starts_with(last_name_search, $24) or starts_with(lower(email), $25) or starts_with(lower(rep_number), $26)) and active = $27 and ($28::text is null or email >= $29::text)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $28 offset $29) page on true
+limit $30 offset $31) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $30
+where c.organization_id = $32
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (prefix) and active; Email asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7)) and active = $8) matches
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7)) and active = $8 and ($9::text is null or email >= $10::text)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $9 offset $10) page on true
+limit $11 offset $12) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $11
+where c.organization_id = $13
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (prefix) and active; Email asc; sort; counts when the known total is stale
@@ -6719,7 +6707,7 @@ where c.organization_id = $23
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (prefix) and active; Email asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $32 $35 $39 $44 $52; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $33 $36 $37 $40 $41 $42 $45 $46 $47 $48; active $6 $10 $15 $21 $27 $34 $38 $43 $49; walkBudget $28; limit $29 $31 $50; offset $30 $51
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $34 $37 $41 $46 $54; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $35 $38 $39 $42 $43 $44 $47 $48 $49 $50; active $6 $10 $15 $21 $27 $36 $40 $45 $51; walkFrom $28 $29; walkBudget $30; limit $31 $33 $52; offset $32 $53
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -6737,35 +6725,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, email as "k0", id as "k1", (starts_with(first_name_search, $22) or starts_with(last_name_search, $23) or starts_with(lower(email), $24) or starts_with(lower(rep_number), $25)) as matched
-      from organization_sales_rep where organization_id = $26 and active = $27
+      from organization_sales_rep where organization_id = $26 and active = $27 and ($28::text is null or email >= $29::text)
       order by email asc, id asc
-      limit $28
+      limit $30
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $29 offset $30
+    limit $31 offset $32
   ),
-  complete as (select count(*) = $31 as walk_complete from walked)
+  complete as (select count(*) = $33 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $32 and starts_with(first_name_search, $33)
-  and active = $34 union all select id, email as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $35 and starts_with(last_name_search, $36) and not starts_with(first_name_search, $37)
-  and active = $38 union all select id, email as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $39 and starts_with(lower(email), $40) and not starts_with(first_name_search, $41) and not starts_with(last_name_search, $42)
-  and active = $43 union all select id, email as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $44 and starts_with(lower(rep_number), $45) and not starts_with(first_name_search, $46) and not starts_with(last_name_search, $47) and not starts_with(lower(email), $48)
-  and active = $49) matches
+  where organization_id = $34 and starts_with(first_name_search, $35)
+  and active = $36 union all select id, email as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $37 and starts_with(last_name_search, $38) and not starts_with(first_name_search, $39)
+  and active = $40 union all select id, email as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $41 and starts_with(lower(email), $42) and not starts_with(first_name_search, $43) and not starts_with(last_name_search, $44)
+  and active = $45 union all select id, email as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $46 and starts_with(lower(rep_number), $47) and not starts_with(first_name_search, $48) and not starts_with(last_name_search, $49) and not starts_with(lower(email), $50)
+  and active = $51) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $50 offset $51) sorted
+limit $52 offset $53) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $52
+where c.organization_id = $54
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (prefix) and active; Email asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $17 $18 $21 $22 $23 $26 $27 $28 $29; organizationId $7 $13 $16 $20 $25 $33; active $8 $15 $19 $24 $30; walkBudget $9; limit $10 $12 $31; offset $11 $32
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $19 $20 $23 $24 $25 $28 $29 $30 $31; organizationId $7 $15 $18 $22 $27 $35; active $8 $17 $21 $26 $32; walkFrom $9 $10; walkBudget $11; limit $12 $14 $33; offset $13 $34
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -6774,35 +6762,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, email as "k0", id as "k1", (starts_with(first_name_search, $3) or starts_with(last_name_search, $4) or starts_with(lower(email), $5) or starts_with(lower(rep_number), $6)) as matched
-      from organization_sales_rep where organization_id = $7 and active = $8
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::text is null or email >= $10::text)
       order by email asc, id asc
-      limit $9
+      limit $11
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $10 offset $11
+    limit $12 offset $13
   ),
-  complete as (select count(*) = $12 as walk_complete from walked)
+  complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $13 and starts_with(first_name_search, $14)
-  and active = $15 union all select id, email as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $16 and starts_with(last_name_search, $17) and not starts_with(first_name_search, $18)
-  and active = $19 union all select id, email as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $20 and starts_with(lower(email), $21) and not starts_with(first_name_search, $22) and not starts_with(last_name_search, $23)
-  and active = $24 union all select id, email as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $25 and starts_with(lower(rep_number), $26) and not starts_with(first_name_search, $27) and not starts_with(last_name_search, $28) and not starts_with(lower(email), $29)
-  and active = $30) matches
+  where organization_id = $15 and starts_with(first_name_search, $16)
+  and active = $17 union all select id, email as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $18 and starts_with(last_name_search, $19) and not starts_with(first_name_search, $20)
+  and active = $21 union all select id, email as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $22 and starts_with(lower(email), $23) and not starts_with(first_name_search, $24) and not starts_with(last_name_search, $25)
+  and active = $26 union all select id, email as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $27 and starts_with(lower(rep_number), $28) and not starts_with(first_name_search, $29) and not starts_with(last_name_search, $30) and not starts_with(lower(email), $31)
+  and active = $32) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $31 offset $32) sorted
+limit $33 offset $34) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $33
+where c.organization_id = $35
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (prefix) and active; Email desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $30; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; limit $28; offset $29
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $32; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; walkFrom $28 $29; limit $30; offset $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -6816,24 +6804,24 @@ select c.version is distinct from $1::bigint as changed,
   and active = $21) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $22 and (starts_with(first_name_search, $23) or starts_with(last_name_search, $24) or starts_with(lower(email), $25) or starts_with(lower(rep_number), $26)) and active = $27) matches
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $22 and (starts_with(first_name_search, $23) or starts_with(last_name_search, $24) or starts_with(lower(email), $25) or starts_with(lower(rep_number), $26)) and active = $27 and ($28::text is null or email <= $29::text)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $28 offset $29) page on true
+limit $30 offset $31) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $30
+where c.organization_id = $32
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (prefix) and active; Email desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7)) and active = $8) matches
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7)) and active = $8 and ($9::text is null or email <= $10::text)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $9 offset $10) page on true
+limit $11 offset $12) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $11
+where c.organization_id = $13
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (prefix) and active; Email desc; sort; counts when the known total is stale
@@ -6888,7 +6876,7 @@ where c.organization_id = $23
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (prefix) and active; Email desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $32 $35 $39 $44 $52; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $33 $36 $37 $40 $41 $42 $45 $46 $47 $48; active $6 $10 $15 $21 $27 $34 $38 $43 $49; walkBudget $28; limit $29 $31 $50; offset $30 $51
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $34 $37 $41 $46 $54; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $35 $38 $39 $42 $43 $44 $47 $48 $49 $50; active $6 $10 $15 $21 $27 $36 $40 $45 $51; walkFrom $28 $29; walkBudget $30; limit $31 $33 $52; offset $32 $53
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -6906,35 +6894,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, email as "k0", id as "k1", (starts_with(first_name_search, $22) or starts_with(last_name_search, $23) or starts_with(lower(email), $24) or starts_with(lower(rep_number), $25)) as matched
-      from organization_sales_rep where organization_id = $26 and active = $27
+      from organization_sales_rep where organization_id = $26 and active = $27 and ($28::text is null or email <= $29::text)
       order by email desc, id desc
-      limit $28
+      limit $30
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $29 offset $30
+    limit $31 offset $32
   ),
-  complete as (select count(*) = $31 as walk_complete from walked)
+  complete as (select count(*) = $33 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $32 and starts_with(first_name_search, $33)
-  and active = $34 union all select id, email as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $35 and starts_with(last_name_search, $36) and not starts_with(first_name_search, $37)
-  and active = $38 union all select id, email as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $39 and starts_with(lower(email), $40) and not starts_with(first_name_search, $41) and not starts_with(last_name_search, $42)
-  and active = $43 union all select id, email as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $44 and starts_with(lower(rep_number), $45) and not starts_with(first_name_search, $46) and not starts_with(last_name_search, $47) and not starts_with(lower(email), $48)
-  and active = $49) matches
+  where organization_id = $34 and starts_with(first_name_search, $35)
+  and active = $36 union all select id, email as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $37 and starts_with(last_name_search, $38) and not starts_with(first_name_search, $39)
+  and active = $40 union all select id, email as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $41 and starts_with(lower(email), $42) and not starts_with(first_name_search, $43) and not starts_with(last_name_search, $44)
+  and active = $45 union all select id, email as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $46 and starts_with(lower(rep_number), $47) and not starts_with(first_name_search, $48) and not starts_with(last_name_search, $49) and not starts_with(lower(email), $50)
+  and active = $51) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $50 offset $51) sorted
+limit $52 offset $53) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $52
+where c.organization_id = $54
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (prefix) and active; Email desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $17 $18 $21 $22 $23 $26 $27 $28 $29; organizationId $7 $13 $16 $20 $25 $33; active $8 $15 $19 $24 $30; walkBudget $9; limit $10 $12 $31; offset $11 $32
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $19 $20 $23 $24 $25 $28 $29 $30 $31; organizationId $7 $15 $18 $22 $27 $35; active $8 $17 $21 $26 $32; walkFrom $9 $10; walkBudget $11; limit $12 $14 $33; offset $13 $34
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -6943,35 +6931,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, email as "k0", id as "k1", (starts_with(first_name_search, $3) or starts_with(last_name_search, $4) or starts_with(lower(email), $5) or starts_with(lower(rep_number), $6)) as matched
-      from organization_sales_rep where organization_id = $7 and active = $8
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::text is null or email <= $10::text)
       order by email desc, id desc
-      limit $9
+      limit $11
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $10 offset $11
+    limit $12 offset $13
   ),
-  complete as (select count(*) = $12 as walk_complete from walked)
+  complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $13 and starts_with(first_name_search, $14)
-  and active = $15 union all select id, email as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $16 and starts_with(last_name_search, $17) and not starts_with(first_name_search, $18)
-  and active = $19 union all select id, email as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $20 and starts_with(lower(email), $21) and not starts_with(first_name_search, $22) and not starts_with(last_name_search, $23)
-  and active = $24 union all select id, email as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $25 and starts_with(lower(rep_number), $26) and not starts_with(first_name_search, $27) and not starts_with(last_name_search, $28) and not starts_with(lower(email), $29)
-  and active = $30) matches
+  where organization_id = $15 and starts_with(first_name_search, $16)
+  and active = $17 union all select id, email as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $18 and starts_with(last_name_search, $19) and not starts_with(first_name_search, $20)
+  and active = $21 union all select id, email as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $22 and starts_with(lower(email), $23) and not starts_with(first_name_search, $24) and not starts_with(last_name_search, $25)
+  and active = $26 union all select id, email as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $27 and starts_with(lower(rep_number), $28) and not starts_with(first_name_search, $29) and not starts_with(last_name_search, $30) and not starts_with(lower(email), $31)
+  and active = $32) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $31 offset $32) sorted
+limit $33 offset $34) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $33
+where c.organization_id = $35
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (prefix) and active; PhoneNumber asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $30; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; limit $28; offset $29
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $32; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; walkFrom $28 $29; limit $30; offset $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -6985,24 +6973,24 @@ select c.version is distinct from $1::bigint as changed,
   and active = $21) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $22 and (starts_with(first_name_search, $23) or starts_with(last_name_search, $24) or starts_with(lower(email), $25) or starts_with(lower(rep_number), $26)) and active = $27) matches
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $22 and (starts_with(first_name_search, $23) or starts_with(last_name_search, $24) or starts_with(lower(email), $25) or starts_with(lower(rep_number), $26)) and active = $27 and ($28::boolean is null or (phone_number is null) >= $29::boolean)) matches
 order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
-limit $28 offset $29) page on true
+limit $30 offset $31) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $30
+where c.organization_id = $32
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
 -- filtered page: search (prefix) and active; PhoneNumber asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7)) and active = $8) matches
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7)) and active = $8 and ($9::boolean is null or (phone_number is null) >= $10::boolean)) matches
 order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
-limit $9 offset $10) page on true
+limit $11 offset $12) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $11
+where c.organization_id = $13
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
 -- filtered page: search (prefix) and active; PhoneNumber asc; sort; counts when the known total is stale
@@ -7057,7 +7045,7 @@ where c.organization_id = $23
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
 -- filtered page: search (prefix) and active; PhoneNumber asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $32 $35 $39 $44 $52; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $33 $36 $37 $40 $41 $42 $45 $46 $47 $48; active $6 $10 $15 $21 $27 $34 $38 $43 $49; walkBudget $28; limit $29 $31 $50; offset $30 $51
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $34 $37 $41 $46 $54; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $35 $38 $39 $42 $43 $44 $47 $48 $49 $50; active $6 $10 $15 $21 $27 $36 $40 $45 $51; walkFrom $28 $29; walkBudget $30; limit $31 $33 $52; offset $32 $53
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -7075,35 +7063,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
       select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (starts_with(first_name_search, $22) or starts_with(last_name_search, $23) or starts_with(lower(email), $24) or starts_with(lower(rep_number), $25)) as matched
-      from organization_sales_rep where organization_id = $26 and active = $27
+      from organization_sales_rep where organization_id = $26 and active = $27 and ($28::boolean is null or (phone_number is null) >= $29::boolean)
       order by (phone_number is null) asc, coalesce(phone_number, '') asc, id asc
-      limit $28
+      limit $30
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc, "walk"."k2" asc
-    limit $29 offset $30
+    limit $31 offset $32
   ),
-  complete as (select count(*) = $31 as walk_complete from walked)
+  complete as (select count(*) = $33 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
-  where organization_id = $32 and starts_with(first_name_search, $33)
-  and active = $34 union all select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
-  where organization_id = $35 and starts_with(last_name_search, $36) and not starts_with(first_name_search, $37)
-  and active = $38 union all select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
-  where organization_id = $39 and starts_with(lower(email), $40) and not starts_with(first_name_search, $41) and not starts_with(last_name_search, $42)
-  and active = $43 union all select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
-  where organization_id = $44 and starts_with(lower(rep_number), $45) and not starts_with(first_name_search, $46) and not starts_with(last_name_search, $47) and not starts_with(lower(email), $48)
-  and active = $49) matches
+  where organization_id = $34 and starts_with(first_name_search, $35)
+  and active = $36 union all select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
+  where organization_id = $37 and starts_with(last_name_search, $38) and not starts_with(first_name_search, $39)
+  and active = $40 union all select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
+  where organization_id = $41 and starts_with(lower(email), $42) and not starts_with(first_name_search, $43) and not starts_with(last_name_search, $44)
+  and active = $45 union all select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
+  where organization_id = $46 and starts_with(lower(rep_number), $47) and not starts_with(first_name_search, $48) and not starts_with(last_name_search, $49) and not starts_with(lower(email), $50)
+  and active = $51) matches
 order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
-limit $50 offset $51) sorted
+limit $52 offset $53) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $52
+where c.organization_id = $54
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
 -- filtered page: search (prefix) and active; PhoneNumber asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $17 $18 $21 $22 $23 $26 $27 $28 $29; organizationId $7 $13 $16 $20 $25 $33; active $8 $15 $19 $24 $30; walkBudget $9; limit $10 $12 $31; offset $11 $32
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $19 $20 $23 $24 $25 $28 $29 $30 $31; organizationId $7 $15 $18 $22 $27 $35; active $8 $17 $21 $26 $32; walkFrom $9 $10; walkBudget $11; limit $12 $14 $33; offset $13 $34
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -7112,35 +7100,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
       select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (starts_with(first_name_search, $3) or starts_with(last_name_search, $4) or starts_with(lower(email), $5) or starts_with(lower(rep_number), $6)) as matched
-      from organization_sales_rep where organization_id = $7 and active = $8
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::boolean is null or (phone_number is null) >= $10::boolean)
       order by (phone_number is null) asc, coalesce(phone_number, '') asc, id asc
-      limit $9
+      limit $11
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc, "walk"."k2" asc
-    limit $10 offset $11
+    limit $12 offset $13
   ),
-  complete as (select count(*) = $12 as walk_complete from walked)
+  complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
-  where organization_id = $13 and starts_with(first_name_search, $14)
-  and active = $15 union all select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
-  where organization_id = $16 and starts_with(last_name_search, $17) and not starts_with(first_name_search, $18)
-  and active = $19 union all select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
-  where organization_id = $20 and starts_with(lower(email), $21) and not starts_with(first_name_search, $22) and not starts_with(last_name_search, $23)
-  and active = $24 union all select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
-  where organization_id = $25 and starts_with(lower(rep_number), $26) and not starts_with(first_name_search, $27) and not starts_with(last_name_search, $28) and not starts_with(lower(email), $29)
-  and active = $30) matches
+  where organization_id = $15 and starts_with(first_name_search, $16)
+  and active = $17 union all select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
+  where organization_id = $18 and starts_with(last_name_search, $19) and not starts_with(first_name_search, $20)
+  and active = $21 union all select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
+  where organization_id = $22 and starts_with(lower(email), $23) and not starts_with(first_name_search, $24) and not starts_with(last_name_search, $25)
+  and active = $26 union all select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
+  where organization_id = $27 and starts_with(lower(rep_number), $28) and not starts_with(first_name_search, $29) and not starts_with(last_name_search, $30) and not starts_with(lower(email), $31)
+  and active = $32) matches
 order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
-limit $31 offset $32) sorted
+limit $33 offset $34) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $33
+where c.organization_id = $35
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
 -- filtered page: search (prefix) and active; PhoneNumber desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $30; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; limit $28; offset $29
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $32; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; walkFrom $28 $29; limit $30; offset $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -7154,24 +7142,24 @@ select c.version is distinct from $1::bigint as changed,
   and active = $21) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $22 and (starts_with(first_name_search, $23) or starts_with(last_name_search, $24) or starts_with(lower(email), $25) or starts_with(lower(rep_number), $26)) and active = $27) matches
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $22 and (starts_with(first_name_search, $23) or starts_with(last_name_search, $24) or starts_with(lower(email), $25) or starts_with(lower(rep_number), $26)) and active = $27 and ($28::boolean is null or (phone_number is null) <= $29::boolean)) matches
 order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
-limit $28 offset $29) page on true
+limit $30 offset $31) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $30
+where c.organization_id = $32
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
 -- filtered page: search (prefix) and active; PhoneNumber desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7)) and active = $8) matches
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7)) and active = $8 and ($9::boolean is null or (phone_number is null) <= $10::boolean)) matches
 order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
-limit $9 offset $10) page on true
+limit $11 offset $12) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $11
+where c.organization_id = $13
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
 -- filtered page: search (prefix) and active; PhoneNumber desc; sort; counts when the known total is stale
@@ -7226,7 +7214,7 @@ where c.organization_id = $23
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
 -- filtered page: search (prefix) and active; PhoneNumber desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $32 $35 $39 $44 $52; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $33 $36 $37 $40 $41 $42 $45 $46 $47 $48; active $6 $10 $15 $21 $27 $34 $38 $43 $49; walkBudget $28; limit $29 $31 $50; offset $30 $51
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $34 $37 $41 $46 $54; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $35 $38 $39 $42 $43 $44 $47 $48 $49 $50; active $6 $10 $15 $21 $27 $36 $40 $45 $51; walkFrom $28 $29; walkBudget $30; limit $31 $33 $52; offset $32 $53
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -7244,35 +7232,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
       select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (starts_with(first_name_search, $22) or starts_with(last_name_search, $23) or starts_with(lower(email), $24) or starts_with(lower(rep_number), $25)) as matched
-      from organization_sales_rep where organization_id = $26 and active = $27
+      from organization_sales_rep where organization_id = $26 and active = $27 and ($28::boolean is null or (phone_number is null) <= $29::boolean)
       order by (phone_number is null) desc, coalesce(phone_number, '') desc, id desc
-      limit $28
+      limit $30
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc, "walk"."k2" desc
-    limit $29 offset $30
+    limit $31 offset $32
   ),
-  complete as (select count(*) = $31 as walk_complete from walked)
+  complete as (select count(*) = $33 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
-  where organization_id = $32 and starts_with(first_name_search, $33)
-  and active = $34 union all select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
-  where organization_id = $35 and starts_with(last_name_search, $36) and not starts_with(first_name_search, $37)
-  and active = $38 union all select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
-  where organization_id = $39 and starts_with(lower(email), $40) and not starts_with(first_name_search, $41) and not starts_with(last_name_search, $42)
-  and active = $43 union all select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
-  where organization_id = $44 and starts_with(lower(rep_number), $45) and not starts_with(first_name_search, $46) and not starts_with(last_name_search, $47) and not starts_with(lower(email), $48)
-  and active = $49) matches
+  where organization_id = $34 and starts_with(first_name_search, $35)
+  and active = $36 union all select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
+  where organization_id = $37 and starts_with(last_name_search, $38) and not starts_with(first_name_search, $39)
+  and active = $40 union all select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
+  where organization_id = $41 and starts_with(lower(email), $42) and not starts_with(first_name_search, $43) and not starts_with(last_name_search, $44)
+  and active = $45 union all select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
+  where organization_id = $46 and starts_with(lower(rep_number), $47) and not starts_with(first_name_search, $48) and not starts_with(last_name_search, $49) and not starts_with(lower(email), $50)
+  and active = $51) matches
 order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
-limit $50 offset $51) sorted
+limit $52 offset $53) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $52
+where c.organization_id = $54
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
 -- filtered page: search (prefix) and active; PhoneNumber desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $17 $18 $21 $22 $23 $26 $27 $28 $29; organizationId $7 $13 $16 $20 $25 $33; active $8 $15 $19 $24 $30; walkBudget $9; limit $10 $12 $31; offset $11 $32
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $19 $20 $23 $24 $25 $28 $29 $30 $31; organizationId $7 $15 $18 $22 $27 $35; active $8 $17 $21 $26 $32; walkFrom $9 $10; walkBudget $11; limit $12 $14 $33; offset $13 $34
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -7281,35 +7269,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
       select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (starts_with(first_name_search, $3) or starts_with(last_name_search, $4) or starts_with(lower(email), $5) or starts_with(lower(rep_number), $6)) as matched
-      from organization_sales_rep where organization_id = $7 and active = $8
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::boolean is null or (phone_number is null) <= $10::boolean)
       order by (phone_number is null) desc, coalesce(phone_number, '') desc, id desc
-      limit $9
+      limit $11
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc, "walk"."k2" desc
-    limit $10 offset $11
+    limit $12 offset $13
   ),
-  complete as (select count(*) = $12 as walk_complete from walked)
+  complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
-  where organization_id = $13 and starts_with(first_name_search, $14)
-  and active = $15 union all select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
-  where organization_id = $16 and starts_with(last_name_search, $17) and not starts_with(first_name_search, $18)
-  and active = $19 union all select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
-  where organization_id = $20 and starts_with(lower(email), $21) and not starts_with(first_name_search, $22) and not starts_with(last_name_search, $23)
-  and active = $24 union all select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
-  where organization_id = $25 and starts_with(lower(rep_number), $26) and not starts_with(first_name_search, $27) and not starts_with(last_name_search, $28) and not starts_with(lower(email), $29)
-  and active = $30) matches
+  where organization_id = $15 and starts_with(first_name_search, $16)
+  and active = $17 union all select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
+  where organization_id = $18 and starts_with(last_name_search, $19) and not starts_with(first_name_search, $20)
+  and active = $21 union all select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
+  where organization_id = $22 and starts_with(lower(email), $23) and not starts_with(first_name_search, $24) and not starts_with(last_name_search, $25)
+  and active = $26 union all select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep
+  where organization_id = $27 and starts_with(lower(rep_number), $28) and not starts_with(first_name_search, $29) and not starts_with(last_name_search, $30) and not starts_with(lower(email), $31)
+  and active = $32) matches
 order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
-limit $31 offset $32) sorted
+limit $33 offset $34) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $33
+where c.organization_id = $35
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
 -- filtered page: search (prefix) and active; Active asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $30; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; limit $28; offset $29
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $32; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; walkFrom $28 $29; limit $30; offset $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -7323,24 +7311,24 @@ select c.version is distinct from $1::bigint as changed,
   and active = $21) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $22 and (starts_with(first_name_search, $23) or starts_with(last_name_search, $24) or starts_with(lower(email), $25) or starts_with(lower(rep_number), $26)) and active = $27) matches
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $22 and (starts_with(first_name_search, $23) or starts_with(last_name_search, $24) or starts_with(lower(email), $25) or starts_with(lower(rep_number), $26)) and active = $27 and ($28::boolean is null or active >= $29::boolean)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $28 offset $29) page on true
+limit $30 offset $31) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $30
+where c.organization_id = $32
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (prefix) and active; Active asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7)) and active = $8) matches
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7)) and active = $8 and ($9::boolean is null or active >= $10::boolean)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $9 offset $10) page on true
+limit $11 offset $12) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $11
+where c.organization_id = $13
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (prefix) and active; Active asc; sort; counts when the known total is stale
@@ -7395,7 +7383,7 @@ where c.organization_id = $23
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (prefix) and active; Active asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $32 $35 $39 $44 $52; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $33 $36 $37 $40 $41 $42 $45 $46 $47 $48; active $6 $10 $15 $21 $27 $34 $38 $43 $49; walkBudget $28; limit $29 $31 $50; offset $30 $51
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $34 $37 $41 $46 $54; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $35 $38 $39 $42 $43 $44 $47 $48 $49 $50; active $6 $10 $15 $21 $27 $36 $40 $45 $51; walkFrom $28 $29; walkBudget $30; limit $31 $33 $52; offset $32 $53
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -7413,35 +7401,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, active as "k0", id as "k1", (starts_with(first_name_search, $22) or starts_with(last_name_search, $23) or starts_with(lower(email), $24) or starts_with(lower(rep_number), $25)) as matched
-      from organization_sales_rep where organization_id = $26 and active = $27
+      from organization_sales_rep where organization_id = $26 and active = $27 and ($28::boolean is null or active >= $29::boolean)
       order by active asc, id asc
-      limit $28
+      limit $30
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $29 offset $30
+    limit $31 offset $32
   ),
-  complete as (select count(*) = $31 as walk_complete from walked)
+  complete as (select count(*) = $33 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $32 and starts_with(first_name_search, $33)
-  and active = $34 union all select id, active as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $35 and starts_with(last_name_search, $36) and not starts_with(first_name_search, $37)
-  and active = $38 union all select id, active as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $39 and starts_with(lower(email), $40) and not starts_with(first_name_search, $41) and not starts_with(last_name_search, $42)
-  and active = $43 union all select id, active as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $44 and starts_with(lower(rep_number), $45) and not starts_with(first_name_search, $46) and not starts_with(last_name_search, $47) and not starts_with(lower(email), $48)
-  and active = $49) matches
+  where organization_id = $34 and starts_with(first_name_search, $35)
+  and active = $36 union all select id, active as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $37 and starts_with(last_name_search, $38) and not starts_with(first_name_search, $39)
+  and active = $40 union all select id, active as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $41 and starts_with(lower(email), $42) and not starts_with(first_name_search, $43) and not starts_with(last_name_search, $44)
+  and active = $45 union all select id, active as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $46 and starts_with(lower(rep_number), $47) and not starts_with(first_name_search, $48) and not starts_with(last_name_search, $49) and not starts_with(lower(email), $50)
+  and active = $51) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $50 offset $51) sorted
+limit $52 offset $53) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $52
+where c.organization_id = $54
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (prefix) and active; Active asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $17 $18 $21 $22 $23 $26 $27 $28 $29; organizationId $7 $13 $16 $20 $25 $33; active $8 $15 $19 $24 $30; walkBudget $9; limit $10 $12 $31; offset $11 $32
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $19 $20 $23 $24 $25 $28 $29 $30 $31; organizationId $7 $15 $18 $22 $27 $35; active $8 $17 $21 $26 $32; walkFrom $9 $10; walkBudget $11; limit $12 $14 $33; offset $13 $34
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -7450,35 +7438,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, active as "k0", id as "k1", (starts_with(first_name_search, $3) or starts_with(last_name_search, $4) or starts_with(lower(email), $5) or starts_with(lower(rep_number), $6)) as matched
-      from organization_sales_rep where organization_id = $7 and active = $8
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::boolean is null or active >= $10::boolean)
       order by active asc, id asc
-      limit $9
+      limit $11
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $10 offset $11
+    limit $12 offset $13
   ),
-  complete as (select count(*) = $12 as walk_complete from walked)
+  complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $13 and starts_with(first_name_search, $14)
-  and active = $15 union all select id, active as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $16 and starts_with(last_name_search, $17) and not starts_with(first_name_search, $18)
-  and active = $19 union all select id, active as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $20 and starts_with(lower(email), $21) and not starts_with(first_name_search, $22) and not starts_with(last_name_search, $23)
-  and active = $24 union all select id, active as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $25 and starts_with(lower(rep_number), $26) and not starts_with(first_name_search, $27) and not starts_with(last_name_search, $28) and not starts_with(lower(email), $29)
-  and active = $30) matches
+  where organization_id = $15 and starts_with(first_name_search, $16)
+  and active = $17 union all select id, active as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $18 and starts_with(last_name_search, $19) and not starts_with(first_name_search, $20)
+  and active = $21 union all select id, active as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $22 and starts_with(lower(email), $23) and not starts_with(first_name_search, $24) and not starts_with(last_name_search, $25)
+  and active = $26 union all select id, active as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $27 and starts_with(lower(rep_number), $28) and not starts_with(first_name_search, $29) and not starts_with(last_name_search, $30) and not starts_with(lower(email), $31)
+  and active = $32) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $31 offset $32) sorted
+limit $33 offset $34) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $33
+where c.organization_id = $35
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (prefix) and active; Active desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $30; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; limit $28; offset $29
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $22 $32; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $23 $24 $25 $26; active $6 $10 $15 $21 $27; walkFrom $28 $29; limit $30; offset $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -7492,24 +7480,24 @@ select c.version is distinct from $1::bigint as changed,
   and active = $21) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $22 and (starts_with(first_name_search, $23) or starts_with(last_name_search, $24) or starts_with(lower(email), $25) or starts_with(lower(rep_number), $26)) and active = $27) matches
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $22 and (starts_with(first_name_search, $23) or starts_with(last_name_search, $24) or starts_with(lower(email), $25) or starts_with(lower(rep_number), $26)) and active = $27 and ($28::boolean is null or active <= $29::boolean)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $28 offset $29) page on true
+limit $30 offset $31) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $30
+where c.organization_id = $32
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (prefix) and active; Active desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7)) and active = $8) matches
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (starts_with(first_name_search, $4) or starts_with(last_name_search, $5) or starts_with(lower(email), $6) or starts_with(lower(rep_number), $7)) and active = $8 and ($9::boolean is null or active <= $10::boolean)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $9 offset $10) page on true
+limit $11 offset $12) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $11
+where c.organization_id = $13
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (prefix) and active; Active desc; sort; counts when the known total is stale
@@ -7564,7 +7552,7 @@ where c.organization_id = $23
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (prefix) and active; Active desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $32 $35 $39 $44 $52; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $33 $36 $37 $40 $41 $42 $45 $46 $47 $48; active $6 $10 $15 $21 $27 $34 $38 $43 $49; walkBudget $28; limit $29 $31 $50; offset $30 $51
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $11 $16 $26 $34 $37 $41 $46 $54; search $5 $8 $9 $12 $13 $14 $17 $18 $19 $20 $22 $23 $24 $25 $35 $38 $39 $42 $43 $44 $47 $48 $49 $50; active $6 $10 $15 $21 $27 $36 $40 $45 $51; walkFrom $28 $29; walkBudget $30; limit $31 $33 $52; offset $32 $53
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep
@@ -7582,35 +7570,35 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, active as "k0", id as "k1", (starts_with(first_name_search, $22) or starts_with(last_name_search, $23) or starts_with(lower(email), $24) or starts_with(lower(rep_number), $25)) as matched
-      from organization_sales_rep where organization_id = $26 and active = $27
+      from organization_sales_rep where organization_id = $26 and active = $27 and ($28::boolean is null or active <= $29::boolean)
       order by active desc, id desc
-      limit $28
+      limit $30
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $29 offset $30
+    limit $31 offset $32
   ),
-  complete as (select count(*) = $31 as walk_complete from walked)
+  complete as (select count(*) = $33 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $32 and starts_with(first_name_search, $33)
-  and active = $34 union all select id, active as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $35 and starts_with(last_name_search, $36) and not starts_with(first_name_search, $37)
-  and active = $38 union all select id, active as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $39 and starts_with(lower(email), $40) and not starts_with(first_name_search, $41) and not starts_with(last_name_search, $42)
-  and active = $43 union all select id, active as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $44 and starts_with(lower(rep_number), $45) and not starts_with(first_name_search, $46) and not starts_with(last_name_search, $47) and not starts_with(lower(email), $48)
-  and active = $49) matches
+  where organization_id = $34 and starts_with(first_name_search, $35)
+  and active = $36 union all select id, active as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $37 and starts_with(last_name_search, $38) and not starts_with(first_name_search, $39)
+  and active = $40 union all select id, active as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $41 and starts_with(lower(email), $42) and not starts_with(first_name_search, $43) and not starts_with(last_name_search, $44)
+  and active = $45 union all select id, active as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $46 and starts_with(lower(rep_number), $47) and not starts_with(first_name_search, $48) and not starts_with(last_name_search, $49) and not starts_with(lower(email), $50)
+  and active = $51) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $50 offset $51) sorted
+limit $52 offset $53) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $52
+where c.organization_id = $54
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (prefix) and active; Active desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $17 $18 $21 $22 $23 $26 $27 $28 $29; organizationId $7 $13 $16 $20 $25 $33; active $8 $15 $19 $24 $30; walkBudget $9; limit $10 $12 $31; offset $11 $32
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $19 $20 $23 $24 $25 $28 $29 $30 $31; organizationId $7 $15 $18 $22 $27 $35; active $8 $17 $21 $26 $32; walkFrom $9 $10; walkBudget $11; limit $12 $14 $33; offset $13 $34
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -7619,58 +7607,58 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, active as "k0", id as "k1", (starts_with(first_name_search, $3) or starts_with(last_name_search, $4) or starts_with(lower(email), $5) or starts_with(lower(rep_number), $6)) as matched
-      from organization_sales_rep where organization_id = $7 and active = $8
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::boolean is null or active <= $10::boolean)
       order by active desc, id desc
-      limit $9
+      limit $11
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $10 offset $11
+    limit $12 offset $13
   ),
-  complete as (select count(*) = $12 as walk_complete from walked)
+  complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
   select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $13 and starts_with(first_name_search, $14)
-  and active = $15 union all select id, active as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $16 and starts_with(last_name_search, $17) and not starts_with(first_name_search, $18)
-  and active = $19 union all select id, active as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $20 and starts_with(lower(email), $21) and not starts_with(first_name_search, $22) and not starts_with(last_name_search, $23)
-  and active = $24 union all select id, active as "k0", id as "k1" from organization_sales_rep
-  where organization_id = $25 and starts_with(lower(rep_number), $26) and not starts_with(first_name_search, $27) and not starts_with(last_name_search, $28) and not starts_with(lower(email), $29)
-  and active = $30) matches
+  where organization_id = $15 and starts_with(first_name_search, $16)
+  and active = $17 union all select id, active as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $18 and starts_with(last_name_search, $19) and not starts_with(first_name_search, $20)
+  and active = $21 union all select id, active as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $22 and starts_with(lower(email), $23) and not starts_with(first_name_search, $24) and not starts_with(last_name_search, $25)
+  and active = $26 union all select id, active as "k0", id as "k1" from organization_sales_rep
+  where organization_id = $27 and starts_with(lower(rep_number), $28) and not starts_with(first_name_search, $29) and not starts_with(last_name_search, $30) and not starts_with(lower(email), $31)
+  and active = $32) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $31 offset $32) sorted
+limit $33 offset $34) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $33
+where c.organization_id = $35
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams) and active; RepNumber asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $19; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; limit $17; offset $18
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $21; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; walkFrom $17 $18; limit $19; offset $20
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16) matches
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16 and ($17::text is null or rep_number >= $18::text)) matches
 order by "matches"."k0" asc
-limit $17 offset $18) page on true
+limit $19 offset $20) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $19
+where c.organization_id = $21
 order by "page"."k0" asc;
 
 -- filtered page: search (trigrams) and active; RepNumber asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 and ($9::text is null or rep_number >= $10::text)) matches
 order by "matches"."k0" asc
-limit $9 offset $10) page on true
+limit $11 offset $12) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $11
+where c.organization_id = $13
 order by "page"."k0" asc;
 
 -- filtered page: search (trigrams) and active; RepNumber asc; sort; counts when the known total is stale
@@ -7701,7 +7689,7 @@ where c.organization_id = $12
 order by "page"."k0" asc;
 
 -- filtered page: search (trigrams) and active; RepNumber asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $21 $30; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $22 $23 $24 $25 $26; active $10 $16 $27; walkBudget $17; limit $18 $20 $28; offset $19 $29
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $23 $32; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $24 $25 $26 $27 $28; active $10 $16 $29; walkFrom $17 $18; walkBudget $19; limit $20 $22 $30; offset $21 $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
@@ -7711,27 +7699,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0" from (
       select id, rep_number as "k0", (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) as matched
-      from organization_sales_rep where organization_id = $15 and active = $16
+      from organization_sales_rep where organization_id = $15 and active = $16 and ($17::text is null or rep_number >= $18::text)
       order by rep_number asc
-      limit $17
+      limit $19
     ) walk
     where walk.matched
     order by "walk"."k0" asc
-    limit $18 offset $19
+    limit $20 offset $21
   ),
-  complete as (select count(*) = $20 as walk_complete from walked)
+  complete as (select count(*) = $22 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) and active = $27 offset 0) matches
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $23 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $24 and (first_name_search like $25 or last_name_search like $26 or lower(email) like $27 or lower(rep_number) like $28) and active = $29 offset 0) matches
 order by "matches"."k0" asc
-limit $28 offset $29) sorted
+limit $30 offset $31) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $30
+where c.organization_id = $32
 order by "page"."k0" asc;
 
 -- filtered page: search (trigrams) and active; RepNumber asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17 $18; organizationId $7 $13 $22; active $8 $19; walkBudget $9; limit $10 $12 $20; offset $11 $21
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $17 $18 $19 $20; organizationId $7 $15 $24; active $8 $21; walkFrom $9 $10; walkBudget $11; limit $12 $14 $22; offset $13 $23
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -7740,50 +7728,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0" from (
       select id, rep_number as "k0", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7 and active = $8
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::text is null or rep_number >= $10::text)
       order by rep_number asc
-      limit $9
+      limit $11
     ) walk
     where walk.matched
     order by "walk"."k0" asc
-    limit $10 offset $11
+    limit $12 offset $13
   ),
-  complete as (select count(*) = $12 as walk_complete from walked)
+  complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $13 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $14 and (first_name_search like $15 or last_name_search like $16 or lower(email) like $17 or lower(rep_number) like $18) and active = $19 offset 0) matches
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and (first_name_search like $17 or last_name_search like $18 or lower(email) like $19 or lower(rep_number) like $20) and active = $21 offset 0) matches
 order by "matches"."k0" asc
-limit $20 offset $21) sorted
+limit $22 offset $23) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $22
+where c.organization_id = $24
 order by "page"."k0" asc;
 
 -- filtered page: search (trigrams) and active; RepNumber desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $19; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; limit $17; offset $18
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $21; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; walkFrom $17 $18; limit $19; offset $20
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16) matches
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16 and ($17::text is null or rep_number <= $18::text)) matches
 order by "matches"."k0" desc
-limit $17 offset $18) page on true
+limit $19 offset $20) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $19
+where c.organization_id = $21
 order by "page"."k0" desc;
 
 -- filtered page: search (trigrams) and active; RepNumber desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 and ($9::text is null or rep_number <= $10::text)) matches
 order by "matches"."k0" desc
-limit $9 offset $10) page on true
+limit $11 offset $12) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $11
+where c.organization_id = $13
 order by "page"."k0" desc;
 
 -- filtered page: search (trigrams) and active; RepNumber desc; sort; counts when the known total is stale
@@ -7814,7 +7802,7 @@ where c.organization_id = $12
 order by "page"."k0" desc;
 
 -- filtered page: search (trigrams) and active; RepNumber desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $21 $30; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $22 $23 $24 $25 $26; active $10 $16 $27; walkBudget $17; limit $18 $20 $28; offset $19 $29
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $23 $32; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $24 $25 $26 $27 $28; active $10 $16 $29; walkFrom $17 $18; walkBudget $19; limit $20 $22 $30; offset $21 $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
@@ -7824,27 +7812,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0" from (
       select id, rep_number as "k0", (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) as matched
-      from organization_sales_rep where organization_id = $15 and active = $16
+      from organization_sales_rep where organization_id = $15 and active = $16 and ($17::text is null or rep_number <= $18::text)
       order by rep_number desc
-      limit $17
+      limit $19
     ) walk
     where walk.matched
     order by "walk"."k0" desc
-    limit $18 offset $19
+    limit $20 offset $21
   ),
-  complete as (select count(*) = $20 as walk_complete from walked)
+  complete as (select count(*) = $22 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) and active = $27 offset 0) matches
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $23 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $24 and (first_name_search like $25 or last_name_search like $26 or lower(email) like $27 or lower(rep_number) like $28) and active = $29 offset 0) matches
 order by "matches"."k0" desc
-limit $28 offset $29) sorted
+limit $30 offset $31) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $30
+where c.organization_id = $32
 order by "page"."k0" desc;
 
 -- filtered page: search (trigrams) and active; RepNumber desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17 $18; organizationId $7 $13 $22; active $8 $19; walkBudget $9; limit $10 $12 $20; offset $11 $21
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $17 $18 $19 $20; organizationId $7 $15 $24; active $8 $21; walkFrom $9 $10; walkBudget $11; limit $12 $14 $22; offset $13 $23
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -7853,50 +7841,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0" from (
       select id, rep_number as "k0", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7 and active = $8
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::text is null or rep_number <= $10::text)
       order by rep_number desc
-      limit $9
+      limit $11
     ) walk
     where walk.matched
     order by "walk"."k0" desc
-    limit $10 offset $11
+    limit $12 offset $13
   ),
-  complete as (select count(*) = $12 as walk_complete from walked)
+  complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $13 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $14 and (first_name_search like $15 or last_name_search like $16 or lower(email) like $17 or lower(rep_number) like $18) and active = $19 offset 0) matches
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and (first_name_search like $17 or last_name_search like $18 or lower(email) like $19 or lower(rep_number) like $20) and active = $21 offset 0) matches
 order by "matches"."k0" desc
-limit $20 offset $21) sorted
+limit $22 offset $23) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $22
+where c.organization_id = $24
 order by "page"."k0" desc;
 
 -- filtered page: search (trigrams) and active; FirstName asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $19; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; limit $17; offset $18
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $21; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; walkFrom $17 $18; limit $19; offset $20
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16) matches
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16 and ($17::text is null or first_name >= $18::text)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $17 offset $18) page on true
+limit $19 offset $20) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $19
+where c.organization_id = $21
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (trigrams) and active; FirstName asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 and ($9::text is null or first_name >= $10::text)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $9 offset $10) page on true
+limit $11 offset $12) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $11
+where c.organization_id = $13
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (trigrams) and active; FirstName asc; sort; counts when the known total is stale
@@ -7927,7 +7915,7 @@ where c.organization_id = $12
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (trigrams) and active; FirstName asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $21 $30; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $22 $23 $24 $25 $26; active $10 $16 $27; walkBudget $17; limit $18 $20 $28; offset $19 $29
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $23 $32; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $24 $25 $26 $27 $28; active $10 $16 $29; walkFrom $17 $18; walkBudget $19; limit $20 $22 $30; offset $21 $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
@@ -7937,27 +7925,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, first_name as "k0", id as "k1", (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) as matched
-      from organization_sales_rep where organization_id = $15 and active = $16
+      from organization_sales_rep where organization_id = $15 and active = $16 and ($17::text is null or first_name >= $18::text)
       order by first_name asc, id asc
-      limit $17
+      limit $19
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $18 offset $19
+    limit $20 offset $21
   ),
-  complete as (select count(*) = $20 as walk_complete from walked)
+  complete as (select count(*) = $22 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) and active = $27 offset 0) matches
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $23 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $24 and (first_name_search like $25 or last_name_search like $26 or lower(email) like $27 or lower(rep_number) like $28) and active = $29 offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $28 offset $29) sorted
+limit $30 offset $31) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $30
+where c.organization_id = $32
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (trigrams) and active; FirstName asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17 $18; organizationId $7 $13 $22; active $8 $19; walkBudget $9; limit $10 $12 $20; offset $11 $21
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $17 $18 $19 $20; organizationId $7 $15 $24; active $8 $21; walkFrom $9 $10; walkBudget $11; limit $12 $14 $22; offset $13 $23
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -7966,50 +7954,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, first_name as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7 and active = $8
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::text is null or first_name >= $10::text)
       order by first_name asc, id asc
-      limit $9
+      limit $11
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $10 offset $11
+    limit $12 offset $13
   ),
-  complete as (select count(*) = $12 as walk_complete from walked)
+  complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $13 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $14 and (first_name_search like $15 or last_name_search like $16 or lower(email) like $17 or lower(rep_number) like $18) and active = $19 offset 0) matches
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and (first_name_search like $17 or last_name_search like $18 or lower(email) like $19 or lower(rep_number) like $20) and active = $21 offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $20 offset $21) sorted
+limit $22 offset $23) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $22
+where c.organization_id = $24
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (trigrams) and active; FirstName desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $19; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; limit $17; offset $18
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $21; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; walkFrom $17 $18; limit $19; offset $20
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16) matches
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16 and ($17::text is null or first_name <= $18::text)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $17 offset $18) page on true
+limit $19 offset $20) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $19
+where c.organization_id = $21
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams) and active; FirstName desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 and ($9::text is null or first_name <= $10::text)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $9 offset $10) page on true
+limit $11 offset $12) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $11
+where c.organization_id = $13
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams) and active; FirstName desc; sort; counts when the known total is stale
@@ -8040,7 +8028,7 @@ where c.organization_id = $12
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams) and active; FirstName desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $21 $30; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $22 $23 $24 $25 $26; active $10 $16 $27; walkBudget $17; limit $18 $20 $28; offset $19 $29
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $23 $32; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $24 $25 $26 $27 $28; active $10 $16 $29; walkFrom $17 $18; walkBudget $19; limit $20 $22 $30; offset $21 $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
@@ -8050,27 +8038,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, first_name as "k0", id as "k1", (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) as matched
-      from organization_sales_rep where organization_id = $15 and active = $16
+      from organization_sales_rep where organization_id = $15 and active = $16 and ($17::text is null or first_name <= $18::text)
       order by first_name desc, id desc
-      limit $17
+      limit $19
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $18 offset $19
+    limit $20 offset $21
   ),
-  complete as (select count(*) = $20 as walk_complete from walked)
+  complete as (select count(*) = $22 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) and active = $27 offset 0) matches
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $23 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $24 and (first_name_search like $25 or last_name_search like $26 or lower(email) like $27 or lower(rep_number) like $28) and active = $29 offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $28 offset $29) sorted
+limit $30 offset $31) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $30
+where c.organization_id = $32
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams) and active; FirstName desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17 $18; organizationId $7 $13 $22; active $8 $19; walkBudget $9; limit $10 $12 $20; offset $11 $21
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $17 $18 $19 $20; organizationId $7 $15 $24; active $8 $21; walkFrom $9 $10; walkBudget $11; limit $12 $14 $22; offset $13 $23
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -8079,50 +8067,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, first_name as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7 and active = $8
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::text is null or first_name <= $10::text)
       order by first_name desc, id desc
-      limit $9
+      limit $11
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $10 offset $11
+    limit $12 offset $13
   ),
-  complete as (select count(*) = $12 as walk_complete from walked)
+  complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $13 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $14 and (first_name_search like $15 or last_name_search like $16 or lower(email) like $17 or lower(rep_number) like $18) and active = $19 offset 0) matches
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and (first_name_search like $17 or last_name_search like $18 or lower(email) like $19 or lower(rep_number) like $20) and active = $21 offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $20 offset $21) sorted
+limit $22 offset $23) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $22
+where c.organization_id = $24
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams) and active; LastName asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $19; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; limit $17; offset $18
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $21; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; walkFrom $17 $18; limit $19; offset $20
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16) matches
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16 and ($17::text is null or last_name >= $18::text)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $17 offset $18) page on true
+limit $19 offset $20) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $19
+where c.organization_id = $21
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (trigrams) and active; LastName asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 and ($9::text is null or last_name >= $10::text)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $9 offset $10) page on true
+limit $11 offset $12) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $11
+where c.organization_id = $13
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (trigrams) and active; LastName asc; sort; counts when the known total is stale
@@ -8153,7 +8141,7 @@ where c.organization_id = $12
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (trigrams) and active; LastName asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $21 $30; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $22 $23 $24 $25 $26; active $10 $16 $27; walkBudget $17; limit $18 $20 $28; offset $19 $29
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $23 $32; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $24 $25 $26 $27 $28; active $10 $16 $29; walkFrom $17 $18; walkBudget $19; limit $20 $22 $30; offset $21 $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
@@ -8163,27 +8151,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, last_name as "k0", id as "k1", (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) as matched
-      from organization_sales_rep where organization_id = $15 and active = $16
+      from organization_sales_rep where organization_id = $15 and active = $16 and ($17::text is null or last_name >= $18::text)
       order by last_name asc, id asc
-      limit $17
+      limit $19
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $18 offset $19
+    limit $20 offset $21
   ),
-  complete as (select count(*) = $20 as walk_complete from walked)
+  complete as (select count(*) = $22 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) and active = $27 offset 0) matches
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $23 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $24 and (first_name_search like $25 or last_name_search like $26 or lower(email) like $27 or lower(rep_number) like $28) and active = $29 offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $28 offset $29) sorted
+limit $30 offset $31) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $30
+where c.organization_id = $32
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (trigrams) and active; LastName asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17 $18; organizationId $7 $13 $22; active $8 $19; walkBudget $9; limit $10 $12 $20; offset $11 $21
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $17 $18 $19 $20; organizationId $7 $15 $24; active $8 $21; walkFrom $9 $10; walkBudget $11; limit $12 $14 $22; offset $13 $23
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -8192,50 +8180,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, last_name as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7 and active = $8
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::text is null or last_name >= $10::text)
       order by last_name asc, id asc
-      limit $9
+      limit $11
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $10 offset $11
+    limit $12 offset $13
   ),
-  complete as (select count(*) = $12 as walk_complete from walked)
+  complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $13 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $14 and (first_name_search like $15 or last_name_search like $16 or lower(email) like $17 or lower(rep_number) like $18) and active = $19 offset 0) matches
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and (first_name_search like $17 or last_name_search like $18 or lower(email) like $19 or lower(rep_number) like $20) and active = $21 offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $20 offset $21) sorted
+limit $22 offset $23) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $22
+where c.organization_id = $24
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (trigrams) and active; LastName desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $19; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; limit $17; offset $18
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $21; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; walkFrom $17 $18; limit $19; offset $20
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16) matches
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16 and ($17::text is null or last_name <= $18::text)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $17 offset $18) page on true
+limit $19 offset $20) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $19
+where c.organization_id = $21
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams) and active; LastName desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 and ($9::text is null or last_name <= $10::text)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $9 offset $10) page on true
+limit $11 offset $12) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $11
+where c.organization_id = $13
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams) and active; LastName desc; sort; counts when the known total is stale
@@ -8266,7 +8254,7 @@ where c.organization_id = $12
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams) and active; LastName desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $21 $30; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $22 $23 $24 $25 $26; active $10 $16 $27; walkBudget $17; limit $18 $20 $28; offset $19 $29
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $23 $32; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $24 $25 $26 $27 $28; active $10 $16 $29; walkFrom $17 $18; walkBudget $19; limit $20 $22 $30; offset $21 $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
@@ -8276,27 +8264,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, last_name as "k0", id as "k1", (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) as matched
-      from organization_sales_rep where organization_id = $15 and active = $16
+      from organization_sales_rep where organization_id = $15 and active = $16 and ($17::text is null or last_name <= $18::text)
       order by last_name desc, id desc
-      limit $17
+      limit $19
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $18 offset $19
+    limit $20 offset $21
   ),
-  complete as (select count(*) = $20 as walk_complete from walked)
+  complete as (select count(*) = $22 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) and active = $27 offset 0) matches
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $23 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $24 and (first_name_search like $25 or last_name_search like $26 or lower(email) like $27 or lower(rep_number) like $28) and active = $29 offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $28 offset $29) sorted
+limit $30 offset $31) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $30
+where c.organization_id = $32
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams) and active; LastName desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17 $18; organizationId $7 $13 $22; active $8 $19; walkBudget $9; limit $10 $12 $20; offset $11 $21
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $17 $18 $19 $20; organizationId $7 $15 $24; active $8 $21; walkFrom $9 $10; walkBudget $11; limit $12 $14 $22; offset $13 $23
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -8305,50 +8293,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, last_name as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7 and active = $8
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::text is null or last_name <= $10::text)
       order by last_name desc, id desc
-      limit $9
+      limit $11
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $10 offset $11
+    limit $12 offset $13
   ),
-  complete as (select count(*) = $12 as walk_complete from walked)
+  complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $13 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $14 and (first_name_search like $15 or last_name_search like $16 or lower(email) like $17 or lower(rep_number) like $18) and active = $19 offset 0) matches
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and (first_name_search like $17 or last_name_search like $18 or lower(email) like $19 or lower(rep_number) like $20) and active = $21 offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $20 offset $21) sorted
+limit $22 offset $23) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $22
+where c.organization_id = $24
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams) and active; Email asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $19; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; limit $17; offset $18
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $21; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; walkFrom $17 $18; limit $19; offset $20
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16) matches
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16 and ($17::text is null or email >= $18::text)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $17 offset $18) page on true
+limit $19 offset $20) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $19
+where c.organization_id = $21
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (trigrams) and active; Email asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 and ($9::text is null or email >= $10::text)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $9 offset $10) page on true
+limit $11 offset $12) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $11
+where c.organization_id = $13
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (trigrams) and active; Email asc; sort; counts when the known total is stale
@@ -8379,7 +8367,7 @@ where c.organization_id = $12
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (trigrams) and active; Email asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $21 $30; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $22 $23 $24 $25 $26; active $10 $16 $27; walkBudget $17; limit $18 $20 $28; offset $19 $29
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $23 $32; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $24 $25 $26 $27 $28; active $10 $16 $29; walkFrom $17 $18; walkBudget $19; limit $20 $22 $30; offset $21 $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
@@ -8389,27 +8377,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, email as "k0", id as "k1", (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) as matched
-      from organization_sales_rep where organization_id = $15 and active = $16
+      from organization_sales_rep where organization_id = $15 and active = $16 and ($17::text is null or email >= $18::text)
       order by email asc, id asc
-      limit $17
+      limit $19
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $18 offset $19
+    limit $20 offset $21
   ),
-  complete as (select count(*) = $20 as walk_complete from walked)
+  complete as (select count(*) = $22 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) and active = $27 offset 0) matches
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $23 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $24 and (first_name_search like $25 or last_name_search like $26 or lower(email) like $27 or lower(rep_number) like $28) and active = $29 offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $28 offset $29) sorted
+limit $30 offset $31) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $30
+where c.organization_id = $32
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (trigrams) and active; Email asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17 $18; organizationId $7 $13 $22; active $8 $19; walkBudget $9; limit $10 $12 $20; offset $11 $21
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $17 $18 $19 $20; organizationId $7 $15 $24; active $8 $21; walkFrom $9 $10; walkBudget $11; limit $12 $14 $22; offset $13 $23
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -8418,50 +8406,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, email as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7 and active = $8
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::text is null or email >= $10::text)
       order by email asc, id asc
-      limit $9
+      limit $11
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $10 offset $11
+    limit $12 offset $13
   ),
-  complete as (select count(*) = $12 as walk_complete from walked)
+  complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $13 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $14 and (first_name_search like $15 or last_name_search like $16 or lower(email) like $17 or lower(rep_number) like $18) and active = $19 offset 0) matches
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and (first_name_search like $17 or last_name_search like $18 or lower(email) like $19 or lower(rep_number) like $20) and active = $21 offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $20 offset $21) sorted
+limit $22 offset $23) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $22
+where c.organization_id = $24
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (trigrams) and active; Email desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $19; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; limit $17; offset $18
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $21; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; walkFrom $17 $18; limit $19; offset $20
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16) matches
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16 and ($17::text is null or email <= $18::text)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $17 offset $18) page on true
+limit $19 offset $20) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $19
+where c.organization_id = $21
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams) and active; Email desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 and ($9::text is null or email <= $10::text)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $9 offset $10) page on true
+limit $11 offset $12) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $11
+where c.organization_id = $13
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams) and active; Email desc; sort; counts when the known total is stale
@@ -8492,7 +8480,7 @@ where c.organization_id = $12
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams) and active; Email desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $21 $30; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $22 $23 $24 $25 $26; active $10 $16 $27; walkBudget $17; limit $18 $20 $28; offset $19 $29
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $23 $32; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $24 $25 $26 $27 $28; active $10 $16 $29; walkFrom $17 $18; walkBudget $19; limit $20 $22 $30; offset $21 $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
@@ -8502,27 +8490,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, email as "k0", id as "k1", (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) as matched
-      from organization_sales_rep where organization_id = $15 and active = $16
+      from organization_sales_rep where organization_id = $15 and active = $16 and ($17::text is null or email <= $18::text)
       order by email desc, id desc
-      limit $17
+      limit $19
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $18 offset $19
+    limit $20 offset $21
   ),
-  complete as (select count(*) = $20 as walk_complete from walked)
+  complete as (select count(*) = $22 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) and active = $27 offset 0) matches
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $23 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $24 and (first_name_search like $25 or last_name_search like $26 or lower(email) like $27 or lower(rep_number) like $28) and active = $29 offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $28 offset $29) sorted
+limit $30 offset $31) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $30
+where c.organization_id = $32
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams) and active; Email desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17 $18; organizationId $7 $13 $22; active $8 $19; walkBudget $9; limit $10 $12 $20; offset $11 $21
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $17 $18 $19 $20; organizationId $7 $15 $24; active $8 $21; walkFrom $9 $10; walkBudget $11; limit $12 $14 $22; offset $13 $23
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -8531,50 +8519,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, email as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7 and active = $8
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::text is null or email <= $10::text)
       order by email desc, id desc
-      limit $9
+      limit $11
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $10 offset $11
+    limit $12 offset $13
   ),
-  complete as (select count(*) = $12 as walk_complete from walked)
+  complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $13 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $14 and (first_name_search like $15 or last_name_search like $16 or lower(email) like $17 or lower(rep_number) like $18) and active = $19 offset 0) matches
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and (first_name_search like $17 or last_name_search like $18 or lower(email) like $19 or lower(rep_number) like $20) and active = $21 offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $20 offset $21) sorted
+limit $22 offset $23) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $22
+where c.organization_id = $24
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams) and active; PhoneNumber asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $19; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; limit $17; offset $18
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $21; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; walkFrom $17 $18; limit $19; offset $20
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16) matches
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16 and ($17::boolean is null or (phone_number is null) >= $18::boolean)) matches
 order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
-limit $17 offset $18) page on true
+limit $19 offset $20) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $19
+where c.organization_id = $21
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
 -- filtered page: search (trigrams) and active; PhoneNumber asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 and ($9::boolean is null or (phone_number is null) >= $10::boolean)) matches
 order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
-limit $9 offset $10) page on true
+limit $11 offset $12) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $11
+where c.organization_id = $13
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
 -- filtered page: search (trigrams) and active; PhoneNumber asc; sort; counts when the known total is stale
@@ -8605,7 +8593,7 @@ where c.organization_id = $12
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
 -- filtered page: search (trigrams) and active; PhoneNumber asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $21 $30; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $22 $23 $24 $25 $26; active $10 $16 $27; walkBudget $17; limit $18 $20 $28; offset $19 $29
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $23 $32; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $24 $25 $26 $27 $28; active $10 $16 $29; walkFrom $17 $18; walkBudget $19; limit $20 $22 $30; offset $21 $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
@@ -8615,27 +8603,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
       select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) as matched
-      from organization_sales_rep where organization_id = $15 and active = $16
+      from organization_sales_rep where organization_id = $15 and active = $16 and ($17::boolean is null or (phone_number is null) >= $18::boolean)
       order by (phone_number is null) asc, coalesce(phone_number, '') asc, id asc
-      limit $17
+      limit $19
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc, "walk"."k2" asc
-    limit $18 offset $19
+    limit $20 offset $21
   ),
-  complete as (select count(*) = $20 as walk_complete from walked)
+  complete as (select count(*) = $22 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) and active = $27 offset 0) matches
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $23 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $24 and (first_name_search like $25 or last_name_search like $26 or lower(email) like $27 or lower(rep_number) like $28) and active = $29 offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
-limit $28 offset $29) sorted
+limit $30 offset $31) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $30
+where c.organization_id = $32
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
 -- filtered page: search (trigrams) and active; PhoneNumber asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17 $18; organizationId $7 $13 $22; active $8 $19; walkBudget $9; limit $10 $12 $20; offset $11 $21
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $17 $18 $19 $20; organizationId $7 $15 $24; active $8 $21; walkFrom $9 $10; walkBudget $11; limit $12 $14 $22; offset $13 $23
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -8644,50 +8632,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
       select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7 and active = $8
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::boolean is null or (phone_number is null) >= $10::boolean)
       order by (phone_number is null) asc, coalesce(phone_number, '') asc, id asc
-      limit $9
+      limit $11
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc, "walk"."k2" asc
-    limit $10 offset $11
+    limit $12 offset $13
   ),
-  complete as (select count(*) = $12 as walk_complete from walked)
+  complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $13 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $14 and (first_name_search like $15 or last_name_search like $16 or lower(email) like $17 or lower(rep_number) like $18) and active = $19 offset 0) matches
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and (first_name_search like $17 or last_name_search like $18 or lower(email) like $19 or lower(rep_number) like $20) and active = $21 offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
-limit $20 offset $21) sorted
+limit $22 offset $23) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $22
+where c.organization_id = $24
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
 -- filtered page: search (trigrams) and active; PhoneNumber desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $19; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; limit $17; offset $18
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $21; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; walkFrom $17 $18; limit $19; offset $20
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16) matches
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16 and ($17::boolean is null or (phone_number is null) <= $18::boolean)) matches
 order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
-limit $17 offset $18) page on true
+limit $19 offset $20) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $19
+where c.organization_id = $21
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
 -- filtered page: search (trigrams) and active; PhoneNumber desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 and ($9::boolean is null or (phone_number is null) <= $10::boolean)) matches
 order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
-limit $9 offset $10) page on true
+limit $11 offset $12) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $11
+where c.organization_id = $13
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
 -- filtered page: search (trigrams) and active; PhoneNumber desc; sort; counts when the known total is stale
@@ -8718,7 +8706,7 @@ where c.organization_id = $12
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
 -- filtered page: search (trigrams) and active; PhoneNumber desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $21 $30; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $22 $23 $24 $25 $26; active $10 $16 $27; walkBudget $17; limit $18 $20 $28; offset $19 $29
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $23 $32; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $24 $25 $26 $27 $28; active $10 $16 $29; walkFrom $17 $18; walkBudget $19; limit $20 $22 $30; offset $21 $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
@@ -8728,27 +8716,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
       select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) as matched
-      from organization_sales_rep where organization_id = $15 and active = $16
+      from organization_sales_rep where organization_id = $15 and active = $16 and ($17::boolean is null or (phone_number is null) <= $18::boolean)
       order by (phone_number is null) desc, coalesce(phone_number, '') desc, id desc
-      limit $17
+      limit $19
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc, "walk"."k2" desc
-    limit $18 offset $19
+    limit $20 offset $21
   ),
-  complete as (select count(*) = $20 as walk_complete from walked)
+  complete as (select count(*) = $22 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) and active = $27 offset 0) matches
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $23 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $24 and (first_name_search like $25 or last_name_search like $26 or lower(email) like $27 or lower(rep_number) like $28) and active = $29 offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
-limit $28 offset $29) sorted
+limit $30 offset $31) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $30
+where c.organization_id = $32
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
 -- filtered page: search (trigrams) and active; PhoneNumber desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17 $18; organizationId $7 $13 $22; active $8 $19; walkBudget $9; limit $10 $12 $20; offset $11 $21
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $17 $18 $19 $20; organizationId $7 $15 $24; active $8 $21; walkFrom $9 $10; walkBudget $11; limit $12 $14 $22; offset $13 $23
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -8757,50 +8745,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
       select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7 and active = $8
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::boolean is null or (phone_number is null) <= $10::boolean)
       order by (phone_number is null) desc, coalesce(phone_number, '') desc, id desc
-      limit $9
+      limit $11
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc, "walk"."k2" desc
-    limit $10 offset $11
+    limit $12 offset $13
   ),
-  complete as (select count(*) = $12 as walk_complete from walked)
+  complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $13 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $14 and (first_name_search like $15 or last_name_search like $16 or lower(email) like $17 or lower(rep_number) like $18) and active = $19 offset 0) matches
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and (first_name_search like $17 or last_name_search like $18 or lower(email) like $19 or lower(rep_number) like $20) and active = $21 offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
-limit $20 offset $21) sorted
+limit $22 offset $23) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $22
+where c.organization_id = $24
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
 -- filtered page: search (trigrams) and active; Active asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $19; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; limit $17; offset $18
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $21; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; walkFrom $17 $18; limit $19; offset $20
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16) matches
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16 and ($17::boolean is null or active >= $18::boolean)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $17 offset $18) page on true
+limit $19 offset $20) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $19
+where c.organization_id = $21
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (trigrams) and active; Active asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 and ($9::boolean is null or active >= $10::boolean)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $9 offset $10) page on true
+limit $11 offset $12) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $11
+where c.organization_id = $13
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (trigrams) and active; Active asc; sort; counts when the known total is stale
@@ -8831,7 +8819,7 @@ where c.organization_id = $12
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (trigrams) and active; Active asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $21 $30; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $22 $23 $24 $25 $26; active $10 $16 $27; walkBudget $17; limit $18 $20 $28; offset $19 $29
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $23 $32; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $24 $25 $26 $27 $28; active $10 $16 $29; walkFrom $17 $18; walkBudget $19; limit $20 $22 $30; offset $21 $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
@@ -8841,27 +8829,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, active as "k0", id as "k1", (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) as matched
-      from organization_sales_rep where organization_id = $15 and active = $16
+      from organization_sales_rep where organization_id = $15 and active = $16 and ($17::boolean is null or active >= $18::boolean)
       order by active asc, id asc
-      limit $17
+      limit $19
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $18 offset $19
+    limit $20 offset $21
   ),
-  complete as (select count(*) = $20 as walk_complete from walked)
+  complete as (select count(*) = $22 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) and active = $27 offset 0) matches
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $23 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $24 and (first_name_search like $25 or last_name_search like $26 or lower(email) like $27 or lower(rep_number) like $28) and active = $29 offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $28 offset $29) sorted
+limit $30 offset $31) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $30
+where c.organization_id = $32
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (trigrams) and active; Active asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17 $18; organizationId $7 $13 $22; active $8 $19; walkBudget $9; limit $10 $12 $20; offset $11 $21
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $17 $18 $19 $20; organizationId $7 $15 $24; active $8 $21; walkFrom $9 $10; walkBudget $11; limit $12 $14 $22; offset $13 $23
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -8870,50 +8858,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, active as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7 and active = $8
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::boolean is null or active >= $10::boolean)
       order by active asc, id asc
-      limit $9
+      limit $11
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $10 offset $11
+    limit $12 offset $13
   ),
-  complete as (select count(*) = $12 as walk_complete from walked)
+  complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $13 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $14 and (first_name_search like $15 or last_name_search like $16 or lower(email) like $17 or lower(rep_number) like $18) and active = $19 offset 0) matches
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and (first_name_search like $17 or last_name_search like $18 or lower(email) like $19 or lower(rep_number) like $20) and active = $21 offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $20 offset $21) sorted
+limit $22 offset $23) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $22
+where c.organization_id = $24
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (trigrams) and active; Active desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $19; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; limit $17; offset $18
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $21; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; walkFrom $17 $18; limit $19; offset $20
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16) matches
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16 and ($17::boolean is null or active <= $18::boolean)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $17 offset $18) page on true
+limit $19 offset $20) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $19
+where c.organization_id = $21
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams) and active; Active desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 and ($9::boolean is null or active <= $10::boolean)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $9 offset $10) page on true
+limit $11 offset $12) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $11
+where c.organization_id = $13
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams) and active; Active desc; sort; counts when the known total is stale
@@ -8944,7 +8932,7 @@ where c.organization_id = $12
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams) and active; Active desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $21 $30; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $22 $23 $24 $25 $26; active $10 $16 $27; walkBudget $17; limit $18 $20 $28; offset $19 $29
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $23 $32; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $24 $25 $26 $27 $28; active $10 $16 $29; walkFrom $17 $18; walkBudget $19; limit $20 $22 $30; offset $21 $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
@@ -8954,27 +8942,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, active as "k0", id as "k1", (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) as matched
-      from organization_sales_rep where organization_id = $15 and active = $16
+      from organization_sales_rep where organization_id = $15 and active = $16 and ($17::boolean is null or active <= $18::boolean)
       order by active desc, id desc
-      limit $17
+      limit $19
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $18 offset $19
+    limit $20 offset $21
   ),
-  complete as (select count(*) = $20 as walk_complete from walked)
+  complete as (select count(*) = $22 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) and active = $27 offset 0) matches
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $23 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $24 and (first_name_search like $25 or last_name_search like $26 or lower(email) like $27 or lower(rep_number) like $28) and active = $29 offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $28 offset $29) sorted
+limit $30 offset $31) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $30
+where c.organization_id = $32
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams) and active; Active desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17 $18; organizationId $7 $13 $22; active $8 $19; walkBudget $9; limit $10 $12 $20; offset $11 $21
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $17 $18 $19 $20; organizationId $7 $15 $24; active $8 $21; walkFrom $9 $10; walkBudget $11; limit $12 $14 $22; offset $13 $23
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -8983,50 +8971,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, active as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7 and active = $8
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::boolean is null or active <= $10::boolean)
       order by active desc, id desc
-      limit $9
+      limit $11
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $10 offset $11
+    limit $12 offset $13
   ),
-  complete as (select count(*) = $12 as walk_complete from walked)
+  complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $13 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $14 and (first_name_search like $15 or last_name_search like $16 or lower(email) like $17 or lower(rep_number) like $18) and active = $19 offset 0) matches
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and (first_name_search like $17 or last_name_search like $18 or lower(email) like $19 or lower(rep_number) like $20) and active = $21 offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $20 offset $21) sorted
+limit $22 offset $23) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $22
+where c.organization_id = $24
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (keys) and active; RepNumber asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; limit $16; offset $17
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $20; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; walkFrom $16 $17; limit $18; offset $19
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15) matches
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15 and ($16::text is null or rep_number >= $17::text)) matches
 order by "matches"."k0" asc
-limit $16 offset $17) page on true
+limit $18 offset $19) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $18
+where c.organization_id = $20
 order by "page"."k0" asc;
 
 -- filtered page: search (keys) and active; RepNumber asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 and ($9::text is null or rep_number >= $10::text)) matches
 order by "matches"."k0" asc
-limit $9 offset $10) page on true
+limit $11 offset $12) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $11
+where c.organization_id = $13
 order by "page"."k0" asc;
 
 -- filtered page: search (keys) and active; RepNumber asc; sort; counts when the known total is stale
@@ -9057,7 +9045,7 @@ where c.organization_id = $11
 order by "page"."k0" asc;
 
 -- filtered page: search (keys) and active; RepNumber asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $20 $28; search $5 $6 $7 $8 $10 $11 $12 $13 $21 $22 $23 $24; active $9 $15 $25; walkBudget $16; limit $17 $19 $26; offset $18 $27
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $22 $30; search $5 $6 $7 $8 $10 $11 $12 $13 $23 $24 $25 $26; active $9 $15 $27; walkFrom $16 $17; walkBudget $18; limit $19 $21 $28; offset $20 $29
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
@@ -9067,27 +9055,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0" from (
       select id, rep_number as "k0", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
-      from organization_sales_rep where organization_id = $14 and active = $15
+      from organization_sales_rep where organization_id = $14 and active = $15 and ($16::text is null or rep_number >= $17::text)
       order by rep_number asc
-      limit $16
+      limit $18
     ) walk
     where walk.matched
     order by "walk"."k0" asc
-    limit $17 offset $18
+    limit $19 offset $20
   ),
-  complete as (select count(*) = $19 as walk_complete from walked)
+  complete as (select count(*) = $21 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) and active = $25 offset 0) matches
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) and active = $27 offset 0) matches
 order by "matches"."k0" asc
-limit $26 offset $27) sorted
+limit $28 offset $29) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $28
+where c.organization_id = $30
 order by "page"."k0" asc;
 
 -- filtered page: search (keys) and active; RepNumber asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17; organizationId $7 $13 $21; active $8 $18; walkBudget $9; limit $10 $12 $19; offset $11 $20
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $17 $18 $19; organizationId $7 $15 $23; active $8 $20; walkFrom $9 $10; walkBudget $11; limit $12 $14 $21; offset $13 $22
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -9096,50 +9084,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0" from (
       select id, rep_number as "k0", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7 and active = $8
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::text is null or rep_number >= $10::text)
       order by rep_number asc
-      limit $9
+      limit $11
     ) walk
     where walk.matched
     order by "walk"."k0" asc
-    limit $10 offset $11
+    limit $12 offset $13
   ),
-  complete as (select count(*) = $12 as walk_complete from walked)
+  complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) and active = $18 offset 0) matches
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) and active = $20 offset 0) matches
 order by "matches"."k0" asc
-limit $19 offset $20) sorted
+limit $21 offset $22) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $21
+where c.organization_id = $23
 order by "page"."k0" asc;
 
 -- filtered page: search (keys) and active; RepNumber desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; limit $16; offset $17
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $20; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; walkFrom $16 $17; limit $18; offset $19
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15) matches
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15 and ($16::text is null or rep_number <= $17::text)) matches
 order by "matches"."k0" desc
-limit $16 offset $17) page on true
+limit $18 offset $19) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $18
+where c.organization_id = $20
 order by "page"."k0" desc;
 
 -- filtered page: search (keys) and active; RepNumber desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 and ($9::text is null or rep_number <= $10::text)) matches
 order by "matches"."k0" desc
-limit $9 offset $10) page on true
+limit $11 offset $12) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $11
+where c.organization_id = $13
 order by "page"."k0" desc;
 
 -- filtered page: search (keys) and active; RepNumber desc; sort; counts when the known total is stale
@@ -9170,7 +9158,7 @@ where c.organization_id = $11
 order by "page"."k0" desc;
 
 -- filtered page: search (keys) and active; RepNumber desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $20 $28; search $5 $6 $7 $8 $10 $11 $12 $13 $21 $22 $23 $24; active $9 $15 $25; walkBudget $16; limit $17 $19 $26; offset $18 $27
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $22 $30; search $5 $6 $7 $8 $10 $11 $12 $13 $23 $24 $25 $26; active $9 $15 $27; walkFrom $16 $17; walkBudget $18; limit $19 $21 $28; offset $20 $29
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
@@ -9180,27 +9168,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0" from (
       select id, rep_number as "k0", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
-      from organization_sales_rep where organization_id = $14 and active = $15
+      from organization_sales_rep where organization_id = $14 and active = $15 and ($16::text is null or rep_number <= $17::text)
       order by rep_number desc
-      limit $16
+      limit $18
     ) walk
     where walk.matched
     order by "walk"."k0" desc
-    limit $17 offset $18
+    limit $19 offset $20
   ),
-  complete as (select count(*) = $19 as walk_complete from walked)
+  complete as (select count(*) = $21 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) and active = $25 offset 0) matches
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) and active = $27 offset 0) matches
 order by "matches"."k0" desc
-limit $26 offset $27) sorted
+limit $28 offset $29) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $28
+where c.organization_id = $30
 order by "page"."k0" desc;
 
 -- filtered page: search (keys) and active; RepNumber desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17; organizationId $7 $13 $21; active $8 $18; walkBudget $9; limit $10 $12 $19; offset $11 $20
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $17 $18 $19; organizationId $7 $15 $23; active $8 $20; walkFrom $9 $10; walkBudget $11; limit $12 $14 $21; offset $13 $22
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -9209,50 +9197,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0" from (
       select id, rep_number as "k0", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7 and active = $8
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::text is null or rep_number <= $10::text)
       order by rep_number desc
-      limit $9
+      limit $11
     ) walk
     where walk.matched
     order by "walk"."k0" desc
-    limit $10 offset $11
+    limit $12 offset $13
   ),
-  complete as (select count(*) = $12 as walk_complete from walked)
+  complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) and active = $18 offset 0) matches
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) and active = $20 offset 0) matches
 order by "matches"."k0" desc
-limit $19 offset $20) sorted
+limit $21 offset $22) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $21
+where c.organization_id = $23
 order by "page"."k0" desc;
 
 -- filtered page: search (keys) and active; FirstName asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; limit $16; offset $17
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $20; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; walkFrom $16 $17; limit $18; offset $19
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15) matches
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15 and ($16::text is null or first_name >= $17::text)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $16 offset $17) page on true
+limit $18 offset $19) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $18
+where c.organization_id = $20
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (keys) and active; FirstName asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 and ($9::text is null or first_name >= $10::text)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $9 offset $10) page on true
+limit $11 offset $12) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $11
+where c.organization_id = $13
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (keys) and active; FirstName asc; sort; counts when the known total is stale
@@ -9283,7 +9271,7 @@ where c.organization_id = $11
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (keys) and active; FirstName asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $20 $28; search $5 $6 $7 $8 $10 $11 $12 $13 $21 $22 $23 $24; active $9 $15 $25; walkBudget $16; limit $17 $19 $26; offset $18 $27
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $22 $30; search $5 $6 $7 $8 $10 $11 $12 $13 $23 $24 $25 $26; active $9 $15 $27; walkFrom $16 $17; walkBudget $18; limit $19 $21 $28; offset $20 $29
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
@@ -9293,27 +9281,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, first_name as "k0", id as "k1", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
-      from organization_sales_rep where organization_id = $14 and active = $15
+      from organization_sales_rep where organization_id = $14 and active = $15 and ($16::text is null or first_name >= $17::text)
       order by first_name asc, id asc
-      limit $16
+      limit $18
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $17 offset $18
+    limit $19 offset $20
   ),
-  complete as (select count(*) = $19 as walk_complete from walked)
+  complete as (select count(*) = $21 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) and active = $25 offset 0) matches
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) and active = $27 offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $26 offset $27) sorted
+limit $28 offset $29) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $28
+where c.organization_id = $30
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (keys) and active; FirstName asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17; organizationId $7 $13 $21; active $8 $18; walkBudget $9; limit $10 $12 $19; offset $11 $20
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $17 $18 $19; organizationId $7 $15 $23; active $8 $20; walkFrom $9 $10; walkBudget $11; limit $12 $14 $21; offset $13 $22
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -9322,50 +9310,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, first_name as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7 and active = $8
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::text is null or first_name >= $10::text)
       order by first_name asc, id asc
-      limit $9
+      limit $11
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $10 offset $11
+    limit $12 offset $13
   ),
-  complete as (select count(*) = $12 as walk_complete from walked)
+  complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) and active = $18 offset 0) matches
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) and active = $20 offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $19 offset $20) sorted
+limit $21 offset $22) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $21
+where c.organization_id = $23
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (keys) and active; FirstName desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; limit $16; offset $17
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $20; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; walkFrom $16 $17; limit $18; offset $19
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15) matches
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15 and ($16::text is null or first_name <= $17::text)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $16 offset $17) page on true
+limit $18 offset $19) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $18
+where c.organization_id = $20
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (keys) and active; FirstName desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 and ($9::text is null or first_name <= $10::text)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $9 offset $10) page on true
+limit $11 offset $12) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $11
+where c.organization_id = $13
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (keys) and active; FirstName desc; sort; counts when the known total is stale
@@ -9396,7 +9384,7 @@ where c.organization_id = $11
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (keys) and active; FirstName desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $20 $28; search $5 $6 $7 $8 $10 $11 $12 $13 $21 $22 $23 $24; active $9 $15 $25; walkBudget $16; limit $17 $19 $26; offset $18 $27
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $22 $30; search $5 $6 $7 $8 $10 $11 $12 $13 $23 $24 $25 $26; active $9 $15 $27; walkFrom $16 $17; walkBudget $18; limit $19 $21 $28; offset $20 $29
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
@@ -9406,27 +9394,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, first_name as "k0", id as "k1", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
-      from organization_sales_rep where organization_id = $14 and active = $15
+      from organization_sales_rep where organization_id = $14 and active = $15 and ($16::text is null or first_name <= $17::text)
       order by first_name desc, id desc
-      limit $16
+      limit $18
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $17 offset $18
+    limit $19 offset $20
   ),
-  complete as (select count(*) = $19 as walk_complete from walked)
+  complete as (select count(*) = $21 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) and active = $25 offset 0) matches
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) and active = $27 offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $26 offset $27) sorted
+limit $28 offset $29) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $28
+where c.organization_id = $30
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (keys) and active; FirstName desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17; organizationId $7 $13 $21; active $8 $18; walkBudget $9; limit $10 $12 $19; offset $11 $20
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $17 $18 $19; organizationId $7 $15 $23; active $8 $20; walkFrom $9 $10; walkBudget $11; limit $12 $14 $21; offset $13 $22
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -9435,50 +9423,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, first_name as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7 and active = $8
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::text is null or first_name <= $10::text)
       order by first_name desc, id desc
-      limit $9
+      limit $11
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $10 offset $11
+    limit $12 offset $13
   ),
-  complete as (select count(*) = $12 as walk_complete from walked)
+  complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) and active = $18 offset 0) matches
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) and active = $20 offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $19 offset $20) sorted
+limit $21 offset $22) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $21
+where c.organization_id = $23
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (keys) and active; LastName asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; limit $16; offset $17
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $20; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; walkFrom $16 $17; limit $18; offset $19
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15) matches
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15 and ($16::text is null or last_name >= $17::text)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $16 offset $17) page on true
+limit $18 offset $19) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $18
+where c.organization_id = $20
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (keys) and active; LastName asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 and ($9::text is null or last_name >= $10::text)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $9 offset $10) page on true
+limit $11 offset $12) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $11
+where c.organization_id = $13
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (keys) and active; LastName asc; sort; counts when the known total is stale
@@ -9509,7 +9497,7 @@ where c.organization_id = $11
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (keys) and active; LastName asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $20 $28; search $5 $6 $7 $8 $10 $11 $12 $13 $21 $22 $23 $24; active $9 $15 $25; walkBudget $16; limit $17 $19 $26; offset $18 $27
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $22 $30; search $5 $6 $7 $8 $10 $11 $12 $13 $23 $24 $25 $26; active $9 $15 $27; walkFrom $16 $17; walkBudget $18; limit $19 $21 $28; offset $20 $29
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
@@ -9519,27 +9507,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, last_name as "k0", id as "k1", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
-      from organization_sales_rep where organization_id = $14 and active = $15
+      from organization_sales_rep where organization_id = $14 and active = $15 and ($16::text is null or last_name >= $17::text)
       order by last_name asc, id asc
-      limit $16
+      limit $18
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $17 offset $18
+    limit $19 offset $20
   ),
-  complete as (select count(*) = $19 as walk_complete from walked)
+  complete as (select count(*) = $21 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) and active = $25 offset 0) matches
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) and active = $27 offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $26 offset $27) sorted
+limit $28 offset $29) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $28
+where c.organization_id = $30
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (keys) and active; LastName asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17; organizationId $7 $13 $21; active $8 $18; walkBudget $9; limit $10 $12 $19; offset $11 $20
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $17 $18 $19; organizationId $7 $15 $23; active $8 $20; walkFrom $9 $10; walkBudget $11; limit $12 $14 $21; offset $13 $22
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -9548,50 +9536,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, last_name as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7 and active = $8
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::text is null or last_name >= $10::text)
       order by last_name asc, id asc
-      limit $9
+      limit $11
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $10 offset $11
+    limit $12 offset $13
   ),
-  complete as (select count(*) = $12 as walk_complete from walked)
+  complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) and active = $18 offset 0) matches
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) and active = $20 offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $19 offset $20) sorted
+limit $21 offset $22) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $21
+where c.organization_id = $23
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (keys) and active; LastName desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; limit $16; offset $17
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $20; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; walkFrom $16 $17; limit $18; offset $19
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15) matches
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15 and ($16::text is null or last_name <= $17::text)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $16 offset $17) page on true
+limit $18 offset $19) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $18
+where c.organization_id = $20
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (keys) and active; LastName desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 and ($9::text is null or last_name <= $10::text)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $9 offset $10) page on true
+limit $11 offset $12) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $11
+where c.organization_id = $13
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (keys) and active; LastName desc; sort; counts when the known total is stale
@@ -9622,7 +9610,7 @@ where c.organization_id = $11
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (keys) and active; LastName desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $20 $28; search $5 $6 $7 $8 $10 $11 $12 $13 $21 $22 $23 $24; active $9 $15 $25; walkBudget $16; limit $17 $19 $26; offset $18 $27
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $22 $30; search $5 $6 $7 $8 $10 $11 $12 $13 $23 $24 $25 $26; active $9 $15 $27; walkFrom $16 $17; walkBudget $18; limit $19 $21 $28; offset $20 $29
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
@@ -9632,27 +9620,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, last_name as "k0", id as "k1", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
-      from organization_sales_rep where organization_id = $14 and active = $15
+      from organization_sales_rep where organization_id = $14 and active = $15 and ($16::text is null or last_name <= $17::text)
       order by last_name desc, id desc
-      limit $16
+      limit $18
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $17 offset $18
+    limit $19 offset $20
   ),
-  complete as (select count(*) = $19 as walk_complete from walked)
+  complete as (select count(*) = $21 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) and active = $25 offset 0) matches
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) and active = $27 offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $26 offset $27) sorted
+limit $28 offset $29) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $28
+where c.organization_id = $30
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (keys) and active; LastName desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17; organizationId $7 $13 $21; active $8 $18; walkBudget $9; limit $10 $12 $19; offset $11 $20
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $17 $18 $19; organizationId $7 $15 $23; active $8 $20; walkFrom $9 $10; walkBudget $11; limit $12 $14 $21; offset $13 $22
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -9661,50 +9649,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, last_name as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7 and active = $8
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::text is null or last_name <= $10::text)
       order by last_name desc, id desc
-      limit $9
+      limit $11
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $10 offset $11
+    limit $12 offset $13
   ),
-  complete as (select count(*) = $12 as walk_complete from walked)
+  complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) and active = $18 offset 0) matches
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) and active = $20 offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $19 offset $20) sorted
+limit $21 offset $22) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $21
+where c.organization_id = $23
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (keys) and active; Email asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; limit $16; offset $17
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $20; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; walkFrom $16 $17; limit $18; offset $19
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15) matches
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15 and ($16::text is null or email >= $17::text)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $16 offset $17) page on true
+limit $18 offset $19) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $18
+where c.organization_id = $20
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (keys) and active; Email asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 and ($9::text is null or email >= $10::text)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $9 offset $10) page on true
+limit $11 offset $12) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $11
+where c.organization_id = $13
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (keys) and active; Email asc; sort; counts when the known total is stale
@@ -9735,7 +9723,7 @@ where c.organization_id = $11
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (keys) and active; Email asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $20 $28; search $5 $6 $7 $8 $10 $11 $12 $13 $21 $22 $23 $24; active $9 $15 $25; walkBudget $16; limit $17 $19 $26; offset $18 $27
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $22 $30; search $5 $6 $7 $8 $10 $11 $12 $13 $23 $24 $25 $26; active $9 $15 $27; walkFrom $16 $17; walkBudget $18; limit $19 $21 $28; offset $20 $29
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
@@ -9745,27 +9733,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, email as "k0", id as "k1", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
-      from organization_sales_rep where organization_id = $14 and active = $15
+      from organization_sales_rep where organization_id = $14 and active = $15 and ($16::text is null or email >= $17::text)
       order by email asc, id asc
-      limit $16
+      limit $18
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $17 offset $18
+    limit $19 offset $20
   ),
-  complete as (select count(*) = $19 as walk_complete from walked)
+  complete as (select count(*) = $21 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) and active = $25 offset 0) matches
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) and active = $27 offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $26 offset $27) sorted
+limit $28 offset $29) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $28
+where c.organization_id = $30
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (keys) and active; Email asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17; organizationId $7 $13 $21; active $8 $18; walkBudget $9; limit $10 $12 $19; offset $11 $20
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $17 $18 $19; organizationId $7 $15 $23; active $8 $20; walkFrom $9 $10; walkBudget $11; limit $12 $14 $21; offset $13 $22
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -9774,50 +9762,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, email as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7 and active = $8
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::text is null or email >= $10::text)
       order by email asc, id asc
-      limit $9
+      limit $11
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $10 offset $11
+    limit $12 offset $13
   ),
-  complete as (select count(*) = $12 as walk_complete from walked)
+  complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) and active = $18 offset 0) matches
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) and active = $20 offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $19 offset $20) sorted
+limit $21 offset $22) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $21
+where c.organization_id = $23
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (keys) and active; Email desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; limit $16; offset $17
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $20; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; walkFrom $16 $17; limit $18; offset $19
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15) matches
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15 and ($16::text is null or email <= $17::text)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $16 offset $17) page on true
+limit $18 offset $19) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $18
+where c.organization_id = $20
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (keys) and active; Email desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 and ($9::text is null or email <= $10::text)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $9 offset $10) page on true
+limit $11 offset $12) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $11
+where c.organization_id = $13
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (keys) and active; Email desc; sort; counts when the known total is stale
@@ -9848,7 +9836,7 @@ where c.organization_id = $11
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (keys) and active; Email desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $20 $28; search $5 $6 $7 $8 $10 $11 $12 $13 $21 $22 $23 $24; active $9 $15 $25; walkBudget $16; limit $17 $19 $26; offset $18 $27
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $22 $30; search $5 $6 $7 $8 $10 $11 $12 $13 $23 $24 $25 $26; active $9 $15 $27; walkFrom $16 $17; walkBudget $18; limit $19 $21 $28; offset $20 $29
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
@@ -9858,27 +9846,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, email as "k0", id as "k1", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
-      from organization_sales_rep where organization_id = $14 and active = $15
+      from organization_sales_rep where organization_id = $14 and active = $15 and ($16::text is null or email <= $17::text)
       order by email desc, id desc
-      limit $16
+      limit $18
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $17 offset $18
+    limit $19 offset $20
   ),
-  complete as (select count(*) = $19 as walk_complete from walked)
+  complete as (select count(*) = $21 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) and active = $25 offset 0) matches
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) and active = $27 offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $26 offset $27) sorted
+limit $28 offset $29) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $28
+where c.organization_id = $30
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (keys) and active; Email desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17; organizationId $7 $13 $21; active $8 $18; walkBudget $9; limit $10 $12 $19; offset $11 $20
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $17 $18 $19; organizationId $7 $15 $23; active $8 $20; walkFrom $9 $10; walkBudget $11; limit $12 $14 $21; offset $13 $22
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -9887,50 +9875,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, email as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7 and active = $8
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::text is null or email <= $10::text)
       order by email desc, id desc
-      limit $9
+      limit $11
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $10 offset $11
+    limit $12 offset $13
   ),
-  complete as (select count(*) = $12 as walk_complete from walked)
+  complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) and active = $18 offset 0) matches
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) and active = $20 offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $19 offset $20) sorted
+limit $21 offset $22) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $21
+where c.organization_id = $23
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (keys) and active; PhoneNumber asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; limit $16; offset $17
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $20; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; walkFrom $16 $17; limit $18; offset $19
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15) matches
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15 and ($16::boolean is null or (phone_number is null) >= $17::boolean)) matches
 order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
-limit $16 offset $17) page on true
+limit $18 offset $19) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $18
+where c.organization_id = $20
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
 -- filtered page: search (keys) and active; PhoneNumber asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 and ($9::boolean is null or (phone_number is null) >= $10::boolean)) matches
 order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
-limit $9 offset $10) page on true
+limit $11 offset $12) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $11
+where c.organization_id = $13
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
 -- filtered page: search (keys) and active; PhoneNumber asc; sort; counts when the known total is stale
@@ -9961,7 +9949,7 @@ where c.organization_id = $11
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
 -- filtered page: search (keys) and active; PhoneNumber asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $20 $28; search $5 $6 $7 $8 $10 $11 $12 $13 $21 $22 $23 $24; active $9 $15 $25; walkBudget $16; limit $17 $19 $26; offset $18 $27
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $22 $30; search $5 $6 $7 $8 $10 $11 $12 $13 $23 $24 $25 $26; active $9 $15 $27; walkFrom $16 $17; walkBudget $18; limit $19 $21 $28; offset $20 $29
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
@@ -9971,27 +9959,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
       select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
-      from organization_sales_rep where organization_id = $14 and active = $15
+      from organization_sales_rep where organization_id = $14 and active = $15 and ($16::boolean is null or (phone_number is null) >= $17::boolean)
       order by (phone_number is null) asc, coalesce(phone_number, '') asc, id asc
-      limit $16
+      limit $18
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc, "walk"."k2" asc
-    limit $17 offset $18
+    limit $19 offset $20
   ),
-  complete as (select count(*) = $19 as walk_complete from walked)
+  complete as (select count(*) = $21 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) and active = $25 offset 0) matches
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) and active = $27 offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
-limit $26 offset $27) sorted
+limit $28 offset $29) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $28
+where c.organization_id = $30
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
 -- filtered page: search (keys) and active; PhoneNumber asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17; organizationId $7 $13 $21; active $8 $18; walkBudget $9; limit $10 $12 $19; offset $11 $20
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $17 $18 $19; organizationId $7 $15 $23; active $8 $20; walkFrom $9 $10; walkBudget $11; limit $12 $14 $21; offset $13 $22
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -10000,50 +9988,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
       select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7 and active = $8
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::boolean is null or (phone_number is null) >= $10::boolean)
       order by (phone_number is null) asc, coalesce(phone_number, '') asc, id asc
-      limit $9
+      limit $11
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc, "walk"."k2" asc
-    limit $10 offset $11
+    limit $12 offset $13
   ),
-  complete as (select count(*) = $12 as walk_complete from walked)
+  complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) and active = $18 offset 0) matches
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) and active = $20 offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
-limit $19 offset $20) sorted
+limit $21 offset $22) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $21
+where c.organization_id = $23
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
 -- filtered page: search (keys) and active; PhoneNumber desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; limit $16; offset $17
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $20; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; walkFrom $16 $17; limit $18; offset $19
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15) matches
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15 and ($16::boolean is null or (phone_number is null) <= $17::boolean)) matches
 order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
-limit $16 offset $17) page on true
+limit $18 offset $19) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $18
+where c.organization_id = $20
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
 -- filtered page: search (keys) and active; PhoneNumber desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 and ($9::boolean is null or (phone_number is null) <= $10::boolean)) matches
 order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
-limit $9 offset $10) page on true
+limit $11 offset $12) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $11
+where c.organization_id = $13
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
 -- filtered page: search (keys) and active; PhoneNumber desc; sort; counts when the known total is stale
@@ -10074,7 +10062,7 @@ where c.organization_id = $11
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
 -- filtered page: search (keys) and active; PhoneNumber desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $20 $28; search $5 $6 $7 $8 $10 $11 $12 $13 $21 $22 $23 $24; active $9 $15 $25; walkBudget $16; limit $17 $19 $26; offset $18 $27
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $22 $30; search $5 $6 $7 $8 $10 $11 $12 $13 $23 $24 $25 $26; active $9 $15 $27; walkFrom $16 $17; walkBudget $18; limit $19 $21 $28; offset $20 $29
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
@@ -10084,27 +10072,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
       select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
-      from organization_sales_rep where organization_id = $14 and active = $15
+      from organization_sales_rep where organization_id = $14 and active = $15 and ($16::boolean is null or (phone_number is null) <= $17::boolean)
       order by (phone_number is null) desc, coalesce(phone_number, '') desc, id desc
-      limit $16
+      limit $18
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc, "walk"."k2" desc
-    limit $17 offset $18
+    limit $19 offset $20
   ),
-  complete as (select count(*) = $19 as walk_complete from walked)
+  complete as (select count(*) = $21 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) and active = $25 offset 0) matches
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) and active = $27 offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
-limit $26 offset $27) sorted
+limit $28 offset $29) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $28
+where c.organization_id = $30
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
 -- filtered page: search (keys) and active; PhoneNumber desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17; organizationId $7 $13 $21; active $8 $18; walkBudget $9; limit $10 $12 $19; offset $11 $20
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $17 $18 $19; organizationId $7 $15 $23; active $8 $20; walkFrom $9 $10; walkBudget $11; limit $12 $14 $21; offset $13 $22
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -10113,50 +10101,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
       select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7 and active = $8
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::boolean is null or (phone_number is null) <= $10::boolean)
       order by (phone_number is null) desc, coalesce(phone_number, '') desc, id desc
-      limit $9
+      limit $11
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc, "walk"."k2" desc
-    limit $10 offset $11
+    limit $12 offset $13
   ),
-  complete as (select count(*) = $12 as walk_complete from walked)
+  complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) and active = $18 offset 0) matches
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) and active = $20 offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
-limit $19 offset $20) sorted
+limit $21 offset $22) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $21
+where c.organization_id = $23
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
 -- filtered page: search (keys) and active; Active asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; limit $16; offset $17
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $20; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; walkFrom $16 $17; limit $18; offset $19
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15) matches
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15 and ($16::boolean is null or active >= $17::boolean)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $16 offset $17) page on true
+limit $18 offset $19) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $18
+where c.organization_id = $20
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (keys) and active; Active asc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 and ($9::boolean is null or active >= $10::boolean)) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $9 offset $10) page on true
+limit $11 offset $12) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $11
+where c.organization_id = $13
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (keys) and active; Active asc; sort; counts when the known total is stale
@@ -10187,7 +10175,7 @@ where c.organization_id = $11
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (keys) and active; Active asc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $20 $28; search $5 $6 $7 $8 $10 $11 $12 $13 $21 $22 $23 $24; active $9 $15 $25; walkBudget $16; limit $17 $19 $26; offset $18 $27
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $22 $30; search $5 $6 $7 $8 $10 $11 $12 $13 $23 $24 $25 $26; active $9 $15 $27; walkFrom $16 $17; walkBudget $18; limit $19 $21 $28; offset $20 $29
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
@@ -10197,27 +10185,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, active as "k0", id as "k1", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
-      from organization_sales_rep where organization_id = $14 and active = $15
+      from organization_sales_rep where organization_id = $14 and active = $15 and ($16::boolean is null or active >= $17::boolean)
       order by active asc, id asc
-      limit $16
+      limit $18
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $17 offset $18
+    limit $19 offset $20
   ),
-  complete as (select count(*) = $19 as walk_complete from walked)
+  complete as (select count(*) = $21 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) and active = $25 offset 0) matches
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) and active = $27 offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $26 offset $27) sorted
+limit $28 offset $29) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $28
+where c.organization_id = $30
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (keys) and active; Active asc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17; organizationId $7 $13 $21; active $8 $18; walkBudget $9; limit $10 $12 $19; offset $11 $20
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $17 $18 $19; organizationId $7 $15 $23; active $8 $20; walkFrom $9 $10; walkBudget $11; limit $12 $14 $21; offset $13 $22
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -10226,50 +10214,50 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, active as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7 and active = $8
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::boolean is null or active >= $10::boolean)
       order by active asc, id asc
-      limit $9
+      limit $11
     ) walk
     where walk.matched
     order by "walk"."k0" asc, "walk"."k1" asc
-    limit $10 offset $11
+    limit $12 offset $13
   ),
-  complete as (select count(*) = $12 as walk_complete from walked)
+  complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) and active = $18 offset 0) matches
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) and active = $20 offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
-limit $19 offset $20) sorted
+limit $21 offset $22) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $21
+where c.organization_id = $23
 order by "page"."k0" asc, "page"."k1" asc;
 
 -- filtered page: search (keys) and active; Active desc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; limit $16; offset $17
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $20; search $5 $6 $7 $8 $11 $12 $13 $14; active $9 $15; walkFrom $16 $17; limit $18; offset $19
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15) matches
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and active = $15 and ($16::boolean is null or active <= $17::boolean)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $16 offset $17) page on true
+limit $18 offset $19) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $18
+where c.organization_id = $20
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (keys) and active; Active desc; walk; known total only
--- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7; active $8; limit $9; offset $10
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8) matches
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 and ($9::boolean is null or active <= $10::boolean)) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $9 offset $10) page on true
+limit $11 offset $12) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $11
+where c.organization_id = $13
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (keys) and active; Active desc; sort; counts when the known total is stale
@@ -10300,7 +10288,7 @@ where c.organization_id = $11
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (keys) and active; Active desc; walkThenSort; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $20 $28; search $5 $6 $7 $8 $10 $11 $12 $13 $21 $22 $23 $24; active $9 $15 $25; walkBudget $16; limit $17 $19 $26; offset $18 $27
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $22 $30; search $5 $6 $7 $8 $10 $11 $12 $13 $23 $24 $25 $26; active $9 $15 $27; walkFrom $16 $17; walkBudget $18; limit $19 $21 $28; offset $20 $29
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
           else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches) end as total,
@@ -10310,27 +10298,27 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, active as "k0", id as "k1", (first_name_search like $10 or last_name_search like $11 or lower(email) like $12 or lower(rep_number) like $13) as matched
-      from organization_sales_rep where organization_id = $14 and active = $15
+      from organization_sales_rep where organization_id = $14 and active = $15 and ($16::boolean is null or active <= $17::boolean)
       order by active desc, id desc
-      limit $16
+      limit $18
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $17 offset $18
+    limit $19 offset $20
   ),
-  complete as (select count(*) = $19 as walk_complete from walked)
+  complete as (select count(*) = $21 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $20 and (first_name_search like $21 or last_name_search like $22 or lower(email) like $23 or lower(rep_number) like $24) and active = $25 offset 0) matches
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) and active = $27 offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $26 offset $27) sorted
+limit $28 offset $29) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $28
+where c.organization_id = $30
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (keys) and active; Active desc; walkThenSort; known total only
--- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $14 $15 $16 $17; organizationId $7 $13 $21; active $8 $18; walkBudget $9; limit $10 $12 $19; offset $11 $20
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $17 $18 $19; organizationId $7 $15 $23; active $8 $20; walkFrom $9 $10; walkBudget $11; limit $12 $14 $21; offset $13 $22
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
@@ -10339,21 +10327,21 @@ left join lateral (
   with walked as (
     select walk.id, "walk"."k0", "walk"."k1" from (
       select id, active as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
-      from organization_sales_rep where organization_id = $7 and active = $8
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::boolean is null or active <= $10::boolean)
       order by active desc, id desc
-      limit $9
+      limit $11
     ) walk
     where walk.matched
     order by "walk"."k0" desc, "walk"."k1" desc
-    limit $10 offset $11
+    limit $12 offset $13
   ),
-  complete as (select count(*) = $12 as walk_complete from walked)
+  complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $13 and (first_name_search like $14 or last_name_search like $15 or lower(email) like $16 or lower(rep_number) like $17) and active = $18 offset 0) matches
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) and active = $20 offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
-limit $19 offset $20) sorted
+limit $21 offset $22) sorted
   where not (select walk_complete from complete)) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $21
+where c.organization_id = $23
 order by "page"."k0" desc, "page"."k1" desc;

@@ -1,6 +1,5 @@
 // The filtered list's choice between walking the sort's index and sorting the matches, made from the count.
 import type { KnownTotal } from './caches.js';
-import { FIELDS } from './fields.js';
 import type { PageRequest } from './page.js';
 
 /**
@@ -21,12 +20,12 @@ const SORTED_MATCHES_LIMIT = 20_000;
 
 /**
  * A bounded walk reads at most the matches' number / WALK_BUDGET_DIVISOR index entries, and is tried only when,
- * with the matches spread evenly over the order, it would read at most a WALK_BUDGET_MARGIN-th of that: a walk's
- * entry costs about a sorted match, so a walk that runs out adds to the sort, and the margin keeps the tries to
- * where they pay (docs/paging.md, "The choice between walk and sort").
+ * with the matches spread evenly over the order from its first match on, it would read at most a
+ * WALK_BUDGET_MARGIN-th of that: a walk's entry costs about a sorted match, so a walk that runs out adds to the
+ * sort, and the margin keeps the tries to where they pay (docs/paging.md, "The choice between walk and sort").
  */
-const WALK_BUDGET_DIVISOR = 4;
-const WALK_BUDGET_MARGIN = 4;
+const WALK_BUDGET_DIVISOR = 2;
+const WALK_BUDGET_MARGIN = 2;
 
 /** What a bounded walk that ran out is remembered by (KnownTotal.walkRanOut): the page's sort and position. */
 export function pageKey(page: PageRequest): string {
@@ -36,22 +35,28 @@ export function pageKey(page: PageRequest): string {
 /**
  * How a filtered page is found (PageWay), from its count. Without a search, the walk: the sort indexes carry the
  * active flag, so it reads index entries only. With more matches than SORTED_MATCHES_LIMIT, the walk: they are
- * dense in any order. Otherwise sorted, unless a bounded walk is worth trying first: the sort is on a field that
- * no match comes by (its order does not gather them), the walk has not run out on this page at this version, and
- * with the matches spread evenly it would read (offset + page size) × the organization's assignments / the matches,
- * at most a WALK_BUDGET_MARGIN-th of its budget. Spread evenly is not a given: fields go together (an email and a
- * rep number made from the same number, first names held only by reps with a phone), which is why the walk is
- * bounded and remembered when it runs out.
+ * dense in any order. Otherwise sorted, unless a bounded walk is worth trying first: the walk has not run out on
+ * this page at this version, and with the matches spread evenly it would read (offset + page size) × the
+ * organization's assignments / the matches, at most a WALK_BUDGET_MARGIN-th of its budget. A search's walk starts
+ * at the order's first match (`walkFrom`, from the count's ends), so matches that gather in their own field's order
+ * (every "Khan" under K) are found where they sit, not after the rows before them. Spread evenly is not a given:
+ * fields go together (an email and a rep number made from the same number, first names held only by reps with a
+ * phone), which is why the walk is bounded and remembered when it runs out.
  */
 export function wayToPage(
   searching: boolean,
   page: PageRequest,
   known: KnownTotal,
-): { way: PageWay; walkBudget?: number } {
-  if (!searching || known.total > SORTED_MATCHES_LIMIT) return { way: 'walk' };
-  if (FIELDS[page.sortOn].searchKey && (known.byField?.[page.sortOn] ?? 1) > 0) return { way: 'sort' };
+): { way: PageWay; walkBudget?: number; walkFrom?: string } {
+  const ends = known.ends?.[page.sortOn];
+  const walkFrom = searching && ends ? (page.sortDirection === 'asc' ? ends.first : ends.last) : undefined;
+  if (!searching || known.total > SORTED_MATCHES_LIMIT)
+    return walkFrom === undefined ? { way: 'walk' } : { way: 'walk', walkFrom };
   if (known.walkRanOut?.has(pageKey(page))) return { way: 'sort' };
   const walkBudget = Math.ceil(known.total / WALK_BUDGET_DIVISOR);
   const walked = ((page.offset + page.limit) * known.organizationTotal) / Math.max(known.total, 1);
-  return walked * WALK_BUDGET_MARGIN <= walkBudget ? { way: 'walkThenSort', walkBudget } : { way: 'sort' };
+  if (walked * WALK_BUDGET_MARGIN > walkBudget) return { way: 'sort' };
+  return walkFrom === undefined
+    ? { way: 'walkThenSort', walkBudget }
+    : { way: 'walkThenSort', walkBudget, walkFrom };
 }
