@@ -297,7 +297,7 @@ describe.each(databaseKinds)('GET /api/organizations/salesreps?search=&active= o
     };
 
     it.each(['RepNumber', 'LastName', 'PhoneNumber'] as const)(
-      'sorted on %s: a search of three letters reads an index of its organization (the trigram index when it pays), never a table scan',
+      'sorted on %s: a search of three letters reads the trigram index within its organization, never a table scan',
       async (sortOn) => {
         const plan = await planOf(
           filteredPageStatement(
@@ -308,7 +308,10 @@ describe.each(databaseKinds)('GET /api/organizations/salesreps?search=&active= o
             { way: 'sort', countWhenChanged: true },
           ),
         );
-        expect(plan, plan).toMatch(/Index Cond: \(+organization_id = /);
+        expect(plan, plan).toMatch(/Bitmap Index Scan on organization_sales_rep_search_trigrams/);
+        expect(plan, plan).not.toMatch(
+          /organization_sales_rep_search_(first|last)_name|_search_email|_search_rep_number/,
+        );
         expect(plan, plan).not.toMatch(/Seq Scan/);
       },
     );
@@ -373,13 +376,13 @@ describe.each(databaseKinds)('GET /api/organizations/salesreps?search=&active= o
       const { rows } = await service.db.executeQuery<Record<string, unknown>>(
         CompiledQuery.raw(
           `explain select id from organization_sales_rep
-           where organization_id = $1 and ${SEARCH_KEYS_SQL} like '%quentin%'`,
+           where organization_id collate "C" = $1 and ${SEARCH_KEYS_SQL} like '%quentin%'`,
           [bigId],
         ),
       );
       const plan = rows.map((row) => String(row['QUERY PLAN'])).join('\n');
       expect(plan, plan).toMatch(/Bitmap Index Scan on organization_sales_rep_search_trigrams/);
-      expect(plan, plan).toMatch(/Index Cond: \(\(organization_id = /);
+      expect(plan, plan).toMatch(/Index Cond: \(\(\(organization_id\)::text = /);
     });
 
     it('filters active=false from an index of its organization, never a table scan', async () => {

@@ -21,6 +21,7 @@ import * as ssoSetupAndRefresh from './0018_sso_setup_and_refresh.js';
 import * as signinLast from './0019_signin_last.js';
 import * as invitationPending from './0020_invitation_pending.js';
 import * as substringSearch from './0021_substring_search.js';
+import * as trigramIndexAlone from './0022_trigram_index_alone.js';
 
 /** Migrations in order of their names; compiled in, so the built service needs no migration folder. */
 const migrations: Record<string, Migration> = {
@@ -45,6 +46,7 @@ const migrations: Record<string, Migration> = {
   '0020_invitation_pending': invitationPending,
   '0019_signin_last': signinLast,
   '0021_substring_search': substringSearch,
+  '0022_trigram_index_alone': trigramIndexAlone,
 };
 
 export const migrationProvider: MigrationProvider = {

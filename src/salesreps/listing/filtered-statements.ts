@@ -62,10 +62,15 @@ function searchCondition(mode: SearchMode) {
  * `compared` leaves that out (`fields`: a walk of the sort's index), or the search altogether (`none`).
  */
 function filterConditions(shape: FilterShape, compared: 'indexed' | 'fields' | 'none' = 'indexed') {
-  const conditions = [sql`organization_id = ${organizationId}`];
+  const byTrigrams = shape.search === 'trigrams' && compared === 'indexed';
+  // In the trigram index's collation, which only that index serves (migration 0022).
+  const conditions = [
+    byTrigrams
+      ? sql`organization_id collate "C" = ${organizationId}`
+      : sql`organization_id = ${organizationId}`,
+  ];
   if (shape.search && compared !== 'none') {
-    if (shape.search === 'trigrams' && compared === 'indexed')
-      conditions.push(sql`${SEARCH_KEYS} like ${search}`);
+    if (byTrigrams) conditions.push(sql`${SEARCH_KEYS} like ${search}`);
     conditions.push(searchCondition(shape.search));
   }
   if (shape.active) conditions.push(sql`active = ${active}`);

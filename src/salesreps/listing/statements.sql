@@ -493,7 +493,7 @@ where c.organization_id = $15;
 -- organizationId $1 $7; search $2 $3 $4 $5 $6
 select c.version::text as version, c.assignment_count as "organizationTotal", m.total, m.ends from (
     select count(*)::int as total, array[min("lead0"), max("lead0"), min("lead1"), max("lead1"), min("lead2"), max("lead2"), min("lead3"), max("lead3"), bool_and("lead4")::text, bool_or("lead4")::text, bool_and("lead5")::text, bool_or("lead5")::text] as ends
-    from (select first_name as "lead0", last_name as "lead1", email as "lead2", rep_number as "lead3", (phone_number is null) as "lead4", active as "lead5" from organization_sales_rep where organization_id = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) offset 0) matches
+    from (select first_name as "lead0", last_name as "lead1", email as "lead2", rep_number as "lead3", (phone_number is null) as "lead4", active as "lead5" from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) offset 0) matches
   ) m, organization_assignment_count c
 where c.organization_id = $7;
 
@@ -530,7 +530,7 @@ where c.organization_id = $19;
 -- organizationId $1 $8; search $2 $3 $4 $5 $6; active $7
 select c.version::text as version, c.assignment_count as "organizationTotal", m.total, m.ends from (
     select count(*)::int as total, array[min("lead0"), max("lead0"), min("lead1"), max("lead1"), min("lead2"), max("lead2"), min("lead3"), max("lead3"), bool_and("lead4")::text, bool_or("lead4")::text, bool_and("lead5")::text, bool_or("lead5")::text] as ends
-    from (select first_name as "lead0", last_name as "lead1", email as "lead2", rep_number as "lead3", (phone_number is null) as "lead4", active as "lead5" from organization_sales_rep where organization_id = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) and active = $7 offset 0) matches
+    from (select first_name as "lead0", last_name as "lead1", email as "lead2", rep_number as "lead3", (phone_number is null) as "lead4", active as "lead5" from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) and active = $7 offset 0) matches
   ) m, organization_assignment_count c
 where c.organization_id = $8;
 
@@ -2574,7 +2574,7 @@ order by "page"."k0" desc, "page"."k1" desc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $19; search $5 $6 $7 $8 $9 $11 $12 $13 $14; walkFrom $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
 left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and ($15::text is null or rep_number >= $16::text)) matches
@@ -2601,10 +2601,10 @@ order by "page"."k0" asc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $15; limit $16; offset $17
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $10 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) offset 0) matches
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id collate "C" = $10 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) offset 0) matches
 order by "matches"."k0" asc
 limit $16 offset $17) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -2617,7 +2617,7 @@ select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches
 order by "matches"."k0" asc
 limit $9 offset $10) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -2628,7 +2628,7 @@ order by "page"."k0" asc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $21 $29; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $22 $23 $24 $25 $26; walkFrom $15 $16; walkBudget $17; limit $18 $20 $27; offset $19 $28
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
 from organization_assignment_count c
 left join lateral (
@@ -2646,7 +2646,7 @@ left join lateral (
   complete as (select count(*) = $20 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) offset 0) matches
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id collate "C" = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) offset 0) matches
 order by "matches"."k0" asc
 limit $27 offset $28) sorted
   where not (select walk_complete from complete)) page on true
@@ -2675,7 +2675,7 @@ left join lateral (
   complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) offset 0) matches
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id collate "C" = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) offset 0) matches
 order by "matches"."k0" asc
 limit $20 offset $21) sorted
   where not (select walk_complete from complete)) page on true
@@ -2687,7 +2687,7 @@ order by "page"."k0" asc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $19; search $5 $6 $7 $8 $9 $11 $12 $13 $14; walkFrom $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
 left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and ($15::text is null or rep_number <= $16::text)) matches
@@ -2714,10 +2714,10 @@ order by "page"."k0" desc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $15; limit $16; offset $17
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $10 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) offset 0) matches
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id collate "C" = $10 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) offset 0) matches
 order by "matches"."k0" desc
 limit $16 offset $17) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -2730,7 +2730,7 @@ select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches
 order by "matches"."k0" desc
 limit $9 offset $10) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -2741,7 +2741,7 @@ order by "page"."k0" desc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $21 $29; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $22 $23 $24 $25 $26; walkFrom $15 $16; walkBudget $17; limit $18 $20 $27; offset $19 $28
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
 from organization_assignment_count c
 left join lateral (
@@ -2759,7 +2759,7 @@ left join lateral (
   complete as (select count(*) = $20 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) offset 0) matches
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id collate "C" = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) offset 0) matches
 order by "matches"."k0" desc
 limit $27 offset $28) sorted
   where not (select walk_complete from complete)) page on true
@@ -2788,7 +2788,7 @@ left join lateral (
   complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) offset 0) matches
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id collate "C" = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) offset 0) matches
 order by "matches"."k0" desc
 limit $20 offset $21) sorted
   where not (select walk_complete from complete)) page on true
@@ -2800,7 +2800,7 @@ order by "page"."k0" desc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $19; search $5 $6 $7 $8 $9 $11 $12 $13 $14; walkFrom $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
 left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and ($15::text is null or first_name >= $16::text)) matches
@@ -2827,10 +2827,10 @@ order by "page"."k0" asc, "page"."k1" asc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $15; limit $16; offset $17
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) offset 0) matches
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $10 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
 limit $16 offset $17) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -2843,7 +2843,7 @@ select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
 limit $9 offset $10) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -2854,7 +2854,7 @@ order by "page"."k0" asc, "page"."k1" asc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $21 $29; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $22 $23 $24 $25 $26; walkFrom $15 $16; walkBudget $17; limit $18 $20 $27; offset $19 $28
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
 from organization_assignment_count c
 left join lateral (
@@ -2872,7 +2872,7 @@ left join lateral (
   complete as (select count(*) = $20 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) offset 0) matches
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
 limit $27 offset $28) sorted
   where not (select walk_complete from complete)) page on true
@@ -2901,7 +2901,7 @@ left join lateral (
   complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) offset 0) matches
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
 limit $20 offset $21) sorted
   where not (select walk_complete from complete)) page on true
@@ -2913,7 +2913,7 @@ order by "page"."k0" asc, "page"."k1" asc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $19; search $5 $6 $7 $8 $9 $11 $12 $13 $14; walkFrom $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
 left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and ($15::text is null or first_name <= $16::text)) matches
@@ -2940,10 +2940,10 @@ order by "page"."k0" desc, "page"."k1" desc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $15; limit $16; offset $17
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) offset 0) matches
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $10 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
 limit $16 offset $17) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -2956,7 +2956,7 @@ select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
 limit $9 offset $10) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -2967,7 +2967,7 @@ order by "page"."k0" desc, "page"."k1" desc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $21 $29; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $22 $23 $24 $25 $26; walkFrom $15 $16; walkBudget $17; limit $18 $20 $27; offset $19 $28
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
 from organization_assignment_count c
 left join lateral (
@@ -2985,7 +2985,7 @@ left join lateral (
   complete as (select count(*) = $20 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) offset 0) matches
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
 limit $27 offset $28) sorted
   where not (select walk_complete from complete)) page on true
@@ -3014,7 +3014,7 @@ left join lateral (
   complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) offset 0) matches
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
 limit $20 offset $21) sorted
   where not (select walk_complete from complete)) page on true
@@ -3026,7 +3026,7 @@ order by "page"."k0" desc, "page"."k1" desc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $19; search $5 $6 $7 $8 $9 $11 $12 $13 $14; walkFrom $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
 left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and ($15::text is null or last_name >= $16::text)) matches
@@ -3053,10 +3053,10 @@ order by "page"."k0" asc, "page"."k1" asc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $15; limit $16; offset $17
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) offset 0) matches
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $10 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
 limit $16 offset $17) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -3069,7 +3069,7 @@ select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
 limit $9 offset $10) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -3080,7 +3080,7 @@ order by "page"."k0" asc, "page"."k1" asc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $21 $29; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $22 $23 $24 $25 $26; walkFrom $15 $16; walkBudget $17; limit $18 $20 $27; offset $19 $28
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
 from organization_assignment_count c
 left join lateral (
@@ -3098,7 +3098,7 @@ left join lateral (
   complete as (select count(*) = $20 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) offset 0) matches
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
 limit $27 offset $28) sorted
   where not (select walk_complete from complete)) page on true
@@ -3127,7 +3127,7 @@ left join lateral (
   complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) offset 0) matches
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
 limit $20 offset $21) sorted
   where not (select walk_complete from complete)) page on true
@@ -3139,7 +3139,7 @@ order by "page"."k0" asc, "page"."k1" asc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $19; search $5 $6 $7 $8 $9 $11 $12 $13 $14; walkFrom $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
 left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and ($15::text is null or last_name <= $16::text)) matches
@@ -3166,10 +3166,10 @@ order by "page"."k0" desc, "page"."k1" desc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $15; limit $16; offset $17
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) offset 0) matches
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $10 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
 limit $16 offset $17) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -3182,7 +3182,7 @@ select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
 limit $9 offset $10) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -3193,7 +3193,7 @@ order by "page"."k0" desc, "page"."k1" desc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $21 $29; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $22 $23 $24 $25 $26; walkFrom $15 $16; walkBudget $17; limit $18 $20 $27; offset $19 $28
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
 from organization_assignment_count c
 left join lateral (
@@ -3211,7 +3211,7 @@ left join lateral (
   complete as (select count(*) = $20 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) offset 0) matches
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
 limit $27 offset $28) sorted
   where not (select walk_complete from complete)) page on true
@@ -3240,7 +3240,7 @@ left join lateral (
   complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) offset 0) matches
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
 limit $20 offset $21) sorted
   where not (select walk_complete from complete)) page on true
@@ -3252,7 +3252,7 @@ order by "page"."k0" desc, "page"."k1" desc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $19; search $5 $6 $7 $8 $9 $11 $12 $13 $14; walkFrom $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
 left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and ($15::text is null or email >= $16::text)) matches
@@ -3279,10 +3279,10 @@ order by "page"."k0" asc, "page"."k1" asc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $15; limit $16; offset $17
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) offset 0) matches
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $10 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
 limit $16 offset $17) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -3295,7 +3295,7 @@ select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
 limit $9 offset $10) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -3306,7 +3306,7 @@ order by "page"."k0" asc, "page"."k1" asc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $21 $29; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $22 $23 $24 $25 $26; walkFrom $15 $16; walkBudget $17; limit $18 $20 $27; offset $19 $28
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
 from organization_assignment_count c
 left join lateral (
@@ -3324,7 +3324,7 @@ left join lateral (
   complete as (select count(*) = $20 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) offset 0) matches
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
 limit $27 offset $28) sorted
   where not (select walk_complete from complete)) page on true
@@ -3353,7 +3353,7 @@ left join lateral (
   complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) offset 0) matches
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
 limit $20 offset $21) sorted
   where not (select walk_complete from complete)) page on true
@@ -3365,7 +3365,7 @@ order by "page"."k0" asc, "page"."k1" asc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $19; search $5 $6 $7 $8 $9 $11 $12 $13 $14; walkFrom $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
 left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and ($15::text is null or email <= $16::text)) matches
@@ -3392,10 +3392,10 @@ order by "page"."k0" desc, "page"."k1" desc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $15; limit $16; offset $17
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) offset 0) matches
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $10 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
 limit $16 offset $17) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -3408,7 +3408,7 @@ select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
 limit $9 offset $10) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -3419,7 +3419,7 @@ order by "page"."k0" desc, "page"."k1" desc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $21 $29; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $22 $23 $24 $25 $26; walkFrom $15 $16; walkBudget $17; limit $18 $20 $27; offset $19 $28
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
 from organization_assignment_count c
 left join lateral (
@@ -3437,7 +3437,7 @@ left join lateral (
   complete as (select count(*) = $20 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) offset 0) matches
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
 limit $27 offset $28) sorted
   where not (select walk_complete from complete)) page on true
@@ -3466,7 +3466,7 @@ left join lateral (
   complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) offset 0) matches
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
 limit $20 offset $21) sorted
   where not (select walk_complete from complete)) page on true
@@ -3478,7 +3478,7 @@ order by "page"."k0" desc, "page"."k1" desc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $19; search $5 $6 $7 $8 $9 $11 $12 $13 $14; walkFrom $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
 left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and ($15::boolean is null or (phone_number is null) >= $16::boolean)) matches
@@ -3505,10 +3505,10 @@ order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $15; limit $16; offset $17
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $10 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) offset 0) matches
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id collate "C" = $10 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
 limit $16 offset $17) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -3521,7 +3521,7 @@ select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
 limit $9 offset $10) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -3532,7 +3532,7 @@ order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $21 $29; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $22 $23 $24 $25 $26; walkFrom $15 $16; walkBudget $17; limit $18 $20 $27; offset $19 $28
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
 from organization_assignment_count c
 left join lateral (
@@ -3550,7 +3550,7 @@ left join lateral (
   complete as (select count(*) = $20 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) offset 0) matches
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id collate "C" = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
 limit $27 offset $28) sorted
   where not (select walk_complete from complete)) page on true
@@ -3579,7 +3579,7 @@ left join lateral (
   complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) offset 0) matches
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id collate "C" = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
 limit $20 offset $21) sorted
   where not (select walk_complete from complete)) page on true
@@ -3591,7 +3591,7 @@ order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $19; search $5 $6 $7 $8 $9 $11 $12 $13 $14; walkFrom $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
 left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and ($15::boolean is null or (phone_number is null) <= $16::boolean)) matches
@@ -3618,10 +3618,10 @@ order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $15; limit $16; offset $17
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $10 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) offset 0) matches
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id collate "C" = $10 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
 limit $16 offset $17) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -3634,7 +3634,7 @@ select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
 limit $9 offset $10) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -3645,7 +3645,7 @@ order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $21 $29; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $22 $23 $24 $25 $26; walkFrom $15 $16; walkBudget $17; limit $18 $20 $27; offset $19 $28
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
 from organization_assignment_count c
 left join lateral (
@@ -3663,7 +3663,7 @@ left join lateral (
   complete as (select count(*) = $20 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) offset 0) matches
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id collate "C" = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
 limit $27 offset $28) sorted
   where not (select walk_complete from complete)) page on true
@@ -3692,7 +3692,7 @@ left join lateral (
   complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) offset 0) matches
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id collate "C" = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
 limit $20 offset $21) sorted
   where not (select walk_complete from complete)) page on true
@@ -3704,7 +3704,7 @@ order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $19; search $5 $6 $7 $8 $9 $11 $12 $13 $14; walkFrom $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
 left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and ($15::boolean is null or active >= $16::boolean)) matches
@@ -3731,10 +3731,10 @@ order by "page"."k0" asc, "page"."k1" asc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $15; limit $16; offset $17
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) offset 0) matches
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $10 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
 limit $16 offset $17) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -3747,7 +3747,7 @@ select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
 limit $9 offset $10) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -3758,7 +3758,7 @@ order by "page"."k0" asc, "page"."k1" asc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $21 $29; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $22 $23 $24 $25 $26; walkFrom $15 $16; walkBudget $17; limit $18 $20 $27; offset $19 $28
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
 from organization_assignment_count c
 left join lateral (
@@ -3776,7 +3776,7 @@ left join lateral (
   complete as (select count(*) = $20 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) offset 0) matches
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
 limit $27 offset $28) sorted
   where not (select walk_complete from complete)) page on true
@@ -3805,7 +3805,7 @@ left join lateral (
   complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) offset 0) matches
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
 limit $20 offset $21) sorted
   where not (select walk_complete from complete)) page on true
@@ -3817,7 +3817,7 @@ order by "page"."k0" asc, "page"."k1" asc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $19; search $5 $6 $7 $8 $9 $11 $12 $13 $14; walkFrom $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
 left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and ($15::boolean is null or active <= $16::boolean)) matches
@@ -3844,10 +3844,10 @@ order by "page"."k0" desc, "page"."k1" desc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $15; limit $16; offset $17
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $10 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) offset 0) matches
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $10 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
 limit $16 offset $17) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -3860,7 +3860,7 @@ select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
 limit $9 offset $10) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -3871,7 +3871,7 @@ order by "page"."k0" desc, "page"."k1" desc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $21 $29; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $22 $23 $24 $25 $26; walkFrom $15 $16; walkBudget $17; limit $18 $20 $27; offset $19 $28
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
 from organization_assignment_count c
 left join lateral (
@@ -3889,7 +3889,7 @@ left join lateral (
   complete as (select count(*) = $20 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) offset 0) matches
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $21 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $22 and (first_name_search like $23 or last_name_search like $24 or lower(email) like $25 or lower(rep_number) like $26) offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
 limit $27 offset $28) sorted
   where not (select walk_complete from complete)) page on true
@@ -3918,7 +3918,7 @@ left join lateral (
   complete as (select count(*) = $13 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) offset 0) matches
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 and (first_name_search like $16 or last_name_search like $17 or lower(email) like $18 or lower(rep_number) like $19) offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
 limit $20 offset $21) sorted
   where not (select walk_complete from complete)) page on true
@@ -7638,7 +7638,7 @@ order by "page"."k0" desc, "page"."k1" desc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $21; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; walkFrom $17 $18; limit $19; offset $20
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
 left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16 and ($17::text is null or rep_number >= $18::text)) matches
@@ -7665,10 +7665,10 @@ order by "page"."k0" asc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $20; search $5 $6 $7 $8 $9 $12 $13 $14 $15 $16; active $10 $17; limit $18; offset $19
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $11 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) and active = $17 offset 0) matches
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id collate "C" = $11 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) and active = $17 offset 0) matches
 order by "matches"."k0" asc
 limit $18 offset $19) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -7681,7 +7681,7 @@ select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches
 order by "matches"."k0" asc
 limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -7692,7 +7692,7 @@ order by "page"."k0" asc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $23 $32; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $24 $25 $26 $27 $28; active $10 $16 $29; walkFrom $17 $18; walkBudget $19; limit $20 $22 $30; offset $21 $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
 from organization_assignment_count c
 left join lateral (
@@ -7710,7 +7710,7 @@ left join lateral (
   complete as (select count(*) = $22 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $23 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $24 and (first_name_search like $25 or last_name_search like $26 or lower(email) like $27 or lower(rep_number) like $28) and active = $29 offset 0) matches
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id collate "C" = $23 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $24 and (first_name_search like $25 or last_name_search like $26 or lower(email) like $27 or lower(rep_number) like $28) and active = $29 offset 0) matches
 order by "matches"."k0" asc
 limit $30 offset $31) sorted
   where not (select walk_complete from complete)) page on true
@@ -7739,7 +7739,7 @@ left join lateral (
   complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and (first_name_search like $17 or last_name_search like $18 or lower(email) like $19 or lower(rep_number) like $20) and active = $21 offset 0) matches
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id collate "C" = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and (first_name_search like $17 or last_name_search like $18 or lower(email) like $19 or lower(rep_number) like $20) and active = $21 offset 0) matches
 order by "matches"."k0" asc
 limit $22 offset $23) sorted
   where not (select walk_complete from complete)) page on true
@@ -7751,7 +7751,7 @@ order by "page"."k0" asc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $21; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; walkFrom $17 $18; limit $19; offset $20
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
 left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16 and ($17::text is null or rep_number <= $18::text)) matches
@@ -7778,10 +7778,10 @@ order by "page"."k0" desc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $20; search $5 $6 $7 $8 $9 $12 $13 $14 $15 $16; active $10 $17; limit $18; offset $19
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $11 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) and active = $17 offset 0) matches
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id collate "C" = $11 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) and active = $17 offset 0) matches
 order by "matches"."k0" desc
 limit $18 offset $19) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -7794,7 +7794,7 @@ select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches
 order by "matches"."k0" desc
 limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -7805,7 +7805,7 @@ order by "page"."k0" desc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $23 $32; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $24 $25 $26 $27 $28; active $10 $16 $29; walkFrom $17 $18; walkBudget $19; limit $20 $22 $30; offset $21 $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
 from organization_assignment_count c
 left join lateral (
@@ -7823,7 +7823,7 @@ left join lateral (
   complete as (select count(*) = $22 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $23 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $24 and (first_name_search like $25 or last_name_search like $26 or lower(email) like $27 or lower(rep_number) like $28) and active = $29 offset 0) matches
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id collate "C" = $23 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $24 and (first_name_search like $25 or last_name_search like $26 or lower(email) like $27 or lower(rep_number) like $28) and active = $29 offset 0) matches
 order by "matches"."k0" desc
 limit $30 offset $31) sorted
   where not (select walk_complete from complete)) page on true
@@ -7852,7 +7852,7 @@ left join lateral (
   complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and (first_name_search like $17 or last_name_search like $18 or lower(email) like $19 or lower(rep_number) like $20) and active = $21 offset 0) matches
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id collate "C" = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and (first_name_search like $17 or last_name_search like $18 or lower(email) like $19 or lower(rep_number) like $20) and active = $21 offset 0) matches
 order by "matches"."k0" desc
 limit $22 offset $23) sorted
   where not (select walk_complete from complete)) page on true
@@ -7864,7 +7864,7 @@ order by "page"."k0" desc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $21; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; walkFrom $17 $18; limit $19; offset $20
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
 left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16 and ($17::text is null or first_name >= $18::text)) matches
@@ -7891,10 +7891,10 @@ order by "page"."k0" asc, "page"."k1" asc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $20; search $5 $6 $7 $8 $9 $12 $13 $14 $15 $16; active $10 $17; limit $18; offset $19
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) and active = $17 offset 0) matches
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $11 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) and active = $17 offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
 limit $18 offset $19) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -7907,7 +7907,7 @@ select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
 limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -7918,7 +7918,7 @@ order by "page"."k0" asc, "page"."k1" asc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $23 $32; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $24 $25 $26 $27 $28; active $10 $16 $29; walkFrom $17 $18; walkBudget $19; limit $20 $22 $30; offset $21 $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
 from organization_assignment_count c
 left join lateral (
@@ -7936,7 +7936,7 @@ left join lateral (
   complete as (select count(*) = $22 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $23 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $24 and (first_name_search like $25 or last_name_search like $26 or lower(email) like $27 or lower(rep_number) like $28) and active = $29 offset 0) matches
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $23 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $24 and (first_name_search like $25 or last_name_search like $26 or lower(email) like $27 or lower(rep_number) like $28) and active = $29 offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
 limit $30 offset $31) sorted
   where not (select walk_complete from complete)) page on true
@@ -7965,7 +7965,7 @@ left join lateral (
   complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and (first_name_search like $17 or last_name_search like $18 or lower(email) like $19 or lower(rep_number) like $20) and active = $21 offset 0) matches
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and (first_name_search like $17 or last_name_search like $18 or lower(email) like $19 or lower(rep_number) like $20) and active = $21 offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
 limit $22 offset $23) sorted
   where not (select walk_complete from complete)) page on true
@@ -7977,7 +7977,7 @@ order by "page"."k0" asc, "page"."k1" asc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $21; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; walkFrom $17 $18; limit $19; offset $20
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
 left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16 and ($17::text is null or first_name <= $18::text)) matches
@@ -8004,10 +8004,10 @@ order by "page"."k0" desc, "page"."k1" desc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $20; search $5 $6 $7 $8 $9 $12 $13 $14 $15 $16; active $10 $17; limit $18; offset $19
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) and active = $17 offset 0) matches
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $11 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) and active = $17 offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
 limit $18 offset $19) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -8020,7 +8020,7 @@ select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
 limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -8031,7 +8031,7 @@ order by "page"."k0" desc, "page"."k1" desc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $23 $32; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $24 $25 $26 $27 $28; active $10 $16 $29; walkFrom $17 $18; walkBudget $19; limit $20 $22 $30; offset $21 $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
 from organization_assignment_count c
 left join lateral (
@@ -8049,7 +8049,7 @@ left join lateral (
   complete as (select count(*) = $22 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $23 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $24 and (first_name_search like $25 or last_name_search like $26 or lower(email) like $27 or lower(rep_number) like $28) and active = $29 offset 0) matches
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $23 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $24 and (first_name_search like $25 or last_name_search like $26 or lower(email) like $27 or lower(rep_number) like $28) and active = $29 offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
 limit $30 offset $31) sorted
   where not (select walk_complete from complete)) page on true
@@ -8078,7 +8078,7 @@ left join lateral (
   complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and (first_name_search like $17 or last_name_search like $18 or lower(email) like $19 or lower(rep_number) like $20) and active = $21 offset 0) matches
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and (first_name_search like $17 or last_name_search like $18 or lower(email) like $19 or lower(rep_number) like $20) and active = $21 offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
 limit $22 offset $23) sorted
   where not (select walk_complete from complete)) page on true
@@ -8090,7 +8090,7 @@ order by "page"."k0" desc, "page"."k1" desc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $21; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; walkFrom $17 $18; limit $19; offset $20
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
 left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16 and ($17::text is null or last_name >= $18::text)) matches
@@ -8117,10 +8117,10 @@ order by "page"."k0" asc, "page"."k1" asc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $20; search $5 $6 $7 $8 $9 $12 $13 $14 $15 $16; active $10 $17; limit $18; offset $19
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) and active = $17 offset 0) matches
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $11 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) and active = $17 offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
 limit $18 offset $19) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -8133,7 +8133,7 @@ select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
 limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -8144,7 +8144,7 @@ order by "page"."k0" asc, "page"."k1" asc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $23 $32; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $24 $25 $26 $27 $28; active $10 $16 $29; walkFrom $17 $18; walkBudget $19; limit $20 $22 $30; offset $21 $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
 from organization_assignment_count c
 left join lateral (
@@ -8162,7 +8162,7 @@ left join lateral (
   complete as (select count(*) = $22 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $23 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $24 and (first_name_search like $25 or last_name_search like $26 or lower(email) like $27 or lower(rep_number) like $28) and active = $29 offset 0) matches
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $23 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $24 and (first_name_search like $25 or last_name_search like $26 or lower(email) like $27 or lower(rep_number) like $28) and active = $29 offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
 limit $30 offset $31) sorted
   where not (select walk_complete from complete)) page on true
@@ -8191,7 +8191,7 @@ left join lateral (
   complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and (first_name_search like $17 or last_name_search like $18 or lower(email) like $19 or lower(rep_number) like $20) and active = $21 offset 0) matches
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and (first_name_search like $17 or last_name_search like $18 or lower(email) like $19 or lower(rep_number) like $20) and active = $21 offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
 limit $22 offset $23) sorted
   where not (select walk_complete from complete)) page on true
@@ -8203,7 +8203,7 @@ order by "page"."k0" asc, "page"."k1" asc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $21; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; walkFrom $17 $18; limit $19; offset $20
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
 left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16 and ($17::text is null or last_name <= $18::text)) matches
@@ -8230,10 +8230,10 @@ order by "page"."k0" desc, "page"."k1" desc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $20; search $5 $6 $7 $8 $9 $12 $13 $14 $15 $16; active $10 $17; limit $18; offset $19
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) and active = $17 offset 0) matches
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $11 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) and active = $17 offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
 limit $18 offset $19) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -8246,7 +8246,7 @@ select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
 limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -8257,7 +8257,7 @@ order by "page"."k0" desc, "page"."k1" desc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $23 $32; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $24 $25 $26 $27 $28; active $10 $16 $29; walkFrom $17 $18; walkBudget $19; limit $20 $22 $30; offset $21 $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
 from organization_assignment_count c
 left join lateral (
@@ -8275,7 +8275,7 @@ left join lateral (
   complete as (select count(*) = $22 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $23 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $24 and (first_name_search like $25 or last_name_search like $26 or lower(email) like $27 or lower(rep_number) like $28) and active = $29 offset 0) matches
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $23 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $24 and (first_name_search like $25 or last_name_search like $26 or lower(email) like $27 or lower(rep_number) like $28) and active = $29 offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
 limit $30 offset $31) sorted
   where not (select walk_complete from complete)) page on true
@@ -8304,7 +8304,7 @@ left join lateral (
   complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and (first_name_search like $17 or last_name_search like $18 or lower(email) like $19 or lower(rep_number) like $20) and active = $21 offset 0) matches
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and (first_name_search like $17 or last_name_search like $18 or lower(email) like $19 or lower(rep_number) like $20) and active = $21 offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
 limit $22 offset $23) sorted
   where not (select walk_complete from complete)) page on true
@@ -8316,7 +8316,7 @@ order by "page"."k0" desc, "page"."k1" desc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $21; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; walkFrom $17 $18; limit $19; offset $20
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
 left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16 and ($17::text is null or email >= $18::text)) matches
@@ -8343,10 +8343,10 @@ order by "page"."k0" asc, "page"."k1" asc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $20; search $5 $6 $7 $8 $9 $12 $13 $14 $15 $16; active $10 $17; limit $18; offset $19
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) and active = $17 offset 0) matches
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $11 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) and active = $17 offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
 limit $18 offset $19) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -8359,7 +8359,7 @@ select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
 limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -8370,7 +8370,7 @@ order by "page"."k0" asc, "page"."k1" asc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $23 $32; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $24 $25 $26 $27 $28; active $10 $16 $29; walkFrom $17 $18; walkBudget $19; limit $20 $22 $30; offset $21 $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
 from organization_assignment_count c
 left join lateral (
@@ -8388,7 +8388,7 @@ left join lateral (
   complete as (select count(*) = $22 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $23 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $24 and (first_name_search like $25 or last_name_search like $26 or lower(email) like $27 or lower(rep_number) like $28) and active = $29 offset 0) matches
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $23 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $24 and (first_name_search like $25 or last_name_search like $26 or lower(email) like $27 or lower(rep_number) like $28) and active = $29 offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
 limit $30 offset $31) sorted
   where not (select walk_complete from complete)) page on true
@@ -8417,7 +8417,7 @@ left join lateral (
   complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and (first_name_search like $17 or last_name_search like $18 or lower(email) like $19 or lower(rep_number) like $20) and active = $21 offset 0) matches
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and (first_name_search like $17 or last_name_search like $18 or lower(email) like $19 or lower(rep_number) like $20) and active = $21 offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
 limit $22 offset $23) sorted
   where not (select walk_complete from complete)) page on true
@@ -8429,7 +8429,7 @@ order by "page"."k0" asc, "page"."k1" asc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $21; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; walkFrom $17 $18; limit $19; offset $20
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
 left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16 and ($17::text is null or email <= $18::text)) matches
@@ -8456,10 +8456,10 @@ order by "page"."k0" desc, "page"."k1" desc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $20; search $5 $6 $7 $8 $9 $12 $13 $14 $15 $16; active $10 $17; limit $18; offset $19
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) and active = $17 offset 0) matches
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $11 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) and active = $17 offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
 limit $18 offset $19) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -8472,7 +8472,7 @@ select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
 limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -8483,7 +8483,7 @@ order by "page"."k0" desc, "page"."k1" desc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $23 $32; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $24 $25 $26 $27 $28; active $10 $16 $29; walkFrom $17 $18; walkBudget $19; limit $20 $22 $30; offset $21 $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
 from organization_assignment_count c
 left join lateral (
@@ -8501,7 +8501,7 @@ left join lateral (
   complete as (select count(*) = $22 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $23 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $24 and (first_name_search like $25 or last_name_search like $26 or lower(email) like $27 or lower(rep_number) like $28) and active = $29 offset 0) matches
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $23 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $24 and (first_name_search like $25 or last_name_search like $26 or lower(email) like $27 or lower(rep_number) like $28) and active = $29 offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
 limit $30 offset $31) sorted
   where not (select walk_complete from complete)) page on true
@@ -8530,7 +8530,7 @@ left join lateral (
   complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and (first_name_search like $17 or last_name_search like $18 or lower(email) like $19 or lower(rep_number) like $20) and active = $21 offset 0) matches
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and (first_name_search like $17 or last_name_search like $18 or lower(email) like $19 or lower(rep_number) like $20) and active = $21 offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
 limit $22 offset $23) sorted
   where not (select walk_complete from complete)) page on true
@@ -8542,7 +8542,7 @@ order by "page"."k0" desc, "page"."k1" desc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $21; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; walkFrom $17 $18; limit $19; offset $20
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
 left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16 and ($17::boolean is null or (phone_number is null) >= $18::boolean)) matches
@@ -8569,10 +8569,10 @@ order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $20; search $5 $6 $7 $8 $9 $12 $13 $14 $15 $16; active $10 $17; limit $18; offset $19
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $11 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) and active = $17 offset 0) matches
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id collate "C" = $11 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) and active = $17 offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
 limit $18 offset $19) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -8585,7 +8585,7 @@ select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
 limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -8596,7 +8596,7 @@ order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $23 $32; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $24 $25 $26 $27 $28; active $10 $16 $29; walkFrom $17 $18; walkBudget $19; limit $20 $22 $30; offset $21 $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
 from organization_assignment_count c
 left join lateral (
@@ -8614,7 +8614,7 @@ left join lateral (
   complete as (select count(*) = $22 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $23 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $24 and (first_name_search like $25 or last_name_search like $26 or lower(email) like $27 or lower(rep_number) like $28) and active = $29 offset 0) matches
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id collate "C" = $23 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $24 and (first_name_search like $25 or last_name_search like $26 or lower(email) like $27 or lower(rep_number) like $28) and active = $29 offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
 limit $30 offset $31) sorted
   where not (select walk_complete from complete)) page on true
@@ -8643,7 +8643,7 @@ left join lateral (
   complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and (first_name_search like $17 or last_name_search like $18 or lower(email) like $19 or lower(rep_number) like $20) and active = $21 offset 0) matches
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id collate "C" = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and (first_name_search like $17 or last_name_search like $18 or lower(email) like $19 or lower(rep_number) like $20) and active = $21 offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
 limit $22 offset $23) sorted
   where not (select walk_complete from complete)) page on true
@@ -8655,7 +8655,7 @@ order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $21; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; walkFrom $17 $18; limit $19; offset $20
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
 left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16 and ($17::boolean is null or (phone_number is null) <= $18::boolean)) matches
@@ -8682,10 +8682,10 @@ order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $20; search $5 $6 $7 $8 $9 $12 $13 $14 $15 $16; active $10 $17; limit $18; offset $19
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $11 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) and active = $17 offset 0) matches
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id collate "C" = $11 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) and active = $17 offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
 limit $18 offset $19) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -8698,7 +8698,7 @@ select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
 limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -8709,7 +8709,7 @@ order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $23 $32; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $24 $25 $26 $27 $28; active $10 $16 $29; walkFrom $17 $18; walkBudget $19; limit $20 $22 $30; offset $21 $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
 from organization_assignment_count c
 left join lateral (
@@ -8727,7 +8727,7 @@ left join lateral (
   complete as (select count(*) = $22 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $23 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $24 and (first_name_search like $25 or last_name_search like $26 or lower(email) like $27 or lower(rep_number) like $28) and active = $29 offset 0) matches
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id collate "C" = $23 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $24 and (first_name_search like $25 or last_name_search like $26 or lower(email) like $27 or lower(rep_number) like $28) and active = $29 offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
 limit $30 offset $31) sorted
   where not (select walk_complete from complete)) page on true
@@ -8756,7 +8756,7 @@ left join lateral (
   complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and (first_name_search like $17 or last_name_search like $18 or lower(email) like $19 or lower(rep_number) like $20) and active = $21 offset 0) matches
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id collate "C" = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and (first_name_search like $17 or last_name_search like $18 or lower(email) like $19 or lower(rep_number) like $20) and active = $21 offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
 limit $22 offset $23) sorted
   where not (select walk_complete from complete)) page on true
@@ -8768,7 +8768,7 @@ order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $21; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; walkFrom $17 $18; limit $19; offset $20
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
 left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16 and ($17::boolean is null or active >= $18::boolean)) matches
@@ -8795,10 +8795,10 @@ order by "page"."k0" asc, "page"."k1" asc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $20; search $5 $6 $7 $8 $9 $12 $13 $14 $15 $16; active $10 $17; limit $18; offset $19
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) and active = $17 offset 0) matches
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $11 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) and active = $17 offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
 limit $18 offset $19) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -8811,7 +8811,7 @@ select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
 limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -8822,7 +8822,7 @@ order by "page"."k0" asc, "page"."k1" asc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $23 $32; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $24 $25 $26 $27 $28; active $10 $16 $29; walkFrom $17 $18; walkBudget $19; limit $20 $22 $30; offset $21 $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
 from organization_assignment_count c
 left join lateral (
@@ -8840,7 +8840,7 @@ left join lateral (
   complete as (select count(*) = $22 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $23 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $24 and (first_name_search like $25 or last_name_search like $26 or lower(email) like $27 or lower(rep_number) like $28) and active = $29 offset 0) matches
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $23 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $24 and (first_name_search like $25 or last_name_search like $26 or lower(email) like $27 or lower(rep_number) like $28) and active = $29 offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
 limit $30 offset $31) sorted
   where not (select walk_complete from complete)) page on true
@@ -8869,7 +8869,7 @@ left join lateral (
   complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and (first_name_search like $17 or last_name_search like $18 or lower(email) like $19 or lower(rep_number) like $20) and active = $21 offset 0) matches
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and (first_name_search like $17 or last_name_search like $18 or lower(email) like $19 or lower(rep_number) like $20) and active = $21 offset 0) matches
 order by "matches"."k0" asc, "matches"."k1" asc
 limit $22 offset $23) sorted
   where not (select walk_complete from complete)) page on true
@@ -8881,7 +8881,7 @@ order by "page"."k0" asc, "page"."k1" asc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $21; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; walkFrom $17 $18; limit $19; offset $20
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
 left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16 and ($17::boolean is null or active <= $18::boolean)) matches
@@ -8908,10 +8908,10 @@ order by "page"."k0" desc, "page"."k1" desc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $20; search $5 $6 $7 $8 $9 $12 $13 $14 $15 $16; active $10 $17; limit $18; offset $19
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $11 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) and active = $17 offset 0) matches
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $11 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $12 and (first_name_search like $13 or last_name_search like $14 or lower(email) like $15 or lower(rep_number) like $16) and active = $17 offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
 limit $18 offset $19) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -8924,7 +8924,7 @@ select c.version is distinct from $1::bigint as changed,
   $2::int as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and (first_name_search like $5 or last_name_search like $6 or lower(email) like $7 or lower(rep_number) like $8) and active = $9 offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
 limit $10 offset $11) page on true
 left join organization_sales_rep a on a.id = page.id
@@ -8935,7 +8935,7 @@ order by "page"."k0" desc, "page"."k1" desc;
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $23 $32; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $24 $25 $26 $27 $28; active $10 $16 $29; walkFrom $17 $18; walkBudget $19; limit $20 $22 $30; offset $21 $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
 from organization_assignment_count c
 left join lateral (
@@ -8953,7 +8953,7 @@ left join lateral (
   complete as (select count(*) = $22 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $23 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $24 and (first_name_search like $25 or last_name_search like $26 or lower(email) like $27 or lower(rep_number) like $28) and active = $29 offset 0) matches
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $23 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $24 and (first_name_search like $25 or last_name_search like $26 or lower(email) like $27 or lower(rep_number) like $28) and active = $29 offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
 limit $30 offset $31) sorted
   where not (select walk_complete from complete)) page on true
@@ -8982,7 +8982,7 @@ left join lateral (
   complete as (select count(*) = $14 as walk_complete from walked)
   select walked.*, true as walked from walked where (select walk_complete from complete)
   union all
-  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and (first_name_search like $17 or last_name_search like $18 or lower(email) like $19 or lower(rep_number) like $20) and active = $21 offset 0) matches
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and (first_name_search like $17 or last_name_search like $18 or lower(email) like $19 or lower(rep_number) like $20) and active = $21 offset 0) matches
 order by "matches"."k0" desc, "matches"."k1" desc
 limit $22 offset $23) sorted
   where not (select walk_complete from complete)) page on true
