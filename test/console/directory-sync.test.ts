@@ -1,7 +1,7 @@
 import type { Locator, Page } from 'playwright-core';
 import { describe, expect, it, vi } from 'vitest';
 import { oktaUser } from '../scim/support.js';
-import { type AdminSession, consoleTest } from '../support/console.js';
+import { type AdminSession, consoleTest, SIZES } from '../support/console.js';
 import { databaseKinds } from '../support/databases.js';
 
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 120_000 });
@@ -104,13 +104,24 @@ describe.each(databaseKinds)('the console\u2019s directory sync page on %s', (ki
     await page.getByRole('cell', { name: 'R-100' }).waitFor();
   });
 
-  it('at 360 × 740 the page fits the screen and passes axe', async () => {
+  it('at 360 × 740 every column of a used token is in view, nothing scrolls sideways, and axe passes', async () => {
     const admin = await c.signedInAdmin({ admin: 'grace' });
     const page = admin.pages.phone;
-    await oktaToken(admin);
+    const token = await oktaToken(admin);
+    expect((await scim('GET', '/Users', token)).status).toBe(200);
     await openPage(page);
-    await page.getByRole('row').filter({ hasText: 'Okta production' }).waitFor();
-    await c.expectFits(page, 'phone');
+    const row = page.getByRole('row').filter({ hasText: 'Okta production' });
+    await expect.poll(() => rowAfterReload(page, row)).toContain('GET /Users');
+    await c.expectTableFits(page, 'SCIM tokens', 'phone');
+    const lastUsed = (await page.getByRole('columnheader').allTextContents()).indexOf('Last used');
+    expect(lastUsed).toBeGreaterThanOrEqual(0);
+    const lastUsedCell = row.getByRole('cell').nth(lastUsed);
+    expect(await lastUsedCell.textContent()).toMatch(/\d{4}, \d{2}:\d{2} /);
+    const box = await lastUsedCell.boundingBox();
+    expect(box).not.toBeNull();
+    const { x, width } = box as NonNullable<typeof box>;
+    expect(x, 'the "Last used" value starts on the screen').toBeGreaterThanOrEqual(0);
+    expect(x + width, 'the "Last used" value ends on the screen').toBeLessThanOrEqual(SIZES.phone.width);
     await c.expectAccessible(page, 'phone-directory-sync');
   });
 

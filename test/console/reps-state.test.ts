@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it, vi } from 'vitest';
-import { consoleTest, SIZES } from '../support/console.js';
+import { consoleTest, inside, SIZE_NAMES, SIZES } from '../support/console.js';
 import { databaseKinds } from '../support/databases.js';
 import { mailedLink } from '../support/mail.js';
 
@@ -88,31 +88,41 @@ describe.each(databaseKinds)("the console's reps, customers and views on %s", (k
     await page.keyboard.press('Escape');
   });
 
-  it('where the reps sign in at Kinde (state "unknown"), an active rep says so in words, with no invitation to resend', async () => {
+  it('where the reps sign in at Kinde (state "unknown"), an active rep says so in words, on one line, with no invitation to resend', async () => {
     const { admin, jane } = await demo();
-    const page = admin.pages.desktop;
-    // The list as a service with IDP=kinde answers it (test/salesreps/sign-in-state.test.ts): it knows no sign-in.
-    await page.route('**/api/organizations/salesreps?*', async (route) => {
-      const response = await route.fetch();
-      const reps = (await response.json()) as { active: boolean; signIn?: object }[];
-      const unknown = {
-        state: 'unknown',
-        invitationExpiresAt: null,
-        lastSignedInAt: null,
-        canResendInvitation: false,
-      };
-      await route.fulfill({
-        response,
-        json: reps.map((rep) => (rep.active && rep.signIn ? { ...rep, signIn: unknown } : rep)),
+    for (const size of SIZE_NAMES) {
+      const page = admin.pages[size];
+      // The list as a service with IDP=kinde answers it (test/salesreps/sign-in-state.test.ts): it knows no sign-in.
+      await page.route('**/api/organizations/salesreps?*', async (route) => {
+        const response = await route.fetch();
+        const reps = (await response.json()) as { active: boolean; signIn?: object }[];
+        const unknown = {
+          state: 'unknown',
+          invitationExpiresAt: null,
+          lastSignedInAt: null,
+          canResendInvitation: false,
+        };
+        await route.fulfill({
+          response,
+          json: reps.map((rep) => (rep.active && rep.signIn ? { ...rep, signIn: unknown } : rep)),
+        });
       });
-    });
-    await page.goto(`${c.publicUrl}/console/?search=jane`);
-    const row = repRow(page, jane.email);
-    await expect.poll(() => row.textContent()).toContain('Active · signs in at your IdP');
-    await row.getByRole('button', { name: 'Actions for Jane Smith' }).click();
-    expect(await page.getByRole('button', { name: 'Resend invitation' }).count()).toBe(0);
-    await page.keyboard.press('Escape');
-    await c.expectAccessible(page, 'desktop-reps-sign-in-unknown');
+      await page.goto(`${c.publicUrl}/console/?search=jane`);
+      const row = repRow(page, jane.email);
+      const words = 'Active · signs in at your IdP';
+      await expect.poll(() => row.textContent()).toContain(words);
+      // A status badge never wraps, and its column (its card's line at 360 px) is wide enough for it.
+      const state = row.getByText(words);
+      expect(await state.evaluate((element) => element.getClientRects().length), `${size}: lines`).toBe(1);
+      const badge = await state.boundingBox();
+      const cell = await row.getByRole('cell').filter({ hasText: words }).boundingBox();
+      expect(inside(badge as NonNullable<typeof badge>, cell as NonNullable<typeof cell>), size).toBe(true);
+      await c.expectFits(page, size);
+      await row.getByRole('button', { name: 'Actions for Jane Smith' }).click();
+      expect(await page.getByRole('button', { name: 'Resend invitation' }).count()).toBe(0);
+      await page.keyboard.press('Escape');
+      await c.expectAccessible(page, `${size}-reps-sign-in-unknown`);
+    }
   });
 
   it('an expired invitation and a deactivated rep say so; neither offers what cannot work', async () => {

@@ -89,6 +89,11 @@ export interface ConsoleTest {
   expectAccessible(page: Page, name: string): Promise<void>;
   /** Nothing on the page scrolls sideways. */
   expectFits(page: Page, size: Size): Promise<void>;
+  /**
+   * Nothing on the page scrolls sideways, the table's region (by its name) neither, and every cell of that table and
+   * all it holds lies within the viewport's width: each column's content is read without scrolling.
+   */
+  expectTableFits(page: Page, region: string, size: Size): Promise<void>;
   /** The dialog lies within the viewport and nothing in it is cut off or spills out. */
   expectWhole(page: Page, dialog: Locator, size: Size): Promise<void>;
   /** Types the email and password on the console's sign-in page and submits. */
@@ -268,6 +273,27 @@ export function consoleTest(kind: DatabaseKind, options: ConsoleTestOptions = {}
       }
     },
     expectFits: async (page: Page, size: Size) => {
+      expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(
+        SIZES[size].width,
+      );
+    },
+    expectTableFits: async (page: Page, region: string, size: Size) => {
+      const box = page.getByRole('region', { name: region });
+      expect(
+        await box.evaluate((element) => element.scrollWidth - element.clientWidth),
+        `${region}: how far it scrolls sideways`,
+      ).toBeLessThanOrEqual(1);
+      const outside = await box.evaluate(
+        (element, width) =>
+          [...element.querySelectorAll('td, td *')]
+            .filter((cell) => {
+              const rect = cell.getBoundingClientRect();
+              return rect.width > 0 && (rect.left < -1 || rect.right > width + 1);
+            })
+            .map((cell) => cell.outerHTML.slice(0, 80)),
+        SIZES[size].width,
+      );
+      expect(outside, `${region}: what lies outside the viewport`).toEqual([]);
       expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(
         SIZES[size].width,
       );

@@ -142,7 +142,7 @@ export function DirectorySyncPage({ api }: { api: Api }) {
       </form>
       <ErrorMessage error={tokens.error ?? create.error} />
       <TableRegion label="SCIM tokens">
-        <table>
+        <table className="cards">
           <caption className="muted">Tokens, oldest first</caption>
           <thead>
             <tr>
@@ -157,13 +157,13 @@ export function DirectorySyncPage({ api }: { api: Api }) {
           <tbody>
             {tokens.data?.map((token) => (
               <tr key={token.id}>
-                <td>
+                <td className="name">
                   {tokenName(token)}
                   {token.description !== null && <div className="muted">{token.id}</div>}
                 </td>
-                <td>{exactTime(token.createdAt)}</td>
-                <td>{token.lastUsedAt ? exactTime(token.lastUsedAt) : 'Never'}</td>
-                <td>
+                <td data-label="Created">{exactTime(token.createdAt)}</td>
+                <td data-label="Last used">{token.lastUsedAt ? exactTime(token.lastUsedAt) : 'Never'}</td>
+                <td data-label="Last request">
                   {token.lastRequest ? (
                     <code>
                       {token.lastRequest.method} {token.lastRequest.path}
@@ -172,8 +172,8 @@ export function DirectorySyncPage({ api }: { api: Api }) {
                     '—'
                   )}
                 </td>
-                <td>{token.lastRequest ? outcomeOf(token.lastRequest) : '—'}</td>
-                <td>
+                <td data-label="Outcome">{token.lastRequest ? outcomeOf(token.lastRequest) : '—'}</td>
+                <td className="actions">
                   <button type="button" className="danger" onClick={() => setRevoking(token)}>
                     Revoke<span className="visually-hidden"> {tokenName(token)}</span>
                   </button>

@@ -139,7 +139,7 @@ export function EventsPage({ api }: { api: Api }) {
       </form>
       <ErrorMessage error={events.error} />
       <TableRegion label="Audit log events">
-        <table aria-busy={events.isFetching}>
+        <table className="cards" aria-busy={events.isFetching}>
           <caption className="muted">Events, newest first</caption>
           <thead>
             <tr>
@@ -195,21 +195,21 @@ function EventRow({ event, onShowTarget }: { event: Event; onShowTarget: (target
   const importId = event.action === 'customer.imported' ? event.targets[0]?.id : undefined;
   return (
     <tr>
-      <td>
+      <td data-label="When">
         <Time at={event.occurredAt} />
       </td>
-      <td>{event.action}</td>
-      <td>
+      <td className="name">{event.action}</td>
+      <td data-label="Actor">
         {event.actor.type}: {event.actor.id}
       </td>
-      <td>
+      <td data-label="Targets">
         {event.targets.map((target) => (
           <div key={`${target.type}:${target.id}`}>
             {target.type} {target.id}
           </div>
         ))}
       </td>
-      <td>
+      <td data-label="Changes">
         {Object.entries(event.changes).map(([field, change]) => (
           <div key={field}>
             {field}: {JSON.stringify(change.from)} → {JSON.stringify(change.to)}
