@@ -4,17 +4,37 @@
  * what it was recorded for).
  */
 import { sql } from 'kysely';
+import { placeholder, StatementsByShape } from '../db/compiled-statements.js';
 import type { Executor } from '../db/database.js';
+import type { Tables } from '../db/schema.js';
+
+/** The assignment check of every SalesRep request, compiled once (docs/paging.md, "Compiled once per shape"). */
+const assignmentOfUser = new StatementsByShape<
+  Tables,
+  'one',
+  { id: string; active: boolean; rep_number: string },
+  { organizationId: string; identityProviderUserId: string }
+>(
+  (shape) => shape,
+  (_, db) =>
+    db
+      .selectFrom('organization_sales_rep as a')
+      .innerJoin('sales_rep as r', 'r.id', 'a.sales_rep_id')
+      .select(['a.id', 'a.active', 'a.rep_number'])
+      .where('r.identity_provider_user_id', '=', placeholder<string>('identityProviderUserId'))
+      .where('a.organization_id', '=', placeholder<string>('organizationId')),
+);
 
 /** A user's assignment in an organization (its active flag and rep number), by identity provider user id. */
-export function findAssignmentOfUser(db: Executor, organizationId: string, identityProviderUserId: string) {
-  return db
-    .selectFrom('organization_sales_rep as a')
-    .innerJoin('sales_rep as r', 'r.id', 'a.sales_rep_id')
-    .select(['a.id', 'a.active', 'a.rep_number'])
-    .where('r.identity_provider_user_id', '=', identityProviderUserId)
-    .where('a.organization_id', '=', organizationId)
-    .executeTakeFirst();
+export async function findAssignmentOfUser(
+  db: Executor,
+  organizationId: string,
+  identityProviderUserId: string,
+) {
+  const { rows } = await db.executeQuery(
+    assignmentOfUser.get(db, 'one').bind({ organizationId, identityProviderUserId }),
+  );
+  return rows[0];
 }
 
 /** Whether any rep holds the identity provider user id, in any organization (a rep re-added may hold it again). */
