@@ -1,5 +1,5 @@
 import * as oauth from 'oauth4webapi';
-import type { ConsoleSignIn } from '../../src/http/console-sign-in.js';
+import type { ConsoleSignIn } from '../../client/index.js';
 import { readToken, type TokenView } from './logic/tokens.js';
 
 /** The state of the console's session, which decides the screen. */

@@ -1,6 +1,6 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import type { ConsoleSignIn } from '../../src/http/console-sign-in.js';
+import type { ConsoleSignIn } from '../../client/index.js';
 import { App } from './App.js';
 import { createApi } from './api.js';
 import { ConsoleSession } from './auth.js';

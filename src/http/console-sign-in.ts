@@ -1,7 +1,8 @@
 /*
  * What GET /console/config.json says under `signIn`: where the console signs in (docs/console.md). The service
- * writes it and the console reads it, so both take this one type; it imports nothing, so the console's build
- * can reach it.
+ * writes it and the console reads it, so both take this one type: the console through the typed client
+ * (client/index.ts), as the endpoint is left out of the OpenAPI document. It imports nothing, so the console's
+ * build reaches it without the service's dependencies.
  */
 
 /** Where the console signs in: an OpenID provider's issuer (its discovery document) and the console's client. */
