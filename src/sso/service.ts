@@ -6,6 +6,7 @@ import type { Organization, SsoConnectionTable } from '../db/schema.js';
 import { type ChangeContext, recordEvents } from '../events/record.js';
 import { newId } from '../kernel/ids.js';
 import { badRequest, conflict, notFound } from '../kernel/problem.js';
+import { lockOrganization } from '../organizations/lock.js';
 import { checkIssuer, DiscoveryError, type IdpIdentity, type OidcClient } from './oidc.js';
 import {
   accountOfSubject,
@@ -262,12 +263,7 @@ async function storeConnection(
   try {
     return await db.transaction().execute(async (trx) => {
       // One change of the organization's connection at a time.
-      await trx
-        .selectFrom('organization')
-        .select('id')
-        .where('id', '=', organization.id)
-        .forUpdate()
-        .execute();
+      await lockOrganization(trx, organization.id);
       await input.within?.(trx);
       const before = await findConnectionOfOrganization(trx, organization.id);
       const domainsBefore = before ? await domainsOf(trx, before.id) : [];
