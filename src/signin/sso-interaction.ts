@@ -12,10 +12,9 @@ import {
 import {
   connectionOfDomain,
   connectionOfIdentityOrganization,
-  consumeSamlSignIn,
-  findSamlSignIn,
   insertSamlSignIn,
   organizationsWithoutPasswords,
+  samlSignIns,
 } from '../sso/queries.js';
 import { startSamlSignIn } from '../sso/saml/index.js';
 import {
@@ -269,12 +268,7 @@ export function ssoInteraction(deps: { db: Db; settings: SsoSettings; publicUrl:
       const result = await answerPendingSamlRequest(
         db,
         settings,
-        {
-          connectionId,
-          form,
-          find: (relayState) => findSamlSignIn(db, connectionId, relayState),
-          consume: (relayState) => consumeSamlSignIn(db, connectionId, relayState),
-        },
+        { connectionId, form, pending: samlSignIns },
         log,
       );
       if (result.kind === 'refused') return notSignedIn(result.reason);

@@ -16,6 +16,7 @@ import {
   findConnectionOfOrganization,
   identityOrganizationOf,
   knownAccountByEmail,
+  type PendingSamlRequests,
   personInOrganization,
   rememberSubject,
 } from './queries.js';
@@ -416,14 +417,13 @@ export async function answerPendingSamlRequest<Pending extends { requestId: stri
   input: {
     connectionId: string;
     form: { samlResponse: string; relayState: string };
-    find: (relayState: string) => Promise<Pending | undefined>;
-    consume: (relayState: string) => Promise<boolean>;
+    pending: PendingSamlRequests<Pending>;
   },
   log: Parameters<typeof checkSamlAnswer>[3],
 ): Promise<PendingSamlAnswer<Pending>> {
   const { connectionId, form } = input;
   if (!form.relayState || Buffer.byteLength(form.relayState) > 80) return { kind: 'not-pending' };
-  const pending = await input.find(form.relayState);
+  const pending = await input.pending.find(db, connectionId, form.relayState);
   if (!pending) return { kind: 'not-pending' };
   let answer: Awaited<ReturnType<typeof checkSamlAnswer>>;
   try {
@@ -435,7 +435,7 @@ export async function answerPendingSamlRequest<Pending extends { requestId: stri
   if (!answer) return { kind: 'connection-gone' };
   // A response to another request, brought with this one's RelayState, completes nothing here.
   if (answer.requestId !== pending.requestId) return { kind: 'refused', reason: 'saml:unknown_request' };
-  if (!(await input.consume(form.relayState))) return { kind: 'used' };
+  if (!(await input.pending.consume(db, connectionId, form.relayState))) return { kind: 'used' };
   return { kind: 'answered', pending, answer };
 }
 

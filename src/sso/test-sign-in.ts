@@ -11,7 +11,7 @@ import {
   isTestState,
   startOidcTest,
 } from './oidc.js';
-import { consumeSamlTest, findConnectionOfOrganization, findSamlTest, insertTestSignIn } from './queries.js';
+import { findConnectionOfOrganization, insertTestSignIn, samlTests } from './queries.js';
 import { startSamlSignIn } from './saml/index.js';
 import {
   answerPendingSamlRequest,
@@ -139,12 +139,7 @@ export async function finishSamlTestAnswer(
   const result = await answerPendingSamlRequest(
     db,
     settings,
-    {
-      connectionId,
-      form,
-      find: (relayState) => findSamlTest(db, connectionId, relayState),
-      consume: (relayState) => consumeSamlTest(db, connectionId, relayState),
-    },
+    { connectionId, form, pending: samlTests },
     log,
   );
   switch (result.kind) {
