@@ -1,6 +1,8 @@
 import createClient, { type Client } from 'openapi-fetch';
 import type { paths } from './openapi.js';
 
+/** GET /console/config.json's `signIn`, for the console: the endpoint is not in the OpenAPI document. */
+export type { ConsoleSignIn } from '../src/http/console-sign-in.js';
 export type { components, operations, paths } from './openapi.js';
 
 /**

@@ -10,7 +10,7 @@ import { createDemoOrganizationIfEmpty } from './demo.js';
 import { createEffects, type Effects } from './effects/runtime.js';
 import { startEventRetention } from './events/retention.js';
 import { buildApp } from './http/app.js';
-import type { ConsoleSignIn } from './http/console.js';
+import type { ConsoleSignIn } from './http/console-sign-in.js';
 import { loggerOptions, scrubUrl } from './http/logging.js';
 import { createMetrics, type ServiceMetrics, startMetricsServer } from './http/metrics.js';
 import { RETENTION_BATCH_SIZE, RETENTION_INTERVAL_MS } from './kernel/purge.js';

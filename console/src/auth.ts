@@ -1,17 +1,6 @@
 import * as oauth from 'oauth4webapi';
+import type { ConsoleSignIn } from '../../client/index.js';
 import { readToken, type TokenView } from './logic/tokens.js';
-
-/** What GET /console/config.json says: where the console signs in (docs/console.md). */
-export interface SignInSettings {
-  issuer: string;
-  clientId: string;
-  redirectUri: string;
-  /** The scopes to ask for (Kinde's refresh tokens need `offline`). */
-  scope: string;
-  /** Parameters the provider needs beside the standard ones (Kinde: `audience`, for the API's `aud`). */
-  authorizationParameters: Record<string, string>;
-  claims: { organization: string; roles: string };
-}
 
 /** The state of the console's session, which decides the screen. */
 export type SessionState =
@@ -61,7 +50,7 @@ export class ConsoleSession {
   state: SessionState = { kind: 'redirecting' };
 
   private constructor(
-    private readonly settings: SignInSettings,
+    private readonly settings: ConsoleSignIn,
     private readonly as: oauth.AuthorizationServer,
   ) {}
 
@@ -73,7 +62,7 @@ export class ConsoleSession {
     return issuer.startsWith('http:') ? { [oauth.allowInsecureRequests]: true } : {};
   }
 
-  static async discover(settings: SignInSettings): Promise<ConsoleSession> {
+  static async discover(settings: ConsoleSignIn): Promise<ConsoleSession> {
     const issuer = new URL(settings.issuer);
     const response = await oauth.discoveryRequest(issuer, {
       algorithm: 'oidc',

@@ -1,8 +1,9 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import type { ConsoleSignIn } from '../../client/index.js';
 import { App } from './App.js';
 import { createApi } from './api.js';
-import { ConsoleSession, type SignInSettings } from './auth.js';
+import { ConsoleSession } from './auth.js';
 import './styles.css';
 
 /**
@@ -11,7 +12,7 @@ import './styles.css';
  */
 async function start(root: HTMLElement): Promise<void> {
   const { signIn } = (await (await fetch('/console/config.json')).json()) as {
-    signIn: SignInSettings | null;
+    signIn: ConsoleSignIn | null;
   };
   const view = createRoot(root);
   if (!signIn) {

@@ -1,6 +1,6 @@
 // The customers' TypeBox schemas: field limits, bodies, query parameters and responses.
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
-import { pageQueryFields } from '../routing/page-query.js';
+import { pageQueryFields, searchQueryField } from '../routing/page-query.js';
 
 /** Field limits of customers (docs/customers.md restates them). */
 export const CUSTOMER_LIMITS = {
@@ -185,14 +185,7 @@ export const ListCustomersQuery = Type.Object(
       maxPageSize: CUSTOMER_LIMITS.pageSize,
       defaultPageSize: 25,
     }),
-    search: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: CUSTOMER_LIMITS.search,
-        description:
-          'Customers whose customer number or company name holds this text anywhere (one or two characters: at the start), in any letter case, accents or not.',
-      }),
-    ),
+    search: searchQueryField('Customers whose customer number or company name', CUSTOMER_LIMITS.search),
     repNumber: Type.Optional(RepNumber),
   },
   { additionalProperties: false },

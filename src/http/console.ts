@@ -4,20 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PROBLEM_CONTENT_TYPE, problemBody } from '../kernel/problem.js';
-
-/** Where the console signs in: an OpenID provider's issuer (its discovery document) and the console's client. */
-export interface ConsoleSignIn {
-  issuer: string;
-  clientId: string;
-  /** PUBLIC_URL/console/: registered with the provider as the console's redirect URI. */
-  redirectUri: string;
-  /** The scopes the console asks for. */
-  scope: string;
-  /** Further parameters of its authorization requests (Kinde: `audience`). */
-  authorizationParameters: Record<string, string>;
-  /** The claims of the access token that name the organization and the roles (AUTH_CLAIM_*). */
-  claims: { organization: string; roles: string };
-}
+import type { ConsoleSignIn } from './console-sign-in.js';
 
 /** `npm run build` writes the console here (console/vite.config.ts); the same path from src/ and dist/. */
 export const CONSOLE_BUILD_DIR = path.resolve(fileURLToPath(import.meta.url), '../../../dist/console');

@@ -1,5 +1,6 @@
 // Batched deletes of rows past their retention, off the request path, on a schedule.
 import type { FastifyBaseLogger } from 'fastify';
+import type { Kysely, RawBuilder } from 'kysely';
 import { scrub } from './scrub.js';
 
 /** One bounded delete: removes at most the batch size of rows past their retention and answers how many it did. */
@@ -85,4 +86,22 @@ export function startPurge(settings: PurgeSettings): Purge {
       await running;
     },
   };
+}
+
+/**
+ * A purge whose batches are raw delete statements, made anew each pass for the batch size (their cut-offs move with
+ * the clock); each batch counts the rows its statement deleted.
+ */
+export function startStatementPurge<Database>(
+  db: Kysely<Database>,
+  settings: Omit<PurgeSettings, 'batches'> & { statements: (limit: number) => RawBuilder<unknown>[] },
+): Purge {
+  const { statements, ...rest } = settings;
+  return startPurge({
+    ...rest,
+    batches: () =>
+      statements(settings.batchSize).map(
+        (statement) => async () => Number((await statement.execute(db)).numAffectedRows ?? 0n),
+      ),
+  });
 }

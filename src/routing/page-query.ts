@@ -60,6 +60,20 @@ export function pageQueryFields(options: {
   };
 }
 
+/**
+ * A list's `search` parameter: the substring search of kernel/search.ts over the fields `what` names, described
+ * alike on every list.
+ */
+export function searchQueryField(what: string, maxLength: number) {
+  return Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength,
+      description: `${what} holds this text anywhere (one or two characters: at the start), in any letter case, accents or not.`,
+    }),
+  );
+}
+
 /** The page and sort a list query asks for, with the defaults filled in and the sort field spelled canonically. */
 export function readPageQuery<Field extends string>(
   query: { pageNumber?: number; pageSize?: number; sortOn?: string; sortDirection?: string },

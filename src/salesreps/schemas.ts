@@ -2,7 +2,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { ROLE_SALES_REP } from '../auth/roles.js';
 import { ID_MAX_LENGTH } from '../kernel/ids.js';
-import { pageQueryFields } from '../routing/page-query.js';
+import { pageQueryFields, searchQueryField } from '../routing/page-query.js';
 
 /** Field limits of the API (`docs/api.md`, "Field limits"; the README restates them). */
 export const LIMITS = {
@@ -54,14 +54,7 @@ export const ListSalesRepsQuery = Type.Object(
       maxPageSize: LIMITS.pageSize,
       defaultPageSize: 25,
     }),
-    search: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: LIMITS.search,
-        description:
-          'Reps whose first name, last name, email or rep number holds this text anywhere (one or two characters: at the start), in any letter case, accents or not.',
-      }),
-    ),
+    search: searchQueryField('Reps whose first name, last name, email or rep number', LIMITS.search),
     active: Type.Optional(
       Type.Boolean({ description: '`true` for active reps only, `false` for deactivated reps only.' }),
     ),

@@ -14,14 +14,6 @@ export function insertScimToken(
     .executeTakeFirstOrThrow();
 }
 
-export function countScimTokens(db: Executor, organizationId: string) {
-  return db
-    .selectFrom('scim_token')
-    .select(sql<number>`count(*)::int`.as('count'))
-    .where('organization_id', '=', organizationId)
-    .executeTakeFirstOrThrow();
-}
-
 export function listScimTokens(db: Executor, organizationId: string, limit: number) {
   return db
     .selectFrom('scim_token')

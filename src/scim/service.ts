@@ -8,6 +8,7 @@ import { recordEvents } from '../events/record.js';
 import type { IdentityDirectory } from '../identity/port.js';
 import { newId } from '../kernel/ids.js';
 import { conflict, notFound, ProblemError, truncate } from '../kernel/problem.js';
+import { lockBelowCap } from '../organizations/lock.js';
 import {
   addSalesRep,
   changeRepNumberInTransaction,
@@ -20,7 +21,6 @@ import { mutability, ScimError, userNotFound } from './errors.js';
 import { parseFilter } from './filter.js';
 import { applyPatch } from './patch.js';
 import {
-  countScimTokens,
   deleteScimToken,
   findUser,
   insertScimToken,
@@ -59,15 +59,15 @@ export async function createScimToken(
 ): Promise<CreatedScimToken> {
   const token = newScimToken();
   return db.transaction().execute(async (trx) => {
-    // One creation at a time per organization, so the limit holds under concurrent calls.
-    await trx.selectFrom('organization').select('id').where('id', '=', organization.id).forUpdate().execute();
-    const { count } = await countScimTokens(trx, organization.id);
-    if (count >= SCIM_LIMITS.tokensPerOrganization) {
-      throw conflict(
-        'scim-token-limit-reached',
-        `An organization has at most ${SCIM_LIMITS.tokensPerOrganization} SCIM tokens; revoke one first.`,
-      );
-    }
+    await lockBelowCap(trx, organization.id, {
+      table: 'scim_token',
+      most: SCIM_LIMITS.tokensPerOrganization,
+      refusal: () =>
+        conflict(
+          'scim-token-limit-reached',
+          `An organization has at most ${SCIM_LIMITS.tokensPerOrganization} SCIM tokens; revoke one first.`,
+        ),
+    });
     const row = await insertScimToken(trx, {
       id: newId(),
       organization_id: organization.id,

@@ -22,6 +22,9 @@ import { recordRefusal, recordSignIn, type SignInMethod, type SigninSettings, si
 import { type SsoInteraction, ssoInteraction } from './sso-interaction.js';
 import { testSignInPage } from './sso-setup-pages.js';
 
+/** A sign-in interaction under way, as the provider keeps it. */
+type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
+
 /** The ACS's form: a base64 SAMLResponse of up to the SAML module's bound, URL-encoded, and its RelayState. */
 const SAML_FORM_LIMIT_BYTES = 512 * 1024;
 
@@ -51,12 +54,18 @@ export function interactionRoutes(deps: {
         ),
       );
 
-    const details = async (request: FastifyRequest, reply: FastifyReply) => {
+    /** The browser's interaction when it is the one the URL names; undefined when it expired, ended or is another. */
+    const interactionOf = async (
+      request: FastifyRequest<{ Params: { uid: string } }>,
+      reply: FastifyReply,
+    ) => {
+      let interaction: Interaction;
       try {
-        return await (await provider()).interactionDetails(request.raw, reply.raw);
+        interaction = await (await provider()).interactionDetails(request.raw, reply.raw);
       } catch {
         return undefined;
       }
+      return interaction.uid === request.params.uid ? interaction : undefined;
     };
 
     /**
@@ -66,7 +75,7 @@ export function interactionRoutes(deps: {
     const grantFor = async (
       request: FastifyRequest,
       reply: FastifyReply,
-      interaction: NonNullable<Awaited<ReturnType<typeof details>>>,
+      interaction: Interaction,
       accountId: string,
       membership: Membership,
       method: SignInMethod,
@@ -211,7 +220,7 @@ export function interactionRoutes(deps: {
     const signInOrIdentityProvider = async (
       request: FastifyRequest,
       reply: FastifyReply,
-      interaction: NonNullable<Awaited<ReturnType<typeof details>>>,
+      interaction: Interaction,
       orgCode: string | undefined,
     ) => {
       const required = orgCode ? await sso.requiredFor(orgCode) : undefined;
@@ -233,14 +242,14 @@ export function interactionRoutes(deps: {
       );
     };
 
-    const orgCodeOf = (interaction: NonNullable<Awaited<ReturnType<typeof details>>>) =>
+    const orgCodeOf = (interaction: Interaction) =>
       typeof interaction.params.org_code === 'string' && interaction.params.org_code !== ''
         ? interaction.params.org_code
         : undefined;
 
     app.get<{ Params: { uid: string } }>('/signin/interaction/:uid', pageRoute, async (request, reply) => {
-      const interaction = await details(request, reply);
-      if (!interaction || interaction.uid !== request.params.uid) return expired(reply);
+      const interaction = await interactionOf(request, reply);
+      if (!interaction) return expired(reply);
       const orgCode = orgCodeOf(interaction);
       const targets = originOf(interaction.params.redirect_uri);
       if (interaction.prompt.name === 'login' || (await sso.mustSignInAgain(interaction, orgCode))) {
@@ -280,8 +289,8 @@ export function interactionRoutes(deps: {
       '/signin/interaction/:uid/login',
       pageRoute,
       async (request, reply) => {
-        const interaction = await details(request, reply);
-        if (!interaction || interaction.uid !== request.params.uid) return expired(reply);
+        const interaction = await interactionOf(request, reply);
+        if (!interaction) return expired(reply);
         const orgCode = orgCodeOf(interaction);
         if (interaction.prompt.name !== 'login' && !(await sso.mustSignInAgain(interaction, orgCode))) {
           return expired(reply);
@@ -349,16 +358,9 @@ export function interactionRoutes(deps: {
       '/signin/interaction/:uid/organization',
       pageRoute,
       async (request, reply) => {
-        const interaction = await details(request, reply);
+        const interaction = await interactionOf(request, reply);
         const accountId = interaction?.session?.accountId;
-        if (
-          !interaction ||
-          !accountId ||
-          interaction.uid !== request.params.uid ||
-          interaction.prompt.name === 'login'
-        ) {
-          return expired(reply);
-        }
+        if (!interaction || !accountId || interaction.prompt.name === 'login') return expired(reply);
         if (!csrf.check(request, field(request.body, 'csrf', 200), interactionForm(interaction.uid)))
           return refusedForm(reply);
         const chosen = field(request.body, 'org_code', 200) ?? '';
@@ -409,7 +411,7 @@ export function interactionRoutes(deps: {
     const signedInAtIdp = async (
       request: FastifyRequest,
       reply: FastifyReply,
-      interaction: NonNullable<Awaited<ReturnType<typeof details>>>,
+      interaction: Interaction,
       outcome: { accountId: string; identityOrganizationId: string },
       endsLogin: true | 'without-cookie',
     ) => {
@@ -447,8 +449,8 @@ export function interactionRoutes(deps: {
       '/signin/interaction/:uid/sso',
       pageRoute,
       async (request, reply) => {
-        const interaction = await details(request, reply);
-        if (!interaction || interaction.uid !== request.params.uid) return expired(reply);
+        const interaction = await interactionOf(request, reply);
+        if (!interaction) return expired(reply);
         const query = request.raw.url?.split('?')[1] ?? '';
         const outcome = await sso.finish(interaction.uid, query, request.id);
         if (outcome.kind === 'refused') return refusedByIdp(request, reply, outcome);

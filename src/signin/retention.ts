@@ -2,7 +2,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../db/database.js';
-import { type Purge, type PurgeSchedule, startPurge } from '../kernel/purge.js';
+import { type Purge, type PurgeSchedule, startStatementPurge } from '../kernel/purge.js';
 import { THROTTLE_WINDOW_MS } from './throttle.js';
 
 export const SIGNIN_PURGE_INTERVAL_MS = 10 * 60 * 1000;
@@ -41,13 +41,5 @@ export function startSigninRetention(
   schedule: PurgeSchedule,
   log: Pick<FastifyBaseLogger, 'info' | 'error'>,
 ): Purge {
-  return startPurge({
-    what: 'expired sign-in records',
-    batches: () =>
-      purges(schedule.batchSize).map(
-        (statement) => async () => Number((await statement.execute(db)).numAffectedRows ?? 0n),
-      ),
-    ...schedule,
-    log,
-  });
+  return startStatementPurge(db, { what: 'expired sign-in records', statements: purges, ...schedule, log });
 }

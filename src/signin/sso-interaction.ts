@@ -12,14 +12,14 @@ import {
 import {
   connectionOfDomain,
   connectionOfIdentityOrganization,
-  consumeSamlSignIn,
-  findSamlSignIn,
   insertSamlSignIn,
   organizationsWithoutPasswords,
+  samlSignIns,
 } from '../sso/queries.js';
-import { SamlResponseError, startSamlSignIn } from '../sso/saml/index.js';
+import { startSamlSignIn } from '../sso/saml/index.js';
 import {
-  checkSamlAnswer,
+  answerPendingSamlRequest,
+  type checkSamlAnswer,
   matchPerson,
   oidcClientOf,
   organizationOfSessionAcr,
@@ -265,20 +265,15 @@ export function ssoInteraction(deps: { db: Db; settings: SsoSettings; publicUrl:
       requestId: string,
       log: Parameters<typeof checkSamlAnswer>[3],
     ): Promise<SsoFinish & { interactionUid?: string }> => {
-      if (!form.relayState || Buffer.byteLength(form.relayState) > 80) return expiredSignIn;
-      const signIn = await findSamlSignIn(db, connectionId, form.relayState);
-      if (!signIn) return expiredSignIn;
-      let answer: Awaited<ReturnType<typeof checkSamlAnswer>>;
-      try {
-        answer = await checkSamlAnswer(db, settings, { connectionId, samlResponse: form.samlResponse }, log);
-      } catch (error) {
-        if (error instanceof SamlResponseError) return notSignedIn(`saml:${error.reason}`);
-        throw error;
-      }
-      if (!answer) return expiredSignIn;
-      // A response to another sign-in's request, brought with this one's RelayState, signs no one in here.
-      if (answer.requestId !== signIn.requestId) return notSignedIn('saml:unknown_request');
-      if (!(await consumeSamlSignIn(db, connectionId, form.relayState))) return expiredSignIn;
+      const result = await answerPendingSamlRequest(
+        db,
+        settings,
+        { connectionId, form, pending: samlSignIns },
+        log,
+      );
+      if (result.kind === 'refused') return notSignedIn(result.reason);
+      if (result.kind !== 'answered') return expiredSignIn;
+      const { pending: signIn, answer } = result;
       const outcome = await matched(
         {
           connectionId,

@@ -183,7 +183,7 @@ export async function insertSamlSignIn(
 }
 
 /** The SAML sign-in of this connection under way with this RelayState: its interaction and AuthnRequest id. */
-export async function findSamlSignIn(
+async function findSamlSignIn(
   db: Executor,
   connectionId: string,
   relayState: string,
@@ -217,7 +217,7 @@ async function consumeRelayState(
 }
 
 /** Uses the SAML sign-in up: true for the one caller that took it. */
-export const consumeSamlSignIn = (db: Executor, connectionId: string, relayState: string) =>
+const consumeSamlSignIn = (db: Executor, connectionId: string, relayState: string) =>
   consumeRelayState(db, 'sso_sign_in', connectionId, relayState);
 
 /**
@@ -265,7 +265,7 @@ export async function insertTestSignIn(
 }
 
 /** The SAML test sign-in of this connection under way with this RelayState: its AuthnRequest id. */
-export async function findSamlTest(
+async function findSamlTest(
   db: Executor,
   connectionId: string,
   relayState: string,
@@ -281,5 +281,21 @@ export async function findSamlTest(
 }
 
 /** Uses a SAML test sign-in up: true for the one caller that took it. */
-export const consumeSamlTest = (db: Executor, connectionId: string, relayState: string) =>
+const consumeSamlTest = (db: Executor, connectionId: string, relayState: string) =>
   consumeRelayState(db, 'sso_test_sign_in', connectionId, relayState);
+
+/** SAML requests pending under a RelayState: found, then used up once (answerPendingSamlRequest). */
+export interface PendingSamlRequests<Pending extends { requestId: string }> {
+  find(db: Executor, connectionId: string, relayState: string): Promise<Pending | undefined>;
+  consume(db: Executor, connectionId: string, relayState: string): Promise<boolean>;
+}
+
+export const samlSignIns: PendingSamlRequests<{ interactionUid: string; requestId: string }> = {
+  find: findSamlSignIn,
+  consume: consumeSamlSignIn,
+};
+
+export const samlTests: PendingSamlRequests<{ requestId: string }> = {
+  find: findSamlTest,
+  consume: consumeSamlTest,
+};

@@ -6,6 +6,7 @@ import type { Organization, SsoConnectionTable } from '../db/schema.js';
 import { type ChangeContext, recordEvents } from '../events/record.js';
 import { newId } from '../kernel/ids.js';
 import { badRequest, conflict, notFound } from '../kernel/problem.js';
+import { lockOrganization } from '../organizations/lock.js';
 import { checkIssuer, DiscoveryError, type IdpIdentity, type OidcClient } from './oidc.js';
 import {
   accountOfSubject,
@@ -15,6 +16,7 @@ import {
   findConnectionOfOrganization,
   identityOrganizationOf,
   knownAccountByEmail,
+  type PendingSamlRequests,
   personInOrganization,
   rememberSubject,
 } from './queries.js';
@@ -262,12 +264,7 @@ async function storeConnection(
   try {
     return await db.transaction().execute(async (trx) => {
       // One change of the organization's connection at a time.
-      await trx
-        .selectFrom('organization')
-        .select('id')
-        .where('id', '=', organization.id)
-        .forUpdate()
-        .execute();
+      await lockOrganization(trx, organization.id);
       await input.within?.(trx);
       const before = await findConnectionOfOrganization(trx, organization.id);
       const domainsBefore = before ? await domainsOf(trx, before.id) : [];
@@ -395,6 +392,51 @@ export async function checkSamlAnswer(
     if (!refreshed) throw error;
     return finishSamlSignIn(db, { connectionId, sp, idp: refreshed, samlResponse });
   }
+}
+
+/** How a SAML response to a request pending under its RelayState ended; each caller words each way for its page. */
+export type PendingSamlAnswer<Pending> =
+  | { kind: 'answered'; pending: Pending; answer: Awaited<ReturnType<typeof finishSamlSignIn>> }
+  /** No request of the connection is pending under the RelayState (none given, too long, expired or unknown). */
+  | { kind: 'not-pending' }
+  /** The response was refused (`saml:<reason>`), or answers another request (`saml:unknown_request`). */
+  | { kind: 'refused'; reason: string }
+  /** The connection is gone, or no longer SAML. */
+  | { kind: 'connection-gone' }
+  /** Another caller used the pending request up first: a replay, or a race. */
+  | { kind: 'used' };
+
+/**
+ * A SAML response for a request pending under its RelayState (a sign-in's or a test's): the request found, the
+ * response checked (checkSamlAnswer) and bound to that request's own AuthnRequest, then the request used up, so
+ * that one response completes one request, once.
+ */
+export async function answerPendingSamlRequest<Pending extends { requestId: string }>(
+  db: Db,
+  settings: Parameters<typeof checkSamlAnswer>[1],
+  input: {
+    connectionId: string;
+    form: { samlResponse: string; relayState: string };
+    pending: PendingSamlRequests<Pending>;
+  },
+  log: Parameters<typeof checkSamlAnswer>[3],
+): Promise<PendingSamlAnswer<Pending>> {
+  const { connectionId, form } = input;
+  if (!form.relayState || Buffer.byteLength(form.relayState) > 80) return { kind: 'not-pending' };
+  const pending = await input.pending.find(db, connectionId, form.relayState);
+  if (!pending) return { kind: 'not-pending' };
+  let answer: Awaited<ReturnType<typeof checkSamlAnswer>>;
+  try {
+    answer = await checkSamlAnswer(db, settings, { connectionId, samlResponse: form.samlResponse }, log);
+  } catch (error) {
+    if (error instanceof SamlResponseError) return { kind: 'refused', reason: `saml:${error.reason}` };
+    throw error;
+  }
+  if (!answer) return { kind: 'connection-gone' };
+  // A response to another request, brought with this one's RelayState, completes nothing here.
+  if (answer.requestId !== pending.requestId) return { kind: 'refused', reason: 'saml:unknown_request' };
+  if (!(await input.pending.consume(db, connectionId, form.relayState))) return { kind: 'used' };
+  return { kind: 'answered', pending, answer };
 }
 
 /** Whom the IdP's answer is, for the organization of its connection. */

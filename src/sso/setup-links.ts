@@ -4,6 +4,7 @@ import type { Db, Executor } from '../db/database.js';
 import type { Organization } from '../db/schema.js';
 import { type ChangeContext, recordEvents } from '../events/record.js';
 import { newId } from '../kernel/ids.js';
+import { lockOrganization } from '../organizations/lock.js';
 import { findConnectionOfOrganization } from './queries.js';
 import type { PutConnectionBody, SsoConnection } from './schemas.js';
 import { managedElsewhere, putConnection, type SsoSettings, showConnection } from './service.js';
@@ -31,7 +32,7 @@ export async function createSetupLink(
   const id = newId();
   const expiresAt = new Date(Date.now() + expiresInHours * 3600_000);
   await db.transaction().execute(async (trx) => {
-    await trx.selectFrom('organization').select('id').where('id', '=', organization.id).forUpdate().execute();
+    await lockOrganization(trx, organization.id);
     const connection = await findConnectionOfOrganization(trx, organization.id);
     const earlier = await trx
       .selectFrom('sso_setup_link')

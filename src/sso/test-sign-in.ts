@@ -11,10 +11,11 @@ import {
   isTestState,
   startOidcTest,
 } from './oidc.js';
-import { consumeSamlTest, findConnectionOfOrganization, findSamlTest, insertTestSignIn } from './queries.js';
-import { SamlResponseError, startSamlSignIn } from './saml/index.js';
+import { findConnectionOfOrganization, insertTestSignIn, samlTests } from './queries.js';
+import { startSamlSignIn } from './saml/index.js';
 import {
-  checkSamlAnswer,
+  answerPendingSamlRequest,
+  type checkSamlAnswer,
   type MatchPreview,
   managedElsewhere,
   noConnection,
@@ -135,21 +136,23 @@ export async function finishSamlTestAnswer(
   form: { samlResponse: string; relayState: string },
   log: Log,
 ): Promise<TestAnswer | undefined> {
-  if (!form.relayState || Buffer.byteLength(form.relayState) > 80) return undefined;
-  const test = await findSamlTest(db, connectionId, form.relayState);
-  if (!test) return undefined;
-  let answer: Awaited<ReturnType<typeof checkSamlAnswer>>;
-  try {
-    answer = await checkSamlAnswer(db, settings, { connectionId, samlResponse: form.samlResponse }, log);
-  } catch (error) {
-    if (error instanceof SamlResponseError) return { kind: 'refused', reason: `saml:${error.reason}` };
-    throw error;
+  const result = await answerPendingSamlRequest(
+    db,
+    settings,
+    { connectionId, form, pending: samlTests },
+    log,
+  );
+  switch (result.kind) {
+    case 'not-pending':
+      return undefined;
+    case 'refused':
+      return { kind: 'refused', reason: result.reason };
+    case 'connection-gone':
+      return { kind: 'refused', reason: 'connection-gone' };
+    case 'used':
+      return { kind: 'refused', reason: 'unknown-state' };
   }
-  if (!answer) return { kind: 'refused', reason: 'connection-gone' };
-  if (answer.requestId !== test.requestId) return { kind: 'refused', reason: 'saml:unknown_request' };
-  if (!(await consumeSamlTest(db, connectionId, form.relayState))) {
-    return { kind: 'refused', reason: 'unknown-state' };
-  }
+  const { answer } = result;
   const match = await previewMatch(db, {
     connectionId,
     subject: answer.nameId,

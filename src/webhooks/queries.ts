@@ -13,14 +13,6 @@ export function insertSubscription(
   return db.insertInto('webhook_subscription').values(row).returningAll().executeTakeFirstOrThrow();
 }
 
-export function countSubscriptions(db: Executor, organizationId: string) {
-  return db
-    .selectFrom('webhook_subscription')
-    .select(sql<number>`count(*)::int`.as('count'))
-    .where('organization_id', '=', organizationId)
-    .executeTakeFirstOrThrow();
-}
-
 export function listSubscriptions(db: Executor, organizationId: string, limit: number) {
   return db
     .selectFrom('webhook_subscription')

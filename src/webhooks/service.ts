@@ -6,9 +6,9 @@ import type { Organization, WebhookSubscriptionTable } from '../db/schema.js';
 import { type ChangeContext, recordEvents } from '../events/record.js';
 import { newId } from '../kernel/ids.js';
 import { badRequest, conflict, notFound } from '../kernel/problem.js';
+import { lockBelowCap } from '../organizations/lock.js';
 import { ipLiteral, isForbiddenAddress, resolveAll, urlProblem } from './address-guard.js';
 import {
-  countSubscriptions,
   deleteSubscription,
   findSubscription,
   insertSubscription,
@@ -75,15 +75,15 @@ export async function createWebhook(
 ): Promise<CreatedWebhook> {
   await checkUrl(body.url, settings);
   return db.transaction().execute(async (trx) => {
-    // One subscribe at a time per organization, so the limit holds under concurrent calls.
-    await trx.selectFrom('organization').select('id').where('id', '=', organization.id).forUpdate().execute();
-    const { count } = await countSubscriptions(trx, organization.id);
-    if (count >= WEBHOOK_LIMITS.perOrganization) {
-      throw conflict(
-        'webhook-limit-reached',
-        `An organization has at most ${WEBHOOK_LIMITS.perOrganization} webhooks; delete one first.`,
-      );
-    }
+    await lockBelowCap(trx, organization.id, {
+      table: 'webhook_subscription',
+      most: WEBHOOK_LIMITS.perOrganization,
+      refusal: () =>
+        conflict(
+          'webhook-limit-reached',
+          `An organization has at most ${WEBHOOK_LIMITS.perOrganization} webhooks; delete one first.`,
+        ),
+    });
     const row = await insertSubscription(trx, {
       id: newId(),
       organization_id: organization.id,

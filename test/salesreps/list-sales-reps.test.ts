@@ -2,22 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Organization } from '../../src/db/schema.js';
 import { newId } from '../../src/kernel/ids.js';
 import { searchKey } from '../../src/kernel/search.js';
+import type { ListedSalesRep } from '../../src/salesreps/schemas.js';
 import { databaseKinds } from '../support/databases.js';
 import { type AddedRep, addRep, expectProblem, newRep, REPS_URL } from '../support/fixtures.js';
 import { startTestService, type TestService } from '../support/service.js';
 import { ascending, SORT_FIELDS, type SortField } from './fixtures.js';
-
-interface ListedRep {
-  organizationId: string;
-  organizationSalesRepId: string;
-  salesRepId: string;
-  firstName: string;
-  lastName: string;
-  email: string;
-  phoneNumber: string | null;
-  repNumber: string;
-  active: boolean;
-}
 
 const LISTED_FIELDS = [
   'organizationId',
@@ -47,7 +36,7 @@ describe.each(databaseKinds)('GET /api/organizations/salesreps on %s', (kind) =>
   let service: TestService;
   let organization: Organization;
   let admin: string;
-  let reps: ListedRep[];
+  let reps: ListedSalesRep[];
   let otherOrganizationReps: AddedRep[];
 
   beforeAll(async () => {
@@ -111,7 +100,7 @@ describe.each(databaseKinds)('GET /api/organizations/salesreps on %s', (kind) =>
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toContain('application/json');
     expect(response.headers['x-total-count']).toBe(String(REP_COUNT));
-    const items = response.json() as ListedRep[];
+    const items = response.json() as ListedSalesRep[];
     expect(items.map((item) => item.organizationSalesRepId)).toEqual(
       expectedOrder('RepNumber', 'asc').slice(0, 25),
     );
@@ -134,7 +123,7 @@ describe.each(databaseKinds)('GET /api/organizations/salesreps on %s', (kind) =>
 
   it('returns exactly the documented fields of each rep, with the values stored (phoneNumber null when none)', async () => {
     const response = await service.call('GET', `${REPS_URL}?pageSize=100`, admin);
-    const items = response.json() as ListedRep[];
+    const items = response.json() as ListedSalesRep[];
     expect(items).toHaveLength(REP_COUNT);
     for (const item of items) expect(Object.keys(item).sort()).toEqual(LISTED_FIELDS);
     const byId = new Map(items.map((item) => [item.organizationSalesRepId, item]));
@@ -144,11 +133,11 @@ describe.each(databaseKinds)('GET /api/organizations/salesreps on %s', (kind) =>
 
   it("lists only the caller's organization's reps", async () => {
     const response = await service.call('GET', `${REPS_URL}?pageSize=100`, admin);
-    const ids = (response.json() as ListedRep[]).map((item) => item.organizationSalesRepId);
+    const ids = (response.json() as ListedSalesRep[]).map((item) => item.organizationSalesRepId);
     for (const rep of otherOrganizationReps) expect(ids).not.toContain(rep.organizationSalesRepId);
-    expect((response.json() as ListedRep[]).every((item) => item.organizationId === organization.id)).toBe(
-      true,
-    );
+    expect(
+      (response.json() as ListedSalesRep[]).every((item) => item.organizationId === organization.id),
+    ).toBe(true);
   });
 
   const walks = SORT_FIELDS.flatMap((field) =>
@@ -170,7 +159,7 @@ describe.each(databaseKinds)('GET /api/organizations/salesreps on %s', (kind) =>
         const response = await service.call('GET', url, admin);
         expect(response.statusCode).toBe(200);
         expect(response.headers['x-total-count']).toBe(String(REP_COUNT));
-        const items = response.json() as ListedRep[];
+        const items = response.json() as ListedSalesRep[];
         expect(items).toHaveLength(pageNumber < lastPage ? pageSize : REP_COUNT - pageSize * (lastPage - 1));
         seen.push(...items.map((item) => item.organizationSalesRepId));
 
@@ -206,7 +195,7 @@ describe.each(databaseKinds)('GET /api/organizations/salesreps on %s', (kind) =>
       expect(response.statusCode).toBe(200);
       const field = SORT_FIELDS.find((name) => name.toLowerCase() === sortOn.toLowerCase()) as SortField;
       const direction = sortDirection.toLowerCase() as 'asc' | 'desc';
-      expect((response.json() as ListedRep[]).map((item) => item.organizationSalesRepId)).toEqual(
+      expect((response.json() as ListedSalesRep[]).map((item) => item.organizationSalesRepId)).toEqual(
         expectedOrder(field, direction),
       );
     }
@@ -215,7 +204,7 @@ describe.each(databaseKinds)('GET /api/organizations/salesreps on %s', (kind) =>
   it('accepts the bounds pageSize 1 and 100', async () => {
     const one = await service.call('GET', `${REPS_URL}?pageSize=1&pageNumber=60`, admin);
     expect(one.statusCode).toBe(200);
-    expect((one.json() as ListedRep[]).map((item) => item.organizationSalesRepId)).toEqual(
+    expect((one.json() as ListedSalesRep[]).map((item) => item.organizationSalesRepId)).toEqual(
       expectedOrder('RepNumber', 'asc').slice(59),
     );
     const hundred = await service.call('GET', `${REPS_URL}?pageSize=100`, admin);
@@ -242,7 +231,7 @@ describe.each(databaseKinds)('GET /api/organizations/salesreps on %s', (kind) =>
   describe('an organization of 1,100 reps (pages deeper than the first 500 rows)', () => {
     const BULK_COUNT = 1100;
     let bulkAdmin: string;
-    let bulkReps: ListedRep[];
+    let bulkReps: ListedSalesRep[];
 
     beforeAll(async () => {
       const bulk = await service.createOrganization('Bulk Co');
@@ -305,7 +294,7 @@ describe.each(databaseKinds)('GET /api/organizations/salesreps on %s', (kind) =>
       );
       expect(response.statusCode).toBe(200);
       expect(response.headers['x-total-count']).toBe(String(BULK_COUNT));
-      return (response.json() as ListedRep[]).map((item) => item.organizationSalesRepId);
+      return (response.json() as ListedSalesRep[]).map((item) => item.organizationSalesRepId);
     }
 
     it.each(

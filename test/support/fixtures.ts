@@ -1,5 +1,6 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
+import type { AddSalesRepBody, AddSalesRepResponse } from '../../src/salesreps/schemas.js';
 import type { TestService } from './service.js';
 
 /** The API's paths, as the published API names them. */
@@ -9,29 +10,10 @@ export const CUSTOMERS_URL = '/api/customers';
 export const EFFECTS_URL = '/api/organizations/effects';
 
 /** The fields of a PUT body; each test overrides what it is about. */
-export interface NewRep {
-  firstName: string;
-  lastName: string;
-  email: string;
-  repNumber: string;
-  phoneNumber?: string;
-  roles?: string[];
-}
+export type NewRep = AddSalesRepBody;
 
 /** What a successful PUT answers with. */
-export interface AddedRep {
-  organizationId: string;
-  organizationName: string;
-  organizationSalesRepId: string;
-  salesRepId: string;
-  firstName: string;
-  lastName: string;
-  email: string;
-  phoneNumber: string | null;
-  repNumber: string;
-  identityProvider: string;
-  identityProviderUserId: string;
-}
+export type AddedRep = AddSalesRepResponse;
 
 let sequence = 0;
 

@@ -2,7 +2,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../../db/database.js';
-import { type Purge, type PurgeSchedule, startPurge } from '../../kernel/purge.js';
+import { type Purge, type PurgeSchedule, startStatementPurge } from '../../kernel/purge.js';
 
 /** As often as the sign-in records are purged: a SAML request lives as long as a sign-in interaction. */
 export const SAML_PURGE_INTERVAL_MS = 10 * 60 * 1000;
@@ -25,12 +25,9 @@ export function startSamlRetention(
   schedule: PurgeSchedule,
   log: Pick<FastifyBaseLogger, 'info' | 'error'>,
 ): Purge {
-  return startPurge({
+  return startStatementPurge(db, {
     what: 'expired SAML requests and assertion ids',
-    batches: () =>
-      purges(schedule.batchSize).map(
-        (statement) => async () => Number((await statement.execute(db)).numAffectedRows ?? 0n),
-      ),
+    statements: purges,
     ...schedule,
     log,
   });
