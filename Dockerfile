@@ -29,4 +29,4 @@ EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # Node runs as PID 1 and receives SIGTERM itself: the service stops gracefully on it.
-CMD ["node", "dist/cli.js", "serve"]
+CMD ["node", "--max-semi-space-size=8", "dist/cli.js", "serve"]

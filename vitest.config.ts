@@ -24,6 +24,7 @@ const PROCESS = [
   'test/hardening/shutdown.test.ts',
   'test/hardening/backup.test.ts',
   'test/hardening/tracing.test.ts',
+  'test/hardening/young-generation.test.ts',
   'test/scaleout/replicas.test.ts',
 ];
 

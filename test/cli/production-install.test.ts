@@ -115,7 +115,7 @@ describe("the image's runtime stage, repeated in a folder (Dockerfile)", () => {
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('runs on node:24-slim as an unprivileged user, listening on every address, with a health check', () => {
+  it("runs on node:24-slim as an unprivileged user, listening on every address, with a health check and npm start's command", () => {
     expect(stage.base).toMatch(/^node:24-slim(@|$)/);
     expect(last('USER')).toMatch(/^(node|[1-9]\d*)$/);
     expect(imageEnv).toMatchObject({
@@ -125,7 +125,15 @@ describe("the image's runtime stage, repeated in a folder (Dockerfile)", () => {
       DATA_DIR: '/data',
     });
     expect(last('HEALTHCHECK')).toMatch(/^CMD \[/);
-    expect(JSON.parse(last('CMD'))).toEqual(['node', 'dist/cli.js', 'serve']);
+    // `npm start`'s command, Node's flags included (decision 49).
+    const start = String(JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.start);
+    expect(JSON.parse(last('CMD'))).toEqual(start.split(/\s+/));
+    expect(JSON.parse(last('CMD'))).toEqual([
+      'node',
+      expect.stringMatching(/^--max-semi-space-size=/),
+      'dist/cli.js',
+      'serve',
+    ]);
     expect(imageOnly).toEqual([expect.stringContaining('chown node:node /data')]);
   });
 
