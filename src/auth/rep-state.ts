@@ -3,26 +3,30 @@
  * request (a deactivated rep is refused at once) and by each effect before it acts (a later change may have undone
  * what it was recorded for).
  */
-import { sql } from 'kysely';
+import { type InferResult, type Kysely, sql } from 'kysely';
 import { placeholder, StatementsByShape } from '../db/compiled-statements.js';
 import type { Executor } from '../db/database.js';
 import type { Tables } from '../db/schema.js';
+
+/** A user's assignment in an organization, by identity provider user id and organization. */
+function assignmentOfUserQuery(db: Kysely<Tables>) {
+  return db
+    .selectFrom('organization_sales_rep as a')
+    .innerJoin('sales_rep as r', 'r.id', 'a.sales_rep_id')
+    .select(['a.id', 'a.active', 'a.rep_number'])
+    .where('r.identity_provider_user_id', '=', placeholder<string>('identityProviderUserId'))
+    .where('a.organization_id', '=', placeholder<string>('organizationId'));
+}
 
 /** The assignment check of every SalesRep request, compiled once (docs/paging.md, "Compiled once per shape"). */
 const assignmentOfUser = new StatementsByShape<
   Tables,
   'one',
-  { id: string; active: boolean; rep_number: string },
+  InferResult<ReturnType<typeof assignmentOfUserQuery>>[number],
   { organizationId: string; identityProviderUserId: string }
 >(
   (shape) => shape,
-  (_, db) =>
-    db
-      .selectFrom('organization_sales_rep as a')
-      .innerJoin('sales_rep as r', 'r.id', 'a.sales_rep_id')
-      .select(['a.id', 'a.active', 'a.rep_number'])
-      .where('r.identity_provider_user_id', '=', placeholder<string>('identityProviderUserId'))
-      .where('a.organization_id', '=', placeholder<string>('organizationId')),
+  (_, db) => assignmentOfUserQuery(db),
 );
 
 /** A user's assignment in an organization (its active flag and rep number), by identity provider user id. */

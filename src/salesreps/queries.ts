@@ -1,18 +1,12 @@
 // The reps' SQL outside the list: assignments and the people behind them, found, changed and deleted.
-import { sql } from 'kysely';
+import { type InferResult, type Kysely, sql } from 'kysely';
 import { placeholder, StatementsByShape } from '../db/compiled-statements.js';
 import type { Executor, Trx } from '../db/database.js';
 import type { OrganizationSalesRep, SalesRep, Tables } from '../db/schema.js';
 
-/** What a rep's organizations are listed with, compiled once: every rep's request of its organizations runs it. */
-const organizationsOfUser = new StatementsByShape<
-  Tables,
-  'one',
-  RepOrganizationRow,
-  { identityProviderUserId: string }
->(
-  (shape) => shape,
-  (_, db) =>
+/** The query of listOrganizationsOfUser, with placeholders. */
+function organizationsOfUserQuery(db: Kysely<Tables>) {
+  return (
     db
       .selectFrom('sales_rep as r')
       .innerJoin('organization_sales_rep as a', 'a.sales_rep_id', 'r.id')
@@ -35,29 +29,23 @@ const organizationsOfUser = new StatementsByShape<
       .where('r.identity_provider_user_id', '=', placeholder<string>('identityProviderUserId'))
       // Byte order, like the admin's list, whatever the server's locale.
       .orderBy(sql`o.name collate "C"`)
-      .orderBy('o.id'),
-);
-
-interface RepOrganizationRow {
-  organization_id: string;
-  organization_name: string;
-  identity_organization_id: string;
-  identity_provider_user_id: string;
-  assignment_id: string;
-  sales_rep_id: string;
-  rep_number: string;
-  first_name: string;
-  last_name: string;
-  email: string;
-  phone_number: string | null;
-  active: boolean;
+      .orderBy('o.id')
+  );
 }
 
+/** Compiled once: every rep's request of its organizations runs it. */
+const organizationsOfUser = new StatementsByShape<
+  Tables,
+  'one',
+  InferResult<ReturnType<typeof organizationsOfUserQuery>>[number],
+  { identityProviderUserId: string }
+>(
+  (shape) => shape,
+  (_, db) => organizationsOfUserQuery(db),
+);
+
 /** Every assignment of the rep behind an identity provider user, with its organization, by organization name. */
-export async function listOrganizationsOfUser(
-  db: Executor,
-  identityProviderUserId: string,
-): Promise<RepOrganizationRow[]> {
+export async function listOrganizationsOfUser(db: Executor, identityProviderUserId: string) {
   const { rows } = await db.executeQuery(organizationsOfUser.get(db, 'one').bind({ identityProviderUserId }));
   return rows;
 }

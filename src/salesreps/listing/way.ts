@@ -49,14 +49,11 @@ export function wayToPage(
   known: KnownTotal,
 ): { way: PageWay; walkBudget?: number; walkFrom?: string } {
   const ends = known.ends?.[page.sortOn];
-  const walkFrom = searching && ends ? (page.sortDirection === 'asc' ? ends.first : ends.last) : undefined;
-  if (!searching || known.total > SORTED_MATCHES_LIMIT)
-    return walkFrom === undefined ? { way: 'walk' } : { way: 'walk', walkFrom };
+  const from = searching && ends ? { walkFrom: page.sortDirection === 'asc' ? ends.first : ends.last } : {};
+  if (!searching || known.total > SORTED_MATCHES_LIMIT) return { way: 'walk', ...from };
   if (known.walkRanOut?.has(pageKey(page))) return { way: 'sort' };
   const walkBudget = Math.ceil(known.total / WALK_BUDGET_DIVISOR);
   const walked = ((page.offset + page.limit) * known.organizationTotal) / Math.max(known.total, 1);
   if (walked * WALK_BUDGET_MARGIN > walkBudget) return { way: 'sort' };
-  return walkFrom === undefined
-    ? { way: 'walkThenSort', walkBudget }
-    : { way: 'walkThenSort', walkBudget, walkFrom };
+  return { way: 'walkThenSort', walkBudget, ...from };
 }
