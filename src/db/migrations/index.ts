@@ -22,6 +22,7 @@ import * as signinLast from './0019_signin_last.js';
 import * as invitationPending from './0020_invitation_pending.js';
 import * as substringSearch from './0021_substring_search.js';
 import * as trigramIndexAlone from './0022_trigram_index_alone.js';
+import * as trigramIndexesWithoutPendingList from './0023_trigram_indexes_without_pending_list.js';
 
 /** Migrations in order of their names; compiled in, so the built service needs no migration folder. */
 const migrations: Record<string, Migration> = {
@@ -47,6 +48,7 @@ const migrations: Record<string, Migration> = {
   '0019_signin_last': signinLast,
   '0021_substring_search': substringSearch,
   '0022_trigram_index_alone': trigramIndexAlone,
+  '0023_trigram_indexes_without_pending_list': trigramIndexesWithoutPendingList,
 };
 
 export const migrationProvider: MigrationProvider = {
