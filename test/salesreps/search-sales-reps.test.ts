@@ -1,6 +1,7 @@
 import { CompiledQuery, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { filteredPageStatement } from '../../src/salesreps/listing/filtered.js';
+import { countedPageStatements } from '../../src/salesreps/listing/filtered-statements.js';
 import { databaseKinds } from '../support/databases.js';
 import { type AddedRep, addRep, expectProblem, type NewRep, REPS_URL } from '../support/fixtures.js';
 import { startTestService, type TestService } from '../support/service.js';
@@ -289,7 +290,7 @@ describe.each(databaseKinds)('GET /api/organizations/salesreps?search=&active= o
       await sql`analyze organization_sales_rep`.execute(service.db);
     }, 120_000);
 
-    const planOf = async (statement: ReturnType<typeof filteredPageStatement>) => {
+    const planOf = async (statement: CompiledQuery<unknown>) => {
       const { rows } = await service.db.executeQuery<Record<string, unknown>>(
         CompiledQuery.raw(`explain ${statement.sql}`, [...statement.parameters]),
       );
@@ -313,6 +314,30 @@ describe.each(databaseKinds)('GET /api/organizations/salesreps?search=&active= o
           /organization_sales_rep_search_(first|last)_name|_search_email|_search_rep_number/,
         );
         expect(plan, plan).not.toMatch(/Seq Scan/);
+      },
+    );
+
+    it.each(['RepNumber', 'LastName', 'PhoneNumber'] as const)(
+      'sorted on %s: a first search reads its matches once, by the trigram index, for its count and its page',
+      async (sortOn) => {
+        const plan = await planOf(
+          countedPageStatements
+            .get(service.db, {
+              search: 'trigrams',
+              crossing: false,
+              active: false,
+              sortOn,
+              sortDirection: 'asc',
+            })
+            .bind({ organizationId: bigId, search: '%quen%', limit: 25, offset: 0 }),
+        );
+        expect(plan.match(/Bitmap Heap Scan on organization_sales_rep/g), plan).toHaveLength(1);
+        expect(plan, plan).toMatch(/Bitmap Index Scan on organization_sales_rep_search_trigrams/);
+        expect(plan, plan).not.toMatch(
+          /Seq Scan|(?<!Bitmap )Index (Only )?Scan (using|on) organization_sales_rep/,
+        );
+        // A text without a space is compared with the keys alone: it cannot span two fields.
+        expect(plan, plan).not.toMatch(/first_name_search ~~/);
       },
     );
 
@@ -400,6 +425,37 @@ describe.each(databaseKinds)('GET /api/organizations/salesreps?search=&active= o
     });
   });
 
+  describe('a text with a space, which the keys put between fields', () => {
+    let spaceAdmin: string;
+    const spaced: Record<string, AddedRep> = {};
+
+    beforeAll(async () => {
+      const organization = await service.createOrganization('Space Supply');
+      spaceAdmin = await service.token(organization, 'admin-space', ['Admin']);
+      spaced.maryAnn = await addRep(service, spaceAdmin, { firstName: 'Mary Ann', lastName: 'Smith' });
+      spaced.mary = await addRep(service, spaceAdmin, { firstName: 'Mary', lastName: 'Annan' });
+    }, 60_000);
+
+    const spacedFound = async (search: string) => {
+      const response = await list(`?search=${encodeURIComponent(search)}&sortOn=LastName`, spaceAdmin);
+      expect(response.statusCode, response.body).toBe(200);
+      return (response.json() as { organizationSalesRepId: string }[]).map(
+        (rep) =>
+          Object.keys(spaced).find(
+            (key) => spaced[key]?.organizationSalesRepId === rep.organizationSalesRepId,
+          ) ?? rep.organizationSalesRepId,
+      );
+    };
+
+    it('matches within one field only, never across the first and last names', async () => {
+      expect(await spacedFound('y ann')).toEqual(['maryAnn']);
+      expect(await spacedFound('RY AN')).toEqual(['maryAnn']);
+      expect(await spacedFound('mary annan')).toEqual([]);
+      expect(await spacedFound('ann smith')).toEqual([]);
+      expect(await spacedFound('ann')).toEqual(['mary', 'maryAnn']);
+    });
+  });
+
   describe('a search that a walk of the sort order may serve (many matches, none by the sorted field)', () => {
     let walkAdmin: string;
     /** The walk organization's assignments: 1,000, every 5th with an email starting "wa-" and a phone after all others'. */
@@ -482,6 +538,29 @@ describe.each(databaseKinds)('GET /api/organizations/salesreps?search=&active= o
       expect(removed.statusCode, removed.body).toBe(200);
       expect(await ids(descending)).toEqual({ total: '200', ids: [assignmentId(995), assignmentId(990)] });
     });
+
+    it.each([
+      ['wa-', '200'],
+      ['ast', '1000'],
+    ])(
+      'a first search of %s, counted with its page in one statement, answers the page a counted search does, in every order',
+      async (text, total) => {
+        for (const sortOn of ['FirstName', 'LastName', 'Email', 'RepNumber', 'PhoneNumber', 'Active']) {
+          for (const sortDirection of ['asc', 'desc']) {
+            // A write moves the organization's version, so that the next search counts afresh.
+            const moved = await sql`
+              update organization_sales_rep set phone_number = ${`+5 ${sortOn} ${sortDirection}`}
+              where id = ${assignmentId(1)}`.execute(service.db);
+            expect(moved.numAffectedRows).toBe(1n);
+            const query = `?search=${text}&sortOn=${sortOn}&sortDirection=${sortDirection}&pageSize=3&pageNumber=2`;
+            const first = await ids(query);
+            expect(first.total).toBe(total);
+            expect(first.ids).toHaveLength(3);
+            expect(await ids(query), `${sortOn} ${sortDirection}`).toEqual(first);
+          }
+        }
+      },
+    );
 
     it('after a write, finds a new match first in the order it walked out of before', async () => {
       const ascending = '?search=wa-&sortOn=PhoneNumber&sortDirection=asc&pageSize=2';

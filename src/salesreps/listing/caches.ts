@@ -96,11 +96,26 @@ export class ListingCaches {
     countKey: string,
     count: () => Promise<KnownTotal | undefined>,
   ): Promise<KnownTotal | undefined> {
-    const running = this.#countsInFlight.get(countKey);
+    const running = this.countInFlight(countKey);
     if (running) return running;
-    const started = count().finally(() => this.#countsInFlight.delete(countKey));
-    this.#countsInFlight.set(countKey, started);
+    const started = count();
+    this.shareCount(countKey, started);
     return started;
+  }
+
+  /** The count of a filter being read now, if any. */
+  countInFlight(countKey: string): Promise<KnownTotal | undefined> | undefined {
+    return this.#countsInFlight.get(countKey);
+  }
+
+  /** Shares a count being read (`counting`) with the requests that ask for it (sharedCount) until it is read. */
+  shareCount(countKey: string, counting: Promise<KnownTotal | undefined>): void {
+    const shared = counting.finally(() => {
+      if (this.#countsInFlight.get(countKey) === shared) this.#countsInFlight.delete(countKey);
+    });
+    // Whoever started the count answers its failure; a request that waits for it gets the failure too.
+    shared.catch(() => undefined);
+    this.#countsInFlight.set(countKey, shared);
   }
 }
 

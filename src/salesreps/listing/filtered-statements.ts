@@ -15,7 +15,7 @@ import {
   SEARCHED_FIELDS,
   SORT_FIELDS,
 } from './fields.js';
-import { type AssignmentListRow, LISTED_COLUMNS } from './page.js';
+import { type AssignmentListRow, LISTED_COLUMN_NAMES, LISTED_COLUMNS } from './page.js';
 import type { PageWay } from './way.js';
 
 /** Which filters a filtered statement has: with the sort, what it is compiled for (the values are bound per run). */
@@ -26,6 +26,11 @@ export interface FilterShape {
    * anywhere in a field, by reading the organization's keys.
    */
   search: SearchMode | false;
+  /**
+   * Whether a trigram search's text holds the space SEARCH_KEYS puts between fields (mayCrossFields): only such a
+   * text can be found in the keys across two fields, so only it is compared with each field as well.
+   */
+  crossing: boolean;
   active: boolean;
 }
 
@@ -57,9 +62,10 @@ function searchCondition(mode: SearchMode) {
 }
 
 /**
- * The organization's rows that match a filter. A search by trigrams also compares all the keys at once: that is
- * what the trigram index answers, within the organization (each field is then compared, as a pattern may span two).
- * `compared` leaves that out (`fields`: a walk of the sort's index), or the search altogether (`none`).
+ * The organization's rows that match a filter. A search by trigrams compares all the keys at once: that is what the
+ * trigram index answers, within the organization; each field is compared too only when the text may span two
+ * (`crossing`). `compared` leaves the keys out (`fields`: a walk of the sort's index), or the search altogether
+ * (`none`).
  */
 function filterConditions(shape: FilterShape, compared: 'indexed' | 'fields' | 'none' = 'indexed') {
   const byTrigrams = shape.search === 'trigrams' && compared === 'indexed';
@@ -71,7 +77,7 @@ function filterConditions(shape: FilterShape, compared: 'indexed' | 'fields' | '
   ];
   if (shape.search && compared !== 'none') {
     if (byTrigrams) conditions.push(sql`${SEARCH_KEYS} like ${search}`);
-    conditions.push(searchCondition(shape.search));
+    if (!byTrigrams || shape.crossing) conditions.push(searchCondition(shape.search));
   }
   if (shape.active) conditions.push(sql`active = ${active}`);
   return sql.join(conditions, sql` and `);
@@ -127,6 +133,7 @@ export function filteredPageShape(
 ): FilteredPageShape {
   return {
     search: filter.search,
+    crossing: filter.crossing,
     active: filter.active,
     sortOn: page.sortOn,
     sortDirection: page.sortDirection,
@@ -173,7 +180,7 @@ export const filteredPageStatements = new StatementsByShape<
   FilteredPageValues
 >(
   (shape) =>
-    `${shape.search} ${shape.active} ${shape.sortOn} ${shape.sortDirection} ${shape.way} ${shape.countWhenChanged}`,
+    `${shape.search} ${shape.crossing} ${shape.active} ${shape.sortOn} ${shape.sortDirection} ${shape.way} ${shape.countWhenChanged}`,
   (shape) => {
     const { sortOn, sortDirection, way, countWhenChanged } = shape;
     const limit = placeholder<number>('limit');
@@ -244,18 +251,18 @@ export const filteredPageStatements = new StatementsByShape<
  * A count's row: with a search, for every sort field (SORT_FIELDS' order) the first and the last lead key of the
  * matches in ascending order, as text.
  */
-type CountRow = {
+export type CountRow = {
   version: string;
   organizationTotal: number;
   total: number;
   ends: (string | null)[] | null;
 };
 
-/** The first and last lead key (leadKey) of each sort field among the matches `lead0`, `lead1`, ... as text. */
-function endsOfMatches() {
+/** The first and last lead key (leadKey) of each sort field among the matches (`leadOf` each field's), as text. */
+function endsOfMatches(leadOf: (sortOn: SortField, position: number) => RawBuilder<unknown>) {
   return sql.join(
     SORT_FIELDS.flatMap((sortOn, position) => {
-      const lead = sql.ref(`lead${position}`);
+      const lead = leadOf(sortOn, position);
       return FIELDS[sortOn].leadType === 'boolean'
         ? [sql`bool_and(${lead})::text`, sql`bool_or(${lead})::text`]
         : [sql`min(${lead})`, sql`max(${lead})`];
@@ -269,12 +276,12 @@ function endsOfMatches() {
  * a walk seeks its first match by, wayToPage).
  */
 export const countStatements = new StatementsByShape<Tables, FilterShape, CountRow, FilterValues>(
-  (shape) => `${shape.search} ${shape.active}`,
+  (shape) => `${shape.search} ${shape.crossing} ${shape.active}`,
   (shape) => {
     const mode = shape.search;
     const counted = mode
       ? sql`m.total, m.ends from (
-          select count(*)::int as total, array[${endsOfMatches()}] as ends
+          select count(*)::int as total, array[${endsOfMatches((_, position) => sql.ref(`lead${position}`))}] as ends
           from ${searchMatches(
             { ...shape, search: mode },
             sql.join(
@@ -286,5 +293,53 @@ export const countStatements = new StatementsByShape<Tables, FilterShape, CountR
     return sql<CountRow>`
       select c.version::text as version, c.assignment_count as "organizationTotal", ${counted}
       where c.organization_id = ${organizationId}`;
+  },
+);
+
+/** What a first search's statement is compiled for: a search that reads its matches' rows, and the page's order. */
+export interface CountedPageShape extends FilterShape {
+  search: Exclude<SearchMode, 'prefix'>;
+  sortOn: SortField;
+  sortDirection: SortDirection;
+}
+
+/** A first search's row: the count's, with one assignment of the page (NULLs when nothing matches). */
+export type CountedPageRow = CountRow & Partial<AssignmentListRow>;
+
+/**
+ * A page of a search not counted at the organization's version yet: its matches are read once (narrowed by the
+ * trigram index), and from them come the count, their ends in every sort order (as countStatements) and the page,
+ * all in one snapshot. The count reads every match anyway; sorting the page out of them costs less than reading
+ * them again, which a count then a page statement would. A prefix search keeps the count of its own (its prefix
+ * indexes count without reading rows, and a walk finds its page).
+ */
+export const countedPageStatements = new StatementsByShape<
+  Tables,
+  CountedPageShape,
+  CountedPageRow,
+  FilterValues & { limit: number; offset: number }
+>(
+  (shape) => `${shape.search} ${shape.crossing} ${shape.active} ${shape.sortOn} ${shape.sortDirection}`,
+  (shape) => {
+    const { sortOn, sortDirection } = shape;
+    return sql<CountedPageRow>`
+      with matches as materialized (
+        select ${LISTED_COLUMN_NAMES} from organization_sales_rep where ${filterConditions(shape)}
+      ),
+      counted as (
+        select count(*)::int as total, array[${endsOfMatches(leadKey)}] as ends from matches
+      ),
+      page as (
+        select matches.*, ${sql.join(keyColumns(sortOn))} from matches
+        order by ${orderByKey(sortOn, sortDirection)}
+        limit ${placeholder<number>('limit')} offset ${placeholder<number>('offset')}
+      )
+      select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+        ${LISTED_COLUMNS}
+      from organization_assignment_count c
+      cross join counted
+      left join page a on true
+      where c.organization_id = ${organizationId}
+      order by ${orderByKey(sortOn, sortDirection, 'a')}`;
   },
 );

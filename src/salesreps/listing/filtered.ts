@@ -3,8 +3,11 @@ import type { CompiledQuery } from 'kysely';
 import type { Executor } from '../../db/database.js';
 import { searchMode, searchValue } from '../../kernel/search.js';
 import type { KnownTotal, ListingCaches } from './caches.js';
-import { SORT_FIELDS } from './fields.js';
+import { mayCrossFields, SORT_FIELDS } from './fields.js';
 import {
+  type CountedPageShape,
+  type CountRow,
+  countedPageStatements,
   countStatements,
   type FilteredPageRow,
   type FilterShape,
@@ -23,8 +26,10 @@ interface AssignmentFilter {
 }
 
 function shapeOf(filter: AssignmentFilter): FilterShape {
+  const search = filter.search === undefined ? false : searchMode(filter.search);
   return {
-    search: filter.search === undefined ? false : searchMode(filter.search),
+    search,
+    crossing: search === 'trigrams' && mayCrossFields(searchValue(filter.search ?? '')),
     active: filter.active !== undefined,
   };
 }
@@ -77,9 +82,12 @@ async function countMatches(
 ): Promise<KnownTotal | undefined> {
   const statement = countStatements.get(db, shapeOf(filter));
   const { rows } = await db.executeQuery(statement.bind(filterValues(organizationId, filter)));
-  const row = rows[0];
-  if (!row) return undefined;
-  const { ends, ...known } = row;
+  return rows[0] && knownTotalOf(rows[0]);
+}
+
+/** The kept total of a count's row, its ends by sort field. */
+function knownTotalOf({ version, organizationTotal, total, ends }: CountRow): KnownTotal {
+  const known = { version, organizationTotal, total };
   if (!ends) return known;
   const endsByField: NonNullable<KnownTotal['ends']> = {};
   SORT_FIELDS.forEach((field, position) => {
@@ -91,12 +99,36 @@ async function countMatches(
 }
 
 /**
+ * A page of a search that reads its matches' rows (not a prefix search), with its count: one statement
+ * (countedPageStatements). Undefined when the organization never had a rep.
+ */
+async function countedPage(
+  db: Executor,
+  organizationId: string,
+  filter: AssignmentFilter,
+  search: CountedPageShape['search'],
+  page: PageRequest,
+): Promise<{ known: KnownTotal; page: AssignmentPage } | undefined> {
+  const shape = { ...shapeOf(filter), search, sortOn: page.sortOn, sortDirection: page.sortDirection };
+  const { rows } = await db.executeQuery(
+    countedPageStatements
+      .get(db, shape)
+      .bind({ ...filterValues(organizationId, filter), limit: page.limit, offset: page.offset }),
+  );
+  const first = rows[0];
+  if (!first) return undefined;
+  const known = knownTotalOf(first);
+  return { known, page: { rows: listedRows(rows), total: known.total } };
+}
+
+/**
  * One page of an organization's assignments that match a filter, with the exact number that match. The count
  * reads the organization's own index entries and rows only (the trigram index of migration 0021, led by the
  * organization, or the organization's keys; the active index), so its cost follows the organization's matches and
  * never another organization's rows; it is kept per filter and version, so that a search repeated while the
- * organization does not change (the short, broad texts typed first) is counted once. The count also tells how to find the page (wayToPage). Deep pages skip
- * rows with OFFSET, within the organization's matches.
+ * organization does not change (the short, broad texts typed first) is counted once, and it tells how to find the
+ * later pages (wayToPage). A search that reads its matches' rows takes the page that comes with its count from the
+ * same reading (countedPage). Deep pages skip rows with OFFSET, within the organization's matches.
  */
 export async function listFilteredAssignmentsPage(
   db: Executor,
@@ -115,8 +147,22 @@ export async function listFilteredAssignmentsPage(
     // Writes moved the version since the count: count afresh.
     caches.forgetCount(countKey);
   }
+  const mode = shapeOf(filter).search;
+  if (mode && mode !== 'prefix' && !caches.countInFlight(countKey)) {
+    // A search that reads its matches' rows is counted with this request's page, in one statement; the requests
+    // that ask for the count meanwhile wait for it and read their own pages.
+    const counting = countedPage(db, organizationId, filter, mode, page);
+    caches.shareCount(
+      countKey,
+      counting.then((counted) => counted?.known),
+    );
+    const counted = await counting;
+    // No count row: the organization never had a rep.
+    if (!counted) return { rows: [], total: 0 };
+    caches.keepCount(countKey, counted.known);
+    return counted.page;
+  }
   const known = await caches.sharedCount(countKey, () => countMatches(db, organizationId, filter));
-  // No count row: the organization never had a rep.
   if (!known) return { rows: [], total: 0 };
   caches.keepCount(countKey, known);
   const result = await selectFilteredPage(db, organizationId, filter, page, known, true);

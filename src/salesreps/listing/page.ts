@@ -32,6 +32,9 @@ export interface AssignmentPage {
   total: number;
 }
 
+/** The listed columns of the assignment table. */
+export const LISTED_COLUMN_NAMES = sql.raw(LISTED.join(', '));
+
 /** The listed columns of the assignment `a`. */
 export const LISTED_COLUMNS = sql.raw(LISTED.map((column) => `a.${column}`).join(', '));
 

@@ -490,6 +490,14 @@ select c.version::text as version, c.assignment_count as "organizationTotal", m.
 where c.organization_id = $15;
 
 -- filtered count: search (trigrams)
+-- organizationId $1 $3; search $2
+select c.version::text as version, c.assignment_count as "organizationTotal", m.total, m.ends from (
+    select count(*)::int as total, array[min("lead0"), max("lead0"), min("lead1"), max("lead1"), min("lead2"), max("lead2"), min("lead3"), max("lead3"), bool_and("lead4")::text, bool_or("lead4")::text, bool_and("lead5")::text, bool_or("lead5")::text] as ends
+    from (select first_name as "lead0", last_name as "lead1", email as "lead2", rep_number as "lead3", (phone_number is null) as "lead4", active as "lead5" from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 offset 0) matches
+  ) m, organization_assignment_count c
+where c.organization_id = $3;
+
+-- filtered count: search (trigrams, a text with a space)
 -- organizationId $1 $7; search $2 $3 $4 $5 $6
 select c.version::text as version, c.assignment_count as "organizationTotal", m.total, m.ends from (
     select count(*)::int as total, array[min("lead0"), max("lead0"), min("lead1"), max("lead1"), min("lead2"), max("lead2"), min("lead3"), max("lead3"), bool_and("lead4")::text, bool_or("lead4")::text, bool_and("lead5")::text, bool_or("lead5")::text] as ends
@@ -527,6 +535,14 @@ select c.version::text as version, c.assignment_count as "organizationTotal", m.
 where c.organization_id = $19;
 
 -- filtered count: search (trigrams) and active
+-- organizationId $1 $4; search $2; active $3
+select c.version::text as version, c.assignment_count as "organizationTotal", m.total, m.ends from (
+    select count(*)::int as total, array[min("lead0"), max("lead0"), min("lead1"), max("lead1"), min("lead2"), max("lead2"), min("lead3"), max("lead3"), bool_and("lead4")::text, bool_or("lead4")::text, bool_and("lead5")::text, bool_or("lead5")::text] as ends
+    from (select first_name as "lead0", last_name as "lead1", email as "lead2", rep_number as "lead3", (phone_number is null) as "lead4", active as "lead5" from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and active = $3 offset 0) matches
+  ) m, organization_assignment_count c
+where c.organization_id = $4;
+
+-- filtered count: search (trigrams, a text with a space) and active
 -- organizationId $1 $8; search $2 $3 $4 $5 $6; active $7
 select c.version::text as version, c.assignment_count as "organizationTotal", m.total, m.ends from (
     select count(*)::int as total, array[min("lead0"), max("lead0"), min("lead1"), max("lead1"), min("lead2"), max("lead2"), min("lead3"), max("lead3"), bool_and("lead4")::text, bool_or("lead4")::text, bool_and("lead5")::text, bool_or("lead5")::text] as ends
@@ -2571,17 +2587,17 @@ where c.organization_id = $30
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams); RepNumber asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $19; search $5 $6 $7 $8 $9 $11 $12 $13 $14; walkFrom $15 $16; limit $17; offset $18
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $15; search $5 $7 $8 $9 $10; walkFrom $11 $12; limit $13; offset $14
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and ($15::text is null or rep_number >= $16::text)) matches
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $6 and (first_name_search like $7 or last_name_search like $8 or lower(email) like $9 or lower(rep_number) like $10) and ($11::text is null or rep_number >= $12::text)) matches
 order by "matches"."k0" asc
-limit $17 offset $18) page on true
+limit $13 offset $14) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $19
+where c.organization_id = $15
 order by "page"."k0" asc;
 
 -- filtered page: search (trigrams); RepNumber asc; walk; known total only
@@ -2598,6 +2614,1362 @@ where c.organization_id = $12
 order by "page"."k0" asc;
 
 -- filtered page: search (trigrams); RepNumber asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $10; search $5 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id collate "C" = $6 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $7 offset 0) matches
+order by "matches"."k0" asc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" asc;
+
+-- filtered page: search (trigrams); RepNumber asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $7; search $4; limit $5; offset $6
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 offset 0) matches
+order by "matches"."k0" asc
+limit $5 offset $6) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $7
+order by "page"."k0" asc;
+
+-- filtered page: search (trigrams); RepNumber asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $17 $21; search $5 $6 $7 $8 $9 $18; walkFrom $11 $12; walkBudget $13; limit $14 $16 $19; offset $15 $20
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0" from (
+      select id, rep_number as "k0", (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) as matched
+      from organization_sales_rep where organization_id = $10 and ($11::text is null or rep_number >= $12::text)
+      order by rep_number asc
+      limit $13
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc
+    limit $14 offset $15
+  ),
+  complete as (select count(*) = $16 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id collate "C" = $17 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $18 offset 0) matches
+order by "matches"."k0" asc
+limit $19 offset $20) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $21
+order by "page"."k0" asc;
+
+-- filtered page: search (trigrams); RepNumber asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15; organizationId $7 $14 $18; walkFrom $8 $9; walkBudget $10; limit $11 $13 $16; offset $12 $17
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0" from (
+      select id, rep_number as "k0", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and ($8::text is null or rep_number >= $9::text)
+      order by rep_number asc
+      limit $10
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc
+    limit $11 offset $12
+  ),
+  complete as (select count(*) = $13 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id collate "C" = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 offset 0) matches
+order by "matches"."k0" asc
+limit $16 offset $17) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" asc;
+
+-- filtered page: search (trigrams); RepNumber desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $15; search $5 $7 $8 $9 $10; walkFrom $11 $12; limit $13; offset $14
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $6 and (first_name_search like $7 or last_name_search like $8 or lower(email) like $9 or lower(rep_number) like $10) and ($11::text is null or rep_number <= $12::text)) matches
+order by "matches"."k0" desc
+limit $13 offset $14) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $15
+order by "page"."k0" desc;
+
+-- filtered page: search (trigrams); RepNumber desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and ($8::text is null or rep_number <= $9::text)) matches
+order by "matches"."k0" desc
+limit $10 offset $11) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $12
+order by "page"."k0" desc;
+
+-- filtered page: search (trigrams); RepNumber desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $10; search $5 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id collate "C" = $6 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $7 offset 0) matches
+order by "matches"."k0" desc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" desc;
+
+-- filtered page: search (trigrams); RepNumber desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $7; search $4; limit $5; offset $6
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 offset 0) matches
+order by "matches"."k0" desc
+limit $5 offset $6) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $7
+order by "page"."k0" desc;
+
+-- filtered page: search (trigrams); RepNumber desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $17 $21; search $5 $6 $7 $8 $9 $18; walkFrom $11 $12; walkBudget $13; limit $14 $16 $19; offset $15 $20
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0" from (
+      select id, rep_number as "k0", (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) as matched
+      from organization_sales_rep where organization_id = $10 and ($11::text is null or rep_number <= $12::text)
+      order by rep_number desc
+      limit $13
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc
+    limit $14 offset $15
+  ),
+  complete as (select count(*) = $16 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id collate "C" = $17 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $18 offset 0) matches
+order by "matches"."k0" desc
+limit $19 offset $20) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $21
+order by "page"."k0" desc;
+
+-- filtered page: search (trigrams); RepNumber desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15; organizationId $7 $14 $18; walkFrom $8 $9; walkBudget $10; limit $11 $13 $16; offset $12 $17
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0" from (
+      select id, rep_number as "k0", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and ($8::text is null or rep_number <= $9::text)
+      order by rep_number desc
+      limit $10
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc
+    limit $11 offset $12
+  ),
+  complete as (select count(*) = $13 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id collate "C" = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 offset 0) matches
+order by "matches"."k0" desc
+limit $16 offset $17) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" desc;
+
+-- filtered page: search (trigrams); FirstName asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $15; search $5 $7 $8 $9 $10; walkFrom $11 $12; limit $13; offset $14
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $6 and (first_name_search like $7 or last_name_search like $8 or lower(email) like $9 or lower(rep_number) like $10) and ($11::text is null or first_name >= $12::text)) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $13 offset $14) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $15
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); FirstName asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and ($8::text is null or first_name >= $9::text)) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $10 offset $11) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $12
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); FirstName asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $10; search $5 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $6 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $7 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); FirstName asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $7; search $4; limit $5; offset $6
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $5 offset $6) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $7
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); FirstName asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $17 $21; search $5 $6 $7 $8 $9 $18; walkFrom $11 $12; walkBudget $13; limit $14 $16 $19; offset $15 $20
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, first_name as "k0", id as "k1", (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) as matched
+      from organization_sales_rep where organization_id = $10 and ($11::text is null or first_name >= $12::text)
+      order by first_name asc, id asc
+      limit $13
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $14 offset $15
+  ),
+  complete as (select count(*) = $16 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $17 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $18 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $19 offset $20) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $21
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); FirstName asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15; organizationId $7 $14 $18; walkFrom $8 $9; walkBudget $10; limit $11 $13 $16; offset $12 $17
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, first_name as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and ($8::text is null or first_name >= $9::text)
+      order by first_name asc, id asc
+      limit $10
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $11 offset $12
+  ),
+  complete as (select count(*) = $13 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $16 offset $17) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); FirstName desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $15; search $5 $7 $8 $9 $10; walkFrom $11 $12; limit $13; offset $14
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $6 and (first_name_search like $7 or last_name_search like $8 or lower(email) like $9 or lower(rep_number) like $10) and ($11::text is null or first_name <= $12::text)) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $13 offset $14) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $15
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); FirstName desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and ($8::text is null or first_name <= $9::text)) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $10 offset $11) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $12
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); FirstName desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $10; search $5 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $6 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $7 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); FirstName desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $7; search $4; limit $5; offset $6
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $5 offset $6) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $7
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); FirstName desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $17 $21; search $5 $6 $7 $8 $9 $18; walkFrom $11 $12; walkBudget $13; limit $14 $16 $19; offset $15 $20
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, first_name as "k0", id as "k1", (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) as matched
+      from organization_sales_rep where organization_id = $10 and ($11::text is null or first_name <= $12::text)
+      order by first_name desc, id desc
+      limit $13
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $14 offset $15
+  ),
+  complete as (select count(*) = $16 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $17 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $18 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $19 offset $20) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $21
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); FirstName desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15; organizationId $7 $14 $18; walkFrom $8 $9; walkBudget $10; limit $11 $13 $16; offset $12 $17
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, first_name as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and ($8::text is null or first_name <= $9::text)
+      order by first_name desc, id desc
+      limit $10
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $11 offset $12
+  ),
+  complete as (select count(*) = $13 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $16 offset $17) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); LastName asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $15; search $5 $7 $8 $9 $10; walkFrom $11 $12; limit $13; offset $14
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $6 and (first_name_search like $7 or last_name_search like $8 or lower(email) like $9 or lower(rep_number) like $10) and ($11::text is null or last_name >= $12::text)) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $13 offset $14) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $15
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); LastName asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and ($8::text is null or last_name >= $9::text)) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $10 offset $11) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $12
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); LastName asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $10; search $5 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $6 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $7 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); LastName asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $7; search $4; limit $5; offset $6
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $5 offset $6) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $7
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); LastName asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $17 $21; search $5 $6 $7 $8 $9 $18; walkFrom $11 $12; walkBudget $13; limit $14 $16 $19; offset $15 $20
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, last_name as "k0", id as "k1", (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) as matched
+      from organization_sales_rep where organization_id = $10 and ($11::text is null or last_name >= $12::text)
+      order by last_name asc, id asc
+      limit $13
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $14 offset $15
+  ),
+  complete as (select count(*) = $16 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $17 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $18 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $19 offset $20) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $21
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); LastName asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15; organizationId $7 $14 $18; walkFrom $8 $9; walkBudget $10; limit $11 $13 $16; offset $12 $17
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, last_name as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and ($8::text is null or last_name >= $9::text)
+      order by last_name asc, id asc
+      limit $10
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $11 offset $12
+  ),
+  complete as (select count(*) = $13 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $16 offset $17) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); LastName desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $15; search $5 $7 $8 $9 $10; walkFrom $11 $12; limit $13; offset $14
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $6 and (first_name_search like $7 or last_name_search like $8 or lower(email) like $9 or lower(rep_number) like $10) and ($11::text is null or last_name <= $12::text)) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $13 offset $14) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $15
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); LastName desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and ($8::text is null or last_name <= $9::text)) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $10 offset $11) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $12
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); LastName desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $10; search $5 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $6 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $7 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); LastName desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $7; search $4; limit $5; offset $6
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $5 offset $6) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $7
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); LastName desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $17 $21; search $5 $6 $7 $8 $9 $18; walkFrom $11 $12; walkBudget $13; limit $14 $16 $19; offset $15 $20
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, last_name as "k0", id as "k1", (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) as matched
+      from organization_sales_rep where organization_id = $10 and ($11::text is null or last_name <= $12::text)
+      order by last_name desc, id desc
+      limit $13
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $14 offset $15
+  ),
+  complete as (select count(*) = $16 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $17 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $18 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $19 offset $20) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $21
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); LastName desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15; organizationId $7 $14 $18; walkFrom $8 $9; walkBudget $10; limit $11 $13 $16; offset $12 $17
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, last_name as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and ($8::text is null or last_name <= $9::text)
+      order by last_name desc, id desc
+      limit $10
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $11 offset $12
+  ),
+  complete as (select count(*) = $13 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $16 offset $17) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); Email asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $15; search $5 $7 $8 $9 $10; walkFrom $11 $12; limit $13; offset $14
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $6 and (first_name_search like $7 or last_name_search like $8 or lower(email) like $9 or lower(rep_number) like $10) and ($11::text is null or email >= $12::text)) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $13 offset $14) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $15
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); Email asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and ($8::text is null or email >= $9::text)) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $10 offset $11) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $12
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); Email asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $10; search $5 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $6 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $7 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); Email asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $7; search $4; limit $5; offset $6
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $5 offset $6) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $7
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); Email asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $17 $21; search $5 $6 $7 $8 $9 $18; walkFrom $11 $12; walkBudget $13; limit $14 $16 $19; offset $15 $20
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, email as "k0", id as "k1", (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) as matched
+      from organization_sales_rep where organization_id = $10 and ($11::text is null or email >= $12::text)
+      order by email asc, id asc
+      limit $13
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $14 offset $15
+  ),
+  complete as (select count(*) = $16 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $17 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $18 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $19 offset $20) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $21
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); Email asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15; organizationId $7 $14 $18; walkFrom $8 $9; walkBudget $10; limit $11 $13 $16; offset $12 $17
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, email as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and ($8::text is null or email >= $9::text)
+      order by email asc, id asc
+      limit $10
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $11 offset $12
+  ),
+  complete as (select count(*) = $13 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $16 offset $17) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); Email desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $15; search $5 $7 $8 $9 $10; walkFrom $11 $12; limit $13; offset $14
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $6 and (first_name_search like $7 or last_name_search like $8 or lower(email) like $9 or lower(rep_number) like $10) and ($11::text is null or email <= $12::text)) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $13 offset $14) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $15
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); Email desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and ($8::text is null or email <= $9::text)) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $10 offset $11) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $12
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); Email desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $10; search $5 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $6 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $7 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); Email desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $7; search $4; limit $5; offset $6
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $5 offset $6) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $7
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); Email desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $17 $21; search $5 $6 $7 $8 $9 $18; walkFrom $11 $12; walkBudget $13; limit $14 $16 $19; offset $15 $20
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, email as "k0", id as "k1", (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) as matched
+      from organization_sales_rep where organization_id = $10 and ($11::text is null or email <= $12::text)
+      order by email desc, id desc
+      limit $13
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $14 offset $15
+  ),
+  complete as (select count(*) = $16 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $17 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $18 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $19 offset $20) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $21
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); Email desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15; organizationId $7 $14 $18; walkFrom $8 $9; walkBudget $10; limit $11 $13 $16; offset $12 $17
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, email as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and ($8::text is null or email <= $9::text)
+      order by email desc, id desc
+      limit $10
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $11 offset $12
+  ),
+  complete as (select count(*) = $13 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $16 offset $17) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); PhoneNumber asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $15; search $5 $7 $8 $9 $10; walkFrom $11 $12; limit $13; offset $14
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $6 and (first_name_search like $7 or last_name_search like $8 or lower(email) like $9 or lower(rep_number) like $10) and ($11::boolean is null or (phone_number is null) >= $12::boolean)) matches
+order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
+limit $13 offset $14) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $15
+order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
+
+-- filtered page: search (trigrams); PhoneNumber asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and ($8::boolean is null or (phone_number is null) >= $9::boolean)) matches
+order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
+limit $10 offset $11) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $12
+order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
+
+-- filtered page: search (trigrams); PhoneNumber asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $10; search $5 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id collate "C" = $6 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $7 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
+
+-- filtered page: search (trigrams); PhoneNumber asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $7; search $4; limit $5; offset $6
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
+limit $5 offset $6) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $7
+order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
+
+-- filtered page: search (trigrams); PhoneNumber asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $17 $21; search $5 $6 $7 $8 $9 $18; walkFrom $11 $12; walkBudget $13; limit $14 $16 $19; offset $15 $20
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
+      select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) as matched
+      from organization_sales_rep where organization_id = $10 and ($11::boolean is null or (phone_number is null) >= $12::boolean)
+      order by (phone_number is null) asc, coalesce(phone_number, '') asc, id asc
+      limit $13
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc, "walk"."k2" asc
+    limit $14 offset $15
+  ),
+  complete as (select count(*) = $16 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id collate "C" = $17 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $18 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
+limit $19 offset $20) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $21
+order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
+
+-- filtered page: search (trigrams); PhoneNumber asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15; organizationId $7 $14 $18; walkFrom $8 $9; walkBudget $10; limit $11 $13 $16; offset $12 $17
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
+      select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and ($8::boolean is null or (phone_number is null) >= $9::boolean)
+      order by (phone_number is null) asc, coalesce(phone_number, '') asc, id asc
+      limit $10
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc, "walk"."k2" asc
+    limit $11 offset $12
+  ),
+  complete as (select count(*) = $13 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id collate "C" = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
+limit $16 offset $17) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
+
+-- filtered page: search (trigrams); PhoneNumber desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $15; search $5 $7 $8 $9 $10; walkFrom $11 $12; limit $13; offset $14
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $6 and (first_name_search like $7 or last_name_search like $8 or lower(email) like $9 or lower(rep_number) like $10) and ($11::boolean is null or (phone_number is null) <= $12::boolean)) matches
+order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
+limit $13 offset $14) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $15
+order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
+
+-- filtered page: search (trigrams); PhoneNumber desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and ($8::boolean is null or (phone_number is null) <= $9::boolean)) matches
+order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
+limit $10 offset $11) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $12
+order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
+
+-- filtered page: search (trigrams); PhoneNumber desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $10; search $5 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id collate "C" = $6 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $7 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
+
+-- filtered page: search (trigrams); PhoneNumber desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $7; search $4; limit $5; offset $6
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
+limit $5 offset $6) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $7
+order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
+
+-- filtered page: search (trigrams); PhoneNumber desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $17 $21; search $5 $6 $7 $8 $9 $18; walkFrom $11 $12; walkBudget $13; limit $14 $16 $19; offset $15 $20
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
+      select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) as matched
+      from organization_sales_rep where organization_id = $10 and ($11::boolean is null or (phone_number is null) <= $12::boolean)
+      order by (phone_number is null) desc, coalesce(phone_number, '') desc, id desc
+      limit $13
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc, "walk"."k2" desc
+    limit $14 offset $15
+  ),
+  complete as (select count(*) = $16 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id collate "C" = $17 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $18 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
+limit $19 offset $20) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $21
+order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
+
+-- filtered page: search (trigrams); PhoneNumber desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15; organizationId $7 $14 $18; walkFrom $8 $9; walkBudget $10; limit $11 $13 $16; offset $12 $17
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
+      select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and ($8::boolean is null or (phone_number is null) <= $9::boolean)
+      order by (phone_number is null) desc, coalesce(phone_number, '') desc, id desc
+      limit $10
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc, "walk"."k2" desc
+    limit $11 offset $12
+  ),
+  complete as (select count(*) = $13 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id collate "C" = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
+limit $16 offset $17) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
+
+-- filtered page: search (trigrams); Active asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $15; search $5 $7 $8 $9 $10; walkFrom $11 $12; limit $13; offset $14
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $6 and (first_name_search like $7 or last_name_search like $8 or lower(email) like $9 or lower(rep_number) like $10) and ($11::boolean is null or active >= $12::boolean)) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $13 offset $14) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $15
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); Active asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and ($8::boolean is null or active >= $9::boolean)) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $10 offset $11) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $12
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); Active asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $10; search $5 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $6 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $7 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); Active asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $7; search $4; limit $5; offset $6
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $5 offset $6) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $7
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); Active asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $17 $21; search $5 $6 $7 $8 $9 $18; walkFrom $11 $12; walkBudget $13; limit $14 $16 $19; offset $15 $20
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, active as "k0", id as "k1", (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) as matched
+      from organization_sales_rep where organization_id = $10 and ($11::boolean is null or active >= $12::boolean)
+      order by active asc, id asc
+      limit $13
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $14 offset $15
+  ),
+  complete as (select count(*) = $16 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $17 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $18 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $19 offset $20) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $21
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); Active asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15; organizationId $7 $14 $18; walkFrom $8 $9; walkBudget $10; limit $11 $13 $16; offset $12 $17
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, active as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and ($8::boolean is null or active >= $9::boolean)
+      order by active asc, id asc
+      limit $10
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $11 offset $12
+  ),
+  complete as (select count(*) = $13 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $16 offset $17) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams); Active desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $15; search $5 $7 $8 $9 $10; walkFrom $11 $12; limit $13; offset $14
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $6 and (first_name_search like $7 or last_name_search like $8 or lower(email) like $9 or lower(rep_number) like $10) and ($11::boolean is null or active <= $12::boolean)) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $13 offset $14) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $15
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); Active desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and ($8::boolean is null or active <= $9::boolean)) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $10 offset $11) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $12
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); Active desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $10; search $5 $7; limit $8; offset $9
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $6 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $7 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $8 offset $9) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $10
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); Active desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $7; search $4; limit $5; offset $6
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $5 offset $6) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $7
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); Active desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $17 $21; search $5 $6 $7 $8 $9 $18; walkFrom $11 $12; walkBudget $13; limit $14 $16 $19; offset $15 $20
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, active as "k0", id as "k1", (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) as matched
+      from organization_sales_rep where organization_id = $10 and ($11::boolean is null or active <= $12::boolean)
+      order by active desc, id desc
+      limit $13
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $14 offset $15
+  ),
+  complete as (select count(*) = $16 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $17 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $18 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $19 offset $20) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $21
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams); Active desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15; organizationId $7 $14 $18; walkFrom $8 $9; walkBudget $10; limit $11 $13 $16; offset $12 $17
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, active as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and ($8::boolean is null or active <= $9::boolean)
+      order by active desc, id desc
+      limit $10
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $11 offset $12
+  ),
+  complete as (select count(*) = $13 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $14 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $15 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $16 offset $17) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $18
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams, a text with a space); RepNumber asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $19; search $5 $6 $7 $8 $9 $11 $12 $13 $14; walkFrom $15 $16; limit $17; offset $18
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $10 and (first_name_search like $11 or last_name_search like $12 or lower(email) like $13 or lower(rep_number) like $14) and ($15::text is null or rep_number >= $16::text)) matches
+order by "matches"."k0" asc
+limit $17 offset $18) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $19
+order by "page"."k0" asc;
+
+-- filtered page: search (trigrams, a text with a space); RepNumber asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and ($8::text is null or rep_number >= $9::text)) matches
+order by "matches"."k0" asc
+limit $10 offset $11) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $12
+order by "page"."k0" asc;
+
+-- filtered page: search (trigrams, a text with a space); RepNumber asc; sort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $15; limit $16; offset $17
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -2611,7 +3983,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $18
 order by "page"."k0" asc;
 
--- filtered page: search (trigrams); RepNumber asc; sort; known total only
+-- filtered page: search (trigrams, a text with a space); RepNumber asc; sort; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7 $8; limit $9; offset $10
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -2624,7 +3996,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $11
 order by "page"."k0" asc;
 
--- filtered page: search (trigrams); RepNumber asc; walkThenSort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space); RepNumber asc; walkThenSort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $21 $29; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $22 $23 $24 $25 $26; walkFrom $15 $16; walkBudget $17; limit $18 $20 $27; offset $19 $28
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -2654,7 +4026,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $29
 order by "page"."k0" asc;
 
--- filtered page: search (trigrams); RepNumber asc; walkThenSort; known total only
+-- filtered page: search (trigrams, a text with a space); RepNumber asc; walkThenSort; known total only
 -- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $16 $17 $18 $19; organizationId $7 $14 $22; walkFrom $8 $9; walkBudget $10; limit $11 $13 $20; offset $12 $21
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -2683,7 +4055,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $22
 order by "page"."k0" asc;
 
--- filtered page: search (trigrams); RepNumber desc; walk; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space); RepNumber desc; walk; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $19; search $5 $6 $7 $8 $9 $11 $12 $13 $14; walkFrom $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -2697,7 +4069,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $19
 order by "page"."k0" desc;
 
--- filtered page: search (trigrams); RepNumber desc; walk; known total only
+-- filtered page: search (trigrams, a text with a space); RepNumber desc; walk; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -2710,7 +4082,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $12
 order by "page"."k0" desc;
 
--- filtered page: search (trigrams); RepNumber desc; sort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space); RepNumber desc; sort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $15; limit $16; offset $17
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -2724,7 +4096,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $18
 order by "page"."k0" desc;
 
--- filtered page: search (trigrams); RepNumber desc; sort; known total only
+-- filtered page: search (trigrams, a text with a space); RepNumber desc; sort; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7 $8; limit $9; offset $10
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -2737,7 +4109,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $11
 order by "page"."k0" desc;
 
--- filtered page: search (trigrams); RepNumber desc; walkThenSort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space); RepNumber desc; walkThenSort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $21 $29; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $22 $23 $24 $25 $26; walkFrom $15 $16; walkBudget $17; limit $18 $20 $27; offset $19 $28
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -2767,7 +4139,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $29
 order by "page"."k0" desc;
 
--- filtered page: search (trigrams); RepNumber desc; walkThenSort; known total only
+-- filtered page: search (trigrams, a text with a space); RepNumber desc; walkThenSort; known total only
 -- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $16 $17 $18 $19; organizationId $7 $14 $22; walkFrom $8 $9; walkBudget $10; limit $11 $13 $20; offset $12 $21
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -2796,7 +4168,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $22
 order by "page"."k0" desc;
 
--- filtered page: search (trigrams); FirstName asc; walk; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space); FirstName asc; walk; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $19; search $5 $6 $7 $8 $9 $11 $12 $13 $14; walkFrom $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -2810,7 +4182,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $19
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams); FirstName asc; walk; known total only
+-- filtered page: search (trigrams, a text with a space); FirstName asc; walk; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -2823,7 +4195,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $12
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams); FirstName asc; sort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space); FirstName asc; sort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $15; limit $16; offset $17
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -2837,7 +4209,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $18
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams); FirstName asc; sort; known total only
+-- filtered page: search (trigrams, a text with a space); FirstName asc; sort; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7 $8; limit $9; offset $10
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -2850,7 +4222,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $11
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams); FirstName asc; walkThenSort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space); FirstName asc; walkThenSort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $21 $29; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $22 $23 $24 $25 $26; walkFrom $15 $16; walkBudget $17; limit $18 $20 $27; offset $19 $28
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -2880,7 +4252,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $29
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams); FirstName asc; walkThenSort; known total only
+-- filtered page: search (trigrams, a text with a space); FirstName asc; walkThenSort; known total only
 -- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $16 $17 $18 $19; organizationId $7 $14 $22; walkFrom $8 $9; walkBudget $10; limit $11 $13 $20; offset $12 $21
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -2909,7 +4281,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $22
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams); FirstName desc; walk; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space); FirstName desc; walk; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $19; search $5 $6 $7 $8 $9 $11 $12 $13 $14; walkFrom $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -2923,7 +4295,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $19
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams); FirstName desc; walk; known total only
+-- filtered page: search (trigrams, a text with a space); FirstName desc; walk; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -2936,7 +4308,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $12
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams); FirstName desc; sort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space); FirstName desc; sort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $15; limit $16; offset $17
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -2950,7 +4322,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $18
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams); FirstName desc; sort; known total only
+-- filtered page: search (trigrams, a text with a space); FirstName desc; sort; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7 $8; limit $9; offset $10
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -2963,7 +4335,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $11
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams); FirstName desc; walkThenSort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space); FirstName desc; walkThenSort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $21 $29; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $22 $23 $24 $25 $26; walkFrom $15 $16; walkBudget $17; limit $18 $20 $27; offset $19 $28
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -2993,7 +4365,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $29
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams); FirstName desc; walkThenSort; known total only
+-- filtered page: search (trigrams, a text with a space); FirstName desc; walkThenSort; known total only
 -- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $16 $17 $18 $19; organizationId $7 $14 $22; walkFrom $8 $9; walkBudget $10; limit $11 $13 $20; offset $12 $21
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -3022,7 +4394,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $22
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams); LastName asc; walk; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space); LastName asc; walk; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $19; search $5 $6 $7 $8 $9 $11 $12 $13 $14; walkFrom $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -3036,7 +4408,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $19
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams); LastName asc; walk; known total only
+-- filtered page: search (trigrams, a text with a space); LastName asc; walk; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -3049,7 +4421,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $12
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams); LastName asc; sort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space); LastName asc; sort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $15; limit $16; offset $17
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -3063,7 +4435,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $18
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams); LastName asc; sort; known total only
+-- filtered page: search (trigrams, a text with a space); LastName asc; sort; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7 $8; limit $9; offset $10
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -3076,7 +4448,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $11
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams); LastName asc; walkThenSort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space); LastName asc; walkThenSort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $21 $29; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $22 $23 $24 $25 $26; walkFrom $15 $16; walkBudget $17; limit $18 $20 $27; offset $19 $28
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -3106,7 +4478,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $29
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams); LastName asc; walkThenSort; known total only
+-- filtered page: search (trigrams, a text with a space); LastName asc; walkThenSort; known total only
 -- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $16 $17 $18 $19; organizationId $7 $14 $22; walkFrom $8 $9; walkBudget $10; limit $11 $13 $20; offset $12 $21
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -3135,7 +4507,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $22
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams); LastName desc; walk; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space); LastName desc; walk; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $19; search $5 $6 $7 $8 $9 $11 $12 $13 $14; walkFrom $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -3149,7 +4521,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $19
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams); LastName desc; walk; known total only
+-- filtered page: search (trigrams, a text with a space); LastName desc; walk; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -3162,7 +4534,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $12
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams); LastName desc; sort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space); LastName desc; sort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $15; limit $16; offset $17
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -3176,7 +4548,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $18
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams); LastName desc; sort; known total only
+-- filtered page: search (trigrams, a text with a space); LastName desc; sort; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7 $8; limit $9; offset $10
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -3189,7 +4561,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $11
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams); LastName desc; walkThenSort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space); LastName desc; walkThenSort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $21 $29; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $22 $23 $24 $25 $26; walkFrom $15 $16; walkBudget $17; limit $18 $20 $27; offset $19 $28
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -3219,7 +4591,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $29
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams); LastName desc; walkThenSort; known total only
+-- filtered page: search (trigrams, a text with a space); LastName desc; walkThenSort; known total only
 -- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $16 $17 $18 $19; organizationId $7 $14 $22; walkFrom $8 $9; walkBudget $10; limit $11 $13 $20; offset $12 $21
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -3248,7 +4620,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $22
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams); Email asc; walk; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space); Email asc; walk; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $19; search $5 $6 $7 $8 $9 $11 $12 $13 $14; walkFrom $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -3262,7 +4634,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $19
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams); Email asc; walk; known total only
+-- filtered page: search (trigrams, a text with a space); Email asc; walk; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -3275,7 +4647,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $12
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams); Email asc; sort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space); Email asc; sort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $15; limit $16; offset $17
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -3289,7 +4661,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $18
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams); Email asc; sort; known total only
+-- filtered page: search (trigrams, a text with a space); Email asc; sort; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7 $8; limit $9; offset $10
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -3302,7 +4674,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $11
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams); Email asc; walkThenSort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space); Email asc; walkThenSort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $21 $29; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $22 $23 $24 $25 $26; walkFrom $15 $16; walkBudget $17; limit $18 $20 $27; offset $19 $28
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -3332,7 +4704,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $29
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams); Email asc; walkThenSort; known total only
+-- filtered page: search (trigrams, a text with a space); Email asc; walkThenSort; known total only
 -- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $16 $17 $18 $19; organizationId $7 $14 $22; walkFrom $8 $9; walkBudget $10; limit $11 $13 $20; offset $12 $21
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -3361,7 +4733,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $22
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams); Email desc; walk; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space); Email desc; walk; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $19; search $5 $6 $7 $8 $9 $11 $12 $13 $14; walkFrom $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -3375,7 +4747,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $19
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams); Email desc; walk; known total only
+-- filtered page: search (trigrams, a text with a space); Email desc; walk; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -3388,7 +4760,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $12
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams); Email desc; sort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space); Email desc; sort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $15; limit $16; offset $17
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -3402,7 +4774,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $18
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams); Email desc; sort; known total only
+-- filtered page: search (trigrams, a text with a space); Email desc; sort; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7 $8; limit $9; offset $10
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -3415,7 +4787,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $11
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams); Email desc; walkThenSort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space); Email desc; walkThenSort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $21 $29; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $22 $23 $24 $25 $26; walkFrom $15 $16; walkBudget $17; limit $18 $20 $27; offset $19 $28
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -3445,7 +4817,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $29
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams); Email desc; walkThenSort; known total only
+-- filtered page: search (trigrams, a text with a space); Email desc; walkThenSort; known total only
 -- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $16 $17 $18 $19; organizationId $7 $14 $22; walkFrom $8 $9; walkBudget $10; limit $11 $13 $20; offset $12 $21
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -3474,7 +4846,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $22
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams); PhoneNumber asc; walk; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space); PhoneNumber asc; walk; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $19; search $5 $6 $7 $8 $9 $11 $12 $13 $14; walkFrom $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -3488,7 +4860,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $19
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
--- filtered page: search (trigrams); PhoneNumber asc; walk; known total only
+-- filtered page: search (trigrams, a text with a space); PhoneNumber asc; walk; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -3501,7 +4873,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $12
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
--- filtered page: search (trigrams); PhoneNumber asc; sort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space); PhoneNumber asc; sort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $15; limit $16; offset $17
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -3515,7 +4887,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $18
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
--- filtered page: search (trigrams); PhoneNumber asc; sort; known total only
+-- filtered page: search (trigrams, a text with a space); PhoneNumber asc; sort; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7 $8; limit $9; offset $10
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -3528,7 +4900,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $11
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
--- filtered page: search (trigrams); PhoneNumber asc; walkThenSort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space); PhoneNumber asc; walkThenSort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $21 $29; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $22 $23 $24 $25 $26; walkFrom $15 $16; walkBudget $17; limit $18 $20 $27; offset $19 $28
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -3558,7 +4930,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $29
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
--- filtered page: search (trigrams); PhoneNumber asc; walkThenSort; known total only
+-- filtered page: search (trigrams, a text with a space); PhoneNumber asc; walkThenSort; known total only
 -- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $16 $17 $18 $19; organizationId $7 $14 $22; walkFrom $8 $9; walkBudget $10; limit $11 $13 $20; offset $12 $21
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -3587,7 +4959,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $22
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
--- filtered page: search (trigrams); PhoneNumber desc; walk; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space); PhoneNumber desc; walk; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $19; search $5 $6 $7 $8 $9 $11 $12 $13 $14; walkFrom $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -3601,7 +4973,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $19
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
--- filtered page: search (trigrams); PhoneNumber desc; walk; known total only
+-- filtered page: search (trigrams, a text with a space); PhoneNumber desc; walk; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -3614,7 +4986,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $12
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
--- filtered page: search (trigrams); PhoneNumber desc; sort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space); PhoneNumber desc; sort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $15; limit $16; offset $17
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -3628,7 +5000,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $18
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
--- filtered page: search (trigrams); PhoneNumber desc; sort; known total only
+-- filtered page: search (trigrams, a text with a space); PhoneNumber desc; sort; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7 $8; limit $9; offset $10
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -3641,7 +5013,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $11
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
--- filtered page: search (trigrams); PhoneNumber desc; walkThenSort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space); PhoneNumber desc; walkThenSort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $21 $29; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $22 $23 $24 $25 $26; walkFrom $15 $16; walkBudget $17; limit $18 $20 $27; offset $19 $28
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -3671,7 +5043,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $29
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
--- filtered page: search (trigrams); PhoneNumber desc; walkThenSort; known total only
+-- filtered page: search (trigrams, a text with a space); PhoneNumber desc; walkThenSort; known total only
 -- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $16 $17 $18 $19; organizationId $7 $14 $22; walkFrom $8 $9; walkBudget $10; limit $11 $13 $20; offset $12 $21
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -3700,7 +5072,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $22
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
--- filtered page: search (trigrams); Active asc; walk; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space); Active asc; walk; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $19; search $5 $6 $7 $8 $9 $11 $12 $13 $14; walkFrom $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -3714,7 +5086,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $19
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams); Active asc; walk; known total only
+-- filtered page: search (trigrams, a text with a space); Active asc; walk; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -3727,7 +5099,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $12
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams); Active asc; sort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space); Active asc; sort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $15; limit $16; offset $17
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -3741,7 +5113,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $18
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams); Active asc; sort; known total only
+-- filtered page: search (trigrams, a text with a space); Active asc; sort; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7 $8; limit $9; offset $10
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -3754,7 +5126,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $11
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams); Active asc; walkThenSort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space); Active asc; walkThenSort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $21 $29; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $22 $23 $24 $25 $26; walkFrom $15 $16; walkBudget $17; limit $18 $20 $27; offset $19 $28
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -3784,7 +5156,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $29
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams); Active asc; walkThenSort; known total only
+-- filtered page: search (trigrams, a text with a space); Active asc; walkThenSort; known total only
 -- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $16 $17 $18 $19; organizationId $7 $14 $22; walkFrom $8 $9; walkBudget $10; limit $11 $13 $20; offset $12 $21
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -3813,7 +5185,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $22
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams); Active desc; walk; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space); Active desc; walk; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $19; search $5 $6 $7 $8 $9 $11 $12 $13 $14; walkFrom $15 $16; limit $17; offset $18
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -3827,7 +5199,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $19
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams); Active desc; walk; known total only
+-- filtered page: search (trigrams, a text with a space); Active desc; walk; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7; walkFrom $8 $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -3840,7 +5212,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $12
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams); Active desc; sort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space); Active desc; sort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $10 $18; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $15; limit $16; offset $17
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -3854,7 +5226,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $18
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams); Active desc; sort; known total only
+-- filtered page: search (trigrams, a text with a space); Active desc; sort; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $11; search $4 $5 $6 $7 $8; limit $9; offset $10
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -3867,7 +5239,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $11
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams); Active desc; walkThenSort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space); Active desc; walkThenSort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $14 $21 $29; search $5 $6 $7 $8 $9 $10 $11 $12 $13 $22 $23 $24 $25 $26; walkFrom $15 $16; walkBudget $17; limit $18 $20 $27; offset $19 $28
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -3897,7 +5269,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $29
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams); Active desc; walkThenSort; known total only
+-- filtered page: search (trigrams, a text with a space); Active desc; walkThenSort; known total only
 -- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $15 $16 $17 $18 $19; organizationId $7 $14 $22; walkFrom $8 $9; walkBudget $10; limit $11 $13 $20; offset $12 $21
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -7635,17 +9007,17 @@ where c.organization_id = $35
 order by "page"."k0" desc, "page"."k1" desc;
 
 -- filtered page: search (trigrams) and active; RepNumber asc; walk; counts when the known total is stale
--- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $21; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; walkFrom $17 $18; limit $19; offset $20
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $17; search $5 $8 $9 $10 $11; active $6 $12; walkFrom $13 $14; limit $15; offset $16
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
-          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and active = $6 offset 0) matches) end as total,
   a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
 from organization_assignment_count c
-left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16 and ($17::text is null or rep_number >= $18::text)) matches
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $7 and (first_name_search like $8 or last_name_search like $9 or lower(email) like $10 or lower(rep_number) like $11) and active = $12 and ($13::text is null or rep_number >= $14::text)) matches
 order by "matches"."k0" asc
-limit $19 offset $20) page on true
+limit $15 offset $16) page on true
 left join organization_sales_rep a on a.id = page.id
-where c.organization_id = $21
+where c.organization_id = $17
 order by "page"."k0" asc;
 
 -- filtered page: search (trigrams) and active; RepNumber asc; walk; known total only
@@ -7662,6 +9034,1362 @@ where c.organization_id = $13
 order by "page"."k0" asc;
 
 -- filtered page: search (trigrams) and active; RepNumber asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $12; search $5 $8; active $6 $9; limit $10; offset $11
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and active = $6 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id collate "C" = $7 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $8 and active = $9 offset 0) matches
+order by "matches"."k0" asc
+limit $10 offset $11) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $12
+order by "page"."k0" asc;
+
+-- filtered page: search (trigrams) and active; RepNumber asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $8; search $4; active $5; limit $6; offset $7
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and active = $5 offset 0) matches
+order by "matches"."k0" asc
+limit $6 offset $7) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $8
+order by "page"."k0" asc;
+
+-- filtered page: search (trigrams) and active; RepNumber asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $19 $24; search $5 $7 $8 $9 $10 $20; active $6 $12 $21; walkFrom $13 $14; walkBudget $15; limit $16 $18 $22; offset $17 $23
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and active = $6 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0" from (
+      select id, rep_number as "k0", (first_name_search like $7 or last_name_search like $8 or lower(email) like $9 or lower(rep_number) like $10) as matched
+      from organization_sales_rep where organization_id = $11 and active = $12 and ($13::text is null or rep_number >= $14::text)
+      order by rep_number asc
+      limit $15
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc
+    limit $16 offset $17
+  ),
+  complete as (select count(*) = $18 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id collate "C" = $19 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $20 and active = $21 offset 0) matches
+order by "matches"."k0" asc
+limit $22 offset $23) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $24
+order by "page"."k0" asc;
+
+-- filtered page: search (trigrams) and active; RepNumber asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16; organizationId $7 $15 $20; active $8 $17; walkFrom $9 $10; walkBudget $11; limit $12 $14 $18; offset $13 $19
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0" from (
+      select id, rep_number as "k0", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::text is null or rep_number >= $10::text)
+      order by rep_number asc
+      limit $11
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc
+    limit $12 offset $13
+  ),
+  complete as (select count(*) = $14 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id collate "C" = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and active = $17 offset 0) matches
+order by "matches"."k0" asc
+limit $18 offset $19) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $20
+order by "page"."k0" asc;
+
+-- filtered page: search (trigrams) and active; RepNumber desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $17; search $5 $8 $9 $10 $11; active $6 $12; walkFrom $13 $14; limit $15; offset $16
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and active = $6 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $7 and (first_name_search like $8 or last_name_search like $9 or lower(email) like $10 or lower(rep_number) like $11) and active = $12 and ($13::text is null or rep_number <= $14::text)) matches
+order by "matches"."k0" desc
+limit $15 offset $16) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $17
+order by "page"."k0" desc;
+
+-- filtered page: search (trigrams) and active; RepNumber desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 and ($9::text is null or rep_number <= $10::text)) matches
+order by "matches"."k0" desc
+limit $11 offset $12) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $13
+order by "page"."k0" desc;
+
+-- filtered page: search (trigrams) and active; RepNumber desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $12; search $5 $8; active $6 $9; limit $10; offset $11
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and active = $6 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id collate "C" = $7 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $8 and active = $9 offset 0) matches
+order by "matches"."k0" desc
+limit $10 offset $11) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $12
+order by "page"."k0" desc;
+
+-- filtered page: search (trigrams) and active; RepNumber desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $8; search $4; active $5; limit $6; offset $7
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and active = $5 offset 0) matches
+order by "matches"."k0" desc
+limit $6 offset $7) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $8
+order by "page"."k0" desc;
+
+-- filtered page: search (trigrams) and active; RepNumber desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $19 $24; search $5 $7 $8 $9 $10 $20; active $6 $12 $21; walkFrom $13 $14; walkBudget $15; limit $16 $18 $22; offset $17 $23
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and active = $6 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0" from (
+      select id, rep_number as "k0", (first_name_search like $7 or last_name_search like $8 or lower(email) like $9 or lower(rep_number) like $10) as matched
+      from organization_sales_rep where organization_id = $11 and active = $12 and ($13::text is null or rep_number <= $14::text)
+      order by rep_number desc
+      limit $15
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc
+    limit $16 offset $17
+  ),
+  complete as (select count(*) = $18 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id collate "C" = $19 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $20 and active = $21 offset 0) matches
+order by "matches"."k0" desc
+limit $22 offset $23) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $24
+order by "page"."k0" desc;
+
+-- filtered page: search (trigrams) and active; RepNumber desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16; organizationId $7 $15 $20; active $8 $17; walkFrom $9 $10; walkBudget $11; limit $12 $14 $18; offset $13 $19
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0" from (
+      select id, rep_number as "k0", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::text is null or rep_number <= $10::text)
+      order by rep_number desc
+      limit $11
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc
+    limit $12 offset $13
+  ),
+  complete as (select count(*) = $14 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id collate "C" = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and active = $17 offset 0) matches
+order by "matches"."k0" desc
+limit $18 offset $19) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $20
+order by "page"."k0" desc;
+
+-- filtered page: search (trigrams) and active; FirstName asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $17; search $5 $8 $9 $10 $11; active $6 $12; walkFrom $13 $14; limit $15; offset $16
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and active = $6 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $7 and (first_name_search like $8 or last_name_search like $9 or lower(email) like $10 or lower(rep_number) like $11) and active = $12 and ($13::text is null or first_name >= $14::text)) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $15 offset $16) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $17
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; FirstName asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 and ($9::text is null or first_name >= $10::text)) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $11 offset $12) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $13
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; FirstName asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $12; search $5 $8; active $6 $9; limit $10; offset $11
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and active = $6 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $7 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $8 and active = $9 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $10 offset $11) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $12
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; FirstName asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $8; search $4; active $5; limit $6; offset $7
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and active = $5 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $6 offset $7) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $8
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; FirstName asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $19 $24; search $5 $7 $8 $9 $10 $20; active $6 $12 $21; walkFrom $13 $14; walkBudget $15; limit $16 $18 $22; offset $17 $23
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and active = $6 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, first_name as "k0", id as "k1", (first_name_search like $7 or last_name_search like $8 or lower(email) like $9 or lower(rep_number) like $10) as matched
+      from organization_sales_rep where organization_id = $11 and active = $12 and ($13::text is null or first_name >= $14::text)
+      order by first_name asc, id asc
+      limit $15
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $16 offset $17
+  ),
+  complete as (select count(*) = $18 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $19 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $20 and active = $21 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $22 offset $23) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $24
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; FirstName asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16; organizationId $7 $15 $20; active $8 $17; walkFrom $9 $10; walkBudget $11; limit $12 $14 $18; offset $13 $19
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, first_name as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::text is null or first_name >= $10::text)
+      order by first_name asc, id asc
+      limit $11
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $12 offset $13
+  ),
+  complete as (select count(*) = $14 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and active = $17 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $18 offset $19) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $20
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; FirstName desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $17; search $5 $8 $9 $10 $11; active $6 $12; walkFrom $13 $14; limit $15; offset $16
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and active = $6 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $7 and (first_name_search like $8 or last_name_search like $9 or lower(email) like $10 or lower(rep_number) like $11) and active = $12 and ($13::text is null or first_name <= $14::text)) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $15 offset $16) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $17
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; FirstName desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 and ($9::text is null or first_name <= $10::text)) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $11 offset $12) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $13
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; FirstName desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $12; search $5 $8; active $6 $9; limit $10; offset $11
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and active = $6 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $7 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $8 and active = $9 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $10 offset $11) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $12
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; FirstName desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $8; search $4; active $5; limit $6; offset $7
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and active = $5 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $6 offset $7) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $8
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; FirstName desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $19 $24; search $5 $7 $8 $9 $10 $20; active $6 $12 $21; walkFrom $13 $14; walkBudget $15; limit $16 $18 $22; offset $17 $23
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and active = $6 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, first_name as "k0", id as "k1", (first_name_search like $7 or last_name_search like $8 or lower(email) like $9 or lower(rep_number) like $10) as matched
+      from organization_sales_rep where organization_id = $11 and active = $12 and ($13::text is null or first_name <= $14::text)
+      order by first_name desc, id desc
+      limit $15
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $16 offset $17
+  ),
+  complete as (select count(*) = $18 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $19 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $20 and active = $21 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $22 offset $23) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $24
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; FirstName desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16; organizationId $7 $15 $20; active $8 $17; walkFrom $9 $10; walkBudget $11; limit $12 $14 $18; offset $13 $19
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, first_name as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::text is null or first_name <= $10::text)
+      order by first_name desc, id desc
+      limit $11
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $12 offset $13
+  ),
+  complete as (select count(*) = $14 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, first_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and active = $17 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $18 offset $19) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $20
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; LastName asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $17; search $5 $8 $9 $10 $11; active $6 $12; walkFrom $13 $14; limit $15; offset $16
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and active = $6 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $7 and (first_name_search like $8 or last_name_search like $9 or lower(email) like $10 or lower(rep_number) like $11) and active = $12 and ($13::text is null or last_name >= $14::text)) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $15 offset $16) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $17
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; LastName asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 and ($9::text is null or last_name >= $10::text)) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $11 offset $12) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $13
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; LastName asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $12; search $5 $8; active $6 $9; limit $10; offset $11
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and active = $6 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $7 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $8 and active = $9 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $10 offset $11) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $12
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; LastName asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $8; search $4; active $5; limit $6; offset $7
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and active = $5 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $6 offset $7) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $8
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; LastName asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $19 $24; search $5 $7 $8 $9 $10 $20; active $6 $12 $21; walkFrom $13 $14; walkBudget $15; limit $16 $18 $22; offset $17 $23
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and active = $6 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, last_name as "k0", id as "k1", (first_name_search like $7 or last_name_search like $8 or lower(email) like $9 or lower(rep_number) like $10) as matched
+      from organization_sales_rep where organization_id = $11 and active = $12 and ($13::text is null or last_name >= $14::text)
+      order by last_name asc, id asc
+      limit $15
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $16 offset $17
+  ),
+  complete as (select count(*) = $18 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $19 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $20 and active = $21 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $22 offset $23) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $24
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; LastName asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16; organizationId $7 $15 $20; active $8 $17; walkFrom $9 $10; walkBudget $11; limit $12 $14 $18; offset $13 $19
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, last_name as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::text is null or last_name >= $10::text)
+      order by last_name asc, id asc
+      limit $11
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $12 offset $13
+  ),
+  complete as (select count(*) = $14 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and active = $17 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $18 offset $19) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $20
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; LastName desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $17; search $5 $8 $9 $10 $11; active $6 $12; walkFrom $13 $14; limit $15; offset $16
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and active = $6 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $7 and (first_name_search like $8 or last_name_search like $9 or lower(email) like $10 or lower(rep_number) like $11) and active = $12 and ($13::text is null or last_name <= $14::text)) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $15 offset $16) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $17
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; LastName desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 and ($9::text is null or last_name <= $10::text)) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $11 offset $12) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $13
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; LastName desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $12; search $5 $8; active $6 $9; limit $10; offset $11
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and active = $6 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $7 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $8 and active = $9 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $10 offset $11) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $12
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; LastName desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $8; search $4; active $5; limit $6; offset $7
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and active = $5 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $6 offset $7) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $8
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; LastName desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $19 $24; search $5 $7 $8 $9 $10 $20; active $6 $12 $21; walkFrom $13 $14; walkBudget $15; limit $16 $18 $22; offset $17 $23
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and active = $6 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, last_name as "k0", id as "k1", (first_name_search like $7 or last_name_search like $8 or lower(email) like $9 or lower(rep_number) like $10) as matched
+      from organization_sales_rep where organization_id = $11 and active = $12 and ($13::text is null or last_name <= $14::text)
+      order by last_name desc, id desc
+      limit $15
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $16 offset $17
+  ),
+  complete as (select count(*) = $18 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $19 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $20 and active = $21 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $22 offset $23) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $24
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; LastName desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16; organizationId $7 $15 $20; active $8 $17; walkFrom $9 $10; walkBudget $11; limit $12 $14 $18; offset $13 $19
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, last_name as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::text is null or last_name <= $10::text)
+      order by last_name desc, id desc
+      limit $11
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $12 offset $13
+  ),
+  complete as (select count(*) = $14 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, last_name as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and active = $17 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $18 offset $19) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $20
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; Email asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $17; search $5 $8 $9 $10 $11; active $6 $12; walkFrom $13 $14; limit $15; offset $16
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and active = $6 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $7 and (first_name_search like $8 or last_name_search like $9 or lower(email) like $10 or lower(rep_number) like $11) and active = $12 and ($13::text is null or email >= $14::text)) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $15 offset $16) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $17
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; Email asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 and ($9::text is null or email >= $10::text)) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $11 offset $12) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $13
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; Email asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $12; search $5 $8; active $6 $9; limit $10; offset $11
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and active = $6 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $7 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $8 and active = $9 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $10 offset $11) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $12
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; Email asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $8; search $4; active $5; limit $6; offset $7
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and active = $5 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $6 offset $7) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $8
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; Email asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $19 $24; search $5 $7 $8 $9 $10 $20; active $6 $12 $21; walkFrom $13 $14; walkBudget $15; limit $16 $18 $22; offset $17 $23
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and active = $6 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, email as "k0", id as "k1", (first_name_search like $7 or last_name_search like $8 or lower(email) like $9 or lower(rep_number) like $10) as matched
+      from organization_sales_rep where organization_id = $11 and active = $12 and ($13::text is null or email >= $14::text)
+      order by email asc, id asc
+      limit $15
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $16 offset $17
+  ),
+  complete as (select count(*) = $18 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $19 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $20 and active = $21 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $22 offset $23) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $24
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; Email asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16; organizationId $7 $15 $20; active $8 $17; walkFrom $9 $10; walkBudget $11; limit $12 $14 $18; offset $13 $19
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, email as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::text is null or email >= $10::text)
+      order by email asc, id asc
+      limit $11
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $12 offset $13
+  ),
+  complete as (select count(*) = $14 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and active = $17 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $18 offset $19) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $20
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; Email desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $17; search $5 $8 $9 $10 $11; active $6 $12; walkFrom $13 $14; limit $15; offset $16
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and active = $6 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $7 and (first_name_search like $8 or last_name_search like $9 or lower(email) like $10 or lower(rep_number) like $11) and active = $12 and ($13::text is null or email <= $14::text)) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $15 offset $16) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $17
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; Email desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 and ($9::text is null or email <= $10::text)) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $11 offset $12) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $13
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; Email desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $12; search $5 $8; active $6 $9; limit $10; offset $11
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and active = $6 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $7 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $8 and active = $9 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $10 offset $11) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $12
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; Email desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $8; search $4; active $5; limit $6; offset $7
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and active = $5 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $6 offset $7) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $8
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; Email desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $19 $24; search $5 $7 $8 $9 $10 $20; active $6 $12 $21; walkFrom $13 $14; walkBudget $15; limit $16 $18 $22; offset $17 $23
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and active = $6 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, email as "k0", id as "k1", (first_name_search like $7 or last_name_search like $8 or lower(email) like $9 or lower(rep_number) like $10) as matched
+      from organization_sales_rep where organization_id = $11 and active = $12 and ($13::text is null or email <= $14::text)
+      order by email desc, id desc
+      limit $15
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $16 offset $17
+  ),
+  complete as (select count(*) = $18 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $19 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $20 and active = $21 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $22 offset $23) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $24
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; Email desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16; organizationId $7 $15 $20; active $8 $17; walkFrom $9 $10; walkBudget $11; limit $12 $14 $18; offset $13 $19
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, email as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::text is null or email <= $10::text)
+      order by email desc, id desc
+      limit $11
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $12 offset $13
+  ),
+  complete as (select count(*) = $14 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, email as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and active = $17 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $18 offset $19) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $20
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; PhoneNumber asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $17; search $5 $8 $9 $10 $11; active $6 $12; walkFrom $13 $14; limit $15; offset $16
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and active = $6 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $7 and (first_name_search like $8 or last_name_search like $9 or lower(email) like $10 or lower(rep_number) like $11) and active = $12 and ($13::boolean is null or (phone_number is null) >= $14::boolean)) matches
+order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
+limit $15 offset $16) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $17
+order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
+
+-- filtered page: search (trigrams) and active; PhoneNumber asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 and ($9::boolean is null or (phone_number is null) >= $10::boolean)) matches
+order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
+limit $11 offset $12) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $13
+order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
+
+-- filtered page: search (trigrams) and active; PhoneNumber asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $12; search $5 $8; active $6 $9; limit $10; offset $11
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and active = $6 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id collate "C" = $7 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $8 and active = $9 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
+limit $10 offset $11) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $12
+order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
+
+-- filtered page: search (trigrams) and active; PhoneNumber asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $8; search $4; active $5; limit $6; offset $7
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and active = $5 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
+limit $6 offset $7) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $8
+order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
+
+-- filtered page: search (trigrams) and active; PhoneNumber asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $19 $24; search $5 $7 $8 $9 $10 $20; active $6 $12 $21; walkFrom $13 $14; walkBudget $15; limit $16 $18 $22; offset $17 $23
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and active = $6 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
+      select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (first_name_search like $7 or last_name_search like $8 or lower(email) like $9 or lower(rep_number) like $10) as matched
+      from organization_sales_rep where organization_id = $11 and active = $12 and ($13::boolean is null or (phone_number is null) >= $14::boolean)
+      order by (phone_number is null) asc, coalesce(phone_number, '') asc, id asc
+      limit $15
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc, "walk"."k2" asc
+    limit $16 offset $17
+  ),
+  complete as (select count(*) = $18 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id collate "C" = $19 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $20 and active = $21 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
+limit $22 offset $23) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $24
+order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
+
+-- filtered page: search (trigrams) and active; PhoneNumber asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16; organizationId $7 $15 $20; active $8 $17; walkFrom $9 $10; walkBudget $11; limit $12 $14 $18; offset $13 $19
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
+      select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::boolean is null or (phone_number is null) >= $10::boolean)
+      order by (phone_number is null) asc, coalesce(phone_number, '') asc, id asc
+      limit $11
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc, "walk"."k2" asc
+    limit $12 offset $13
+  ),
+  complete as (select count(*) = $14 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id collate "C" = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and active = $17 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc, "matches"."k2" asc
+limit $18 offset $19) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $20
+order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
+
+-- filtered page: search (trigrams) and active; PhoneNumber desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $17; search $5 $8 $9 $10 $11; active $6 $12; walkFrom $13 $14; limit $15; offset $16
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and active = $6 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $7 and (first_name_search like $8 or last_name_search like $9 or lower(email) like $10 or lower(rep_number) like $11) and active = $12 and ($13::boolean is null or (phone_number is null) <= $14::boolean)) matches
+order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
+limit $15 offset $16) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $17
+order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
+
+-- filtered page: search (trigrams) and active; PhoneNumber desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 and ($9::boolean is null or (phone_number is null) <= $10::boolean)) matches
+order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
+limit $11 offset $12) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $13
+order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
+
+-- filtered page: search (trigrams) and active; PhoneNumber desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $12; search $5 $8; active $6 $9; limit $10; offset $11
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and active = $6 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id collate "C" = $7 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $8 and active = $9 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
+limit $10 offset $11) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $12
+order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
+
+-- filtered page: search (trigrams) and active; PhoneNumber desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $8; search $4; active $5; limit $6; offset $7
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and active = $5 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
+limit $6 offset $7) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $8
+order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
+
+-- filtered page: search (trigrams) and active; PhoneNumber desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $19 $24; search $5 $7 $8 $9 $10 $20; active $6 $12 $21; walkFrom $13 $14; walkBudget $15; limit $16 $18 $22; offset $17 $23
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and active = $6 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
+      select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (first_name_search like $7 or last_name_search like $8 or lower(email) like $9 or lower(rep_number) like $10) as matched
+      from organization_sales_rep where organization_id = $11 and active = $12 and ($13::boolean is null or (phone_number is null) <= $14::boolean)
+      order by (phone_number is null) desc, coalesce(phone_number, '') desc, id desc
+      limit $15
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc, "walk"."k2" desc
+    limit $16 offset $17
+  ),
+  complete as (select count(*) = $18 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id collate "C" = $19 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $20 and active = $21 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
+limit $22 offset $23) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $24
+order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
+
+-- filtered page: search (trigrams) and active; PhoneNumber desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16; organizationId $7 $15 $20; active $8 $17; walkFrom $9 $10; walkBudget $11; limit $12 $14 $18; offset $13 $19
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1", "walk"."k2" from (
+      select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::boolean is null or (phone_number is null) <= $10::boolean)
+      order by (phone_number is null) desc, coalesce(phone_number, '') desc, id desc
+      limit $11
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc, "walk"."k2" desc
+    limit $12 offset $13
+  ),
+  complete as (select count(*) = $14 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from organization_sales_rep where organization_id collate "C" = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and active = $17 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc, "matches"."k2" desc
+limit $18 offset $19) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $20
+order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
+
+-- filtered page: search (trigrams) and active; Active asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $17; search $5 $8 $9 $10 $11; active $6 $12; walkFrom $13 $14; limit $15; offset $16
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and active = $6 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $7 and (first_name_search like $8 or last_name_search like $9 or lower(email) like $10 or lower(rep_number) like $11) and active = $12 and ($13::boolean is null or active >= $14::boolean)) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $15 offset $16) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $17
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; Active asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 and ($9::boolean is null or active >= $10::boolean)) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $11 offset $12) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $13
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; Active asc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $12; search $5 $8; active $6 $9; limit $10; offset $11
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and active = $6 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $7 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $8 and active = $9 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $10 offset $11) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $12
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; Active asc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $8; search $4; active $5; limit $6; offset $7
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and active = $5 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $6 offset $7) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $8
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; Active asc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $19 $24; search $5 $7 $8 $9 $10 $20; active $6 $12 $21; walkFrom $13 $14; walkBudget $15; limit $16 $18 $22; offset $17 $23
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and active = $6 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, active as "k0", id as "k1", (first_name_search like $7 or last_name_search like $8 or lower(email) like $9 or lower(rep_number) like $10) as matched
+      from organization_sales_rep where organization_id = $11 and active = $12 and ($13::boolean is null or active >= $14::boolean)
+      order by active asc, id asc
+      limit $15
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $16 offset $17
+  ),
+  complete as (select count(*) = $18 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $19 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $20 and active = $21 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $22 offset $23) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $24
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; Active asc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16; organizationId $7 $15 $20; active $8 $17; walkFrom $9 $10; walkBudget $11; limit $12 $14 $18; offset $13 $19
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, active as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::boolean is null or active >= $10::boolean)
+      order by active asc, id asc
+      limit $11
+    ) walk
+    where walk.matched
+    order by "walk"."k0" asc, "walk"."k1" asc
+    limit $12 offset $13
+  ),
+  complete as (select count(*) = $14 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and active = $17 offset 0) matches
+order by "matches"."k0" asc, "matches"."k1" asc
+limit $18 offset $19) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $20
+order by "page"."k0" asc, "page"."k1" asc;
+
+-- filtered page: search (trigrams) and active; Active desc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $17; search $5 $8 $9 $10 $11; active $6 $12; walkFrom $13 $14; limit $15; offset $16
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and active = $6 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $7 and (first_name_search like $8 or last_name_search like $9 or lower(email) like $10 or lower(rep_number) like $11) and active = $12 and ($13::boolean is null or active <= $14::boolean)) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $15 offset $16) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $17
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; Active desc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 and ($9::boolean is null or active <= $10::boolean)) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $11 offset $12) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $13
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; Active desc; sort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $7 $12; search $5 $8; active $6 $9; limit $10; offset $11
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and active = $6 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $7 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $8 and active = $9 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $10 offset $11) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $12
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; Active desc; sort; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $8; search $4; active $5; limit $6; offset $7
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $3 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $4 and active = $5 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $6 offset $7) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $8
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; Active desc; walkThenSort; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $19 $24; search $5 $7 $8 $9 $10 $20; active $6 $12 $21; walkFrom $13 $14; walkBudget $15; limit $16 $18 $22; offset $17 $23
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and active = $6 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, active as "k0", id as "k1", (first_name_search like $7 or last_name_search like $8 or lower(email) like $9 or lower(rep_number) like $10) as matched
+      from organization_sales_rep where organization_id = $11 and active = $12 and ($13::boolean is null or active <= $14::boolean)
+      order by active desc, id desc
+      limit $15
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $16 offset $17
+  ),
+  complete as (select count(*) = $18 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $19 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $20 and active = $21 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $22 offset $23) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $24
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams) and active; Active desc; walkThenSort; known total only
+-- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16; organizationId $7 $15 $20; active $8 $17; walkFrom $9 $10; walkBudget $11; limit $12 $14 $18; offset $13 $19
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active , page.walked as page_walked
+from organization_assignment_count c
+left join lateral (
+  with walked as (
+    select walk.id, "walk"."k0", "walk"."k1" from (
+      select id, active as "k0", id as "k1", (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) as matched
+      from organization_sales_rep where organization_id = $7 and active = $8 and ($9::boolean is null or active <= $10::boolean)
+      order by active desc, id desc
+      limit $11
+    ) walk
+    where walk.matched
+    order by "walk"."k0" desc, "walk"."k1" desc
+    limit $12 offset $13
+  ),
+  complete as (select count(*) = $14 as walk_complete from walked)
+  select walked.*, true as walked from walked where (select walk_complete from complete)
+  union all
+  select sorted.*, false from (select * from (select id, active as "k0", id as "k1" from organization_sales_rep where organization_id collate "C" = $15 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $16 and active = $17 offset 0) matches
+order by "matches"."k0" desc, "matches"."k1" desc
+limit $18 offset $19) sorted
+  where not (select walk_complete from complete)) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $20
+order by "page"."k0" desc, "page"."k1" desc;
+
+-- filtered page: search (trigrams, a text with a space) and active; RepNumber asc; walk; counts when the known total is stale
+-- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $21; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; walkFrom $17 $18; limit $19; offset $20
+select c.version is distinct from $1::bigint as changed,
+  case when c.version = $2::bigint then $3::int
+          else (select count(*)::int from (select 1 from organization_sales_rep where organization_id collate "C" = $4 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $5 and (first_name_search like $6 or last_name_search like $7 or lower(email) like $8 or lower(rep_number) like $9) and active = $10 offset 0) matches) end as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $11 and (first_name_search like $12 or last_name_search like $13 or lower(email) like $14 or lower(rep_number) like $15) and active = $16 and ($17::text is null or rep_number >= $18::text)) matches
+order by "matches"."k0" asc
+limit $19 offset $20) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $21
+order by "page"."k0" asc;
+
+-- filtered page: search (trigrams, a text with a space) and active; RepNumber asc; walk; known total only
+-- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
+select c.version is distinct from $1::bigint as changed,
+  $2::int as total,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+left join lateral (select * from (select id, rep_number as "k0" from organization_sales_rep where organization_id = $3 and (first_name_search like $4 or last_name_search like $5 or lower(email) like $6 or lower(rep_number) like $7) and active = $8 and ($9::text is null or rep_number >= $10::text)) matches
+order by "matches"."k0" asc
+limit $11 offset $12) page on true
+left join organization_sales_rep a on a.id = page.id
+where c.organization_id = $13
+order by "page"."k0" asc;
+
+-- filtered page: search (trigrams, a text with a space) and active; RepNumber asc; sort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $20; search $5 $6 $7 $8 $9 $12 $13 $14 $15 $16; active $10 $17; limit $18; offset $19
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -7675,7 +10403,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $20
 order by "page"."k0" asc;
 
--- filtered page: search (trigrams) and active; RepNumber asc; sort; known total only
+-- filtered page: search (trigrams, a text with a space) and active; RepNumber asc; sort; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7 $8; active $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -7688,7 +10416,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $12
 order by "page"."k0" asc;
 
--- filtered page: search (trigrams) and active; RepNumber asc; walkThenSort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space) and active; RepNumber asc; walkThenSort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $23 $32; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $24 $25 $26 $27 $28; active $10 $16 $29; walkFrom $17 $18; walkBudget $19; limit $20 $22 $30; offset $21 $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -7718,7 +10446,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $32
 order by "page"."k0" asc;
 
--- filtered page: search (trigrams) and active; RepNumber asc; walkThenSort; known total only
+-- filtered page: search (trigrams, a text with a space) and active; RepNumber asc; walkThenSort; known total only
 -- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $17 $18 $19 $20; organizationId $7 $15 $24; active $8 $21; walkFrom $9 $10; walkBudget $11; limit $12 $14 $22; offset $13 $23
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -7747,7 +10475,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $24
 order by "page"."k0" asc;
 
--- filtered page: search (trigrams) and active; RepNumber desc; walk; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space) and active; RepNumber desc; walk; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $21; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; walkFrom $17 $18; limit $19; offset $20
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -7761,7 +10489,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $21
 order by "page"."k0" desc;
 
--- filtered page: search (trigrams) and active; RepNumber desc; walk; known total only
+-- filtered page: search (trigrams, a text with a space) and active; RepNumber desc; walk; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -7774,7 +10502,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $13
 order by "page"."k0" desc;
 
--- filtered page: search (trigrams) and active; RepNumber desc; sort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space) and active; RepNumber desc; sort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $20; search $5 $6 $7 $8 $9 $12 $13 $14 $15 $16; active $10 $17; limit $18; offset $19
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -7788,7 +10516,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $20
 order by "page"."k0" desc;
 
--- filtered page: search (trigrams) and active; RepNumber desc; sort; known total only
+-- filtered page: search (trigrams, a text with a space) and active; RepNumber desc; sort; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7 $8; active $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -7801,7 +10529,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $12
 order by "page"."k0" desc;
 
--- filtered page: search (trigrams) and active; RepNumber desc; walkThenSort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space) and active; RepNumber desc; walkThenSort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $23 $32; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $24 $25 $26 $27 $28; active $10 $16 $29; walkFrom $17 $18; walkBudget $19; limit $20 $22 $30; offset $21 $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -7831,7 +10559,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $32
 order by "page"."k0" desc;
 
--- filtered page: search (trigrams) and active; RepNumber desc; walkThenSort; known total only
+-- filtered page: search (trigrams, a text with a space) and active; RepNumber desc; walkThenSort; known total only
 -- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $17 $18 $19 $20; organizationId $7 $15 $24; active $8 $21; walkFrom $9 $10; walkBudget $11; limit $12 $14 $22; offset $13 $23
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -7860,7 +10588,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $24
 order by "page"."k0" desc;
 
--- filtered page: search (trigrams) and active; FirstName asc; walk; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space) and active; FirstName asc; walk; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $21; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; walkFrom $17 $18; limit $19; offset $20
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -7874,7 +10602,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $21
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams) and active; FirstName asc; walk; known total only
+-- filtered page: search (trigrams, a text with a space) and active; FirstName asc; walk; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -7887,7 +10615,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $13
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams) and active; FirstName asc; sort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space) and active; FirstName asc; sort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $20; search $5 $6 $7 $8 $9 $12 $13 $14 $15 $16; active $10 $17; limit $18; offset $19
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -7901,7 +10629,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $20
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams) and active; FirstName asc; sort; known total only
+-- filtered page: search (trigrams, a text with a space) and active; FirstName asc; sort; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7 $8; active $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -7914,7 +10642,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $12
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams) and active; FirstName asc; walkThenSort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space) and active; FirstName asc; walkThenSort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $23 $32; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $24 $25 $26 $27 $28; active $10 $16 $29; walkFrom $17 $18; walkBudget $19; limit $20 $22 $30; offset $21 $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -7944,7 +10672,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $32
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams) and active; FirstName asc; walkThenSort; known total only
+-- filtered page: search (trigrams, a text with a space) and active; FirstName asc; walkThenSort; known total only
 -- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $17 $18 $19 $20; organizationId $7 $15 $24; active $8 $21; walkFrom $9 $10; walkBudget $11; limit $12 $14 $22; offset $13 $23
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -7973,7 +10701,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $24
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams) and active; FirstName desc; walk; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space) and active; FirstName desc; walk; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $21; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; walkFrom $17 $18; limit $19; offset $20
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -7987,7 +10715,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $21
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams) and active; FirstName desc; walk; known total only
+-- filtered page: search (trigrams, a text with a space) and active; FirstName desc; walk; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -8000,7 +10728,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $13
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams) and active; FirstName desc; sort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space) and active; FirstName desc; sort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $20; search $5 $6 $7 $8 $9 $12 $13 $14 $15 $16; active $10 $17; limit $18; offset $19
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -8014,7 +10742,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $20
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams) and active; FirstName desc; sort; known total only
+-- filtered page: search (trigrams, a text with a space) and active; FirstName desc; sort; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7 $8; active $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -8027,7 +10755,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $12
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams) and active; FirstName desc; walkThenSort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space) and active; FirstName desc; walkThenSort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $23 $32; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $24 $25 $26 $27 $28; active $10 $16 $29; walkFrom $17 $18; walkBudget $19; limit $20 $22 $30; offset $21 $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -8057,7 +10785,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $32
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams) and active; FirstName desc; walkThenSort; known total only
+-- filtered page: search (trigrams, a text with a space) and active; FirstName desc; walkThenSort; known total only
 -- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $17 $18 $19 $20; organizationId $7 $15 $24; active $8 $21; walkFrom $9 $10; walkBudget $11; limit $12 $14 $22; offset $13 $23
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -8086,7 +10814,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $24
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams) and active; LastName asc; walk; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space) and active; LastName asc; walk; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $21; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; walkFrom $17 $18; limit $19; offset $20
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -8100,7 +10828,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $21
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams) and active; LastName asc; walk; known total only
+-- filtered page: search (trigrams, a text with a space) and active; LastName asc; walk; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -8113,7 +10841,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $13
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams) and active; LastName asc; sort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space) and active; LastName asc; sort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $20; search $5 $6 $7 $8 $9 $12 $13 $14 $15 $16; active $10 $17; limit $18; offset $19
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -8127,7 +10855,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $20
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams) and active; LastName asc; sort; known total only
+-- filtered page: search (trigrams, a text with a space) and active; LastName asc; sort; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7 $8; active $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -8140,7 +10868,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $12
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams) and active; LastName asc; walkThenSort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space) and active; LastName asc; walkThenSort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $23 $32; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $24 $25 $26 $27 $28; active $10 $16 $29; walkFrom $17 $18; walkBudget $19; limit $20 $22 $30; offset $21 $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -8170,7 +10898,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $32
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams) and active; LastName asc; walkThenSort; known total only
+-- filtered page: search (trigrams, a text with a space) and active; LastName asc; walkThenSort; known total only
 -- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $17 $18 $19 $20; organizationId $7 $15 $24; active $8 $21; walkFrom $9 $10; walkBudget $11; limit $12 $14 $22; offset $13 $23
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -8199,7 +10927,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $24
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams) and active; LastName desc; walk; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space) and active; LastName desc; walk; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $21; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; walkFrom $17 $18; limit $19; offset $20
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -8213,7 +10941,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $21
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams) and active; LastName desc; walk; known total only
+-- filtered page: search (trigrams, a text with a space) and active; LastName desc; walk; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -8226,7 +10954,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $13
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams) and active; LastName desc; sort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space) and active; LastName desc; sort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $20; search $5 $6 $7 $8 $9 $12 $13 $14 $15 $16; active $10 $17; limit $18; offset $19
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -8240,7 +10968,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $20
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams) and active; LastName desc; sort; known total only
+-- filtered page: search (trigrams, a text with a space) and active; LastName desc; sort; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7 $8; active $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -8253,7 +10981,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $12
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams) and active; LastName desc; walkThenSort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space) and active; LastName desc; walkThenSort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $23 $32; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $24 $25 $26 $27 $28; active $10 $16 $29; walkFrom $17 $18; walkBudget $19; limit $20 $22 $30; offset $21 $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -8283,7 +11011,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $32
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams) and active; LastName desc; walkThenSort; known total only
+-- filtered page: search (trigrams, a text with a space) and active; LastName desc; walkThenSort; known total only
 -- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $17 $18 $19 $20; organizationId $7 $15 $24; active $8 $21; walkFrom $9 $10; walkBudget $11; limit $12 $14 $22; offset $13 $23
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -8312,7 +11040,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $24
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams) and active; Email asc; walk; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space) and active; Email asc; walk; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $21; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; walkFrom $17 $18; limit $19; offset $20
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -8326,7 +11054,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $21
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams) and active; Email asc; walk; known total only
+-- filtered page: search (trigrams, a text with a space) and active; Email asc; walk; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -8339,7 +11067,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $13
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams) and active; Email asc; sort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space) and active; Email asc; sort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $20; search $5 $6 $7 $8 $9 $12 $13 $14 $15 $16; active $10 $17; limit $18; offset $19
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -8353,7 +11081,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $20
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams) and active; Email asc; sort; known total only
+-- filtered page: search (trigrams, a text with a space) and active; Email asc; sort; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7 $8; active $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -8366,7 +11094,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $12
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams) and active; Email asc; walkThenSort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space) and active; Email asc; walkThenSort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $23 $32; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $24 $25 $26 $27 $28; active $10 $16 $29; walkFrom $17 $18; walkBudget $19; limit $20 $22 $30; offset $21 $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -8396,7 +11124,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $32
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams) and active; Email asc; walkThenSort; known total only
+-- filtered page: search (trigrams, a text with a space) and active; Email asc; walkThenSort; known total only
 -- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $17 $18 $19 $20; organizationId $7 $15 $24; active $8 $21; walkFrom $9 $10; walkBudget $11; limit $12 $14 $22; offset $13 $23
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -8425,7 +11153,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $24
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams) and active; Email desc; walk; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space) and active; Email desc; walk; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $21; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; walkFrom $17 $18; limit $19; offset $20
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -8439,7 +11167,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $21
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams) and active; Email desc; walk; known total only
+-- filtered page: search (trigrams, a text with a space) and active; Email desc; walk; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -8452,7 +11180,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $13
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams) and active; Email desc; sort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space) and active; Email desc; sort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $20; search $5 $6 $7 $8 $9 $12 $13 $14 $15 $16; active $10 $17; limit $18; offset $19
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -8466,7 +11194,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $20
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams) and active; Email desc; sort; known total only
+-- filtered page: search (trigrams, a text with a space) and active; Email desc; sort; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7 $8; active $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -8479,7 +11207,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $12
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams) and active; Email desc; walkThenSort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space) and active; Email desc; walkThenSort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $23 $32; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $24 $25 $26 $27 $28; active $10 $16 $29; walkFrom $17 $18; walkBudget $19; limit $20 $22 $30; offset $21 $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -8509,7 +11237,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $32
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams) and active; Email desc; walkThenSort; known total only
+-- filtered page: search (trigrams, a text with a space) and active; Email desc; walkThenSort; known total only
 -- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $17 $18 $19 $20; organizationId $7 $15 $24; active $8 $21; walkFrom $9 $10; walkBudget $11; limit $12 $14 $22; offset $13 $23
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -8538,7 +11266,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $24
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams) and active; PhoneNumber asc; walk; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space) and active; PhoneNumber asc; walk; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $21; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; walkFrom $17 $18; limit $19; offset $20
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -8552,7 +11280,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $21
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
--- filtered page: search (trigrams) and active; PhoneNumber asc; walk; known total only
+-- filtered page: search (trigrams, a text with a space) and active; PhoneNumber asc; walk; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -8565,7 +11293,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $13
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
--- filtered page: search (trigrams) and active; PhoneNumber asc; sort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space) and active; PhoneNumber asc; sort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $20; search $5 $6 $7 $8 $9 $12 $13 $14 $15 $16; active $10 $17; limit $18; offset $19
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -8579,7 +11307,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $20
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
--- filtered page: search (trigrams) and active; PhoneNumber asc; sort; known total only
+-- filtered page: search (trigrams, a text with a space) and active; PhoneNumber asc; sort; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7 $8; active $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -8592,7 +11320,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $12
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
--- filtered page: search (trigrams) and active; PhoneNumber asc; walkThenSort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space) and active; PhoneNumber asc; walkThenSort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $23 $32; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $24 $25 $26 $27 $28; active $10 $16 $29; walkFrom $17 $18; walkBudget $19; limit $20 $22 $30; offset $21 $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -8622,7 +11350,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $32
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
--- filtered page: search (trigrams) and active; PhoneNumber asc; walkThenSort; known total only
+-- filtered page: search (trigrams, a text with a space) and active; PhoneNumber asc; walkThenSort; known total only
 -- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $17 $18 $19 $20; organizationId $7 $15 $24; active $8 $21; walkFrom $9 $10; walkBudget $11; limit $12 $14 $22; offset $13 $23
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -8651,7 +11379,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $24
 order by "page"."k0" asc, "page"."k1" asc, "page"."k2" asc;
 
--- filtered page: search (trigrams) and active; PhoneNumber desc; walk; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space) and active; PhoneNumber desc; walk; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $21; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; walkFrom $17 $18; limit $19; offset $20
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -8665,7 +11393,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $21
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
--- filtered page: search (trigrams) and active; PhoneNumber desc; walk; known total only
+-- filtered page: search (trigrams, a text with a space) and active; PhoneNumber desc; walk; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -8678,7 +11406,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $13
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
--- filtered page: search (trigrams) and active; PhoneNumber desc; sort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space) and active; PhoneNumber desc; sort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $20; search $5 $6 $7 $8 $9 $12 $13 $14 $15 $16; active $10 $17; limit $18; offset $19
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -8692,7 +11420,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $20
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
--- filtered page: search (trigrams) and active; PhoneNumber desc; sort; known total only
+-- filtered page: search (trigrams, a text with a space) and active; PhoneNumber desc; sort; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7 $8; active $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -8705,7 +11433,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $12
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
--- filtered page: search (trigrams) and active; PhoneNumber desc; walkThenSort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space) and active; PhoneNumber desc; walkThenSort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $23 $32; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $24 $25 $26 $27 $28; active $10 $16 $29; walkFrom $17 $18; walkBudget $19; limit $20 $22 $30; offset $21 $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -8735,7 +11463,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $32
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
--- filtered page: search (trigrams) and active; PhoneNumber desc; walkThenSort; known total only
+-- filtered page: search (trigrams, a text with a space) and active; PhoneNumber desc; walkThenSort; known total only
 -- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $17 $18 $19 $20; organizationId $7 $15 $24; active $8 $21; walkFrom $9 $10; walkBudget $11; limit $12 $14 $22; offset $13 $23
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -8764,7 +11492,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $24
 order by "page"."k0" desc, "page"."k1" desc, "page"."k2" desc;
 
--- filtered page: search (trigrams) and active; Active asc; walk; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space) and active; Active asc; walk; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $21; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; walkFrom $17 $18; limit $19; offset $20
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -8778,7 +11506,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $21
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams) and active; Active asc; walk; known total only
+-- filtered page: search (trigrams, a text with a space) and active; Active asc; walk; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -8791,7 +11519,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $13
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams) and active; Active asc; sort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space) and active; Active asc; sort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $20; search $5 $6 $7 $8 $9 $12 $13 $14 $15 $16; active $10 $17; limit $18; offset $19
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -8805,7 +11533,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $20
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams) and active; Active asc; sort; known total only
+-- filtered page: search (trigrams, a text with a space) and active; Active asc; sort; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7 $8; active $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -8818,7 +11546,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $12
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams) and active; Active asc; walkThenSort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space) and active; Active asc; walkThenSort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $23 $32; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $24 $25 $26 $27 $28; active $10 $16 $29; walkFrom $17 $18; walkBudget $19; limit $20 $22 $30; offset $21 $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -8848,7 +11576,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $32
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams) and active; Active asc; walkThenSort; known total only
+-- filtered page: search (trigrams, a text with a space) and active; Active asc; walkThenSort; known total only
 -- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $17 $18 $19 $20; organizationId $7 $15 $24; active $8 $21; walkFrom $9 $10; walkBudget $11; limit $12 $14 $22; offset $13 $23
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -8877,7 +11605,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $24
 order by "page"."k0" asc, "page"."k1" asc;
 
--- filtered page: search (trigrams) and active; Active desc; walk; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space) and active; Active desc; walk; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $21; search $5 $6 $7 $8 $9 $12 $13 $14 $15; active $10 $16; walkFrom $17 $18; limit $19; offset $20
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -8891,7 +11619,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $21
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams) and active; Active desc; walk; known total only
+-- filtered page: search (trigrams, a text with a space) and active; Active desc; walk; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $13; search $4 $5 $6 $7; active $8; walkFrom $9 $10; limit $11; offset $12
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -8904,7 +11632,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $13
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams) and active; Active desc; sort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space) and active; Active desc; sort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $11 $20; search $5 $6 $7 $8 $9 $12 $13 $14 $15 $16; active $10 $17; limit $18; offset $19
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -8918,7 +11646,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $20
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams) and active; Active desc; sort; known total only
+-- filtered page: search (trigrams, a text with a space) and active; Active desc; sort; known total only
 -- knownVersion $1; knownTotal $2; organizationId $3 $12; search $4 $5 $6 $7 $8; active $9; limit $10; offset $11
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -8931,7 +11659,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $12
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams) and active; Active desc; walkThenSort; counts when the known total is stale
+-- filtered page: search (trigrams, a text with a space) and active; Active desc; walkThenSort; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $15 $23 $32; search $5 $6 $7 $8 $9 $11 $12 $13 $14 $24 $25 $26 $27 $28; active $10 $16 $29; walkFrom $17 $18; walkBudget $19; limit $20 $22 $30; offset $21 $31
 select c.version is distinct from $1::bigint as changed,
   case when c.version = $2::bigint then $3::int
@@ -8961,7 +11689,7 @@ left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $32
 order by "page"."k0" desc, "page"."k1" desc;
 
--- filtered page: search (trigrams) and active; Active desc; walkThenSort; known total only
+-- filtered page: search (trigrams, a text with a space) and active; Active desc; walkThenSort; known total only
 -- knownVersion $1; knownTotal $2; search $3 $4 $5 $6 $16 $17 $18 $19 $20; organizationId $7 $15 $24; active $8 $21; walkFrom $9 $10; walkBudget $11; limit $12 $14 $22; offset $13 $23
 select c.version is distinct from $1::bigint as changed,
   $2::int as total,
@@ -10345,3 +13073,1515 @@ limit $21 offset $22) sorted
 left join organization_sales_rep a on a.id = page.id
 where c.organization_id = $23
 order by "page"."k0" desc, "page"."k1" desc;
+
+-- counted page (a first search): search (trigrams); RepNumber asc
+-- organizationId $1 $5; search $2; limit $3; offset $4
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, rep_number as "k0" from matches
+  order by rep_number asc
+  limit $3 offset $4
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $5
+order by "a"."k0" asc;
+
+-- counted page (a first search): search (trigrams); RepNumber desc
+-- organizationId $1 $5; search $2; limit $3; offset $4
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, rep_number as "k0" from matches
+  order by rep_number desc
+  limit $3 offset $4
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $5
+order by "a"."k0" desc;
+
+-- counted page (a first search): search (trigrams); FirstName asc
+-- organizationId $1 $5; search $2; limit $3; offset $4
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, first_name as "k0", id as "k1" from matches
+  order by first_name asc, id asc
+  limit $3 offset $4
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $5
+order by "a"."k0" asc, "a"."k1" asc;
+
+-- counted page (a first search): search (trigrams); FirstName desc
+-- organizationId $1 $5; search $2; limit $3; offset $4
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, first_name as "k0", id as "k1" from matches
+  order by first_name desc, id desc
+  limit $3 offset $4
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $5
+order by "a"."k0" desc, "a"."k1" desc;
+
+-- counted page (a first search): search (trigrams); LastName asc
+-- organizationId $1 $5; search $2; limit $3; offset $4
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, last_name as "k0", id as "k1" from matches
+  order by last_name asc, id asc
+  limit $3 offset $4
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $5
+order by "a"."k0" asc, "a"."k1" asc;
+
+-- counted page (a first search): search (trigrams); LastName desc
+-- organizationId $1 $5; search $2; limit $3; offset $4
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, last_name as "k0", id as "k1" from matches
+  order by last_name desc, id desc
+  limit $3 offset $4
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $5
+order by "a"."k0" desc, "a"."k1" desc;
+
+-- counted page (a first search): search (trigrams); Email asc
+-- organizationId $1 $5; search $2; limit $3; offset $4
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, email as "k0", id as "k1" from matches
+  order by email asc, id asc
+  limit $3 offset $4
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $5
+order by "a"."k0" asc, "a"."k1" asc;
+
+-- counted page (a first search): search (trigrams); Email desc
+-- organizationId $1 $5; search $2; limit $3; offset $4
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, email as "k0", id as "k1" from matches
+  order by email desc, id desc
+  limit $3 offset $4
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $5
+order by "a"."k0" desc, "a"."k1" desc;
+
+-- counted page (a first search): search (trigrams); PhoneNumber asc
+-- organizationId $1 $5; search $2; limit $3; offset $4
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from matches
+  order by (phone_number is null) asc, coalesce(phone_number, '') asc, id asc
+  limit $3 offset $4
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $5
+order by "a"."k0" asc, "a"."k1" asc, "a"."k2" asc;
+
+-- counted page (a first search): search (trigrams); PhoneNumber desc
+-- organizationId $1 $5; search $2; limit $3; offset $4
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from matches
+  order by (phone_number is null) desc, coalesce(phone_number, '') desc, id desc
+  limit $3 offset $4
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $5
+order by "a"."k0" desc, "a"."k1" desc, "a"."k2" desc;
+
+-- counted page (a first search): search (trigrams); Active asc
+-- organizationId $1 $5; search $2; limit $3; offset $4
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, active as "k0", id as "k1" from matches
+  order by active asc, id asc
+  limit $3 offset $4
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $5
+order by "a"."k0" asc, "a"."k1" asc;
+
+-- counted page (a first search): search (trigrams); Active desc
+-- organizationId $1 $5; search $2; limit $3; offset $4
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, active as "k0", id as "k1" from matches
+  order by active desc, id desc
+  limit $3 offset $4
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $5
+order by "a"."k0" desc, "a"."k1" desc;
+
+-- counted page (a first search): search (trigrams, a text with a space); RepNumber asc
+-- organizationId $1 $9; search $2 $3 $4 $5 $6; limit $7; offset $8
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6)
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, rep_number as "k0" from matches
+  order by rep_number asc
+  limit $7 offset $8
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $9
+order by "a"."k0" asc;
+
+-- counted page (a first search): search (trigrams, a text with a space); RepNumber desc
+-- organizationId $1 $9; search $2 $3 $4 $5 $6; limit $7; offset $8
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6)
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, rep_number as "k0" from matches
+  order by rep_number desc
+  limit $7 offset $8
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $9
+order by "a"."k0" desc;
+
+-- counted page (a first search): search (trigrams, a text with a space); FirstName asc
+-- organizationId $1 $9; search $2 $3 $4 $5 $6; limit $7; offset $8
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6)
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, first_name as "k0", id as "k1" from matches
+  order by first_name asc, id asc
+  limit $7 offset $8
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $9
+order by "a"."k0" asc, "a"."k1" asc;
+
+-- counted page (a first search): search (trigrams, a text with a space); FirstName desc
+-- organizationId $1 $9; search $2 $3 $4 $5 $6; limit $7; offset $8
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6)
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, first_name as "k0", id as "k1" from matches
+  order by first_name desc, id desc
+  limit $7 offset $8
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $9
+order by "a"."k0" desc, "a"."k1" desc;
+
+-- counted page (a first search): search (trigrams, a text with a space); LastName asc
+-- organizationId $1 $9; search $2 $3 $4 $5 $6; limit $7; offset $8
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6)
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, last_name as "k0", id as "k1" from matches
+  order by last_name asc, id asc
+  limit $7 offset $8
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $9
+order by "a"."k0" asc, "a"."k1" asc;
+
+-- counted page (a first search): search (trigrams, a text with a space); LastName desc
+-- organizationId $1 $9; search $2 $3 $4 $5 $6; limit $7; offset $8
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6)
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, last_name as "k0", id as "k1" from matches
+  order by last_name desc, id desc
+  limit $7 offset $8
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $9
+order by "a"."k0" desc, "a"."k1" desc;
+
+-- counted page (a first search): search (trigrams, a text with a space); Email asc
+-- organizationId $1 $9; search $2 $3 $4 $5 $6; limit $7; offset $8
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6)
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, email as "k0", id as "k1" from matches
+  order by email asc, id asc
+  limit $7 offset $8
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $9
+order by "a"."k0" asc, "a"."k1" asc;
+
+-- counted page (a first search): search (trigrams, a text with a space); Email desc
+-- organizationId $1 $9; search $2 $3 $4 $5 $6; limit $7; offset $8
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6)
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, email as "k0", id as "k1" from matches
+  order by email desc, id desc
+  limit $7 offset $8
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $9
+order by "a"."k0" desc, "a"."k1" desc;
+
+-- counted page (a first search): search (trigrams, a text with a space); PhoneNumber asc
+-- organizationId $1 $9; search $2 $3 $4 $5 $6; limit $7; offset $8
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6)
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from matches
+  order by (phone_number is null) asc, coalesce(phone_number, '') asc, id asc
+  limit $7 offset $8
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $9
+order by "a"."k0" asc, "a"."k1" asc, "a"."k2" asc;
+
+-- counted page (a first search): search (trigrams, a text with a space); PhoneNumber desc
+-- organizationId $1 $9; search $2 $3 $4 $5 $6; limit $7; offset $8
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6)
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from matches
+  order by (phone_number is null) desc, coalesce(phone_number, '') desc, id desc
+  limit $7 offset $8
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $9
+order by "a"."k0" desc, "a"."k1" desc, "a"."k2" desc;
+
+-- counted page (a first search): search (trigrams, a text with a space); Active asc
+-- organizationId $1 $9; search $2 $3 $4 $5 $6; limit $7; offset $8
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6)
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, active as "k0", id as "k1" from matches
+  order by active asc, id asc
+  limit $7 offset $8
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $9
+order by "a"."k0" asc, "a"."k1" asc;
+
+-- counted page (a first search): search (trigrams, a text with a space); Active desc
+-- organizationId $1 $9; search $2 $3 $4 $5 $6; limit $7; offset $8
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6)
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, active as "k0", id as "k1" from matches
+  order by active desc, id desc
+  limit $7 offset $8
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $9
+order by "a"."k0" desc, "a"."k1" desc;
+
+-- counted page (a first search): search (keys); RepNumber asc
+-- organizationId $1 $8; search $2 $3 $4 $5; limit $6; offset $7
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id = $1 and (first_name_search like $2 or last_name_search like $3 or lower(email) like $4 or lower(rep_number) like $5)
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, rep_number as "k0" from matches
+  order by rep_number asc
+  limit $6 offset $7
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $8
+order by "a"."k0" asc;
+
+-- counted page (a first search): search (keys); RepNumber desc
+-- organizationId $1 $8; search $2 $3 $4 $5; limit $6; offset $7
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id = $1 and (first_name_search like $2 or last_name_search like $3 or lower(email) like $4 or lower(rep_number) like $5)
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, rep_number as "k0" from matches
+  order by rep_number desc
+  limit $6 offset $7
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $8
+order by "a"."k0" desc;
+
+-- counted page (a first search): search (keys); FirstName asc
+-- organizationId $1 $8; search $2 $3 $4 $5; limit $6; offset $7
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id = $1 and (first_name_search like $2 or last_name_search like $3 or lower(email) like $4 or lower(rep_number) like $5)
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, first_name as "k0", id as "k1" from matches
+  order by first_name asc, id asc
+  limit $6 offset $7
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $8
+order by "a"."k0" asc, "a"."k1" asc;
+
+-- counted page (a first search): search (keys); FirstName desc
+-- organizationId $1 $8; search $2 $3 $4 $5; limit $6; offset $7
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id = $1 and (first_name_search like $2 or last_name_search like $3 or lower(email) like $4 or lower(rep_number) like $5)
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, first_name as "k0", id as "k1" from matches
+  order by first_name desc, id desc
+  limit $6 offset $7
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $8
+order by "a"."k0" desc, "a"."k1" desc;
+
+-- counted page (a first search): search (keys); LastName asc
+-- organizationId $1 $8; search $2 $3 $4 $5; limit $6; offset $7
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id = $1 and (first_name_search like $2 or last_name_search like $3 or lower(email) like $4 or lower(rep_number) like $5)
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, last_name as "k0", id as "k1" from matches
+  order by last_name asc, id asc
+  limit $6 offset $7
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $8
+order by "a"."k0" asc, "a"."k1" asc;
+
+-- counted page (a first search): search (keys); LastName desc
+-- organizationId $1 $8; search $2 $3 $4 $5; limit $6; offset $7
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id = $1 and (first_name_search like $2 or last_name_search like $3 or lower(email) like $4 or lower(rep_number) like $5)
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, last_name as "k0", id as "k1" from matches
+  order by last_name desc, id desc
+  limit $6 offset $7
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $8
+order by "a"."k0" desc, "a"."k1" desc;
+
+-- counted page (a first search): search (keys); Email asc
+-- organizationId $1 $8; search $2 $3 $4 $5; limit $6; offset $7
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id = $1 and (first_name_search like $2 or last_name_search like $3 or lower(email) like $4 or lower(rep_number) like $5)
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, email as "k0", id as "k1" from matches
+  order by email asc, id asc
+  limit $6 offset $7
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $8
+order by "a"."k0" asc, "a"."k1" asc;
+
+-- counted page (a first search): search (keys); Email desc
+-- organizationId $1 $8; search $2 $3 $4 $5; limit $6; offset $7
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id = $1 and (first_name_search like $2 or last_name_search like $3 or lower(email) like $4 or lower(rep_number) like $5)
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, email as "k0", id as "k1" from matches
+  order by email desc, id desc
+  limit $6 offset $7
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $8
+order by "a"."k0" desc, "a"."k1" desc;
+
+-- counted page (a first search): search (keys); PhoneNumber asc
+-- organizationId $1 $8; search $2 $3 $4 $5; limit $6; offset $7
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id = $1 and (first_name_search like $2 or last_name_search like $3 or lower(email) like $4 or lower(rep_number) like $5)
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from matches
+  order by (phone_number is null) asc, coalesce(phone_number, '') asc, id asc
+  limit $6 offset $7
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $8
+order by "a"."k0" asc, "a"."k1" asc, "a"."k2" asc;
+
+-- counted page (a first search): search (keys); PhoneNumber desc
+-- organizationId $1 $8; search $2 $3 $4 $5; limit $6; offset $7
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id = $1 and (first_name_search like $2 or last_name_search like $3 or lower(email) like $4 or lower(rep_number) like $5)
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from matches
+  order by (phone_number is null) desc, coalesce(phone_number, '') desc, id desc
+  limit $6 offset $7
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $8
+order by "a"."k0" desc, "a"."k1" desc, "a"."k2" desc;
+
+-- counted page (a first search): search (keys); Active asc
+-- organizationId $1 $8; search $2 $3 $4 $5; limit $6; offset $7
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id = $1 and (first_name_search like $2 or last_name_search like $3 or lower(email) like $4 or lower(rep_number) like $5)
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, active as "k0", id as "k1" from matches
+  order by active asc, id asc
+  limit $6 offset $7
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $8
+order by "a"."k0" asc, "a"."k1" asc;
+
+-- counted page (a first search): search (keys); Active desc
+-- organizationId $1 $8; search $2 $3 $4 $5; limit $6; offset $7
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id = $1 and (first_name_search like $2 or last_name_search like $3 or lower(email) like $4 or lower(rep_number) like $5)
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, active as "k0", id as "k1" from matches
+  order by active desc, id desc
+  limit $6 offset $7
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $8
+order by "a"."k0" desc, "a"."k1" desc;
+
+-- counted page (a first search): search (trigrams) and active; RepNumber asc
+-- organizationId $1 $6; search $2; active $3; limit $4; offset $5
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and active = $3
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, rep_number as "k0" from matches
+  order by rep_number asc
+  limit $4 offset $5
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $6
+order by "a"."k0" asc;
+
+-- counted page (a first search): search (trigrams) and active; RepNumber desc
+-- organizationId $1 $6; search $2; active $3; limit $4; offset $5
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and active = $3
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, rep_number as "k0" from matches
+  order by rep_number desc
+  limit $4 offset $5
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $6
+order by "a"."k0" desc;
+
+-- counted page (a first search): search (trigrams) and active; FirstName asc
+-- organizationId $1 $6; search $2; active $3; limit $4; offset $5
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and active = $3
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, first_name as "k0", id as "k1" from matches
+  order by first_name asc, id asc
+  limit $4 offset $5
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $6
+order by "a"."k0" asc, "a"."k1" asc;
+
+-- counted page (a first search): search (trigrams) and active; FirstName desc
+-- organizationId $1 $6; search $2; active $3; limit $4; offset $5
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and active = $3
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, first_name as "k0", id as "k1" from matches
+  order by first_name desc, id desc
+  limit $4 offset $5
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $6
+order by "a"."k0" desc, "a"."k1" desc;
+
+-- counted page (a first search): search (trigrams) and active; LastName asc
+-- organizationId $1 $6; search $2; active $3; limit $4; offset $5
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and active = $3
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, last_name as "k0", id as "k1" from matches
+  order by last_name asc, id asc
+  limit $4 offset $5
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $6
+order by "a"."k0" asc, "a"."k1" asc;
+
+-- counted page (a first search): search (trigrams) and active; LastName desc
+-- organizationId $1 $6; search $2; active $3; limit $4; offset $5
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and active = $3
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, last_name as "k0", id as "k1" from matches
+  order by last_name desc, id desc
+  limit $4 offset $5
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $6
+order by "a"."k0" desc, "a"."k1" desc;
+
+-- counted page (a first search): search (trigrams) and active; Email asc
+-- organizationId $1 $6; search $2; active $3; limit $4; offset $5
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and active = $3
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, email as "k0", id as "k1" from matches
+  order by email asc, id asc
+  limit $4 offset $5
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $6
+order by "a"."k0" asc, "a"."k1" asc;
+
+-- counted page (a first search): search (trigrams) and active; Email desc
+-- organizationId $1 $6; search $2; active $3; limit $4; offset $5
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and active = $3
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, email as "k0", id as "k1" from matches
+  order by email desc, id desc
+  limit $4 offset $5
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $6
+order by "a"."k0" desc, "a"."k1" desc;
+
+-- counted page (a first search): search (trigrams) and active; PhoneNumber asc
+-- organizationId $1 $6; search $2; active $3; limit $4; offset $5
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and active = $3
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from matches
+  order by (phone_number is null) asc, coalesce(phone_number, '') asc, id asc
+  limit $4 offset $5
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $6
+order by "a"."k0" asc, "a"."k1" asc, "a"."k2" asc;
+
+-- counted page (a first search): search (trigrams) and active; PhoneNumber desc
+-- organizationId $1 $6; search $2; active $3; limit $4; offset $5
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and active = $3
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from matches
+  order by (phone_number is null) desc, coalesce(phone_number, '') desc, id desc
+  limit $4 offset $5
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $6
+order by "a"."k0" desc, "a"."k1" desc, "a"."k2" desc;
+
+-- counted page (a first search): search (trigrams) and active; Active asc
+-- organizationId $1 $6; search $2; active $3; limit $4; offset $5
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and active = $3
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, active as "k0", id as "k1" from matches
+  order by active asc, id asc
+  limit $4 offset $5
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $6
+order by "a"."k0" asc, "a"."k1" asc;
+
+-- counted page (a first search): search (trigrams) and active; Active desc
+-- organizationId $1 $6; search $2; active $3; limit $4; offset $5
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and active = $3
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, active as "k0", id as "k1" from matches
+  order by active desc, id desc
+  limit $4 offset $5
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $6
+order by "a"."k0" desc, "a"."k1" desc;
+
+-- counted page (a first search): search (trigrams, a text with a space) and active; RepNumber asc
+-- organizationId $1 $10; search $2 $3 $4 $5 $6; active $7; limit $8; offset $9
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) and active = $7
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, rep_number as "k0" from matches
+  order by rep_number asc
+  limit $8 offset $9
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $10
+order by "a"."k0" asc;
+
+-- counted page (a first search): search (trigrams, a text with a space) and active; RepNumber desc
+-- organizationId $1 $10; search $2 $3 $4 $5 $6; active $7; limit $8; offset $9
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) and active = $7
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, rep_number as "k0" from matches
+  order by rep_number desc
+  limit $8 offset $9
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $10
+order by "a"."k0" desc;
+
+-- counted page (a first search): search (trigrams, a text with a space) and active; FirstName asc
+-- organizationId $1 $10; search $2 $3 $4 $5 $6; active $7; limit $8; offset $9
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) and active = $7
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, first_name as "k0", id as "k1" from matches
+  order by first_name asc, id asc
+  limit $8 offset $9
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $10
+order by "a"."k0" asc, "a"."k1" asc;
+
+-- counted page (a first search): search (trigrams, a text with a space) and active; FirstName desc
+-- organizationId $1 $10; search $2 $3 $4 $5 $6; active $7; limit $8; offset $9
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) and active = $7
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, first_name as "k0", id as "k1" from matches
+  order by first_name desc, id desc
+  limit $8 offset $9
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $10
+order by "a"."k0" desc, "a"."k1" desc;
+
+-- counted page (a first search): search (trigrams, a text with a space) and active; LastName asc
+-- organizationId $1 $10; search $2 $3 $4 $5 $6; active $7; limit $8; offset $9
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) and active = $7
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, last_name as "k0", id as "k1" from matches
+  order by last_name asc, id asc
+  limit $8 offset $9
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $10
+order by "a"."k0" asc, "a"."k1" asc;
+
+-- counted page (a first search): search (trigrams, a text with a space) and active; LastName desc
+-- organizationId $1 $10; search $2 $3 $4 $5 $6; active $7; limit $8; offset $9
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) and active = $7
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, last_name as "k0", id as "k1" from matches
+  order by last_name desc, id desc
+  limit $8 offset $9
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $10
+order by "a"."k0" desc, "a"."k1" desc;
+
+-- counted page (a first search): search (trigrams, a text with a space) and active; Email asc
+-- organizationId $1 $10; search $2 $3 $4 $5 $6; active $7; limit $8; offset $9
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) and active = $7
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, email as "k0", id as "k1" from matches
+  order by email asc, id asc
+  limit $8 offset $9
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $10
+order by "a"."k0" asc, "a"."k1" asc;
+
+-- counted page (a first search): search (trigrams, a text with a space) and active; Email desc
+-- organizationId $1 $10; search $2 $3 $4 $5 $6; active $7; limit $8; offset $9
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) and active = $7
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, email as "k0", id as "k1" from matches
+  order by email desc, id desc
+  limit $8 offset $9
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $10
+order by "a"."k0" desc, "a"."k1" desc;
+
+-- counted page (a first search): search (trigrams, a text with a space) and active; PhoneNumber asc
+-- organizationId $1 $10; search $2 $3 $4 $5 $6; active $7; limit $8; offset $9
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) and active = $7
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from matches
+  order by (phone_number is null) asc, coalesce(phone_number, '') asc, id asc
+  limit $8 offset $9
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $10
+order by "a"."k0" asc, "a"."k1" asc, "a"."k2" asc;
+
+-- counted page (a first search): search (trigrams, a text with a space) and active; PhoneNumber desc
+-- organizationId $1 $10; search $2 $3 $4 $5 $6; active $7; limit $8; offset $9
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) and active = $7
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from matches
+  order by (phone_number is null) desc, coalesce(phone_number, '') desc, id desc
+  limit $8 offset $9
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $10
+order by "a"."k0" desc, "a"."k1" desc, "a"."k2" desc;
+
+-- counted page (a first search): search (trigrams, a text with a space) and active; Active asc
+-- organizationId $1 $10; search $2 $3 $4 $5 $6; active $7; limit $8; offset $9
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) and active = $7
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, active as "k0", id as "k1" from matches
+  order by active asc, id asc
+  limit $8 offset $9
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $10
+order by "a"."k0" asc, "a"."k1" asc;
+
+-- counted page (a first search): search (trigrams, a text with a space) and active; Active desc
+-- organizationId $1 $10; search $2 $3 $4 $5 $6; active $7; limit $8; offset $9
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) and active = $7
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, active as "k0", id as "k1" from matches
+  order by active desc, id desc
+  limit $8 offset $9
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $10
+order by "a"."k0" desc, "a"."k1" desc;
+
+-- counted page (a first search): search (keys) and active; RepNumber asc
+-- organizationId $1 $9; search $2 $3 $4 $5; active $6; limit $7; offset $8
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id = $1 and (first_name_search like $2 or last_name_search like $3 or lower(email) like $4 or lower(rep_number) like $5) and active = $6
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, rep_number as "k0" from matches
+  order by rep_number asc
+  limit $7 offset $8
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $9
+order by "a"."k0" asc;
+
+-- counted page (a first search): search (keys) and active; RepNumber desc
+-- organizationId $1 $9; search $2 $3 $4 $5; active $6; limit $7; offset $8
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id = $1 and (first_name_search like $2 or last_name_search like $3 or lower(email) like $4 or lower(rep_number) like $5) and active = $6
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, rep_number as "k0" from matches
+  order by rep_number desc
+  limit $7 offset $8
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $9
+order by "a"."k0" desc;
+
+-- counted page (a first search): search (keys) and active; FirstName asc
+-- organizationId $1 $9; search $2 $3 $4 $5; active $6; limit $7; offset $8
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id = $1 and (first_name_search like $2 or last_name_search like $3 or lower(email) like $4 or lower(rep_number) like $5) and active = $6
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, first_name as "k0", id as "k1" from matches
+  order by first_name asc, id asc
+  limit $7 offset $8
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $9
+order by "a"."k0" asc, "a"."k1" asc;
+
+-- counted page (a first search): search (keys) and active; FirstName desc
+-- organizationId $1 $9; search $2 $3 $4 $5; active $6; limit $7; offset $8
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id = $1 and (first_name_search like $2 or last_name_search like $3 or lower(email) like $4 or lower(rep_number) like $5) and active = $6
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, first_name as "k0", id as "k1" from matches
+  order by first_name desc, id desc
+  limit $7 offset $8
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $9
+order by "a"."k0" desc, "a"."k1" desc;
+
+-- counted page (a first search): search (keys) and active; LastName asc
+-- organizationId $1 $9; search $2 $3 $4 $5; active $6; limit $7; offset $8
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id = $1 and (first_name_search like $2 or last_name_search like $3 or lower(email) like $4 or lower(rep_number) like $5) and active = $6
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, last_name as "k0", id as "k1" from matches
+  order by last_name asc, id asc
+  limit $7 offset $8
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $9
+order by "a"."k0" asc, "a"."k1" asc;
+
+-- counted page (a first search): search (keys) and active; LastName desc
+-- organizationId $1 $9; search $2 $3 $4 $5; active $6; limit $7; offset $8
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id = $1 and (first_name_search like $2 or last_name_search like $3 or lower(email) like $4 or lower(rep_number) like $5) and active = $6
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, last_name as "k0", id as "k1" from matches
+  order by last_name desc, id desc
+  limit $7 offset $8
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $9
+order by "a"."k0" desc, "a"."k1" desc;
+
+-- counted page (a first search): search (keys) and active; Email asc
+-- organizationId $1 $9; search $2 $3 $4 $5; active $6; limit $7; offset $8
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id = $1 and (first_name_search like $2 or last_name_search like $3 or lower(email) like $4 or lower(rep_number) like $5) and active = $6
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, email as "k0", id as "k1" from matches
+  order by email asc, id asc
+  limit $7 offset $8
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $9
+order by "a"."k0" asc, "a"."k1" asc;
+
+-- counted page (a first search): search (keys) and active; Email desc
+-- organizationId $1 $9; search $2 $3 $4 $5; active $6; limit $7; offset $8
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id = $1 and (first_name_search like $2 or last_name_search like $3 or lower(email) like $4 or lower(rep_number) like $5) and active = $6
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, email as "k0", id as "k1" from matches
+  order by email desc, id desc
+  limit $7 offset $8
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $9
+order by "a"."k0" desc, "a"."k1" desc;
+
+-- counted page (a first search): search (keys) and active; PhoneNumber asc
+-- organizationId $1 $9; search $2 $3 $4 $5; active $6; limit $7; offset $8
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id = $1 and (first_name_search like $2 or last_name_search like $3 or lower(email) like $4 or lower(rep_number) like $5) and active = $6
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from matches
+  order by (phone_number is null) asc, coalesce(phone_number, '') asc, id asc
+  limit $7 offset $8
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $9
+order by "a"."k0" asc, "a"."k1" asc, "a"."k2" asc;
+
+-- counted page (a first search): search (keys) and active; PhoneNumber desc
+-- organizationId $1 $9; search $2 $3 $4 $5; active $6; limit $7; offset $8
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id = $1 and (first_name_search like $2 or last_name_search like $3 or lower(email) like $4 or lower(rep_number) like $5) and active = $6
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, (phone_number is null) as "k0", coalesce(phone_number, '') as "k1", id as "k2" from matches
+  order by (phone_number is null) desc, coalesce(phone_number, '') desc, id desc
+  limit $7 offset $8
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $9
+order by "a"."k0" desc, "a"."k1" desc, "a"."k2" desc;
+
+-- counted page (a first search): search (keys) and active; Active asc
+-- organizationId $1 $9; search $2 $3 $4 $5; active $6; limit $7; offset $8
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id = $1 and (first_name_search like $2 or last_name_search like $3 or lower(email) like $4 or lower(rep_number) like $5) and active = $6
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, active as "k0", id as "k1" from matches
+  order by active asc, id asc
+  limit $7 offset $8
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $9
+order by "a"."k0" asc, "a"."k1" asc;
+
+-- counted page (a first search): search (keys) and active; Active desc
+-- organizationId $1 $9; search $2 $3 $4 $5; active $6; limit $7; offset $8
+with matches as materialized (
+  select organization_id, id, sales_rep_id, first_name, last_name, email, phone_number, rep_number, active from organization_sales_rep where organization_id = $1 and (first_name_search like $2 or last_name_search like $3 or lower(email) like $4 or lower(rep_number) like $5) and active = $6
+),
+counted as (
+  select count(*)::int as total, array[min(first_name), max(first_name), min(last_name), max(last_name), min(email), max(email), min(rep_number), max(rep_number), bool_and((phone_number is null))::text, bool_or((phone_number is null))::text, bool_and(active)::text, bool_or(active)::text] as ends from matches
+),
+page as (
+  select matches.*, active as "k0", id as "k1" from matches
+  order by active desc, id desc
+  limit $7 offset $8
+)
+select c.version::text as version, c.assignment_count as "organizationTotal", counted.total, counted.ends,
+  a.organization_id, a.id, a.sales_rep_id, a.first_name, a.last_name, a.email, a.phone_number, a.rep_number, a.active
+from organization_assignment_count c
+cross join counted
+left join page a on true
+where c.organization_id = $9
+order by "a"."k0" desc, "a"."k1" desc;
