@@ -2,7 +2,7 @@
 import { type ExpressionBuilder, sql } from 'kysely';
 import type { Executor, Trx } from '../db/database.js';
 import type { Customer, NewCustomer, Tables } from '../db/schema.js';
-import { searchMode, searchValue } from '../kernel/search.js';
+import { mayCrossFields, searchMode, searchValue } from '../kernel/search.js';
 import type { SortDirection } from '../kernel/sort-direction.js';
 import type { CustomerSortField } from './schemas.js';
 
@@ -44,9 +44,11 @@ function matching(organizationId: string, filter: CustomerFilter) {
         conditions.push(eb.or(keys.map((key) => eb.fn<boolean>('starts_with', [key, eb.val(value)]))));
       } else {
         // Both keys at once are what the trigram index of migration 0021 answers within the organization; each
-        // field is then compared, as a pattern may span the two.
+        // field is compared too only where the pattern may span the two.
         if (mode === 'trigrams') conditions.push(eb(SEARCH_KEYS, 'like', value));
-        conditions.push(eb.or(keys.map((key) => eb(key, 'like', value))));
+        if (mode !== 'trigrams' || mayCrossFields(value)) {
+          conditions.push(eb.or(keys.map((key) => eb(key, 'like', value))));
+        }
       }
     }
     return eb.and(conditions);

@@ -33,6 +33,14 @@ export function searchMode(text: string): SearchMode {
   return /[a-z0-9]{3}/.test(key) ? 'trigrams' : 'keys';
 }
 
+/**
+ * Whether a search's pattern (searchValue) can be found in a row's keys joined by spaces across two of them: only if
+ * it holds a space, since every other match lies within one key. Only such a pattern is compared with each key too.
+ */
+export function mayCrossFields(pattern: string): boolean {
+  return pattern.includes(' ');
+}
+
 /** What a search binds: the key a prefix search's fields start with, or the pattern any other search's are like. */
 export function searchValue(text: string): string {
   return searchMode(text) === 'prefix' ? searchKey(text) : containsPattern(text);

@@ -353,6 +353,12 @@ describe.each(databaseKinds)('the customer endpoints on %s', (kind) => {
       expect(numbersOf(await list('?search=50%25'))).toEqual(['ZZ-2']);
     });
 
+    it('matches within one field only, never across the company name and the customer number', async () => {
+      expect(numbersOf(await list('?search=lower%20zz'))).toEqual([]);
+      expect(numbersOf(await list('?search=bedarf%20zz-1'))).toEqual([]);
+      expect(numbersOf(await list('?search=pha%20low'))).toEqual(['ZZ-3']);
+    });
+
     it('matches the start only for a text of one or two characters', async () => {
       expect(numbersOf(await list('?search=%C3%A4r'))).toEqual(['ZZ-1']); // är
       expect(numbersOf(await list('?search=ed'))).toEqual([]);

@@ -53,14 +53,6 @@ interface SearchedField {
  */
 export const SEARCH_KEYS = sql`(first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number))`;
 
-/**
- * Whether a search's pattern can be found in SEARCH_KEYS across two fields: only if it holds the space between them,
- * since every other match lies within one field.
- */
-export function mayCrossFields(pattern: string): boolean {
-  return pattern.includes(' ');
-}
-
 /** The fields a search compares, in the order a prefix search's scans take them. */
 export const SEARCHED_FIELDS: readonly SearchedField[] = Object.entries(FIELDS).flatMap(
   ([field, descriptor]) =>

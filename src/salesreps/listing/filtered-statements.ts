@@ -27,8 +27,9 @@ export interface FilterShape {
    */
   search: SearchMode | false;
   /**
-   * Whether a trigram search's text holds the space SEARCH_KEYS puts between fields (mayCrossFields): only such a
-   * text can be found in the keys across two fields, so only it is compared with each field as well.
+   * Whether a trigram search's text holds the space SEARCH_KEYS puts between fields (mayCrossFields,
+   * src/kernel/search.ts): only such a text can be found in the keys across two fields, so only it is compared with
+   * each field as well.
    */
   crossing: boolean;
   active: boolean;

@@ -1,9 +1,9 @@
 // The filtered list's engine (search, active): a page of the matching assignments with their exact number.
 import type { CompiledQuery } from 'kysely';
 import type { Executor } from '../../db/database.js';
-import { searchMode, searchValue } from '../../kernel/search.js';
+import { mayCrossFields, searchMode, searchValue } from '../../kernel/search.js';
 import type { KnownTotal, ListingCaches } from './caches.js';
-import { mayCrossFields, SORT_FIELDS } from './fields.js';
+import { SORT_FIELDS } from './fields.js';
 import {
   type CountedPageShape,
   type CountRow,
