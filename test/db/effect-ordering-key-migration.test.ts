@@ -1,24 +1,8 @@
 import { sql } from 'kysely';
-import { Migrator } from 'kysely/migration';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type Database, migrateToLatest, openDatabase } from '../../src/db/database.js';
-import { migrationProvider } from '../../src/db/migrations/index.js';
+import { describe, expect, it } from 'vitest';
+import { type Database, migrateToLatest } from '../../src/db/database.js';
 import { claimDueEffects, markEffectsDone } from '../../src/effects/queries.js';
-import { type DatabaseKind, databaseKinds, emptyPostgresDatabase } from '../support/databases.js';
-
-/** An empty database of the kind, with its own close. */
-async function openEmptyDatabase(kind: DatabaseKind): Promise<Database> {
-  if (kind === 'pglite') return openDatabase({});
-  const empty = await emptyPostgresDatabase('salesreps_effect_key_migration');
-  const database = await openDatabase({ databaseUrl: empty.url });
-  return {
-    ...database,
-    close: async () => {
-      await database.close();
-      await empty.drop();
-    },
-  };
-}
+import { databaseKinds, unmigratedDatabases } from '../support/databases.js';
 
 const WEBHOOK_KEY = 'webhook:wh-1:rep-1';
 
@@ -60,16 +44,11 @@ async function claimRounds(db: Database['db']): Promise<string[][]> {
  * the claim still runs each key's effects of one channel one at a time, in the order recorded.
  */
 describe.each(databaseKinds)('migration 0012 (the outbox ordering key and channel) on %s', (kind) => {
-  let database: Database | undefined;
-  afterEach(async () => {
-    await database?.close();
-    database = undefined;
-  });
+  const openUnmigrated = unmigratedDatabases(kind);
 
   it('carries pending effects of every kind over with their key and channel, claimed in order after it', async () => {
-    database = await openEmptyDatabase(kind);
-    const { db } = database;
-    const before = await new Migrator({ db, provider: migrationProvider }).migrateTo('0011_sales_rep_search');
+    const { db, migrator } = await openUnmigrated();
+    const before = await migrator.migrateTo('0011_sales_rep_search');
     expect(before.error).toBeUndefined();
     await recordPendingEffectsAt0011(db);
 
@@ -120,9 +99,7 @@ describe.each(databaseKinds)('migration 0012 (the outbox ordering key and channe
   }, 120_000);
 
   it('is undone by its down migration, the rep column holding the ordering key again', async () => {
-    database = await openEmptyDatabase(kind);
-    const { db } = database;
-    const migrator = new Migrator({ db, provider: migrationProvider });
+    const { db, migrator } = await openUnmigrated();
     expect((await migrator.migrateTo('0011_sales_rep_search')).error).toBeUndefined();
     await recordPendingEffectsAt0011(db);
     expect((await migrator.migrateTo('0012_effect_ordering_key')).error).toBeUndefined();

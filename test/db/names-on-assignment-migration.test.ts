@@ -1,25 +1,17 @@
 import { sql } from 'kysely';
-import { Migrator } from 'kysely/migration';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type Database, migrateToLatest } from '../../src/db/database.js';
-import { migrationProvider } from '../../src/db/migrations/index.js';
-import { databaseKinds, openTestDatabase } from '../support/databases.js';
+import { describe, expect, it } from 'vitest';
+import { migrateToLatest } from '../../src/db/database.js';
+import { databaseKinds, unmigratedDatabases } from '../support/databases.js';
 
 /**
  * Migration 0006 moves what an organization says of a person onto the assignment alone: every assignment ends with
  * the person's values of before the migration, and the person keeps only its email and identity provider user.
  */
 describe.each(databaseKinds)('migration 0006 (names and phone on the assignment) on %s', (kind) => {
-  let database: Database | undefined;
-  afterEach(async () => {
-    await database?.close();
-    database = undefined;
-  });
+  const openUnmigrated = unmigratedDatabases(kind);
 
   it("gives every assignment the person's current values and drops them from the person", async () => {
-    database = await openTestDatabase(kind, { migrated: false });
-    const { db } = database;
-    const migrator = new Migrator({ db, provider: migrationProvider });
+    const { db, migrator } = await openUnmigrated();
     const before = await migrator.migrateTo('0005_effect_done_by_rep');
     expect(before.error).toBeUndefined();
     await sql`
@@ -83,8 +75,7 @@ describe.each(databaseKinds)('migration 0006 (names and phone on the assignment)
   }, 120_000);
 
   it("is undone by its down migration, the person taking its earliest assignment's values", async () => {
-    database = await openTestDatabase(kind, { migrated: false });
-    const { db } = database;
+    const { db, migrator } = await openUnmigrated();
     await migrateToLatest(db);
     await sql`insert into organization (id, name, identity_organization_id) values ('org-a', 'A', 'idorg-a')`.execute(
       db,
@@ -98,7 +89,6 @@ describe.each(databaseKinds)('migration 0006 (names and phone on the assignment)
         last_name, first_name_search, last_name_search, email, phone_number)
       values ('as-1a', 'org-a', 'rep-1', 'R1', '{SalesRep}', 'Ann', 'Lee', 'ann', 'lee', 'ann@example.com',
         '555-0100')`.execute(db);
-    const migrator = new Migrator({ db, provider: migrationProvider });
     const down = await migrator.migrateTo('0005_effect_done_by_rep');
     expect(down.error).toBeUndefined();
     const { rows } = await sql<Record<string, unknown>>`

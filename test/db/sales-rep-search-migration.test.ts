@@ -1,10 +1,8 @@
 import { sql } from 'kysely';
-import { Migrator } from 'kysely/migration';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type Database, migrateToLatest } from '../../src/db/database.js';
-import { migrationProvider } from '../../src/db/migrations/index.js';
+import { describe, expect, it } from 'vitest';
+import { migrateToLatest } from '../../src/db/database.js';
 import { searchKey } from '../../src/kernel/search.js';
-import { databaseKinds, openTestDatabase } from '../support/databases.js';
+import { databaseKinds, unmigratedDatabases } from '../support/databases.js';
 
 /** More non-ASCII names than one backfill batch holds, so that the backfill takes several. */
 const NON_ASCII_ROWS = 2500;
@@ -14,16 +12,10 @@ const NON_ASCII_ROWS = 2500;
  * (src/kernel/search.ts) whether the names are ASCII or not, without moving the organization's list version.
  */
 describe.each(databaseKinds)('migration 0011 (the search of reps) on %s', (kind) => {
-  let database: Database | undefined;
-  afterEach(async () => {
-    await database?.close();
-    database = undefined;
-  });
+  const openUnmigrated = unmigratedDatabases(kind);
 
   it("backfills every assignment's name keys, then is undone by its down migration", async () => {
-    database = await openTestDatabase(kind, { migrated: false });
-    const { db } = database;
-    const migrator = new Migrator({ db, provider: migrationProvider });
+    const { db, migrator } = await openUnmigrated();
     expect((await migrator.migrateTo('0010_webhooks')).error).toBeUndefined();
     await sql`insert into organization (id, name, identity_organization_id) values ('org-a', 'A', 'idorg-a')`.execute(
       db,

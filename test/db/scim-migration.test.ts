@@ -1,22 +1,7 @@
 import { sql } from 'kysely';
-import { Migrator } from 'kysely/migration';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type Database, openDatabase } from '../../src/db/database.js';
-import { migrationProvider } from '../../src/db/migrations/index.js';
-import { type DatabaseKind, databaseKinds, emptyPostgresDatabase } from '../support/databases.js';
-
-async function openEmptyDatabase(kind: DatabaseKind): Promise<Database> {
-  if (kind === 'pglite') return openDatabase({});
-  const empty = await emptyPostgresDatabase('salesreps_scim_migration');
-  const database = await openDatabase({ databaseUrl: empty.url });
-  return {
-    ...database,
-    close: async () => {
-      await database.close();
-      await empty.drop();
-    },
-  };
-}
+import { describe, expect, it } from 'vitest';
+import type { Database } from '../../src/db/database.js';
+import { databaseKinds, unmigratedDatabases } from '../support/databases.js';
 
 /** A rep as release 0012 wrote it. */
 async function recordRepAt0012(db: Database['db']): Promise<void> {
@@ -40,16 +25,10 @@ async function recordRepAt0012(db: Database['db']): Promise<void> {
  * reps of an existing database keep every value (no externalId, no change yet), and the trigger dates every update.
  */
 describe.each(databaseKinds)('migration 0014 (SCIM) on %s', (kind) => {
-  let database: Database | undefined;
-  afterEach(async () => {
-    await database?.close();
-    database = undefined;
-  });
+  const openUnmigrated = unmigratedDatabases(kind);
 
   it('keeps existing reps as they were, dates their next change, and is undone by its down migration', async () => {
-    database = await openEmptyDatabase(kind);
-    const { db } = database;
-    const migrator = new Migrator({ db, provider: migrationProvider });
+    const { db, migrator } = await openUnmigrated();
     expect((await migrator.migrateTo('0012_effect_ordering_key')).error).toBeUndefined();
     await recordRepAt0012(db);
     expect((await migrator.migrateTo('0014_scim')).error).toBeUndefined();

@@ -1,10 +1,8 @@
 import { sql } from 'kysely';
-import { Migrator } from 'kysely/migration';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Database, migrateToLatest } from '../../src/db/database.js';
-import { migrationProvider } from '../../src/db/migrations/index.js';
 import { searchKey } from '../../src/kernel/search.js';
-import { databaseKinds, openTestDatabase } from '../support/databases.js';
+import { databaseKinds, unmigratedDatabases } from '../support/databases.js';
 
 /** More non-ASCII names than one backfill batch holds, so that the backfill takes several. */
 const NON_ASCII_ROWS = 2500;
@@ -22,16 +20,10 @@ const trigramIndexes = (database: Database) =>
  * version, and adds the trigram indexes of the substring search; its down migration drops them.
  */
 describe.each(databaseKinds)('migration 0021 (the substring search) on %s', (kind) => {
-  let database: Database | undefined;
-  afterEach(async () => {
-    await database?.close();
-    database = undefined;
-  });
+  const openUnmigrated = unmigratedDatabases(kind);
 
   it('refolds every stored key of a non-ASCII name, then is undone by its down migration', async () => {
-    database = await openTestDatabase(kind, { migrated: false });
-    const { db } = database;
-    const migrator = new Migrator({ db, provider: migrationProvider });
+    const { database, db, migrator } = await openUnmigrated();
     expect((await migrator.migrateTo('0020_invitation_pending')).error).toBeUndefined();
     await sql`insert into organization (id, name, identity_organization_id) values ('org-a', 'A', 'idorg-a')`.execute(
       db,

@@ -1,9 +1,7 @@
 import { sql } from 'kysely';
-import { Migrator } from 'kysely/migration';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Database, migrateToLatest } from '../../src/db/database.js';
-import { migrationProvider } from '../../src/db/migrations/index.js';
-import { databaseKinds, openTestDatabase } from '../support/databases.js';
+import { databaseKinds, unmigratedDatabases } from '../support/databases.js';
 
 const trigramIndexOfReps = async (database: Database) => {
   const { rows } = await sql<{ indexdef: string }>`
@@ -20,16 +18,10 @@ const trigramIndexOfReps = async (database: Database) => {
  * its down migration restores the index of migration 0021.
  */
 describe.each(databaseKinds)('migration 0022 (the trigram index alone) on %s', (kind) => {
-  let database: Database | undefined;
-  afterEach(async () => {
-    await database?.close();
-    database = undefined;
-  });
+  const openUnmigrated = unmigratedDatabases(kind);
 
   it('rebuilds the trigram index with the organization in "C", finds the same reps, and is undone', async () => {
-    database = await openTestDatabase(kind, { migrated: false });
-    const { db } = database;
-    const migrator = new Migrator({ db, provider: migrationProvider });
+    const { database, db, migrator } = await openUnmigrated();
     expect((await migrator.migrateTo('0021_substring_search')).error).toBeUndefined();
     const before = await trigramIndexOfReps(database);
     expect(before).toHaveLength(1);

@@ -1,9 +1,7 @@
 import { sql } from 'kysely';
-import { Migrator } from 'kysely/migration';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Database, migrateToLatest } from '../../src/db/database.js';
-import { migrationProvider } from '../../src/db/migrations/index.js';
-import { databaseKinds, openTestDatabase } from '../support/databases.js';
+import { databaseKinds, unmigratedDatabases } from '../support/databases.js';
 
 const TRIGRAM_INDEXES = ['customer_search_trigrams', 'organization_sales_rep_search_trigrams'];
 
@@ -21,16 +19,10 @@ const optionsOfTrigramIndexes = async (database: Database) => {
  * (docs/decisions/0051-trigram-indexes-without-pending-list.md); its down migration restores the default.
  */
 describe.each(databaseKinds)('migration 0023 (trigram indexes without a pending list) on %s', (kind) => {
-  let database: Database | undefined;
-  afterEach(async () => {
-    await database?.close();
-    database = undefined;
-  });
+  const openUnmigrated = unmigratedDatabases(kind);
 
   it('turns the pending list of both trigram indexes off, keeps every search finding its rows, and is undone', async () => {
-    database = await openTestDatabase(kind, { migrated: false });
-    const { db } = database;
-    const migrator = new Migrator({ db, provider: migrationProvider });
+    const { database, db, migrator } = await openUnmigrated();
     expect((await migrator.migrateTo('0022_trigram_index_alone')).error).toBeUndefined();
     const before = await optionsOfTrigramIndexes(database);
     expect(before).toEqual(TRIGRAM_INDEXES.map((name) => ({ name, options: null })));

@@ -5,8 +5,10 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { PGlite, PGliteOptions } from '@electric-sql/pglite';
 import { Kysely, type PGliteDialectConfig } from 'kysely';
-import { inject } from 'vitest';
+import { Migrator } from 'kysely/migration';
+import { afterEach, inject } from 'vitest';
 import { type Database, embeddedExtensions, openDatabase } from '../../src/db/database.js';
+import { migrationProvider } from '../../src/db/migrations/index.js';
 import type { Tables } from '../../src/db/schema.js';
 import { SerializedPGliteDialect } from '../../src/db/serialized-pglite-dialect.js';
 import { onServer } from './postgres-server.js';
@@ -70,6 +72,26 @@ export async function openTestDatabase(
       await database.close();
       await copy.drop();
     },
+  };
+}
+
+/**
+ * For a migration's own test, called in its describe block: opens an empty database of the kind, as a first start
+ * finds it, with a Migrator of the service's migrations; each database it opens is closed after its test.
+ */
+export function unmigratedDatabases(kind: DatabaseKind) {
+  const opened: TestDatabase[] = [];
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((database) => database.close()));
+  });
+  return async () => {
+    const database = await openTestDatabase(kind, { migrated: false });
+    opened.push(database);
+    return {
+      database,
+      db: database.db,
+      migrator: new Migrator({ db: database.db, provider: migrationProvider }),
+    };
   };
 }
 
