@@ -272,12 +272,18 @@ function endsOfMatches(leadOf: (sortOn: SortField, position: number) => RawBuild
 }
 
 /**
+ * What a count alone is compiled for: a prefix search, the active flag or both. A search that reads its matches'
+ * rows is counted with its first page (countedPageStatements).
+ */
+export type CountShape = FilterShape & { search: 'prefix' | false };
+
+/**
  * The number of an organization's assignments that match a filter, with the version it was counted at and the
  * organization's number of assignments; a search's also where its matches start and end in every sort order (what
  * a walk seeks its first match by, wayToPage).
  */
-export const countStatements = new StatementsByShape<Tables, FilterShape, CountRow, FilterValues>(
-  (shape) => `${shape.search} ${shape.crossing} ${shape.active}`,
+export const countStatements = new StatementsByShape<Tables, CountShape, CountRow, FilterValues>(
+  (shape) => `${shape.search} ${shape.active}`,
   (shape) => {
     const mode = shape.search;
     const counted = mode

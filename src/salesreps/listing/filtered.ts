@@ -7,6 +7,7 @@ import { SORT_FIELDS } from './fields.js';
 import {
   type CountedPageShape,
   type CountRow,
+  type CountShape,
   countedPageStatements,
   countStatements,
   type FilteredPageRow,
@@ -26,12 +27,10 @@ interface AssignmentFilter {
 }
 
 function shapeOf(filter: AssignmentFilter): FilterShape {
-  const search = filter.search === undefined ? false : searchMode(filter.search);
-  return {
-    search,
-    crossing: search === 'trigrams' && mayCrossFields(searchValue(filter.search ?? '')),
-    active: filter.active !== undefined,
-  };
+  const active = filter.active !== undefined;
+  if (filter.search === undefined) return { search: false, crossing: false, active };
+  const search = searchMode(filter.search);
+  return { search, crossing: search === 'trigrams' && mayCrossFields(searchValue(filter.search)), active };
 }
 
 function filterValues(organizationId: string, filter: AssignmentFilter): FilterValues {
@@ -79,8 +78,9 @@ async function countMatches(
   db: Executor,
   organizationId: string,
   filter: AssignmentFilter,
+  shape: CountShape,
 ): Promise<KnownTotal | undefined> {
-  const statement = countStatements.get(db, shapeOf(filter));
+  const statement = countStatements.get(db, shape);
   const { rows } = await db.executeQuery(statement.bind(filterValues(organizationId, filter)));
   return rows[0] && knownTotalOf(rows[0]);
 }
@@ -106,13 +106,12 @@ async function countedPage(
   db: Executor,
   organizationId: string,
   filter: AssignmentFilter,
-  search: CountedPageShape['search'],
+  shape: Omit<CountedPageShape, 'sortOn' | 'sortDirection'>,
   page: PageRequest,
 ): Promise<{ known: KnownTotal; page: AssignmentPage } | undefined> {
-  const shape = { ...shapeOf(filter), search, sortOn: page.sortOn, sortDirection: page.sortDirection };
   const { rows } = await db.executeQuery(
     countedPageStatements
-      .get(db, shape)
+      .get(db, { ...shape, sortOn: page.sortOn, sortDirection: page.sortDirection })
       .bind({ ...filterValues(organizationId, filter), limit: page.limit, offset: page.offset }),
   );
   const first = rows[0];
@@ -137,9 +136,9 @@ export async function listFilteredAssignmentsPage(
   filter: AssignmentFilter,
   page: PageRequest,
 ): Promise<AssignmentPage> {
-  const search =
+  const searched =
     filter.search === undefined ? '' : `${searchMode(filter.search)} ${searchValue(filter.search)}`;
-  const countKey = [organizationId, search, String(filter.active ?? '')].join('\u0000');
+  const countKey = [organizationId, searched, String(filter.active ?? '')].join('\u0000');
   const kept = caches.keptCount(countKey);
   if (kept) {
     const result = await selectFilteredPage(db, organizationId, filter, page, kept, false);
@@ -147,22 +146,31 @@ export async function listFilteredAssignmentsPage(
     // Writes moved the version since the count: count afresh.
     caches.forgetCount(countKey);
   }
-  const mode = shapeOf(filter).search;
-  if (mode && mode !== 'prefix' && !caches.countInFlight(countKey)) {
-    // A search that reads its matches' rows is counted with this request's page, in one statement; the requests
-    // that ask for the count meanwhile wait for it and read their own pages.
-    const counting = countedPage(db, organizationId, filter, mode, page);
-    caches.shareCount(
-      countKey,
-      counting.then((counted) => counted?.known),
+  const shape = shapeOf(filter);
+  const search = shape.search;
+  let known: KnownTotal | undefined;
+  if (search === 'trigrams' || search === 'keys') {
+    const running = caches.countInFlight(countKey);
+    if (!running) {
+      // A search that reads its matches' rows is counted with this request's page, in one statement; the requests
+      // that ask for the count meanwhile wait for it and read their own pages.
+      const counting = countedPage(db, organizationId, filter, { ...shape, search }, page);
+      caches.shareCount(
+        countKey,
+        counting.then((counted) => counted?.known),
+      );
+      const counted = await counting;
+      // No count row: the organization never had a rep.
+      if (!counted) return { rows: [], total: 0 };
+      caches.keepCount(countKey, counted.known);
+      return counted.page;
+    }
+    known = await running;
+  } else {
+    known = await caches.sharedCount(countKey, () =>
+      countMatches(db, organizationId, filter, { ...shape, search }),
     );
-    const counted = await counting;
-    // No count row: the organization never had a rep.
-    if (!counted) return { rows: [], total: 0 };
-    caches.keepCount(countKey, counted.known);
-    return counted.page;
   }
-  const known = await caches.sharedCount(countKey, () => countMatches(db, organizationId, filter));
   if (!known) return { rows: [], total: 0 };
   caches.keepCount(countKey, known);
   const result = await selectFilteredPage(db, organizationId, filter, page, known, true);

@@ -489,30 +489,6 @@ select c.version::text as version, c.assignment_count as "organizationTotal", m.
   ) m, organization_assignment_count c
 where c.organization_id = $15;
 
--- filtered count: search (trigrams)
--- organizationId $1 $3; search $2
-select c.version::text as version, c.assignment_count as "organizationTotal", m.total, m.ends from (
-    select count(*)::int as total, array[min("lead0"), max("lead0"), min("lead1"), max("lead1"), min("lead2"), max("lead2"), min("lead3"), max("lead3"), bool_and("lead4")::text, bool_or("lead4")::text, bool_and("lead5")::text, bool_or("lead5")::text] as ends
-    from (select first_name as "lead0", last_name as "lead1", email as "lead2", rep_number as "lead3", (phone_number is null) as "lead4", active as "lead5" from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 offset 0) matches
-  ) m, organization_assignment_count c
-where c.organization_id = $3;
-
--- filtered count: search (trigrams, a text with a space)
--- organizationId $1 $7; search $2 $3 $4 $5 $6
-select c.version::text as version, c.assignment_count as "organizationTotal", m.total, m.ends from (
-    select count(*)::int as total, array[min("lead0"), max("lead0"), min("lead1"), max("lead1"), min("lead2"), max("lead2"), min("lead3"), max("lead3"), bool_and("lead4")::text, bool_or("lead4")::text, bool_and("lead5")::text, bool_or("lead5")::text] as ends
-    from (select first_name as "lead0", last_name as "lead1", email as "lead2", rep_number as "lead3", (phone_number is null) as "lead4", active as "lead5" from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) offset 0) matches
-  ) m, organization_assignment_count c
-where c.organization_id = $7;
-
--- filtered count: search (keys)
--- organizationId $1 $6; search $2 $3 $4 $5
-select c.version::text as version, c.assignment_count as "organizationTotal", m.total, m.ends from (
-    select count(*)::int as total, array[min("lead0"), max("lead0"), min("lead1"), max("lead1"), min("lead2"), max("lead2"), min("lead3"), max("lead3"), bool_and("lead4")::text, bool_or("lead4")::text, bool_and("lead5")::text, bool_or("lead5")::text] as ends
-    from (select first_name as "lead0", last_name as "lead1", email as "lead2", rep_number as "lead3", (phone_number is null) as "lead4", active as "lead5" from organization_sales_rep where organization_id = $1 and (first_name_search like $2 or last_name_search like $3 or lower(email) like $4 or lower(rep_number) like $5) offset 0) matches
-  ) m, organization_assignment_count c
-where c.organization_id = $6;
-
 -- filtered count: active
 -- organizationId $1 $3; active $2
 select c.version::text as version, c.assignment_count as "organizationTotal", (select count(*)::int from organization_sales_rep where organization_id = $1 and active = $2) as total, null::text[] as ends from organization_assignment_count c
@@ -533,30 +509,6 @@ select c.version::text as version, c.assignment_count as "organizationTotal", m.
   and active = $18) matches
   ) m, organization_assignment_count c
 where c.organization_id = $19;
-
--- filtered count: search (trigrams) and active
--- organizationId $1 $4; search $2; active $3
-select c.version::text as version, c.assignment_count as "organizationTotal", m.total, m.ends from (
-    select count(*)::int as total, array[min("lead0"), max("lead0"), min("lead1"), max("lead1"), min("lead2"), max("lead2"), min("lead3"), max("lead3"), bool_and("lead4")::text, bool_or("lead4")::text, bool_and("lead5")::text, bool_or("lead5")::text] as ends
-    from (select first_name as "lead0", last_name as "lead1", email as "lead2", rep_number as "lead3", (phone_number is null) as "lead4", active as "lead5" from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and active = $3 offset 0) matches
-  ) m, organization_assignment_count c
-where c.organization_id = $4;
-
--- filtered count: search (trigrams, a text with a space) and active
--- organizationId $1 $8; search $2 $3 $4 $5 $6; active $7
-select c.version::text as version, c.assignment_count as "organizationTotal", m.total, m.ends from (
-    select count(*)::int as total, array[min("lead0"), max("lead0"), min("lead1"), max("lead1"), min("lead2"), max("lead2"), min("lead3"), max("lead3"), bool_and("lead4")::text, bool_or("lead4")::text, bool_and("lead5")::text, bool_or("lead5")::text] as ends
-    from (select first_name as "lead0", last_name as "lead1", email as "lead2", rep_number as "lead3", (phone_number is null) as "lead4", active as "lead5" from organization_sales_rep where organization_id collate "C" = $1 and (first_name_search || ' ' || last_name_search || ' ' || lower(email) || ' ' || lower(rep_number)) like $2 and (first_name_search like $3 or last_name_search like $4 or lower(email) like $5 or lower(rep_number) like $6) and active = $7 offset 0) matches
-  ) m, organization_assignment_count c
-where c.organization_id = $8;
-
--- filtered count: search (keys) and active
--- organizationId $1 $7; search $2 $3 $4 $5; active $6
-select c.version::text as version, c.assignment_count as "organizationTotal", m.total, m.ends from (
-    select count(*)::int as total, array[min("lead0"), max("lead0"), min("lead1"), max("lead1"), min("lead2"), max("lead2"), min("lead3"), max("lead3"), bool_and("lead4")::text, bool_or("lead4")::text, bool_and("lead5")::text, bool_or("lead5")::text] as ends
-    from (select first_name as "lead0", last_name as "lead1", email as "lead2", rep_number as "lead3", (phone_number is null) as "lead4", active as "lead5" from organization_sales_rep where organization_id = $1 and (first_name_search like $2 or last_name_search like $3 or lower(email) like $4 or lower(rep_number) like $5) and active = $6 offset 0) matches
-  ) m, organization_assignment_count c
-where c.organization_id = $7;
 
 -- filtered page: search (prefix); RepNumber asc; walk; counts when the known total is stale
 -- knownVersion $1 $2; knownTotal $3; organizationId $4 $6 $9 $13 $18 $27; search $5 $7 $8 $10 $11 $12 $14 $15 $16 $17 $19 $20 $21 $22; walkFrom $23 $24; limit $25; offset $26
